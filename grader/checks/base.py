@@ -1,0 +1,125 @@
+"""What every kind of check implements, and the context a grading run gives it.
+
+A check has two halves. `plan` runs in the grader: it makes hidden inputs from
+the attempt's seed and keeps whatever it needs to judge (targets, reference
+outputs) in `Plan.private`, which never leaves the grader process. The probe
+requests and the inputs go into the student's kernel; the probe returns plain
+data (JSON values and arrays). `evaluate` runs in the grader again and turns
+that data into points and a message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+import numpy as np
+
+from ..errors import SpecError
+from ..result import CheckResult
+
+if TYPE_CHECKING:
+    from ..course import Course
+    from ..spec import CheckSpec, ExerciseSpec
+
+
+@dataclass
+class ProbeOutput:
+    """What one probe request produced in the kernel."""
+
+    ok: bool
+    value: Any = None                      # JSON data (shapes, configs, values)
+    arrays: list[np.ndarray] = field(default_factory=list)  # array outputs, in order
+    error: str = ""                        # "TypeError: ..." when the call raised
+
+
+@dataclass
+class Plan:
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    inputs: dict[str, np.ndarray] = field(default_factory=dict)
+    private: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class GradeContext:
+    seed: int
+    lang: str
+    course: "Course"
+    spec: "ExerciseSpec"
+    answers: dict[str, str] = field(default_factory=dict)
+    run_status: str = "graded"
+    run_message: str = ""
+
+    def rng(self, check_id: str, salt: str = "") -> np.random.Generator:
+        """An RNG per check, derived from the attempt seed: regrades are reproducible."""
+        digest = hashlib.sha256(f"{self.seed}:{check_id}:{salt}".encode()).digest()
+        return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+    def ref(self, dotted: str) -> Callable[..., Any]:
+        return self.course.reference(dotted)
+
+    def t(self, en: str, ko: str) -> str:
+        return ko if self.lang == "ko" else en
+
+
+class CheckKind:
+    """Base class; subclasses register themselves by `name`."""
+
+    name: ClassVar[str] = ""
+    needs_kernel: ClassVar[bool] = True
+    required: ClassVar[tuple[str, ...]] = ()
+
+    def validate(self, check: "CheckSpec") -> None:
+        missing = [k for k in self.required if k not in check.params]
+        if missing:
+            raise SpecError(f"check kind {self.name!r} needs {', '.join(missing)}")
+
+    def plan(self, check: "CheckSpec", ctx: GradeContext) -> Plan:
+        return Plan()
+
+    def evaluate(self, check: "CheckSpec", ctx: GradeContext, plan: Plan,
+                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+        raise NotImplementedError
+
+    # helpers shared by the kinds -------------------------------------------
+
+    def result(self, check: "CheckSpec", ctx: GradeContext, fraction: float, message: str,
+               details: dict[str, Any] | None = None) -> CheckResult:
+        fraction = max(0.0, min(1.0, float(fraction)))
+        passed = fraction >= 0.999
+        hint = check.text("hint", ctx.lang)
+        if not passed and hint and hint not in message:
+            message = f"{message} {hint}".strip()
+        return CheckResult(
+            id=check.id, kind=check.kind, passed=passed,
+            points=round(check.points * fraction, 4), max_points=check.points,
+            message=message, title=check.text("title", ctx.lang), details=details or {},
+        )
+
+    def missing(self, check: "CheckSpec", ctx: GradeContext, out: ProbeOutput | None, what: str) -> CheckResult:
+        """A probe that could not run: name what was missing and why."""
+        if ctx.run_status in ("timeout", "crashed") and out is None:
+            msg = ctx.t(f"Not checked: the notebook did not finish ({ctx.run_status}).",
+                        f"확인하지 못함: 노트북 실행이 끝나지 않았습니다 ({ctx.run_status}).")
+        elif out is None:
+            msg = ctx.t(f"Not checked: the probe for {what} did not run.",
+                        f"확인하지 못함: {what}에 대한 검사가 실행되지 않았습니다.")
+        else:
+            msg = ctx.t(f"Could not use {what}: {out.error}",
+                        f"{what}을(를) 사용할 수 없습니다: {out.error}")
+        return self.result(check, ctx, 0.0, msg)
+
+
+KINDS: dict[str, CheckKind] = {}
+
+
+def register(kind_cls: type[CheckKind]) -> type[CheckKind]:
+    KINDS[kind_cls.name] = kind_cls()
+    return kind_cls
+
+
+def fmt_shape(shape: Any) -> str:
+    if shape is None:
+        return "?"
+    return "[" + ", ".join("None" if s is None else str(s) for s in shape) + "]"

@@ -1,0 +1,149 @@
+"""Checks that call the student's functions and models on inputs the grader makes.
+
+- `function_matches`: the student's function against the course's reference
+  function, on the same hidden inputs; shapes and values must agree.
+- `output_shape`: a model (or function) called on inputs of several batch sizes
+  and sequence lengths must return the expected shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..result import CheckResult
+from ..spec import CheckSpec
+from .base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
+
+
+def _as_tuple(value: Any) -> list[np.ndarray]:
+    if isinstance(value, (tuple, list)):
+        return [np.asarray(v) for v in value]
+    return [np.asarray(value)]
+
+
+@register
+class FunctionMatches(CheckKind):
+    name = "function_matches"
+    required = ("target", "generator", "reference")
+
+    def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
+        p = check.params
+        inputs = ctx.ref(p["generator"])(ctx.rng(check.id), **p.get("gen_args", {}))
+        names = p.get("args") or list(inputs)
+        expected = _as_tuple(ctx.ref(p["reference"])(*[inputs[n] for n in names]))
+        return Plan(
+            requests=[{"id": "call", "op": "call", "target": p["target"], "method": p.get("method", "call"),
+                       "args": names}],
+            inputs=inputs,
+            private={"expected": expected},
+        )
+
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
+                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+        p = check.params
+        target = p["target"]
+        out = outputs.get("call")
+        if out is None or not out.ok:
+            return self.missing(check, ctx, out, f"`{target}`")
+        expected: list[np.ndarray] = plan.private["expected"]
+        got = out.arrays
+        if len(got) != len(expected):
+            return self.result(check, ctx, 0, ctx.t(
+                f"`{target}` returned {len(got)} value(s); expected {len(expected)}.",
+                f"`{target}`가 {len(got)}개의 값을 반환했습니다. {len(expected)}개가 필요합니다."))
+        atol, rtol = float(p.get("atol", 1e-6)), float(p.get("rtol", 1e-5))
+        names = p.get("outputs") or [f"output {i + 1}" for i in range(len(expected))]
+        for name, g, e in zip(names, got, expected):
+            if tuple(g.shape) != tuple(e.shape):
+                return self.result(check, ctx, 0, ctx.t(
+                    f"`{target}`: {name} has shape {fmt_shape(g.shape)}, expected {fmt_shape(e.shape)}.",
+                    f"`{target}`: {name}의 크기가 {fmt_shape(g.shape)}입니다. {fmt_shape(e.shape)}이어야 합니다."),
+                    {"found_shape": list(g.shape), "expected_shape": list(e.shape)})
+            if not np.issubdtype(g.dtype, np.number) or not np.allclose(g.astype(float), e.astype(float),
+                                                                          atol=atol, rtol=rtol):
+                diff = (float(np.max(np.abs(g.astype(float) - e.astype(float))))
+                        if np.issubdtype(g.dtype, np.number) else float("nan"))
+                return self.result(check, ctx, 0.5 if p.get("partial_for_shape", True) else 0, ctx.t(
+                    f"`{target}`: {name} has the right shape {fmt_shape(e.shape)} but wrong values "
+                    f"(largest difference {diff:.3g}, tolerance {atol:g}).",
+                    f"`{target}`: {name}의 크기 {fmt_shape(e.shape)}는 맞지만 값이 다릅니다 "
+                    f"(최대 차이 {diff:.3g}, 허용 {atol:g})."),
+                    {"max_abs_diff": diff})
+        shapes = ", ".join(fmt_shape(e.shape) for e in expected)
+        return self.result(check, ctx, 1, ctx.t(
+            f"`{target}` matches the grader's reference on hidden inputs ({shapes}).",
+            f"`{target}`가 숨겨진 입력에서 채점기의 기준 구현과 일치합니다 ({shapes})."))
+
+
+def shape_matches(found: list[int], expected: list[int | None]) -> bool:
+    if len(found) != len(expected):
+        return False
+    return all(e is None or e == -1 or f == e for f, e in zip(found, expected))
+
+
+@register
+class OutputShape(CheckKind):
+    name = "output_shape"
+    required = ("target", "cases")
+
+    def validate(self, check: CheckSpec) -> None:
+        super().validate(check)
+        from ..errors import SpecError
+
+        for case in check.params["cases"]:
+            if "input" not in case or "expect" not in case:
+                raise SpecError("each output_shape case needs 'input' and 'expect'")
+
+    def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
+        p = check.params
+        rng = ctx.rng(check.id)
+        plan = Plan()
+        dtype = p.get("dtype", "float32")
+        for i, case in enumerate(p["cases"]):
+            shape = [int(s) for s in case["input"]]
+            if dtype.startswith("int"):
+                x = rng.integers(0, int(p.get("vocab", 10)), size=shape).astype(dtype)
+            else:
+                x = rng.normal(size=shape).astype(dtype)
+            plan.inputs[f"x{i}"] = x
+            plan.requests.append({"id": f"case{i}", "op": "call", "target": p["target"],
+                                  "method": p.get("method", "auto"), "args": [f"x{i}"]})
+        return plan
+
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
+                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+        p = check.params
+        target = p["target"]
+        ok = 0
+        problems: list[str] = []
+        cases = p["cases"]
+        for i, case in enumerate(cases):
+            out = outputs.get(f"case{i}")
+            inp = fmt_shape(case["input"])
+            exp = fmt_shape([None if e == -1 else e for e in case["expect"]])
+            if out is None or not out.ok:
+                if i == 0 and (out is None or "is not defined" in out.error):
+                    return self.missing(check, ctx, out, f"`{target}`")
+                problems.append(ctx.t(f"input {inp} raised {out.error if out else 'nothing'}",
+                                      f"입력 {inp}에서 오류: {out.error if out else '-'}"))
+                continue
+            if len(out.arrays) != 1:
+                problems.append(ctx.t(f"input {inp} gave {len(out.arrays)} outputs, expected one",
+                                      f"입력 {inp}에 출력이 {len(out.arrays)}개입니다 (1개여야 함)"))
+                continue
+            found = list(out.arrays[0].shape)
+            if shape_matches(found, case["expect"]):
+                ok += 1
+            else:
+                problems.append(ctx.t(f"input {inp} gave {fmt_shape(found)}, expected {exp}",
+                                      f"입력 {inp} → {fmt_shape(found)} (기대: {exp})"))
+        if not problems:
+            return self.result(check, ctx, 1, ctx.t(
+                f"`{target}` returns the expected shapes for all {len(cases)} input shapes.",
+                f"`{target}`가 {len(cases)}가지 입력 크기 모두에서 올바른 크기를 반환합니다."))
+        frac = ok / len(cases) if p.get("partial", False) else 0.0
+        return self.result(check, ctx, frac, ctx.t(
+            f"`{target}`: {'; '.join(problems)}.", f"`{target}`: {'; '.join(problems)}."),
+            {"cases_ok": ok, "cases": len(cases)})

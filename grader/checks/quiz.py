@@ -1,0 +1,57 @@
+"""`quiz`: a free-text answer cell scored by the bilingual rubric scorer.
+
+Needs no kernel: the answer is read straight from the notebook file.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..result import CheckResult
+from ..spec import CheckSpec
+from .base import CheckKind, GradeContext, Plan, ProbeOutput, register
+
+if TYPE_CHECKING:
+    from ..course import Course
+    from ..spec import ExerciseSpec
+
+
+def quiz_check_for(course: "Course", spec: "ExerciseSpec") -> CheckSpec | None:
+    try:
+        from ..quiz import load_bank
+    except ImportError:  # TEMP until the quiz package lands
+        return None
+    if not course.quizzes_dir.is_dir():
+        return None
+    bank = load_bank(course.quizzes_dir)
+    question = bank.get(spec.quiz or "")
+    if question is None:
+        return None
+    points = spec.quiz_points or float(question.points)
+    return CheckSpec(id=f"quiz:{question.id}", kind="quiz", points=points,
+                     title={"ko": f"퀴즈 {question.id}", "en": f"Quiz {question.id}"},
+                     hint={}, params={"question": question.id})
+
+
+@register
+class Quiz(CheckKind):
+    name = "quiz"
+    needs_kernel = False
+    required = ("question",)
+
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
+                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+        from ..quiz import load_bank, score_answer
+
+        qid = check.params["question"]
+        answer = ctx.answers.get(qid)
+        if answer is None:
+            return self.result(check, ctx, 0, ctx.t(
+                f"No answer cell for {qid}: add a markdown cell tagged 'answer:{qid}'.",
+                f"{qid}의 답안 셀이 없습니다: 'answer:{qid}' 태그가 붙은 마크다운 셀을 추가하세요."),
+                {"question": qid, "matched": [], "missing": [], "misconceptions": [], "feedback": ""})
+        question = load_bank(ctx.course.quizzes_dir)[qid]
+        res = score_answer(question, answer)
+        fraction = res.score / res.max_score if res.max_score else 0.0
+        details = res.to_dict()
+        return self.result(check, ctx, fraction, res.feedback, details)

@@ -1,0 +1,317 @@
+"""The gradebook: every attempt, its checks, answers and the submitted notebook.
+
+SQLAlchemy Core, so the same schema and queries run on SQLite (default, a file)
+and PostgreSQL (by URL). Each attempt is written in one transaction: either the
+attempt, its checks, its answers and its notebook copy are all there, or none is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.exc import DatabaseError, OperationalError
+
+from .errors import GradebookError
+
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "grade_meta", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+)
+
+notebooks = sa.Table(
+    "notebooks", metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+)
+
+attempts = sa.Table(
+    "attempts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("member", sa.String(200), nullable=False, index=True),
+    sa.Column("exercise", sa.String(100), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("max_score", sa.Float, nullable=False),
+    sa.Column("code_score", sa.Float, nullable=False),
+    sa.Column("code_max", sa.Float, nullable=False),
+    sa.Column("seed", sa.BigInteger),
+    sa.Column("duration_s", sa.Float, nullable=False),
+    sa.Column("grader_version", sa.String(32), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("notebook_sha256", sa.String(64), sa.ForeignKey("notebooks.sha256")),
+    sa.Column("extra", sa.Text, nullable=False),  # JSON: timings, protections
+)
+
+checks = sa.Table(
+    "checks", metadata,
+    sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("check_id", sa.String(100), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("points", sa.Float, nullable=False),
+    sa.Column("max_points", sa.Float, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("details", sa.Text, nullable=False),  # JSON
+)
+
+answers = sa.Table(
+    "answers", metadata,
+    sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("question", sa.String(100), primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+)
+
+
+def resolve_location(explicit: str | None, course_default: str | None) -> str:
+    """--gradebook, else GRADE_GRADEBOOK, else the course's default."""
+    loc = explicit or os.environ.get("GRADE_GRADEBOOK") or course_default
+    if not loc:
+        raise GradebookError("no gradebook location: pass --gradebook PATH or set GRADE_GRADEBOOK")
+    return loc
+
+
+def _url(location: str) -> tuple[str, Path | None]:
+    if "://" in location:
+        return location, None
+    path = Path(location).expanduser().resolve()
+    return f"sqlite:///{path}", path
+
+
+@dataclass
+class AttemptRow:
+    id: int
+    created_at: dt.datetime
+    member: str
+    exercise: str
+    status: str
+    score: float
+    max_score: float
+    code_score: float
+    code_max: float
+    seed: int | None
+    duration_s: float
+    grader_version: str
+    path: str
+    message: str
+    notebook_sha256: str | None
+    extra: dict[str, Any]
+
+
+class Gradebook:
+    """Open (creating if needed) a gradebook at a path or database URL."""
+
+    def __init__(self, location: str, *, create: bool = True) -> None:
+        self.location = location
+        self.url, self.path = _url(location)
+        if self.path is not None:
+            self._check_sqlite_file(self.path)
+            if create:
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise GradebookError(f"cannot create folder: {exc.strerror}", str(self.path.parent)) from None
+        kwargs: dict[str, Any] = {}
+        if self.url.startswith("sqlite"):
+            # Several `grade submit` processes may share one file: wait for the lock
+            # rather than fail, and use WAL so readers never block the writer.
+            kwargs["connect_args"] = {"timeout": 60}
+        self.engine = sa.create_engine(self.url, **kwargs)
+        if self.url.startswith("sqlite"):
+            @event.listens_for(self.engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # noqa: ANN401
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA busy_timeout=60000")
+                try:
+                    cur.execute("PRAGMA journal_mode=WAL")
+                except Exception:  # read-only media: stay in rollback-journal mode
+                    pass
+                cur.close()
+
+            @event.listens_for(self.engine, "begin")
+            def _begin_immediate(conn: Any) -> None:  # noqa: ANN401
+                # Take the write lock at BEGIN so two writers queue instead of deadlocking.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            self._ensure_schema()
+        except DatabaseError as exc:
+            raise GradebookError(f"not a usable gradebook database ({exc.orig}); "
+                                 "it was left untouched", self.location) from None
+
+    @staticmethod
+    def _check_sqlite_file(path: Path) -> None:
+        if path.is_dir():
+            raise GradebookError("is a folder, not a gradebook file", str(path))
+        if path.exists() and path.stat().st_size > 0:
+            with path.open("rb") as fh:
+                head = fh.read(16)
+            if head != b"SQLite format 3\x00":
+                raise GradebookError("is not an SQLite database (corrupt or another kind of file); "
+                                     "it was left untouched", str(path))
+
+    def _ensure_schema(self) -> None:
+        with self.engine.begin() as conn:
+            insp = sa.inspect(conn)
+            have = set(insp.get_table_names())
+            if "grade_meta" in have:
+                row = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
+                version = int(row[0]) if row else 0
+                if version > SCHEMA_VERSION:
+                    raise GradebookError(
+                        f"gradebook schema v{version} is newer than this grader understands (v{SCHEMA_VERSION}); "
+                        "upgrade grade; the gradebook was left untouched", self.location)
+                if version < SCHEMA_VERSION:
+                    raise GradebookError(f"gradebook schema v{version} predates v{SCHEMA_VERSION} and "
+                                         "has no migration", self.location)
+                return
+            foreign = have - {t.name for t in metadata.sorted_tables}
+            if foreign:
+                raise GradebookError(
+                    f"database has tables this grader does not own ({', '.join(sorted(foreign))}); "
+                    "refusing to use it as a gradebook", self.location)
+            metadata.create_all(conn)
+            conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+
+    # --- writing ------------------------------------------------------------
+
+    def record(self, result: dict[str, Any], notebook_bytes: bytes | None) -> int:
+        """Store one attempt (a `Result.to_dict()`), atomically. Returns its id."""
+        created = result.get("created_at") or dt.datetime.now(dt.timezone.utc)
+        if isinstance(created, str):
+            created = dt.datetime.fromisoformat(created)
+        code = [c for c in result["checks"] if c["kind"] != "quiz"]
+        sha = hashlib.sha256(notebook_bytes).hexdigest() if notebook_bytes is not None else None
+        try:
+            with self.engine.begin() as conn:
+                if sha is not None:
+                    exists = conn.execute(sa.select(notebooks.c.sha256).where(notebooks.c.sha256 == sha)).first()
+                    if not exists:
+                        conn.execute(notebooks.insert().values(sha256=sha, size=len(notebook_bytes or b""),
+                                                               content=notebook_bytes))
+                attempt_id = conn.execute(attempts.insert().values(
+                    created_at=created,
+                    member=result["member"],
+                    exercise=result["exercise"],
+                    status=result["status"],
+                    score=float(result["score"]),
+                    max_score=float(result["max_score"]),
+                    code_score=float(sum(c["points"] for c in code)),
+                    code_max=float(sum(c["max_points"] for c in code)),
+                    seed=result.get("seed"),
+                    duration_s=float(result.get("duration_s", 0.0)),
+                    grader_version=result.get("grader_version", ""),
+                    path=result.get("path", ""),
+                    message=result.get("message", ""),
+                    notebook_sha256=sha,
+                    extra=json.dumps({"timings": result.get("timings", {}),
+                                      "protections": result.get("protections", [])}, ensure_ascii=False),
+                )).inserted_primary_key[0]
+                if result["checks"]:
+                    conn.execute(checks.insert(), [{
+                        "attempt_id": attempt_id, "check_id": c["id"], "kind": c["kind"],
+                        "title": c.get("title", ""), "passed": bool(c["passed"]),
+                        "points": float(c["points"]), "max_points": float(c["max_points"]),
+                        "message": c.get("message", ""),
+                        "details": json.dumps(c.get("details", {}), ensure_ascii=False, default=str),
+                    } for c in result["checks"]])
+                if result.get("answers"):
+                    conn.execute(answers.insert(), [
+                        {"attempt_id": attempt_id, "question": q, "text": t}
+                        for q, t in result["answers"].items()])
+        except OperationalError as exc:
+            raise GradebookError(f"could not record the attempt ({_short(exc)}); nothing was written",
+                                 self.location) from None
+        return int(attempt_id)
+
+    # --- reading ------------------------------------------------------------
+
+    def attempts(self, *, member: str | None = None, exercise: str | None = None,
+                 since: dt.datetime | None = None) -> list[AttemptRow]:
+        q = sa.select(attempts).order_by(attempts.c.created_at, attempts.c.id)
+        if member:
+            q = q.where(attempts.c.member == member)
+        if exercise:
+            q = q.where(attempts.c.exercise == exercise)
+        if since:
+            q = q.where(attempts.c.created_at >= since)
+        with self.engine.connect() as conn:
+            return [_attempt(r) for r in conn.execute(q)]
+
+    def checks_of(self, attempt_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        out: dict[int, list[dict[str, Any]]] = {i: [] for i in attempt_ids}
+        if not attempt_ids:
+            return out
+        with self.engine.connect() as conn:
+            for r in conn.execute(sa.select(checks).where(checks.c.attempt_id.in_(attempt_ids))):
+                d = dict(r._mapping)
+                d["details"] = json.loads(d["details"] or "{}")
+                out[d["attempt_id"]].append(d)
+        return out
+
+    def answers_of(self, attempt_ids: list[int]) -> dict[int, dict[str, str]]:
+        out: dict[int, dict[str, str]] = {i: {} for i in attempt_ids}
+        if not attempt_ids:
+            return out
+        with self.engine.connect() as conn:
+            for r in conn.execute(sa.select(answers).where(answers.c.attempt_id.in_(attempt_ids))):
+                out[r.attempt_id][r.question] = r.text
+        return out
+
+    def notebook(self, sha256: str) -> bytes | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(notebooks.c.content).where(notebooks.c.sha256 == sha256)).first()
+        return bytes(row[0]) if row else None
+
+    def best(self) -> dict[tuple[str, str], AttemptRow]:
+        """Best attempt per (member, exercise): highest score, then earliest."""
+        best: dict[tuple[str, str], AttemptRow] = {}
+        for a in self.attempts():
+            key = (a.member, a.exercise)
+            if key not in best or a.score > best[key].score:
+                best[key] = a
+        return best
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(attempts)).scalar_one())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Gradebook":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _attempt(r: Any) -> AttemptRow:
+    d = dict(r._mapping)
+    d["extra"] = json.loads(d.get("extra") or "{}")
+    created = d["created_at"]
+    if created is not None and created.tzinfo is None:
+        d["created_at"] = created.replace(tzinfo=dt.timezone.utc)
+    return AttemptRow(**d)
+
+
+def _short(exc: Exception) -> str:
+    orig = getattr(exc, "orig", exc)
+    return str(orig).splitlines()[0]
+

@@ -1,0 +1,172 @@
+"""One submission, end to end: notebook → run → probe data → checks → result.
+
+`grade_file` is what the CLI, the batch runner and the tests call. It returns a
+`Result` for anything it was given; only an unusable course raises.
+"""
+
+from __future__ import annotations
+
+import getpass
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import nbformat
+
+from . import __version__
+from . import notebook as nbio
+from .checks import KINDS, GradeContext, Plan, ProbeOutput
+from .course import Course
+from .errors import GradeError, UnknownExercise
+from .result import CheckResult, Result
+from .spec import CheckSpec, ExerciseSpec
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Submission:
+    """A loaded, identified notebook ready to run."""
+
+    path: Path
+    data: bytes
+    nb: nbformat.NotebookNode
+    spec: ExerciseSpec
+    member: str
+    answers: dict[str, str]
+
+
+def identify(course: Course, nb: nbformat.NotebookNode, path: Path) -> ExerciseSpec:
+    """The exercise: notebook metadata first, then the file name."""
+    hint = nbio.exercise_hint(nb)
+    if hint:
+        if hint in course.specs:
+            return course.specs[hint]
+        raise UnknownExercise(f"notebook metadata names exercise {hint!r}, which this course "
+                              f"does not have (known: {', '.join(sorted(course.specs))})", str(path))
+    spec = course.spec_by_notebook_name(path.name)
+    if spec:
+        return spec
+    names = ", ".join(sorted(s.notebook for s in course.specs.values()))
+    raise UnknownExercise(f"cannot tell which exercise this is: no 'grade.exercise' in the notebook "
+                          f"metadata and the file name matches none of {names}", str(path))
+
+
+def load_submission(course: Course, path: Path, member: str | None = None,
+                    data: bytes | None = None) -> Submission:
+    if data is None:
+        nb, data = nbio.load(path)
+    else:
+        nb = nbio.parse(data, str(path))
+    spec = identify(course, nb, path)
+    answers = nbio.answers(nb, str(path))
+    who = member or nbio.member_hint(nb) or _os_user()
+    return Submission(path=path, data=data, nb=nb, spec=spec, member=who, answers=answers)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "unknown"
+
+
+def all_checks(spec: ExerciseSpec, course: Course) -> list[CheckSpec]:
+    """The spec's checks plus its quiz question, if the course has a bank."""
+    checks = list(spec.checks)
+    if spec.quiz and not any(c.kind == "quiz" for c in checks):
+        from .checks.quiz import quiz_check_for
+
+        extra = quiz_check_for(course, spec)
+        if extra is not None:
+            checks.append(extra)
+    return checks
+
+
+def grade_submission(course: Course, sub: Submission, *, seed: int | None = None, lang: str = "ko",
+                     progress: Progress | None = None) -> Result:
+    t0 = time.monotonic()
+    seed = secrets.randbelow(2**31) if seed is None else int(seed)
+    spec = sub.spec
+    ctx = GradeContext(seed=seed, lang=lang, course=course, spec=spec, answers=sub.answers)
+    checks = all_checks(spec, course)
+    plans: dict[str, Plan] = {}
+    requests: list[dict[str, Any]] = []
+    inputs: dict[str, Any] = {}
+    for check in checks:
+        kind = KINDS[check.kind]
+        if not kind.needs_kernel:
+            continue
+        plan = kind.plan(check, ctx)
+        plans[check.id] = plan
+        for name, arr in plan.inputs.items():
+            inputs[f"{check.id}__{name}"] = arr
+        for req in plan.requests:
+            req = dict(req, id=f"{check.id}/{req['id']}",
+                       args=[f"{check.id}__{a}" for a in req.get("args", [])])
+            requests.append(req)
+
+    from .runner import run_notebook
+
+    # Scoring answers needs no kernel: do it while the notebook runs.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        offline = pool.submit(_offline_checks, checks, ctx)
+        outcome = run_notebook(sub.nb, spec.limits, probe_requests=requests, probe_inputs=inputs,
+                               progress=progress)
+        offline_results = offline.result()
+
+    ctx.run_status, ctx.run_message = outcome.status, outcome.message
+    results: list[CheckResult] = []
+    for check in checks:
+        kind = KINDS[check.kind]
+        if not kind.needs_kernel:
+            results.append(offline_results[check.id])
+            continue
+        prefix = f"{check.id}/"
+        outs = {rid[len(prefix):]: o for rid, o in outcome.probe.items() if rid.startswith(prefix)}
+        if not outs and outcome.probe_error:
+            outs = {r["id"][len(prefix):]: ProbeOutput(ok=False, error=outcome.probe_error)
+                    for r in requests if r["id"].startswith(prefix)}
+        try:
+            results.append(kind.evaluate(check, ctx, plans[check.id], outs))
+        except Exception as exc:  # noqa: BLE001 - odd probe data must not crash the grader
+            results.append(kind.result(check, ctx, 0.0, ctx.t(
+                f"Could not check this: the notebook's objects behaved unexpectedly ({type(exc).__name__}: {exc}).",
+                f"확인할 수 없습니다: 노트북의 객체가 예상과 다르게 동작했습니다 ({type(exc).__name__}: {exc}).")))
+    message = outcome.message
+    if outcome.output_truncated:
+        message = (message + "; " if message else "") + "output was truncated at the limit"
+    return Result(
+        exercise=spec.id, member=sub.member, status=outcome.status, checks=results,
+        duration_s=time.monotonic() - t0, path=str(sub.path), seed=seed, message=message,
+        grader_version=__version__, answers=sub.answers, timings=outcome.timings,
+        protections=outcome.protections,
+    )
+
+
+def _offline_checks(checks: list[CheckSpec], ctx: GradeContext) -> dict[str, CheckResult]:
+    out = {}
+    for check in checks:
+        kind = KINDS[check.kind]
+        if not kind.needs_kernel:
+            out[check.id] = kind.evaluate(check, ctx, Plan(), {})
+    return out
+
+
+def invalid_result(path: Path, error: GradeError, member: str | None = None) -> Result:
+    return Result(exercise="", member=member or "", status="invalid", checks=[], duration_s=0.0,
+                  path=str(path), message=str(error), grader_version=__version__)
+
+
+def grade_file(course: Course, path: Path, *, member: str | None = None, seed: int | None = None,
+               lang: str = "ko", progress: Progress | None = None,
+               data: bytes | None = None) -> tuple[Result, Submission | None]:
+    """Grade one file. Unusable files give an `invalid` result, not an exception."""
+    try:
+        sub = load_submission(course, path, member, data)
+    except GradeError as exc:
+        return invalid_result(path, exc, member), None
+    return grade_submission(course, sub, seed=seed, lang=lang, progress=progress), sub

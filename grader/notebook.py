@@ -1,0 +1,202 @@
+"""Reading notebooks: validation, exercise identity, answer cells, starters.
+
+Every failure here is the student's file, so each raises `InvalidNotebook` with
+one line that says what is wrong, never a traceback pointing into raw JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .errors import InvalidNotebook
+
+ANSWER_TAG = re.compile(r"^answer:(?P<qid>[A-Za-z0-9_.\-]+)$")
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+MAX_CELLS = 2000
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+STARTER_PREFIX = "#> "
+STARTER_NOTE = "# 여기에 코드를 작성하세요 / YOUR CODE HERE"
+HIDDEN_BEGIN = "### BEGIN HIDDEN"
+HIDDEN_END = "### END HIDDEN"
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        if path.is_dir():
+            raise InvalidNotebook("is a folder, not a notebook file", str(path))
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            raise InvalidNotebook(
+                f"notebook is {size / 1e6:.1f} MB; the limit is {MAX_NOTEBOOK_BYTES // 2**20} MB "
+                "(clear large outputs with 'Kernel > Restart & Clear Output' and save)", str(path))
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidNotebook("no such file", str(path)) from None
+    except PermissionError:
+        raise InvalidNotebook("permission denied", str(path)) from None
+    except IsADirectoryError:
+        raise InvalidNotebook("is a folder, not a notebook file", str(path)) from None
+
+
+def parse(data: bytes, path: str = "<notebook>") -> nbformat.NotebookNode:
+    """Parse and validate notebook bytes; upgrade v3 notebooks to v4."""
+    if not data.strip():
+        raise InvalidNotebook("file is empty; save the notebook from Jupyter and try again", path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidNotebook(f"not UTF-8 text (byte {exc.start}); is this really a .ipynb file?", path) from None
+    if "\x00" in text:
+        raise InvalidNotebook("contains NUL bytes: this is a binary file, not a notebook", path)
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidNotebook(f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+                              "the file may be truncated or not a notebook", path) from None
+    if not isinstance(raw, dict) or "nbformat" not in raw:
+        raise InvalidNotebook("JSON but not a Jupyter notebook (no 'nbformat' field)", path)
+    major = raw.get("nbformat")
+    if major not in (3, 4):
+        raise InvalidNotebook(f"notebook format v{major} is not supported (need v4, or v3 to convert)", path)
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat raises several unrelated types on bad structure
+        raise InvalidNotebook(f"malformed notebook structure: {str(exc).splitlines()[0]}", path) from None
+    if len(nb.cells) > MAX_CELLS:
+        raise InvalidNotebook(f"{len(nb.cells)} cells; the limit is {MAX_CELLS}", path)
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as exc:
+        raise InvalidNotebook(f"invalid notebook: {exc.message.splitlines()[0]}", path) from None
+    lang = (nb.metadata.get("kernelspec") or {}).get("language") or \
+        (nb.metadata.get("language_info") or {}).get("name") or "python"
+    if str(lang).lower() != "python":
+        raise InvalidNotebook(f"kernel language is {lang!r}; these exercises need a Python notebook", path)
+    return nb
+
+
+def load(path: Path) -> tuple[nbformat.NotebookNode, bytes]:
+    data = read_bytes(path)
+    return parse(data, str(path)), data
+
+
+def cell_tags(cell: Any) -> list[str]:
+    tags = cell.get("metadata", {}).get("tags", [])
+    return [t for t in tags if isinstance(t, str)]
+
+
+def answers(nb: nbformat.NotebookNode, path: str = "<notebook>") -> dict[str, str]:
+    """Quiz answers from markdown cells tagged `answer:<question id>`, read without execution."""
+    found: dict[str, str] = {}
+    for index, cell in enumerate(nb.cells):
+        for tag in cell_tags(cell):
+            m = ANSWER_TAG.match(tag)
+            if not m:
+                continue
+            qid = m.group("qid")
+            if qid in found:
+                raise InvalidNotebook(
+                    f"cell {index + 1} repeats the answer tag '{tag}'; keep exactly one answer cell per question", path)
+            found[qid] = strip_answer_prompt(cell.get("source", ""))
+    return found
+
+
+def strip_answer_prompt(text: str) -> str:
+    """Drop the template's placeholder lines (those starting with '>' or HTML comments)."""
+    kept = []
+    for line in text.splitlines():
+        s = line.strip()
+        if s.startswith(">") or (s.startswith("<!--") and s.endswith("-->")):
+            continue
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def exercise_hint(nb: nbformat.NotebookNode) -> str | None:
+    meta = nb.metadata.get("grade") or {}
+    value = meta.get("exercise") if isinstance(meta, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def member_hint(nb: nbformat.NotebookNode) -> str | None:
+    meta = nb.metadata.get("grade") or {}
+    value = meta.get("member") if isinstance(meta, dict) else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def code_cells(nb: nbformat.NotebookNode) -> list[tuple[int, Any]]:
+    return [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+
+
+# --- starters -----------------------------------------------------------------
+
+def strip_solutions(source: str, where: str = "") -> str:
+    """Replace each BEGIN/END SOLUTION region with its `#> ` starter lines (or a note).
+
+    A region's `#> ` lines are comments in the solution and become code in the starter,
+    so a starter can define placeholders (`model = None`) and run without errors.
+    HIDDEN regions disappear from the starter entirely.
+    """
+    out: list[str] = []
+    mode: str | None = None
+    indent = ""
+    starter: list[str] = []
+    for lineno, line in enumerate(source.splitlines(), start=1):
+        s = line.strip()
+        if s in (BEGIN, HIDDEN_BEGIN):
+            if mode:
+                raise ValueError(f"{where}: line {lineno}: nested '{s}'")
+            mode = "solution" if s == BEGIN else "hidden"
+            indent = line[: len(line) - len(line.lstrip())]
+            starter = []
+            continue
+        if s in (END, HIDDEN_END):
+            expected = END if mode == "solution" else HIDDEN_END
+            if s != expected:
+                raise ValueError(f"{where}: line {lineno}: '{s}' without matching begin")
+            if mode == "solution":
+                out.append(indent + STARTER_NOTE)
+                out.extend(starter if starter else [indent + "pass"] if indent else [])
+            mode = None
+            continue
+        if mode == "solution":
+            if s.startswith(STARTER_PREFIX.strip()) and line.lstrip().startswith(STARTER_PREFIX):
+                starter.append(indent + line.lstrip()[len(STARTER_PREFIX):])
+            elif s == STARTER_PREFIX.strip():
+                starter.append("")
+            continue
+        if mode == "hidden":
+            continue
+        out.append(line)
+    if mode:
+        raise ValueError(f"{where}: a solution region is not closed")
+    return "\n".join(out)
+
+
+def make_starter(solution: nbformat.NotebookNode, where: str = "") -> nbformat.NotebookNode:
+    """The starter notebook: solution regions stripped, outputs cleared, answers blanked."""
+    nb = nbformat.reads(nbformat.writes(solution), as_version=4)
+    for index, cell in enumerate(nb.cells):
+        loc = f"{where} cell {index + 1}"
+        if cell.cell_type == "code":
+            cell.source = strip_solutions(cell.source, loc)
+            cell.outputs = []
+            cell.execution_count = None
+        elif cell.cell_type == "markdown":
+            if any(ANSWER_TAG.match(t) for t in cell_tags(cell)):
+                cell.source = "> 여기에 답을 쓰세요 (한국어 또는 영어). / Write your answer here (Korean or English)."
+            else:
+                cell.source = strip_solutions(cell.source, loc)
+        cell.metadata.pop("execution", None)
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def dumps(nb: nbformat.NotebookNode) -> str:
+    return nbformat.writes(nb) + "\n"

@@ -1,0 +1,142 @@
+# This file's text is pasted into the student's kernel as the grader's probe cell.
+# It must stand alone (no grader imports) and only export plain data: every
+# judgement happens later, in the grader process, where the targets are.
+def __grade_probe_run__(probe_dir):
+    import json as _json
+    import math as _math
+    import os as _os
+    import traceback as _tb
+
+    import numpy as _np
+
+    ns = get_ipython().user_ns  # noqa: F821 - defined inside IPython
+    with open(_os.path.join(probe_dir, "requests.json"), encoding="utf-8") as fh:
+        requests = _json.load(fh)
+    inputs_path = _os.path.join(probe_dir, "inputs.npz")
+    inputs = dict(_np.load(inputs_path)) if _os.path.exists(inputs_path) else {}
+
+    def resolve(dotted):
+        head, *rest = dotted.split(".")
+        if head not in ns:
+            raise NameError(f"name '{head}' is not defined in the notebook")
+        obj = ns[head]
+        for part in rest:
+            obj = getattr(obj, part)
+        return obj
+
+    def to_array(value):
+        if hasattr(value, "numpy"):
+            value = value.numpy()
+        return _np.asarray(value)
+
+    def jsonable(value, depth=0):
+        if depth > 6:
+            return repr(value)[:200]
+        if value is None or isinstance(value, (bool, str)):
+            return value
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, float):
+            return value if _math.isfinite(value) else repr(value)
+        if isinstance(value, (_np.integer,)):
+            return int(value)
+        if isinstance(value, (_np.floating,)):
+            return float(value) if _math.isfinite(float(value)) else repr(float(value))
+        if isinstance(value, (list, tuple)):
+            return [jsonable(v, depth + 1) for v in value][:10000]
+        if isinstance(value, dict):
+            return {str(k): jsonable(v, depth + 1) for k, v in list(value.items())[:1000]}
+        if isinstance(value, _np.ndarray) and value.size <= 100000:
+            return jsonable(value.tolist(), depth + 1)
+        if hasattr(value, "numpy"):
+            return jsonable(value.numpy(), depth + 1)
+        return {"__repr__": repr(value)[:500], "__type__": type(value).__name__}
+
+    def shape_of(t):
+        try:
+            return [None if d is None else int(d) for d in tuple(t.shape)]
+        except Exception:
+            return None
+
+    def describe_layer(layer):
+        info = {"class": type(layer).__name__, "name": getattr(layer, "name", "")}
+        try:
+            info["config"] = jsonable(layer.get_config())
+        except Exception as exc:
+            info["config"] = {"__error__": repr(exc)[:200]}
+        try:
+            info["params"] = int(layer.count_params())
+        except Exception:
+            info["params"] = None
+        try:
+            info["output_shape"] = shape_of(layer.output)
+        except Exception:
+            info["output_shape"] = None
+        for attr in ("cell", "layer", "forward_layer"):
+            inner = getattr(layer, attr, None)
+            if inner is not None and hasattr(inner, "get_config"):
+                info[attr] = describe_layer(inner)
+        return info
+
+    def describe(obj):
+        info = {"type": type(obj).__name__, "module": type(obj).__module__}
+        layers = getattr(obj, "layers", None)
+        if layers is not None:
+            info["layers"] = [describe_layer(l) for l in layers]
+        elif hasattr(obj, "get_config"):
+            info["layer"] = describe_layer(obj)
+        opt = getattr(obj, "optimizer", None)
+        if opt is not None and hasattr(opt, "get_config"):
+            try:
+                info["optimizer"] = {"class": type(opt).__name__, "config": jsonable(opt.get_config())}
+            except Exception:
+                pass
+        try:
+            info["params"] = int(obj.count_params())
+        except Exception:
+            pass
+        try:
+            info["input_shape"] = [shape_of(t) for t in obj.inputs]
+        except Exception:
+            pass
+        return info
+
+    results, arrays = {}, {}
+    for req in requests:
+        rid = req["id"]
+        try:
+            target = resolve(req["target"])
+            op = req["op"]
+            if op == "call":
+                fn = target
+                method = req.get("method") or "auto"
+                if method == "auto":
+                    method = "predict" if hasattr(target, "predict") and hasattr(target, "layers") else "call"
+                if method == "predict":
+                    fn = lambda *a, **k: target.predict(*a, verbose=0, **k)  # noqa: E731
+                elif method != "call":
+                    fn = getattr(target, method)
+                args = [inputs[name] for name in req.get("args", [])]
+                out = fn(*args, **req.get("kwargs", {}))
+                outs = list(out) if isinstance(out, (tuple, list)) else [out]
+                outs = [to_array(o) for o in outs]
+                for i, o in enumerate(outs):
+                    arrays[f"{rid}::{i}"] = o
+                results[rid] = {"ok": True, "n_arrays": len(outs),
+                                "value": {"shapes": [list(o.shape) for o in outs],
+                                          "tuple": isinstance(out, (tuple, list))}}
+            elif op == "describe":
+                results[rid] = {"ok": True, "value": describe(target)}
+            elif op == "value":
+                results[rid] = {"ok": True, "value": jsonable(target)}
+            else:
+                results[rid] = {"ok": False, "error": f"unknown probe op {op!r}"}
+        except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            last = _tb.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+            where = f" (line {last[0].lineno})" if last else ""
+            results[rid] = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}{where}"}
+    _np.savez(_os.path.join(probe_dir, "out.npz"), **arrays)
+    with open(_os.path.join(probe_dir, "out.json"), "w", encoding="utf-8") as fh:
+        _json.dump(results, fh)
