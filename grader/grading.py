@@ -86,13 +86,9 @@ def all_checks(spec: ExerciseSpec, course: Course) -> list[CheckSpec]:
     return checks
 
 
-def grade_submission(course: Course, sub: Submission, *, seed: int | None = None, lang: str = "ko",
-                     progress: Progress | None = None) -> Result:
-    t0 = time.monotonic()
-    seed = secrets.randbelow(2**31) if seed is None else int(seed)
-    spec = sub.spec
-    ctx = GradeContext(seed=seed, lang=lang, course=course, spec=spec, answers=sub.answers)
-    checks = all_checks(spec, course)
+def plan_checks(checks: list[CheckSpec], ctx: GradeContext
+                ) -> tuple[dict[str, Plan], list[dict[str, Any]], dict[str, Any]]:
+    """Plans for the kernel checks, with their requests and inputs namespaced by check id."""
     plans: dict[str, Plan] = {}
     requests: list[dict[str, Any]] = []
     inputs: dict[str, Any] = {}
@@ -105,9 +101,41 @@ def grade_submission(course: Course, sub: Submission, *, seed: int | None = None
         for name, arr in plan.inputs.items():
             inputs[f"{check.id}__{name}"] = arr
         for req in plan.requests:
-            req = dict(req, id=f"{check.id}/{req['id']}",
-                       args=[f"{check.id}__{a}" for a in req.get("args", [])])
-            requests.append(req)
+            requests.append(dict(req, id=f"{check.id}/{req['id']}",
+                                 args=[f"{check.id}__{a}" for a in req.get("args", [])]))
+    return plans, requests, inputs
+
+
+def evaluate_checks(checks: list[CheckSpec], ctx: GradeContext, plans: dict[str, Plan],
+                    probe: dict[str, ProbeOutput], probe_error: str,
+                    offline: dict[str, CheckResult]) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    for check in checks:
+        kind = KINDS[check.kind]
+        if not kind.needs_kernel:
+            results.append(offline[check.id])
+            continue
+        prefix = f"{check.id}/"
+        outs = {rid[len(prefix):]: o for rid, o in probe.items() if rid.startswith(prefix)}
+        if not outs and probe_error:
+            outs = {r["id"]: ProbeOutput(ok=False, error=probe_error) for r in plans[check.id].requests}
+        try:
+            results.append(kind.evaluate(check, ctx, plans[check.id], outs))
+        except Exception as exc:  # noqa: BLE001 - odd probe data must not crash the grader
+            results.append(kind.result(check, ctx, 0.0, ctx.t(
+                f"Could not check this: the notebook's objects behaved unexpectedly ({type(exc).__name__}: {exc}).",
+                f"확인할 수 없습니다: 노트북의 객체가 예상과 다르게 동작했습니다 ({type(exc).__name__}: {exc}).")))
+    return results
+
+
+def grade_submission(course: Course, sub: Submission, *, seed: int | None = None, lang: str = "ko",
+                     progress: Progress | None = None) -> Result:
+    t0 = time.monotonic()
+    seed = secrets.randbelow(2**31) if seed is None else int(seed)
+    spec = sub.spec
+    ctx = GradeContext(seed=seed, lang=lang, course=course, spec=spec, answers=sub.answers)
+    checks = all_checks(spec, course)
+    plans, requests, inputs = plan_checks(checks, ctx)
 
     from .runner import run_notebook
 
@@ -119,23 +147,7 @@ def grade_submission(course: Course, sub: Submission, *, seed: int | None = None
         offline_results = offline.result()
 
     ctx.run_status, ctx.run_message = outcome.status, outcome.message
-    results: list[CheckResult] = []
-    for check in checks:
-        kind = KINDS[check.kind]
-        if not kind.needs_kernel:
-            results.append(offline_results[check.id])
-            continue
-        prefix = f"{check.id}/"
-        outs = {rid[len(prefix):]: o for rid, o in outcome.probe.items() if rid.startswith(prefix)}
-        if not outs and outcome.probe_error:
-            outs = {r["id"][len(prefix):]: ProbeOutput(ok=False, error=outcome.probe_error)
-                    for r in requests if r["id"].startswith(prefix)}
-        try:
-            results.append(kind.evaluate(check, ctx, plans[check.id], outs))
-        except Exception as exc:  # noqa: BLE001 - odd probe data must not crash the grader
-            results.append(kind.result(check, ctx, 0.0, ctx.t(
-                f"Could not check this: the notebook's objects behaved unexpectedly ({type(exc).__name__}: {exc}).",
-                f"확인할 수 없습니다: 노트북의 객체가 예상과 다르게 동작했습니다 ({type(exc).__name__}: {exc}).")))
+    results = evaluate_checks(checks, ctx, plans, outcome.probe, outcome.probe_error, offline_results)
     message = outcome.message
     if outcome.output_truncated:
         message = (message + "; " if message else "") + "output was truncated at the limit"

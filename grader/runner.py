@@ -11,6 +11,7 @@ import asyncio
 import json
 import secrets
 import shutil
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ class RunOutcome:
     message: str = ""
     error_cell: int | None = None   # 1-based cell number in the notebook
     probe: dict[str, ProbeOutput] = field(default_factory=dict)
+    # One dict per extra probe round (calibration probes the same kernel many times).
+    extra_probes: list[dict[str, ProbeOutput]] = field(default_factory=list)
     probe_error: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     protections: list[str] = field(default_factory=list)
@@ -93,14 +96,17 @@ def _student_line(exc: CellExecutionError) -> int | None:
 
 def run_notebook(nb: nbformat.NotebookNode, limits: Limits, *,
                  probe_requests: list[dict[str, Any]], probe_inputs: dict[str, np.ndarray],
-                 progress: Callable[[str, int, int], None] | None = None) -> RunOutcome:
+                 progress: Callable[[str, int, int], None] | None = None,
+                 extra_rounds: list[tuple[list[dict[str, Any]], dict[str, np.ndarray]]] | None = None,
+                 ) -> RunOutcome:
     """Execute `nb` with limits, then the probe. Always returns an outcome."""
-    return asyncio.run(_run(nb, limits, probe_requests, probe_inputs, progress))
+    return asyncio.run(_run(nb, limits, probe_requests, probe_inputs, progress, extra_rounds or []))
 
 
 async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[dict[str, Any]],
                probe_inputs: dict[str, np.ndarray],
-               progress: Callable[[str, int, int], None] | None) -> RunOutcome:
+               progress: Callable[[str, int, int], None] | None,
+               extra_rounds: list[tuple[list[dict[str, Any]], dict[str, np.ndarray]]]) -> RunOutcome:
     outcome = RunOutcome()
     t0 = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="grade-run-"))
@@ -117,7 +123,9 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
     cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     deadline = t0 + limits.total_timeout_s
     try:
-        async with client.async_setup_kernel(cwd=str(workdir), env=sandbox.env()):
+        # The kernel's own stdout/stderr (TensorFlow's C++ logs) are not the student's output.
+        async with client.async_setup_kernel(cwd=str(workdir), env=sandbox.env(),
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
             sandbox.track(_kernel_pid(km))
             outcome.timings["kernel_start_s"] = time.monotonic() - t0
             for n, (index, cell) in enumerate(cells, start=1):
@@ -140,8 +148,10 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
             if progress:
                 progress("probe", len(cells), len(cells))
             tp = time.monotonic()
-            await _probe(client, workdir, probe_requests, probe_inputs, limits, outcome)
+            outcome.probe = await _probe(client, workdir, probe_requests, probe_inputs, limits, outcome)
             outcome.timings["probe_s"] = time.monotonic() - tp
+            for reqs, inps in extra_rounds:
+                outcome.extra_probes.append(await _probe(client, workdir, reqs, inps, limits, outcome))
     except (CellTimeoutError, asyncio.TimeoutError):
         outcome.status = "timeout"
         spent = time.monotonic() - t0
@@ -188,9 +198,9 @@ def _current_cell(client: NotebookClient) -> int | None:
 
 
 async def _probe(client: NotebookClient, workdir: Path, requests: list[dict[str, Any]],
-                 inputs: dict[str, np.ndarray], limits: Limits, outcome: RunOutcome) -> None:
+                 inputs: dict[str, np.ndarray], limits: Limits, outcome: RunOutcome) -> dict[str, ProbeOutput]:
     if not requests:
-        return
+        return {}
     # A fresh, unguessable folder created only now: student code that ran
     # earlier could not have seen these inputs or prepared fake outputs there.
     probe_dir = workdir / f".probe-{secrets.token_hex(8)}"
@@ -205,24 +215,27 @@ async def _probe(client: NotebookClient, workdir: Path, requests: list[dict[str,
         await client.async_execute_cell(cell, len(client.nb.cells) - 1)
     except CellExecutionError as exc:
         outcome.probe_error = _error_line(exc)
-        return
+        return {}
     finally:
         client.nb.cells.pop()
     out_json = probe_dir / "out.json"
     if not out_json.is_file() or out_json.stat().st_size > MAX_PROBE_JSON:
         outcome.probe_error = "the probe produced no readable output"
-        return
+        return {}
     try:
         results = json.loads(out_json.read_text(encoding="utf-8"))
         with np.load(probe_dir / "out.npz", allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except Exception as exc:  # noqa: BLE001 - anything the student left there is suspect
         outcome.probe_error = f"the probe output could not be read ({type(exc).__name__})"
-        return
+        return {}
+    found: dict[str, ProbeOutput] = {}
     for rid, r in results.items():
         if not isinstance(r, dict):
             continue
         n = int(r.get("n_arrays", 0) or 0)
-        outcome.probe[rid] = ProbeOutput(ok=bool(r.get("ok")), value=r.get("value"),
+        found[rid] = ProbeOutput(ok=bool(r.get("ok")), value=r.get("value"),
                                          arrays=[arrays[f"{rid}::{i}"] for i in range(n) if f"{rid}::{i}" in arrays],
                                          error=str(r.get("error", "")))
+    shutil.rmtree(probe_dir, ignore_errors=True)
+    return found
