@@ -124,6 +124,42 @@ def starters(check: bool, course_dir: str | None) -> None:
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("exercises", nargs=-1)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Grade this many notebooks in parallel processes.")
+@click.option("--seed", type=int, default=None, help="Grader seed for every run (default: fresh).")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
+@COURSE
+def check(exercises: tuple[str, ...], workers: int, seed: int | None, as_json: bool, course_dir: str | None) -> None:
+    """Instructor check: solutions earn full marks, starters earn no code points."""
+    from rich.console import Console
+
+    from .instructor import run_checks
+    from .views import render_instructor
+
+    console = Console(stderr=as_json)
+    course = _course(course_dir)
+    with console.status("grading solutions and starters…") as st:
+        done = []
+
+        def tick(v: object) -> None:
+            done.append(v)
+            st.update(f"graded {len(done)} notebooks…")
+
+        verdicts, starters_ = run_checks(course, list(exercises) or None, workers=workers, seed=seed,
+                                         on_done=tick)
+    drift = [s for s in starters_ if s.problem]
+    if as_json:
+        click.echo(json.dumps({"notebooks": [v.to_dict() for v in verdicts],
+                               "starters": [{"name": s.name, "state": s.state} for s in starters_]},
+                              ensure_ascii=False, indent=2))
+    else:
+        render_instructor(console, verdicts, starters_)
+    if drift or not all(v.ok for v in verdicts):
+        sys.exit(1)
+
+
 def _attach_optional() -> None:
     """Commands from subpackages; each stays importable on its own."""
     from .quiz.commands import quiz

@@ -107,6 +107,8 @@ def __grade_probe_run__(probe_dir):
         try:
             target = resolve(req["target"])
             op = req["op"]
+            if target is None and op != "value":
+                raise ValueError("it is None (the notebook has not built it yet)")
             if op == "call":
                 fn = target
                 method = req.get("method") or "auto"
@@ -119,7 +121,14 @@ def __grade_probe_run__(probe_dir):
                 args = [inputs[name] for name in req.get("args", [])]
                 out = fn(*args, **req.get("kwargs", {}))
                 outs = list(out) if isinstance(out, (tuple, list)) else [out]
+                for i, o in enumerate(outs):
+                    if o is None:
+                        raise TypeError(f"returned None{' (output %d)' % (i + 1) if len(outs) > 1 else ''}, not an array")
                 outs = [to_array(o) for o in outs]
+                for i, o in enumerate(outs):
+                    if o.dtype == object:
+                        # Object arrays would need pickle to travel; the grader never unpickles.
+                        raise TypeError(f"output {i + 1} is not a numeric array (dtype object)")
                 for i, o in enumerate(outs):
                     arrays[f"{rid}::{i}"] = o
                 results[rid] = {"ok": True, "n_arrays": len(outs),
@@ -134,8 +143,10 @@ def __grade_probe_run__(probe_dir):
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            last = _tb.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-            where = f" (line {last[0].lineno})" if last else ""
+            # Point at the student's code, never at the probe's own lines.
+            frames = [f for f in _tb.extract_tb(exc.__traceback__)
+                      if f.name not in ("__grade_probe_run__", "<lambda>", "resolve")]
+            where = f" (in {frames[-1].name}, line {frames[-1].lineno})" if frames else ""
             results[rid] = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}{where}"}
     _np.savez(_os.path.join(probe_dir, "out.npz"), **arrays)
     with open(_os.path.join(probe_dir, "out.json"), "w", encoding="utf-8") as fh:

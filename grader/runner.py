@@ -135,6 +135,7 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
                 if remaining <= 0:
                     raise asyncio.TimeoutError
                 client.timeout = int(max(1, min(limits.cell_timeout_s, remaining)))
+                client.grade_current_cell = index + 1
                 try:
                     await asyncio.wait_for(client.async_execute_cell(cell, index), remaining + 5)
                 except CellExecutionError as exc:
@@ -190,11 +191,7 @@ def _kernel_pid(km: AsyncKernelManager) -> int | None:
 
 
 def _current_cell(client: NotebookClient) -> int | None:
-    for i, cell in enumerate(client.nb.cells):
-        if cell.get("metadata", {}).get("execution", {}).get("iopub.execute_input") and \
-                not cell.get("metadata", {}).get("execution", {}).get("shell.execute_reply"):
-            return i + 1
-    return None
+    return getattr(client, "grade_current_cell", None)
 
 
 async def _probe(client: NotebookClient, workdir: Path, requests: list[dict[str, Any]],

@@ -75,3 +75,25 @@ def render_status(console: Console, best: dict[tuple[str, str], object], exercis
                 row.append(f"[{style}]{a.score:g}/{a.max_score:g}[/{style}]")
         table.add_row(*row)
     console.print(table)
+
+
+def render_instructor(console: Console, verdicts: list, starters: list) -> None:
+    table = Table(title="instructor check")
+    for col, kw in (("exercise", {}), ("notebook", {}), ("status", {}), ("score", {"justify": "right"}),
+                    ("code points", {"justify": "right"}), ("time", {"justify": "right"}), ("", {}),
+                    ("problem", {"overflow": "fold", "ratio": 1})):
+        table.add_column(col, **kw)
+    for v in sorted(verdicts, key=lambda v: (v.exercise, v.role)):
+        mark = Text("✓", style="green") if v.ok else Text("✗", style="red")
+        table.add_row(v.exercise, v.role, v.status, f"{v.score:g}/{v.max_score:g}",
+                      f"{v.code_score:g}/{v.code_max:g}", f"{v.duration_s:.0f} s", mark, Text(v.problem))
+    console.print(table)
+    bad = [s for s in starters if s.problem]
+    if bad:
+        for s in bad:
+            console.print(Text(f"✗ starter {s.name}: {s.state} (run 'grade starters')", style="red"))
+    else:
+        console.print(Text(f"✓ {len(starters)} starters match their solutions", style="green"))
+    ok = sum(v.ok for v in verdicts)
+    style = "green" if ok == len(verdicts) and not bad else "red"
+    console.print(Text(f"{ok}/{len(verdicts)} notebooks as expected", style=f"bold {style}"))

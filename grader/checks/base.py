@@ -90,6 +90,9 @@ class CheckKind:
         passed = fraction >= 0.999
         hint = check.text("hint", ctx.lang)
         if not passed and hint and hint not in message:
+            message = message.rstrip()
+            if message and not message.endswith((".", "!", "?")):
+                message += "."
             message = f"{message} {hint}".strip()
         return CheckResult(
             id=check.id, kind=check.kind, passed=passed,
