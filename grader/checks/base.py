@@ -11,6 +11,7 @@ that data into points and a message.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
@@ -110,8 +111,24 @@ class CheckKind:
                         f"확인하지 못함: {what}에 대한 검사가 실행되지 않았습니다.")
         else:
             msg = ctx.t(f"Could not use {what}: {out.error}",
-                        f"{what}을(를) 사용할 수 없습니다: {out.error}")
+                        f"{what}을(를) 사용할 수 없습니다: {_ko_probe_error(out.error)}")
         return self.result(check, ctx, 0.0, msg)
+
+
+_KO_ERRORS = [
+    (re.compile(r"ValueError: it is None \(the notebook has not built it yet\)"),
+     "아직 None입니다 (노트북에서 아직 만들지 않았습니다)"),
+    (re.compile(r"TypeError: returned None(.*), not an array"), r"None을 반환했습니다\1 (배열이어야 합니다)"),
+    (re.compile(r"NameError: name '([^']+)' is not defined in the notebook"), r"노트북에 '\1'이(가) 정의되어 있지 않습니다"),
+]
+
+
+def _ko_probe_error(error: str) -> str:
+    """The probe's common errors, in Korean; anything else stays as Python said it."""
+    for pattern, repl in _KO_ERRORS:
+        if pattern.search(error):
+            return pattern.sub(repl, error)
+    return error
 
 
 KINDS: dict[str, CheckKind] = {}
