@@ -1,0 +1,126 @@
+"""`causal`: a sequence model's output at step t may depend only on inputs up to t.
+
+The grader makes an input x and a copy x' whose steps from `t0` on are
+replaced by other values, asks the kernel for the model's outputs on both, and
+compares them here: outputs before `t0` must be identical (within `atol`), and
+outputs from `t0` on must change (so a constant model, or one that ignores its
+input, does not pass). The message names the first time step whose output
+moved although only later inputs changed.
+
+Spec parameters:
+- `target`: the model (or function) in the notebook.
+- `input`: the input shape [batch, time steps, features] (time is axis 1).
+- `t0`: the first perturbed step (default: the middle; negative counts from the end).
+- `generator`: optional "module:function" `(rng, **gen_args) -> {name: array}`
+  giving x (its first array); otherwise x is standard normal noise.
+- `method`: how to call the target (default "auto": predict for models).
+- `atol`: how much a past output may move (default 1e-5).
+- `min_change`: how much the outputs from t0 on must move at least (default 1e-4).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import SpecError
+from ..result import CheckResult
+from ..spec import CheckSpec
+from .base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
+
+
+def _t0(check: CheckSpec, steps: int) -> int:
+    t0 = int(check.params.get("t0", steps // 2))
+    return t0 + steps if t0 < 0 else t0
+
+
+@register
+class Causal(CheckKind):
+    name = "causal"
+    required = ("target",)
+
+    def validate(self, check: CheckSpec) -> None:
+        super().validate(check)
+        p = check.params
+        if "input" not in p and "generator" not in p:
+            raise SpecError("causal needs 'input' (a shape [batch, steps, features]) or 'generator'")
+        if "input" in p:
+            shape = p["input"]
+            if not isinstance(shape, list) or len(shape) < 2 or not all(isinstance(s, int) and s > 0 for s in shape):
+                raise SpecError("'input' must be a shape such as [4, 40, 1]")
+            if not 0 < _t0(check, shape[1]) < shape[1]:
+                raise SpecError("'t0' must fall strictly inside the time axis")
+
+    def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
+        p = check.params
+        rng = ctx.rng(check.id)
+        if p.get("generator"):
+            made = ctx.ref(p["generator"])(rng, **p.get("gen_args", {}))
+            x = np.asarray(next(iter(made.values())), dtype=np.float32)
+        else:
+            x = rng.normal(size=[int(s) for s in p["input"]]).astype(np.float32)
+        t0 = _t0(check, x.shape[1])
+        x2 = x.copy()
+        x2[:, t0:] = rng.normal(size=x2[:, t0:].shape).astype(np.float32)
+        method = p.get("method", "auto")
+        return Plan(
+            requests=[{"id": "base", "op": "call", "target": p["target"], "method": method, "args": ["x"]},
+                      {"id": "perturbed", "op": "call", "target": p["target"], "method": method, "args": ["x2"]}],
+            inputs={"x": x, "x2": x2},
+            private={"t0": t0, "shape": list(x.shape)},
+        )
+
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
+                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+        p = check.params
+        target = p["target"]
+        t0, shape = plan.private["t0"], plan.private["shape"]
+        steps = shape[1]
+        for rid in ("base", "perturbed"):
+            out = outputs.get(rid)
+            if out is None or not out.ok:
+                return self.missing(check, ctx, out, f"`{target}`")
+        a, b = outputs["base"].arrays, outputs["perturbed"].arrays
+        if len(a) != 1 or len(b) != 1:
+            return self.result(check, ctx, 0, ctx.t(
+                f"`{target}` returned {len(a)} outputs; expected one array.",
+                f"`{target}`가 {len(a)}개의 출력을 반환했습니다. 배열 하나여야 합니다."))
+        y, y2 = a[0].astype(np.float64), b[0].astype(np.float64)
+        if y.ndim < 2 or y.shape[0] != shape[0] or y.shape[1] != steps or y.shape != y2.shape:
+            return self.result(check, ctx, 0, ctx.t(
+                f"`{target}` returned {fmt_shape(y.shape)} for an input of {fmt_shape(shape)}; checking causality "
+                f"needs one output per input time step ([{shape[0]}, {steps}, ...]).",
+                f"`{target}`가 {fmt_shape(shape)} 입력에 {fmt_shape(y.shape)}를 반환했습니다. 인과성을 확인하려면 "
+                f"입력 타임 스텝마다 출력이 하나씩 있어야 합니다 ([{shape[0]}, {steps}, ...])."))
+        if not (np.all(np.isfinite(y)) and np.all(np.isfinite(y2))):
+            return self.result(check, ctx, 0, ctx.t(
+                f"`{target}` produced NaN or infinite outputs.",
+                f"`{target}`의 출력에 NaN 또는 무한대가 있습니다."))
+        per_step = np.abs(y - y2).reshape(y.shape[0], steps, -1).max(axis=(0, 2))
+        atol = float(p.get("atol", 1e-5))
+        min_change = float(p.get("min_change", 1e-4))
+        leaks = np.nonzero(per_step[:t0] > atol)[0]
+        details: dict[str, Any] = {"t0": t0, "max_past_change": float(per_step[:t0].max()),
+                                   "max_future_change": float(per_step[t0:].max())}
+        if leaks.size:
+            first = int(leaks[0])
+            details["first_leaking_step"] = first
+            return self.result(check, ctx, 0, ctx.t(
+                f"`{target}` looks into the future: only inputs from time step {t0} on were changed, yet the "
+                f"output at step {first} changed (by {per_step[first]:.3g}; {leaks.size} of the {t0} earlier steps "
+                f"moved). The first leaking time step is {first}.",
+                f"`{target}`가 미래를 봅니다: 타임 스텝 {t0}부터의 입력만 바꿨는데 스텝 {first}의 출력이 "
+                f"{per_step[first]:.3g}만큼 바뀌었습니다 (앞쪽 {t0}개 스텝 중 {leaks.size}개가 변함). "
+                f"처음 새는 타임 스텝은 {first}입니다."), details)
+        if per_step[t0:].max() <= min_change:
+            return self.result(check, ctx, 0, ctx.t(
+                f"`{target}`'s outputs did not change at all when the inputs from step {t0} on changed: "
+                "the model seems to ignore its inputs, so its causality cannot be shown.",
+                f"스텝 {t0}부터의 입력을 바꿔도 `{target}`의 출력이 전혀 바뀌지 않았습니다. 모델이 입력을 "
+                "무시하는 것 같아 인과성을 확인할 수 없습니다."), details)
+        return self.result(check, ctx, 1, ctx.t(
+            f"`{target}` is causal: changing the inputs from step {t0} on left the {t0} earlier outputs unchanged "
+            "and changed the later ones.",
+            f"`{target}`는 인과적입니다: 스텝 {t0}부터의 입력을 바꿔도 앞쪽 {t0}개 출력은 그대로이고 "
+            "뒤쪽 출력만 바뀌었습니다."), details)

@@ -1,0 +1,147 @@
+"""`function_grid`: a function of plain scalars, checked case by case.
+
+For functions such as a formula `f(length, kernel_size, strides, padding, ...)`
+that take numbers and strings rather than arrays. Every case is a table of
+keyword arguments; each one travels to the kernel as the JSON `kwargs` of its
+own `call` request (no wrapper cell needed), and the reference function runs
+here on the same keywords. The message names the first failing case with its
+arguments, the expected and the returned value, so a student can redo it by
+hand.
+
+Spec parameters:
+- `target`: the function's name in the notebook.
+- `reference`: "module:function" called as `reference(**case)` in the grader.
+- `cases`: fixed cases (list of tables), always checked first. Optional.
+- `generator`: "module:function" `(rng, **gen_args) -> list of tables`: more
+  cases drawn from the attempt's seed. Optional (at least one of the two).
+- `gen_args`: keyword arguments for the generator.
+- `atol`: tolerance for numeric results (default 0: exact).
+- `partial`: true to give the fraction of cases right (default false).
+- `group_by`: an argument name; the message then lists which of its values
+  had failing cases (e.g. "padding=same, causal").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import SpecError
+from ..result import CheckResult
+from ..spec import CheckSpec
+from .base import CheckKind, GradeContext, Plan, ProbeOutput, register
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe scalars for the kernel (numpy ints from a generator become ints)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def fmt_case(case: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in case.items())
+
+
+def fmt_value(value: Any) -> str:
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        v = arr.item()
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return repr(v) if isinstance(v, str) else str(v)
+    return np.array2string(arr, threshold=12)
+
+
+def values_match(got: np.ndarray, expected: np.ndarray, atol: float) -> bool:
+    if got.shape != expected.shape:
+        return False
+    if np.issubdtype(expected.dtype, np.number) or expected.dtype == bool:
+        if not (np.issubdtype(got.dtype, np.number) or got.dtype == bool):
+            return False
+        return bool(np.allclose(got.astype(float), expected.astype(float), atol=atol, rtol=0))
+    return bool(np.array_equal(got, expected))
+
+
+@register
+class FunctionGrid(CheckKind):
+    name = "function_grid"
+    required = ("target", "reference")
+
+    def validate(self, check: CheckSpec) -> None:
+        super().validate(check)
+        p = check.params
+        if not p.get("cases") and not p.get("generator"):
+            raise SpecError("function_grid needs 'cases', 'generator' or both")
+        for case in p.get("cases", []):
+            if not isinstance(case, dict):
+                raise SpecError("each function_grid case must be a table of keyword arguments")
+
+    def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
+        p = check.params
+        cases = [dict(c) for c in p.get("cases", [])]
+        if p.get("generator"):
+            cases += list(ctx.ref(p["generator"])(ctx.rng(check.id), **p.get("gen_args", {})))
+        cases = [{str(k): _plain(v) for k, v in c.items()} for c in cases]
+        reference = ctx.ref(p["reference"])
+        expected = [np.asarray(reference(**c)) for c in cases]
+        requests = [{"id": f"case{i}", "op": "call", "target": p["target"], "method": p.get("method", "call"),
+                     "args": [], "kwargs": c} for i, c in enumerate(cases)]
+        return Plan(requests=requests, private={"cases": cases, "expected": expected})
+
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
+                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+        p = check.params
+        target = p["target"]
+        cases: list[dict[str, Any]] = plan.private["cases"]
+        expected: list[np.ndarray] = plan.private["expected"]
+        outs = [outputs.get(f"case{i}") for i in range(len(cases))]
+        errors = {o.error for o in outs if o is not None and not o.ok}
+        if all(o is None or not o.ok for o in outs) and len(errors) <= 1:
+            # The same failure everywhere (not defined, returns None, wrong signature): say it once.
+            return self.missing(check, ctx, next((o for o in outs if o is not None), None), f"`{target}`")
+        atol = float(p.get("atol", 0.0))
+        wrong: list[int] = []
+        first_msg = ("", "")
+        for i, (case, exp, out) in enumerate(zip(cases, expected, outs)):
+            if out is not None and out.ok and len(out.arrays) == 1 and values_match(out.arrays[0], exp, atol):
+                continue
+            if not wrong:
+                if out is None or not out.ok:
+                    err = out.error if out is not None else "no result"
+                    first_msg = (f"{fmt_case(case)}: expected {fmt_value(exp)}, but the call raised {err}",
+                                 f"{fmt_case(case)}: 기대값 {fmt_value(exp)}, 그런데 호출에서 오류: {err}")
+                elif len(out.arrays) != 1:
+                    first_msg = (f"{fmt_case(case)}: expected one value {fmt_value(exp)}, "
+                                 f"got {len(out.arrays)} values",
+                                 f"{fmt_case(case)}: 값 하나({fmt_value(exp)})를 기대했지만 "
+                                 f"{len(out.arrays)}개를 반환했습니다")
+                else:
+                    got = fmt_value(out.arrays[0])
+                    first_msg = (f"{fmt_case(case)}: expected {fmt_value(exp)}, got {got}",
+                                 f"{fmt_case(case)}: 기대값 {fmt_value(exp)}, 반환값 {got}")
+            wrong.append(i)
+        n = len(cases)
+        details: dict[str, Any] = {"cases": n, "cases_ok": n - len(wrong)}
+        if not wrong:
+            return self.result(check, ctx, 1, ctx.t(
+                f"`{target}` agrees with the grader's reference on all {n} cases.",
+                f"`{target}`가 {n}개 경우 모두에서 채점기의 기준 구현과 일치합니다."), details)
+        groups = ""
+        if p.get("group_by"):
+            key = p["group_by"]
+            bad = sorted({str(cases[i].get(key)) for i in wrong})
+            good = sorted({str(c.get(key)) for c in cases} - set(bad))
+            details["failing_" + key] = bad
+            groups = ctx.t(f" Failing cases have {key}={', '.join(bad)}"
+                           + (f"; every {key}={', '.join(good)} case is right." if good else "."),
+                           f" 틀린 경우의 {key}: {', '.join(bad)}"
+                           + (f"; {key}={', '.join(good)}인 경우는 모두 맞습니다." if good else "."))
+        frac = (n - len(wrong)) / n if p.get("partial", False) else 0.0
+        return self.result(check, ctx, frac, ctx.t(
+            f"`{target}` is wrong on {len(wrong)} of {n} cases. First failing case: {first_msg[0]}.{groups}",
+            f"`{target}`가 {n}개 중 {len(wrong)}개 경우에서 틀렸습니다. 첫 번째로 틀린 경우: {first_msg[1]}.{groups}"),
+            details)

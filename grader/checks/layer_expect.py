@@ -1,0 +1,258 @@
+"""`layer_expect`: what a model's layers must look like, read from `describe`.
+
+The probe describes the model (layer classes, configs, wrapped layers); every
+expectation in the spec is matched against that description here.
+
+Spec parameters:
+- `target`: the model in the notebook.
+- `expect`: a list of tables, each one expectation:
+  - `at`: a layer index (0 = first, -1 = last; `InputLayer`s are skipped).
+    Without `at`, any layer that matches satisfies the expectation (layers
+    inside nested models are searched too).
+  - `class`: a class name or a list of acceptable ones ("GRU", ["GRU", "LSTM"]).
+  - `wraps`: the class (or classes) a wrapper such as TimeDistributed must wrap
+    (directly, or somewhere inside a wrapped Sequential).
+  - `config`: config keys and their expected values. A number matches a
+    one-element tuple (kernel_size = 4 matches (4,)); strings compare exactly.
+  - `collect` + `values`: over all layers that match `class` and `config`, the
+    values of config key `collect`, in layer order, must contain `values` in
+    that order (e.g. dilation_rate containing 1, 2, 4, 8).
+  - `min_count`: at least this many matching layers (default 1; not with `at`).
+  - `what`: optional { en, ko } name for the message ("the first layer").
+- `partial`: true to give the fraction of expectations met (default false).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import SpecError
+from ..result import CheckResult
+from ..spec import CheckSpec
+from .base import CheckKind, GradeContext, Plan, ProbeOutput, register
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, list) and len(value) == 1:
+        return value[0]
+    return value
+
+
+def value_matches(found: Any, expected: Any) -> bool:
+    if isinstance(expected, list):
+        return isinstance(found, list) and len(found) == len(expected) and all(
+            value_matches(f, e) for f, e in zip(found, expected))
+    found = _unwrap(found)
+    if isinstance(expected, bool) or isinstance(found, bool):
+        return found is expected
+    if isinstance(expected, (int, float)) and isinstance(found, (int, float)):
+        return float(found) == float(expected)
+    return found == expected
+
+
+def _from_config(entry: dict[str, Any]) -> dict[str, Any]:
+    """A serialised layer inside a nested model's config, shaped like a described layer."""
+    cfg = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+    info: dict[str, Any] = {"class": entry.get("class_name", "?"), "name": cfg.get("name", ""), "config": cfg}
+    inner = cfg.get("layer") or cfg.get("cell")
+    if isinstance(inner, dict) and "class_name" in inner:
+        info["layer"] = _from_config(inner)
+    return info
+
+
+def _nested(layer: dict[str, Any]) -> list[dict[str, Any]]:
+    """Layers of a nested Sequential/Functional model, from its config."""
+    cfg = layer.get("config")
+    entries = cfg.get("layers") if isinstance(cfg, dict) else None
+    if not isinstance(entries, list):
+        return []
+    return [_from_config(e) for e in entries if isinstance(e, dict) and "class_name" in e]
+
+
+def top_layers(desc: dict[str, Any]) -> list[dict[str, Any]]:
+    if isinstance(desc.get("layers"), list):
+        layers = desc["layers"]
+    elif isinstance(desc.get("layer"), dict):
+        layers = [desc["layer"]]
+    else:
+        layers = []
+    return [lay for lay in layers if isinstance(lay, dict) and lay.get("class") != "InputLayer"]
+
+
+def all_layers(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for lay in layers:
+        out.append(lay)
+        out.extend(all_layers([n for n in _nested(lay) if n.get("class") != "InputLayer"]))
+    return out
+
+
+def wrapped_classes(layer: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+    for key in ("layer", "cell", "forward_layer"):
+        inner = layer.get(key)
+        if isinstance(inner, dict):
+            found.add(str(inner.get("class")))
+            found |= wrapped_classes(inner)
+            for n in all_layers(_nested(inner)):
+                found.add(str(n.get("class")))
+                found |= wrapped_classes(n)
+    return found
+
+
+def _is_subsequence(needle: list[Any], hay: list[Any]) -> bool:
+    it = iter(hay)
+    return all(any(value_matches(h, n) for h in it) for n in needle)
+
+
+def _cfg(layer: dict[str, Any]) -> dict[str, Any]:
+    cfg = layer.get("config")
+    return cfg if isinstance(cfg, dict) else {}
+
+
+def _label(layer: dict[str, Any]) -> str:
+    name = layer.get("name")
+    return f"{layer.get('class', '?')} '{name}'" if name else str(layer.get("class", "?"))
+
+
+def _fmt(value: Any) -> str:
+    value = _unwrap(value)
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+@register
+class LayerExpect(CheckKind):
+    name = "layer_expect"
+    required = ("target", "expect")
+
+    def validate(self, check: CheckSpec) -> None:
+        super().validate(check)
+        expect = check.params["expect"]
+        if not isinstance(expect, list) or not expect:
+            raise SpecError("'expect' must be a non-empty list of tables")
+        for e in expect:
+            if not isinstance(e, dict):
+                raise SpecError("each 'expect' entry must be a table")
+            unknown = set(e) - {"at", "class", "wraps", "config", "collect", "values", "min_count", "what"}
+            if unknown:
+                raise SpecError(f"unknown keys in an 'expect' entry: {', '.join(sorted(unknown))}")
+            if ("collect" in e) != ("values" in e):
+                raise SpecError("'collect' and 'values' go together")
+            if "at" in e and ("collect" in e or "min_count" in e):
+                raise SpecError("'at' names one layer; it cannot go with 'collect' or 'min_count'")
+            if "config" in e and not isinstance(e["config"], dict):
+                raise SpecError("'config' must be a table")
+
+    def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
+        return Plan(requests=[{"id": "describe", "op": "describe", "target": check.params["target"]}])
+
+    # --- one expectation ------------------------------------------------------
+
+    def _what(self, e: dict[str, Any], ctx: GradeContext) -> str:
+        if isinstance(e.get("what"), dict):
+            return e["what"].get(ctx.lang) or e["what"].get("en", "")
+        if isinstance(e.get("what"), str):
+            return e["what"]
+        classes = " or ".join(_as_list(e.get("class"))) or ctx.t("layer", "층")
+        wraps = " or ".join(_as_list(e.get("wraps")))
+        if "at" in e:
+            at = int(e["at"])
+            pos = {0: ctx.t("the first layer", "첫 번째 층"), -1: ctx.t("the last layer", "마지막 층")}.get(
+                at, ctx.t(f"layer #{at + 1 if at >= 0 else at}", f"{at + 1 if at >= 0 else at}번째 층"))
+            return pos
+        if wraps:
+            return ctx.t(f"a {classes} layer wrapping {wraps}", f"{wraps}를 감싼 {classes} 층")
+        return ctx.t(f"a {classes} layer", f"{classes} 층")
+
+    def _problems(self, layer: dict[str, Any], e: dict[str, Any], ctx: GradeContext) -> list[str]:
+        """What is wrong with this layer for this expectation (empty = it matches)."""
+        probs: list[str] = []
+        classes = _as_list(e.get("class"))
+        if classes and layer.get("class") not in classes:
+            probs.append(ctx.t(f"it is a {layer.get('class')}, expected {' or '.join(classes)}",
+                               f"{layer.get('class')}입니다 ({' 또는 '.join(classes)}이어야 함)"))
+            return probs
+        wraps = _as_list(e.get("wraps"))
+        if wraps and not (wrapped_classes(layer) & set(wraps)):
+            inner = ", ".join(sorted(wrapped_classes(layer))) or ctx.t("nothing", "없음")
+            probs.append(ctx.t(f"it wraps {inner}, expected {' or '.join(wraps)}",
+                               f"{inner}를 감싸고 있습니다 ({' 또는 '.join(wraps)}이어야 함)"))
+        cfg = _cfg(layer)
+        for key, want in (e.get("config") or {}).items():
+            if key not in cfg:
+                probs.append(ctx.t(f"it has no {key} setting", f"{key} 설정이 없습니다"))
+            elif not value_matches(cfg[key], want):
+                probs.append(ctx.t(f"{key}={_fmt(cfg[key])}, expected {_fmt(want)}",
+                                   f"{key}={_fmt(cfg[key])} ({_fmt(want)}이어야 함)"))
+        return probs
+
+    def _check_one(self, e: dict[str, Any], top: list[dict[str, Any]], ctx: GradeContext) -> str | None:
+        what = self._what(e, ctx)
+        if "at" in e:
+            at = int(e["at"])
+            if not -len(top) <= at < len(top):
+                return ctx.t(f"{what}: the model has only {len(top)} layers",
+                             f"{what}: 모델의 층이 {len(top)}개뿐입니다")
+            layer = top[at]
+            probs = self._problems(layer, e, ctx)
+            if probs:
+                return f"{what} ({_label(layer)}): {'; '.join(probs)}"
+            return None
+        layers = all_layers(top)
+        matching = [lay for lay in layers if not self._problems(lay, e, ctx)]
+        if "collect" in e:
+            key, want = e["collect"], list(e["values"])
+            found = [_unwrap(_cfg(lay).get(key)) for lay in matching]
+            if _is_subsequence(want, found):
+                return None
+            shown = ", ".join(_fmt(v) for v in found) or ctx.t("none", "없음")
+            if "what" not in e:
+                sel = " or ".join(_as_list(e.get("class"))) or ctx.t("all", "모든")
+                cond = ", ".join(f"{k}={_fmt(v)}" for k, v in (e.get("config") or {}).items())
+                what = ctx.t(f"the {sel} layers" + (f" with {cond}" if cond else ""),
+                             (f"{cond}인 " if cond else "") + f"{sel} 층들")
+            return ctx.t(f"{key} of {what}: [{shown}]; expected {', '.join(_fmt(v) for v in want)} "
+                         "in this order",
+                         f"{what}의 {key}: [{shown}]; {', '.join(_fmt(v) for v in want)}가 이 순서로 있어야 합니다")
+        need = int(e.get("min_count", 1))
+        if len(matching) >= need:
+            return None
+        classes = _as_list(e.get("class"))
+        near = [lay for lay in layers if not classes or lay.get("class") in classes]
+        if near:
+            detail = "; ".join(f"{_label(lay)}: {', '.join(self._problems(lay, e, ctx))}" for lay in near[:3])
+            if need == 1:
+                return ctx.t(f"missing: {what} ({detail})", f"{what}가 없습니다 ({detail})")
+            return ctx.t(f"expected at least {need} × {what}, found {len(matching)} ({detail})",
+                         f"{what}가 {need}개 이상 필요한데 {len(matching)}개입니다 ({detail})")
+        present = ", ".join(dict.fromkeys(str(lay.get("class")) for lay in layers)) or ctx.t("none", "없음")
+        return ctx.t(f"missing: {what} (the model has: {present})", f"{what}가 없습니다 (모델의 층: {present})")
+
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
+                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+        p = check.params
+        target = p["target"]
+        out = outputs.get("describe")
+        if out is None or not out.ok:
+            return self.missing(check, ctx, out, f"`{target}`")
+        desc = out.value if isinstance(out.value, dict) else {}
+        top = top_layers(desc)
+        if not top:
+            return self.result(check, ctx, 0, ctx.t(
+                f"`{target}` is a {desc.get('type', '?')}, not a model with layers.",
+                f"`{target}`는 {desc.get('type', '?')}입니다. 층이 있는 모델이 아닙니다."))
+        problems = [m for m in (self._check_one(e, top, ctx) for e in p["expect"]) if m]
+        n = len(p["expect"])
+        details = {"expectations": n, "met": n - len(problems)}
+        if not problems:
+            return self.result(check, ctx, 1, ctx.t(
+                f"`{target}` has the expected layers ({n} of {n} expectations met).",
+                f"`{target}`의 층 구성이 기대와 같습니다 ({n}개 조건 모두 충족)."), details)
+        frac = (n - len(problems)) / n if p.get("partial", False) else 0.0
+        return self.result(check, ctx, frac, f"`{target}`: " + "; ".join(problems) + ".", details)

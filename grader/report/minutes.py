@@ -1,0 +1,84 @@
+"""One meeting's minutes (서기) as a self-contained HTML page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..errors import GradeError
+from .model import Attempt, Context, Meeting, Roster, find_roster, load_attempts, load_meeting, load_roster, pick
+from .render import Strings, render
+
+
+@dataclass
+class Sources:
+    """Everything a report needs, loaded once."""
+
+    roster: Roster
+    attempts: list[Attempt]
+    specs: dict[str, Any]
+    site_dir: Path
+
+    def context(self, lang: str) -> Context:
+        return Context(self.roster, self.attempts, self.specs, lang)
+
+
+def course_specs(course: Any) -> dict[str, Any]:
+    """The course's exercise specs for titles; reports still work (with ids) if they cannot load."""
+    if course is None:
+        return {}
+    try:
+        return dict(course.specs)
+    except GradeError:
+        return {}
+
+
+def load_sources(*, site_dir: Path, gradebook: str | None, specs: dict[str, Any] | None = None,
+                 meeting_path: Path | None = None) -> Sources:
+    roster = load_roster(find_roster(meeting_path, site_dir))
+    return Sources(roster=roster, attempts=load_attempts(gradebook), specs=specs or {}, site_dir=site_dir)
+
+
+def previous_meeting(meeting: Meeting, roster: Roster) -> Meeting | None:
+    """The latest meeting before this one in the same folder (others that do not load are passed over)."""
+    best = None
+    for p in sorted(meeting.path.parent.glob("*.toml")):
+        if p.resolve() == meeting.path.resolve() or p.name == "roster.toml":
+            continue
+        try:
+            other = load_meeting(p, roster)
+        except GradeError:
+            continue
+        if other.ends_at < meeting.starts_at and (best is None or other.ends_at > best.ends_at):
+            best = other
+    return best
+
+
+def page_context(src: Sources, lang: str) -> dict[str, Any]:
+    now = dt.datetime.now(src.roster.tz)
+    return {
+        "lang": lang, "t": Strings(lang), "version": __version__, "tz": src.roster.tz,
+        "group": pick(src.roster.group, lang), "course": pick(src.roster.course, lang),
+        "generated": now.strftime("%y.%m.%d %H:%M"),
+    }
+
+
+def minutes_html(meeting: Meeting, src: Sources, lang: str, *, previous: Meeting | None,
+                 site: bool = False) -> str:
+    """The minutes page. Progress counts attempts up to the meeting's end; "since the last
+    meeting" is the window after the previous meeting's end."""
+    ctx = src.context(lang)
+    progress = ctx.progress(until=meeting.ends_at, since=previous.ends_at if previous else None)
+    return render("minutes.html.j2", **page_context(src, lang), meeting=meeting, ctx=ctx, progress=progress,
+                  nav=site, root="../" if site else None)
+
+
+def build_minutes(meeting_path: Path, *, site_dir: Path, gradebook: str | None, lang: str = "ko",
+                  specs: dict[str, Any] | None = None) -> str:
+    meeting_path = Path(meeting_path)
+    src = load_sources(site_dir=site_dir, gradebook=gradebook, specs=specs, meeting_path=meeting_path)
+    meeting = load_meeting(meeting_path, src.roster)
+    return minutes_html(meeting, src, lang, previous=previous_meeting(meeting, src.roster))
