@@ -196,6 +196,9 @@ class Gradebook:
         created = result.get("created_at") or dt.datetime.now(dt.timezone.utc)
         if isinstance(created, str):
             created = dt.datetime.fromisoformat(created)
+        # Stored as UTC: SQLite keeps the clock reading and drops the offset.
+        created = created.replace(tzinfo=dt.timezone.utc) if created.tzinfo is None else \
+            created.astimezone(dt.timezone.utc)
         code = [c for c in result["checks"] if c["kind"] != "quiz"]
         sha = hashlib.sha256(notebook_bytes).hexdigest() if notebook_bytes is not None else None
         try:
