@@ -160,6 +160,16 @@ def check(exercises: tuple[str, ...], workers: int, seed: int | None, as_json: b
         sys.exit(1)
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def doctor(as_json: bool) -> None:
+    """Which sandbox protections the student's kernel gets on this machine."""
+    from .doctor import diagnose, render
+
+    rep = diagnose()
+    click.echo(json.dumps(rep.to_dict(), ensure_ascii=False, indent=2) if as_json else render(rep))
+
+
 def _attach_subcommands() -> None:
     """Commands that live with their subpackages (quiz, report)."""
     try:

@@ -17,9 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 
-from .errors import GradebookError
+from .errors import GradebookError, GradeError
 
 SCHEMA_VERSION = 1
 
@@ -121,6 +121,10 @@ class Gradebook:
         self.location = location
         self.url, self.path = _url(location)
         if self.path is not None:
+            # No student kernel of this process may see the gradebook's folder.
+            from .sandbox import hide_from_kernels
+
+            hide_from_kernels(self.path.parent)
             self._check_sqlite_file(self.path)
             if create:
                 try:
@@ -151,9 +155,17 @@ class Gradebook:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
         try:
             self._ensure_schema()
-        except DatabaseError as exc:
-            raise GradebookError(f"not a usable gradebook database ({exc.orig}); "
+        except OperationalError as exc:  # locked for too long, read-only, disk full, ...
+            self.engine.dispose()
+            raise GradebookError(f"cannot open the gradebook ({_short(exc)}); "
                                  "it was left untouched", self.location) from None
+        except DatabaseError as exc:
+            self.engine.dispose()
+            raise GradebookError(f"not a usable gradebook database ({_short(exc)}); "
+                                 "it was left untouched", self.location) from None
+        except GradeError:
+            self.engine.dispose()
+            raise
 
     @staticmethod
     def _check_sqlite_file(path: Path) -> None:
@@ -165,6 +177,39 @@ class Gradebook:
             if head != b"SQLite format 3\x00":
                 raise GradebookError("is not an SQLite database (corrupt or another kind of file); "
                                      "it was left untouched", str(path))
+            Gradebook._precheck_readonly(path)
+
+    @staticmethod
+    def _precheck_readonly(path: Path) -> None:
+        """Look at an existing file through a read-only connection before the engine's
+        pragmas (WAL) touch it: a corrupt, foreign or newer gradebook keeps every byte."""
+        import sqlite3
+
+        try:
+            con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=60)
+        except sqlite3.Error:
+            return  # the normal path reports it
+        try:
+            have = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "grade_meta" in have:
+                row = con.execute("SELECT value FROM grade_meta WHERE key = 'schema_version'").fetchone()
+                version = int(row[0]) if row and str(row[0]).isdigit() else 0
+                if version > SCHEMA_VERSION:
+                    raise GradebookError(
+                        f"gradebook schema v{version} is newer than this grader understands "
+                        f"(v{SCHEMA_VERSION}); upgrade grade; the gradebook was left untouched", str(path))
+            elif have - {t.name for t in metadata.sorted_tables}:
+                raise GradebookError(
+                    f"database has tables this grader does not own "
+                    f"({', '.join(sorted(have - {t.name for t in metadata.sorted_tables}))}); "
+                    "refusing to use it as a gradebook; it was left untouched", str(path))
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                return
+            raise GradebookError(f"not a usable gradebook database ({exc}); it was left untouched",
+                                 str(path)) from None
+        finally:
+            con.close()
 
     def _ensure_schema(self) -> None:
         with self.engine.begin() as conn:
@@ -238,8 +283,11 @@ class Gradebook:
                     conn.execute(answers.insert(), [
                         {"attempt_id": attempt_id, "question": q, "text": t}
                         for q, t in result["answers"].items()])
-        except OperationalError as exc:
-            raise GradebookError(f"could not record the attempt ({_short(exc)}); nothing was written",
+        except DBAPIError as exc:  # disk full, locked, I/O error, constraint: all or nothing
+            hint = ""
+            if "full" in _short(exc).lower():
+                hint = "; free some disk space and submit again"
+            raise GradebookError(f"could not record the attempt ({_short(exc)}); nothing was written{hint}",
                                  self.location) from None
         return int(attempt_id)
 

@@ -1,0 +1,252 @@
+"""`layer_config`: rules over a group of a model's layers, read from `describe`.
+
+Where `layer_expect` looks for layers one expectation at a time, this kind picks
+a group of layers (by default the recurrent ones, in order) and states rules
+by position in the group: "every recurrent layer but the last returns
+sequences", "the last one does not", "layer 2 has 1,120 parameters". Besides
+config values it can check what the probe measured on the built model:
+parameter counts and output shapes (or just their rank).
+
+Spec parameters:
+- `target`: the model in the notebook.
+- `select`: class names that form the group (default: the recurrent layers
+  SimpleRNN, LSTM, GRU, RNN, Bidirectional, ConvLSTM1D/2D/3D); "*" for every
+  top-level layer. Layers inside nested models are searched too (config only).
+- `group`: { en, ko } name of the group for messages (default "recurrent layer").
+- `min_count` / `max_count`: how many layers the group must have (default min 1).
+- `rules`: a list of tables, each:
+  - `which`: "all", "all_but_last", "last", "first", "all_but_first", or an
+    index into the group (0-based; negative from the end). Default "all".
+  - `class`: a class name or list of them.
+  - `config`: {key = value}; a key a wrapper does not have (Bidirectional's
+    return_sequences, units) is looked up in the layer it wraps.
+  - `output_rank`: the number of axes of the layer's output (3 = a sequence).
+  - `output_shape`: the output shape; -1 (or None from a reference) = any size.
+  - `params`: the layer's parameter count.
+  - `what`: optional { en, ko } text saying why the rule exists (shown on failure).
+- `reference` + `ref_args`: "module:function" returning a list with one such
+  table per layer of the group (the i-th applies to layer i, and the group must
+  have exactly that many layers): the grader computes the expectations itself.
+- `partial`: give the fraction of rules met (default false).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import SpecError
+from ..result import CheckResult
+from ..spec import CheckSpec
+from .base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
+from .calls import shape_matches
+from .layer_expect import _as_list, _fmt, _label, all_layers, top_layers, value_matches
+
+RECURRENT = ("SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
+WHICH = ("all", "all_but_last", "last", "first", "all_but_first")
+RULE_KEYS = {"which", "class", "config", "output_rank", "output_shape", "params", "what"}
+
+
+def config_value(layer: dict[str, Any], key: str) -> tuple[bool, Any]:
+    """(found, value) of a config key, looking into wrapped layers when the wrapper lacks it."""
+    node: Any = layer
+    while isinstance(node, dict):
+        cfg = node.get("config")
+        if isinstance(cfg, dict) and key in cfg:
+            return True, cfg[key]
+        nxt = node.get("layer") or node.get("forward_layer")
+        if nxt is None and isinstance(cfg, dict) and isinstance(cfg.get("layer"), dict):
+            inner = cfg["layer"]
+            nxt = {"class": inner.get("class_name"), "config": inner.get("config")}
+        node = nxt
+    return False, None
+
+
+def pick(n: int, which: Any) -> list[int]:
+    """Indices of the group that a rule's `which` names."""
+    if isinstance(which, int):
+        i = which + n if which < 0 else which
+        return [i] if 0 <= i < n else []
+    return {"all": list(range(n)), "all_but_last": list(range(n - 1)), "last": [n - 1] if n else [],
+            "first": [0] if n else [], "all_but_first": list(range(1, n))}[which]
+
+
+@register
+class LayerConfig(CheckKind):
+    name = "layer_config"
+    required = ("target",)
+
+    def validate(self, check: CheckSpec) -> None:
+        super().validate(check)
+        p = check.params
+        if not p.get("rules") and not p.get("reference"):
+            raise SpecError("layer_config needs 'rules', a 'reference', or both")
+        if "rules" in p and not isinstance(p["rules"], list):
+            raise SpecError("'rules' must be a list of tables")
+        for r in p.get("rules", []):
+            self._validate_rule(r)
+        sel = p.get("select", list(RECURRENT))
+        if sel != "*" and not (isinstance(sel, list) and all(isinstance(s, str) for s in sel)):
+            raise SpecError("'select' must be a list of class names or \"*\"")
+
+    @staticmethod
+    def _validate_rule(r: Any) -> None:
+        if not isinstance(r, dict):
+            raise SpecError("each rule must be a table")
+        unknown = set(r) - RULE_KEYS
+        if unknown:
+            raise SpecError(f"unknown keys in a rule: {', '.join(sorted(unknown))}")
+        which = r.get("which", "all")
+        if not (isinstance(which, int) and not isinstance(which, bool)) and which not in WHICH:
+            raise SpecError(f"'which' must be an index or one of {', '.join(WHICH)}")
+        if "config" in r and not isinstance(r["config"], dict):
+            raise SpecError("'config' must be a table")
+        if not (RULE_KEYS - {"which", "what"}) & set(r):
+            raise SpecError("a rule needs at least one of class, config, output_rank, output_shape, params")
+
+    def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
+        p = check.params
+        private: dict[str, Any] = {}
+        if p.get("reference"):
+            per_layer = ctx.ref(p["reference"])(**p.get("ref_args", {}))
+            rules = []
+            for i, r in enumerate(per_layer):
+                r = dict(r, which=i)
+                self._validate_rule(r)
+                rules.append(r)
+            private["ref_rules"] = rules
+        return Plan(requests=[{"id": "describe", "op": "describe", "target": p["target"]}], private=private)
+
+    # --- pieces -----------------------------------------------------------------
+
+    def _group_name(self, check: CheckSpec, ctx: GradeContext) -> str:
+        g = check.params.get("group")
+        if isinstance(g, dict):
+            return g.get(ctx.lang) or g.get("en", "")
+        if isinstance(g, str):
+            return g
+        if check.params.get("select", list(RECURRENT)) == "*":
+            return ctx.t("layer", "층")
+        if "select" in check.params:
+            return " / ".join(check.params["select"]) + ctx.t(" layer", " 층")
+        return ctx.t("recurrent layer", "순환 층")
+
+    def _layer_problems(self, layer: dict[str, Any], rule: dict[str, Any], ctx: GradeContext) -> list[str]:
+        probs: list[str] = []
+        classes = _as_list(rule.get("class"))
+        if classes and layer.get("class") not in classes:
+            probs.append(ctx.t(f"it is a {layer.get('class')}, expected {' or '.join(classes)}",
+                               f"{layer.get('class')}입니다 ({' 또는 '.join(classes)}이어야 함)"))
+            return probs  # the rest would only repeat that it is the wrong layer
+        for key, want in (rule.get("config") or {}).items():
+            has, got = config_value(layer, key)
+            if not has:
+                probs.append(ctx.t(f"it has no {key} setting", f"{key} 설정이 없습니다"))
+            elif not value_matches(got, want):
+                probs.append(ctx.t(f"{key}={_fmt(got)}, expected {_fmt(want)}",
+                                   f"{key}={_fmt(got)} ({_fmt(want)}이어야 함)"))
+        shape = layer.get("output_shape")
+        if "output_rank" in rule or "output_shape" in rule:
+            if not isinstance(shape, list):
+                probs.append(ctx.t("its output shape is unknown (is the model built, with keras.Input?)",
+                                   "출력 크기를 알 수 없습니다 (keras.Input으로 모델을 만들었나요?)"))
+            elif "output_rank" in rule and len(shape) != int(rule["output_rank"]):
+                probs.append(ctx.t(f"its output {fmt_shape(shape)} has {len(shape)} axes, expected "
+                                   f"{int(rule['output_rank'])}",
+                                   f"출력 {fmt_shape(shape)}의 축이 {len(shape)}개입니다 ({int(rule['output_rank'])}개여야 함)"))
+            elif "output_shape" in rule:
+                want = [-1 if s is None else int(s) for s in rule["output_shape"]]
+                got_shape = [-2 if s is None else int(s) for s in shape]  # None only matches a wildcard
+                if not shape_matches(got_shape, want):
+                    probs.append(ctx.t(f"output shape {fmt_shape(shape)}, expected {fmt_shape(rule['output_shape'])}",
+                                       f"출력 크기 {fmt_shape(shape)} ({fmt_shape(rule['output_shape'])}이어야 함)"))
+        if "params" in rule:
+            got = layer.get("params")
+            if got is None:
+                probs.append(ctx.t("its parameter count is unknown (is the layer built?)",
+                                   "파라미터 수를 알 수 없습니다 (층이 만들어졌나요?)"))
+            elif int(got) != int(rule["params"]):
+                probs.append(ctx.t(f"{int(got):,} parameters, expected {int(rule['params']):,}",
+                                   f"파라미터 {int(got):,}개 ({int(rule['params']):,}개여야 함)"))
+        return probs
+
+    def _which_text(self, which: Any, n: int, group: str, ctx: GradeContext) -> str:
+        if isinstance(which, int):
+            i = which + n if which < 0 else which
+            return ctx.t(f"{group} {i + 1} of {n}", f"{n}개 중 {i + 1}번째 {group}")
+        return {
+            "all": ctx.t(f"every {group}", f"모든 {group}"),
+            "all_but_last": ctx.t(f"every {group} but the last", f"마지막을 뺀 모든 {group}"),
+            "last": ctx.t(f"the last {group}", f"마지막 {group}"),
+            "first": ctx.t(f"the first {group}", f"첫 번째 {group}"),
+            "all_but_first": ctx.t(f"every {group} but the first", f"첫 번째를 뺀 모든 {group}"),
+        }[which]
+
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
+                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+        p = check.params
+        target = p["target"]
+        out = outputs.get("describe")
+        if out is None or not out.ok:
+            return self.missing(check, ctx, out, f"`{target}`")
+        desc = out.value if isinstance(out.value, dict) else {}
+        top = top_layers(desc)
+        if not top:
+            return self.result(check, ctx, 0, ctx.t(
+                f"`{target}` is a {desc.get('type', '?')}, not a model with layers.",
+                f"`{target}`는 {desc.get('type', '?')}입니다. 층이 있는 모델이 아닙니다."))
+        select = p.get("select", list(RECURRENT))
+        group = [lay for lay in top] if select == "*" else [lay for lay in all_layers(top)
+                                                            if lay.get("class") in select]
+        gname = self._group_name(check, ctx)
+        n = len(group)
+        ref_rules: list[dict[str, Any]] = plan.private.get("ref_rules", [])
+        rules = list(p.get("rules", [])) + ref_rules
+        problems: list[str] = []
+        met = 0
+        total = len(rules) + 1  # + the count of the group
+        lo = len(ref_rules) if ref_rules else int(p.get("min_count", 1))
+        hi = len(ref_rules) if ref_rules else p.get("max_count")
+        present = " → ".join(str(lay.get("class")) for lay in group) or ctx.t("none", "없음")
+        if n < lo or (hi is not None and n > int(hi)):
+            if hi is not None and int(hi) == lo:
+                want = ctx.t(f"exactly {lo}", f"정확히 {lo}개")
+            elif n < lo:
+                want = ctx.t(f"at least {lo}", f"{lo}개 이상")
+            else:
+                want = ctx.t(f"at most {int(hi)}", f"{int(hi)}개 이하")
+            layers_all = ", ".join(str(lay.get("class")) for lay in top)
+            problems.append(ctx.t(f"it has {n} {gname}(s) ({present}), expected {want} "
+                                  f"(the model's layers: {layers_all})",
+                                  f"{gname}가 {n}개입니다 ({present}). {want}여야 합니다 (모델의 층: {layers_all})"))
+        else:
+            met += 1
+        for rule in rules:
+            which = rule.get("which", "all")
+            idx = pick(n, which)
+            if not idx and which not in ("all_but_last", "all_but_first"):
+                problems.append(ctx.t(f"{self._which_text(which, max(n, 1), gname, ctx)}: no such layer",
+                                      f"{self._which_text(which, max(n, 1), gname, ctx)}: 그런 층이 없습니다"))
+                continue
+            bad = []
+            for i in idx:
+                probs = self._layer_problems(group[i], rule, ctx)
+                if probs:
+                    where = self._which_text(i, n, gname, ctx)
+                    bad.append(f"{where} ({_label(group[i])}): {', '.join(probs)}")
+            if bad:
+                why = rule.get("what")
+                why = (why.get(ctx.lang) or why.get("en", "")) if isinstance(why, dict) else (why or "")
+                head = self._which_text(which, n, gname, ctx) if not isinstance(which, int) else ""
+                text = "; ".join(bad)
+                if head and len(idx) > 1:
+                    text = f"{head}: {text}"
+                problems.append(text + (f" — {why}" if why else ""))
+            else:
+                met += 1
+        details = {"rules": total, "met": met, "group": [str(lay.get("class")) for lay in group]}
+        if not problems:
+            return self.result(check, ctx, 1, ctx.t(
+                f"`{target}`: all {total} layer rules hold ({present}).",
+                f"`{target}`: 층 규칙 {total}개가 모두 맞습니다 ({present})."), details)
+        frac = met / total if p.get("partial", False) else 0.0
+        return self.result(check, ctx, frac, f"`{target}`: " + "; ".join(problems) + ".", details)

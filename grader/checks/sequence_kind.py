@@ -1,0 +1,175 @@
+"""`sequence_kind`: is a model sequence-to-sequence, sequence-to-vector or vector-to-sequence?
+
+The grader calls the model on two sequences that differ only in length
+([batch, L0, features] and [batch, L1, features]) and on a plain vector
+([batch, vector_size]), then classifies it from how the output shapes behave:
+
+- `seq2seq`: takes sequences; the output's time axis follows the input length.
+- `seq2vec`: takes sequences; one output per sequence, the same shape for every
+  length, no time axis ([batch, units]).
+- `seq2fixed`: takes sequences; a fixed-length sequence comes out whatever the
+  input length (an encoder-decoder).
+- `vec2seq`: takes vectors; a sequence comes out ([batch, steps, units]).
+- `vec2vec`: takes vectors; a vector comes out (not a sequence model at all).
+
+A model of the wrong kind gets a message naming the kind it actually is and the
+shapes that show it. Exact sizes are the `output_shape` kind's business.
+
+Spec parameters:
+- `target`: the model (or function) in the notebook.
+- `expect`: one of the kinds above, or a list of acceptable kinds.
+- `features`: features per time step of the probing sequences.
+- `vector_size`: size of the probing vector (default: `features`).
+- `lengths`: the two sequence lengths (default [7, 12]).
+- `batch`: batch size of every probe (default 3).
+- `method`: how to call the target (default "auto": predict for models).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import SpecError
+from ..result import CheckResult
+from ..spec import CheckSpec
+from .base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
+
+SEQUENCE_KINDS = ("seq2seq", "seq2vec", "seq2fixed", "vec2seq", "vec2vec")
+
+_NAMES = {
+    "seq2seq": ("sequence-to-sequence", "시퀀스-투-시퀀스"),
+    "seq2vec": ("sequence-to-vector", "시퀀스-투-벡터"),
+    "seq2fixed": ("sequence-to-fixed-length-sequence (encoder-decoder)", "시퀀스-투-고정 길이 시퀀스(인코더-디코더)"),
+    "vec2seq": ("vector-to-sequence", "벡터-투-시퀀스"),
+    "vec2vec": ("vector-to-vector", "벡터-투-벡터"),
+}
+
+
+def _shape(out: ProbeOutput | None) -> list[int] | None:
+    if out is None or not out.ok or len(out.arrays) != 1:
+        return None
+    return [int(s) for s in out.arrays[0].shape]
+
+
+def classify_sequence_input(shape0: list[int], shape1: list[int]) -> str:
+    """The kind of a model that accepted sequences of two lengths and returned these shapes."""
+    if shape0 != shape1:
+        return "seq2seq"
+    return "seq2fixed" if len(shape0) >= 3 else "seq2vec"
+
+
+def classify_vector_input(shape: list[int]) -> str:
+    return "vec2seq" if len(shape) >= 3 else "vec2vec"
+
+
+def kind_name(kind: str, ctx: GradeContext) -> str:
+    en, ko = _NAMES.get(kind, (kind, kind))
+    return ctx.t(en, ko)
+
+
+@register
+class SequenceKind(CheckKind):
+    name = "sequence_kind"
+    required = ("target", "expect", "features")
+
+    def _expect(self, check: CheckSpec) -> list[str]:
+        e = check.params["expect"]
+        return list(e) if isinstance(e, (list, tuple)) else [e]
+
+    def validate(self, check: CheckSpec) -> None:
+        super().validate(check)
+        p = check.params
+        bad = [k for k in self._expect(check) if k not in SEQUENCE_KINDS]
+        if bad or not self._expect(check):
+            raise SpecError(f"'expect' must be one or more of {', '.join(SEQUENCE_KINDS)}")
+        lengths = p.get("lengths", [7, 12])
+        if (not isinstance(lengths, list) or len(lengths) != 2 or lengths[0] == lengths[1]
+                or not all(isinstance(n, int) and n > 0 for n in lengths)):
+            raise SpecError("'lengths' must be two different positive integers")
+        for key in ("features", "vector_size", "batch"):
+            if key in p and not (isinstance(p[key], int) and p[key] > 0):
+                raise SpecError(f"'{key}' must be a positive integer")
+
+    def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
+        p = check.params
+        rng = ctx.rng(check.id)
+        batch, features = int(p.get("batch", 3)), int(p["features"])
+        l0, l1 = (int(n) for n in p.get("lengths", [7, 12]))
+        # The shorter sequence is a prefix of the longer one: only the length differs.
+        long = rng.normal(size=(batch, max(l0, l1), features)).astype("float32")
+        plan = Plan(inputs={"seq0": long[:, :l0], "seq1": long[:, :l1],
+                            "vec": rng.normal(size=(batch, int(p.get("vector_size", features)))).astype("float32")})
+        method = p.get("method", "auto")
+        for name in ("seq0", "seq1", "vec"):
+            plan.requests.append({"id": name, "op": "call", "target": p["target"], "method": method, "args": [name]})
+        return plan
+
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
+                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+        p = check.params
+        target = p["target"]
+        expect = self._expect(check)
+        seq0, seq1, vec = (outputs.get(k) for k in ("seq0", "seq1", "vec"))
+        if seq0 is None or seq1 is None or vec is None:
+            return self.missing(check, ctx, next((o for o in (seq0, seq1, vec) if o is not None), None),
+                                f"`{target}`")
+        s0, s1, sv = _shape(seq0), _shape(seq1), _shape(vec)
+        in0, in1, inv = (fmt_shape(plan.inputs[k].shape) for k in ("seq0", "seq1", "vec"))
+
+        def why(o: ProbeOutput) -> str:
+            if not o.ok:
+                return o.error
+            return ctx.t(f"it returned {len(o.arrays)} outputs instead of one",
+                         f"출력이 하나가 아니라 {len(o.arrays)}개입니다")
+
+        found: dict[str, str] = {}
+        if s0 is not None and s1 is not None:
+            found["seq"] = classify_sequence_input(s0, s1)
+        if sv is not None:
+            found["vec"] = classify_vector_input(sv)
+        one_length = (s0 is None) != (s1 is None)
+        if not any(k in expect for k in found.values()) and one_length:
+            # Sequences of one length only (a fixed time axis): that is the thing to fix.
+            ok_in, bad_in, bad = (in0, in1, seq1) if s0 is not None else (in1, in0, seq0)
+            return self.result(check, ctx, 0, ctx.t(
+                f"`{target}` accepts a sequence {ok_in} but not {bad_in} ({why(bad)}): it only takes one "
+                "sequence length. Give the time axis the size None (keras.Input(shape=(None, features))).",
+                f"`{target}`는 시퀀스 {ok_in}는 받지만 {bad_in}는 받지 못합니다({why(bad)}). 한 가지 길이만 "
+                "받는 모델입니다. 시간 축의 크기를 None으로 두세요 (keras.Input(shape=(None, 특성 수)))."))
+        if not found:
+            errors = {o.error for o in (seq0, seq1, vec) if not o.ok}
+            if len(errors) == 1 and not any(o.ok for o in (seq0, seq1, vec)):
+                # The same failure for every input (not defined, still None): say it once.
+                return self.missing(check, ctx, seq0, f"`{target}`")
+            return self.result(check, ctx, 0, ctx.t(
+                f"`{target}` could not be called on a sequence {in0} ({why(seq0)}) "
+                f"nor on a vector {inv} ({why(vec)})",
+                f"`{target}`를 시퀀스 {in0}로도({why(seq0)}) 벡터 {inv}로도({why(vec)}) 호출할 수 없습니다"))
+        # A model that accepts both kinds of input is whichever of the two the spec wants.
+        kind = next((k for k in found.values() if k in expect), found.get("seq") or found["vec"])
+        details = {"kind": kind, "seq_shapes": [s0, s1], "vector_shape": sv}
+        if kind == found.get("seq"):
+            l0, l1 = plan.inputs["seq0"].shape[1], plan.inputs["seq1"].shape[1]
+            if kind == "seq2seq":
+                how = ctx.t(f"its output follows the input length ({l0} steps → {fmt_shape(s0)}, "
+                            f"{l1} steps → {fmt_shape(s1)})",
+                            f"출력이 입력 길이를 따라갑니다 ({l0} 스텝 → {fmt_shape(s0)}, {l1} 스텝 → {fmt_shape(s1)})")
+            elif kind == "seq2vec":
+                how = ctx.t(f"it returns one vector per sequence ({fmt_shape(s0)} for both {l0} and {l1} steps)",
+                            f"시퀀스마다 벡터 하나를 반환합니다 ({l0} 스텝과 {l1} 스텝 모두 {fmt_shape(s0)})")
+            else:
+                how = ctx.t(f"it returns a sequence of fixed length ({fmt_shape(s0)} for both {l0} and {l1} steps)",
+                            f"길이가 고정된 시퀀스를 반환합니다 ({l0} 스텝과 {l1} 스텝 모두 {fmt_shape(s0)})")
+        else:
+            how = ctx.t(f"it takes a vector {inv} and returns {fmt_shape(sv)}",
+                        f"벡터 {inv}를 받아 {fmt_shape(sv)}를 반환합니다")
+        name = kind_name(kind, ctx)
+        if kind in expect:
+            return self.result(check, ctx, 1, ctx.t(
+                f"`{target}` is a {name} model: {how}.", f"`{target}`는 {name} 모델입니다: {how}."), details)
+        wanted = ctx.t(" or ", " 또는 ").join(kind_name(k, ctx) for k in expect)
+        return self.result(check, ctx, 0, ctx.t(
+            f"`{target}` should be a {wanted} model, but it is a {name} model: {how}.",
+            f"`{target}`는 {wanted} 모델이어야 하는데 {name} 모델입니다: {how}."), details)

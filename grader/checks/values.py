@@ -1,0 +1,224 @@
+"""`value_matches`: a table the student filled in, against the grader's own answer.
+
+The probe exports the notebook variable as plain JSON (`value` op); the grader
+computes the right table itself with a reference function and compares entry
+by entry, so one wrong entry costs only its share of the points. Messages name
+the wrong entries and what is wrong with them (too high, too low, which axis of
+a shape) without giving away the right value, unless the spec says `reveal`.
+
+Spec parameters:
+- `target`: the variable in the notebook (a dict, or a list).
+- `reference`: "module:function" returning the right value: a dict
+  {entry: value} (or a list). A value may itself be a dict of fields
+  {field: value}; each field then counts as one item.
+- `ref_args`: keyword arguments for the reference (e.g. the cases of the table).
+- `fields`: only compare these fields (default: all the reference has).
+- `atol`, `rtol`: tolerance for numbers (default 0: exact).
+- `partial`: give the fraction of items right (default true).
+- `reveal`: also show the expected value of wrong items (default false).
+
+Shapes may be written as tuples or lists; a string such as "(5, 32)" is read
+as the tuple it spells.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from typing import Any
+
+from ..errors import SpecError
+from ..result import CheckResult
+from ..spec import CheckSpec
+from .base import CheckKind, GradeContext, Plan, ProbeOutput, register
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, dict) and "__type__" in v:
+        return f"<{v['__type__']}>"
+    if _is_number(v):
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        return f"{v:,}" if isinstance(v, int) else f"{v:g}"
+    if isinstance(v, list):
+        return "(" + ", ".join("None" if x is None else _show(x) for x in v) + ")"
+    return repr(v)
+
+
+def _literal(v: Any) -> Any:
+    """A string that spells a tuple/list/number, read as that value (never evaluated as code)."""
+    if isinstance(v, str):
+        try:
+            parsed = ast.literal_eval(v.strip())
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return v
+        if isinstance(parsed, tuple):
+            return list(parsed)
+        if isinstance(parsed, (list, int, float)) and not isinstance(parsed, bool):
+            return parsed
+    return v
+
+
+def _num_eq(found: float, expected: float, atol: float, rtol: float) -> bool:
+    return math.isfinite(found) and abs(found - expected) <= atol + rtol * abs(expected)
+
+
+def compare(found: Any, expected: Any, ctx: GradeContext, atol: float = 0.0, rtol: float = 0.0) -> str | None:
+    """None when `found` is right, else a short reason that does not give the answer away."""
+    if found is None and expected is not None:
+        return ctx.t("not filled in (None)", "비어 있습니다 (None)")
+    if isinstance(found, dict) and "__type__" in found:
+        return ctx.t(f"not a plain value (a {found['__type__']})", f"일반 값이 아닙니다 ({found['__type__']})")
+    found = _literal(found)
+    if isinstance(expected, list):
+        if not isinstance(found, list):
+            return ctx.t(f"you wrote {_show(found)}; expected a tuple like (a, b, ...)",
+                         f"{_show(found)}로 썼습니다. (a, b, ...) 같은 튜플이어야 합니다")
+        if len(found) != len(expected):
+            return ctx.t(f"you wrote {_show(found)}, which has the wrong number of dimensions",
+                         f"{_show(found)}로 썼는데 차원 수가 틀렸습니다")
+        bad = [i for i, (f, e) in enumerate(zip(found, expected)) if compare(f, e, ctx, atol, rtol)]
+        if bad:
+            axes = ", ".join(str(i) for i in bad)
+            return ctx.t(f"you wrote {_show(found)}; axis {axes} is wrong",
+                         f"{_show(found)}로 썼는데 {axes}번 축이 틀렸습니다")
+        return None
+    if expected is None:
+        return None if found is None else ctx.t(f"you wrote {_show(found)}", f"{_show(found)}로 썼습니다")
+    if isinstance(expected, bool):
+        return None if found is expected else ctx.t(f"you wrote {_show(found)}", f"{_show(found)}로 썼습니다")
+    if _is_number(expected):
+        if not _is_number(found):
+            return ctx.t(f"you wrote {_show(found)}; expected a number", f"{_show(found)}로 썼습니다. 숫자여야 합니다")
+        if _num_eq(float(found), float(expected), atol, rtol):
+            return None
+        side = ctx.t("too high", "너무 큽니다") if found > expected else ctx.t("too low", "너무 작습니다")
+        return ctx.t(f"you wrote {_show(found)}: {side}", f"{_show(found)}로 썼습니다: {side}")
+    if isinstance(expected, str) and isinstance(found, str):
+        return None if found.strip().lower() == expected.strip().lower() else ctx.t(
+            f"you wrote {_show(found)}", f"{_show(found)}로 썼습니다")
+    return None if found == expected else ctx.t(f"you wrote {_show(found)}", f"{_show(found)}로 썼습니다")
+
+
+def _items(expected: Any, fields: list[str] | None) -> list[tuple[Any, str | None]]:
+    """(entry key, field or None) for every item to compare."""
+    keys = list(expected) if isinstance(expected, dict) else list(range(len(expected)))
+    items: list[tuple[Any, str | None]] = []
+    for k in keys:
+        v = expected[k]
+        if isinstance(v, dict):
+            items.extend((k, f) for f in v if fields is None or f in fields)
+        else:
+            items.append((k, None))
+    return items
+
+
+def _filled(found: Any, key: Any, fld: str | None, is_dict: bool) -> bool:
+    """Whether the student wrote anything (not None) for this item."""
+    if is_dict:
+        entry = found.get(str(key)) if isinstance(found, dict) else None
+    else:
+        entry = found[key] if isinstance(found, list) and key < len(found) else None
+    if fld is not None:
+        entry = entry.get(fld) if isinstance(entry, dict) else None
+    return entry is not None
+
+
+@register
+class ValueMatches(CheckKind):
+    name = "value_matches"
+    required = ("target", "reference")
+
+    def validate(self, check: CheckSpec) -> None:
+        super().validate(check)
+        p = check.params
+        if not isinstance(p.get("ref_args", {}), dict):
+            raise SpecError("'ref_args' must be a table")
+        if "fields" in p and not (isinstance(p["fields"], list) and all(isinstance(f, str) for f in p["fields"])):
+            raise SpecError("'fields' must be a list of field names")
+
+    def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
+        p = check.params
+        expected = ctx.ref(p["reference"])(**p.get("ref_args", {}))
+        if not isinstance(expected, (dict, list)) or not expected:
+            raise SpecError(f"reference {p['reference']!r} must return a non-empty dict or list")
+        return Plan(requests=[{"id": "value", "op": "value", "target": p["target"]}],
+                    private={"expected": expected})
+
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
+                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+        p = check.params
+        target = p["target"]
+        out = outputs.get("value")
+        if out is None or not out.ok:
+            return self.missing(check, ctx, out, f"`{target}`")
+        expected = plan.private["expected"]
+        found = out.value
+        is_dict = isinstance(expected, dict)
+        if found is None:
+            return self.result(check, ctx, 0, ctx.t(f"`{target}` is still None: fill it in.",
+                                                    f"`{target}`가 아직 None입니다. 채워 넣으세요."))
+        if is_dict and not isinstance(found, dict):
+            keys = ", ".join(repr(k) for k in expected)
+            return self.result(check, ctx, 0, ctx.t(
+                f"`{target}` should be a dict with the keys {keys}; it is {_show(found)[:80]}.",
+                f"`{target}`는 {keys} 키를 가진 딕셔너리여야 합니다. 지금 값: {_show(found)[:80]}."))
+        if not is_dict and not isinstance(found, list):
+            return self.result(check, ctx, 0, ctx.t(
+                f"`{target}` should be a list of {len(expected)} entries; it is {_show(found)[:80]}.",
+                f"`{target}`는 항목 {len(expected)}개의 리스트여야 합니다. 지금 값: {_show(found)[:80]}."))
+        fields = p.get("fields")
+        atol, rtol = float(p.get("atol", 0.0)), float(p.get("rtol", 0.0))
+        items = _items(expected, fields)
+        if not any(_filled(found, key, fld, is_dict) for key, fld in items):
+            return self.result(check, ctx, 0, ctx.t(
+                f"`{target}` is not filled in yet: all {len(items)} entries are empty (None).",
+                f"`{target}`가 아직 채워지지 않았습니다: {len(items)}개 항목이 모두 비어 있습니다 (None)."))
+        problems: list[str] = []
+        missing_entries: list[str] = []
+        wrong = 0
+        for key, fld in items:
+            label = str(key) if is_dict else ctx.t(f"entry {key + 1}", f"{key + 1}번 항목")
+            has = (str(key) in found) if is_dict else key < len(found)
+            if not has:
+                wrong += 1
+                if label not in missing_entries:
+                    missing_entries.append(label)
+                continue
+            entry = found[str(key)] if is_dict else found[key]
+            exp = expected[key] if fld is None else expected[key][fld]
+            if fld is not None:
+                if not isinstance(entry, dict):
+                    wrong += 1
+                    problems.append(ctx.t(f"{label}: expected a dict with {fld!r}", f"{label}: {fld!r} 키가 있는 딕셔너리여야 함"))
+                    continue
+                if fld not in entry:
+                    wrong += 1
+                    problems.append(ctx.t(f"{label}.{fld}: missing", f"{label}.{fld}: 없음"))
+                    continue
+                entry, label = entry[fld], f"{label}.{fld}"
+            why = compare(entry, exp, ctx, atol, rtol)
+            if why:
+                wrong += 1
+                if p.get("reveal", False):
+                    why += ctx.t(f" (expected {_show(exp)})", f" (정답 {_show(exp)})")
+                problems.append(f"{label} ({why})")
+        n = len(items)
+        details = {"items": n, "items_ok": n - wrong}
+        if not wrong:
+            return self.result(check, ctx, 1, ctx.t(
+                f"`{target}`: all {n} entries match the grader's own answer.",
+                f"`{target}`: {n}개 항목 모두 채점기의 답과 같습니다."), details)
+        parts = []
+        if missing_entries:
+            parts.append(ctx.t("Missing entries: ", "빠진 항목: ") + ", ".join(missing_entries))
+        if problems:
+            parts.append(ctx.t("Wrong: ", "틀린 항목: ") + "; ".join(problems))
+        frac = (n - wrong) / n if p.get("partial", True) else 0.0
+        return self.result(check, ctx, frac, ctx.t(
+            f"`{target}`: {n - wrong} of {n} right. " + ". ".join(parts) + ".",
+            f"`{target}`: {n}개 중 {n - wrong}개 정답. " + ". ".join(parts) + "."), details)

@@ -1,0 +1,395 @@
+"""Hostile and broken submissions, shared by tests/test_hostile_*.py and benchmarks/hostile.py.
+
+A tiny course (no TensorFlow) with small limits, the notebooks of every case, and
+helpers to run `grade submit` in a subprocess and to find processes a run left
+behind. Every case says which statuses are acceptable and what the message must say.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[3]
+GRADE = [str(ROOT / ".venv" / "bin" / "python"), "-m", "grader.cli"]
+NB_NAME = "01_hostile.ipynb"
+SECRET = "SOLUTION-SECRET-7f3a"
+
+SPEC = '''
+id = "h.ex1"
+notebook = "01_hostile.ipynb"
+title = "Hostile"
+[limits]
+cell_timeout_s = 3
+total_timeout_s = 8
+memory_mb = 1024
+max_processes = 32
+output_kb = 64
+file_size_mb = 16
+probe_timeout_s = 10
+[[checks]]
+id = "double"
+kind = "function_matches"
+points = 2
+target = "double"
+generator = "tiny:probe"
+reference = "tiny:double"
+[[checks]]
+id = "summer"
+kind = "model_metric"
+points = 3
+target = "summer"
+method = "call"
+generator = "tiny:eval_data"
+metric = "mse"
+threshold = 0.01
+baselines = { zeros = "tiny:zeros" }
+[[checks]]
+id = "model"
+kind = "model_metric"
+points = 3
+target = "model"
+method = "predict"
+generator = "tiny:eval_data"
+metric = "mse"
+threshold = 0.01
+'''
+
+REFS = '''
+import numpy as np
+def probe(rng, n=5):
+    return {"x": rng.normal(size=(n, 3)).astype("float32")}
+def double(x):
+    return 2 * x
+def eval_data(rng, n=200):
+    x = rng.normal(size=(n, 3)).astype("float32")
+    return {"x": x}, x.sum(axis=1)
+def zeros(inputs, targets, rng):
+    return np.zeros_like(targets)
+'''
+
+HONEST = '''
+import numpy as np
+def double(x):
+    return 2 * x
+def summer(x):
+    return x.sum(axis=1)
+class Model:
+    layers = []
+    def predict(self, x, verbose=0):
+        return x.sum(axis=1)
+model = Model()
+'''
+
+# Wrong on purpose: the baseline a tampering notebook is compared with.
+WRONG = '''
+import numpy as np
+def double(x):
+    return x
+def summer(x):
+    return np.zeros(len(x))
+class Model:
+    layers = []
+    def predict(self, x, verbose=0):
+        return np.zeros(len(x))
+model = Model()
+'''
+WRONG_SCORE = 1.0  # `double`: right shape, wrong values -> half of 2 points
+
+
+def make_course(root: Path) -> dict[str, Path]:
+    """The course (with a secret solution), a gradebook folder beside it. Returns paths."""
+    course = root / "course"
+    (course / "exercises" / "specs").mkdir(parents=True, exist_ok=True)
+    (course / "exercises" / "refs").mkdir(exist_ok=True)
+    (course / "solutions").mkdir(exist_ok=True)
+    (course / "course.toml").write_text('[course]\nid = "h"\ntitle = "hostile"\n', encoding="utf-8")
+    (course / "exercises" / "specs" / "01_hostile.toml").write_text(SPEC, encoding="utf-8")
+    (course / "exercises" / "refs" / "tiny.py").write_text(REFS, encoding="utf-8")
+    sol = notebook([HONEST + f"\n# {SECRET}\n"])
+    (course / "solutions" / NB_NAME).write_text(nbformat.writes(sol), encoding="utf-8")
+    book_dir = root / "book"
+    book_dir.mkdir(exist_ok=True)
+    return {"course": course, "gradebook": book_dir / "gradebook.db", "book_dir": book_dir,
+            "solution": course / "solutions" / NB_NAME, "subs": _mk(root / "subs")}
+
+
+def _mk(p: Path) -> Path:
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def notebook(cells: list[str], **meta: Any) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata.update(meta)
+    nb.cells = [nbformat.v4.new_code_cell(textwrap.dedent(c)) for c in cells]
+    return nb
+
+
+# --- the code cases -------------------------------------------------------------
+
+@dataclass
+class Case:
+    name: str
+    cells: list[str]
+    statuses: set[str]                       # acceptable statuses
+    message: str = ""                        # a substring the message must contain (any status)
+    max_score: float | None = None           # the score must not exceed this
+    exit_codes: set[int] = field(default_factory=lambda: {0})
+    needs: set[str] = field(default_factory=set)   # protections the expectation relies on
+    seed: int | None = None
+
+
+def code_cases(paths: dict[str, Path]) -> list[Case]:
+    gb, sol = str(book_of(paths, "read_gradebook_and_solutions")), str(paths["solution"])
+    return [
+        Case("infinite_loop", [HONEST, "while True:\n    pass"], {"timeout"}, "cell 2", 0),
+        Case("sleep_forever", [HONEST, "import time\ntime.sleep(10**6)"], {"timeout"}, "cell 2", 0),
+        Case("alloc_30gb", [HONEST, "x = bytearray(30 * 2**30)"], {"error"}, "MemoryError", 8),
+        # Shared memory is not counted by RLIMIT_DATA: the memory cgroup has to stop it.
+        Case("alloc_8gb_shared", [HONEST, "import mmap\nm = mmap.mmap(-1, 8 * 2**30)\n"
+                                           "for i in range(0, len(m), 4096):\n    m[i] = 1"],
+             {"crashed"}, "out of memory", 0, needs={"memory cgroup"}),
+        Case("fork_bomb", [HONEST, "import os\nwhile True:\n    os.fork()"],
+             {"error", "crashed", "timeout"}, "", 8, needs={"pids cgroup"}),
+        Case("output_1gb", [HONEST, "for _ in range(1024):\n    print('x' * 2**20)"],
+             {"graded", "timeout"}, "", 8),
+        Case("print_1gb_string", [HONEST, "print('x' * 2**30)"], {"graded", "error", "crashed"}, "", 8),
+        Case("os_exit", [HONEST, "import os\nos._exit(0)"], {"crashed"}, "cell 2", 0),
+        Case("kill_parent", [HONEST, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
+                                     "import time\ntime.sleep(1)"], {"graded", "crashed"}, "", 8),
+        Case("sys_exit", [HONEST, "import sys\nsys.exit()"], {"error"}, "SystemExit", 8),
+        Case("background_process", [HONEST, "import subprocess, sys\n"
+                                            "subprocess.Popen([sys.executable, '-c', "
+                                            "'import time; time.sleep(600)'])\n"
+                                            "import os\nif os.fork() == 0:\n    import time\n"
+                                            "    time.sleep(600)\n    os._exit(0)"],
+             {"graded"}, "", 8),
+        Case("delete_files", [HONEST, "import os, shutil\nfor p in os.listdir('.'):\n"
+                                      "    shutil.rmtree(p, ignore_errors=True)\n"
+                                      "for p in os.listdir('..'):\n"
+                                      "    shutil.rmtree(os.path.join('..', p), ignore_errors=True)\n"
+                                      "    try:\n        os.remove(os.path.join('..', p))\n"
+                                      "    except OSError:\n        pass"],
+             {"graded"}, "", 8),
+        Case("read_gradebook_and_solutions", [HONEST, f"""
+            leaks = []
+            for path in [{gb!r}, {sol!r}]:
+                try:
+                    with open(path, 'rb') as fh:
+                        data = fh.read()
+                    leaks.append(path)
+                except OSError:
+                    pass
+            for path in [{gb!r}]:
+                try:
+                    with open(path, 'ab') as fh:
+                        fh.write(b'garbage from the student')
+                except OSError:
+                    pass
+            if leaks:
+                raise RuntimeError('LEAK ' + ' '.join(leaks))
+            """], {"graded"}, "", 8, needs={"bubblewrap"}),
+        # --- tampering: never more than the honest score of the same (wrong) code
+        Case("patch_numpy_save", [WRONG, """
+            import numpy as np
+            _orig_savez, _orig_save = np.savez, np.save
+            def savez(file, *a, **kw):
+                return _orig_savez(file, *a, **{k: np.asarray(v) * 2 for k, v in kw.items()})
+            np.savez = savez
+            np.save = lambda f, a, *x, **k: _orig_save(f, np.asarray(a) * 2, *x, **k)
+            """], {"graded"}, "", WRONG_SCORE),
+        Case("patch_json", [WRONG, """
+            import json
+            FORGED = '{"double/call": {"ok": true, "n_arrays": 1, "value": {"shapes": [[5, 3]]}},' \\
+                     ' "summer/predict": {"ok": true, "n_arrays": 1, "value": {}}}'
+            json.dumps = lambda *a, **k: FORGED
+            json.dump = lambda obj, fh, *a, **k: fh.write(FORGED)
+            """], {"graded"}, "", WRONG_SCORE),
+        Case("patch_print_and_fake_output", [WRONG, """
+            import builtins, json, os
+            print('{"double/call": {"ok": true}}  all checks passed, score 8/8')
+            builtins.print = lambda *a, **k: None
+            for d in ['.', '..']:
+                for name in ['out.json', 'out.npz']:
+                    try:
+                        with open(os.path.join(d, name), 'w') as fh:
+                            fh.write('{"double/call": {"ok": true, "n_arrays": 0}}')
+                    except OSError:
+                        pass
+            """], {"graded"}, "", WRONG_SCORE),
+        Case("patch_predict", [WRONG, """
+            import numpy as np
+            def forged(self, x, *a, **k):
+                # anything it can compute without the grader's targets
+                return np.full(len(x), 0.123)
+            Model.predict = forged
+            model.predict = forged.__get__(model)
+            """], {"graded"}, "", WRONG_SCORE),
+        Case("shadow_builtins", [HONEST, """
+            list = dict = str = int = float = len = isinstance = getattr = None
+            json = np = os = open = print = type = range = None
+            """], {"graded"}, "", 8),
+        Case("env_seed", [WRONG, """
+            import os
+            SEED = '424242'
+            found = [k for k, v in os.environ.items() if SEED in v or 'GRADE' in k or 'SEED' in k.upper()]
+            if found:
+                raise RuntimeError('SEED FOUND ' + ' '.join(found))
+            """], {"graded"}, "", WRONG_SCORE, seed=424242),
+        # Other processes' command lines and environments (the grader's) are out of sight.
+        Case("proc_seed", [WRONG, """
+            import glob
+            SEED = b'424242'
+            found = []
+            for p in glob.glob('/proc/*/environ') + glob.glob('/proc/*/cmdline'):
+                try:
+                    if SEED in open(p, 'rb').read():
+                        found.append(p)
+                except OSError:
+                    pass
+            if found:
+                raise RuntimeError('SEED FOUND ' + ' '.join(found))
+            """], {"graded"}, "", WRONG_SCORE, needs={"bubblewrap"}, seed=424242),
+    ]
+
+
+# --- running and watching ----------------------------------------------------------
+
+def book_of(paths: dict[str, Path], case: str) -> Path:
+    """Each case its own gradebook, so rows before/after mean something while cases run in parallel."""
+    return paths["book_dir"] / f"{case}.db"
+
+
+def submit(nb_path: Path, paths: dict[str, Path], marker_dir: Path, *, seed: int | None = None,
+           extra_env: dict[str, str] | None = None, timeout: float = 90,
+           gradebook: Path | None = None) -> tuple[int, Any, str, float]:
+    """`grade submit --json` in a subprocess; returns (exit code, JSON doc or None, stderr, seconds).
+
+    TMPDIR=marker_dir: the kernel's run folder, and so its environment, contain that
+    path, which is how `leftovers(marker_dir)` finds anything the run left behind."""
+    marker_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, TMPDIR=str(marker_dir), GRADE_SANDBOX_QUIET="1", **(extra_env or {}))
+    env.pop("GRADE_GRADEBOOK", None)
+    cmd = GRADE + ["submit", str(nb_path), "--json", "--lang", "en", "--member", "tester",
+                   "--course", str(paths["course"]), "--gradebook", str(gradebook or paths["gradebook"])]
+    if seed is not None:
+        cmd += ["--seed", str(seed)]
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, cwd=paths["course"], env=env, capture_output=True, timeout=timeout)
+    dt = time.monotonic() - t0
+    try:
+        doc = json.loads(proc.stdout.decode("utf-8"))
+    except ValueError:
+        doc = None
+    return proc.returncode, doc, proc.stderr.decode("utf-8", "replace"), dt
+
+
+def leftovers(marker: Path | str, wait: float = 3.0) -> list[int]:
+    """Processes whose command line or environment mention `marker` (polls up to `wait` s)."""
+    needle = str(marker).encode()
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            for what in ("cmdline", "environ"):
+                try:
+                    with open(f"/proc/{entry.name}/{what}", "rb") as fh:
+                        if needle in fh.read():
+                            found.append(int(entry.name))
+                            break
+                except OSError:
+                    pass
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def kill_leftovers(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def gradebook_rows(path: Path) -> int:
+    import sqlite3
+
+    if not path.exists():
+        return 0
+    con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        return con.execute("SELECT count(*) FROM attempts").fetchone()[0]
+    except sqlite3.Error:
+        return -1
+    finally:
+        con.close()
+
+
+def active_protections() -> set[str]:
+    """Which of the layers a case may rely on are available here."""
+    sys.path.insert(0, str(ROOT))
+    from grader.limits_cgroup import CgroupLimits
+    from grader.sandbox import bwrap_status, disabled
+
+    have = set()
+    off = disabled()
+    if "bwrap" not in off and bwrap_status()[0]:
+        have.add("bubblewrap")
+    if "cgroup" not in off:
+        cg = CgroupLimits.create(8, 64)
+        if cg.limits_processes:
+            have.add("pids cgroup")
+        if cg.limits_memory:
+            have.add("memory cgroup")
+        cg.remove()
+    return have
+
+
+def run_case(case: Case, paths: dict[str, Path], work: Path,
+             extra_env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Write the case's notebook, submit it, and measure: the row for the table and the tests."""
+    folder = _mk(paths["subs"] / case.name)
+    nb_path = folder / NB_NAME
+    nb_path.write_text(nbformat.writes(notebook(case.cells)), encoding="utf-8")
+    marker = work / f"m-{case.name}-{secrets.token_hex(3)}"
+    book = book_of(paths, case.name)
+    before = gradebook_rows(book)
+    code, doc, err, dt = submit(nb_path, paths, marker, seed=case.seed, extra_env=extra_env, gradebook=book)
+    left = leftovers(marker)
+    kill_leftovers(left)
+    after = gradebook_rows(book)
+    return {"case": case.name, "exit": code, "doc": doc, "stderr": err, "seconds": dt,
+            "orphans": len(left), "rows_before": before, "rows_after": after,
+            "status": doc.get("status") if isinstance(doc, dict) else None,
+            "score": doc.get("score") if isinstance(doc, dict) else None,
+            "message": doc.get("message", "") if isinstance(doc, dict) else err.strip()[-200:]}
+
+
+def run_all(cases: list[Case], paths: dict[str, Path], work: Path, workers: int = 3,
+            extra_env: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    """Run cases in parallel (each case is its own grader process)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futs = {c.name: pool.submit(run_case, c, paths, work, extra_env) for c in cases}
+        return {name: f.result() for name, f in futs.items()}
+
+
+Check = Callable[[dict[str, Any]], None]
