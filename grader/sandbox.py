@@ -86,6 +86,9 @@ def _interpreter_paths() -> list[Path]:
     """What the kernel must be able to read to start: the venv and the base Python."""
     paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
              Path(os.path.realpath(sys.executable)).parent.parent}
+    # The launcher runs `python -m grader.launch` inside the sandbox: keep the package itself
+    # readable even when its checkout (the course folder) is hidden.
+    paths.add(Path(__file__).resolve().parent)
     for entry in sys.path:  # site-packages added by .pth files or PYTHONPATH
         if entry and Path(entry).is_dir() and "site-packages" in entry:
             paths.add(Path(entry))
@@ -211,8 +214,10 @@ class Sandbox:
         for h in hidden:
             a += ["--tmpfs", str(h)]
         # Put back, read-only, what the interpreter needs if it lives under a hidden folder.
+        # /tmp, /run and /dev/shm count too: a fresh clone (CI) keeps its .venv under /tmp.
+        covered = [*hidden, Path("/tmp"), Path("/run"), Path("/dev/shm")]
         for p in _interpreter_paths():
-            if any(_is_within(p, h) for h in hidden):
+            if any(_is_within(p, h) for h in covered):
                 a += ["--ro-bind", str(p), str(p)]
         a += ["--bind", str(self.workdir), str(self.workdir),
               "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
