@@ -57,3 +57,43 @@ def test_lstm_with_swapped_gates_fails_with_a_useful_message(course, tmp_path):
     assert not checks["lstm_step"].passed and "wrong values" in checks["lstm_step"].message
     assert "i, f, g, o" in checks["lstm_step"].message
     assert not checks["lstm_sequence"].passed and checks["gru_step"].passed
+
+
+def _describe(clipnorm, dropouts):
+    from grader.checks import ProbeOutput
+
+    layers = [{"class": "SimpleRNN", "name": f"rnn{i}", "config": {"recurrent_dropout": d}}
+              for i, d in enumerate(dropouts)]
+    opt = {"class": "Adam", "config": {"clipnorm": clipnorm, "clipvalue": None}}
+    return {"describe": ProbeOutput(ok=True, value={"layers": layers, "optimizer": opt})}
+
+
+@pytest.mark.parametrize("clipnorm, dropouts, fragment", [
+    (1.0, [0.2, 0.2], None),
+    (None, [0.2, 0.2], "sets none of clipnorm"),
+    (1.0, [0.2, 0.0], "recurrent_dropout must be > 0 on rnn1"),
+])
+def test_training_config_kind(course, clipnorm, dropouts, fragment):
+    from grader.checks import KINDS, GradeContext
+
+    spec = course.specs["ch15.ex5"]
+    check = next(c for c in spec.checks if c.kind == "training_config")
+    ctx = GradeContext(seed=1, lang="en", course=course, spec=spec)
+    r = KINDS["training_config"].evaluate(check, ctx, KINDS["training_config"].plan(check, ctx),
+                                          _describe(clipnorm, dropouts))
+    assert r.passed == (fragment is None)
+    if fragment:
+        assert fragment in r.message and "clipnorm=1.0" in r.message  # the hint follows
+
+
+@pytest.mark.slow
+def test_ln_step_without_normalisation_fails(course, tmp_path):
+    nb = nbformat.read(course.solutions_dir / "05_unstable_gradients.ipynb", as_version=4)
+    for cell in nb.cells:
+        cell.source = cell.source.replace("return np.tanh(gamma * (z - mean) / np.sqrt(var + epsilon) + beta)",
+                                          "return np.tanh(z)")
+        cell.source = cell.source.replace("tanh_model.fit(X_train", "0 and tanh_model.fit(X_train")
+    result, _ = grade_file(course, write_notebook(tmp_path / "05_unstable_gradients.ipynb", nb), lang="en")
+    checks = {c.id: c for c in result.checks}
+    assert not checks["ln_step"].passed and "wrong values" in checks["ln_step"].message
+    assert not checks["tanh_quality"].passed and checks["stabilised"].passed

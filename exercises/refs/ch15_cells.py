@@ -76,3 +76,4 @@ def ln_step_probe(rng, batch=4, features=3, units=6):
             "kernel": _w(rng, features, units), "recurrent_kernel": _w(rng, units, units),
             "bias": _w(rng, units, scale=0.2), "gamma": (1 + _w(rng, units, scale=0.1)),
             "beta": _w(rng, units, scale=0.1)}
+

@@ -58,6 +58,12 @@ def forecast_eval_seq2seq(rng: np.random.Generator, n: int = 1000) -> tuple[dict
     return forecast_eval(rng, n)
 
 
+def one_step_eval(rng: np.random.Generator, n: int = 1000) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Exercise 5: 50 steps in; the next value [n, 1] stays in the grader."""
+    series = generate_time_series(n, N_STEPS + 1, rng)
+    return {"X": series[:, :N_STEPS]}, series[:, N_STEPS]
+
+
 # --- baselines: (inputs, targets, rng) -> predictions ---------------------------
 
 def naive_forecast(inputs: dict[str, np.ndarray], targets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
