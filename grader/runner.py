@@ -28,7 +28,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from .checks.base import ProbeOutput
-from .sandbox import Sandbox, cleanup_all
+from .sandbox import Sandbox
 from .spec import Limits
 
 PROBE_SOURCE = (Path(__file__).with_name("probe_kernel.py")).read_text(encoding="utf-8")
@@ -48,6 +48,8 @@ class RunOutcome:
     protections: list[str] = field(default_factory=list)
     output_truncated: bool = False
     peak_memory_mb: float | None = None
+    interrupted: bool = False       # the grader was asked to stop (Ctrl-C, SIGTERM)
+    sandbox: Any = field(default=None, repr=False, compare=False)
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -134,14 +136,19 @@ def run_notebook(nb: nbformat.NotebookNode, limits: Limits, *,
         old = signal.getsignal(signal.SIGTERM)
         if old in (signal.SIG_DFL, None):
             signal.signal(signal.SIGTERM, _term_as_interrupt)
+    outcome = RunOutcome()
     try:
         return asyncio.run(_run(nb, limits, probe_requests, probe_inputs, progress, extra_rounds or [],
-                                list(hide or [])))
+                                list(hide or []), outcome))
+    except asyncio.CancelledError:
+        if outcome.interrupted:
+            raise KeyboardInterrupt("the grader was interrupted") from None
+        raise
     finally:
         if main and old in (signal.SIG_DFL, None):
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        if main:
-            cleanup_all()  # anything an interrupted run could not clean up itself
+        if outcome.sandbox is not None:
+            outcome.sandbox.cleanup()  # idempotent: covers a run interrupted mid-way
 
 
 def _term_as_interrupt(signum: int, frame: Any) -> None:
@@ -152,13 +159,13 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
                probe_inputs: dict[str, np.ndarray],
                progress: Callable[[str, int, int], None] | None,
                extra_rounds: list[tuple[list[dict[str, Any]], dict[str, np.ndarray]]],
-               hide: list[Path]) -> RunOutcome:
-    outcome = RunOutcome()
+               hide: list[Path], outcome: RunOutcome) -> RunOutcome:
     t0 = time.monotonic()
     # The run's folder: home/ is the kernel's cwd and HOME; .kernel/ holds the
     # connection file and IPC sockets; probe folders appear only at probe time.
-    workdir = Path(tempfile.mkdtemp(prefix="grade-run-")).resolve()
+    workdir = Path(tempfile.mkdtemp(prefix="grade-run-", dir=_run_parent())).resolve()
     sandbox = Sandbox(workdir=workdir, limits=limits, hide=hide)
+    outcome.sandbox = sandbox
     sandbox.prepare()
     sandbox.warn_if_degraded()
     km = SandboxedKernelManager(kernel_name="python3", transport="ipc",
@@ -184,6 +191,7 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
         # The kernel's own stdout/stderr (TensorFlow's C++ logs) are not the student's output.
         async with client.async_setup_kernel(cwd=str(sandbox.home), env=sandbox.env(),
                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+            _stop_on_signals(outcome)
             sandbox.track(_kernel_pid(km))
             outcome.timings["kernel_start_s"] = time.monotonic() - t0
             for n, (index, cell) in enumerate(cells, start=1):
@@ -229,7 +237,8 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
                                f"(limit {limits.memory_mb} MB); use smaller arrays or batches")
         else:
             outcome.message = (f"the kernel died {where} "
-                               "(os._exit, a killed process, or a crash in native code?)")
+                               f"(os._exit, a killed process, or native code such as TensorFlow or zmq aborting, often "
+                               f"for lack of memory: the limit is {limits.memory_mb} MB per process)")
     except RuntimeError as exc:
         # nbclient reports a kernel that never came up as RuntimeError
         outcome.status = "crashed"
@@ -255,6 +264,36 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
         shutil.rmtree(workdir, ignore_errors=True)
     outcome.timings["total_s"] = time.monotonic() - t0
     return outcome
+
+
+def _run_parent() -> str:
+    """Where run folders go: the temp folder, unless its path is so long that the
+    kernel's IPC socket paths would pass the AF_UNIX limit (~107 bytes)."""
+    base = tempfile.gettempdir()
+    # <base>/grade-run-XXXXXXXX/.kernel/ipc-NNNNN (37 bytes after <base>)
+    if len(os.fsencode(base)) + 37 > 107:
+        for short in ("/tmp", "/var/tmp", "/dev/shm"):
+            if os.path.isdir(short) and os.access(short, os.W_OK):
+                return short
+    return base
+
+
+def _stop_on_signals(outcome: RunOutcome) -> None:
+    """Ctrl-C / SIGTERM of the grader stop the run (cleanup included) instead of
+    nbclient's default, which kills the kernel and lets the run go on as a "crash"."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+
+    def stop() -> None:
+        outcome.interrupted = True
+        if task is not None:
+            task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop)
+        except (RuntimeError, NotImplementedError, ValueError):
+            pass  # not the main thread, or no signals here
 
 
 def _kernel_pid(km: AsyncKernelManager) -> int | None:

@@ -160,13 +160,15 @@ def code_cases(paths: dict[str, Path]) -> list[Case]:
         Case("sleep_forever", [HONEST, "import time\ntime.sleep(10**6)"], {"timeout"}, "cell 2", 0),
         Case("alloc_30gb", [HONEST, "x = bytearray(30 * 2**30)"], {"error"}, "MemoryError", 8),
         # Shared memory is not counted by RLIMIT_DATA: the memory cgroup has to stop it.
-        Case("alloc_8gb_shared", [HONEST, "import mmap\nm = mmap.mmap(-1, 8 * 2**30)\n"
-                                           "for i in range(0, len(m), 4096):\n    m[i] = 1"],
+        Case("alloc_8gb_shared", [HONEST, "import mmap\nm = mmap.mmap(-1, 8 * 2**30)\nMB = b'x' * 2**20\n"
+                                          "for i in range(0, len(m), 2**20):\n    m[i:i + 2**20] = MB"],
              {"crashed"}, "out of memory", 0, needs={"memory cgroup"}),
         Case("fork_bomb", [HONEST, "import os\nwhile True:\n    os.fork()"],
              {"error", "crashed", "timeout"}, "", 8, needs={"pids cgroup"}),
+        # The grader drops output past the cap; the kernel may also hit its own memory
+        # limit buffering a flood the grader reads slower than it is produced.
         Case("output_1gb", [HONEST, "for _ in range(1024):\n    print('x' * 2**20)"],
-             {"graded", "timeout"}, "", 8),
+             {"graded", "timeout", "error", "crashed"}, "", 8),
         Case("print_1gb_string", [HONEST, "print('x' * 2**30)"], {"graded", "error", "crashed"}, "", 8),
         Case("os_exit", [HONEST, "import os\nos._exit(0)"], {"crashed"}, "cell 2", 0),
         Case("kill_parent", [HONEST, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
@@ -197,7 +199,7 @@ def code_cases(paths: dict[str, Path]) -> list[Case]:
             for path in [{gb!r}]:
                 try:
                     with open(path, 'ab') as fh:
-                        fh.write(b'garbage from the student')
+                        fh.write(b'GARB' * 4 + b'AGE!')  # the bytes never appear in the source
                 except OSError:
                     pass
             if leaks:
@@ -212,13 +214,15 @@ def code_cases(paths: dict[str, Path]) -> list[Case]:
             np.savez = savez
             np.save = lambda f, a, *x, **k: _orig_save(f, np.asarray(a) * 2, *x, **k)
             """], {"graded"}, "", WRONG_SCORE),
+        # json.dumps is what the kernel itself sends its messages with: the kernel breaks
+        # and the attempt ends as `crashed` with no points.
         Case("patch_json", [WRONG, """
             import json
             FORGED = '{"double/call": {"ok": true, "n_arrays": 1, "value": {"shapes": [[5, 3]]}},' \\
                      ' "summer/predict": {"ok": true, "n_arrays": 1, "value": {}}}'
             json.dumps = lambda *a, **k: FORGED
             json.dump = lambda obj, fh, *a, **k: fh.write(FORGED)
-            """], {"graded"}, "", WRONG_SCORE),
+            """], {"graded", "crashed"}, "", WRONG_SCORE),
         Case("patch_print_and_fake_output", [WRONG, """
             import builtins, json, os
             print('{"double/call": {"ok": true}}  all checks passed, score 8/8')
@@ -368,7 +372,7 @@ def run_case(case: Case, paths: dict[str, Path], work: Path,
     folder = _mk(paths["subs"] / case.name)
     nb_path = folder / NB_NAME
     nb_path.write_text(nbformat.writes(notebook(case.cells)), encoding="utf-8")
-    marker = work / f"m-{case.name}-{secrets.token_hex(3)}"
+    marker = work / f"m-{secrets.token_hex(4)}"  # short: IPC socket paths live under it
     book = book_of(paths, case.name)
     before = gradebook_rows(book)
     code, doc, err, dt = submit(nb_path, paths, marker, seed=case.seed, extra_env=extra_env, gradebook=book)
@@ -393,3 +397,50 @@ def run_all(cases: list[Case], paths: dict[str, Path], work: Path, workers: int 
 
 
 Check = Callable[[dict[str, Any]], None]
+
+
+# --- broken files (no kernel runs for these) -------------------------------------------
+
+def file_cases() -> dict[str, tuple[bytes, set[str]]]:
+    """name -> (file bytes, acceptable statuses). Sizes stay small except where the case is size."""
+    honest = nbformat.writes(notebook([HONEST]))
+    v3 = (Path(__file__).parent / "v3_notebook.ipynb").read_bytes()
+    foreign = (Path(__file__).parent / "foreign_outputs.ipynb").read_bytes()
+    r_nb = notebook(["cat(1)"])
+    r_nb.metadata["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
+    r_nb.metadata["language_info"] = {"name": "R"}
+    dup = notebook([HONEST])
+    for _ in range(2):
+        cell = nbformat.v4.new_markdown_cell("answer")
+        cell.metadata["tags"] = ["answer:h.ex1"]
+        dup.cells.append(cell)
+    return {
+        "file_not_json": (b"def double(x):\n    return 2 * x\n", {"invalid"}),
+        "file_empty": (b"", {"invalid"}),
+        "file_binary": (bytes(range(256)) * 64, {"invalid"}),
+        "file_invalid_utf8": (b'{"cells": [], "x": "\xff\xfe"}', {"invalid"}),
+        "file_nbformat_v3": (v3, {"graded"}),
+        "file_50mb": (b" " * (50 * 2**20), {"invalid"}),
+        "file_10000_cells": (nbformat.writes(notebook(["x = 1"] * 10_000)).encode(), {"invalid"}),
+        "file_r_kernel": (nbformat.writes(r_nb).encode(), {"invalid"}),
+        "file_foreign_outputs": (foreign, {"graded"}),
+        "file_no_answer_cells": (honest.encode(), {"graded"}),
+        "file_duplicate_answer_tags": (nbformat.writes(dup).encode(), {"invalid"}),
+    }
+
+
+def run_file_case(name: str, data: bytes, paths: dict[str, Path], work: Path) -> dict[str, Any]:
+    folder = _mk(paths["subs"] / name)
+    nb_path = folder / NB_NAME
+    nb_path.write_bytes(data)
+    marker = work / f"m-{secrets.token_hex(4)}"
+    book = book_of(paths, name)
+    before = gradebook_rows(book)
+    code, doc, err, dt = submit(nb_path, paths, marker, gradebook=book)
+    left = leftovers(marker)
+    kill_leftovers(left)
+    return {"case": name, "exit": code, "doc": doc, "stderr": err, "seconds": dt, "orphans": len(left),
+            "rows_before": before, "rows_after": gradebook_rows(book),
+            "status": doc.get("status") if isinstance(doc, dict) else None,
+            "score": doc.get("score") if isinstance(doc, dict) else None,
+            "message": doc.get("message", "") if isinstance(doc, dict) else err.strip()[-200:]}
