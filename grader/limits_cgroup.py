@@ -197,8 +197,10 @@ class CgroupLimits:
             return False
         for line in _read(group / "memory.oom_control").splitlines():
             k, _, v = line.partition(" ")
-            if k == "oom_kill" and v.isdigit() and int(v) > 0:
-                return True
+            if k == "oom_kill" and v.isdigit():
+                return int(v) > 0
+        # Kernels before 4.13 have no oom_kill counter: hitting the limit is the best sign
+        # (it can also mean page cache was reclaimed, hence only as a fallback).
         fail = _read(group / "memory.failcnt")
         return fail.isdigit() and int(fail) > 0
 

@@ -222,10 +222,15 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
     except (CellTimeoutError, asyncio.TimeoutError):
         outcome.status = "timeout"
         spent = time.monotonic() - t0
-        if spent >= limits.total_timeout_s - 1:
+        cell_no = _current_cell(client)
+        if sandbox.out_of_memory():
+            # The memory limit killed the kernel; the timeout only noticed it later.
+            outcome.status = "crashed"
+            outcome.message = (f"the notebook ran out of memory while running cell {cell_no} "
+                               f"(limit {limits.memory_mb} MB); use smaller arrays or batches")
+        elif spent >= limits.total_timeout_s - 1:
             outcome.message = f"the notebook ran past the total limit of {limits.total_timeout_s:g} s"
         else:
-            cell_no = _current_cell(client)
             outcome.message = (f"cell {cell_no} ran past the limit of {limits.cell_timeout_s:g} s"
                                if cell_no else f"a cell ran past the limit of {limits.cell_timeout_s:g} s")
     except DeadKernelError:

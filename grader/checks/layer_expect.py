@@ -126,6 +126,22 @@ def _fmt(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+def model_layers(kind: CheckKind, check: CheckSpec, ctx: GradeContext, outputs: dict[str, ProbeOutput]
+                 ) -> tuple[dict[str, Any], list[dict[str, Any]]] | CheckResult:
+    """The described model and its top-level layers, or the result that explains why not."""
+    target = check.params["target"]
+    out = outputs.get("describe")
+    if out is None or not out.ok:
+        return kind.missing(check, ctx, out, f"`{target}`")
+    desc = out.value if isinstance(out.value, dict) else {}
+    top = top_layers(desc)
+    if not top:
+        return kind.result(check, ctx, 0, ctx.t(
+            f"`{target}` is a {desc.get('type', '?')}, not a model with layers.",
+            f"`{target}`는 {desc.get('type', '?')}입니다. 층이 있는 모델이 아닙니다."))
+    return desc, top
+
+
 @register
 class LayerExpect(CheckKind):
     name = "layer_expect"
@@ -237,16 +253,11 @@ class LayerExpect(CheckKind):
     def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
                  outputs: dict[str, ProbeOutput]) -> CheckResult:
         p = check.params
+        found = model_layers(self, check, ctx, outputs)
+        if isinstance(found, CheckResult):
+            return found
+        desc, top = found
         target = p["target"]
-        out = outputs.get("describe")
-        if out is None or not out.ok:
-            return self.missing(check, ctx, out, f"`{target}`")
-        desc = out.value if isinstance(out.value, dict) else {}
-        top = top_layers(desc)
-        if not top:
-            return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` is a {desc.get('type', '?')}, not a model with layers.",
-                f"`{target}`는 {desc.get('type', '?')}입니다. 층이 있는 모델이 아닙니다."))
         problems = [m for m in (self._check_one(e, top, ctx) for e in p["expect"]) if m]
         n = len(p["expect"])
         details = {"expectations": n, "met": n - len(problems)}

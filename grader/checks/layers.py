@@ -39,7 +39,7 @@ from ..result import CheckResult
 from ..spec import CheckSpec
 from .base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
 from .calls import shape_matches
-from .layer_expect import _as_list, _fmt, _label, all_layers, top_layers, value_matches
+from .layer_expect import _as_list, _fmt, _label, all_layers, model_layers, value_matches
 
 RECURRENT = ("SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 WHICH = ("all", "all_but_last", "last", "first", "all_but_first")
@@ -184,16 +184,11 @@ class LayerConfig(CheckKind):
     def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
                  outputs: dict[str, ProbeOutput]) -> CheckResult:
         p = check.params
+        found = model_layers(self, check, ctx, outputs)
+        if isinstance(found, CheckResult):
+            return found
+        desc, top = found
         target = p["target"]
-        out = outputs.get("describe")
-        if out is None or not out.ok:
-            return self.missing(check, ctx, out, f"`{target}`")
-        desc = out.value if isinstance(out.value, dict) else {}
-        top = top_layers(desc)
-        if not top:
-            return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` is a {desc.get('type', '?')}, not a model with layers.",
-                f"`{target}`는 {desc.get('type', '?')}입니다. 층이 있는 모델이 아닙니다."))
         select = p.get("select", list(RECURRENT))
         group = [lay for lay in top] if select == "*" else [lay for lay in all_layers(top)
                                                             if lay.get("class") in select]

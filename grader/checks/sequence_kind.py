@@ -27,10 +27,6 @@ Spec parameters:
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-
 from ..errors import SpecError
 from ..result import CheckResult
 from ..spec import CheckSpec
