@@ -162,7 +162,9 @@ def code_cases(paths: dict[str, Path]) -> list[Case]:
         # Shared memory is not counted by RLIMIT_DATA: the memory cgroup has to stop it.
         Case("alloc_8gb_shared", [HONEST, "import mmap\nm = mmap.mmap(-1, 8 * 2**30)\nMB = b'x' * 2**20\n"
                                           "for i in range(0, len(m), 2**20):\n    m[i:i + 2**20] = MB"],
-             {"crashed"}, "out of memory", 0, needs={"memory cgroup"}),
+             # Near the limit the kernel may thrash (reclaiming page cache) until the cell
+             # timeout instead of being OOM-killed at once: both are clear results.
+             {"crashed", "timeout"}, "", 0, needs={"memory cgroup"}),
         Case("fork_bomb", [HONEST, "import os\nwhile True:\n    os.fork()"],
              {"error", "crashed", "timeout"}, "", 8, needs={"pids cgroup"}),
         # The grader drops output past the cap; the kernel may also hit its own memory
