@@ -77,3 +77,18 @@ def ln_step_probe(rng, batch=4, features=3, units=6):
             "bias": _w(rng, units, scale=0.2), "gamma": (1 + _w(rng, units, scale=0.1)),
             "beta": _w(rng, units, scale=0.1)}
 
+
+
+# --- unrolled_step generators: a sequence, initial states and weights ------------
+
+def lstm_unroll_probe(rng, batch=4, steps=8, features=3, units=5):
+    """Exercise 6: the grader calls lstm_step once per step of X with its own (h, c)."""
+    return {"X": _w(rng, batch, steps, features, scale=1), "h": _w(rng, batch, units), "c": _w(rng, batch, units),
+            "kernel": _w(rng, features, 4 * units), "recurrent_kernel": _w(rng, units, 4 * units),
+            "bias": _w(rng, 4 * units, scale=0.2)}
+
+
+def gru_unroll_probe(rng, batch=4, steps=8, features=3, units=5):
+    return {"X": _w(rng, batch, steps, features, scale=1), "h": _w(rng, batch, units),
+            "kernel": _w(rng, features, 3 * units), "recurrent_kernel": _w(rng, units, 3 * units),
+            "bias": _w(rng, 2, 3 * units, scale=0.2)}

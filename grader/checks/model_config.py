@@ -1,0 +1,260 @@
+"""`model_config`: key/value expectations on a model's optimizer and layers.
+
+Reads the probe's `describe` of one notebook object (a compiled model, a layer)
+and tests each expectation of the spec against it. Generic: "the optimizer
+clips gradients", "every recurrent layer has recurrent_dropout > 0", "every
+SimpleRNN uses relu", "the RNN layers wrap an LNSimpleRNNCell".
+
+Spec parameters:
+- `target`: the object in the notebook.
+- `expect`: a list of tables, each one expectation:
+  - `on`: "layers" (default), "optimizer" or "model".
+  - `class`: for "layers", the layer classes the expectation applies to (a name
+    or a list; default: every layer but InputLayer, nested models included).
+    For "optimizer", the optimizer's class must be one of them.
+  - `key`, `op`, `value`: the condition. `key` is a config key, or "class",
+    "name", "params"; "cell.<key>" / "layer.<key>" look inside the cell or
+    layer an RNN or wrapper holds (e.g. "cell.class"). A config key the layer
+    lacks is looked up in the layer it wraps. `op` is one of ==, !=, >, >=,
+    <, <=, in, not_in, present (set and not None), absent (missing or None);
+    default "==". Numbers match one-element lists (kernel_size = 4 matches [4]).
+  - `any`: instead of key/op/value, a list of {key, op, value} tables of which
+    at least one must hold (e.g. clipnorm > 0 or clipvalue > 0).
+  - `all`: a list of such tables that must all hold.
+  - `match`: for "layers", "all" (default: every selected layer must satisfy it)
+    or "any" (at least one).
+  - `min_count`: for "layers", the least number of selected layers (default 1).
+  - `what`: optional { en, ko } text naming the expectation in messages.
+- `partial`: give the fraction of expectations met (default false).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import SpecError
+from ..result import CheckResult
+from ..spec import CheckSpec
+from .base import CheckKind, GradeContext, Plan, ProbeOutput, register
+from .layer_expect import all_layers, top_layers, value_matches
+
+OPS = ("==", "!=", ">", ">=", "<", "<=", "in", "not_in", "present", "absent")
+ENTRY_KEYS = {"on", "class", "key", "op", "value", "any", "all", "match", "min_count", "what"}
+_MISSING = object()
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, list) and len(v) == 1:
+        v = v[0]
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    return None
+
+
+def holds(found: Any, op: str, want: Any) -> bool:
+    """Whether `found <op> want`; a missing value fails every op but `absent`."""
+    if op == "absent":
+        return found is _MISSING or found is None
+    if found is _MISSING:
+        return False
+    if op == "present":
+        return found is not None
+    if op == "==":
+        return value_matches(found, want)
+    if op == "!=":
+        return not value_matches(found, want)
+    if op in ("in", "not_in"):
+        inside = any(value_matches(found, w) for w in _as_list(want))
+        return inside if op == "in" else not inside
+    f, w = _number(found), _number(want)
+    if f is None or w is None:
+        return False
+    return {">": f > w, ">=": f >= w, "<": f < w, "<=": f <= w}[op]
+
+
+def lookup(node: Any, key: str) -> Any:
+    """A value of a described layer or optimizer: class/name/params, a config key, or cell./layer. paths."""
+    if not isinstance(node, dict):
+        return _MISSING
+    head, _, rest = key.partition(".")
+    if rest and head in ("cell", "layer", "forward_layer", "backward_layer"):
+        inner = node.get(head)
+        if not isinstance(inner, dict):
+            cfg = node.get("config")
+            raw = cfg.get(head) if isinstance(cfg, dict) else None
+            inner = ({"class": raw.get("class_name"), "config": raw.get("config")}
+                     if isinstance(raw, dict) and "class_name" in raw else None)
+        return lookup(inner, rest) if inner is not None else _MISSING
+    if key in ("class", "name", "params", "output_shape"):
+        return node.get(key, _MISSING)
+    seen = 0
+    while isinstance(node, dict) and seen < 5:  # wrappers (Bidirectional, RNN): look inside
+        cfg = node.get("config")
+        if isinstance(cfg, dict) and key in cfg:
+            return cfg[key]
+        node = node.get("layer") or node.get("forward_layer") or node.get("cell")
+        seen += 1
+    return _MISSING
+
+
+def _show(v: Any) -> str:
+    if v is _MISSING:
+        return "not set"
+    if isinstance(v, list) and len(v) == 1:
+        v = v[0]
+    return repr(v) if isinstance(v, str) else str(v)
+
+
+def _cond_text(c: dict[str, Any]) -> str:
+    op = c.get("op", "==")
+    if op in ("present", "absent"):
+        return f"{c['key']} {'set' if op == 'present' else 'not set'}"
+    return f"{c['key']} {op} {_show(c.get('value'))}"
+
+
+def _label(layer: dict[str, Any]) -> str:
+    name = layer.get("name")
+    return f"{layer.get('class', '?')} '{name}'" if name else str(layer.get("class", "?"))
+
+
+def _validate_cond(c: Any) -> None:
+    if not isinstance(c, dict) or not isinstance(c.get("key"), str):
+        raise SpecError("each condition needs a 'key'")
+    op = c.get("op", "==")
+    if op not in OPS:
+        raise SpecError(f"unknown op {op!r} (known: {', '.join(OPS)})")
+    if op not in ("present", "absent") and "value" not in c:
+        raise SpecError(f"op {op!r} needs a 'value'")
+
+
+@register
+class ModelConfig(CheckKind):
+    name = "model_config"
+    required = ("target", "expect")
+
+    def validate(self, check: CheckSpec) -> None:
+        super().validate(check)
+        expect = check.params["expect"]
+        if not isinstance(expect, list) or not expect:
+            raise SpecError("'expect' must be a non-empty list of tables")
+        for e in expect:
+            if not isinstance(e, dict):
+                raise SpecError("each 'expect' entry must be a table")
+            unknown = set(e) - ENTRY_KEYS
+            if unknown:
+                raise SpecError(f"unknown keys in an 'expect' entry: {', '.join(sorted(unknown))}")
+            if e.get("on", "layers") not in ("layers", "optimizer", "model"):
+                raise SpecError("'on' must be 'layers', 'optimizer' or 'model'")
+            if e.get("match", "all") not in ("all", "any"):
+                raise SpecError("'match' must be 'all' or 'any'")
+            forms = [k for k in ("key", "any", "all") if k in e]
+            if len(forms) > 1:
+                raise SpecError("an expectation has either key/op/value, 'any' or 'all'")
+            if "key" in e:
+                _validate_cond(e)
+            for k in ("any", "all"):
+                if k in e:
+                    if not isinstance(e[k], list) or not e[k]:
+                        raise SpecError(f"'{k}' must be a non-empty list of conditions")
+                    for c in e[k]:
+                        _validate_cond(c)
+
+    def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
+        return Plan(requests=[{"id": "describe", "op": "describe", "target": check.params["target"]}])
+
+    # --- one expectation ----------------------------------------------------------
+
+    def _conds(self, e: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+        if "any" in e:
+            return "any", e["any"]
+        if "all" in e:
+            return "all", e["all"]
+        if "key" in e:
+            return "all", [e]
+        return "all", []
+
+    def _node_problem(self, node: dict[str, Any], e: dict[str, Any], ctx: GradeContext) -> str | None:
+        """Why this layer/optimizer fails the expectation's condition (None = it holds)."""
+        mode, conds = self._conds(e)
+        results = [(c, lookup(node, c["key"])) for c in conds]
+        ok = [holds(f, c.get("op", "=="), c.get("value")) for c, f in results]
+        if not conds or (any(ok) if mode == "any" else all(ok)):
+            return None
+        found = ", ".join(dict.fromkeys(f"{c['key']}={_show(f)}" for c, f in results))
+        if mode == "any":
+            wanted = ctx.t(" or ".join(_cond_text(c) for c in conds), " 또는 ".join(_cond_text(c) for c in conds))
+            return ctx.t(f"needs {wanted}; found {found}", f"{wanted} 중 하나가 필요합니다. 현재 {found}")
+        failed = [c for c, good in zip(conds, ok) if not good]
+        wanted = ", ".join(_cond_text(c) for c in failed)
+        return ctx.t(f"needs {wanted}; found {found}", f"{wanted}이어야 합니다. 현재 {found}")
+
+    def _what(self, e: dict[str, Any], ctx: GradeContext) -> str | None:
+        w = e.get("what")
+        if isinstance(w, dict):
+            return w.get(ctx.lang) or w.get("en")
+        return w if isinstance(w, str) else None
+
+    def _check_one(self, e: dict[str, Any], desc: dict[str, Any], ctx: GradeContext,
+                   target: str) -> str | None:
+        on = e.get("on", "layers")
+        what = self._what(e, ctx)
+        prefix = f"{what}: " if what else ""
+        if on == "model":
+            problem = self._node_problem({"class": desc.get("type"), "params": desc.get("params"),
+                                          "config": desc}, e, ctx)
+            return f"{prefix}{ctx.t('the model', '모델')} {problem}" if problem else None
+        if on == "optimizer":
+            opt = desc.get("optimizer")
+            if not isinstance(opt, dict):
+                return prefix + ctx.t(f"`{target}` has no optimizer: compile it first",
+                                      f"`{target}`에 옵티마이저가 없습니다. 먼저 compile 하세요")
+            classes = _as_list(e.get("class"))
+            if classes and opt.get("class") not in classes:
+                return prefix + ctx.t(f"the optimizer is {opt.get('class')}, expected {' or '.join(classes)}",
+                                      f"옵티마이저가 {opt.get('class')}입니다 ({' 또는 '.join(classes)}이어야 함)")
+            problem = self._node_problem(opt, e, ctx)
+            return prefix + ctx.t(f"the optimizer ({opt.get('class')}) {problem}",
+                                  f"옵티마이저({opt.get('class')}): {problem}") if problem else None
+        layers = all_layers(top_layers(desc))
+        classes = _as_list(e.get("class"))
+        selected = [lay for lay in layers if not classes or lay.get("class") in classes]
+        need = int(e.get("min_count", 1))
+        if len(selected) < need:
+            sel = " / ".join(classes) or ctx.t("layer", "층")
+            present = ", ".join(dict.fromkeys(str(lay.get("class")) for lay in layers)) or ctx.t("none", "없음")
+            return prefix + ctx.t(f"expected at least {need} {sel} layer(s), found {len(selected)} "
+                                  f"(the model has: {present})",
+                                  f"{sel} 층이 {need}개 이상 필요한데 {len(selected)}개입니다 (모델의 층: {present})")
+        problems = [(lay, self._node_problem(lay, e, ctx)) for lay in selected]
+        bad = [(lay, pr) for lay, pr in problems if pr]
+        if not bad or (e.get("match", "all") == "any" and len(bad) < len(selected)):
+            return None
+        sep = ctx.t(" ", ": ")
+        shown = "; ".join(f"{_label(lay)}{sep}{pr}" for lay, pr in bad[:3])
+        if e.get("match", "all") == "any":
+            return prefix + ctx.t(f"no layer satisfies it ({shown})", f"조건을 만족하는 층이 없습니다 ({shown})")
+        return prefix + shown
+
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
+                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+        p = check.params
+        target = p["target"]
+        out = outputs.get("describe")
+        if out is None or not out.ok:
+            return self.missing(check, ctx, out, f"`{target}`")
+        desc = out.value if isinstance(out.value, dict) else {}
+        problems = [m for m in (self._check_one(e, desc, ctx, target) for e in p["expect"]) if m]
+        n = len(p["expect"])
+        details = {"expectations": n, "met": n - len(problems)}
+        if not problems:
+            return self.result(check, ctx, 1, ctx.t(
+                f"`{target}` is configured as asked ({n} of {n} expectations met).",
+                f"`{target}`의 설정이 요구 사항과 같습니다 ({n}개 조건 모두 충족)."), details)
+        frac = (n - len(problems)) / n if p.get("partial", False) else 0.0
+        return self.result(check, ctx, frac, f"`{target}`: " + "; ".join(problems) + ".", details)
