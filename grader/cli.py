@@ -47,42 +47,120 @@ def _course(course_dir: str | None, near: Path | None = None):  # noqa: ANN202
     return find_course(course_dir, near=near)
 
 
+def _member_from(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    from .batch import compile_member_pattern
+
+    try:
+        return compile_member_pattern(value)
+    except GradeError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--member-from").lstrip(": ")) from None
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--member", default=None, help="Who submits (default: notebook metadata, then the OS user).")
+@click.option("--member", default=None,
+              help="Who submits (default: --member-from, notebook metadata, the member folder, the OS user).")
+@click.option("--member-from", "member_from", default=None, callback=_member_from, metavar="TEMPLATE",
+              help="Take the member from the path: a template with one {member} and * wildcards, matched "
+                   "against the end of the path, e.g. '{member}/*.ipynb'.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON (DESIGN section 4).")
 @click.option("--seed", type=int, default=None, help="Grader seed (default: a fresh random one; for regrades).")
 @click.option("--no-record", is_flag=True, help="Do not write the attempt to the gradebook.")
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Grade this many notebooks at once, in local processes.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Grade on a Dask cluster through this scheduler (see docs/scaling.md).")
 @GRADEBOOK
 @COURSE
 @LANG
-def submit(paths: tuple[Path, ...], member: str | None, as_json: bool, seed: int | None, no_record: bool,
-           gradebook: str | None, course_dir: str | None, lang: str) -> None:
-    """Run notebooks in the sandbox, check them, print scores and record the attempts."""
+def submit(paths: tuple[Path, ...], member: str | None, member_from: Any, as_json: bool, seed: int | None,
+           no_record: bool, workers: int, scheduler: str | None, gradebook: str | None, course_dir: str | None,
+           lang: str) -> None:
+    """Run notebooks in the sandbox, check them, print scores and record the attempts.
+
+    PATHS are notebooks or folders (searched for *.ipynb, e.g. submissions/<member>/04_forecast7.ipynb).
+    """
+    from .gradebook import Gradebook, resolve_location
+    from .sandbox import hide_from_kernels
+
+    if scheduler and workers > 1:
+        raise click.UsageError("--workers is for local processes; with --scheduler the cluster's "
+                               "workers grade (start them with the thread count you want)")
+    course = _course(course_dir, near=paths[0])
+    # The course (solutions, specs, references) even when grade runs from elsewhere (--course DIR).
+    hide_from_kernels(course.root)
+    single_file = len(paths) == 1 and not paths[0].is_dir()
+    # Opened before any grading: opening registers the gradebook's folder as hidden from kernels.
+    book = None if no_record else Gradebook(resolve_location(gradebook, course.default_gradebook))
+    if single_file and workers == 1 and not scheduler and member_from is None:
+        _submit_one(course, paths[0], book, member=member, seed=seed, lang=lang, as_json=as_json)
+        return
+    _submit_batch(course, paths, book, single_file=single_file, member=member, pattern=member_from, seed=seed,
+                  lang=lang, as_json=as_json, workers=workers, scheduler=scheduler)
+
+
+def _submit_one(course: Any, path: Path, book: Any, *, member: str | None, seed: int | None, lang: str,
+                as_json: bool) -> None:
+    """One notebook in this process, with a live per-cell progress display."""
     from rich.console import Console
 
-    from .gradebook import Gradebook, resolve_location
     from .grading import grade_file
     from .views import render_result, run_progress
 
-    course = _course(course_dir, near=paths[0])
-    book = None if no_record else Gradebook(resolve_location(gradebook, course.default_gradebook))
     console = Console(stderr=as_json)
-    results = []
-    for path in paths:
-        with run_progress(console, path.name) as progress:
-            result, sub = grade_file(course, path, member=member, seed=seed, lang=lang, progress=progress)
-        if book is not None and sub is not None:
-            result.attempt_id = book.record(result.to_dict(), sub.data)
-        results.append(result)
-        if not as_json:
-            render_result(console, result, lang)
+    with run_progress(console, path.name) as progress:
+        result, sub = grade_file(course, path, member=member, seed=seed, lang=lang, progress=progress)
+    if book is not None and sub is not None:
+        result.attempt_id = book.record(result.to_dict(), sub.data)
     if as_json:
-        docs = [r.to_dict() for r in results]
-        click.echo(json.dumps(docs if len(docs) > 1 else docs[0], ensure_ascii=False, indent=2))
-    if any(r.status == "invalid" for r in results):
-        if not as_json:
-            pass  # the one-line reason was printed by render_result
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        render_result(console, result, lang)  # an invalid file: its one-line reason
+    if result.status == "invalid":
+        sys.exit(1)
+
+
+def _submit_batch(course: Any, paths: tuple[Path, ...], book: Any, *, single_file: bool, member: str | None,
+                  pattern: Any, seed: int | None, lang: str, as_json: bool, workers: int,
+                  scheduler: str | None) -> None:
+    """Many notebooks: progress on stderr, then a summary table (or JSON) on stdout."""
+    import time
+
+    from rich.console import Console
+
+    from .batch import collect, result_from_dict, run_batch
+    from .views import batch_progress, render_batch_summary, render_result
+
+    found, warnings = collect(paths)
+    err = Console(stderr=True)
+    for w in warnings:
+        err.print(f"grade: warning: {w}", highlight=False, markup=False)
+    t0 = time.monotonic()
+    done: list[Any] = []
+    try:
+        with batch_progress(err, len(found), lang) as tick:
+            def on_done(item: Any) -> None:
+                done.append(item)
+                tick(item)
+
+            items = run_batch(course, found, workers=workers, scheduler=scheduler, member=member,
+                              pattern=pattern, seed=seed, lang=lang, book=book, on_done=on_done)
+    except KeyboardInterrupt:
+        kept = sum(1 for it in done if (it.result or {}).get("attempt_id") is not None)
+        err.print(f"grade: interrupted: {len(done)} of {len(found)} graded, {kept} recorded; "
+                  "submit the rest again", highlight=False, markup=False)
+        sys.exit(130)
+    wall = time.monotonic() - t0
+    docs = [it.result for it in items]
+    if as_json:
+        click.echo(json.dumps(docs[0] if single_file else docs, ensure_ascii=False, indent=2))
+    elif single_file:
+        render_result(Console(), result_from_dict(docs[0]), lang)
+    else:
+        render_batch_summary(Console(), items, lang, wall_s=wall)
+    if any(it.problem for it in items):
         sys.exit(1)
 
 
@@ -107,6 +185,39 @@ def status(member: str | None, gradebook: str | None, course_dir: str | None, la
         console.print("no attempts yet" if lang == "en" else "아직 제출이 없습니다")
         return
     render_status(console, best, exercises, lang)
+
+
+@cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+              help="csv: for a learning-management system; json: a list of the same rows.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (default: standard output).")
+@click.option("--excel", is_flag=True,
+              help="CSV for Excel: UTF-8 byte-order mark (Korean names stay readable) and no formula cells.")
+@GRADEBOOK
+@COURSE
+def export_cmd(fmt: str, output: Path | None, excel: bool, gradebook: str | None, course_dir: str | None) -> None:
+    """The gradebook as one row per member and exercise: best score, max, attempts, last attempt (UTC)."""
+    import os
+
+    from .errors import GradebookError
+    from .export import export, write_text
+    from .gradebook import Gradebook, resolve_location
+
+    # The course is only needed for its default gradebook location.
+    explicit = gradebook or os.environ.get("GRADE_GRADEBOOK")
+    loc = resolve_location(explicit, None if explicit else _course(course_dir).default_gradebook)
+    if "://" not in loc and not Path(loc).expanduser().is_file():
+        raise GradebookError("no gradebook here (nothing graded yet?)", loc)
+    book = Gradebook(loc, create=False)
+    try:
+        text = export(book, fmt, excel=excel)
+    finally:
+        book.close()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_text(text, output)
 
 
 @cli.command()
@@ -172,14 +283,10 @@ def doctor(as_json: bool) -> None:
 
 def _attach_subcommands() -> None:
     """Commands that live with their subpackages (quiz, report)."""
-    try:
-        from .quiz.commands import quiz
-    except ImportError:  # the quiz scorer is optional; without it `grade quiz` is absent
-        pass
-    else:
-        cli.add_command(quiz)
+    from .quiz.commands import quiz
     from .report.commands import minutes, site
 
+    cli.add_command(quiz)
     cli.add_command(minutes)
     cli.add_command(site)
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 
 from .errors import GradebookError, GradeError
@@ -79,19 +81,58 @@ answers = sa.Table(
 )
 
 
+# Schemes a user may type for PostgreSQL; all of them go through psycopg 3, the one
+# driver we depend on (SQLAlchemy's bare `postgresql://` would pick psycopg2).
+_PG_SCHEMES = {"postgresql", "postgres", "postgresql+psycopg"}
+
+# Key of the advisory lock that serialises schema creation on PostgreSQL: two graders
+# opening an empty database at once must not both run CREATE TABLE.
+_PG_SCHEMA_LOCK = 0x6772616465  # "grade"
+
+
 def resolve_location(explicit: str | None, course_default: str | None) -> str:
-    """--gradebook, else GRADE_GRADEBOOK, else the course's default."""
+    """--gradebook, else GRADE_GRADEBOOK, else the course's default.
+
+    A location is a file path (SQLite) or a database URL such as
+    `postgresql://user@host:5432/db` (PostgreSQL through psycopg 3)."""
     loc = explicit or os.environ.get("GRADE_GRADEBOOK") or course_default
     if not loc:
-        raise GradebookError("no gradebook location: pass --gradebook PATH or set GRADE_GRADEBOOK")
+        raise GradebookError("no gradebook location: pass --gradebook PATH|URL or set GRADE_GRADEBOOK")
     return loc
 
 
+def _parse_url(location: str) -> URL:
+    try:
+        url = make_url(location)
+        url.port  # noqa: B018 -- a non-numeric port only fails when read
+    except (ValueError, sa.exc.ArgumentError):
+        raise GradebookError("is not a database URL this grader understands "
+                             "(expected e.g. postgresql://user@host:5432/db)", display_location(location)) from None
+    if url.drivername in _PG_SCHEMES:
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
 def _url(location: str) -> tuple[str, Path | None]:
+    """(SQLAlchemy URL, SQLite file or None). `postgres://` and `postgresql://` become
+    `postgresql+psycopg://`; any other URL is passed to SQLAlchemy as given."""
     if "://" in location:
-        return location, None
+        return _parse_url(location).render_as_string(hide_password=False), None
     path = Path(location).expanduser().resolve()
     return f"sqlite:///{path}", path
+
+
+def display_location(location: str) -> str:
+    """The location as it may be shown: a URL's password becomes `***`."""
+    if "://" not in location:
+        return location
+    try:
+        url = make_url(location)
+    except (ValueError, sa.exc.ArgumentError):
+        # Unparseable: still never echo what might be a password (user:secret@host).
+        scheme, _, rest = location.partition("://")
+        return f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else location
+    return url.render_as_string(hide_password=True) if url.password is not None else location
 
 
 @dataclass
@@ -118,8 +159,12 @@ class Gradebook:
     """Open (creating if needed) a gradebook at a path or database URL."""
 
     def __init__(self, location: str, *, create: bool = True) -> None:
-        self.location = location
+        # Error messages and anything that prints `location` must never show a password.
+        self.location = display_location(location)
         self.url, self.path = _url(location)
+        # Any PostgreSQL driver gets the server-side safeguards (advisory lock, ON CONFLICT).
+        self.is_postgres = make_url(self.url).get_backend_name() == "postgresql"
+        self._secret = make_url(self.url).password if "://" in location else None
         if self.path is not None:
             # No student kernel of this process may see the gradebook's folder.
             from .sandbox import hide_from_kernels
@@ -136,7 +181,13 @@ class Gradebook:
             # Several `grade submit` processes may share one file: wait for the lock
             # rather than fail, and use WAL so readers never block the writer.
             kwargs["connect_args"] = {"timeout": 60}
-        self.engine = sa.create_engine(self.url, **kwargs)
+        elif self.is_postgres:
+            kwargs.update(self._pg_engine_args(make_url(self.url)))
+        try:
+            self.engine = sa.create_engine(self.url, **kwargs)
+        except (ImportError, sa.exc.ArgumentError) as exc:  # unknown dialect or driver missing
+            raise GradebookError(f"cannot use this database URL ({_short(exc, self._secret)})",
+                                 self.location) from None
         if self.url.startswith("sqlite"):
             @event.listens_for(self.engine, "connect")
             def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # noqa: ANN401
@@ -153,19 +204,44 @@ class Gradebook:
             def _begin_immediate(conn: Any) -> None:  # noqa: ANN401
                 # Take the write lock at BEGIN so two writers queue instead of deadlocking.
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if self.is_postgres:
+            # Connect once on its own so "server down / wrong database / bad login" reads
+            # as such instead of as a broken gradebook.
+            try:
+                with self.engine.connect():
+                    pass
+            except DBAPIError as exc:
+                self.engine.dispose()
+                raise GradebookError(f"cannot connect to the gradebook database ({_short(exc, self._secret)}); "
+                                     "check the URL and that the server is running", self.location) from None
         try:
             self._ensure_schema()
         except OperationalError as exc:  # locked for too long, read-only, disk full, ...
             self.engine.dispose()
-            raise GradebookError(f"cannot open the gradebook ({_short(exc)}); "
+            raise GradebookError(f"cannot open the gradebook ({_short(exc, self._secret)}); "
                                  "it was left untouched", self.location) from None
         except DatabaseError as exc:
             self.engine.dispose()
-            raise GradebookError(f"not a usable gradebook database ({_short(exc)}); "
+            raise GradebookError(f"not a usable gradebook database ({_short(exc, self._secret)}); "
                                  "it was left untouched", self.location) from None
         except GradeError:
             self.engine.dispose()
             raise
+
+    @staticmethod
+    def _pg_engine_args(url: URL) -> dict[str, Any]:
+        connect: dict[str, Any] = {}
+        # A firewalled host would otherwise hang `grade submit` for minutes; the URL's
+        # own ?connect_timeout= wins.
+        if "connect_timeout" not in url.query:
+            connect["connect_timeout"] = 10
+        # Korean names and answers must round-trip even on a server whose default
+        # client encoding is not UTF-8.
+        if "client_encoding" not in url.query:
+            connect["client_encoding"] = "utf8"
+        # pre_ping: `grade site serve` keeps connections for hours; a restarted server
+        # must not turn into an error on the next page.
+        return {"connect_args": connect, "pool_pre_ping": True}
 
     @staticmethod
     def _check_sqlite_file(path: Path) -> None:
@@ -213,11 +289,17 @@ class Gradebook:
 
     def _ensure_schema(self) -> None:
         with self.engine.begin() as conn:
+            if self.is_postgres:
+                # SQLite serialises this through BEGIN IMMEDIATE; on PostgreSQL a
+                # transaction-scoped advisory lock does it (released at commit/rollback).
+                # Once we hold it, READ COMMITTED lets the inspection below see tables
+                # another grader created meanwhile.
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_SCHEMA_LOCK)))
             insp = sa.inspect(conn)
             have = set(insp.get_table_names())
             if "grade_meta" in have:
                 row = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
-                version = int(row[0]) if row else 0
+                version = int(row[0]) if row and str(row[0]).isdigit() else 0
                 if version > SCHEMA_VERSION:
                     raise GradebookError(
                         f"gradebook schema v{version} is newer than this grader understands (v{SCHEMA_VERSION}); "
@@ -244,11 +326,22 @@ class Gradebook:
         # Stored as UTC: SQLite keeps the clock reading and drops the offset.
         created = created.replace(tzinfo=dt.timezone.utc) if created.tzinfo is None else \
             created.astimezone(dt.timezone.utc)
+        if self.is_postgres:
+            # PostgreSQL text cannot hold NUL; SQLite can. A student's answer cell with
+            # "\u0000" must not make the attempt unrecordable.
+            result = _no_nul(result)
         code = [c for c in result["checks"] if c["kind"] != "quiz"]
         sha = hashlib.sha256(notebook_bytes).hexdigest() if notebook_bytes is not None else None
         try:
             with self.engine.begin() as conn:
-                if sha is not None:
+                if sha is not None and self.is_postgres:
+                    # Two members may submit the same notebook at once: without the write
+                    # lock SQLite takes at BEGIN, select-then-insert would race; ON CONFLICT
+                    # waits for the other transaction and then keeps its row.
+                    conn.execute(postgresql.insert(notebooks).values(
+                        sha256=sha, size=len(notebook_bytes or b""), content=notebook_bytes,
+                    ).on_conflict_do_nothing(index_elements=[notebooks.c.sha256]))
+                elif sha is not None:
                     exists = conn.execute(sa.select(notebooks.c.sha256).where(notebooks.c.sha256 == sha)).first()
                     if not exists:
                         conn.execute(notebooks.insert().values(sha256=sha, size=len(notebook_bytes or b""),
@@ -287,8 +380,8 @@ class Gradebook:
             hint = ""
             if "full" in _short(exc).lower():
                 hint = "; free some disk space and submit again"
-            raise GradebookError(f"could not record the attempt ({_short(exc)}); nothing was written{hint}",
-                                 self.location) from None
+            raise GradebookError(f"could not record the attempt ({_short(exc, self._secret)}); "
+                                 f"nothing was written{hint}", self.location) from None
         return int(attempt_id)
 
     # --- reading ------------------------------------------------------------
@@ -359,10 +452,26 @@ def _attempt(r: Any) -> AttemptRow:
     created = d["created_at"]
     if created is not None and created.tzinfo is None:
         d["created_at"] = created.replace(tzinfo=dt.timezone.utc)
+    elif created is not None:
+        # PostgreSQL answers in the session's time zone; the rest of the grader sees UTC.
+        d["created_at"] = created.astimezone(dt.timezone.utc)
     return AttemptRow(**d)
 
 
-def _short(exc: Exception) -> str:
+def _no_nul(obj: Any) -> Any:  # noqa: ANN401
+    if isinstance(obj, str):
+        return obj.replace("\x00", "\ufffd")
+    if isinstance(obj, dict):
+        return {_no_nul(k): _no_nul(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_no_nul(v) for v in obj]
+    return obj
+
+
+def _short(exc: Exception, secret: str | None = None) -> str:
+    """The driver's first line, without the password should a driver ever echo it."""
     orig = getattr(exc, "orig", exc)
-    return str(orig).splitlines()[0]
+    lines = str(orig).strip().splitlines() or [type(orig).__name__]
+    line = lines[0].strip()
+    return line.replace(secret, "***") if secret else line
 

@@ -4,12 +4,12 @@ earns no code points without crashing, and the starters match the solutions."""
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from .batch import cap_threads
 from .course import Course, load_course
 from .errors import SpecError
 from .starters import StarterState, sync_starters
@@ -33,12 +33,9 @@ class NotebookVerdict:
         return asdict(self)
 
 
-def _thread_env(workers: int) -> None:
-    # N kernels on N workers: give each kernel its share of the cores, no more.
-    share = str(max(1, (os.cpu_count() or 2) // max(1, workers)))
-    for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
-        os.environ[var] = share
-    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+# N kernels on N workers: each kernel gets its share of the cores (one helper for
+# `grade check`, `grade submit --workers` and Dask workers; the why is in its docstring).
+_thread_env = cap_threads
 
 
 def _grade(course_root: str, path: str, role: str, seed: int | None) -> dict[str, Any]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
 from rich.text import Text
 
@@ -97,3 +98,96 @@ def render_instructor(console: Console, verdicts: list, starters: list) -> None:
     ok = sum(v.ok for v in verdicts)
     style = "green" if ok == len(verdicts) and not bad else "red"
     console.print(Text(f"{ok}/{len(verdicts)} notebooks as expected", style=f"bold {style}"))
+
+
+# --- batches -------------------------------------------------------------------------
+
+@contextmanager
+def batch_progress(console: Console, total: int, lang: str = "ko") -> Iterator[Callable[[Any], None]]:
+    """Progress of a batch on `console` (stderr): done/total, failures, elapsed, ETA.
+
+    Yields a callback taking each finished `BatchItem`. Without a terminal (CI logs,
+    pipes) there is no live bar: one line per finished submission instead.
+    """
+    state = {"done": 0, "failed": 0}
+    en = lang == "en"
+
+    def is_failure(item: Any) -> bool:
+        return (item.result or {}).get("status") != "graded" or item.problem
+
+    if not console.is_terminal:
+        width = len(str(total))
+
+        def line(item: Any) -> None:
+            state["done"] += 1
+            r = item.result or {}
+            score = f"{r.get('score', 0):g}/{r.get('max_score', 0):g}" if r.get("status") != "invalid" else "-"
+            console.print(Text(f"[{state['done']:>{width}}/{total}] {r.get('status', '?'):8} {score:>9}  "
+                               f"{item.member or '?'}  {item.path}"), highlight=False, soft_wrap=True)
+
+        yield line
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"),
+                  TextColumn("[red]{task.fields[failed]}[/red]"),
+                  TimeElapsedColumn(), TextColumn("ETA" if en else "남은 시간"), TimeRemainingColumn(),
+                  console=console, transient=False) as prog:
+        task = prog.add_task("grading" if en else "채점 중", total=total, failed="")
+
+        def advance(item: Any) -> None:
+            state["done"] += 1
+            if is_failure(item):
+                state["failed"] += 1
+            failed = (f"{state['failed']} failed" if en else f"실패 {state['failed']}") if state["failed"] else ""
+            prog.update(task, advance=1, failed=failed)
+
+        yield advance
+
+
+def _shown_path(item: Any) -> str:
+    """Below its directory argument when it was found in one (the member folder leads)."""
+    found = item.found
+    return found.path.relative_to(found.root).as_posix() if found.root is not None else str(found.path)
+
+
+def render_batch_summary(console: Console, items: Sequence[Any], lang: str = "ko",
+                         wall_s: float | None = None) -> None:
+    """One row per submission (member, exercise, status, score, time) and the totals."""
+    from .batch import summary_counts
+
+    en = lang == "en"
+    table = Table(title="submissions" if en else "제출 결과", expand=False)
+    for col, kw in (("#", {"justify": "right"}), ("member" if en else "멤버", {"style": "bold"}),
+                    ("exercise" if en else "문제", {}), ("status" if en else "상태", {}),
+                    ("score" if en else "점수", {"justify": "right"}),
+                    ("time" if en else "시간", {"justify": "right"}),
+                    ("file" if en else "파일", {"overflow": "fold"}),
+                    ("note" if en else "비고", {"overflow": "fold", "max_width": 60})):
+        table.add_column(col, **kw)
+    for item in items:
+        r = item.result or {}
+        status = r.get("status", "error")
+        style = STATUS_STYLE.get(status, "white")
+        score = "-" if status == "invalid" else f"{r.get('score', 0):g}/{r.get('max_score', 0):g}"
+        # Why it was not graded or not recorded ("not recorded: …" is part of the message).
+        note = r.get("message", "") if status != "graded" or item.record_error else ""
+        note = note.removeprefix(f"{item.path}: ")  # the file has its own column
+        table.add_row(str(item.index + 1), Text(item.member or "?"), Text(r.get("exercise") or "-"),
+                      Text(status, style=style), score, f"{r.get('duration_s', 0):.1f} s",
+                      Text(_shown_path(item)), Text(note, style=style if note else ""))
+    console.print(table)
+    counts = summary_counts(items)
+    parts = [f"{n} {s}" for s, n in counts.items() if n]
+    graded = [it.result for it in items if it.result and it.result.get("status") != "invalid"]
+    line = (f"{len(items)} submissions: " if en else f"제출 {len(items)}개: ") + ", ".join(parts)
+    if graded:
+        mean = sum(r["score"] / r["max_score"] for r in graded if r["max_score"]) / max(1, len(graded))
+        line += f" · {'mean' if en else '평균'} {100 * mean:.0f}%"
+    if wall_s is not None and wall_s > 0:
+        line += f" · {wall_s:.1f} s · {60 * len(items) / wall_s:.1f} {'per minute' if en else '개/분'}"
+    console.print(Text(line, style="bold"))
+    bad = [it for it in items if it.problem]
+    if bad:
+        msg = (f"✗ {len(bad)} could not be graded or recorded (see note); exit code 1" if en else
+               f"✗ {len(bad)}개는 채점 또는 기록되지 않았습니다 (비고 참조); 종료 코드 1")
+        console.print(Text(msg, style="bold red"))

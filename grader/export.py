@@ -1,0 +1,109 @@
+"""The gradebook as a table a learning-management system imports (CSV) or as JSON.
+
+One row per (member, exercise): best score, its maximum, how many attempts, and
+when the last one was made (ISO 8601, UTC). Rows are sorted by member, then
+exercise (ex2 before ex10), so two exports of the same gradebook are identical.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import GradeError
+
+if TYPE_CHECKING:
+    from .gradebook import Gradebook
+
+COLUMNS = ("member", "exercise", "best_score", "max_score", "attempts", "last_attempt")
+# Excel and most LMS importers evaluate a cell that starts with one of these as a formula
+# (CSV injection); member names come from notebook metadata, i.e. from students.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _natural(text: str) -> list[Any]:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
+
+
+def _iso_utc(when: dt.datetime) -> str:
+    when = when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when.astimezone(dt.timezone.utc)
+    return when.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def export_rows(book: "Gradebook") -> list[dict[str, Any]]:
+    """One dict per (member, exercise), in a deterministic order."""
+    best = book.best()
+    counts: dict[tuple[str, str], int] = {}
+    last: dict[tuple[str, str], dt.datetime] = {}
+    for a in book.attempts():  # oldest first: the last one seen is the latest
+        key = (a.member, a.exercise)
+        counts[key] = counts.get(key, 0) + 1
+        last[key] = a.created_at
+    rows = []
+    for (member, exercise) in sorted(best, key=lambda k: (_natural(k[0]), _natural(k[1]))):
+        b = best[(member, exercise)]
+        rows.append({"member": member, "exercise": exercise, "best_score": b.score, "max_score": b.max_score,
+                     "attempts": counts[(member, exercise)], "last_attempt": _iso_utc(last[(member, exercise)])})
+    return rows
+
+
+def _num(x: float) -> str:
+    x = float(x)
+    return str(int(x)) if x.is_integer() else f"{x:.4f}".rstrip("0")
+
+
+def to_csv(rows: list[dict[str, Any]], *, excel: bool = False) -> str:
+    """CSV with a header row (RFC 4180: comma, double quotes, CRLF).
+
+    `excel`: start with a UTF-8 byte-order mark, without which Excel reads the
+    file as the local code page and Korean names turn into mojibake, and defuse
+    cells that Excel would run as formulas (a leading ').
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for r in rows:
+        cells = [r["member"], r["exercise"], _num(r["best_score"]), _num(r["max_score"]), str(r["attempts"]),
+                 r["last_attempt"]]
+        if excel:
+            cells = ["'" + c if c.startswith(_FORMULA_START) else c for c in cells]
+        writer.writerow(cells)
+    return ("\ufeff" if excel else "") + buf.getvalue()
+
+
+def to_json(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_text(text: str, output: Path) -> None:
+    """Write UTF-8 atomically: an importer never reads a half-written file."""
+    output = output.expanduser()
+    if output.is_dir():
+        raise GradeError("is a folder; pass a file name", str(output))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent.resolve())
+    except OSError as exc:
+        raise GradeError(f"cannot write here ({exc.strerror})", str(output)) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, output)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise GradeError(f"cannot write the export ({exc.strerror})", str(output)) from None
+
+
+def export(book: "Gradebook", fmt: str, *, excel: bool = False) -> str:
+    rows = export_rows(book)
+    if fmt == "csv":
+        return to_csv(rows, excel=excel)
+    if fmt == "json":
+        return to_json(rows)
+    raise GradeError(f"unknown export format {fmt!r} (csv or json)")
