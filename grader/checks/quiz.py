@@ -17,10 +17,8 @@ if TYPE_CHECKING:
 
 
 def quiz_check_for(course: "Course", spec: "ExerciseSpec") -> CheckSpec | None:
-    try:
-        from ..quiz import load_bank
-    except ImportError:  # no quiz scorer installed: the exercise simply has no quiz points
-        return None
+    from ..quiz import load_bank
+
     if not course.quizzes_dir.is_dir():
         return None
     bank = load_bank(course.quizzes_dir)
@@ -54,4 +52,8 @@ class Quiz(CheckKind):
         res = score_answer(question, answer)
         fraction = res.score / res.max_score if res.max_score else 0.0
         details = res.to_dict()
+        labels = details.pop("labels")
+        # the report shows what the group misses by name, in either language
+        for key in ("matched", "missing", "misconceptions"):
+            details[key] = [{"id": cid, "label": labels.get(cid, {"ko": cid, "en": cid})} for cid in details[key]]
         return self.result(check, ctx, fraction, res.feedback, details)

@@ -1,0 +1,50 @@
+"""Feedback in the language the answer is mostly written in: what to add, what to fix."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .bank import Concept, Misconception, Question
+
+_TEXT = {
+    "empty": {"ko": "답이 비어 있습니다. 질문에 대한 설명을 한국어나 영어로 적어 주세요.",
+              "en": "The answer is empty. Write your explanation in Korean or English."},
+    "repeats_question": {"ko": "질문을 되풀이한 문장은 점수가 없습니다. 질문에 답하는 내용을 쓰세요.",
+                         "en": "Sentences that repeat the question earn nothing; say what the answer is."},
+    "keyword_list": {"ko": "용어만 나열했습니다. 각 개념이 무엇이고 왜 그런지 문장으로 설명해야 만점입니다.",
+                     "en": "This is a list of terms. Explain each idea in full sentences to earn full marks."},
+    "addresses_grader": {"ko": "채점자에게 보내는 지시는 무시되며, 이런 문장이 있으면 만점을 받을 수 없습니다.",
+                         "en": "Instructions to the grader are ignored, and an answer containing them cannot "
+                               "earn full marks."},
+    "full": {"ko": "좋습니다. 핵심 개념을 모두 설명했습니다.", "en": "Well done: every key idea is there."},
+    "add": {"ko": "보완할 점:", "en": "What to add:"},
+    "fix": {"ko": "바로잡을 점:", "en": "What to correct:"},
+    "contradicts": {"ko": "거꾸로 설명했습니다", "en": "stated the wrong way round"},
+}
+
+
+def compose(q: "Question", lang: str, score: float, max_score: float, fraction: float, flags: list[str],
+            missing: list["Concept"], contradicted: list["Concept"],
+            misconceptions: list["Misconception"]) -> str:
+    lang = lang if lang in ("ko", "en") else "en"
+    head = f"{_fmt(score)}/{_fmt(max_score)}"
+    lines = [head + (" — " + _TEXT["full"][lang] if fraction >= 0.999 and not flags else "")]
+    for flag in flags:
+        lines.append(_TEXT[flag][lang])
+    if "empty" in flags:
+        return "\n".join(lines)
+    fixes = [f"- {m.feedback[lang]}" for m in misconceptions]
+    fixes += [f"- {c.label[lang]} ({_TEXT['contradicts'][lang]}): {c.feedback[lang]}" for c in contradicted]
+    if fixes:
+        lines.append(_TEXT["fix"][lang])
+        lines.extend(fixes)
+    adds = [f"- {c.feedback[lang]}" for c in missing if c not in contradicted]
+    if adds and fraction < 0.999:
+        lines.append(_TEXT["add"][lang])
+        lines.extend(adds)
+    return "\n".join(lines)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}" if float(x).is_integer() else f"{x:.2f}".rstrip("0").rstrip(".")
