@@ -8,9 +8,9 @@ patterns are compiled against it on first use.
 
 A pattern is groups joined by `+` that must all occur in one sentence, each
 group a set of alternatives joined by `|`: "모든|all|every + return_sequences true".
-Optional parts: a prefix `not:` or `any:` overrides the concept's polarity
-for this pattern, `clause:` asks for all groups in one clause, and a suffix `! 제외|except` lists words that cancel the match
-when they occur in the same sentence.
+Optional parts: a prefix `not:` or `any:` overrides the concept's polarity for
+this pattern, `clause:` asks for all groups in one clause, and a suffix
+`! 제외|except` lists words that cancel the match in the same sentence.
 """
 
 from __future__ import annotations

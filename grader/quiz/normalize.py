@@ -48,7 +48,6 @@ def _stemmer() -> Any:
 KO_CONTENT = {"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "VX", "VCN", "MAG", "MM", "XR", "XPN", "XSN",
               "SL", "SN", "SH", "W_SERIAL"}
 KO_KEEP = {("만", "JX"), ("뿐", "JX")}     # "마지막 층에만": the restriction matters
-KO_PREDICATE = {"VV", "VA", "VX", "VCP", "VCN", "XSV", "XSA", "EF"}
 KO_NEGATORS = {("않", "VX"), ("못하", "VX"), ("없", "VA"), ("안", "MAG"), ("못", "MAG"),
                ("아니", "VCN"), ("말", "VX")}
 # Connective endings that close a clause. Not -면: "-지 않으면 안 된다" must stay

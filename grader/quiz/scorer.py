@@ -266,9 +266,8 @@ def score_answer(question: Question, text: str | None) -> QuizResult:
     """Score `text` against `question`; never raises for any string."""
     text = text or ""
     comp = compiled(question)
-    max_score = float(question.points)
     if not text.strip():
-        return _result(question, 0.0, [], [c.id for c in question.concepts], [], "ko", ["empty"], comp=None)
+        return _result(question, 0.0, [], list(question.concepts), [], [], "ko", ["empty"])
     doc: Doc = comp.norm.analyse(text)
     flags: list[str] = []
     live = [(i, s) for i, s in enumerate(doc.segments) if not _repeats_prompt(s, comp)]
@@ -323,24 +322,19 @@ def score_answer(question: Question, text: str | None) -> QuizResult:
     if not live:
         fraction = 0.0
     fraction = max(0.0, min(1.0, fraction))
-    return _result(question, fraction, [c.id for c in matched], [c.id for c in missing],
-                   found_mis, doc.lang, flags, comp=comp, contradicted=contradicted, max_score=max_score,
-                   missing_concepts=missing)
+    return _result(question, fraction, matched, missing, contradicted, found_mis, doc.lang, flags)
 
 
-def _result(q: Question, fraction: float, matched: list[str], missing: list[str],
-            mis: list[Misconception], lang: str, flags: list[str], *, comp: _Compiled | None,
-            contradicted: list[Concept] | None = None, max_score: float | None = None,
-            missing_concepts: list[Concept] | None = None) -> QuizResult:
+def _result(q: Question, fraction: float, matched: list[Concept], missing: list[Concept],
+            contradicted: list[Concept], mis: list[Misconception], lang: str, flags: list[str]) -> QuizResult:
     from .feedback import compose
 
-    max_score = float(q.points) if max_score is None else max_score
+    max_score = float(q.points)
     score = round(fraction * max_score, 2)
-    text = compose(q, lang, score, max_score, fraction, flags,
-                   missing_concepts if missing_concepts is not None else q.concepts,
-                   contradicted or [], mis)
+    text = compose(q, lang, score, max_score, fraction, flags, missing, contradicted, mis)
     labels = {c.id: c.label for c in q.concepts} | {m.id: m.label for m in q.misconceptions}
-    labels |= {f"contradicts:{c.id}": c.label for c in contradicted or []}
-    return QuizResult(question=q.id, score=score, max_score=max_score, matched=matched, missing=missing,
-                      misconceptions=[m.id for m in mis] + [f"contradicts:{c.id}" for c in contradicted or []],
+    labels |= {f"contradicts:{c.id}": c.label for c in contradicted}
+    return QuizResult(question=q.id, score=score, max_score=max_score, matched=[c.id for c in matched],
+                      missing=[c.id for c in missing],
+                      misconceptions=[m.id for m in mis] + [f"contradicts:{c.id}" for c in contradicted],
                       feedback=text, lang=lang, flags=flags, fraction=fraction, labels=labels)
