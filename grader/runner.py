@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -83,9 +84,14 @@ class CappedClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
+# Keras 3 colours its messages; a terminal escape in a gradebook row or an HTML
+# report is noise.
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def _error_line(exc: CellExecutionError) -> str:
     ename = getattr(exc, "ename", "") or "Error"
-    evalue = (getattr(exc, "evalue", "") or "").strip().splitlines()
+    evalue = _ANSI.sub("", getattr(exc, "evalue", "") or "").strip().splitlines()
     return f"{ename}: {evalue[0][:300]}" if evalue else ename
 
 
@@ -106,10 +112,7 @@ def _limit_hint(exc: CellExecutionError, sandbox: Sandbox, limits: Limits) -> st
 
 def _student_line(exc: CellExecutionError) -> int | None:
     """The line in the student's cell where the error happened, from the traceback text."""
-    import re
-
-    tb = getattr(exc, "traceback", "") or ""
-    tb = re.sub(r"\x1b\[[0-9;]*m", "", tb)
+    tb = _ANSI.sub("", getattr(exc, "traceback", "") or "")
     for m in re.finditer(r"Cell In\[\d+\], line (\d+)", tb):
         return int(m.group(1))
     for m in re.finditer(r"^-*> ?(\d+)", tb, flags=re.M):
@@ -386,5 +389,5 @@ def _read_probe(probe_dir: Path, requests: list[dict[str, Any]], outcome: RunOut
             n = 0
         found[rid] = ProbeOutput(ok=r.get("ok") is True, value=r.get("value"),
                                  arrays=[arrays[f"{rid}::{i}"] for i in range(n) if f"{rid}::{i}" in arrays],
-                                 error=str(r.get("error", ""))[:1000])
+                                 error=_ANSI.sub("", str(r.get("error", "")))[:1000])
     return found

@@ -98,3 +98,20 @@ def test_status_table_lists_members(runner, tiny_course, tmp_path):
         assert r.exit_code == 0, r.output
     r = runner.invoke(cli, ["status", "--course", str(tiny_course), "--gradebook", str(book), "--lang", "en"])
     assert r.exit_code == 0 and "alice" in r.output and "bob" in r.output and "5/5" in r.output
+
+
+def test_terminal_colour_codes_never_reach_the_message(tiny_course, tmp_path):
+    # Keras 3 colours its exception text; the grader's message must be plain.
+    path = _variant(tiny_course, tmp_path, {"return x.sum(axis=1)":
+                                            "return x.sum(axis=1)\nraise ValueError('\\x1b[1mbad\\x1b[0m shape')"})
+    result, _ = grade_file(load_course(tiny_course), path, lang="en")
+    assert result.status == "error"
+    assert "ValueError: bad shape" in result.message and "\x1b" not in result.message
+
+
+def test_colour_codes_in_a_probe_error_are_stripped(tiny_course, tmp_path):
+    path = _variant(tiny_course, tmp_path, {"    return 2 * x\n":
+                                            "    raise ValueError('\\x1b[31mwrong\\x1b[0m input')\n"})
+    result, _ = grade_file(load_course(tiny_course), path, lang="en")
+    double = next(c for c in result.checks if c.id == "double")
+    assert not double.passed and "wrong input" in double.message and "\x1b" not in double.message
