@@ -24,12 +24,12 @@ _TEXT = {
 }
 
 
-def compose(q: "Question", lang: str, score: float, max_score: float, fraction: float, flags: list[str],
+def compose(q: "Question", lang: str, fraction: float, flags: list[str],
             missing: list["Concept"], contradicted: list["Concept"],
             misconceptions: list["Misconception"]) -> str:
     lang = lang if lang in ("ko", "en") else "en"
-    head = f"{_fmt(score)}/{_fmt(max_score)}"
-    lines = [head + (" — " + _TEXT["full"][lang] if fraction >= 0.999 and not flags else "")]
+    # the score itself is shown beside the feedback (points column, quiz header)
+    lines = [_TEXT["full"][lang]] if fraction >= 0.999 and not flags else []
     for flag in flags:
         lines.append(_TEXT[flag][lang])
     if "empty" in flags:
@@ -45,6 +45,3 @@ def compose(q: "Question", lang: str, score: float, max_score: float, fraction: 
         lines.extend(adds)
     return "\n".join(lines)
 
-
-def _fmt(x: float) -> str:
-    return f"{x:g}" if float(x).is_integer() else f"{x:.2f}".rstrip("0").rstrip(".")
