@@ -142,6 +142,25 @@ def model_layers(kind: CheckKind, check: CheckSpec, ctx: GradeContext, outputs: 
     return desc, top
 
 
+def expect_entries(check: CheckSpec, keys: set[str]) -> list[dict[str, Any]]:
+    """A describe-based check's 'expect' tables, each allowed only `keys`."""
+    expect = check.params["expect"]
+    if not isinstance(expect, list) or not expect:
+        raise SpecError("'expect' must be a non-empty list of tables")
+    for e in expect:
+        if not isinstance(e, dict):
+            raise SpecError("each 'expect' entry must be a table")
+        unknown = set(e) - keys
+        if unknown:
+            raise SpecError(f"unknown keys in an 'expect' entry: {', '.join(sorted(unknown))}")
+    return expect
+
+
+def describe_plan(check: CheckSpec) -> Plan:
+    """Ask the probe for the plain-data description of the check's target."""
+    return Plan(requests=[{"id": "describe", "op": "describe", "target": check.params["target"]}])
+
+
 @register
 class LayerExpect(CheckKind):
     name = "layer_expect"
@@ -149,15 +168,8 @@ class LayerExpect(CheckKind):
 
     def validate(self, check: CheckSpec) -> None:
         super().validate(check)
-        expect = check.params["expect"]
-        if not isinstance(expect, list) or not expect:
-            raise SpecError("'expect' must be a non-empty list of tables")
-        for e in expect:
-            if not isinstance(e, dict):
-                raise SpecError("each 'expect' entry must be a table")
-            unknown = set(e) - {"at", "class", "wraps", "config", "collect", "values", "min_count", "what"}
-            if unknown:
-                raise SpecError(f"unknown keys in an 'expect' entry: {', '.join(sorted(unknown))}")
+        for e in expect_entries(check, {"at", "class", "wraps", "config", "collect", "values", "min_count",
+                                        "what"}):
             if ("collect" in e) != ("values" in e):
                 raise SpecError("'collect' and 'values' go together")
             if "at" in e and ("collect" in e or "min_count" in e):
@@ -166,7 +178,7 @@ class LayerExpect(CheckKind):
                 raise SpecError("'config' must be a table")
 
     def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
-        return Plan(requests=[{"id": "describe", "op": "describe", "target": check.params["target"]}])
+        return describe_plan(check)
 
     # --- one expectation ------------------------------------------------------
 

@@ -36,7 +36,7 @@ from ..errors import SpecError
 from ..result import CheckResult
 from ..spec import CheckSpec
 from .base import CheckKind, GradeContext, Plan, ProbeOutput, register
-from .layer_expect import all_layers, top_layers, value_matches
+from .layer_expect import all_layers, describe_plan, expect_entries, top_layers, value_matches
 
 OPS = ("==", "!=", ">", ">=", "<", "<=", "in", "not_in", "present", "absent")
 ENTRY_KEYS = {"on", "class", "key", "op", "value", "any", "all", "match", "min_count", "what"}
@@ -140,15 +140,7 @@ class ModelConfig(CheckKind):
 
     def validate(self, check: CheckSpec) -> None:
         super().validate(check)
-        expect = check.params["expect"]
-        if not isinstance(expect, list) or not expect:
-            raise SpecError("'expect' must be a non-empty list of tables")
-        for e in expect:
-            if not isinstance(e, dict):
-                raise SpecError("each 'expect' entry must be a table")
-            unknown = set(e) - ENTRY_KEYS
-            if unknown:
-                raise SpecError(f"unknown keys in an 'expect' entry: {', '.join(sorted(unknown))}")
+        for e in expect_entries(check, ENTRY_KEYS):
             if e.get("on", "layers") not in ("layers", "optimizer", "model"):
                 raise SpecError("'on' must be 'layers', 'optimizer' or 'model'")
             if e.get("match", "all") not in ("all", "any"):
@@ -166,7 +158,7 @@ class ModelConfig(CheckKind):
                         _validate_cond(c)
 
     def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
-        return Plan(requests=[{"id": "describe", "op": "describe", "target": check.params["target"]}])
+        return describe_plan(check)
 
     # --- one expectation ----------------------------------------------------------
 
