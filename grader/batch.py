@@ -37,6 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
+import nbformat
+
+from . import notebook as nbio
 from .errors import GradeError, SpecError
 
 if TYPE_CHECKING:
@@ -177,11 +180,10 @@ def _metadata_member(data: bytes | None) -> str | None:
     if not data:
         return None
     try:
-        meta = json.loads(data.decode("utf-8")).get("metadata", {}).get("grade", {})
-        value = meta.get("member") if isinstance(meta, dict) else None
+        nb = nbformat.from_dict(json.loads(data.decode("utf-8")))
+        return nbio.member_hint(nb) if isinstance(nb.get("metadata"), dict) else None
     except (ValueError, AttributeError):
         return None
-    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def decide_member(found: Found, data: bytes | None, *, member: str | None = None,

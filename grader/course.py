@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -134,3 +135,7 @@ def load_course(root: Path) -> Course:
         raw=raw,
     )
 
+
+def natural_key(text: str) -> list[Any]:
+    """Sort key that puts "ex2" before "ex10" and "member9" before "member10"."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]

@@ -12,11 +12,11 @@ import datetime as dt
 import io
 import json
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .course import natural_key
 from .errors import GradeError
 
 if TYPE_CHECKING:
@@ -26,10 +26,6 @@ COLUMNS = ("member", "exercise", "best_score", "max_score", "attempts", "last_at
 # Excel and most LMS importers evaluate a cell that starts with one of these as a formula
 # (CSV injection); member names come from notebook metadata, i.e. from students.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _natural(text: str) -> list[Any]:
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
 
 
 def _iso_utc(when: dt.datetime) -> str:
@@ -47,7 +43,7 @@ def export_rows(book: "Gradebook") -> list[dict[str, Any]]:
         counts[key] = counts.get(key, 0) + 1
         last[key] = a.created_at
     rows = []
-    for (member, exercise) in sorted(best, key=lambda k: (_natural(k[0]), _natural(k[1]))):
+    for (member, exercise) in sorted(best, key=lambda k: (natural_key(k[0]), natural_key(k[1]))):
         b = best[(member, exercise)]
         rows.append({"member": member, "exercise": exercise, "best_score": b.score, "max_score": b.max_score,
                      "attempts": counts[(member, exercise)], "last_attempt": _iso_utc(last[(member, exercise)])})

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..course import natural_key
 from ..errors import SpecError
 
 Text = dict[str, str]  # language -> text
@@ -524,10 +525,6 @@ def _slug(text: str) -> str:
     return s if s and s == text else f"{s[:40] or 'x'}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
 
 
-def _natural(key: str) -> list[Any]:
-    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", key)]
-
-
 class Context:
     """Who is who and what each exercise is called: the roster, the course's specs, the gradebook."""
 
@@ -538,7 +535,7 @@ class Context:
         specs = specs or {}
         ids = set(specs) | {a.exercise for a in attempts}
         # The roster's order first (it may name exercises nobody has tried yet), then the rest.
-        order = [*roster.exercises, *sorted(ids - set(roster.exercises), key=_natural)]
+        order = [*roster.exercises, *sorted(ids - set(roster.exercises), key=natural_key)]
         self.exercises: dict[str, Exercise] = {}
         for eid in order:
             spec = specs.get(eid)
@@ -622,7 +619,7 @@ class Context:
             c = f["last"][1]
             out.append(Missed(ex, cid, self.check_title(ex, c), len(f["members"]), f["attempts"],
                               len(tried[eid]), c.message))
-        out.sort(key=lambda m: (-m.members, -m.attempts, _natural(m.exercise.id), m.check_id))
+        out.sort(key=lambda m: (-m.members, -m.attempts, natural_key(m.exercise.id), m.check_id))
         return out[:limit]
 
     def concepts(self, attempts: Iterable[Attempt], limit: int = 6, per_question: int = 6) -> list[MissedConcept]:
@@ -654,7 +651,7 @@ class Context:
             concepts.sort(key=lambda c: (-c.members, c.kind != "missing", c.label))
             out.append(MissedConcept(self.exercises[q[0]], q[1], len(tried[q]), concepts[:per_question],
                                      last.get(q, (None, ""))[1]))
-        out.sort(key=lambda m: (-m.members, _natural(m.exercise.id), m.question))
+        out.sort(key=lambda m: (-m.members, natural_key(m.exercise.id), m.question))
         return out[:limit]
 
 
