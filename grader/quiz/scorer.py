@@ -77,13 +77,21 @@ class _Compiled:
 
     def __init__(self, q: Question) -> None:
         self.norm = Normalizer(q.variants)
-        self.prompts = [self.norm.analyse(p) for p in q.prompt.values()]
+        # each prompt sentence with its words, for spotting answers that repeat it
+        self.prompt_sentences = [(seg, {u.form for u in seg.units})
+                                 for p in q.prompt.values() for seg in self.norm.analyse(p).segments]
+        self._alts: dict[Pattern, list[list[tuple[str, ...]]]] = {}
+        self._unless: dict[Pattern, list[tuple[str, ...]]] = {}
 
     def alts(self, pattern: Pattern) -> list[list[tuple[str, ...]]]:
-        return [[self.norm.phrase(a) for a in group] for group in pattern.groups]
+        if pattern not in self._alts:
+            self._alts[pattern] = [[self.norm.phrase(a) for a in group] for group in pattern.groups]
+        return self._alts[pattern]
 
     def unless(self, pattern: Pattern) -> list[tuple[str, ...]]:
-        return [self.norm.phrase(a) for a in pattern.unless]
+        if pattern not in self._unless:
+            self._unless[pattern] = [self.norm.phrase(a) for a in pattern.unless]
+        return self._unless[pattern]
 
 
 def compiled(q: Question) -> _Compiled:
@@ -248,13 +256,11 @@ def _scan(doc_segments: list[tuple[int, Segment]], comp: _Compiled, patterns: li
 
 
 def _repeats_prompt(seg: Segment, comp: _Compiled) -> bool:
-    for prompt in comp.prompts:
-        for p in prompt.segments:
-            if len(seg.concat) > len(p.concat) * 1.15 + 2:
-                continue
-            new = {u.form for u in seg.units} - {u.form for u in p.units}
-            if fuzz.ratio(seg.concat, p.concat) >= REPEAT_RATIO and not new:
-                return True
+    words = {u.form for u in seg.units}
+    for p, p_words in comp.prompt_sentences:
+        if len(seg.concat) <= len(p.concat) * 1.15 + 2 and words <= p_words \
+                and fuzz.ratio(seg.concat, p.concat) >= REPEAT_RATIO:
+            return True
     return False
 
 
