@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .bank import Concept, Misconception, Question
+    from .bank import Concept, Misconception
 
 _TEXT = {
     "empty": {"ko": "답이 비어 있습니다. 질문에 대한 설명을 한국어나 영어로 적어 주세요.",
@@ -24,7 +24,7 @@ _TEXT = {
 }
 
 
-def compose(q: "Question", lang: str, fraction: float, flags: list[str],
+def compose(lang: str, fraction: float, flags: list[str],
             missing: list["Concept"], contradicted: list["Concept"],
             misconceptions: list["Misconception"]) -> str:
     lang = lang if lang in ("ko", "en") else "en"

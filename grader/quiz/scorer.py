@@ -337,7 +337,7 @@ def _result(q: Question, fraction: float, matched: list[Concept], missing: list[
 
     max_score = float(q.points)
     score = round(fraction * max_score, 2)
-    text = compose(q, lang, fraction, flags, missing, contradicted, mis)
+    text = compose(lang, fraction, flags, missing, contradicted, mis)
     labels = {c.id: c.label for c in q.concepts} | {m.id: m.label for m in q.misconceptions}
     labels |= {f"contradicts:{c.id}": c.label for c in contradicted}
     return QuizResult(question=q.id, score=score, max_score=max_score, matched=[c.id for c in matched],
