@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.batch import available_cores, collect, run_batch  # noqa: E402
-from grader.course import load_course  # noqa: E402
-from grader.gradebook import Gradebook  # noqa: E402
+from grader.course.loader import load_course  # noqa: E402
+from grader.results.gradebook import Gradebook  # noqa: E402
 
 SEED = 2021
 

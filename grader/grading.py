@@ -16,13 +16,13 @@ from typing import Any, Callable
 
 import nbformat
 
-from . import __version__
-from . import notebook as nbio
-from .checks import KINDS, GradeContext, Plan, ProbeOutput
-from .course import Course
-from .errors import GradeError, UnknownExercise
-from .result import CheckResult, Result
-from .spec import CheckSpec, ExerciseSpec
+from grader import __version__
+from grader import notebook as nbio
+from grader.checks import KINDS, GradeContext, Plan, ProbeOutput
+from grader.course.loader import Course
+from grader.errors import GradeError, UnknownExercise
+from grader.results.attempt import CheckResult, Result
+from grader.course.spec import CheckSpec, ExerciseSpec
 
 Progress = Callable[[str, int, int], None]
 
@@ -78,7 +78,7 @@ def all_checks(spec: ExerciseSpec, course: Course) -> list[CheckSpec]:
     """The spec's checks plus its quiz question, if the course has a bank."""
     checks = list(spec.checks)
     if spec.quiz and not any(c.kind == "quiz" for c in checks):
-        from .checks.quiz import quiz_check_for
+        from grader.checks.quiz import quiz_check_for
 
         extra = quiz_check_for(course, spec)
         if extra is not None:
@@ -137,7 +137,7 @@ def grade_submission(course: Course, sub: Submission, *, seed: int | None = None
     checks = all_checks(spec, course)
     plans, requests, inputs = plan_checks(checks, ctx)
 
-    from .runner import run_notebook
+    from grader.execution.runner import run_notebook
 
     # Scoring answers needs no kernel: do it while the notebook runs.
     with ThreadPoolExecutor(max_workers=1) as pool:

@@ -13,7 +13,7 @@ from typing import Any
 
 import nbformat
 
-from .errors import InvalidNotebook
+from grader.errors import InvalidNotebook
 
 ANSWER_TAG = re.compile(r"^answer:(?P<qid>[A-Za-z0-9_.\-]+)$")
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024

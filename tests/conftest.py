@@ -22,7 +22,7 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def course():
-    from grader.course import load_course
+    from grader.course.loader import load_course
 
     return load_course(ROOT)
 

@@ -20,10 +20,10 @@ import pytest
 from conftest import write_notebook
 from grader import batch
 from grader.batch import BatchItem, Found, collect, compile_member_pattern, decide_member, run_batch
-from grader.cli import cli
-from grader.course import load_course
+from grader.cli.app import cli
+from grader.course.loader import load_course
 from grader.errors import GradeError
-from grader.gradebook import Gradebook
+from grader.results.gradebook import Gradebook
 
 SEED = 7
 

@@ -7,11 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.cli import cli
+from grader.cli.app import cli
 
 
 def test_help_does_not_import_tensorflow():
-    code = ("import sys; from click.testing import CliRunner; import grader.cli as c; "
+    code = ("import sys; from click.testing import CliRunner; import grader.cli.app as c; "
             "r = CliRunner().invoke(c.cli, ['--help']); assert r.exit_code == 0, r.output; "
             "assert 'submit' in r.output; "
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")

@@ -19,9 +19,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.cli import cli
+from grader.cli.app import cli
 from grader.errors import GradebookError
-from grader.gradebook import SCHEMA_VERSION, Gradebook
+from grader.results.gradebook import SCHEMA_VERSION, Gradebook
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "hostile"))
 import cases as H  # noqa: E402
@@ -71,7 +71,7 @@ def test_concurrent_record_calls_in_many_processes(tmp_path):
     """Many processes writing at once (no kernels): all rows, no 'database is locked'."""
     book = tmp_path / "gb.db"
     Gradebook(str(book)).close()
-    code = ("import sys, json; from grader.gradebook import Gradebook\n"
+    code = ("import sys, json; from grader.results.gradebook import Gradebook\n"
             "r = json.loads(sys.argv[2])\n"
             "gb = Gradebook(sys.argv[1])\n"
             "[gb.record(dict(r, member=f'p{sys.argv[3]}-{i}'), f'nb{sys.argv[3]}-{i}'.encode()) for i in range(25)]\n")

@@ -20,9 +20,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from grader.cli import cli
+from grader.cli.app import cli
 from grader.errors import GradebookError
-from grader.gradebook import SCHEMA_VERSION, Gradebook, _url, display_location, resolve_location
+from grader.results.gradebook import SCHEMA_VERSION, Gradebook, _url, display_location, resolve_location
 
 KOREAN_MEMBER = "김민서"
 KOREAN_ANSWER = "RNN은 모든 타임 스텝이 가중치를 공유합니다. 역전파는 BPTT입니다."
@@ -218,7 +218,7 @@ def test_schema_is_created_once_and_reopened(pg_db):
 
 def test_many_graders_opening_an_empty_database_at_once(pg_db):
     """Schema creation is serialised (advisory lock): no 'relation already exists'."""
-    code = ("import sys; from grader.gradebook import Gradebook\n"
+    code = ("import sys; from grader.results.gradebook import Gradebook\n"
             "Gradebook(sys.argv[1]).close()\n")
     procs = [subprocess.Popen([sys.executable, "-c", code, pg_db], stderr=subprocess.PIPE) for _ in range(8)]
     errs = [p.communicate(timeout=120)[1].decode() for p in procs]
@@ -263,7 +263,7 @@ def test_foreign_database_is_refused_and_left_untouched(pg_db, runner, tiny_cour
 def test_concurrent_record_calls_in_many_processes(pg_db):
     """8 processes x 25 attempts, half of them the same notebook bytes (ON CONFLICT race)."""
     Gradebook(pg_db).close()
-    code = ("import sys, json; from grader.gradebook import Gradebook\n"
+    code = ("import sys, json; from grader.results.gradebook import Gradebook\n"
             "r = json.loads(sys.argv[2])\n"
             "gb = Gradebook(sys.argv[1])\n"
             "[gb.record(dict(r, member=f'p{sys.argv[3]}-{i}'),"

@@ -8,9 +8,9 @@ from pathlib import Path
 import nbformat
 
 from conftest import write_notebook
-from grader.cli import cli
-from grader.course import load_course
-from grader.gradebook import Gradebook
+from grader.cli.app import cli
+from grader.course.loader import load_course
+from grader.results.gradebook import Gradebook
 from grader.grading import grade_file
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.cli import cli
+from grader.cli.app import cli
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "hostile"))
 import cases as H  # noqa: E402

@@ -91,7 +91,7 @@ def test_signalled_grader_leaves_no_process(sig, mode, paths, tmp_path):
 
 def test_killed_grader_takes_the_sandbox_with_it(paths, tmp_path):
     """SIGKILL cannot be caught: the pid namespace (bwrap --die-with-parent) still ends everything."""
-    from grader.sandbox import bwrap_status
+    from grader.execution.sandbox import bwrap_status
 
     if not bwrap_status()[0]:
         pytest.skip("needs bubblewrap")
@@ -103,7 +103,7 @@ def test_killed_grader_takes_the_sandbox_with_it(paths, tmp_path):
     shutil.rmtree(marker, ignore_errors=True)  # a killed grader cannot remove its run folder
     assert left == []
     # What a killed grader cannot do is remove its cgroups: `grade doctor` lists them.
-    from grader.limits_cgroup import stale_groups
+    from grader.execution.cgroups import stale_groups
 
     for g in stale_groups():
         if not (g / "cgroup.procs").read_text().strip():
@@ -114,7 +114,7 @@ def test_killed_grader_takes_the_sandbox_with_it(paths, tmp_path):
 
 
 def test_no_cgroups_left_after_runs(paths, tmp_path):
-    from grader.limits_cgroup import stale_groups
+    from grader.execution.cgroups import stale_groups
 
     before = set(stale_groups())
     code, doc, err, _ = H.submit(_honest(paths), paths, tmp_path / "m")

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import runner, sandbox
-from grader.cli import cli
-from grader.limits_cgroup import CgroupLimits, stale_groups
-from grader.spec import Limits
+from grader.execution import runner
+
+from grader.execution import sandbox
+from grader.cli.app import cli
+from grader.execution.cgroups import CgroupLimits, stale_groups
+from grader.course.spec import Limits
 
 
 def test_bwrap_hides_course_gradebook_and_homes_but_keeps_the_interpreter(tmp_path, monkeypatch):

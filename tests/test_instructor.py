@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from grader.cli import cli
+from grader.cli.app import cli
 
 pytestmark = pytest.mark.slow
 

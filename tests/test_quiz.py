@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from grader.cli import cli
+from grader.cli.app import cli
 from grader.errors import SpecError
 from grader.quiz import band, load_bank, score_answer
 
@@ -317,7 +317,7 @@ def test_quiz_commands_never_import_tensorflow():
     code = textwrap.dedent(f"""
         import sys
         from click.testing import CliRunner
-        from grader.cli import cli
+        from grader.cli.app import cli
         r = CliRunner().invoke(cli, ["quiz", "score", "ch15.ex2", "--answer", "입력은 3차원입니다.",
                                      "--course", {str(ROOT)!r}])
         assert r.exit_code == 0, r.output
@@ -335,7 +335,7 @@ def test_submit_scores_the_answer_cell_as_a_quiz_check(tiny_course, tmp_path):
     import shutil
 
     from conftest import write_notebook
-    from grader.course import load_course
+    from grader.course.loader import load_course
     from grader.grading import grade_file
 
     shutil.copytree(QUIZZES, tiny_course / "quizzes")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.report.commands import minutes as minutes_cmd
-from grader.report.commands import site as site_cmd
-from grader.course import load_course
+from grader.cli.report import minutes as minutes_cmd
+from grader.cli.report import site as site_cmd
+from grader.course.loader import load_course
 from grader.report.minutes import build_minutes, course_specs
 from grader.report.model import pick
 from grader.report.serve import make_server
@@ -234,7 +234,7 @@ def test_serve_command_without_a_built_site(runner, demo, tmp_path):
 def test_commands_plug_into_the_grade_cli(runner, demo, tmp_path):
     import click
 
-    from grader.cli import cli
+    from grader.cli.app import cli
 
     group = click.Group(commands={**cli.commands})  # a copy: the real registration is grader/cli.py's
     group.add_command(minutes_cmd)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import load_course
+from grader.course.loader import load_course
 from grader.report.minutes import course_specs
 from grader.report.serve import make_server
 from grader.report.site import build_site

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grader.errors import SpecError
-from grader.spec import load_spec, load_specs
+from grader.course.spec import load_spec, load_specs
 
 GOOD = '''
 id = "ch15.ex9"

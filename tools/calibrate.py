@@ -18,9 +18,9 @@ import numpy as np
 
 from grader.checks import GradeContext
 from grader.checks.metric import METRICS, metric_value
-from grader.course import find_course
+from grader.course.loader import find_course
 from grader.grading import load_submission, plan_checks
-from grader.runner import run_notebook
+from grader.execution.runner import run_notebook
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 import importlib
 import pkgutil
 
-from .base import KINDS, CheckKind, GradeContext, Plan, ProbeOutput, register
+from grader.checks.base import KINDS, CheckKind, GradeContext, Plan, ProbeOutput, register
 
 # Each module registers its kinds with @register; adding a kind = adding a module.
 for _info in pkgutil.iter_modules(__path__):

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import numpy as np
 
-from ..errors import SpecError
-from ..result import CheckResult
+from grader.errors import SpecError
+from grader.results.attempt import CheckResult
 
 if TYPE_CHECKING:
-    from ..course import Course
-    from ..spec import CheckSpec, ExerciseSpec
+    from grader.course.loader import Course
+    from grader.course.spec import CheckSpec, ExerciseSpec
 
 
 @dataclass

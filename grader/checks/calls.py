@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from ..result import CheckResult
-from ..spec import CheckSpec
-from .base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
+from grader.results.attempt import CheckResult
+from grader.course.spec import CheckSpec
+from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
 
 
 def _as_tuple(value: Any) -> list[np.ndarray]:
@@ -90,7 +90,7 @@ class OutputShape(CheckKind):
 
     def validate(self, check: CheckSpec) -> None:
         super().validate(check)
-        from ..errors import SpecError
+        from grader.errors import SpecError
 
         for case in check.params["cases"]:
             if "input" not in case or "expect" not in case:

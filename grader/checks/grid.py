@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SpecError
-from ..result import CheckResult
-from ..spec import CheckSpec
-from .base import CheckKind, GradeContext, Plan, ProbeOutput, register
+from grader.errors import SpecError
+from grader.results.attempt import CheckResult
+from grader.course.spec import CheckSpec
+from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
 
 
 def _plain(value: Any) -> Any:

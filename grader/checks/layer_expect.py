@@ -26,10 +26,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import SpecError
-from ..result import CheckResult
-from ..spec import CheckSpec
-from .base import CheckKind, GradeContext, Plan, ProbeOutput, register
+from grader.errors import SpecError
+from grader.results.attempt import CheckResult
+from grader.course.spec import CheckSpec
+from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -34,12 +34,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import SpecError
-from ..result import CheckResult
-from ..spec import CheckSpec
-from .base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
-from .calls import shape_matches
-from .layer_expect import _as_list, _fmt, _label, all_layers, model_layers, value_matches
+from grader.errors import SpecError
+from grader.results.attempt import CheckResult
+from grader.course.spec import CheckSpec
+from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
+from grader.checks.calls import shape_matches
+from grader.checks.layer_expect import _as_list, _fmt, _label, all_layers, model_layers, value_matches
 
 RECURRENT = ("SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 WHICH = ("all", "all_but_last", "last", "first", "all_but_first")

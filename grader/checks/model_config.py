@@ -32,11 +32,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import SpecError
-from ..result import CheckResult
-from ..spec import CheckSpec
-from .base import CheckKind, GradeContext, Plan, ProbeOutput, register
-from .layer_expect import all_layers, describe_plan, expect_entries, top_layers, value_matches
+from grader.errors import SpecError
+from grader.results.attempt import CheckResult
+from grader.course.spec import CheckSpec
+from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
+from grader.checks.layer_expect import all_layers, describe_plan, expect_entries, top_layers, value_matches
 
 OPS = ("==", "!=", ">", ">=", "<", "<=", "in", "not_in", "present", "absent")
 ENTRY_KEYS = {"on", "class", "key", "op", "value", "any", "all", "match", "min_count", "what"}

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..result import CheckResult
-from ..spec import CheckSpec
-from .base import CheckKind, GradeContext, Plan, ProbeOutput, register
+from grader.results.attempt import CheckResult
+from grader.course.spec import CheckSpec
+from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
 
 if TYPE_CHECKING:
-    from ..course import Course
-    from ..spec import ExerciseSpec
+    from grader.course.loader import Course
+    from grader.course.spec import ExerciseSpec
 
 
 def quiz_check_for(course: "Course", spec: "ExerciseSpec") -> CheckSpec | None:
-    from ..quiz import load_bank
+    from grader.quiz import load_bank
 
     if not course.quizzes_dir.is_dir():
         return None
@@ -39,7 +39,7 @@ class Quiz(CheckKind):
 
     def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
                  outputs: dict[str, ProbeOutput]) -> CheckResult:
-        from ..quiz import load_bank, score_answer
+        from grader.quiz import load_bank, score_answer
 
         qid = check.params["question"]
         answer = ctx.answers.get(qid)

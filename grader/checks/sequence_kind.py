@@ -27,10 +27,10 @@ Spec parameters:
 
 from __future__ import annotations
 
-from ..errors import SpecError
-from ..result import CheckResult
-from ..spec import CheckSpec
-from .base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
+from grader.errors import SpecError
+from grader.results.attempt import CheckResult
+from grader.course.spec import CheckSpec
+from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
 
 SEQUENCE_KINDS = ("seq2seq", "seq2vec", "seq2fixed", "vec2seq", "vec2vec")
 

@@ -6,8 +6,8 @@ scored, and nothing here imports TensorFlow.
 
 from __future__ import annotations
 
-from .bank import Concept, Misconception, Question, load_bank
-from .scorer import QuizResult, score_answer
+from grader.quiz.bank import Concept, Misconception, Question, load_bank
+from grader.quiz.scorer import QuizResult, score_answer
 
 
 def band(fraction: float) -> str:

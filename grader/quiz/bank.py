@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError
+from grader.errors import SpecError
 
 POLARITIES = ("affirm", "negate", "any")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")

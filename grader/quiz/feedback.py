@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .bank import Concept, Misconception
+    from grader.quiz.bank import Concept, Misconception
 
 _TEXT = {
     "empty": {"ko": "답이 비어 있습니다. 질문에 대한 설명을 한국어나 영어로 적어 주세요.",

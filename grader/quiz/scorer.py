@@ -15,8 +15,8 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from .bank import Concept, Misconception, Pattern, Question
-from .normalize import Doc, Normalizer, Segment, jamo
+from grader.quiz.bank import Concept, Misconception, Pattern, Question
+from grader.quiz.normalize import Doc, Normalizer, Segment, jamo
 
 # Chosen by tools/measure_fuzzy.py on tests/data/fuzzy_pairs.toml (see docs/quiz.md):
 # the best recall on real typos with no look-alike word accepted, in the middle
@@ -333,7 +333,7 @@ def score_answer(question: Question, text: str | None) -> QuizResult:
 
 def _result(q: Question, fraction: float, matched: list[Concept], missing: list[Concept],
             contradicted: list[Concept], mis: list[Misconception], lang: str, flags: list[str]) -> QuizResult:
-    from .feedback import compose
+    from grader.quiz.feedback import compose
 
     max_score = float(q.points)
     score = round(fraction * max_score, 2)

@@ -5,5 +5,5 @@
 - `site`     the static site: index, meetings, members, exercises
 - `charts`   inline SVG geometry (rendered by `templates/charts.html.j2`)
 - `serve`    a localhost server for a built site
-- `commands` the click commands `minutes` and `site` (registered by grader.cli)
+- `commands` the click commands `minutes` and `site` (registered by grader.cli.app)
 """

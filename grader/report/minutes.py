@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..errors import GradeError
-from .model import Attempt, Context, Meeting, Roster, find_roster, load_attempts, load_meeting, load_roster, pick
-from .render import Strings, render
+from grader import __version__
+from grader.errors import GradeError
+from grader.report.model import Attempt, Context, Meeting, Roster, find_roster, load_attempts, load_meeting, load_roster, pick
+from grader.report.render import Strings, render
 
 
 @dataclass

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..course import natural_key
-from ..errors import SpecError
+from grader.course.loader import natural_key
+from grader.errors import SpecError
 
 Text = dict[str, str]  # language -> text
 
@@ -407,7 +407,7 @@ class Attempt:
 def load_attempts(location: str | None) -> list[Attempt]:
     """Every attempt in the gradebook, oldest first. A gradebook file that does not exist is empty
     (and is not created: building a report never writes the gradebook)."""
-    from ..gradebook import Gradebook
+    from grader.results.gradebook import Gradebook
 
     if not location:
         return []

@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from .model import pick, yymmdd
+from grader.report.model import pick, yymmdd
 
 HERE = Path(__file__).resolve().parent
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import GradeError
-from . import charts
-from .minutes import Sources, load_sources, minutes_html, page_context
-from .model import load_meetings
-from .render import Strings, render
+from grader.errors import GradeError
+from grader.report import charts
+from grader.report.minutes import Sources, load_sources, minutes_html, page_context
+from grader.report.model import load_meetings
+from grader.report.render import Strings, render
 
 
 MARKER = ".grade-site"

@@ -22,7 +22,7 @@ from typing import Any, Callable
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[3]
-GRADE = [str(ROOT / ".venv" / "bin" / "python"), "-m", "grader.cli"]
+GRADE = [str(ROOT / ".venv" / "bin" / "python"), "-m", "grader.cli.app"]
 NB_NAME = "01_hostile.ipynb"
 SECRET = "SOLUTION-SECRET-7f3a"
 
@@ -351,8 +351,8 @@ def gradebook_rows(path: Path) -> int:
 def active_protections() -> set[str]:
     """Which of the layers a case may rely on are available here."""
     sys.path.insert(0, str(ROOT))
-    from grader.limits_cgroup import CgroupLimits
-    from grader.sandbox import bwrap_status, disabled
+    from grader.execution.cgroups import CgroupLimits
+    from grader.execution.sandbox import bwrap_status, disabled
 
     have = set()
     off = disabled()

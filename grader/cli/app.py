@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .errors import GradeError
+from grader import __version__
+from grader.errors import GradeError
 
 LANG = click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
                     help="Language of messages and feedback.")
@@ -42,7 +42,7 @@ def cli() -> None:
 
 
 def _course(course_dir: str | None, near: Path | None = None):  # noqa: ANN202
-    from .course import find_course
+    from grader.course.loader import find_course
 
     return find_course(course_dir, near=near)
 
@@ -50,7 +50,7 @@ def _course(course_dir: str | None, near: Path | None = None):  # noqa: ANN202
 def _member_from(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     if value is None:
         return None
-    from .batch import compile_member_pattern
+    from grader.batch import compile_member_pattern
 
     try:
         return compile_member_pattern(value)
@@ -82,8 +82,8 @@ def submit(paths: tuple[Path, ...], member: str | None, member_from: Any, as_jso
 
     PATHS are notebooks or folders (searched for *.ipynb, e.g. submissions/<member>/04_forecast7.ipynb).
     """
-    from .gradebook import Gradebook, resolve_location
-    from .sandbox import hide_from_kernels
+    from grader.results.gradebook import Gradebook, resolve_location
+    from grader.execution.sandbox import hide_from_kernels
 
     if scheduler and workers > 1:
         raise click.UsageError("--workers is for local processes; with --scheduler the cluster's "
@@ -106,8 +106,8 @@ def _submit_one(course: Any, path: Path, book: Any, *, member: str | None, seed:
     """One notebook in this process, with a live per-cell progress display."""
     from rich.console import Console
 
-    from .grading import grade_file
-    from .views import render_result, run_progress
+    from grader.grading import grade_file
+    from grader.cli.views import render_result, run_progress
 
     console = Console(stderr=as_json)
     with run_progress(console, path.name) as progress:
@@ -130,8 +130,8 @@ def _submit_batch(course: Any, paths: tuple[Path, ...], book: Any, *, single_fil
 
     from rich.console import Console
 
-    from .batch import collect, result_from_dict, run_batch
-    from .views import batch_progress, render_batch_summary, render_result
+    from grader.batch import collect, result_from_dict, run_batch
+    from grader.cli.views import batch_progress, render_batch_summary, render_result
 
     found, warnings = collect(paths)
     err = Console(stderr=True)
@@ -173,8 +173,8 @@ def status(member: str | None, gradebook: str | None, course_dir: str | None, la
     """Best score of every member on every exercise."""
     from rich.console import Console
 
-    from .gradebook import Gradebook, resolve_location
-    from .views import render_status
+    from grader.results.gradebook import Gradebook, resolve_location
+    from grader.cli.views import render_status
 
     course = _course(course_dir)
     book = Gradebook(resolve_location(gradebook, course.default_gradebook))
@@ -200,9 +200,9 @@ def export_cmd(fmt: str, output: Path | None, excel: bool, gradebook: str | None
     """The gradebook as one row per member and exercise: best score, max, attempts, last attempt (UTC)."""
     import os
 
-    from .errors import GradebookError
-    from .export import export, write_text
-    from .gradebook import Gradebook, resolve_location
+    from grader.errors import GradebookError
+    from grader.results.export import export, write_text
+    from grader.results.gradebook import Gradebook, resolve_location
 
     # The course is only needed for its default gradebook location.
     explicit = gradebook or os.environ.get("GRADE_GRADEBOOK")
@@ -225,7 +225,7 @@ def export_cmd(fmt: str, output: Path | None, excel: bool, gradebook: str | None
 @COURSE
 def starters(check: bool, course_dir: str | None) -> None:
     """Derive exercises/*.ipynb from solutions/*.ipynb by removing solution regions."""
-    from .starters import sync_starters
+    from grader.course.starters import sync_starters
 
     states = sync_starters(_course(course_dir), check=check)
     for s in states:
@@ -246,8 +246,8 @@ def check(exercises: tuple[str, ...], workers: int, seed: int | None, as_json: b
     """Instructor check: solutions earn full marks, starters earn no code points."""
     from rich.console import Console
 
-    from .instructor import run_checks
-    from .views import render_instructor
+    from grader.course.instructor import run_checks
+    from grader.cli.views import render_instructor
 
     console = Console(stderr=as_json)
     course = _course(course_dir)
@@ -275,7 +275,7 @@ def check(exercises: tuple[str, ...], workers: int, seed: int | None, as_json: b
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def doctor(as_json: bool) -> None:
     """Which sandbox protections the student's kernel gets on this machine."""
-    from .doctor import diagnose, render
+    from grader.execution.doctor import diagnose, render
 
     rep = diagnose()
     click.echo(json.dumps(rep.to_dict(), ensure_ascii=False, indent=2) if as_json else render(rep))
@@ -283,8 +283,8 @@ def doctor(as_json: bool) -> None:
 
 def _attach_subcommands() -> None:
     """Commands that live with their subpackages (quiz, report)."""
-    from .quiz.commands import quiz
-    from .report.commands import minutes, site
+    from grader.cli.quiz import quiz
+    from grader.cli.report import minutes, site
 
     cli.add_command(quiz)
     cli.add_command(minutes)

@@ -16,11 +16,11 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .course import natural_key
-from .errors import GradeError
+from grader.course.loader import natural_key
+from grader.errors import GradeError
 
 if TYPE_CHECKING:
-    from .gradebook import Gradebook
+    from grader.results.gradebook import Gradebook
 
 COLUMNS = ("member", "exercise", "best_score", "max_score", "attempts", "last_attempt")
 # Excel and most LMS importers evaluate a cell that starts with one of these as a formula

@@ -9,10 +9,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .batch import cap_threads
-from .course import Course, load_course
-from .errors import SpecError
-from .starters import StarterState, sync_starters
+from grader.batch import cap_threads
+from grader.course.loader import Course, load_course
+from grader.errors import SpecError
+from grader.course.starters import StarterState, sync_starters
 
 
 @dataclass
@@ -39,7 +39,7 @@ _thread_env = cap_threads
 
 
 def _grade(course_root: str, path: str, role: str, seed: int | None) -> dict[str, Any]:
-    from .grading import grade_file
+    from grader.grading import grade_file
 
     course = load_course(Path(course_root))
     result, _ = grade_file(course, Path(path), member=f"instructor-{role}", seed=seed, lang="en")

@@ -1,6 +1,6 @@
 """Kernel launcher: join the cgroups, apply resource limits, start a new session, run the kernel.
 
-Run as `python -m grader.launch [limits] -- COMMAND...` where COMMAND is the
+Run as `python -m grader.execution.launch [limits] -- COMMAND...` where COMMAND is the
 kernel (or bubblewrap wrapping the kernel). Kept free of heavy imports: it runs
 once per submission before the kernel starts.
 
@@ -69,7 +69,7 @@ def _supervise(command: list[str]) -> None:
         try:
             os.execvp(command[0], command)
         except OSError as exc:
-            os.write(2, f"grader.launch: cannot run {command[0]}: {exc}\n".encode())
+            os.write(2, f"grader.execution.launch: cannot run {command[0]}: {exc}\n".encode())
             os._exit(127)
 
     def forward(signum: int, _frame: object) -> None:
@@ -97,7 +97,7 @@ def _supervise(command: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="grader.launch")
+    parser = argparse.ArgumentParser(prog="grader.execution.launch")
     parser.add_argument("--memory-mb", type=int, default=0)
     parser.add_argument("--file-size-mb", type=int, default=0)
     parser.add_argument("--cgroup-procs", action="append", default=[],
@@ -113,10 +113,10 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("no kernel command given")
     _die_with_parent()
     if args.cgroup_procs:
-        from .limits_cgroup import join
+        from grader.execution.cgroups import join
 
         for problem in join(args.cgroup_procs):
-            os.write(2, f"grader.launch: cannot join cgroup {problem}\n".encode())
+            os.write(2, f"grader.execution.launch: cannot join cgroup {problem}\n".encode())
     try:
         os.setsid()
     except OSError:

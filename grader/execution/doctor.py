@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .limits_cgroup import stale_groups
-from .sandbox import Sandbox, bwrap_status, disabled
-from .spec import Limits
+from grader.execution.cgroups import stale_groups
+from grader.execution.sandbox import Sandbox, bwrap_status, disabled
+from grader.course.spec import Limits
 
 _INSIDE = r"""
 import json, os, resource, socket

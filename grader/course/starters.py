@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import notebook as nbio
-from .course import Course
-from .errors import InvalidNotebook, SpecError
+from grader import notebook as nbio
+from grader.course.loader import Course
+from grader.errors import InvalidNotebook, SpecError
 
 
 @dataclass

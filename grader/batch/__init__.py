@@ -39,13 +39,13 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import nbformat
 
-from . import notebook as nbio
-from .errors import GradeError, SpecError
+from grader import notebook as nbio
+from grader.errors import GradeError, SpecError
 
 if TYPE_CHECKING:
-    from .course import Course
-    from .gradebook import Gradebook
-    from .result import Result
+    from grader.course.loader import Course
+    from grader.results.gradebook import Gradebook
+    from grader.results.attempt import Result
 
 # --- thread caps ----------------------------------------------------------------
 
@@ -205,7 +205,7 @@ def decide_member(found: Found, data: bytes | None, *, member: str | None = None
             raise GradeError("the path does not match the --member-from pattern, so the member is unknown; "
                              "rename it or pass --member", str(found.path))
         return who
-    from .grading import _os_user
+    from grader.grading import _os_user
 
     return _metadata_member(data) or found.folder_member or _os_user()
 
@@ -273,7 +273,7 @@ def _unpack(bundle: CourseBundle) -> Path:
 
 
 def _course_for(course: "str | CourseBundle | Course") -> "Course":
-    from .course import Course, load_course
+    from grader.course.loader import Course, load_course
 
     if isinstance(course, Course):  # in-process: the caller's own object, as grade_file would use
         return course
@@ -298,8 +298,8 @@ def grade_one(course_root: "str | CourseBundle | Course", name: str, data: bytes
     raises for a bad notebook (an `invalid` result); the caller turns anything
     else into an `error` result.
     """
-    from .grading import grade_file
-    from .sandbox import hide_from_kernels
+    from grader.grading import grade_file
+    from grader.execution.sandbox import hide_from_kernels
 
     course = _course_for(course_root)
     hide_from_kernels(course.root, *hide)
@@ -340,8 +340,8 @@ def _shell(item: BatchItem, status: str, message: str, course: "Course | None" =
 
     The exercise is named (from the file name) only for grader failures: the notebook
     itself may be fine, and the summary should say which exercise to submit again."""
-    from . import __version__
-    from .result import Result
+    from grader import __version__
+    from grader.results.attempt import Result
 
     exercise = ""
     if course is not None:
@@ -363,7 +363,7 @@ class Batch:
         self.items = [BatchItem(i, f) for i, f in enumerate(found)]
         self.member, self.pattern, self.seed, self.lang = member, pattern, seed, lang
         self.book, self.on_done, self.grade_fn = book, on_done, grade_fn
-        from .sandbox import _HIDDEN  # what the submitter hides (its gradebook's folder), for the workers
+        from grader.execution.sandbox import _HIDDEN  # what the submitter hides (its gradebook's folder), for the workers
 
         self.hide = sorted({str(p) for p in _HIDDEN} | {str(course.root)})
 
@@ -373,7 +373,7 @@ class Batch:
         """Read the file and decide the member; False (and finished) when it cannot be graded."""
         if item.data is not None:
             return True
-        from .notebook import read_bytes
+        from grader.notebook import read_bytes
 
         try:
             data = read_bytes(item.path)
@@ -758,7 +758,7 @@ def run_batch(course: "Course", found: Iterable[Found], *, workers: int = 1, sch
 
 def result_from_dict(d: dict[str, Any]) -> "Result":
     """A `Result` back from its `to_dict()` form (what workers send), for the terminal view."""
-    from .result import CheckResult, Result
+    from grader.results.attempt import CheckResult, Result
 
     checks = [CheckResult(**c) for c in d.get("checks", [])]
     keep = {k: d[k] for k in ("path", "seed", "message", "grader_version", "attempt_id", "answers", "timings",
@@ -769,7 +769,7 @@ def result_from_dict(d: dict[str, Any]) -> "Result":
 
 def summary_counts(items: Sequence[BatchItem]) -> dict[str, int]:
     """How many of each status, in the DESIGN order."""
-    from .result import STATUSES
+    from grader.results.attempt import STATUSES
 
     counts = {s: 0 for s in STATUSES}
     for it in items:

@@ -28,9 +28,9 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from .checks.base import ProbeOutput
-from .sandbox import Sandbox
-from .spec import Limits
+from grader.checks.base import ProbeOutput
+from grader.execution.sandbox import Sandbox
+from grader.course.spec import Limits
 
 PROBE_SOURCE = (Path(__file__).with_name("probe_kernel.py")).read_text(encoding="utf-8")
 MAX_PROBE_JSON = 50 * 2**20

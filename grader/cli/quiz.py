@@ -13,12 +13,12 @@ from pathlib import Path
 
 import click
 
-from ..errors import GradeError, SpecError
+from grader.errors import GradeError, SpecError
 
 
 def _bank(course_dir: str | None) -> tuple[dict, Path]:
-    from ..course import find_course
-    from .bank import load_bank
+    from grader.course.loader import find_course
+    from grader.quiz.bank import load_bank
 
     course = find_course(Path(course_dir) if course_dir else None, near=Path.cwd())
     if not course.quizzes_dir.is_dir():
@@ -76,7 +76,7 @@ def list_(as_json: bool, lang: str, course_dir: str | None) -> None:
 @COURSE
 def score(question_id: str, answer: str, as_json: bool, course_dir: str | None) -> None:
     """Score one answer to QUESTION_ID."""
-    from .scorer import score_answer
+    from grader.quiz.scorer import score_answer
 
     bank, _ = _bank(course_dir)
     question = _question(bank, question_id)
@@ -96,7 +96,7 @@ def score(question_id: str, answer: str, as_json: bool, course_dir: str | None) 
 @COURSE
 def ask(question_id: str, lang: str, course_dir: str | None) -> None:
     """Ask QUESTION_ID in the terminal and score the reply (end it with an empty line)."""
-    from .scorer import score_answer
+    from grader.quiz.scorer import score_answer
 
     bank, _ = _bank(course_dir)
     question = _question(bank, question_id)
@@ -116,7 +116,7 @@ def ask(question_id: str, lang: str, course_dir: str | None) -> None:
 def validate(course_dir: str | None) -> None:
     """Check every bank file and compile every pattern; exit 1 on the first problem."""
     bank, folder = _bank(course_dir)
-    from .scorer import compiled
+    from grader.quiz.scorer import compiled
 
     for q in bank.values():
         comp = compiled(q)

@@ -11,7 +11,7 @@ from rich.progress import (BarColumn, Progress, SpinnerColumn, TextColumn, TimeE
 from rich.table import Table
 from rich.text import Text
 
-from .result import Result
+from grader.results.attempt import Result
 
 STATUS_STYLE = {"graded": "green", "error": "yellow", "timeout": "red", "crashed": "red", "invalid": "red"}
 
@@ -153,7 +153,7 @@ def _shown_path(item: Any) -> str:
 def render_batch_summary(console: Console, items: Sequence[Any], lang: str = "ko",
                          wall_s: float | None = None) -> None:
     """One row per submission (member, exercise, status, score, time) and the totals."""
-    from .batch import summary_counts
+    from grader.batch import summary_counts
 
     en = lang == "en"
     table = Table(title="submissions" if en else "제출 결과", expand=False)

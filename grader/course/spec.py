@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import SpecError
+from grader.errors import SpecError
 
 ID_RE = re.compile(r"^[a-z0-9]+\.[a-z0-9_]+$")
 
@@ -76,7 +76,7 @@ def load_spec(path: Path) -> ExerciseSpec:
         raise SpecError(f"not valid TOML: {exc}", str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot read spec: {exc}", str(path)) from None
-    from .checks import KINDS  # local: checks import spec types
+    from grader.checks import KINDS  # local: checks import spec types
 
     where = str(path)
     for key in ("id", "notebook"):

@@ -17,10 +17,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Callable
 
-from .errors import SpecError
+from grader.errors import SpecError
 
 if TYPE_CHECKING:
-    from .spec import ExerciseSpec
+    from grader.course.spec import ExerciseSpec
 
 COURSE_FILE = "course.toml"
 
@@ -41,7 +41,7 @@ class Course:
 
     @cached_property
     def specs(self) -> dict[str, "ExerciseSpec"]:
-        from .spec import load_specs
+        from grader.course.spec import load_specs
 
         return load_specs(self.specs_dir)
 

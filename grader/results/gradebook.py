@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 
-from .errors import GradebookError, GradeError
+from grader.errors import GradebookError, GradeError
 
 SCHEMA_VERSION = 1
 
@@ -167,7 +167,7 @@ class Gradebook:
         self._secret = make_url(self.url).password if "://" in location else None
         if self.path is not None:
             # No student kernel of this process may see the gradebook's folder.
-            from .sandbox import hide_from_kernels
+            from grader.execution.sandbox import hide_from_kernels
 
             hide_from_kernels(self.path.parent)
             self._check_sqlite_file(self.path)

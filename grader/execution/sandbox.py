@@ -11,7 +11,7 @@ reports the ones that were active (`Result.protections`, `grade doctor`):
 2. cgroups (`limits_cgroup`): number of processes (pids.max; RLIMIT_NPROC does not
    apply to root) and memory for the kernel and all its children together; the
    grader kills whatever is left in the group at the end.
-3. The launcher (`python -m grader.launch`): joins the cgroups, applies rlimits
+3. The launcher (`python -m grader.execution.launch`): joins the cgroups, applies rlimits
    (RLIMIT_DATA, RLIMIT_FSIZE, no core files; RLIMIT_NPROC when not root), starts a
    new session and, without bubblewrap, stays as the kernel's parent so that a
    student's `os.kill(os.getppid(), 9)` cannot reach the grader.
@@ -33,8 +33,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .limits_cgroup import CgroupLimits
-from .spec import Limits
+from grader.execution.cgroups import CgroupLimits
+from grader.course.spec import Limits
 
 # Paths that no kernel may see, registered by whoever knows them (the gradebook
 # registers its folder when it is opened; callers may pass more per run).
@@ -86,9 +86,9 @@ def _interpreter_paths() -> list[Path]:
     """What the kernel must be able to read to start: the venv and the base Python."""
     paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
              Path(os.path.realpath(sys.executable)).parent.parent}
-    # The launcher runs `python -m grader.launch` inside the sandbox: keep the package itself
+    # The launcher runs `python -m grader.execution.launch` inside the sandbox: keep the package itself
     # readable even when its checkout (the course folder) is hidden.
-    paths.add(Path(__file__).resolve().parent)
+    paths.add(Path(__file__).resolve().parents[1])
     for entry in sys.path:  # site-packages added by .pth files or PYTHONPATH
         if entry and Path(entry).is_dir() and "site-packages" in entry:
             paths.add(Path(entry))
@@ -231,7 +231,7 @@ class Sandbox:
     def wrap(self, argv: list[str]) -> list[str]:
         """The kernel command, prefixed by the launcher (and bubblewrap)."""
         self.prepare()
-        launcher = [sys.executable, "-m", "grader.launch",
+        launcher = [sys.executable, "-m", "grader.execution.launch",
                     "--memory-mb", str(self.limits.memory_mb),
                     "--file-size-mb", str(self.limits.file_size_mb)]
         if self.cgroups:

@@ -1,6 +1,6 @@
 """Click commands: `grade minutes MEETING_FILE` and `grade site build|serve`.
 
-Registered by grader/cli.py (`cli.add_command(minutes)`, `cli.add_command(site)`).
+Registered by grader/cli/app.py (`cli.add_command(minutes)`, `cli.add_command(site)`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import GradeError
+from grader.errors import GradeError
 
 LANG = click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
                     help="Language of the pages (dates stay YY.MM.DD).")
@@ -20,9 +20,9 @@ GRADEBOOK = click.option("--gradebook", default=None,
 
 
 def _inputs(course_dir: str | None, gradebook: str | None, near: Path | None = None):  # noqa: ANN202
-    from ..course import find_course
-    from ..gradebook import resolve_location
-    from .minutes import course_specs
+    from grader.course.loader import find_course
+    from grader.results.gradebook import resolve_location
+    from grader.report.minutes import course_specs
 
     course = find_course(course_dir, near=near)
     return course, resolve_location(gradebook, course.default_gradebook), course_specs(course)
@@ -41,7 +41,7 @@ def _default_out(course_site_dir: Path) -> Path:
 @COURSE
 def minutes(meeting_file: Path, out: Path | None, lang: str, gradebook: str | None, course_dir: str | None) -> None:
     """The minutes (서기) of one meeting as a self-contained HTML page, with grading progress."""
-    from .minutes import build_minutes
+    from grader.report.minutes import build_minutes
 
     try:
         course, location, specs = _inputs(course_dir, gradebook, near=meeting_file.resolve())
@@ -73,7 +73,7 @@ def site() -> None:
 @COURSE
 def build(out: Path | None, lang: str, gradebook: str | None, course_dir: str | None) -> None:
     """Build the static site (inline CSS and SVG; works offline and from file://)."""
-    from .site import build_site
+    from grader.report.site import build_site
 
     try:
         course, location, specs = _inputs(course_dir, gradebook)
@@ -96,8 +96,8 @@ def build(out: Path | None, lang: str, gradebook: str | None, course_dir: str | 
 def serve(port: int, out: Path | None, rebuild: bool, lang: str, gradebook: str | None,
           course_dir: str | None) -> None:
     """Serve the site on localhost until Ctrl-C."""
-    from .serve import make_server
-    from .site import build_site
+    from grader.report.serve import make_server
+    from grader.report.site import build_site
 
     try:
         course, location, specs = _inputs(course_dir, gradebook)

@@ -1,0 +1,1 @@
+"""Running a notebook: sandbox policy, launcher, limits, kernel runner, probe, doctor."""

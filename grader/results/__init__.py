@@ -1,0 +1,1 @@
+"""What an attempt is, where it is kept (the gradebook) and how it leaves (export)."""
