@@ -15,6 +15,7 @@ import click
 
 from grader import __version__
 from grader.errors import GradeError
+from grader.textsafe import inert, json_inert
 
 LANG = click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
                     help="Language of messages and feedback.")
@@ -31,7 +32,8 @@ class GradeGroup(click.Group):
         try:
             return super().invoke(ctx)
         except GradeError as exc:
-            click.echo(f"grade: error: {exc}", err=True)
+            # File names and messages in errors come from students: inert on the terminal.
+            click.echo(f"grade: error: {inert(exc)}", err=True)
             ctx.exit(exc.exit_code)
 
 
@@ -39,6 +41,11 @@ class GradeGroup(click.Group):
 @click.version_option(__version__, prog_name="grade")
 def cli() -> None:
     """Grade chapter-15 notebooks safely, in Korean and English."""
+
+
+def _json(doc: Any) -> str:
+    """`--json` output: readable UTF-8, with control, bidi and zero-width characters as \\u escapes."""
+    return json_inert(json.dumps(doc, ensure_ascii=False, indent=2))
 
 
 def _course(course_dir: str | None, near: Path | None = None):  # noqa: ANN202
@@ -115,7 +122,7 @@ def _submit_one(course: Any, path: Path, book: Any, *, member: str | None, seed:
     if book is not None and sub is not None:
         result.attempt_id = book.record(result.to_dict(), sub.data)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(_json(result.to_dict()))
     else:
         render_result(console, result, lang)  # an invalid file: its one-line reason
     if result.status == "invalid":
@@ -136,7 +143,7 @@ def _submit_batch(course: Any, paths: tuple[Path, ...], book: Any, *, single_fil
     found, warnings = collect(paths)
     err = Console(stderr=True)
     for w in warnings:
-        err.print(f"grade: warning: {w}", highlight=False, markup=False)
+        err.print(f"grade: warning: {inert(w)}", highlight=False, markup=False)
     t0 = time.monotonic()
     done: list[Any] = []
     try:
@@ -155,7 +162,7 @@ def _submit_batch(course: Any, paths: tuple[Path, ...], book: Any, *, single_fil
     wall = time.monotonic() - t0
     docs = [it.result for it in items]
     if as_json:
-        click.echo(json.dumps(docs[0] if single_file else docs, ensure_ascii=False, indent=2))
+        click.echo(_json(docs[0] if single_file else docs))
     elif single_file:
         render_result(Console(), result_from_dict(docs[0]), lang)
     else:
@@ -215,6 +222,11 @@ def export_cmd(fmt: str, output: Path | None, excel: bool, gradebook: str | None
     finally:
         book.close()
     if output is None:
+        if fmt == "json":
+            text = json_inert(text)  # the same data, escaped: harmless on a terminal
+        elif sys.stdout.isatty():
+            # CSV has no escapes: keep the exact names for files and pipes, not for a screen.
+            text = inert(text, newlines=True)
         click.echo(text, nl=False)
     else:
         write_text(text, output)
@@ -229,7 +241,7 @@ def starters(check: bool, course_dir: str | None) -> None:
 
     states = sync_starters(_course(course_dir), check=check)
     for s in states:
-        click.echo(f"{s.state:8} {s.name}")
+        click.echo(f"{s.state:8} {inert(s.name)}")
     if check and any(s.problem for s in states):
         click.echo("grade: error: starters are out of date; run 'grade starters' and commit", err=True)
         sys.exit(1)
@@ -262,9 +274,8 @@ def check(exercises: tuple[str, ...], workers: int, seed: int | None, as_json: b
                                          on_done=tick)
     drift = [s for s in starters_ if s.problem]
     if as_json:
-        click.echo(json.dumps({"notebooks": [v.to_dict() for v in verdicts],
-                               "starters": [{"name": s.name, "state": s.state} for s in starters_]},
-                              ensure_ascii=False, indent=2))
+        click.echo(_json({"notebooks": [v.to_dict() for v in verdicts],
+                          "starters": [{"name": s.name, "state": s.state} for s in starters_]}))
     else:
         render_instructor(console, verdicts, starters_)
     if drift or not all(v.ok for v in verdicts):
@@ -278,7 +289,7 @@ def doctor(as_json: bool) -> None:
     from grader.execution.doctor import diagnose, render
 
     rep = diagnose()
-    click.echo(json.dumps(rep.to_dict(), ensure_ascii=False, indent=2) if as_json else render(rep))
+    click.echo(_json(rep.to_dict()) if as_json else render(rep))
 
 
 def _attach_subcommands() -> None:

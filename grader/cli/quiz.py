@@ -57,15 +57,20 @@ def list_(as_json: bool, lang: str, course_dir: str | None) -> None:
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"{len(bank)} questions in {folder}", show_lines=False)
+    from grader.textsafe import inert
+
+    # Text cells: prompts hold shapes like [batch, 7], which rich would take for markup.
+    table = Table(title=Text(inert(f"{len(bank)} questions in {folder}")), show_lines=False)
     table.add_column("id", style="bold")
     table.add_column("pts", justify="right")
     table.add_column("topic")
     table.add_column("question")
     table.add_column("concepts", justify="right")
     for q in bank.values():
-        table.add_row(q.id, f"{q.points:g}", q.topic, q.prompt[lang], str(len(q.concepts)))
+        table.add_row(Text(inert(q.id)), f"{q.points:g}", Text(inert(q.topic)), Text(inert(q.prompt[lang])),
+                      str(len(q.concepts)))
     Console().print(table)
 
 
@@ -84,7 +89,9 @@ def score(question_id: str, answer: str, as_json: bool, course_dir: str | None) 
         answer = sys.stdin.read()
     result = score_answer(question, answer)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        from grader.textsafe import json_inert
+
+        click.echo(json_inert(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)))
     else:
         _show(result)
 
@@ -133,8 +140,13 @@ def validate(course_dir: str | None) -> None:
 
 def _show(result) -> None:  # noqa: ANN001
     from rich.console import Console
+    from rich.text import Text
+
+    from grader.textsafe import inert
 
     console = Console()
     style = "green" if result.fraction >= 0.8 else "yellow" if result.fraction >= 1 / 3 else "red"
-    console.print(f"[bold]{result.question}[/bold]  [{style}]{result.score:g}/{result.max_score:g}[/{style}]")
-    console.print(result.feedback, markup=False, highlight=False)
+    console.print(Text.assemble((inert(result.question), "bold"), "  ",
+                                (f"{result.score:g}/{result.max_score:g}", style)))
+    # The feedback may quote the answer: no escape sequence of it reaches the terminal.
+    console.print(Text(inert(result.feedback, newlines=True)), highlight=False)

@@ -1,4 +1,11 @@
-"""Terminal rendering with rich: results, status tables, progress."""
+"""Terminal rendering with rich: results, status tables, progress.
+
+Everything a student or a gradebook row can influence (member names, file names,
+messages, outputs) reaches rich as a `Text` built from `textsafe`: never as a str,
+which rich would parse as markup (a member called "[/]" crashed `grade status`),
+and never with escape sequences or invisible characters left in. Names go through
+`visible` (look-alikes stay distinguishable), other text through `inert`.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +19,26 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.results.attempt import Result
+from grader.textsafe import inert, visible
 
 STATUS_STYLE = {"graded": "green", "error": "yellow", "timeout": "red", "crashed": "red", "invalid": "red"}
 
 
+def name_text(name: object, style: str = "") -> Text:
+    """A member or file name for the terminal: invisible characters shown as ⟨U+…⟩."""
+    return Text(visible(name), style=style)
+
+
+def safe_text(text: object, style: str = "", *, newlines: bool = False) -> Text:
+    """Student-influenced text for the terminal: inert, and never read as markup."""
+    return Text(inert(text, newlines=newlines), style=style)
+
+
 def render_result(console: Console, result: Result, lang: str = "ko") -> None:
     if result.status == "invalid":
-        console.print(Text(f"✗ {result.message}", style="red"))
+        console.print(safe_text(f"✗ {result.message}", "red"))
         return
-    title = Text(f"{result.exercise} · {result.member}")
+    title = Text.assemble(safe_text(result.exercise), " · ", name_text(result.member))
     table = Table(title=title, show_lines=False, expand=True)
     table.add_column("", width=2)
     table.add_column("check" if lang == "en" else "검사", style="bold", no_wrap=True)
@@ -30,15 +48,16 @@ def render_result(console: Console, result: Result, lang: str = "ko") -> None:
         mark = Text("✓", style="green") if c.passed else (Text("½", style="yellow") if c.points > 0
                                                           else Text("✗", style="red"))
         # Text objects: titles and messages contain shapes like [batch, 7] that rich would read as markup.
-        table.add_row(mark, Text(c.title or c.id, style="bold"), f"{c.points:g}/{c.max_points:g}", Text(c.message))
+        table.add_row(mark, safe_text(c.title or c.id, "bold"), f"{c.points:g}/{c.max_points:g}",
+                      safe_text(c.message, newlines=True))
     console.print(table)
     style = STATUS_STYLE.get(result.status, "white")
-    status = Text(result.status, style=f"bold {style}")
+    status = safe_text(result.status, f"bold {style}")
     line = Text.assemble(("score " if lang == "en" else "점수 "), (f"{result.score:g}/{result.max_score:g}", "bold"),
                          "  ·  ", status, f"  ·  {result.duration_s:.1f} s")
     console.print(line)
     if result.message:
-        console.print(Text(result.message, style=style))
+        console.print(safe_text(result.message, style, newlines=True))
 
 
 @contextmanager
@@ -47,8 +66,10 @@ def run_progress(console: Console, label: str) -> Iterator[object]:
     if not console.is_terminal:
         yield None
         return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True) as prog:
+    label = visible(label)  # a file name; the column below does not read markup either
+    with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console,
+                  transient=True) as prog:
         task = prog.add_task(label, total=None)
 
         def update(stage: str, done: int, total: int) -> None:
@@ -64,16 +85,16 @@ def render_status(console: Console, best: dict[tuple[str, str], object], exercis
     table = Table(title="best scores" if lang == "en" else "최고 점수")
     table.add_column("member" if lang == "en" else "멤버", style="bold")
     for ex in exercises:
-        table.add_column(ex.split(".")[-1], justify="right")
+        table.add_column(safe_text(ex.split(".")[-1]), justify="right")
     for m in members:
-        row = [m]
+        row: list[Text] = [name_text(m)]
         for ex in exercises:
             a = best.get((m, ex))
             if a is None:
-                row.append("·")
+                row.append(Text("·"))
             else:
                 style = "green" if a.score >= a.max_score > 0 else ("yellow" if a.score > 0 else "red")
-                row.append(f"[{style}]{a.score:g}/{a.max_score:g}[/{style}]")
+                row.append(Text(f"{a.score:g}/{a.max_score:g}", style=style))
         table.add_row(*row)
     console.print(table)
 
@@ -86,13 +107,15 @@ def render_instructor(console: Console, verdicts: list, starters: list) -> None:
         table.add_column(col, **kw)
     for v in sorted(verdicts, key=lambda v: (v.exercise, v.role)):
         mark = Text("✓", style="green") if v.ok else Text("✗", style="red")
-        table.add_row(v.exercise, v.role, v.status, f"{v.score:g}/{v.max_score:g}",
-                      f"{v.code_score:g}/{v.code_max:g}", f"{v.duration_s:.0f} s", mark, Text(v.problem))
+        table.add_row(safe_text(v.exercise), safe_text(v.role), safe_text(v.status), f"{v.score:g}/{v.max_score:g}",
+                      f"{v.code_score:g}/{v.code_max:g}", f"{v.duration_s:.0f} s", mark,
+                      safe_text(v.problem, newlines=True))
     console.print(table)
     bad = [s for s in starters if s.problem]
     if bad:
         for s in bad:
-            console.print(Text(f"✗ starter {s.name}: {s.state} (run 'grade starters')", style="red"))
+            console.print(Text.assemble("✗ starter ", name_text(s.name), f": {inert(s.state)} (run 'grade starters')",
+                                        style="red"))
     else:
         console.print(Text(f"✓ {len(starters)} starters match their solutions", style="green"))
     ok = sum(v.ok for v in verdicts)
@@ -122,8 +145,9 @@ def batch_progress(console: Console, total: int, lang: str = "ko") -> Iterator[C
             state["done"] += 1
             r = item.result or {}
             score = f"{r.get('score', 0):g}/{r.get('max_score', 0):g}" if r.get("status") != "invalid" else "-"
-            console.print(Text(f"[{state['done']:>{width}}/{total}] {r.get('status', '?'):8} {score:>9}  "
-                               f"{item.member or '?'}  {item.path}"), highlight=False, soft_wrap=True)
+            console.print(Text.assemble(f"[{state['done']:>{width}}/{total}] {inert(r.get('status', '?')):8} "
+                                        f"{score:>9}  ", name_text(item.member or "?"), "  ",
+                                        name_text(item.path)), highlight=False, soft_wrap=True)
 
         yield line
         return
@@ -172,9 +196,9 @@ def render_batch_summary(console: Console, items: Sequence[Any], lang: str = "ko
         # Why it was not graded or not recorded ("not recorded: …" is part of the message).
         note = r.get("message", "") if status != "graded" or item.record_error else ""
         note = note.removeprefix(f"{item.path}: ")  # the file has its own column
-        table.add_row(str(item.index + 1), Text(item.member or "?"), Text(r.get("exercise") or "-"),
-                      Text(status, style=style), score, f"{r.get('duration_s', 0):.1f} s",
-                      Text(_shown_path(item)), Text(note, style=style if note else ""))
+        table.add_row(str(item.index + 1), name_text(item.member or "?"), safe_text(r.get("exercise") or "-"),
+                      safe_text(status, style), score, f"{r.get('duration_s', 0):.1f} s",
+                      name_text(_shown_path(item)), safe_text(note, style if note else "", newlines=True))
     console.print(table)
     counts = summary_counts(items)
     parts = [f"{n} {s}" for s, n in counts.items() if n]

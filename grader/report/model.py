@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from grader.course.loader import natural_key
 from grader.errors import SpecError
+from grader.textsafe import inert, visible
 
 Text = dict[str, str]  # language -> text
 
@@ -418,17 +419,32 @@ def load_attempts(location: str | None) -> list[Attempt]:
         ids = [r.id for r in rows]
         checks = book.checks_of(ids)
         answers = book.answers_of(ids)
+    # Messages, feedback and answers reach the pages without control, bidi or
+    # zero-width characters (a right-to-left override would reorder what follows it).
+    # `member` stays as recorded: it is a key; pages show it through `Who.name`.
     out = []
     for r in rows:
         out.append(Attempt(
             id=r.id, created_at=r.created_at, member=r.member, exercise=r.exercise, status=r.status,
-            score=r.score, max_score=r.max_score, duration_s=r.duration_s, message=r.message,
-            checks=[Check(c["check_id"], c["kind"], c.get("title") or "", bool(c["passed"]), float(c["points"]),
-                          float(c["max_points"]), c.get("message") or "", c.get("details") or {})
+            score=r.score, max_score=r.max_score, duration_s=r.duration_s, message=_inert(r.message),
+            checks=[Check(c["check_id"], c["kind"], _inert(c.get("title") or ""), bool(c["passed"]),
+                          float(c["points"]), float(c["max_points"]), _inert(c.get("message") or ""),
+                          _inert(c.get("details") or {}))
                     for c in sorted(checks.get(r.id, []), key=lambda c: c["check_id"])],
-            answers=answers.get(r.id, {}),
+            answers={q: inert(t, newlines=True, tabs=True) for q, t in answers.get(r.id, {}).items()},
         ))
     return out
+
+
+def _inert(value: Any) -> Any:  # noqa: ANN401
+    """`value` with every string in it made inert (check details are nested JSON data)."""
+    if isinstance(value, str):
+        return inert(value, newlines=True)
+    if isinstance(value, dict):
+        return {k: _inert(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_inert(v) for v in value]
+    return value
 
 
 @dataclass
@@ -544,7 +560,7 @@ class Context:
             self.exercises[eid] = Exercise(eid, title or eid, _slug(eid), {k: v for k, v in checks.items() if v})
         self.people: dict[str, Who] = {}
         for m in roster.members.values():
-            self.people[m.id] = Who(m.id, m.display(lang), True, _slug(m.id))
+            self.people[m.id] = Who(m.id, visible(m.display(lang)), True, _slug(m.id))
         self._unlisted: dict[str, Who] = {}
         for a in attempts:
             self.who(a.member)
@@ -554,7 +570,13 @@ class Context:
         if m is not None:
             return self.people[m.id]
         if recorded not in self._unlisted:
-            self._unlisted[recorded] = Who(f"?{recorded}", recorded, False, "u-" + _slug(recorded))
+            # A look-alike ("jiho" + U+200B, or a bidi override) must not pass for a roster
+            # member: its invisible characters show as ⟨U+200B⟩, in its name and in its key
+            # (a page attribute), which a hash keeps apart from a name spelling "⟨U+200B⟩".
+            shown = visible(recorded)
+            key = f"?{shown}" if shown == recorded else \
+                f"?{shown}#{hashlib.sha1(recorded.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+            self._unlisted[recorded] = Who(key, shown, False, "u-" + _slug(recorded))
         return self._unlisted[recorded]
 
     def member(self, member_id: str) -> Who:

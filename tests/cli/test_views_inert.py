@@ -1,0 +1,121 @@
+"""What reaches the teacher's terminal is inert: hostile member names, file names and
+messages can neither crash rich (markup) nor drive the terminal (escape sequences)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from grader.cli.app import cli
+from grader.results.gradebook import Gradebook
+
+ROOT = Path(__file__).resolve().parents[2]
+
+FAKE_ROW = "mina\x1b[1A\x1b[2K\r│ jiho │ 14/14 │"  # moves up, erases the line, draws a row
+HOSTILE_MEMBERS = [
+    "[/]",                                        # closing tag with nothing to close: MarkupError
+    "[bold red]teacher[/bold red]",               # markup that would style itself
+    FAKE_ROW,
+    "x\x1b]0;all graded\x07\x1b]8;;https://evil.example/\x1b\\link\x1b]8;;\x1b\\",  # title, hyperlink
+    "\x1b[?1049h\x1b[2J\x1bc",                     # alternate screen, clear, reset
+    "ji\u202eoh",                                  # right-to-left override
+    "jiho\u200b",                                  # zero-width look-alike of "jiho"
+    "\u3164",                                      # Hangul filler: a blank-looking name
+    "x\x9b2Jy",                                    # 8-bit CSI
+]
+
+# rich's own colours are SGR sequences (ESC [ ... m); anything else came from the data.
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _foreign_sequences(text: str) -> list[str]:
+    rest = _SGR.sub("", text)
+    return [m.group(0) for m in re.finditer(r"[\x1b\x9b\x9d\r\x07\b].{0,8}", rest, re.S)]
+
+
+def _record(book: Gradebook, member: str, score: float, message: str = "") -> None:
+    book.record({"member": member, "exercise": "ch15.ex2", "status": "graded", "score": score, "max_score": 14.0,
+                 "checks": [], "seed": 1, "duration_s": 1.0, "message": message, "path": "p.ipynb",
+                 "grader_version": "test"}, None)
+
+
+@pytest.fixture
+def hostile_book(tmp_path: Path) -> Path:
+    path = tmp_path / "gb.sqlite"
+    with Gradebook(str(path)) as book:
+        for i, m in enumerate(HOSTILE_MEMBERS):
+            _record(book, m, i % 3, message="cell 2: ValueError: \x1b[31mred\x1b[0m\x1b[1A\x1b[2K")
+        _record(book, "jiho", 3)
+    return path
+
+
+def test_render_status_survives_markup_and_escapes_in_member_names(hostile_book):
+    from grader.cli.views import render_status
+
+    with Gradebook(str(hostile_book)) as book:
+        best = book.best()
+    # A real terminal with colours: the only escape sequences left must be rich's own SGR.
+    out = io.StringIO()
+    render_status(Console(file=out, force_terminal=True, color_system="truecolor", width=160), best,
+                  ["ch15.ex2"], "en")
+    text = out.getvalue()
+    assert _foreign_sequences(text) == []
+    plain = _SGR.sub("", text)
+    assert "[/]" in plain and "[bold red]teacher[/bold red]" in plain  # shown literally, not parsed
+    # One table row per member: the forged "jiho 14/14" row is not a row of its own.
+    rows = [ln for ln in plain.splitlines() if ln.startswith("│")]
+    assert len(rows) == len(HOSTILE_MEMBERS) + 1  # the members and the real jiho
+    assert not any(re.match(r"│\s*│?\s*jiho\s*│\s*14/14", ln) for ln in rows)
+    assert sum(1 for ln in rows if re.match(r"│ jiho\s+│", ln)) == 1  # the real one only
+    # The look-alike and the override are visibly different from the real "jiho".
+    assert "jiho⟨U+200B⟩" in plain and "ji⟨U+202E⟩oh" in plain and "⟨U+3164⟩" in plain
+
+
+def test_grade_status_with_hostile_names(runner, hostile_book):
+    res = runner.invoke(cli, ["status", "--gradebook", str(hostile_book), "--course", str(ROOT), "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    assert "[/]" in res.output
+    assert _foreign_sequences(res.output) == []
+    assert "\x1b" not in res.output
+
+
+def test_error_lines_and_json_are_inert(runner, tmp_path):
+    name = "evil\x1b[2J\x1b]0;pwned\x07\u202e.ipynb"
+    bad = tmp_path / name
+    bad.write_text("{not json", encoding="utf-8")
+    res = runner.invoke(cli, ["submit", "--no-record", "--course", str(ROOT), "--lang", "en", str(bad)])
+    assert res.exit_code == 1
+    assert "\x1b" not in res.output and "\u202e" not in res.output and "\x07" not in res.output
+    assert "not JSON" in " ".join(res.output.split())
+    res = runner.invoke(cli, ["submit", "--json", "--no-record", "--course", str(ROOT), "--member", FAKE_ROW,
+                              str(bad)])
+    assert "\x1b" not in res.stdout and "\u202e" not in res.stdout
+    doc = json.loads(res.stdout)
+    assert doc["path"] == str(bad)  # the exact data, only escaped
+    assert "\\u202e" in res.stdout
+
+
+def test_batch_summary_with_hostile_file_names(runner, tmp_path):
+    folder = tmp_path / "class"
+    for member in ("[/]", "mina\x1b[1A\x1b[2K", "ji\u202eoh"):
+        (folder / member).mkdir(parents=True)
+        (folder / member / "02_rnn_shapes.ipynb").write_text("{", encoding="utf-8")
+    res = runner.invoke(cli, ["submit", "--no-record", "--course", str(ROOT), "--lang", "en", str(folder)])
+    assert res.exit_code == 1, res.output  # three invalid files
+    assert "Traceback" not in res.output
+    assert "\x1b" not in res.output and "\u202e" not in res.output
+    assert "[/]" in res.output and "ji⟨U+202E⟩oh" in res.output
+
+
+def test_quiz_feedback_and_bank_text_print_as_text(runner):
+    res = runner.invoke(cli, ["quiz", "score", "ch15.ex2", "--course", str(ROOT),
+                              "--answer", "[/] \x1b[2J\x1b]0;x\x07 상태 벡터 [batch, 7]"])
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.output
+    res = runner.invoke(cli, ["quiz", "list", "--course", str(ROOT)])
+    assert res.exit_code == 0, res.output
