@@ -98,11 +98,13 @@ def plan_checks(checks: list[CheckSpec], ctx: GradeContext
             continue
         plan = kind.plan(check, ctx)
         plans[check.id] = plan
+        # A clean check's requests (and so its hidden inputs) go to the clean loader only.
+        where = {"where": "clean"} if kind.evidence_of(check) == "clean" else {}
         for name, arr in plan.inputs.items():
             inputs[f"{check.id}__{name}"] = arr
         for req in plan.requests:
             requests.append(dict(req, id=f"{check.id}/{req['id']}",
-                                 args=[f"{check.id}__{a}" for a in req.get("args", [])]))
+                                 args=[f"{check.id}__{a}" for a in req.get("args", [])], **where))
     return plans, requests, inputs
 
 
@@ -119,6 +121,11 @@ def evaluate_checks(checks: list[CheckSpec], ctx: GradeContext, plans: dict[str,
         outs = {rid[len(prefix):]: o for rid, o in probe.items() if rid.startswith(prefix)}
         if not outs and probe_error:
             outs = {r["id"]: ProbeOutput(ok=False, error=probe_error) for r in plans[check.id].requests}
+        unmeasured = next((o for o in outs.values() if o.clean_failure), None)
+        if unmeasured is not None and kind.evidence_of(check) == "clean":
+            # No points for facts only the notebook vouches for.
+            results.append(kind.not_measured(check, ctx, unmeasured))
+            continue
         try:
             results.append(kind.evaluate(check, ctx, plans[check.id], outs))
         except Exception as exc:  # noqa: BLE001 - odd probe data must not crash the grader

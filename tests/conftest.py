@@ -95,6 +95,7 @@ def tiny_course(tmp_path: Path) -> Path:
         points = 3
         target = "summer"
         method = "call"
+        evidence = "hidden-target"
         generator = "tiny:eval_data"
         metric = "mse"
         threshold = 0.01

@@ -6,6 +6,12 @@ outputs) in `Plan.private`, which never leaves the grader process. The probe
 requests and the inputs go into the student's kernel; the probe returns plain
 data (JSON values and arrays). `evaluate` runs in the grader again and turns
 that data into points and a message.
+
+Every kind declares where its evidence comes from (`evidence`, and the other
+sources a spec may choose with `evidence = "..."`). The requests of a `clean`
+check never reach the student's kernel: the kernel only saves the model they
+name, and the clean loader (grader/execution/clean_loader.py) answers them from
+that file in a sandbox of its own with no student code.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 import numpy as np
 
 from grader.errors import SpecError
-from grader.results.attempt import CheckResult
+from grader.results.attempt import EVIDENCE, CheckResult, Evidence
 
 if TYPE_CHECKING:
     from grader.course.loader import Course
@@ -33,6 +39,14 @@ class ProbeOutput:
     value: Any = None                      # JSON data (shapes, configs, values)
     arrays: list[np.ndarray] = field(default_factory=list)  # array outputs, in order
     error: str = ""                        # "TypeError: ..." when the call raised
+    # For a clean check: why the clean loader could not measure the model at all (one of
+    # CLEAN_FAILURES); `error` then holds the details.
+    clean_failure: str = ""
+
+
+# Why a model could not be measured cleanly. The probe reports the first two, the clean
+# loader the next three, the runner the last two.
+CLEAN_FAILURES = ("not_keras", "save_failed", "unsafe", "custom", "load_failed", "no_file", "loader_failed")
 
 
 @dataclass
@@ -70,11 +84,25 @@ class CheckKind:
     name: ClassVar[str] = ""
     needs_kernel: ClassVar[bool] = True
     required: ClassVar[tuple[str, ...]] = ()
+    # Where this kind's evidence comes from, and what else a spec may declare for one check
+    # (e.g. "self-reported" for a model that needs classes defined in the notebook).
+    evidence: ClassVar[Evidence] = "self-reported"
+    other_evidence: ClassVar[tuple[Evidence, ...]] = ()
 
     def validate(self, check: "CheckSpec") -> None:
         missing = [k for k in self.required if k not in check.params]
         if missing:
             raise SpecError(f"check kind {self.name!r} needs {', '.join(missing)}")
+        allowed = (self.evidence, *self.other_evidence)
+        declared = check.params.get("evidence", self.evidence)
+        if declared not in allowed:
+            known = declared in EVIDENCE
+            raise SpecError(f"'evidence' of a {self.name} check must be {' or '.join(map(repr, allowed))}"
+                            + ("" if known else f" (the sources are {', '.join(EVIDENCE)})"))
+
+    def evidence_of(self, check: "CheckSpec") -> Evidence:
+        """Where this check's evidence comes from: the spec's choice, else the kind's."""
+        return check.params.get("evidence", self.evidence)
 
     def plan(self, check: "CheckSpec", ctx: GradeContext) -> Plan:
         return Plan()
@@ -99,7 +127,24 @@ class CheckKind:
             id=check.id, kind=check.kind, passed=passed,
             points=round(check.points * fraction, 4), max_points=check.points,
             message=message, title=check.text("title", ctx.lang), details=details or {},
+            evidence=self.evidence_of(check),
         )
+
+    def not_measured(self, check: "CheckSpec", ctx: GradeContext, out: ProbeOutput) -> CheckResult:
+        """A clean check whose model could not be measured outside the notebook: no points,
+        whatever the notebook reports about it, and a message that says why."""
+        target = check.params.get("target", "?")
+        why_en, why_ko = _clean_failure_text(out.clean_failure, _plain_text(out.error))
+        return self.result(check, ctx, 0.0, ctx.t(
+            f"`{target}` earns nothing here: {why_en}. The grader measures models outside the notebook, from the "
+            f"file model.save() writes, loaded in Keras' safe mode with none of the notebook's code; what the "
+            f"notebook itself reports about `{target}` does not count. Build it from Keras' own layers "
+            "(no Lambda layers, no classes defined in the notebook).",
+            f"`{target}`는 이 항목에서 점수를 받지 못합니다: {why_ko}. 채점기는 model.save()로 저장한 파일을 "
+            f"노트북 코드 없이 Keras 안전 모드로 불러와 노트북 바깥에서 모델을 측정합니다. 노트북이 스스로 알려 주는 "
+            f"`{target}`의 정보는 점수에 반영되지 않습니다. Keras가 제공하는 층으로 모델을 만드세요 "
+            "(Lambda 층이나 노트북에서 정의한 클래스는 쓸 수 없습니다)."),
+            {"clean_failure": out.clean_failure})
 
     def missing(self, check: "CheckSpec", ctx: GradeContext, out: ProbeOutput | None, what: str) -> CheckResult:
         """A probe that could not run: name what was missing and why."""
@@ -113,6 +158,38 @@ class CheckKind:
             msg = ctx.t(f"Could not use {what}: {out.error}",
                         f"{what}을(를) 사용할 수 없습니다: {_ko_probe_error(out.error)}")
         return self.result(check, ctx, 0.0, msg)
+
+
+def _plain_text(text: str, limit: int = 300) -> str:
+    """One line of printable text: an error may quote names the notebook chose."""
+    line = " ".join(str(text).split())
+    return "".join(ch for ch in line if ch.isprintable())[:limit]
+
+
+def _clean_failure_text(code: str, detail: str) -> tuple[str, str]:
+    """(English, Korean) reason for a model the clean loader could not measure."""
+    if code == "not_keras":
+        kind = f"a `{detail}` object" if detail else "something else"
+        return (f"it is {kind}, not a Keras model that can be saved",
+                f"저장할 수 있는 Keras 모델이 아니라 {f'`{detail}` 객체' if detail else '다른 무엇'}입니다")
+    if code == "save_failed":
+        return f"model.save() failed ({detail})", f"model.save()가 실패했습니다 ({detail})"
+    if code == "unsafe":
+        return (f"Keras' safe mode refused to load it ({detail})",
+                f"Keras 안전 모드가 이 모델을 불러오지 않았습니다 ({detail})")
+    if code == "custom":
+        return (f"it needs {detail or 'a class'} from the notebook, and no notebook code runs where it is measured",
+                f"노트북에서 정의한 {detail or '클래스'}이(가) 필요한데, 모델을 측정하는 곳에서는 노트북 코드가 "
+                "실행되지 않습니다")
+    if code == "load_failed":
+        return (f"it did not load from the file model.save() wrote ({detail})",
+                f"model.save()로 저장한 파일에서 불러오지 못했습니다 ({detail})")
+    if code == "no_file":
+        return (f"no usable saved model was found for it ({detail})" if detail else
+                "no usable saved model was found for it",
+                f"저장된 모델 파일을 쓸 수 없습니다 ({detail})" if detail else "저장된 모델 파일을 쓸 수 없습니다")
+    return (f"the grader's clean loader stopped before measuring it ({detail})",
+            f"채점기가 모델을 측정하는 별도 프로세스가 측정을 마치기 전에 멈췄습니다 ({detail})")
 
 
 _KO_ERRORS = [

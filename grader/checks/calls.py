@@ -27,6 +27,7 @@ def _as_tuple(value: Any) -> list[np.ndarray]:
 class FunctionMatches(CheckKind):
     name = "function_matches"
     required = ("target", "generator", "reference")
+    evidence = "hidden-target"
 
     def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
         p = check.params
@@ -87,6 +88,8 @@ def shape_matches(found: list[int], expected: list[int | None]) -> bool:
 class OutputShape(CheckKind):
     name = "output_shape"
     required = ("target", "cases")
+    evidence = "clean"
+    other_evidence = ("self-reported",)
 
     def validate(self, check: CheckSpec) -> None:
         super().validate(check)

@@ -39,6 +39,8 @@ def _t0(check: CheckSpec, steps: int) -> int:
 class Causal(CheckKind):
     name = "causal"
     required = ("target",)
+    evidence = "clean"
+    other_evidence = ("self-reported",)
 
     def validate(self, check: CheckSpec) -> None:
         super().validate(check)

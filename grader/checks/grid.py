@@ -70,6 +70,7 @@ def values_match(got: np.ndarray, expected: np.ndarray, atol: float) -> bool:
 class FunctionGrid(CheckKind):
     name = "function_grid"
     required = ("target", "reference")
+    evidence = "hidden-target"
 
     def validate(self, check: CheckSpec) -> None:
         super().validate(check)

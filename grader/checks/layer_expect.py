@@ -165,6 +165,8 @@ def describe_plan(check: CheckSpec) -> Plan:
 class LayerExpect(CheckKind):
     name = "layer_expect"
     required = ("target", "expect")
+    evidence = "clean"
+    other_evidence = ("self-reported",)
 
     def validate(self, check: CheckSpec) -> None:
         super().validate(check)

@@ -74,6 +74,8 @@ def pick(n: int, which: Any) -> list[int]:
 class LayerConfig(CheckKind):
     name = "layer_config"
     required = ("target",)
+    evidence = "clean"
+    other_evidence = ("self-reported",)
 
     def validate(self, check: CheckSpec) -> None:
         super().validate(check)

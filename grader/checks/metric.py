@@ -31,6 +31,10 @@ def metric_value(name: str, targets: np.ndarray, preds: np.ndarray) -> float:
 class ModelMetric(CheckKind):
     name = "model_metric"
     required = ("target", "generator", "metric", "threshold")
+    # Predictions of the saved model, made by the clean loader; a spec whose target is a plain
+    # function (not a model) declares "hidden-target": the kernel predicts, the targets stay here.
+    evidence = "clean"
+    other_evidence = ("hidden-target",)
 
     def validate(self, check: CheckSpec) -> None:
         super().validate(check)

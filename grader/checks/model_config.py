@@ -137,6 +137,8 @@ def _validate_cond(c: Any) -> None:
 class ModelConfig(CheckKind):
     name = "model_config"
     required = ("target", "expect")
+    evidence = "clean"
+    other_evidence = ("self-reported",)
 
     def validate(self, check: CheckSpec) -> None:
         super().validate(check)

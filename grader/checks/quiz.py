@@ -35,6 +35,7 @@ def quiz_check_for(course: "Course", spec: "ExerciseSpec") -> CheckSpec | None:
 class Quiz(CheckKind):
     name = "quiz"
     needs_kernel = False
+    evidence = "clean"  # the answer is read from the file; no notebook code runs
     required = ("question",)
 
     def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,

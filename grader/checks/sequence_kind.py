@@ -69,6 +69,8 @@ def kind_name(kind: str, ctx: GradeContext) -> str:
 class SequenceKind(CheckKind):
     name = "sequence_kind"
     required = ("target", "expect", "features")
+    evidence = "clean"
+    other_evidence = ("self-reported",)
 
     def _expect(self, check: CheckSpec) -> list[str]:
         e = check.params["expect"]

@@ -48,6 +48,7 @@ def _tuple(value: Any) -> list[np.ndarray]:
 class UnrolledStep(CheckKind):
     name = "unrolled_step"
     required = ("target", "generator", "reference")
+    evidence = "hidden-target"
 
     def validate(self, check: CheckSpec) -> None:
         super().validate(check)

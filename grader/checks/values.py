@@ -132,6 +132,7 @@ def _filled(found: Any, key: Any, fld: str | None, is_dict: bool) -> bool:
 class ValueMatches(CheckKind):
     name = "value_matches"
     required = ("target", "reference")
+    evidence = "hidden-target"
 
     def validate(self, check: CheckSpec) -> None:
         super().validate(check)

@@ -11,7 +11,10 @@
 #   `posix` module, so monkeypatched json.dump(s), builtins.open/print or os.*
 #   cannot change what the probe writes;
 # - arrays are saved with numpy's implementation-module savez, not `numpy.savez`.
-def __grade_probe_run__(probe_dir):
+#
+# The clean loader (clean_loader.py) runs this same function outside the student's
+# kernel, on models it loaded itself: `ns` is then its namespace of loaded models.
+def __grade_probe_run__(probe_dir, ns=None):
     import _imp
     import importlib.machinery as _mach
     import math as _math
@@ -83,7 +86,8 @@ def __grade_probe_run__(probe_dir):
         from numpy.lib import npyio as _npyio
     savez = getattr(_npyio, "savez", None) or _np.savez
 
-    ns = get_ipython().user_ns  # noqa: F821 - defined inside IPython
+    if ns is None:
+        ns = get_ipython().user_ns  # noqa: F821 - defined inside IPython
     import json as _json  # reading the grader's request list only
 
     requests = _json.loads(read_bytes(join(probe_dir, "requests.json")).decode("utf-8"))
@@ -179,6 +183,20 @@ def __grade_probe_run__(probe_dir):
             pass
         return info
 
+    class NotSaved(Exception):
+        """The target cannot become a file the clean loader could load (failure code in args[0])."""
+
+    def save_model(target, path):
+        import sys as _sys
+
+        keras = _sys.modules.get("keras")
+        if keras is None or not isinstance(target, keras.Model):
+            raise NotSaved("not_keras", type(target).__name__[:80])
+        try:
+            keras.saving.save_model(target, path)
+        except Exception as exc:
+            raise NotSaved("save_failed", f"{type(exc).__name__}: {str(exc)[:300]}") from None
+
     results, arrays = {}, {}
     for req in requests:
         rid = req["id"]
@@ -216,14 +234,20 @@ def __grade_probe_run__(probe_dir):
                 results[rid] = {"ok": True, "value": describe(target)}
             elif op == "value":
                 results[rid] = {"ok": True, "value": jsonable(target)}
+            elif op == "save":
+                # Only the file counts: the clean loader measures it, with none of this kernel's code.
+                save_model(target, join(probe_dir, "models", req["file"]))
+                results[rid] = {"ok": True, "value": {"file": req["file"]}}
             else:
                 results[rid] = {"ok": False, "error": f"unknown probe op {op!r}"}
+        except NotSaved as exc:
+            results[rid] = {"ok": False, "error": exc.args[1], "value": {"failure": exc.args[0]}}
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
             if isinstance(exc, KeyboardInterrupt):
                 raise
             # Point at the student's code, never at the probe's own lines.
             frames = [f for f in _tb.extract_tb(exc.__traceback__)
-                      if f.name not in ("__grade_probe_run__", "<lambda>", "resolve")]
+                      if f.name not in ("__grade_probe_run__", "<lambda>", "resolve", "save_model")]
             where = f" (in {frames[-1].name}, line {frames[-1].lineno})" if frames else ""
             results[rid] = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}{where}"}
     savez(join(probe_dir, "out.npz"), **arrays)

@@ -3,6 +3,12 @@
 One kernel per submission, IPC transport, its own temporary folder, killed and
 removed on every path. Per-cell and total time limits; outputs are capped. The
 outcome says how the run ended; it never raises because of student code.
+
+Requests marked `"where": "clean"` never reach the kernel: the probe only saves
+the models they name, and a second sandboxed process with no student code (the
+clean loader, started while the notebook runs) answers them from those files.
+The kernel and every process it started are dead before the grader reads any
+file the probe wrote, so nothing can rewrite them after the probe.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -29,11 +36,17 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from grader.checks.base import ProbeOutput
-from grader.execution.sandbox import Sandbox
 from grader.course.spec import Limits
+from grader.execution.policy import SandboxPolicy, build_policy
+from grader.execution.sandbox import Sandbox
 
 PROBE_SOURCE = (Path(__file__).with_name("probe_kernel.py")).read_text(encoding="utf-8")
 MAX_PROBE_JSON = 50 * 2**20
+SAVE_PREFIX = "grade:save/"      # ids of the probe's own save requests
+MAX_LOADS_JSON = 2**20
+# The loader imports Keras while the notebook runs; if the notebook was quicker, the wait
+# for its answers includes the rest of that start.
+LOADER_START_S = 60.0
 
 
 @dataclass
@@ -51,6 +64,7 @@ class RunOutcome:
     peak_memory_mb: float | None = None
     interrupted: bool = False       # the grader was asked to stop (Ctrl-C, SIGTERM)
     sandbox: Any = field(default=None, repr=False, compare=False)
+    clean_sandbox: Any = field(default=None, repr=False, compare=False)
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -61,6 +75,11 @@ class SandboxedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
         return self.sandbox.wrap(cmd) if self.sandbox else cmd
+
+    def write_connection_file(self, **kwargs: Any) -> None:
+        super().write_connection_file(**kwargs)
+        if self.sandbox is not None:  # written by the grader, read by the kernel's own user
+            self.sandbox.give_to_kernel(Path(self.connection_file))
 
 
 class CappedClient(NotebookClient):
@@ -124,12 +143,13 @@ def run_notebook(nb: nbformat.NotebookNode, limits: Limits, *,
                  probe_requests: list[dict[str, Any]], probe_inputs: dict[str, np.ndarray],
                  progress: Callable[[str, int, int], None] | None = None,
                  extra_rounds: list[tuple[list[dict[str, Any]], dict[str, np.ndarray]]] | None = None,
-                 hide: list[Path] | None = None,
+                 policy: SandboxPolicy | None = None,
                  ) -> RunOutcome:
     """Execute `nb` with limits, then the probe. Always returns an outcome.
 
-    `hide`: more folders (or files' folders) the kernel must not see, besides the
-    ones registered with `sandbox.hide_from_kernels` (the gradebook's folder).
+    `probe_requests` marked `"where": "clean"` are answered by the clean loader from the
+    saved models; `outcome.probe` holds every request's output either way, keyed by id.
+    `policy`: what the kernel may see and use (`build_policy(limits)` when not given).
     SIGTERM of the grader is turned into KeyboardInterrupt while a kernel runs, so
     Ctrl-C and SIGTERM both go through the cleanup that kills the kernel's processes.
     """
@@ -142,7 +162,7 @@ def run_notebook(nb: nbformat.NotebookNode, limits: Limits, *,
     outcome = RunOutcome()
     try:
         return asyncio.run(_run(nb, limits, probe_requests, probe_inputs, progress, extra_rounds or [],
-                                list(hide or []), outcome))
+                                policy or build_policy(limits), outcome))
     except asyncio.CancelledError:
         if outcome.interrupted:
             raise KeyboardInterrupt("the grader was interrupted") from None
@@ -150,8 +170,9 @@ def run_notebook(nb: nbformat.NotebookNode, limits: Limits, *,
     finally:
         if main and old in (signal.SIG_DFL, None):
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        if outcome.sandbox is not None:
-            outcome.sandbox.cleanup()  # idempotent: covers a run interrupted mid-way
+        for sb in (outcome.sandbox, outcome.clean_sandbox):
+            if sb is not None:
+                sb.dispose()  # idempotent: covers a run interrupted mid-way; unmounts the run folder
 
 
 def _term_as_interrupt(signum: int, frame: Any) -> None:
@@ -162,12 +183,14 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
                probe_inputs: dict[str, np.ndarray],
                progress: Callable[[str, int, int], None] | None,
                extra_rounds: list[tuple[list[dict[str, Any]], dict[str, np.ndarray]]],
-               hide: list[Path], outcome: RunOutcome) -> RunOutcome:
+               policy: SandboxPolicy, outcome: RunOutcome) -> RunOutcome:
     t0 = time.monotonic()
+    rounds = [split_round(reqs, inps) for reqs, inps in [(probe_requests, probe_inputs), *extra_rounds]]
+    models = model_files(rounds)
     # The run's folder: home/ is the kernel's cwd and HOME; .kernel/ holds the
     # connection file and IPC sockets; probe folders appear only at probe time.
     workdir = Path(tempfile.mkdtemp(prefix="grade-run-", dir=_run_parent())).resolve()
-    sandbox = Sandbox(workdir=workdir, limits=limits, hide=hide)
+    sandbox = Sandbox(workdir=workdir, policy=policy)
     outcome.sandbox = sandbox
     sandbox.prepare()
     sandbox.warn_if_degraded()
@@ -183,92 +206,127 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
         km.context.setsockopt(zmq.MAXMSGSIZE, max(8 * 2**20, 4 * limits.output_kb * 1024))
     except Exception:  # noqa: BLE001 - an older pyzmq: the output budget still applies
         pass
-    (workdir / ".kernel").mkdir()
     client = CappedClient(nb, km=km, timeout=int(limits.cell_timeout_s), interrupt_on_timeout=False,
                           allow_errors=False, record_timing=False, kernel_name="python3",
                           startup_timeout=60, resources={"metadata": {"path": str(sandbox.home)}})
     client.output_budget = limits.output_kb * 1024
     cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     deadline = t0 + limits.total_timeout_s
+    probe_dirs: list[Path | None] = []
+    # Started before the kernel, so that importing Keras overlaps the notebook's run.
+    loader = CleanLoader.start(policy) if models else None
+    if loader is not None:
+        outcome.clean_sandbox = loader.sandbox
     try:
-        # The kernel's own stdout/stderr (TensorFlow's C++ logs) are not the student's output.
-        async with client.async_setup_kernel(cwd=str(sandbox.home), env=sandbox.env(),
-                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-            _stop_on_signals(outcome)
-            sandbox.track(_kernel_pid(km))
-            outcome.timings["kernel_start_s"] = time.monotonic() - t0
-            for n, (index, cell) in enumerate(cells, start=1):
-                if progress:
-                    progress("cell", n, len(cells))
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise asyncio.TimeoutError
-                client.timeout = int(max(1, min(limits.cell_timeout_s, remaining)))
-                client.grade_current_cell = index + 1
-                try:
-                    await asyncio.wait_for(client.async_execute_cell(cell, index), remaining + 5)
-                except CellExecutionError as exc:
-                    outcome.status = "error"
-                    outcome.error_cell = index + 1
-                    line = _student_line(exc)
-                    where = f"cell {index + 1}" + (f", line {line}" if line else "")
-                    outcome.message = f"{where}: {_error_line(exc)}{_limit_hint(exc, sandbox, limits)}"
-                    break
-            outcome.timings["cells_s"] = time.monotonic() - t0 - outcome.timings["kernel_start_s"]
-            if progress:
-                progress("probe", len(cells), len(cells))
-            tp = time.monotonic()
-            outcome.probe = await _probe(client, workdir, probe_requests, probe_inputs, limits, outcome)
-            outcome.timings["probe_s"] = time.monotonic() - tp
-            for reqs, inps in extra_rounds:
-                outcome.extra_probes.append(await _probe(client, workdir, reqs, inps, limits, outcome))
-    except (CellTimeoutError, asyncio.TimeoutError):
-        outcome.status = "timeout"
-        spent = time.monotonic() - t0
-        cell_no = _current_cell(client)
-        if sandbox.out_of_memory():
-            # The memory limit killed the kernel; the timeout only noticed it later.
-            outcome.status = "crashed"
-            outcome.message = (f"the notebook ran out of memory while running cell {cell_no} "
-                               f"(limit {limits.memory_mb} MB); use smaller arrays or batches")
-        elif spent >= limits.total_timeout_s - 1:
-            outcome.message = f"the notebook ran past the total limit of {limits.total_timeout_s:g} s"
-        else:
-            outcome.message = (f"cell {cell_no} ran past the limit of {limits.cell_timeout_s:g} s"
-                               if cell_no else f"a cell ran past the limit of {limits.cell_timeout_s:g} s")
-    except DeadKernelError:
-        outcome.status = "crashed"
-        cell_no = _current_cell(client)
-        where = f"while running cell {cell_no}" if cell_no else "during the grader's checks"
-        if sandbox.out_of_memory():
-            outcome.message = (f"the notebook ran out of memory {where} "
-                               f"(limit {limits.memory_mb} MB); use smaller arrays or batches")
-        else:
-            outcome.message = (f"the kernel died {where} "
-                               f"(os._exit, a killed process, or native code such as TensorFlow or zmq aborting, often "
-                               f"for lack of memory: the limit is {limits.memory_mb} MB per process)")
-    except RuntimeError as exc:
-        # nbclient reports a kernel that never came up as RuntimeError
-        outcome.status = "crashed"
-        outcome.message = f"the kernel could not run: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        raise  # the grader is being stopped: the finally below still kills the kernel
-    except Exception as exc:  # noqa: BLE001 - e.g. a kernel whose json/zmq the notebook broke
-        outcome.status = "crashed"
-        cell_no = _current_cell(client)
-        where = f" while running cell {cell_no}" if cell_no else ""
-        outcome.message = (f"the kernel stopped talking to the grader properly{where} "
-                           f"({type(exc).__name__}); did the notebook change json, zmq or the kernel's "
-                           "internals?")
-    finally:
         try:
-            await asyncio.wait_for(km.shutdown_kernel(now=True), 10)
-        except BaseException:  # noqa: BLE001 - cleanup below must run whatever happened
-            pass
-        outcome.peak_memory_mb = sandbox.peak_memory_mb()
-        sandbox.cleanup()
-        outcome.protections = list(sandbox.protections)
-        outcome.output_truncated = client.truncated
+            # The kernel's own stdout/stderr (TensorFlow's C++ logs) are not the student's output.
+            async with client.async_setup_kernel(cwd=str(sandbox.home), env=sandbox.env(),
+                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+                _stop_on_signals(outcome)
+                sandbox.track(_kernel_pid(km))
+                if loader is not None:
+                    loader.track()
+                outcome.timings["kernel_start_s"] = time.monotonic() - t0
+                for n, (index, cell) in enumerate(cells, start=1):
+                    if progress:
+                        progress("cell", n, len(cells))
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise asyncio.TimeoutError
+                    client.timeout = int(max(1, min(limits.cell_timeout_s, remaining)))
+                    client.grade_current_cell = index + 1
+                    try:
+                        await asyncio.wait_for(client.async_execute_cell(cell, index), remaining + 5)
+                    except CellExecutionError as exc:
+                        outcome.status = "error"
+                        outcome.error_cell = index + 1
+                        line = _student_line(exc)
+                        where = f"cell {index + 1}" + (f", line {line}" if line else "")
+                        outcome.message = f"{where}: {_error_line(exc)}{_limit_hint(exc, sandbox, limits)}"
+                        break
+                outcome.timings["cells_s"] = time.monotonic() - t0 - outcome.timings["kernel_start_s"]
+                if progress:
+                    progress("probe", len(cells), len(cells))
+                tp = time.monotonic()
+                for i, rnd in enumerate(rounds):
+                    reqs = rnd.kernel + (save_requests(models) if i == 0 else [])
+                    probe_dirs.append(await _probe(client, workdir, sandbox, reqs, rnd.kernel_inputs, limits, outcome))
+                    if i == 0:
+                        outcome.timings["probe_s"] = time.monotonic() - tp
+        except (CellTimeoutError, asyncio.TimeoutError):
+            outcome.status = "timeout"
+            spent = time.monotonic() - t0
+            cell_no = _current_cell(client)
+            if sandbox.out_of_memory():
+                # The memory limit killed the kernel; the timeout only noticed it later.
+                outcome.status = "crashed"
+                outcome.message = (f"the notebook ran out of memory while running cell {cell_no} "
+                                   f"(limit {limits.memory_mb} MB); use smaller arrays or batches")
+            elif spent >= limits.total_timeout_s - 1:
+                outcome.message = f"the notebook ran past the total limit of {limits.total_timeout_s:g} s"
+            else:
+                outcome.message = (f"cell {cell_no} ran past the limit of {limits.cell_timeout_s:g} s"
+                                   if cell_no else f"a cell ran past the limit of {limits.cell_timeout_s:g} s")
+        except DeadKernelError:
+            outcome.status = "crashed"
+            cell_no = _current_cell(client)
+            where = f"while running cell {cell_no}" if cell_no else "during the grader's checks"
+            if sandbox.out_of_memory():
+                outcome.message = (f"the notebook ran out of memory {where} "
+                                   f"(limit {limits.memory_mb} MB); use smaller arrays or batches")
+            else:
+                outcome.message = (f"the kernel died {where} "
+                                   f"(os._exit, a killed process, or native code such as TensorFlow or zmq aborting, often "
+                                   f"for lack of memory: the limit is {limits.memory_mb} MB per process)")
+        except RuntimeError as exc:
+            # nbclient reports a kernel that never came up as RuntimeError
+            outcome.status = "crashed"
+            outcome.message = f"the kernel could not run: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            raise  # the grader is being stopped: the finally below still kills the kernel
+        except Exception as exc:  # noqa: BLE001 - e.g. a kernel whose json/zmq the notebook broke
+            outcome.status = "crashed"
+            cell_no = _current_cell(client)
+            where = f" while running cell {cell_no}" if cell_no else ""
+            outcome.message = (f"the kernel stopped talking to the grader properly{where} "
+                               f"({type(exc).__name__}); did the notebook change json, zmq or the kernel's "
+                               "internals?")
+        finally:
+            try:
+                await asyncio.wait_for(km.shutdown_kernel(now=True), 10)
+            except BaseException:  # noqa: BLE001 - cleanup below must run whatever happened
+                pass
+            outcome.peak_memory_mb = sandbox.peak_memory_mb()
+            sandbox.cleanup()
+            outcome.protections = list(sandbox.protections)
+            outcome.output_truncated = client.truncated
+        # From here on the kernel and every process it started are dead: what the probe left
+        # in its folders can no longer change while the grader reads it.
+        found = [_read_probe(d, rnd.kernel + (save_requests(models) if i == 0 else []), outcome)
+                 if d is not None else {} for i, (d, rnd) in enumerate(zip(probe_dirs, rounds))]
+        saves = {k: found[0].pop(k) for k in list(found[0]) if k.startswith(SAVE_PREFIX)} if found else {}
+        if loader is not None:
+            tc = time.monotonic()
+            if probe_dirs and probe_dirs[0] is not None:
+                if progress:
+                    progress("clean", len(cells), len(cells))
+                clean = await loader.answer(rounds, models, saves, probe_dirs[0] / "models", limits)
+                outcome.protections.append("models measured in a second sandbox that runs no student code "
+                                           "(Keras safe mode)")
+            else:
+                why = outcome.probe_error or "the probe did not run"
+                clean = [{r["id"]: ProbeOutput(ok=False, error=why) for r in rnd.clean} if probe_dirs else {}
+                         for rnd in rounds]
+            for i, outs in enumerate(clean):
+                if i < len(found):
+                    found[i].update(outs)
+            outcome.timings["clean_s"] = time.monotonic() - tc
+            outcome.timings.update({f"clean_{k}": v for k, v in loader.timings.items()})
+        if found:
+            outcome.probe, outcome.extra_probes = found[0], found[1:]
+    finally:
+        if loader is not None:
+            loader.close()
         shutil.rmtree(workdir, ignore_errors=True)
     outcome.timings["total_s"] = time.monotonic() - t0
     return outcome
@@ -320,20 +378,82 @@ def _probe_cell_source(probe_dir: Path) -> str:
     return (PROBE_SOURCE
             + "\n__grade_probe_run__.__class__(__grade_probe_run__.__code__, "
               "{'__builtins__': __grade_probe_run__.__builtins__, '__name__': '__grade_probe__'})"
-            + f"({str(probe_dir)!r})\n")
+            + f"({str(probe_dir)!r}, None)\n")
 
 
-async def _probe(client: NotebookClient, workdir: Path, requests: list[dict[str, Any]],
-                 inputs: dict[str, np.ndarray], limits: Limits, outcome: RunOutcome) -> dict[str, ProbeOutput]:
+@dataclass
+class ProbeRound:
+    """One round of requests, split by where they are answered."""
+
+    kernel: list[dict[str, Any]]
+    kernel_inputs: dict[str, np.ndarray]
+    clean: list[dict[str, Any]]
+    clean_inputs: dict[str, np.ndarray]
+
+
+def split_round(requests: list[dict[str, Any]], inputs: dict[str, np.ndarray]) -> ProbeRound:
+    """Kernel requests with only their own inputs; clean requests with theirs. The hidden
+    inputs of a clean request never enter the student's kernel."""
+    kernel = [r for r in requests if r.get("where") != "clean"]
+    clean = [r for r in requests if r.get("where") == "clean"]
+
+    def inputs_of(reqs: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+        names = {a for r in reqs for a in r.get("args", [])}
+        return {k: v for k, v in inputs.items() if k in names}
+
+    return ProbeRound(kernel, inputs_of(kernel), clean, inputs_of(clean))
+
+
+def model_files(rounds: list[ProbeRound]) -> dict[str, str]:
+    """{target: file name} for every model a clean request names, in order of appearance."""
+    files: dict[str, str] = {}
+    for rnd in rounds:
+        for r in rnd.clean:
+            target = str(r["target"])
+            if target in files:
+                continue
+            stem = re.sub(r"[^A-Za-z0-9_.-]", "_", target).strip(".") or "model"
+            name, n = f"{stem}.keras", 1
+            while name in files.values():
+                n += 1
+                name = f"{stem}-{n}.keras"
+            files[target] = name
+    return files
+
+
+def save_requests(models: dict[str, str]) -> list[dict[str, Any]]:
+    return [{"id": f"{SAVE_PREFIX}{target}", "op": "save", "target": target, "file": name}
+            for target, name in models.items()]
+
+
+def _give_to(path: Path, like: Path) -> None:
+    """Make `path` belong to whoever owns `like` (the sandboxed process's own folder), so a
+    process running under another uid can write there; a no-op when the owners agree."""
+    try:
+        st, own = like.stat(), path.stat()
+        if (own.st_uid, own.st_gid) != (st.st_uid, st.st_gid):
+            os.chown(path, st.st_uid, st.st_gid)
+    except OSError:
+        pass
+
+
+async def _probe(client: NotebookClient, workdir: Path, sandbox: Sandbox, requests: list[dict[str, Any]],
+                 inputs: dict[str, np.ndarray], limits: Limits, outcome: RunOutcome) -> Path | None:
+    """Run one probe round in the kernel. Returns its folder, to be read once the kernel
+    is dead; None when there was nothing to ask or the probe cell failed."""
     if not requests:
-        return {}
+        return None
     # A fresh, unguessable folder created only now: student code that ran
     # earlier could not have seen these inputs or prepared fake outputs there.
     probe_dir = workdir / f".probe-{secrets.token_hex(8)}"
     probe_dir.mkdir(parents=True)
+    (probe_dir / "models").mkdir()
+    for d in (probe_dir, probe_dir / "models"):
+        _give_to(d, sandbox.home)
+    inputs_file = probe_dir / "inputs.npz"
     try:
         (probe_dir / "requests.json").write_text(json.dumps(requests), encoding="utf-8")
-        np.savez(probe_dir / "inputs.npz", **inputs)
+        np.savez(inputs_file, **inputs)
         cell = nbformat.v4.new_code_cell(_probe_cell_source(probe_dir))
         client.nb.cells.append(cell)
         client.output_budget = max(client.output_budget, 64 * 1024)
@@ -342,13 +462,184 @@ async def _probe(client: NotebookClient, workdir: Path, requests: list[dict[str,
             await client.async_execute_cell(cell, len(client.nb.cells) - 1)
         except CellExecutionError as exc:
             outcome.probe_error = _error_line(exc)
-            return {}
+            return None
         finally:
             client.nb.cells.pop()
-        return _read_probe(probe_dir, requests, outcome)
+        return probe_dir
     finally:
         # The hidden inputs exist only while the probe runs.
-        shutil.rmtree(probe_dir, ignore_errors=True)
+        inputs_file.unlink(missing_ok=True)
+
+
+class CleanLoader:
+    """The second sandboxed process: loads the saved models in safe mode, with no student
+    code, and answers the clean requests (clean_loader.py). Started with the notebook so
+    that importing Keras costs no wall time; given work only after the kernel is dead."""
+
+    def __init__(self, workdir: Path, sandbox: Sandbox, proc: subprocess.Popen[bytes] | None, problem: str):
+        self.workdir, self.sandbox, self.proc, self.problem = workdir, sandbox, proc, problem
+        self._tracked = False
+        self.timings: dict[str, float] = {}  # what the loader says it spent (start, idle, loads)
+
+    @classmethod
+    def start(cls, policy: SandboxPolicy) -> "CleanLoader":
+        workdir = Path(tempfile.mkdtemp(prefix="grade-clean-", dir=_run_parent())).resolve()
+        sandbox = Sandbox(workdir=workdir, policy=policy)
+        sandbox.prepare()
+        argv = sandbox.wrap([sys.executable, "-m", "grader.execution.clean_loader"])
+        try:
+            # Its own session from the start: its process group is never the grader's.
+            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, cwd=sandbox.home, env=sandbox.env(),
+                                    start_new_session=True)
+        except OSError as exc:
+            return cls(workdir, sandbox, None, f"it could not start ({exc})")
+        return cls(workdir, sandbox, proc, "")
+
+    def track(self) -> None:
+        """Register its process group with its sandbox (once), for the kill at the end."""
+        if self.proc is not None and not self._tracked:
+            self._tracked = True
+            self.sandbox.track(self.proc.pid)
+
+    async def answer(self, rounds: list[ProbeRound], models: dict[str, str], saves: dict[str, ProbeOutput],
+                     saved_dir: Path, limits: Limits) -> list[dict[str, ProbeOutput]]:
+        """The clean requests' outputs, round by round. A model the probe could not save,
+        or the loader could not load, answers each of its requests with `clean_failure` set."""
+        failures: dict[str, ProbeOutput] = {}
+        usable: dict[str, Path] = {}
+        cap = max(1, limits.file_size_mb) * 2**20
+        for target, name in models.items():
+            out = saves.get(f"{SAVE_PREFIX}{target}")
+            src = saved_dir / name
+            if out is None:
+                failures[target] = ProbeOutput(ok=False, error="the probe reported nothing for it",
+                                               clean_failure="no_file")
+            elif not out.ok:
+                code = out.value.get("failure") if isinstance(out.value, dict) else None
+                failures[target] = ProbeOutput(ok=False, error=out.error,
+                                               clean_failure=code if code in ("not_keras", "save_failed") else "")
+            elif not _regular_file(src, cap):
+                failures[target] = ProbeOutput(ok=False, clean_failure="no_file",
+                                               error=f"models/{name} is missing, not a plain file, "
+                                                     f"or larger than {limits.file_size_mb} MB")
+            else:
+                usable[target] = src
+        results: list[dict[str, ProbeOutput]] = [{} for _ in rounds]
+        loaded: dict[str, ProbeOutput | None] = {}
+        if usable:
+            loaded = await self._run_job(rounds, models, usable, limits, results)
+        failures.update({t: o for t, o in loaded.items() if o is not None})
+        for rnd, outs in zip(rounds, results):
+            for r in rnd.clean:
+                if r["target"] in failures:
+                    outs[r["id"]] = failures[r["target"]]
+        return results
+
+    async def _run_job(self, rounds: list[ProbeRound], models: dict[str, str], usable: dict[str, Path],
+                       limits: Limits, results: list[dict[str, ProbeOutput]]) -> dict[str, ProbeOutput | None]:
+        """Hand the files to the loader, wait for it, kill it, then read what it wrote.
+        Returns {target: None if it loaded, else the failure}; fills `results` per round."""
+        job = self.sandbox.home / f"job-{secrets.token_hex(8)}"
+        (job / "models").mkdir(parents=True)
+        for target, src in usable.items():
+            shutil.copyfile(src, job / "models" / models[target], follow_symlinks=False)
+        names = []
+        for i, rnd in enumerate(rounds):
+            d = job / f"round-{i}"
+            d.mkdir()
+            wanted = [r for r in rnd.clean if r["target"] in usable]
+            (d / "wanted.json").write_text(json.dumps(wanted), encoding="utf-8")
+            np.savez(d / "inputs.npz", **rnd.clean_inputs)
+            _give_to(d, self.sandbox.home)
+            names.append(d.name)
+        (job / "job.json").write_text(json.dumps({"models": {t: models[t] for t in usable}, "rounds": names}),
+                                      encoding="utf-8")
+        for p in (job, job / "models"):
+            _give_to(p, self.sandbox.home)
+        wait = limits.probe_timeout_s + LOADER_START_S
+        self.track()
+        stopped = self.problem or await self._finish(job, wait)
+        self.sandbox.cleanup()  # dead before anything it wrote is read
+        report = _read_json(job / "loads.json", MAX_LOADS_JSON)
+        loads = report.get("models") if isinstance(report, dict) else None
+        if isinstance(report, dict) and isinstance(report.get("timings"), dict):
+            self.timings = {k: float(v) for k, v in report["timings"].items()
+                            if k in ("ready_s", "idle_s", "load_s", "answer_s") and isinstance(v, (int, float))}
+        if not isinstance(loads, dict):
+            why = stopped or "it reported nothing"
+            if self.sandbox.out_of_memory():
+                why = f"it ran out of memory (limit {limits.memory_mb} MB)"
+            return {t: ProbeOutput(ok=False, error=why, clean_failure="loader_failed") for t in usable}
+        status: dict[str, ProbeOutput | None] = {}
+        for target in usable:
+            entry = loads.get(target)
+            if isinstance(entry, dict) and entry.get("ok") is True:
+                status[target] = None
+                continue
+            code = entry.get("failure") if isinstance(entry, dict) else None
+            error = str(entry.get("error", "")) if isinstance(entry, dict) else "it reported nothing for it"
+            status[target] = ProbeOutput(ok=False, error=_ANSI.sub("", error)[:500],
+                                         clean_failure=code if code in ("unsafe", "custom", "load_failed")
+                                         else "load_failed")
+        for i, rnd in enumerate(rounds):
+            todo = [r for r in rnd.clean if r["target"] in status and status[r["target"]] is None]
+            if not todo:
+                continue
+            scratch = RunOutcome()
+            outs = _read_probe(job / f"round-{i}", todo, scratch)
+            for r in todo:
+                if r["id"] in outs:
+                    results[i][r["id"]] = outs[r["id"]]
+                else:
+                    why = stopped or scratch.probe_error or "it gave no answer"
+                    results[i][r["id"]] = ProbeOutput(ok=False, error=why, clean_failure="loader_failed")
+        return status
+
+    async def _finish(self, job: Path, wait: float) -> str:
+        """Send the job, wait for the loader to exit. Returns "" or why it stopped short."""
+        proc = self.proc
+        assert proc is not None and proc.stdin is not None
+        try:
+            proc.stdin.write(json.dumps({"job": str(job)}).encode() + b"\n")
+            proc.stdin.close()
+        except OSError:
+            pass  # it already died: its exit status says how
+        try:
+            code = await asyncio.to_thread(proc.wait, wait)
+        except subprocess.TimeoutExpired:
+            return f"it did not finish within {wait:g} s"
+        if code == 0:
+            return ""
+        return f"it stopped with signal {-code}" if code < 0 else f"it exited with status {code}"
+
+    def close(self) -> None:
+        """Kill it (a loader never given work just dies) and remove its folder."""
+        self.track()
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                if self.proc.stdin is not None:
+                    self.proc.stdin.close()
+            except OSError:
+                pass
+        self.sandbox.cleanup()
+        if self.proc is not None:
+            try:
+                self.proc.kill()
+                self.proc.wait(5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _read_json(path: Path, limit: int) -> Any:
+    """A JSON file a sandboxed process wrote, or None if it is not a plain file under `limit`."""
+    if not _regular_file(path, limit):
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _regular_file(path: Path, limit: int) -> bool:

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 STATUSES = ("graded", "timeout", "crashed", "error", "invalid")
+
+# Where a check's evidence comes from (docs/sandbox.md, "Evidence"):
+# - hidden-target: the student's kernel computed it, but the right answer stayed in the grader;
+# - clean: measured where no student code runs (the clean loader, or the grader reading the file);
+# - self-reported: measured inside the student's kernel, so code that ran before can forge it.
+Evidence = Literal["hidden-target", "clean", "self-reported"]
+EVIDENCE: tuple[Evidence, ...] = get_args(Evidence)
 
 
 @dataclass
@@ -19,6 +26,8 @@ class CheckResult:
     title: str = ""
     # Numbers the grader measured (e.g. mse, baselines); shown in reports, never targets.
     details: dict[str, Any] = field(default_factory=dict)
+    # Set for every check graded now; None only for attempts recorded before it existed.
+    evidence: Evidence | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
