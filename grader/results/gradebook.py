@@ -11,6 +11,8 @@ import datetime as dt
 import hashlib
 import json
 import os
+import random
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +90,13 @@ _PG_SCHEMES = {"postgresql", "postgres", "postgresql+psycopg"}
 # Key of the advisory lock that serialises schema creation on PostgreSQL: two graders
 # opening an empty database at once must not both run CREATE TABLE.
 _PG_SCHEMA_LOCK = 0x6772616465  # "grade"
+
+# SQLite's write lock: a writer waits at most LOCK_TRY_S per attempt (SQLite's busy
+# timeout) and retries until LOCK_WAIT_S have passed, then gives up with a clear error.
+# Recording an attempt holds the lock for milliseconds; whoever holds it for longer
+# (a stuck process, anything that opened the file by hand) must not stall a submit.
+LOCK_TRY_S = 1.0
+LOCK_WAIT_S = 10.0
 
 
 def resolve_location(explicit: str | None, course_default: str | None) -> str:
@@ -180,7 +189,7 @@ class Gradebook:
         if self.url.startswith("sqlite"):
             # Several `grade submit` processes may share one file: wait for the lock
             # rather than fail, and use WAL so readers never block the writer.
-            kwargs["connect_args"] = {"timeout": 60}
+            kwargs["connect_args"] = {"timeout": LOCK_TRY_S}
         elif self.is_postgres:
             kwargs.update(self._pg_engine_args(make_url(self.url)))
         try:
@@ -193,7 +202,7 @@ class Gradebook:
             def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # noqa: ANN401
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA foreign_keys=ON")
-                cur.execute("PRAGMA busy_timeout=60000")
+                cur.execute(f"PRAGMA busy_timeout={int(LOCK_TRY_S * 1000)}")
                 try:
                     cur.execute("PRAGMA journal_mode=WAL")
                 except Exception:  # read-only media: stay in rollback-journal mode
@@ -203,7 +212,7 @@ class Gradebook:
             @event.listens_for(self.engine, "begin")
             def _begin_immediate(conn: Any) -> None:  # noqa: ANN401
                 # Take the write lock at BEGIN so two writers queue instead of deadlocking.
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                self._lock_for_writing(conn)
         if self.is_postgres:
             # Connect once on its own so "server down / wrong database / bad login" reads
             # as such instead of as a broken gradebook.
@@ -227,6 +236,26 @@ class Gradebook:
         except GradeError:
             self.engine.dispose()
             raise
+
+    def _lock_for_writing(self, conn: Any) -> None:  # noqa: ANN401
+        """BEGIN IMMEDIATE, retried with growing pauses for at most LOCK_WAIT_S seconds."""
+        deadline = time.monotonic() + LOCK_WAIT_S
+        pause = 0.05
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if not _busy(exc):
+                    raise
+                if time.monotonic() + pause >= deadline:
+                    raise GradebookError(
+                        f"the gradebook is busy: another process has held its write lock for more than "
+                        f"{LOCK_WAIT_S:g} s; nothing was written; try again (or submit with --no-record)",
+                        self.location) from None
+            # Jitter: graders that queued up together do not all retry at the same instant.
+            time.sleep(pause * random.uniform(1.0, 1.5))
+            pause = min(2 * pause, 0.5)
 
     @staticmethod
     def _pg_engine_args(url: URL) -> dict[str, Any]:
@@ -262,7 +291,7 @@ class Gradebook:
         import sqlite3
 
         try:
-            con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=60)
+            con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=LOCK_WAIT_S)
         except sqlite3.Error:
             return  # the normal path reports it
         try:
@@ -466,6 +495,12 @@ def _no_nul(obj: Any) -> Any:  # noqa: ANN401
     if isinstance(obj, list):
         return [_no_nul(v) for v in obj]
     return obj
+
+
+def _busy(exc: Exception) -> bool:
+    """SQLite's "database is locked" / "database is busy", whichever way the driver words it."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "locked" in text or "busy" in text
 
 
 def _short(exc: Exception, secret: str | None = None) -> str:

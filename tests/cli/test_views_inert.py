@@ -13,6 +13,7 @@ from rich.console import Console
 
 from grader.cli.app import cli
 from grader.results.gradebook import Gradebook
+from site_fixtures import at, record
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,9 +40,9 @@ def _foreign_sequences(text: str) -> list[str]:
 
 
 def _record(book: Gradebook, member: str, score: float, message: str = "") -> None:
-    book.record({"member": member, "exercise": "ch15.ex2", "status": "graded", "score": score, "max_score": 14.0,
-                 "checks": [], "seed": 1, "duration_s": 1.0, "message": message, "path": "p.ipynb",
-                 "grader_version": "test"}, None)
+    record(book, "ch15.ex2", member, at(20),
+           [{"id": "c", "kind": "output_shape", "passed": False, "points": score, "max_points": 14.0,
+             "message": message, "title": "c", "details": {}}], message=message)
 
 
 @pytest.fixture
