@@ -1,12 +1,14 @@
 """One submission, end to end: notebook → run → probe data → checks → result.
 
-`grade_file` is what the CLI, the batch runner and the tests call. It returns a
-`Result` for anything it was given; only an unusable course raises.
+`grade_file` is what the CLI, the batch runner and the tests call. It returns an
+`Attempt` for anything it was given; only an unusable course raises.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
+import hashlib
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +23,7 @@ from grader import notebook as nbio
 from grader.checks import KINDS, GradeContext, Plan, ProbeOutput
 from grader.course.loader import Course
 from grader.errors import GradeError, UnknownExercise
-from grader.results.attempt import CheckResult, Result
+from grader.results.attempt import Attempt, CheckGroup, CheckResult, Status
 from grader.course.spec import CheckSpec, ExerciseSpec
 
 Progress = Callable[[str, int, int], None]
@@ -77,7 +79,7 @@ def _os_user() -> str:
 def all_checks(spec: ExerciseSpec, course: Course) -> list[CheckSpec]:
     """The spec's checks plus its quiz question, if the course has a bank."""
     checks = list(spec.checks)
-    if spec.quiz and not any(c.kind == "quiz" for c in checks):
+    if spec.quiz and not any(CheckGroup.of(c.kind) is CheckGroup.QUIZ for c in checks):
         from grader.checks.quiz import quiz_check_for
 
         extra = quiz_check_for(course, spec)
@@ -136,7 +138,7 @@ def evaluate_checks(checks: list[CheckSpec], ctx: GradeContext, plans: dict[str,
 
 
 def grade_submission(course: Course, sub: Submission, *, seed: int | None = None, lang: str = "ko",
-                     progress: Progress | None = None) -> Result:
+                     progress: Progress | None = None) -> Attempt:
     t0 = time.monotonic()
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
     spec = sub.spec
@@ -158,11 +160,12 @@ def grade_submission(course: Course, sub: Submission, *, seed: int | None = None
     message = outcome.message
     if outcome.output_truncated:
         message = (message + "; " if message else "") + "output was truncated at the limit"
-    return Result(
-        exercise=spec.id, member=sub.member, status=outcome.status, checks=results,
+    return Attempt(
+        exercise=spec.id, member=sub.member, status=Status(outcome.status), checks=results,
         duration_s=time.monotonic() - t0, path=str(sub.path), seed=seed, message=message,
         grader_version=__version__, answers=sub.answers, timings=outcome.timings,
-        protections=outcome.protections,
+        protections=outcome.protections, graded_at=dt.datetime.now(dt.timezone.utc),
+        notebook_sha256=hashlib.sha256(sub.data).hexdigest(),
     )
 
 
@@ -175,14 +178,15 @@ def _offline_checks(checks: list[CheckSpec], ctx: GradeContext) -> dict[str, Che
     return out
 
 
-def invalid_result(path: Path, error: GradeError, member: str | None = None) -> Result:
-    return Result(exercise="", member=member or "", status="invalid", checks=[], duration_s=0.0,
-                  path=str(path), message=str(error), grader_version=__version__)
+def invalid_result(path: Path, error: GradeError, member: str | None = None) -> Attempt:
+    return Attempt(exercise="", member=member or "", status=Status.INVALID, checks=[], duration_s=0.0,
+                   path=str(path), message=str(error), grader_version=__version__,
+                   graded_at=dt.datetime.now(dt.timezone.utc))
 
 
 def grade_file(course: Course, path: Path, *, member: str | None = None, seed: int | None = None,
                lang: str = "ko", progress: Progress | None = None,
-               data: bytes | None = None) -> tuple[Result, Submission | None]:
+               data: bytes | None = None) -> tuple[Attempt, Submission | None]:
     """Grade one file. Unusable files give an `invalid` result, not an exception."""
     try:
         sub = load_submission(course, path, member, data)

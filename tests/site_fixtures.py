@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.results.attempt import Attempt
 from grader.results.gradebook import Gradebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,11 +131,11 @@ def record(book: Gradebook, exercise: str, member: str, when: dt.datetime, check
            status: str = "graded", answers: dict[str, str] | None = None, message: str = "") -> int:
     score = sum(c["points"] for c in checks)
     max_score = sum(c["max_points"] for c in checks) or 10.0
-    return book.record({
+    return book.record(Attempt.from_dict({
         "exercise": exercise, "member": member, "status": status, "score": score, "max_score": max_score,
         "checks": checks, "duration_s": 12.5, "path": f"exercises/{exercise}.ipynb", "seed": 7,
-        "message": message, "grader_version": "test", "answers": answers or {}, "created_at": when,
-    }, b"{}")
+        "message": message, "grader_version": "test", "answers": answers or {}, "graded_at": when,
+    }), b"{}")
 
 
 def at(day: int, hour: int = 12, month: int = 11) -> dt.datetime:

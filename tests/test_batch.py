@@ -23,6 +23,7 @@ from grader.batch import BatchItem, Found, collect, compile_member_pattern, deci
 from grader.cli.app import cli
 from grader.course.loader import load_course
 from grader.errors import GradeError
+from grader.results.attempt import Attempt
 from grader.results.gradebook import Gradebook
 
 SEED = 7
@@ -38,8 +39,8 @@ def fake_grade(course_root, name, data, member, seed, lang, hide=()):  # noqa: A
         raise RuntimeError("grader bug")
     env = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}
     return {"exercise": "t.ex1", "member": member, "status": "graded", "score": 1.0, "max_score": 1.0,
-            "checks": [], "duration_s": 0.0, "path": name, "seed": seed, "message": json.dumps(env),
-            "pid": os.getpid()}
+            "checks": [], "duration_s": 0.0, "path": name, "seed": seed,
+            "message": json.dumps({"env": env, "pid": os.getpid()})}
 
 
 def _solution(tiny_course: Path) -> nbformat.NotebookNode:
@@ -154,7 +155,7 @@ def test_bad_notebook_in_the_middle_does_not_stop_the_batch(runner, tiny_course,
         assert set(d) >= {"exercise", "member", "status", "score", "max_score", "checks", "duration_s"}
     rows = Gradebook(str(book)).attempts()
     assert sorted(a.member for a in rows) == ["alice", "bob", "erin", "캐롤"]  # invalid: not recorded
-    assert {d["attempt_id"] for d in docs if d["status"] != "invalid"} == {a.id for a in rows}
+    assert {d["attempt_id"] for d in docs if d["status"] != "invalid"} == {a.attempt_id for a in rows}
     assert "[5/5]" in r.output  # a progress line per submission on stderr (no terminal here)
 
 
@@ -192,8 +193,8 @@ def test_two_workers_grade_like_one(tiny_course, tmp_path):
     found, _ = collect([subs])
     seq = run_batch(course, found, seed=SEED, lang="en")
     par = run_batch(course, found, workers=2, seed=SEED, lang="en")
-    assert [_key(i.result) for i in par] == [_key(i.result) for i in seq]
-    assert [i.result["status"] for i in seq] == ["graded", "graded", "graded", "invalid", "graded"]
+    assert [_key(i.result.to_dict()) for i in par] == [_key(i.result.to_dict()) for i in seq]
+    assert [i.result.status for i in seq] == ["graded", "graded", "graded", "invalid", "graded"]
 
 
 def test_a_killed_worker_or_grader_exception_costs_only_its_submission(tiny_course, tmp_path):
@@ -206,11 +207,11 @@ def test_a_killed_worker_or_grader_exception_costs_only_its_submission(tiny_cour
     seen: list[BatchItem] = []
     items = run_batch(course, [Found(f, root=tmp_path) for f in files], workers=2, seed=SEED, book=book,
                       grade_fn=fake_grade, on_done=seen.append)
-    status = {i.member: (i.result["status"], i.grader_failure) for i in items}
+    status = {i.member: (i.result.status, i.grader_failure) for i in items}
     assert status == {"a": ("graded", False), "b": ("graded", False), "poison": ("error", True),
                       "c": ("graded", False), "raises": ("error", True), "d": ("graded", False),
                       "e": ("graded", False)}
-    assert "died" in items[2].result["message"] and "RuntimeError: grader bug" in items[4].result["message"]
+    assert "died" in items[2].result.message and "RuntimeError: grader bug" in items[4].result.message
     assert len(seen) == 7 and sorted(i.index for i in seen) == list(range(7))
     # Grader failures are not attempts: nothing recorded for them, everything else exactly once.
     assert sorted(a.member for a in book.attempts()) == ["a", "b", "c", "d", "e"]
@@ -223,9 +224,10 @@ def test_pool_workers_cap_their_threads(tiny_course, tmp_path):
     items = run_batch(course, [Found(f) for f in files], workers=2, grade_fn=fake_grade, member="m")
     share = str(batch.thread_share(2))
     for item in items:
-        env = json.loads(item.result["message"])
+        env = json.loads(item.result.message)["env"]
         assert env == {"OMP_NUM_THREADS": share, "TF_NUM_INTRAOP_THREADS": share, "TF_NUM_INTEROP_THREADS": "1"}
-    assert os.getpid() not in {i.result["pid"] for i in items}  # graded in worker processes
+    pids = {json.loads(i.result.message)["pid"] for i in items}
+    assert os.getpid() not in pids  # graded in worker processes
 
 
 def test_a_refused_record_costs_only_its_attempt(tiny_course, tmp_path):
@@ -236,9 +238,9 @@ def test_a_refused_record_costs_only_its_attempt(tiny_course, tmp_path):
             self.rows: list[str] = []
 
         def record(self, result, data):  # noqa: ANN001, ANN201
-            if result["member"] == "b":
+            if result.member == "b":
                 raise GradebookError("could not record the attempt (database or disk is full)")
-            self.rows.append(result["member"])
+            self.rows.append(result.member)
             return len(self.rows)
 
     files = []
@@ -249,7 +251,7 @@ def test_a_refused_record_costs_only_its_attempt(tiny_course, tmp_path):
     items = run_batch(load_course(tiny_course), [Found(f, root=tmp_path) for f in files], book=book,
                       grade_fn=fake_grade)
     assert book.rows == ["a", "c"] and [i.problem for i in items] == [False, True, False]
-    assert "not recorded: could not record" in items[1].result["message"]
+    assert "not recorded: could not record" in items[1].result.message
 
 
 def test_sigterm_stops_workers_and_kernels(tiny_course, tmp_path):
@@ -354,9 +356,9 @@ def test_unreachable_scheduler_is_one_line(runner, tiny_course):
 
 # --- export --------------------------------------------------------------------------------------
 
-def _attempt(member: str, exercise: str, score: float, when: dt.datetime) -> dict:
-    return {"member": member, "exercise": exercise, "status": "graded", "score": score, "max_score": 10.0,
-            "checks": [], "created_at": when.isoformat(), "duration_s": 1.0}
+def _attempt(member: str, exercise: str, score: float, when: dt.datetime) -> Attempt:
+    return Attempt.from_dict({"member": member, "exercise": exercise, "status": "graded", "score": score,
+                              "max_score": 10.0, "checks": [], "graded_at": when.isoformat(), "duration_s": 1.0})
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ import pytest
 
 from grader.cli.app import cli
 from grader.errors import GradebookError
+from grader.results.attempt import Attempt
 from grader.results.gradebook import SCHEMA_VERSION, Gradebook
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "hostile"))
@@ -40,11 +41,15 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _result(member: str = "m", n_checks: int = 2) -> dict:
+def _wire(member: str = "m", n_checks: int = 2) -> dict:
     return {"exercise": "h.ex1", "member": member, "status": "graded", "score": 1.0, "max_score": 2.0,
             "checks": [{"id": f"c{i}", "kind": "function_matches", "passed": True, "points": 0.5,
                         "max_points": 1.0, "message": "ok"} for i in range(n_checks)],
             "duration_s": 1.0, "answers": {"h.ex1": "답"}}
+
+
+def _result(member: str = "m", n_checks: int = 2) -> Attempt:
+    return Attempt.from_dict(_wire(member, n_checks))
 
 
 # --- concurrency ---------------------------------------------------------------
@@ -63,8 +68,9 @@ def test_eight_concurrent_submits_are_all_recorded(paths, tmp_path):
     assert len(set(ids)) == 8 and None not in ids
     with Gradebook(str(book)) as gb:
         assert gb.count() == 8
-        checks = gb.checks_of(ids)
-        assert all(len(v) == 3 for v in checks.values())
+        found = {a.attempt_id: a for a in gb.attempts()}
+        assert sorted(found) == sorted(ids)
+        assert all(len(a.checks) == 3 for a in found.values())
 
 
 def test_concurrent_record_calls_in_many_processes(tmp_path):
@@ -72,10 +78,12 @@ def test_concurrent_record_calls_in_many_processes(tmp_path):
     book = tmp_path / "gb.db"
     Gradebook(str(book)).close()
     code = ("import sys, json; from grader.results.gradebook import Gradebook\n"
+            "from grader.results.attempt import Attempt\n"
             "r = json.loads(sys.argv[2])\n"
             "gb = Gradebook(sys.argv[1])\n"
-            "[gb.record(dict(r, member=f'p{sys.argv[3]}-{i}'), f'nb{sys.argv[3]}-{i}'.encode()) for i in range(25)]\n")
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(book), json.dumps(_result()), str(i)])
+            "[gb.record(Attempt.from_dict(dict(r, member=f'p{sys.argv[3]}-{i}')), f'nb{sys.argv[3]}-{i}'.encode())"
+            " for i in range(25)]\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(book), json.dumps(_wire()), str(i)])
              for i in range(8)]
     assert all(p.wait(timeout=120) == 0 for p in procs)
     with Gradebook(str(book)) as gb:
@@ -166,8 +174,8 @@ def test_disk_full_by_fault_injection_leaves_no_partial_row(tmp_path):
     assert "nothing was written" in msg and "disk" in msg and "\n" not in msg
     gb.close()
     with Gradebook(str(book)) as fresh:
-        assert [a.id for a in fresh.attempts()] == [first]
-        assert len(fresh.checks_of([first])[first]) == 2 and fresh.answers_of([first])[first]
+        [kept] = fresh.attempts()
+        assert kept.attempt_id == first and len(kept.checks) == 2 and kept.answers == {"h.ex1": "답"}
         with fresh.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT count(*) FROM notebooks").scalar_one() == 1
 

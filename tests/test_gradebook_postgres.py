@@ -22,6 +22,7 @@ import pytest
 
 from grader.cli.app import cli
 from grader.errors import GradebookError
+from grader.results.attempt import Attempt
 from grader.results.gradebook import SCHEMA_VERSION, Gradebook, _url, display_location, resolve_location
 
 KOREAN_MEMBER = "김민서"
@@ -50,7 +51,12 @@ def _tables(url: str) -> list[str]:
 
 
 def _result(member: str = "m", exercise: str = "h.ex1", score: float = 1.0, n_checks: int = 2,
-            **extra: object) -> dict:
+            **extra: object) -> Attempt:
+    return Attempt.from_dict(_wire(member, exercise, score, n_checks, **extra))
+
+
+def _wire(member: str = "m", exercise: str = "h.ex1", score: float = 1.0, n_checks: int = 2,
+          **extra: object) -> dict:
     return {"exercise": exercise, "member": member, "status": "graded", "score": score, "max_score": 3.0,
             "checks": [{"id": f"c{i}", "kind": "function_matches", "passed": i == 0, "points": 1.0 if i == 0 else 0.0,
                         "max_points": 1.0, "message": f"검사 {i}", "details": {"case": i, "값": [1, 2]}}
@@ -134,29 +140,30 @@ def test_record_and_read_back_everything(pg_db):
     created = dt.datetime(2021, 11, 20, 21, 15, 3, 250000, tzinfo=dt.timezone(dt.timedelta(hours=9)))
     with Gradebook(pg_db) as gb:
         aid = gb.record(_result(KOREAN_MEMBER, timings={"kernel": 1.0}, protections=["bwrap"],
-                                created_at=created.isoformat(), path="제출/04_forecast7.ipynb",
+                                graded_at=created.isoformat(), path="제출/04_forecast7.ipynb",
                                 message="셀 3에서 오류"), nb)
         rows = gb.attempts()
-        assert [r.id for r in rows] == [aid] and gb.count() == 1
+        assert [r.attempt_id for r in rows] == [aid] and gb.count() == 1
         a = rows[0]
         assert a.member == KOREAN_MEMBER and a.exercise == "h.ex1" and a.status == "graded"
-        assert a.created_at == created and a.created_at.tzinfo == dt.timezone.utc
+        assert a.graded_at == created and a.graded_at.tzinfo == dt.timezone.utc
         assert (a.score, a.max_score, a.code_score, a.code_max) == (1.0, 3.0, 1.0, 2.0)
         assert a.seed == 2**40 + 7 and a.duration_s == 1.5
         assert a.path == "제출/04_forecast7.ipynb" and a.message == "셀 3에서 오류"
-        assert a.extra == {"timings": {"kernel": 1.0}, "protections": ["bwrap"]}
+        assert (a.timings, a.protections) == ({"kernel": 1.0}, ["bwrap"])
         assert a.notebook_sha256 == hashlib.sha256(nb).hexdigest()
         assert gb.notebook(a.notebook_sha256) == nb
-        checks = {c["check_id"]: c for c in gb.checks_of([aid])[aid]}
-        assert set(checks) == {"c0", "c1", "h.ex1"}
-        assert checks["c0"]["passed"] is True and checks["c1"]["passed"] is False
-        assert checks["c0"]["details"] == {"case": 0, "값": [1, 2]} and checks["h.ex1"]["title"] == "퀴즈"
-        assert checks["c1"]["message"] == "검사 1"
-        assert gb.answers_of([aid]) == {aid: {"h.ex1": KOREAN_ANSWER}}
-        assert gb.checks_of([]) == {} and gb.answers_of([]) == {}
+        checks = {c.id: c for c in a.checks}
+        assert [c.id for c in a.checks] == ["c0", "c1", "h.ex1"]  # in the order they were graded
+        assert checks["c0"].passed is True and checks["c1"].passed is False
+        assert checks["c0"].details == {"case": 0, "값": [1, 2]} and checks["h.ex1"].title == "퀴즈"
+        assert checks["c1"].message == "검사 1"
+        assert a.answers == {"h.ex1": KOREAN_ANSWER}
         assert gb.attempts(member="nobody") == []
-        assert [r.id for r in gb.attempts(member=KOREAN_MEMBER, exercise="h.ex1", since=created)] == [aid]
+        assert [r.attempt_id for r in gb.attempts(member=KOREAN_MEMBER, exercise="h.ex1", since=created)] == [aid]
         assert gb.attempts(since=created + dt.timedelta(seconds=1)) == []
+        assert [r.attempt_id for r in gb.attempts(until=created)] == [aid]
+        assert gb.attempts(until=created - dt.timedelta(seconds=1)) == []
 
 
 def test_same_notebook_is_stored_once_and_no_notebook_is_fine(pg_db):
@@ -164,7 +171,7 @@ def test_same_notebook_is_stored_once_and_no_notebook_is_fine(pg_db):
         a1 = gb.record(_result("a"), b"{}")
         a2 = gb.record(_result("b"), b"{}")
         a3 = gb.record(_result("c"), None)
-        rows = {r.id: r for r in gb.attempts()}
+        rows = {r.attempt_id: r for r in gb.attempts()}
         assert rows[a1].notebook_sha256 == rows[a2].notebook_sha256 and rows[a3].notebook_sha256 is None
         with gb.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT count(*) FROM notebooks").scalar_one() == 1
@@ -173,14 +180,14 @@ def test_same_notebook_is_stored_once_and_no_notebook_is_fine(pg_db):
 def test_best_is_highest_then_earliest(pg_db):
     t0 = dt.datetime(2021, 11, 1, tzinfo=dt.timezone.utc)
     with Gradebook(pg_db) as gb:
-        gb.record(_result("a", score=1, created_at=t0), None)
-        first_top = gb.record(_result("a", score=2, created_at=t0 + dt.timedelta(hours=1)), None)
-        gb.record(_result("a", score=2, created_at=t0 + dt.timedelta(hours=2)), None)
-        other = gb.record(_result("a", exercise="h.ex2", score=0, created_at=t0), None)
-        b = gb.record(_result("b", score=3, created_at=t0), None)
+        gb.record(_result("a", score=1, graded_at=t0), None)
+        first_top = gb.record(_result("a", score=2, graded_at=t0 + dt.timedelta(hours=1)), None)
+        gb.record(_result("a", score=2, graded_at=t0 + dt.timedelta(hours=2)), None)
+        other = gb.record(_result("a", exercise="h.ex2", score=0, graded_at=t0), None)
+        b = gb.record(_result("b", score=3, graded_at=t0), None)
         best = gb.best()
-    assert {k: v.id for k, v in best.items()} == {("a", "h.ex1"): first_top, ("a", "h.ex2"): other,
-                                                   ("b", "h.ex1"): b}
+    assert {k: v.attempt_id for k, v in best.items()} == {("a", "h.ex1"): first_top, ("a", "h.ex2"): other,
+                                                           ("b", "h.ex1"): b}
 
 
 def test_times_come_back_in_utc_whatever_the_server_zone(pg_db):
@@ -188,17 +195,19 @@ def test_times_come_back_in_utc_whatever_the_server_zone(pg_db):
         conn.execute(f"ALTER DATABASE \"{pg_db.rsplit('/', 1)[1]}\" SET timezone TO 'Asia/Seoul'")
     when = dt.datetime(2021, 11, 27, 13, 0, tzinfo=dt.timezone.utc)
     with Gradebook(pg_db) as gb:
-        gb.record(_result(created_at=when), None)
+        gb.record(_result(graded_at=when), None)
         [a] = gb.attempts()
-    assert a.created_at == when and a.created_at.utcoffset() == dt.timedelta(0)
+        [s] = gb.summaries()
+    assert a.graded_at == when and a.graded_at.utcoffset() == dt.timedelta(0)
+    assert s.last_graded_at == when and s.last_graded_at.utcoffset() == dt.timedelta(0)
 
 
 def test_nul_in_an_answer_does_not_lose_the_attempt(pg_db):
     """PostgreSQL text cannot hold NUL (SQLite can): a hostile answer cell still records."""
     with Gradebook(pg_db) as gb:
-        aid = gb.record(_result("evil\x00", answers={"h.ex1": "a\x00b"}), b"{}")
-        assert gb.answers_of([aid])[aid] == {"h.ex1": "a\ufffdb"}
-        assert gb.attempts()[0].member == "evil\ufffd"
+        gb.record(_result("evil\x00", answers={"h.ex1": "a\x00b"}), b"{}")
+        [a] = gb.attempts()
+        assert a.answers == {"h.ex1": "a\ufffdb"} and a.member == "evil\ufffd"
 
 
 # --- schema ----------------------------------------------------------------------------
@@ -207,10 +216,10 @@ def test_schema_is_created_once_and_reopened(pg_db):
     assert _tables(pg_db) == []
     with Gradebook(pg_db) as gb:
         aid = gb.record(_result(), b"{}")
-    assert _tables(pg_db) == ["answers", "attempts", "checks", "grade_meta", "notebooks"]
+    assert _tables(pg_db) == ["answers", "attempts", "checks", "grade_alembic_version", "grade_meta", "notebooks"]
     for _ in range(2):
         with Gradebook(pg_db) as gb:
-            assert [a.id for a in gb.attempts()] == [aid]
+            assert [a.attempt_id for a in gb.attempts()] == [aid]
     with psycopg.connect(pg_db) as conn:
         assert conn.execute("SELECT key, value FROM grade_meta").fetchall() == [("schema_version",
                                                                                   str(SCHEMA_VERSION))]
@@ -264,11 +273,12 @@ def test_concurrent_record_calls_in_many_processes(pg_db):
     """8 processes x 25 attempts, half of them the same notebook bytes (ON CONFLICT race)."""
     Gradebook(pg_db).close()
     code = ("import sys, json; from grader.results.gradebook import Gradebook\n"
+            "from grader.results.attempt import Attempt\n"
             "r = json.loads(sys.argv[2])\n"
             "gb = Gradebook(sys.argv[1])\n"
-            "[gb.record(dict(r, member=f'p{sys.argv[3]}-{i}'),"
+            "[gb.record(Attempt.from_dict(dict(r, member=f'p{sys.argv[3]}-{i}')),"
             " (b'shared-%d' % (i % 5)) if i % 2 else f'nb{sys.argv[3]}-{i}'.encode()) for i in range(25)]\n")
-    procs = [subprocess.Popen([sys.executable, "-c", code, pg_db, json.dumps(_result()), str(i)],
+    procs = [subprocess.Popen([sys.executable, "-c", code, pg_db, json.dumps(_wire()), str(i)],
                               stderr=subprocess.PIPE) for i in range(8)]
     errs = [p.communicate(timeout=180)[1].decode() for p in procs]
     assert all(p.returncode == 0 for p in procs), errs
@@ -276,9 +286,8 @@ def test_concurrent_record_calls_in_many_processes(pg_db):
         assert gb.count() == 200
         rows = gb.attempts()
         assert len({r.member for r in rows}) == 200
-        ids = [r.id for r in rows]
-        assert all(len(v) == 3 for v in gb.checks_of(ids).values())
-        assert all(len(v) == 1 for v in gb.answers_of(ids).values())
+        assert all(len(r.checks) == 3 for r in rows)
+        assert all(len(r.answers) == 1 for r in rows)
         with gb.engine.connect() as conn:
             # 5 shared notebooks + 8 x 13 own ones (even i)
             assert conn.exec_driver_sql("SELECT count(*) FROM notebooks").scalar_one() == 5 + 8 * 13
@@ -296,11 +305,11 @@ def test_failed_attempt_leaves_nothing(pg_db):
     with Gradebook(pg_db) as gb:
         first = gb.record(_result("a"), b"{}")
         bad = _result("b")
-        bad["checks"].append(dict(bad["checks"][0]))
+        bad.checks.append(bad.checks[0])
         with pytest.raises(GradebookError) as info:
             gb.record(bad, b'{"new": 1}')
         assert "nothing was written" in str(info.value) and "\n" not in str(info.value)
-        assert [a.id for a in gb.attempts()] == [first]
+        assert [a.attempt_id for a in gb.attempts()] == [first]
         with gb.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT count(*) FROM notebooks").scalar_one() == 1
             assert conn.exec_driver_sql("SELECT count(*) FROM checks").scalar_one() == 3
@@ -335,7 +344,8 @@ def test_submit_records_into_postgres(pg_db, runner, tiny_course):
     assert doc["status"] == "graded" and doc["score"] == 5
     with Gradebook(pg_db) as gb:
         [a] = gb.attempts()
-        assert a.id == doc["attempt_id"] and a.member == "지민" and a.seed == doc["seed"] and a.score == 5
+        assert a.attempt_id == doc["attempt_id"] and a.member == "지민" and a.seed == doc["seed"] and a.score == 5
+        assert a.to_dict() == doc  # what was printed is what was stored
         assert gb.notebook(a.notebook_sha256).startswith(b"{")
 
 

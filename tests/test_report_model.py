@@ -10,7 +10,8 @@ import pytest
 
 from grader.errors import GradeError, SpecError
 from grader.report import charts
-from grader.report.model import Context, load_attempts, load_meeting, load_meetings, load_roster, yymmdd
+from grader.report.model import (Context, load_attempts, load_meeting, load_meetings, load_records, load_roster,
+                                 yymmdd)
 from site_fixtures import EVIL_NAME, MEETING_1, ROSTER, at, make_course
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,7 +112,7 @@ def test_missing_gradebook_is_empty_and_not_created(tmp_path):
 @pytest.fixture(scope="module")
 def ctx(demo):
     roster = load_roster(demo.site / "roster.toml")
-    return Context(roster, load_attempts(str(demo.gradebook)), {}, "ko")
+    return Context(roster, load_records(str(demo.gradebook)), {}, "ko")
 
 
 def test_progress_best_scores_up_to_a_meeting(ctx, demo):
@@ -157,7 +158,7 @@ def test_most_missed_checks_and_concepts(ctx, demo):
 
 def test_concept_labels_in_english(demo):
     roster = load_roster(demo.site / "roster.toml")
-    en = Context(roster, load_attempts(str(demo.gradebook)), {}, "en")
+    en = Context(roster, load_records(str(demo.gradebook)), {}, "en")
     labels = {c.label for q in en.concepts(en.attempts) for c in q.items}
     assert "confuses RNN with CNN" in labels
     assert en.member("sora").name == "Sora Han"
@@ -184,5 +185,5 @@ def test_histogram_bins():
 
 def test_attempt_times_are_shown_in_the_group_timezone(ctx):
     a = next(a for a in ctx.attempts if a.exercise == "ch15.ex3")
-    assert a.created_at == at(29)
-    assert a.created_at.astimezone(ctx.roster.tz).hour == 12
+    assert a.graded_at == at(29)
+    assert a.graded_at.astimezone(ctx.roster.tz).hour == 12

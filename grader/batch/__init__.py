@@ -7,7 +7,8 @@ The division of labour (docs/scaling.md):
   only one that writes the gradebook (one result at a time, as results arrive).
 - A worker gets plain data: the course (a folder path, or a small tarball of
   course.toml, specs, references and quiz bank for remote machines), the
-  notebook's bytes, the member and the seed. It returns `Result.to_dict()`.
+  notebook's bytes, the member and the seed. It returns `Attempt.to_dict()`,
+  which the submitter reads back with `Attempt.from_dict()`.
   `grade_one` is that function; every executor runs the very same one.
 - Anything that goes wrong around a worker (an exception, a killed worker
   process, a lost Dask worker or scheduler) becomes an `error` result for that
@@ -44,8 +45,8 @@ from grader.errors import GradeError, SpecError
 
 if TYPE_CHECKING:
     from grader.course.loader import Course
+    from grader.results.attempt import Attempt
     from grader.results.gradebook import Gradebook
-    from grader.results.attempt import Result
 
 # --- thread caps ----------------------------------------------------------------
 
@@ -290,7 +291,7 @@ def _course_for(course: "str | CourseBundle | Course") -> "Course":
 
 def grade_one(course_root: "str | CourseBundle | Course", name: str, data: bytes, member: str | None,
               seed: int | None, lang: str = "ko", hide: Sequence[str] = ()) -> dict[str, Any]:
-    """Grade one notebook given as bytes; returns `Result.to_dict()`.
+    """Grade one notebook given as bytes; returns `Attempt.to_dict()` (plain data for any executor).
 
     `name` is the path as the submitter knows it: it names the exercise (file
     name) and appears in messages. `hide` are the submitter's folders no kernel
@@ -320,7 +321,7 @@ class BatchItem:
     found: Found
     member: str = ""
     data: bytes | None = field(default=None, repr=False)
-    result: dict[str, Any] | None = None
+    result: "Attempt | None" = None
     grader_failure: bool = False   # the grader, not the notebook, failed: not recorded
     record_error: str = ""         # graded, but the gradebook refused the attempt
 
@@ -331,24 +332,27 @@ class BatchItem:
     @property
     def problem(self) -> bool:
         """Counts towards exit code 1: could not be graded or recorded."""
-        r = self.result or {}
-        return self.grader_failure or bool(self.record_error) or r.get("status") == "invalid"
+        invalid = self.result is not None and self.result.status == "invalid"
+        return self.grader_failure or bool(self.record_error) or invalid
 
 
-def _shell(item: BatchItem, status: str, message: str, course: "Course | None" = None) -> dict[str, Any]:
+def _shell(item: BatchItem, status: str, message: str, course: "Course | None" = None) -> "Attempt":
     """A result for a submission no worker graded (unreadable, or the grader failed).
 
     The exercise is named (from the file name) only for grader failures: the notebook
     itself may be fine, and the summary should say which exercise to submit again."""
+    import datetime as dt
+
     from grader import __version__
-    from grader.results.attempt import Result
+    from grader.results.attempt import Attempt
 
     exercise = ""
     if course is not None:
         spec = course.spec_by_notebook_name(item.path.name)
         exercise = spec.id if spec else ""
-    return Result(exercise=exercise, member=item.member, status=status, checks=[], duration_s=0.0,
-                  path=str(item.path), message=message, grader_version=__version__).to_dict()
+    return Attempt(exercise=exercise, member=item.member, status=status, checks=[], duration_s=0.0,
+                   path=str(item.path), message=message, grader_version=__version__,
+                   graded_at=dt.datetime.now(dt.timezone.utc))
 
 
 class Batch:
@@ -408,14 +412,25 @@ class Batch:
         self._finish(item, _shell(item, "error", f"the grader failed on this submission ({why}); "
                                                "it was not recorded: submit it again", self.course))
 
-    def _finish(self, item: BatchItem, result: dict[str, Any]) -> None:
+    def _received(self, item: BatchItem, reply: dict[str, Any]) -> None:
+        """A worker's `Attempt.to_dict()`; a reply that does not parse is a grader failure."""
+        from grader.results.attempt import Attempt
+
+        try:
+            attempt = Attempt.from_dict(reply)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            self._failed(item, f"its reply was not an attempt ({type(exc).__name__}: {exc})")
+            return
+        self._finish(item, attempt)
+
+    def _finish(self, item: BatchItem, result: "Attempt") -> None:
         # The gradebook is written here only, in the submitting process, one attempt at a time.
-        if self.book is not None and result.get("status") != "invalid" and not item.grader_failure:
+        if self.book is not None and result.status != "invalid" and not item.grader_failure:
             try:
-                result["attempt_id"] = self.book.record(result, item.data)
+                result.attempt_id = self.book.record(result, item.data)
             except GradeError as exc:  # disk full, locked: this attempt is lost, the batch goes on
                 item.record_error = str(exc)
-                result["message"] = "; ".join(m for m in (result.get("message", ""), f"not recorded: {exc}") if m)
+                result.message = "; ".join(m for m in (result.message, f"not recorded: {exc}") if m)
         item.result = result
         item.data = None  # the bytes are in the gradebook now; free them
         if self.on_done:
@@ -456,7 +471,7 @@ class Batch:
             except Exception as exc:  # noqa: BLE001 - one submission's grader failure stays its own
                 self._failed(item, exc)
                 continue
-            self._finish(item, result)
+            self._received(item, result)
 
     def _run_pool(self, workers: int) -> None:
         """Local worker processes, one submission each at a time.
@@ -498,7 +513,7 @@ class Batch:
                 for slot, (kind, value) in pool.wait():
                     item = slot.take()
                     if kind == "ok":
-                        self._finish(item, value)
+                        self._received(item, value)
                     else:
                         self._failed(item, value)
         except BaseException:
@@ -553,7 +568,7 @@ class Batch:
                     # grade_one: this submission's error result, not the batch's end.
                     self._failed(item, exc)
                 else:
-                    self._finish(item, result)
+                    self._received(item, result)
                 fut.release()
                 refill()
         except BaseException:
@@ -756,23 +771,12 @@ def run_batch(course: "Course", found: Iterable[Found], *, workers: int = 1, sch
     return batch.run(workers=workers, scheduler=scheduler)
 
 
-def result_from_dict(d: dict[str, Any]) -> "Result":
-    """A `Result` back from its `to_dict()` form (what workers send), for the terminal view."""
-    from grader.results.attempt import CheckResult, Result
-
-    checks = [CheckResult(**c) for c in d.get("checks", [])]
-    keep = {k: d[k] for k in ("path", "seed", "message", "grader_version", "attempt_id", "answers", "timings",
-                              "protections") if k in d}
-    return Result(exercise=d.get("exercise", ""), member=d.get("member", ""), status=d.get("status", "error"),
-                  checks=checks, duration_s=float(d.get("duration_s", 0.0)), **keep)
-
-
 def summary_counts(items: Sequence[BatchItem]) -> dict[str, int]:
     """How many of each status, in the DESIGN order."""
     from grader.results.attempt import STATUSES
 
     counts = {s: 0 for s in STATUSES}
     for it in items:
-        status = (it.result or {}).get("status", "error")
+        status = it.result.status.value if it.result is not None else "error"
         counts[status] = counts.get(status, 0) + 1
     return counts

@@ -120,7 +120,7 @@ def _submit_one(course: Any, path: Path, book: Any, *, member: str | None, seed:
     with run_progress(console, path.name) as progress:
         result, sub = grade_file(course, path, member=member, seed=seed, lang=lang, progress=progress)
     if book is not None and sub is not None:
-        result.attempt_id = book.record(result.to_dict(), sub.data)
+        result.attempt_id = book.record(result, sub.data)
     if as_json:
         click.echo(_json(result.to_dict()))
     else:
@@ -137,7 +137,7 @@ def _submit_batch(course: Any, paths: tuple[Path, ...], book: Any, *, single_fil
 
     from rich.console import Console
 
-    from grader.batch import collect, result_from_dict, run_batch
+    from grader.batch import collect, run_batch
     from grader.cli.views import batch_progress, render_batch_summary, render_result
 
     found, warnings = collect(paths)
@@ -155,16 +155,16 @@ def _submit_batch(course: Any, paths: tuple[Path, ...], book: Any, *, single_fil
             items = run_batch(course, found, workers=workers, scheduler=scheduler, member=member,
                               pattern=pattern, seed=seed, lang=lang, book=book, on_done=on_done)
     except KeyboardInterrupt:
-        kept = sum(1 for it in done if (it.result or {}).get("attempt_id") is not None)
+        kept = sum(1 for it in done if it.result is not None and it.result.attempt_id is not None)
         err.print(f"grade: interrupted: {len(done)} of {len(found)} graded, {kept} recorded; "
                   "submit the rest again", highlight=False, markup=False)
         sys.exit(130)
     wall = time.monotonic() - t0
-    docs = [it.result for it in items]
+    docs = [it.result.to_dict() for it in items if it.result is not None]
     if as_json:
         click.echo(_json(docs[0] if single_file else docs))
-    elif single_file:
-        render_result(Console(), result_from_dict(docs[0]), lang)
+    elif single_file and items[0].result is not None:
+        render_result(Console(), items[0].result, lang)
     else:
         render_batch_summary(Console(), items, lang, wall_s=wall)
     if any(it.problem for it in items):
@@ -185,7 +185,7 @@ def status(member: str | None, gradebook: str | None, course_dir: str | None, la
 
     course = _course(course_dir)
     book = Gradebook(resolve_location(gradebook, course.default_gradebook))
-    best = {k: v for k, v in book.best().items() if member is None or k[0] == member}
+    best = book.best(member=member)
     exercises = sorted(set(course.specs) | {e for _, e in best})
     console = Console()
     if not best:

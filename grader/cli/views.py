@@ -18,7 +18,7 @@ from rich.progress import (BarColumn, Progress, SpinnerColumn, TextColumn, TimeE
 from rich.table import Table
 from rich.text import Text
 
-from grader.results.attempt import Result
+from grader.results.attempt import Attempt
 from grader.textsafe import inert, visible
 
 STATUS_STYLE = {"graded": "green", "error": "yellow", "timeout": "red", "crashed": "red", "invalid": "red"}
@@ -34,7 +34,7 @@ def safe_text(text: object, style: str = "", *, newlines: bool = False) -> Text:
     return Text(inert(text, newlines=newlines), style=style)
 
 
-def render_result(console: Console, result: Result, lang: str = "ko") -> None:
+def render_result(console: Console, result: Attempt, lang: str = "ko") -> None:
     if result.status == "invalid":
         console.print(safe_text(f"✗ {result.message}", "red"))
         return
@@ -136,16 +136,16 @@ def batch_progress(console: Console, total: int, lang: str = "ko") -> Iterator[C
     en = lang == "en"
 
     def is_failure(item: Any) -> bool:
-        return (item.result or {}).get("status") != "graded" or item.problem
+        return item.result is None or item.result.status != "graded" or item.problem
 
     if not console.is_terminal:
         width = len(str(total))
 
         def line(item: Any) -> None:
             state["done"] += 1
-            r = item.result or {}
-            score = f"{r.get('score', 0):g}/{r.get('max_score', 0):g}" if r.get("status") != "invalid" else "-"
-            console.print(Text.assemble(f"[{state['done']:>{width}}/{total}] {inert(r.get('status', '?')):8} "
+            r = item.result  # every finished item has its attempt
+            score = f"{r.score:g}/{r.max_score:g}" if r.status != "invalid" else "-"
+            console.print(Text.assemble(f"[{state['done']:>{width}}/{total}] {inert(r.status):8} "
                                         f"{score:>9}  ", name_text(item.member or "?"), "  ",
                                         name_text(item.path)), highlight=False, soft_wrap=True)
 
@@ -189,23 +189,23 @@ def render_batch_summary(console: Console, items: Sequence[Any], lang: str = "ko
                     ("note" if en else "비고", {"overflow": "fold", "max_width": 60})):
         table.add_column(col, **kw)
     for item in items:
-        r = item.result or {}
-        status = r.get("status", "error")
+        r = item.result
+        status = r.status.value
         style = STATUS_STYLE.get(status, "white")
-        score = "-" if status == "invalid" else f"{r.get('score', 0):g}/{r.get('max_score', 0):g}"
+        score = "-" if status == "invalid" else f"{r.score:g}/{r.max_score:g}"
         # Why it was not graded or not recorded ("not recorded: …" is part of the message).
-        note = r.get("message", "") if status != "graded" or item.record_error else ""
+        note = r.message if status != "graded" or item.record_error else ""
         note = note.removeprefix(f"{item.path}: ")  # the file has its own column
-        table.add_row(str(item.index + 1), name_text(item.member or "?"), safe_text(r.get("exercise") or "-"),
-                      safe_text(status, style), score, f"{r.get('duration_s', 0):.1f} s",
+        table.add_row(str(item.index + 1), name_text(item.member or "?"), safe_text(r.exercise or "-"),
+                      safe_text(status, style), score, f"{r.duration_s:.1f} s",
                       name_text(_shown_path(item)), safe_text(note, style if note else "", newlines=True))
     console.print(table)
     counts = summary_counts(items)
     parts = [f"{n} {s}" for s, n in counts.items() if n]
-    graded = [it.result for it in items if it.result and it.result.get("status") != "invalid"]
+    graded = [it.result for it in items if it.result and it.result.status != "invalid"]
     line = (f"{len(items)} submissions: " if en else f"제출 {len(items)}개: ") + ", ".join(parts)
     if graded:
-        mean = sum(r["score"] / r["max_score"] for r in graded if r["max_score"]) / max(1, len(graded))
+        mean = sum(r.score / r.max_score for r in graded if r.max_score) / max(1, len(graded))
         line += f" · {'mean' if en else '평균'} {100 * mean:.0f}%"
     if wall_s is not None and wall_s > 0:
         line += f" · {wall_s:.1f} s · {60 * len(items) / wall_s:.1f} {'per minute' if en else '개/분'}"

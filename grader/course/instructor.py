@@ -12,6 +12,7 @@ from typing import Any, Callable
 from grader.batch import cap_threads
 from grader.course.loader import Course, load_course
 from grader.errors import SpecError
+from grader.results.attempt import Attempt
 from grader.course.starters import StarterState, sync_starters
 
 
@@ -46,30 +47,28 @@ def _grade(course_root: str, path: str, role: str, seed: int | None) -> dict[str
     return result.to_dict()
 
 
-def judge(role: str, path: Path, r: dict[str, Any]) -> NotebookVerdict:
-    code = [c for c in r["checks"] if c["kind"] != "quiz"]
-    code_score = sum(c["points"] for c in code)
-    code_max = sum(c["max_points"] for c in code)
-    failed = [c for c in r["checks"] if not c["passed"]]
+def judge(role: str, path: Path, reply: dict[str, Any]) -> NotebookVerdict:
+    """A worker's `Attempt.to_dict()` judged as a solution or a starter."""
+    r = Attempt.from_dict(reply)
     if role == "solution":
-        if r["status"] != "graded":
-            problem = f"status {r['status']}: {r['message']}"
-        elif r["score"] < r["max_score"]:
-            problem = "; ".join(f"{c['id']}: {c['message']}" for c in failed)
+        if r.status != "graded":
+            problem = f"status {r.status}: {r.message}"
+        elif r.score < r.max_score:
+            problem = "; ".join(f"{c.id}: {c.message}" for c in r.failed)
         else:
             problem = ""
     else:
-        if r["status"] != "graded":
-            problem = f"status {r['status']} (a starter must run cleanly): {r['message']}"
-        elif code_score > 0:
-            earned = [c for c in code if c["points"] > 0]
-            problem = "starter earns code points: " + ", ".join(f"{c['id']} {c['points']:g}" for c in earned)
+        if r.status != "graded":
+            problem = f"status {r.status} (a starter must run cleanly): {r.message}"
+        elif r.code_score > 0:
+            earned = [c for c in r.checks if not c.is_quiz and c.points > 0]
+            problem = "starter earns code points: " + ", ".join(f"{c.id} {c.points:g}" for c in earned)
         else:
             problem = ""
     return NotebookVerdict(
-        exercise=r["exercise"] or path.stem, role=role, path=str(path), status=r["status"],
-        score=r["score"], max_score=r["max_score"], code_score=code_score, code_max=code_max,
-        duration_s=r["duration_s"], ok=not problem, problem=problem)
+        exercise=r.exercise or path.stem, role=role, path=str(path), status=r.status.value,
+        score=r.score, max_score=r.max_score, code_score=r.code_score, code_max=r.code_max,
+        duration_s=r.duration_s, ok=not problem, problem=problem)
 
 
 def run_checks(course: Course, exercises: list[str] | None = None, *, workers: int = 1,

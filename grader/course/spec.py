@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import SpecError
+from grader.results.attempt import CheckGroup
 
 ID_RE = re.compile(r"^[a-z0-9]+\.[a-z0-9_]+$")
 
@@ -56,7 +57,7 @@ class ExerciseSpec:
 
     @property
     def code_checks(self) -> list[CheckSpec]:
-        return [c for c in self.checks if c.kind != "quiz"]
+        return [c for c in self.checks if CheckGroup.of(c.kind) is CheckGroup.CODE]
 
 
 def _bilingual(value: Any, where: str) -> dict[str, str]:

@@ -95,7 +95,7 @@ def trend(attempts: list[Attempt], exercises: list[Exercise], tz: dt.tzinfo, lab
     yticks = [Tick(_y(v), f"{v}") for v in (0, 25, 50, 75, 100)]
     if not attempts:
         return TrendChart(W, H, (x0, MT, x1, H - MB), yticks, [], [], label)
-    times = [a.created_at.timestamp() for a in attempts]
+    times = [a.graded_at.timestamp() for a in attempts]
     t0, t1 = min(times), max(times)
     span = t1 - t0
 
@@ -104,8 +104,8 @@ def trend(attempts: list[Attempt], exercises: list[Exercise], tz: dt.tzinfo, lab
 
     series = []
     for i, ex in enumerate(e for e in exercises if any(a.exercise == e.id for a in attempts)):
-        pts = [Point(x(a.created_at.timestamp()), _y(a.pct),
-                     f"{ex.id} · {a.created_at.astimezone(tz).strftime('%y.%m.%d %H:%M')} · {a.pct:.0f}%")
+        pts = [Point(x(a.graded_at.timestamp()), _y(a.pct),
+                     f"{ex.id} · {a.graded_at.astimezone(tz).strftime('%y.%m.%d %H:%M')} · {a.pct:.0f}%")
                for a in attempts if a.exercise == ex.id]
         series.append(Series(ex.id, PALETTE[i % len(PALETTE)], pts))
     # Date labels at the start, the end and the middle of the time span, never closer than 90 units.

@@ -9,7 +9,8 @@ from typing import Any
 
 from grader import __version__
 from grader.errors import GradeError
-from grader.report.model import Attempt, Context, Meeting, Roster, find_roster, load_attempts, load_meeting, load_roster, pick
+from grader.report.model import (Context, Meeting, Records, Roster, find_roster, load_meeting, load_records,
+                                 load_roster, pick)
 from grader.report.render import Strings, render
 
 
@@ -18,12 +19,12 @@ class Sources:
     """Everything a report needs, loaded once."""
 
     roster: Roster
-    attempts: list[Attempt]
+    records: Records
     specs: dict[str, Any]
     site_dir: Path
 
     def context(self, lang: str) -> Context:
-        return Context(self.roster, self.attempts, self.specs, lang)
+        return Context(self.roster, self.records, self.specs, lang)
 
 
 def course_specs(course: Any) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def course_specs(course: Any) -> dict[str, Any]:
 def load_sources(*, site_dir: Path, gradebook: str | None, specs: dict[str, Any] | None = None,
                  meeting_path: Path | None = None) -> Sources:
     roster = load_roster(find_roster(meeting_path, site_dir))
-    return Sources(roster=roster, attempts=load_attempts(gradebook), specs=specs or {}, site_dir=site_dir)
+    return Sources(roster=roster, records=load_records(gradebook), specs=specs or {}, site_dir=site_dir)
 
 
 def previous_meeting(meeting: Meeting, roster: Roster) -> Meeting | None:

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from grader.course.loader import natural_key
 from grader.errors import SpecError
+from grader.results.attempt import Attempt, CheckResult
+from grader.results.queries import ExerciseSummary
 from grader.textsafe import inert, visible
 
 Text = dict[str, str]  # language -> text
@@ -360,49 +362,27 @@ def load_meetings(folder: Path, roster: Roster) -> list[Meeting]:
 
 
 @dataclass
-class Check:
-    check_id: str
-    kind: str
-    title: str
-    passed: bool
-    points: float
-    max_points: float
-    message: str
-    details: dict[str, Any]
+class Records:
+    """What the report reads from the gradebook: every attempt (oldest first), and the
+    database's per-exercise figures over the same attempts (`summaries`)."""
 
+    attempts: list[Attempt]
+    location: str | None = None
 
-@dataclass
-class Attempt:
-    """One gradebook attempt with its checks and answers (a plain copy)."""
+    def __post_init__(self) -> None:
+        self.by_id = {a.attempt_id: a for a in self.attempts if a.attempt_id is not None}
+        # Attempts recorded after loading are not in `attempts`: the figures leave them out too.
+        self._upto_id = max(self.by_id, default=0)
 
-    id: int
-    created_at: dt.datetime
-    member: str  # as recorded
-    exercise: str
-    status: str
-    score: float
-    max_score: float
-    duration_s: float
-    message: str
-    checks: list[Check]
-    answers: dict[str, str]
+    def summaries(self, *, after: dt.datetime | None = None,
+                  until: dt.datetime | None = None) -> list[ExerciseSummary]:
+        """Per (recorded member, exercise) with attempts graded in (after, until]."""
+        if self.location is None or not self.by_id:
+            return []
+        from grader.results.gradebook import Gradebook
 
-    @property
-    def pct(self) -> float:
-        return 100.0 * self.score / self.max_score if self.max_score else 0.0
-
-    @property
-    def state(self) -> str:
-        """full | partial | zero | timeout | crashed | error | invalid (for CSS and labels)."""
-        if self.status != "graded" and self.score == 0:
-            return self.status
-        if self.max_score and self.score >= self.max_score - 1e-9:
-            return "full"
-        return "partial" if self.score > 0 else "zero"
-
-    @property
-    def failed(self) -> list[Check]:
-        return [c for c in self.checks if not c.passed]
+        with Gradebook(self.location, create=False) as book:
+            return book.summaries(after=after, until=until, upto_id=self._upto_id)
 
 
 def load_attempts(location: str | None) -> list[Attempt]:
@@ -415,25 +395,21 @@ def load_attempts(location: str | None) -> list[Attempt]:
     if "://" not in location and not Path(location).expanduser().exists():
         return []
     with Gradebook(location, create=False) as book:
-        rows = book.attempts()
-        ids = [r.id for r in rows]
-        checks = book.checks_of(ids)
-        answers = book.answers_of(ids)
+        found = book.attempts()
     # Messages, feedback and answers reach the pages without control, bidi or
     # zero-width characters (a right-to-left override would reorder what follows it).
     # `member` stays as recorded: it is a key; pages show it through `Who.name`.
-    out = []
-    for r in rows:
-        out.append(Attempt(
-            id=r.id, created_at=r.created_at, member=r.member, exercise=r.exercise, status=r.status,
-            score=r.score, max_score=r.max_score, duration_s=r.duration_s, message=_inert(r.message),
-            checks=[Check(c["check_id"], c["kind"], _inert(c.get("title") or ""), bool(c["passed"]),
-                          float(c["points"]), float(c["max_points"]), _inert(c.get("message") or ""),
-                          _inert(c.get("details") or {}))
-                    for c in sorted(checks.get(r.id, []), key=lambda c: c["check_id"])],
-            answers={q: inert(t, newlines=True, tabs=True) for q, t in answers.get(r.id, {}).items()},
-        ))
-    return out
+    for a in found:
+        a.message = _inert(a.message)
+        a.answers = {q: inert(t, newlines=True, tabs=True) for q, t in a.answers.items()}
+        for c in a.checks:
+            c.title, c.message, c.details = _inert(c.title), _inert(c.message), _inert(c.details)
+    return found
+
+
+def load_records(location: str | None) -> Records:
+    """The gradebook at `location` for the report (empty when there is none)."""
+    return Records(load_attempts(location), location)
 
 
 def _inert(value: Any) -> Any:  # noqa: ANN401
@@ -544,9 +520,11 @@ def _slug(text: str) -> str:
 class Context:
     """Who is who and what each exercise is called: the roster, the course's specs, the gradebook."""
 
-    def __init__(self, roster: Roster, attempts: list[Attempt], specs: dict[str, Any] | None, lang: str) -> None:
+    def __init__(self, roster: Roster, records: Records, specs: dict[str, Any] | None, lang: str) -> None:
         self.roster = roster
-        self.attempts = attempts
+        self.records = records
+        self.attempts = records.attempts
+        attempts = records.attempts
         self.lang = lang
         specs = specs or {}
         ids = set(specs) | {a.exercise for a in attempts}
@@ -586,35 +564,40 @@ class Context:
     def everyone(self) -> list[Who]:
         return list(self.people.values()) + sorted(self._unlisted.values(), key=lambda w: w.name)
 
-    def check_title(self, ex: Exercise, check: Check) -> str:
-        return ex.check_titles.get(check.check_id) or check.title or check.check_id
+    def check_title(self, ex: Exercise, check: CheckResult) -> str:
+        return ex.check_titles.get(check.id) or check.title or check.id
 
     def progress(self, until: dt.datetime | None = None, since: dt.datetime | None = None) -> Progress:
-        """Best score per person and exercise up to `until`; who submitted in (since, until]."""
-        upto = [a for a in self.attempts if until is None or a.created_at <= until]
-        people = [w for w in self.everyone if w.listed or any(self.who(a.member) is w for a in upto)]
+        """Best score per person and exercise up to `until`; who submitted in (since, until].
+
+        The database counts per recorded name (`Records.summaries`); here the names a roster
+        member goes by are merged into one person, by the same rule: highest, then earliest."""
+        by_id = self.records.by_id
         exercises = list(self.exercises.values())
+        upto = self.records.summaries(until=until)
+        seen = {self.who(r.member).key for r in upto}
+        people = [w for w in self.everyone if w.listed or w.key in seen]
         table = {w.key: {e.id: Cell(None, 0, None) for e in exercises} for w in people}
-        for a in upto:
-            cell = table[self.who(a.member).key][a.exercise]
-            cell.attempts += 1
-            cell.latest = a
-            if cell.best is None or a.score > cell.best.score:
-                cell.best = a
-        window = [a for a in upto if since is None or a.created_at > since]
+        for r in upto:
+            cell = table[self.who(r.member).key][r.exercise]
+            cell.attempts += r.attempts
+            cell.best = _better(cell.best, by_id[r.best_id])
+            latest = by_id[r.latest_id]
+            if cell.latest is None or _order(latest) > _order(cell.latest):
+                cell.latest = latest
+        window: dict[str, dict[str, tuple[int, Attempt]]] = defaultdict(dict)
+        for r in self.records.summaries(after=since, until=until):
+            mine = window[self.who(r.member).key]
+            n, top = mine.get(r.exercise, (0, None))
+            mine[r.exercise] = (n + r.attempts, _better(top, by_id[r.best_id]))
         recent, quiet = [], []
         for w in people:
-            mine = [a for a in window if self.who(a.member) is w]
-            if not mine:
+            if w.key not in window:
                 if w.listed:
                     quiet.append(w)
                 continue
-            items = []
-            for e in exercises:
-                es = [a for a in mine if a.exercise == e.id]
-                if es:
-                    items.append((e, len(es), max(es, key=lambda a: (a.score, -a.id))))
-            recent.append(Recent(w, items))
+            mine = window[w.key]
+            recent.append(Recent(w, [(e, *mine[e.id]) for e in exercises if e.id in mine]))
         best = [c.best for row in table.values() for c in row.values() if c.best is not None]
         return Progress(exercises=exercises, people=people, table=table, since=since, until=until, recent=recent,
                         quiet=quiet, missed=self.missed(best), concepts=self.concepts(best))
@@ -628,13 +611,13 @@ class Context:
             w = self.who(a.member).key
             tried[a.exercise].add(w)
             for c in a.failed:
-                if c.kind == "quiz":
+                if c.is_quiz:
                     continue
-                f = fails.setdefault((a.exercise, c.check_id), {"members": set(), "attempts": 0, "last": None})
+                f = fails.setdefault((a.exercise, c.id), {"members": set(), "attempts": 0, "last": None})
                 f["members"].add(w)
                 f["attempts"] += 1
-                if f["last"] is None or (a.created_at, a.id) >= f["last"][0]:
-                    f["last"] = ((a.created_at, a.id), c)
+                if f["last"] is None or _order(a) >= f["last"][0]:
+                    f["last"] = (_order(a), c)
         out = []
         for (eid, cid), f in fails.items():
             ex = self.exercises[eid]
@@ -652,9 +635,9 @@ class Context:
         for a in attempts:
             w = self.who(a.member).key
             for c in a.checks:
-                if c.kind != "quiz":
+                if not c.is_quiz:
                     continue
-                q = (a.exercise, str(c.details.get("question") or c.check_id))
+                q = (a.exercise, str(c.details.get("question") or c.id))
                 tried[q].add(w)
                 hit = False
                 for kind in ("missing", "misconceptions"):
@@ -664,8 +647,8 @@ class Context:
                             found[q][(kind, label)].add(w)
                             hit = True
                 feedback = str(c.details.get("feedback") or c.message or "")
-                if hit and feedback and (q not in last or (a.created_at, a.id) >= last[q][0]):
-                    last[q] = ((a.created_at, a.id), feedback)
+                if hit and feedback and (q not in last or _order(a) >= last[q][0]):
+                    last[q] = (_order(a), feedback)
         out = []
         for q, items in found.items():
             concepts = [Concept(label, "missing" if kind == "missing" else "misconception", len(ws))
@@ -675,6 +658,18 @@ class Context:
                                      last.get(q, (None, ""))[1]))
         out.sort(key=lambda m: (-m.members, natural_key(m.exercise.id), m.question))
         return out[:limit]
+
+
+def _order(a: Attempt) -> tuple[dt.datetime, int]:
+    """Chronological order of attempts: graded time, then id (both set for gradebook rows)."""
+    return (a.graded_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc), a.attempt_id or 0)
+
+
+def _better(held: Attempt | None, other: Attempt) -> Attempt:
+    """The better of two attempts by the gradebook's rule: the higher score, then the earlier."""
+    if held is None or other.score > held.score or (other.score == held.score and _order(other) < _order(held)):
+        return other
+    return held
 
 
 def _concept_label(item: Any, lang: str) -> str:

@@ -1,11 +1,53 @@
-"""The result of grading one submission, and its JSON form (DESIGN section 4)."""
+"""One attempt: the result of grading one submission, the same value everywhere.
+
+Grading builds an `Attempt`, a worker process sends it back as `Attempt.to_dict()`
+and the submitter reads it with `Attempt.from_dict()` (the only serialiser and
+parser), the gradebook stores and returns it, and the report shows it.
+`to_dict()` is also the document `grade submit --json` prints (docs/contracts.md).
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, get_args
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal, Mapping, get_args
 
-STATUSES = ("graded", "timeout", "crashed", "error", "invalid")
+
+class Status(StrEnum):
+    """How grading ended. Members compare equal to their text ("graded")."""
+
+    GRADED = "graded"
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"
+    ERROR = "error"
+    INVALID = "invalid"
+
+
+# In the documented order (summaries count by it).
+STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
+
+
+class CheckGroup(StrEnum):
+    """What a check is worth to the course: code the notebook runs, or a free-text answer.
+
+    Starters must earn no code points, the gradebook keeps code points apart, and the
+    report lists missed code checks and missed quiz concepts separately; all of them
+    ask this one question instead of comparing kind names."""
+
+    CODE = "code"
+    QUIZ = "quiz"
+
+    @classmethod
+    def of(cls, kind: str) -> "CheckGroup":
+        """The group of a check kind name (`quiz` → QUIZ; every other kind runs code)."""
+        return cls.QUIZ if kind in _QUIZ_KINDS else cls.CODE
+
+
+# Kinds scored from the notebook's answer cells rather than from its running code.
+_QUIZ_KINDS = frozenset({"quiz"})
+
 
 # Where a check's evidence comes from (docs/sandbox.md, "Evidence"):
 # - hidden-target: the student's kernel computed it, but the right answer stayed in the grader;
@@ -13,6 +55,23 @@ STATUSES = ("graded", "timeout", "crashed", "error", "invalid")
 # - self-reported: measured inside the student's kernel, so code that ran before can forge it.
 Evidence = Literal["hidden-target", "clean", "self-reported"]
 EVIDENCE: tuple[Evidence, ...] = get_args(Evidence)
+
+
+# A score of `math.nan` when constructing means "the sum of the checks".
+FROM_CHECKS = math.nan
+
+
+def utc(when: dt.datetime | str | None) -> dt.datetime | None:
+    """A timezone-aware UTC time (naive times are read as UTC), from a datetime or ISO text."""
+    if when is None or when == "":
+        return None
+    if isinstance(when, str):
+        when = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+    return when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when.astimezone(dt.timezone.utc)
+
+
+def _iso(when: dt.datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
 
 
 @dataclass
@@ -29,15 +88,47 @@ class CheckResult:
     # Set for every check graded now; None only for attempts recorded before it existed.
     evidence: Evidence | None = None
 
+    def __post_init__(self) -> None:
+        self.passed = bool(self.passed)
+        self.points = float(self.points)
+        self.max_points = float(self.max_points)
+        if self.evidence is not None and self.evidence not in EVIDENCE:
+            raise ValueError(f"unknown evidence {self.evidence!r} (one of {', '.join(EVIDENCE)})")
+
+    @property
+    def group(self) -> CheckGroup:
+        return CheckGroup.of(self.kind)
+
+    @property
+    def is_quiz(self) -> bool:
+        return self.group is CheckGroup.QUIZ
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"id": self.id, "kind": self.kind, "passed": self.passed, "points": self.points,
+                "max_points": self.max_points, "message": self.message, "title": self.title,
+                "details": dict(self.details),
+                "evidence": self.evidence}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "CheckResult":
+        return cls(id=str(d["id"]), kind=str(d["kind"]), passed=bool(d["passed"]), points=float(d["points"]),
+                   max_points=float(d["max_points"]), message=d.get("message") or "", title=d.get("title") or "",
+                   details=dict(d.get("details") or {}),
+                   evidence=d.get("evidence") or None)
 
 
 @dataclass
-class Result:
+class Attempt:
+    """One graded (or ungradable) submission.
+
+    `score` and `max_score` are the sums of the checks unless given (a gradebook row
+    keeps the figure it was recorded with). Times are UTC: `graded_at` when the grader
+    finished, `submitted_at` when the member handed the notebook in (None when unknown).
+    """
+
     exercise: str
     member: str
-    status: str
+    status: Status
     checks: list[CheckResult]
     duration_s: float
     path: str = ""
@@ -48,30 +139,93 @@ class Result:
     answers: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     protections: list[str] = field(default_factory=list)
+    graded_at: dt.datetime | None = None
+    submitted_at: dt.datetime | None = None
+    notebook_sha256: str | None = None
+    score: float = FROM_CHECKS
+    max_score: float = FROM_CHECKS
+
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)
+        # Millisecond precision from the start, so that every copy (JSON, gradebook) is equal.
+        self.duration_s = round(float(self.duration_s), 3)
+        self.timings = {k: round(float(v), 3) for k, v in self.timings.items()}
+        self.graded_at = utc(self.graded_at)
+        self.submitted_at = utc(self.submitted_at)
+        self.score = round(sum(c.points for c in self.checks), 4) if math.isnan(self.score) \
+            else float(self.score)
+        self.max_score = round(sum(c.max_points for c in self.checks), 4) if math.isnan(self.max_score) \
+            else float(self.max_score)
+
+    # --- derived figures --------------------------------------------------------
 
     @property
-    def score(self) -> float:
-        return round(sum(c.points for c in self.checks), 4)
+    def code_score(self) -> float:
+        return round(sum(c.points for c in self.checks if not c.is_quiz), 4)
 
     @property
-    def max_score(self) -> float:
-        return round(sum(c.max_points for c in self.checks), 4)
+    def code_max(self) -> float:
+        return round(sum(c.max_points for c in self.checks if not c.is_quiz), 4)
+
+    @property
+    def pct(self) -> float:
+        return 100.0 * self.score / self.max_score if self.max_score else 0.0
+
+    @property
+    def state(self) -> str:
+        """full | partial | zero, or the status when nothing was earned (for CSS and labels)."""
+        if self.status is not Status.GRADED and self.score == 0:
+            return self.status.value
+        if self.max_score and self.score >= self.max_score - 1e-9:
+            return "full"
+        return "partial" if self.score > 0 else "zero"
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed]
+
+    # --- the one wire form ------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: what `grade submit --json` prints and workers send back."""
         return {
             "exercise": self.exercise,
             "member": self.member,
-            "status": self.status,
+            "status": self.status.value,
             "score": self.score,
             "max_score": self.max_score,
             "checks": [c.to_dict() for c in self.checks],
-            "duration_s": round(self.duration_s, 3),
+            "duration_s": self.duration_s,
             "path": self.path,
             "seed": self.seed,
             "message": self.message,
             "grader_version": self.grader_version,
             "attempt_id": self.attempt_id,
-            "answers": self.answers,
-            "timings": {k: round(v, 3) for k, v in self.timings.items()},
-            "protections": self.protections,
+            "answers": dict(self.answers),
+            "timings": dict(self.timings),
+            "protections": list(self.protections),
+            "graded_at": _iso(self.graded_at),
+            "submitted_at": _iso(self.submitted_at),
+            "notebook_sha256": self.notebook_sha256,
         }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Attempt":
+        """The attempt back from `to_dict()` output. Keys it does not know are ignored (a newer
+        worker may send more); a status outside the five raises ValueError."""
+        seed = d.get("seed")
+        attempt_id = d.get("attempt_id")
+        return cls(
+            exercise=d.get("exercise") or "", member=d.get("member") or "", status=Status(d.get("status", "error")),
+            checks=[CheckResult.from_dict(c) for c in d.get("checks") or []],
+            duration_s=float(d.get("duration_s") or 0.0), path=d.get("path") or "",
+            seed=int(seed) if seed is not None else None, message=d.get("message") or "",
+            grader_version=d.get("grader_version") or "",
+            attempt_id=int(attempt_id) if attempt_id is not None else None,
+            answers=dict(d.get("answers") or {}), timings=dict(d.get("timings") or {}),
+            protections=list(d.get("protections") or []),
+            graded_at=utc(d.get("graded_at")), submitted_at=utc(d.get("submitted_at")),
+            notebook_sha256=d.get("notebook_sha256") or None,
+            score=float(d["score"]) if d.get("score") is not None else FROM_CHECKS,
+            max_score=float(d["max_score"]) if d.get("max_score") is not None else FROM_CHECKS,
+        )

@@ -34,20 +34,10 @@ def _iso_utc(when: dt.datetime) -> str:
 
 
 def export_rows(book: "Gradebook") -> list[dict[str, Any]]:
-    """One dict per (member, exercise), in a deterministic order."""
-    best = book.best()
-    counts: dict[tuple[str, str], int] = {}
-    last: dict[tuple[str, str], dt.datetime] = {}
-    for a in book.attempts():  # oldest first: the last one seen is the latest
-        key = (a.member, a.exercise)
-        counts[key] = counts.get(key, 0) + 1
-        last[key] = a.created_at
-    rows = []
-    for (member, exercise) in sorted(best, key=lambda k: (natural_key(k[0]), natural_key(k[1]))):
-        b = best[(member, exercise)]
-        rows.append({"member": member, "exercise": exercise, "best_score": b.score, "max_score": b.max_score,
-                     "attempts": counts[(member, exercise)], "last_attempt": _iso_utc(last[(member, exercise)])})
-    return rows
+    """One dict per (member, exercise), in a deterministic order (the database counts)."""
+    found = sorted(book.summaries(), key=lambda r: (natural_key(r.member), natural_key(r.exercise)))
+    return [{"member": r.member, "exercise": r.exercise, "best_score": r.best_score, "max_score": r.best_max_score,
+             "attempts": r.attempts, "last_attempt": _iso_utc(r.last_graded_at)} for r in found]
 
 
 def _num(x: float) -> str:

@@ -3,6 +3,8 @@
 SQLAlchemy Core, so the same schema and queries run on SQLite (default, a file)
 and PostgreSQL (by URL). Each attempt is written in one transaction: either the
 attempt, its checks, its answers and its notebook copy are all there, or none is.
+The tables are in `schema`, their migrations in `migrations/` (applied on opening,
+by `migrate`), the read queries in `queries`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import json
 import os
 import random
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,64 +25,13 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 
 from grader.errors import GradebookError, GradeError
+from grader.results import queries
+from grader.results.attempt import Attempt
+from grader.results.migrate import foreign_message, migrate, newer_message
+from grader.results.queries import ExerciseSummary
+from grader.results.schema import OWN_TABLES, SCHEMA_VERSION, answers, attempts, checks, notebooks
 
-SCHEMA_VERSION = 1
-
-metadata = sa.MetaData()
-
-meta_table = sa.Table(
-    "grade_meta", metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.String(256), nullable=False),
-)
-
-notebooks = sa.Table(
-    "notebooks", metadata,
-    sa.Column("sha256", sa.String(64), primary_key=True),
-    sa.Column("size", sa.Integer, nullable=False),
-    sa.Column("content", sa.LargeBinary, nullable=False),
-)
-
-attempts = sa.Table(
-    "attempts", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
-    sa.Column("member", sa.String(200), nullable=False, index=True),
-    sa.Column("exercise", sa.String(100), nullable=False, index=True),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("score", sa.Float, nullable=False),
-    sa.Column("max_score", sa.Float, nullable=False),
-    sa.Column("code_score", sa.Float, nullable=False),
-    sa.Column("code_max", sa.Float, nullable=False),
-    sa.Column("seed", sa.BigInteger),
-    sa.Column("duration_s", sa.Float, nullable=False),
-    sa.Column("grader_version", sa.String(32), nullable=False),
-    sa.Column("path", sa.Text, nullable=False),
-    sa.Column("message", sa.Text, nullable=False),
-    sa.Column("notebook_sha256", sa.String(64), sa.ForeignKey("notebooks.sha256")),
-    sa.Column("extra", sa.Text, nullable=False),  # JSON: timings, protections
-)
-
-checks = sa.Table(
-    "checks", metadata,
-    sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("check_id", sa.String(100), primary_key=True),
-    sa.Column("kind", sa.String(40), nullable=False),
-    sa.Column("title", sa.Text, nullable=False),
-    sa.Column("passed", sa.Boolean, nullable=False),
-    sa.Column("points", sa.Float, nullable=False),
-    sa.Column("max_points", sa.Float, nullable=False),
-    sa.Column("message", sa.Text, nullable=False),
-    sa.Column("details", sa.Text, nullable=False),  # JSON
-)
-
-answers = sa.Table(
-    "answers", metadata,
-    sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("question", sa.String(100), primary_key=True),
-    sa.Column("text", sa.Text, nullable=False),
-)
-
+__all__ = ["SCHEMA_VERSION", "ExerciseSummary", "Gradebook", "display_location", "resolve_location"]
 
 # Schemes a user may type for PostgreSQL; all of them go through psycopg 3, the one
 # driver we depend on (SQLAlchemy's bare `postgresql://` would pick psycopg2).
@@ -142,26 +92,6 @@ def display_location(location: str) -> str:
         scheme, _, rest = location.partition("://")
         return f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else location
     return url.render_as_string(hide_password=True) if url.password is not None else location
-
-
-@dataclass
-class AttemptRow:
-    id: int
-    created_at: dt.datetime
-    member: str
-    exercise: str
-    status: str
-    score: float
-    max_score: float
-    code_score: float
-    code_max: float
-    seed: int | None
-    duration_s: float
-    grader_version: str
-    path: str
-    message: str
-    notebook_sha256: str | None
-    extra: dict[str, Any]
 
 
 class Gradebook:
@@ -300,14 +230,9 @@ class Gradebook:
                 row = con.execute("SELECT value FROM grade_meta WHERE key = 'schema_version'").fetchone()
                 version = int(row[0]) if row and str(row[0]).isdigit() else 0
                 if version > SCHEMA_VERSION:
-                    raise GradebookError(
-                        f"gradebook schema v{version} is newer than this grader understands "
-                        f"(v{SCHEMA_VERSION}); upgrade grade; the gradebook was left untouched", str(path))
-            elif have - {t.name for t in metadata.sorted_tables}:
-                raise GradebookError(
-                    f"database has tables this grader does not own "
-                    f"({', '.join(sorted(have - {t.name for t in metadata.sorted_tables}))}); "
-                    "refusing to use it as a gradebook; it was left untouched", str(path))
+                    raise GradebookError(newer_message(version), str(path))
+            elif have - OWN_TABLES:
+                raise GradebookError(foreign_message(have - OWN_TABLES) + "; it was left untouched", str(path))
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                 return
@@ -324,42 +249,21 @@ class Gradebook:
                 # Once we hold it, READ COMMITTED lets the inspection below see tables
                 # another grader created meanwhile.
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_SCHEMA_LOCK)))
-            insp = sa.inspect(conn)
-            have = set(insp.get_table_names())
-            if "grade_meta" in have:
-                row = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
-                version = int(row[0]) if row and str(row[0]).isdigit() else 0
-                if version > SCHEMA_VERSION:
-                    raise GradebookError(
-                        f"gradebook schema v{version} is newer than this grader understands (v{SCHEMA_VERSION}); "
-                        "upgrade grade; the gradebook was left untouched", self.location)
-                if version < SCHEMA_VERSION:
-                    raise GradebookError(f"gradebook schema v{version} predates v{SCHEMA_VERSION} and "
-                                         "has no migration", self.location)
-                return
-            foreign = have - {t.name for t in metadata.sorted_tables}
-            if foreign:
-                raise GradebookError(
-                    f"database has tables this grader does not own ({', '.join(sorted(foreign))}); "
-                    "refusing to use it as a gradebook", self.location)
-            metadata.create_all(conn)
-            conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            # Creates, upgrades in place, or refuses; in this transaction, so all or nothing.
+            migrate(conn, self.location)
 
     # --- writing ------------------------------------------------------------
 
-    def record(self, result: dict[str, Any], notebook_bytes: bytes | None) -> int:
-        """Store one attempt (a `Result.to_dict()`), atomically. Returns its id."""
-        created = result.get("created_at") or dt.datetime.now(dt.timezone.utc)
-        if isinstance(created, str):
-            created = dt.datetime.fromisoformat(created)
-        # Stored as UTC: SQLite keeps the clock reading and drops the offset.
-        created = created.replace(tzinfo=dt.timezone.utc) if created.tzinfo is None else \
-            created.astimezone(dt.timezone.utc)
+    def record(self, result: Attempt, notebook_bytes: bytes | None) -> int:
+        """Store one attempt with its checks, answers and notebook, atomically. Returns its id.
+
+        The attempt's `graded_at` (now, if it has none) is stored as UTC: SQLite keeps the
+        clock reading and drops the offset. Its `attempt_id` is not changed here."""
+        created = result.graded_at or dt.datetime.now(dt.timezone.utc)
         if self.is_postgres:
             # PostgreSQL text cannot hold NUL; SQLite can. A student's answer cell with
             # "\u0000" must not make the attempt unrecordable.
-            result = _no_nul(result)
-        code = [c for c in result["checks"] if c["kind"] != "quiz"]
+            result = Attempt.from_dict(_no_nul(result.to_dict()))
         sha = hashlib.sha256(notebook_bytes).hexdigest() if notebook_bytes is not None else None
         try:
             with self.engine.begin() as conn:
@@ -377,34 +281,34 @@ class Gradebook:
                                                                content=notebook_bytes))
                 attempt_id = conn.execute(attempts.insert().values(
                     created_at=created,
-                    member=result["member"],
-                    exercise=result["exercise"],
-                    status=result["status"],
-                    score=float(result["score"]),
-                    max_score=float(result["max_score"]),
-                    code_score=float(sum(c["points"] for c in code)),
-                    code_max=float(sum(c["max_points"] for c in code)),
-                    seed=result.get("seed"),
-                    duration_s=float(result.get("duration_s", 0.0)),
-                    grader_version=result.get("grader_version", ""),
-                    path=result.get("path", ""),
-                    message=result.get("message", ""),
+                    submitted_at=result.submitted_at,
+                    member=result.member,
+                    exercise=result.exercise,
+                    status=result.status.value,
+                    score=result.score,
+                    max_score=result.max_score,
+                    code_score=result.code_score,
+                    code_max=result.code_max,
+                    seed=result.seed,
+                    duration_s=result.duration_s,
+                    grader_version=result.grader_version,
+                    path=result.path,
+                    message=result.message,
                     notebook_sha256=sha,
-                    extra=json.dumps({"timings": result.get("timings", {}),
-                                      "protections": result.get("protections", [])}, ensure_ascii=False),
+                    extra=json.dumps({"timings": result.timings, "protections": result.protections},
+                                     ensure_ascii=False),
                 )).inserted_primary_key[0]
-                if result["checks"]:
+                if result.checks:
                     conn.execute(checks.insert(), [{
-                        "attempt_id": attempt_id, "check_id": c["id"], "kind": c["kind"],
-                        "title": c.get("title", ""), "passed": bool(c["passed"]),
-                        "points": float(c["points"]), "max_points": float(c["max_points"]),
-                        "message": c.get("message", ""),
-                        "details": json.dumps(c.get("details", {}), ensure_ascii=False, default=str),
-                    } for c in result["checks"]])
-                if result.get("answers"):
+                        "attempt_id": attempt_id, "check_id": c.id, "kind": c.kind, "title": c.title,
+                        "passed": c.passed, "points": c.points, "max_points": c.max_points,
+                        "message": c.message, "evidence": c.evidence, "position": i,
+                        "details": json.dumps(c.details, ensure_ascii=False, default=str),
+                    } for i, c in enumerate(result.checks)])
+                if result.answers:
                     conn.execute(answers.insert(), [
                         {"attempt_id": attempt_id, "question": q, "text": t}
-                        for q, t in result["answers"].items()])
+                        for q, t in result.answers.items()])
         except DBAPIError as exc:  # disk full, locked, I/O error, constraint: all or nothing
             hint = ""
             if "full" in _short(exc).lower():
@@ -416,50 +320,30 @@ class Gradebook:
     # --- reading ------------------------------------------------------------
 
     def attempts(self, *, member: str | None = None, exercise: str | None = None,
-                 since: dt.datetime | None = None) -> list[AttemptRow]:
-        q = sa.select(attempts).order_by(attempts.c.created_at, attempts.c.id)
-        if member:
-            q = q.where(attempts.c.member == member)
-        if exercise:
-            q = q.where(attempts.c.exercise == exercise)
-        if since:
-            q = q.where(attempts.c.created_at >= since)
+                 since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[Attempt]:
+        """Attempts graded in [since, until], oldest first, with their checks and answers."""
         with self.engine.connect() as conn:
-            return [_attempt(r) for r in conn.execute(q)]
-
-    def checks_of(self, attempt_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-        out: dict[int, list[dict[str, Any]]] = {i: [] for i in attempt_ids}
-        if not attempt_ids:
-            return out
-        with self.engine.connect() as conn:
-            for r in conn.execute(sa.select(checks).where(checks.c.attempt_id.in_(attempt_ids))):
-                d = dict(r._mapping)
-                d["details"] = json.loads(d["details"] or "{}")
-                out[d["attempt_id"]].append(d)
-        return out
-
-    def answers_of(self, attempt_ids: list[int]) -> dict[int, dict[str, str]]:
-        out: dict[int, dict[str, str]] = {i: {} for i in attempt_ids}
-        if not attempt_ids:
-            return out
-        with self.engine.connect() as conn:
-            for r in conn.execute(sa.select(answers).where(answers.c.attempt_id.in_(attempt_ids))):
-                out[r.attempt_id][r.question] = r.text
-        return out
+            return queries.read_attempts(conn, queries.filters(member=member, exercise=exercise, since=since,
+                                                               until=until))
 
     def notebook(self, sha256: str) -> bytes | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(notebooks.c.content).where(notebooks.c.sha256 == sha256)).first()
         return bytes(row[0]) if row else None
 
-    def best(self) -> dict[tuple[str, str], AttemptRow]:
-        """Best attempt per (member, exercise): highest score, then earliest."""
-        best: dict[tuple[str, str], AttemptRow] = {}
-        for a in self.attempts():
-            key = (a.member, a.exercise)
-            if key not in best or a.score > best[key].score:
-                best[key] = a
-        return best
+    def best(self, *, member: str | None = None, until: dt.datetime | None = None
+             ) -> dict[tuple[str, str], Attempt]:
+        """Best attempt per (member, exercise): highest score, then earliest (graded up to `until`)."""
+        with self.engine.connect() as conn:
+            return queries.best(conn, queries.filters(member=member, until=until))
+
+    def summaries(self, *, member: str | None = None, after: dt.datetime | None = None,
+                  until: dt.datetime | None = None, upto_id: int | None = None) -> list[ExerciseSummary]:
+        """Per (member, exercise) with attempts graded in (after, until] (and recorded no later
+        than attempt `upto_id`): how many, the best, the latest."""
+        with self.engine.connect() as conn:
+            return queries.summaries(conn, queries.filters(member=member, after=after, until=until,
+                                                           upto_id=upto_id))
 
     def count(self) -> int:
         with self.engine.connect() as conn:
@@ -473,18 +357,6 @@ class Gradebook:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _attempt(r: Any) -> AttemptRow:
-    d = dict(r._mapping)
-    d["extra"] = json.loads(d.get("extra") or "{}")
-    created = d["created_at"]
-    if created is not None and created.tzinfo is None:
-        d["created_at"] = created.replace(tzinfo=dt.timezone.utc)
-    elif created is not None:
-        # PostgreSQL answers in the session's time zone; the rest of the grader sees UTC.
-        d["created_at"] = created.astimezone(dt.timezone.utc)
-    return AttemptRow(**d)
 
 
 def _no_nul(obj: Any) -> Any:  # noqa: ANN401

@@ -1,0 +1,88 @@
+"""The gradebook's tables as the newest migration leaves them (grader/results/migrations/).
+
+The queries use these definitions; the migrations never do (each revision spells out
+its own tables, so that an old revision means the same forever). A test checks that
+migrating an empty database gives exactly these tables.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+# One number per Alembic revision ("0001" is version 1, ...). `grade_meta` keeps it too:
+# graders from before the migrations read it there and refuse a gradebook newer than them.
+SCHEMA_VERSION = 2
+HEAD_REVISION = f"{SCHEMA_VERSION:04d}"
+# Not Alembic's default name: a PostgreSQL database shared with another Alembic-managed
+# application must not make us read that application's revision.
+VERSION_TABLE = "grade_alembic_version"
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "grade_meta", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+)
+
+notebooks = sa.Table(
+    "notebooks", metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+)
+
+attempts = sa.Table(
+    "attempts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # When the grader finished (the attempt's `graded_at`).
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("member", sa.String(200), nullable=False, index=True),
+    sa.Column("exercise", sa.String(100), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("max_score", sa.Float, nullable=False),
+    sa.Column("code_score", sa.Float, nullable=False),
+    sa.Column("code_max", sa.Float, nullable=False),
+    sa.Column("seed", sa.BigInteger),
+    sa.Column("duration_s", sa.Float, nullable=False),
+    sa.Column("grader_version", sa.String(32), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("notebook_sha256", sa.String(64), sa.ForeignKey("notebooks.sha256")),
+    sa.Column("extra", sa.Text, nullable=False),  # JSON: timings, protections
+    # Revision 2. When the member handed the notebook in; NULL for older rows and unknown times.
+    sa.Column("submitted_at", sa.DateTime(timezone=True)),
+    # Best attempt per member and exercise: highest score, then earliest.
+    sa.Index("ix_attempts_member_exercise_best", "member", "exercise", "score", "created_at"),
+    # The same notebook for the same exercise and member, graded before (not unique: a
+    # notebook submitted twice is two attempts, each with its own seed).
+    sa.Index("ix_attempts_notebook_exercise_member", "notebook_sha256", "exercise", "member"),
+)
+
+checks = sa.Table(
+    "checks", metadata,
+    sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("check_id", sa.String(100), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("points", sa.Float, nullable=False),
+    sa.Column("max_points", sa.Float, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("details", sa.Text, nullable=False),  # JSON
+    # Revision 2: hidden-target | clean | self-reported; NULL for older rows.
+    sa.Column("evidence", sa.String(20)),
+    # Revision 2: the check's place in the attempt; NULL for older rows (then by check id).
+    sa.Column("position", sa.Integer),
+)
+
+answers = sa.Table(
+    "answers", metadata,
+    sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("question", sa.String(100), primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+)
+
+# Every table a gradebook may hold; any other table makes a database "not ours".
+OWN_TABLES = frozenset({*metadata.tables, VERSION_TABLE})
