@@ -10,8 +10,8 @@ import datetime as dt
 import getpass
 import hashlib
 import secrets
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -27,6 +27,11 @@ from grader.results.attempt import Attempt, CheckGroup, CheckResult, Status
 from grader.course.spec import CheckSpec, ExerciseSpec
 
 Progress = Callable[[str, int, int], None]
+
+# How long grading waits for the answers to be scored once the notebook has run. The
+# scorer works while the kernel runs and is normally done long before; one that is not
+# (a pathological answer) costs the quiz its points, never the grade its end.
+OFFLINE_GRACE_S = 30.0
 
 
 @dataclass
@@ -149,11 +154,12 @@ def grade_submission(course: Course, sub: Submission, *, seed: int | None = None
     from grader.execution.runner import run_notebook
 
     # Scoring answers needs no kernel: do it while the notebook runs.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        offline = pool.submit(_offline_checks, checks, ctx)
-        outcome = run_notebook(sub.nb, spec.limits, probe_requests=requests, probe_inputs=inputs,
-                               progress=progress)
-        offline_results = offline.result()
+    offline = _Background(_offline_checks, checks, ctx)
+    outcome = run_notebook(sub.nb, spec.limits, probe_requests=requests, probe_inputs=inputs,
+                           progress=progress)
+    offline_results = offline.result(OFFLINE_GRACE_S)
+    if offline_results is None:
+        offline_results = _not_scored_in_time(checks, ctx)
 
     ctx.run_status, ctx.run_message = outcome.status, outcome.message
     results = evaluate_checks(checks, ctx, plans, outcome.probe, outcome.probe_error, offline_results)
@@ -175,6 +181,53 @@ def _offline_checks(checks: list[CheckSpec], ctx: GradeContext) -> dict[str, Che
         kind = KINDS[check.kind]
         if not kind.needs_kernel:
             out[check.id] = kind.evaluate(check, ctx, Plan(), {})
+    return out
+
+
+class _Background:
+    """A function run on a daemon thread, with a bounded wait for its result.
+
+    Not a ThreadPoolExecutor: leaving its `with` block, and the interpreter's exit,
+    both wait for the worker, so a scorer that never finishes would still hang the grade."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._done = threading.Event()
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+                self._error = exc
+            finally:
+                self._done.set()
+
+        threading.Thread(target=run, name="grade-offline-checks", daemon=True).start()
+
+    def result(self, timeout: float) -> Any:  # noqa: ANN401
+        """The function's value; None if it is still running after `timeout` seconds."""
+        if not self._done.wait(timeout):
+            return None
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _not_scored_in_time(checks: list[CheckSpec], ctx: GradeContext) -> dict[str, CheckResult]:
+    """Zero points and a plain reason for every check that needs no kernel (the quiz)."""
+    msg = ctx.t(f"Your answer could not be scored in time (the grader waits {OFFLINE_GRACE_S:g} s after the "
+                "notebook has run); shorten it and submit again.",
+                f"제한 시간 안에 답안을 채점하지 못했습니다 (노트북 실행이 끝난 뒤 {OFFLINE_GRACE_S:g}초까지 "
+                "기다립니다). 답안을 줄여서 다시 제출하세요.")
+    out = {}
+    for check in checks:
+        kind = KINDS[check.kind]
+        if not kind.needs_kernel:
+            qid = check.params.get("question", check.id)
+            out[check.id] = kind.result(check, ctx, 0.0, msg, {
+                "question": qid, "matched": [], "missing": [], "misconceptions": [], "feedback": "",
+                "timed_out": True})
     return out
 
 

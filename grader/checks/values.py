@@ -18,7 +18,8 @@ Spec parameters:
 - `reveal`: also show the expected value of wrong items (default false).
 
 Shapes may be written as tuples or lists; a string such as "(5, 32)" is read
-as the tuple it spells.
+as the tuple it spells (at most MAX_LITERAL_CHARS characters and MAX_LITERAL_DEPTH
+brackets deep: parsing a 6 MB string took 10 s and 1 GB of the grader's memory).
 """
 
 from __future__ import annotations
@@ -33,25 +34,62 @@ from grader.course.spec import CheckSpec
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
 
 
+# A value such as "(5, 32)" or "[None, 10, 64]" is a few characters long.
+MAX_LITERAL_CHARS = 200
+MAX_LITERAL_DEPTH = 8
+_SHOW_CHARS = 80
+
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _show(v: Any) -> str:
+def _show(v: Any, limit: int = _SHOW_CHARS) -> str:
+    """The value as the student would write it, cut at about `limit` characters (a message
+    quotes it; a notebook value can be megabytes)."""
     if isinstance(v, dict) and "__type__" in v:
-        return f"<{v['__type__']}>"
-    if _is_number(v):
+        text = f"<{v['__type__']}>"
+    elif _is_number(v):
         if isinstance(v, float) and v.is_integer():
             v = int(v)
-        return f"{v:,}" if isinstance(v, int) else f"{v:g}"
-    if isinstance(v, list):
-        return "(" + ", ".join("None" if x is None else _show(x) for x in v) + ")"
-    return repr(v)
+        text = f"{v:,}" if isinstance(v, int) else f"{v:g}"
+    elif isinstance(v, list):
+        parts: list[str] = []
+        used = 0
+        for x in v:
+            if used > limit:
+                parts.append("…")
+                break
+            part = "None" if x is None else _show(x, limit - used)
+            parts.append(part)
+            used += len(part) + 2
+        text = "(" + ", ".join(parts) + ")"
+    else:
+        text = repr(v[: limit + 1] if isinstance(v, str) else v)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _too_long(v: Any) -> bool:
+    """A string the grader will not parse as a literal: too long, or nested too deeply."""
+    if not isinstance(v, str):
+        return False
+    text = v.strip()
+    if len(text) > MAX_LITERAL_CHARS:
+        return True
+    depth = deepest = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+    return deepest > MAX_LITERAL_DEPTH
 
 
 def _literal(v: Any) -> Any:
-    """A string that spells a tuple/list/number, read as that value (never evaluated as code)."""
-    if isinstance(v, str):
+    """A string that spells a tuple/list/number, read as that value (never evaluated as code).
+    Only short, shallow strings are parsed (`_too_long`); the rest stay text."""
+    if isinstance(v, str) and not _too_long(v):
         try:
             parsed = ast.literal_eval(v.strip())
         except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -73,6 +111,11 @@ def compare(found: Any, expected: Any, ctx: GradeContext, atol: float = 0.0, rto
         return ctx.t("not filled in (None)", "비어 있습니다 (None)")
     if isinstance(found, dict) and "__type__" in found:
         return ctx.t(f"not a plain value (a {found['__type__']})", f"일반 값이 아닙니다 ({found['__type__']})")
+    if _too_long(found):
+        return ctx.t(f"you wrote a text of {len(found):,} characters; the grader reads a value such as (5, 32) "
+                     f"only up to {MAX_LITERAL_CHARS} characters and {MAX_LITERAL_DEPTH} brackets deep",
+                     f"{len(found):,}자짜리 문자열을 썼습니다. 채점기는 (5, 32) 같은 값을 {MAX_LITERAL_CHARS}자, "
+                     f"괄호 {MAX_LITERAL_DEPTH}겹까지만 읽습니다")
     found = _literal(found)
     if isinstance(expected, list):
         if not isinstance(found, list):
@@ -166,12 +209,12 @@ class ValueMatches(CheckKind):
         if is_dict and not isinstance(found, dict):
             keys = ", ".join(repr(k) for k in expected)
             return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` should be a dict with the keys {keys}; it is {_show(found)[:80]}.",
-                f"`{target}`는 {keys} 키를 가진 딕셔너리여야 합니다. 지금 값: {_show(found)[:80]}."))
+                f"`{target}` should be a dict with the keys {keys}; it is {_show(found)}.",
+                f"`{target}`는 {keys} 키를 가진 딕셔너리여야 합니다. 지금 값: {_show(found)}."))
         if not is_dict and not isinstance(found, list):
             return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` should be a list of {len(expected)} entries; it is {_show(found)[:80]}.",
-                f"`{target}`는 항목 {len(expected)}개의 리스트여야 합니다. 지금 값: {_show(found)[:80]}."))
+                f"`{target}` should be a list of {len(expected)} entries; it is {_show(found)}.",
+                f"`{target}`는 항목 {len(expected)}개의 리스트여야 합니다. 지금 값: {_show(found)}."))
         fields = p.get("fields")
         atol, rtol = float(p.get("atol", 0.0)), float(p.get("rtol", 0.0))
         items = _items(expected, fields)

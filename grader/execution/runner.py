@@ -38,10 +38,11 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from grader.checks.base import ProbeOutput
 from grader.course.spec import Limits
 from grader.execution.policy import SandboxPolicy, build_policy
+from grader.execution import bounded
 from grader.execution.sandbox import Sandbox
 
 PROBE_SOURCE = (Path(__file__).with_name("probe_kernel.py")).read_text(encoding="utf-8")
-MAX_PROBE_JSON = 50 * 2**20
+MAX_PROBE_JSON = bounded.MAX_JSON_BYTES
 SAVE_PREFIX = "grade:save/"      # ids of the probe's own save requests
 MAX_LOADS_JSON = 2**20
 # The loader imports Keras while the notebook runs; if the notebook was quicker, the wait
@@ -67,10 +68,34 @@ class RunOutcome:
     clean_sandbox: Any = field(default=None, repr=False, compare=False)
 
 
+# What the grader's side of the kernel's sockets accepts. zmq enforces MAXMSGSIZE per
+# frame (an oversized one drops the connection; it never reaches memory) and RCVHWM per
+# socket (messages queued before the grader reads them). Outputs past the output budget
+# are dropped anyway, so a frame over 2 MB is never something the grader needs.
+MIN_MESSAGE_BYTES = 2 * 2**20
+RECEIVE_QUEUE = 32
+
+
+def cap_sockets(context: Any, max_bytes: int) -> None:  # noqa: ANN401
+    """Make every socket `context` creates from now on refuse frames over `max_bytes`."""
+    import zmq
+
+    context.setsockopt(zmq.MAXMSGSIZE, int(max_bytes))
+    context.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose command goes through the sandbox launcher."""
 
     sandbox: Sandbox | None = None
+    max_message_bytes: int = 8 * 2**20
+
+    def client(self, **kwargs: Any) -> Any:  # noqa: ANN401
+        # jupyter_client gives the client a zmq context of its own (not self.context): the
+        # cap must go on that one, before start_channels() creates the sockets.
+        kc = super().client(**kwargs)
+        cap_sockets(kc.context, self.max_message_bytes)
+        return kc
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
@@ -82,11 +107,81 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.sandbox.give_to_kernel(Path(self.connection_file))
 
 
+class _DropWatch:
+    """Notices the client sockets zmq disconnected because a frame was over MAXMSGSIZE.
+
+    zmq never reconnects those by itself: the iopub channel would stay deaf for the rest
+    of the run (every later cell waiting out nbclient's iopub timeout, the probe's output
+    lost). Reconnecting loses only what the kernel sent meanwhile."""
+
+    def __init__(self, kc: Any) -> None:  # noqa: ANN401
+        import zmq
+
+        self.watched: list[tuple[Any, Any, Any]] = []
+        for name in ("shell_channel", "iopub_channel", "stdin_channel", "control_channel"):
+            sock = getattr(getattr(kc, name, None), "socket", None)
+            if sock is None:
+                continue
+            mon = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+            # A blocking view of the same socket: read without awaiting, between cells.
+            self.watched.append((sock, mon, zmq.Socket.shadow(mon.underlying)))
+
+    def reconnect(self) -> int:
+        """Reconnect every dropped socket; returns how many drops there were."""
+        import zmq
+        from zmq.utils.monitor import parse_monitor_message
+
+        drops = 0
+        for sock, _mon, view in self.watched:
+            while True:
+                try:
+                    event = parse_monitor_message(view.recv_multipart(zmq.NOBLOCK))
+                except zmq.ZMQError:  # nothing more (Again), or the socket is gone
+                    break
+                if event["event"] != zmq.EVENT_DISCONNECTED:
+                    continue
+                drops += 1
+                url = event["endpoint"].decode()
+                try:
+                    sock.disconnect(url)
+                except zmq.ZMQError:
+                    pass
+                try:
+                    sock.connect(url)
+                except zmq.ZMQError:
+                    pass
+        return drops
+
+
 class CappedClient(NotebookClient):
-    """Drops outputs past a byte budget, so a flood cannot exhaust the grader."""
+    """Drops outputs past a byte budget, so a flood cannot exhaust the grader; keeps every
+    cell, the probe included, inside the run's total time (`deadline`, a monotonic time)."""
 
     output_budget: int = 512 * 1024
     truncated: bool = False
+    deadline: float | None = None
+    _drops: _DropWatch | None = None
+
+    async def async_start_new_kernel_client(self) -> Any:  # noqa: ANN401
+        kc = await super().async_start_new_kernel_client()
+        try:
+            self._drops = _DropWatch(kc)
+        except Exception:  # noqa: BLE001 - no monitor support: the per-frame cap still holds
+            self._drops = None
+        return kc
+
+    async def async_execute_cell(self, cell: Any, cell_index: int, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise asyncio.TimeoutError
+            self.timeout = int(max(1, min(self.timeout or remaining, remaining)))
+        try:
+            return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+        finally:
+            if self._drops is not None and self._drops.reconnect():
+                # A message over the cap was refused: say so like any other dropped output.
+                self.truncated = True
 
     def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
         if self.truncated:
@@ -198,20 +293,18 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
                                 ip=str(workdir / ".kernel" / "ipc"),
                                 connection_file=str(workdir / ".kernel" / "connection.json"))
     km.sandbox = sandbox
-    # A single huge message (print of a 1 GB string) must not reach the grader's
-    # memory: zmq drops inbound messages over this size on every client socket.
-    try:
-        import zmq
-
-        km.context.setsockopt(zmq.MAXMSGSIZE, max(8 * 2**20, 4 * limits.output_kb * 1024))
-    except Exception:  # noqa: BLE001 - an older pyzmq: the output budget still applies
-        pass
+    # A single huge message (a 200 MB PNG in display_data) must not reach the grader's
+    # memory: the manager's own sockets and the client's (SandboxedKernelManager.client)
+    # refuse frames over this size.
+    km.max_message_bytes = max(MIN_MESSAGE_BYTES, 4 * limits.output_kb * 1024)
+    cap_sockets(km.context, km.max_message_bytes)
     client = CappedClient(nb, km=km, timeout=int(limits.cell_timeout_s), interrupt_on_timeout=False,
                           allow_errors=False, record_timing=False, kernel_name="python3",
                           startup_timeout=60, resources={"metadata": {"path": str(sandbox.home)}})
     client.output_budget = limits.output_kb * 1024
     cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     deadline = t0 + limits.total_timeout_s
+    client.deadline = deadline  # the probe's cells count in the total limit too
     probe_dirs: list[Path | None] = []
     # Started before the kernel, so that importing Keras overlaps the notebook's run.
     loader = CleanLoader.start(policy) if models else None
@@ -654,30 +747,51 @@ def _regular_file(path: Path, limit: int) -> bool:
 
 
 def _read_probe(probe_dir: Path, requests: list[dict[str, Any]], outcome: RunOutcome) -> dict[str, ProbeOutput]:
-    """Read what the probe wrote; anything malformed is the student's, never a grader crash."""
-    out_json, out_npz = probe_dir / "out.json", probe_dir / "out.npz"
-    if not _regular_file(out_json, MAX_PROBE_JSON) or not _regular_file(out_npz, 2**31):
-        outcome.probe_error = "the probe produced no readable output"
-        return {}
+    """Read what the probe wrote; anything malformed is the student's, never a grader crash.
+
+    Sizes are checked before anything is parsed or inflated (`bounded`): out.json has a
+    byte cap, and of out.npz only the arrays the requests produced are read, each within
+    its own and a total cap taken from the zip headers. An oversized array fails its own
+    request with a message that says so; the other requests keep their results."""
     try:
-        results = json.loads(out_json.read_text(encoding="utf-8"))
-        with np.load(out_npz, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except Exception as exc:  # noqa: BLE001 - anything the student left there is suspect
-        outcome.probe_error = f"the probe output could not be read ({type(exc).__name__})"
+        results = bounded.read_json(probe_dir / "out.json", MAX_PROBE_JSON)
+    except bounded.TooLarge as exc:
+        outcome.probe_error = f"the probe output is too large ({exc})"
+        return {}
+    except (OSError, ValueError):  # missing, a FIFO or symlink, not UTF-8 JSON
+        outcome.probe_error = "the probe produced no readable output"
         return {}
     if not isinstance(results, dict):
         outcome.probe_error = "the probe output could not be read (not a JSON object)"
         return {}
     wanted = {str(r["id"]) for r in requests}
-    found: dict[str, ProbeOutput] = {}
+    counts: dict[str, int] = {}
     for rid, r in results.items():
         if rid not in wanted or not isinstance(r, dict):
             continue
         try:
-            n = max(0, min(int(r.get("n_arrays", 0) or 0), 1000))
+            counts[rid] = max(0, min(int(r.get("n_arrays", 0) or 0), 1000))
         except (TypeError, ValueError):
-            n = 0
+            counts[rid] = 0
+    names = [f"{rid}::{i}" for rid, n in counts.items() for i in range(n)]
+    arrays: dict[str, np.ndarray] = {}
+    refused: dict[str, str] = {}
+    if names:
+        try:
+            arrays, refused = bounded.load_arrays(probe_dir / "out.npz", names)
+        except bounded.TooLarge as exc:
+            outcome.probe_error = f"the probe output is too large ({exc})"
+            return {}
+        except Exception as exc:  # noqa: BLE001 - anything the student left there is suspect
+            outcome.probe_error = f"the probe output could not be read ({type(exc).__name__})"
+            return {}
+    found: dict[str, ProbeOutput] = {}
+    for rid, n in counts.items():
+        r = results[rid]
+        why = next((refused[k] for k in (f"{rid}::{i}" for i in range(n)) if k in refused), None)
+        if why is not None:
+            found[rid] = ProbeOutput(ok=False, error=f"the grader did not read this output: {why}")
+            continue
         found[rid] = ProbeOutput(ok=r.get("ok") is True, value=r.get("value"),
                                  arrays=[arrays[f"{rid}::{i}"] for i in range(n) if f"{rid}::{i}" in arrays],
                                  error=_ANSI.sub("", str(r.get("error", "")))[:1000])
