@@ -3,11 +3,17 @@
 Korean goes through kiwipiepy: particles (J*) and endings (E*) are dropped, so
 "층 정규화를" and "층정규화" compare equal once units are joined without spaces.
 English words are lower-cased and Snowball-stemmed; code identifiers
-(`return_sequences`, `Conv1D`) stay whole. Each unit knows whether a negator
-governs it: Korean negators follow what they negate (않/없/못하, 안·못 before the
-verb), English ones precede it ("not", "n't", "without"), and `False` follows
-the flag it turns off. Negation is counted per clause, so "-지 않으면 안 된다"
-(an obligation) cancels out.
+(`return_sequences`, `Conv1D`) stay whole. Each unit knows which negators
+govern it: Korean negators follow what they negate (않/없/못하, 안·못 before the
+verb, and the "difficult" words 어렵/힘들), English ones precede it ("not",
+"n't", "without", "hard to"), and `False` follows the flag it turns off.
+Negation is counted per clause, so "-지 않으면 안 된다" (an obligation) cancels
+out, "-지만" and "반면" keep a concession's polarity in its own clause, and a
+clause such as "그렇지 않다" / "that is not true" denies the one before it.
+
+Lines that end with a colon, markdown headings and short lines that open a
+bullet list are headings: the lines under them carry them as `context`, so
+"LSTM:\\n- 게이트 세 개" says the three gates of the LSTM.
 """
 
 from __future__ import annotations
@@ -24,13 +30,18 @@ _KIWI_LOCK = threading.Lock()
 
 
 def kiwi() -> Any:
-    """One analyser per process: it takes ~1.4 s and ~330 MB to start."""
+    """One analyser per process, created on first use.
+
+    Without the default user dictionary (113,000 mostly proper nouns) it
+    starts in about half the time; the bank's terms analyse the same either
+    way, since matching runs on the spacing-free concatenation of units.
+    """
     global _KIWI
     with _KIWI_LOCK:
         if _KIWI is None:
             from kiwipiepy import Kiwi
 
-            k = Kiwi(load_typo_dict=False, load_multi_dict=False)
+            k = Kiwi(load_typo_dict=False, load_multi_dict=False, load_default_dict=False)
             # Keep identifiers and English contractions whole; kiwi would cut
             # `return_sequences` at the underscore and "don't" at the apostrophe.
             k.add_re_word(r"[A-Za-z_][A-Za-z0-9_]*(?:'[a-z]+)?", "SL")
@@ -50,11 +61,16 @@ KO_CONTENT = {"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "VX", "VCN", "MAG", "
 KO_KEEP = {("만", "JX"), ("뿐", "JX")}     # "마지막 층에만": the restriction matters
 KO_NEGATORS = {("않", "VX"), ("못하", "VX"), ("없", "VA"), ("안", "MAG"), ("못", "MAG"),
                ("아니", "VCN"), ("말", "VX")}
+# "병렬화가 어렵다" denies the parallelism as much as "병렬화할 수 없다" does
+KO_SOFT_NEGATORS = {("어렵", "VA"), ("힘들", "VA"), ("곤란", "NNG"), ("불가", "NNG")}
+KO_PREDICATE_TAGS = {"VV", "VA", "XSV", "XSA", "VCP", "VCN"}
 # Connective endings that close a clause. Not -면: "-지 않으면 안 된다" must stay
 # one clause so its two negators cancel.
 KO_CLAUSE_EC = {"고", "지만", "는데", "은데", "ᆫ데", "며", "으며", "면서", "으면서", "어서", "아서", "여서",
                 "니까", "으니까", "므로", "으므로", "나", "으나", "는데도", "지마는", "라서", "니"}
+KO_CLAUSE_WORDS = {("반면", "NNG"), ("반면에", "MAG")}
 EN_NEG_PREFIX = {"not", "no", "never", "without", "cannot", "neither", "nor", "none", "nothing"}
+EN_SOFT_NEG = {"hard", "difficult", "impossible", "unable", "fail", "fails", "failed", "failing"}
 EN_NEG_POSTFIX = {"false"}
 EN_CLAUSE = {"but", "while", "whereas", "although", "though", "because", "since", "so", "which", "however"}
 EN_STOP = {"the", "a", "an", "of", "is", "are", "be", "been", "being", "was", "were", "its", "their", "this",
@@ -73,9 +89,23 @@ EN_VERBISH = {"is", "are", "was", "were", "be", "been", "can", "could", "should"
               "forgets", "stores", "avoid", "avoids", "handle", "handles", "classify", "classifies",
               "generates", "produce", "produces", "maps", "become", "becomes", "goes", "see", "sees"}
 _NEG_CONTRACTION = re.compile(r"n't$|n’t$")
-_SEGMENT_SPLIT = re.compile(r"(?:\r?\n)+|(?<=[.?!。])\s+|[;；]\s*|(?<=[다요죠음함임])\.(?=\S)")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.?!。])\s+|[;；]\s*|(?<=[다요죠음함임])\.(?=\S)")
+_BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣○●►]|\d{1,2}[.)]|[①-⑳]|\(?[a-zA-Z가-하][.)])\s*")
 _CAMEL = re.compile(r"[A-Z]?[a-z]+(?:[A-Z][a-z]+)+")
 _CODEISH = re.compile(r"[_=0-9]|[a-z][A-Z]|^[A-Z0-9]{2,6}$")
+# What separates the items of a list, whichever way it is typed
+_SEPARATOR = re.compile(r",(?!\d{3}\b)|[、/·・|&]|(?<!\S)\+(?!\S)|(?<![A-Za-z])및(?![가-힣])")
+_LABEL = re.compile(r"^\s*([^:：.?!\n]{1,20}?)\s*[:：]\s*\S")
+_ARROW = re.compile(r"->|→|=>|⇒|⟶")
+# A clause that only denies what was said before it
+_DENIAL_KO = re.compile(r"(그건|그것은|이건|이것은|이는|하지만|그러나|실제로는|사실은|사실)?\s*"
+                        r"(그렇지\s*않\S*|사실이\s*아\S*|아니다|아닙니다|아니에요|아니야|틀렸\S*|틀립니다|틀리다|"
+                        r"틀린\s*(말|생각|설명)\S*|오해\S*|착각\S*|잘못된\s*(생각|설명|말)\S*)")
+_DENIAL_EN = re.compile(r"((but|however|actually),?\s+)?((that|this|it)\s*('s|’s|\s+is)\s+)?"
+                        r"(not\s+true|not\s+the\s+case|wrong|false|incorrect|a\s+myth|a\s+misconception)",
+                        re.IGNORECASE)
+LIST_PARTS = 4          # a lead-in ("문제: A, B, C") may introduce this many items and still state something
+_DENIAL_MAX = 24        # characters: a denial is short; longer text says something of its own
 
 
 @dataclass
@@ -88,6 +118,7 @@ class Unit:
     start: int = 0          # offset in the segment's text
     topic: bool = False     # marked by 은/는
     argument: bool = False  # marked by 이/가 or 을/를
+    governors: tuple[int, ...] = ()   # indices of the negators that govern it (negative: a denial clause)
 
 
 @dataclass
@@ -99,6 +130,11 @@ class Segment:
     starts: list[int] = field(default_factory=list)
     ends: list[int] = field(default_factory=list)
     unit_at: list[int] = field(default_factory=list)   # char index in concat -> unit index
+    predicates: int = 0       # verbs, adjectives and copulas that end a clause (not "같은 가중치")
+    separators: int = 0       # list separators: commas, slashes, 및, 와/과, arrow chains
+    context: "Segment | None" = None   # the heading or lead-in this line sits under
+    heading: bool = False
+    found: dict[tuple[str, ...], list[Any]] = field(default_factory=dict, repr=False)   # the scorer's memo
 
     def __post_init__(self) -> None:
         pos = 0
@@ -129,13 +165,23 @@ class Phrase(tuple):
         return obj
 
 
+def _is_heading_text(line: str) -> bool:
+    s = line.strip()
+    return bool(s) and (s.endswith((":", "："))
+                        or s.startswith("#")
+                        or bool(re.fullmatch(r"\*\*[^*]+\*\*\s*[:：]?", s)))
+
+
 class Normalizer:
     """Applies the bank's spelling variants, then analyses text into segments."""
 
-    def __init__(self, variants: dict[str, list[str]] | None = None) -> None:
+    def __init__(self, variants: dict[str, list[str]] | None = None,
+                 note_predicates: frozenset[str] = frozenset()) -> None:
         self._variants = [(re.compile(alt, re.IGNORECASE), canon)
                           for canon, alts in (variants or {}).items() for alt in alts]
         self._phrases: dict[str, Phrase] = {}
+        # study-note endings: "특성 추출 → …", "LSTM으로 해결" end on a noun that acts as the verb
+        self._note_predicates = note_predicates
 
     def canonical(self, text: str) -> str:
         text = unicodedata.normalize("NFC", text).replace("\u00a0", " ")
@@ -143,16 +189,71 @@ class Normalizer:
             text = rx.sub(f" {canon} ", text)
         return text
 
-    def analyse(self, text: str) -> Doc:
+    def analyse(self, text: str, deadline: Any = None) -> Doc:
+        """The answer as segments; `deadline()` is called between lines and may raise."""
         text = self.canonical(text)
-        segments = []
-        for piece in _SEGMENT_SPLIT.split(text):
-            piece = piece.strip(" \t-*•·>#")
-            if piece:
+        lines = text.splitlines()
+        kinds = [self._line_kind(lines, i) for i in range(len(lines))]
+        segments: list[Segment] = []
+        heading: Segment | None = None      # under a heading until the next one (or a new paragraph)
+        leadin: Segment | None = None       # a line that opens a bullet list, for that list only
+        blank_since = False
+        for i, line in enumerate(lines):
+            if deadline is not None:
+                deadline()
+            kind = kinds[i]
+            if kind == "blank":
+                blank_since = True
+                continue
+            bullet = kind == "bullet"
+            if heading is not None and blank_since and not bullet:
+                heading = None
+            if not bullet:
+                leadin = None
+            blank_since = False
+            body = _BULLET.sub("", line, count=1) if bullet else line
+            context = leadin or heading
+            label = _LABEL.match(body)
+            first = len(segments)
+            for piece in _SENTENCE_SPLIT.split(body):
+                piece = piece.strip(" \t-*•·>#")
+                if not piece:
+                    continue
                 seg = self._segment(piece)
-                if seg.units:
-                    segments.append(seg)
+                if not seg.units:
+                    continue
+                if kind == "heading":
+                    seg.heading = True
+                elif context is not None:
+                    seg.context = context
+                if label and len(segments) > first and seg.context is None:
+                    # "LSTM: 게이트가 세 개다. 상태는 두 개다.": the label speaks for the whole line
+                    seg.context = self._segment(label.group(1))
+                _deny_previous(segments, seg)
+                segments.append(seg)
+            if len(segments) > first:
+                last = segments[-1]
+                if kind == "heading":
+                    heading = last
+                elif i + 1 < len(kinds) and kinds[i + 1] == "bullet" and not bullet:
+                    leadin = last
         return Doc(text=text, segments=segments, lang=answer_language(text))
+
+    @staticmethod
+    def _line_kind(lines: list[str], i: int) -> str:
+        line = lines[i]
+        if not line.strip():
+            return "blank"
+        if _BULLET.match(line) and not re.match(r"^\s*\d+\.\d", line):
+            return "bullet"
+        if _is_heading_text(line):
+            return "heading"
+        # a short line with no sentence ending that opens a bullet list: "LSTM\n- …"
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if nxt and _BULLET.match(nxt) and len(line.strip()) <= 30 and not re.search(r"[.?!。]\s*$", line) \
+                and not re.search(r"(다|요|음|함|임)\s*$", line.strip()):
+            return "heading"
+        return "line"
 
     def phrase(self, text: str) -> Phrase:
         """A pattern alternative as unit forms, analysed exactly like answers are."""
@@ -168,43 +269,73 @@ class Normalizer:
     def _segment(self, text: str) -> Segment:
         units: list[Unit] = []
         clause = 0
-        related = False      # endings, particles or function words: the text states something
+        clause_starts = [0]
+        relating: list[int] = []     # offsets of particles, endings and function words: they relate terms
+        note_ends: list[int] = []    # study-note predicates ("…로 해결")
+        case_particle = False
+        predicates = 0
+        pending_pred = False     # a verb or adjective stem waiting for its ending
         latin_words = 0
         prev = ("", "")
-        for tok in kiwi().tokenize(text):
+        cuts = _list_cuts(text)
+
+        def close_clause(at: int) -> None:
+            nonlocal clause
+            clause += 1
+            clause_starts.append(at)
+
+        tokens = kiwi().tokenize(text)
+        for k, tok in enumerate(tokens):
             # kiwi marks irregular conjugation on the tag ("VA-I", "VV-R")
             form, tag = tok.form, tok.tag.split("-")[0]
             prev, here = (form, tag), prev
+            if tag == "NNG" and form in self._note_predicates:
+                nxt = tokens[k + 1].tag if k + 1 < len(tokens) else "END"
+                if not nxt.startswith(("NN", "SL", "SN", "XSN", "VCP", "XSV", "XSA", "ETM")):
+                    note_ends.append(tok.start)
+            if pending_pred and tag.startswith("E"):
+                # an adjective before a noun ("같은 가중치") is still a list item
+                predicates += tag != "ETM"
+                pending_pred = False
+            if tag in KO_PREDICATE_TAGS:
+                pending_pred = True
             if here == ("불", "XPN") and form in ("가능", "필요"):
                 # 불가능 / 불필요: "병렬화는 불가능하다" denies what precedes
                 units.append(Unit(form, False, "post", clause, start=tok.start))
                 continue
-            # an adjective before a noun ("같은 가중치") is still a list item;
-            # a final or connective ending, or a particle, relates the words
-            if tag in ("EF", "EC", "ETN") or tag.startswith("J"):
-                related = True
-            if (form, tag) in (("은", "JX"), ("는", "JX")) and units:
+            if (tag.startswith("J") and tag not in ("JC", "JKG")) or tag in ("EF", "EC", "ETN"):
+                relating.append(tok.start)   # 와/과 and 의 join the items of a list, they state nothing
+            if tag in ("JKS", "JKO", "JKB", "JKC", "JX"):
+                case_particle = True
+            if tag == "JC" and not _in_brackets(text, tok.start):
+                cuts.append(tok.start)
+            if (form, tag) in (("은", "JX"), ("는", "JX"), ("ᆫ", "JX")) and units:
                 units[-1].topic = True
             if tag in ("JKS", "JKO") and units:
                 units[-1].argument = True
-            if (tag == "EC" and form in KO_CLAUSE_EC) or tag in ("SSO", "SSC"):
-                clause += 1
+            if (tag == "EC" and form in KO_CLAUSE_EC) or tag in ("SSO", "SSC") or (form, tag) in KO_CLAUSE_WORDS:
+                close_clause(tok.start + tok.len)
                 continue
             if tag == "SL":
                 for word in _split_latin(form):
                     low = word.lower()
                     latin_words += 1
                     if low in ("and", "or") and here[1] == "SP":
-                        clause += 1     # ", and …" starts a new clause: "never X, and Y is kept"
-                    if low in EN_VERBISH or low in EN_STOP:
-                        related = True
+                        close_clause(tok.start)     # ", and …" starts a new clause: "never X, and Y is kept"
+                    if low in EN_VERBISH:
+                        predicates += 1
+                    if low in EN_STOP and low not in ("and", "or"):
+                        relating.append(tok.start)
                     if low in EN_CLAUSE:
                         # a new clause, but the word stays matchable ("all but the top")
-                        clause += 1
+                        close_clause(tok.start)
                         units.append(Unit(low, True, "", clause, start=tok.start))
                         continue
                     if (low in EN_NEG_PREFIX and word != "None") or _NEG_CONTRACTION.search(low):
                         units.append(Unit("not", True, "pre", clause, start=tok.start))
+                        continue
+                    if low in EN_SOFT_NEG:
+                        units.append(Unit(_latin_form(word), True, "pre", clause, start=tok.start))
                         continue
                     if low in EN_NEG_POSTFIX:
                         units.append(Unit(low, True, "flag", clause, start=tok.start))
@@ -213,18 +344,62 @@ class Normalizer:
                         continue
                     units.append(Unit(_latin_form(word), True, "", clause, start=tok.start))
                 continue
-            if tag not in KO_CONTENT and (form, tag) not in KO_KEEP:
+            if tag not in KO_CONTENT and (form, tag) not in KO_KEEP and (form, tag) not in KO_SOFT_NEGATORS:
                 continue
             neg = ""
-            if (form, tag) in KO_NEGATORS:
+            if (form, tag) in KO_NEGATORS or (form, tag) in KO_SOFT_NEGATORS:
                 neg = "pre-ko" if form in ("안", "못") else "post"
             units.append(Unit(form.lower() if tag == "SN" else form, False, neg, clause, start=tok.start))
+        predicates += pending_pred
         _mark_negation(units)
-        # arrows and colons relate terms too ("seq2seq -> every layer")
-        related = related or bool(re.search(r"->|→|=>|:", text))
-        # three or more English words without a comma read as prose, not a list
-        related = related or (latin_words >= 3 and "," not in text)
-        return Segment(text=text, units=units, statement=related)
+        _deny_clauses(text, units, clause_starts)
+        # Cut at list separators (commas, slashes, 및, 와/과, a chain of arrows) outside
+        # brackets: a keyword list is parts that relate nothing, whatever separates them.
+        arrows = [m.start() for m in _ARROW.finditer(text) if not _in_brackets(text, m.start())]
+        if len(arrows) >= 2:
+            cuts += arrows          # "CNN → LSTM → softmax" lists; "문제 → 해결책" relates
+        cuts = sorted(set(cuts))
+        bounds = [0, *cuts, len(text) + 1]
+        parts = [(a, b) for a, b in zip(bounds, bounds[1:]) if re.search(r"[^\s,/·|&+→>\-및]", text[a:b])]
+        if note_ends and (case_particle or len(parts) == 1):
+            # a noun ending a note states something only in a note, not at the end of a term list
+            predicates += len(note_ends)
+            relating += note_ends
+        related_parts = sum(1 for a, b in parts if any(a <= r < b for r in relating))
+        separators = max(0, len(parts) - 1)
+        # a colon, "=" or a single arrow relates what is on either side ("기울기 폭주: 클리핑, 층 정규화"),
+        # unless what follows is a long run of terms
+        symbol = bool(re.search(r"\S\s*[:：=]\s*\S", text)) or len(arrows) == 1
+        # three or more English words with nothing between them read as prose, not a list
+        prose = latin_words >= 3 and separators == 0
+        statement = predicates > 0 or prose or (symbol and len(parts) <= LIST_PARTS) or \
+            (related_parts > 0 and related_parts * 2 >= len(parts))
+        return Segment(text=text, units=units, statement=statement, predicates=predicates, separators=separators)
+
+
+def _in_brackets(text: str, at: int) -> bool:
+    depth = 0
+    for ch in text[:at]:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}" and depth:
+            depth -= 1
+    return depth > 0
+
+
+def _list_cuts(text: str) -> list[int]:
+    """Offsets of list separators outside brackets: "[batch, steps, features]" is one shape, not a list."""
+    cuts = []
+    depth = 0
+    for m in re.finditer(r"[\(\[\{]|[\)\]\}]|" + _SEPARATOR.pattern + "|" + _ARROW.pattern, text):
+        tok = m.group()
+        if tok in "([{":
+            depth += 1
+        elif tok in ")]}":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            cuts.append(m.start())
+    return cuts
 
 
 def _split_latin(form: str) -> list[str]:
@@ -233,6 +408,7 @@ def _split_latin(form: str) -> list[str]:
     return [w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*(?:'[a-z]+)?|[0-9]+", form) if w]
 
 
+@lru_cache(maxsize=8192)
 def _latin_form(word: str) -> str:
     low = word.lower()
     if _CODEISH.search(word) and not _CAMEL.fullmatch(word):
@@ -255,22 +431,24 @@ def _topic_outside(units: list[Unit], i: int, j: int) -> bool:
 
 
 def _mark_negation(units: list[Unit]) -> None:
-    """Mark the units a negator governs, within their clause.
+    """Record, for each unit, the negators that govern it within its clause.
 
-    A Korean negator (않, 없, 못하, 아니; 안/못 before the verb) governs what
-    comes before it up to the previous negator, so "포화되지 않는 함수는 쓰지
-    않는다" negates both parts once each instead of cancelling out. A negator
-    followed at once by another ("-지 않으면 안 된다") is an obligation: no
-    negation. English negators govern what follows them; `False` only the flag
-    right before it.
+    A Korean negator (않, 없, 못하, 아니, 어렵; 안/못 before the verb) governs
+    what comes before it up to the previous negator, so "포화되지 않는 함수는
+    쓰지 않는다" negates both parts once each instead of cancelling out. A
+    negator followed at once by another ("-지 않으면 안 된다", "어렵지 않다")
+    cancels: no negation. English negators govern what follows them; `False`
+    only the flag right before it. Keeping the governors (not just a flag) lets
+    a pattern that names the negator itself ("긴 시퀀스 + 어렵") read the clause
+    as affirmed.
     """
     n = len(units)
     for i, u in enumerate(units):
         if u.negator:
             continue
-        negated = False
+        governors: list[int] = []
         if i + 1 < n and units[i + 1].negator == "flag":
-            negated = True
+            governors.append(i + 1)
         for j in range(i + 1, n):                   # nearest Korean negator after it
             v = units[j]
             if v.clause != u.clause:
@@ -280,18 +458,46 @@ def _mark_negation(units: list[Unit]) -> None:
                     break
                 double = any(w.negator in ("post", "pre-ko") and w.clause == v.clause
                              for w in units[j + 1:j + 3])
-                negated ^= not double
+                if not double:
+                    governors.append(j)
                 break
         for j in range(i - 1, -1, -1):              # English negator before it
             v = units[j]
             if v.clause != u.clause:
                 break
             if v.negator == "pre":
-                negated ^= True
+                governors.append(j)
                 break
             if v.negator == "pre-ko" and j == i - 1:
                 break
-        u.negated = negated
+        u.governors = tuple(governors)
+        u.negated = len(governors) % 2 == 1
+
+
+def _is_denial(text: str) -> bool:
+    t = text.strip(" .!,;")
+    return len(t) <= _DENIAL_MAX and bool(_DENIAL_KO.fullmatch(t) or _DENIAL_EN.fullmatch(t))
+
+
+def _flip(units: list[Unit], mark: int) -> None:
+    for u in units:
+        if not u.negator:
+            u.governors = (*u.governors, mark)
+            u.negated = not u.negated
+
+
+def _deny_clauses(text: str, units: list[Unit], clause_starts: list[int]) -> None:
+    """"X라고 생각하기 쉽지만 그렇지 않다": the last clause denies the one before."""
+    for c in range(1, len(clause_starts)):
+        end = clause_starts[c + 1] if c + 1 < len(clause_starts) else len(text)
+        if _is_denial(text[clause_starts[c]:end]):
+            _flip([u for u in units if u.clause == c - 1], -1 - c)
+
+
+def _deny_previous(segments: list[Segment], seg: Segment) -> None:
+    """A sentence that only says "그렇지 않다" / "That is not true." denies the previous one."""
+    if segments and _is_denial(seg.text):
+        _flip(segments[-1].units, -1000)
 
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")

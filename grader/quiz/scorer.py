@@ -1,22 +1,28 @@
 """Score one free-text answer against a question's rubric.
 
 Credit comes from concepts found in sentences with the polarity the rubric asks
-for; misconceptions and concepts stated the wrong way round cost points. Three
-guards keep gaming out of the `full` band: keyword lists without statements are
-capped, sentences that merely repeat the question earn nothing, and text that
-addresses the grader caps the score and is reported.
+for; misconceptions and concepts stated the wrong way round cost points. A role
+pattern ("삭제 게이트 => @erase") holds only when the role is said of its
+holder: the nearest holder in the clause, else the one the sentence or the
+heading above it is about, so a swap of two gates' jobs reads as a swap, not as
+two half-right statements. Three guards keep gaming out of the `full` band:
+keyword lists are capped whatever separates their items, sentences that merely
+repeat the question earn nothing, and text that addresses the grader caps the
+score and is reported. Every result carries a confidence; below
+`REVIEW_THRESHOLD` it is marked for a teacher's review.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from rapidfuzz import fuzz
 
 from grader.quiz.bank import Concept, Misconception, Pattern, Question
-from grader.quiz.normalize import Doc, Normalizer, Segment, jamo
+from grader.quiz.normalize import Doc, Normalizer, Segment, Unit, jamo
 
 # Chosen by tools/measure_fuzzy.py on tests/data/fuzzy_pairs.toml (see docs/quiz.md):
 # the best recall on real typos with no look-alike word accepted, in the middle
@@ -31,7 +37,10 @@ EN_FUZZ_MIN_LETTERS = 6
 KEYWORD_LIST_CAP = 0.6      # concepts named only in bare lists earn at most this share
 INJECTION_CAP = 0.5
 REPEAT_RATIO = 88.0
-CRAMMED_CONCEPTS = 3        # a verb-less line naming this many concepts is a keyword list
+CRAMMED_CONCEPTS = 3        # a verb-less line naming this many concepts is a keyword list, even with lists_ok
+MAX_CHARS = 4000            # longer answers are refused, not scored
+TIME_BUDGET_S = 1.0         # per answer; a typical one takes about 3 ms
+REVIEW_THRESHOLD = 0.5      # confidence below this: scored provisionally, marked for review
 
 _INJECTION = [re.compile(p, re.IGNORECASE) for p in (
     r"\b(ignore|disregard|forget|override)\b.{0,50}\b(instructions?|rubric|rules?|previous|above|prompt|criteria)",
@@ -42,6 +51,21 @@ _INJECTION = [re.compile(p, re.IGNORECASE) for p in (
     r"(만점|최고\s*점|100\s*점|점수를?\s*(최대로|많이|다)?\s*(주|줘|부여|매겨))",
     r"(채점자|채점기|채점\s*시스템|채점\s*봇|채점\s*모델|인공지능\s*채점)",
 )]
+
+
+class OutOfTime(Exception):
+    """The answer used up its time budget."""
+
+
+class Deadline:
+    """A cooperative time budget: the scorer calls it between steps."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.at = None if seconds is None else time.perf_counter() + seconds
+
+    def __call__(self) -> None:
+        if self.at is not None and time.perf_counter() > self.at:
+            raise OutOfTime
 
 
 @dataclass
@@ -57,12 +81,16 @@ class QuizResult:
     flags: list[str] = field(default_factory=list)
     fraction: float = 0.0
     labels: dict[str, dict[str, str]] = field(default_factory=dict)   # id -> {ko, en}
+    confidence: float = 1.0
+    needs_review: bool = False
+    doubts: list[str] = field(default_factory=list)    # why the scorer is unsure
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "score": self.score, "max_score": self.max_score,
                 "matched": self.matched, "missing": self.missing, "misconceptions": self.misconceptions,
                 "feedback": self.feedback, "lang": self.lang, "flags": self.flags,
-                "fraction": round(self.fraction, 4), "labels": self.labels}
+                "fraction": round(self.fraction, 4), "confidence": round(self.confidence, 3),
+                "needs_review": self.needs_review, "doubts": self.doubts, "labels": self.labels}
 
 
 @dataclass
@@ -70,18 +98,28 @@ class _Hit:
     holds: bool = False          # read somewhere with the wanted polarity
     contradicted: bool = False   # read somewhere with the opposite one
     segments: set[int] = field(default_factory=set)
+    fuzzy: bool = False          # found only through a typo match
+    borrowed: bool = False       # the holder came from a heading or an earlier clause
+
+
+_GENERIC = set("것 수 등 때 이 그 저 더 잘 또 및 매우 아주 좀 같 있 되 하 보 있다 경우 방법 문제 점 위 통해 대해 "
+               "때문 이유 있 가지 여러 모든 각 정도 부분 쪽 때문에 즉 또한 그리고 그래서 하지만 따라서 그러나 "
+               "의 를 은 는 이다 것이다 답 생각".split())
 
 
 class _Compiled:
     """A question's patterns as unit tuples, built once per process."""
 
     def __init__(self, q: Question) -> None:
-        self.norm = Normalizer(q.variants)
+        self.norm = Normalizer(q.variants, q.lexicon.note_predicates if q.lexicon else frozenset())
         # each prompt sentence with its words, for spotting answers that repeat it
         self.prompt_sentences = [(seg, {u.form for u in seg.units})
                                  for p in q.prompt.values() for seg in self.norm.analyse(p).segments]
         self._alts: dict[Pattern, list[list[tuple[str, ...]]]] = {}
         self._unless: dict[Pattern, list[tuple[str, ...]]] = {}
+        self.holders = [(h, self.norm.phrase(h)) for h in q.holders()]
+        self._vocab: set[str] | None = None
+        self.q = q
 
     def alts(self, pattern: Pattern) -> list[list[tuple[str, ...]]]:
         if pattern not in self._alts:
@@ -93,6 +131,21 @@ class _Compiled:
             self._unless[pattern] = [self.norm.phrase(a) for a in pattern.unless]
         return self._unless[pattern]
 
+    def vocabulary(self) -> set[str]:
+        """Every unit the rubric, the prompt or the model answer uses: what the scorer can read."""
+        if self._vocab is None:
+            vocab: set[str] = set(_GENERIC)
+            for item in [*self.q.concepts, *self.q.misconceptions]:
+                for p in [*item.patterns, *item.unless]:
+                    for group in [*self.alts(p), self.unless(p), [self.norm.phrase(h) for h in p.holder]]:
+                        for alt in group:
+                            vocab.update(alt)
+            for text in [*self.q.prompt.values(), *self.q.answer.values()]:
+                for seg in self.norm.analyse(text).segments:
+                    vocab.update(u.form for u in seg.units)
+            self._vocab = vocab
+        return self._vocab
+
 
 def compiled(q: Question) -> _Compiled:
     if q._compiled is None:
@@ -100,17 +153,27 @@ def compiled(q: Question) -> _Compiled:
     return q._compiled
 
 
+_HANGUL_CHAR = re.compile(r"[\uac00-\ud7a3]")
+
+
 def _is_hangul(s: str) -> bool:
-    return any("\uac00" <= ch <= "\ud7a3" for ch in s)
+    return _HANGUL_CHAR.search(s) is not None
 
 
-Occurrence = tuple[bool, int]     # (negated, clause)
+# (clause, first unit, last unit, found by a typo match)
+Occurrence = tuple[int, int, int, bool]
 
 
 def _find(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
-    """Each occurrence of `alt` in the segment (empty: absent)."""
-    if not alt:
-        return []
+    """Each occurrence of `alt` in the segment (empty: absent); remembered per segment,
+    since many patterns of a question share their words."""
+    memo = seg.found
+    if alt not in memo:
+        memo[alt] = _search(seg, alt) if alt else []
+    return memo[alt]
+
+
+def _search(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
     target = "".join(alt)
     found: list[Occurrence] = []
     # exact, on the spacing-free concatenation; Latin units and one-syllable
@@ -123,22 +186,18 @@ def _find(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
     while start >= 0:
         end = start + len(target)
         if (not strict_start or start in seg.starts) and (not strict_end or end in seg.ends):
-            found.append(_state(seg, start, end))
+            a, b = seg.unit_at[start], seg.unit_at[end - 1]
+            found.append((seg.units[b].clause, a, b, False))
         start = seg.concat.find(target, start + 1)
     if found:
         return found
     return _fuzzy(seg, alt, target)
 
 
-def _state(seg: Segment, start: int, end: int) -> Occurrence:
-    units = sorted({seg.unit_at[i] for i in range(start, end)})
-    return any(seg.units[i].negated for i in units), seg.units[units[-1]].clause
-
-
 def _unit_near(seg: Segment, offset: int) -> int:
     best = 0
     for i, u in enumerate(seg.units):
-        if u.start <= offset:
+        if u.start <= offset and u.clause >= 0:
             best = i
     return best
 
@@ -174,44 +233,101 @@ def en_similar(term: str, written: str, threshold: float = EN_FUZZ) -> bool:
     return term[:1] == written[:1] and fuzz.ratio(term, written) >= threshold
 
 
+def _initials(seg: Segment) -> list[tuple[int, str, str]]:
+    """(offset, word, first letter of each syllable) for every Hangul run: a cheap filter
+    before the jamo comparison, whose first letters must agree."""
+    cached = seg.found.get(("\0initials",))
+    if cached is None:
+        cached = [(m.start(), m.group(), "".join(jamo(ch)[0] for ch in m.group()))
+                  for m in _HANGUL_RUN.finditer(seg.text)]
+        seg.found[("\0initials",)] = cached
+    return cached
+
+
 def _fuzzy(seg: Segment, alt: tuple[str, ...], target: str) -> list[Occurrence]:
     if all(_is_hangul(a) for a in alt):
-        if len(target) < KO_FUZZ_MIN_SYLLABLES:
+        if len(target) < KO_FUZZ_MIN_SYLLABLES or not seg.units:
             return []
         # in a phrase of several words, the short ones must be there as
         # written: "마지막 스텝" is not a typo of "마지막 층에만"
         words = getattr(alt, "words", ())
         if len(words) > 1 and any(len(w) < KO_FUZZ_MIN_SYLLABLES and w not in seg.text for w in words):
             return []
+        first = jamo(target[0])[0]
         out = []
         # Compare with the written words (a typo may hide a morpheme from the
         # analyser: "프래임을" loses its noun), from any syllable of a word, so
         # compounds are searched too.
-        for m in _HANGUL_RUN.finditer(seg.text):
-            word = m.group()
+        for offset, word, initials in _initials(seg):
             for s in range(len(word)):
+                if initials[s] != first:
+                    continue
                 for width in (len(target) - 1, len(target), len(target) + 1):
                     window = word[s:s + width]
                     if len(window) == width and ko_similar(target, window):
-                        u = seg.units[_unit_near(seg, m.start() + s)] if seg.units else None
-                        out.append((u.negated, u.clause) if u else (False, 0))
+                        i = _unit_near(seg, offset + s)
+                        out.append((seg.units[i].clause, i, i, True))
         return out
     if all(not _is_hangul(a) for a in alt):
         k = len(alt)
+        if k == 1 and len(target) < EN_FUZZ_MIN_LETTERS:
+            return []
         joined = " ".join(alt)
         out = []
         for i in range(0, len(seg.units) - k + 1):
+            head = seg.units[i]
+            if not head.latin or head.form[:1] != joined[:1]:
+                continue
             window = seg.units[i:i + k]
+            if k == 1 and abs(len(head.form) - len(joined)) > 3:
+                continue
             if all(u.latin for u in window) and en_similar(joined, " ".join(u.form for u in window)):
-                out.append((any(u.negated for u in window), window[-1].clause))
+                out.append((window[-1].clause, i, i + k - 1, True))
         return out
     return []
 
 
-def _pattern_hit(seg: Segment, pattern: Pattern,
-                 groups: list[list[tuple[str, ...]]]) -> tuple[bool, bool] | None:
-    """(can be read affirmed, can be read negated) if every group occurs in the
-    segment (in one clause, for `clause:` patterns)."""
+def _negated(units: list[Unit], occ: Occurrence, covered: set[int]) -> bool:
+    """Whether a negator outside the pattern's own words governs the occurrence."""
+    _, a, b, _ = occ
+    for k in range(a, b + 1):
+        if sum(1 for g in units[k].governors if g not in covered) % 2:
+            return True
+    return False
+
+
+@dataclass
+class _Match:
+    affirmed: bool
+    negated: bool
+    fuzzy: bool
+    borrowed: bool
+
+
+def _bound_holder(seg: Segment, holders: list[Occurrence | Any], clause: int, first: int, last: int) -> tuple[Any, bool]:
+    """The holder a role stated between units first..last belongs to, and whether it was borrowed.
+
+    The nearest holder before it in the clause ("삭제 게이트는 … 지운다"), else
+    the nearest after it in the clause ("… 지우는 것은 삭제 게이트"), else the
+    last one named before it in the sentence or in the heading above.
+    """
+    same = [h for h in holders if h[1] == clause]
+    before = [h for h in same if h[3] < first]
+    if before:
+        return max(before, key=lambda h: (h[3], h[3] - h[2])), False
+    after = [h for h in same if h[2] > last]
+    if after:
+        return min(after, key=lambda h: (h[2], h[2] - h[3])), False
+    earlier = [h for h in holders if h[3] < first]
+    if earlier:
+        return max(earlier, key=lambda h: (h[3], h[3] - h[2])), True
+    return None, False
+
+
+def _pattern_hit(seg: Segment, pattern: Pattern, groups: list[list[tuple[str, ...]]],
+                 holders: list[Any]) -> _Match | None:
+    """How the pattern reads in the segment, if every group occurs there
+    (in one clause for `clause:` patterns; said of the right holder for role patterns)."""
     per_group: list[list[Occurrence]] = []
     for group in groups:
         occ: list[Occurrence] = []
@@ -220,38 +336,101 @@ def _pattern_hit(seg: Segment, pattern: Pattern,
         if not occ:
             return None
         per_group.append(occ)
+    borrowed = False
     if pattern.clause:
-        shared = set.intersection(*({c for _, c in occ} for occ in per_group))
+        # the heading's units (clause -1) go with every clause of the line under it
+        body = [{c for c, *_ in occ if c >= 0} for occ in per_group]
+        wild = [any(c < 0 for c, *_ in occ) for occ in per_group]
+        candidates = set.union(*body) if body else set()
+        shared = {c for c in candidates if all(c in b or w for b, w in zip(body, wild))}
         if not shared:
             return None
-        per_group = [[o for o in occ if o[1] in shared] for occ in per_group]
-    affirmed = all(any(not neg for neg, _ in occ) for occ in per_group)
-    negated = any(any(neg for neg, _ in occ) for occ in per_group)
-    return affirmed, negated
+        if pattern.holder:
+            keep = set()
+            for c in shared:
+                span = [o for occ in per_group for o in occ if o[0] == c or o[0] < 0]
+                first, last = min(o[1] for o in span), max(o[2] for o in span)
+                h, lent = _bound_holder(seg, holders, c, first, last)
+                if h is not None and h[0] in pattern.holder:
+                    keep.add(c)
+                    borrowed = borrowed or lent
+            if not keep:
+                return None
+            shared = keep
+        per_group = [[o for o in occ if o[0] in shared or o[0] < 0] for occ in per_group]
+    covered = {k for occ in per_group for o in occ for k in range(o[1], o[2] + 1)}
+    if pattern.holder:
+        covered |= {k for h in holders if h[0] in pattern.holder for k in range(h[2], h[3] + 1)}
+    affirmed = all(any(not _negated(seg.units, o, covered) for o in occ) for occ in per_group)
+    negated = any(any(_negated(seg.units, o, covered) for o in occ) for occ in per_group)
+    fuzzy = any(all(o[3] for o in occ) for occ in per_group)     # some group found only as a typo
+    return _Match(affirmed, negated, fuzzy, borrowed)
+
+
+def _holder_occurrences(seg: Segment, comp: _Compiled) -> list[tuple[str, int, int, int]]:
+    """(holder term, clause, first unit, last unit) for every holder named in the segment."""
+    out = []
+    for h, phrase in comp.holders:
+        for clause, a, b, _ in _find(seg, phrase):
+            out.append((h, clause, a, b))
+    # where two holders overlap ("입력 게이트" inside "입력 게이트 제어기"), the longer one names it
+    out.sort(key=lambda x: -(x[3] - x[2]))
+    kept: list[tuple[str, int, int, int]] = []
+    for x in out:
+        if not any(k[2] <= x[2] and x[3] <= k[3] and (k[3] - k[2]) > (x[3] - x[2]) for k in kept):
+            kept.append(x)
+    return kept
+
+
+def _with_context(seg: Segment) -> Segment:
+    """The segment with the heading it sits under in front (clause -1, never negated by the body)."""
+    ctx = seg.context
+    if ctx is None:
+        return seg
+    cached = getattr(seg, "_combined", None)
+    if cached is not None:
+        return cached
+    n = len(ctx.units) + 1
+    units = [Unit(u.form, u.latin, u.negator, -1, u.negated, u.start, u.topic, u.argument, u.governors)
+             for u in ctx.units]
+    units.append(Unit("\u241f", False, "", -1))      # no term matches across the join
+    units += [Unit(u.form, u.latin, u.negator, u.clause, u.negated, u.start, u.topic, u.argument,
+                   tuple(g + n if g >= 0 else g for g in u.governors)) for u in seg.units]
+    combined = Segment(text=seg.text, units=units, statement=seg.statement, predicates=seg.predicates,
+                       separators=seg.separators)
+    seg._combined = combined          # type: ignore[attr-defined]
+    return combined
 
 
 def _scan(doc_segments: list[tuple[int, Segment]], comp: _Compiled, patterns: list[Pattern],
-          unless: list[Pattern], polarity: str) -> _Hit:
+          unless: list[Pattern], polarity: str, deadline: Callable[[], None],
+          holders: dict[int, list[Any]]) -> _Hit:
     """Where the patterns hold, and whether they were read in the wanted polarity."""
     hit = _Hit()
+    exact = False
     for idx, seg in doc_segments:
-        if any(_pattern_hit(seg, u, comp.alts(u)) for u in unless):
+        deadline()
+        full = _with_context(seg)
+        hs = holders[idx]
+        if any(_pattern_hit(full, u, comp.alts(u), hs) for u in unless):
             continue
         for p in patterns:
-            if any(_find(seg, a) for a in comp.unless(p)):
+            if any(_find(full, a) for a in comp.unless(p)):
                 continue
-            r = _pattern_hit(seg, p, comp.alts(p))
+            r = _pattern_hit(full, p, comp.alts(p), hs)
             if r is None:
                 continue
             pol = p.polarity or polarity
-            affirmed, negated = r
-            if pol == "any" or (pol == "affirm" and affirmed) or (pol == "negate" and negated):
+            if pol == "any" or (pol == "affirm" and r.affirmed) or (pol == "negate" and r.negated):
                 hit.holds = True
                 hit.segments.add(idx)
+                exact = exact or not r.fuzzy
+                hit.borrowed = hit.borrowed or r.borrowed
             elif pol == "affirm":
                 # only an explicit negator contradicts; a plain mention of a
                 # term a `not:` pattern wants denied is just not the point
                 hit.contradicted = True
+    hit.fuzzy = hit.holds and not exact
     return hit
 
 
@@ -268,27 +447,53 @@ def _injection(text: str) -> bool:
     return any(rx.search(text) for rx in _INJECTION)
 
 
-def score_answer(question: Question, text: str | None) -> QuizResult:
-    """Score `text` against `question`; never raises for any string."""
+def score_answer(question: Question, text: str | None, *, reveal: bool = False,
+                 budget_s: float | None = TIME_BUDGET_S) -> QuizResult:
+    """Score `text` against `question`; never raises for any string.
+
+    `reveal` adds the model answer to the feedback (the member asked for full
+    hints, or has answered this question twice); `budget_s` bounds the time
+    spent (None: no bound).
+    """
     text = text or ""
+    if len(text) > MAX_CHARS:
+        return _result(question, 0.0, [], list(question.concepts), [], [], _lang_of(text), ["too_long"],
+                       reveal=False, confidence=1.0, doubts=[])
     comp = compiled(question)
     if not text.strip():
-        return _result(question, 0.0, [], list(question.concepts), [], [], "ko", ["empty"])
-    doc: Doc = comp.norm.analyse(text)
+        return _result(question, 0.0, [], list(question.concepts), [], [], "ko", ["empty"], reveal=reveal,
+                       confidence=1.0, doubts=[])
+    deadline = Deadline(budget_s)
+    try:
+        return _score(question, comp, text, reveal, deadline)
+    except OutOfTime:
+        return _result(question, 0.0, [], list(question.concepts), [], [], _lang_of(text), ["time_budget"],
+                       reveal=False, confidence=0.0, doubts=["time_budget"])
+
+
+def _lang_of(text: str) -> str:
+    from grader.quiz.normalize import answer_language
+
+    return answer_language(text[:MAX_CHARS])
+
+
+def _score(question: Question, comp: _Compiled, text: str, reveal: bool, deadline: Deadline) -> QuizResult:
+    doc: Doc = comp.norm.analyse(text, deadline)
     flags: list[str] = []
     live = [(i, s) for i, s in enumerate(doc.segments) if not _repeats_prompt(s, comp)]
     if len(live) < len(doc.segments):
         flags.append("repeats_question")
+    holders = {i: _holder_occurrences(_with_context(s), comp) for i, s in live} if comp.holders \
+        else {i: [] for i, _ in live}
 
     total = question.total_weight or 1.0
     matched: list[Concept] = []
     missing: list[Concept] = []
     contradicted: list[Concept] = []
-    stated_weight = 0.0
     seg_concepts: dict[int, set[str]] = {}
     hits: dict[str, _Hit] = {}
     for c in question.concepts:
-        hit = _scan(live, comp, c.patterns, c.unless, c.polarity)
+        hit = _scan(live, comp, c.patterns, c.unless, c.polarity, deadline, holders)
         hits[c.id] = hit
         if hit.holds:
             matched.append(c)
@@ -298,15 +503,16 @@ def score_answer(question: Question, text: str | None) -> QuizResult:
             missing.append(c)
             if hit.contradicted:
                 contradicted.append(c)
-    statement_idx = {i for i, s in live if s.statement}
-    if question.lists_ok:
-        # a verb-less line is fine ("seq2seq: translation"), unless it crams
-        # several concepts together the way a keyword list does
-        statement_idx |= {i for i, s in live if not s.statement
-                          and len(seg_concepts.get(i, ())) < CRAMMED_CONCEPTS}
-    for c in matched:
-        if hits[c.id].segments & statement_idx:
-            stated_weight += c.weight
+    statement_idx = set()
+    for i, s in live:
+        n = len(seg_concepts.get(i, ()))
+        if s.statement:
+            statement_idx.add(i)
+        elif question.lists_ok and n < CRAMMED_CONCEPTS:
+            # a verb-less line is fine ("seq2seq: translation"), unless it crams
+            # several concepts together the way a keyword list does
+            statement_idx.add(i)
+    stated_weight = sum(c.weight for c in matched if hits[c.id].segments & statement_idx)
     raw = sum(c.weight for c in matched) / total
     stated = stated_weight / total
     scale = 1.0 / question.full_at
@@ -317,9 +523,12 @@ def score_answer(question: Question, text: str | None) -> QuizResult:
         flags.append("keyword_list")
 
     found_mis: list[Misconception] = []
+    mis_hits: list[_Hit] = []
     for m in question.misconceptions:
-        if _scan(live, comp, m.patterns, m.unless, m.polarity).holds:
+        h = _scan(live, comp, m.patterns, m.unless, m.polarity, deadline, holders)
+        if h.holds:
             found_mis.append(m)
+            mis_hits.append(h)
     fraction -= sum(m.penalty for m in found_mis)
     fraction -= sum(c.weight / total * scale for c in contradicted)
     if _injection(text):
@@ -328,19 +537,74 @@ def score_answer(question: Question, text: str | None) -> QuizResult:
     if not live:
         fraction = 0.0
     fraction = max(0.0, min(1.0, fraction))
-    return _result(question, fraction, matched, missing, contradicted, found_mis, doc.lang, flags)
+    confidence, doubts = _confidence(question, comp, doc, live, fraction, flags, matched, contradicted,
+                                     found_mis, [hits[c.id] for c in matched] + mis_hits, frac_all)
+    return _result(question, fraction, matched, missing, contradicted, found_mis, doc.lang, flags,
+                   reveal=reveal, confidence=confidence, doubts=doubts)
+
+
+# How much each doubt costs the confidence (multiplied in); tuned on the dev split.
+DOUBT_COST = {
+    "near_boundary": 0.0,        # scaled by the distance, see _confidence
+    "conflict": 0.7,             # a misconception or contradiction next to credited concepts
+    "typo_match": 0.85,          # a concept found only through a typo
+    "borrowed_holder": 0.9,      # a role bound to a heading or an earlier clause
+    "unknown_words": 0.6,        # much of the answer uses words the rubric does not know
+    "short": 0.8,                # very few words for a credited answer
+    "long": 0.85,                # a long answer: more room for things the rubric misreads
+    "capped_list": 0.9,          # a keyword list capped below what its terms would earn
+}
+BOUNDARIES = (1 / 3, 0.8)
+MARGIN = 0.15                   # score distance from a band boundary that counts as clear
+
+
+def _confidence(question: Question, comp: _Compiled, doc: Doc, live: list[tuple[int, Segment]], fraction: float,
+                flags: list[str], matched: list[Concept], contradicted: list[Concept],
+                mis: list[Misconception], hits: list[_Hit], frac_all: float) -> tuple[float, list[str]]:
+    """How sure the scorer is of the band, from 0 to 1, and the reasons for doubt."""
+    doubts: list[str] = []
+    margin = min(abs(fraction - b) for b in BOUNDARIES)
+    conf = 0.4 + 0.6 * min(1.0, margin / MARGIN)
+    if margin < MARGIN:
+        doubts.append("near_boundary")
+    if (mis or contradicted) and matched:
+        doubts.append("conflict")
+    if any(h.fuzzy for h in hits):
+        doubts.append("typo_match")
+    if any(h.borrowed for h in hits):
+        doubts.append("borrowed_holder")
+    vocab = comp.vocabulary()
+    words = [u.form for _, s in live for u in s.units
+             if not u.negator and not u.form.isdigit() and (len(u.form) > 1 or _is_hangul(u.form))]
+    if words:
+        unknown = sum(1 for w in words if w not in vocab) / len(words)
+        if unknown > 0.6 and fraction < 0.8 and len(words) >= 6:
+            doubts.append("unknown_words")
+    if 0 < fraction and len(words) < 5:
+        doubts.append("short")
+    if len(words) > 120:
+        doubts.append("long")
+    if "keyword_list" in flags and frac_all >= 0.8:
+        doubts.append("capped_list")
+    for d in doubts:
+        conf *= DOUBT_COST.get(d, 1.0) or 1.0
+    if {"addresses_grader", "repeats_question"} & set(flags) and fraction < 1 / 3:
+        conf = max(conf, 0.9)
+    return round(conf, 3), doubts
 
 
 def _result(q: Question, fraction: float, matched: list[Concept], missing: list[Concept],
-            contradicted: list[Concept], mis: list[Misconception], lang: str, flags: list[str]) -> QuizResult:
+            contradicted: list[Concept], mis: list[Misconception], lang: str, flags: list[str], *,
+            reveal: bool, confidence: float, doubts: list[str]) -> QuizResult:
     from grader.quiz.feedback import compose
 
     max_score = float(q.points)
     score = round(fraction * max_score, 2)
-    text = compose(lang, fraction, flags, missing, contradicted, mis)
+    text = compose(lang, fraction, flags, missing, contradicted, mis, answer=q.answer if reveal else None)
     labels = {c.id: c.label for c in q.concepts} | {m.id: m.label for m in q.misconceptions}
     labels |= {f"contradicts:{c.id}": c.label for c in contradicted}
     return QuizResult(question=q.id, score=score, max_score=max_score, matched=[c.id for c in matched],
                       missing=[c.id for c in missing],
                       misconceptions=[m.id for m in mis] + [f"contradicts:{c.id}" for c in contradicted],
-                      feedback=text, lang=lang, flags=flags, fraction=fraction, labels=labels)
+                      feedback=text, lang=lang, flags=flags, fraction=fraction, labels=labels,
+                      confidence=confidence, needs_review=confidence < REVIEW_THRESHOLD, doubts=doubts)
