@@ -151,12 +151,13 @@ def grade_submission(course: Course, sub: Submission, *, seed: int | None = None
     checks = all_checks(spec, course)
     plans, requests, inputs = plan_checks(checks, ctx)
 
+    from grader.execution.policy import build_policy
     from grader.execution.runner import run_notebook
 
     # Scoring answers needs no kernel: do it while the notebook runs.
     offline = _Background(_offline_checks, checks, ctx)
     outcome = run_notebook(sub.nb, spec.limits, probe_requests=requests, probe_inputs=inputs,
-                           progress=progress)
+                           progress=progress, policy=build_policy(spec.limits, course_root=course.root))
     offline_results = offline.result(OFFLINE_GRACE_S)
     if offline_results is None:
         offline_results = _not_scored_in_time(checks, ctx)

@@ -31,7 +31,7 @@ SEED = 7
 
 # --- helpers (module level: the spawned workers import them by name) -------------------------------
 
-def fake_grade(course_root, name, data, member, seed, lang, hide=()):  # noqa: ANN001, ANN201
+def fake_grade(course_root, name, data, member, seed, lang):  # noqa: ANN001, ANN201
     """Stands in for grade_one in the pool tests: instant, and fatal for 'poison' files."""
     if "poison" in name:
         os._exit(3)  # what a segfault or the OOM killer does to a worker
@@ -301,12 +301,6 @@ def test_thread_share():
     assert batch.thread_share(2, cores=2) == 1
     assert batch.thread_share(3, cores=8) == 2
     assert batch.thread_share(16, cores=4) == 1
-
-
-def test_workers_hide_the_gradebook_and_the_course(tiny_course, tmp_path):
-    Gradebook(str(tmp_path / "private" / "gb.db"))  # registers its folder, as `grade submit` does
-    b = batch.Batch(load_course(tiny_course), [])
-    assert str((tmp_path / "private").resolve()) in b.hide and str(tiny_course.resolve()) in b.hide
 
 
 def test_course_bundle_round_trip(tiny_course):

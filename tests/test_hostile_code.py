@@ -9,6 +9,7 @@ folder and the course (the grader's working folder) is really exercised.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -29,8 +30,16 @@ FALLBACK_CASES = ["infinite_loop", "os_exit", "kill_parent", "sys_exit", "backgr
 def hostile_env():
     work = Path(tempfile.mkdtemp(prefix="grade-hostile-", dir=WORK_BASE))
     paths = H.make_course(work)
+    # A gradebook where class servers keep data (/srv), when this user may put one there.
+    srv = None
+    if os.access("/srv", os.W_OK):
+        srv = Path(tempfile.mkdtemp(prefix="grade-test-", dir="/srv"))
+        (srv / "gradebook.db").write_bytes(b"SQLite format 3\x00" + H.SECRET.encode())
+        paths["srv_book"] = srv / "gradebook.db"
     yield work, paths, H.active_protections()
     shutil.rmtree(work, ignore_errors=True)
+    if srv is not None:
+        shutil.rmtree(srv, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +145,19 @@ def test_fallback_without_bwrap_or_cgroups(name, fallback_results, hostile_env):
     prot = " | ".join(r["doc"]["protections"])
     assert "bubblewrap" not in prot and "cgroup" not in prot
     assert "not isolated" in prot
+
+
+def test_nothing_written_outside_the_run_folder(results, hostile_env):
+    work, paths, have = hostile_env
+    if "write_outside" not in results:
+        pytest.skip("needs bubblewrap and the user switch")
+    folders = [Path(p) for p in ("/", "/usr", "/etc", "/var/tmp", "/srv")]
+    folders += [paths["book_dir"], paths["solution"].parent, work]
+    left = [str(f / H.ESCAPED) for f in folders if (f / H.ESCAPED).exists()]
+    assert not left, left
+
+
+def test_disk_and_file_count_limits_are_named(results):
+    for name in ("fill_disk_2gb", "fill_inodes_1e6", "fill_tmp_inodes"):
+        if name in results:
+            assert "allows 64 MB and 2000 files" in results[name]["message"], results[name]["message"]

@@ -290,20 +290,17 @@ def _course_for(course: "str | CourseBundle | Course") -> "Course":
 
 
 def grade_one(course_root: "str | CourseBundle | Course", name: str, data: bytes, member: str | None,
-              seed: int | None, lang: str = "ko", hide: Sequence[str] = ()) -> dict[str, Any]:
+              seed: int | None, lang: str = "ko") -> dict[str, Any]:
     """Grade one notebook given as bytes; returns `Attempt.to_dict()` (plain data for any executor).
 
     `name` is the path as the submitter knows it: it names the exercise (file
-    name) and appears in messages. `hide` are the submitter's folders no kernel
-    may see (the gradebook's); the course folder is hidden as well. Never
+    name) and appears in messages. The kernel's sandbox is an allow-list, so
+    nothing of the submitter (its gradebook, the course) needs naming. Never
     raises for a bad notebook (an `invalid` result); the caller turns anything
     else into an `error` result.
     """
     from grader.grading import grade_file
-    from grader.execution.sandbox import hide_from_kernels
-
     course = _course_for(course_root)
-    hide_from_kernels(course.root, *hide)
     result, _ = grade_file(course, Path(name), member=member, seed=seed, lang=lang, data=data)
     return result.to_dict()
 
@@ -367,9 +364,6 @@ class Batch:
         self.items = [BatchItem(i, f) for i, f in enumerate(found)]
         self.member, self.pattern, self.seed, self.lang = member, pattern, seed, lang
         self.book, self.on_done, self.grade_fn = book, on_done, grade_fn
-        from grader.execution.sandbox import _HIDDEN  # what the submitter hides (its gradebook's folder), for the workers
-
-        self.hide = sorted({str(p) for p in _HIDDEN} | {str(course.root)})
 
     # --- the submitter's side ---------------------------------------------------
 
@@ -400,7 +394,7 @@ class Batch:
             return ""
 
     def _args(self, item: BatchItem, course_arg: "str | CourseBundle | Any") -> tuple[Any, ...]:
-        return (course_arg, str(item.path), item.data, item.member, self.seed, self.lang, self.hide)
+        return (course_arg, str(item.path), item.data, item.member, self.seed, self.lang)
 
     def _failed(self, item: BatchItem, exc: BaseException | str) -> None:
         if isinstance(exc, str):

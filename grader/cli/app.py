@@ -90,16 +90,12 @@ def submit(paths: tuple[Path, ...], member: str | None, member_from: Any, as_jso
     PATHS are notebooks or folders (searched for *.ipynb, e.g. submissions/<member>/04_forecast7.ipynb).
     """
     from grader.results.gradebook import Gradebook, resolve_location
-    from grader.execution.sandbox import hide_from_kernels
 
     if scheduler and workers > 1:
         raise click.UsageError("--workers is for local processes; with --scheduler the cluster's "
                                "workers grade (start them with the thread count you want)")
     course = _course(course_dir, near=paths[0])
-    # The course (solutions, specs, references) even when grade runs from elsewhere (--course DIR).
-    hide_from_kernels(course.root)
     single_file = len(paths) == 1 and not paths[0].is_dir()
-    # Opened before any grading: opening registers the gradebook's folder as hidden from kernels.
     book = None if no_record else Gradebook(resolve_location(gradebook, course.default_gradebook))
     if single_file and workers == 1 and not scheduler and member_from is None:
         _submit_one(course, paths[0], book, member=member, seed=seed, lang=lang, as_json=as_json)
@@ -285,11 +281,24 @@ def check(exercises: tuple[str, ...], workers: int, seed: int | None, as_json: b
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def doctor(as_json: bool) -> None:
-    """Which sandbox protections the student's kernel gets on this machine."""
+    """Which sandbox protections the student's kernel gets on this machine (measured in a sandbox).
+
+    Exits 1 when the kernel would be privileged (root, or holding capabilities, while
+    grade runs as root) or could see the course.
+    """
     from grader.execution.doctor import diagnose, render
 
-    rep = diagnose()
+    try:
+        course_root = _course(None).root  # kept out of the kernel's reach: checked too
+    except GradeError:
+        course_root = None
+    rep = diagnose(course_root=course_root)
     click.echo(_json(rep.to_dict()) if as_json else render(rep))
+    if rep.failures:
+        if as_json:
+            for failure in rep.failures:
+                click.echo(f"grade: doctor: FAIL: {failure}", err=True)
+        sys.exit(1)
 
 
 def _attach_subcommands() -> None:

@@ -27,6 +27,8 @@ class Limits:
     output_kb: int = 512
     file_size_mb: int = 256
     probe_timeout_s: float = 120.0
+    disk_mb: int = 512               # everything the kernel writes (run folder, /tmp), when root
+    inodes: int = 20000              # files and folders it may create there
 
 
 @dataclass

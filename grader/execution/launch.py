@@ -1,8 +1,17 @@
-"""Kernel launcher: join the cgroups, apply resource limits, start a new session, run the kernel.
+"""Kernel launcher: join the cgroups, apply resource limits, start a new session, drop
+privileges, load the seccomp filter, run the kernel.
 
 Run as `python -m grader.execution.launch [limits] -- COMMAND...` where COMMAND is the
 kernel (or bubblewrap wrapping the kernel). Kept free of heavy imports: it runs
 once per submission before the kernel starts.
+
+`--seccomp FILE` names a compiled filter (grader/execution/seccomp.py). When COMMAND
+holds the word `@SECCOMP_FD@` (bubblewrap's `--seccomp @SECCOMP_FD@`), the file is
+opened and its descriptor number put there, so that bubblewrap loads it just before
+the kernel starts; otherwise the launcher loads it itself. `--drop-uid/--drop-gid`
+switch to an unprivileged user with no capabilities and no_new_privs before the
+command runs (used when there is no bubblewrap, or no `setpriv` inside it). Both are
+all-or-nothing: if either fails the kernel does not start.
 
 With `--supervise` (no pid namespace available) the launcher forks, runs the
 kernel as its child and stays: student code calling `os.kill(os.getppid(), ...)`
@@ -41,9 +50,56 @@ def _die_with_parent() -> None:
         pass
 
 
-def _user_process_count() -> int | None:
+SECCOMP_FD_WORD = "@SECCOMP_FD@"
+
+
+def _fatal(message: str) -> None:
+    os.write(2, f"grader.execution.launch: {message}\n".encode())
+    os._exit(126)
+
+
+def drop_privileges(uid: int | None, gid: int | None) -> None:
+    """Become `uid`/`gid` for good: no supplementary groups, empty capability sets
+    (bounding set first, while CAP_SETPCAP is still held), no_new_privs. With `uid`
+    None only the capabilities go: a root that cannot gain them back, even by exec."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
     try:
-        uid = os.getuid()
+        last = int(open("/proc/sys/kernel/cap_last_cap").read())
+    except (OSError, ValueError):
+        last = 63
+    for cap in range(last + 1):
+        if libc.prctl(24, cap, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # PR_CAPBSET_DROP; EINVAL: no such cap
+            raise OSError(ctypes.get_errno(), f"cannot drop capability {cap} from the bounding set")
+    if uid is not None:
+        gid = uid if gid is None else gid
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)  # clears the permitted, effective and ambient sets
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    data = (Data * 2)()
+    if libc.capset(ctypes.byref(Header(0x20080522, 0)), data) != 0:  # all three sets empty
+        raise OSError(ctypes.get_errno(), "capset failed")
+    libc.prctl(8, 0, 0, 0, 0)  # PR_SET_KEEPCAPS off
+    if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+        raise OSError(ctypes.get_errno(), "cannot set no_new_privs")
+    if uid is not None and ((os.getuid(), os.geteuid(), os.getgid(), os.getegid()) != (uid, uid, gid, gid)
+                            or os.getgroups()):
+        raise OSError(1, "the user switch did not stick")
+
+
+def _user_process_count(uid: int | None = None) -> int | None:
+    try:
+        uid = os.getuid() if uid is None else uid
         n = 0
         for entry in os.scandir("/proc"):
             if entry.name.isdigit():
@@ -103,7 +159,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cgroup-procs", action="append", default=[],
                         help="cgroup.procs file to join before running the command (repeatable)")
     parser.add_argument("--more-processes", type=int, default=0,
-                        help="RLIMIT_NPROC = this user's processes now + N (ignored by root)")
+                        help="RLIMIT_NPROC = the kernel user's processes now + N (ignored by root)")
+    parser.add_argument("--nproc-uid", type=int, default=None,
+                        help="whose processes --more-processes counts (default: this user's)")
+    parser.add_argument("--drop-uid", type=int, default=None, help="run the command as this uid")
+    parser.add_argument("--drop-gid", type=int, default=None, help="... and this gid")
+    parser.add_argument("--drop-caps", action="store_true",
+                        help="keep the user but drop every capability (root that cannot switch user)")
+    parser.add_argument("--seccomp", default="", help="compiled seccomp filter to load (see above)")
     parser.add_argument("--supervise", action="store_true",
                         help="stay as the command's parent instead of exec'ing it")
     parser.add_argument("command", nargs=argparse.REMAINDER)
@@ -127,9 +190,37 @@ def main(argv: list[str] | None = None) -> None:
         _limit(resource.RLIMIT_FSIZE, args.file_size_mb * 2**20)
     _limit(resource.RLIMIT_CORE, 0)
     if args.more_processes:
-        count = _user_process_count()
+        count = _user_process_count(args.nproc_uid if args.nproc_uid is not None else args.drop_uid)
         if count is not None:
             _limit(resource.RLIMIT_NPROC, count + args.more_processes)
+    program = b""
+    if args.seccomp:
+        try:
+            with open(args.seccomp, "rb") as fh:
+                program = fh.read()
+        except OSError as exc:
+            _fatal(f"cannot read the seccomp filter {args.seccomp}: {exc.strerror}")
+        if SECCOMP_FD_WORD in command:
+            # bubblewrap loads it: hand over a descriptor the exec keeps.
+            read, write = os.pipe()
+            os.write(write, program)  # < 64 KB: fits the pipe's buffer
+            os.close(write)
+            os.set_inheritable(read, True)
+            command = [str(read) if a == SECCOMP_FD_WORD else a for a in command]
+            program = b""
+    if args.drop_uid is not None or args.drop_caps:
+        try:
+            drop_privileges(args.drop_uid, args.drop_gid)
+        except OSError as exc:
+            _fatal(f"cannot drop privileges (uid {args.drop_uid}): {exc.strerror or exc}")
+        _die_with_parent()  # a change of credentials clears the parent-death signal
+    if program:
+        from grader.execution.seccomp import install
+
+        try:
+            install(program)
+        except OSError as exc:
+            _fatal(f"cannot load the seccomp filter: {exc.strerror or exc}")
     if args.supervise:
         _supervise(command)
     os.execvp(command[0], command)

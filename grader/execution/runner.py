@@ -221,6 +221,9 @@ def _limit_hint(exc: CellExecutionError, sandbox: Sandbox, limits: Limits) -> st
         return f" (the grader allows at most {limits.max_processes} processes)"
     if "File too large" in evalue:
         return f" (the grader's file size limit is {limits.file_size_mb} MB)"
+    if "No space left on device" in evalue and sandbox.quota:
+        return (f" (the grader allows {limits.disk_mb} MB and {limits.inodes} files in the notebook's "
+                "folder, /tmp included)")
     return ""
 
 
@@ -340,6 +343,7 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
                 outcome.timings["cells_s"] = time.monotonic() - t0 - outcome.timings["kernel_start_s"]
                 if progress:
                     progress("probe", len(cells), len(cells))
+                sandbox.make_room_for_probe()  # a notebook that filled its quota leaves none for the probe
                 tp = time.monotonic()
                 for i, rnd in enumerate(rounds):
                     reqs = rnd.kernel + (save_requests(models) if i == 0 else [])

