@@ -167,3 +167,42 @@ def test_fallback_reports_less_and_says_so(runner, monkeypatch):
         assert "reduced isolation" in buf.getvalue()
     finally:
         sb.dispose()
+
+
+def test_unprivileged_bwrap_uses_a_user_namespace_and_sized_tmpfs(tmp_path, monkeypatch):
+    """The laptop path (grader not root): no quota mount, so /tmp, /dev/shm and TMPDIR are
+    size-limited tmpfs of bubblewrap's, and no nested user namespace is allowed."""
+    monkeypatch.setattr(sandbox, "_is_root", lambda: False)
+    monkeypatch.setattr(sandbox, "_bwrap_help", lambda: "--disable-userns ...")
+    sb = sandbox.Sandbox(workdir=tmp_path / "run", policy=build_policy(Limits(disk_mb=32)))
+    sb.workdir.mkdir()
+    sb.bwrap = "/usr/bin/bwrap"
+    a = sb.bwrap_args()
+    assert "--unshare-user" in a and "--disable-userns" in a
+    sized = {a[i + 1]: a[i - 1] for i, x in enumerate(a) if x == "--tmpfs" and a[i - 2] == "--size"}
+    assert sized == {"/tmp": str(32 * 2**20), "/dev/shm": str(32 * 2**20), str(sb.workdir / "tmp"): str(32 * 2**20)}
+    # TMPDIR's tmpfs goes over the run folder's bind, not under it.
+    assert a.index(str(sb.workdir / "tmp")) > a.index(str(sb.workdir))
+    assert "--seccomp" not in a or a[a.index("--seccomp") + 1] == "@SECCOMP_FD@"
+
+
+def test_run_folders_of_a_killed_grader_are_unmounted(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("mounting needs root")
+    import ctypes
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # its pid is now free: the "grader" that mounted this is gone
+    dead = dead.pid
+    target = tmp_path / "grade-run-left"
+    target.mkdir()
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.mount(f"{sandbox.MOUNT_SOURCE}-{dead}".encode(), str(target).encode(), b"tmpfs", 0,
+                      b"size=1m") == 0
+    try:
+        assert target in sandbox.stale_run_mounts()
+        sandbox.stale_run_mounts(remove=True)
+        assert str(target) not in Path("/proc/self/mountinfo").read_text() and not target.exists()
+    finally:
+        libc.umount2(str(target).encode(), 2)
