@@ -239,3 +239,18 @@ def pg_url() -> Iterator[str]:
     finally:
         run("pg_ctl", "-D", str(data), "-m", "fast", "-w", "-t", "60", "stop", check=False, timeout=90)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_db(pg_url: str) -> Iterator[str]:
+    """A fresh, empty database on the session's server (`pg_url`); dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    name = f"gb_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield pg_url.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

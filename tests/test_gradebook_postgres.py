@@ -2,7 +2,8 @@
 
 The same behaviours as the SQLite gradebook: every attempt with its checks, answers and
 notebook, or nothing; concurrent writers lose nothing; a database that is not ours, or is
-newer than us, is refused in one line and left as it was. Each test gets its own database.
+newer than us, is refused in one line and left as it was. Each test gets its own database
+(fixture `pg_db`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -31,17 +30,6 @@ KOREAN_ANSWER = "RNN은 모든 타임 스텝이 가중치를 공유합니다. �
 
 def _admin(url: str) -> psycopg.Connection:
     return psycopg.connect(url, autocommit=True)
-
-
-@pytest.fixture
-def pg_db(pg_url: str) -> Iterator[str]:
-    """A fresh, empty database on the session's server; dropped afterwards."""
-    name = f"gb_{uuid.uuid4().hex[:12]}"
-    with _admin(pg_url) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield pg_url.rsplit("/", 1)[0] + "/" + name
-    with _admin(pg_url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _tables(url: str) -> list[str]:

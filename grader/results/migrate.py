@@ -10,11 +10,15 @@ gradebook's, is refused and left as it was.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from grader.errors import GradebookError
 from grader.results.schema import HEAD_REVISION, OWN_TABLES, SCHEMA_VERSION, VERSION_TABLE, meta_table
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -66,15 +70,22 @@ def migrate(conn: sa.Connection, location: str) -> None:
     _upgrade(conn, location)
 
 
-def _upgrade(conn: sa.Connection, location: str, *, stamp: str | None = None) -> None:
-    # Imported here: a gradebook that is up to date never loads Alembic.
-    from alembic import command
+def alembic_config(conn: sa.Connection) -> "Config":
+    """Alembic's configuration for running the gradebook's revisions on `conn`."""
     from alembic.config import Config
-    from alembic.util import CommandError
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = conn
+    return config
+
+
+def _upgrade(conn: sa.Connection, location: str, *, stamp: str | None = None) -> None:
+    # Imported here: a gradebook that is up to date never loads Alembic.
+    from alembic import command
+    from alembic.util import CommandError
+
+    config = alembic_config(conn)
     try:
         if stamp is not None:
             command.stamp(config, stamp)
