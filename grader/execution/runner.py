@@ -523,17 +523,6 @@ def save_requests(models: dict[str, str]) -> list[dict[str, Any]]:
             for target, name in models.items()]
 
 
-def _give_to(path: Path, like: Path) -> None:
-    """Make `path` belong to whoever owns `like` (the sandboxed process's own folder), so a
-    process running under another uid can write there; a no-op when the owners agree."""
-    try:
-        st, own = like.stat(), path.stat()
-        if (own.st_uid, own.st_gid) != (st.st_uid, st.st_gid):
-            os.chown(path, st.st_uid, st.st_gid)
-    except OSError:
-        pass
-
-
 async def _probe(client: NotebookClient, workdir: Path, sandbox: Sandbox, requests: list[dict[str, Any]],
                  inputs: dict[str, np.ndarray], limits: Limits, outcome: RunOutcome) -> Path | None:
     """Run one probe round in the kernel. Returns its folder, to be read once the kernel
@@ -546,7 +535,7 @@ async def _probe(client: NotebookClient, workdir: Path, sandbox: Sandbox, reques
     probe_dir.mkdir(parents=True)
     (probe_dir / "models").mkdir()
     for d in (probe_dir, probe_dir / "models"):
-        _give_to(d, sandbox.home)
+        sandbox.give_to_kernel(d)
     inputs_file = probe_dir / "inputs.npz"
     try:
         (probe_dir / "requests.json").write_text(json.dumps(requests), encoding="utf-8")
@@ -648,14 +637,17 @@ class CleanLoader:
             wanted = [r for r in rnd.clean if r["target"] in usable]
             (d / "wanted.json").write_text(json.dumps(wanted), encoding="utf-8")
             np.savez(d / "inputs.npz", **rnd.clean_inputs)
-            _give_to(d, self.sandbox.home)
+            for f in d.iterdir():
+                self.sandbox.give_to_kernel(f)
+            self.sandbox.give_to_kernel(d)
             names.append(d.name)
         (job / "job.json").write_text(json.dumps({"models": {t: models[t] for t in usable}, "rounds": names}),
                                       encoding="utf-8")
-        for p in (job, job / "models"):
-            _give_to(p, self.sandbox.home)
+        for p in [*(job / "models").iterdir(), job / "models", job / "job.json", job]:
+            self.sandbox.give_to_kernel(p)
         wait = limits.probe_timeout_s + LOADER_START_S
         self.track()
+        self._full_priority()
         stopped = self.problem or await self._finish(job, wait)
         self.sandbox.cleanup()  # dead before anything it wrote is read
         report = _read_json(job / "loads.json", MAX_LOADS_JSON)
@@ -693,6 +685,20 @@ class CleanLoader:
                     results[i][r["id"]] = ProbeOutput(ok=False, error=why, clean_failure="loader_failed")
         return status
 
+    def _full_priority(self) -> None:
+        """The loader starts niced (clean_loader.NICE) so that importing Keras yields the CPU
+        to the notebook; now that it has the work, give it the grader's priority back. Only
+        a privileged grader may lower a nice value; otherwise it stays niced."""
+        cg = self.sandbox.cgroups
+        if cg is None:
+            return
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        for pid in set().union(*(cg.pids(d) for d in set(cg.dirs.values()))):
+            try:
+                os.setpriority(os.PRIO_PROCESS, pid, mine)
+            except OSError:
+                return
+
     async def _finish(self, job: Path, wait: float) -> str:
         """Send the job, wait for the loader to exit. Returns "" or why it stopped short."""
         proc = self.proc
@@ -726,7 +732,7 @@ class CleanLoader:
                 self.proc.wait(5)
             except (OSError, subprocess.TimeoutExpired):
                 pass
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.sandbox.dispose()  # unmounts and deletes its run folder
 
 
 def _read_json(path: Path, limit: int) -> Any:
