@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.util import ClauseAdapter
 
 from grader.results.attempt import Attempt, CheckResult, utc
 from grader.results.schema import answers, attempts, checks
@@ -110,26 +111,36 @@ def _attempt(r: Any, found: list[CheckResult], texts: dict[str, str]) -> Attempt
     )
 
 
-def _ranked(where: list[Filter]) -> sa.Subquery:
-    """Every matching attempt with its rank within its (member, exercise), best first."""
-    group = (attempts.c.member, attempts.c.exercise)
-    return sa.select(
-        attempts.c.member, attempts.c.exercise, attempts.c.id, attempts.c.score, attempts.c.max_score,
-        sa.func.row_number().over(partition_by=group, order_by=(
-            attempts.c.score.desc(), attempts.c.created_at, attempts.c.id)).label("rank"),
-        sa.func.count().over(partition_by=group).label("n"),
-        sa.func.max(attempts.c.created_at).over(partition_by=group).label("last_at"),
-        sa.func.first_value(attempts.c.id).over(partition_by=group, order_by=(
-            attempts.c.created_at.desc(), attempts.c.id.desc())).label("latest_id"),
-    ).where(*where).subquery("ranked")
+def _figures(where: list[Filter]) -> sa.Subquery:
+    """Per (member, exercise): how many attempts, the last time, the best and the latest attempt's id.
+
+    A GROUP BY over the best-attempt index, then two index look-ups per group (the earliest
+    attempt with the top score, the newest attempt); window functions would sort every row."""
+    top = (sa.select(attempts.c.member, attempts.c.exercise, sa.func.max(attempts.c.score).label("top"),
+                     sa.func.count().label("n"), sa.func.max(attempts.c.created_at).label("last_at"))
+           .where(*where).group_by(attempts.c.member, attempts.c.exercise).subquery("top"))
+
+    def first(order: Any, *extra: Any) -> Any:  # noqa: ANN401
+        inner = attempts.alias("inner")
+        same = ClauseAdapter(inner)  # the caller's filters, on the inner copy of the table
+        return (sa.select(inner.c.id)
+                .where(inner.c.member == top.c.member, inner.c.exercise == top.c.exercise,
+                       *(extra_(inner) for extra_ in extra), *(same.traverse(f) for f in where))
+                .order_by(*order(inner)).limit(1).scalar_subquery())
+
+    best_id = first(lambda t: (t.c.created_at, t.c.id), lambda t: t.c.score == top.c.top)
+    latest_id = first(lambda t: (t.c.created_at.desc(), t.c.id.desc()))
+    return sa.select(top.c.member, top.c.exercise, top.c.top, top.c.n, top.c.last_at,
+                     best_id.label("best_id"), latest_id.label("latest_id")).subquery("figures")
 
 
 def summaries(conn: sa.Connection, where: Iterable[Filter] = ()) -> list[ExerciseSummary]:
     """One row per (member, exercise) with matching attempts, ordered by member and exercise."""
-    ranked = _ranked(list(where))
-    q = (sa.select(ranked).where(ranked.c.rank == 1).order_by(ranked.c.member, ranked.c.exercise))
-    return [ExerciseSummary(member=r.member, exercise=r.exercise, attempts=int(r.n), best_id=int(r.id),
-                            best_score=float(r.score), best_max_score=float(r.max_score),
+    figures = _figures(list(where))
+    q = (sa.select(figures, attempts.c.max_score).join(attempts, attempts.c.id == figures.c.best_id)
+         .order_by(figures.c.member, figures.c.exercise))
+    return [ExerciseSummary(member=r.member, exercise=r.exercise, attempts=int(r.n), best_id=int(r.best_id),
+                            best_score=float(r.top), best_max_score=float(r.max_score),
                             latest_id=int(r.latest_id), last_graded_at=_last(r.last_at))
             for r in conn.execute(q)]
 
@@ -142,8 +153,7 @@ def _last(value: Any) -> dt.datetime:  # noqa: ANN401
 
 def best(conn: sa.Connection, where: Iterable[Filter] = ()) -> dict[tuple[str, str], Attempt]:
     """The best attempt of each (member, exercise), with its checks and answers."""
-    ranked = _ranked(list(where))
-    ids = sa.select(ranked.c.id).where(ranked.c.rank == 1)
+    ids = sa.select(_figures(list(where)).c.best_id)
     rows = conn.execute(sa.select(attempts).where(attempts.c.id.in_(ids))
                         .order_by(attempts.c.member, attempts.c.exercise)).all()
     return {(a.member, a.exercise): a for a in _complete(conn, rows, ids)}
