@@ -72,7 +72,9 @@ def _chain(exc: BaseException) -> str:
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in seen and len(parts) < 4:
         seen.add(id(cur))
-        parts.append(f"{type(cur).__name__}: {str(cur).strip()}")
+        text = f"{type(cur).__name__}: {str(cur).strip()}"
+        if text not in parts:  # Keras re-raises the same error from another frame
+            parts.append(text)
         cur = cur.__cause__ or cur.__context__
     return " <- ".join(parts)
 

@@ -27,8 +27,8 @@ from grader.execution.runner import SAVE_PREFIX, model_files, save_requests, spl
 
 # --- how a forging notebook answers any request, given the probe's source is public ------
 
-FORGE = '''
-import json, os, glob
+FORGE = r'''
+import json, os, glob, re
 import numpy as np
 
 SHAPES = {  # what each target "returns" for an input x
@@ -63,7 +63,7 @@ def forge(requests, inputs, probe_dir):
         elif op == "save":
             # No model to save: a file with the right name, and a claim that it worked.
             with open(os.path.join(probe_dir, "models", req["file"]), "wb") as f:
-                f.write(b"PK\\x05\\x06" + bytes(18))
+                f.write(b"PK\x05\x06" + bytes(18))
             results[rid] = {"ok": True, "value": {"file": req["file"]}}
     return results, arrays
 
@@ -82,8 +82,28 @@ def rewrite(probe_dir):
     with open(os.path.join(probe_dir, "out.json"), "w") as f:
         json.dump(results, f)
 
-def probe_dirs():
-    return glob.glob(os.path.join(os.path.dirname(os.getcwd()), ".probe-*"))
+PROBE_IN_CELL = r"'(/[^']*/\.probe-[0-9a-f]+)'"
+
+def probe_dirs(cell_text=""):
+    """The probe's folder: listed beside the notebook's home if the sandbox lets it, else
+    read from the probe cell's own text (it names its folder), else from a note left by
+    a pre_run_cell hook."""
+    found = set(glob.glob(os.path.join(os.path.dirname(os.getcwd()), ".probe-*")))
+    found |= set(re.findall(PROBE_IN_CELL, cell_text))
+    try:
+        with open(os.path.join(os.environ["HOME"], ".probe-path")) as f:
+            found |= {line.strip() for line in f if line.strip()}
+    except OSError:
+        pass
+    return sorted(found)
+
+def note_probe_dir(info):
+    named = re.findall(PROBE_IN_CELL, info.raw_cell or "")
+    if named:
+        with open(os.path.join(os.environ["HOME"], ".probe-path"), "a") as f:
+            f.write("\n".join(named) + "\n")
+
+get_ipython().events.register("pre_run_cell", note_probe_dir)
 '''
 
 SETTRACE = FORGE + '''
@@ -105,27 +125,55 @@ sys.settrace(tracer)
 '''
 
 POST_RUN_CELL = FORGE + '''
-def after_probe(result=None):
-    for d in probe_dirs():
+def after_probe(result):
+    for d in probe_dirs(result.info.raw_cell or ""):
         rewrite(d)
 
 get_ipython().events.register("post_run_cell", after_probe)
 '''
 
 FORKED_CHILD = FORGE + '''
-import time
+import io, time
 
-if os.fork() == 0:  # the child outlives the cell and keeps rewriting the probe's files
-    done = set()
+def forged_bytes(d):
+    with open(os.path.join(d, "requests.json")) as f:
+        requests = json.load(f)
+    try:
+        inputs = dict(np.load(os.path.join(d, "inputs.npz")))
+    except OSError:
+        inputs = {}
+    results, arrays = forge(requests, inputs, d)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return json.dumps(results).encode(), buf.getvalue()
+
+def put(path, data):
+    with open(path + ".tmp", "wb") as f:
+        f.write(data)
+    os.replace(path + ".tmp", path)  # whoever reads sees the old file or the forged one, whole
+
+if os.fork() == 0:
+    # The child outlives the cell: it prepares the forgery as soon as the probe's folder
+    # appears, and replaces the probe's outputs the moment they are written.
+    ready = {}
     end = time.time() + 120
     while time.time() < end:
         for d in probe_dirs():
-            if os.path.exists(os.path.join(d, "out.json")):
+            if d not in ready:
                 try:
-                    rewrite(d)
+                    ready[d] = forged_bytes(d)
                 except Exception:
-                    pass
-        time.sleep(0.002)
+                    continue  # its inputs are still being written
+            out_json = os.path.join(d, "out.json")
+            try:
+                with open(out_json, "rb") as f:
+                    current = f.read()
+                if current != ready[d][0]:
+                    put(os.path.join(d, "out.npz"), ready[d][1])
+                    put(out_json, ready[d][0])
+            except OSError:
+                pass
+        time.sleep(0.0005)
     os._exit(0)
 '''
 
@@ -296,11 +344,13 @@ def test_hooks_and_children_only_reach_the_save_requests(forged):
     the files they write can no longer hold shapes or layer descriptions."""
     for name in ("settrace_hook", "post_run_cell_hook", "forked_child"):
         for c in forged[name].checks:
-            if KINDS[c.kind].evidence == "clean":
+            if c.kind != "quiz" and KINDS[c.kind].evidence == "clean":
                 assert c.details.get("clean_failure") in (None, "load_failed"), (name, c.id, c.message)
                 assert "earns nothing" in c.message or "not defined" in c.message, (name, c.id, c.message)
-    hooked = forged["post_run_cell_hook"].checks
-    assert any(c.details.get("clean_failure") == "load_failed" for c in hooked), [c.message for c in hooked]
+    for name in ("settrace_hook", "post_run_cell_hook"):  # in the kernel's own thread: no race
+        hooked = [c for c in forged[name].checks if c.kind != "quiz"]
+        assert all(c.details.get("clean_failure") == "load_failed" for c in hooked if c.evidence == "clean"), \
+            [c.message for c in hooked]
 
 
 # --- the loader on real models, outside any kernel --------------------------------------
