@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from grader.report.model import Attempt, Exercise, yymmdd
+from grader.report.model import Exercise, yymmdd
+from grader.results.attempt import Attempt
 
 # Okabe-Ito based: distinguishable for the common colour-vision deficiencies, dark enough on white.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#B8860B", "#56B4E9", "#7F3C8D", "#444444"]
