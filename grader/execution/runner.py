@@ -32,6 +32,7 @@ from typing import Any, Callable
 import nbformat
 import numpy as np
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -179,9 +180,16 @@ class CappedClient(NotebookClient):
         try:
             return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
         finally:
-            if self._drops is not None and self._drops.reconnect():
-                # A message over the cap was refused: say so like any other dropped output.
+            # A message over the cap was refused: say so like any other dropped output. A
+            # kernel that died also disconnects every socket; that is not a refused message.
+            if self._drops is not None and self._drops.reconnect() and await self._kernel_alive():
                 self.truncated = True
+
+    async def _kernel_alive(self) -> bool:
+        try:
+            return bool(await ensure_async(self.km.is_alive())) if self.km is not None else False
+        except Exception:  # noqa: BLE001 - a manager in the middle of shutting down
+            return False
 
     def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
         if self.truncated:

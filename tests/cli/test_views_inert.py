@@ -120,3 +120,19 @@ def test_quiz_feedback_and_bank_text_print_as_text(runner):
     assert "\x1b" not in res.output
     res = runner.invoke(cli, ["quiz", "list", "--course", str(ROOT)])
     assert res.exit_code == 0, res.output
+
+
+def test_export_json_is_escaped_and_the_progress_label_is_not_markup(runner, hostile_book, tmp_path):
+    res = runner.invoke(cli, ["export", "--format", "json", "--gradebook", str(hostile_book)])
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.output and "\u202e" not in res.output and "\u200b" not in res.output
+    assert {row["member"] for row in json.loads(res.output)} >= {"[/]", FAKE_ROW, "ji\u202eoh"}  # exact data
+
+    from grader.cli.views import run_progress
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    with run_progress(console, "[/]evil\x1b]0;t\x07\u202e.ipynb") as update:  # a file name is a label
+        update("cell", 1, 3)
+    assert "[/]evil⟨U+001B⟩]0;t⟨U+0007⟩⟨U+202E⟩.ipynb" in out.getvalue()  # shown, not parsed
+    assert "\x1b]0;t" not in out.getvalue() and "\u202e" not in out.getvalue()
