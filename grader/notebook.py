@@ -18,6 +18,11 @@ from grader.errors import InvalidNotebook
 ANSWER_TAG = re.compile(r"^answer:(?P<qid>[A-Za-z0-9_.\-]+)$")
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 MAX_CELLS = 2000
+# Parsing cost follows the number of JSON values, not the file size: 19 MB of "[[],[],…"
+# took 35 s and 1.5 GB. A notebook, outputs included, has a few thousand containers.
+MAX_JSON_CONTAINERS = 200_000
+MAX_JSON_ITEMS = 1_000_000
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"')  # possessive: no backtracking state
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 STARTER_PREFIX = "#> "
@@ -54,6 +59,7 @@ def parse(data: bytes, path: str = "<notebook>") -> nbformat.NotebookNode:
         raise InvalidNotebook(f"not UTF-8 text (byte {exc.start}); is this really a .ipynb file?", path) from None
     if "\x00" in text:
         raise InvalidNotebook("contains NUL bytes: this is a binary file, not a notebook", path)
+    _check_json_shape(text, path)
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -79,6 +85,18 @@ def parse(data: bytes, path: str = "<notebook>") -> nbformat.NotebookNode:
     if str(lang).lower() != "python":
         raise InvalidNotebook(f"kernel language is {lang!r}; these exercises need a Python notebook", path)
     return nb
+
+
+def _check_json_shape(text: str, path: str) -> None:
+    """Count the JSON containers and items (strings blanked out first) before parsing."""
+    bare = _JSON_STRING.sub("", text)
+    containers = bare.count("[") + bare.count("{")
+    items = bare.count(",")
+    if containers > MAX_JSON_CONTAINERS or items > MAX_JSON_ITEMS:
+        raise InvalidNotebook(
+            f"the file holds {containers:,} JSON lists and objects and {items:,} items; a notebook has far "
+            f"fewer (limits {MAX_JSON_CONTAINERS:,} and {MAX_JSON_ITEMS:,}): is it generated, or does it "
+            "carry a huge output? Clear the outputs and save it again", path)
 
 
 def load(path: Path) -> tuple[nbformat.NotebookNode, bytes]:

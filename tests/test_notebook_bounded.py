@@ -1,0 +1,58 @@
+"""grader/notebook.py: a notebook file under the size limit cannot still cost the grader
+seconds and gigabytes to parse (19 MB of "[[],[],…" took 35 s and 1.5 GB)."""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+
+import nbformat
+import pytest
+
+from grader import notebook as nbio
+from grader.errors import InvalidNotebook
+
+
+def _nb_with_meta(value_json: str) -> bytes:
+    head = {"nbformat": 4, "nbformat_minor": 5, "cells": [],
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}
+    text = json.dumps(head)
+    return (text[:-1] + ', "x": ' + value_json + "}").encode()
+
+
+@pytest.mark.parametrize("bomb", [
+    "[" + "[]," * 6_000_000 + "[]]",           # millions of empty lists
+    "[" + '{"a": 1},' * 2_000_000 + "{}]",     # millions of small objects
+    "[" + '"ab",' * 3_000_000 + '"ab"]',       # millions of short strings
+])
+def test_a_value_bomb_is_refused_before_parsing(bomb, tmp_path):
+    data = _nb_with_meta(bomb)
+    assert len(data) < nbio.MAX_NOTEBOOK_BYTES
+    path = tmp_path / "bomb.ipynb"
+    path.write_bytes(data)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.monotonic()
+    with pytest.raises(InvalidNotebook) as err:
+        nbio.load(path)
+    assert time.monotonic() - t0 < 3
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before < 150
+    msg = str(err.value)
+    assert str(path) in msg and "JSON lists and objects" in msg and "\n" not in msg
+
+
+def test_brackets_and_commas_inside_strings_do_not_count(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    code = 'x = [[1, 2], {"a": [3]}]  # \\" escaped quote, then more [ { ,\n' * 40_000  # 2.4 MB of code
+    nb.cells.append(nbformat.v4.new_code_cell(code))
+    path = tmp_path / "big_code.ipynb"
+    path.write_text(nbformat.writes(nb), encoding="utf-8")
+    parsed, _ = nbio.load(path)
+    assert parsed.cells[0].source.count("\n") == 40_000
+
+
+def test_the_repository_notebooks_are_far_below_the_limits(repo_root):
+    for path in sorted((repo_root / "solutions").glob("*.ipynb")):
+        bare = nbio._JSON_STRING.sub("", path.read_text(encoding="utf-8"))
+        assert bare.count("[") + bare.count("{") < nbio.MAX_JSON_CONTAINERS // 100, path.name
