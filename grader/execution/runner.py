@@ -653,7 +653,7 @@ class CleanLoader:
                                       encoding="utf-8")
         for p in [*(job / "models").iterdir(), job / "models", job / "job.json", job]:
             self.sandbox.give_to_kernel(p)
-        wait = limits.probe_timeout_s + LOADER_START_S
+        wait = limits.probe_timeout_s * len(rounds) + LOADER_START_S
         self.track()
         self._full_priority()
         stopped = self.problem or await self._finish(job, wait)

@@ -173,3 +173,14 @@ def test_check_result_keeps_evidence_through_its_dict():
     r = CheckResult(id="a", kind="quiz", passed=True, points=1, max_points=1, message="", evidence="clean")
     assert r.to_dict()["evidence"] == "clean"
     assert CheckResult(**{**r.to_dict(), "evidence": "self-reported"}).evidence == "self-reported"
+
+
+def test_submit_json_has_evidence_for_every_check(runner, tiny_course, tmp_path):
+    from grader.cli.app import cli
+
+    r = runner.invoke(cli, ["submit", str(tiny_course / "solutions" / "01_tiny.ipynb"), "--json",
+                            "--course", str(tiny_course), "--gradebook", str(tmp_path / "gb.db")])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert [(c["id"], c["evidence"]) for c in doc["checks"]] == [("double", "hidden-target"),
+                                                                   ("summer", "hidden-target")]
