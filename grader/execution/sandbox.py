@@ -283,11 +283,21 @@ class Sandbox:
     def _lay_out(self) -> None:
         """home/, tmp/, shm/, .kernel/: the kernel's (its uid's, mode 700); the run folder
         itself stays the grader's and can only be crossed (711), not listed."""
-        os.chmod(self.workdir, 0o711 if self.uid is not None else 0o700)
-        for name, _ in self.pol.writable:
-            d = self.workdir / name
-            d.mkdir(exist_ok=True)
-            self.give_to_kernel(d)
+        try:
+            os.chmod(self.workdir, 0o711 if self.uid is not None else 0o700)
+            for name, _ in self.pol.writable:
+                d = self.workdir / name
+                d.mkdir(exist_ok=True)
+                self.give_to_kernel(d)
+        except OSError as exc:
+            if self.uid is None:
+                raise
+            # A file system that refuses chown: the kernel's user could not write its folders.
+            self.missing.append(f"the kernel runs as root: its folders cannot be given to uid {self.uid} "
+                                f"({exc.strerror})")
+            self.uid = self.gid = None
+            self.drop_with = ""
+            self._lay_out()
 
     def make_room_for_probe(self) -> None:
         """Grow the run folder's tmpfs by its quota again (and 1000 files), once the notebook's
@@ -322,9 +332,13 @@ class Sandbox:
             self.missing.append(f"no seccomp filter: {exc}")
             return
         path = self.workdir / ".seccomp.bpf"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(program)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(program)
+        except OSError as exc:
+            self.missing.append(f"no seccomp filter: cannot write it to the run folder ({exc.strerror})")
+            return
         self.seccomp_file = path
 
     def _describe(self) -> None:
