@@ -47,6 +47,10 @@ _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 
 _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
+# Box drawing and block elements: what terminal tables are drawn with. In a name they
+# can only serve to draw a fake cell ("│ jiho │ 14/14 │") inside a real one.
+_TABLE_PARTS = range(0x2500, 0x25A0)
+
 
 def is_invisible(ch: str) -> bool:
     """Whether `ch` is a control, format, separator or blank-looking character."""
@@ -80,14 +84,15 @@ def inert(text: object, *, newlines: bool = False, tabs: bool = False) -> str:
 def visible(text: object) -> str:
     """`text` with each invisible character shown as its code point, e.g. "ji⟨U+202E⟩ho".
 
-    For names on a page: a look-alike ("jiho" plus a zero-width space) must look
-    different from the real one, and a bidi override must not reorder what follows.
-    Escape sequences show as "⟨U+001B⟩[2K"; the page does not interpret them.
+    For names, in a terminal table or on a page: a look-alike ("jiho" plus a zero-width
+    space) must look different from the real one, a bidi override must not reorder what
+    follows, and box-drawing characters must not draw cells. Escape sequences show as
+    "⟨U+001B⟩[2K"; nothing interprets them.
     """
     s = text if isinstance(text, str) else str(text)
     if s.isascii() and s.isprintable():
         return s
-    return "".join(f"⟨U+{ord(ch):04X}⟩" if is_invisible(ch) else ch for ch in s)
+    return "".join(f"⟨U+{ord(ch):04X}⟩" if is_invisible(ch) or ord(ch) in _TABLE_PARTS else ch for ch in s)
 
 
 def json_inert(json_text: str) -> str:

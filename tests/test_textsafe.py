@@ -98,3 +98,9 @@ def test_the_known_bidi_and_zero_width_characters_are_all_caught():
         assert is_invisible(chr(cp)), hex(cp)
         if cp not in (0x1B, 0x9B):  # sequence introducers: they take the next character along
             assert inert(f"a{chr(cp)}b") in ("ab", "a b"), hex(cp)
+
+
+def test_names_cannot_draw_table_cells():
+    fake = "mina │ jiho │ 14/14 ┃"
+    assert visible(fake) == "mina ⟨U+2502⟩ jiho ⟨U+2502⟩ 14/14 ⟨U+2503⟩"
+    assert inert(fake) == fake  # in messages they are only characters

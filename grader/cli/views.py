@@ -79,11 +79,17 @@ def run_progress(console: Console, label: str) -> Iterator[object]:
         yield update
 
 
+_NAME_WIDTH = 28
+
+
 def render_status(console: Console, best: dict[tuple[str, str], object], exercises: list[str],
                   lang: str = "ko") -> None:
     members = sorted({m for m, _ in best})
-    table = Table(title="best scores" if lang == "en" else "최고 점수")
-    table.add_column("member" if lang == "en" else "멤버", style="bold")
+    # A name longer than its column wraps; lines between the rows then keep its second
+    # line from reading as a row of its own ("14/14" under the member column).
+    long_names = any(len(visible(m)) > _NAME_WIDTH for m in members)
+    table = Table(title="best scores" if lang == "en" else "최고 점수", show_lines=long_names)
+    table.add_column("member" if lang == "en" else "멤버", style="bold", overflow="fold", max_width=_NAME_WIDTH)
     for ex in exercises:
         table.add_column(safe_text(ex.split(".")[-1]), justify="right")
     for m in members:
@@ -180,8 +186,9 @@ def render_batch_summary(console: Console, items: Sequence[Any], lang: str = "ko
     from grader.batch import summary_counts
 
     en = lang == "en"
-    table = Table(title="submissions" if en else "제출 결과", expand=False)
-    for col, kw in (("#", {"justify": "right"}), ("member" if en else "멤버", {"style": "bold"}),
+    long_names = any(len(visible(it.member or "?")) > _NAME_WIDTH for it in items)
+    table = Table(title="submissions" if en else "제출 결과", expand=False, show_lines=long_names)
+    for col, kw in (("#", {"justify": "right"}), ("member" if en else "멤버", {"style": "bold", "overflow": "fold", "max_width": _NAME_WIDTH}),
                     ("exercise" if en else "문제", {}), ("status" if en else "상태", {}),
                     ("score" if en else "점수", {"justify": "right"}),
                     ("time" if en else "시간", {"justify": "right"}),

@@ -68,11 +68,14 @@ def test_render_status_survives_markup_and_escapes_in_member_names(hostile_book)
     assert _foreign_sequences(text) == []
     plain = _SGR.sub("", text)
     assert "[/]" in plain and "[bold red]teacher[/bold red]" in plain  # shown literally, not parsed
-    # One table row per member: the forged "jiho 14/14" row is not a row of its own.
-    rows = [ln for ln in plain.splitlines() if ln.startswith("│")]
-    assert len(rows) == len(HOSTILE_MEMBERS) + 1  # the members and the real jiho
-    assert not any(re.match(r"│\s*│?\s*jiho\s*│\s*14/14", ln) for ln in rows)
-    assert sum(1 for ln in rows if re.match(r"│ jiho\s+│", ln)) == 1  # the real one only
+    # One scored line per member: the forged "jiho 14/14" is text inside one name's cell,
+    # and the long name's second line is boxed in with its row (lines between the rows).
+    lines = plain.splitlines()
+    scored = [ln for ln in lines if re.search(r"│\s+\d+(\.\d+)?/14\s+│", ln)]
+    assert len(scored) == len(HOSTILE_MEMBERS) + 1  # the members and the real jiho
+    assert not any(re.search(r"│\s+14/14\s+│", ln) for ln in lines)  # nobody has 14/14
+    assert sum(1 for ln in scored if re.match(r"│ jiho\s+│", ln)) == 1  # the real one only
+    assert sum(1 for ln in lines if ln.startswith("├")) == len(HOSTILE_MEMBERS)
     # The look-alike and the override are visibly different from the real "jiho".
     assert "jiho⟨U+200B⟩" in plain and "ji⟨U+202E⟩oh" in plain and "⟨U+3164⟩" in plain
 
