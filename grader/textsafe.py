@@ -8,8 +8,9 @@ right-to-left override turns "ohij" into "jiho", and a zero-width space makes
 `inert`; the HTML report labels such characters in names with `visible` (so
 two look-alike names look different) and removes them from other text.
 
-`inert` is the only definition of "invisible" in the grader: `visible` and
-`json_inert` label or escape exactly the characters it would remove.
+`is_invisible` is the grader's one definition of "invisible": `inert` removes those
+characters, `json_inert` escapes them, `visible` labels them (and, in names, the
+box-drawing characters terminal tables are made of).
 """
 
 from __future__ import annotations
