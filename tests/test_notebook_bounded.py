@@ -35,7 +35,7 @@ def test_a_value_bomb_is_refused_before_parsing(bomb, tmp_path):
     t0 = time.monotonic()
     with pytest.raises(InvalidNotebook) as err:
         nbio.load(path)
-    assert time.monotonic() - t0 < 3
+    assert time.monotonic() - t0 < 10  # parsing it took 35 s; the count takes well under 1 s when idle
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before < 150
     msg = str(err.value)
     assert str(path) in msg and "JSON lists and objects" in msg and "\n" not in msg
