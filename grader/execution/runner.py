@@ -23,7 +23,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,10 +36,14 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from grader.checks.base import ProbeOutput
+from grader import errortext
 from grader.course.spec import Limits
 from grader.execution.policy import SandboxPolicy, build_policy
 from grader.execution import bounded
 from grader.execution.sandbox import Sandbox
+from grader.execution.warm import SpareKernel, preload_for
+from grader.results.attempt import CellError
+from grader.signals import sigterm_as_interrupt
 
 PROBE_SOURCE = (Path(__file__).with_name("probe_kernel.py")).read_text(encoding="utf-8")
 MAX_PROBE_JSON = bounded.MAX_JSON_BYTES
@@ -53,9 +56,14 @@ LOADER_START_S = 60.0
 
 @dataclass
 class RunOutcome:
-    status: str = "graded"          # graded | timeout | crashed | error
+    status: str = "graded"          # graded | timeout | crashed | error (every code cell raised)
     message: str = ""
-    error_cell: int | None = None   # 1-based cell number in the notebook
+    # Every code cell runs, also after one raised: what each failing cell raised, in order.
+    cell_errors: list[CellError] = field(default_factory=list)
+    code_cells: int = 0             # code cells with something to run
+    # (code cell number, line) of each package-installing line that was not run.
+    skipped_installs: list[tuple[int, str]] = field(default_factory=list)
+    uses_colab: bool = False        # the notebook imports google.colab (a stand-in here)
     probe: dict[str, ProbeOutput] = field(default_factory=dict)
     # One dict per extra probe round (calibration probes the same kernel many times).
     extra_probes: list[dict[str, ProbeOutput]] = field(default_factory=list)
@@ -217,27 +225,71 @@ def _error_line(exc: CellExecutionError) -> str:
     return f"{ename}: {evalue[0][:300]}" if evalue else ename
 
 
-def _limit_hint(exc: CellExecutionError, sandbox: Sandbox, limits: Limits) -> str:
-    """Say which grader limit a student's error came from, when it is one."""
-    ename = getattr(exc, "ename", "") or ""
-    evalue = getattr(exc, "evalue", "") or ""
+def _limit_hit(ename: str, evalue: str, sandbox: Sandbox) -> str:
+    """Which grader limit a student's error came from ("memory", "processes", "file_size",
+    "disk"), or "" when it is none of them."""
     if ename == "MemoryError":
-        return f" (the grader's memory limit is {limits.memory_mb} MB)"
+        return "memory"
     if ename in ("BlockingIOError", "OSError", "RuntimeError") and (
             "Resource temporarily unavailable" in evalue or "can't start new thread" in evalue) \
             and sandbox.hit_process_limit():
-        return f" (the grader allows at most {limits.max_processes} processes)"
+        return "processes"
     if "File too large" in evalue:
-        return f" (the grader's file size limit is {limits.file_size_mb} MB)"
+        return "file_size"
     if "No space left on device" in evalue and sandbox.quota:
-        return (f" (the grader allows {limits.disk_mb} MB and {limits.inodes} files in the notebook's "
-                "folder, /tmp included)")
+        return "disk"
     return ""
 
 
-def _student_line(exc: CellExecutionError) -> int | None:
+# Lines that install packages: pip, conda or apt as a shell escape or magic, also
+# `!python -m pip` and `!{sys.executable} -m pip`. The sandbox has no network, so they
+# could only wait for a timeout; they are not run, and the result says so.
+_INSTALL = re.compile(
+    r"^(?P<indent>[ \t]*)[!%]\s*(?:sudo\s+)?"
+    r"(?:pip3?|conda|mamba|micromamba|apt(?:-get)?|uv\s+pip"
+    r"|(?:python3?|\{sys\.executable\}|\$\{?sys\.executable\}?)\s+-m\s+pip)(?:\s|$)")
+_COLAB = re.compile(r"\bgoogle\.colab\b|\bfrom\s+google\s+import\s+colab\b")
+MAX_TRACEBACK_CHARS = 20_000
+
+
+def without_installs(source: str) -> tuple[str, list[str]]:
+    """`source` with each package-installing line replaced by `pass` (its continuation lines
+    by blank ones, so that line numbers stay the student's), and the lines replaced."""
+    lines = source.split("\n")
+    skipped: list[str] = []
+    i = 0
+    while i < len(lines):
+        m = _INSTALL.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        skipped.append(lines[i].strip())
+        continued = lines[i].rstrip().endswith("\\")
+        lines[i] = f"{m.group('indent')}pass  # grade: not run, the sandbox has no network"
+        i += 1
+        while continued and i < len(lines):  # `!pip install a \` goes on in the next line
+            continued = lines[i].rstrip().endswith("\\")
+            lines[i] = ""
+            i += 1
+    return "\n".join(lines), skipped
+
+
+def _cell_error(reply: dict[str, Any], code_cell: int, index: int, cell: Any, sandbox: Sandbox) -> CellError:
+    """What a failing cell raised, from its execute_reply (present even when the cell's
+    outputs were dropped at the output limit)."""
+    ename = str(reply.get("ename") or "Error")
+    evalue = str(reply.get("evalue") or "")
+    tb = errortext.full_text([str(t) for t in reply.get("traceback") or []])
+    count = cell.get("execution_count") or reply.get("execution_count")
+    return CellError(code_cell=code_cell, execution_count=int(count) if isinstance(count, int) else None,
+                     cell=index + 1, ename=ename, summary=errortext.summary(ename, evalue),
+                     line=_student_line(tb), traceback=tb[:MAX_TRACEBACK_CHARS],
+                     limit=_limit_hit(ename, evalue, sandbox))
+
+
+def _student_line(traceback: str) -> int | None:
     """The line in the student's cell where the error happened, from the traceback text."""
-    tb = _ANSI.sub("", getattr(exc, "traceback", "") or "")
+    tb = _ANSI.sub("", traceback or "")
     for m in re.finditer(r"Cell In\[\d+\], line (\d+)", tb):
         return int(m.group(1))
     for m in re.finditer(r"^-*> ?(\d+)", tb, flags=re.M):
@@ -250,54 +302,43 @@ def run_notebook(nb: nbformat.NotebookNode, limits: Limits, *,
                  progress: Callable[[str, int, int], None] | None = None,
                  extra_rounds: list[tuple[list[dict[str, Any]], dict[str, np.ndarray]]] | None = None,
                  policy: SandboxPolicy | None = None,
+                 kernel: SpareKernel | None = None,
                  ) -> RunOutcome:
     """Execute `nb` with limits, then the probe. Always returns an outcome.
 
     `probe_requests` marked `"where": "clean"` are answered by the clean loader from the
     saved models; `outcome.probe` holds every request's output either way, keyed by id.
     `policy`: what the kernel may see and use (`build_policy(limits)` when not given).
+    `kernel`: a spare started ahead (`warm.SpareKernel`); used if it fits this notebook's
+    policy and imports, else discarded and a kernel started as usual.
     SIGTERM of the grader is turned into KeyboardInterrupt while a kernel runs, so
     Ctrl-C and SIGTERM both go through the cleanup that kills the kernel's processes.
     """
-    main = threading.current_thread() is threading.main_thread()
-    old = None
-    if main:
-        old = signal.getsignal(signal.SIGTERM)
-        if old in (signal.SIG_DFL, None):
-            signal.signal(signal.SIGTERM, _term_as_interrupt)
     outcome = RunOutcome()
     try:
-        return asyncio.run(_run(nb, limits, probe_requests, probe_inputs, progress, extra_rounds or [],
-                                policy or build_policy(limits), outcome))
+        with sigterm_as_interrupt():
+            return asyncio.run(_run(nb, limits, probe_requests, probe_inputs, progress, extra_rounds or [],
+                                    policy or build_policy(limits), outcome, kernel))
     except asyncio.CancelledError:
         if outcome.interrupted:
             raise KeyboardInterrupt("the grader was interrupted") from None
         raise
     finally:
-        if main and old in (signal.SIG_DFL, None):
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if kernel is not None:
+            kernel.discard()  # a spare that was not taken; one that was is the run's own now
         for sb in (outcome.sandbox, outcome.clean_sandbox):
             if sb is not None:
                 sb.dispose()  # idempotent: covers a run interrupted mid-way; unmounts the run folder
 
 
-def _term_as_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt("SIGTERM")
+def new_kernel(policy: SandboxPolicy) -> tuple[Path, Sandbox, SandboxedKernelManager]:
+    """A run folder, its prepared sandbox, and a manager for a kernel not yet started in it.
 
-
-async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[dict[str, Any]],
-               probe_inputs: dict[str, np.ndarray],
-               progress: Callable[[str, int, int], None] | None,
-               extra_rounds: list[tuple[list[dict[str, Any]], dict[str, np.ndarray]]],
-               policy: SandboxPolicy, outcome: RunOutcome) -> RunOutcome:
-    t0 = time.monotonic()
-    rounds = [split_round(reqs, inps) for reqs, inps in [(probe_requests, probe_inputs), *extra_rounds]]
-    models = model_files(rounds)
-    # The run's folder: home/ is the kernel's cwd and HOME; .kernel/ holds the
-    # connection file and IPC sockets; probe folders appear only at probe time.
+    The run's folder: home/ is the kernel's cwd and HOME; .kernel/ holds the connection
+    file and IPC sockets; probe folders appear only at probe time."""
+    limits = policy.limits
     workdir = Path(tempfile.mkdtemp(prefix="grade-run-", dir=_run_parent())).resolve()
     sandbox = Sandbox(workdir=workdir, policy=policy)
-    outcome.sandbox = sandbox
     sandbox.prepare()
     sandbox.warn_if_degraded()
     km = SandboxedKernelManager(kernel_name="python3", transport="ipc",
@@ -309,11 +350,45 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
     # refuse frames over this size.
     km.max_message_bytes = max(MIN_MESSAGE_BYTES, 4 * limits.output_kb * 1024)
     cap_sockets(km.context, km.max_message_bytes)
+    return workdir, sandbox, km
+
+
+async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[dict[str, Any]],
+               probe_inputs: dict[str, np.ndarray],
+               progress: Callable[[str, int, int], None] | None,
+               extra_rounds: list[tuple[list[dict[str, Any]], dict[str, np.ndarray]]],
+               policy: SandboxPolicy, outcome: RunOutcome, kernel: SpareKernel | None = None) -> RunOutcome:
+    t0 = time.monotonic()
+    rounds = [split_round(reqs, inps) for reqs, inps in [(probe_requests, probe_inputs), *extra_rounds]]
+    models = model_files(rounds)
+    ready = kernel.take(policy, preload_for(c.source for c in nb.cells if c.cell_type == "code")) \
+        if kernel is not None else None
+    if ready is not None:
+        workdir, sandbox, km = ready
+        outcome.timings["kernel_ahead_s"] = kernel.start_s or 0.0  # type: ignore[union-attr]
+    else:
+        workdir, sandbox, km = new_kernel(policy)
+    outcome.sandbox = sandbox
     client = CappedClient(nb, km=km, timeout=int(limits.cell_timeout_s), interrupt_on_timeout=False,
                           allow_errors=False, record_timing=False, kernel_name="python3",
                           startup_timeout=60, resources={"metadata": {"path": str(sandbox.home)}})
     client.output_budget = limits.output_kb * 1024
     cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    for n, (_, cell) in enumerate(cells, start=1):
+        cell.source, skipped = without_installs(cell.source)
+        outcome.skipped_installs += [(n, line) for line in skipped]
+        outcome.uses_colab = outcome.uses_colab or bool(_COLAB.search(cell.source))
+    outcome.code_cells = sum(1 for _, c in cells if c.source.strip())  # nbclient skips empty ones
+    # Every code cell runs, as in nbgrader and otter: a failing cell is recorded (the hook
+    # has its execute_reply) and the next one runs. allow_errors also keeps the kernel from
+    # aborting requests queued behind an error. The probe's failures must raise (_probe).
+    failed: dict[int, dict[str, Any]] = {}
+
+    def on_cell_error(cell: Any, cell_index: int, execute_reply: dict[str, Any]) -> None:  # noqa: ANN401
+        if "raises-exception" not in cell.metadata.get("tags", []):  # an error the notebook expects
+            failed[cell_index] = dict(execute_reply.get("content") or {})
+
+    client.on_cell_error = on_cell_error
     deadline = t0 + limits.total_timeout_s
     client.deadline = deadline  # the probe's cells count in the total limit too
     probe_dirs: list[Path | None] = []
@@ -327,10 +402,11 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
             async with client.async_setup_kernel(cwd=str(sandbox.home), env=sandbox.env(),
                                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
                 _stop_on_signals(outcome)
-                sandbox.track(_kernel_pid(km))
+                sandbox.track(kernel_pid(km))
                 if loader is not None:
                     loader.track()
                 outcome.timings["kernel_start_s"] = time.monotonic() - t0
+                client.allow_errors = True
                 for n, (index, cell) in enumerate(cells, start=1):
                     if progress:
                         progress("cell", n, len(cells))
@@ -338,16 +414,15 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
                     if remaining <= 0:
                         raise asyncio.TimeoutError
                     client.timeout = int(max(1, min(limits.cell_timeout_s, remaining)))
-                    client.grade_current_cell = index + 1
-                    try:
-                        await asyncio.wait_for(client.async_execute_cell(cell, index), remaining + 5)
-                    except CellExecutionError as exc:
-                        outcome.status = "error"
-                        outcome.error_cell = index + 1
-                        line = _student_line(exc)
-                        where = f"cell {index + 1}" + (f", line {line}" if line else "")
-                        outcome.message = f"{where}: {_error_line(exc)}{_limit_hint(exc, sandbox, limits)}"
-                        break
+                    client.grade_current_cell = n  # the code cell's number, as the member counts
+                    await asyncio.wait_for(client.async_execute_cell(cell, index), remaining + 5)
+                    reply = failed.pop(index, None)
+                    if reply is not None:
+                        outcome.cell_errors.append(_cell_error(reply, n, index, cell, sandbox))
+                client.allow_errors = False
+                client.grade_current_cell = None
+                if outcome.code_cells and len(outcome.cell_errors) >= outcome.code_cells:
+                    outcome.status = "error"  # nothing of the notebook ran to its end
                 outcome.timings["cells_s"] = time.monotonic() - t0 - outcome.timings["kernel_start_s"]
                 if progress:
                     progress("probe", len(cells), len(cells))
@@ -365,17 +440,17 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
             if sandbox.out_of_memory():
                 # The memory limit killed the kernel; the timeout only noticed it later.
                 outcome.status = "crashed"
-                outcome.message = (f"the notebook ran out of memory while running cell {cell_no} "
+                outcome.message = (f"the notebook ran out of memory while running code cell {cell_no} "
                                    f"(limit {limits.memory_mb} MB); use smaller arrays or batches")
             elif spent >= limits.total_timeout_s - 1:
                 outcome.message = f"the notebook ran past the total limit of {limits.total_timeout_s:g} s"
             else:
-                outcome.message = (f"cell {cell_no} ran past the limit of {limits.cell_timeout_s:g} s"
+                outcome.message = (f"code cell {cell_no} ran past the limit of {limits.cell_timeout_s:g} s"
                                    if cell_no else f"a cell ran past the limit of {limits.cell_timeout_s:g} s")
         except DeadKernelError:
             outcome.status = "crashed"
             cell_no = _current_cell(client)
-            where = f"while running cell {cell_no}" if cell_no else "during the grader's checks"
+            where = f"while running code cell {cell_no}" if cell_no else "during the grader's checks"
             if sandbox.out_of_memory():
                 outcome.message = (f"the notebook ran out of memory {where} "
                                    f"(limit {limits.memory_mb} MB); use smaller arrays or batches")
@@ -392,7 +467,7 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
         except Exception as exc:  # noqa: BLE001 - e.g. a kernel whose json/zmq the notebook broke
             outcome.status = "crashed"
             cell_no = _current_cell(client)
-            where = f" while running cell {cell_no}" if cell_no else ""
+            where = f" while running code cell {cell_no}" if cell_no else ""
             outcome.message = (f"the kernel stopped talking to the grader properly{where} "
                                f"({type(exc).__name__}); did the notebook change json, zmq or the kernel's "
                                "internals?")
@@ -467,7 +542,7 @@ def _stop_on_signals(outcome: RunOutcome) -> None:
             pass  # not the main thread, or no signals here
 
 
-def _kernel_pid(km: AsyncKernelManager) -> int | None:
+def kernel_pid(km: AsyncKernelManager) -> int | None:
     prov = getattr(km, "provisioner", None)
     proc = getattr(prov, "process", None)
     return getattr(proc, "pid", None)
@@ -702,10 +777,18 @@ class CleanLoader:
             return
         mine = os.getpriority(os.PRIO_PROCESS, 0)
         for pid in set().union(*(cg.pids(d) for d in set(cg.dirs.values()))):
+            # A nice value belongs to each thread: TensorFlow's pool threads too.
             try:
-                os.setpriority(os.PRIO_PROCESS, pid, mine)
-            except OSError:
-                return
+                tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+            except (OSError, ValueError):
+                tids = [pid]
+            for tid in tids:
+                try:
+                    os.setpriority(os.PRIO_PROCESS, tid, mine)
+                except PermissionError:
+                    return  # not privileged: it stays niced
+                except OSError:
+                    continue  # the thread just ended
 
     async def _finish(self, job: Path, wait: float) -> str:
         """Send the job, wait for the loader to exit. Returns "" or why it stopped short."""
