@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 import hashlib
@@ -19,11 +20,12 @@ from typing import Any, Callable
 import nbformat
 
 from grader import __version__
+from grader import errortext
 from grader import notebook as nbio
 from grader.checks import KINDS, GradeContext, Plan, ProbeOutput
 from grader.course.loader import Course
 from grader.errors import GradeError, UnknownExercise
-from grader.results.attempt import Attempt, CheckGroup, CheckResult, Status
+from grader.results.attempt import Attempt, CellError, CheckGroup, CheckResult, Status
 from grader.course.spec import CheckSpec, ExerciseSpec
 
 Progress = Callable[[str, int, int], None]
@@ -134,7 +136,11 @@ def evaluate_checks(checks: list[CheckSpec], ctx: GradeContext, plans: dict[str,
             results.append(kind.not_measured(check, ctx, unmeasured))
             continue
         try:
-            results.append(kind.evaluate(check, ctx, plans[check.id], outs))
+            result = kind.evaluate(check, ctx, plans[check.id], outs)
+            if full_errors:
+                result.details.setdefault("errors", full_errors)  # the whole text, for --json and --verbose
+            results.append(result)
+        outs, full_errors = summarized_errors(outs)
         except Exception as exc:  # noqa: BLE001 - odd probe data must not crash the grader
             results.append(kind.result(check, ctx, 0.0, ctx.t(
                 f"Could not check this: the notebook's objects behaved unexpectedly ({type(exc).__name__}: {exc}).",
@@ -149,6 +155,105 @@ def grade_submission(course: Course, sub: Submission, *, seed: int | None = None
     spec = sub.spec
     ctx = GradeContext(seed=seed, lang=lang, course=course, spec=spec, answers=sub.answers)
     checks = all_checks(spec, course)
+def summarized_errors(outs: dict[str, ProbeOutput]) -> tuple[dict[str, ProbeOutput], dict[str, str]]:
+    """The probe outputs with each error in one line (`errortext`), and {request: full text}
+    for those that changed. Errors that differ only in their numbers (the same Keras error
+    for every input shape) all read as the first one, so a check says it once."""
+    full: dict[str, str] = {}
+    short: dict[str, str] = {}
+    for rid, out in outs.items():
+        if out.error:
+            short[rid] = errortext.summarize_probe_error(out.error)
+            if short[rid] != out.error:
+                full[rid] = out.error
+    failed = [rid for rid, out in outs.items() if not out.ok and rid in short]
+    if len(failed) > 1 and errortext.same_but_numbers(short[rid] for rid in failed):
+        for rid in failed[1:]:
+            short[rid] = short[failed[0]]
+    if not short:
+        return outs, full
+    return {rid: dataclasses.replace(out, error=short[rid]) if rid in short else out
+            for rid, out in outs.items()}, full
+
+
+_LIMIT_TEXT = {
+    "memory": ("the grader's memory limit is {memory_mb} MB", "채점기의 메모리 한도는 {memory_mb}MB입니다"),
+    "processes": ("the grader allows at most {max_processes} processes",
+                  "채점기에서는 프로세스를 {max_processes}개까지만 만들 수 있습니다"),
+    "file_size": ("the grader's file size limit is {file_size_mb} MB", "채점기의 파일 크기 한도는 {file_size_mb}MB입니다"),
+    "disk": ("the grader allows {disk_mb} MB and {inodes} files in the notebook's folder, /tmp included",
+             "채점기에서 노트북 폴더(/tmp 포함)에는 {disk_mb}MB, 파일 {inodes}개까지 쓸 수 있습니다"),
+}
+MAX_LISTED_ERRORS = 5
+
+
+def cell_position(error: CellError, ctx: GradeContext) -> str:
+    """Where a cell error is, as Jupyter shows it: "code cell 3 · In [3] · line 2"."""
+    parts = [ctx.t(f"code cell {error.code_cell}", f"코드 셀 {error.code_cell}")]
+    if error.execution_count is not None:
+        parts.append(f"In [{error.execution_count}]")
+    if error.line:
+        parts.append(ctx.t(f"line {error.line}", f"{error.line}번째 줄"))
+    return " · ".join(parts)
+
+
+def cell_error_text(error: CellError, ctx: GradeContext, limits: Any = None) -> str:  # noqa: ANN401
+    """One cell error in one line: its position, then the exception's summary (and the limit)."""
+    text = f"{cell_position(error, ctx)}: {error.summary}"
+    if error.limit in _LIMIT_TEXT and limits is not None:
+        en, ko = _LIMIT_TEXT[error.limit]
+        figures = dataclasses.asdict(limits)
+        text += f" ({ctx.t(en, ko).format(**figures)})"
+    return text
+
+
+def run_notes(outcome: Any, ctx: GradeContext, limits: Any = None) -> list[str]:  # noqa: ANN401
+    """What the result says about the run besides the checks, one entry per line: how it
+    ended (timeout, crash), the cells that raised, lines not run, the Colab stand-in."""
+    notes = [outcome.message] if outcome.message else []
+    errors: list[CellError] = outcome.cell_errors
+    if errors:
+        total = outcome.code_cells
+        if outcome.status == "error":
+            notes.append(ctx.t(
+                f"Every code cell raised an error ({len(errors)} of {total}), so no cell of the notebook ran to "
+                "its end and the checks found little to grade:",
+                f"모든 코드 셀({total}개)에서 오류가 나서 끝까지 실행된 셀이 없습니다. 그래서 채점할 것이 거의 "
+                "없었습니다:"))
+        else:
+            notes.append(ctx.t(
+                f"{len(errors)} of {total} code cells raised an error; every other cell ran, and the checks graded "
+                "what the notebook defined:",
+                f"코드 셀 {total}개 중 {len(errors)}개에서 오류가 났습니다. 나머지 셀은 모두 실행했고, 노트북에 "
+                "정의된 것으로 채점했습니다:"))
+        notes += [f"  {cell_error_text(e, ctx, limits)}" for e in errors[:MAX_LISTED_ERRORS]]
+        if len(errors) > MAX_LISTED_ERRORS:
+            more = len(errors) - MAX_LISTED_ERRORS
+            notes.append(ctx.t(f"  … and {more} more (all of them: grade submit --json, cell_errors)",
+                               f"  … 외 {more}개 (전체 목록: grade submit --json의 cell_errors)"))
+    if outcome.skipped_installs:
+        first_cell, first_line = outcome.skipped_installs[0]
+        n = len(outcome.skipped_installs)
+        shown = errortext.shorten(first_line, 60)
+        notes.append(ctx.t(
+            f"Not run: {n} line(s) that install packages (code cell {first_cell}: {shown}); the grader's kernel "
+            "has no network. Installed already: TensorFlow, Keras, NumPy, pandas, scikit-learn, matplotlib.",
+            f"패키지를 설치하는 줄 {n}개는 실행하지 않았습니다 (코드 셀 {first_cell}: {shown}). 채점 커널은 "
+            "네트워크를 쓸 수 없습니다. 이미 설치된 패키지: TensorFlow, Keras, NumPy, pandas, scikit-learn, "
+            "matplotlib."))
+    if outcome.uses_colab:
+        notes.append(ctx.t(
+            "The grader has no Google Drive: google.colab here is a stand-in, so drive.mount() connects nothing "
+            "and files.upload() uploads nothing. The exercises make their own data in the notebook.",
+            "채점기에는 Google Drive가 없습니다. 여기서 쓰는 google.colab 모듈은 채점기가 넣어 둔 대용품이라 "
+            "drive.mount()를 호출해도 아무것도 연결되지 않고, files.upload()도 파일을 받지 않습니다. 연습 문제의 "
+            "데이터는 노트북 안에서 만듭니다."))
+    if outcome.output_truncated:
+        notes.append(ctx.t("The notebook's output was cut at the output limit.",
+                           "노트북 출력이 출력 한도에서 잘렸습니다."))
+    return notes
+
+
     plans, requests, inputs = plan_checks(checks, ctx)
 
     from grader.execution.policy import build_policy
@@ -164,15 +269,13 @@ def grade_submission(course: Course, sub: Submission, *, seed: int | None = None
 
     ctx.run_status, ctx.run_message = outcome.status, outcome.message
     results = evaluate_checks(checks, ctx, plans, outcome.probe, outcome.probe_error, offline_results)
-    message = outcome.message
-    if outcome.output_truncated:
-        message = (message + "; " if message else "") + "output was truncated at the limit"
+    message = "\n".join(run_notes(outcome, ctx, spec.limits))
     return Attempt(
         exercise=spec.id, member=sub.member, status=Status(outcome.status), checks=results,
         duration_s=time.monotonic() - t0, path=str(sub.path), seed=seed, message=message,
         grader_version=__version__, answers=sub.answers, timings=outcome.timings,
         protections=outcome.protections, graded_at=dt.datetime.now(dt.timezone.utc),
-        notebook_sha256=hashlib.sha256(sub.data).hexdigest(),
+        notebook_sha256=hashlib.sha256(sub.data).hexdigest(), cell_errors=list(outcome.cell_errors),
     )
 
 

@@ -51,11 +51,15 @@ def test_untouched_starter_is_graded_with_zero(runner, tiny_course):
     assert "zeros" in summer.message  # the baseline is reported beside the failure
 
 
-def test_cell_error_names_cell_and_line_and_still_scores_what_exists(tiny_course, tmp_path):
+def test_cell_error_names_code_cell_and_line_and_still_scores_what_exists(tiny_course, tmp_path):
     path = _variant(tiny_course, tmp_path, {"return x.sum(axis=1)": "return x.sum(axis=1)\nraise KeyError('oops')"})
     result, _ = grade_file(load_course(tiny_course), path, lang="en")
-    assert result.status == "error"
-    assert result.message.startswith("cell 3, line ") and "KeyError: 'oops'" in result.message
+    # The run went on after the error: the notebook was graded, the error is listed.
+    assert result.status == "graded"
+    # Notebook cell 3 is the second code cell (the first cell is markdown).
+    assert "code cell 2 · In [2] · line " in result.message and "KeyError: 'oops'" in result.message
+    [err] = result.cell_errors
+    assert (err.code_cell, err.execution_count, err.cell, err.ename) == (2, 2, 3, "KeyError")
     # `double` was defined before the failing cell: it is still checked.
     assert next(c for c in result.checks if c.id == "double").passed
 
@@ -66,7 +70,7 @@ def test_timeout_is_never_success(tiny_course, tmp_path):
     spec = course.specs["t.ex1"]
     object.__setattr__(spec.limits, "cell_timeout_s", 2)  # frozen dataclass: tests only
     result, _ = grade_file(course, path, lang="en")
-    assert result.status == "timeout" and "cell 2" in result.message
+    assert result.status == "timeout" and "code cell 1 ran past" in result.message
     assert result.score == 0 and all(not c.passed for c in result.checks)
     assert result.duration_s < 20
 
@@ -105,8 +109,9 @@ def test_terminal_colour_codes_never_reach_the_message(tiny_course, tmp_path):
     path = _variant(tiny_course, tmp_path, {"return x.sum(axis=1)":
                                             "return x.sum(axis=1)\nraise ValueError('\\x1b[1mbad\\x1b[0m shape')"})
     result, _ = grade_file(load_course(tiny_course), path, lang="en")
-    assert result.status == "error"
+    assert result.cell_errors and result.cell_errors[0].ename == "ValueError"
     assert "ValueError: bad shape" in result.message and "\x1b" not in result.message
+    assert "\x1b" not in result.cell_errors[0].traceback and "\x1b" not in result.cell_errors[0].summary
 
 
 def test_colour_codes_in_a_probe_error_are_stripped(tiny_course, tmp_path):

@@ -50,16 +50,20 @@ def _grade(course_root: str, path: str, role: str, seed: int | None) -> dict[str
 def judge(role: str, path: Path, reply: dict[str, Any]) -> NotebookVerdict:
     """A worker's `Attempt.to_dict()` judged as a solution or a starter."""
     r = Attempt.from_dict(reply)
+    # Grading goes on past a failing cell; a solution or a starter must not have one.
+    raised = "; ".join(f"code cell {e.code_cell}: {e.summary}" for e in r.cell_errors)
     if role == "solution":
         if r.status != "graded":
             problem = f"status {r.status}: {r.message}"
+        elif raised:
+            problem = f"a cell raised (a solution must run cleanly): {raised}"
         elif r.score < r.max_score:
             problem = "; ".join(f"{c.id}: {c.message}" for c in r.failed)
         else:
             problem = ""
     else:
-        if r.status != "graded":
-            problem = f"status {r.status} (a starter must run cleanly): {r.message}"
+        if r.status != "graded" or raised:
+            problem = f"status {r.status} (a starter must run cleanly): {raised or r.message}"
         elif r.code_score > 0:
             earned = [c for c in r.checks if not c.is_quiz and c.points > 0]
             problem = "starter earns code points: " + ", ".join(f"{c.id} {c.points:g}" for c in earned)

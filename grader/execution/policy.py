@@ -31,6 +31,9 @@ ETC_ENTRIES = (
     "ssl", "ca-certificates", "ca-certificates.conf", "pki", "mime.types", "fonts",
     "alternatives", "os-release", "debian_version", "protocols", "services", "magic",
 )
+# Modules only the kernel imports (a stand-in `google.colab`): bound read-only and put on
+# the kernel's PYTHONPATH by the sandbox, never on the grader's own path.
+KERNEL_SITE = Path(__file__).resolve().with_name("kernel_site")
 # Top-level folders that are links into /usr on merged-/usr systems, real folders elsewhere.
 SYSTEM_TOP = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 
@@ -181,6 +184,7 @@ def build_policy(limits: Limits | None = None, *, course_root: os.PathLike[str] 
     ro += _interpreter_paths()
     # The grader's own code (not the course): the clean model loader runs from it.
     ro.append(str(Path(__file__).resolve().parent.parent))
+    ro.append(str(KERNEL_SITE))  # inside the line above today; named so that it stays bound
     ro += [str(Path(p).resolve()) for p in extra_readonly]
     root = hasattr(os, "geteuid") and os.geteuid() == 0
     uid, gid = _nobody() if root else (None, None)

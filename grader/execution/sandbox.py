@@ -41,7 +41,7 @@ from pathlib import Path
 
 from grader.course.spec import Limits
 from grader.execution.cgroups import CgroupLimits
-from grader.execution.policy import SandboxPolicy, build_policy, disabled
+from grader.execution.policy import KERNEL_SITE, SandboxPolicy, build_policy, disabled
 
 __all__ = ["Sandbox", "bwrap_status", "cleanup_all", "disabled", "setpriv_path", "stale_run_mounts"]
 
@@ -481,6 +481,7 @@ class Sandbox:
             "MPLCONFIGDIR": str(self.home / ".config" / "matplotlib"),
             "PYTHONUNBUFFERED": "1",
             "PYTHONNOUSERSITE": "1",
+            "PYTHONPATH": str(KERNEL_SITE),  # google.colab for notebooks written in Colab
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "JUPYTER_PLATFORM_DIRS": "1",
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",

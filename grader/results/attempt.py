@@ -63,6 +63,13 @@ EVIDENCE: tuple[Evidence, ...] = get_args(Evidence)
 # A score of `math.nan` when constructing means "the sum of the checks".
 FROM_CHECKS = math.nan
 
+# Points and scores are kept to this many decimals everywhere (1/3 of 4 points is 1.3333).
+DECIMALS = 4
+
+
+def points(value: float) -> float:
+    """A score or point figure as it is stored and compared: rounded to `DECIMALS`."""
+    return round(float(value), DECIMALS) + 0.0  # + 0.0: no -0.0 from a rounded tiny negative
 
 def utc(when: dt.datetime | str | None) -> dt.datetime | None:
     """A timezone-aware UTC time (naive times are read as UTC), from a datetime or ISO text."""
@@ -93,8 +100,8 @@ class CheckResult:
 
     def __post_init__(self) -> None:
         self.passed = bool(self.passed)
-        self.points = float(self.points)
-        self.max_points = float(self.max_points)
+        self.points = points(self.points)
+        self.max_points = points(self.max_points)
         if self.evidence is not None and self.evidence not in EVIDENCE:
             raise ValueError(f"unknown evidence {self.evidence!r} (one of {', '.join(EVIDENCE)})")
 
@@ -122,6 +129,42 @@ class CheckResult:
 
 @dataclass
 class Attempt:
+class CellError:
+    """A code cell that raised while the notebook ran; the run went on with the next cell.
+
+    Positions as the member sees them in Jupyter: `code_cell` counts code cells only
+    (markdown cells are not counted), `execution_count` is the `In [n]` of the grading
+    run (what "Restart & Run All" shows), `line` the line inside the cell. `cell` is the
+    position among all cells, for tools. `summary` is one line (type, layer, message);
+    `traceback` the whole text, without colours. `limit`: the grader limit the error came
+    from ("memory", "processes", "file_size", "disk"), "" when none."""
+
+    code_cell: int
+    execution_count: int | None
+    cell: int
+    ename: str
+    summary: str
+    line: int | None = None
+    traceback: str = ""
+    limit: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code_cell": self.code_cell, "execution_count": self.execution_count, "cell": self.cell,
+                "line": self.line, "ename": self.ename, "summary": self.summary, "traceback": self.traceback,
+                "limit": self.limit}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "CellError":
+        def number(key: str) -> int | None:
+            value = d.get(key)
+            return int(value) if value is not None else None
+
+        return cls(code_cell=int(d.get("code_cell") or 0), execution_count=number("execution_count"),
+                   cell=int(d.get("cell") or 0), ename=str(d.get("ename") or ""), summary=str(d.get("summary") or ""),
+                   line=number("line"), traceback=str(d.get("traceback") or ""), limit=str(d.get("limit") or ""))
+
+
+@dataclass
     """One graded (or ungradable) submission.
 
     `score` and `max_score` are the sums of the checks unless given (a gradebook row
@@ -148,6 +191,8 @@ class Attempt:
     score: float = FROM_CHECKS
     max_score: float = FROM_CHECKS
 
+    # Code cells that raised; the others ran, and the checks graded what exists.
+    cell_errors: list[CellError] = field(default_factory=list)
     def __post_init__(self) -> None:
         self.status = Status(self.status)
         # Millisecond precision from the start, so that every copy (JSON, gradebook) is equal.
@@ -155,20 +200,20 @@ class Attempt:
         self.timings = {k: round(float(v), 3) for k, v in self.timings.items()}
         self.graded_at = utc(self.graded_at)
         self.submitted_at = utc(self.submitted_at)
-        self.score = round(sum(c.points for c in self.checks), 4) if math.isnan(self.score) \
-            else float(self.score)
-        self.max_score = round(sum(c.max_points for c in self.checks), 4) if math.isnan(self.max_score) \
-            else float(self.max_score)
+        self.score = points(sum(c.points for c in self.checks) if math.isnan(self.score) else self.score)
+        self.max_score = points(sum(c.max_points for c in self.checks) if math.isnan(self.max_score)
+                                else self.max_score)
+        self.cell_errors = [e if isinstance(e, CellError) else CellError.from_dict(e) for e in self.cell_errors]
 
     # --- derived figures --------------------------------------------------------
 
     @property
     def code_score(self) -> float:
-        return round(sum(c.points for c in self.checks if not c.is_quiz), 4)
+        return points(sum(c.points for c in self.checks if not c.is_quiz))
 
     @property
     def code_max(self) -> float:
-        return round(sum(c.max_points for c in self.checks if not c.is_quiz), 4)
+        return points(sum(c.max_points for c in self.checks if not c.is_quiz))
 
     @property
     def pct(self) -> float:
@@ -220,6 +265,7 @@ class Attempt:
         attempt_id = d.get("attempt_id")
         return cls(
             exercise=d.get("exercise") or "", member=d.get("member") or "", status=Status(d.get("status", "error")),
+            "cell_errors": [e.to_dict() for e in self.cell_errors],
             checks=[CheckResult.from_dict(c) for c in d.get("checks") or []],
             duration_s=float(d.get("duration_s") or 0.0), path=d.get("path") or "",
             seed=int(seed) if seed is not None else None, message=d.get("message") or "",
@@ -232,3 +278,4 @@ class Attempt:
             score=float(d["score"]) if d.get("score") is not None else FROM_CHECKS,
             max_score=float(d["max_score"]) if d.get("max_score") is not None else FROM_CHECKS,
         )
+            cell_errors=[CellError.from_dict(e) for e in d.get("cell_errors") or [] if isinstance(e, Mapping)],
