@@ -130,6 +130,7 @@ def evaluate_checks(checks: list[CheckSpec], ctx: GradeContext, plans: dict[str,
         outs = {rid[len(prefix):]: o for rid, o in probe.items() if rid.startswith(prefix)}
         if not outs and probe_error:
             outs = {r["id"]: ProbeOutput(ok=False, error=probe_error) for r in plans[check.id].requests}
+        outs, full_errors = summarized_errors(outs)
         unmeasured = next((o for o in outs.values() if o.clean_failure), None)
         if unmeasured is not None and kind.evidence_of(check) == "clean":
             # No points for facts only the notebook vouches for.
@@ -140,7 +141,6 @@ def evaluate_checks(checks: list[CheckSpec], ctx: GradeContext, plans: dict[str,
             if full_errors:
                 result.details.setdefault("errors", full_errors)  # the whole text, for --json and --verbose
             results.append(result)
-        outs, full_errors = summarized_errors(outs)
         except Exception as exc:  # noqa: BLE001 - odd probe data must not crash the grader
             results.append(kind.result(check, ctx, 0.0, ctx.t(
                 f"Could not check this: the notebook's objects behaved unexpectedly ({type(exc).__name__}: {exc}).",
@@ -148,13 +148,6 @@ def evaluate_checks(checks: list[CheckSpec], ctx: GradeContext, plans: dict[str,
     return results
 
 
-def grade_submission(course: Course, sub: Submission, *, seed: int | None = None, lang: str = "ko",
-                     progress: Progress | None = None) -> Attempt:
-    t0 = time.monotonic()
-    seed = secrets.randbelow(2**31) if seed is None else int(seed)
-    spec = sub.spec
-    ctx = GradeContext(seed=seed, lang=lang, course=course, spec=spec, answers=sub.answers)
-    checks = all_checks(spec, course)
 def summarized_errors(outs: dict[str, ProbeOutput]) -> tuple[dict[str, ProbeOutput], dict[str, str]]:
     """The probe outputs with each error in one line (`errortext`), and {request: full text}
     for those that changed. Errors that differ only in their numbers (the same Keras error
@@ -254,6 +247,13 @@ def run_notes(outcome: Any, ctx: GradeContext, limits: Any = None) -> list[str]:
     return notes
 
 
+def grade_submission(course: Course, sub: Submission, *, seed: int | None = None, lang: str = "ko",
+                     progress: Progress | None = None) -> Attempt:
+    t0 = time.monotonic()
+    seed = secrets.randbelow(2**31) if seed is None else int(seed)
+    spec = sub.spec
+    ctx = GradeContext(seed=seed, lang=lang, course=course, spec=spec, answers=sub.answers)
+    checks = all_checks(spec, course)
     plans, requests, inputs = plan_checks(checks, ctx)
 
     from grader.execution.policy import build_policy

@@ -62,7 +62,6 @@ EVIDENCE: tuple[Evidence, ...] = get_args(Evidence)
 
 # A score of `math.nan` when constructing means "the sum of the checks".
 FROM_CHECKS = math.nan
-
 # Points and scores are kept to this many decimals everywhere (1/3 of 4 points is 1.3333).
 DECIMALS = 4
 
@@ -70,6 +69,7 @@ DECIMALS = 4
 def points(value: float) -> float:
     """A score or point figure as it is stored and compared: rounded to `DECIMALS`."""
     return round(float(value), DECIMALS) + 0.0  # + 0.0: no -0.0 from a rounded tiny negative
+
 
 def utc(when: dt.datetime | str | None) -> dt.datetime | None:
     """A timezone-aware UTC time (naive times are read as UTC), from a datetime or ISO text."""
@@ -128,7 +128,6 @@ class CheckResult:
 
 
 @dataclass
-class Attempt:
 class CellError:
     """A code cell that raised while the notebook ran; the run went on with the next cell.
 
@@ -165,6 +164,7 @@ class CellError:
 
 
 @dataclass
+class Attempt:
     """One graded (or ungradable) submission.
 
     `score` and `max_score` are the sums of the checks unless given (a gradebook row
@@ -190,9 +190,9 @@ class CellError:
     notebook_sha256: str | None = None
     score: float = FROM_CHECKS
     max_score: float = FROM_CHECKS
-
     # Code cells that raised; the others ran, and the checks graded what exists.
     cell_errors: list[CellError] = field(default_factory=list)
+
     def __post_init__(self) -> None:
         self.status = Status(self.status)
         # Millisecond precision from the start, so that every copy (JSON, gradebook) is equal.
@@ -255,6 +255,7 @@ class CellError:
             "graded_at": _iso(self.graded_at),
             "submitted_at": _iso(self.submitted_at),
             "notebook_sha256": self.notebook_sha256,
+            "cell_errors": [e.to_dict() for e in self.cell_errors],
         }
 
     @classmethod
@@ -265,7 +266,6 @@ class CellError:
         attempt_id = d.get("attempt_id")
         return cls(
             exercise=d.get("exercise") or "", member=d.get("member") or "", status=Status(d.get("status", "error")),
-            "cell_errors": [e.to_dict() for e in self.cell_errors],
             checks=[CheckResult.from_dict(c) for c in d.get("checks") or []],
             duration_s=float(d.get("duration_s") or 0.0), path=d.get("path") or "",
             seed=int(seed) if seed is not None else None, message=d.get("message") or "",
@@ -277,5 +277,5 @@ class CellError:
             notebook_sha256=d.get("notebook_sha256") or None,
             score=float(d["score"]) if d.get("score") is not None else FROM_CHECKS,
             max_score=float(d["max_score"]) if d.get("max_score") is not None else FROM_CHECKS,
-        )
             cell_errors=[CellError.from_dict(e) for e in d.get("cell_errors") or [] if isinstance(e, Mapping)],
+        )
