@@ -396,23 +396,24 @@ def escape_cases(paths: dict[str, Path]) -> list[Case]:
                     pass
             """)], {"graded"}, "", 8, needs={"bubblewrap", "uid"}),
         # The run folder is a 64 MB, 2000-file tmpfs (spec): 2 GB and a million files stop there.
+        # The cell's error is reported either as the run's status or beside a graded run.
         Case("fill_disk_2gb", [HONEST, """
             chunk = b'x' * (8 * 2**20)        # under RLIMIT_FSIZE (16 MB): only the quota stops it
             for i in range(256):
                 with open(f'big-{i}', 'wb') as fh:
                     fh.write(chunk)
-            """], {"error"}, "No space left on device", None, needs={"quota"}),
+            """], {"error", "graded"}, "No space left on device", None, needs={"quota"}),
         Case("fill_inodes_1e6", [HONEST, """
             import os
             os.makedirs('many', exist_ok=True)
             for i in range(1_000_000):
                 open(f'many/{i}', 'w').close()
-            """], {"error"}, "No space left on device", None, needs={"quota"}),
+            """], {"error", "graded"}, "No space left on device", None, needs={"quota"}),
         Case("fill_tmp_inodes", [HONEST, """
             import os
             for i in range(1_000_000):
                 open(f'/tmp/f{i}', 'w').close()
-            """], {"error"}, "No space left on device", None, needs={"quota", "bubblewrap"}),
+            """], {"error", "graded"}, "No space left on device", None, needs={"quota", "bubblewrap"}),
     ]
 
 
