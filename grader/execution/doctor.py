@@ -89,8 +89,10 @@ class Report:
         return self.__dict__.copy()
 
 
-def failures_of(measured: dict[str, Any], grader_is_root: bool) -> list[str]:
-    """What makes this sandbox unfit for untrusted notebooks, from the measured values."""
+def failures_of(measured: dict[str, Any], grader_is_root: bool, isolated: bool = True) -> list[str]:
+    """What makes this sandbox unfit for untrusted notebooks, from the measured values.
+    A visible course counts when the grader is root (a server) or bubblewrap should have
+    hidden it; on a laptop without bubblewrap it is the student's own folder."""
     if "error" in measured:
         return [f"the test program did not run in the sandbox: {measured['error']}"]
     out = []
@@ -101,7 +103,7 @@ def failures_of(measured: dict[str, Any], grader_is_root: bool) -> list[str]:
         if held:
             out.append("the kernel holds capabilities (" + ", ".join(f"{k} {v}" for k, v in held.items())
                        + "): it can undo its sandbox")
-    if measured.get("private_visible"):
+    if measured.get("private_visible") and (grader_is_root or isolated):
         out.append("the kernel can see " + ", ".join(measured["private_visible"]))
     return out
 
@@ -164,7 +166,7 @@ def diagnose(limits: Limits | None = None, course_root: os.PathLike[str] | str |
             rep.measured = {"error": str(exc)}
     finally:
         sb.dispose()
-    rep.failures = failures_of(rep.measured, rep.root)
+    rep.failures = failures_of(rep.measured, rep.root, isolated=bool(sb.bwrap))
     rep.stale_cgroups = [str(p) for p in stale_groups()]
     return rep
 

@@ -180,3 +180,17 @@ def test_setpriv_is_used_inside_bubblewrap_when_present(tmp_path):
         assert inner == ["python", "-m", "ipykernel_launcher"]
     finally:
         sb.dispose()
+
+
+def test_doctor_failure_rules():
+    from grader.execution.doctor import failures_of
+
+    clean = {"uid": 65534, "CapEff": "0" * 16, "CapPrm": "0" * 16, "CapBnd": "0" * 16, "private_visible": []}
+    assert failures_of(clean, grader_is_root=True) == []
+    assert "runs as root" in failures_of(dict(clean, uid=0), grader_is_root=True)[0]
+    assert "CapBnd 000001fffeffffff" in failures_of(dict(clean, CapBnd="000001fffeffffff"), True)[0]
+    assert failures_of(dict(clean, uid=0, CapEff="1"), grader_is_root=False) == []  # a laptop's own user
+    seen = dict(clean, private_visible=["/srv/course/course.toml"])
+    assert failures_of(seen, grader_is_root=False, isolated=False) == []  # no bubblewrap: the student's files
+    assert failures_of(seen, grader_is_root=False, isolated=True) == ["the kernel can see /srv/course/course.toml"]
+    assert "did not run" in failures_of({"error": "boom"}, grader_is_root=False)[0]
