@@ -26,13 +26,9 @@ fallback, or a machine where a layer misbehaves).
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import os
-import re
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -41,138 +37,17 @@ from pathlib import Path
 
 from grader.course.spec import Limits
 from grader.execution.cgroups import CgroupLimits
+from grader.execution.host import (MOUNT_SOURCE, bwrap_help, bwrap_status, grow_tmpfs, is_root, mount_tmpfs,
+                                   reachable_by, setpriv_path, stale_run_mounts, sweep_stale_mounts_once,
+                                   unmount)
 from grader.execution.policy import KERNEL_SITE, SandboxPolicy, build_policy, disabled
 
-__all__ = ["Sandbox", "bwrap_status", "cleanup_all", "disabled", "setpriv_path", "stale_run_mounts"]
+__all__ = ["MOUNT_SOURCE", "Sandbox", "bwrap_status", "cleanup_all", "disabled", "setpriv_path", "stale_run_mounts"]
 
 # Sandboxes with a live kernel or run folder, for the emergency cleanup at exit / on SIGTERM.
 _LIVE: set["Sandbox"] = set()
 _LIVE_LOCK = threading.Lock()
 _WARNED = False
-# The tmpfs of a run folder is mounted with this source name and the grader's pid, so that
-# folders of a grader killed by SIGKILL can be recognised and unmounted later.
-MOUNT_SOURCE = "grade-sandbox"
-_MNT_DETACH = 2
-_MS_NOSUID, _MS_NODEV, _MS_REMOUNT = 2, 4, 32
-
-
-@functools.lru_cache(maxsize=1)
-def bwrap_status() -> tuple[str | None, str]:
-    """(path to a working bwrap, or None; why not)."""
-    if not sys.platform.startswith("linux"):
-        return None, f"bubblewrap needs Linux (this is {sys.platform})"
-    exe = shutil.which("bwrap")
-    if not exe:
-        return None, "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
-    try:
-        proc = subprocess.run([exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                               "--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session",
-                               "--", "/bin/sh", "-c", "exit 0"],
-                              capture_output=True, timeout=15)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return None, f"bubblewrap does not run here ({exc})"
-    if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        return None, f"bubblewrap does not work here ({err[-1] if err else proc.returncode}); " \
-                     "unprivileged user namespaces may be disabled"
-    return exe, ""
-
-
-@functools.lru_cache(maxsize=1)
-def _bwrap_help() -> str:
-    exe = bwrap_status()[0]
-    if not exe:
-        return ""
-    try:
-        return subprocess.run([exe, "--help"], capture_output=True, timeout=15).stdout.decode("utf-8", "replace")
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-
-
-@functools.lru_cache(maxsize=1)
-def setpriv_path() -> str | None:
-    """util-linux's setpriv, if it knows the options the sandbox uses."""
-    exe = shutil.which("setpriv")
-    if not exe:
-        return None
-    try:
-        text = subprocess.run([exe, "--help"], capture_output=True, timeout=15).stdout.decode("utf-8", "replace")
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    needed = ("--reuid", "--regid", "--clear-groups", "--bounding-set", "--inh-caps", "--no-new-privs")
-    return exe if all(opt in text for opt in needed) else None
-
-
-def _is_root() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-@functools.lru_cache(maxsize=8)
-def _reachable_by(uid: int, gid: int) -> bool:
-    """Can `uid` start this interpreter (a pyenv Python under /root, mode 700, cannot)?
-    Measured by starting it as that user."""
-    try:
-        proc = subprocess.run([sys.executable, "-I", "-S", "-c", "import os"], user=uid, group=gid,
-                              extra_groups=[], cwd="/", capture_output=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return proc.returncode == 0
-
-
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def _mount_tmpfs(path: Path, size_mb: int, inodes: int) -> str:
-    """Mount a size- and inode-limited tmpfs on `path` (root only). Returns '' or why not."""
-    libc = _libc()
-    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-    opts = f"size={max(1, size_mb)}m,nr_inodes={max(16, inodes)},mode=0711,uid=0,gid=0"
-    source = f"{MOUNT_SOURCE}-{os.getpid()}".encode()
-    if libc.mount(source, os.fsencode(path), b"tmpfs", _MS_NOSUID | _MS_NODEV, opts.encode()) != 0:
-        return f"cannot mount a size-limited run folder ({os.strerror(ctypes.get_errno())})"
-    return ""
-
-
-def _unmount(path: Path) -> None:
-    libc = _libc()
-    libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
-    libc.umount2(os.fsencode(path), _MNT_DETACH)
-
-
-def stale_run_mounts(remove: bool = False) -> list[Path]:
-    """Run-folder mounts left by graders that no longer run (killed with SIGKILL);
-    unmounted and deleted when `remove`."""
-    found = []
-    try:
-        lines = Path("/proc/self/mountinfo").read_text().splitlines()
-    except OSError:
-        return []
-    pattern = re.compile(rf"^{MOUNT_SOURCE}-(\d+)$")
-    for line in lines:
-        left, _, right = line.partition(" - ")
-        parts, rparts = left.split(), right.split()
-        if len(parts) < 5 or len(rparts) < 2 or rparts[0] != "tmpfs":
-            continue
-        m = pattern.match(rparts[1])
-        if not m or Path(f"/proc/{m.group(1)}").exists():
-            continue
-        mnt = Path(re.sub(r"\\([0-7]{3})", lambda e: chr(int(e.group(1), 8)), parts[4]))  # \040 = space
-        found.append(mnt)
-        if remove:
-            _unmount(mnt)
-            try:
-                mnt.rmdir()
-            except OSError:
-                pass
-    return found
-
-
-@functools.lru_cache(maxsize=1)
-def _sweep_once() -> int:
-    return len(stale_run_mounts(remove=True)) if _is_root() else 0
-
-
 @dataclass(eq=False)
 class Sandbox:
     workdir: Path                      # the run's own folder: home/ (cwd), .kernel/, probe folders
@@ -227,7 +102,7 @@ class Sandbox:
         pol = self.pol
         with _LIVE_LOCK:
             _LIVE.add(self)
-        _sweep_once()
+        sweep_stale_mounts_once()
         self.workdir.mkdir(parents=True, exist_ok=True)
         linux = sys.platform.startswith("linux")
         if not pol.wants("bwrap"):
@@ -237,8 +112,8 @@ class Sandbox:
             if not self.bwrap:
                 self.missing.append(why)
         self._decide_user()
-        if pol.wants("quota") and _is_root() and linux:
-            problem = _mount_tmpfs(self.workdir, pol.disk_mb, pol.inodes)
+        if pol.wants("quota") and is_root() and linux:
+            problem = mount_tmpfs(self.workdir, pol.disk_mb, pol.inodes)
             self.quota = not problem
             if problem:
                 self.missing.append(problem)
@@ -265,7 +140,7 @@ class Sandbox:
 
     def _decide_user(self) -> None:
         pol = self.pol
-        if not _is_root():
+        if not is_root():
             return  # already unprivileged
         if pol.kernel_uid is None:
             self.missing.append("the kernel runs as root: the user switch is disabled by GRADE_SANDBOX_DISABLE")
@@ -273,7 +148,7 @@ class Sandbox:
         if self.bwrap:
             self.uid, self.gid = pol.kernel_uid, pol.kernel_gid
             self.drop_with = "setpriv" if setpriv_path() else "launcher"
-        elif _reachable_by(pol.kernel_uid, pol.kernel_gid or pol.kernel_uid):
+        elif reachable_by(pol.kernel_uid, pol.kernel_gid or pol.kernel_uid):
             self.uid, self.gid, self.drop_with = pol.kernel_uid, pol.kernel_gid, "launcher"
         else:
             self.caps_only = True
@@ -312,10 +187,7 @@ class Sandbox:
         used_mb = (st.f_blocks - st.f_bfree) * st.f_frsize // 2**20
         size_mb = max(self.pol.disk_mb, used_mb) + self.pol.disk_mb
         inodes = max(self.pol.inodes, st.f_files - st.f_ffree) + 1000
-        libc = _libc()
-        libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-        libc.mount(None, os.fsencode(self.workdir), None, _MS_REMOUNT | _MS_NOSUID | _MS_NODEV,
-                   f"size={size_mb}m,nr_inodes={inodes}".encode())
+        grow_tmpfs(self.workdir, size_mb, inodes)
 
     def give_to_kernel(self, path: Path) -> None:
         """Make a folder (mode 700) or file (600) of the run the kernel's own."""
@@ -385,7 +257,7 @@ class Sandbox:
               "(see 'grade doctor')", file=sys.stderr)
 
     def _nproc_applies(self) -> bool:
-        return self.uid is not None or not _is_root()
+        return self.uid is not None or not is_root()
 
     def bwrap_args(self) -> list[str]:
         """The bubblewrap command line (without the kernel command)."""
@@ -424,9 +296,9 @@ class Sandbox:
               "--hostname", "grade-sandbox", "--die-with-parent", "--new-session",
               # ipykernel exits when its parent pid is 1, which it is in the new namespace.
               "--unsetenv", "JPY_PARENT_PID"]
-        if not _is_root():
+        if not is_root():
             # A user namespace is how bubblewrap works unprivileged; no nested one inside it.
-            a += ["--unshare-user"] + (["--disable-userns"] if "--disable-userns" in _bwrap_help() else [])
+            a += ["--unshare-user"] + (["--disable-userns"] if "--disable-userns" in bwrap_help() else [])
         if self.seccomp_file:
             from grader.execution.launch import SECCOMP_FD_WORD
 
@@ -549,7 +421,7 @@ class Sandbox:
         if not self._disposed and self._prepared:
             self._disposed = True
             if self.quota:
-                _unmount(self.workdir)  # its files go with it, whatever they are
+                unmount(self.workdir)  # its files go with it, whatever they are
             shutil.rmtree(self.workdir, ignore_errors=True)
         with _LIVE_LOCK:
             _LIVE.discard(self)

@@ -172,8 +172,8 @@ def test_fallback_reports_less_and_says_so(runner, monkeypatch):
 def test_unprivileged_bwrap_uses_a_user_namespace_and_sized_tmpfs(tmp_path, monkeypatch):
     """The laptop path (grader not root): no quota mount, so /tmp, /dev/shm and TMPDIR are
     size-limited tmpfs of bubblewrap's, and no nested user namespace is allowed."""
-    monkeypatch.setattr(sandbox, "_is_root", lambda: False)
-    monkeypatch.setattr(sandbox, "_bwrap_help", lambda: "--disable-userns ...")
+    monkeypatch.setattr(sandbox, "is_root", lambda: False)
+    monkeypatch.setattr(sandbox, "bwrap_help", lambda: "--disable-userns ...")
     sb = sandbox.Sandbox(workdir=tmp_path / "run", policy=build_policy(Limits(disk_mb=32)))
     sb.workdir.mkdir()
     sb.bwrap = "/usr/bin/bwrap"
