@@ -77,7 +77,7 @@ def list_(as_json: bool, lang: str, course_dir: str | None) -> None:
 @quiz.command()
 @click.argument("question_id")
 @click.option("--answer", required=True, help="The answer text, or '-' to read it from stdin.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (DESIGN section 4).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (fields: docs/contracts.md).")
 @COURSE
 def score(question_id: str, answer: str, as_json: bool, course_dir: str | None) -> None:
     """Score one answer to QUESTION_ID."""

@@ -3,8 +3,8 @@
 Grading builds an `Attempt`, a worker process sends it back as `Attempt.to_dict()`
 and the submitter reads it with `Attempt.from_dict()` (the only serialiser and
 parser), the gradebook stores and returns it, and the report shows it.
-`to_dict()` is also the document `grade submit --json` prints: the fields DESIGN section 4
-promised (exercise, member, status, score, max_score, checks with id, kind, passed,
+`to_dict()` is also the document `grade submit --json` prints (docs/contracts.md): the fields
+first promised (exercise, member, status, score, max_score, checks with id, kind, passed,
 points, max_points and message, duration_s), the ones it printed since, and now each
 check's `evidence` and the attempt's `graded_at`, `submitted_at` and `notebook_sha256`.
 """
