@@ -1,0 +1,170 @@
+"""The practice pack: references recorded for the practice seed, replayed without them."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.checks import KINDS, GradeContext, ProbeOutput
+from grader.errors import SpecError
+from grader.grading import all_checks, evaluate_checks, plan_checks
+from grader.selfcheck import pack as packs
+
+
+def test_values_survive_the_round_trip():
+    value = {"a": (np.arange(6, dtype=np.float32).reshape(2, 3), [1, 2.5, None, True, "x"]),
+             "b": {"c": np.array([1, 2], dtype=np.int64)}, "nan": float("nan"), "n": np.int32(7)}
+    arrays: dict[str, np.ndarray] = {}
+    doc = packs.encode(value, arrays, "k/")
+    back = packs.decode(doc, arrays)
+    assert isinstance(back["a"], tuple) and back["a"][0].dtype == np.float32
+    assert np.array_equal(back["a"][0], value["a"][0]) and back["a"][1] == [1, 2.5, None, True, "x"]
+    assert back["b"]["c"].dtype == np.int64 and np.isnan(back["nan"]) and back["n"] == 7
+    back["b"]["c"][0] = 99  # a kind changing what it got does not change the record
+    assert packs.decode(doc, arrays)["b"]["c"][0] == 1
+    with pytest.raises(packs.Unstorable):
+        packs.encode({"f": lambda: 0}, {}, "k/")
+    with pytest.raises(packs.Unstorable):
+        packs.encode({"__nd__": 1}, {}, "k/")
+
+
+def test_fingerprints_follow_the_data():
+    a = np.zeros(3)
+    assert packs.fingerprint((a,), {}) == packs.fingerprint((np.zeros(3),), {})
+    assert packs.fingerprint((a,), {}) != packs.fingerprint((np.ones(3),), {})
+    g1, g2 = np.random.default_rng(1), np.random.default_rng(1)
+    assert packs.fingerprint((g1,), {"n": 3}) == packs.fingerprint((g2,), {"n": 3})
+    g2.random()
+    assert packs.fingerprint((g1,), {"n": 3}) != packs.fingerprint((g2,), {"n": 3})
+
+
+def test_replay_refuses_other_data(course):
+    spec = course.specs["ch15.ex4"]
+    ctx = packs.ReplayContext(seed=1, lang="en", course=course, spec=spec,
+                              calls=[packs.Call("m:f", packs.fingerprint((1,), {}), 5)], arrays={})
+    with pytest.raises(packs.PackMismatch):
+        ctx.ref("m:f")(2)
+    assert ctx.ref("m:f")(1) == 5
+    with pytest.raises(packs.PackMismatch):
+        ctx.ref("m:f")(1)  # recorded once, asked twice
+
+
+def test_the_practice_seed_is_never_a_graded_seed(course):
+    assert packs.practice_seed(course) >= 2**31
+    bad = dataclasses.replace(course, raw={"selfcheck": {"practice_seed": 42}})
+    with pytest.raises(SpecError, match="2\\*\\*31"):
+        packs.practice_seed(bad)
+
+
+@pytest.fixture(scope="module")
+def written(course, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("pack") / "ch15"
+    packs.write_pack(course, out, with_quiz=True)
+    return out
+
+
+def test_the_pack_holds_no_reference_and_no_solution(written):
+    files = [p.relative_to(written).as_posix() for p in written.rglob("*") if p.is_file()]
+    assert not [f for f in files if f.endswith((".py", ".ipynb"))]
+    assert not (written / "refs").exists() and not (written / "solutions").exists()
+    text = "".join((written / f).read_text(encoding="utf-8") for f in files if f.endswith((".json", ".toml")))
+    assert "def make_windows" not in text and "### BEGIN SOLUTION" not in text
+
+
+def test_checks_whose_answer_is_fixed_are_left_out(written):
+    pack = packs.open_pack(written)
+    left = {ex: pack.practice(ex)[0]["left_out"] for ex in pack.manifest["exercises"]}
+    assert left["ch15.ex2"]["predictions"]["reason"] == packs.FIXED_ANSWER  # the table of answers
+    assert left["ch15.ex2"]["stack"]["reason"] == packs.FIXED_ANSWER
+    assert "windows" in pack.practice("ch15.ex4")[0]["checks"]  # seed-dependent: kept
+    assert "quality" in pack.practice("ch15.ex4")[0]["checks"]
+
+
+def _arrays_equal(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) and a[k].dtype == b[k].dtype for k in a)
+
+
+def test_replay_plans_exactly_what_the_references_plan(course, written):
+    pack = packs.open_pack(written)
+    pcourse = packs.load_pack_course(written)
+    seed = packs.practice_seed(course)
+    compared = 0
+    for ex, spec in course.specs.items():
+        doc = pack.practice(ex)[0]
+        base = GradeContext(seed=seed, lang="en", course=pcourse, spec=pcourse.specs[ex])
+        for check in spec.checks:
+            if check.id not in doc["checks"]:
+                continue
+            live = plan_checks([check], GradeContext(seed=seed, lang="en", course=course, spec=spec))
+            replayed = plan_checks([check], pack.replay_context(ex, check.id, base))
+            assert live[1] == replayed[1], (ex, check.id)
+            assert _arrays_equal(live[2], replayed[2]), (ex, check.id)
+            compared += 1
+    assert compared >= 30
+
+
+def test_a_metric_judged_from_the_pack_says_what_the_references_say(course, written):
+    """model_metric calls its baselines while judging: the pack recorded them."""
+    pack = packs.open_pack(written)
+    pcourse = packs.load_pack_course(written)
+    seed = packs.practice_seed(course)
+    spec = course.specs["ch15.ex4"]
+    check = next(c for c in spec.checks if c.id == "quality")
+    live_ctx = GradeContext(seed=seed, lang="ko", course=course, spec=spec)
+    plans, reqs, _ = plan_checks([check], live_ctx)
+    targets = plans[check.id].private["targets"]
+    outs = {reqs[0]["id"]: ProbeOutput(ok=True, arrays=[targets + 0.05])}
+    live = evaluate_checks([check], live_ctx, plans, outs, "", {})[0]
+    ctx = pack.replay_context("ch15.ex4", check.id,
+                              GradeContext(seed=seed, lang="ko", course=pcourse, spec=pcourse.specs["ch15.ex4"]))
+    rplans, _, _ = plan_checks([check], ctx)
+    replayed = evaluate_checks([check], ctx, rplans, outs, "", {})[0]
+    assert "기준 모델" in live.message and replayed.message == live.message
+    assert replayed.points == live.points
+
+
+def test_the_pack_course_keeps_the_quiz_and_checks(written):
+    pcourse = packs.load_pack_course(written)
+    spec = pcourse.specs["ch15.ex4"]
+    kinds = [c.kind for c in all_checks(spec, pcourse)]
+    assert "quiz" in kinds and "model_metric" in kinds
+
+
+def test_a_pack_without_the_quiz_says_so(tiny_course, tmp_path):
+    from grader.course.loader import load_course
+
+    course = load_course(tiny_course)
+    out = tmp_path / "pack"
+    manifest = packs.write_pack(course, out, with_quiz=False)
+    assert manifest["seed"] == packs.DEFAULT_PRACTICE_SEED and not manifest["quiz"]
+    assert packs.pack_problems(course, out) == []
+    doc = packs.open_pack(out).practice("t.ex1")[0]
+    assert set(doc["checks"]) == {"double", "summer"}
+
+
+def test_a_changed_spec_makes_the_pack_stale(tiny_course, tmp_path):
+    from grader.course.loader import load_course
+
+    root = tmp_path / "c"
+    shutil.copytree(tiny_course, root)
+    out = tmp_path / "pack"
+    packs.write_pack(load_course(root), out, with_quiz=False)
+    spec = root / "exercises" / "specs" / "01_tiny.toml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("threshold = 0.01", "threshold = 0.02"), encoding="utf-8")
+    problems = packs.pack_problems(load_course(root), out)
+    assert problems and "out of date" in problems[0]
+    assert "no practice pack" in packs.pack_problems(load_course(root), tmp_path / "none")[0]
+
+
+def test_writing_over_a_folder_that_is_not_a_pack_is_refused(tiny_course, tmp_path):
+    from grader.course.loader import load_course
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(SpecError, match="not empty"):
+        packs.write_pack(load_course(tiny_course), tmp_path / "mine", with_quiz=False)
+    assert (tmp_path / "mine" / "notes.txt").is_file()
