@@ -520,7 +520,7 @@ class Batch:
         try:
             from distributed import Client, as_completed
         except ImportError:
-            raise GradeError("--scheduler needs Dask: pip install 'dask[distributed]'") from None
+            raise GradeError("--scheduler needs Dask: pip install 'homl-grade[dask]'") from None
         import asyncio
         import concurrent.futures
 

@@ -121,6 +121,9 @@ class Gradebook:
         try:
             self.engine = sa.create_engine(self.url, **kwargs)
         except (ImportError, sa.exc.ArgumentError) as exc:  # unknown dialect or driver missing
+            if self.is_postgres and isinstance(exc, ImportError):  # psycopg is an extra
+                raise GradebookError("a PostgreSQL gradebook needs psycopg 3: pip install 'homl-grade[postgres]'",
+                                     self.location) from None
             raise GradebookError(f"cannot use this database URL ({_short(exc, self._secret)})",
                                  self.location) from None
         if self.url.startswith("sqlite"):
