@@ -13,9 +13,10 @@ import hashlib
 import secrets
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import nbformat
 
@@ -23,10 +24,15 @@ from grader import __version__
 from grader import errortext
 from grader import notebook as nbio
 from grader.checks import KINDS, GradeContext, Plan, ProbeOutput
+from grader.checks.depends import apply_after
 from grader.course.loader import Course
+from grader.course.names import notebook_for_name
 from grader.errors import GradeError, UnknownExercise
 from grader.results.attempt import Attempt, CellError, CheckGroup, CheckResult, Status
 from grader.course.spec import CheckSpec, ExerciseSpec
+
+if TYPE_CHECKING:
+    from grader.execution.warm import SpareKernel
 
 Progress = Callable[[str, int, int], None]
 
@@ -48,29 +54,52 @@ class Submission:
     answers: dict[str, str]
 
 
-def identify(course: Course, nb: nbformat.NotebookNode, path: Path) -> ExerciseSpec:
-    """The exercise: notebook metadata first, then the file name."""
+def exercise_named(course: Course, name: str) -> ExerciseSpec:
+    """The exercise `--exercise NAME` means: its id (ch15.ex4), the id's last part (ex4), its
+    notebook (04_forecast7.ipynb), the notebook's slug (04_forecast7) or its number (04)."""
+    wanted = name.strip()
+    for spec in course.specs.values():
+        stem = Path(spec.notebook).stem
+        if wanted in (spec.id, spec.id.split(".")[-1], spec.notebook, stem, stem.split("_")[0]):
+            return spec
+    known = ", ".join(f"{s.id} ({Path(s.notebook).stem})" for s in sorted(course.specs.values(), key=lambda s: s.id))
+    raise UnknownExercise(f"--exercise {wanted}: no such exercise in this course (known: {known})")
+
+
+def identify(course: Course, nb: nbformat.NotebookNode, path: Path, exercise: str | None = None) -> ExerciseSpec:
+    """The exercise: `exercise` (--exercise) when given, else the notebook metadata, else the
+    file name (also as copies are renamed: "Copy of …", "… (1)", "…의 사본")."""
+    if exercise:
+        return exercise_named(course, exercise)
     hint = nbio.exercise_hint(nb)
     if hint:
         if hint in course.specs:
             return course.specs[hint]
+        course.refuse_broken_spec(hint, path)  # its spec is broken: say that, not "unknown"
         raise UnknownExercise(f"notebook metadata names exercise {hint!r}, which this course "
                               f"does not have (known: {', '.join(sorted(course.specs))})", str(path))
-    spec = course.spec_by_notebook_name(path.name)
+    # The file name, also as Colab, Drive and browsers rename copies ("Copy of 04_forecast7
+    # (1).ipynb", "sora_04_forecast7.ipynb"): the same notebook as far as the course goes.
+    # NFC first: macOS writes names decomposed (의 as two jamo), which no pattern would match.
+    name = unicodedata.normalize("NFC", path.name)
+    notebook = notebook_for_name(name, (s.notebook for s in course.specs.values()))
+    spec = course.spec_by_notebook_name(notebook) if notebook else None
     if spec:
         return spec
+    course.refuse_broken_spec(None, path)
     names = ", ".join(sorted(s.notebook for s in course.specs.values()))
     raise UnknownExercise(f"cannot tell which exercise this is: no 'grade.exercise' in the notebook "
-                          f"metadata and the file name matches none of {names}", str(path))
+                          f"metadata and the file name matches none of {names}; name it with --exercise "
+                          "(e.g. --exercise 04_forecast7)", str(path))
 
 
 def load_submission(course: Course, path: Path, member: str | None = None,
-                    data: bytes | None = None) -> Submission:
+                    data: bytes | None = None, exercise: str | None = None) -> Submission:
     if data is None:
         nb, data = nbio.load(path)
     else:
         nb = nbio.parse(data, str(path))
-    spec = identify(course, nb, path)
+    spec = identify(course, nb, path, exercise)
     answers = nbio.answers(nb, str(path))
     who = member or nbio.member_hint(nb) or _os_user()
     return Submission(path=path, data=data, nb=nb, spec=spec, member=who, answers=answers)
@@ -145,7 +174,7 @@ def evaluate_checks(checks: list[CheckSpec], ctx: GradeContext, plans: dict[str,
             results.append(kind.result(check, ctx, 0.0, ctx.t(
                 f"Could not check this: the notebook's objects behaved unexpectedly ({type(exc).__name__}: {exc}).",
                 f"확인할 수 없습니다: 노트북의 객체가 예상과 다르게 동작했습니다 ({type(exc).__name__}: {exc}).")))
-    return results
+    return apply_after(checks, results, ctx)
 
 
 def summarized_errors(outs: dict[str, ProbeOutput]) -> tuple[dict[str, ProbeOutput], dict[str, str]]:
@@ -248,7 +277,8 @@ def run_notes(outcome: Any, ctx: GradeContext, limits: Any = None) -> list[str]:
 
 
 def grade_submission(course: Course, sub: Submission, *, seed: int | None = None, lang: str = "ko",
-                     progress: Progress | None = None) -> Attempt:
+                     progress: Progress | None = None, kernel: SpareKernel | None = None) -> Attempt:
+    """Run and check one loaded submission. `kernel`: a spare started ahead (batches)."""
     t0 = time.monotonic()
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
     spec = sub.spec
@@ -262,7 +292,8 @@ def grade_submission(course: Course, sub: Submission, *, seed: int | None = None
     # Scoring answers needs no kernel: do it while the notebook runs.
     offline = _Background(_offline_checks, checks, ctx)
     outcome = run_notebook(sub.nb, spec.limits, probe_requests=requests, probe_inputs=inputs,
-                           progress=progress, policy=build_policy(spec.limits, course_root=course.root))
+                           progress=progress, policy=build_policy(spec.limits, course_root=course.root),
+                           kernel=kernel)
     offline_results = offline.result(OFFLINE_GRACE_S)
     if offline_results is None:
         offline_results = _not_scored_in_time(checks, ctx)
@@ -273,7 +304,8 @@ def grade_submission(course: Course, sub: Submission, *, seed: int | None = None
     return Attempt(
         exercise=spec.id, member=sub.member, status=Status(outcome.status), checks=results,
         duration_s=time.monotonic() - t0, path=str(sub.path), seed=seed, message=message,
-        grader_version=__version__, answers=sub.answers, timings=outcome.timings,
+        grader_version=__version__, answers=sub.answers,
+        timings={**outcome.timings, "cell_times": list(outcome.cell_times)},
         protections=outcome.protections, graded_at=dt.datetime.now(dt.timezone.utc),
         notebook_sha256=hashlib.sha256(sub.data).hexdigest(), cell_errors=list(outcome.cell_errors),
     )
@@ -343,10 +375,16 @@ def invalid_result(path: Path, error: GradeError, member: str | None = None) -> 
 
 def grade_file(course: Course, path: Path, *, member: str | None = None, seed: int | None = None,
                lang: str = "ko", progress: Progress | None = None,
-               data: bytes | None = None) -> tuple[Attempt, Submission | None]:
-    """Grade one file. Unusable files give an `invalid` result, not an exception."""
+               data: bytes | None = None, kernel: SpareKernel | None = None,
+               exercise: str | None = None) -> tuple[Attempt, Submission | None]:
+    """Grade one file. Unusable files give an `invalid` result, not an exception.
+    `exercise`: which exercise it is, whatever its metadata and name say (--exercise)."""
     try:
-        sub = load_submission(course, path, member, data)
-    except GradeError as exc:
-        return invalid_result(path, exc, member), None
-    return grade_submission(course, sub, seed=seed, lang=lang, progress=progress), sub
+        try:
+            sub = load_submission(course, path, member, data, exercise)
+        except GradeError as exc:
+            return invalid_result(path, exc, member), None
+        return grade_submission(course, sub, seed=seed, lang=lang, progress=progress, kernel=kernel), sub
+    finally:
+        if kernel is not None:
+            kernel.discard()  # not taken (an invalid file, a failure before the run); else a no-op

@@ -308,7 +308,7 @@ def test_failed_attempt_leaves_nothing(pg_db):
 def test_status_reads_a_postgres_gradebook(pg_db, runner, tiny_course, monkeypatch):
     with Gradebook(pg_db) as gb:
         gb.record(_result(KOREAN_MEMBER, exercise="t.ex1", score=2), b"{}")
-        gb.record(_result(KOREAN_MEMBER, exercise="t.ex1", score=3), b"{}")
+        gb.record(_result(KOREAN_MEMBER, exercise="t.ex1", score=3), b'{"second": 1}')  # graded once each
         gb.record(_result("jiho", exercise="t.ex1", score=1), None)
     r = runner.invoke(cli, ["status", "--course", str(tiny_course), "--gradebook", pg_db, "--lang", "en"])
     assert r.exit_code == 0, r.output

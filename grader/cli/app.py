@@ -6,7 +6,6 @@ the commands so that `grade --help` and the quiz commands start fast.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,27 +13,14 @@ from typing import Any
 import click
 
 from grader import __version__
+from grader.cli.common import COURSE, GRADEBOOK, LANG, find_course, json_doc
+from grader.cli.conventions import ConventionGroup
 from grader.errors import GradeError
 from grader.textsafe import inert, json_inert
 
-LANG = click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
-                    help="Language of messages and feedback.")
-COURSE = click.option("--course", "course_dir", type=click.Path(file_okay=False), default=None,
-                      help="Course folder (with course.toml); default: found from the current folder.")
-GRADEBOOK = click.option("--gradebook", default=None,
-                         help="Gradebook file or database URL (default: $GRADE_GRADEBOOK, then the course's).")
-
-
-class GradeGroup(click.Group):
-    """Turns user errors (`GradeError`) into one line on stderr and exit code 1."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except GradeError as exc:
-            # File names and messages in errors come from students: inert on the terminal.
-            click.echo(f"grade: error: {inert(exc)}", err=True)
-            ctx.exit(exc.exit_code)
+class GradeGroup(ConventionGroup):
+    """Errors as one `grade: error:` line on stderr (and JSON with --json), Ctrl-C as exit 130:
+    grader/cli/conventions.py."""
 
 
 @click.group(cls=GradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,151 +29,80 @@ def cli() -> None:
     """Grade chapter-15 notebooks safely, in Korean and English."""
 
 
-def _json(doc: Any) -> str:
-    """`--json` output: readable UTF-8, with control, bidi and zero-width characters as \\u escapes."""
-    return json_inert(json.dumps(doc, ensure_ascii=False, indent=2))
+def _json(doc: Any) -> str:  # noqa: ANN401
+    return json_doc(doc)
 
 
 def _course(course_dir: str | None, near: Path | None = None):  # noqa: ANN202
-    from grader.course.loader import find_course
-
     return find_course(course_dir, near=near)
 
 
-def _member_from(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
-    if value is None:
-        return None
-    from grader.batch import compile_member_pattern
-
-    try:
-        return compile_member_pattern(value)
-    except GradeError as exc:
-        raise click.BadParameter(str(exc).removeprefix("--member-from").lstrip(": ")) from None
-
-
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--member", default=None,
-              help="Who submits (default: --member-from, notebook metadata, the member folder, the OS user).")
-@click.option("--member-from", "member_from", default=None, callback=_member_from, metavar="TEMPLATE",
-              help="Take the member from the path: a template with one {member} and * wildcards, matched "
-                   "against the end of the path, e.g. '{member}/*.ipynb'.")
-@click.option("--json", "as_json", is_flag=True, help="Print results as JSON (DESIGN section 4).")
-@click.option("--seed", type=int, default=None, help="Grader seed (default: a fresh random one; for regrades).")
-@click.option("--no-record", is_flag=True, help="Do not write the attempt to the gradebook.")
-@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="Grade this many notebooks at once, in local processes.")
-@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
-              help="Grade on a Dask cluster through this scheduler (see docs/scaling.md).")
+@click.option("--member", default=None, help="Only this member (a roster id or any of its aliases).")
+@click.option("--until", default=None, metavar="ISO-TIME",
+              help="Only attempts handed in by then, e.g. a deadline 2021-11-21T23:59 (the course's time "
+                   "zone unless an offset is given).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the best attempts as a JSON list (member, exercise, score, max_score, attempt_id, …).")
 @GRADEBOOK
 @COURSE
 @LANG
-def submit(paths: tuple[Path, ...], member: str | None, member_from: Any, as_json: bool, seed: int | None,
-           no_record: bool, workers: int, scheduler: str | None, gradebook: str | None, course_dir: str | None,
+def status(member: str | None, until: str | None, as_json: bool, gradebook: str | None, course_dir: str | None,
            lang: str) -> None:
-    """Run notebooks in the sandbox, check them, print scores and record the attempts.
-
-    PATHS are notebooks or folders (searched for *.ipynb, e.g. submissions/<member>/04_forecast7.ipynb).
-    """
-    from grader.results.gradebook import Gradebook, resolve_location
-
-    if scheduler and workers > 1:
-        raise click.UsageError("--workers is for local processes; with --scheduler the cluster's "
-                               "workers grade (start them with the thread count you want)")
-    course = _course(course_dir, near=paths[0])
-    single_file = len(paths) == 1 and not paths[0].is_dir()
-    book = None if no_record else Gradebook(resolve_location(gradebook, course.default_gradebook))
-    if single_file and workers == 1 and not scheduler and member_from is None:
-        _submit_one(course, paths[0], book, member=member, seed=seed, lang=lang, as_json=as_json)
-        return
-    _submit_batch(course, paths, book, single_file=single_file, member=member, pattern=member_from, seed=seed,
-                  lang=lang, as_json=as_json, workers=workers, scheduler=scheduler)
-
-
-def _submit_one(course: Any, path: Path, book: Any, *, member: str | None, seed: int | None, lang: str,
-                as_json: bool) -> None:
-    """One notebook in this process, with a live per-cell progress display."""
+    """Best score of every member on every exercise (by the time each notebook was handed in)."""
     from rich.console import Console
 
-    from grader.grading import grade_file
-    from grader.cli.views import render_result, run_progress
-
-    console = Console(stderr=as_json)
-    with run_progress(console, path.name) as progress:
-        result, sub = grade_file(course, path, member=member, seed=seed, lang=lang, progress=progress)
-    if book is not None and sub is not None:
-        result.attempt_id = book.record(result, sub.data)
-    if as_json:
-        click.echo(_json(result.to_dict()))
-    else:
-        render_result(console, result, lang)  # an invalid file: its one-line reason
-    if result.status == "invalid":
-        sys.exit(1)
-
-
-def _submit_batch(course: Any, paths: tuple[Path, ...], book: Any, *, single_file: bool, member: str | None,
-                  pattern: Any, seed: int | None, lang: str, as_json: bool, workers: int,
-                  scheduler: str | None) -> None:
-    """Many notebooks: progress on stderr, then a summary table (or JSON) on stdout."""
-    import time
-
-    from rich.console import Console
-
-    from grader.batch import collect, run_batch
-    from grader.cli.views import batch_progress, render_batch_summary, render_result
-
-    found, warnings = collect(paths)
-    err = Console(stderr=True)
-    for w in warnings:
-        err.print(f"grade: warning: {inert(w)}", highlight=False, markup=False)
-    t0 = time.monotonic()
-    done: list[Any] = []
-    try:
-        with batch_progress(err, len(found), lang) as tick:
-            def on_done(item: Any) -> None:
-                done.append(item)
-                tick(item)
-
-            items = run_batch(course, found, workers=workers, scheduler=scheduler, member=member,
-                              pattern=pattern, seed=seed, lang=lang, book=book, on_done=on_done)
-    except KeyboardInterrupt:
-        kept = sum(1 for it in done if it.result is not None and it.result.attempt_id is not None)
-        err.print(f"grade: interrupted: {len(done)} of {len(found)} graded, {kept} recorded; "
-                  "submit the rest again", highlight=False, markup=False)
-        sys.exit(130)
-    wall = time.monotonic() - t0
-    docs = [it.result.to_dict() for it in items if it.result is not None]
-    if as_json:
-        click.echo(_json(docs[0] if single_file else docs))
-    elif single_file and items[0].result is not None:
-        render_result(Console(), items[0].result, lang)
-    else:
-        render_batch_summary(Console(), items, lang, wall_s=wall)
-    if any(it.problem for it in items):
-        sys.exit(1)
-
-
-@cli.command()
-@click.option("--member", default=None, help="Only this member.")
-@GRADEBOOK
-@COURSE
-@LANG
-def status(member: str | None, gradebook: str | None, course_dir: str | None, lang: str) -> None:
-    """Best score of every member on every exercise."""
-    from rich.console import Console
-
-    from grader.results.gradebook import Gradebook, resolve_location
+    from grader.batch.members import load_roster
+    from grader.batch.submitted import parse_time
     from grader.cli.views import render_status
+    from grader.results.gradebook import Gradebook, resolve_location
+    from grader.results.people import canonical, display_names, merge_best
 
     course = _course(course_dir)
+    roster = load_roster(course)
+    deadline = parse_time(until, course.tz) if until else None
     book = Gradebook(resolve_location(gradebook, course.default_gradebook))
-    best = book.best(member=member)
-    exercises = sorted(set(course.specs) | {e for _, e in best})
+    best = merge_best(book.best(until=deadline), roster)
+    if member is not None:
+        who = canonical(roster, member.strip())
+        best = {k: a for k, a in best.items() if k[0] == who}
+    broken = course.spec_problems
+    exercises = sorted(set(course.specs) | {e for _, e in best} | {p.exercise for p in broken if p.exercise})
+    if as_json:
+        click.echo(_json([_best_row(m, e, a) for (m, e), a in sorted(best.items())]))
+        _report_broken_specs(broken, None, lang)
+        return
     console = Console()
     if not best:
         console.print("no attempts yet" if lang == "en" else "아직 제출이 없습니다")
-        return
-    render_status(console, best, exercises, lang)
+    else:
+        render_status(console, best, exercises, lang, names=display_names(roster, lang))
+    _report_broken_specs(broken, console, lang)
+
+
+def _report_broken_specs(broken: list[Any], console: Any, lang: str) -> None:  # noqa: ANN401
+    """One line per spec that could not be loaded: the others were shown as usual. Without a
+    console (JSON on stdout) the lines go to stderr as warnings."""
+    for p in broken:
+        name = p.exercise or p.path.name
+        if console is None:
+            click.echo(f"grade: warning: {inert(name)}: broken spec, not graded: {inert(p.message)}", err=True)
+        elif lang == "en":
+            console.print(f"{inert(name)}: its spec is broken, so it cannot be graded: {inert(p.message)}",
+                          markup=False, highlight=False)
+        else:
+            console.print(f"{inert(name)}: 스펙 파일에 오류가 있어 채점할 수 없습니다: {inert(p.message)}",
+                          markup=False, highlight=False)
+
+
+def _best_row(member: str, exercise: str, a: Any) -> dict[str, Any]:  # noqa: ANN401
+    """One `grade status --json` entry: a member's best attempt on an exercise."""
+    def iso(when: Any) -> str | None:  # noqa: ANN401
+        return when.isoformat() if when is not None else None
+
+    return {"member": member, "exercise": exercise, "score": a.score, "max_score": a.max_score,
+            "status": str(a.status), "attempt_id": a.attempt_id, "graded_at": iso(a.graded_at),
+            "submitted_at": iso(getattr(a, "submitted_at", None))}
 
 
 @cli.command("export")
@@ -197,24 +112,40 @@ def status(member: str | None, gradebook: str | None, course_dir: str | None, la
               help="Write to this file (default: standard output).")
 @click.option("--excel", is_flag=True,
               help="CSV for Excel: UTF-8 byte-order mark (Korean names stay readable) and no formula cells.")
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json (as every command's --json).")
 @GRADEBOOK
 @COURSE
-def export_cmd(fmt: str, output: Path | None, excel: bool, gradebook: str | None, course_dir: str | None) -> None:
-    """The gradebook as one row per member and exercise: best score, max, attempts, last attempt (UTC)."""
+def export_cmd(fmt: str, output: Path | None, excel: bool, as_json: bool, gradebook: str | None,
+               course_dir: str | None) -> None:
+    """The gradebook as one row per member and exercise: best score, max, attempts, last graded and
+    last handed in (ISO 8601 with the course's time-zone offset); roster aliases merged."""
+    import datetime as dt
     import os
 
+    from grader.batch.members import load_roster
     from grader.errors import GradebookError
     from grader.results.export import export, write_text
     from grader.results.gradebook import Gradebook, resolve_location
 
-    # The course is only needed for its default gradebook location.
+    if as_json:
+        fmt = "json"
+    # The course gives the default gradebook, the time zone and the roster; an explicit
+    # gradebook can be exported without one (UTC, names as recorded).
     explicit = gradebook or os.environ.get("GRADE_GRADEBOOK")
-    loc = resolve_location(explicit, None if explicit else _course(course_dir).default_gradebook)
+    try:
+        course = _course(course_dir)
+    except GradeError:
+        if not explicit or course_dir:
+            raise
+        course = None
+    loc = resolve_location(explicit, None if explicit else course.default_gradebook if course else None)
     if "://" not in loc and not Path(loc).expanduser().is_file():
         raise GradebookError("no gradebook here (nothing graded yet?)", loc)
+    roster = load_roster(course) if course is not None else None
+    tz = course.tz if course is not None else dt.timezone.utc
     book = Gradebook(loc, create=False)
     try:
-        text = export(book, fmt, excel=excel)
+        text = export(book, fmt, excel=excel, roster=roster, tz=tz)
     finally:
         book.close()
     if output is None:
@@ -230,16 +161,21 @@ def export_cmd(fmt: str, output: Path | None, excel: bool, gradebook: str | None
 
 @cli.command()
 @click.option("--check", is_flag=True, help="Only compare; exit 1 if exercises/ drifted from solutions/.")
+@click.option("--json", "as_json", is_flag=True, help="Print each starter's name and state as JSON.")
 @COURSE
-def starters(check: bool, course_dir: str | None) -> None:
+def starters(check: bool, as_json: bool, course_dir: str | None) -> None:
     """Derive exercises/*.ipynb from solutions/*.ipynb by removing solution regions."""
+    from grader.cli.conventions import report_error
     from grader.course.starters import sync_starters
 
     states = sync_starters(_course(course_dir), check=check)
-    for s in states:
-        click.echo(f"{s.state:8} {inert(s.name)}")
+    if as_json:
+        click.echo(_json([{"name": s.name, "state": s.state} for s in states]))
+    else:
+        for s in states:
+            click.echo(f"{s.state:8} {inert(s.name)}")
     if check and any(s.problem for s in states):
-        click.echo("grade: error: starters are out of date; run 'grade starters' and commit", err=True)
+        report_error("starters are out of date; run 'grade starters' and commit")
         sys.exit(1)
 
 
@@ -249,25 +185,43 @@ def starters(check: bool, course_dir: str | None) -> None:
               help="Grade this many notebooks in parallel processes.")
 @click.option("--seed", type=int, default=None, help="Grader seed for every run (default: fresh).")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
+@click.option("--specs-only", is_flag=True, help="Only validate the specs (run no notebook).")
 @COURSE
-def check(exercises: tuple[str, ...], workers: int, seed: int | None, as_json: bool, course_dir: str | None) -> None:
-    """Instructor check: solutions earn full marks, starters earn no code points."""
+def check(exercises: tuple[str, ...], workers: int, seed: int | None, as_json: bool, specs_only: bool,
+          course_dir: str | None) -> None:
+    """Instructor check: every spec is valid, solutions earn full marks, starters earn no code points.
+
+    The specs are validated first (types, unknown keys, references, quiz questions); a
+    broken one stops the check before any notebook runs."""
     from rich.console import Console
 
     from grader.course.instructor import run_checks
     from grader.cli.views import render_instructor
 
+    from grader.cli.term import live_ok
+
     console = Console(stderr=as_json)
     course = _course(course_dir)
-    with console.status("grading solutions and starters…") as st:
-        done = []
+    if not _check_specs(course, as_json=as_json, specs_only=specs_only):
+        sys.exit(1)
+    if specs_only:
+        return
+    if live_ok(console.file):
+        with console.status("grading solutions and starters…") as st:
+            done = []
 
-        def tick(v: object) -> None:
-            done.append(v)
-            st.update(f"graded {len(done)} notebooks…")
+            def tick(v: object) -> None:
+                done.append(v)
+                st.update(f"graded {len(done)} notebooks…")
+
+            verdicts, starters_ = run_checks(course, list(exercises) or None, workers=workers, seed=seed,
+                                             on_done=tick)
+    else:  # a log, a pipe, a notebook cell: one plain line per notebook, on stderr
+        def line(v: Any) -> None:  # noqa: ANN401
+            click.echo(f"{'ok  ' if v.ok else 'FAIL'} {v.role:8} {inert(v.exercise)}", err=True)
 
         verdicts, starters_ = run_checks(course, list(exercises) or None, workers=workers, seed=seed,
-                                         on_done=tick)
+                                         on_done=line)
     drift = [s for s in starters_ if s.problem]
     if as_json:
         click.echo(_json({"notebooks": [v.to_dict() for v in verdicts],
@@ -276,6 +230,30 @@ def check(exercises: tuple[str, ...], workers: int, seed: int | None, as_json: b
         render_instructor(console, verdicts, starters_)
     if drift or not all(v.ok for v in verdicts):
         sys.exit(1)
+
+
+def _check_specs(course: Any, *, as_json: bool, specs_only: bool) -> bool:  # noqa: ANN401
+    """Validate every spec (the first use of `course.specs` does it) and say how it went:
+    each broken spec as an error line, then a summary with the time it took. True if all
+    are valid."""
+    import time
+
+    t0 = time.perf_counter()
+    found = course.spec_set
+    elapsed = time.perf_counter() - t0
+    for p in found.problems:
+        click.echo(f"grade: error: {inert(p.message)}", err=True)
+    n, bad = len(found.specs) + len(found.problems), len(found.problems)
+    summary = f"specs: {n - bad} of {n} valid ({elapsed:.2f} s)"
+    if as_json and (specs_only or bad):
+        click.echo(_json({"specs": {"valid": sorted(found.specs), "seconds": round(elapsed, 3),
+                                    "broken": [{"file": str(p.path), "exercise": p.exercise, "error": p.message}
+                                               for p in found.problems]}}))
+    elif specs_only:
+        click.echo(summary)
+    else:
+        click.echo(summary + ("; no notebook was run" if bad else ""), err=True)
+    return not bad
 
 
 @cli.command()
@@ -302,13 +280,17 @@ def doctor(as_json: bool) -> None:
 
 
 def _attach_subcommands() -> None:
-    """Commands that live with their subpackages (quiz, report)."""
+    """Commands that live in modules of their own (submit, quiz, report)."""
     from grader.cli.quiz import quiz
     from grader.cli.report import minutes, site
+    from grader.cli.selfcheck import selfcheck_pack
+    from grader.cli.submit import submit
 
+    cli.add_command(submit)
     cli.add_command(quiz)
     cli.add_command(minutes)
     cli.add_command(site)
+    cli.add_command(selfcheck_pack)
 
 
 _attach_subcommands()

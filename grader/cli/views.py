@@ -13,11 +13,12 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Sequence
 
 from rich.console import Console
-from rich.progress import (BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import (BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
 from rich.table import Table
 from rich.text import Text
 
+from grader.cli.term import fmt_score, live_ok
 from grader.results.attempt import Attempt
 from grader.textsafe import inert, visible
 
@@ -34,47 +35,107 @@ def safe_text(text: object, style: str = "", *, newlines: bool = False) -> Text:
     return Text(inert(text, newlines=newlines), style=style)
 
 
-def render_result(console: Console, result: Attempt, lang: str = "ko") -> None:
+def render_result(console: Console, result: Attempt, lang: str = "ko", *, verbose: bool = False) -> None:
+    """One attempt: a row per check (mark, title, points) with its message on its own line
+    below, so that the message has the table's whole width at 80 or 60 columns; then the
+    score and what the run left to say. `verbose`: also every traceback in full."""
     if result.status == "invalid":
-        console.print(safe_text(f"✗ {result.message}", "red"))
+        # Not a result: an error about the file, on stderr like every other error.
+        from grader.cli.conventions import report_error
+
+        report_error(result.message)
         return
+    en = lang == "en"
     title = Text.assemble(safe_text(result.exercise), " · ", name_text(result.member))
-    table = Table(title=title, show_lines=False, expand=True)
-    table.add_column("", width=2)
-    table.add_column("check" if lang == "en" else "검사", style="bold", no_wrap=True)
-    table.add_column("points" if lang == "en" else "점수", justify="right", no_wrap=True)
-    table.add_column("message" if lang == "en" else "설명", overflow="fold", ratio=1)
-    for c in result.checks:
+    table = Table(title=title, show_lines=False, expand=True, pad_edge=False)
+    table.add_column("", width=1, no_wrap=True)
+    table.add_column("check" if en else "검사", ratio=1, overflow="fold")
+    table.add_column("points" if en else "점수", justify="right", no_wrap=True)
+    for i, c in enumerate(result.checks):
         mark = Text("✓", style="green") if c.passed else (Text("½", style="yellow") if c.points > 0
                                                           else Text("✗", style="red"))
+        last = i == len(result.checks) - 1
         # Text objects: titles and messages contain shapes like [batch, 7] that rich would read as markup.
-        table.add_row(mark, safe_text(c.title or c.id, "bold"), f"{c.points:g}/{c.max_points:g}",
-                      safe_text(c.message, newlines=True))
+        table.add_row(mark, safe_text(c.title or c.id, "bold"), fmt_score(c.points, c.max_points),
+                      end_section=not c.message and not last)
+        if c.message:
+            table.add_row("", safe_text(c.message, newlines=True), "", end_section=not last)
     console.print(table)
     style = STATUS_STYLE.get(result.status, "white")
     status = safe_text(result.status, f"bold {style}")
-    line = Text.assemble(("score " if lang == "en" else "점수 "), (f"{result.score:g}/{result.max_score:g}", "bold"),
+    line = Text.assemble(("score " if en else "점수 "), (fmt_score(result.score, result.max_score), "bold"),
                          "  ·  ", status, f"  ·  {result.duration_s:.1f} s")
     console.print(line)
     if result.message:
         console.print(safe_text(result.message, style, newlines=True))
+    if verbose:
+        render_details(console, result, lang)
+
+
+def render_details(console: Console, result: Attempt, lang: str = "ko") -> None:
+    """The full text behind the one-line summaries: each failing cell's traceback and each
+    check's probe errors as the notebook raised them."""
+    en = lang == "en"
+    for e in result.cell_errors:
+        head = f"code cell {e.code_cell}" if en else f"코드 셀 {e.code_cell}"
+        if e.execution_count is not None:
+            head += f" · In [{e.execution_count}]"
+        console.print(Text(head, style="bold"))
+        console.print(safe_text(e.traceback or e.summary, newlines=True), highlight=False)
+    for c in result.checks:
+        errors = c.details.get("errors") if isinstance(c.details, dict) else None
+        if isinstance(errors, dict) and errors:
+            console.print(Text.assemble((c.title or c.id, "bold"), f" · {'probe errors' if en else '검사 중 오류'}"))
+            for request, text in errors.items():
+                console.print(safe_text(f"{request}: {text}", newlines=True), highlight=False)
+
+
+def error_console(console: Console) -> Console:
+    """`console` if it writes to stderr already, else a console on stderr."""
+    return console if console.stderr else Console(stderr=True)
+
+
+class _Count(ProgressColumn):
+    """"3/12" once the number of cells is known; nothing before (never "0/None")."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None:
+            return Text("")
+        return Text(f"{int(task.completed)}/{int(task.total)}")
 
 
 @contextmanager
-def run_progress(console: Console, label: str) -> Iterator[object]:
-    """A progress display while the kernel runs; yields a callback for the runner."""
-    if not console.is_terminal:
-        yield None
-        return
+def run_progress(console: Console, label: str, lang: str = "ko", *, live: bool | None = None) -> Iterator[object]:
+    """Progress while the kernel runs; yields a callback for the runner.
+
+    A live bar only where it redraws in place (`term.live_ok`; `live` decides instead when
+    given); in a pipe, a CI log or a notebook cell, two plain lines on stderr (the cells
+    start, the checks start)."""
+    en = lang == "en"
     label = visible(label)  # a file name; the column below does not read markup either
+    if not (live_ok(console.file) if live is None else live):
+        said: set[str] = set()
+
+        def line(stage: str, done: int, total: int) -> None:
+            key = "cell" if stage == "cell" else "checks"
+            if key in said:
+                return
+            said.add(key)
+            if key == "cell":
+                text = f"{label}: running {total} code cells…" if en else f"{label}: 코드 셀 {total}개 실행 중…"
+            else:
+                text = f"{label}: checking…" if en else f"{label}: 검사 중…"
+            error_console(console).print(Text(text), highlight=False, soft_wrap=True)
+
+        yield line
+        return
     with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
-                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console,
-                  transient=True) as prog:
+                  _Count(), TimeElapsedColumn(), console=console, transient=True) as prog:
         task = prog.add_task(label, total=None)
 
         def update(stage: str, done: int, total: int) -> None:
-            desc = f"{label}: {'cell' if stage == 'cell' else 'checks'}"
-            prog.update(task, description=desc, completed=done, total=total)
+            what = ("cell" if en else "셀") if stage == "cell" else ("checks" if en else "검사")
+            prog.update(task, description=f"{label}: {what}", completed=done, total=total)
 
         yield update
 
@@ -82,25 +143,37 @@ def run_progress(console: Console, label: str) -> Iterator[object]:
 _NAME_WIDTH = 28
 
 
+def local_time(when: Any, tz: Any) -> str:  # noqa: ANN401
+    """A time as the group reads it: 21.11.21 23:10 in the course's time zone ("-" if unknown)."""
+    if when is None:
+        return "-"
+    return when.astimezone(tz).strftime("%y.%m.%d %H:%M")
+
+
 def render_status(console: Console, best: dict[tuple[str, str], object], exercises: list[str],
-                  lang: str = "ko") -> None:
+                  lang: str = "ko", names: dict[str, str] | None = None) -> None:
+    """Best score per member and exercise; `names`: roster id -> the name shown beside it."""
     members = sorted({m for m, _ in best})
     # A name longer than its column wraps; lines between the rows then keep its second
     # line from reading as a row of its own ("14/14" under the member column).
     long_names = any(len(visible(m)) > _NAME_WIDTH for m in members)
     table = Table(title="best scores" if lang == "en" else "최고 점수", show_lines=long_names)
     table.add_column("member" if lang == "en" else "멤버", style="bold", overflow="fold", max_width=_NAME_WIDTH)
+    if names:
+        table.add_column("name" if lang == "en" else "이름", overflow="fold", max_width=_NAME_WIDTH)
     for ex in exercises:
         table.add_column(safe_text(ex.split(".")[-1]), justify="right")
     for m in members:
         row: list[Text] = [name_text(m)]
+        if names:
+            row.append(name_text(names.get(m, "")))
         for ex in exercises:
             a = best.get((m, ex))
             if a is None:
                 row.append(Text("·"))
             else:
                 style = "green" if a.score >= a.max_score > 0 else ("yellow" if a.score > 0 else "red")
-                row.append(Text(f"{a.score:g}/{a.max_score:g}", style=style))
+                row.append(Text(fmt_score(a.score, a.max_score), style=style))
         table.add_row(*row)
     console.print(table)
 
@@ -113,8 +186,8 @@ def render_instructor(console: Console, verdicts: list, starters: list) -> None:
         table.add_column(col, **kw)
     for v in sorted(verdicts, key=lambda v: (v.exercise, v.role)):
         mark = Text("✓", style="green") if v.ok else Text("✗", style="red")
-        table.add_row(safe_text(v.exercise), safe_text(v.role), safe_text(v.status), f"{v.score:g}/{v.max_score:g}",
-                      f"{v.code_score:g}/{v.code_max:g}", f"{v.duration_s:.0f} s", mark,
+        table.add_row(safe_text(v.exercise), safe_text(v.role), safe_text(v.status), fmt_score(v.score, v.max_score),
+                      fmt_score(v.code_score, v.code_max), f"{v.duration_s:.0f} s", mark,
                       safe_text(v.problem, newlines=True))
     console.print(table)
     bad = [s for s in starters if s.problem]
@@ -144,14 +217,15 @@ def batch_progress(console: Console, total: int, lang: str = "ko") -> Iterator[C
     def is_failure(item: Any) -> bool:
         return item.result is None or item.result.status != "graded" or item.problem
 
-    if not console.is_terminal:
+    if not live_ok(console.file):
         width = len(str(total))
 
         def line(item: Any) -> None:
             state["done"] += 1
             r = item.result  # every finished item has its attempt
-            score = f"{r.score:g}/{r.max_score:g}" if r.status != "invalid" else "-"
-            console.print(Text.assemble(f"[{state['done']:>{width}}/{total}] {inert(r.status):8} "
+            score = fmt_score(r.score, r.max_score) if r.status != "invalid" else "-"
+            shown = ("skipped" if en else "건너뜀") if item.skipped else r.status
+            console.print(Text.assemble(f"[{state['done']:>{width}}/{total}] {inert(shown):8} "
                                         f"{score:>9}  ", name_text(item.member or "?"), "  ",
                                         name_text(item.path)), highlight=False, soft_wrap=True)
 
@@ -166,7 +240,7 @@ def batch_progress(console: Console, total: int, lang: str = "ko") -> Iterator[C
 
         def advance(item: Any) -> None:
             state["done"] += 1
-            if is_failure(item):
+            if is_failure(item) and not item.skipped:
                 state["failed"] += 1
             failed = (f"{state['failed']} failed" if en else f"실패 {state['failed']}") if state["failed"] else ""
             prog.update(task, advance=1, failed=failed)
@@ -181,35 +255,44 @@ def _shown_path(item: Any) -> str:
 
 
 def render_batch_summary(console: Console, items: Sequence[Any], lang: str = "ko",
-                         wall_s: float | None = None) -> None:
-    """One row per submission (member, exercise, status, score, time) and the totals."""
+                         wall_s: float | None = None, tz: Any = None) -> None:  # noqa: ANN401
+    """One row per submission (member, exercise, status, score, handed in, time) and the
+    totals; hand-in times in `tz` (the course's time zone; UTC when not given)."""
+    import datetime as dt
+
     from grader.batch import summary_counts
 
     en = lang == "en"
+    tz = tz or dt.timezone.utc
     long_names = any(len(visible(it.member or "?")) > _NAME_WIDTH for it in items)
     table = Table(title="submissions" if en else "제출 결과", expand=False, show_lines=long_names)
     for col, kw in (("#", {"justify": "right"}), ("member" if en else "멤버", {"style": "bold", "overflow": "fold", "max_width": _NAME_WIDTH}),
                     ("exercise" if en else "문제", {}), ("status" if en else "상태", {}),
                     ("score" if en else "점수", {"justify": "right"}),
+                    ("handed in" if en else "제출 시각", {"no_wrap": True}),
                     ("time" if en else "시간", {"justify": "right"}),
                     ("file" if en else "파일", {"overflow": "fold"}),
                     ("note" if en else "비고", {"overflow": "fold", "max_width": 60})):
         table.add_column(col, **kw)
-    for item in items:
+    for item in (it for it in items if not it.skipped):
         r = item.result
         status = r.status.value
         style = STATUS_STYLE.get(status, "white")
-        score = "-" if status == "invalid" else f"{r.score:g}/{r.max_score:g}"
+        score = "-" if status == "invalid" else fmt_score(r.score, r.max_score)
         # Why it was not graded or not recorded ("not recorded: …" is part of the message).
         note = r.message if status != "graded" or item.record_error else ""
         note = note.removeprefix(f"{item.path}: ")  # the file has its own column
         table.add_row(str(item.index + 1), name_text(item.member or "?"), safe_text(r.exercise or "-"),
-                      safe_text(status, style), score, f"{r.duration_s:.1f} s",
+                      safe_text(status, style), score, local_time(r.submitted_at, tz), f"{r.duration_s:.1f} s",
                       name_text(_shown_path(item)), safe_text(note, style if note else "", newlines=True))
-    console.print(table)
+    if table.row_count:  # notebooks graded before are counted below, not listed (`grade status` has them)
+        console.print(table)
     counts = summary_counts(items)
+    skipped = counts.pop("skipped", 0)
     parts = [f"{n} {s}" for s, n in counts.items() if n]
-    graded = [it.result for it in items if it.result and it.result.status != "invalid"]
+    if skipped:
+        parts.append(f"{skipped} skipped (graded before)" if en else f"{skipped}개 건너뜀 (이미 채점함)")
+    graded = [it.result for it in items if it.result and it.result.status != "invalid" and not it.skipped]
     line = (f"{len(items)} submissions: " if en else f"제출 {len(items)}개: ") + ", ".join(parts)
     if graded:
         mean = sum(r.score / r.max_score for r in graded if r.max_score) / max(1, len(graded))

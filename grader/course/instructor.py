@@ -3,17 +3,14 @@ earns no code points without crashing, and the starters match the solutions."""
 
 from __future__ import annotations
 
-import multiprocessing as mp
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from grader.batch import cap_threads
-from grader.course.loader import Course, load_course
+from grader.course.loader import Course
+from grader.course.starters import StarterState, sync_starters
 from grader.errors import SpecError
 from grader.results.attempt import Attempt
-from grader.course.starters import StarterState, sync_starters
 
 
 @dataclass
@@ -32,19 +29,6 @@ class NotebookVerdict:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-# N kernels on N workers: each kernel gets its share of the cores (one helper for
-# `grade check`, `grade submit --workers` and Dask workers; the why is in its docstring).
-_thread_env = cap_threads
-
-
-def _grade(course_root: str, path: str, role: str, seed: int | None) -> dict[str, Any]:
-    from grader.grading import grade_file
-
-    course = load_course(Path(course_root))
-    result, _ = grade_file(course, Path(path), member=f"instructor-{role}", seed=seed, lang="en")
-    return result.to_dict()
 
 
 def judge(role: str, path: Path, reply: dict[str, Any]) -> NotebookVerdict:
@@ -92,24 +76,56 @@ def run_checks(course: Course, exercises: list[str] | None = None, *, workers: i
         unknown = wanted - set().union(*(names(s) for s in specs)) if specs else wanted
         if unknown:
             raise SpecError(f"unknown exercise(s): {', '.join(sorted(unknown))}")
-    jobs: list[tuple[str, Path]] = []
+    todo: list[tuple[str, Path]] = []
     for spec in specs:
-        jobs.append(("solution", course.solutions_dir / spec.notebook))
-        jobs.append(("starter", course.exercises_dir / spec.notebook))
+        todo.append(("solution", course.solutions_dir / spec.notebook))
+        todo.append(("starter", course.exercises_dir / spec.notebook))
     starters = sync_starters(course, check=True)
     verdicts: list[NotebookVerdict] = []
-    ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx,
-                             initializer=_thread_env, initargs=(workers,)) as pool:
-        futures = {pool.submit(_grade, str(course.root), str(path), role, seed): (role, path)
-                   for role, path in jobs}
-        for fut, (role, path) in futures.items():
-            try:
-                verdict = judge(role, path, fut.result())
-            except Exception as exc:  # noqa: BLE001 - a grader bug shows up as a failed row
-                verdict = NotebookVerdict(path.stem, role, str(path), "grader-error", 0, 0, 0, 0, 0, False,
-                                          f"{type(exc).__name__}: {exc}")
-            verdicts.append(verdict)
-            if on_done:
-                on_done(verdict)
+
+    def done(job: Any, kind: str, value: Any) -> None:  # noqa: ANN401
+        role, path = job.tag
+        try:
+            if kind != "ok":
+                raise RuntimeError(value)
+            verdict = judge(role, path, value)
+        except Exception as exc:  # noqa: BLE001 - a grader bug shows up as a failed row
+            verdict = NotebookVerdict(path.stem, role, str(path), "grader-error", 0, 0, 0, 0, 0, False,
+                                      f"{type(exc).__name__}: {exc}")
+        verdicts.append(verdict)
+        if on_done:
+            on_done(verdict)
+
+    _run_jobs(course, todo, workers=workers, seed=seed, done=done)
+    order = {(role, str(path)): i for i, (role, path) in enumerate(todo)}
+    verdicts.sort(key=lambda v: order.get((v.role, v.path), len(order)))  # as listed, whoever finished first
     return verdicts, starters
+
+
+def _run_jobs(course: Course, todo: list[tuple[str, Path]], *, workers: int, seed: int | None,
+              done: Callable[[Any, str, Any], None]) -> None:
+    """Grade the notebooks on the batch's executors: the local pool for `workers` > 1, this
+    process otherwise; each next kernel started ahead, as in a batch."""
+    from grader.batch import work
+    from grader.batch.members import peek_notebook
+    from grader.batch.pool import Job, LocalPool, run_in_process
+    from grader.notebook import read_bytes
+
+    pooled = workers > 1 and len(todo) > 1
+    course_arg: Any = str(course.root) if pooled else course
+    jobs: list[Job] = []
+    plans: list[work.KernelPlan | None] = []
+    for role, path in todo:
+        data = read_bytes(path)
+        spec = course.spec_by_notebook_name(path.name)
+        plans.append(work.plan_for(course, spec.id, peek_notebook(data)) if spec else None)
+        jobs.append(Job(work.grade_one, (course_arg, str(path), data, f"instructor-{role}", seed, "en"),
+                        tag=(role, path)))
+    for job, upcoming in zip(jobs, plans[1:], strict=False):
+        if upcoming is not None:  # while this one runs, the next one's kernel starts
+            job.ahead, job.ahead_key = (work.start_spare, (course_arg, upcoming)), upcoming
+    queue = iter(jobs)
+    if pooled:
+        LocalPool(min(workers, len(jobs))).run(lambda _prefer: next(queue, None), done)
+    else:
+        run_in_process(lambda _prefer: next(queue, None), done)

@@ -11,18 +11,21 @@ import os
 import re
 import sys
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import ModuleType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import TYPE_CHECKING, Any, Callable
 
 from grader.errors import SpecError
 
 if TYPE_CHECKING:
-    from grader.course.spec import ExerciseSpec
+    from grader.course.spec import ExerciseSpec, SpecProblem, SpecSet
 
 COURSE_FILE = "course.toml"
+DEFAULT_TIMEZONE = "Asia/Seoul"
 
 
 @dataclass
@@ -38,12 +41,30 @@ class Course:
     site_dir: Path
     default_gradebook: str
     raw: dict[str, Any] = field(default_factory=dict)
+    # The group's time zone: user-facing times and times typed without an offset.
+    timezone: str = DEFAULT_TIMEZONE
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @cached_property
-    def specs(self) -> dict[str, "ExerciseSpec"]:
-        from grader.course.spec import load_specs
+    def spec_set(self) -> "SpecSet":
+        """Every spec, validated and with its references resolved; a broken one is kept
+        aside as a SpecProblem so that it blocks only its own exercise."""
+        from grader.course.spec import load_spec_set
 
-        return load_specs(self.specs_dir)
+        return load_spec_set(self.specs_dir, course=self)
+
+    @property
+    def specs(self) -> dict[str, "ExerciseSpec"]:
+        """The exercises whose specs are sound, by id."""
+        return self.spec_set.specs
+
+    @property
+    def spec_problems(self) -> list["SpecProblem"]:
+        """The specs that could not be used, each with its one-line error."""
+        return self.spec_set.problems
 
     def spec_by_notebook_name(self, name: str) -> "ExerciseSpec | None":
         for spec in self.specs.values():
@@ -51,16 +72,46 @@ class Course:
                 return spec
         return None
 
+    def broken_spec_for(self, exercise: str | None = None, filename: str | None = None) -> "SpecProblem | None":
+        """The broken spec a notebook belongs to (by the exercise its metadata names, else its
+        file name), so that grading it can say what is wrong instead of "unknown exercise"."""
+        from grader.course.names import notebook_for_name
+
+        for problem in self.spec_problems:
+            if exercise is not None and problem.exercise == exercise:
+                return problem
+        if exercise is None and filename is not None:
+            name = unicodedata.normalize("NFC", filename)  # as grading.identify reads names
+            notebook = notebook_for_name(name, (p.notebook for p in self.spec_problems if p.notebook))
+            for problem in self.spec_problems:
+                if notebook is not None and problem.notebook == notebook:
+                    return problem
+        return None
+
+    def refuse_broken_spec(self, exercise: str | None, path: Path) -> None:
+        """Raise SpecError if the notebook at `path` belongs to a broken spec."""
+        problem = self.broken_spec_for(exercise, path.name)
+        if problem is not None:
+            which = f"exercise {problem.exercise}" if problem.exercise else f"the exercise of {problem.path.name}"
+            raise SpecError(f"cannot grade this notebook: the spec of {which} is broken ({problem.message}); "
+                            "the instructor must fix it", str(path))
+
     def reference(self, dotted: str) -> Callable[..., Any]:
         """Resolve `module:function` from the course's reference folder."""
         module_name, sep, attr = dotted.partition(":")
         if not sep:
             raise SpecError(f"reference {dotted!r} must look like 'module:function'")
         module = self._ref_module(module_name)
-        try:
-            return getattr(module, attr)
-        except AttributeError:
-            raise SpecError(f"reference module {module_name!r} has no {attr!r}") from None
+        found = getattr(module, attr, None)
+        if not callable(found):
+            from grader.course.validation import suggestion
+
+            functions = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
+                         and getattr(v, "__module__", None) == module.__name__]
+            what = "has no" if found is None else "has a non-function"
+            raise SpecError(f"reference module {module_name!r} {what} {attr!r} "
+                            f"{suggestion(attr, functions, 'functions')}".rstrip())
+        return found
 
     def _ref_module(self, name: str) -> ModuleType:
         qualified = f"grade_course_{self.id}.{name}".replace(".", "_")
@@ -73,7 +124,12 @@ class Course:
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[qualified] = module
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:  # noqa: BLE001 - course code: its failure is the spec's error
+            del sys.modules[qualified]
+            raise SpecError(f"reference module {name!r} does not import: {type(exc).__name__}: {exc}",
+                            str(path)) from None
         return module
 
 
@@ -99,9 +155,14 @@ def find_course(explicit: str | os.PathLike[str] | None = None, near: Path | Non
     for cand in candidates:
         if cand is not None and (cand / COURSE_FILE).is_file():
             return load_course(cand)
-    where = explicit or os.environ.get("GRADE_COURSE") or Path.cwd()
-    raise SpecError(f"no {COURSE_FILE} found (looked in {where} and its parents); "
-                    "run grade from the course folder or pass --course DIR")
+    if explicit:
+        raise SpecError(f"--course {explicit}: no {COURSE_FILE} there")
+    if os.environ.get("GRADE_COURSE"):
+        raise SpecError(f"GRADE_COURSE={os.environ['GRADE_COURSE']}: no {COURSE_FILE} there; "
+                        "fix the variable or pass --course DIR")
+    looked = f"{Path.cwd()} or its parents" + (f", nor in {near} or its parents" if near is not None else "")
+    raise SpecError(f"not inside a course: no {COURSE_FILE} in {looked}; run grade from the "
+                    "course folder, pass --course DIR, or set GRADE_COURSE=DIR")
 
 
 def load_course(root: Path) -> Course:
@@ -118,6 +179,12 @@ def load_course(root: Path) -> Course:
     def sub(key: str, default: str) -> Path:
         return root / c.get(key, default)
 
+    timezone = c.get("timezone", DEFAULT_TIMEZONE)
+    try:
+        ZoneInfo(str(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SpecError(f"[course] timezone {timezone!r} is not a time zone name (e.g. 'Asia/Seoul')",
+                        str(path)) from None
     title = c.get("title", {})
     if isinstance(title, str):
         title = {"en": title, "ko": title}
@@ -133,6 +200,7 @@ def load_course(root: Path) -> Course:
         site_dir=sub("site", "site"),
         default_gradebook=str(sub("gradebook", ".grade/gradebook.db")),
         raw=raw,
+        timezone=str(timezone),
     )
 
 

@@ -69,6 +69,9 @@ class RunOutcome:
     extra_probes: list[dict[str, ProbeOutput]] = field(default_factory=list)
     probe_error: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    # Seconds each code cell ran, in order (code cell n is entry n - 1), up to the one that
+    # ended the run.
+    cell_times: list[float] = field(default_factory=list)
     protections: list[str] = field(default_factory=list)
     output_truncated: bool = False
     peak_memory_mb: float | None = None
@@ -415,7 +418,12 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
                         raise asyncio.TimeoutError
                     client.timeout = int(max(1, min(limits.cell_timeout_s, remaining)))
                     client.grade_current_cell = n  # the code cell's number, as the member counts
-                    await asyncio.wait_for(client.async_execute_cell(cell, index), remaining + 5)
+                    started = time.monotonic()
+                    try:
+                        await asyncio.wait_for(client.async_execute_cell(cell, index), remaining + 5)
+                    finally:
+                        # Also the cell that ran out of time: how close each cell came to its limit.
+                        outcome.cell_times.append(time.monotonic() - started)
                     reply = failed.pop(index, None)
                     if reply is not None:
                         outcome.cell_errors.append(_cell_error(reply, n, index, cell, sandbox))
@@ -476,6 +484,14 @@ async def _run(nb: nbformat.NotebookNode, limits: Limits, probe_requests: list[d
                 await asyncio.wait_for(km.shutdown_kernel(now=True), 10)
             except BaseException:  # noqa: BLE001 - cleanup below must run whatever happened
                 pass
+            # The client is ours to close (nbclient leaves it open when it does not own the
+            # manager): its sockets and monitors would otherwise stay open, a dozen descriptors
+            # per notebook, until a long batch's worker runs out of them.
+            if client.kc is not None:
+                try:
+                    client.kc.stop_channels()
+                except Exception:  # noqa: BLE001 - a client already half closed
+                    pass
             outcome.peak_memory_mb = sandbox.peak_memory_mb()
             sandbox.cleanup()
             outcome.protections = list(sandbox.protections)

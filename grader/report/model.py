@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from grader import ids
 from grader.course.loader import natural_key
 from grader.errors import SpecError
 from grader.results.attempt import Attempt, CheckResult
@@ -173,8 +174,11 @@ def load_roster(path: Path) -> Roster:
         if not isinstance(m, dict):
             raise src.error(f"members #{i} must be a table")
         mid = m.get("id")
-        if not isinstance(mid, str) or not ID_RE.match(mid):
-            raise src.error(f"members #{i}: 'id' must be letters, digits, '.', '_' or '-' (got {mid!r})",
+        # Any script (지민, sora), checked like every member id: no control, bidi or markup characters.
+        why = ids.problem(ids.normalize(mid)) if isinstance(mid, str) else "it is not text"
+        if why or not isinstance(mid, str) or mid != ids.normalize(mid):
+            raise src.error(f"members #{i}: 'id' {mid!r} cannot be a member id: "
+                            f"{why or 'write it without surrounding spaces, composed (NFC)'}",
                             f'"{mid}"' if isinstance(mid, str) else "[[members]]")
         if mid in members:
             raise src.error(f"member id {mid!r} appears twice", f'"{mid}"', after=None)

@@ -6,7 +6,8 @@ parser), the gradebook stores and returns it, and the report shows it.
 `to_dict()` is also the document `grade submit --json` prints (docs/contracts.md): the fields
 first promised (exercise, member, status, score, max_score, checks with id, kind, passed,
 points, max_points and message, duration_s), the ones it printed since, and now each
-check's `evidence` and the attempt's `graded_at`, `submitted_at` and `notebook_sha256`.
+check's `evidence` and the attempt's `graded_at`, `submitted_at` and `notebook_sha256`, and
+since schema 3 `member_source`, `member_note`, `submitted_from` and `regrade`.
 """
 
 from __future__ import annotations
@@ -183,7 +184,7 @@ class Attempt:
     grader_version: str = ""
     attempt_id: int | None = None
     answers: dict[str, str] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, Any] = field(default_factory=dict)
     protections: list[str] = field(default_factory=list)
     graded_at: dt.datetime | None = None
     submitted_at: dt.datetime | None = None
@@ -192,18 +193,29 @@ class Attempt:
     max_score: float = FROM_CHECKS
     # Code cells that raised; the others ran, and the checks graded what exists.
     cell_errors: list[CellError] = field(default_factory=list)
+    # How the submitter decided the member ("flag", "template", "metadata", "folder",
+    # "os-user"; "" when not recorded) and one line saying so.
+    member_source: str = ""
+    member_note: str = ""
+    # How `submitted_at` was known: "flag" (--submitted-at), "git", "mtime"; "" unknown.
+    submitted_from: str = ""
+    # 0: the first grading of this notebook, exercise and member; n: its n-th regrade.
+    regrade: int = 0
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)
         # Millisecond precision from the start, so that every copy (JSON, gradebook) is equal.
         self.duration_s = round(float(self.duration_s), 3)
-        self.timings = {k: round(float(v), 3) for k, v in self.timings.items()}
+        # Seconds, to the millisecond; `cell_times` is a list of them, one per code cell.
+        self.timings = {k: [round(float(x), 3) for x in v] if isinstance(v, (list, tuple)) else round(float(v), 3)
+                        for k, v in self.timings.items()}
         self.graded_at = utc(self.graded_at)
         self.submitted_at = utc(self.submitted_at)
         self.score = points(sum(c.points for c in self.checks) if math.isnan(self.score) else self.score)
         self.max_score = points(sum(c.max_points for c in self.checks) if math.isnan(self.max_score)
                                 else self.max_score)
         self.cell_errors = [e if isinstance(e, CellError) else CellError.from_dict(e) for e in self.cell_errors]
+        self.regrade = int(self.regrade)
 
     # --- derived figures --------------------------------------------------------
 
@@ -256,6 +268,10 @@ class Attempt:
             "submitted_at": _iso(self.submitted_at),
             "notebook_sha256": self.notebook_sha256,
             "cell_errors": [e.to_dict() for e in self.cell_errors],
+            "member_source": self.member_source,
+            "member_note": self.member_note,
+            "submitted_from": self.submitted_from,
+            "regrade": self.regrade,
         }
 
     @classmethod
@@ -278,4 +294,6 @@ class Attempt:
             score=float(d["score"]) if d.get("score") is not None else FROM_CHECKS,
             max_score=float(d["max_score"]) if d.get("max_score") is not None else FROM_CHECKS,
             cell_errors=[CellError.from_dict(e) for e in d.get("cell_errors") or [] if isinstance(e, Mapping)],
+            member_source=d.get("member_source") or "", member_note=d.get("member_note") or "",
+            submitted_from=d.get("submitted_from") or "", regrade=int(d.get("regrade") or 0),
         )

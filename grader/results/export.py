@@ -1,8 +1,10 @@
 """The gradebook as a table a learning-management system imports (CSV) or as JSON.
 
-One row per (member, exercise): best score, its maximum, how many attempts, and
-when the last one was made (ISO 8601, UTC). Rows are sorted by member, then
-exercise (ex2 before ex10), so two exports of the same gradebook are identical.
+One row per (member, exercise): best score, its maximum, how many attempts, when the
+last one was graded and when the last notebook was handed in (`submitted_at`, else the
+grading time), as ISO 8601 with the group's offset (2021-11-22T09:00:30+09:00). Members go
+by their roster id when a roster is given (its aliases merged). Rows are sorted by member,
+then exercise (ex2 before ex10), so two exports of the same gradebook are identical.
 """
 
 from __future__ import annotations
@@ -18,26 +20,34 @@ from typing import TYPE_CHECKING, Any
 
 from grader.course.loader import natural_key
 from grader.errors import GradeError
+from grader.results.people import merge_summaries
 
 if TYPE_CHECKING:
+    from grader.report.model import Roster
     from grader.results.gradebook import Gradebook
 
-COLUMNS = ("member", "exercise", "best_score", "max_score", "attempts", "last_attempt")
+COLUMNS = ("member", "exercise", "best_score", "max_score", "attempts", "last_attempt", "last_submitted")
 # Excel and most LMS importers evaluate a cell that starts with one of these as a formula
 # (CSV injection); member names come from notebook metadata, i.e. from students.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _iso_utc(when: dt.datetime) -> str:
-    when = when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when.astimezone(dt.timezone.utc)
-    return when.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+def iso_local(when: dt.datetime | None, tz: dt.tzinfo) -> str:
+    """ISO 8601 to the second with the offset of `tz` (naive times are UTC); "" for None."""
+    if when is None:
+        return ""
+    when = when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when
+    return when.astimezone(tz).replace(microsecond=0).isoformat()
 
 
-def export_rows(book: "Gradebook") -> list[dict[str, Any]]:
+def export_rows(book: "Gradebook", *, roster: "Roster | None" = None,
+                tz: dt.tzinfo = dt.timezone.utc) -> list[dict[str, Any]]:
     """One dict per (member, exercise), in a deterministic order (the database counts)."""
-    found = sorted(book.summaries(), key=lambda r: (natural_key(r.member), natural_key(r.exercise)))
+    found = sorted(merge_summaries(book.summaries(), roster),
+                   key=lambda r: (natural_key(r.member), natural_key(r.exercise)))
     return [{"member": r.member, "exercise": r.exercise, "best_score": r.best_score, "max_score": r.best_max_score,
-             "attempts": r.attempts, "last_attempt": _iso_utc(r.last_graded_at)} for r in found]
+             "attempts": r.attempts, "last_attempt": iso_local(r.last_graded_at, tz),
+             "last_submitted": iso_local(r.last_submitted_at or r.last_graded_at, tz)} for r in found]
 
 
 def _num(x: float) -> str:
@@ -57,7 +67,7 @@ def to_csv(rows: list[dict[str, Any]], *, excel: bool = False) -> str:
     writer.writerow(COLUMNS)
     for r in rows:
         cells = [r["member"], r["exercise"], _num(r["best_score"]), _num(r["max_score"]), str(r["attempts"]),
-                 r["last_attempt"]]
+                 r["last_attempt"], r["last_submitted"]]
         if excel:
             cells = ["'" + c if c.startswith(_FORMULA_START) else c for c in cells]
         writer.writerow(cells)
@@ -86,8 +96,9 @@ def write_text(text: str, output: Path) -> None:
         raise GradeError(f"cannot write the export ({exc.strerror})", str(output)) from None
 
 
-def export(book: "Gradebook", fmt: str, *, excel: bool = False) -> str:
-    rows = export_rows(book)
+def export(book: "Gradebook", fmt: str, *, excel: bool = False, roster: "Roster | None" = None,
+           tz: dt.tzinfo = dt.timezone.utc) -> str:
+    rows = export_rows(book, roster=roster, tz=tz)
     if fmt == "csv":
         return to_csv(rows, excel=excel)
     if fmt == "json":

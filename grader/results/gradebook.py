@@ -16,13 +16,14 @@ import os
 import random
 import time
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 
 from grader.errors import GradebookError, GradeError
 from grader.results import queries
@@ -31,7 +32,8 @@ from grader.results.migrate import foreign_message, migrate, newer_message
 from grader.results.queries import ExerciseSummary
 from grader.results.schema import OWN_TABLES, SCHEMA_VERSION, answers, attempts, checks, notebooks
 
-__all__ = ["SCHEMA_VERSION", "ExerciseSummary", "Gradebook", "display_location", "resolve_location"]
+__all__ = ["SCHEMA_VERSION", "AlreadyGraded", "ExerciseSummary", "Gradebook", "display_location",
+           "resolve_location"]
 
 # Schemes a user may type for PostgreSQL; all of them go through psycopg 3, the one
 # driver we depend on (SQLAlchemy's bare `postgresql://` would pick psycopg2).
@@ -47,6 +49,25 @@ _PG_SCHEMA_LOCK = 0x6772616465  # "grade"
 # (a stuck process, anything that opened the file by hand) must not stall a submit.
 LOCK_TRY_S = 1.0
 LOCK_WAIT_S = 10.0
+
+
+class AlreadyGraded(GradebookError):
+    """This notebook was graded for this exercise and member before (`Gradebook.record`)."""
+
+    exit_code = 0  # nothing is wrong: the attempt is in the gradebook already
+
+    def __init__(self, attempt: Attempt, path: str | None = None) -> None:
+        self.attempt = attempt
+        super().__init__(f"already graded: this notebook is attempt {attempt.attempt_id} of {attempt.member} "
+                         f"for {attempt.exercise} ({attempt.score:g}/{attempt.max_score:g}); "
+                         "pass --regrade to grade it again", path)
+
+
+class _KeyTaken(Exception):
+    """Raised inside `Gradebook.record`: another writer took the grade-once key first."""
+
+    def __init__(self, winner: Attempt) -> None:
+        self.winner = winner
 
 
 def resolve_location(explicit: str | None, course_default: str | None) -> str:
@@ -253,19 +274,44 @@ class Gradebook:
 
     # --- writing ------------------------------------------------------------
 
-    def record(self, result: Attempt, notebook_bytes: bytes | None) -> int:
+    def record(self, result: Attempt, notebook_bytes: bytes | None, *, regrade: bool = False) -> int:
         """Store one attempt with its checks, answers and notebook, atomically. Returns its id.
+
+        Grade once: a notebook (by content) is one attempt per exercise and member. If that
+        attempt exists, `AlreadyGraded` is raised and nothing is written, unless `regrade`:
+        then this one is stored as the next regrade (1, 2, …) and `result.regrade` says which.
+        The unique index behind this holds for every writer at once (two laptops, a race on
+        PostgreSQL). An attempt without notebook bytes has no key and is always stored.
 
         The attempt's `graded_at` (now, if it has none) is stored as UTC: SQLite keeps the
         clock reading and drops the offset. Its `attempt_id` is not changed here."""
+        sha = hashlib.sha256(notebook_bytes).hexdigest() if notebook_bytes is not None else None
+        for _ in range(5):
+            try:
+                return self._record(result, notebook_bytes, sha, regrade)
+            except _KeyTaken as race:
+                # Another writer recorded the same key between our look and our insert
+                # (PostgreSQL; SQLite writers queue at BEGIN). A regrade takes the next number.
+                if not regrade:
+                    raise AlreadyGraded(race.winner, result.path or None) from None
+        raise GradebookError("could not record the regrade: other graders kept taking its number; "
+                             "nothing was written; try again", self.location)
+
+    def _record(self, result: Attempt, notebook_bytes: bytes | None, sha: str | None, regrade: bool) -> int:
         created = result.graded_at or dt.datetime.now(dt.timezone.utc)
+        stored = result
         if self.is_postgres:
             # PostgreSQL text cannot hold NUL; SQLite can. A student's answer cell with
             # "\u0000" must not make the attempt unrecordable.
-            result = Attempt.from_dict(_no_nul(result.to_dict()))
-        sha = hashlib.sha256(notebook_bytes).hexdigest() if notebook_bytes is not None else None
+            stored = Attempt.from_dict(_no_nul(result.to_dict()))
         try:
             with self.engine.begin() as conn:
+                number = 0
+                if sha is not None:
+                    prior = queries.latest_grading(conn, sha, stored.exercise, stored.member)
+                    if prior is not None and not regrade:
+                        raise AlreadyGraded(queries.read_by_id(conn, [prior[0]])[prior[0]], result.path or None)
+                    number = prior[1] + 1 if prior is not None else 0
                 if sha is not None and self.is_postgres:
                     # Two members may submit the same notebook at once: without the write
                     # lock SQLite takes at BEGIN, select-then-insert would race; ON CONFLICT
@@ -280,47 +326,81 @@ class Gradebook:
                                                                content=notebook_bytes))
                 attempt_id = conn.execute(attempts.insert().values(
                     created_at=created,
-                    submitted_at=result.submitted_at,
-                    member=result.member,
-                    exercise=result.exercise,
-                    status=result.status.value,
-                    score=result.score,
-                    max_score=result.max_score,
-                    code_score=result.code_score,
-                    code_max=result.code_max,
-                    seed=result.seed,
-                    duration_s=result.duration_s,
-                    grader_version=result.grader_version,
-                    path=result.path,
-                    message=result.message,
+                    submitted_at=stored.submitted_at,
+                    member=stored.member,
+                    exercise=stored.exercise,
+                    status=stored.status.value,
+                    score=stored.score,
+                    max_score=stored.max_score,
+                    code_score=stored.code_score,
+                    code_max=stored.code_max,
+                    seed=stored.seed,
+                    duration_s=stored.duration_s,
+                    grader_version=stored.grader_version,
+                    path=stored.path,
+                    message=stored.message,
                     notebook_sha256=sha,
-                    extra=json.dumps({"timings": result.timings, "protections": result.protections},
+                    regrade=number,
+                    member_source=stored.member_source or None,
+                    member_note=stored.member_note or None,
+                    extra=json.dumps({"timings": stored.timings, "protections": stored.protections,
+                                      **({"submitted_from": stored.submitted_from} if stored.submitted_from else {}),
+                                      **({"cell_errors": [e.to_dict() for e in stored.cell_errors]}
+                                         if stored.cell_errors else {})},
                                      ensure_ascii=False),
                 )).inserted_primary_key[0]
-                if result.checks:
+                if stored.checks:
                     conn.execute(checks.insert(), [{
                         "attempt_id": attempt_id, "check_id": c.id, "kind": c.kind, "title": c.title,
                         "passed": c.passed, "points": c.points, "max_points": c.max_points,
                         "message": c.message, "evidence": c.evidence, "position": i,
                         "details": json.dumps(c.details, ensure_ascii=False, default=str),
-                    } for i, c in enumerate(result.checks)])
-                if result.answers:
+                    } for i, c in enumerate(stored.checks)])
+                if stored.answers:
                     conn.execute(answers.insert(), [
                         {"attempt_id": attempt_id, "question": q, "text": t}
-                        for q, t in result.answers.items()])
-        except DBAPIError as exc:  # disk full, locked, I/O error, constraint: all or nothing
-            hint = ""
-            if "full" in _short(exc).lower():
-                hint = "; free some disk space and submit again"
-            raise GradebookError(f"could not record the attempt ({_short(exc, self._secret)}); "
-                                 f"nothing was written{hint}", self.location) from None
+                        for q, t in stored.answers.items()])
+        except IntegrityError as exc:
+            winner = self._holder(sha, stored.exercise, stored.member, number) if sha is not None else None
+            if winner is not None:
+                raise _KeyTaken(winner) from None
+            raise self._refused(exc) from None  # another constraint: the attempt itself is refused
+        except DBAPIError as exc:  # disk full, locked, I/O error: all or nothing
+            raise self._refused(exc) from None
+        result.regrade = number
         return int(attempt_id)
+
+    def _refused(self, exc: Exception) -> GradebookError:
+        hint = "; free some disk space and submit again" if "full" in _short(exc).lower() else ""
+        return GradebookError(f"could not record the attempt ({_short(exc, self._secret)}); "
+                              f"nothing was written{hint}", self.location)
+
+    def _holder(self, sha256: str, exercise: str, member: str, number: int) -> Attempt | None:
+        """The attempt that holds this grade-once key and regrade number, if any."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(attempts.c.id).where(
+                attempts.c.notebook_sha256 == sha256, attempts.c.exercise == exercise,
+                attempts.c.member == member, attempts.c.regrade == number)).first()
+            return queries.read_by_id(conn, [row[0]])[row[0]] if row else None
+
+    def graded(self, sha256: str, exercise: str, member: str) -> Attempt | None:
+        """The latest grading (first or regrade) of this notebook for this exercise and member."""
+        return self.graded_many([(sha256, exercise, member)]).get((sha256, exercise, member))
+
+    def graded_many(self, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], Attempt]:
+        """`graded` for many (notebook sha256, exercise, member) keys at once: the ones graded
+        before, each with its latest grading (a folder's worth in three queries)."""
+        with self.engine.connect() as conn:
+            latest = queries.latest_gradings(conn, keys)
+            found = queries.read_by_id(conn, latest.values())
+        return {key: found[aid] for key, aid in latest.items() if aid in found}
 
     # --- reading ------------------------------------------------------------
 
     def attempts(self, *, member: str | None = None, exercise: str | None = None,
                  since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[Attempt]:
-        """Attempts graded in [since, until], oldest first, with their checks and answers."""
+        """Attempts handed in during [since, until] (`submitted_at`, else when graded), oldest
+        first, with their checks and answers."""
         with self.engine.connect() as conn:
             return queries.read_attempts(conn, queries.filters(member=member, exercise=exercise, since=since,
                                                                until=until))
@@ -332,14 +412,15 @@ class Gradebook:
 
     def best(self, *, member: str | None = None, until: dt.datetime | None = None
              ) -> dict[tuple[str, str], Attempt]:
-        """Best attempt per (member, exercise): highest score, then earliest (graded up to `until`)."""
+        """Best attempt per (member, exercise): highest score, then earliest, among those handed in
+        by `until` (a deadline: `submitted_at`, else when graded)."""
         with self.engine.connect() as conn:
             return queries.best(conn, queries.filters(member=member, until=until))
 
     def summaries(self, *, member: str | None = None, after: dt.datetime | None = None,
                   until: dt.datetime | None = None, upto_id: int | None = None) -> list[ExerciseSummary]:
-        """Per (member, exercise) with attempts graded in (after, until] (and recorded no later
-        than attempt `upto_id`): how many, the best, the latest."""
+        """Per (member, exercise) with attempts handed in during (after, until] (and recorded no
+        later than attempt `upto_id`): how many, the best, the latest."""
         with self.engine.connect() as conn:
             return queries.summaries(conn, queries.filters(member=member, after=after, until=until,
                                                            upto_id=upto_id))

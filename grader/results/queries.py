@@ -4,6 +4,10 @@ figures (best attempt, how many, the latest) computed by the database.
 SQLAlchemy Core on an open connection, the same statements on SQLite and PostgreSQL.
 "The best attempt" is one rule everywhere: the highest score, then the earliest
 (graded first, then the lower id).
+
+Time windows (`since`, `after`, `until`) are about when the member handed the notebook in:
+`submitted_at`, or the grading time for attempts recorded without one. A notebook finished
+on Sunday and graded at Tuesday's meeting belongs to Sunday.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class ExerciseSummary:
     best_max_score: float
     latest_id: int
     last_graded_at: dt.datetime
+    last_submitted_at: dt.datetime | None = None  # the latest hand-in (the grading time if unknown)
 
 
 def _when(value: dt.datetime) -> dt.datetime:
@@ -45,11 +50,41 @@ def _when(value: dt.datetime) -> dt.datetime:
     return out
 
 
+def handed_in() -> sa.ColumnElement[Any]:
+    """When the attempt's notebook was handed in: `submitted_at`, else when it was graded."""
+    return sa.func.coalesce(attempts.c.submitted_at, attempts.c.created_at)
+
+
+def latest_grading(conn: sa.Connection, sha256: str, exercise: str, member: str) -> tuple[int, int] | None:
+    """(id, regrade number) of the latest grading of this notebook, exercise and member (the
+    grade-once key, over its unique index), or None if it was never graded."""
+    row = conn.execute(sa.select(attempts.c.id, attempts.c.regrade).where(
+        attempts.c.notebook_sha256 == sha256, attempts.c.exercise == exercise, attempts.c.member == member,
+    ).order_by(attempts.c.regrade.desc()).limit(1)).first()
+    return (int(row[0]), int(row[1])) if row else None
+
+
+def latest_gradings(conn: sa.Connection, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+    """{(sha256, exercise, member): id of its latest grading} for the keys graded before."""
+    wanted = set(keys)
+    shas = sorted({sha for sha, _, _ in wanted})
+    best: dict[tuple[str, str, str], tuple[int, int]] = {}
+    for start in range(0, len(shas), 500):  # bounded IN lists
+        rows = conn.execute(sa.select(attempts.c.id, attempts.c.notebook_sha256, attempts.c.exercise,
+                                      attempts.c.member, attempts.c.regrade)
+                            .where(attempts.c.notebook_sha256.in_(shas[start:start + 500])))
+        for r in rows:
+            key = (r.notebook_sha256, r.exercise, r.member)
+            if key in wanted and (key not in best or r.regrade > best[key][1]):
+                best[key] = (int(r.id), int(r.regrade))
+    return {key: aid for key, (aid, _) in best.items()}
+
+
 def filters(*, member: str | None = None, exercise: str | None = None, since: dt.datetime | None = None,
             after: dt.datetime | None = None, until: dt.datetime | None = None,
             upto_id: int | None = None) -> list[Filter]:
-    """Conditions on attempts: graded at or after `since`, strictly after `after`, at or before
-    `until`; recorded no later than attempt `upto_id`."""
+    """Conditions on attempts: handed in (`handed_in`) at or after `since`, strictly after
+    `after`, at or before `until`; recorded no later than attempt `upto_id`."""
     out: list[Filter] = []
     if upto_id is not None:
         out.append(attempts.c.id <= upto_id)
@@ -58,11 +93,11 @@ def filters(*, member: str | None = None, exercise: str | None = None, since: dt
     if exercise is not None:
         out.append(attempts.c.exercise == exercise)
     if since is not None:
-        out.append(attempts.c.created_at >= _when(since))
+        out.append(handed_in() >= _when(since))
     if after is not None:
-        out.append(attempts.c.created_at > _when(after))
+        out.append(handed_in() > _when(after))
     if until is not None:
-        out.append(attempts.c.created_at <= _when(until))
+        out.append(handed_in() <= _when(until))
     return out
 
 
@@ -107,7 +142,9 @@ def _attempt(r: Any, found: list[CheckResult], texts: dict[str, str]) -> Attempt
         answers=texts, timings=extra.get("timings") or {}, protections=extra.get("protections") or [],
         # PostgreSQL answers in the session's time zone, SQLite without one: UTC for the rest of us.
         graded_at=utc(r.created_at), submitted_at=utc(r.submitted_at), notebook_sha256=r.notebook_sha256,
-        score=r.score, max_score=r.max_score,
+        score=r.score, max_score=r.max_score, member_source=r.member_source or "", member_note=r.member_note or "",
+        submitted_from=extra.get("submitted_from") or "", regrade=r.regrade or 0,
+        cell_errors=[e for e in extra.get("cell_errors") or [] if isinstance(e, dict)],
     )
 
 
@@ -117,7 +154,8 @@ def _figures(where: list[Filter]) -> sa.Subquery:
     A GROUP BY over the best-attempt index, then two index look-ups per group (the earliest
     attempt with the top score, the newest attempt); window functions would sort every row."""
     top = (sa.select(attempts.c.member, attempts.c.exercise, sa.func.max(attempts.c.score).label("top"),
-                     sa.func.count().label("n"), sa.func.max(attempts.c.created_at).label("last_at"))
+                     sa.func.count().label("n"), sa.func.max(attempts.c.created_at).label("last_at"),
+                     sa.func.max(handed_in()).label("last_in"))
            .where(*where).group_by(attempts.c.member, attempts.c.exercise).subquery("top"))
 
     def first(order: Any, *extra: Any) -> Any:  # noqa: ANN401
@@ -130,7 +168,7 @@ def _figures(where: list[Filter]) -> sa.Subquery:
 
     best_id = first(lambda t: (t.c.created_at, t.c.id), lambda t: t.c.score == top.c.top)
     latest_id = first(lambda t: (t.c.created_at.desc(), t.c.id.desc()))
-    return sa.select(top.c.member, top.c.exercise, top.c.top, top.c.n, top.c.last_at,
+    return sa.select(top.c.member, top.c.exercise, top.c.top, top.c.n, top.c.last_at, top.c.last_in,
                      best_id.label("best_id"), latest_id.label("latest_id")).subquery("figures")
 
 
@@ -141,7 +179,8 @@ def summaries(conn: sa.Connection, where: Iterable[Filter] = ()) -> list[Exercis
          .order_by(figures.c.member, figures.c.exercise))
     return [ExerciseSummary(member=r.member, exercise=r.exercise, attempts=int(r.n), best_id=int(r.best_id),
                             best_score=float(r.top), best_max_score=float(r.max_score),
-                            latest_id=int(r.latest_id), last_graded_at=_last(r.last_at))
+                            latest_id=int(r.latest_id), last_graded_at=_last(r.last_at),
+                            last_submitted_at=utc(r.last_in))
             for r in conn.execute(q)]
 
 

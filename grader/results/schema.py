@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # One number per Alembic revision ("0001" is version 1, ...). `grade_meta` keeps it too:
 # graders from before the migrations read it there and refuse a gradebook newer than them.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 HEAD_REVISION = f"{SCHEMA_VERSION:04d}"
 # Not Alembic's default name: a PostgreSQL database shared with another Alembic-managed
 # application must not make us read that application's revision.
@@ -53,11 +53,18 @@ attempts = sa.Table(
     sa.Column("extra", sa.Text, nullable=False),  # JSON: timings, protections
     # Revision 2. When the member handed the notebook in; NULL for older rows and unknown times.
     sa.Column("submitted_at", sa.DateTime(timezone=True)),
+    # Revision 3. 0 for the first grading of this notebook, exercise and member; n for the
+    # n-th `--regrade` of it.
+    sa.Column("regrade", sa.Integer, nullable=False, server_default="0"),
+    # Revision 3. How the member was decided (flag | template | metadata | folder | os-user)
+    # and a line saying how; NULL for older rows.
+    sa.Column("member_source", sa.String(16)),
+    sa.Column("member_note", sa.Text),
     # Best attempt per member and exercise: highest score, then earliest.
     sa.Index("ix_attempts_member_exercise_best", "member", "exercise", "score", "created_at"),
-    # The same notebook for the same exercise and member, graded before (not unique: a
-    # notebook submitted twice is two attempts, each with its own seed).
-    sa.Index("ix_attempts_notebook_exercise_member", "notebook_sha256", "exercise", "member"),
+    # Grade once: the same notebook for the same exercise and member is one attempt, plus
+    # its numbered regrades. (NULL notebooks, from records without bytes, are never equal.)
+    sa.Index("ux_attempts_once", "notebook_sha256", "exercise", "member", "regrade", unique=True),
 )
 
 checks = sa.Table(

@@ -96,8 +96,11 @@ def test_error_lines_and_json_are_inert(runner, tmp_path):
     assert res.exit_code == 1
     assert "\x1b" not in res.output and "\u202e" not in res.output and "\x07" not in res.output
     assert "not JSON" in " ".join(res.output.split())
+    # A forged table row is no member id: refused before anything runs, and said inertly.
     res = runner.invoke(cli, ["submit", "--json", "--no-record", "--course", str(ROOT), "--member", FAKE_ROW,
                               str(bad)])
+    assert res.exit_code == 2 and "cannot be a member id" in res.output and "\x1b" not in res.output
+    res = runner.invoke(cli, ["submit", "--json", "--no-record", "--course", str(ROOT), str(bad)])
     assert "\x1b" not in res.stdout and "\u202e" not in res.stdout
     doc = json.loads(res.stdout)
     assert doc["path"] == str(bad)  # the exact data, only escaped
@@ -135,7 +138,7 @@ def test_export_json_is_escaped_and_the_progress_label_is_not_markup(runner, hos
 
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=120)
-    with run_progress(console, "[/]evil\x1b]0;t\x07\u202e.ipynb") as update:  # a file name is a label
+    with run_progress(console, "[/]evil\x1b]0;t\x07\u202e.ipynb", live=True) as update:  # a file name is a label
         update("cell", 1, 3)
     assert "[/]evil⟨U+001B⟩]0;t⟨U+0007⟩⟨U+202E⟩.ipynb" in out.getvalue()  # shown, not parsed
     assert "\x1b]0;t" not in out.getvalue() and "\u202e" not in out.getvalue()

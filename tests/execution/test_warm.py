@@ -1,0 +1,98 @@
+"""Spare kernels started ahead (grader/execution/warm.py): what they preload, when they fit,
+and that a spare nobody takes leaves no process and no folder behind."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from grader.course.spec import Limits
+from grader.execution.policy import build_policy
+from grader.execution.warm import SpareKernel, preload_for, sandbox_key
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "data" / "hostile"))
+import cases as H  # noqa: E402
+
+
+@pytest.mark.parametrize("cells, wanted", [
+    (["import numpy as np\nimport tensorflow as tf\nimport keras\n\nkeras.utils.set_random_seed(42)"],
+     ("numpy", "tensorflow", "keras")),
+    (["# 준비\nfrom tensorflow import keras\nimport numpy as np, pandas as pd", "import sklearn"],
+     ("tensorflow", "numpy", "pandas", "sklearn")),      # imports only, across cells
+    (["import matplotlib.pyplot as plt"], ("matplotlib.pyplot",)),
+    (["from __future__ import annotations\nimport numpy as np"], ("numpy",)),
+    # Anything before the import could change how it loads: nothing is preloaded after it.
+    (["import os\nos.environ['TF_ENABLE_ONEDNN_OPTS'] = '0'\nimport tensorflow as tf"], ()),
+    (["import sys\nsys.path.insert(0, '.')\nimport keras"], ()),
+    (["%env KERAS_BACKEND=jax\nimport keras"], ()),
+    (["x = 1\nimport tensorflow"], ()),
+    (["import numpy as np\nprint(np.pi)", "import tensorflow as tf"], ("numpy",)),
+    (["import requests\nimport tensorflow as tf"], ("tensorflow",)),   # not on the list: not preloaded
+    ([], ()),
+])
+def test_preload_is_what_the_notebook_imports_before_anything_else(cells, wanted):
+    assert preload_for(cells) == wanted
+
+
+def test_a_spare_fits_the_same_sandbox_whatever_the_time_limits(tiny_course):
+    policy = build_policy(Limits(memory_mb=4096), course_root=tiny_course)
+    slower = build_policy(Limits(memory_mb=4096, cell_timeout_s=5, total_timeout_s=9), course_root=tiny_course)
+    bigger = build_policy(Limits(memory_mb=6144), course_root=tiny_course)
+    assert sandbox_key(policy) == sandbox_key(slower) != sandbox_key(bigger)
+    spare = SpareKernel(policy, ("numpy",))  # not started: fitting is about what it was asked to be
+    assert spare.fits(slower, ("numpy", "tensorflow"))
+    assert not spare.fits(bigger, ("numpy",))
+    assert not spare.fits(policy, ())   # it imported numpy; this notebook would not have
+    assert not spare.fits(replace(policy, network=True), ("numpy",))
+
+
+@pytest.fixture
+def run_folder(monkeypatch):
+    """Run folders (and so every sandboxed process's command line) under a unique folder."""
+    marker = Path(tempfile.mkdtemp(prefix="gw-", dir="/var/tmp" if Path("/var/tmp").is_dir() else None))
+    monkeypatch.setattr(tempfile, "tempdir", str(marker))
+    yield marker
+    left = H.leftovers(marker, wait=0)
+    H.kill_leftovers(left)
+    shutil.rmtree(marker, ignore_errors=True)
+
+
+@pytest.mark.parametrize("when", ["starting", "ready"])
+def test_a_discarded_spare_leaves_nothing(tiny_course, run_folder, when):
+    spare = SpareKernel.start(build_policy(Limits(), course_root=tiny_course), ("numpy",))
+    if when == "ready":
+        assert spare._ready.wait(60) and not spare.problem, spare.problem
+        assert H.leftovers(run_folder, wait=0), "the spare's kernel should be running"
+    else:
+        time.sleep(0.3)
+    spare.discard()
+    spare.discard()  # twice is harmless
+    assert H.leftovers(run_folder, wait=5) == []
+    assert not list(run_folder.glob("grade-run-*"))
+
+
+def test_a_spare_that_does_not_fit_is_discarded_not_used(tiny_course, run_folder):
+    spare = SpareKernel.start(build_policy(Limits(), course_root=tiny_course), ())
+    assert spare.take(build_policy(Limits(memory_mb=1024), course_root=tiny_course), ()) is None
+    assert "does not fit" in spare.problem
+    assert H.leftovers(run_folder, wait=5) == [] and not list(run_folder.glob("grade-run-*"))
+
+
+def test_a_ready_spare_is_handed_over_once(tiny_course, run_folder):
+    policy = build_policy(Limits(), course_root=tiny_course)
+    spare = SpareKernel.start(policy, ("numpy",))
+    taken = spare.take(policy, ("numpy",))
+    assert taken is not None and spare.start_s is not None
+    workdir, sandbox, km = taken
+    assert workdir.is_dir() and km.has_kernel and km.provisioner.process.poll() is None
+    assert spare.take(policy, ("numpy",)) is None   # one notebook per spare
+    spare.discard()                                 # handed over: the run's to dispose of
+    assert km.provisioner.process.poll() is None
+    sandbox.dispose()
+    assert H.leftovers(run_folder, wait=5) == []
