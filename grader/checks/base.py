@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import numpy as np
 
+from grader.course.models import CheckParams, ParamError
 from grader.errors import SpecError
-from grader.results.attempt import EVIDENCE, CheckResult, Evidence
+from grader.results.attempt import CheckResult, Evidence
 
 if TYPE_CHECKING:
     from grader.course.loader import Course
@@ -79,26 +80,44 @@ class GradeContext:
 
 
 class CheckKind:
-    """Base class; subclasses register themselves by `name`."""
+    """Base class; subclasses register themselves by `name`.
+
+    `Params` is the kind's parameter model (a `CheckParams` subclass, pydantic, closed):
+    the keys its spec table may have besides the common ones, their types and defaults.
+    The spec loader validates every check of the kind with it (docs/specs.md is
+    generated from it); rules that need the kind itself go in `check_options`."""
 
     name: ClassVar[str] = ""
     needs_kernel: ClassVar[bool] = True
-    required: ClassVar[tuple[str, ...]] = ()
+    Params: ClassVar[type[CheckParams] | None] = None
     # Where this kind's evidence comes from, and what else a spec may declare for one check
     # (e.g. "self-reported" for a model that needs classes defined in the notebook).
     evidence: ClassVar[Evidence] = "self-reported"
     other_evidence: ClassVar[tuple[Evidence, ...]] = ()
 
-    def validate(self, check: "CheckSpec") -> None:
-        missing = [k for k in self.required if k not in check.params]
-        if missing:
-            raise SpecError(f"check kind {self.name!r} needs {', '.join(missing)}")
+    def check_options(self, options: CheckParams) -> None:
+        """Rules on validated parameters that depend on the kind; raises ParamError."""
         allowed = (self.evidence, *self.other_evidence)
-        declared = check.params.get("evidence", self.evidence)
+        declared = options.evidence or self.evidence
         if declared not in allowed:
-            known = declared in EVIDENCE
-            raise SpecError(f"'evidence' of a {self.name} check must be {' or '.join(map(repr, allowed))}"
-                            + ("" if known else f" (the sources are {', '.join(EVIDENCE)})"))
+            raise ParamError(f"'evidence' of a {self.name} check must be {' or '.join(map(repr, allowed))}",
+                             "evidence")
+
+    def validate(self, check: "CheckSpec") -> None:
+        """Validate a check's parameters alone (no file, no line): SpecError on the first problem.
+        The spec loader does the same with lines; this is for checks made in code."""
+        from pydantic import ValidationError
+
+        from grader.course.validation import first_problem
+
+        if self.Params is None:
+            raise SpecError(f"check kind {self.name!r} declares no parameter model")
+        try:
+            self.check_options(self.Params.model_validate(check.params))
+        except ValidationError as exc:
+            raise SpecError(first_problem(exc, self.Params, missing_owner=f"check kind {self.name!r}").message) from None
+        except ParamError as exc:
+            raise SpecError(exc.message) from None
 
     def evidence_of(self, check: "CheckSpec") -> Evidence:
         """Where this check's evidence comes from: the spec's choice, else the kind's."""
@@ -129,6 +148,23 @@ class CheckKind:
             message=message, title=check.text("title", ctx.lang), details=details or {},
             evidence=self.evidence_of(check),
         )
+
+    def unmet(self, check: "CheckSpec", ctx: GradeContext, result: CheckResult) -> str:
+        """What a failed result of this check means for the checks that come `after` it, as a
+        clause ("`wavenet_model` is not causal"). Kinds with something sharper to say override it."""
+        title = check.text("title", ctx.lang) or check.id
+        return ctx.t(f"“{title}” did not pass", f"‘{title}’ 항목을 통과하지 못했습니다")
+
+    def not_checked(self, check: "CheckSpec", ctx: GradeContext, reasons: list[str],
+                    failed: list[str]) -> CheckResult:
+        """No points, and why: what this check would measure means nothing after the failure of
+        the checks it comes `after`. The hint stays out: there is nothing to fix here."""
+        why = "; ".join(reasons)
+        return CheckResult(
+            id=check.id, kind=check.kind, passed=False, points=0.0, max_points=check.points,
+            message=ctx.t(f"Not checked: {why}.", f"확인하지 않음: {why}."),
+            title=check.text("title", ctx.lang), details={"not_checked_after": failed},
+            evidence=self.evidence_of(check))
 
     def not_measured(self, check: "CheckSpec", ctx: GradeContext, out: ProbeOutput) -> CheckResult:
         """A clean check whose model could not be measured outside the notebook: no points,

@@ -4,14 +4,18 @@
   function, on the same hidden inputs; shapes and values must agree.
 - `output_shape`: a model (or function) called on inputs of several batch sizes
   and sequence lengths must return the expected shapes.
+
+Their spec keys are the `Params` models below (reference: docs/specs.md).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field, PositiveInt
 
+from grader.course.models import METHOD_DOC, GeneratorRef, Method, Name, Ref, SpecModel, TargetParams
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
@@ -23,10 +27,31 @@ def _as_tuple(value: Any) -> list[np.ndarray]:
     return [np.asarray(value)]
 
 
+class FunctionMatchesParams(TargetParams):
+    generator: GeneratorRef = Field(
+        description="Makes the hidden inputs: called as generator(rng, **gen_args), returns {name: array}.")
+    gen_args: dict[str, Any] = Field({}, description="Keyword arguments for the generator.")
+    reference: Ref = Field(description="The grader's own function, called on the same inputs as the target.")
+    args: list[Name] | None = Field(None, description="Which of the generator's arrays to pass, in order "
+                                                       "(default: all of them, in the generator's order).")
+    method: Method = Field("call", description=METHOD_DOC)
+    outputs: list[str] | None = Field(None, description="Names of the returned values for messages "
+                                                        "(default: \"output 1\", \"output 2\", …).")
+    atol: float = Field(1e-6, ge=0, description="Absolute tolerance on the values.")
+    rtol: float = Field(1e-5, ge=0, description="Relative tolerance on the values.")
+    partial_for_shape: bool = Field(True, description="Half the points when the shapes are right but the values "
+                                                      "are not.")
+
+
 @register
 class FunctionMatches(CheckKind):
+    """`function_matches`: the student's function against the course's reference function,
+    called on the same hidden inputs; the number of returned values, their shapes and their
+    values must agree (within `atol` and `rtol`). Right shapes with wrong values earn half
+    the points unless `partial_for_shape = false`."""
+
     name = "function_matches"
-    required = ("target", "generator", "reference")
+    Params = FunctionMatchesParams
     evidence = "hidden-target"
 
     def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
@@ -84,20 +109,30 @@ def shape_matches(found: list[int], expected: list[int | None]) -> bool:
     return all(e is None or e == -1 or f == e for f, e in zip(found, expected))
 
 
+class ShapeCase(SpecModel):
+    input: list[PositiveInt] = Field(min_length=1, description="The input's shape, batch first.")
+    expect: list[int] = Field(min_length=1, description="The output shape it must give; -1 for any size.")
+
+
+class OutputShapeParams(TargetParams):
+    cases: list[ShapeCase] = Field(min_length=1, description="Input shapes and the output shape each must give.")
+    dtype: Literal["float32", "float64", "int32", "int64"] = Field(
+        "float32", description="Type of the inputs: normal noise for floats, integers below `vocab` otherwise.")
+    vocab: PositiveInt = Field(10, description="For integer inputs: they are drawn from 0 … vocab - 1.")
+    method: Method = Field("auto", description=METHOD_DOC)
+    partial: bool = Field(False, description="Give the fraction of cases right (default: all or nothing).")
+
+
 @register
 class OutputShape(CheckKind):
+    """`output_shape`: a model (or function) called on inputs of several batch sizes and
+    sequence lengths must return the expected shape for each; -1 in an expected shape
+    stands for any size."""
+
     name = "output_shape"
-    required = ("target", "cases")
+    Params = OutputShapeParams
     evidence = "clean"
     other_evidence = ("self-reported",)
-
-    def validate(self, check: CheckSpec) -> None:
-        super().validate(check)
-        from grader.errors import SpecError
-
-        for case in check.params["cases"]:
-            if "input" not in case or "expect" not in case:
-                raise SpecError("each output_shape case needs 'input' and 'expect'")
 
     def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
         p = check.params

@@ -7,15 +7,7 @@ outputs from `t0` on must change (so a constant model, or one that ignores its
 input, does not pass). The message names the first time step whose output
 moved although only later inputs changed.
 
-Spec parameters:
-- `target`: the model (or function) in the notebook.
-- `input`: the input shape [batch, time steps, features] (time is axis 1).
-- `t0`: the first perturbed step (default: the middle; negative counts from the end).
-- `generator`: optional "module:function" `(rng, **gen_args) -> {name: array}`
-  giving x (its first array); otherwise x is standard normal noise.
-- `method`: how to call the target (default "auto": predict for models).
-- `atol`: how much a past output may move (default 1e-5).
-- `min_change`: how much the outputs from t0 on must move at least (default 1e-4).
+Spec keys: `CausalParams` below (reference: docs/specs.md).
 """
 
 from __future__ import annotations
@@ -23,8 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from pydantic import Field, PositiveInt, model_validator
 
-from grader.errors import SpecError
+from grader.course.models import METHOD_DOC, GeneratorRef, Method, ParamError, TargetParams
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
@@ -35,24 +28,44 @@ def _t0(check: CheckSpec, steps: int) -> int:
     return t0 + steps if t0 < 0 else t0
 
 
+class CausalParams(TargetParams):
+    input: list[PositiveInt] | None = Field(
+        None, min_length=2, description="Shape of the noise input [batch, time steps, features] (time is axis 1).")
+    generator: GeneratorRef | None = Field(
+        None, description="Instead of noise: called as generator(rng, **gen_args); its first array is the input.")
+    gen_args: dict[str, Any] = Field({}, description="Keyword arguments for the generator.")
+    t0: int | None = Field(None, description="The first perturbed time step (default: the middle; negative counts "
+                                             "from the end).")
+    method: Method = Field("auto", description=METHOD_DOC)
+    atol: float = Field(1e-5, ge=0, description="How much an output before t0 may move.")
+    min_change: float = Field(1e-4, ge=0, description="How much the outputs from t0 on must move at least "
+                                                      "(a model that ignores its input is not shown causal).")
+
+    @model_validator(mode="after")
+    def _input(self) -> "CausalParams":
+        if self.input is None and self.generator is None:
+            raise ParamError("a causal check needs 'input' (a shape [batch, steps, features]) or 'generator'")
+        if self.input is not None:
+            steps = self.input[1]
+            t0 = steps // 2 if self.t0 is None else self.t0
+            if not 0 < (t0 + steps if t0 < 0 else t0) < steps:
+                raise ParamError(f"'t0' must fall strictly inside the time axis (1 … {steps - 1}, or "
+                                 f"-{steps - 1} … -1 from the end)", "t0")
+        return self
+
+
 @register
 class Causal(CheckKind):
     name = "causal"
-    required = ("target",)
+    Params = CausalParams
     evidence = "clean"
     other_evidence = ("self-reported",)
 
-    def validate(self, check: CheckSpec) -> None:
-        super().validate(check)
-        p = check.params
-        if "input" not in p and "generator" not in p:
-            raise SpecError("causal needs 'input' (a shape [batch, steps, features]) or 'generator'")
-        if "input" in p:
-            shape = p["input"]
-            if not isinstance(shape, list) or len(shape) < 2 or not all(isinstance(s, int) and s > 0 for s in shape):
-                raise SpecError("'input' must be a shape such as [4, 40, 1]")
-            if not 0 < _t0(check, shape[1]) < shape[1]:
-                raise SpecError("'t0' must fall strictly inside the time axis")
+    def unmet(self, check: CheckSpec, ctx: GradeContext, result: CheckResult) -> str:
+        target = check.params["target"]
+        if "first_leaking_step" in result.details:
+            return ctx.t(f"`{target}` is not causal", f"`{target}`는 인과적이지 않습니다")
+        return super().unmet(check, ctx, result)
 
     def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
         p = check.params

@@ -8,17 +8,7 @@ here on the same keywords. The message names the first failing case with its
 arguments, the expected and the returned value, so a student can redo it by
 hand.
 
-Spec parameters:
-- `target`: the function's name in the notebook.
-- `reference`: "module:function" called as `reference(**case)` in the grader.
-- `cases`: fixed cases (list of tables), always checked first. Optional.
-- `generator`: "module:function" `(rng, **gen_args) -> list of tables`: more
-  cases drawn from the attempt's seed. Optional (at least one of the two).
-- `gen_args`: keyword arguments for the generator.
-- `atol`: tolerance for numeric results (default 0: exact).
-- `partial`: true to give the fraction of cases right (default false).
-- `group_by`: an argument name; the message then lists which of its values
-  had failing cases (e.g. "padding=same, causal").
+Spec keys: `FunctionGridParams` below (reference: docs/specs.md).
 """
 
 from __future__ import annotations
@@ -26,8 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from grader.errors import SpecError
+from grader.course.models import METHOD_DOC, GeneratorRef, Method, ParamError, TargetParams, ref
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
@@ -66,20 +57,33 @@ def values_match(got: np.ndarray, expected: np.ndarray, atol: float) -> bool:
     return bool(np.array_equal(got, expected))
 
 
+class FunctionGridParams(TargetParams):
+    reference: ref(0, None, "(**case)") = Field(
+        description="The grader's own function, called as reference(**case) on every case.")
+    cases: list[dict[str, Any]] = Field([], description="Fixed cases, each a table of keyword arguments; "
+                                                        "always checked first.")
+    generator: GeneratorRef | None = Field(
+        None, description="More cases drawn from the attempt's seed: called as generator(rng, **gen_args), "
+                          "returns a list of such tables.")
+    gen_args: dict[str, Any] = Field({}, description="Keyword arguments for the generator.")
+    atol: float = Field(0.0, ge=0, description="Tolerance for numeric results (0: exact).")
+    partial: bool = Field(False, description="Give the fraction of cases right (default: all or nothing).")
+    group_by: str | None = Field(None, description="An argument name: the message lists which of its values "
+                                                   "had failing cases (e.g. padding=same, causal).")
+    method: Method = Field("call", description=METHOD_DOC)
+
+    @model_validator(mode="after")
+    def _some_cases(self) -> "FunctionGridParams":
+        if not self.cases and self.generator is None:
+            raise ParamError("a function_grid check needs 'cases', 'generator' or both")
+        return self
+
+
 @register
 class FunctionGrid(CheckKind):
     name = "function_grid"
-    required = ("target", "reference")
+    Params = FunctionGridParams
     evidence = "hidden-target"
-
-    def validate(self, check: CheckSpec) -> None:
-        super().validate(check)
-        p = check.params
-        if not p.get("cases") and not p.get("generator"):
-            raise SpecError("function_grid needs 'cases', 'generator' or both")
-        for case in p.get("cases", []):
-            if not isinstance(case, dict):
-                raise SpecError("each function_grid case must be a table of keyword arguments")
 
     def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
         p = check.params

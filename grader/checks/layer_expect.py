@@ -3,30 +3,16 @@
 The probe describes the model (layer classes, configs, wrapped layers); every
 expectation in the spec is matched against that description here.
 
-Spec parameters:
-- `target`: the model in the notebook.
-- `expect`: a list of tables, each one expectation:
-  - `at`: a layer index (0 = first, -1 = last; `InputLayer`s are skipped).
-    Without `at`, any layer that matches satisfies the expectation (layers
-    inside nested models are searched too).
-  - `class`: a class name or a list of acceptable ones ("GRU", ["GRU", "LSTM"]).
-  - `wraps`: the class (or classes) a wrapper such as TimeDistributed must wrap
-    (directly, or somewhere inside a wrapped Sequential).
-  - `config`: config keys and their expected values. A number matches a
-    one-element tuple (kernel_size = 4 matches (4,)); strings compare exactly.
-  - `collect` + `values`: over all layers that match `class` and `config`, the
-    values of config key `collect`, in layer order, must contain `values` in
-    that order (e.g. dilation_rate containing 1, 2, 4, 8).
-  - `min_count`: at least this many matching layers (default 1; not with `at`).
-  - `what`: optional { en, ko } name for the message ("the first layer").
-- `partial`: true to give the fraction of expectations met (default false).
+Spec keys: `LayerExpectParams` and `Expectation` below (reference: docs/specs.md).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from grader.errors import SpecError
+from pydantic import Field, PositiveInt, model_validator
+
+from grader.course.models import Bilingual, ParamError, SpecModel, TargetParams
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
@@ -142,42 +128,54 @@ def model_layers(kind: CheckKind, check: CheckSpec, ctx: GradeContext, outputs: 
     return desc, top
 
 
-def expect_entries(check: CheckSpec, keys: set[str]) -> list[dict[str, Any]]:
-    """A describe-based check's 'expect' tables, each allowed only `keys`."""
-    expect = check.params["expect"]
-    if not isinstance(expect, list) or not expect:
-        raise SpecError("'expect' must be a non-empty list of tables")
-    for e in expect:
-        if not isinstance(e, dict):
-            raise SpecError("each 'expect' entry must be a table")
-        unknown = set(e) - keys
-        if unknown:
-            raise SpecError(f"unknown keys in an 'expect' entry: {', '.join(sorted(unknown))}")
-    return expect
-
-
 def describe_plan(check: CheckSpec) -> Plan:
     """Ask the probe for the plain-data description of the check's target."""
     return Plan(requests=[{"id": "describe", "op": "describe", "target": check.params["target"]}])
 
 
+Classes = str | list[str]
+
+
+class Expectation(SpecModel):
+    """One expectation of `layer_expect` (a table of its `expect` list)."""
+
+    at: int | None = Field(None, description="A layer index (0 = first, -1 = last; InputLayers are skipped). "
+                                             "Without it, any layer that matches will do, nested models' too.")
+    class_: Classes | None = Field(None, alias="class",
+                                   description='A class name or a list of acceptable ones ("GRU", ["GRU", "LSTM"]).')
+    wraps: Classes | None = Field(None, description="The class (or classes) a wrapper such as TimeDistributed "
+                                                    "must wrap, directly or inside a wrapped Sequential.")
+    config: dict[str, Any] | None = Field(
+        None, description="Config keys and their expected values; a number matches a one-element tuple "
+                          "(kernel_size = 4 matches (4,)); strings compare exactly.")
+    collect: str | None = Field(None, description="With `values`: over all layers that match class and config, "
+                                                  "the values of this config key, in layer order ...")
+    values: list[Any] | None = Field(None, description="... must contain these, in this order (e.g. "
+                                                       "dilation_rate containing 1, 2, 4, 8).")
+    min_count: PositiveInt = Field(1, description="At least this many layers must match (not with `at`).")
+    what: Bilingual | None = Field(None, description='A name for the expectation in messages ("the first layer").')
+
+    @model_validator(mode="after")
+    def _combinations(self) -> "Expectation":
+        if (self.collect is None) != (self.values is None):
+            raise ParamError("'collect' and 'values' go together", "collect" if self.collect is None else "values")
+        if self.at is not None and (self.collect is not None or self.min_count != 1):
+            raise ParamError("'at' names one layer; it cannot go with 'collect' or 'min_count'", "at")
+        return self
+
+
+class LayerExpectParams(TargetParams):
+    expect: list[Expectation] = Field(min_length=1, description="The expectations, each a table (keys below).")
+    partial: bool = Field(True, description="Give the fraction of expectations met (each expectation is one "
+                                            "condition); false: all or nothing.")
+
+
 @register
 class LayerExpect(CheckKind):
     name = "layer_expect"
-    required = ("target", "expect")
+    Params = LayerExpectParams
     evidence = "clean"
     other_evidence = ("self-reported",)
-
-    def validate(self, check: CheckSpec) -> None:
-        super().validate(check)
-        for e in expect_entries(check, {"at", "class", "wraps", "config", "collect", "values", "min_count",
-                                        "what"}):
-            if ("collect" in e) != ("values" in e):
-                raise SpecError("'collect' and 'values' go together")
-            if "at" in e and ("collect" in e or "min_count" in e):
-                raise SpecError("'at' names one layer; it cannot go with 'collect' or 'min_count'")
-            if "config" in e and not isinstance(e["config"], dict):
-                raise SpecError("'config' must be a table")
 
     def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
         return describe_plan(check)
@@ -241,9 +239,20 @@ class LayerExpect(CheckKind):
             found = [_unwrap(_cfg(lay).get(key)) for lay in matching]
             if _is_subsequence(want, found):
                 return None
-            shown = ", ".join(_fmt(v) for v in found) or ctx.t("none", "없음")
+            classes = _as_list(e.get("class"))
+            sel = " or ".join(classes) or ctx.t("layer", "층")
+            if not matching:
+                # Nothing to read the values from: say which layers are missing, not "[none]".
+                of_class = [lay for lay in layers if not classes or lay.get("class") in classes]
+                cond = ", ".join(f"{k}={_fmt(v)}" for k, v in (e.get("config") or {}).items())
+                if of_class and cond:
+                    return ctx.t(f"{key}: none of the {len(of_class)} {sel} layers has {cond}, so there is "
+                                 f"nothing to read it from",
+                                 f"{key}: {sel} 층 {len(of_class)}개 가운데 {cond}인 층이 없어 값을 읽을 수 "
+                                 "없습니다")
+                return ctx.t(f"{key}: the model has no {sel} layer", f"{key}: 모델에 {sel} 층이 없습니다")
+            shown = ", ".join(_fmt(v) for v in found)
             if "what" not in e:
-                sel = " or ".join(_as_list(e.get("class"))) or ctx.t("all", "모든")
                 cond = ", ".join(f"{k}={_fmt(v)}" for k, v in (e.get("config") or {}).items())
                 what = ctx.t(f"the {sel} layers" + (f" with {cond}" if cond else ""),
                              (f"{cond}인 " if cond else "") + f"{sel} 층들")
@@ -279,5 +288,5 @@ class LayerExpect(CheckKind):
             return self.result(check, ctx, 1, ctx.t(
                 f"`{target}` has the expected layers ({n} of {n} expectations met).",
                 f"`{target}`의 층 구성이 기대와 같습니다 ({n}개 조건 모두 충족)."), details)
-        frac = (n - len(problems)) / n if p.get("partial", False) else 0.0
+        frac = (n - len(problems)) / n if p.get("partial", True) else 0.0
         return self.result(check, ctx, frac, f"`{target}`: " + "; ".join(problems) + ".", details)

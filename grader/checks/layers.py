@@ -7,33 +7,16 @@ sequences", "the last one does not", "layer 2 has 1,120 parameters". Besides
 config values it can check what the probe measured on the built model:
 parameter counts and output shapes (or just their rank).
 
-Spec parameters:
-- `target`: the model in the notebook.
-- `select`: class names that form the group (default: the recurrent layers
-  SimpleRNN, LSTM, GRU, RNN, Bidirectional, ConvLSTM1D/2D/3D); "*" for every
-  top-level layer. Layers inside nested models are searched too (config only).
-- `group`: { en, ko } name of the group for messages (default "recurrent layer").
-- `min_count` / `max_count`: how many layers the group must have (default min 1).
-- `rules`: a list of tables, each:
-  - `which`: "all", "all_but_last", "last", "first", "all_but_first", or an
-    index into the group (0-based; negative from the end). Default "all".
-  - `class`: a class name or list of them.
-  - `config`: {key = value}; a key a wrapper does not have (Bidirectional's
-    return_sequences, units) is looked up in the layer it wraps.
-  - `output_rank`: the number of axes of the layer's output (3 = a sequence).
-  - `output_shape`: the output shape; -1 (or None from a reference) = any size.
-  - `params`: the layer's parameter count.
-  - `what`: optional { en, ko } text saying why the rule exists (shown on failure).
-- `reference` + `ref_args`: "module:function" returning a list with one such
-  table per layer of the group (the i-th applies to layer i, and the group must
-  have exactly that many layers): the grader computes the expectations itself.
-- `partial`: give the fraction of rules met (default false).
+Spec keys: `LayerConfigParams` and `Rule` below (reference: docs/specs.md).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
+
+from grader.course.models import Bilingual, KeywordRef, ParamError, SpecModel, TargetParams
 from grader.errors import SpecError
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
@@ -70,25 +53,59 @@ def pick(n: int, which: Any) -> list[int]:
             "first": [0] if n else [], "all_but_first": list(range(1, n))}[which]
 
 
+class Rule(SpecModel):
+    """One rule of `layer_config` (a table of its `rules` list)."""
+
+    which: int | Literal["all", "all_but_last", "last", "first", "all_but_first"] = Field(
+        "all", description="The layers of the group the rule is about, or an index into the group "
+                           "(0-based; negative from the end).")
+    class_: str | list[str] | None = Field(None, alias="class", description="A class name or a list of them.")
+    config: dict[str, Any] | None = Field(
+        None, description="{key = value}; a key a wrapper lacks (Bidirectional's return_sequences, units) is "
+                          "looked up in the layer it wraps.")
+    output_rank: PositiveInt | None = Field(None, description="The number of axes of the layer's output "
+                                                              "(3 = a sequence).")
+    output_shape: list[int] | None = Field(None, description="The layer's output shape; -1 = any size.")
+    params: NonNegativeInt | None = Field(None, description="The layer's parameter count.")
+    what: Bilingual | None = Field(None, description="Why the rule exists, shown when it fails.")
+
+    @model_validator(mode="after")
+    def _says_something(self) -> "Rule":
+        if all(getattr(self, k) is None for k in ("class_", "config", "output_rank", "output_shape", "params")):
+            raise ParamError("a rule needs at least one of class, config, output_rank, output_shape, params")
+        return self
+
+
+class LayerConfigParams(TargetParams):
+    select: list[str] | Literal["*"] | None = Field(
+        None, description='Class names that form the group; "*" for every top-level layer (default: the '
+                          "recurrent layers SimpleRNN, LSTM, GRU, RNN, Bidirectional, ConvLSTM1D/2D/3D). "
+                          "Layers inside nested models count too (config only).")
+    group: Bilingual | None = Field(None, description='The group\'s name in messages (default "recurrent layer").')
+    min_count: NonNegativeInt = Field(1, description="How many layers the group must have at least.")
+    max_count: NonNegativeInt | None = Field(None, description="... and at most (default: no limit).")
+    rules: list[Rule] = Field([], description="Rules by position in the group (keys below).")
+    reference: KeywordRef | None = Field(
+        None, description="Called as reference(**ref_args): a list with one rule table per layer of the group "
+                          "(the i-th applies to layer i; the group must have exactly that many layers).")
+    ref_args: dict[str, Any] = Field({}, description="Keyword arguments for the reference.")
+    partial: bool = Field(False, description="Give the fraction of rules met (default: all or nothing).")
+
+    @model_validator(mode="after")
+    def _has_rules(self) -> "LayerConfigParams":
+        if not self.rules and self.reference is None:
+            raise ParamError("layer_config needs 'rules', a 'reference', or both")
+        if self.max_count is not None and self.max_count < self.min_count:
+            raise ParamError(f"'max_count' ({self.max_count}) is below 'min_count' ({self.min_count})", "max_count")
+        return self
+
+
 @register
 class LayerConfig(CheckKind):
     name = "layer_config"
-    required = ("target",)
+    Params = LayerConfigParams
     evidence = "clean"
     other_evidence = ("self-reported",)
-
-    def validate(self, check: CheckSpec) -> None:
-        super().validate(check)
-        p = check.params
-        if not p.get("rules") and not p.get("reference"):
-            raise SpecError("layer_config needs 'rules', a 'reference', or both")
-        if "rules" in p and not isinstance(p["rules"], list):
-            raise SpecError("'rules' must be a list of tables")
-        for r in p.get("rules", []):
-            self._validate_rule(r)
-        sel = p.get("select", list(RECURRENT))
-        if sel != "*" and not (isinstance(sel, list) and all(isinstance(s, str) for s in sel)):
-            raise SpecError("'select' must be a list of class names or \"*\"")
 
     @staticmethod
     def _validate_rule(r: Any) -> None:

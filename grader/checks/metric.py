@@ -6,10 +6,12 @@ metric is computed here: a loss the notebook printed counts for nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
+from grader.course.models import METHOD_DOC, GeneratorRef, Method, Name, ParamError, TargetParams, ref
 from grader.errors import SpecError
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
@@ -22,15 +24,66 @@ METRICS = {
 }
 
 
+# How messages name the baselines the course's references provide (other names are shown as
+# the spec spells them).
+BASELINE_NAMES = {
+    "naive": ("naive (last value repeated)", "단순 예측(마지막 값 반복)"),
+    "linear": ("linear model", "선형 모델"),
+    "constant": ("constant class", "항상 같은 클래스"),
+    "random": ("random guess", "무작위 추측"),
+    "first_frame": ("first frame only", "첫 프레임만 보기"),
+}
+
+
+def baseline_name(name: str, ctx: GradeContext) -> str:
+    en, ko = BASELINE_NAMES.get(name, (name, name))
+    return ctx.t(en, ko)
+
+
 def metric_value(name: str, targets: np.ndarray, preds: np.ndarray) -> float:
     fn = METRICS[name][0]
     return fn(targets.astype(np.float64) if name != "accuracy" else targets, preds.astype(np.float64))
 
 
+BaselineRef = ref(3, None, "(inputs, targets, rng)")
+
+
+class ModelMetricParams(TargetParams):
+    generator: GeneratorRef = Field(
+        description="Makes fresh data: called as generator(rng, **gen_args), returns (inputs, targets) with "
+                    "inputs a {name: array} table. The targets never enter the kernel.")
+    gen_args: dict[str, Any] = Field({}, description="Keyword arguments for the generator (e.g. n = 1000).")
+    metric: Literal["mse", "mae", "accuracy"] = Field(
+        description="What the grader computes from the predictions: mse and mae (lower is better) or "
+                    "accuracy of the arg-max class (higher is better).")
+    threshold: float = Field(description="The value to reach: at most this for mse/mae, at least this for "
+                                         "accuracy. Write the calibration figures beside it.")
+    partial: list[float] | None = Field(
+        None, min_length=2, max_length=2,
+        description="[second threshold, fraction]: that fraction of the points for reaching only the second one.")
+    baselines: dict[str, BaselineRef] = Field(
+        {}, description="Named baselines scored on the same data and shown in the message: "
+                        "called as baseline(inputs, targets, rng), returning predictions.")
+    compare: str | None = Field(None, description="A baseline (a key of `baselines`) the message compares the "
+                                                  "model with, in percent.")
+    select: Literal["last_step"] | None = Field(
+        None, description='"last_step": score a sequence-to-sequence model on its output at the last time step.')
+    args: list[Name] | None = Field(None, description="Which input arrays to pass, in order "
+                                                       "(default: all, in the generator's order).")
+    method: Method = Field("auto", description=METHOD_DOC)
+
+    @model_validator(mode="after")
+    def _known_baseline(self) -> "ModelMetricParams":
+        if self.compare is not None and self.compare not in self.baselines:
+            known = ", ".join(map(repr, self.baselines)) or "none are declared"
+            raise ParamError(f"'compare' must name one of the baselines ({known})", "compare")
+        return self
+
+
 @register
 class ModelMetric(CheckKind):
     name = "model_metric"
-    required = ("target", "generator", "metric", "threshold")
+    Params = ModelMetricParams
     # Predictions of the saved model, made by the clean loader; a spec whose target is a plain
     # function (not a model) declares "hidden-target": the kernel predicts, the targets stay here.
     evidence = "clean"
@@ -38,8 +91,33 @@ class ModelMetric(CheckKind):
 
     def validate(self, check: CheckSpec) -> None:
         super().validate(check)
-        if check.params["metric"] not in METRICS:
+        p = check.params
+        if p["metric"] not in METRICS:
             raise SpecError(f"metric must be one of {', '.join(METRICS)}")
+        if not isinstance(p["threshold"], (int, float)) or isinstance(p["threshold"], bool):
+            raise SpecError(f"'threshold' must be a number, not {p['threshold']!r}")
+        if "compare" in p and p["compare"] not in (p.get("baselines") or {}):
+            raise SpecError(f"'compare' names a baseline: one of {', '.join(p.get('baselines') or {}) or '(none)'}")
+
+    def _comparison(self, ctx: GradeContext, label: str, value: float, bval: float, bname: str,
+                    direction: str) -> str:
+        """One sentence: how far the model is from one baseline, in percent of the baseline."""
+        name = baseline_name(bname, ctx)
+        ko_label = "정확도" if label == "accuracy" else label  # MSE가, MAE가, 정확도가
+        if not bval or not np.isfinite(bval):
+            return ""
+        rel = (value - bval) / abs(bval) * 100
+        if abs(rel) < 0.5:
+            return ctx.t(f" Its {label} is about the {name}'s.", f" {ko_label}가 {name}의 값과 거의 같습니다.")
+        better = rel < 0 if direction == "lower" else rel > 0
+        if direction == "lower":
+            en = f"{abs(rel):.0f}% {'below' if rel < 0 else 'above'} the {name}'s"
+            ko = f"{name}보다 {abs(rel):.0f}% {'낮습니다' if rel < 0 else '높습니다'}"
+        else:
+            en = f"{abs(rel):.0f}% {'above' if rel > 0 else 'below'} the {name}'s"
+            ko = f"{name}보다 {abs(rel):.0f}% {'높습니다' if rel > 0 else '낮습니다'}"
+        verdict = ctx.t(" (better)" if better else " (worse)", " (더 좋음)" if better else " (더 나쁨)")
+        return ctx.t(f" Its {label} is {en}{verdict}.", f" {ko_label}가 {ko}{verdict}.")
 
     def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
         p = check.params
@@ -99,10 +177,12 @@ class ModelMetric(CheckKind):
             bpred = ctx.ref(dotted)(plan.private["inputs"], targets, ctx.rng(check.id, bname))
             bval = metric_value(metric, targets, np.asarray(bpred))
             details[f"baseline_{bname}"] = bval
-            base_txt.append(f"{bname} {bval:.4g}")
+            base_txt.append(f"{baseline_name(bname, ctx)} {bval:.4g}")
         passed = value <= threshold if direction == "lower" else value >= threshold
         cmp_ = "≤" if direction == "lower" else "≥"
         base = ctx.t(f" Baselines: {', '.join(base_txt)}.", f" 기준 모델: {', '.join(base_txt)}.") if base_txt else ""
+        if p.get("compare") and f"baseline_{p['compare']}" in details:
+            base += self._comparison(ctx, label, value, details[f"baseline_{p['compare']}"], p["compare"], direction)
         n = targets.shape[0]
         if passed:
             return self.result(check, ctx, 1, ctx.t(

@@ -5,41 +5,24 @@ and tests each expectation of the spec against it. Generic: "the optimizer
 clips gradients", "every recurrent layer has recurrent_dropout > 0", "every
 SimpleRNN uses relu", "the RNN layers wrap an LNSimpleRNNCell".
 
-Spec parameters:
-- `target`: the object in the notebook.
-- `expect`: a list of tables, each one expectation:
-  - `on`: "layers" (default), "optimizer" or "model".
-  - `class`: for "layers", the layer classes the expectation applies to (a name
-    or a list; default: every layer but InputLayer, nested models included).
-    For "optimizer", the optimizer's class must be one of them.
-  - `key`, `op`, `value`: the condition. `key` is a config key, or "class",
-    "name", "params"; "cell.<key>" / "layer.<key>" look inside the cell or
-    layer an RNN or wrapper holds (e.g. "cell.class"). A config key the layer
-    lacks is looked up in the layer it wraps. `op` is one of ==, !=, >, >=,
-    <, <=, in, not_in, present (set and not None), absent (missing or None);
-    default "==". Numbers match one-element lists (kernel_size = 4 matches [4]).
-  - `any`: instead of key/op/value, a list of {key, op, value} tables of which
-    at least one must hold (e.g. clipnorm > 0 or clipvalue > 0).
-  - `all`: a list of such tables that must all hold.
-  - `match`: for "layers", "all" (default: every selected layer must satisfy it)
-    or "any" (at least one).
-  - `min_count`: for "layers", the least number of selected layers (default 1).
-  - `what`: optional { en, ko } text naming the expectation in messages.
-- `partial`: give the fraction of expectations met (default false).
+Spec keys: `ModelConfigParams`, `ConfigExpectation` and `Condition` below (reference:
+docs/specs.md).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args
 
-from grader.errors import SpecError
+from pydantic import Field, NonNegativeInt, model_validator
+
+from grader.course.models import Bilingual, Name, ParamError, SpecModel, TargetParams
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
-from grader.checks.layer_expect import all_layers, describe_plan, expect_entries, top_layers, value_matches
+from grader.checks.layer_expect import all_layers, describe_plan, top_layers, value_matches
 
-OPS = ("==", "!=", ">", ">=", "<", "<=", "in", "not_in", "present", "absent")
-ENTRY_KEYS = {"on", "class", "key", "op", "value", "any", "all", "match", "min_count", "what"}
+Op = Literal["==", "!=", ">", ">=", "<", "<=", "in", "not_in", "present", "absent"]
+OPS: tuple[str, ...] = get_args(Op)
 _MISSING = object()
 
 
@@ -91,6 +74,15 @@ def lookup(node: Any, key: str) -> Any:
             inner = ({"class": raw.get("class_name"), "config": raw.get("config")}
                      if isinstance(raw, dict) and "class_name" in raw else None)
         return lookup(inner, rest) if inner is not None else _MISSING
+    if rest:
+        # Into a config value that is itself a table (an initializer, a regularizer):
+        # "recurrent_initializer.class_name", "recurrent_initializer.config.gain".
+        value = lookup(node, head)
+        for part in rest.split("."):
+            if not isinstance(value, dict) or part not in value:
+                return _MISSING
+            value = value[part]
+        return value
     if key in ("class", "name", "params", "output_shape"):
         return node.get(key, _MISSING)
     seen = 0
@@ -123,41 +115,67 @@ def _label(layer: dict[str, Any]) -> str:
     return f"{layer.get('class', '?')} '{name}'" if name else str(layer.get("class", "?"))
 
 
-def _validate_cond(c: Any) -> None:
-    if not isinstance(c, dict) or not isinstance(c.get("key"), str):
-        raise SpecError("each condition needs a 'key'")
-    op = c.get("op", "==")
-    if op not in OPS:
-        raise SpecError(f"unknown op {op!r} (known: {', '.join(OPS)})")
-    if op not in ("present", "absent") and "value" not in c:
-        raise SpecError(f"op {op!r} needs a 'value'")
+class Condition(SpecModel):
+    """A condition {key, op, value} of `model_config`."""
+
+    key: Name = Field(description='A config key, or "class", "name", "params"; "cell.<key>" and "layer.<key>" '
+                                  "look inside the cell or layer an RNN or wrapper holds (e.g. \"cell.class\"); other dotted keys "
+                                  "go into a config value that is a table (\"recurrent_initializer.config.gain\"). "
+                                  "A key the layer lacks is looked up in the layer it wraps.")
+    op: Op = Field("==", description="How the value found compares with `value`; present: set and not None; "
+                                     "absent: missing or None. Numbers match one-element lists.")
+    value: Any = Field(None, description="What to compare with (needed by every op but present and absent).")
+
+    @model_validator(mode="after")
+    def _value_given(self) -> "Condition":
+        if self.op not in ("present", "absent") and "value" not in self.model_fields_set:
+            raise ParamError(f"op {self.op!r} needs a 'value'", "op")
+        return self
+
+
+class ConfigExpectation(SpecModel):
+    """One expectation of `model_config` (a table of its `expect` list): either a condition
+    (key, op, value), or `any` / `all` of a list of them."""
+
+    on: Literal["layers", "optimizer", "model"] = Field("layers", description="What the expectation is about.")
+    class_: str | list[str] | None = Field(
+        None, alias="class", description='For "layers", the layer classes it applies to (default: every layer but '
+                                         'InputLayer, nested models included); for "optimizer", the classes the '
+                                         "optimizer may be.")
+    key: Name | None = Field(None, description="The condition's key (see Condition).")
+    op: Op = Field("==", description="The condition's op (see Condition).")
+    value: Any = Field(None, description="The condition's value (see Condition).")
+    any: list[Condition] | None = Field(None, min_length=1, description="Instead of key/op/value: at least one of "
+                                                                        "these must hold (clipnorm > 0 or clipvalue > 0).")
+    all_: list[Condition] | None = Field(None, alias="all", min_length=1,
+                                         description="Instead of key/op/value: all of these must hold.")
+    match: Literal["all", "any"] = Field("all", description='For "layers": every selected layer must satisfy it, '
+                                                            "or at least one.")
+    min_count: NonNegativeInt = Field(1, description='For "layers": the least number of selected layers.')
+    what: Bilingual | None = Field(None, description="A name for the expectation in messages.")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "ConfigExpectation":
+        forms = [k for k, v in (("key", self.key), ("any", self.any), ("all", self.all_)) if v is not None]
+        if len(forms) > 1:
+            raise ParamError("an expectation has either key/op/value, 'any' or 'all'", forms[1])
+        if self.key is not None and self.op not in ("present", "absent") and "value" not in self.model_fields_set:
+            raise ParamError(f"op {self.op!r} needs a 'value'", "op" if "op" in self.model_fields_set else "key")
+        return self
+
+
+class ModelConfigParams(TargetParams):
+    expect: list[ConfigExpectation] = Field(min_length=1, description="The expectations (keys below).")
+    partial: bool = Field(True, description="Give the fraction of expectations met (each one is a condition: "
+                                            "clipping right and dropout wrong earn half); false: all or nothing.")
 
 
 @register
 class ModelConfig(CheckKind):
     name = "model_config"
-    required = ("target", "expect")
+    Params = ModelConfigParams
     evidence = "clean"
     other_evidence = ("self-reported",)
-
-    def validate(self, check: CheckSpec) -> None:
-        super().validate(check)
-        for e in expect_entries(check, ENTRY_KEYS):
-            if e.get("on", "layers") not in ("layers", "optimizer", "model"):
-                raise SpecError("'on' must be 'layers', 'optimizer' or 'model'")
-            if e.get("match", "all") not in ("all", "any"):
-                raise SpecError("'match' must be 'all' or 'any'")
-            forms = [k for k in ("key", "any", "all") if k in e]
-            if len(forms) > 1:
-                raise SpecError("an expectation has either key/op/value, 'any' or 'all'")
-            if "key" in e:
-                _validate_cond(e)
-            for k in ("any", "all"):
-                if k in e:
-                    if not isinstance(e[k], list) or not e[k]:
-                        raise SpecError(f"'{k}' must be a non-empty list of conditions")
-                    for c in e[k]:
-                        _validate_cond(c)
 
     def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
         return describe_plan(check)
@@ -250,5 +268,5 @@ class ModelConfig(CheckKind):
             return self.result(check, ctx, 1, ctx.t(
                 f"`{target}` is configured as asked ({n} of {n} expectations met).",
                 f"`{target}`의 설정이 요구 사항과 같습니다 ({n}개 조건 모두 충족)."), details)
-        frac = (n - len(problems)) / n if p.get("partial", False) else 0.0
+        frac = (n - len(problems)) / n if p.get("partial", True) else 0.0
         return self.result(check, ctx, frac, f"`{target}`: " + "; ".join(problems) + ".", details)

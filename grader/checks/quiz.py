@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import Field
+
+from grader.course.models import CheckParams, Name
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
@@ -31,12 +34,18 @@ def quiz_check_for(course: "Course", spec: "ExerciseSpec") -> CheckSpec | None:
                      hint={}, params={"question": question.id})
 
 
+class QuizParams(CheckParams):
+    question: Name = Field(description="A question id of the course's quiz bank; the answer is the markdown cell "
+                                       "tagged answer:<id>.")
+    reveal: bool = Field(False, description="The feedback may name what the answer missed (for a second answer).")
+
+
 @register
 class Quiz(CheckKind):
     name = "quiz"
     needs_kernel = False
     evidence = "clean"  # the answer is read from the file; no notebook code runs
-    required = ("question",)
+    Params = QuizParams
 
     def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
                  outputs: dict[str, ProbeOutput]) -> CheckResult:
@@ -48,13 +57,20 @@ class Quiz(CheckKind):
             return self.result(check, ctx, 0, ctx.t(
                 f"No answer cell for {qid}: add a markdown cell tagged 'answer:{qid}'.",
                 f"{qid}의 답안 셀이 없습니다: 'answer:{qid}' 태그가 붙은 마크다운 셀을 추가하세요."),
-                {"question": qid, "matched": [], "missing": [], "misconceptions": [], "feedback": ""})
+                {"question": qid, "matched": [], "missing": [], "misconceptions": [], "feedback": "",
+                 "confidence": 1.0, "needs_review": False, "doubts": []})
         question = load_bank(ctx.course.quizzes_dir)[qid]
-        res = score_answer(question, answer)
+        # `reveal`: the caller knows this is the member's second answer to the question
+        res = score_answer(question, answer, reveal=bool(check.params.get("reveal", False)))
         fraction = res.score / res.max_score if res.max_score else 0.0
         details = res.to_dict()
         labels = details.pop("labels")
         # the report shows what the group misses by name, in either language
         for key in ("matched", "missing", "misconceptions"):
             details[key] = [{"id": cid, "label": labels.get(cid, {"ko": cid, "en": cid})} for cid in details[key]]
-        return self.result(check, ctx, fraction, res.feedback, details)
+        message = res.feedback
+        if res.needs_review:
+            # the points stand provisionally until a teacher confirms the band
+            message = ctx.t("Needs review: this score is provisional.", "검토 필요: 이 점수는 임시 점수입니다.") + \
+                "\n" + message
+        return self.result(check, ctx, fraction, message, details)

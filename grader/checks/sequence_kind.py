@@ -15,24 +15,22 @@ The grader calls the model on two sequences that differ only in length
 A model of the wrong kind gets a message naming the kind it actually is and the
 shapes that show it. Exact sizes are the `output_shape` kind's business.
 
-Spec parameters:
-- `target`: the model (or function) in the notebook.
-- `expect`: one of the kinds above, or a list of acceptable kinds.
-- `features`: features per time step of the probing sequences.
-- `vector_size`: size of the probing vector (default: `features`).
-- `lengths`: the two sequence lengths (default [7, 12]).
-- `batch`: batch size of every probe (default 3).
-- `method`: how to call the target (default "auto": predict for models).
+Spec keys: `SequenceKindParams` below (reference: docs/specs.md).
 """
 
 from __future__ import annotations
 
-from grader.errors import SpecError
+from typing import Literal, get_args
+
+from pydantic import Field, PositiveInt, model_validator
+
+from grader.course.models import METHOD_DOC, Method, ParamError, TargetParams
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
 
-SEQUENCE_KINDS = ("seq2seq", "seq2vec", "seq2fixed", "vec2seq", "vec2vec")
+SeqKindName = Literal["seq2seq", "seq2vec", "seq2fixed", "vec2seq", "vec2vec"]
+SEQUENCE_KINDS: tuple[str, ...] = get_args(SeqKindName)
 
 _NAMES = {
     "seq2seq": ("sequence-to-sequence", "시퀀스-투-시퀀스"),
@@ -65,30 +63,35 @@ def kind_name(kind: str, ctx: GradeContext) -> str:
     return ctx.t(en, ko)
 
 
+class SequenceKindParams(TargetParams):
+    expect: SeqKindName | list[SeqKindName] = Field(
+        description="The kind the model must be, or a list of acceptable kinds.")
+    features: PositiveInt = Field(description="Features per time step of the probing sequences.")
+    vector_size: PositiveInt | None = Field(None, description="Size of the probing vector (default: `features`).")
+    lengths: list[PositiveInt] = Field([7, 12], min_length=2, max_length=2,
+                                       description="The two lengths of the probing sequences (different).")
+    batch: PositiveInt = Field(3, description="Batch size of every probe.")
+    method: Method = Field("auto", description=METHOD_DOC)
+
+    @model_validator(mode="after")
+    def _sane(self) -> "SequenceKindParams":
+        if isinstance(self.expect, list) and not self.expect:
+            raise ParamError("'expect' must name at least one kind", "expect")
+        if self.lengths[0] == self.lengths[1]:
+            raise ParamError("'lengths' must be two different lengths", "lengths")
+        return self
+
+
 @register
 class SequenceKind(CheckKind):
     name = "sequence_kind"
-    required = ("target", "expect", "features")
+    Params = SequenceKindParams
     evidence = "clean"
     other_evidence = ("self-reported",)
 
     def _expect(self, check: CheckSpec) -> list[str]:
         e = check.params["expect"]
         return list(e) if isinstance(e, (list, tuple)) else [e]
-
-    def validate(self, check: CheckSpec) -> None:
-        super().validate(check)
-        p = check.params
-        bad = [k for k in self._expect(check) if k not in SEQUENCE_KINDS]
-        if bad or not self._expect(check):
-            raise SpecError(f"'expect' must be one or more of {', '.join(SEQUENCE_KINDS)}")
-        lengths = p.get("lengths", [7, 12])
-        if (not isinstance(lengths, list) or len(lengths) != 2 or lengths[0] == lengths[1]
-                or not all(isinstance(n, int) and n > 0 for n in lengths)):
-            raise SpecError("'lengths' must be two different positive integers")
-        for key in ("features", "vector_size", "batch"):
-            if key in p and not (isinstance(p[key], int) and p[key] > 0):
-                raise SpecError(f"'{key}' must be a positive integer")
 
     def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
         p = check.params

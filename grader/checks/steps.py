@@ -7,23 +7,7 @@ at one step cannot snowball into every later one: the message names the first
 step and the state that differ, which tells a gate-order slip (wrong from step
 one) from a bug that only shows once the state is non-zero or large.
 
-Spec parameters:
-- `target`: the step function in the notebook, e.g. `lstm_step`.
-- `generator`: "module:function" `(rng, **gen_args) -> dict of arrays`. It must
-  hold the sequence (`sequence`), one initial array per state (`states`), and
-  any constants (weights) the step takes.
-- `gen_args`: keyword arguments for the generator.
-- `reference`: "module:function" with the same signature as the target,
-  returning the new states (one array, or a tuple in the order of `states`).
-- `sequence`: the generator's key of the sequence [batch, time, ...] (default "X").
-- `step_arg`: the name the per-step slice `sequence[:, t]` takes in `args`
-  (default "x").
-- `states`: the state names, in the order the function takes and returns them
-  (default ["h"]).
-- `args`: the function's argument order (default: step_arg, the states, then the
-  generator's other keys in their order).
-- `atol`, `rtol`: tolerances (default 1e-5 and 1e-5).
-- `partial`: give the fraction of steps that match (default false).
+Spec keys: `UnrolledStepParams` below (reference: docs/specs.md).
 """
 
 from __future__ import annotations
@@ -31,7 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from pydantic import Field, model_validator
 
+from grader.course.models import METHOD_DOC, GeneratorRef, Method, Name, ParamError, Ref, TargetParams
 from grader.errors import SpecError
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
@@ -44,22 +30,36 @@ def _tuple(value: Any) -> list[np.ndarray]:
     return [np.asarray(value)]
 
 
+class UnrolledStepParams(TargetParams):
+    generator: GeneratorRef = Field(
+        description="Called as generator(rng, **gen_args): a {name: array} table holding the sequence, one initial "
+                    "array per state, and the constants (weights) the step takes.")
+    gen_args: dict[str, Any] = Field({}, description="Keyword arguments for the generator.")
+    reference: Ref = Field(description="The grader's step, with the target's signature, returning the new states "
+                                       "(one array, or a tuple in the order of `states`).")
+    sequence: Name = Field("X", description="The generator's key of the sequence [batch, time, ...].")
+    step_arg: Name = Field("x", description="The name the per-step slice sequence[:, t] takes in `args`.")
+    states: list[Name] = Field(["h"], min_length=1, description="The state names, in the order the function takes "
+                                                                "and returns them.")
+    args: list[Name] | None = Field(None, description="The function's argument order (default: step_arg, the "
+                                                      "states, then the generator's other keys in their order).")
+    atol: float = Field(1e-5, ge=0, description="Absolute tolerance.")
+    rtol: float = Field(1e-5, ge=0, description="Relative tolerance.")
+    partial: bool = Field(False, description="Give the fraction of steps that match (default: all or nothing).")
+    method: Method = Field("call", description=METHOD_DOC)
+
+    @model_validator(mode="after")
+    def _args_complete(self) -> "UnrolledStepParams":
+        if self.args is not None and (self.step_arg not in self.args or any(s not in self.args for s in self.states)):
+            raise ParamError("'args' must name the step argument and every state", "args")
+        return self
+
+
 @register
 class UnrolledStep(CheckKind):
     name = "unrolled_step"
-    required = ("target", "generator", "reference")
+    Params = UnrolledStepParams
     evidence = "hidden-target"
-
-    def validate(self, check: CheckSpec) -> None:
-        super().validate(check)
-        states = check.params.get("states", ["h"])
-        if not isinstance(states, list) or not states or not all(isinstance(s, str) for s in states):
-            raise SpecError("'states' must be a non-empty list of names")
-        args = check.params.get("args")
-        if args is not None:
-            step_arg = check.params.get("step_arg", "x")
-            if step_arg not in args or any(s not in args for s in states):
-                raise SpecError("'args' must name the step argument and every state")
 
     def _layout(self, check: CheckSpec, gen: dict[str, np.ndarray]) -> tuple[str, str, list[str], list[str]]:
         p = check.params

@@ -6,16 +6,7 @@ by entry, so one wrong entry costs only its share of the points. Messages name
 the wrong entries and what is wrong with them (too high, too low, which axis of
 a shape) without giving away the right value, unless the spec says `reveal`.
 
-Spec parameters:
-- `target`: the variable in the notebook (a dict, or a list).
-- `reference`: "module:function" returning the right value: a dict
-  {entry: value} (or a list). A value may itself be a dict of fields
-  {field: value}; each field then counts as one item.
-- `ref_args`: keyword arguments for the reference (e.g. the cases of the table).
-- `fields`: only compare these fields (default: all the reference has).
-- `atol`, `rtol`: tolerance for numbers (default 0: exact).
-- `partial`: give the fraction of items right (default true).
-- `reveal`: also show the expected value of wrong items (default false).
+Spec keys: `ValueMatchesParams` below (reference: docs/specs.md).
 
 Shapes may be written as tuples or lists; a string such as "(5, 32)" is read
 as the tuple it spells (at most MAX_LITERAL_CHARS characters and MAX_LITERAL_DEPTH
@@ -28,6 +19,9 @@ import ast
 import math
 from typing import Any
 
+from pydantic import Field
+
+from grader.course.models import KeywordRef, Name, TargetParams
 from grader.errors import SpecError
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
@@ -171,19 +165,23 @@ def _filled(found: Any, key: Any, fld: str | None, is_dict: bool) -> bool:
     return entry is not None
 
 
+class ValueMatchesParams(TargetParams):
+    reference: KeywordRef = Field(
+        description="Called as reference(**ref_args): the right value, a dict {entry: value} or a list; a value "
+                    "may itself be a dict of fields {field: value}, each field then one item.")
+    ref_args: dict[str, Any] = Field({}, description="Keyword arguments for the reference (e.g. the table's cases).")
+    fields: list[Name] | None = Field(None, description="Only compare these fields (default: all the reference has).")
+    atol: float = Field(0.0, ge=0, description="Absolute tolerance for numbers (0: exact).")
+    rtol: float = Field(0.0, ge=0, description="Relative tolerance for numbers.")
+    partial: bool = Field(True, description="Give the fraction of items right; false: all or nothing.")
+    reveal: bool = Field(False, description="Also show the expected value of wrong items.")
+
+
 @register
 class ValueMatches(CheckKind):
     name = "value_matches"
-    required = ("target", "reference")
+    Params = ValueMatchesParams
     evidence = "hidden-target"
-
-    def validate(self, check: CheckSpec) -> None:
-        super().validate(check)
-        p = check.params
-        if not isinstance(p.get("ref_args", {}), dict):
-            raise SpecError("'ref_args' must be a table")
-        if "fields" in p and not (isinstance(p["fields"], list) and all(isinstance(f, str) for f in p["fields"])):
-            raise SpecError("'fields' must be a list of field names")
 
     def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
         p = check.params

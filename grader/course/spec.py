@@ -1,21 +1,41 @@
 """Exercise specs: which checks an exercise has, their points, thresholds and limits.
 
-A spec is a TOML file (one per exercise). Keys the engine does not interpret
-stay in `CheckSpec.params` for the check kind to read.
+A spec is a TOML file (one per exercise), validated by pydantic models: the tables
+here (`ExerciseTable`, `LimitsTable`, `QuizTable`, `CheckHeader`) and, for the rest of
+each check's table, the `Params` model its kind declares (grader/checks/<kind>.py).
+Unknown keys and wrongly typed values are errors naming the file, the line and the
+nearest valid key. `load_spec` needs no course; `load_spec_set` also resolves what a
+spec points at in its course (reference functions, quiz questions) and keeps a broken
+spec from taking the others down with it.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
+import types
 import tomllib
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterator
 
+from pydantic import Field, ValidationError, field_validator
+
+from grader.course.models import PATTERN_WORDS, Bilingual, CheckParams, Name, ParamError, RefTo, SpecModel, texts
+from grader.course.tomlpos import Positions, positions
+from grader.course.validation import first_problem, raise_problem, suggestion
 from grader.errors import SpecError
 from grader.results.attempt import CheckGroup
 
+if TYPE_CHECKING:
+    from grader.course.loader import Course
+
 ID_RE = re.compile(r"^[a-z0-9]+\.[a-z0-9_]+$")
+CHECK_ID = r"^[A-Za-z0-9_][A-Za-z0-9_.:-]*$"
+NOTEBOOK = r"\.ipynb$"
+PATTERN_WORDS[CHECK_ID] = "be made of letters, digits and _ . : -"
+PATTERN_WORDS[NOTEBOOK] = "be a notebook file name (ending in .ipynb)"
 
 
 @dataclass(frozen=True)
@@ -31,6 +51,68 @@ class Limits:
     inodes: int = 20000              # files and folders it may create there
 
 
+_L = Limits()
+
+
+class LimitsTable(SpecModel):
+    """`[limits]`: the sandbox of the notebook's kernel. Defaults are `Limits()`'s."""
+
+    cell_timeout_s: float = Field(_L.cell_timeout_s, gt=0, description="Seconds one code cell may run.")
+    total_timeout_s: float = Field(_L.total_timeout_s, gt=0,
+                                   description="Seconds the whole notebook may run, all cells together.")
+    memory_mb: int = Field(_L.memory_mb, gt=0, description="Memory of the kernel and its children, in MB.")
+    max_processes: int = Field(_L.max_processes, gt=0, description="Processes and threads the kernel may have.")
+    output_kb: int = Field(_L.output_kb, gt=0, description="Output kept from the notebook, in KB; the rest is cut.")
+    file_size_mb: int = Field(_L.file_size_mb, gt=0, description="Largest file the kernel may write, in MB.")
+    probe_timeout_s: float = Field(_L.probe_timeout_s, gt=0,
+                                   description="Seconds the grader's probes may take after the last cell.")
+    disk_mb: int = Field(_L.disk_mb, gt=0,
+                         description="MB the kernel may write in its run folder and /tmp (when grade runs as root).")
+    inodes: int = Field(_L.inodes, gt=0, description="Files and folders the kernel may create there.")
+
+    def limits(self) -> Limits:
+        return Limits(**self.model_dump())
+
+
+class QuizTable(SpecModel):
+    """`[quiz]`: the free-text question of the quiz bank that goes with the exercise."""
+
+    question: Name = Field(description="A question id of the course's quiz bank (quizzes/*.toml).")
+    points: float | None = Field(None, ge=0, description="Points of the question here (default: the bank's).")
+
+
+class CheckHeader(SpecModel):
+    """Keys every `[[checks]]` table has, whatever its kind."""
+
+    id: str = Field(pattern=CHECK_ID, description="The check's id, unique in the spec (letters, digits, _).")
+    kind: Name = Field(description="The check kind (one of the kinds below).")
+    points: float = Field(ge=0, description="Points the check is worth; partial credit is a fraction of them.")
+    title: Bilingual | None = Field(None, description="What the check tests, shown with the result (default: the id).")
+    hint: Bilingual | None = Field(None, description="Added to the message when the check does not pass.")
+    after: list[str] = Field([], description="Ids of checks of this spec whose failure makes this one's evidence "
+                                             "meaningless: the grader evaluates those first.")
+
+
+class ExerciseTable(SpecModel):
+    """The top level of a spec file."""
+
+    id: str = Field(description="The exercise id, such as 'ch15.ex4' (course id, a dot, the exercise).")
+    notebook: str = Field(pattern=NOTEBOOK, description="The notebook's file name in exercises/ and solutions/.")
+    title: Bilingual | None = Field(None, description="The exercise's title (default: the id).")
+    limits: LimitsTable = Field(LimitsTable(), description="The sandbox limits (table `[limits]`, keys below).")
+    quiz: QuizTable | None = Field(None, description="The quiz question (table `[quiz]`, keys below).")
+    checks: list[dict[str, Any]] = Field([], description="The checks (tables `[[checks]]`, keys below).")
+
+    @field_validator("id")
+    @classmethod
+    def _id_form(cls, value: str) -> str:
+        if not ID_RE.match(value):
+            raise ParamError(f"exercise id {value!r} should look like 'ch15.ex4'")
+        return value
+
+
+# --- what the engine works with ------------------------------------------------------------
+
 @dataclass
 class CheckSpec:
     id: str
@@ -38,7 +120,12 @@ class CheckSpec:
     points: float
     title: dict[str, str]
     hint: dict[str, str]
+    # The kind's keys as validated: defaults filled in, optional keys left out absent.
     params: dict[str, Any]
+    # The same, typed: the kind's Params instance (None for checks made in code).
+    options: CheckParams | None = field(default=None, repr=False, compare=False)
+    after: list[str] = field(default_factory=list)
+    index: int | None = None  # position among the spec's [[checks]] (for lines)
 
     def text(self, field_: str, lang: str) -> str:
         values = getattr(self, field_)
@@ -56,90 +143,290 @@ class ExerciseSpec:
     quiz: str | None = None
     quiz_points: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    positions: Positions | None = field(default=None, repr=False, compare=False)
 
     @property
     def code_checks(self) -> list[CheckSpec]:
         return [c for c in self.checks if CheckGroup.of(c.kind) is CheckGroup.CODE]
 
+    def where(self, path: tuple[str | int, ...] = ()) -> str:
+        """"file:line" of a key path of the document (the file alone if no line is known)."""
+        line = self.positions.line(path) if self.positions is not None and path else None
+        return f"{self.path}:{line}" if line else str(self.path)
 
-def _bilingual(value: Any, where: str) -> dict[str, str]:
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        return {"en": value, "ko": value}
-    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
-        return dict(value)
-    raise SpecError(f"{where} must be a string or a table of language = text")
+
+@dataclass
+class SpecProblem:
+    """A spec that could not be used: the error, and which exercise it was meant to be."""
+
+    path: Path
+    error: SpecError             # its text is the whole one-line error, "file:line: …"
+    exercise: str | None = None  # from the file, when it got that far
+    notebook: str | None = None  # likewise, else guessed from the file name
+
+    @property
+    def message(self) -> str:
+        return str(self.error)
+
+
+@dataclass
+class SpecSet:
+    specs: dict[str, ExerciseSpec]
+    problems: list[SpecProblem]
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+def _read(path: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read spec: {exc}", str(path)) from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        where = f"{path}:{m.group(1)}" if m else str(path)
+        raise SpecError(f"not valid TOML: {exc}", where) from None
 
 
 def load_spec(path: Path) -> ExerciseSpec:
+    """One spec file, validated (its references are resolved by `resolve_references`)."""
+    from grader.checks import KINDS  # local: the kinds import this module
+
+    text, raw = _read(path)
+    pos = positions(text)
+    file = str(path)
+    try:
+        top = ExerciseTable.model_validate(raw)
+    except ValidationError as exc:
+        raise_problem(first_problem(exc, ExerciseTable, missing_owner=""), file, pos)
+    checks = [_load_check(c, i, KINDS, file, pos) for i, c in enumerate(top.checks)]
+    _check_ids(checks, file, pos)
+    quiz = top.quiz
+    return ExerciseSpec(
+        id=top.id, notebook=top.notebook, title=texts(top.title) or texts(top.id), limits=top.limits.limits(),
+        checks=checks, path=path, quiz=quiz.question if quiz else None,
+        quiz_points=float(quiz.points or 0) if quiz else 0.0, positions=pos)
+
+
+def _load_check(raw: dict[str, Any], i: int, kinds: dict[str, Any], file: str, pos: Positions) -> CheckSpec:
+    from grader.checks import CheckKind
+    base = ("checks", i)
+    head_keys = set(CheckHeader.keys())
+    cid = raw.get("id") if isinstance(raw.get("id"), str) else None
+    label = f"check {cid!r}" if cid else f"check #{i + 1}"
+    try:
+        head = CheckHeader.model_validate({k: v for k, v in raw.items() if k in head_keys})
+    except ValidationError as exc:
+        raise_problem(first_problem(exc, CheckHeader, where=label, missing_owner="every check"), file, pos, base)
+    kind = kinds.get(head.kind)
+    if kind is None:
+        line = pos.line((*base, "kind"))
+        raise SpecError(f"{label}: unknown check kind {head.kind!r} {suggestion(head.kind, sorted(kinds), 'kinds')}"
+                        .replace("(valid kinds:", "(known:"), f"{file}:{line}")
+    params_model = kind.Params
+    if params_model is None:
+        raise SpecError(f"{label}: check kind {head.kind!r} declares no parameter model (a `Params` class on "
+                        "the kind; see docs/specs.md)", f"{file}:{pos.line(base)}")
+    rest = {k: v for k, v in raw.items() if k not in head_keys}
+    try:
+        options = params_model.model_validate(rest)
+        kind.check_options(options)
+    except ValidationError as exc:
+        raise_problem(first_problem(exc, params_model, where=label, extra_keys=sorted(head_keys),
+                                    missing_owner=f"check kind {head.kind!r}"), file, pos, base)
+    except ParamError as exc:
+        line = pos.line((*base, *exc.key))
+        raise SpecError(f"{label}: {exc.message}", f"{file}:{line}") from None
+    check = CheckSpec(
+        id=head.id, kind=head.kind, points=float(head.points),
+        title=texts(head.title) or texts(head.id), hint=texts(head.hint),
+        params=options.model_dump(by_alias=True, exclude_none=True), options=options,
+        after=list(head.after), index=i)
+    if type(kind).validate is not CheckKind.validate:
+        # A kind that still checks some rules in its own validate(): those errors know no
+        # key, so they point at the check's first line.
+        try:
+            kind.validate(CheckSpec(check.id, check.kind, check.points, check.title, check.hint, rest))
+        except SpecError as exc:
+            raise SpecError(f"{label}: {exc}", f"{file}:{pos.line(base)}") from None
+    return check
+
+
+def _check_ids(checks: list[CheckSpec], file: str, pos: Positions) -> None:
+    seen: set[str] = set()
+    for c in checks:
+        if c.id in seen:
+            raise SpecError(f"duplicate check id {c.id!r}", f"{file}:{pos.line(('checks', c.index, 'id'))}")
+        seen.add(c.id)
+    ids = [c.id for c in checks]
+    for c in checks:
+        for j, other in enumerate(c.after):
+            where = f"{file}:{pos.line(('checks', c.index, 'after', j))}"
+            if other == c.id:
+                raise SpecError(f"check {c.id!r}: 'after' names the check itself", where)
+            if other not in seen:
+                raise SpecError(f"check {c.id!r}: 'after' names {other!r}, which is not a check of this spec "
+                                f"{suggestion(other, ids, 'check ids')}", where)
+    after = {c.id: c.after for c in checks}
+    for c in checks:
+        cycle = _cycle(c.id, after)
+        if cycle:
+            raise SpecError(f"check {c.id!r}: 'after' goes round in a circle ({' → '.join(cycle)})",
+                            f"{file}:{pos.line(('checks', c.index, 'after'))}")
+
+
+def _cycle(start: str, after: dict[str, list[str]]) -> list[str] | None:
+    """A path start → … → start through `after`, if there is one."""
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        node, path = stack.pop()
+        for nxt in after.get(node, []):
+            if nxt == start:
+                return [*path, start]
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append((nxt, [*path, nxt]))
+    return None
+
+
+# --- what a spec points at in its course -------------------------------------------------------
+
+def references(model: Any, tp: Any = None, path: tuple[str | int, ...] = ()  # noqa: ANN401
+               ) -> Iterator[tuple[tuple[str | int, ...], str, RefTo]]:
+    """Every `Ref` value of a validated model: (key path, "module:function", its mark)."""
+    from pydantic import BaseModel
+
+    if isinstance(model, BaseModel):
+        for name, f in type(model).model_fields.items():
+            value = getattr(model, name)
+            key = f.alias or name
+            mark = next((m for m in f.metadata if isinstance(m, RefTo)), None)
+            if mark is not None and isinstance(value, str):
+                yield (*path, key), value, mark
+            else:
+                yield from references(value, f.annotation, (*path, key))
+        return
+    if tp is None:
+        return
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        args = typing.get_args(tp)
+        mark = next((m for m in args[1:] if isinstance(m, RefTo)), None)
+        if mark is not None and isinstance(model, str):
+            yield path, model, mark
+            return
+        yield from references(model, args[0], path)
+    elif origin in (typing.Union, types.UnionType):
+        for member in typing.get_args(tp):
+            yield from references(model, member, path)
+    elif origin is list and isinstance(model, list):
+        (item,) = typing.get_args(tp) or (None,)
+        for i, v in enumerate(model):
+            yield from references(v, item, (*path, i))
+    elif origin is dict and isinstance(model, dict):
+        args = typing.get_args(tp)
+        for k, v in model.items():
+            yield from references(v, args[1] if len(args) == 2 else None, (*path, k))
+
+
+def resolve_references(spec: ExerciseSpec, course: "Course", quiz_ids: set[str] | None = None) -> None:
+    """Every reference function of the spec exists (and takes the keywords the spec gives it),
+    and its quiz question is in the bank (`quiz_ids`, when the course has one)."""
+    for check in spec.checks:
+        if check.options is None:
+            continue
+        base = ("checks", check.index)
+        seen: set[tuple[str | int, ...]] = set()
+        for path, dotted, mark in references(check.options):
+            if path in seen:  # a union member visited twice
+                continue
+            seen.add(path)
+            key = ".".join(str(p) for p in path)
+            try:
+                fn = course.reference(dotted)
+            except SpecError as exc:
+                raise SpecError(f"check {check.id!r}: {key} = {dotted!r}: {exc}", spec.where((*base, *path))) from None
+            if mark.kwargs is None and not mark.positional:
+                continue
+            kwargs = check.params.get(mark.kwargs, {}) if mark.kwargs else {}
+            try:
+                sig = inspect.signature(fn)
+            except (TypeError, ValueError):
+                continue  # a builtin without a signature: nothing to compare
+            try:
+                sig.bind(*([None] * mark.positional), **kwargs)
+            except TypeError as exc:
+                at = (*base, mark.kwargs) if mark.kwargs and kwargs else (*base, *path)
+                call = f" (called as {dotted.split(':')[1]}{mark.call})" if mark.call else ""
+                raise SpecError(f"check {check.id!r}: {dotted}{call} does not accept "
+                                f"{mark.kwargs or 'its arguments'} {kwargs if kwargs else ''}: {exc}".replace("  ", " "),
+                                spec.where(at)) from None
+    if spec.quiz and quiz_ids is not None and spec.quiz not in quiz_ids:
+        raise SpecError(f"[quiz] question {spec.quiz!r} is not in the quiz bank "
+                        f"{suggestion(spec.quiz, sorted(quiz_ids), 'question ids')}", spec.where(("quiz", "question")))
+
+
+def _meant_for(path: Path) -> tuple[str | None, str | None]:
+    """The exercise id and notebook a spec file names, as far as it can be read."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"not valid TOML: {exc}", str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read spec: {exc}", str(path)) from None
-    from grader.checks import KINDS  # local: checks import spec types
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        raw = {}
+    exercise = raw.get("id") if isinstance(raw.get("id"), str) else None
+    notebook = raw.get("notebook") if isinstance(raw.get("notebook"), str) else f"{path.stem}.ipynb"
+    return exercise, notebook
 
-    where = str(path)
-    for key in ("id", "notebook"):
-        if not isinstance(raw.get(key), str):
-            raise SpecError(f"missing string key {key!r}", where)
-    if not ID_RE.match(raw["id"]):
-        raise SpecError(f"exercise id {raw['id']!r} should look like 'ch15.ex4'", where)
-    lim = raw.get("limits", {})
-    try:
-        limits = Limits(**lim)
-    except TypeError as exc:
-        raise SpecError(f"[limits]: {exc}", where) from None
-    checks: list[CheckSpec] = []
-    seen: set[str] = set()
-    for i, c in enumerate(raw.get("checks", []), start=1):
-        cw = f"{where}: check #{i}"
-        if not isinstance(c.get("id"), str) or not c["id"]:
-            raise SpecError("every check needs an 'id'", cw)
-        if c["id"] in seen:
-            raise SpecError(f"duplicate check id {c['id']!r}", cw)
-        seen.add(c["id"])
-        kind = c.get("kind")
-        if kind not in KINDS:
-            raise SpecError(f"unknown check kind {kind!r} (known: {', '.join(sorted(KINDS))})", cw)
-        points = c.get("points")
-        if not isinstance(points, (int, float)) or points < 0:
-            raise SpecError("'points' must be a number >= 0", cw)
-        params = {k: v for k, v in c.items() if k not in ("id", "kind", "points", "title", "hint")}
-        check = CheckSpec(
-            id=c["id"], kind=kind, points=float(points),
-            title=_bilingual(c.get("title", c["id"]), f"{cw} title"),
-            hint=_bilingual(c.get("hint"), f"{cw} hint"),
-            params=params,
-        )
+
+def _quiz_ids(course: "Course") -> set[str] | None:
+    """The question ids of the course's bank (its [[question]] tables), read without loading
+    the scorer; None when there is no bank or a file of it does not parse (the bank reports
+    its own errors: `grade quiz validate`)."""
+    if not course.quizzes_dir.is_dir():
+        return None
+    ids: set[str] = set()
+    for path in sorted(course.quizzes_dir.glob("*.toml")):
         try:
-            KINDS[kind].validate(check)
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return None
+        questions = data.get("question", [])
+        if isinstance(questions, list):
+            ids |= {q["id"] for q in questions if isinstance(q, dict) and isinstance(q.get("id"), str)}
+    return ids
+
+
+def load_spec_set(folder: Path, course: "Course | None" = None) -> SpecSet:
+    """Every spec of `folder`; each broken one becomes a SpecProblem instead of an error.
+    With a course, references and quiz questions are resolved too."""
+    if not folder.is_dir():
+        raise SpecError("specs folder does not exist", str(folder))
+    specs: dict[str, ExerciseSpec] = {}
+    problems: list[SpecProblem] = []
+    quiz_ids = _quiz_ids(course) if course is not None else None
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            spec = load_spec(path)
+            if spec.id in specs:
+                raise SpecError(f"exercise id {spec.id!r} is also used by {specs[spec.id].path}",
+                                spec.where(("id",)))
+            if course is not None:
+                resolve_references(spec, course, quiz_ids)
         except SpecError as exc:
-            raise SpecError(str(exc), cw) from None
-        checks.append(check)
-    quiz = raw.get("quiz", {})
-    return ExerciseSpec(
-        id=raw["id"],
-        notebook=raw["notebook"],
-        title=_bilingual(raw.get("title", raw["id"]), f"{where} title"),
-        limits=limits,
-        checks=checks,
-        path=path,
-        quiz=quiz.get("question"),
-        quiz_points=float(quiz.get("points", 0)),
-        extra={k: v for k, v in raw.items() if k not in ("id", "notebook", "title", "limits", "checks", "quiz")},
-    )
+            exercise, notebook = _meant_for(path)
+            if exercise in specs and specs[exercise].path != path:
+                exercise = None  # a duplicate id: the exercise itself is the other file's
+            problems.append(SpecProblem(path=path, error=exc, exercise=exercise, notebook=notebook))
+            continue
+        specs[spec.id] = spec
+    return SpecSet(specs, problems)
 
 
 def load_specs(folder: Path) -> dict[str, ExerciseSpec]:
-    specs: dict[str, ExerciseSpec] = {}
-    if not folder.is_dir():
-        raise SpecError("specs folder does not exist", str(folder))
-    for path in sorted(folder.glob("*.toml")):
-        spec = load_spec(path)
-        if spec.id in specs:
-            raise SpecError(f"exercise id {spec.id!r} is also used by {specs[spec.id].path}", str(path))
-        specs[spec.id] = spec
-    return specs
+    """Every spec of `folder`; the first broken one raises."""
+    found = load_spec_set(folder)
+    if found.problems:
+        raise found.problems[0].error
+    return found.specs
