@@ -62,6 +62,7 @@ def exercise_named(course: Course, name: str) -> ExerciseSpec:
         stem = Path(spec.notebook).stem
         if wanted in (spec.id, spec.id.split(".")[-1], spec.notebook, stem, stem.split("_")[0]):
             return spec
+    course.refuse_broken_exercise(wanted)
     known = ", ".join(f"{s.id} ({Path(s.notebook).stem})" for s in sorted(course.specs.values(), key=lambda s: s.id))
     raise UnknownExercise(f"--exercise {wanted}: no such exercise in this course (known: {known})")
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from grader.course.models import CheckParams, Name
+from grader.course.models import CheckParams, QuestionId
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
@@ -35,7 +35,7 @@ def quiz_check_for(course: "Course", spec: "ExerciseSpec") -> CheckSpec | None:
 
 
 class QuizParams(CheckParams):
-    question: Name = Field(description="A question id of the course's quiz bank; the answer is the markdown cell "
+    question: QuestionId = Field(description="A question id of the course's quiz bank; the answer is the markdown cell "
                                        "tagged answer:<id>.")
     reveal: bool = Field(False, description="The feedback may name what the answer missed (for a second answer).")
 

@@ -88,6 +88,17 @@ class Course:
                     return problem
         return None
 
+    def refuse_broken_exercise(self, name: str) -> None:
+        """Raise SpecError if `--exercise NAME` means an exercise whose spec is broken (NAME in
+        any of the forms grading.exercise_named takes: ch15.ex4, ex4, 04_forecast7[.ipynb], 04)."""
+        for problem in self.spec_problems:
+            stem = Path(problem.notebook).stem if problem.notebook else None
+            forms = {problem.exercise, problem.exercise.split(".")[-1] if problem.exercise else None,
+                     problem.notebook, stem, stem.split("_")[0] if stem else None} - {None}
+            if name in forms:
+                raise SpecError(f"--exercise {name}: this exercise cannot be graded, its spec is broken "
+                                f"({problem.message}); the instructor must fix it")
+
     def refuse_broken_spec(self, exercise: str | None, path: Path) -> None:
         """Raise SpecError if the notebook at `path` belongs to a broken spec."""
         problem = self.broken_spec_for(exercise, path.name)

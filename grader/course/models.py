@@ -77,7 +77,13 @@ def ref(positional: int = 0, kwargs: str | None = None, call: str = "") -> Any: 
     return Annotated[str, StringConstraints(pattern=REF_PATTERN), RefTo(positional, kwargs, call)]
 
 
+@dataclass(frozen=True)
+class QuizRef:
+    """Marks a question id of the course's quiz bank, checked at load."""
+
+
 Ref = Annotated[str, StringConstraints(pattern=REF_PATTERN), RefTo()]
+QuestionId = Annotated[str, StringConstraints(min_length=1), QuizRef()]
 # The usual calls: a generator of hidden data takes the check's RNG and `gen_args`; a
 # reference that computes expectations takes `ref_args`.
 GeneratorRef = ref(1, "gen_args", "(rng, **gen_args)")

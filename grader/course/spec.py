@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from pydantic import Field, ValidationError, field_validator
 
-from grader.course.models import PATTERN_WORDS, Bilingual, CheckParams, Name, ParamError, RefTo, SpecModel, texts
+from grader.course.models import (
+    PATTERN_WORDS, Bilingual, CheckParams, Name, ParamError, QuestionId, QuizRef, RefTo, SpecModel, texts,
+)
 from grader.course.tomlpos import Positions, positions
 from grader.course.validation import first_problem, raise_problem, suggestion
 from grader.errors import SpecError
@@ -77,7 +79,7 @@ class LimitsTable(SpecModel):
 class QuizTable(SpecModel):
     """`[quiz]`: the free-text question of the quiz bank that goes with the exercise."""
 
-    question: Name = Field(description="A question id of the course's quiz bank (quizzes/*.toml).")
+    question: QuestionId = Field(description="A question id of the course's quiz bank (quizzes/*.toml).")
     points: float | None = Field(None, ge=0, description="Points of the question here (default: the bank's).")
 
 
@@ -294,16 +296,20 @@ def _cycle(start: str, after: dict[str, list[str]]) -> list[str] | None:
 
 # --- what a spec points at in its course -------------------------------------------------------
 
+Mark = RefTo | QuizRef
+
+
 def references(model: Any, tp: Any = None, path: tuple[str | int, ...] = ()  # noqa: ANN401
-               ) -> Iterator[tuple[tuple[str | int, ...], str, RefTo]]:
-    """Every `Ref` value of a validated model: (key path, "module:function", its mark)."""
+               ) -> Iterator[tuple[tuple[str | int, ...], str, Mark]]:
+    """Every value of a validated model that points into the course: a `Ref` (a reference
+    function) or a `QuestionId` (a quiz question), as (key path, value, its mark)."""
     from pydantic import BaseModel
 
     if isinstance(model, BaseModel):
         for name, f in type(model).model_fields.items():
             value = getattr(model, name)
             key = f.alias or name
-            mark = next((m for m in f.metadata if isinstance(m, RefTo)), None)
+            mark = next((m for m in f.metadata if isinstance(m, (RefTo, QuizRef))), None)
             if mark is not None and isinstance(value, str):
                 yield (*path, key), value, mark
             else:
@@ -314,7 +320,7 @@ def references(model: Any, tp: Any = None, path: tuple[str | int, ...] = ()  # n
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
         args = typing.get_args(tp)
-        mark = next((m for m in args[1:] if isinstance(m, RefTo)), None)
+        mark = next((m for m in args[1:] if isinstance(m, (RefTo, QuizRef))), None)
         if mark is not None and isinstance(model, str):
             yield path, model, mark
             return
@@ -345,13 +351,23 @@ def resolve_references(spec: ExerciseSpec, course: "Course", quiz_ids: set[str] 
                 continue
             seen.add(path)
             key = ".".join(str(p) for p in path)
+            if isinstance(mark, QuizRef):
+                if quiz_ids is not None and dotted not in quiz_ids:
+                    raise SpecError(f"check {check.id!r}: {key} {dotted!r} is not in the quiz bank "
+                                    f"{suggestion(dotted, sorted(quiz_ids), 'question ids')}",
+                                    spec.where((*base, *path)))
+                continue
             try:
                 fn = course.reference(dotted)
             except SpecError as exc:
                 raise SpecError(f"check {check.id!r}: {key} = {dotted!r}: {exc}", spec.where((*base, *path))) from None
             if mark.kwargs is None and not mark.positional:
                 continue
-            kwargs = check.params.get(mark.kwargs, {}) if mark.kwargs else {}
+            # The keywords sit beside the reference, in the same table (nested ones too).
+            table: Any = check.params
+            for part in path[:-1]:
+                table = table[part] if isinstance(table, (dict, list)) else {}
+            kwargs = table.get(mark.kwargs, {}) if mark.kwargs and isinstance(table, dict) else {}
             try:
                 sig = inspect.signature(fn)
             except (TypeError, ValueError):
@@ -359,11 +375,13 @@ def resolve_references(spec: ExerciseSpec, course: "Course", quiz_ids: set[str] 
             try:
                 sig.bind(*([None] * mark.positional), **kwargs)
             except TypeError as exc:
-                at = (*base, mark.kwargs) if mark.kwargs and kwargs else (*base, *path)
-                call = f" (called as {dotted.split(':')[1]}{mark.call})" if mark.call else ""
-                raise SpecError(f"check {check.id!r}: {dotted}{call} does not accept "
-                                f"{mark.kwargs or 'its arguments'} {kwargs if kwargs else ''}: {exc}".replace("  ", " "),
-                                spec.where(at)) from None
+                name = dotted.split(":")[1]
+                if mark.kwargs and kwargs:
+                    raise SpecError(f"check {check.id!r}: {dotted}, called as {name}{mark.call}, does not take "
+                                    f"these {mark.kwargs}: {exc}", spec.where((*base, *path[:-1], mark.kwargs))
+                                    ) from None
+                raise SpecError(f"check {check.id!r}: {key} = {dotted!r} cannot be called as {name}{mark.call}: "
+                                f"{exc}", spec.where((*base, *path))) from None
     if spec.quiz and quiz_ids is not None and spec.quiz not in quiz_ids:
         raise SpecError(f"[quiz] question {spec.quiz!r} is not in the quiz bank "
                         f"{suggestion(spec.quiz, sorted(quiz_ids), 'question ids')}", spec.where(("quiz", "question")))

@@ -71,7 +71,8 @@ def test_a_sound_second_spec_loads_and_resolves(tiny_course):
     ('reference = "tiny:double"', 'reference = "tinny:double"', "tinny:double",
      ["no reference module 'tinny'"]),
     ("gen_args = { n = 4 }", "gen_args = { nn = 4 }", "gen_args",
-     ["tiny:probe (called as probe(rng, **gen_args)) does not accept gen_args", "'nn'"]),
+     ["tiny:probe, called as probe(rng, **gen_args), does not take these gen_args", "'nn'"]),
+
 ])
 def test_a_missing_reference_names_spec_file_and_line(tiny_course, old, new, needle, fragments):
     path = add_spec(tiny_course, SECOND.replace(old, new))
@@ -168,3 +169,46 @@ def test_check_specs_only(tiny_course, runner):
     js = runner.invoke(cli, ["check", "--specs-only", "--json", "--course", str(tiny_course)])
     doc = json.loads(js.stdout)["specs"]
     assert doc["valid"] == ["t.ex1"] and doc["broken"] == [] and doc["seconds"] >= 0
+
+
+def test_exercise_option_naming_a_broken_exercise_says_so(broken_course):
+    from grader.grading import exercise_named
+
+    course = load_course(broken_course)
+    assert exercise_named(course, "01_tiny").id == "t.ex1"
+    for name in ("t.ex2", "ex2", "02_other", "02_other.ipynb", "02"):
+        with pytest.raises(SpecError, match=f"--exercise {name}: this exercise cannot be graded, its spec is "
+                                            r"broken \(.*02_other.toml:8: unknown key 'atoll'"):
+            exercise_named(course, name)
+
+
+def test_a_quiz_check_names_a_question_of_the_bank(tiny_course):
+    quizzes = tiny_course / "quizzes"
+    quizzes.mkdir()
+    (quizzes / "bank.toml").write_text('[[question]]\nid = "t.q1"\n', encoding="utf-8")
+    check = '\n[[checks]]\nid = "quiz"\nkind = "quiz"\npoints = 1\nquestion = "t.q9"\n'
+    path = add_spec(tiny_course, SECOND + check)
+    (problem,) = load_course(tiny_course).spec_problems
+    assert problem.message.startswith(f"{path}:{line_with(path, 't.q9')}: check 'quiz': question 't.q9' is not in "
+                                      "the quiz bank (did you mean 't.q1'?)")
+
+
+def test_a_reference_called_with_the_wrong_arguments(tiny_course):
+    metric = textwrap.dedent('''\
+        id = "t.ex2"
+        notebook = "02_other.ipynb"
+        [[checks]]
+        id = "summer"
+        kind = "model_metric"
+        points = 1
+        target = "summer"
+        evidence = "hidden-target"
+        generator = "tiny:eval_data"
+        metric = "mse"
+        threshold = 0.01
+        baselines = { twice = "tiny:double" }
+    ''')
+    path = add_spec(tiny_course, metric)
+    (problem,) = load_course(tiny_course).spec_problems
+    assert problem.message.startswith(f"{path}:{line_with(path, 'twice')}: check 'summer': baselines.twice = "
+                                      "'tiny:double' cannot be called as double(inputs, targets, rng)")
