@@ -125,3 +125,19 @@ def test_cell_errors_survive_the_worker_transport_and_the_gradebook(tmp_path):
         a.attempt_id = book.record(a, b"{}")
         [stored] = book.attempts()
     assert stored.cell_errors == [err]
+
+
+def test_instructor_check_still_wants_solutions_and_starters_to_run_cleanly():
+    from grader.course.instructor import judge
+    from grader.results.attempt import Attempt, CellError, CheckResult
+
+    err = CellError(code_cell=2, execution_count=2, cell=3, ename="NameError", summary="NameError: name 'x' is "
+                    "not defined", line=1)
+    full = Attempt("t.ex1", "instructor-solution", "graded", [CheckResult("a", "function_matches", True, 2, 2, "")],
+                   1.0, cell_errors=[err])
+    verdict = judge("solution", Path("01.ipynb"), full.to_dict())
+    assert not verdict.ok and "code cell 2: NameError" in verdict.problem
+    starter = Attempt("t.ex1", "instructor-starter", "graded", [CheckResult("a", "function_matches", False, 0, 2, "")],
+                      1.0, cell_errors=[err])
+    verdict = judge("starter", Path("01.ipynb"), starter.to_dict())
+    assert not verdict.ok and "a starter must run cleanly" in verdict.problem

@@ -1,0 +1,147 @@
+"""How every `grade` command reports errors, interruptions and exit codes (docs/contracts.md).
+
+- Every error is one line on stderr: `grade: error: …` (the grader's own errors, click's
+  usage errors, unreadable files), with click's usage lines above a usage error.
+- With `--json`, stdout gets a JSON document for the error as well:
+  `{"error": "…", "file": "…" or null, "exit_code": n}`; a script reading stdout never
+  gets text it cannot parse.
+- Exit codes: 0 done, 1 could not be done (bad file, unknown exercise, no course), 2 usage,
+  130 interrupted (Ctrl-C or SIGTERM), after the run's clean-up, with one line and no
+  traceback.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from grader.errors import GradeError
+from grader.textsafe import inert, json_inert
+
+INTERRUPTED = 130
+
+
+def wants_json(args: Sequence[str]) -> bool:
+    """Whether the command line asks for JSON (`--json` before any `--`)."""
+    for a in args:
+        if a == "--":
+            return False
+        if a == "--json":
+            return True
+    return False
+
+
+def error_doc(message: str, path: str | None = None, exit_code: int = 1) -> dict[str, Any]:
+    """The JSON form of an error."""
+    return {"error": message, "file": path, "exit_code": exit_code}
+
+
+def _parts(exc: GradeError) -> tuple[str, str | None]:
+    """(message without the file, the file) of a grader error."""
+    text = str(exc)
+    path = getattr(exc, "path", None)
+    if path and text.startswith(f"{path}: "):
+        text = text[len(path) + 2:]
+    return text, path
+
+
+def report_error(message: str, *, path: str | None = None, as_json: bool = False, exit_code: int = 1) -> None:
+    """One `grade: error:` line on stderr (file and message from students made inert), and in
+    JSON mode the error's document on stdout."""
+    shown = f"{path}: {message}" if path else message
+    click.echo(f"grade: error: {inert(shown)}", err=True)
+    if as_json:
+        click.echo(json_inert(json.dumps(error_doc(message, path, exit_code), ensure_ascii=False, indent=2)))
+
+
+def result_doc(result: Any) -> dict[str, Any]:  # noqa: ANN401
+    """An attempt's JSON; one that could not be graded (`invalid`) also carries `error` and
+    `file`, like every error document."""
+    doc = result.to_dict()
+    if doc.get("status") == "invalid":
+        path = result.path or None
+        message = result.message
+        if path and message.startswith(f"{path}: "):
+            message = message[len(path) + 2:]
+        doc.update(error=message, file=path)
+    return doc
+
+
+def report_interrupt() -> None:
+    """The one line Ctrl-C leaves (after the clean-up that kills kernels has run)."""
+    import logging
+
+    # The run's cancelled nbclient tasks end with DeadKernelError; asyncio would print each
+    # as "Task exception was never retrieved" with its traceback when it is collected.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    # On a terminal the ^C the user typed is still on the line: start a new one.
+    lead = "\n" if _isatty(sys.stderr) else ""
+    click.echo(f"{lead}grade: interrupted; nothing more was graded (exit code {INTERRUPTED})", err=True)
+
+
+def _isatty(stream: Any) -> bool:  # noqa: ANN401
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+class ConventionGroup(click.Group):
+    """A click group that reports errors and interruptions the one way described above."""
+
+    json_mode: bool = False
+
+    def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401
+        try:
+            return super().invoke(ctx)
+        except GradeError as exc:
+            message, path = _parts(exc)
+            report_error(message, path=path, as_json=self.json_mode, exit_code=exc.exit_code)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            report_interrupt()
+            ctx.exit(INTERRUPTED)
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:  # noqa: ANN401
+        argv = list(sys.argv[1:] if args is None else args)
+        self.json_mode = wants_json(argv)
+        if not standalone_mode:
+            return super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            if exc.ctx is not None:  # click's usage and hint lines, then the one error line
+                hint = ""
+                if exc.ctx.command.get_help_option(exc.ctx) is not None:
+                    option = max(exc.ctx.command.get_help_option_names(exc.ctx), key=len)
+                    hint = f"Try '{exc.ctx.command_path} {option}' for help.\n"
+                click.echo(f"{exc.ctx.get_usage()}\n{hint}", err=True)
+            report_error(exc.format_message(), as_json=self.json_mode, exit_code=exc.exit_code)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            report_error(exc.format_message(), as_json=self.json_mode, exit_code=exc.exit_code)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            # click's prompts (grade quiz ask) turn Ctrl-C and end of input into Abort.
+            report_interrupt()
+            sys.exit(INTERRUPTED)
+        except KeyboardInterrupt:  # outside any command (while parsing)
+            report_interrupt()
+            sys.exit(INTERRUPTED)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            # The reader went away (`grade status | head`): nothing more to say to it.
+            try:
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stdout for the rest of the exit
+            except OSError:
+                pass
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
