@@ -113,7 +113,7 @@ class Course:
         if not sep:
             raise SpecError(f"reference {dotted!r} must look like 'module:function'")
         module = self._ref_module(module_name)
-        found = getattr(module, attr, None)
+        found: Callable[..., Any] | None = getattr(module, attr, None)
         if not callable(found):
             from grader.course.validation import suggestion
 

@@ -98,7 +98,7 @@ class Text(SpecModel):
     en: str | None = Field(None, description="English text.")
 
     @model_validator(mode="after")
-    def _one_language(self) -> "Text":
+    def _one_language(self) -> Text:
         if self.ko is None and self.en is None:
             raise ParamError("a text table needs 'ko', 'en' or both")
         return self

@@ -13,17 +13,27 @@ from __future__ import annotations
 
 import inspect
 import re
-import types
 import tomllib
+import types
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, ValidationError, field_validator
 
 from grader.course.models import (
-    PATTERN_WORDS, Bilingual, CheckParams, Name, ParamError, QuestionId, QuizRef, RefTo, SpecModel, texts,
+    PATTERN_WORDS,
+    Bilingual,
+    CheckParams,
+    Name,
+    ParamError,
+    QuestionId,
+    QuizRef,
+    RefTo,
+    SpecModel,
+    texts,
 )
 from grader.course.tomlpos import Positions, positions
 from grader.course.validation import first_problem, raise_problem, suggestion
@@ -101,7 +111,8 @@ class ExerciseTable(SpecModel):
     id: str = Field(description="The exercise id, such as 'ch15.ex4' (course id, a dot, the exercise).")
     notebook: str = Field(pattern=NOTEBOOK, description="The notebook's file name in exercises/ and solutions/.")
     title: Bilingual | None = Field(None, description="The exercise's title (default: the id).")
-    limits: LimitsTable = Field(LimitsTable(), description="The sandbox limits (table `[limits]`, keys below).")
+    limits: LimitsTable = Field(LimitsTable.model_validate({}),
+                                description="The sandbox limits (table `[limits]`, keys below).")
     quiz: QuizTable | None = Field(None, description="The quiz question (table `[quiz]`, keys below).")
     checks: list[dict[str, Any]] = Field([], description="The checks (tables `[[checks]]`, keys below).")
 
@@ -256,16 +267,21 @@ def _load_check(raw: dict[str, Any], i: int, kinds: dict[str, Any], file: str, p
     return check
 
 
+def _where(check: CheckSpec) -> tuple[str | int, ...]:
+    """The path of a check's table in its spec (the checks array if it was made in code)."""
+    return ("checks",) if check.index is None else ("checks", check.index)
+
+
 def _check_ids(checks: list[CheckSpec], file: str, pos: Positions) -> None:
     seen: set[str] = set()
     for c in checks:
         if c.id in seen:
-            raise SpecError(f"duplicate check id {c.id!r}", f"{file}:{pos.line(('checks', c.index, 'id'))}")
+            raise SpecError(f"duplicate check id {c.id!r}", f"{file}:{pos.line((*_where(c), 'id'))}")
         seen.add(c.id)
     ids = [c.id for c in checks]
     for c in checks:
         for j, other in enumerate(c.after):
-            where = f"{file}:{pos.line(('checks', c.index, 'after', j))}"
+            where = f"{file}:{pos.line((*_where(c), 'after', j))}"
             if other == c.id:
                 raise SpecError(f"check {c.id!r}: 'after' names the check itself", where)
             if other not in seen:
@@ -276,7 +292,7 @@ def _check_ids(checks: list[CheckSpec], file: str, pos: Positions) -> None:
         cycle = _cycle(c.id, after)
         if cycle:
             raise SpecError(f"check {c.id!r}: 'after' goes round in a circle ({' → '.join(cycle)})",
-                            f"{file}:{pos.line(('checks', c.index, 'after'))}")
+                            f"{file}:{pos.line((*_where(c), 'after'))}")
 
 
 def _cycle(start: str, after: dict[str, list[str]]) -> list[str] | None:
@@ -338,13 +354,13 @@ def references(model: Any, tp: Any = None, path: tuple[str | int, ...] = ()  # n
             yield from references(v, args[1] if len(args) == 2 else None, (*path, k))
 
 
-def resolve_references(spec: ExerciseSpec, course: "Course", quiz_ids: set[str] | None = None) -> None:
+def resolve_references(spec: ExerciseSpec, course: Course, quiz_ids: set[str] | None = None) -> None:
     """Every reference function of the spec exists (and takes the keywords the spec gives it),
     and its quiz question is in the bank (`quiz_ids`, when the course has one)."""
     for check in spec.checks:
         if check.options is None:
             continue
-        base = ("checks", check.index)
+        base = _where(check)
         seen: set[tuple[str | int, ...]] = set()
         for path, dotted, mark in references(check.options):
             if path in seen:  # a union member visited twice
@@ -366,7 +382,12 @@ def resolve_references(spec: ExerciseSpec, course: "Course", quiz_ids: set[str] 
             # The keywords sit beside the reference, in the same table (nested ones too).
             table: Any = check.params
             for part in path[:-1]:
-                table = table[part] if isinstance(table, (dict, list)) else {}
+                if isinstance(table, dict) and isinstance(part, str):
+                    table = table.get(part, {})
+                elif isinstance(table, list) and isinstance(part, int) and part < len(table):
+                    table = table[part]
+                else:
+                    table = {}
             kwargs = table.get(mark.kwargs, {}) if mark.kwargs and isinstance(table, dict) else {}
             try:
                 sig = inspect.signature(fn)
@@ -398,7 +419,7 @@ def _meant_for(path: Path) -> tuple[str | None, str | None]:
     return exercise, notebook
 
 
-def _quiz_ids(course: "Course") -> set[str] | None:
+def _quiz_ids(course: Course) -> set[str] | None:
     """The question ids of the course's bank (its [[question]] tables), read without loading
     the scorer; None when there is no bank or a file of it does not parse (the bank reports
     its own errors: `grade quiz validate`)."""
@@ -416,7 +437,7 @@ def _quiz_ids(course: "Course") -> set[str] | None:
     return ids
 
 
-def load_spec_set(folder: Path, course: "Course | None" = None) -> SpecSet:
+def load_spec_set(folder: Path, course: Course | None = None) -> SpecSet:
     """Every spec of `folder`; each broken one becomes a SpecProblem instead of an error.
     With a course, references and quiz questions are resolved too."""
     if not folder.is_dir():

@@ -149,11 +149,11 @@ def doc_type(tp: Any, meta: list[Any] | None = None) -> str:  # noqa: ANN401
     if origin is typing.Literal:
         return "one of " + ", ".join(f"`{json.dumps(a)}`" for a in typing.get_args(tp))
     if origin in (list, tuple):
-        (item,) = typing.get_args(tp) or (Any,)
+        item = (typing.get_args(tp) or (Any,))[0]
         return f"list of {_plural(doc_type(item))}{suffix}"
     if origin is dict:
-        args = typing.get_args(tp)
-        value = doc_type(args[1]) if len(args) == 2 else "any"
+        kv = typing.get_args(tp)
+        value = doc_type(kv[1]) if len(kv) == 2 else "any"
         return "table" if value == "any value" else f"table of {_plural(value)}"
     if tp is Text:
         return "text"
@@ -201,7 +201,9 @@ def toml_value(value: Any) -> str:  # noqa: ANN401
 def _default(f: FieldInfo) -> str:
     if f.is_required():
         return "required"
-    value = f.default if f.default is not PydanticUndefined else f.default_factory()  # type: ignore[misc]
+    value = f.get_default(call_default_factory=True)
+    if value is PydanticUndefined:
+        return "required"
     if value is None:
         return "—"
     if isinstance(value, BaseModel):
@@ -257,7 +259,8 @@ def nested(model: type[BaseModel], prefix: str = "") -> list[tuple[list[str], ty
 def _doc_of(kind: Any) -> str:  # noqa: ANN401
     """What the kind does: its class docstring, else its module's, without any key list."""
     cls = type(kind)
-    text = cls.__dict__.get("__doc__") or inspect.getmodule(cls).__doc__ or ""  # type: ignore[union-attr]
+    module = inspect.getmodule(cls)
+    text = cls.__dict__.get("__doc__") or (module.__doc__ if module else None) or ""
     lines = inspect.cleandoc(text).splitlines()
     out: list[str] = []
     for line in lines:
@@ -299,9 +302,8 @@ def render() -> str:
         doc = _doc_of(kind)
         if doc:
             parts += [doc, ""]
-        sources = [kind.evidence, *kind.other_evidence]
-        parts.append(f"Evidence: `{kind.evidence}`" + (f" (a spec may choose {', '.join(f'`{s}`' for s in sources[1:])})"
-                                                      if len(sources) > 1 else "") + "."
+        others = ", ".join(f"`{s}`" for s in kind.other_evidence)
+        parts.append(f"Evidence: `{kind.evidence}`" + (f" (a spec may choose {others})" if others else "") + "."
                      + ("" if kind.needs_kernel else " Needs no kernel.") + "\n")
         if kind.Params is None:
             parts.append("**This kind declares no parameter model; specs cannot use it.**\n")

@@ -11,6 +11,7 @@ keeps what it found, and `line` answers with the nearest enclosing path it knows
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 
@@ -217,8 +218,6 @@ def _escaped(text: str, i: int) -> bool:
 def positions(text: str) -> Positions:
     """The line of every key path in `text` (valid TOML); a partial map if the scan trips."""
     scanner = _Scanner(text)
-    try:
+    with contextlib.suppress(ValueError, IndexError):  # keep what was found: an approximate line beats none
         scanner.run()
-    except (ValueError, IndexError):
-        pass  # keep what was found: an approximate line beats none
     return Positions(scanner.out)

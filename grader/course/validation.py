@@ -322,5 +322,14 @@ def raise_problem(problem: Problem, file: str, positions: Positions, base: Path 
     raise SpecError(problem.message + more, f"{file}:{line}" if line else file)
 
 
-__all__ = ["Problem", "first_problem", "nearest", "suggestion", "raise_problem", "type_word", "walk", "dotted",
-           "ValidationError"]
+__all__ = [
+    "Problem",
+    "ValidationError",
+    "dotted",
+    "first_problem",
+    "nearest",
+    "raise_problem",
+    "suggestion",
+    "type_word",
+    "walk",
+]

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import make_notebook, write_notebook
 
 from grader.cli.app import cli
 from grader.course.loader import load_course
 from grader.errors import SpecError
-from conftest import make_notebook, write_notebook
 
 SECOND = textwrap.dedent('''\
     id = "t.ex2"
@@ -54,8 +54,8 @@ def test_validating_the_repository_specs_takes_under_a_second(course):
 
     fresh = load_course(course.root)
     t0 = time.process_time()  # CPU time: the machine may be shared with other work
-    fresh.spec_set
-    assert time.process_time() - t0 < 1.0
+    found = fresh.spec_set
+    assert time.process_time() - t0 < 1.0 and found.specs
 
 
 def test_a_sound_second_spec_loads_and_resolves(tiny_course):
@@ -107,7 +107,7 @@ def test_load_specs_still_raises_the_first_problem(tiny_course):
     from grader.course.spec import load_specs
 
     add_spec(tiny_course, SECOND.replace("points = 1", "points = -1"))
-    with pytest.raises(SpecError, match="02_other.toml:6: .*'points' must be a number >= 0"):
+    with pytest.raises(SpecError, match=r"02_other.toml:6: .*'points' must be a number >= 0"):
         load_specs(tiny_course / "exercises" / "specs")
 
 
