@@ -52,6 +52,7 @@ MAX_LOADS_JSON = 2**20
 # The loader imports Keras while the notebook runs; if the notebook was quicker, the wait
 # for its answers includes the rest of that start.
 LOADER_START_S = 60.0
+LOADER_NICE = 5
 
 
 @dataclass
@@ -671,7 +672,11 @@ class CleanLoader:
         workdir = Path(tempfile.mkdtemp(prefix="grade-clean-", dir=_run_parent())).resolve()
         sandbox = Sandbox(workdir=workdir, policy=policy)
         sandbox.prepare()
-        argv = sandbox.wrap([sys.executable, "-m", "grader.execution.clean_loader"])
+        command = [sys.executable, "-m", "grader.execution.clean_loader"]
+        if os.geteuid() == 0:
+            # Niced while it starts, only when the grader can give it its priority back.
+            command += ["--nice", str(LOADER_NICE)]
+        argv = sandbox.wrap(command)
         try:
             # Its own session from the start: its process group is never the grader's.
             proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -785,14 +790,16 @@ class CleanLoader:
         return status
 
     def _full_priority(self) -> None:
-        """The loader starts niced (clean_loader.NICE) so that importing Keras yields the CPU
-        to the notebook; now that it has the work, give it the grader's priority back. Only
-        a privileged grader may lower a nice value; otherwise it stays niced."""
-        cg = self.sandbox.cgroups
-        if cg is None:
+        """A root grader starts the loader niced (LOADER_NICE) so that importing Keras yields
+        the CPU to the notebook; now that it has the work, it gets the grader's priority back
+        (lowering a nice value needs that privilege)."""
+        if self.proc is None or os.geteuid() != 0:
             return
+        cg = self.sandbox.cgroups
+        pids = (set().union(*(cg.pids(d) for d in set(cg.dirs.values()))) if cg is not None and cg.dirs
+                else _descendants(self.proc.pid))
         mine = os.getpriority(os.PRIO_PROCESS, 0)
-        for pid in set().union(*(cg.pids(d) for d in set(cg.dirs.values()))):
+        for pid in pids:
             # A nice value belongs to each thread: TensorFlow's pool threads too.
             try:
                 tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
@@ -840,6 +847,23 @@ class CleanLoader:
             except (OSError, subprocess.TimeoutExpired):
                 pass
         self.sandbox.dispose()  # unmounts and deletes its run folder
+
+
+def _descendants(pid: int) -> set[int]:
+    """`pid` and every process below it (Linux /proc), for a sandbox without cgroups."""
+    found, todo = set(), [pid]
+    while todo and len(found) < 1000:
+        p = todo.pop()
+        if p in found:
+            continue
+        found.add(p)
+        try:
+            for tid in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{tid}/children", encoding="ascii") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 def _read_json(path: Path, limit: int) -> Any:

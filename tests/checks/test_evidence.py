@@ -93,8 +93,9 @@ def test_result_carries_evidence_into_json(course):
         c.id: KINDS[c.kind].result(c, ctx, 0, "x") for c in checks if not KINDS[c.kind].needs_kernel})
     got = {r.id: json.loads(json.dumps(r.to_dict()))["evidence"] for r in results}
     quiz = {k: got.pop(k) for k in list(got) if k.startswith("quiz:")}
-    assert got == {"windows": "hidden-target", "any_length": "clean", "quality": "clean",
-                   "seq2seq_targets": "hidden-target", "seq2seq_shape": "clean", "seq2seq_quality": "clean"}
+    assert got == {"windows": "hidden-target", "any_length": "clean", "recurrent": "clean", "quality": "clean",
+                   "seq2seq_targets": "hidden-target", "seq2seq_shape": "clean", "seq2seq_rnn": "clean",
+                   "seq2seq_quality": "clean"}
     assert set(quiz.values()) <= {"clean"}  # the answer is read from the file, no notebook code runs
 
 
@@ -179,8 +180,9 @@ def test_submit_json_has_evidence_for_every_check(runner, tiny_course, tmp_path)
     from grader.cli.app import cli
 
     r = runner.invoke(cli, ["submit", str(tiny_course / "solutions" / "01_tiny.ipynb"), "--json",
-                            "--course", str(tiny_course), "--gradebook", str(tmp_path / "gb.db")])
+                            "--course", str(tiny_course), "--gradebook", str(tmp_path / "gb.db"),
+                            "--member", "jiho"])
     assert r.exit_code == 0, r.output
-    doc = json.loads(r.output)
+    doc = json.loads(r.stdout)
     assert [(c["id"], c["evidence"]) for c in doc["checks"]] == [("double", "hidden-target"),
                                                                    ("summer", "hidden-target")]
