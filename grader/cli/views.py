@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Sequence
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.progress import (BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 from rich.table import Table
@@ -66,8 +67,10 @@ def render_result(console: Console, result: Attempt, lang: str = "ko", *, verbos
     line = Text.assemble(("score " if en else "점수 "), (fmt_score(result.score, result.max_score), "bold"),
                          "  ·  ", status, f"  ·  {result.duration_s:.1f} s")
     console.print(line)
-    if result.message:
-        console.print(safe_text(result.message, style, newlines=True))
+    for line in result.message.splitlines():
+        # An indented line (a cell error under its heading) keeps its indent when it wraps.
+        indent = len(line) - len(line.lstrip(" "))
+        console.print(Padding(safe_text(line.strip(), style), (0, 0, 0, indent)) if indent else safe_text(line, style))
     if verbose:
         render_details(console, result, lang)
 
@@ -264,27 +267,31 @@ def render_batch_summary(console: Console, items: Sequence[Any], lang: str = "ko
 
     en = lang == "en"
     tz = tz or dt.timezone.utc
-    long_names = any(len(visible(it.member or "?")) > _NAME_WIDTH for it in items)
-    table = Table(title="submissions" if en else "제출 결과", expand=False, show_lines=long_names)
-    for col, kw in (("#", {"justify": "right"}), ("member" if en else "멤버", {"style": "bold", "overflow": "fold", "max_width": _NAME_WIDTH}),
-                    ("exercise" if en else "문제", {}), ("status" if en else "상태", {}),
-                    ("score" if en else "점수", {"justify": "right"}),
-                    ("handed in" if en else "제출 시각", {"no_wrap": True}),
-                    ("time" if en else "시간", {"justify": "right"}),
-                    ("file" if en else "파일", {"overflow": "fold"}),
-                    ("note" if en else "비고", {"overflow": "fold", "max_width": 60})):
-        table.add_column(col, **kw)
+    # Three narrow columns and a wide one: who, what and which file, then the note, wrap
+    # inside the wide one, so the table reads at 80 and at 60 columns alike.
+    table = Table(title="submissions" if en else "제출 결과", expand=True, show_lines=True, pad_edge=False)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("member · exercise · file" if en else "멤버 · 문제 · 파일", ratio=1, overflow="fold")
+    table.add_column("status" if en else "상태", no_wrap=True)
+    table.add_column("time" if en else "시간", justify="right", no_wrap=True)
     for item in (it for it in items if not it.skipped):
         r = item.result
         status = r.status.value
         style = STATUS_STYLE.get(status, "white")
         score = "-" if status == "invalid" else fmt_score(r.score, r.max_score)
-        # Why it was not graded or not recorded ("not recorded: …" is part of the message).
-        note = r.message if status != "graded" or item.record_error else ""
-        note = note.removeprefix(f"{item.path}: ")  # the file has its own column
-        table.add_row(str(item.index + 1), name_text(item.member or "?"), safe_text(r.exercise or "-"),
-                      safe_text(status, style), score, local_time(r.submitted_at, tz), f"{r.duration_s:.1f} s",
-                      name_text(_shown_path(item)), safe_text(note, style if note else "", newlines=True))
+        # Why it was not graded or not recorded ("not recorded: …" is part of the message);
+        # for a graded notebook, the first line of what its run left to say (cells that raised).
+        note = r.message if status != "graded" or item.record_error else "\n".join(r.message.splitlines()[:2])
+        note = note.removeprefix(f"{item.path}: ")  # the file is shown above it
+        who = Text.assemble(name_text(item.member or "?", "bold"), " · ", safe_text(r.exercise or "-"), "\n",
+                            name_text(_shown_path(item)))
+        if r.submitted_at is not None:
+            who.append(f" · {'handed in' if en else '제출'} {local_time(r.submitted_at, tz)}")
+        if note:
+            who.append("\n")
+            who.append_text(safe_text(note, style if status != "graded" else "", newlines=True))
+        table.add_row(str(item.index + 1), who, Text.assemble((status, style), "\n", score),
+                      f"{r.duration_s:.1f} s")
     if table.row_count:  # notebooks graded before are counted below, not listed (`grade status` has them)
         console.print(table)
     counts = summary_counts(items)
@@ -302,6 +309,6 @@ def render_batch_summary(console: Console, items: Sequence[Any], lang: str = "ko
     console.print(Text(line, style="bold"))
     bad = [it for it in items if it.problem]
     if bad:
-        msg = (f"✗ {len(bad)} could not be graded or recorded (see note); exit code 1" if en else
-               f"✗ {len(bad)}개는 채점 또는 기록되지 않았습니다 (비고 참조); 종료 코드 1")
+        msg = (f"✗ {len(bad)} could not be graded or recorded (the note under each says why); exit code 1" if en
+               else f"✗ {len(bad)}개는 채점 또는 기록되지 않았습니다 (까닭은 각 항목 아래에 있습니다); 종료 코드 1")
         console.print(Text(msg, style="bold red"))

@@ -31,6 +31,8 @@ def _render(result: Attempt, width: int, lang: str) -> list[str]:
 def test_the_data_is_real_results_of_exercises_3_and_7():
     exercises = {json.loads(p.read_text(encoding="utf-8"))["exercise"] for p in RESULTS}
     assert {"ch15.ex3", "ch15.ex7"} <= exercises and len(RESULTS) >= 4
+    # One of them ran with a failing cell and a skipped install line.
+    assert any(json.loads(p.read_text(encoding="utf-8"))["cell_errors"] for p in RESULTS)
 
 
 @pytest.mark.parametrize("width", [80, 60])
@@ -49,6 +51,8 @@ def test_every_message_reads_whole_at_narrow_widths(path, width):
     flat = re.sub(r"\s+", "", "".join(BOX.sub("", line) for line in lines))
     for c in result.checks:
         assert re.sub(r"\s+", "", c.message) in flat, c.id
+    for note in result.message.splitlines():  # cell errors, lines not run: also whole
+        assert re.sub(r"\s+", "", note) in flat, note
     # The table uses the width: a message line is never shorter than half of it
     # unless it ends a paragraph.
     assert max(cell_len(line) for line in lines) >= width - 2
@@ -65,3 +69,34 @@ def test_scores_show_at_most_two_decimals_and_are_kept_to_four():
     lines = _render(a, 80, "en")
     assert any("score 7.33/8" in line for line in lines) and any("1.33/2" in line for line in lines)
     assert not any("1.3333" in line for line in lines)
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_the_batch_summary_reads_at_narrow_widths(width):
+    from rich.cells import cell_len
+
+    from grader.batch.collect import Found
+    from grader.batch.run import BatchItem
+    from grader.cli.views import render_batch_summary
+
+    items = []
+    for i, path in enumerate(RESULTS):
+        result = Attempt.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        items.append(BatchItem(index=i, found=Found(Path("subs/지민") / f"{path.stem}.ipynb", root=Path("subs")),
+                               member="지민", result=result))
+    why = ("cannot tell which exercise this is: no 'grade.exercise' in the notebook metadata and the file name "
+           "matches none of 01_seq2seq_uses.ipynb, 02_rnn_shapes.ipynb; name it with --exercise")
+    bad = Attempt("", "sora", "invalid", [], 0.0, path="subs/sora/notes.ipynb", message=f"subs/sora/notes.ipynb: {why}")
+    items.append(BatchItem(index=len(items), found=Found(Path("subs/sora/notes.ipynb"), root=Path("subs")),
+                           member="sora", result=bad))
+    out = io.StringIO()
+    render_batch_summary(Console(file=out, width=width, color_system=None), items, "en", wall_s=60.0)
+    lines = out.getvalue().splitlines()
+    assert all(cell_len(line) <= width for line in lines)
+    # The column the notes wrap in keeps most of the width.
+    top = next(line for line in lines if line.lstrip().startswith("┏"))
+    assert max(len(part) for part in top.strip("┏┓").split("┳")) >= width // 2, "\n".join(lines)
+    flat = re.sub(r"\s+", "", "".join(BOX.sub("", line) for line in lines))
+    assert re.sub(r"\s+", "", why) in flat  # why it was not graded, whole
+    with_errors = next(it.result for it in items if it.result.cell_errors)
+    assert re.sub(r"\s+", "", with_errors.message.splitlines()[1]) in flat  # its first failing cell
