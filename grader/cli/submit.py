@@ -151,15 +151,16 @@ def _already(prior: "Attempt", course: "Course", *, lang: str, as_json: bool) ->
     if as_json:
         click.echo(json_doc(dict(prior.to_dict(), skipped=True)))
         return
+    from grader.cli.term import fmt_score
     from grader.cli.views import local_time
 
     when = local_time(prior.submitted_at or prior.graded_at, course.tz)
     if lang == "en":
         line = (f"already graded: attempt {prior.attempt_id} ({prior.member}, {prior.exercise}, "
-                f"{prior.score:g}/{prior.max_score:g}, handed in {when}); --regrade grades it again")
+                f"{fmt_score(prior.score, prior.max_score)}, handed in {when}); --regrade grades it again")
     else:
         line = (f"이미 채점한 노트북입니다: 시도 {prior.attempt_id} ({prior.member}, {prior.exercise}, "
-                f"{prior.score:g}/{prior.max_score:g}점, 제출 {when}). 다시 채점하려면 --regrade")
+                f"{fmt_score(prior.score, prior.max_score)}점, 제출 {when}). 다시 채점하려면 --regrade")
     click.echo(inert(line))
 
 
