@@ -252,9 +252,11 @@ def _submit_batch(course: "Course", paths: tuple[Path, ...], book: "Gradebook | 
                               lang=lang, book=book, on_done=on_done, regrade=regrade, warm=warm,
                               submitted=SubmittedAt([f.path for f in found], explicit=when))
     except KeyboardInterrupt:
-        kept = sum(1 for it in done if it.result is not None and it.result.attempt_id is not None)
-        err.print(f"grade: interrupted: {len(done)} of {len(found)} graded, {kept} recorded; "
-                  "submit the rest again", highlight=False, markup=False)
+        before = sum(1 for it in done if it.skipped)
+        kept = sum(1 for it in done if not it.skipped and it.result is not None and it.result.attempt_id is not None)
+        err.print(f"grade: interrupted: {len(done) - before} of {len(found) - before} graded, {kept} recorded"
+                  + (f" ({before} skipped: graded before)" if before else "")
+                  + "; submit the rest again (what was recorded is skipped then)", highlight=False, markup=False)
         sys.exit(130)
     wall = time.monotonic() - t0
     for it in items:

@@ -20,6 +20,9 @@ What keeps this equal to a cold start:
   `PRELOADABLE` are imported, and the import binds no names (the notebook's own `import`
   statement then finds the module loaded). The kernel's history and execution count are
   untouched (`silent`, `store_history=False`).
+- A root grader starts it niced (`SPARE_NICE`), so it takes only CPU the running notebooks
+  leave idle, and gives every thread the grader's priority back before handing it over
+  (a grader that cannot lower a nice value does not nice it).
 - One notebook per spare: `take` hands it over once and the run disposes of it like any
   kernel; a spare that does not fit the next notebook, failed to start, or is left over
   when the batch ends is killed and its folder removed (`discard`), never reused.
@@ -30,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import os
 import re
 import subprocess
 import threading
@@ -46,6 +50,11 @@ if TYPE_CHECKING:
 # Top-level packages a spare may import for a notebook: the heavy ones this course uses.
 PRELOADABLE = frozenset({"numpy", "pandas", "scipy", "sklearn", "matplotlib", "tensorflow", "keras"})
 START_TIMEOUT_S = 60.0    # kernel start plus the preload, as the runner allows for a start
+# A root grader starts spares niced, so that they take only CPU the running notebooks leave
+# idle, and gives the kernel the grader's priority back when it hands it over. A grader
+# that could not give it back (not root) does not nice it at all: the notebook must run as
+# a cold kernel would.
+SPARE_NICE = 10
 _POLL_S = 0.25            # how often a starting spare checks whether it was discarded
 
 _IMPORT = re.compile(r"^import\s+([\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*)\s*(?:#.*)?$")
@@ -86,6 +95,41 @@ def _preload_source(modules: tuple[str, ...]) -> str:
             "        importlib.import_module(name)\n"
             "__grade_preload__()\n"
             "del __grade_preload__\n")
+
+
+def kernel_pid(km: Any) -> int | None:  # noqa: ANN401
+    from grader.execution.runner import kernel_pid as pid_of
+
+    return pid_of(km)
+
+
+def _own_priority() -> int:
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def _set_priority(sandbox: "Sandbox", pid: int | None, value: int) -> bool:
+    """Give every thread of the kernel's processes the nice `value`; False if any refused.
+    Threads started later inherit it from the thread that starts them."""
+    from grader.execution.runner import _descendants  # noqa: PLC2701 - the runner's own walk of /proc
+
+    if pid is None:
+        return False
+    cg = sandbox.cgroups
+    pids = set().union(*(cg.pids(d) for d in set(cg.dirs.values()))) if cg is not None and cg.dirs else set()
+    pids |= _descendants(pid)
+    for p in pids:
+        try:
+            tids = [int(t) for t in os.listdir(f"/proc/{p}/task")]
+        except (OSError, ValueError):
+            continue
+        for tid in tids:
+            try:
+                os.setpriority(os.PRIO_PROCESS, tid, value)
+            except PermissionError:
+                return False
+            except OSError:
+                continue  # the thread just ended
+    return True
 
 
 def sandbox_key(policy: "SandboxPolicy") -> "SandboxPolicy":
@@ -131,6 +175,7 @@ class SpareKernel:
         self._taken = False
         self._lock = threading.Lock()
         self._future: concurrent.futures.Future[None] | None = None
+        self._niced = False
 
     @classmethod
     def start(cls, policy: "SandboxPolicy", preload: Iterable[str] = ()) -> "SpareKernel":
@@ -153,7 +198,7 @@ class SpareKernel:
             self._ready.set()
 
     async def _start(self) -> None:
-        from grader.execution.runner import kernel_pid, new_kernel
+        from grader.execution.runner import new_kernel
 
         self.workdir, self.sandbox, self.km = new_kernel(self.policy)
         if self._stop.is_set():
@@ -163,6 +208,7 @@ class SpareKernel:
         await km.start_kernel(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(sandbox.home),
                               env=sandbox.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         sandbox.track(kernel_pid(km))
+        self._niced = os.geteuid() == 0 and _set_priority(sandbox, kernel_pid(km), min(19, _own_priority() + SPARE_NICE))
         kc = km.client()
         kc.start_channels()
         try:
@@ -227,6 +273,10 @@ class SpareKernel:
             and km.provisioner.process.poll() is None  # type: ignore[union-attr]
         if self.problem or not alive or self.sandbox is None or self.workdir is None or km is None:
             self.problem = self.problem or "its kernel died"
+            self.discard()
+            return None
+        if self._niced and not _set_priority(self.sandbox, kernel_pid(km), _own_priority()):
+            self.problem = "its priority could not be given back"
             self.discard()
             return None
         # From here on the run owns it: the run's own clean-up kills and removes it.

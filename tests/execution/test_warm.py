@@ -3,6 +3,7 @@ and that a spare nobody takes leaves no process and no folder behind."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -14,7 +15,7 @@ import pytest
 
 from grader.course.spec import Limits
 from grader.execution.policy import build_policy
-from grader.execution.warm import SpareKernel, preload_for, sandbox_key
+from grader.execution.warm import SPARE_NICE, SpareKernel, preload_for, sandbox_key
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "data" / "hostile"))
 import cases as H  # noqa: E402
@@ -84,11 +85,25 @@ def test_a_spare_that_does_not_fit_is_discarded_not_used(tiny_course, run_folder
     assert H.leftovers(run_folder, wait=5) == [] and not list(run_folder.glob("grade-run-*"))
 
 
+def _nice_values(pids: list[int]) -> set[int]:
+    out = set()
+    for pid in pids:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            out.add(int(open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()[16]))
+    return out
+
+
 def test_a_ready_spare_is_handed_over_once(tiny_course, run_folder):
     policy = build_policy(Limits(), course_root=tiny_course)
     spare = SpareKernel.start(policy, ("numpy",))
+    assert spare._ready.wait(60) and not spare.problem, spare.problem
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    kernel = H.leftovers(run_folder, wait=0)
+    if os.geteuid() == 0:  # niced while it waits: it takes only CPU nobody else wants
+        assert _nice_values(kernel) == {min(19, mine + SPARE_NICE)}
     taken = spare.take(policy, ("numpy",))
     assert taken is not None and spare.start_s is not None
+    assert _nice_values(kernel) == {mine}  # handed over at the grader's own priority
     workdir, sandbox, km = taken
     assert workdir.is_dir() and km.has_kernel and km.provisioner.process.poll() is None
     assert spare.take(policy, ("numpy",)) is None   # one notebook per spare
