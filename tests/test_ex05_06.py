@@ -173,10 +173,16 @@ def test_unrolled_step_validates_its_spec():
 
 # --- model_config ---------------------------------------------------------------------
 
-def _describe(clip=None, dropouts=(0.2, 0.2), activation="tanh", cls="SimpleRNN", optimizer=True, cell=None):
+ORTHOGONAL_13 = {"module": "keras.initializers", "class_name": "Orthogonal", "config": {"gain": 1.3, "seed": None},
+                 "registered_name": None}
+
+
+def _describe(clip=None, dropouts=(0.2, 0.2), activation="tanh", cls="SimpleRNN", optimizer=True, cell=None,
+              init=ORTHOGONAL_13):
     layers = []
     for i, d in enumerate(dropouts):
-        lay = {"class": cls, "name": f"rnn{i}", "config": {"recurrent_dropout": d, "activation": activation}}
+        lay = {"class": cls, "name": f"rnn{i}", "config": {"recurrent_dropout": d, "activation": activation,
+                                                           "recurrent_initializer": init}}
         if cell:
             lay["cell"] = {"class": cell, "name": f"cell{i}", "config": {}}
         layers.append(lay)
@@ -208,6 +214,7 @@ def test_model_config_clipping_and_dropout(course, clip, dropouts, fragment):
     assert r.passed == (fragment is None)
     if fragment:
         assert fragment in r.message and "recurrent_dropout=0.2" in r.message  # the hint follows
+        assert r.points == 1.0  # one of the two conditions holds: half of the 2 points (issue 15: was 0/2)
 
 
 def test_model_config_uncompiled_and_missing(course):
@@ -227,6 +234,23 @@ def test_model_config_experiment_models(course):
     r = _mc(course, "tanh_setup", _describe({"clipnorm": 1.0}, activation="relu"), lang="ko")
     assert not r.passed and "순환 층" in r.message and "activation == 'tanh'" in r.message
     assert _mc(course, "tanh_setup", _describe({"global_clipnorm": 2.0})).passed
+
+
+def test_model_config_reads_into_the_initializer(course):
+    default = {"module": "keras.initializers", "class_name": "Orthogonal", "config": {"gain": 1.0, "seed": None}}
+    r = _mc(course, "relu_setup", _describe(activation="relu", init=default))
+    assert r.points == pytest.approx(2 / 3, abs=1e-3)  # activation and no clipping right; a third lost
+    assert "recurrent_initializer.config.gain == 1.3; found" in r.message and "gain=1.0" in r.message
+    glorot = {"module": "keras.initializers", "class_name": "GlorotUniform", "config": {"seed": None}}
+    r = _mc(course, "tanh_setup", _describe({"clipnorm": 1.0}, init=glorot), lang="ko")
+    assert r.points == pytest.approx(2 / 3, abs=1e-3) and "Orthogonal(gain=1.3)" in r.message
+    from grader.checks.model_config import _MISSING, lookup
+
+    layer = {"class": "SimpleRNN", "config": {"recurrent_initializer": ORTHOGONAL_13}}
+    assert lookup(layer, "recurrent_initializer.config.gain") == 1.3
+    assert lookup(layer, "recurrent_initializer.config.nothing") is _MISSING
+    assert lookup({"class": "SimpleRNN", "config": {"recurrent_initializer": "orthogonal"}},
+                  "recurrent_initializer.class_name") is _MISSING
 
 
 def test_model_config_reads_nested_cells(course):

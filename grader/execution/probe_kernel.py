@@ -14,6 +14,8 @@
 #
 # The clean loader (clean_loader.py) runs this same function outside the student's
 # kernel, on models it loaded itself: `ns` is then its namespace of loaded models.
+# The self-check (grader/selfcheck/) imports it into the student's running kernel and
+# calls it on the live namespace with the practice seed's requests: one probe, three callers.
 def __grade_probe_run__(probe_dir, ns=None):
     import _imp
     import importlib.machinery as _mach
@@ -160,11 +162,66 @@ def __grade_probe_run__(probe_dir, ns=None):
                 info[attr] = describe_layer(inner)
         return info
 
+    def graph_of(model, layers, depth=0):
+        """What feeds what inside a model: every operation (layers, and the ops a functional
+        model records for `x[:, 0]` or keras.ops calls, which `model.layers` leaves out)
+        with the names of the operations it takes its inputs from. A top-level node points
+        at its entry in `layers` (index); a node of a nested model carries its own
+        description, since nothing else describes it."""
+        ops = getattr(model, "_operations", None)
+        if ops is None:  # a Sequential keeps its graph in a Functional it builds
+            ops = getattr(getattr(model, "_functional", None), "_operations", None)
+            owner = getattr(model, "_functional", None)
+        else:
+            owner = model
+        index = {id(l): i for i, l in enumerate(layers or [])}
+        if ops is None:
+            # Not built yet (a Sequential without Input): its layers in order are its graph.
+            names = [getattr(l, "name", str(i)) for i, l in enumerate(layers or [])]
+            nodes = [{"name": n, "class": type(l).__name__, "inbound": names[i - 1:i],
+                      "layer": i} for i, (n, l) in enumerate(zip(names, layers or []))]
+            return {"nodes": nodes, "inputs": names[:1], "outputs": names[-1:], "built": False}
+        own = getattr(owner, "_nodes", None)
+        nodes = []
+        for op in list(ops)[:2000]:
+            inbound = []
+            for k, node in enumerate(getattr(op, "_inbound_nodes", []) or []):
+                if isinstance(own, (set, frozenset)) and f"{id(op)}_ib-{k}" not in own:
+                    continue  # a node of another model that shares this layer
+                for parent in getattr(node, "parent_nodes", []) or []:
+                    name = getattr(getattr(parent, "operation", None), "name", None)
+                    if name is not None and name not in inbound:
+                        inbound.append(str(name))
+            entry = {"name": str(getattr(op, "name", "")), "class": type(op).__name__, "inbound": inbound}
+            if id(op) in index:
+                entry["layer"] = index[id(op)]
+            elif type(op).__name__ != "InputLayer" and depth > 0 and hasattr(op, "get_config"):
+                entry["desc"] = describe_layer(op)
+            if getattr(op, "layers", None) is not None and depth < 3:
+                entry["graph"] = graph_of(op, None, depth + 1)  # a model used as a layer
+            nodes.append(entry)
+
+        def ends(tensors):
+            out = []
+            for t in tensors or []:
+                hist = getattr(t, "_keras_history", None)
+                op = getattr(hist, "operation", None) if hist is not None else None
+                if op is not None:
+                    out.append(str(op.name))
+            return out
+
+        return {"nodes": nodes, "inputs": ends(getattr(owner, "inputs", None)),
+                "outputs": ends(getattr(owner, "outputs", None)), "built": True}
+
     def describe(obj):
         info = {"type": type(obj).__name__, "module": type(obj).__module__}
         layers = getattr(obj, "layers", None)
         if layers is not None:
             info["layers"] = [describe_layer(l) for l in layers]
+            try:
+                info["graph"] = graph_of(obj, layers)
+            except Exception as exc:
+                info["graph"] = {"__error__": repr(exc)[:200]}
         elif hasattr(obj, "get_config"):
             info["layer"] = describe_layer(obj)
         opt = getattr(obj, "optimizer", None)
@@ -182,6 +239,20 @@ def __grade_probe_run__(probe_dir, ns=None):
         except Exception:
             pass
         return info
+
+    def training(obj):
+        """Whether a Keras model was ever trained here: its optimizer's step count (the
+        self-check says so when a model it scores has taken no step)."""
+        if not (hasattr(obj, "fit") and hasattr(obj, "layers")):
+            return {"model": False}
+        opt = getattr(obj, "optimizer", None)
+        if opt is None:
+            return {"model": True, "optimizer": None, "iterations": None}
+        try:
+            steps = int(to_array(opt.iterations))
+        except Exception:
+            steps = None
+        return {"model": True, "optimizer": type(opt).__name__, "iterations": steps}
 
     class NotSaved(Exception):
         """The target cannot become a file the clean loader could load (failure code in args[0])."""
@@ -210,7 +281,18 @@ def __grade_probe_run__(probe_dir, ns=None):
                 method = req.get("method") or "auto"
                 if method == "auto":
                     method = "predict" if hasattr(target, "predict") and hasattr(target, "layers") else "call"
-                if method == "predict":
+                if method == "predict" and req.get("one_batch") and hasattr(target, "predict_on_batch"):
+                    # The self-check's calls: the whole input as one batch, whose traced function
+                    # Keras keeps per input shape (predict() pays its data pipeline on every call).
+                    # A model that fails so is asked again with predict(), for the graded path's error.
+                    def __grade_one_batch__(*a, **k):
+                        try:
+                            return target.predict_on_batch(*a, **k)
+                        except Exception:
+                            return target.predict(*a, verbose=0, **k)
+
+                    fn = __grade_one_batch__
+                elif method == "predict":
                     fn = lambda *a, **k: target.predict(*a, verbose=0, **k)  # noqa: E731
                 elif method != "call":
                     fn = getattr(target, method)
@@ -234,6 +316,8 @@ def __grade_probe_run__(probe_dir, ns=None):
                 results[rid] = {"ok": True, "value": describe(target)}
             elif op == "value":
                 results[rid] = {"ok": True, "value": jsonable(target)}
+            elif op == "training":
+                results[rid] = {"ok": True, "value": training(target)}
             elif op == "save":
                 # Only the file counts: the clean loader measures it, with none of this kernel's code.
                 save_model(target, join(probe_dir, "models", req["file"]))
@@ -247,7 +331,8 @@ def __grade_probe_run__(probe_dir, ns=None):
                 raise
             # Point at the student's code, never at the probe's own lines.
             frames = [f for f in _tb.extract_tb(exc.__traceback__)
-                      if f.name not in ("__grade_probe_run__", "<lambda>", "resolve", "save_model")]
+                      if f.name not in ("__grade_probe_run__", "<lambda>", "resolve", "save_model",
+                                        "__grade_one_batch__")]
             where = f" (in {frames[-1].name}, line {frames[-1].lineno})" if frames else ""
             results[rid] = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}{where}"}
     savez(join(probe_dir, "out.npz"), **arrays)
