@@ -170,7 +170,8 @@ def code_cases(paths: dict[str, Path]) -> list[Case]:
     return [
         Case("infinite_loop", [HONEST, "while True:\n    pass"], {"timeout"}, "cell 2", 0),
         Case("sleep_forever", [HONEST, "import time\ntime.sleep(10**6)"], {"timeout"}, "cell 2", 0),
-        Case("alloc_30gb", [HONEST, "x = bytearray(30 * 2**30)"], {"error"}, "MemoryError", 8),
+        # The failing cell is listed in the result; the honest cell before it was graded.
+        Case("alloc_30gb", [HONEST, "x = bytearray(30 * 2**30)"], {"graded"}, "MemoryError", 8),
         # Shared memory is not counted by RLIMIT_DATA: the memory cgroup has to stop it.
         Case("alloc_8gb_shared", [HONEST, "import mmap\nm = mmap.mmap(-1, 8 * 2**30)\nMB = b'x' * 2**20\n"
                                           "for i in range(0, len(m), 2**20):\n    m[i:i + 2**20] = MB"],
@@ -178,7 +179,7 @@ def code_cases(paths: dict[str, Path]) -> list[Case]:
              # timeout instead of being OOM-killed at once: both are clear results.
              {"crashed", "timeout"}, "", 0, needs={"memory cgroup"}),
         Case("fork_bomb", [HONEST, "import os\nwhile True:\n    os.fork()"],
-             {"error", "crashed", "timeout"}, "", 8, needs={"pids cgroup"}),
+             {"graded", "error", "crashed", "timeout"}, "", 8, needs={"pids cgroup"}),
         # The grader drops output past the cap; the kernel may also hit its own memory
         # limit buffering a flood the grader reads slower than it is produced.
         Case("output_1gb", [HONEST, "for _ in range(1024):\n    print('x' * 2**20)"],
@@ -188,7 +189,7 @@ def code_cases(paths: dict[str, Path]) -> list[Case]:
         # The parent is bubblewrap (root: EPERM for the kernel's user) or the launcher (it dies).
         Case("kill_parent", [HONEST, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
                                      "import time\ntime.sleep(1)"], {"graded", "crashed", "error"}, "", 8),
-        Case("sys_exit", [HONEST, "import sys\nsys.exit()"], {"error"}, "SystemExit", 8),
+        Case("sys_exit", [HONEST, "import sys\nsys.exit()"], {"graded"}, "SystemExit", 8),
         Case("background_process", [HONEST, "import subprocess, sys\n"
                                             "subprocess.Popen([sys.executable, '-c', "
                                             "'import time; time.sleep(600)'])\n"
