@@ -272,7 +272,7 @@ def run_notes(outcome: Any, ctx: GradeContext, limits: Any = None) -> list[str]:
             "drive.mount()를 호출해도 아무것도 연결되지 않고, files.upload()도 파일을 받지 않습니다. 연습 문제의 "
             "데이터는 노트북 안에서 만듭니다."))
     if outcome.output_truncated:
-        notes.append(ctx.t("The notebook's output was cut at the output limit.",
+        notes.append(ctx.t("The notebook's output was truncated at the output limit.",
                            "노트북 출력이 출력 한도에서 잘렸습니다."))
     return notes
 
