@@ -259,7 +259,8 @@ def run_notes(outcome: Any, ctx: GradeContext, limits: Any = None) -> list[str]:
         n = len(outcome.skipped_installs)
         shown = errortext.shorten(first_line, 60)
         notes.append(ctx.t(
-            f"Not run: {n} line(s) that install packages (code cell {first_cell}: {shown}); the grader's kernel "
+            f"Not run: {n} {'line that installs' if n == 1 else 'lines that install'} packages (code cell "
+            f"{first_cell}: {shown}); the grader's kernel "
             "has no network. Installed already: TensorFlow, Keras, NumPy, pandas, scikit-learn, matplotlib.",
             f"패키지를 설치하는 줄 {n}개는 실행하지 않았습니다 (코드 셀 {first_cell}: {shown}). 채점 커널은 "
             "네트워크를 쓸 수 없습니다. 이미 설치된 패키지: TensorFlow, Keras, NumPy, pandas, scikit-learn, "

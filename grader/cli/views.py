@@ -125,7 +125,8 @@ def run_progress(console: Console, label: str, lang: str = "ko", *, live: bool |
                 return
             said.add(key)
             if key == "cell":
-                text = f"{label}: running {total} code cells…" if en else f"{label}: 코드 셀 {total}개 실행 중…"
+                cells = f"{total} code cell{'' if total == 1 else 's'}"
+                text = f"{label}: running {cells}…" if en else f"{label}: 코드 셀 {total}개 실행 중…"
             else:
                 text = f"{label}: checking…" if en else f"{label}: 검사 중…"
             error_console(console).print(Text(text), highlight=False, soft_wrap=True)

@@ -189,7 +189,7 @@ def test_without_a_terminal_progress_is_plain_lines(tiny_course, tmp_path):
     r = _grade("submit", str(nb), "--no-record", "--member", "sora", "--course", str(tiny_course), "--lang", "en",
                cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert r.stderr.splitlines() == ["01_tiny.ipynb: running 1 code cells…", "01_tiny.ipynb: checking…"]
+    assert r.stderr.splitlines() == ["01_tiny.ipynb: running 1 code cell…", "01_tiny.ipynb: checking…"]
     assert "\x1b" not in r.stdout + r.stderr and "\r" not in r.stdout + r.stderr and "None" not in r.stderr
     assert "score 2/5" in r.stdout
 
@@ -225,4 +225,4 @@ def test_in_a_jupyter_cell_there_are_no_spinner_frames(tiny_course, tmp_path):
     # No cursor movement, line erasing or hidden cursor: nothing that leaves frames behind.
     for control in ("\x1b[?25l", "\x1b[2K", "\x1b[1A", "\r\x1b"):
         assert control not in text
-    assert "None" not in text and "running 1 code cells…" in text
+    assert "None" not in text and "running 1 code cell…" in text

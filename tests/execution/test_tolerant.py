@@ -73,7 +73,7 @@ def test_plots_pandas_scikit_learn_and_colab_run_in_the_kernel(tiny_course):
     assert not result.cell_errors, [e.summary for e in result.cell_errors]
     assert result.status == "graded" and result.score == 5
     notes = result.message.splitlines()
-    assert notes[0].startswith("Not run: 2 line(s) that install packages (code cell 4: !pip install -q "
+    assert notes[0].startswith("Not run: 2 lines that install packages (code cell 4: !pip install -q "
                                "tensorflow-addons")
     assert "no network" in notes[0]
     assert notes[1].startswith("The grader has no Google Drive: google.colab here is a stand-in")
