@@ -102,6 +102,7 @@ class Batch:
         self.submitted = submitted or SubmittedAt([i.path for i in self.items])
         self._queue: deque[BatchItem] = deque()   # decided, to be graded (`_scan`)
         self._ready: deque[BatchItem] = deque()   # and read, to be handed out
+        self._workers = 1
 
     # --- preparing, on the submitter ---------------------------------------------------
 
@@ -185,7 +186,10 @@ class Batch:
     def _job(self, item: BatchItem, course_arg: Any, *, spares: bool, depth: int) -> Job:  # noqa: ANN401
         self._fill(depth)
         upcoming = self._ready[0].plan if self._ready else None
-        ahead = (work.start_spare, (course_arg, upcoming)) if spares and self.warm and upcoming else None
+        # A spare only when this worker is likely to get another notebook: each of the other
+        # workers takes one first. The last notebooks start none that nobody would use.
+        likely = len(self._ready) + len(self._queue) >= self._workers
+        ahead = (work.start_spare, (course_arg, upcoming)) if spares and self.warm and upcoming and likely else None
         # Looked up now, not bound at import: tests replace `work.grade_one` with a stand-in.
         return Job(work.grade_one, (course_arg, str(item.path), item.data, item.member, self.seed, self.lang),
                    tag=item, ahead=ahead, ahead_key=upcoming if ahead else None)
@@ -252,6 +256,7 @@ class Batch:
         # are stopped and their kernels killed instead of being orphaned.
         with sigterm_as_interrupt():
             depth = 2 * max(1, workers)
+            self._workers = 1 if scheduler else max(1, workers)
             self._scan()
             if not self._queue:
                 return self.items  # nothing to grade (all skipped or invalid): start nothing

@@ -121,8 +121,11 @@ def _run_jobs(course: Course, todo: list[tuple[str, Path]], *, workers: int, see
         plans.append(work.plan_for(course, spec.id, peek_notebook(data)) if spec else None)
         jobs.append(Job(work.grade_one, (course_arg, str(path), data, f"instructor-{role}", seed, "en"),
                         tag=(role, path)))
-    for job, upcoming in zip(jobs, plans[1:], strict=False):
-        if upcoming is not None:  # while this one runs, the next one's kernel starts
+    slots = min(workers, len(jobs)) if pooled else 1
+    for i, (job, upcoming) in enumerate(zip(jobs, plans[1:], strict=False)):
+        # While this one runs, the next one's kernel starts; not for the last few, which no
+        # worker would be free to take after this one.
+        if upcoming is not None and len(jobs) - i - 1 >= slots:
             job.ahead, job.ahead_key = (work.start_spare, (course_arg, upcoming)), upcoming
     queue = iter(jobs)
     if pooled:
