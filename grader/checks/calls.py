@@ -121,6 +121,10 @@ class OutputShapeParams(TargetParams):
     vocab: PositiveInt = Field(10, description="For integer inputs: they are drawn from 0 … vocab - 1.")
     method: Method = Field("auto", description=METHOD_DOC)
     partial: bool = Field(False, description="Give the fraction of cases right (default: all or nothing).")
+    open_axes: list[PositiveInt] = Field(
+        [], description="Axes of the model's declared input (0 = batch) that must be left open (None), e.g. [1] "
+                        "for the time axis: Keras runs an RNN declared with a fixed length on other lengths too, "
+                        "with only a warning, so the calls alone cannot show that the length was left open.")
 
 
 @register
@@ -148,7 +152,31 @@ class OutputShape(CheckKind):
             plan.inputs[f"x{i}"] = x
             plan.requests.append({"id": f"case{i}", "op": "call", "target": p["target"],
                                   "method": p.get("method", "auto"), "args": [f"x{i}"]})
+        if p.get("open_axes"):
+            plan.requests.append({"id": "describe", "op": "describe", "target": p["target"]})
         return plan
+
+    def _fixed_axes(self, check: CheckSpec, ctx: GradeContext, outputs: dict[str, ProbeOutput]) -> str:
+        """Why the declared input does not leave the `open_axes` open ("" when it does, or when
+        the target declares no input: a plain function)."""
+        out = outputs.get("describe")
+        if out is None or not out.ok or not isinstance(out.value, dict):
+            return ""
+        shapes = out.value.get("input_shape")
+        if not isinstance(shapes, list) or not shapes or not isinstance(shapes[0], list):
+            return ""
+        declared = shapes[0]
+        fixed = [a for a in check.params["open_axes"] if a < len(declared) and declared[a] is not None]
+        if not fixed:
+            return ""
+        names = {1: ctx.t("the time axis", "시간 축")}
+        axes = ", ".join(ctx.t(f"{names.get(a, f'axis {a}')} ({declared[a]})",
+                               f"{names.get(a, f'{a}번 축')}({declared[a]})") for a in fixed)
+        target = check.params["target"]
+        return ctx.t(f"`{target}` declares its input as {fmt_shape(declared)}, which fixes {axes}: Keras runs it on "
+                     "other lengths only with a warning that the shape is incompatible",
+                     f"`{target}`의 입력이 {fmt_shape(declared)}로 선언되어 {axes}이 고정되어 있습니다. Keras는 "
+                     "다른 길이에서도 실행하지만 입력 크기가 맞지 않는다는 경고를 냅니다")
 
     def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
                  outputs: dict[str, ProbeOutput]) -> CheckResult:
@@ -180,11 +208,16 @@ class OutputShape(CheckKind):
             else:
                 problems.append(ctx.t(f"input {inp} gave {fmt_shape(found)}, expected {exp}",
                                       f"입력 {inp} → {fmt_shape(found)} (기대: {exp})"))
+        fixed = self._fixed_axes(check, ctx, outputs) if p.get("open_axes") else ""
+        if not problems and fixed:
+            return self.result(check, ctx, 0, fixed + ".", {"cases_ok": ok, "cases": len(cases), "fixed_input": True})
         if not problems:
             return self.result(check, ctx, 1, ctx.t(
                 f"`{target}` returns the expected shapes for all {len(cases)} input shapes.",
                 f"`{target}`가 {len(cases)}가지 입력 크기 모두에서 올바른 크기를 반환합니다."))
-        frac = ok / len(cases) if p.get("partial", False) else 0.0
+        if fixed:
+            problems.append(fixed)
+        frac = ok / len(cases) if p.get("partial", False) and not fixed else 0.0
         return self.result(check, ctx, frac, ctx.t(
             f"`{target}`: {'; '.join(problems)}.", f"`{target}`: {'; '.join(problems)}."),
             {"cases_ok": ok, "cases": len(cases)})
