@@ -210,7 +210,9 @@ class SpareKernel:
         sandbox.track(kernel_pid(km))
         self._niced = os.geteuid() == 0 and _set_priority(sandbox, kernel_pid(km), min(19, _own_priority() + SPARE_NICE))
         kc = km.client()
-        kc.start_channels()
+        # Shell and IOPub are all it needs (the manager says whether the kernel lives); no
+        # heartbeat thread that a discard could catch half-started.
+        kc.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=False)
         try:
             deadline = time.monotonic() + START_TIMEOUT_S
             await self._within(deadline, kc.wait_for_ready(timeout=START_TIMEOUT_S))
