@@ -208,15 +208,18 @@ def main(argv: list[str] | None = None) -> None:
             os.set_inheritable(read, True)
             command = [str(read) if a == SECCOMP_FD_WORD else a for a in command]
             program = b""
+    install = None
+    if program:
+        # Imported while still privileged: after the switch the new user may not be able to
+        # read the grader's checkout (a fresh clone in a mode-700 temp folder, as on CI).
+        from grader.execution.seccomp import install
     if args.drop_uid is not None or args.drop_caps:
         try:
             drop_privileges(args.drop_uid, args.drop_gid)
         except OSError as exc:
             _fatal(f"cannot drop privileges (uid {args.drop_uid}): {exc.strerror or exc}")
         _die_with_parent()  # a change of credentials clears the parent-death signal
-    if program:
-        from grader.execution.seccomp import install
-
+    if program and install is not None:
         try:
             install(program)
         except OSError as exc:
