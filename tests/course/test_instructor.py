@@ -32,6 +32,8 @@ def test_grade_check_all_eight(runner, repo_root, monkeypatch):
     assert len(roles) == 2 * len(doc["starters"])
     for v in doc["notebooks"]:
         if v["role"] == "solution":
-            assert v["score"] == v["max_score"] > 0 and v["duration_s"] < 90
+            # No wall-clock bound here: the spec's own time limits end a slow solution as
+            # a timeout, which fails the score check; speed belongs in benchmarks/.
+            assert v["score"] == v["max_score"] > 0
         else:
             assert v["status"] == "graded" and v["code_score"] == 0
