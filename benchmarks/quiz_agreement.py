@@ -1,20 +1,30 @@
 """How often the quiz scorer lands in the band a teacher chose.
 
-Reads tests/data/quiz_labeled.toml (answers labeled none/partial/full before the
-scorer was tuned), scores each one and prints band agreement overall and by
-question and kind, the confusion matrix, and the answers that matter most:
-wrong or gaming answers scored `full`. `--show` lists every disagreement.
+Reads the evaluation split of tests/data/quiz_eval/ (answers written and labeled
+by people who never saw the rubrics; see its README): `dev`, the only part the
+rubrics were tuned on, and `heldout`, read here only to report figures. For
+each it prints band agreement overall, per teacher band, per question and per
+answer style, the confusion matrix, how many wrong answers (teacher: none) the
+scorer put in the full band, and the agreement on the answers the scorer is
+confident about, with the share it marks for review. The old
+tests/data/quiz_labeled.toml is reported last as a tuning set: the early rubrics
+were written against it, so its figure flatters.
 
-    .venv/bin/python benchmarks/quiz_agreement.py [--show]
+    .venv/bin/python benchmarks/quiz_agreement.py                 # every split
+    .venv/bin/python benchmarks/quiz_agreement.py --split dev --show   # dev, with each disagreement
+
+`--show` lists answers of the dev split only: the held-out answers stay unread.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import tomllib
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,61 +33,118 @@ sys.path.insert(0, str(ROOT))
 from grader.quiz import band, load_bank, score_answer  # noqa: E402
 
 BANDS = ("none", "partial", "full")
-GAMING = {"salad", "injection", "repeat", "empty"}
+EVAL = ROOT / "tests" / "data" / "quiz_eval"
+TUNING = ROOT / "tests" / "data" / "quiz_labeled.toml"
+
+
+@dataclass
+class Report:
+    name: str
+    n: int = 0
+    agree: int = 0
+    confident: int = 0
+    confident_agree: int = 0
+    wrong_full: int = 0
+    confusion: Counter = field(default_factory=Counter)
+    by_question: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    by_style: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+    misses: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        pct = (lambda a, b: round(100 * a / b, 1) if b else None)
+        return {"split": self.name, "answers": self.n, "agreement_pct": pct(self.agree, self.n),
+                "wrong_in_full": self.wrong_full, "review_share_pct": pct(self.n - self.confident, self.n),
+                "confident_agreement_pct": pct(self.confident_agree, self.confident),
+                "per_band_pct": {b: pct(self.confusion[(b, b)], sum(self.confusion[(b, g)] for g in BANDS))
+                                 for b in BANDS},
+                "confusion": {w: {g: self.confusion[(w, g)] for g in BANDS} for w in BANDS},
+                "per_question": {q: f"{a}/{t}" for q, (a, t) in sorted(self.by_question.items())},
+                "per_style": {s: f"{a}/{t}" for s, (a, t) in sorted(self.by_style.items())},
+                "answers_per_s_cpu": round(self.n / self.cpu_s) if self.cpu_s else None}
+
+
+def run(name: str, items: list[dict], bank: dict, keep_misses: bool) -> Report:
+    rep = Report(name)
+    t_wall, t_cpu = time.perf_counter(), time.process_time()
+    for item in items:
+        res = score_answer(bank[item["question"]], item["text"])
+        got, want = band(res.fraction), item.get("label") or item["band"]
+        ok = got == want
+        rep.n += 1
+        rep.agree += ok
+        rep.confusion[(want, got)] += 1
+        rep.by_question[item["question"]][0] += ok
+        rep.by_question[item["question"]][1] += 1
+        style = item.get("style") or item.get("kind", "").split(",")[0].strip() or "-"
+        rep.by_style[style][0] += ok
+        rep.by_style[style][1] += 1
+        if not res.needs_review:
+            rep.confident += 1
+            rep.confident_agree += ok
+        if want == "none" and got == "full":
+            rep.wrong_full += 1
+        if keep_misses and not ok:
+            rep.misses.append((item, res, got))
+    rep.wall_s = time.perf_counter() - t_wall
+    rep.cpu_s = time.process_time() - t_cpu
+    return rep
+
+
+def show(rep: Report, per_answer: bool) -> None:
+    d = rep.as_dict()
+    print(f"\n=== {rep.name}: {rep.n} answers")
+    print(f"band agreement: {rep.agree}/{rep.n} = {d['agreement_pct']}%")
+    print(f"wrong answers (teacher: none) scored full: {rep.wrong_full}")
+    print(f"marked for review: {rep.n - rep.confident}/{rep.n} = {d['review_share_pct']}%   "
+          f"agreement on the rest: {rep.confident_agree}/{rep.confident} = {d['confident_agreement_pct']}%")
+    print("per teacher band: " + "  ".join(f"{b} {v}%" for b, v in d["per_band_pct"].items()))
+    print("confusion (rows: teacher, columns: scorer)")
+    print("          " + "".join(f"{b:>9}" for b in BANDS))
+    for w in BANDS:
+        print(f"{w:>9} " + "".join(f"{rep.confusion[(w, g)]:>9}" for g in BANDS))
+    print("per question: " + "  ".join(f"{q.removeprefix('ch15.')} {v}" for q, v in d["per_question"].items()))
+    print("per style:    " + "  ".join(f"{s} {v}" for s, v in d["per_style"].items()))
+    print(f"speed: {d['answers_per_s_cpu']} answers/s of CPU time ({rep.n / rep.wall_s:.0f}/s wall clock)")
+    if per_answer:
+        for item, res, got in rep.misses:
+            print(f"\n-- {item.get('id', '')} {item['question']} teacher={item.get('label') or item['band']} "
+                  f"scorer={got} ({res.fraction:.2f}, conf {res.confidence:.2f}{' REVIEW' if res.needs_review else ''}) "
+                  f"style={item.get('style') or item.get('kind')}\n   {item['text'].strip()[:400]}\n"
+                  f"   matched={res.matched} missing={res.missing} mis={res.misconceptions} flags={res.flags} "
+                  f"doubts={res.doubts}")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--show", action="store_true", help="print every disagreement")
-    ap.add_argument("--data", type=Path, default=ROOT / "tests" / "data" / "quiz_labeled.toml")
+    ap.add_argument("--split", choices=["dev", "heldout", "tuning", "all"], default="all")
+    ap.add_argument("--show", action="store_true", help="print every disagreement (dev and tuning set only)")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
-    items = tomllib.loads(args.data.read_text(encoding="utf-8"))["answer"]
     bank = load_bank(ROOT / "quizzes")
     t0 = time.perf_counter()
-    score_answer(bank[items[0]["question"]], "warm up the analyser")
-    t_start = time.perf_counter() - t0
-    agree = 0
-    confusion: Counter[tuple[str, str]] = Counter()
-    by_q: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    bad_full = []
-    misses = []
-    t0 = time.perf_counter()
-    for item in items:
-        res = score_answer(bank[item["question"]], item["text"])
-        got = band(res.fraction)
-        want = item["band"]
-        ok = got == want
-        agree += ok
-        confusion[(want, got)] += 1
-        by_q[item["question"]][0] += ok
-        by_q[item["question"]][1] += 1
-        kinds = {k.strip() for k in item.get("kind", "").split(",") if k.strip()}
-        for k in kinds:
-            by_kind[k][0] += ok
-            by_kind[k][1] += 1
-        if got == "full" and want != "full" and (kinds & (GAMING | {"wrong", "misconception"}) or want == "none"):
-            bad_full.append((item, res))
-        if not ok:
-            misses.append((item, res, got))
-    elapsed = time.perf_counter() - t0
-    n = len(items)
-    print(f"answers: {n}   band agreement: {agree}/{n} = {agree / n:.1%}   (goal >= 90%)")
-    print(f"wrong or gaming answers scored full: {len(bad_full)}   (goal 0)")
-    print(f"speed: {n / elapsed:.0f} answers/s after a {t_start:.1f} s analyser start")
-    print("\nconfusion (rows: teacher, columns: scorer)")
-    print("          " + "".join(f"{b:>9}" for b in BANDS))
-    for w in BANDS:
-        print(f"{w:>9} " + "".join(f"{confusion[(w, g)]:>9}" for g in BANDS))
-    print("\nby question: " + "  ".join(f"{q} {a}/{t}" for q, (a, t) in sorted(by_q.items())))
-    print("by kind:     " + "  ".join(f"{k} {a}/{t}" for k, (a, t) in sorted(by_kind.items())))
-    for item, res in bad_full:
-        print(f"\n!! FULL for a {item['band']} answer ({item['question']}, {item.get('kind')}): {item['text'][:120]!r}")
-    if args.show:
-        for item, res, got in misses:
-            print(f"\n-- {item['question']} teacher={item['band']} scorer={got} ({res.fraction:.2f}) "
-                  f"kind={item.get('kind')}\n   {item['text'].strip()[:300]}\n   matched={res.matched} "
-                  f"missing={res.missing} mis={res.misconceptions} flags={res.flags}")
+    score_answer(next(iter(bank.values())), "분석기를 깨웁니다")
+    start = time.perf_counter() - t0
+    reports = []
+    for name in ("dev", "heldout", "tuning"):
+        if args.split not in (name, "all"):
+            continue
+        path = TUNING if name == "tuning" else EVAL / f"{name}.toml"
+        if not path.is_file():
+            print(f"({path} is missing: skipped)", file=sys.stderr)
+            continue
+        items = tomllib.loads(path.read_text(encoding="utf-8"))["answer"]
+        label = "tuning set tests/data/quiz_labeled.toml (the early rubrics were tuned on it: flatters)" \
+            if name == "tuning" else name
+        rep = run(label, items, bank, keep_misses=args.show and name != "heldout")
+        reports.append(rep)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in reports], indent=2, ensure_ascii=False))
+        return 0
+    print(f"analyser start: {start:.1f} s")
+    for rep in reports:
+        show(rep, per_answer=args.show and not rep.name.startswith("heldout"))
     return 0
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from grader.errors import GradeError, SpecError
+from grader.errors import GradeError
 
 
 def _bank(course_dir: str | None) -> tuple[dict, Path]:
@@ -50,7 +50,8 @@ def list_(as_json: bool, lang: str, course_dir: str | None) -> None:
     """Show every question with its points and concepts."""
     bank, folder = _bank(course_dir)
     if as_json:
-        click.echo(json.dumps([{"id": q.id, "points": q.points, "topic": q.topic, "prompt": q.prompt,
+        click.echo(json.dumps([{"id": q.id, "points": q.points, "topic": q.topic, "edition": q.edition,
+                                "prompt": q.prompt,
                                 "concepts": [c.id for c in q.concepts],
                                 "misconceptions": [m.id for m in q.misconceptions]} for q in bank.values()],
                               ensure_ascii=False, indent=2))
@@ -66,28 +67,48 @@ def list_(as_json: bool, lang: str, course_dir: str | None) -> None:
     table.add_column("id", style="bold")
     table.add_column("pts", justify="right")
     table.add_column("topic")
+    table.add_column("판/ed." if lang == "ko" else "edition", justify="right")
     table.add_column("question")
     table.add_column("concepts", justify="right")
     for q in bank.values():
-        table.add_row(Text(inert(q.id)), f"{q.points:g}", Text(inert(q.topic)), Text(inert(q.prompt[lang])),
-                      str(len(q.concepts)))
+        table.add_row(Text(inert(q.id)), f"{q.points:g}", Text(inert(q.topic)), Text(inert(q.edition or "-")),
+                      Text(inert(q.prompt[lang])), str(len(q.concepts)))
     Console().print(table)
+
+
+HINTS = click.option("--hints", type=click.Choice(["brief", "full"]), default="brief", show_default=True,
+                     help="'full' adds the model answer to the feedback.")
+
+
+def _score(question, answer: str, hints: str):  # noqa: ANN001, ANN202
+    from grader.quiz.scorer import MAX_CHARS, score_answer
+
+    if len(answer) > MAX_CHARS:
+        raise GradeError(f"the answer has {len(answer):,} characters, more than the {MAX_CHARS:,} a quiz answer "
+                         f"may have: shorten it / 답이 {MAX_CHARS:,}자를 넘습니다({len(answer):,}자). 줄여서 다시 내 주세요")
+    return score_answer(question, answer, reveal=hints == "full")
 
 
 @quiz.command()
 @click.argument("question_id")
 @click.option("--answer", required=True, help="The answer text, or '-' to read it from stdin.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (fields: docs/contracts.md).")
+@HINTS
+@click.option("--explain", is_flag=True, help="Also show which rubric patterns hold in which sentence.")
 @COURSE
-def score(question_id: str, answer: str, as_json: bool, course_dir: str | None) -> None:
+def score(question_id: str, answer: str, as_json: bool, hints: str, explain: bool, course_dir: str | None) -> None:
     """Score one answer to QUESTION_ID."""
-    from grader.quiz.scorer import score_answer
-
     bank, _ = _bank(course_dir)
     question = _question(bank, question_id)
     if answer == "-":
         answer = sys.stdin.read()
-    result = score_answer(question, answer)
+    result = _score(question, answer, hints)
+    if explain and not as_json:
+        from grader.quiz.validate import explain as why
+        from grader.textsafe import inert
+
+        for line in why(question, answer):
+            click.echo(inert(line), err=True)
     if as_json:
         from grader.textsafe import json_inert
 
@@ -100,11 +121,10 @@ def score(question_id: str, answer: str, as_json: bool, course_dir: str | None) 
 @click.argument("question_id")
 @click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
               help="Language of the question shown.")
+@HINTS
 @COURSE
-def ask(question_id: str, lang: str, course_dir: str | None) -> None:
+def ask(question_id: str, lang: str, hints: str, course_dir: str | None) -> None:
     """Ask QUESTION_ID in the terminal and score the reply (end it with an empty line)."""
-    from grader.quiz.scorer import score_answer
-
     bank, _ = _bank(course_dir)
     question = _question(bank, question_id)
     click.secho(f"{question.id} ({question.points:g}점/pts)", bold=True, err=True)
@@ -115,27 +135,27 @@ def ask(question_id: str, lang: str, course_dir: str | None) -> None:
         if not line.strip() and lines:
             break
         lines.append(line.rstrip("\n"))
-    _show(score_answer(question, "\n".join(lines)))
+    _show(_score(question, "\n".join(lines), hints))
 
 
 @quiz.command()
+@click.option("--question", "only", default=None, help="Check only this question id.")
 @COURSE
-def validate(course_dir: str | None) -> None:
-    """Check every bank file and compile every pattern; exit 1 on the first problem."""
+def validate(only: str | None, course_dir: str | None) -> None:
+    """Check every bank file, pattern, example answer and model answer; exit 1 on any problem."""
     bank, folder = _bank(course_dir)
-    from grader.quiz.scorer import compiled
+    from grader.quiz.validate import check_question
 
-    for q in bank.values():
-        comp = compiled(q)
-        for item in [*q.concepts, *q.misconceptions]:
-            for p in [*item.patterns, *item.unless]:
-                for group in comp.alts(p):
-                    if any(not alt for alt in group):
-                        raise SpecError(f"{q.id} {item.id}: pattern {p.text!r} has an alternative with no "
-                                        f"words left after analysis", q.source)
-    click.echo(f"{folder}: {len(bank)} questions, "
-               f"{sum(len(q.concepts) for q in bank.values())} concepts, "
-               f"{sum(len(q.misconceptions) for q in bank.values())} misconceptions: ok")
+    questions = [_question(bank, only)] if only else list(bank.values())
+    problems = [p for q in questions for p in check_question(q)]
+    for p in problems:
+        click.echo(str(p), err=True)
+    examples = sum(len(i.examples) for q in questions for i in [*q.concepts, *q.misconceptions])
+    if problems:
+        raise GradeError(f"{len(problems)} problem(s) in {folder}")
+    click.echo(f"{folder}: {len(questions)} questions, "
+               f"{sum(len(q.concepts) for q in questions)} concepts, "
+               f"{sum(len(q.misconceptions) for q in questions)} misconceptions, {examples} examples: ok")
 
 
 def _show(result) -> None:  # noqa: ANN001
@@ -146,7 +166,12 @@ def _show(result) -> None:  # noqa: ANN001
 
     console = Console()
     style = "green" if result.fraction >= 0.8 else "yellow" if result.fraction >= 1 / 3 else "red"
+    review = []
+    if result.needs_review:
+        # a provisional score: the teacher's band replaces it after review
+        review = ["  ", ("검토 필요" if result.lang == "ko" else "needs review", "bold magenta")]
+    sure = f"  (확신도 {result.confidence:.2f})" if result.lang == "ko" else f"  (confidence {result.confidence:.2f})"
     console.print(Text.assemble((inert(result.question), "bold"), "  ",
-                                (f"{result.score:g}/{result.max_score:g}", style)))
+                                (f"{result.score:g}/{result.max_score:g}", style), sure, *review))
     # The feedback may quote the answer: no escape sequence of it reaches the terminal.
     console.print(Text(inert(result.feedback, newlines=True)), highlight=False)

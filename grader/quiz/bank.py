@@ -14,7 +14,9 @@ Optional parts: a prefix `not:` or `any:` overrides the concept's polarity for
 this pattern, `clause:` asks for all groups in one clause, a suffix
 `! 제외|except` lists words that cancel the match in the same sentence, and
 `holder => role` binds a role to the thing that has it: "삭제 게이트 => @erase"
-holds only when the erasing is said of the forget gate, not of another gate.
+holds only when the erasing is said of the forget gate, not of another gate
+(a holder `*` also accepts the role said of no one, as answers often leave the
+subject of the question unsaid).
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ class Question:
         seen: dict[str, None] = {}
         for item in [*self.concepts, *self.misconceptions]:
             for p in item.patterns:
-                seen.update(dict.fromkeys(p.holder))
+                seen.update(dict.fromkeys(h for h in p.holder if h != "*"))
         return tuple(seen)
 
 
@@ -384,6 +386,7 @@ def load_variants(path: Path) -> dict[str, list[str]]:
 class Lexicon:
     families: dict[str, tuple[str, ...]] = field(default_factory=dict)
     note_predicates: frozenset[str] = frozenset()     # nouns that end a study note like a verb ("…로 해결")
+    nouns: frozenset[str] = frozenset()               # compound nouns the analyser must keep whole
 
 
 def load_lexicon(path: Path) -> Lexicon:
@@ -395,12 +398,15 @@ def load_lexicon(path: Path) -> Lexicon:
                             f"{path}:{lines.key(key, 1)}")
     notes = data.get("notes", {})
     for key in notes:
-        if key != "predicate_nouns":
-            raise SpecError(f"notes: unknown key {key!r} (expected predicate_nouns)", f"{path}:{lines.key(key, 1)}")
-    preds = notes.get("predicate_nouns", [])
-    if not isinstance(preds, list) or not all(isinstance(p, str) and p.strip() for p in preds):
-        raise SpecError("notes.predicate_nouns must be a list of Korean nouns",
-                        f"{path}:{lines.key('predicate_nouns', 1)}")
+        if key not in ("predicate_nouns", "nouns"):
+            raise SpecError(f"notes: unknown key {key!r} (expected predicate_nouns, nouns)",
+                            f"{path}:{lines.key(key, 1)}")
+    lists = {}
+    for key in ("predicate_nouns", "nouns"):
+        items = notes.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(p, str) and p.strip() for p in items):
+            raise SpecError(f"notes.{key} must be a list of Korean nouns", f"{path}:{lines.key(key, 1)}")
+        lists[key] = frozenset(p.strip() for p in items)
     out: dict[str, tuple[str, ...]] = {}
     for name, members in data.get("family", {}).items():
         where = f"{path}:{lines.key(name, 1)}"
@@ -410,7 +416,7 @@ def load_lexicon(path: Path) -> Lexicon:
                 not all(isinstance(m, str) and m.strip() and not set(m) & set("|+!@") for m in members):
             raise SpecError(f"family {name!r} must be a non-empty list of words (no '|', '+', '!' or '@')", where)
         out[name] = tuple(m.strip() for m in members)
-    return Lexicon(families=out, note_predicates=frozenset(p.strip() for p in preds))
+    return Lexicon(families=out, note_predicates=lists["predicate_nouns"], nouns=lists["nouns"])
 
 
 _CACHE: dict[tuple[str, tuple[tuple[str, int], ...]], dict[str, Question]] = {}

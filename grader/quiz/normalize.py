@@ -29,12 +29,47 @@ _KIWI: Any = None
 _KIWI_LOCK = threading.Lock()
 
 
+_NOUNISH = {"NNG", "NNP", "NNB", "NR", "XSN", "XPN", "SL", "SN"}
+_TERMS: set[str] = set()
+
+
+def register_terms(words: "set[str] | frozenset[str]") -> None:
+    """Nouns the analyser must keep whole (lexicon.toml `notes.nouns`), before it first runs.
+
+    Without the default user dictionary (113,000 mostly proper nouns, see
+    kiwi()) a rare term can come apart differently alone and in a sentence
+    ("선형" alone is 선 + 형, "선형으로" is 서 + 형). Registering the bank's
+    compound nouns keeps them whole in patterns and answers alike. Words must
+    be added before the analyser's first use: adding one later rebuilds it
+    (about 1.5 s).
+    """
+    new = set(words) - _TERMS
+    if not new:
+        return
+    _TERMS.update(new)
+    with _KIWI_LOCK:
+        if _KIWI is not None:
+            for w in sorted(new):
+                _KIWI.add_user_word(w, "NNG", 0.0)
+
+
+def splits_into_nouns(word: str) -> bool:
+    """Whether a Hangul word comes apart into several nouns: a candidate for `notes.nouns`."""
+    toks = kiwi().tokenize(word)
+    verb = kiwi().tokenize(word + "다")
+    if len(verb) == 2 and verb[0].form == word and verb[0].tag.split("-")[0] in ("VV", "VA"):
+        return False            # a verb stem ("구하"), analysed whole in a sentence
+    return len(toks) > 1 and all(t.tag.split("-")[0] in _NOUNISH for t in toks) and \
+        any(t.tag.startswith("NN") for t in toks) and word not in _TERMS
+
+
 def kiwi() -> Any:
     """One analyser per process, created on first use.
 
     Without the default user dictionary (113,000 mostly proper nouns) it
-    starts in about half the time; the bank's terms analyse the same either
-    way, since matching runs on the spacing-free concatenation of units.
+    starts in about half the time; the bank's own terms are registered
+    instead (register_terms), and matching runs on the spacing-free
+    concatenation of units, so spacing and segmentation rarely matter.
     """
     global _KIWI
     with _KIWI_LOCK:
@@ -45,6 +80,8 @@ def kiwi() -> Any:
             # Keep identifiers and English contractions whole; kiwi would cut
             # `return_sequences` at the underscore and "don't" at the apostrophe.
             k.add_re_word(r"[A-Za-z_][A-Za-z0-9_]*(?:'[a-z]+)?", "SL")
+            for w in sorted(_TERMS):
+                k.add_user_word(w, "NNG", 0.0)
             _KIWI = k
         return _KIWI
 
@@ -58,9 +95,9 @@ def _stemmer() -> Any:
 
 KO_CONTENT = {"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "VX", "VCN", "MAG", "MM", "XR", "XPN", "XSN",
               "SL", "SN", "SH", "W_SERIAL"}
-KO_KEEP = {("만", "JX"), ("뿐", "JX")}     # "마지막 층에만": the restriction matters
+KO_KEEP = {("만", "JX"), ("뿐", "JX"), ("마다", "JX")}     # "마지막 층에만", "스텝마다": the restriction matters
 KO_NEGATORS = {("않", "VX"), ("못하", "VX"), ("없", "VA"), ("안", "MAG"), ("못", "MAG"),
-               ("아니", "VCN"), ("말", "VX")}
+               ("아니", "VCN"), ("말", "VX"), ("없이", "MAG")}
 # "병렬화가 어렵다" denies the parallelism as much as "병렬화할 수 없다" does
 KO_SOFT_NEGATORS = {("어렵", "VA"), ("힘들", "VA"), ("곤란", "NNG"), ("불가", "NNG")}
 KO_PREDICATE_TAGS = {"VV", "VA", "XSV", "XSA", "VCP", "VCN"}
@@ -69,14 +106,21 @@ KO_PREDICATE_TAGS = {"VV", "VA", "XSV", "XSA", "VCP", "VCN"}
 KO_CLAUSE_EC = {"고", "지만", "는데", "은데", "ᆫ데", "며", "으며", "면서", "으면서", "어서", "아서", "여서",
                 "니까", "으니까", "므로", "으므로", "나", "으나", "는데도", "지마는", "라서", "니"}
 KO_CLAUSE_WORDS = {("반면", "NNG"), ("반면에", "MAG")}
+KO_ADVICE = {("되", "VV"), ("좋", "VA"), ("돼", "VV")}     # "-면 된다", "-면 좋다": advice, not a condition
+KO_CONDITIONAL = {"면", "으면", "다면", "라면", "ᆫ다면", "는다면", "으면은"}
+KO_QUOTATIVE = {"다고", "라고", "ᆫ다고", "는다고", "냐고", "다는", "라는"}
+KO_CONCESSIVE = {"는데", "은데", "ᆫ데", "지만", "나", "으나", "는데도"}
+KO_EXCEPT_VERBS = {"빼", "제외하", "말", "포함하", "빼놓", "비롯하"}
 EN_NEG_PREFIX = {"not", "no", "never", "without", "cannot", "neither", "nor", "none", "nothing"}
 EN_SOFT_NEG = {"hard", "difficult", "impossible", "unable", "fail", "fails", "failed", "failing"}
 EN_NEG_POSTFIX = {"false"}
-EN_CLAUSE = {"but", "while", "whereas", "although", "though", "because", "since", "so", "which", "however"}
+EN_PREPOSITIONS = {"of", "from", "to", "into", "in", "on", "with", "at", "for", "onto", "through"}   # not "by": the agent
+# not "which": "decides which parts to erase" is one clause
+EN_CLAUSE = {"but", "while", "whereas", "although", "though", "because", "since", "so", "however", "than"}
 EN_STOP = {"the", "a", "an", "of", "is", "are", "be", "been", "being", "was", "were", "its", "their", "this",
            "that", "these", "those", "it", "to", "in", "on", "at", "for", "by", "with", "as", "and", "or",
-           "will", "would", "should", "could", "also", "very", "just", "then", "there", "they", "you", "we",
-           "i", "do", "does", "did", "has", "have", "had", "can", "may", "might", "must", "into",
+           "will", "would", "could", "also", "very", "just", "then", "there", "they", "you", "we",
+           "i", "do", "does", "did", "has", "have", "had", "can", "may", "might", "into",
            "some", "such", "from", "which"}
 # Auxiliaries and verbs that rarely name a concept: their presence means the
 # text says something. Not "forget", "output", "return": "forget gate" is a term.
@@ -95,7 +139,8 @@ _CAMEL = re.compile(r"[A-Z]?[a-z]+(?:[A-Z][a-z]+)+")
 _CODEISH = re.compile(r"[_=0-9]|[a-z][A-Z]|^[A-Z0-9]{2,6}$")
 # What separates the items of a list, whichever way it is typed
 _SEPARATOR = re.compile(r",(?!\d{3}\b)|[、/·・|&]|(?<!\S)\+(?!\S)|(?<![A-Za-z])및(?![가-힣])")
-_LABEL = re.compile(r"^\s*([^:：.?!\n]{1,20}?)\s*[:：]\s*\S")
+# a short label before a colon ("LSTM: …", "seq2vec: …"), not a sentence ("입력은 3차원이에요: …")
+_LABEL = re.compile(r"^\s*((?:[^\s:：.?!]+\s*){1,3}?)\s*[:：]\s*\S")
 _ARROW = re.compile(r"->|→|=>|⇒|⟶")
 # A clause that only denies what was said before it
 _DENIAL_KO = re.compile(r"(그건|그것은|이건|이것은|이는|하지만|그러나|실제로는|사실은|사실)?\s*"
@@ -119,6 +164,15 @@ class Unit:
     topic: bool = False     # marked by 은/는
     argument: bool = False  # marked by 이/가 or 을/를
     governors: tuple[int, ...] = ()   # indices of the negators that govern it (negative: a denial clause)
+    raw: str = ""           # an English word as written (lower case), before stemming
+    boundary: bool = False  # a particle, a punctuation mark or a connective ending follows it
+    adnominal: bool = False  # a negator inside a modifier ("필요 없는 정보"): it denies the word before only
+    coord: bool = False     # joined to the next noun by 와/과/이나 ("클리핑과 층 정규화를")
+    subject: bool = False   # marked by 이/가
+    oblique: bool = False   # inside a prepositional phrase ("parts of g(t)") or marked by 에/에서/로
+    predicative: bool = False   # what the sentence says something is ("…는 시퀀스-투-벡터다", "done by X")
+    genitive: bool = False  # a possessor ("LSTM의", "the LSTM's")
+    hypothetical: bool = False  # inside a condition ("미래 값을 보면 …", "if it saw the future, …")
 
 
 @dataclass
@@ -135,6 +189,7 @@ class Segment:
     context: "Segment | None" = None   # the heading or lead-in this line sits under
     heading: bool = False
     found: dict[tuple[str, ...], list[Any]] = field(default_factory=dict, repr=False)   # the scorer's memo
+    cuts: list[int] = field(default_factory=list)     # offsets of list separators in `text`
 
     def __post_init__(self) -> None:
         pos = 0
@@ -214,6 +269,8 @@ class Normalizer:
             body = _BULLET.sub("", line, count=1) if bullet else line
             context = leadin or heading
             label = _LABEL.match(body)
+            if label and re.search(r"(다|요|음|함|임)\s*$", label.group(1).strip()):
+                label = None
             first = len(segments)
             for piece in _SENTENCE_SPLIT.split(body):
                 piece = piece.strip(" \t-*•·>#")
@@ -259,10 +316,17 @@ class Normalizer:
         """A pattern alternative as unit forms, analysed exactly like answers are."""
         if text not in self._phrases:
             forms = tuple(u.form for u in self._segment(self.canonical(text)).units)
-            if not forms and re.search(r"[\uac00-\ud7a3]$", text):
-                # a bare verb stem ("쓰", "어렵") is ambiguous alone; as a
-                # dictionary form it analyses the way it does inside a sentence
-                forms = tuple(u.form for u in self._segment(self.canonical(text + "다")).units)
+            if re.search(r"[\uac00-\ud7a3]$", text):
+                # a bare verb stem ("쓰", "줄이") is ambiguous alone (줄이 reads as 줄 + 이);
+                # as a dictionary form it analyses the way it does inside a sentence
+                stem = (text.replace(" ", ""),)
+                for frame in ("다", "고", "는"):
+                    as_verb = tuple(u.form for u in self._segment(self.canonical(text + frame)).units)
+                    if as_verb == stem:
+                        forms = as_verb
+                        break
+                    if not forms and frame == "다":
+                        forms = as_verb
             self._phrases[text] = Phrase(forms, tuple(self.canonical(text).split()))
         return self._phrases[text]
 
@@ -276,6 +340,10 @@ class Normalizer:
         predicates = 0
         pending_pred = False     # a verb or adjective stem waiting for its ending
         latin_words = 0
+        last_latin = this_latin = ""
+        prep_pending = pred_pending = if_pending = False
+        quoted = False           # the clause so far is reported speech ("…다고들 하는데")
+        reported: list[int] = []
         prev = ("", "")
         cuts = _list_cuts(text)
 
@@ -284,7 +352,7 @@ class Normalizer:
             clause += 1
             clause_starts.append(at)
 
-        tokens = kiwi().tokenize(text)
+        tokens = _mend_codas(text, kiwi().tokenize(text))
         for k, tok in enumerate(tokens):
             # kiwi marks irregular conjugation on the tag ("VA-I", "VV-R")
             form, tag = tok.form, tok.tag.split("-")[0]
@@ -293,6 +361,14 @@ class Normalizer:
                 nxt = tokens[k + 1].tag if k + 1 < len(tokens) else "END"
                 if not nxt.startswith(("NN", "SL", "SN", "XSN", "VCP", "XSV", "XSA", "ETM")):
                     note_ends.append(tok.start)
+            if units and (tag.startswith("J") or tag in ("SP", "SF", "SS", "SSO", "SSC", "SW", "EC")):
+                units[-1].boundary = True
+            if tag in ("SP", "SF", "SW", "SSO", "SSC"):
+                if_pending = prep_pending = False
+            if units and tag == "JC":
+                units[-1].coord = True
+            if units and tag == "ETM" and units[-1].negator:
+                units[-1].adnominal = True
             if pending_pred and tag.startswith("E"):
                 # an adjective before a noun ("같은 가중치") is still a list item
                 predicates += tag != "ETM"
@@ -309,26 +385,67 @@ class Normalizer:
                 case_particle = True
             if tag == "JC" and not _in_brackets(text, tok.start):
                 cuts.append(tok.start)
-            if (form, tag) in (("은", "JX"), ("는", "JX"), ("ᆫ", "JX")) and units:
+            if (form, tag) in (("은", "JX"), ("는", "JX"), ("ᆫ", "JX"), ("도", "JX")) and units:
                 units[-1].topic = True
+                units[-1].oblique = False      # "시퀀스-투-벡터에서는": the topic, though 에서 marks it
             if tag in ("JKS", "JKO") and units:
                 units[-1].argument = True
+            if tag == "JKS" and units:
+                units[-1].subject = True
+            if tag == "JKB" and units:
+                units[-1].oblique = True        # 에/로/보다 mark no agent
+            if tag == "JKG" and units:
+                units[-1].genitive = True       # "LSTM의 두 상태": a possessor, an agent only if nothing else is
+            if tag == "VCP" and units:
+                units[-1].predicative = True
+            if tag in ("SSO", "SSC") and (_tuple_at(text, tok.start) or _short_aside(text, tok.start)):
+                continue        # "[배치, 타임 스텝, 특성]" is one shape and "(마지막)" a gloss, not an aside
+            if tag == "EC" and form == "고" and here[0] in KO_EXCEPT_VERBS:
+                continue        # "마지막 층만 빼고 나머지 층에": "빼고" works like "except", within the clause
+            nxt_tag = tokens[k + 1].tag.split("-")[0] if k + 1 < len(tokens) else ""
+            if tag == "EC" and form in ("어", "아", "여") and nxt_tag not in ("VX", "VV"):
+                # "정방향으로 계산해 비용을 구하고": a clause; "지워 버리다", "-어 있다" stay one
+                close_clause(tok.start + tok.len)
+                continue
+            if tag == "EC" and form in KO_CONDITIONAL and not any(
+                    (t.form, t.tag.split("-")[0]) in KO_NEGATORS | KO_ADVICE for t in tokens[k + 1:k + 3]):
+                # "-면" opens a condition (but "-지 않으면 안 된다" is an obligation)
+                for u in units:
+                    if u.clause == clause and u.start >= clause_starts[-1]:
+                        u.hypothetical = True
+            if tag == "EC" and form in KO_CONCESSIVE and quoted:
+                # "같다고들 하는데 …": what others say, then not what the writer claims
+                reported.append(clause)
+            if tag == "EC" and form in KO_QUOTATIVE:
+                quoted = True
             if (tag == "EC" and form in KO_CLAUSE_EC) or tag in ("SSO", "SSC") or (form, tag) in KO_CLAUSE_WORDS:
                 close_clause(tok.start + tok.len)
+                quoted = False
                 continue
             if tag == "SL":
                 for word in _split_latin(form):
                     low = word.lower()
                     latin_words += 1
+                    last_latin, this_latin = this_latin, low
+                    if low in EN_PREPOSITIONS:
+                        prep_pending = True     # "to the RNN": the noun after it is oblique
+                    if low in ("by", "is", "are", "be"):
+                        pred_pending = True     # "done by a vec2seq RNN", "is a seq2vec task"
                     if low in ("and", "or") and here[1] == "SP":
                         close_clause(tok.start)     # ", and …" starts a new clause: "never X, and Y is kept"
                     if low in EN_VERBISH:
                         predicates += 1
                     if low in EN_STOP and low not in ("and", "or"):
                         relating.append(tok.start)
+                    if low in EN_VERBISH or low in ("and", "or", "that", "which", "who") or low in EN_CLAUSE:
+                        prep_pending = False
+                    if low in ("if", "unless", "suppose", "supposing"):
+                        if_pending = True       # the condition runs to the next comma or clause
                     if low in EN_CLAUSE:
-                        # a new clause, but the word stays matchable ("all but the top")
-                        close_clause(tok.start)
+                        # a new clause, but the word stays matchable; "all but the top"
+                        # is one phrase, not two clauses
+                        if not (low == "but" and last_latin in ("all", "every", "everything", "anything", "none")):
+                            close_clause(tok.start)
                         units.append(Unit(low, True, "", clause, start=tok.start))
                         continue
                     if (low in EN_NEG_PREFIX and word != "None") or _NEG_CONTRACTION.search(low):
@@ -342,17 +459,26 @@ class Normalizer:
                         continue
                     if low in EN_STOP:
                         continue
-                    units.append(Unit(_latin_form(word), True, "", clause, start=tok.start))
+                    # "In a seq2vec RNN, …" opens the sentence with its topic, not an oblique
+                    units.append(Unit(_latin_form(word), True, "", clause, start=tok.start, raw=low,
+                                      oblique=prep_pending and bool(units), genitive=_possessive(form),
+                                      predicative=pred_pending, hypothetical=if_pending))
+                    # "of the tanh candidate g": the whole noun phrase after a preposition
+                    prep_pending = prep_pending and low not in EN_VERBISH
+                    pred_pending = False
                 continue
             if tag not in KO_CONTENT and (form, tag) not in KO_KEEP and (form, tag) not in KO_SOFT_NEGATORS:
                 continue
             neg = ""
             if (form, tag) in KO_NEGATORS or (form, tag) in KO_SOFT_NEGATORS:
                 neg = "pre-ko" if form in ("안", "못") else "post"
-            units.append(Unit(form.lower() if tag == "SN" else form, False, neg, clause, start=tok.start))
+            units.append(Unit(form.lower().rstrip(".,") or form if tag == "SN" else form, False, neg, clause,
+                              start=tok.start))
         predicates += pending_pred
         _mark_negation(units)
         _deny_clauses(text, units, clause_starts)
+        for c in reported:
+            _flip([u for u in units if u.clause == c], -7)
         # Cut at list separators (commas, slashes, 및, 와/과, a chain of arrows) outside
         # brackets: a keyword list is parts that relate nothing, whatever separates them.
         arrows = [m.start() for m in _ARROW.finditer(text) if not _in_brackets(text, m.start())]
@@ -365,7 +491,9 @@ class Normalizer:
             # a noun ending a note states something only in a note, not at the end of a term list
             predicates += len(note_ends)
             relating += note_ends
-        related_parts = sum(1 for a, b in parts if any(a <= r < b for r in relating))
+        # a part of three English words or more is a phrase, not a term ("one copy of the neuron per step")
+        related_parts = sum(1 for a, b in parts if any(a <= r < b for r in relating)
+                            or len(re.findall(r"[A-Za-z]{2,}", text[a:b])) >= 4)
         separators = max(0, len(parts) - 1)
         # a colon, "=" or a single arrow relates what is on either side ("기울기 폭주: 클리핑, 층 정규화"),
         # unless what follows is a long run of terms
@@ -374,7 +502,61 @@ class Normalizer:
         prose = latin_words >= 3 and separators == 0
         statement = predicates > 0 or prose or (symbol and len(parts) <= LIST_PARTS) or \
             (related_parts > 0 and related_parts * 2 >= len(parts))
-        return Segment(text=text, units=units, statement=statement, predicates=predicates, separators=separators)
+        return Segment(text=text, units=units, statement=statement, predicates=predicates, separators=separators,
+                       cuts=cuts)
+
+
+@dataclass
+class _Tok:
+    form: str
+    tag: str
+    start: int
+    len: int
+
+
+def _mend_codas(text: str, tokens: list[Any]) -> list[Any]:
+    """Put back a syllable kiwi cut into a particle and a stray final consonant.
+
+    Now and then kiwi reads a noun as a particle plus a coda ("후보 값" as 후보 + 가 + ㅄ,
+    tag Z_CODA); the written syllable is the noun.
+    """
+    if not any(t.tag == "Z_CODA" for t in tokens):
+        return tokens
+    out: list[Any] = []
+    for t in tokens:
+        if t.tag == "Z_CODA" and out:
+            prev = out.pop()
+            end = t.start + t.len
+            out.append(_Tok(text[prev.start:end], "NNG", prev.start, end - prev.start))
+        else:
+            out.append(t)
+    return out
+
+
+def _tuple_at(text: str, at: int) -> bool:
+    """Whether the bracket at `at` opens or closes a tuple such as a shape: "(batch, steps, units)"."""
+    pairs = {"(": ")", "[": "]", "{": "}"}
+    ch = text[at]
+    if ch in pairs:
+        end = text.find(pairs[ch], at + 1)
+        inside = text[at + 1:end] if end > 0 else ""
+    else:
+        opener = {v: k for k, v in pairs.items()}.get(ch, "")
+        start = text.rfind(opener, 0, at)
+        inside = text[start + 1:at] if start >= 0 else ""
+    return "," in inside and len(inside) <= 60
+
+
+def _short_aside(text: str, at: int) -> bool:
+    """A bracket around a word or two ("맨 위(마지막) 층", "삭제 게이트(forget gate)는"): a gloss."""
+    ch = text[at]
+    if ch in "([{":
+        end = text.find({"(": ")", "[": "]", "{": "}"}[ch], at + 1)
+        inside = text[at + 1:end] if end > 0 else text[at + 1:]
+    else:
+        start = max(text.rfind(o, 0, at) for o in "([{")
+        inside = text[start + 1:at] if start >= 0 else ""
+    return len(inside.split()) <= 2 and len(inside) <= 24
 
 
 def _in_brackets(text: str, at: int) -> bool:
@@ -405,12 +587,21 @@ def _list_cuts(text: str) -> list[int]:
 def _split_latin(form: str) -> list[str]:
     # kiwi hands over Latin runs whole ("time steps" arrives as two SL tokens,
     # but "x=1" or "a/b" may not); cut at anything that is not part of a word.
-    return [w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*(?:'[a-z]+)?|[0-9]+", form) if w]
+    # Only "n't" matters of a contraction: "input's" is "input", "it's" is "it".
+    words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*(?:['’][a-z]+)?|[0-9]+", form)
+    return [re.sub(r"['’](s|re|ll|ve|d|m)$", "", w) for w in words if w]
+
+
+def _possessive(form: str) -> bool:
+    return bool(re.search(r"[A-Za-z]['’]s$", form)) and form.lower() not in ("it's", "that's", "what's", "there's",
+                                                                              "he's", "she's", "here's", "let's")
 
 
 @lru_cache(maxsize=8192)
 def _latin_form(word: str) -> str:
     low = word.lower()
+    if re.fullmatch(r"[A-Z]{2,6}s", word):
+        return low[:-1]              # "RNNs", "GRUs": the acronym, plural
     if _CODEISH.search(word) and not _CAMEL.fullmatch(word):
         return low                   # identifiers and acronyms match as written
     if low.endswith(("ful", "less")):
@@ -456,6 +647,11 @@ def _mark_negation(units: list[Unit]) -> None:
             if v.negator in ("post", "pre-ko"):
                 if _topic_outside(units, i, j):
                     break
+                if v.adnominal and any(units[k].boundary for k in range(i, j - 1)):
+                    continue    # "삭제 게이트: 필요 없는 정보" denies 필요, not the gate; a later negator may
+                if v.negator == "pre-ko" and any(units[k].argument and not any(units[m].coord for m in range(i, k))
+                                                 for k in range(i + 1, j)):
+                    break       # 안/못 deny their verb and its object: "A랑 B를 잘 못 배운다" denies B only
                 double = any(w.negator in ("post", "pre-ko") and w.clause == v.clause
                              for w in units[j + 1:j + 3])
                 if not double:
@@ -463,8 +659,8 @@ def _mark_negation(units: list[Unit]) -> None:
                 break
         for j in range(i - 1, -1, -1):              # English negator before it
             v = units[j]
-            if v.clause != u.clause:
-                break
+            if v.clause != u.clause or (v.boundary and v.latin):
+                break       # "no memory, … -> parallel": a comma or an arrow ends what "no" denies
             if v.negator == "pre":
                 governors.append(j)
                 break

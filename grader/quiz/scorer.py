@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -36,10 +36,11 @@ KO_FUZZ_MIN_SYLLABLES = 3
 EN_FUZZ_MIN_LETTERS = 6
 KEYWORD_LIST_CAP = 0.6      # concepts named only in bare lists earn at most this share
 INJECTION_CAP = 0.5
+MISCONCEPTION_CAP = 0.75    # an answer with a misconception or a contradiction is at best partial
 REPEAT_RATIO = 88.0
 CRAMMED_CONCEPTS = 3        # a verb-less line naming this many concepts is a keyword list, even with lists_ok
 MAX_CHARS = 4000            # longer answers are refused, not scored
-TIME_BUDGET_S = 1.0         # per answer; a typical one takes about 3 ms
+TIME_BUDGET_S = 2.0         # CPU seconds per answer; a typical one takes a few milliseconds
 REVIEW_THRESHOLD = 0.5      # confidence below this: scored provisionally, marked for review
 
 _INJECTION = [re.compile(p, re.IGNORECASE) for p in (
@@ -58,13 +59,17 @@ class OutOfTime(Exception):
 
 
 class Deadline:
-    """A cooperative time budget: the scorer calls it between steps."""
+    """A cooperative time budget: the scorer calls it between steps.
+
+    It counts this thread's CPU time, not the wall clock, so a busy machine
+    (a batch on every core) does not cut a normal answer short, while a
+    pathological one still stops."""
 
     def __init__(self, seconds: float | None) -> None:
-        self.at = None if seconds is None else time.perf_counter() + seconds
+        self.at = None if seconds is None else time.thread_time() + seconds
 
     def __call__(self) -> None:
-        if self.at is not None and time.perf_counter() > self.at:
+        if self.at is not None and time.thread_time() > self.at:
             raise OutOfTime
 
 
@@ -111,6 +116,9 @@ class _Compiled:
     """A question's patterns as unit tuples, built once per process."""
 
     def __init__(self, q: Question) -> None:
+        from grader.quiz.normalize import register_terms
+
+        register_terms(q.lexicon.nouns if q.lexicon else frozenset())   # before anything is analysed
         self.norm = Normalizer(q.variants, q.lexicon.note_predicates if q.lexicon else frozenset())
         # each prompt sentence with its words, for spotting answers that repeat it
         self.prompt_sentences = [(seg, {u.form for u in seg.units})
@@ -118,6 +126,12 @@ class _Compiled:
         self._alts: dict[Pattern, list[list[tuple[str, ...]]]] = {}
         self._unless: dict[Pattern, list[tuple[str, ...]]] = {}
         self.holders = [(h, self.norm.phrase(h)) for h in q.holders()]
+        # holder -> every role word some pattern gives it: who competes for a word
+        self.roles: dict[str, set[tuple[str, ...]]] = {}
+        for item in [*q.concepts, *q.misconceptions]:
+            for p in item.patterns:
+                for h in p.holder:
+                    self.roles.setdefault(h, set()).update(a for g in self.alts(p) for a in g)
         self._vocab: set[str] | None = None
         self.q = q
 
@@ -137,7 +151,7 @@ class _Compiled:
             vocab: set[str] = set(_GENERIC)
             for item in [*self.q.concepts, *self.q.misconceptions]:
                 for p in [*item.patterns, *item.unless]:
-                    for group in [*self.alts(p), self.unless(p), [self.norm.phrase(h) for h in p.holder]]:
+                    for group in [*self.alts(p), self.unless(p), [self.norm.phrase(h) for h in p.holder if h != "*"]]:
                         for alt in group:
                             vocab.update(alt)
             for text in [*self.q.prompt.values(), *self.q.answer.values()]:
@@ -153,6 +167,7 @@ def compiled(q: Question) -> _Compiled:
     return q._compiled
 
 
+_STEM_PREFIX = re.compile(r"[a-z]{5,}")
 _HANGUL_CHAR = re.compile(r"[\uac00-\ud7a3]")
 
 
@@ -181,17 +196,45 @@ def _search(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
     # "birnn", "층" not inside "계층"); longer Korean terms may sit inside a
     # compound ("정규화" in "층정규화")
     strict_start = not _is_hangul(alt[0]) or len(alt[0]) == 1
-    strict_end = not _is_hangul(alt[-1]) or len(alt[-1]) == 1
+    # an English word of five letters or more may be written as a stem ("dimens",
+    # "classif") that the stemmer cuts once more: let it end inside a word
+    strict_end = (not _is_hangul(alt[-1]) and not _STEM_PREFIX.fullmatch(alt[-1])) or len(alt[-1]) == 1
     start = seg.concat.find(target)
     while start >= 0:
         end = start + len(target)
-        if (not strict_start or start in seg.starts) and (not strict_end or end in seg.ends):
+        # a stem may end inside a word, not inside an identifier ("encoder" in "encoder_decoder")
+        inside_code = not strict_end and end not in seg.ends and not seg.units[seg.unit_at[end - 1]].form.isalpha()
+        if (not strict_start or start in seg.starts) and (not strict_end or end in seg.ends) and not inside_code:
             a, b = seg.unit_at[start], seg.unit_at[end - 1]
             found.append((seg.units[b].clause, a, b, False))
         start = seg.concat.find(target, start + 1)
     if found:
         return found
+    if all(u.isascii() for u in alt):
+        found = _raw_prefix(seg, alt)
+        if found:
+            return found
     return _fuzzy(seg, alt, target)
+
+
+def _raw_prefix(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
+    """English words as written, the last one as a prefix: a rubric's "saturat" or "dimens"
+    meets "saturating" and "dimension" whatever the stemmer makes of either. Not across
+    -ful/-less: "state" is not "stateless"."""
+    words = [w.lower() for w in getattr(alt, "words", ()) if re.fullmatch(r"[A-Za-z]+", w)]
+    if not words or len(words) != len(alt) or len(words[-1]) < 4:
+        return []
+    k = len(words)
+    out: list[Occurrence] = []
+    for i in range(len(seg.units) - k + 1):
+        window = seg.units[i:i + k]
+        if not all(u.latin and u.raw for u in window):
+            continue
+        if all(u.raw == w for u, w in zip(window[:-1], words[:-1])):
+            last, w = window[-1].raw, words[-1]
+            if last.isalpha() and last.startswith(w) and not last[len(w):].startswith(("ful", "less")):
+                out.append((window[-1].clause, i, i + k - 1, False))
+    return out
 
 
 def _unit_near(seg: Segment, offset: int) -> int:
@@ -244,6 +287,21 @@ def _initials(seg: Segment) -> list[tuple[int, str, str]]:
     return cached
 
 
+def _one_slip(term: str, window: str) -> bool:
+    """A typo is one slip: one syllable with a letter off (프래임/프레임), or one syllable
+    dropped or doubled in a long word; not another word sharing a prefix (출력값/출력시퀀스)."""
+    if len(term) == len(window):
+        diff = [(a, b) for a, b in zip(term, window) if a != b]
+        if len(diff) != 1:
+            return len(diff) == 0
+        ja, jb = jamo(diff[0][0]), jamo(diff[0][1])
+        return sum(x == y for x, y in zip(ja, jb)) >= min(len(ja), len(jb)) - 1
+    short, long_ = sorted((term, window), key=len)
+    if len(long_) - len(short) != 1 or len(short) < 3:
+        return False
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
 def _fuzzy(seg: Segment, alt: tuple[str, ...], target: str) -> list[Occurrence]:
     if all(_is_hangul(a) for a in alt):
         if len(target) < KO_FUZZ_MIN_SYLLABLES or not seg.units:
@@ -264,7 +322,7 @@ def _fuzzy(seg: Segment, alt: tuple[str, ...], target: str) -> list[Occurrence]:
                     continue
                 for width in (len(target) - 1, len(target), len(target) + 1):
                     window = word[s:s + width]
-                    if len(window) == width and ko_similar(target, window):
+                    if len(window) == width and _one_slip(target, window) and ko_similar(target, window):
                         i = _unit_near(seg, offset + s)
                         out.append((seg.units[i].clause, i, i, True))
         return out
@@ -302,6 +360,52 @@ class _Match:
     negated: bool
     fuzzy: bool
     borrowed: bool
+    clauses: set[int] = field(default_factory=set)
+
+
+INHERITED = -2      # the clause of a holder carried over from the sentence before
+
+
+class Holder(NamedTuple):
+    """A holder named in a segment: who a role can belong to."""
+
+    term: str
+    clause: int
+    first: int
+    last: int
+    topic: bool         # marked as topic or subject (은/는/이/가)
+    oblique: bool       # in a prepositional phrase or marked by 에/로/보다: not an agent
+    predicative: bool   # "…는 X다", "… by X", "… is X"
+    weak: bool          # a possessor ("LSTM의", "the LSTM's"): only when nothing else fits
+
+
+def _words_between(seg: Segment, a: int, b: int) -> int:
+    """Written words from unit a up to unit b, counting a's own (dropped ones too: "must also have the")."""
+    if seg.units[a].clause < 0 or seg.units[b].clause < 0:
+        return 99
+    return len(re.findall(r"[A-Za-z0-9_'’]+|[\uac00-\ud7a3]+", seg.text[seg.units[a].start:seg.units[b].start]))
+
+
+def _cut_between(seg: Segment, a: int, b: int) -> bool:
+    if not seg.cuts or seg.units[a].clause < 0 or seg.units[b].clause < 0:
+        return False
+    lo, hi = seg.units[a].start, seg.units[b].start
+    return any(lo < c < hi for c in seg.cuts)
+
+
+_RESPECTIVELY = {"각각", "respect", "respectiv", "순서대로", "차례대로", "차례로"}
+
+
+def _respectively(seg: Segment, clause: int, before: list[Any], first: int) -> Any:
+    """"삭제·입력·출력 게이트가 지울 것, 더할 것, 내보낼 것을 각각 정한다": the i-th role listed
+    after the holders belongs to the i-th holder."""
+    if len(before) < 2 or seg.units[first].clause < 0 or \
+            not any(u.form in _RESPECTIVELY for u in seg.units if u.clause == clause):
+        return None
+    ordered = sorted({(h[2], h[3]): h for h in before}.values(), key=lambda h: h[2])
+    after = seg.units[ordered[-1][3]].start
+    index = sum(1 for c in seg.cuts if after < c < seg.units[first].start)
+    return ordered[index] if index < len(ordered) else None
 
 
 def _bound_holder(seg: Segment, holders: list[Occurrence | Any], clause: int, first: int, last: int) -> tuple[Any, bool]:
@@ -312,30 +416,89 @@ def _bound_holder(seg: Segment, holders: list[Occurrence | Any], clause: int, fi
     last one named before it in the sentence or in the heading above.
     """
     same = [h for h in holders if h[1] == clause]
-    before = [h for h in same if h[3] < first]
+    # a holder in a comparison or a prepositional phrase ("선형 모델보다", "parts of g(t)") is not the agent
+    before = [h for h in same if h[3] < first and not h[5]]
+    # a holder right after the role word is what it describes: "a vector-to-sequence decoder"
+    # ("벡터-투-시퀀스 네트워크인 디코더": one word may come between)
+    # in English the noun comes right after its modifier; in Korean "X인 Y" puts one word between
+    nxt = seg.units[last + 1] if last + 1 < len(seg.units) else seg.units[last]
+    reach = 1 if nxt.latin else 2
+    adjacent = [h for h in same if 0 < h[2] - last <= reach and not any(seg.units[k].boundary for k in range(last, h[2]))
+                and _words_between(seg, last, h[2]) <= reach]
+    if adjacent:
+        return adjacent[0], False
+    spread = _respectively(seg, clause, before, first)
+    if spread is not None:
+        return spread, False
+    # a possessor right before the role owns it ("the LSTM's two state vectors"); one further
+    # away yields to any other holder ("입력의 마지막 차원은 유닛 수" has no other)
+    owner = [h for h in before if h.weak and _words_between(seg, h.last, first) <= 1]
+    if owner:
+        return max(owner, key=lambda h: h.last), False
+    before = [h for h in before if not h.weak] or before
     if before:
-        return max(before, key=lambda h: (h[3], h[3] - h[2])), False
-    after = [h for h in same if h[2] > last]
+        if seg.units[first].latin:
+            # English: the nearest holder before it
+            return max(before, key=lambda h: (h[3], h[3] - h[2])), False
+        # Korean: the topic or subject (은/는/이/가) is the agent, else the nearest mention
+        return max(before, key=lambda h: (h[4], h[3], h[3] - h[2])), False
+    # a holder after the role counts only within the same stretch of text:
+    # in "…which parts to erase, the input gate decides…" the comma ends the forget gate's part
+    after = [h for h in same if h[2] > last and not h[5] and not _cut_between(seg, last, h[2])
+             and (h[4] or h[6] or not seg.units[first].latin)]     # English: only "… by X", "… is X"
     if after:
         return min(after, key=lambda h: (h[2], h[2] - h[3])), False
-    earlier = [h for h in holders if h[3] < first]
+    # an earlier clause: its topic ("출력도 …하고, 마지막 차원은 …") before a mere mention
+    earlier = [h for h in holders if h[3] < first and h[1] != INHERITED and not h[5]]
+    earlier = [h for h in earlier if not h.weak] or earlier
     if earlier:
-        return max(earlier, key=lambda h: (h[3], h[3] - h[2])), True
+        if seg.units[first].latin:
+            # English: the nearest one ("the LSTM's" is a possessive, not a candidate)
+            return max(earlier, key=lambda h: (h[3], h[3] - h[2])), True
+        return max(earlier, key=lambda h: (h[4], h[3], h[3] - h[2])), True
+    # Korean often names the category last: "…리뷰의 별점을 예측하는 건 시퀀스-투-벡터다"
+    # (only a holder the sentence predicates, not any later mention)
+    later = [h for h in holders if h[2] > last and h[1] != INHERITED and not h[5] and h[6]]
+    if later:
+        return min(later, key=lambda h: h[2]), True
+    # else the one the previous sentence was about: "X는 …입니다. 예: 번역, 음성 인식"
+    inherited = [h for h in holders if h[1] == INHERITED]
+    if inherited:
+        return inherited[0], True
     return None, False
 
 
 def _pattern_hit(seg: Segment, pattern: Pattern, groups: list[list[tuple[str, ...]]],
-                 holders: list[Any]) -> _Match | None:
+                 holders: list[Any], claims_only: bool = False,
+                 roles: dict[str, set[tuple[str, ...]]] | None = None) -> _Match | None:
     """How the pattern reads in the segment, if every group occurs there
     (in one clause for `clause:` patterns; said of the right holder for role patterns)."""
+    # role words inside a holder's name ("forget" in "forget gate", 순환 in 순환 층) say nothing
+    # about a role; a group may name another holder whole ("… + 선형 모델")
+    own = [(h[2], h[3]) for h in holders if h[0] in pattern.holder] if pattern.holder else []
+    named = [(h[2], h[3]) for h in holders if h[1] >= 0] if pattern.holder else []
     per_group: list[list[Occurrence]] = []
+    group_alts: list[list[tuple[str, ...]]] = []
     for group in groups:
         occ: list[Occurrence] = []
+        which: list[tuple[str, ...]] = []
         for alt in group:
-            occ.extend(_find(seg, alt))
+            found = _find(seg, alt)
+            occ.extend(found)
+            which.extend([alt] * len(found))
+        if named:
+            keep = [i for i, o in enumerate(occ)
+                    if not any(a <= o[1] and o[2] <= b for a, b in own)
+                    and not any(a <= o[1] and o[2] <= b and (a, b) != (o[1], o[2]) for a, b in named)]
+            occ, which = [occ[i] for i in keep], [which[i] for i in keep]
         if not occ:
             return None
         per_group.append(occ)
+        group_alts.append(which)
+    roles = roles or {}
+    if claims_only and all(all(seg.units[k].hypothetical for o in occ for k in range(o[1], o[2] + 1))
+                           for occ in per_group):
+        return None     # a misconception is a claim, not a condition ("미래 값을 보면 정답을 엿보는 셈")
     borrowed = False
     if pattern.clause:
         # the heading's units (clause -1) go with every clause of the line under it
@@ -343,43 +506,112 @@ def _pattern_hit(seg: Segment, pattern: Pattern, groups: list[list[tuple[str, ..
         wild = [any(c < 0 for c, *_ in occ) for occ in per_group]
         candidates = set.union(*body) if body else set()
         shared = {c for c in candidates if all(c in b or w for b, w in zip(body, wild))}
+        if not shared and all(wild):
+            shared = {-1}
         if not shared:
             return None
         if pattern.holder:
-            keep = set()
-            for c in shared:
-                span = [o for occ in per_group for o in occ if o[0] == c or o[0] < 0]
-                first, last = min(o[1] for o in span), max(o[2] for o in span)
-                h, lent = _bound_holder(seg, holders, c, first, last)
-                if h is not None and h[0] in pattern.holder:
-                    keep.add(c)
+            # the role is bound where its first word is said
+            anchors = []
+            for o in per_group[0]:
+                if o[0] not in shared and not (o[0] < 0 and -1 in shared):
+                    continue
+                h, lent = _bound_holder(seg, holders, o[0], o[1], o[2])
+                # "*": the role may go unsaid whose it is ("병렬로 계산된다" about the layer asked of)
+                if (h is not None and h[0] in pattern.holder) or (h is None and "*" in pattern.holder):
+                    anchors.append(o)
                     borrowed = borrowed or lent
-            if not keep:
+            if not anchors:
                 return None
-            shared = keep
+            shared = {o[0] for o in anchors}
+            per_group[0] = anchors
+            group_alts[0] = [group_alts[0][0]] * len(anchors)
+            # the other parts of the role belong to the same holder: "LSTM은 h와 c를, GRU는 h만"
+            # does not say that the GRU has c
+            # (only where the other holder has that same role word: "RNNs must have the trend
+            # removed" binds "removed" to no rival of the RNN)
+            for g in range(1, len(per_group)):
+                words = set(groups[g])
+                mine = []
+                for o, alt in zip(per_group[g], group_alts[g]):
+                    if o[0] < 0:
+                        mine.append(o)
+                        continue
+                    h, _ = _bound_holder(seg, holders, o[0], o[1], o[2])
+                    rival = h is not None and h[0] not in pattern.holder and words & roles.get(h[0], set())
+                    if not rival:
+                        mine.append(o)
+                if not mine:
+                    return None
+                per_group[g] = mine
         per_group = [[o for o in occ if o[0] in shared or o[0] < 0] for occ in per_group]
+        if any(not occ for occ in per_group):
+            return None
     covered = {k for occ in per_group for o in occ for k in range(o[1], o[2] + 1)}
     if pattern.holder:
         covered |= {k for h in holders if h[0] in pattern.holder for k in range(h[2], h[3] + 1)}
     affirmed = all(any(not _negated(seg.units, o, covered) for o in occ) for occ in per_group)
     negated = any(any(_negated(seg.units, o, covered) for o in occ) for occ in per_group)
     fuzzy = any(all(o[3] for o in occ) for occ in per_group)     # some group found only as a typo
-    return _Match(affirmed, negated, fuzzy, borrowed)
+    return _Match(affirmed, negated, fuzzy, borrowed, {o[0] for occ in per_group for o in occ})
 
 
-def _holder_occurrences(seg: Segment, comp: _Compiled) -> list[tuple[str, int, int, int]]:
-    """(holder term, clause, first unit, last unit) for every holder named in the segment."""
+def _holder_occurrences(seg: Segment, comp: _Compiled) -> list["Holder"]:
+    """Every holder named in the segment (see Holder)."""
     out = []
     for h, phrase in comp.holders:
         for clause, a, b, _ in _find(seg, phrase):
-            out.append((h, clause, a, b))
+            # a denied holder ("순환이 없어서", "no recurrence") is not what the sentence is about
+            # a holder denied where it stands ("순환이 없어서", "no recurrence") is not what the
+            # sentence is about; a topic that a later negator governs ("RNN에서는 필요하지 않다") is
+            if not any(g in (b + 1, a - 1) for k in range(a, b + 1) for g in seg.units[k].governors):
+                out.append(Holder(h, clause, a, b, seg.units[b].topic or seg.units[b].subject,
+                                  seg.units[a].oblique or (seg.units[b].oblique and not seg.units[b].latin
+                                                           and not seg.units[b].topic),
+                                  seg.units[b].predicative or seg.units[a].predicative,
+                                  seg.units[b].genitive and not seg.units[b].topic))
     # where two holders overlap ("입력 게이트" inside "입력 게이트 제어기"), the longer one names it
     out.sort(key=lambda x: -(x[3] - x[2]))
-    kept: list[tuple[str, int, int, int]] = []
+    kept: list["Holder"] = []
+    out.sort(key=lambda x: (-(x[3] - x[2]), x[2]))
     for x in out:
-        if not any(k[2] <= x[2] and x[3] <= k[3] and (k[3] - k[2]) > (x[3] - x[2]) for k in kept):
+        # overlapping names ("output gate controls" holds "output gate" and "gate control…"):
+        # the longer, else the earlier, names the holder
+        if not any(k[2] <= x[3] and x[2] <= k[3] and (k[1] == x[1]) and (k[2], k[3]) != (x[2], x[3])
+                   for k in kept):
             kept.append(x)
     return kept
+
+
+def _holders_by_segment(live: list[tuple[int, Segment]], comp: _Compiled) -> dict[int, list[Any]]:
+    """Each segment's holders; one that names none carries the last holder of the sentence before."""
+    out: dict[int, list[Any]] = {}
+    last: Any = None
+    for i, s in live:
+        found = _holder_occurrences(_with_context(s), comp) if comp.holders else []
+        own = [h for h in found if h[1] >= 0]
+        if own:
+            last = max(own, key=lambda h: h[3])
+        elif last is not None:
+            if _subjectless(s):
+                found = [*found, Holder(last[0], INHERITED, -1, -1, True, False, False, False)]
+            last = None         # carried one sentence on, no further
+        out[i] = found
+    return out
+
+
+_PRONOUNS = {"it", "they", "this", "these", "that", "its", "their", "e", "eg", "such", "like", "example", "for"}
+
+
+def _subjectless(seg: Segment) -> bool:
+    """A sentence that names no subject of its own ("예: 번역, 음성 인식", "It also …"): it goes on
+    about what the one before was about."""
+    if any(u.topic or u.subject for u in seg.units if not u.latin):
+        return False
+    words = re.findall(r"[A-Za-z]+", seg.text[:40])
+    if words and seg.units and seg.units[0].latin and seg.statement and seg.predicates:
+        return words[0].lower() in _PRONOUNS
+    return True
 
 
 def _with_context(seg: Segment) -> Segment:
@@ -391,20 +623,18 @@ def _with_context(seg: Segment) -> Segment:
     if cached is not None:
         return cached
     n = len(ctx.units) + 1
-    units = [Unit(u.form, u.latin, u.negator, -1, u.negated, u.start, u.topic, u.argument, u.governors)
-             for u in ctx.units]
+    units = [replace(u, clause=-1) for u in ctx.units]
     units.append(Unit("\u241f", False, "", -1))      # no term matches across the join
-    units += [Unit(u.form, u.latin, u.negator, u.clause, u.negated, u.start, u.topic, u.argument,
-                   tuple(g + n if g >= 0 else g for g in u.governors)) for u in seg.units]
+    units += [replace(u, governors=tuple(g + n if g >= 0 else g for g in u.governors)) for u in seg.units]
     combined = Segment(text=seg.text, units=units, statement=seg.statement, predicates=seg.predicates,
-                       separators=seg.separators)
+                       separators=seg.separators, cuts=seg.cuts)
     seg._combined = combined          # type: ignore[attr-defined]
     return combined
 
 
 def _scan(doc_segments: list[tuple[int, Segment]], comp: _Compiled, patterns: list[Pattern],
           unless: list[Pattern], polarity: str, deadline: Callable[[], None],
-          holders: dict[int, list[Any]]) -> _Hit:
+          holders: dict[int, list[Any]], claims_only: bool = False) -> _Hit:
     """Where the patterns hold, and whether they were read in the wanted polarity."""
     hit = _Hit()
     exact = False
@@ -415,11 +645,14 @@ def _scan(doc_segments: list[tuple[int, Segment]], comp: _Compiled, patterns: li
         if any(_pattern_hit(full, u, comp.alts(u), hs) for u in unless):
             continue
         for p in patterns:
-            if any(_find(full, a) for a in comp.unless(p)):
+            cancel = [o for a in comp.unless(p) for o in _find(full, a)]
+            if cancel and not p.clause:
                 continue
-            r = _pattern_hit(full, p, comp.alts(p), hs)
+            r = _pattern_hit(full, p, comp.alts(p), hs, claims_only, comp.roles)
             if r is None:
                 continue
+            if cancel and (r.clauses & {o[0] for o in cancel} or any(o[0] < 0 for o in cancel)):
+                continue        # in a clause pattern, "! …" cancels within the clause it matched
             pol = p.polarity or polarity
             if pol == "any" or (pol == "affirm" and r.affirmed) or (pol == "negate" and r.negated):
                 hit.holds = True
@@ -483,8 +716,7 @@ def _score(question: Question, comp: _Compiled, text: str, reveal: bool, deadlin
     live = [(i, s) for i, s in enumerate(doc.segments) if not _repeats_prompt(s, comp)]
     if len(live) < len(doc.segments):
         flags.append("repeats_question")
-    holders = {i: _holder_occurrences(_with_context(s), comp) for i, s in live} if comp.holders \
-        else {i: [] for i, _ in live}
+    holders = _holders_by_segment(live, comp)
 
     total = question.total_weight or 1.0
     matched: list[Concept] = []
@@ -524,13 +756,19 @@ def _score(question: Question, comp: _Compiled, text: str, reveal: bool, deadlin
 
     found_mis: list[Misconception] = []
     mis_hits: list[_Hit] = []
+    matched_ids = {c.id for c in matched}
     for m in question.misconceptions:
-        h = _scan(live, comp, m.patterns, m.unless, m.polarity, deadline, holders)
+        if m.swap and set(m.swap) <= matched_ids:
+            continue        # both roles are stated the right way somewhere: not a swap
+        h = _scan(live, comp, m.patterns, m.unless, m.polarity, deadline, holders, claims_only=True)
         if h.holds:
             found_mis.append(m)
             mis_hits.append(h)
     fraction -= sum(m.penalty for m in found_mis)
     fraction -= sum(c.weight / total * scale for c in contradicted)
+    if found_mis or contradicted:
+        # a wrong claim keeps an answer out of the full band, whatever else it gets right
+        fraction = min(fraction, MISCONCEPTION_CAP)
     if _injection(text):
         flags.append("addresses_grader")
         fraction = min(fraction, INJECTION_CAP)
@@ -578,7 +816,7 @@ def _confidence(question: Question, comp: _Compiled, doc: Doc, live: list[tuple[
              if not u.negator and not u.form.isdigit() and (len(u.form) > 1 or _is_hangul(u.form))]
     if words:
         unknown = sum(1 for w in words if w not in vocab) / len(words)
-        if unknown > 0.6 and fraction < 0.8 and len(words) >= 6:
+        if unknown > 0.6 and len(words) >= 6:
             doubts.append("unknown_words")
     if 0 < fraction and len(words) < 5:
         doubts.append("short")
