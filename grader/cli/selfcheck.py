@@ -49,7 +49,7 @@ def selfcheck_pack(out_dir: Path | None, with_quiz: bool, check: bool, as_json: 
         return
     manifest = packs.write_pack(course, out, with_quiz=with_quiz)
     summary = []
-    for ex, rel in manifest["exercises"].items():
+    for ex in manifest["exercises"]:
         doc, _ = packs.open_pack(out).practice(ex) or ({}, None)  # type: ignore[union-attr]
         summary.append({"exercise": ex, "kept": sorted(doc.get("checks", {})),
                         "left_out": {cid: v["reason"] for cid, v in doc.get("left_out", {}).items()}})

@@ -14,6 +14,7 @@ worker.IDLE_S without a request), so a second self-check skips its start-up.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import re
@@ -24,15 +25,18 @@ import sys
 import tempfile
 import threading
 import time
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grader
+from grader.selfcheck.protocol import PASSED_ENV
 
 PLAN_TIMEOUT_S = 120.0
 EVALUATE_TIMEOUT_S = 120.0   # the quiz scorer's first answer loads the Korean analyser
 _KERNEL_SITE = Path(grader.__file__).resolve().parent / "execution" / "kernel_site"
+
 # A cell that only imports or calls the self-check: not the student's work.
 _SELFCHECK_LINE = re.compile(r"^\s*(?:from\s+grader\s+import\s+selfcheck|import\s+grader(?:\.selfcheck)?"
                              r"|from\s+grader\.selfcheck\s+import\s+\w+|(?:grader\.)?selfcheck(?:\.run)?\(.*\))\s*(?:#.*)?$")
@@ -53,17 +57,21 @@ def in_graded_run() -> bool:
 
 
 def _shell() -> Any:  # noqa: ANN401
-    try:
-        from IPython import get_ipython
-    except ImportError:
+    """The running IPython shell, or None; IPython is not imported when nothing did it before
+    (the worker process imports this module too)."""
+    if "IPython" not in sys.modules:
         return None
+    from IPython import get_ipython
+
     return get_ipython()
 
 
 def in_colab() -> bool:
-    """The real Colab (its google.colab has `_message`; the grader's stand-in has IN_GRADER)."""
+    """The real Colab: its kernel has google.colab loaded (the grader's stand-in says IN_GRADER)
+    and COLAB_* variables set."""
     mod = sys.modules.get("google.colab")
-    return mod is not None and not getattr(mod, "IN_GRADER", False) and "COLAB_RELEASE_TAG" in os.environ
+    return (mod is not None and not getattr(mod, "IN_GRADER", False)
+            and any(name.startswith("COLAB_") for name in os.environ))
 
 
 @dataclass
@@ -78,7 +86,7 @@ class Located:
 
 def _colab_notebook() -> dict[str, Any] | None:
     try:
-        from google.colab import _message  # type: ignore[import-not-found]
+        from google.colab import _message
 
         reply = _message.blocking_request("get_ipynb", request="", timeout_sec=20)
     except Exception:  # noqa: BLE001 - no frontend answer: fall back to the file search
@@ -121,9 +129,9 @@ def locate_notebook(ns: dict[str, Any], explicit: str | os.PathLike[str] | None 
             return Located(None, "colab", live)
     for how, value in (("session", ns.get("__session__")), ("env", os.environ.get("JPY_SESSION_NAME")),
                        ("connection", _connection_session()), ("vscode", ns.get("__vsc_ipynb_file__"))):
-        p = _existing(value)
-        if p is not None:
-            return Located(p.resolve(), how)
+        found = _existing(value)
+        if found is not None:
+            return Located(found.resolve(), how)
     here = sorted(p for p in Path.cwd().glob("*.ipynb") if p.is_file() and not p.name.startswith("."))
     if len(here) == 1:
         return Located(here[0].resolve(), "folder")
@@ -202,17 +210,34 @@ class _Worker:
                                      stdout=subprocess.PIPE, stderr=self.log, env=env, cwd=os.getcwd(),
                                      start_new_session=True)
         self.buf = b""
+        self.unread = 0  # replies to send() still to be skipped
 
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+    def send(self, request: dict[str, Any]) -> None:
+        """A request whose reply nobody waits for (`prepare`); the next ask() skips that reply."""
+        self._write(request)
+        self.unread += 1
+
+    def _write(self, request: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
         try:
             self.proc.stdin.write((json.dumps(request) + "\n").encode("utf-8"))
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             raise WorkerGone(self._why("it had stopped")) from None
+
+    def ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        self._write(request)
+        deadline = time.monotonic() + timeout
+        while self.unread:
+            self._line(deadline, timeout)
+            self.unread -= 1
+        return json.loads(self._line(deadline, timeout))
+
+    def _line(self, deadline: float, timeout: float) -> bytes:
+        assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         deadline = time.monotonic() + timeout
         while b"\n" not in self.buf:
@@ -227,7 +252,7 @@ class _Worker:
                     raise WorkerGone(self._why("it stopped"))
                 self.buf += chunk
         line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
+        return line
 
     def _why(self, what: str) -> str:
         self.proc.poll()
@@ -246,10 +271,8 @@ class _Worker:
             pass
         if self.proc.poll() is None:
             self.proc.kill()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
         self.log.close()
         shutil.rmtree(self.log_dir, ignore_errors=True)
 
@@ -276,18 +299,25 @@ def _stop_worker() -> None:
 
 
 def prestart() -> None:
-    """Start the worker when a notebook kernel imports the self-check, so that its imports
-    overlap whatever the notebook does before calling it. Never inside a graded run."""
+    """Start the worker when a notebook kernel imports the self-check (the notebooks' first
+    cell does), and let it prepare this notebook's exercise: load the course, compute the
+    practice data, load the quiz scorer and score the saved answer, while the notebook trains.
+    Never inside a graded run."""
     shell = _shell()
     if shell is None or in_graded_run() or not hasattr(shell, "kernel"):
         return
-    if _LOCK.acquire(blocking=False):
-        try:
-            _worker()
-        except OSError:
-            pass  # the call says why, when it is made
-        finally:
-            _LOCK.release()
+    if not _LOCK.acquire(blocking=False):
+        return
+    try:
+        located = locate_notebook(shell.user_ns)
+        worker = _worker()
+        if located.path is not None:
+            worker.send({"op": "prepare", "notebook": str(located.path), "exercise": None, "cwd": os.getcwd(),
+                         "lang": None, "only": None, "env": {k: os.environ.get(k, "") for k in PASSED_ENV}})
+    except (OSError, WorkerGone):
+        pass  # the self-check says why, when it is called
+    finally:
+        _LOCK.release()
 
 
 def stop_worker() -> None:
@@ -300,6 +330,17 @@ def worker_status() -> dict[str, Any]:
     """The worker's pid and the heavy modules it has loaded (benchmarks and tests)."""
     with _LOCK:
         return _worker().ask({"op": "status"}, PLAN_TIMEOUT_S)
+
+
+def _ask(request: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """One request to the worker (the caller holds _LOCK). A worker that failed, or a wait cut
+    short (Ctrl-C in the notebook), ends the worker: its late reply would answer the next question."""
+    worker = _worker()
+    try:
+        return worker.ask(request, timeout)
+    except BaseException:
+        _stop_worker()
+        raise
 
 
 # --- one self-check ----------------------------------------------------------------------------
@@ -352,7 +393,8 @@ def _probe(folder: Path, ns: dict[str, Any]) -> None:
     from grader.execution.probe_kernel import __grade_probe_run__ as probe
 
     # The graded path's call: a copy of the function under fresh globals (only the builtins).
-    fresh = probe.__class__(probe.__code__, {"__builtins__": probe.__builtins__, "__name__": "__grade_probe__"})
+    fresh = types.FunctionType(probe.__code__, {"__builtins__": probe.__builtins__,  # type: ignore[attr-defined]
+                                                "__name__": "__grade_probe__"})
     fresh(str(folder), ns)
 
 
@@ -373,18 +415,20 @@ def run(only: str | list[str] | tuple[str, ...] | None = None, *, exercise: str 
     try:
         nb_path = located.path
         if located.live is not None:
-            nb_path = folder / "notebook.ipynb"
+            # Colab keeps the file's name in the notebook's metadata: the exercise may be told by it.
+            colab_meta = (located.live.get("metadata") or {}).get("colab") or {}
+            name = Path(str(colab_meta.get("name") or "")).name if isinstance(colab_meta, dict) else ""
+            nb_path = folder / (name if name.endswith(".ipynb") and not name.startswith(".") else "notebook.ipynb")
             nb_path.write_text(json.dumps(located.live, ensure_ascii=False), encoding="utf-8")
+        failed = {"en": "the self-check's helper process failed: {}",
+                  "ko": "자체 점검을 돕는 프로세스가 실패했습니다: {}"}
         with _LOCK:
-            worker = _worker()
             try:
-                plan = worker.ask({"op": "plan", "dir": str(folder), "notebook": str(nb_path) if nb_path else None,
-                                   "exercise": exercise, "cwd": os.getcwd(), "lang": lang, "only": names},
-                                  PLAN_TIMEOUT_S)
+                plan = _ask({"op": "plan", "dir": str(folder), "notebook": str(nb_path) if nb_path else None,
+                             "exercise": exercise, "cwd": os.getcwd(), "lang": lang, "only": names,
+                             "env": {k: os.environ.get(k, "") for k in PASSED_ENV}}, PLAN_TIMEOUT_S)
             except WorkerGone as exc:
-                _stop_worker()
-                report.error = {"en": f"the self-check's helper process failed: {exc}",
-                                "ko": f"자체 점검을 돕는 프로세스가 실패했습니다: {exc}"}
+                report.error = {k: v.format(exc) for k, v in failed.items()}
                 return report
             report.lang = plan.get("lang") or report.lang
             if not plan.get("ok"):
@@ -395,14 +439,17 @@ def run(only: str | list[str] | tuple[str, ...] | None = None, *, exercise: str 
             report.notebook_problem = plan.get("notebook_problem", "")
             report.timings["plan_s"] = time.monotonic() - t0
             tp = time.monotonic()
-            _probe(folder, ns)
+            try:
+                _probe(folder, ns)
+            except Exception as exc:  # noqa: BLE001 - e.g. no room left for its files
+                report.error = {"en": f"the grader's probe failed in this kernel ({type(exc).__name__}: {exc})",
+                                "ko": f"채점기의 검사 코드가 이 커널에서 실패했습니다 ({type(exc).__name__}: {exc})"}
+                return report
             report.timings["probe_s"] = time.monotonic() - tp
             try:
-                done = worker.ask({"op": "evaluate", "dir": str(folder)}, EVALUATE_TIMEOUT_S)
+                done = _ask({"op": "evaluate", "dir": str(folder)}, EVALUATE_TIMEOUT_S)
             except WorkerGone as exc:
-                _stop_worker()
-                report.error = {"en": f"the self-check's helper process failed: {exc}",
-                                "ko": f"자체 점검을 돕는 프로세스가 실패했습니다: {exc}"}
+                report.error = {k: v.format(exc) for k, v in failed.items()}
                 return report
         if not done.get("ok"):
             report.error = done.get("error") or {"en": "the self-check failed", "ko": "자체 점검이 실패했습니다"}

@@ -36,9 +36,10 @@ import hashlib
 import inspect
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class PackMismatch(SpecError):
     """The pack's record does not fit the call being replayed (another grader or course version)."""
 
 
-def practice_seed(course: "Course") -> int:
+def practice_seed(course: Course) -> int:
     """The course's practice seed: `[selfcheck] practice_seed`, else the default."""
     raw = (course.raw.get("selfcheck") or {}).get("practice_seed", DEFAULT_PRACTICE_SEED)
     if not isinstance(raw, int) or isinstance(raw, bool) or raw < GRADED_SEEDS:
@@ -235,7 +236,7 @@ def _judge_refs(kind: Any) -> bool:  # noqa: ANN401
         return True
 
 
-def _metric_baselines(check: "CheckSpec", ctx: GradeContext, plan: Any) -> None:  # noqa: ANN401
+def _metric_baselines(check: CheckSpec, ctx: GradeContext, plan: Any) -> None:  # noqa: ANN401
     # The calls model_metric.evaluate makes, with the same arguments, so that the replay
     # answers them: ctx.ref(dotted)(inputs, targets, ctx.rng(check id, baseline name)).
     for bname, dotted in check.params.get("baselines", {}).items():
@@ -243,10 +244,10 @@ def _metric_baselines(check: "CheckSpec", ctx: GradeContext, plan: Any) -> None:
 
 
 # Kinds whose evaluate() calls references: how to make those calls ahead, at record time.
-JUDGE_RECORDERS: dict[str, Callable[["CheckSpec", GradeContext, Any], None]] = {"model_metric": _metric_baselines}
+JUDGE_RECORDERS: dict[str, Callable[[CheckSpec, GradeContext, Any], None]] = {"model_metric": _metric_baselines}
 
 
-def record_check(course: "Course", spec: "ExerciseSpec", check: "CheckSpec", seed: int,
+def record_check(course: Course, spec: ExerciseSpec, check: CheckSpec, seed: int,
                  judging: bool = True) -> list[Call]:
     """The reference calls one kernel check makes for `seed` when planning (and judging)."""
     from grader.grading import plan_checks
@@ -264,13 +265,13 @@ def _same(a: Any, b: Any) -> bool:  # noqa: ANN401
         return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
                 and a.dtype == b.dtype and np.array_equal(a, b))
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     return type(a) is type(b) and a == b
 
 
-def leaves_answer(check: "CheckSpec", calls: list[Call], other: list[Call]) -> bool:
+def leaves_answer(check: CheckSpec, calls: list[Call], other: list[Call]) -> bool:
     """True when the check's reference answer is the same under another seed: the practice
     record would then be the graded answer too."""
     ref = check.params.get("reference")
@@ -291,7 +292,7 @@ class ExercisePractice:
     arrays: dict[str, np.ndarray]
 
 
-def build_exercise(course: "Course", spec: "ExerciseSpec", seed: int, with_quiz: bool) -> ExercisePractice:
+def build_exercise(course: Course, spec: ExerciseSpec, seed: int, with_quiz: bool) -> ExercisePractice:
     from grader.grading import all_checks
 
     arrays: dict[str, np.ndarray] = {}
@@ -324,7 +325,7 @@ def build_exercise(course: "Course", spec: "ExerciseSpec", seed: int, with_quiz:
     return ExercisePractice(doc, arrays)
 
 
-def _stem(spec: "ExerciseSpec") -> str:
+def _stem(spec: ExerciseSpec) -> str:
     return Path(spec.notebook).stem
 
 
@@ -343,7 +344,7 @@ def digest(practice: dict[str, ExercisePractice], files: dict[str, bytes]) -> st
     return h.hexdigest()
 
 
-def _course_files(course: "Course", with_quiz: bool) -> dict[str, bytes]:
+def _course_files(course: Course, with_quiz: bool) -> dict[str, bytes]:
     """The text files the pack copies: specs, the quiz bank when asked, a course.toml of its own."""
     files: dict[str, bytes] = {}
     for spec in course.specs.values():
@@ -359,7 +360,7 @@ def _toml_string(s: str) -> str:
     return json.dumps(s, ensure_ascii=False)  # a TOML basic string is a JSON string
 
 
-def _pack_course_toml(course: "Course") -> str:
+def _pack_course_toml(course: Course) -> str:
     title = ", ".join(f"{k} = {_toml_string(v)}" for k, v in sorted(course.title.items()))
     lines = [
         "# A practice pack written by `grade selfcheck-pack`: the course's specs and the records of its",
@@ -380,7 +381,7 @@ def _pack_course_toml(course: "Course") -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_pack(course: "Course", with_quiz: bool) -> tuple[dict[str, ExercisePractice], dict[str, bytes], dict[str, Any]]:
+def build_pack(course: Course, with_quiz: bool) -> tuple[dict[str, ExercisePractice], dict[str, bytes], dict[str, Any]]:
     seed = practice_seed(course)
     practice = {spec.id: build_exercise(course, spec, seed, with_quiz) for spec in course.specs.values()}
     files = _course_files(course, with_quiz)
@@ -392,7 +393,7 @@ def build_pack(course: "Course", with_quiz: bool) -> tuple[dict[str, ExercisePra
     return practice, files, manifest
 
 
-def write_pack(course: "Course", out: Path, *, with_quiz: bool) -> dict[str, Any]:
+def write_pack(course: Course, out: Path, *, with_quiz: bool) -> dict[str, Any]:
     """Write the pack for every exercise into `out` (replacing what was there). Returns its manifest."""
     practice, files, manifest = build_pack(course, with_quiz)
     if out.exists() and not (out / PACK_FILE).is_file() and any(out.iterdir()):
@@ -407,7 +408,7 @@ def write_pack(course: "Course", out: Path, *, with_quiz: bool) -> dict[str, Any
         base = tmp / manifest["exercises"][ex]
         base.with_suffix(".json").write_text(json.dumps(p.doc, ensure_ascii=False, indent=1) + "\n",
                                              encoding="utf-8")
-        np.savez_compressed(base.with_suffix(".npz"), **p.arrays)
+        np.savez_compressed(base.with_suffix(".npz"), **p.arrays)  # type: ignore[arg-type]
     (tmp / PACK_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     if out.exists():
         shutil.rmtree(out)
@@ -415,7 +416,7 @@ def write_pack(course: "Course", out: Path, *, with_quiz: bool) -> dict[str, Any
     return manifest
 
 
-def pack_problems(course: "Course", out: Path) -> list[str]:
+def pack_problems(course: Course, out: Path) -> list[str]:
     """What is out of date in the pack at `out` for this course ([] when it is current)."""
     manifest = read_manifest(out)
     if manifest is None:
@@ -466,7 +467,7 @@ class Pack:
                              answers=base.answers, calls=calls, arrays=arrays)
 
 
-def load_pack_course(root: Path) -> "Course":
+def load_pack_course(root: Path) -> Course:
     """A pack's folder as a course. Its specs name references the pack replays instead, so
     they are read without looking for those references in a refs folder absent on purpose."""
     import dataclasses
@@ -484,7 +485,7 @@ def load_pack_course(root: Path) -> "Course":
             return _Specs(specmod.load_specs(self.specs_dir))
 
         @property
-        def specs(self) -> dict[str, "ExerciseSpec"]:  # type: ignore[override]
+        def specs(self) -> dict[str, ExerciseSpec]:
             return self.spec_set.specs
 
     plain = load_course(root)
@@ -509,7 +510,7 @@ def open_pack(folder: Path) -> Pack | None:
     return Pack(folder.resolve(), manifest) if manifest is not None else None
 
 
-def course_pack_folder(course: "Course") -> Path | None:
+def course_pack_folder(course: Course) -> Path | None:
     """A course folder's own pack (`[selfcheck] pack`, a folder relative to course.toml)."""
     rel = (course.raw.get("selfcheck") or {}).get("pack")
     if isinstance(rel, str) and rel:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import sys
 import textwrap
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 EVIDENCE = {
     "practice": ("practice data", "연습 데이터"),
-    "self-reported": ("self-reported", "노트북이 보고"),
+    "self-reported": ("self-reported", "자기 보고"),
     "file": ("saved file", "저장된 파일"),
 }
 LEGEND = (
@@ -30,7 +31,7 @@ LEGEND = (
     "report them; a graded attempt measures the saved model in a separate process that runs none of your code. "
     "saved file: read from the notebook file on disk.",
     "연습 데이터: 커널의 함수와 모델을 연습용 입력으로 실행하고, 커널 밖에 있는 정답과 비교했습니다. "
-    "노트북이 보고: 지금 커널의 객체가 스스로 알려 준 크기, 층, 인과성입니다. 채점할 때는 저장한 모델을 "
+    "자기 보고: 지금 커널의 객체가 스스로 알려 준 크기, 층, 인과성입니다. 채점할 때는 저장한 모델을 "
     "노트북 코드 없이 별도 프로세스에서 불러와 측정합니다. 저장된 파일: 디스크에 저장된 노트북 파일에서 읽었습니다.",
 )
 REASONS = {
@@ -56,7 +57,15 @@ REASONS = {
         "the practice pack no longer matches the course (write it again with grade selfcheck-pack)",
         "연습용 자료가 지금 강의 내용과 맞지 않습니다 (grade selfcheck-pack으로 다시 만드세요)"),
     "plan_failed": ("its practice data could not be made", "연습 데이터를 만들지 못했습니다"),
+    "quiz_pending": (
+        'the answer is still being scored (the first answer of a session loads the Korean analyser, which '
+        'can take a while): run selfcheck("quiz") again in a minute',
+        '답안을 아직 채점하는 중입니다 (세션에서 처음 채점할 때 한국어 분석기를 불러오느라 시간이 걸릴 수 '
+        '있습니다). 잠시 뒤 selfcheck("quiz")를 다시 실행하세요'),
 }
+NOT_CHECKED = ("Not checked in this self-check:", "이번 자체 점검에서 확인하지 못한 검사:")
+CHECK_THEM = ("grade submit --dry-run in a terminal checks them.",
+              "터미널에서 grade submit --dry-run을 실행하면 확인할 수 있습니다.")
 DIFFERENCE = (
     "A self-check looks at this kernel's objects with practice data and records nothing. A graded attempt runs "
     "the whole notebook from the top in the sandbox, on a fresh seed, with time limits: a pass here is a good "
@@ -69,7 +78,7 @@ DIFFERENCE = (
 )
 
 
-def _t(report: "Report", en: str, ko: str) -> str:
+def _t(report: Report, en: str, ko: str) -> str:
     return ko if report.lang == "ko" else en
 
 
@@ -81,14 +90,14 @@ def _points(x: float) -> str:
     return f"{x:g}"
 
 
-def _notebook_name(report: "Report") -> str:
+def _notebook_name(report: Report) -> str:
     loc = report.located
     if loc is not None and loc.path is not None:
         return loc.path.name
     return report.notebook or "<notebook>.ipynb"
 
 
-def notes(report: "Report") -> list[str]:
+def notes(report: Report) -> list[str]:
     """The lines under the table: training, saving, how the notebook was found, what did not run."""
     out: list[str] = []
     for target, state in report.untrained.items():
@@ -103,22 +112,24 @@ def notes(report: "Report") -> list[str]:
                           f"`{target}` 모델은 아직 학습하지 않은 상태입니다 (옵티마이저가 가중치를 한 번도 "
                           "갱신하지 않았습니다). fit()을 호출하는 셀을 실행한 뒤 다시 점검하세요."))
     fresh = report.fresh
+    quiz = any(r.get("kind") == "quiz" for r in report.results)
+    save = (_t(report, "Quiz answers come from the saved file: save the notebook (Ctrl+S) and check again.",
+               "퀴즈 답은 저장된 파일에서 읽으므로 노트북을 저장(Ctrl+S)한 뒤 다시 점검하세요.") if quiz else
+            _t(report, "Save the notebook (Ctrl+S): the file you hand in is what gets graded.",
+               "노트북을 저장(Ctrl+S)하세요. 채점하는 것은 제출한 파일입니다."))
     if fresh is not None:
         if fresh.other_session:
             out.append(_t(report, "The saved notebook was written by another kernel session (its execution "
-                                  "counts run ahead of this kernel's). Quiz answers come from the saved file: "
-                                  "save the notebook (Ctrl+S) and check again.",
+                                  f"counts run ahead of this kernel's). {save}",
                           "저장된 노트북 파일은 다른 커널 세션에서 저장한 것입니다 (실행 번호가 이 커널보다 "
-                          "큽니다). 퀴즈 답은 저장된 파일에서 읽으므로 노트북을 저장(Ctrl+S)한 뒤 다시 점검하세요."))
+                          f"큽니다). {save}"))
         elif fresh.unsaved:
             cells = ", ".join(f"In [{n}]" for n in fresh.unsaved[:6]) + (" …" if len(fresh.unsaved) > 6 else "")
             n = len(fresh.unsaved)
             out.append(_t(report, f"The saved notebook is older than this kernel: {n} cell run(s) since the last "
-                                  f"save ({cells}). Quiz answers come from the saved file: save the notebook "
-                                  "(Ctrl+S) and check again.",
+                                  f"save ({cells}). {save}",
                           f"저장된 노트북 파일이 커널 상태보다 오래되었습니다: 마지막으로 저장한 뒤에 셀을 {n}번 "
-                          f"실행했습니다 ({cells}). 퀴즈 답은 저장된 파일에서 읽으므로 노트북을 저장(Ctrl+S)한 뒤 "
-                          "다시 점검하세요."))
+                          f"실행했습니다 ({cells}). {save}"))
         if fresh.edited and not fresh.other_session:
             cells = ", ".join(f"In [{n}]" for n in fresh.edited[:6])
             out.append(_t(report, f"Edited after it ran: {cells}. The kernel still holds the code as it ran, so "
@@ -145,29 +156,29 @@ def notes(report: "Report") -> list[str]:
     if report.mode == "pack":
         out.append(_t(report, "Judged against a practice pack: the course's reference code is not on this machine.",
                       "연습용 자료로 판정했습니다. 이 컴퓨터에는 강의의 기준 구현 코드가 없습니다."))
-    if loc is not None and loc.path is not None and report.fresh is not None and report.fresh.saved_at:
+    if quiz and loc is not None and loc.path is not None and report.fresh is not None and report.fresh.saved_at:
         when = dt.datetime.fromtimestamp(report.fresh.saved_at).strftime("%H:%M:%S")
         out.append(_t(report, f"Quiz answers were read from {loc.path.name}, saved at {when}.",
                       f"퀴즈 답은 {loc.path.name} 파일에서 읽었습니다 ({when}에 저장됨)."))
-    if loc is not None and loc.live is not None:
+    if quiz and loc is not None and loc.live is not None:
         out.append(_t(report, "Quiz answers were read from the notebook open in Colab.",
                       "퀴즈 답은 Colab에 열려 있는 노트북에서 읽었습니다."))
     return out
 
 
-def unavailable_lines(report: "Report") -> list[str]:
+def unavailable_lines(report: Report) -> list[str]:
     lines = []
     for u in report.unavailable:
         en, ko = REASONS.get(u.get("reason", ""), (u.get("reason", ""), u.get("reason", "")))
         why = _t(report, en, ko)
-        if u.get("detail") and u.get("reason") in ("plan_failed", "no_notebook"):
+        if u.get("detail") and u.get("reason") in ("plan_failed", "no_notebook"):  # the cause, in its words
             why += f" ({u['detail']})"
         unit = _t(report, " pt" if u.get("points") == 1 else " pts", "점")
         lines.append(f"{u.get('title') or u.get('id')} ({_points(u.get('points', 0))}{unit}): {why}")
     return lines
 
 
-def _heading(report: "Report") -> str:
+def _heading(report: Report) -> str:
     title = report.title.get(report.lang) or report.title.get("en") or ""
     head = _t(report, "Self-check", "자체 점검")
     return " · ".join(x for x in (head, report.exercise, title) if x)
@@ -177,7 +188,7 @@ def _mark(r: dict[str, Any]) -> str:
     return "✓" if r["passed"] else ("½" if r["points"] > 0 else "✗")
 
 
-def text(report: "Report", width: int = 100) -> str:
+def text(report: Report, width: int = 100) -> str:
     """The console form."""
     if report.skipped:
         return _t(report, "Self-check skipped: this notebook is being graded.",
@@ -196,10 +207,9 @@ def text(report: "Report", width: int = 100) -> str:
     lines.append(_t(report, f"practice score {_points(report.score)}/{_points(report.max_score)}",
                     f"연습 점수 {_points(report.score)}/{_points(report.max_score)}"))
     if report.unavailable:
-        lines.append(_t(report, "Not checked in this self-check:", "이번 자체 점검에서 확인하지 못한 검사:"))
+        lines.append(_t(report, *NOT_CHECKED))
         lines += [f"  - {_clean(u)}" for u in unavailable_lines(report)]
-        lines.append("    " + _t(report, "grade submit --dry-run in a terminal checks them.",
-                                 "터미널에서 grade submit --dry-run을 실행하면 확인할 수 있습니다."))
+        lines.append("    " + _t(report, *CHECK_THEM))
     for n in notes(report):
         lines += textwrap.wrap(_clean(n), width, initial_indent="! ", subsequent_indent="  ", break_on_hyphens=False)
     lines += textwrap.wrap(_t(report, *DIFFERENCE).format(notebook=_clean(_notebook_name(report))), width,
@@ -216,7 +226,7 @@ def _h(value: Any) -> str:  # noqa: ANN401
     return html.escape(_clean(value)).replace("\n", "<br>")
 
 
-def to_html(report: "Report") -> str:
+def to_html(report: Report) -> str:
     """The notebook form: one table, then the notes, then the difference from a graded attempt."""
     if report.skipped or report.error is not None:
         colour = "#9a6700" if report.error is not None else "inherit"
@@ -244,9 +254,8 @@ def to_html(report: "Report") -> str:
              f'{_points(report.score)}/{_points(report.max_score)}</div>']
     if report.unavailable:
         items = "".join(f"<li>{_h(u)}</li>" for u in unavailable_lines(report))
-        parts.append(f'<div style="margin-top:6px">{_h(_t(report, "Not checked in this self-check:", "이번 자체 점검에서 확인하지 못한 검사:"))}'
-                     f'<ul style="margin:2px 0">{items}</ul>'
-                     f'{_h(_t(report, "grade submit --dry-run in a terminal checks them.", "터미널에서 grade submit --dry-run을 실행하면 확인할 수 있습니다."))}</div>')
+        parts.append(f'<div style="margin-top:6px">{_h(_t(report, *NOT_CHECKED))}'
+                     f'<ul style="margin:2px 0">{items}</ul>{_h(_t(report, *CHECK_THEM))}</div>')
     extra = notes(report)
     if extra:
         parts.append('<ul style="margin:6px 0;color:#9a6700">' + "".join(f"<li>{_h(n)}</li>" for n in extra) + "</ul>")
@@ -257,15 +266,15 @@ def to_html(report: "Report") -> str:
     return "".join(parts)
 
 
-def show(report: "Report") -> None:
+def show(report: Report) -> None:
     """In Jupyter and Colab the table (text/plain beside it for consoles); print() elsewhere."""
     plain = text(report)
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:
+    if "IPython" not in sys.modules:
         print(plain)
         return
+    from IPython import get_ipython
+    from IPython.display import display
+
     if get_ipython() is None:
         print(plain)
         return

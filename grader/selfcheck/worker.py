@@ -15,6 +15,8 @@ Requests:
         -> writes D/requests.json and D/inputs.npz for the probe; answers what will run
     {"op": "evaluate", "dir": D}
         -> reads D/out.json and D/out.npz (bounded); answers the check results
+    {"op": "prepare", ...as plan, without "dir"} -> a plan made ahead (the notebook's first cell),
+        whose loads, reference results and quiz score stay for the plan that follows
     {"op": "status"} -> pid and which heavy modules are loaded
 
 The worker lives as long as its kernel: it ends on end of input (the kernel died or
@@ -23,8 +25,10 @@ closed the pipe) or after IDLE_S without a request. It never opens the gradebook
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import select
 import sys
 import threading
@@ -33,7 +37,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.selfcheck.protocol import PASSED_ENV
+
 IDLE_S = 20 * 60
+# How long a self-check waits for the quiz score, from the start of its plan. A longer score
+# (the analyser's first load on a busy machine) goes on in the background; the next
+# self-check finds it done.
+QUIZ_WAIT_S = 15.0
 TRAINING_PREFIX = "selfcheck:training/"
 # Kinds that score what a model learned: the self-check says when their model was never trained.
 TRAINED_KINDS = ("model_metric",)
@@ -65,9 +75,11 @@ class Session:
     plans: dict[str, Any]
     requests: list[dict[str, Any]]
     unavailable: list[dict[str, Any]]
-    quiz: Any = None          # grading._Background scoring the answers meanwhile
     ahead: Any = None         # the thread computing judging's references meanwhile
-    quiz_checks: list[Any] = field(default_factory=list)
+    # Quiz checks with the job scoring each (grading._Background), shared with later plans.
+    quiz: list[tuple[Any, Any]] = field(default_factory=list)
+    shown: set[str] = field(default_factory=set)  # the checks asked for (`after` adds hidden ones)
+    started: float = 0.0      # when plan began (the quiz's wait counts from it)
     base: Any = None
     lang: str = "ko"
     exercise: str = ""
@@ -75,7 +87,60 @@ class Session:
 
 def _warm() -> None:
     """Imports the evaluate step needs, while the kernel is busy with the probe."""
-    import grader.execution.runner  # noqa: F401 - the probe's bounded reader lives there
+    import grader.execution.bounded
+    import grader.grading  # noqa: F401
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def read_outputs(folder: Path, requests: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
+    """What the probe wrote in `folder`: ({request id: ProbeOutput}, a problem with the files or "").
+
+    The graded path's reader (runner._read_probe) on the same bounded primitives, without
+    importing the runner (nbclient, jupyter_client, zmq: seconds of a worker's start on a busy
+    machine). tests/selfcheck/test_worker.py feeds both the same files, hostile ones included."""
+    from grader.checks import ProbeOutput
+    from grader.execution import bounded
+
+    try:
+        results = bounded.read_json(folder / "out.json", bounded.MAX_JSON_BYTES)
+    except bounded.TooLarge as exc:
+        return {}, f"the probe output is too large ({exc})"
+    except (OSError, ValueError):
+        return {}, "the probe produced no readable output"
+    if not isinstance(results, dict):
+        return {}, "the probe output could not be read (not a JSON object)"
+    wanted = {str(r["id"]) for r in requests}
+    counts: dict[str, int] = {}
+    for rid, r in results.items():
+        if rid not in wanted or not isinstance(r, dict):
+            continue
+        try:
+            counts[rid] = max(0, min(int(r.get("n_arrays", 0) or 0), 1000))
+        except (TypeError, ValueError):
+            counts[rid] = 0
+    names = [f"{rid}::{i}" for rid, n in counts.items() for i in range(n)]
+    arrays: dict[str, Any] = {}
+    refused: dict[str, str] = {}
+    if names:
+        try:
+            arrays, refused = bounded.load_arrays(folder / "out.npz", names)
+        except bounded.TooLarge as exc:
+            return {}, f"the probe output is too large ({exc})"
+        except Exception as exc:  # noqa: BLE001 - anything the kernel left there is suspect
+            return {}, f"the probe output could not be read ({type(exc).__name__})"
+    found: dict[str, Any] = {}
+    for rid, n in counts.items():
+        r = results[rid]
+        why = next((refused[k] for k in (f"{rid}::{i}" for i in range(n)) if k in refused), None)
+        if why is not None:
+            found[rid] = ProbeOutput(ok=False, error=f"the grader did not read this output: {why}")
+            continue
+        found[rid] = ProbeOutput(ok=r.get("ok") is True, value=r.get("value"),
+                                 arrays=[arrays[f"{rid}::{i}"] for i in range(n) if f"{rid}::{i}" in arrays],
+                                 error=_ANSI.sub("", str(r.get("error", "")))[:1000])
+    return found, ""
 
 
 def _cache_dir() -> Path:
@@ -99,28 +164,36 @@ def _quiz_key(check: Any, ctx: Any) -> str:  # noqa: ANN401
     return h.hexdigest()
 
 
+def cached_quiz(check: Any, ctx: Any) -> tuple[Any, str]:  # noqa: ANN401
+    """(the cached result of this answer or None, its cache key; "" when it has none)."""
+    from grader.results.attempt import CheckResult
+
+    try:
+        key = _quiz_key(check, ctx)
+    except OSError:
+        return None, ""
+    try:
+        return CheckResult.from_dict(json.loads((_cache_dir() / f"{key}.json").read_text(encoding="utf-8"))), key
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, key
+
+
 def scored_quiz(checks: list[Any], ctx: Any) -> dict[str, Any]:  # noqa: ANN401
     """The quiz checks' results, from the cache when this answer was scored before (the first
-    score of a kernel loads the Korean analyser, which takes seconds)."""
+    score of a worker loads the Korean analyser, which takes seconds), else scored and kept."""
     from grader.checks import KINDS, Plan
-    from grader.results.attempt import CheckResult
 
     out: dict[str, Any] = {}
     for check in checks:
-        try:
-            path: Path | None = _cache_dir() / f"{_quiz_key(check, ctx)}.json"
-        except OSError:
-            path = None
-        try:
-            if path is not None:
-                out[check.id] = CheckResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
-                continue
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+        hit, key = cached_quiz(check, ctx)
+        if hit is not None:
+            out[check.id] = hit
+            continue
         res = KINDS[check.kind].evaluate(check, ctx, Plan(), {})
         out[check.id] = res
-        if path is None:
+        if not key:
             continue
+        path = _cache_dir() / f"{key}.json"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -155,8 +228,9 @@ def _pick(course: Any, exercise: str | None, nb: Any, path: Path | None) -> Any:
     try:
         return identify(course, nb, path)
     except GradeError as exc:
-        raise Refused(f"{exc}; call selfcheck(exercise=\"04_forecast7\") to say which",
-                      f"어느 연습문제인지 알 수 없습니다 ({exc}). selfcheck(exercise=\"04_forecast7\")처럼 지정하세요") from None
+        raise Refused(f'{exc}; call selfcheck(exercise="04_forecast7") to say which',
+                      f'어느 연습문제인지 알 수 없습니다 ({exc}). selfcheck(exercise="04_forecast7")처럼 '
+                      "지정하세요") from None
 
 
 _COURSES: dict[str, tuple[tuple[Any, ...], Any]] = {}
@@ -180,10 +254,9 @@ def _judge_ahead(checks: list[Any], contexts: dict[str, Any], plans: dict[str, A
     for check in checks:
         ctx, recorder = contexts.get(check.id), JUDGE_RECORDERS.get(check.kind)
         if isinstance(ctx, MemoContext) and recorder is not None and check.id in plans:
-            try:
+            # A failure is evaluate's to report: it makes the same call again.
+            with contextlib.suppress(Exception):
                 recorder(check, ctx, plans[check.id])
-            except Exception:  # noqa: BLE001 - evaluate calls it again and reports what fails
-                pass
 _NOTEBOOKS: dict[str, tuple[tuple[int, int], Any, dict[str, str]]] = {}
 
 
@@ -263,11 +336,12 @@ def resolve_source(notebook: Path | None, cwd: Path, exercise: str | None, nb: A
             src = from_course(Path(os.environ["GRADE_COURSE"]), "GRADE_COURSE")
             return src, _pick(src.course, exercise, nb, notebook)
         if os.environ.get("GRADE_SELFCHECK_PACK"):
-            src = from_pack(Path(os.environ["GRADE_SELFCHECK_PACK"]))
-            if src is None:
-                raise Refused(f"GRADE_SELFCHECK_PACK={os.environ['GRADE_SELFCHECK_PACK']} is not a practice pack",
-                              f"GRADE_SELFCHECK_PACK={os.environ['GRADE_SELFCHECK_PACK']}는 연습용 자료 폴더가 아닙니다")
-            return src, _pick(src.course, exercise, nb, notebook)
+            named = from_pack(Path(os.environ["GRADE_SELFCHECK_PACK"]))
+            if named is None:
+                where = os.environ["GRADE_SELFCHECK_PACK"]
+                raise Refused(f"GRADE_SELFCHECK_PACK={where} is not a practice pack",
+                              f"GRADE_SELFCHECK_PACK={where}는 연습용 자료 폴더가 아닙니다")
+            return named, _pick(named.course, exercise, nb, notebook)
         for start in ([notebook.parent] if notebook else []) + [cwd]:
             root = _find_upwards(start.resolve())
             if root is not None:
@@ -275,11 +349,11 @@ def resolve_source(notebook: Path | None, cwd: Path, exercise: str | None, nb: A
                 return src, _pick(src.course, exercise, nb, notebook)
         last: Refused | None = None
         for folder in packs.installed_packs():
-            src = from_pack(folder)
-            if src is None:
+            found = from_pack(folder)
+            if found is None:
                 continue
             try:
-                return src, _pick(src.course, exercise, nb, notebook)
+                return found, _pick(found.course, exercise, nb, notebook)
             except Refused as exc:
                 last = exc
         if last is not None:
@@ -341,6 +415,33 @@ def _wanted(names: list[tuple[str, str]], only: list[str] | None, spec: Any) -> 
     return wanted
 
 
+def _prerequisites(checks: list[Any], wanted: set[str]) -> set[str]:
+    """The checks `wanted` come after (spec key `after`), transitively."""
+    try:
+        from grader.checks.depends import after_of
+    except ImportError:  # a grader without `after`
+        return set()
+    by_id = {c.id: c for c in checks}
+    todo, seen = list(wanted), set()
+    while todo:
+        cid = todo.pop()
+        for dep in after_of(by_id[cid]) if cid in by_id else []:
+            if dep not in seen and dep not in wanted:
+                seen.add(dep)
+                todo.append(dep)
+    return seen
+
+
+def _after(checks: list[Any], results: list[Any], ctx: Any) -> list[Any]:  # noqa: ANN401
+    """What the graded path does once every check is judged: `after` turns the checks whose
+    prerequisites failed into "not checked" (grading.evaluate_checks)."""
+    try:
+        from grader.checks.depends import apply_after
+    except ImportError:
+        return results
+    return apply_after(checks, results, ctx)
+
+
 def self_evidence(kind: Any, check: Any) -> str:  # noqa: ANN401
     """Where a self-check's evidence comes from: 'practice' (the kernel's outputs on practice
     inputs, judged here against answers the kernel never holds), 'self-reported' (facts the
@@ -355,30 +456,74 @@ def self_evidence(kind: Any, check: Any) -> str:  # noqa: ANN401
     return "self-reported"
 
 
+def _preload_analyser() -> None:
+    """Load the Korean analyser the quiz scorer needs, before the first answer asks for it."""
+    import importlib.util
+
+    if importlib.util.find_spec("kiwipiepy") is None:
+        return
+    try:
+        from grader.quiz.normalize import kiwi
+
+        kiwi()
+    except Exception:  # noqa: BLE001 - the scorer reports its own failure when it runs
+        pass
+
+
+
+
 class Worker:
-    def __init__(self) -> None:
+    def __init__(self, preload: bool = False) -> None:
         self.session: Session | None = None
+        self.quiz_jobs: dict[str, Any] = {}  # cache key -> the job scoring that answer
+        self.prepared: list[str] = []  # exercises a `prepare` planned ahead
         self.warm = threading.Thread(target=_warm, name="selfcheck-warm", daemon=True)
         self.warm.start()
+        if preload:
+            threading.Thread(target=_preload_analyser, name="selfcheck-analyser", daemon=True).start()
 
     def handle(self, req: dict[str, Any]) -> dict[str, Any]:
         op = req.get("op")
+        env = req.get("env")
+        if isinstance(env, dict):
+            for key in PASSED_ENV:
+                value = env.get(key)
+                if isinstance(value, str) and value:
+                    os.environ[key] = value
+                else:
+                    os.environ.pop(key, None)
         try:
             if op == "plan":
                 return self.plan(req)
+            if op == "prepare":
+                return self.prepare(req)
             if op == "evaluate":
                 return self.evaluate(req)
             if op == "status":
                 top = {m.split(".")[0] for m in sys.modules}
-                return {"ok": True, "pid": os.getpid(), "modules": sorted(m for m in HEAVY if m in top)}
+                return {"ok": True, "pid": os.getpid(), "modules": sorted(m for m in HEAVY if m in top),
+                        "prepared": list(self.prepared)}
             return {"ok": False, "error": {"en": f"unknown request {op!r}", "ko": f"알 수 없는 요청 {op!r}"}}
         except Refused as exc:
             return {"ok": False, "error": {"en": exc.en, "ko": exc.ko}}
 
+    def _quiz_job(self, check: Any, ctx: Any) -> Any:  # noqa: ANN401
+        """The job scoring this answer: one already running for the same key, else a new one."""
+        from grader.grading import _Background
+
+        _, key = cached_quiz(check, ctx)
+        job = self.quiz_jobs.get(key) if key else None
+        if job is None:
+            job = _Background(scored_quiz, [check], ctx)
+            job.key = key
+            if key:
+                self.quiz_jobs[key] = job
+        return job
+
     def plan(self, req: dict[str, Any]) -> dict[str, Any]:
         t0 = time.monotonic()
         from grader.checks import KINDS, GradeContext
-        from grader.grading import _Background, all_checks, plan_checks
+        from grader.grading import all_checks, plan_checks
         from grader.selfcheck import pack as packs
 
         folder = Path(req["dir"])
@@ -396,6 +541,8 @@ class Worker:
         absent = {cid: about for cid, about in left_out.items() if cid not in {c.id for c in every}}
         wanted = _wanted([(c.id, c.kind) for c in every] + [(cid, a.get("kind", "")) for cid, a in absent.items()],
                          req.get("only"), spec)
+        shown = set(wanted)
+        wanted |= _prerequisites(every, wanted)  # judged too, so that "not checked" reads as graded
         checks = [c for c in every if c.id in wanted]
         unavailable = [_unavailable(about, cid, about["reason"], lang) for cid, about in absent.items()
                        if cid in wanted]
@@ -404,9 +551,9 @@ class Worker:
         requests: list[dict[str, Any]] = []
         inputs: dict[str, Any] = {}
         kept: list[Any] = []
-        quiz_checks = [c for c in checks if not KINDS[c.kind].needs_kernel and nb is not None]
-        # Scored from the start: the first answer a worker scores loads the Korean analyser.
-        quiz = _Background(scored_quiz, quiz_checks, base) if quiz_checks else None
+        # Scored from the start, on threads of their own: the first answer a worker scores loads
+        # the Korean analyser. A job still running from an earlier self-check is joined, not repeated.
+        quiz = [(c, self._quiz_job(c, base)) for c in checks if not KINDS[c.kind].needs_kernel and nb is not None]
         for check in checks:
             kind = KINDS[check.kind]
             about = {"title": check.title, "points": check.points, "kind": check.kind}
@@ -437,7 +584,7 @@ class Worker:
                 continue
             contexts[check.id] = ctx
             plans.update(p)
-            requests += r
+            requests += [dict(q, one_batch=True) if q.get("op") == "call" else q for q in r]
             inputs.update(i)
             kept.append(check)
         targets = []
@@ -453,13 +600,31 @@ class Worker:
                                  daemon=True)
         ahead.start()
         self.session = Session(checks=kept, contexts=contexts, plans=plans, requests=requests,
-                               unavailable=unavailable, quiz=quiz, quiz_checks=quiz_checks, base=base,
-                               lang=lang, exercise=spec.id, ahead=ahead)
+                               unavailable=unavailable, quiz=quiz, base=base, lang=lang, exercise=spec.id,
+                               ahead=ahead, shown=shown, started=t0)
         return {"ok": True, "exercise": spec.id, "notebook": spec.notebook, "title": spec.title,
                 "lang": lang, "mode": src.mode, "source": src.where, "seed": seed,
-                "checks": [c.id for c in kept], "requests": len(requests), "training": targets,
+                "checks": [c.id for c in kept if c.id in shown], "requests": len(requests), "training": targets,
                 "unavailable": unavailable, "notebook_problem": problem if path is not None else "",
                 "plan_s": round(time.monotonic() - t0, 4)}
+
+    def prepare(self, req: dict[str, Any]) -> dict[str, Any]:
+        """A plan made ahead and thrown away: what it loads, computes and scores stays (the
+        course, the references' results, the quiz scorer and this answer's score)."""
+        import shutil
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="grade-selfcheck-prepare-"))
+        try:
+            reply = self.plan(dict(req, dir=str(folder)))
+            if self.session is not None and self.session.ahead is not None:
+                self.session.ahead.join()
+            if reply.get("ok"):
+                self.prepared.append(reply["exercise"])
+            return {"ok": bool(reply.get("ok")), "prepared": reply.get("exercise", "")}
+        finally:
+            self.session = None
+            shutil.rmtree(folder, ignore_errors=True)
 
     def evaluate(self, req: dict[str, Any]) -> dict[str, Any]:
         t0 = time.monotonic()
@@ -470,31 +635,48 @@ class Worker:
         self.warm.join()
         t_warm = time.monotonic() - t0
         from grader.checks import KINDS
-        from grader.execution.runner import RunOutcome, _read_probe
-        from grader.grading import OFFLINE_GRACE_S, _not_scored_in_time, evaluate_checks
+        from grader.grading import evaluate_checks
 
         if s.ahead is not None:
             s.ahead.join()
-        scratch = RunOutcome()
-        found = _read_probe(Path(req["dir"]), s.requests, scratch)
+        found, probe_error = read_outputs(Path(req["dir"]), s.requests)
         offline: dict[str, Any] = {}
+        unavailable = list(s.unavailable)
         t_quiz = time.monotonic()
-        if s.quiz is not None:
-            scored = s.quiz.result(OFFLINE_GRACE_S)
-            offline = scored if scored is not None else _not_scored_in_time(s.quiz_checks, s.base)
+        for check, job in s.quiz:
+            about = {"title": check.title, "points": check.points, "kind": check.kind}
+            try:
+                scored = job.result(max(0.0, QUIZ_WAIT_S - (time.monotonic() - s.started)))
+            except Exception as exc:  # noqa: BLE001 - the scorer failed: say so, judge the rest
+                self.quiz_jobs.pop(job.key, None)
+                unavailable.append(_unavailable(about, check.id, "plan_failed", s.lang, f"{type(exc).__name__}: {exc}"))
+                continue
+            if scored is not None:
+                offline[check.id] = scored[check.id]
+                self.quiz_jobs.pop(job.key, None)
+            elif check.id in s.shown:
+                unavailable.append(_unavailable(about, check.id, "quiz_pending", s.lang))
         t_quiz = time.monotonic() - t_quiz
-        results = []
+        results, judged = [], []
         for check in s.checks:
+            if check.kind == "quiz" and check.id not in offline:
+                continue
             ctx = s.contexts.get(check.id, s.base)
             plans = {check.id: s.plans[check.id]} if check.id in s.plans else {}
-            res = evaluate_checks([check], ctx, plans, found, scratch.probe_error, offline)[0]
+            results += evaluate_checks([check], ctx, plans, found, probe_error, offline)
+            judged.append(check)
+        results = _after(judged, results, s.base)
+        docs = []
+        for check, res in zip(judged, results, strict=True):
+            if check.id not in s.shown:
+                continue
             doc = res.to_dict()
             doc["selfcheck_evidence"] = self_evidence(KINDS[check.kind], check)
-            results.append(doc)
+            docs.append(doc)
         training = {rid[len(TRAINING_PREFIX):]: out.value for rid, out in found.items()
                     if rid.startswith(TRAINING_PREFIX) and out.ok and isinstance(out.value, dict)}
-        return {"ok": True, "exercise": s.exercise, "results": results, "unavailable": s.unavailable,
-                "training": training, "probe_error": scratch.probe_error,
+        return {"ok": True, "exercise": s.exercise, "results": docs, "unavailable": unavailable,
+                "training": training, "probe_error": probe_error,
                 "evaluate_s": round(time.monotonic() - t0, 4), "warm_wait_s": round(t_warm, 4),
                 "quiz_wait_s": round(t_quiz, 4)}
 
@@ -511,8 +693,8 @@ def _plain(value: Any) -> Any:  # noqa: ANN401
     return value.item() if hasattr(value, "item") else str(value)
 
 
-def serve(stdin: Any, out: Any, idle_s: float = IDLE_S) -> None:  # noqa: ANN401
-    worker = Worker()
+def serve(stdin: Any, out: Any, idle_s: float = IDLE_S, preload: bool = True) -> None:  # noqa: ANN401
+    worker = Worker(preload=preload)
     fd = stdin.fileno()
     buf = b""
     while True:
@@ -529,8 +711,8 @@ def serve(stdin: Any, out: Any, idle_s: float = IDLE_S) -> None:  # noqa: ANN401
                 continue
             try:
                 req = json.loads(line)
-                reply = worker.handle(req) if isinstance(req, dict) else {
-                    "ok": False, "error": {"en": "a request must be a JSON object", "ko": "요청은 JSON 객체여야 합니다"}}
+                reply = worker.handle(req) if isinstance(req, dict) else {"ok": False, "error": {
+                    "en": "a request must be a JSON object", "ko": "요청은 JSON 객체여야 합니다"}}
             except ValueError:
                 reply = {"ok": False, "error": {"en": "a request must be JSON", "ko": "요청은 JSON이어야 합니다"}}
             except Exception as exc:  # noqa: BLE001 - report it to the kernel, keep serving

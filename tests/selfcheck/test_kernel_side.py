@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -45,7 +44,8 @@ def test_a_file_saved_by_another_kernel_session():
 
 
 def test_earlier_selfcheck_cells_do_not_count_as_unsaved_work():
-    history = ["", "a = 1", "# check\nfrom grader import selfcheck\nselfcheck('windows')", "import grader\ngrader.selfcheck()"]
+    history = ["", "a = 1", "# check\nfrom grader import selfcheck\nselfcheck('windows')",
+               "import grader\ngrader.selfcheck()"]
     fresh = k.freshness(nb_with((1, "a = 1")), history, current=4)
     assert fresh.unsaved == []
     assert not k._only_selfcheck("from grader import selfcheck\nmodel.fit(X)")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import write_notebook
+
 from grader.course.loader import load_course
 from grader.grading import grade_file
 from grader.selfcheck import pack as packs
@@ -31,9 +31,9 @@ def _with_selfcheck(src: Path, dst: Path) -> Path:
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The tiny course (tests/conftest.py), its solution and starter each with a self-check cell."""
+    import conftest
     from click.testing import CliRunner
 
-    import conftest
     from grader.cli.app import cli
 
     base = tmp_path_factory.mktemp("tiny")
@@ -87,6 +87,22 @@ def test_one_check_and_the_kernel_stays_light(solution_kernel):
     assert loaded == [], loaded
     status = solution_kernel.value("_sc.worker_status()", setup="from grader import selfcheck as _sc")
     assert "tensorflow" not in status["modules"] and "sqlalchemy" not in status["modules"]
+
+
+def test_importing_prepares_the_exercise_ahead(tiny):
+    """The notebooks' first cell imports grader.selfcheck: the worker starts and plans the
+    exercise while the notebook runs on."""
+    k = LiveKernel(tiny["solution"])
+    try:
+        k.execute("import grader.selfcheck")
+        status = k.value("_k.worker_status()", setup="from grader.selfcheck import kernel as _k")
+        assert status["prepared"] == ["t.ex1"]
+        k.run_cells(-1)
+        r = k.report()
+        assert all(x["passed"] for x in r["results"]) and len(r["results"]) == 2
+        assert k.value("_k.worker_status()['pid']", setup="from grader.selfcheck import kernel as _k") == status["pid"]
+    finally:
+        k.close()
 
 
 def test_unknown_check_and_exercise_say_what_exists(solution_kernel):
@@ -151,7 +167,7 @@ def test_colab_shaped_installed_pack(tmp_path):
     k = LiveKernel(path, as_jupyter=False, env=env)
     try:
         k.run_cells(-1)
-        r = k.report()
+        r = k.report_settled()
     finally:
         k.close()
     assert r["error"] is None, r["error"]
@@ -186,6 +202,37 @@ def test_a_pack_named_by_the_environment(tiny, tmp_path, monkeypatch):
     text = render.text(r)
     assert "Judged against a practice pack" in text
     assert "A self-check looks at this kernel's objects" in text.replace("\n", " ")
+
+
+def test_colab_live_notebook_named_by_its_metadata(tiny, monkeypatch):
+    """In Colab the answers come from the notebook the browser holds, and its `colab.name`
+    tells the exercise when the grade metadata is gone."""
+    import sys
+    import types
+
+    import numpy as np
+
+    from grader.selfcheck import kernel
+
+    live = nbformat.read(tiny["solution"], as_version=4)
+    live.metadata.pop("grade", None)
+    live.metadata["colab"] = {"name": "01_tiny.ipynb", "provenance": []}
+    colab, message = types.ModuleType("google.colab"), types.ModuleType("google.colab._message")
+    message.blocking_request = lambda kind, request="", timeout_sec=0: {"ipynb": dict(live)}  # type: ignore[attr-defined]
+    colab._message = message  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setitem(sys.modules, "google.colab._message", message)
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-test")
+    monkeypatch.chdir(tiny["root"])
+    monkeypatch.delenv("GRADE_COURSE", raising=False)
+    ns = {"double": lambda x: 2 * x, "summer": lambda x: np.asarray(x).sum(axis=1)}
+    kernel.stop_worker()
+    try:
+        r = kernel.run(namespace=ns)
+    finally:
+        kernel.stop_worker()
+    assert r.error is None and r.located.how == "colab" and r.exercise == "t.ex1"
+    assert [x["passed"] for x in r.results] == [True, True]
 
 
 def test_worker_env_keeps_blas_to_one_thread(monkeypatch):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.checks import KINDS, GradeContext, ProbeOutput
+from grader.checks import GradeContext, ProbeOutput
 from grader.errors import SpecError
 from grader.grading import all_checks, evaluate_checks, plan_checks
 from grader.selfcheck import pack as packs

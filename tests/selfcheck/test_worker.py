@@ -1,0 +1,188 @@
+"""The worker in this process (no kernel): the probe's files read as the graded path reads them,
+what it refuses, what it caches, and the quiz score cache."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from grader.execution.probe_kernel import __grade_probe_run__
+from grader.execution.runner import RunOutcome, _read_probe
+from grader.selfcheck import worker as w
+
+REQUESTS = [{"id": "a/call", "op": "call", "target": "f", "args": ["a__x"]},
+            {"id": "b/value", "op": "value", "target": "v"}]
+
+
+def _probe_folder(tmp_path: Path, ns: dict) -> Path:
+    d = tmp_path / "probe"
+    d.mkdir()
+    (d / "requests.json").write_text(json.dumps(REQUESTS), encoding="utf-8")
+    np.savez(d / "inputs.npz", a__x=np.arange(6.0).reshape(2, 3))
+    __grade_probe_run__(str(d), ns)
+    return d
+
+
+def _same(folder: Path) -> None:
+    outcome = RunOutcome()
+    graded = _read_probe(folder, REQUESTS, outcome)
+    mine, problem = w.read_outputs(folder, REQUESTS)
+    assert problem == outcome.probe_error
+    assert graded.keys() == mine.keys()
+    for rid in graded:
+        g, m = graded[rid], mine[rid]
+        assert (g.ok, g.value, g.error, len(g.arrays)) == (m.ok, m.value, m.error, len(m.arrays))
+        assert all(np.array_equal(x, y) for x, y in zip(g.arrays, m.arrays, strict=True))
+
+
+def test_outputs_are_read_as_the_graded_path_reads_them(tmp_path):
+    folder = _probe_folder(tmp_path, {"f": lambda x: (x * 2, x.sum()), "v": {"k": [1, 2]}})
+    _same(folder)
+    found, _ = w.read_outputs(folder, REQUESTS)
+    assert found["a/call"].ok and len(found["a/call"].arrays) == 2 and found["b/value"].value == {"k": [1, 2]}
+
+
+def test_hostile_outputs_are_refused_alike(tmp_path):
+    folder = _probe_folder(tmp_path, {"f": lambda x: x, "v": 1})
+    # A member that claims to inflate past the limit, and an error text with terminal codes.
+    doc = json.loads((folder / "out.json").read_text(encoding="utf-8"))
+    doc["a/call"]["n_arrays"] = 1
+    doc["b/value"] = {"ok": False, "error": "\x1b[2Kboom\x1b[31m"}
+    (folder / "out.json").write_text(json.dumps(doc), encoding="utf-8")
+    with zipfile.ZipFile(folder / "out.npz", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a/call::0.npy", b"\0" * (80 * 2**20))
+    _same(folder)
+    found, _ = w.read_outputs(folder, REQUESTS)
+    assert not found["a/call"].ok and "limit" in found["a/call"].error
+    assert found["b/value"].error == "boom"
+    (folder / "out.json").write_text("[1, 2]", encoding="utf-8")
+    _same(folder)
+    (folder / "out.json").unlink()
+    _same(folder)
+
+
+def _plan(worker: w.Worker, folder: Path, **req) -> dict:
+    return worker.handle(dict({"op": "plan", "dir": str(folder), "notebook": None, "exercise": None,
+                               "cwd": str(folder), "lang": None, "only": None}, **req))
+
+
+def test_plan_then_evaluate_in_process(tiny_course, tmp_path, monkeypatch):
+    monkeypatch.delenv("GRADE_COURSE", raising=False)
+    monkeypatch.delenv("GRADE_SELFCHECK_PACK", raising=False)
+    worker = w.Worker()
+    folder = tmp_path / "x"
+    folder.mkdir()
+    nb = tiny_course / "solutions" / "01_tiny.ipynb"
+    plan = _plan(worker, folder, notebook=str(nb))
+    assert plan["ok"] and plan["mode"] == "course" and plan["checks"] == ["double", "summer"]
+    assert plan["seed"] >= 2**31 and plan["lang"] == "ko"
+    requests = json.loads((folder / "requests.json").read_text(encoding="utf-8"))
+    assert {r["id"] for r in requests} == {"double/call", "summer/predict", "selfcheck:training/summer"}
+    assert all(r.get("one_batch") for r in requests if r["op"] == "call")
+    __grade_probe_run__(str(folder), {"double": lambda x: 2 * x, "summer": lambda x: x.sum(axis=1) + 1})
+    done = worker.handle({"op": "evaluate", "dir": str(folder)})
+    assert [(r["id"], r["passed"]) for r in done["results"]] == [("double", True), ("summer", False)]
+    assert "기준 모델: zeros" in done["results"][1]["message"]
+    # Again: the references are not called a second time (the practice seed is fixed).
+    course = w.load_course_cached(tiny_course)
+    calls = len(w._memo(course))
+    assert _plan(worker, folder, notebook=str(nb), only=["summer"], lang="en")["checks"] == ["summer"]
+    assert len(w._memo(course)) == calls
+
+
+def test_refusals_name_the_way_out(tiny_course, tmp_path, monkeypatch):
+    monkeypatch.delenv("GRADE_COURSE", raising=False)
+    worker = w.Worker()
+    folder = tmp_path / "x"
+    folder.mkdir()
+    monkeypatch.setattr(w, "_find_upwards", lambda start: None)
+    from grader.selfcheck import pack as packs
+
+    monkeypatch.setattr(packs, "installed_packs", lambda: [])
+    r = _plan(worker, folder)
+    assert not r["ok"] and "course.toml" in r["error"]["en"] and "course.toml" in r["error"]["ko"]
+    monkeypatch.undo()
+    monkeypatch.delenv("GRADE_COURSE", raising=False)
+    r = _plan(worker, folder, cwd=str(tiny_course))
+    assert not r["ok"] and 'selfcheck(exercise="04_forecast7")' in r["error"]["en"]
+    r = _plan(worker, folder, cwd=str(tiny_course), exercise="01_tiny", only=["quiz"])
+    assert not r["ok"] and "double, summer" in r["error"]["en"]
+    r = _plan(worker, folder, cwd=str(tiny_course), exercise="01")
+    assert r["ok"] and r["exercise"] == "t.ex1"
+    assert worker.handle({"op": "evaluate", "dir": str(folder)})["ok"]  # nothing ran: every check says so
+    assert not worker.handle({"op": "evaluate", "dir": str(folder)})["ok"]  # no plan before it
+    assert worker.handle({"op": "nope"})["error"]["en"] == "unknown request 'nope'"
+    status = worker.handle({"op": "status"})
+    assert status["ok"] and "tensorflow" not in status["modules"]
+
+
+def test_quiz_scores_are_cached_by_answer(course, tmp_path, monkeypatch):
+    from grader.checks import KINDS, GradeContext
+    from grader.grading import all_checks
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    spec = course.specs["ch15.ex4"]
+    quiz = next(c for c in all_checks(spec, course) if c.kind == "quiz")
+    qid = quiz.params["question"]
+    kind = KINDS["quiz"]
+    scored: list[str] = []
+
+    def fake(check, ctx, plan, outputs):  # noqa: ANN001, ANN202 - the scorer's part is not under test
+        scored.append(ctx.answers[qid])
+        return kind.result(check, ctx, 0.5, f"scored {ctx.answers[qid]!r} in {ctx.lang}")
+
+    monkeypatch.setattr(kind, "evaluate", fake)
+    ctx = GradeContext(seed=1, lang="en", course=course, spec=spec, answers={qid: "seq2vec"})
+    first = w.scored_quiz([quiz], ctx)[quiz.id]
+    again = w.scored_quiz([quiz], ctx)[quiz.id]
+    assert again.to_dict() == first.to_dict() and scored == ["seq2vec"]
+    assert len(list((tmp_path / "cache").rglob("*.json"))) == 1
+    w.scored_quiz([quiz], GradeContext(seed=1, lang="ko", course=course, spec=spec, answers={qid: "seq2vec"}))
+    w.scored_quiz([quiz], GradeContext(seed=1, lang="en", course=course, spec=spec, answers={qid: "seq2seq"}))
+    assert scored == ["seq2vec", "seq2vec", "seq2seq"]  # another language, another answer: scored again
+
+
+def test_a_slow_quiz_does_not_hold_up_the_table(tiny_course, tmp_path, monkeypatch):
+    """The code checks come back after QUIZ_WAIT_S at most; the score goes on and the next
+    self-check finds it."""
+    import threading
+
+    from grader.checks import KINDS
+
+    (tiny_course / "quizzes").mkdir()
+    bank = Path(__file__).resolve().parents[2] / "quizzes"
+    for f in bank.glob("*.toml"):
+        (tiny_course / "quizzes" / f.name).write_bytes(f.read_bytes())
+    spec = tiny_course / "exercises" / "specs" / "01_tiny.toml"
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(text.replace('title = "Tiny"\n', 'title = "Tiny"\n[quiz]\nquestion = "ch15.ex4"\n', 1),
+                    encoding="utf-8")
+    nb = tiny_course / "solutions" / "01_tiny.ipynb"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("GRADE_COURSE", raising=False)
+    monkeypatch.setattr(w, "QUIZ_WAIT_S", 0.5)
+    gate = threading.Event()
+    kind = KINDS["quiz"]
+
+    def slow(check, ctx, plan, outputs):  # noqa: ANN001, ANN202
+        gate.wait(30)
+        return kind.result(check, ctx, 1.0, "fine")
+
+    monkeypatch.setattr(kind, "evaluate", slow)
+    worker = w.Worker()
+    folder = tmp_path / "x"
+    folder.mkdir()
+    plan = _plan(worker, folder, notebook=str(nb))
+    assert plan["ok"] and "quiz:ch15.ex4" in plan["checks"], plan
+    __grade_probe_run__(str(folder), {"double": lambda x: 2 * x, "summer": lambda x: x.sum(axis=1)})
+    done = worker.handle({"op": "evaluate", "dir": str(folder)})
+    assert [r["id"] for r in done["results"]] == ["double", "summer"]
+    assert [u["reason"] for u in done["unavailable"]] == ["quiz_pending"]
+    gate.set()
+    next(iter(worker.quiz_jobs.values())).result(30)
+    _plan(worker, folder, notebook=str(nb), only=["quiz"])
+    done = worker.handle({"op": "evaluate", "dir": str(folder)})
+    assert [(r["id"], r["message"]) for r in done["results"]] == [("quiz:ch15.ex4", "fine")]
