@@ -95,7 +95,8 @@ def _stemmer() -> Any:
 
 KO_CONTENT = {"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "VX", "VCN", "MAG", "MM", "XR", "XPN", "XSN",
               "SL", "SN", "SH", "W_SERIAL"}
-KO_KEEP = {("만", "JX"), ("뿐", "JX"), ("마다", "JX")}     # "마지막 층에만", "스텝마다": the restriction matters
+# "마지막 층에만", "스텝마다": the restriction matters; "A보다 낫다": so does the comparison
+KO_KEEP = {("만", "JX"), ("뿐", "JX"), ("마다", "JX"), ("보다", "JKB")}
 KO_NEGATORS = {("않", "VX"), ("못하", "VX"), ("없", "VA"), ("안", "MAG"), ("못", "MAG"),
                ("아니", "VCN"), ("말", "VX"), ("없이", "MAG")}
 # "병렬화가 어렵다" denies the parallelism as much as "병렬화할 수 없다" does
@@ -138,7 +139,7 @@ _BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣○●►]|\d{1,2}[.)]|[①-⑳]|
 _CAMEL = re.compile(r"[A-Z]?[a-z]+(?:[A-Z][a-z]+)+")
 _CODEISH = re.compile(r"[_=0-9]|[a-z][A-Z]|^[A-Z0-9]{2,6}$")
 # What separates the items of a list, whichever way it is typed
-_SEPARATOR = re.compile(r",(?!\d{3}\b)|[、/·・|&]|(?<!\S)\+(?!\S)|(?<![A-Za-z])및(?![가-힣])")
+_SEPARATOR = re.compile(r",(?!\d{3}\b)|[、/・|&]|(?<![A-Za-z0-9])·|·(?![A-Za-z0-9])|(?<!\S)\+(?!\S)|(?<![A-Za-z])및(?![가-힣])")
 # a short label before a colon ("LSTM: …", "seq2vec: …"), not a sentence ("입력은 3차원이에요: …")
 _LABEL = re.compile(r"^\s*((?:[^\s:：.?!]+\s*){1,3}?)\s*[:：]\s*\S")
 _ARROW = re.compile(r"->|→|=>|⇒|⟶")
@@ -173,6 +174,7 @@ class Unit:
     predicative: bool = False   # what the sentence says something is ("…는 시퀀스-투-벡터다", "done by X")
     genitive: bool = False  # a possessor ("LSTM의", "the LSTM's")
     hypothetical: bool = False  # inside a condition ("미래 값을 보면 …", "if it saw the future, …")
+    compared: bool = False  # what a comparison is made against ("단어마다 번역하는 seq2seq보다 낫다")
 
 
 @dataclass
@@ -392,8 +394,13 @@ class Normalizer:
                 units[-1].argument = True
             if tag == "JKS" and units:
                 units[-1].subject = True
-            if tag == "JKB" and units:
-                units[-1].oblique = True        # 에/로/보다 mark no agent
+            if (form, tag) == ("보다", "JKB") and units:
+                # "A가 B하는 C보다 낫다": what is compared against is no agent, nor a claim
+                units[-1].oblique = True
+                for u in reversed(units):
+                    if u.topic or u.subject or u.clause != clause:
+                        break
+                    u.compared = True
             if tag == "JKG" and units:
                 units[-1].genitive = True       # "LSTM의 두 상태": a possessor, an agent only if nothing else is
             if tag == "VCP" and units:
@@ -427,8 +434,10 @@ class Normalizer:
                     low = word.lower()
                     latin_words += 1
                     last_latin, this_latin = this_latin, low
-                    if low in EN_PREPOSITIONS:
-                        prep_pending = True     # "to the RNN": the noun after it is oblique
+                    if low in EN_PREPOSITIONS and units:
+                        # "to the RNN": the noun after it is oblique; "For a deep seq2seq RNN, …"
+                        # at the start of a sentence names its topic
+                        prep_pending = True
                     if low in ("by", "is", "are", "be"):
                         pred_pending = True     # "done by a vec2seq RNN", "is a seq2vec task"
                     if low in ("and", "or") and here[1] == "SP":
@@ -473,7 +482,9 @@ class Normalizer:
             if (form, tag) in KO_NEGATORS or (form, tag) in KO_SOFT_NEGATORS:
                 neg = "pre-ko" if form in ("안", "못") else "post"
             units.append(Unit(form.lower().rstrip(".,") or form if tag == "SN" else form, False, neg, clause,
-                              start=tok.start))
+                              start=tok.start, adnominal=(form, tag) == ("없이", "MAG")))
+            if (form, tag) == ("없이", "MAG") and len(units) > 1:
+                units[-2].boundary = True
         predicates += pending_pred
         _mark_negation(units)
         _deny_clauses(text, units, clause_starts)
@@ -498,9 +509,14 @@ class Normalizer:
         # a colon, "=" or a single arrow relates what is on either side ("기울기 폭주: 클리핑, 층 정규화"),
         # unless what follows is a long run of terms
         symbol = bool(re.search(r"\S\s*[:：=]\s*\S", text)) or len(arrows) == 1
+        # a study note chains steps with arrows or colons ("각 프레임 → CNN → 특성 벡터");
+        # it relates things as long as no link of the chain is itself a long run of terms
+        chain = bool(arrows) or symbol
+        links = [c for c in re.split(r"->|→|=>|⇒|⟶|[:：=]", _unbracketed(text)) if c.strip()]
+        short_links = chain and len(links) >= 2 and max(len(_SEPARATOR.findall(c)) for c in links) < LIST_PARTS - 1
         # three or more English words with nothing between them read as prose, not a list
         prose = latin_words >= 3 and separators == 0
-        statement = predicates > 0 or prose or (symbol and len(parts) <= LIST_PARTS) or \
+        statement = predicates > 0 or prose or (symbol and len(parts) <= LIST_PARTS) or short_links or \
             (related_parts > 0 and related_parts * 2 >= len(parts))
         return Segment(text=text, units=units, statement=statement, predicates=predicates, separators=separators,
                        cuts=cuts)
@@ -557,6 +573,19 @@ def _short_aside(text: str, at: int) -> bool:
         start = max(text.rfind(o, 0, at) for o in "([{")
         inside = text[start + 1:at] if start >= 0 else ""
     return len(inside.split()) <= 2 and len(inside) <= 24
+
+
+def _unbracketed(text: str) -> str:
+    """The text with bracketed asides blanked out: their commas list nothing."""
+    out, depth = [], 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}" and depth:
+            depth -= 1
+            ch = " "
+        out.append(" " if depth else ch)
+    return "".join(out)
 
 
 def _in_brackets(text: str, at: int) -> bool:
@@ -649,8 +678,7 @@ def _mark_negation(units: list[Unit]) -> None:
                     break
                 if v.adnominal and any(units[k].boundary for k in range(i, j - 1)):
                     continue    # "삭제 게이트: 필요 없는 정보" denies 필요, not the gate; a later negator may
-                if v.negator == "pre-ko" and any(units[k].argument and not any(units[m].coord for m in range(i, k))
-                                                 for k in range(i + 1, j)):
+                if v.negator == "pre-ko" and any(units[k].argument for k in range(i + 1, j)):
                     break       # 안/못 deny their verb and its object: "A랑 B를 잘 못 배운다" denies B only
                 double = any(w.negator in ("post", "pre-ko") and w.clause == v.clause
                              for w in units[j + 1:j + 3])

@@ -126,6 +126,7 @@ class _Compiled:
         self._alts: dict[Pattern, list[list[tuple[str, ...]]]] = {}
         self._unless: dict[Pattern, list[tuple[str, ...]]] = {}
         self.holders = [(h, self.norm.phrase(h)) for h in q.holders()]
+        self.holder_groups = {p.holder for item in [*q.concepts, *q.misconceptions] for p in item.patterns if p.holder}
         # holder -> every role word some pattern gives it: who competes for a word
         self.roles: dict[str, set[tuple[str, ...]]] = {}
         for item in [*q.concepts, *q.misconceptions]:
@@ -496,6 +497,8 @@ def _pattern_hit(seg: Segment, pattern: Pattern, groups: list[list[tuple[str, ..
         per_group.append(occ)
         group_alts.append(which)
     roles = roles or {}
+    if claims_only and seg.text.rstrip().endswith(("?", "？")):
+        return None     # "Dense에도 필요?": a question asked, not a claim made
     if claims_only and all(all(seg.units[k].hypothetical for o in occ for k in range(o[1], o[2] + 1))
                            for occ in per_group):
         return None     # a misconception is a claim, not a condition ("미래 값을 보면 정답을 엿보는 셈")
@@ -513,10 +516,12 @@ def _pattern_hit(seg: Segment, pattern: Pattern, groups: list[list[tuple[str, ..
         if pattern.holder:
             # the role is bound where its first word is said
             anchors = []
+            # a claim names whom it is about in its own sentence, or in the heading above it
+            bind = [h for h in holders if h.clause != INHERITED] if claims_only else holders
             for o in per_group[0]:
                 if o[0] not in shared and not (o[0] < 0 and -1 in shared):
                     continue
-                h, lent = _bound_holder(seg, holders, o[0], o[1], o[2])
+                h, lent = _bound_holder(seg, bind, o[0], o[1], o[2])
                 # "*": the role may go unsaid whose it is ("병렬로 계산된다" about the layer asked of)
                 if (h is not None and h[0] in pattern.holder) or (h is None and "*" in pattern.holder):
                     anchors.append(o)
@@ -566,8 +571,8 @@ def _holder_occurrences(seg: Segment, comp: _Compiled) -> list["Holder"]:
             # sentence is about; a topic that a later negator governs ("RNN에서는 필요하지 않다") is
             if not any(g in (b + 1, a - 1) for k in range(a, b + 1) for g in seg.units[k].governors):
                 out.append(Holder(h, clause, a, b, seg.units[b].topic or seg.units[b].subject,
-                                  seg.units[a].oblique or (seg.units[b].oblique and not seg.units[b].latin
-                                                           and not seg.units[b].topic),
+                                  seg.units[a].oblique or seg.units[b].compared
+                                  or (seg.units[b].oblique and not seg.units[b].latin and not seg.units[b].topic),
                                   seg.units[b].predicative or seg.units[a].predicative,
                                   seg.units[b].genitive and not seg.units[b].topic))
     # where two holders overlap ("입력 게이트" inside "입력 게이트 제어기"), the longer one names it
@@ -590,12 +595,12 @@ def _holders_by_segment(live: list[tuple[int, Segment]], comp: _Compiled) -> dic
     for i, s in live:
         found = _holder_occurrences(_with_context(s), comp) if comp.holders else []
         own = [h for h in found if h[1] >= 0]
-        if own:
-            last = max(own, key=lambda h: h[3])
-        elif last is not None:
-            if _subjectless(s):
-                found = [*found, Holder(last[0], INHERITED, -1, -1, True, False, False, False)]
-            last = None         # carried one sentence on, no further
+        if last is not None and _subjectless(s):
+            # the sentence before was about one thing; this one may go on about it
+            found = [*found, Holder(last[0], INHERITED, -1, -1, True, False, False, False)]
+        # a sentence that contrasts two holders ("dropout은 …, recurrent_dropout은 …") hands on neither
+        last = own[-1] if own and len({h.term for h in own}) == 1 else (
+            max(own, key=lambda h: h.last) if own and len({_family(h.term, comp) for h in own}) == 1 else None)
         out[i] = found
     return out
 
@@ -603,11 +608,16 @@ def _holders_by_segment(live: list[tuple[int, Segment]], comp: _Compiled) -> dic
 _PRONOUNS = {"it", "they", "this", "these", "that", "its", "their", "e", "eg", "such", "like", "example", "for"}
 
 
+def _family(term: str, comp: _Compiled) -> frozenset[str]:
+    """The holder alternatives that name the same thing as `term` (seq2seq|encoder_decoder)."""
+    return frozenset(a for group in comp.holder_groups if term in group for a in group) or frozenset([term])
+
+
 def _subjectless(seg: Segment) -> bool:
     """A sentence that names no subject of its own ("예: 번역, 음성 인식", "It also …"): it goes on
     about what the one before was about."""
-    if any(u.topic or u.subject for u in seg.units if not u.latin):
-        return False
+    if not seg.units or not seg.units[0].latin:
+        return True         # Korean keeps the topic of the sentence before unless it names another
     words = re.findall(r"[A-Za-z]+", seg.text[:40])
     if words and seg.units and seg.units[0].latin and seg.statement and seg.predicates:
         return words[0].lower() in _PRONOUNS
@@ -764,8 +774,9 @@ def _score(question: Question, comp: _Compiled, text: str, reveal: bool, deadlin
         if h.holds:
             found_mis.append(m)
             mis_hits.append(h)
-    fraction -= sum(m.penalty for m in found_mis)
-    fraction -= sum(c.weight / total * scale for c in contradicted)
+    # a wrong claim and a concept stated the wrong way round are often the same mistake
+    # said twice: the larger of the two costs count, not their sum
+    fraction -= max(sum(m.penalty for m in found_mis), sum(c.weight / total * scale for c in contradicted))
     if found_mis or contradicted:
         # a wrong claim keeps an answer out of the full band, whatever else it gets right
         fraction = min(fraction, MISCONCEPTION_CAP)
