@@ -390,8 +390,8 @@ class Normalizer:
             if (form, tag) in (("은", "JX"), ("는", "JX"), ("ᆫ", "JX"), ("도", "JX")) and units:
                 units[-1].topic = True
                 units[-1].oblique = False      # "시퀀스-투-벡터에서는": the topic, though 에서 marks it
-            if tag in ("JKS", "JKO") and units:
-                units[-1].argument = True
+            if tag in ("JKS", "JKO", "JKC") and units:
+                units[-1].argument = True       # JKC: "배치 차원이 아니라" - what 아니다 denies
             if tag == "JKS" and units:
                 units[-1].subject = True
             if (form, tag) == ("보다", "JKB") and units:

@@ -387,6 +387,13 @@ def _words_between(seg: Segment, a: int, b: int) -> int:
     return len(re.findall(r"[A-Za-z0-9_'’]+|[\uac00-\ud7a3]+", seg.text[seg.units[a].start:seg.units[b].start]))
 
 
+def _bracketed(seg: Segment, h: Any) -> bool:
+    if h.clause < 0:
+        return False
+    at = seg.units[h.first].start
+    return seg.text[:at].count("(") > seg.text[:at].count(")")
+
+
 def _cut_between(seg: Segment, a: int, b: int) -> bool:
     if not seg.cuts or seg.units[a].clause < 0 or seg.units[b].clause < 0:
         return False
@@ -416,6 +423,9 @@ def _bound_holder(seg: Segment, holders: list[Occurrence | Any], clause: int, fi
     the nearest after it in the clause ("… 지우는 것은 삭제 게이트"), else the
     last one named before it in the sentence or in the heading above.
     """
+    # a holder the sentence denies before the role ("입력 특성 수가 아니라 … 유닛 수") is not its owner
+    holders = [h for h in holders if not (h.clause >= 0 and h.last < first and any(
+        h.last < g < first for k in range(h.first, h.last + 1) for g in seg.units[k].governors))]
     same = [h for h in holders if h[1] == clause]
     # a holder in a comparison or a prepositional phrase ("선형 모델보다", "parts of g(t)") is not the agent
     before = [h for h in same if h[3] < first and not h[5]]
@@ -499,6 +509,8 @@ def _pattern_hit(seg: Segment, pattern: Pattern, groups: list[list[tuple[str, ..
     roles = roles or {}
     if claims_only and seg.text.rstrip().endswith(("?", "？")):
         return None     # "Dense에도 필요?": a question asked, not a claim made
+    if claims_only and all(all(o[0] < 0 for o in occ) for occ in per_group):
+        return None     # all of it in the heading above: the heading is scored (or asked) on its own
     if claims_only and all(all(seg.units[k].hypothetical for o in occ for k in range(o[1], o[2] + 1))
                            for occ in per_group):
         return None     # a misconception is a claim, not a condition ("미래 값을 보면 정답을 엿보는 셈")
@@ -516,8 +528,10 @@ def _pattern_hit(seg: Segment, pattern: Pattern, groups: list[list[tuple[str, ..
         if pattern.holder:
             # the role is bound where its first word is said
             anchors = []
-            # a claim names whom it is about in its own sentence, or in the heading above it
-            bind = [h for h in holders if h.clause != INHERITED] if claims_only else holders
+            # a claim names whom it is about in its own sentence (not in code between brackets),
+            # or in the heading above it
+            bind = [h for h in holders if h.clause != INHERITED and not _bracketed(seg, h)] if claims_only \
+                else holders
             for o in per_group[0]:
                 if o[0] not in shared and not (o[0] < 0 and -1 in shared):
                     continue
