@@ -115,6 +115,10 @@ def subject(word: str) -> str:
     return word + "이(가)"
 
 
+def _article(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 def _text(value: Any, ctx: GradeContext, default: str = "") -> str:
     if isinstance(value, dict):
         return value.get(ctx.lang) or value.get("en") or default
@@ -363,12 +367,16 @@ class ModelPath(CheckKind):
             problems += time_problems
         details.update(conditions=conditions, met=met)
         if not problems:
-            what = " → ".join(_text(s.get("what"), ctx, " or ".join(_as_list(s.get("class")))) for s in stages)
-            seen = ctx.t("every path from" if every else "a path from", "입력에서 출력으로 가는 모든 길에"
-                         if every else "입력에서 출력으로 가는 길 하나에")
-            return self.result(check, ctx, 1, ctx.t(
-                f"{seen} `{target}`'s input to its output passes {what} ({_show_path(path)}).",
-                f"`{target}`의 {seen} {subject(what)} {'차례로 ' if len(stages) > 1 else ''}있습니다 "
-                f"({_show_path(path)})."), details)
+            names = [_text(s.get("what"), ctx, " or ".join(_as_list(s.get("class")))) for s in stages]
+            if ctx.lang == "ko":
+                seen = "입력에서 출력으로 가는 모든 길에" if every else "입력에서 출력으로 가는 길 하나에"
+                text = (f"`{target}`의 {seen} {subject(' → '.join(names))} "
+                        f"{'차례로 ' if len(stages) > 1 else ''}있습니다 ({_show_path(path)}).")
+            else:
+                seen = "every path" if every else "a path"
+                text = (f"{seen} from `{target}`'s input to its output passes through "
+                        f"{', then '.join(_article(n) for n in names)} ({_show_path(path)}).")
+            return self.result(check, ctx, 1, text[:1].upper() + text[1:] if not text.startswith("`") else text,
+                               details)
         frac = met / conditions if p.get("partial", True) else 0.0
         return self.result(check, ctx, frac, "; ".join(problems) + ".", details)
