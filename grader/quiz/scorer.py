@@ -41,7 +41,7 @@ REPEAT_RATIO = 88.0
 CRAMMED_CONCEPTS = 3        # a verb-less line naming this many concepts is a keyword list, even with lists_ok
 MAX_CHARS = 4000            # longer answers are refused, not scored
 TIME_BUDGET_S = 2.0         # CPU seconds per answer; a typical one takes a few milliseconds
-REVIEW_THRESHOLD = 0.5      # confidence below this: scored provisionally, marked for review
+REVIEW_THRESHOLD = 0.55     # confidence below this: scored provisionally, marked for review (dev: 13% marked)
 
 _INJECTION = [re.compile(p, re.IGNORECASE) for p in (
     r"\b(ignore|disregard|forget|override)\b.{0,50}\b(instructions?|rubric|rules?|previous|above|prompt|criteria)",
@@ -806,16 +806,20 @@ def _score(question: Question, comp: _Compiled, text: str, reveal: bool, deadlin
                    reveal=reveal, confidence=confidence, doubts=doubts)
 
 
-# How much each doubt costs the confidence (multiplied in); tuned on the dev split.
+# How much each doubt costs the confidence (multiplied in). Chosen on the dev split
+# (benchmarks/quiz_agreement.py): the doubts that went with disagreements there are a
+# capped keyword list (6 of 9 wrong), a score near a band boundary, and less strongly a
+# misconception next to credited concepts; a role bound to a heading or an earlier
+# clause went with none, so it is reported but costs nothing.
 DOUBT_COST = {
-    "near_boundary": 0.0,        # scaled by the distance, see _confidence
-    "conflict": 0.7,             # a misconception or contradiction next to credited concepts
+    "near_boundary": 1.0,        # scaled by the distance instead, see _confidence
+    "conflict": 0.85,            # a misconception or contradiction next to credited concepts
     "typo_match": 0.85,          # a concept found only through a typo
-    "borrowed_holder": 0.9,      # a role bound to a heading or an earlier clause
-    "unknown_words": 0.6,        # much of the answer uses words the rubric does not know
+    "borrowed_holder": 1.0,      # a role bound to a heading or an earlier clause
+    "unknown_words": 0.8,        # much of the answer uses words the rubric does not know
     "short": 0.8,                # very few words for a credited answer
-    "long": 0.85,                # a long answer: more room for things the rubric misreads
-    "capped_list": 0.9,          # a keyword list capped below what its terms would earn
+    "long": 0.9,                 # a long answer: more room for things the rubric misreads
+    "capped_list": 0.5,          # a keyword list capped below what its terms would earn
 }
 BOUNDARIES = (1 / 3, 0.8)
 MARGIN = 0.15                   # score distance from a band boundary that counts as clear

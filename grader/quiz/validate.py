@@ -64,6 +64,14 @@ def check_question(q: Question, require_examples: bool = True) -> list[Problem]:
             if not any(not e.expect for e in item.examples):
                 problems.append(Problem(f"{path}:{item.line}",
                                         f"{q.id} {kind} {item.id}: no must_not_match example"))
+        if not isinstance(item, Misconception):
+            # the hint asks for the idea: pasted back as an answer it must not earn it
+            for lang in ("ko", "en"):
+                for what, text in (("feedback", item.feedback[lang]), ("label", item.label[lang])):
+                    if item.id in score_answer(q, text, budget_s=None).matched:
+                        problems.append(Problem(f"{path}:{item.line}", f"{q.id} concept {item.id}: its {what} "
+                                                                       f"({lang}) earns the concept when pasted back "
+                                                                       f"as an answer; ask without stating it"))
         for ex in item.examples:
             got = _found(q, item, ex.text)
             if got != ex.expect:
