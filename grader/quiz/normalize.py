@@ -487,9 +487,10 @@ class Normalizer:
                 units[-2].boundary = True
         predicates += pending_pred
         _mark_negation(units)
-        _deny_clauses(text, units, clause_starts)
-        for c in reported:
-            _flip([u for u in units if u.clause == c], -7)
+        # a clause reported ("…다고들 하는데") and one denied ("…지만 그렇지 않다") is one
+        # claim withdrawn: flipped once, not twice
+        for c in sorted(set(reported) | _denied_clauses(text, clause_starts)):
+            _flip([u for u in units if u.clause == c], -1 - c)
         # Cut at list separators (commas, slashes, 및, 와/과, a chain of arrows) outside
         # brackets: a keyword list is parts that relate nothing, whatever separates them.
         arrows = [m.start() for m in _ARROW.finditer(text) if not _in_brackets(text, m.start())]
@@ -513,7 +514,9 @@ class Normalizer:
         # it relates things as long as no link of the chain is itself a long run of terms
         chain = bool(arrows) or symbol
         links = [c for c in re.split(r"->|→|=>|⇒|⟶|[:：=]", _unbracketed(text)) if c.strip()]
-        short_links = chain and len(links) >= 2 and max(len(_SEPARATOR.findall(c)) for c in links) < LIST_PARTS - 1
+        # (a chain of many bare links, "A → B → C → D → E", is a list again)
+        short_links = chain and 2 <= len(links) <= LIST_PARTS and \
+            max(len(_SEPARATOR.findall(c)) for c in links) < LIST_PARTS - 1
         # three or more English words with nothing between them read as prose, not a list
         prose = latin_words >= 3 and separators == 0
         statement = predicates > 0 or prose or (symbol and len(parts) <= LIST_PARTS) or short_links or \
@@ -710,12 +713,14 @@ def _flip(units: list[Unit], mark: int) -> None:
             u.negated = not u.negated
 
 
-def _deny_clauses(text: str, units: list[Unit], clause_starts: list[int]) -> None:
-    """"X라고 생각하기 쉽지만 그렇지 않다": the last clause denies the one before."""
+def _denied_clauses(text: str, clause_starts: list[int]) -> set[int]:
+    """"X라고 생각하기 쉽지만 그렇지 않다": a clause that only denies denies the one before."""
+    out = set()
     for c in range(1, len(clause_starts)):
         end = clause_starts[c + 1] if c + 1 < len(clause_starts) else len(text)
         if _is_denial(text[clause_starts[c]:end]):
-            _flip([u for u in units if u.clause == c - 1], -1 - c)
+            out.add(c - 1)
+    return out
 
 
 def _deny_previous(segments: list[Segment], seg: Segment) -> None:
