@@ -297,7 +297,16 @@ def table(saved: dict[str, Any], course: Course) -> str:
             f"the seed); run {saved.get('date', '?')}, load average {saved.get('load', '?')}; "
             f"thresholds: {thresholds or 'none'}. Cells: passing seeds (points when partly earned) · metric range.")
     verdict_line = "All rows as expected." if all_ok else "**Some rows are not as expected (✗).**"
-    return f"### {saved['exercise']}\n\n{meta} {verdict_line}\n\n" + "\n".join(lines) + "\n"
+    honest = [r for r in saved["notebooks"] if r["kind"] in ("solution", "ok") and r.get("cell_times")]
+    timing = ""
+    if honest:
+        slow_cell = max(honest, key=lambda r: max(r["cell_times"]))
+        slow_nb = max(honest, key=lambda r: r.get("cells_s", 0))
+        timing = (f"\n\nTime: the slowest cell of the solution and the correct variants ran "
+                  f"{max(slow_cell['cell_times']):.0f} s ({slow_cell['name']}), the slowest notebook "
+                  f"{slow_nb.get('cells_s', 0):.0f} s ({slow_nb['name']}); the spec's limits are "
+                  f"{spec.limits.cell_timeout_s:g} s per cell and {spec.limits.total_timeout_s:g} s in all.")
+    return f"### {saved['exercise']}\n\n{meta} {verdict_line}{timing}\n\n" + "\n".join(lines) + "\n"
 
 
 def _results_path(course: Course, exercise: str) -> Path:
