@@ -120,15 +120,15 @@ class _Lines:
 
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
+        self._headers: dict[str, list[int]] = {}
+        for no, line in enumerate(self.lines, start=1):
+            s = line.strip()
+            if s.startswith("[["):
+                self._headers.setdefault(s.replace(" ", ""), []).append(no)
 
     def header(self, name: str, index: int, after: int = 0) -> int:
-        seen = -1
-        for no, line in enumerate(self.lines[after:], start=after + 1):
-            if line.strip().replace(" ", "") == f"[[{name}]]":
-                seen += 1
-                if seen == index:
-                    return no
-        return after + 1
+        later = [no for no in self._headers.get(f"[[{name}]]", []) if no > after]
+        return later[index] if index < len(later) else after + 1
 
     def key(self, key: str, start: int) -> int:
         for no, line in enumerate(self.lines[start - 1:], start=start):
