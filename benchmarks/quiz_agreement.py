@@ -1,8 +1,9 @@
 """How often the quiz scorer lands in the band a teacher chose.
 
 Reads the evaluation split of tests/data/quiz_eval/ (answers written and labeled
-by people who never saw the rubrics; see its README): `dev`, the only part the
-rubrics were tuned on, and `heldout`, read here only to report figures. For
+by people who never saw the rubrics; see its README): `dev` and `dev2` (a second
+round of authors), the only parts the rubrics are tuned on, and `heldout`, read
+here only to report figures. For
 each it prints band agreement overall, per teacher band, per question and per
 answer style, the confusion matrix, how many wrong answers (teacher: none) the
 scorer put in the full band, and the agreement on the answers the scorer is
@@ -118,7 +119,7 @@ def show(rep: Report, per_answer: bool) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=["dev", "heldout", "tuning", "all"], default="all")
+    ap.add_argument("--split", choices=["dev", "dev2", "heldout", "tuning", "all"], default="all")
     ap.add_argument("--show", action="store_true", help="print every disagreement (dev and tuning set only)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
@@ -127,7 +128,7 @@ def main() -> int:
     score_answer(next(iter(bank.values())), "분석기를 깨웁니다")
     start = time.perf_counter() - t0
     reports = []
-    for name in ("dev", "heldout", "tuning"):
+    for name in ("dev", "dev2", "heldout", "tuning"):
         if args.split not in (name, "all"):
             continue
         path = TUNING if name == "tuning" else EVAL / f"{name}.toml"
