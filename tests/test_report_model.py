@@ -72,8 +72,8 @@ def test_malformed_toml_points_at_the_line(tmp_path):
     (('start = "20:30"', 'start = "8pm"'), "'start' must be a time"),
     (('recorder = "jiho"', 'recorder = "ghost"'), "unknown member 'ghost'"),
     (('date = 2021-11-20', 'date = "yesterday"'), "'date' must be a date"),
-    (('status = "postponed"', 'status = "later"'), "'status' must be one of"),
-    (('place = { ko = "Zoom 미팅", en = "Zoom meeting" }', ''), "'place' is required"),
+    (('status = "postponed"', 'status = "later"'), "'status' must be 'done' or 'postponed' (unknown status 'later')"),
+    (('place = { ko = "Zoom 미팅", en = "Zoom meeting" }', ''), "key 'place'"),
 ])
 def test_meeting_validation(tmp_path, change, expect):
     assert expect in _meeting_error(tmp_path, MEETING_1.replace(*change))

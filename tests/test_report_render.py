@@ -63,7 +63,7 @@ def test_minutes_in_english(demo):
     html = build_minutes(demo.meeting1, site_dir=demo.site, gradebook=str(demo.gradebook), lang="en")
     text = _text(html)
     for label in ("Recorder", "Topic", "Place", "Attendance", "What we learned", "Assignments", "Remarks",
-                  "Grading progress", "Most-missed checks"):
+                  "Grading progress", "Where people are stuck", "Checks not finished", "Checks answered wrong"):
         assert label in text
     assert '<html lang="en">' in html
     assert "Zoom meeting" in text and "Sora Han" in text
@@ -171,7 +171,7 @@ def test_minutes_command_default_out_and_env_gradebook(runner, demo, monkeypatch
     (None, "no such meeting file"),
     ('date = 2021-11-20\ntopic = "x\n', "bad.toml:2: not valid TOML"),
     (MEETING_1.replace('recorder = "jiho"', 'recorder = "ghost"'), "bad.toml:2: recorder: unknown member 'ghost'"),
-    ('date = 2021-11-20\n', "'start' is required"),
+    ('date = 2021-11-20\n', "missing string key 'recorder' (and 5 more problems in this table)"),
 ])
 def test_minutes_command_bad_input_is_one_line(runner, demo, tmp_path, content, expect):
     bad = tmp_path / "bad.toml"

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from grader.report.model import Exercise, yymmdd
+from grader.report.common import yymmdd
+from grader.report.progress import Exercise
 from grader.results.attempt import Attempt
 
 # Okabe-Ito based: distinguishable for the common colour-vision deficiencies, dark enough on white.

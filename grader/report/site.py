@@ -15,10 +15,10 @@ from typing import Any
 
 from grader.errors import GradeError
 from grader.report import charts
+from grader.report.meeting import load_meetings
 from grader.report.minutes import Sources, load_sources, minutes_html, page_context
-from grader.report.model import load_meetings
+from grader.report.notes import copy_images
 from grader.report.render import Strings, render
-
 
 MARKER = ".grade-site"
 
@@ -84,7 +84,10 @@ def _render_all(root: Path, src: Sources, meetings: list, lang: str) -> BuiltSit
 
     previous = None
     for m in meetings:
-        _write(root / "meetings" / f"{m.slug}.html", minutes_html(m, src, lang, previous=previous, site=True), built)
+        # Figures beside the meeting file go to meetings/<slug>/, next to the page that shows them.
+        images = copy_images(m.folder, root / "meetings" / m.slug, m.slug)
+        _write(root / "meetings" / f"{m.slug}.html",
+               minutes_html(m, src, lang, previous=previous, images=images, site=True), built)
         previous = m
 
     titles = {e.id: e.title for e in now.exercises}
@@ -108,5 +111,5 @@ def _render_all(root: Path, src: Sources, meetings: list, lang: str) -> BuiltSit
             attempts=tries, tried=len({ctx.who(a.member).key for a in tries}),
             hist_best=charts.histogram([b.pct for b in bests], f"{label} ({t.dist_best})"),
             hist_all=charts.histogram([a.pct for a in tries], f"{label} ({t.dist_all})", color=charts.PALETTE[5]),
-            missed=ctx.missed(tries, limit=10), concepts=ctx.concepts(tries, limit=10)), built)
+            missed=ctx.missed(tries), concepts=ctx.concepts(tries, limit=10)), built)
     return built
