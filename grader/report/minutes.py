@@ -87,8 +87,17 @@ def minutes_html(meeting: Meeting, src: Sources, lang: str, *, previous: Meeting
 
 
 def build_minutes(meeting_path: Path, *, site_dir: Path, gradebook: str | None, lang: str = "ko",
-                  specs: dict[str, Any] | None = None) -> str:
+                  specs: dict[str, Any] | None = None, fmt: str = "html") -> str:
+    """The minutes of one meeting: an HTML page (`fmt="html"`), or the chat summary in
+    Markdown (`"md"`) or plain text (`"txt"`)."""
+    from grader.report.summary import build_summary
+
     meeting_path = Path(meeting_path)
     src = load_sources(site_dir=site_dir, gradebook=gradebook, specs=specs, meeting_path=meeting_path)
     meeting = load_meeting(meeting_path, src.roster)
-    return minutes_html(meeting, src, lang, previous=previous_meeting(meeting, src.roster))
+    previous = previous_meeting(meeting, src.roster)
+    if fmt == "html":
+        return minutes_html(meeting, src, lang, previous=previous)
+    ctx = src.context(lang)
+    return build_summary(meeting, ctx, meeting_progress(meeting, ctx, previous), fmt=fmt, lang=lang,
+                         group=pick(src.roster.group, lang))

@@ -145,6 +145,8 @@ class Missed:
     of_members: int    # people who tried the exercise
     message: str       # the message most of them got (the latest among equals)
     message_people: int = 0  # how many people got that message
+    # For a run that did not finish (no check to name): its status, e.g. "timeout".
+    run_status: str = ""
 
     @property
     def members(self) -> int:
@@ -320,19 +322,22 @@ class Context:
         attempts). All of them: a page folds a long list, it never cuts one."""
         tried: dict[str, set[str]] = defaultdict(set)
         # (exercise, check, kind) -> person -> (order, message, check) of their latest failure
-        fails: dict[tuple[str, str, str], dict[str, tuple[Any, str, CheckResult]]] = defaultdict(dict)
+        fails: dict[tuple[str, str, str], dict[str, tuple[Any, str, CheckResult | None]]] = defaultdict(dict)
         counts: Counter[tuple[str, str, str]] = Counter()
         for a in attempts:
             w = self.who(a.member).key
             tried[a.exercise].add(w)
-            for c in a.failed:
-                if c.is_quiz:
-                    continue
-                key = (a.exercise, c.id, failure_kind(a, c))
+            failed: list[tuple[str, str, CheckResult | None, str]] = [
+                (c.id, failure_kind(a, c), c, c.message) for c in a.failed if not c.is_quiz]
+            if a.status is not Status.GRADED:
+                # The run itself stopped: one row for it, whatever checks it left behind.
+                failed.append((f"@{a.status.value}", UNFINISHED, None, a.message))
+            for cid, kind, c, message in failed:
+                key = (a.exercise, cid, kind)
                 counts[key] += 1
                 held = fails[key].get(w)
                 if held is None or _order(a) >= held[0]:
-                    fails[key][w] = (_order(a), c.message, c)
+                    fails[key][w] = (_order(a), message, c)
         rank = {w.key: i for i, w in enumerate(self.everyone)}
         out = []
         for (eid, cid, kind), per in fails.items():
@@ -342,8 +347,9 @@ class Context:
             message, n = max(messages.items(), key=lambda mn: (mn[1], latest[mn[0]]), default=("", 0))
             check = max(per.values(), key=lambda v: v[0])[2]
             people = sorted((self.who_by_key(k) for k in per), key=lambda w: rank.get(w.key, len(rank)))
-            out.append(Missed(ex, cid, self.check_title(ex, check), kind, people, counts[(eid, cid, kind)],
-                              len(tried[eid]), message, n))
+            status = cid[1:] if check is None else ""
+            out.append(Missed(ex, cid, self.check_title(ex, check) if check else "", kind, people,
+                              counts[(eid, cid, kind)], len(tried[eid]), message, n, status))
         out.sort(key=lambda m: (-m.members, -m.attempts, natural_key(m.exercise.id), m.check_id, m.kind))
         return out
 

@@ -155,7 +155,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "wrong_help": "the check ran, but the result was off",
         "not_submitted": "Not submitted",
         "show_more": "Show {n} more",
-        "got_message": "message {n} of them got",
+        "got_message": "{n} of them got this",
         "reviewed": "reviewed",
         "reviewed_help": "score corrected by a teacher's review",
         "chart_data": "Chart data",
