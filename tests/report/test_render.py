@@ -13,12 +13,12 @@ from grader.cli.report import minutes as minutes_cmd
 from grader.cli.report import site as site_cmd
 from grader.course.loader import load_course
 from grader.report.minutes import build_minutes, course_specs
-from grader.report.model import pick
+from grader.report.common import pick
 from grader.report.serve import make_server
 from grader.report.site import build_site
 from site_fixtures import EVIL_ANSWER, EVIL_MESSAGE, EVIL_NAME, MEETING_1, make_course
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,9 @@ def test_example_minutes_header(tmp_path):
     assert "이 시점까지 채점된 제출이 없습니다" in text  # empty gradebook: says so
     # self-contained: CSS inline, nothing fetched, A4 print rules
     assert "<style>" in html and "@page { size: A4" in html
-    assert not re.search(r'(src|href)="(https?:)?//', html)
+    # nothing fetched: no remote source (a note's link is only followed when clicked)
+    assert not re.search(r'src="(https?:)?//', html)
+    assert 'src="data:image/svg+xml;base64,' in html  # the figure beside the meeting file, embedded
     assert "<script" not in html and "<link" not in html
 
 

@@ -10,11 +10,13 @@ import pytest
 
 from grader.errors import GradeError, SpecError
 from grader.report import charts
-from grader.report.model import (Context, load_attempts, load_meeting, load_meetings, load_records, load_roster,
-                                 yymmdd)
+from grader.report.common import yymmdd
+from grader.report.meeting import load_meeting, load_meetings
+from grader.report.progress import Context, load_attempts, load_records
+from grader.report.roster import load_roster
 from site_fixtures import EVIL_NAME, MEETING_1, ROSTER, at, make_course
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
