@@ -82,7 +82,7 @@ class MeetingFile(Strict):
 class Section:
     number: str
     title: Text
-    notes: list[Text]          # Markdown, one text per bullet (or one document)
+    notes: list[Text]  # Markdown, one text per bullet (or one document)
     presenter: str | None = None
     status: str = "done"
 
@@ -129,8 +129,8 @@ class Meeting:
     attendance_end: list[str]
     sections: list[Section]
     assignments: list[Assignment]
-    remarks: list[Text]       # 특이사항
-    notes: list[Text]         # 비고
+    remarks: list[Text]  # 특이사항
+    notes: list[Text]  # 비고
     tz: ZoneInfo
     guests: list[Guest] = field(default_factory=list)
     next_meeting: NextMeeting | None = None
@@ -177,11 +177,15 @@ def _date(value: dt.date | str, src: Source, *where: str | int) -> dt.date:
         return value
     m = re.fullmatch(r"(\d\d)\.(\d\d)\.(\d\d)", value.strip())
     try:
-        return dt.date(2000 + int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else \
-            dt.date.fromisoformat(value.strip())
+        return (
+            dt.date(2000 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            if m
+            else dt.date.fromisoformat(value.strip())
+        )
     except ValueError:
-        raise src.error(f"'{where[-1]}' must be a date like 2021-11-20 (or \"21.11.20\"), got {value!r}",
-                        *where) from None
+        raise src.error(
+            f"'{where[-1]}' must be a date like 2021-11-20 (or \"21.11.20\"), got {value!r}", *where
+        ) from None
 
 
 def _members(values: list[str], label: str, roster: Roster, src: Source, *where: str | int) -> list[str]:
@@ -189,8 +193,12 @@ def _members(values: list[str], label: str, roster: Roster, src: Source, *where:
     for i, v in enumerate(values):
         m = roster.match(v)
         if m is None:
-            raise src.error(f"{label}: unknown member {v!r} (not in {roster.path.name}: {', '.join(roster.members)}; "
-                            "people from outside the group go in attendance.guests)", *where, i)
+            raise src.error(
+                f"{label}: unknown member {v!r} (not in {roster.path.name}: {', '.join(roster.members)}; "
+                "people from outside the group go in attendance.guests)",
+                *where,
+                i,
+            )
         if m.id not in out:
             out.append(m.id)
     return out
@@ -199,8 +207,9 @@ def _members(values: list[str], label: str, roster: Roster, src: Source, *where:
 def _member(value: str, label: str, roster: Roster, src: Source, *where: str | int) -> str:
     m = roster.match(value)
     if m is None:
-        raise src.error(f"{label}: unknown member {value!r} (not in {roster.path.name}: "
-                        f"{', '.join(roster.members)})", *where)
+        raise src.error(
+            f"{label}: unknown member {value!r} (not in {roster.path.name}: {', '.join(roster.members)})", *where
+        )
     return m.id
 
 
@@ -224,44 +233,85 @@ def load_meeting(path: Path, roster: Roster) -> Meeting:
     end = _time(top.end, src, "end")
     assert start is not None and end is not None  # required by the model
     at_start = _members(top.attendance.start, "attendance.start", roster, src, "attendance", "start")
-    at_end = _members(top.attendance.end if top.attendance.end is not None else top.attendance.start,
-                      "attendance.end", roster, src, "attendance", "end")
-    guests = [Guest(as_text(g)) if isinstance(g, str) else Guest(as_text(g.name), as_text(g.note))
-              for g in top.attendance.guests]
+    at_end = _members(
+        top.attendance.end if top.attendance.end is not None else top.attendance.start,
+        "attendance.end",
+        roster,
+        src,
+        "attendance",
+        "end",
+    )
+    guests = [
+        Guest(as_text(g)) if isinstance(g, str) else Guest(as_text(g.name), as_text(g.note))
+        for g in top.attendance.guests
+    ]
     for i, g in enumerate(guests):
         if not g.name:
             raise src.error("attendance.guests: a guest needs a name", "attendance", "guests", i)
     sections = []
     for i, s in enumerate(top.sections):
-        presenter = _member(s.presenter, f"sections #{i + 1} presenter", roster, src, "sections", i, "presenter") \
-            if s.presenter is not None else None
-        sections.append(Section(number=s.number, title=as_text(s.title),
-                                notes=_notes(s.notes, src, folder, "sections", i, "notes"),
-                                presenter=presenter, status=s.status))
-    assignments = [Assignment(section=a.section, title=as_text(a.title),
-                              member=_member(a.member, f"assignments #{i + 1} member", roster, src,
-                                             "assignments", i, "member"))
-                   for i, a in enumerate(top.assignments)]
+        presenter = (
+            _member(s.presenter, f"sections #{i + 1} presenter", roster, src, "sections", i, "presenter")
+            if s.presenter is not None
+            else None
+        )
+        sections.append(
+            Section(
+                number=s.number,
+                title=as_text(s.title),
+                notes=_notes(s.notes, src, folder, "sections", i, "notes"),
+                presenter=presenter,
+                status=s.status,
+            )
+        )
+    assignments = [
+        Assignment(
+            section=a.section,
+            title=as_text(a.title),
+            member=_member(a.member, f"assignments #{i + 1} member", roster, src, "assignments", i, "member"),
+        )
+        for i, a in enumerate(top.assignments)
+    ]
     nxt = None
     if top.next_meeting is not None:
         n = top.next_meeting
-        nxt = NextMeeting(date=_date(n.date, src, "next_meeting", "date"),
-                          start=_time(n.start, src, "next_meeting", "start"),
-                          end=_time(n.end, src, "next_meeting", "end"),
-                          place=as_text(n.place), topic=as_text(n.topic), tz=roster.tz)
+        nxt = NextMeeting(
+            date=_date(n.date, src, "next_meeting", "date"),
+            start=_time(n.start, src, "next_meeting", "start"),
+            end=_time(n.end, src, "next_meeting", "end"),
+            place=as_text(n.place),
+            topic=as_text(n.topic),
+            tz=roster.tz,
+        )
     meeting = Meeting(
-        path=path, slug=path.stem, date=_date(top.date, src, "date"), recorder=_member(
-            top.recorder, "recorder", roster, src, "recorder"),
-        topic=as_text(top.topic), chapter=as_text(top.chapter), start=start, end=end, place=as_text(top.place),
-        attendance_start=at_start, attendance_end=at_end, sections=sections, assignments=assignments,
-        remarks=_notes(top.remarks, src, folder, "remarks"), notes=_notes(top.notes, src, folder, "notes"),
-        tz=roster.tz, guests=guests, next_meeting=nxt)
+        path=path,
+        slug=path.stem,
+        date=_date(top.date, src, "date"),
+        recorder=_member(top.recorder, "recorder", roster, src, "recorder"),
+        topic=as_text(top.topic),
+        chapter=as_text(top.chapter),
+        start=start,
+        end=end,
+        place=as_text(top.place),
+        attendance_start=at_start,
+        attendance_end=at_end,
+        sections=sections,
+        assignments=assignments,
+        remarks=_notes(top.remarks, src, folder, "remarks"),
+        notes=_notes(top.notes, src, folder, "notes"),
+        tz=roster.tz,
+        guests=guests,
+        next_meeting=nxt,
+    )
     for key in ("topic", "place"):
         if not getattr(meeting, key):
-            raise src.error(f"'{key}' is required (text or {{ ko = \"…\", en = \"…\" }})", key)
+            raise src.error(f'\'{key}\' is required (text or {{ ko = "…", en = "…" }})', key)
     if nxt is not None and nxt.starts_at.date() <= meeting.date:
-        raise src.error(f"next_meeting.date must come after this meeting's date ({meeting.date.isoformat()})",
-                        "next_meeting", "date")
+        raise src.error(
+            f"next_meeting.date must come after this meeting's date ({meeting.date.isoformat()})",
+            "next_meeting",
+            "date",
+        )
     return meeting
 
 
@@ -274,5 +324,14 @@ def load_meetings(folder: Path, roster: Roster) -> list[Meeting]:
     return found
 
 
-__all__ = ["SECTION_STATUSES", "Assignment", "Guest", "Meeting", "NextMeeting", "Section", "SpecError",
-           "load_meeting", "load_meetings"]
+__all__ = [
+    "SECTION_STATUSES",
+    "Assignment",
+    "Guest",
+    "Meeting",
+    "NextMeeting",
+    "Section",
+    "SpecError",
+    "load_meeting",
+    "load_meetings",
+]

@@ -10,7 +10,24 @@ from grader.report.progress import Context, Progress, Records, load_attempts, lo
 from grader.report.roster import Member, Roster, find_roster, load_roster
 
 __all__ = [
-    "DEFAULT_TZ", "Assignment", "Context", "Guest", "Meeting", "Member", "NextMeeting", "Progress", "Records",
-    "Roster", "Section", "Text", "find_roster", "load_attempts", "load_meeting", "load_meetings", "load_records",
-    "load_roster", "pick", "yymmdd",
+    "DEFAULT_TZ",
+    "Assignment",
+    "Context",
+    "Guest",
+    "Meeting",
+    "Member",
+    "NextMeeting",
+    "Progress",
+    "Records",
+    "Roster",
+    "Section",
+    "Text",
+    "find_roster",
+    "load_attempts",
+    "load_meeting",
+    "load_meetings",
+    "load_records",
+    "load_roster",
+    "pick",
+    "yymmdd",
 ]

@@ -26,24 +26,97 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markupsafe import Markup
 
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-               ".webp": "image/webp", ".svg": "image/svg+xml"}
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+}
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 # What the renderer emits, and nothing else survives.
-_HTML_TAGS = {"p", "br", "hr", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "code", "span", "div",
-              "em", "strong", "del", "s", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "sup", "sub"}
-_MATH_TAGS = {"math", "semantics", "annotation", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup",
-              "msubsup", "munder", "mover", "munderover", "mfrac", "msqrt", "mroot", "mtable", "mtr", "mtd",
-              "mstyle", "mpadded", "mphantom", "menclose", "merror"}
+_HTML_TAGS = {
+    "p",
+    "br",
+    "hr",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "pre",
+    "code",
+    "span",
+    "div",
+    "em",
+    "strong",
+    "del",
+    "s",
+    "a",
+    "img",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "sup",
+    "sub",
+}
+_MATH_TAGS = {
+    "math",
+    "semantics",
+    "annotation",
+    "mrow",
+    "mi",
+    "mn",
+    "mo",
+    "ms",
+    "mtext",
+    "mspace",
+    "msub",
+    "msup",
+    "msubsup",
+    "munder",
+    "mover",
+    "munderover",
+    "mfrac",
+    "msqrt",
+    "mroot",
+    "mtable",
+    "mtr",
+    "mtd",
+    "mstyle",
+    "mpadded",
+    "mphantom",
+    "menclose",
+    "merror",
+}
 _ATTRIBUTES = {
-    "a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"},
-    "code": {"class"}, "span": {"class"}, "div": {"class"}, "pre": {"class"},
-    "math": {"display", "xmlns"}, "annotation": {"encoding"},
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+    "code": {"class"},
+    "span": {"class"},
+    "div": {"class"},
+    "pre": {"class"},
+    "math": {"display", "xmlns"},
+    "annotation": {"encoding"},
     "mo": {"stretchy", "fence", "separator", "lspace", "rspace", "form", "largeop", "movablelimits", "accent"},
-    "mover": {"accent"}, "munder": {"accentunder"}, "mstyle": {"displaystyle", "scriptlevel", "mathvariant"},
-    "mi": {"mathvariant"}, "mspace": {"width"}, "mtable": {"columnalign", "rowspacing", "columnspacing"},
-    "mtd": {"columnalign"}, "menclose": {"notation"}, "mfrac": {"linethickness"}, "mpadded": {"width", "lspace"},
+    "mover": {"accent"},
+    "munder": {"accentunder"},
+    "mstyle": {"displaystyle", "scriptlevel", "mathvariant"},
+    "mi": {"mathvariant"},
+    "mspace": {"width"},
+    "mtable": {"columnalign", "rowspacing", "columnspacing"},
+    "mtd": {"columnalign"},
+    "menclose": {"notation"},
+    "mfrac": {"linethickness"},
+    "mpadded": {"width", "lspace"},
 }
 
 # An image's `src` in the page, from its path beside the meeting file (None: leave it out).
@@ -117,9 +190,15 @@ def _no_data_links(tag: str, attr: str, value: str) -> str | None:
 
 def sanitize(text: str) -> str:
     """HTML reduced to what notes may contain (also the last step of `render`)."""
-    return nh3.clean(text, tags=_HTML_TAGS | _MATH_TAGS, attributes=_ATTRIBUTES,
-                     url_schemes={"http", "https", "mailto", "data"}, attribute_filter=_no_data_links,
-                     link_rel="noopener noreferrer", strip_comments=True)
+    return nh3.clean(
+        text,
+        tags=_HTML_TAGS | _MATH_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "data"},
+        attribute_filter=_no_data_links,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
 
 
 def render(text: str, images: ImageSink | None = None, *, inline: bool = False) -> Markup:
@@ -144,8 +223,10 @@ def image_file(src: str, folder: Path) -> Path | str:
     """The file an image `src` names inside `folder`, or why it cannot be used."""
     parts = urlsplit(src)
     if parts.scheme or parts.netloc or src.startswith("/"):
-        return (f"image {src!r}: only files next to the meeting file can be shown (the pages load nothing "
-                "from the network); save it beside the meeting file and write its relative path")
+        return (
+            f"image {src!r}: only files next to the meeting file can be shown (the pages load nothing "
+            "from the network); save it beside the meeting file and write its relative path"
+        )
     rel = PurePosixPath(unquote(parts.path))
     if not rel.parts or ".." in rel.parts:
         return f"image {src!r}: the path must stay inside the meeting's folder"
@@ -181,17 +262,20 @@ def relative(src: str) -> str:
 
 def embed_images(folder: Path) -> ImageSink:
     """Images as data: URLs, for a page that is one file."""
+
     def sink(src: str) -> str | None:
         found = image_file(src, folder)
         if isinstance(found, str):
             return None
         mime = IMAGE_TYPES.get(found.suffix.lower()) or mimetypes.guess_type(found.name)[0] or "image/png"
         return f"data:{mime};base64,{base64.b64encode(found.read_bytes()).decode('ascii')}"
+
     return sink
 
 
 def copy_images(folder: Path, dest: Path, prefix: str) -> ImageSink:
     """Images copied under `dest` and linked as `prefix/<their path>`, for the site."""
+
     def sink(src: str) -> str | None:
         found = image_file(src, folder)
         if isinstance(found, str):
@@ -201,6 +285,7 @@ def copy_images(folder: Path, dest: Path, prefix: str) -> ImageSink:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(found, target)
         return f"{prefix}/{rel}"
+
     return sink
 
 

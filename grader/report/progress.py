@@ -39,8 +39,7 @@ class Records:
         # Attempts recorded after loading are not in `attempts`: the figures leave them out too.
         self._upto_id = max(self.by_id, default=0)
 
-    def summaries(self, *, after: dt.datetime | None = None,
-                  until: dt.datetime | None = None) -> list[ExerciseSummary]:
+    def summaries(self, *, after: dt.datetime | None = None, until: dt.datetime | None = None) -> list[ExerciseSummary]:
         """Per (recorded member, exercise) with attempts graded in (after, until]."""
         if self.location is None or not self.by_id:
             return []
@@ -139,11 +138,11 @@ class Missed:
     exercise: Exercise
     check_id: str
     title: str
-    kind: str          # UNFINISHED | WRONG
+    kind: str  # UNFINISHED | WRONG
     people: list[Who]  # distinct people, in roster order
-    attempts: int      # failing attempts
-    of_members: int    # people who tried the exercise
-    message: str       # the message most of them got (the latest among equals)
+    attempts: int  # failing attempts
+    of_members: int  # people who tried the exercise
+    message: str  # the message most of them got (the latest among equals)
     message_people: int = 0  # how many people got that message
     # For a run that did not finish (no check to name): its status, e.g. "timeout".
     run_status: str = ""
@@ -164,8 +163,8 @@ class Unsubmitted:
 @dataclass
 class Concept:
     label: str
-    kind: str          # missing | misconception
-    members: int       # distinct people whose answers show it
+    kind: str  # missing | misconception
+    members: int  # distinct people whose answers show it
 
 
 @dataclass
@@ -174,9 +173,9 @@ class MissedConcept:
 
     exercise: Exercise
     question: str
-    of_members: int    # people who answered
+    of_members: int  # people who answered
     items: list[Concept]
-    feedback: str      # the most recent feedback given for an answer that missed something
+    feedback: str  # the most recent feedback given for an answer that missed something
 
     @property
     def members(self) -> int:
@@ -197,8 +196,8 @@ class Progress:
     since: dt.datetime | None
     until: dt.datetime | None
     recent: list[Recent]
-    quiet: list[Who]                   # roster members with no attempt in the window
-    missed: list[Missed]               # unfinished and wrong, most people first
+    quiet: list[Who]  # roster members with no attempt in the window
+    missed: list[Missed]  # unfinished and wrong, most people first
     concepts: list[MissedConcept]
     unsubmitted: list[Unsubmitted] = field(default_factory=list)
 
@@ -258,8 +257,11 @@ class Context:
             # member: its invisible characters show as ⟨U+200B⟩, in its name and in its key
             # (a page attribute), which a hash keeps apart from a name spelling "⟨U+200B⟩".
             shown = visible(recorded)
-            key = f"?{shown}" if shown == recorded else \
-                f"?{shown}#{hashlib.sha1(recorded.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+            key = (
+                f"?{shown}"
+                if shown == recorded
+                else f"?{shown}#{hashlib.sha1(recorded.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+            )
             self._unlisted[recorded] = Who(key, shown, False, "u-" + _slug(recorded))
         return self._unlisted[recorded]
 
@@ -311,11 +313,23 @@ class Context:
             recent.append(Recent(w, [(e, *mine[e.id]) for e in exercises if e.id in mine]))
         best = [c.best for row in table.values() for c in row.values() if c.best is not None]
         tried = {e.id for row in table.values() for e in exercises if row[e.id].best is not None}
-        unsubmitted = [Unsubmitted(e, [w for w in people if w.listed and table[w.key][e.id].best is None])
-                       for e in exercises if e.id in tried]
-        return Progress(exercises=exercises, people=people, table=table, since=since, until=until, recent=recent,
-                        quiet=quiet, missed=self.missed(best), concepts=self.concepts(best),
-                        unsubmitted=[u for u in unsubmitted if u.people])
+        unsubmitted = [
+            Unsubmitted(e, [w for w in people if w.listed and table[w.key][e.id].best is None])
+            for e in exercises
+            if e.id in tried
+        ]
+        return Progress(
+            exercises=exercises,
+            people=people,
+            table=table,
+            since=since,
+            until=until,
+            recent=recent,
+            quiet=quiet,
+            missed=self.missed(best),
+            concepts=self.concepts(best),
+            unsubmitted=[u for u in unsubmitted if u.people],
+        )
 
     def missed(self, attempts: Iterable[Attempt]) -> list[Missed]:
         """Every code check some attempt fails, by kind of failure, counted by people (then
@@ -328,7 +342,8 @@ class Context:
             w = self.who(a.member).key
             tried[a.exercise].add(w)
             failed: list[tuple[str, str, CheckResult | None, str]] = [
-                (c.id, failure_kind(a, c), c, c.message) for c in a.failed if not c.is_quiz]
+                (c.id, failure_kind(a, c), c, c.message) for c in a.failed if not c.is_quiz
+            ]
             if a.status is not Status.GRADED:
                 # The run itself stopped: one row for it, whatever checks it left behind.
                 failed.append((f"@{a.status.value}", UNFINISHED, None, a.message))
@@ -348,8 +363,20 @@ class Context:
             check = max(per.values(), key=lambda v: v[0])[2]
             people = sorted((self.who_by_key(k) for k in per), key=lambda w: rank.get(w.key, len(rank)))
             status = cid[1:] if check is None else ""
-            out.append(Missed(ex, cid, self.check_title(ex, check) if check else "", kind, people,
-                              counts[(eid, cid, kind)], len(tried[eid]), message, n, status))
+            out.append(
+                Missed(
+                    ex,
+                    cid,
+                    self.check_title(ex, check) if check else "",
+                    kind,
+                    people,
+                    counts[(eid, cid, kind)],
+                    len(tried[eid]),
+                    message,
+                    n,
+                    status,
+                )
+            )
         out.sort(key=lambda m: (-m.members, -m.attempts, natural_key(m.exercise.id), m.check_id, m.kind))
         return out
 
@@ -377,11 +404,16 @@ class Context:
                     last[q] = (_order(a), feedback)
         out = []
         for q, items in found.items():
-            concepts = [Concept(label, "missing" if kind == "missing" else "misconception", len(ws))
-                        for (kind, label), ws in items.items()]
+            concepts = [
+                Concept(label, "missing" if kind == "missing" else "misconception", len(ws))
+                for (kind, label), ws in items.items()
+            ]
             concepts.sort(key=lambda c: (-c.members, c.kind != "missing", c.label))
-            out.append(MissedConcept(self.exercises[q[0]], q[1], len(tried[q]), concepts[:per_question],
-                                     last.get(q, (None, ""))[1]))
+            out.append(
+                MissedConcept(
+                    self.exercises[q[0]], q[1], len(tried[q]), concepts[:per_question], last.get(q, (None, ""))[1]
+                )
+            )
         out.sort(key=lambda m: (-m.members, natural_key(m.exercise.id), m.question))
         return out[:limit]
 

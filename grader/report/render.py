@@ -150,7 +150,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "guests": "Guests",
         "next_meeting": "Next meeting",
         "unfinished": "Checks not finished",
-        "unfinished_help": "not submitted, or the check could not run (the notebook stopped, or the code is not written yet)",
+        "unfinished_help": "not submitted, or the check could not run "
+                           "(the notebook stopped, or the code is not written yet)",
         "wrong": "Checks answered wrong",
         "wrong_help": "the check ran, but the result was off",
         "not_submitted": "Not submitted",

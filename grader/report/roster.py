@@ -72,31 +72,47 @@ def load_roster(path: Path) -> Roster:
     try:
         ZoneInfo(top.group.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise src.error(f"unknown timezone {top.group.timezone!r} (use a name like 'Asia/Seoul')",
-                        "group", "timezone") from None
+        raise src.error(
+            f"unknown timezone {top.group.timezone!r} (use a name like 'Asia/Seoul')", "group", "timezone"
+        ) from None
     members: dict[str, Member] = {}
     seen: dict[str, str] = {}
     for i, m in enumerate(top.members):
         # Any script (지민, sora), checked like every member id: no control, bidi or markup characters.
         why = ids.problem(ids.normalize(m.id))
         if why or m.id != ids.normalize(m.id):
-            raise src.error(f"members #{i + 1}: 'id' {m.id!r} cannot be a member id: "
-                            f"{why or 'write it without surrounding spaces, composed (NFC)'}", "members", i, "id")
+            raise src.error(
+                f"members #{i + 1}: 'id' {m.id!r} cannot be a member id: "
+                f"{why or 'write it without surrounding spaces, composed (NFC)'}",
+                "members",
+                i,
+                "id",
+            )
         if m.id in members:
             raise src.error(f"member id {m.id!r} appears twice", "members", i, "id")
         aliases = [m.aliases] if isinstance(m.aliases, str) else list(m.aliases)
         for a in [m.id, *aliases]:
             k = a.casefold()
             if k in seen and seen[k] != m.id:
-                raise src.error(f"name {a!r} is used by both {seen[k]!r} and {m.id!r}", "members", i,
-                                "aliases" if a != m.id else "id")
+                raise src.error(
+                    f"name {a!r} is used by both {seen[k]!r} and {m.id!r}",
+                    "members",
+                    i,
+                    "aliases" if a != m.id else "id",
+                )
             seen[k] = m.id
         name = as_text(m.name)
         if not name:
             raise src.error(f"members #{i + 1}: 'name' is empty", "members", i, "name")
         members[m.id] = Member(m.id, name, aliases)
-    return Roster(path=path, group=as_text(top.group.name), course=as_text(top.group.course),
-                  timezone=top.group.timezone, members=members, exercises=list(top.group.exercises))
+    return Roster(
+        path=path,
+        group=as_text(top.group.name),
+        course=as_text(top.group.course),
+        timezone=top.group.timezone,
+        members=members,
+        exercises=list(top.group.exercises),
+    )
 
 
 def find_roster(meeting_path: Path | None, site_dir: Path) -> Path:
@@ -108,5 +124,7 @@ def find_roster(meeting_path: Path | None, site_dir: Path) -> Path:
     for c in candidates:
         if c.is_file():
             return c
-    raise SpecError("no roster.toml found (looked beside the meeting file, one folder up, and in the site folder)",
-                    str(site_dir / "roster.toml"))
+    raise SpecError(
+        "no roster.toml found (looked beside the meeting file, one folder up, and in the site folder)",
+        str(site_dir / "roster.toml"),
+    )

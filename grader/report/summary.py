@@ -83,7 +83,12 @@ def _header(meeting: Meeting, ctx: Context, group: str, s: _Style, t: Strings, l
         Item(f"{s.b(t.recorder)}: {s.e(ctx.member(meeting.recorder).name)}"),
     ]
     if meeting.left_early:
-        items.append(Item(f"{t.left_early[:1].upper()}{t.left_early[1:]}: {_names([ctx.member(m) for m in meeting.left_early], s, t)}"))
+        items.append(
+            Item(
+                f"{t.left_early[:1].upper()}{t.left_early[1:]}: "
+                f"{_names([ctx.member(m) for m in meeting.left_early], s, t)}"
+            )
+        )
     return title, items
 
 
@@ -134,30 +139,44 @@ def _missed_item(m: Missed, s: _Style, t: Strings) -> Item:
     head = f"{s.e(m.exercise.id)} {what} — {t.fmt('people_failing', n=m.members, of=m.of_members)}"
     more = [_names(m.people, s, t)]
     if m.message:
-        more.append(f"“{s.e(m.message)}”" + (f" ({t.fmt('got_message', n=m.message_people)})"
-                                              if m.members > 1 and m.message_people > 1 else ""))
+        more.append(
+            f"“{s.e(m.message)}”"
+            + (f" ({t.fmt('got_message', n=m.message_people)})" if m.members > 1 and m.message_people > 1 else "")
+        )
     return Item(head, more)
 
 
 def _stuck(progress: Progress, s: _Style, t: Strings) -> list[Part]:
-    unfinished = [Item(f"{s.e(u.exercise.id)} {t.not_submitted} — {t.fmt('people_n', n=len(u.people))}",
-                       [_names(u.people, s, t)]) for u in progress.unsubmitted]
+    unfinished = [
+        Item(f"{s.e(u.exercise.id)} {t.not_submitted} — {t.fmt('people_n', n=len(u.people))}", [_names(u.people, s, t)])
+        for u in progress.unsubmitted
+    ]
     unfinished += [_missed_item(m, s, t) for m in progress.unfinished]
     wrong = [_missed_item(m, s, t) for m in progress.wrong]
     concepts = []
     for q in progress.concepts:
         label = s.e(q.exercise.id) + (f" {s.e(q.question)}" if q.question != q.exercise.id else "")
-        found = ", ".join(f"{s.e(c.label)}{f' ({t.misconception})' if c.kind == 'misconception' else ''} "
-                          f"{t.fmt('people_failing', n=c.members, of=q.of_members)}" for c in q.items)
+        found = ", ".join(
+            f"{s.e(c.label)}{f' ({t.misconception})' if c.kind == 'misconception' else ''} "
+            f"{t.fmt('people_failing', n=c.members, of=q.of_members)}"
+            for c in q.items
+        )
         concepts.append(Item(f"{label}: {found}"))
-    return [Part(t.unfinished, unfinished or [Item(t.nothing_missed)], 4),
-            Part(t.wrong, wrong or [Item(t.nothing_missed)], 4),
-            Part(t.missed_concepts, concepts or [Item(t.nothing_missed)], 4)]
+    return [
+        Part(t.unfinished, unfinished or [Item(t.nothing_missed)], 4),
+        Part(t.wrong, wrong or [Item(t.nothing_missed)], 4),
+        Part(t.missed_concepts, concepts or [Item(t.nothing_missed)], 4),
+    ]
 
 
 def _assignments(meeting: Meeting, ctx: Context, s: _Style, t: Strings, lang: str) -> Part:
-    items = [Item(f"{s.e(a.section)}{' ' + s.e(pick(a.title, lang)) if a.title else ''} — "
-                  f"{s.b(s.e(ctx.member(a.member).name))}") for a in meeting.assignments]
+    items = [
+        Item(
+            f"{s.e(a.section)}{' ' + s.e(pick(a.title, lang)) if a.title else ''} — "
+            f"{s.b(s.e(ctx.member(a.member).name))}"
+        )
+        for a in meeting.assignments
+    ]
     return Part(t.assignments, items or [Item(t.none)])
 
 
@@ -180,8 +199,14 @@ def build_summary(meeting: Meeting, ctx: Context, progress: Progress, *, fmt: st
         raise ValueError(f"unknown summary format {fmt!r}")
     s, t = _Style(fmt), Strings(lang)
     title, head = _header(meeting, ctx, group, s, t, lang)
-    parts = [_learned(meeting, ctx, s, t, lang), _submitted(progress, s, t), _scores(progress, s, t),
-             Part(t.missed_checks, [], 3), *_stuck(progress, s, t), _assignments(meeting, ctx, s, t, lang)]
+    parts = [
+        _learned(meeting, ctx, s, t, lang),
+        _submitted(progress, s, t),
+        _scores(progress, s, t),
+        Part(t.missed_checks, [], 3),
+        *_stuck(progress, s, t),
+        _assignments(meeting, ctx, s, t, lang),
+    ]
     nxt = _next(meeting, s, t, lang)
     if nxt:
         parts.append(nxt)

@@ -7,11 +7,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from site_fixtures import MEETING_1, ROSTER
 
 from grader.errors import SpecError
 from grader.report.meeting import load_meeting
 from grader.report.roster import load_roster
-from site_fixtures import MEETING_1, ROSTER
 
 
 def _load(tmp_path: Path, text: str):
@@ -31,15 +31,41 @@ def _line(text: str, needle: str) -> int:
     return next(i for i, ln in enumerate(text.splitlines(), 1) if needle in ln)
 
 
-@pytest.mark.parametrize("old, new, needle, expect", [
-    ('place = {', 'plcae = "Zoom"\nplace = {', "plcae", "unknown key 'plcae' at the top level (did you mean 'place'?)"),
-    ('[attendance]\n', '[attendance]\nguest = ["x"]\n', "guest =", "unknown key 'guest' in [attendance] (did you mean 'guests'?)"),
-    ('status = "postponed"', 'status = "postponed"\npresentor = "sora"', "presentor",
-     "unknown key 'presentor' in [sections[1]] (did you mean 'presenter'?)"),
-    ('member = "minseo"', 'member = "minseo"\ntitel = "t"', "titel", "unknown key 'titel' in [assignments[0]] (did you mean 'title'?)"),
-    ('place = { ko = "Zoom 미팅", en = "Zoom meeting" }', 'place = { kr = "Zoom 미팅" }', "place =",
-     "unknown key 'kr' in [place] (valid keys: 'en', 'ko')"),
-])
+@pytest.mark.parametrize(
+    "old, new, needle, expect",
+    [
+        (
+            "place = {",
+            'plcae = "Zoom"\nplace = {',
+            "plcae",
+            "unknown key 'plcae' at the top level (did you mean 'place'?)",
+        ),
+        (
+            "[attendance]\n",
+            '[attendance]\nguest = ["x"]\n',
+            "guest =",
+            "unknown key 'guest' in [attendance] (did you mean 'guests'?)",
+        ),
+        (
+            'status = "postponed"',
+            'status = "postponed"\npresentor = "sora"',
+            "presentor",
+            "unknown key 'presentor' in [sections[1]] (did you mean 'presenter'?)",
+        ),
+        (
+            'member = "minseo"',
+            'member = "minseo"\ntitel = "t"',
+            "titel",
+            "unknown key 'titel' in [assignments[0]] (did you mean 'title'?)",
+        ),
+        (
+            'place = { ko = "Zoom 미팅", en = "Zoom meeting" }',
+            'place = { kr = "Zoom 미팅" }',
+            "place =",
+            "unknown key 'kr' in [place] (valid keys: 'en', 'ko')",
+        ),
+    ],
+)
 def test_unknown_keys_are_rejected_at_their_line_with_the_nearest_key(tmp_path, old, new, needle, expect):
     text = MEETING_1.replace(old, new, 1)
     assert text != MEETING_1
@@ -56,7 +82,7 @@ def test_unknown_key_in_next_meeting(tmp_path):
 
 
 def test_guests_need_not_be_in_the_roster(tmp_path):
-    text = MEETING_1.replace('[attendance]\n', '[attendance]\nguests = ["이도윤", { name = "Kim", note = "TA" }]\n')
+    text = MEETING_1.replace("[attendance]\n", '[attendance]\nguests = ["이도윤", { name = "Kim", note = "TA" }]\n')
     m = _load(tmp_path, text)
     assert [g.name["ko"] for g in m.guests] == ["이도윤", "Kim"]
     assert m.guests[1].note == {"ko": "TA", "en": "TA"}
@@ -66,12 +92,16 @@ def test_guests_need_not_be_in_the_roster(tmp_path):
 
 
 def test_next_meeting(tmp_path):
-    text = MEETING_1 + '\n[next_meeting]\ndate = "21.11.27"\nstart = "20:30"\nplace = "Zoom"\ntopic = { ko = "16장", en = "Ch. 16" }\n'
+    text = (
+        MEETING_1
+        + '\n[next_meeting]\ndate = "21.11.27"\nstart = "20:30"\nplace = "Zoom"\n'
+        + 'topic = { ko = "16장", en = "Ch. 16" }\n'
+    )
     nx = _load(tmp_path, text).next_meeting
     assert nx.date == dt.date(2021, 11, 27) and nx.start == dt.time(20, 30) and nx.end is None
     assert nx.place["ko"] == "Zoom" and nx.topic["en"] == "Ch. 16"
     assert nx.starts_at.utcoffset() == dt.timedelta(hours=9)
-    msg = _error(tmp_path, MEETING_1 + '\n[next_meeting]\ndate = 2021-11-13\n')
+    msg = _error(tmp_path, MEETING_1 + "\n[next_meeting]\ndate = 2021-11-13\n")
     assert "next_meeting.date must come after this meeting's date" in msg
     text = MEETING_1 + '\n[next_meeting]\ndate = 2021-11-27\nstart = "late"\n'
     msg = _error(tmp_path, text)
@@ -79,19 +109,24 @@ def test_next_meeting(tmp_path):
 
 
 def test_notes_may_be_one_markdown_document(tmp_path):
-    text = MEETING_1.replace('notes = ["매 스텝 x(t)와 y(t-1)을 받는다.", "<b>not bold</b> & co"]',
-                             "notes = '''\n# 정리\n\n- 하나\n- 둘\n'''")
+    text = MEETING_1.replace(
+        'notes = ["매 스텝 x(t)와 y(t-1)을 받는다.", "<b>not bold</b> & co"]',
+        "notes = '''\n# 정리\n\n- 하나\n- 둘\n'''",
+    )
     notes = _load(tmp_path, text).sections[0].notes
     assert notes == [{"ko": "# 정리\n\n- 하나\n- 둘\n", "en": "# 정리\n\n- 하나\n- 둘\n"}]
 
 
-@pytest.mark.parametrize("src, expect", [
-    ("fig/missing.png", "no such file"),
-    ("https://example.com/x.png", "only files next to the meeting file"),
-    ("../secret.png", "must stay inside the meeting's folder"),
-    ("/etc/passwd.png", "only files next to the meeting file"),
-    ("fig/notes.txt", "not a picture format"),
-])
+@pytest.mark.parametrize(
+    "src, expect",
+    [
+        ("fig/missing.png", "no such file"),
+        ("https://example.com/x.png", "only files next to the meeting file"),
+        ("../secret.png", "must stay inside the meeting's folder"),
+        ("/etc/passwd.png", "only files next to the meeting file"),
+        ("fig/notes.txt", "not a picture format"),
+    ],
+)
 def test_images_must_be_pictures_beside_the_meeting(tmp_path, src, expect):
     (tmp_path / "fig").mkdir()
     (tmp_path / "fig" / "notes.txt").write_text("x", encoding="utf-8")

@@ -7,11 +7,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from site_fixtures import MEETING_1, make_course
 
 from grader.report import notes
 from grader.report.minutes import build_minutes
 from grader.report.site import build_site
-from site_fixtures import MEETING_1, make_course
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -53,8 +53,19 @@ class _Elements(HTMLParser):
 def _assert_inert(html: str) -> None:
     doc = _Elements(html)
     tags = {t for t, _ in doc.found}
-    assert not tags & {"script", "iframe", "svg", "style", "object", "embed", "form", "input", "link", "meta",
-                       "base"}, tags
+    assert not tags & {
+        "script",
+        "iframe",
+        "svg",
+        "style",
+        "object",
+        "embed",
+        "form",
+        "input",
+        "link",
+        "meta",
+        "base",
+    }, tags
     for tag, attrs in doc.found:
         assert not [a for a in attrs if a.startswith("on") or a in ("style", "srcdoc", "formaction")], (tag, attrs)
         for key in ("href", "src"):
@@ -71,12 +82,16 @@ def test_a_hostile_note_renders_as_inert_text(note):
     _assert_inert(str(notes.render(note, inline=True)))
 
 
-@pytest.mark.parametrize("html", [
-    '<img src=x onerror="alert(1)"><script>alert(2)</script><a href="javascript:alert(3)">a</a>',
-    '<a href="data:text/html,x">d</a><a href="data:image/png;base64,AAAA">p</a><p style="color:red" onclick="x">s</p>',
-    '<math><mtext><style><img src=x onerror="alert(8)"></style></mtext></math><svg><script>alert(9)</script></svg>',
-    "<!-- x --><iframe src=//e></iframe><form action=//e><input></form><base href=//e>",
-])
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<img src=x onerror="alert(1)"><script>alert(2)</script><a href="javascript:alert(3)">a</a>',
+        '<a href="data:text/html,x">d</a><a href="data:image/png;base64,AAAA">p</a>'
+        '<p style="color:red" onclick="x">s</p>',
+        '<math><mtext><style><img src=x onerror="alert(8)"></style></mtext></math><svg><script>alert(9)</script></svg>',
+        "<!-- x --><iframe src=//e></iframe><form action=//e><input></form><base href=//e>",
+    ],
+)
 def test_the_sanitizer_also_cleans_html_markdown_never_makes(html):
     # markdown-it never emits raw HTML (html=False); nh3 is the second line all output passes.
     _assert_inert(notes.sanitize(html))
@@ -88,9 +103,12 @@ def test_raw_html_shows_as_text():
 
 
 def test_markdown_renders_headings_lists_code_math_and_links():
-    text = ("# 정리\n\n- **굵게** 와 `code`\n- 링크 [책](https://example.com/book)\n\n"
-            "```python\nmodel = keras.Sequential()\n```\n\n"
-            "인라인 $h_{(t)} = f(h_{(t-1)}, x_{(t)})$ 수식\n\n$$\\mathbf{Y}_{(t)} = \\phi(\\mathbf{X}_{(t)} \\mathbf{W}_x)$$\n")
+    text = (
+        "# 정리\n\n- **굵게** 와 `code`\n- 링크 [책](https://example.com/book)\n\n"
+        "```python\nmodel = keras.Sequential()\n```\n\n"
+        "인라인 $h_{(t)} = f(h_{(t-1)}, x_{(t)})$ 수식\n\n"
+        "$$\\mathbf{Y}_{(t)} = \\phi(\\mathbf{X}_{(t)} \\mathbf{W}_x)$$\n"
+    )
     html = str(notes.render(text))
     assert "<h4>정리</h4>" in html  # a note's top heading sits below the section's <h3>
     assert "<strong>굵게</strong>" in html and "<code>code</code>" in html
@@ -119,8 +137,9 @@ def _figure_course(tmp_path: Path):
     fig = demo.site / "meetings" / "2021-11-20"
     fig.mkdir()
     (fig / "cell.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
-    demo.meeting1.write_text(MEETING_1.replace('"<b>not bold</b> & co"', '"셀 ![LSTM 셀](2021-11-20/cell.png)"'),
-                             encoding="utf-8")
+    demo.meeting1.write_text(
+        MEETING_1.replace('"<b>not bold</b> & co"', '"셀 ![LSTM 셀](2021-11-20/cell.png)"'), encoding="utf-8"
+    )
     return demo
 
 
