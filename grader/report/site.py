@@ -103,8 +103,7 @@ def _render_all(root: Path, src: Sources, meetings: list, lang: str) -> BuiltSit
 
     for ex in now.exercises:
         tries = [a for a in ctx.attempts if a.exercise == ex.id]
-        bests = [now.cell(w, ex).best for w in now.people]
-        bests = [b for b in bests if b is not None]
+        bests = [b for b in (now.cell(w, ex).best for w in now.people) if b is not None]
         label = t.fmt("chart_hist_label", title=ex.title)
         _write(root / "exercises" / f"{ex.slug}.html", render(
             "exercise.html.j2", **base, nav=True, root="../", ctx=ctx, ex=ex, progress=now,
