@@ -12,7 +12,8 @@ from grader.errors import GradeError, SpecError
 from grader.report import charts
 from grader.report.common import yymmdd
 from grader.report.meeting import load_meeting, load_meetings
-from grader.report.progress import Context, load_attempts, load_records
+from grader.report.progress import Context
+from grader.report.records import load_attempts, load_records
 from grader.report.roster import load_roster
 from site_fixtures import EVIL_NAME, MEETING_1, ROSTER, at, make_course
 
