@@ -273,8 +273,9 @@ def embed_images(folder: Path) -> ImageSink:
     return sink
 
 
-def copy_images(folder: Path, dest: Path, prefix: str) -> ImageSink:
-    """Images copied under `dest` and linked as `prefix/<their path>`, for the site."""
+def copy_images(folder: Path, dest: Path, prefix: str = "") -> ImageSink:
+    """Images copied under `dest` at their path inside `folder`, linked as `prefix/<that path>`
+    (just the path without a prefix), for the site."""
 
     def sink(src: str) -> str | None:
         found = image_file(src, folder)
@@ -284,7 +285,7 @@ def copy_images(folder: Path, dest: Path, prefix: str) -> ImageSink:
         target = dest.joinpath(*PurePosixPath(rel).parts)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(found, target)
-        return f"{prefix}/{rel}"
+        return f"{prefix}/{rel}" if prefix else rel
 
     return sink
 

@@ -84,8 +84,8 @@ def _render_all(root: Path, src: Sources, meetings: list, lang: str) -> BuiltSit
 
     previous = None
     for m in meetings:
-        # Figures beside the meeting file go to meetings/<slug>/, next to the page that shows them.
-        images = copy_images(m.folder, root / "meetings" / m.slug, m.slug)
+        # Figures keep their path beside the meeting file: the pages sit where the files did.
+        images = copy_images(m.folder, root / "meetings")
         _write(root / "meetings" / f"{m.slug}.html",
                minutes_html(m, src, lang, previous=previous, images=images, site=True), built)
         previous = m

@@ -63,7 +63,10 @@ def test_the_svg_carries_values_and_a_data_table():
     macros = env.get_template("charts.html.j2").make_module({"t": Strings("ko")})
     html = str(macros.trend(charts.trend([_attempt(1, 3), _attempt(9, 8)], EXERCISES, KST, "소라의 추이"), {}))
     assert "<text x=" in html and ">30</text>" in html and ">80</text>" in html
-    assert '<div class="sr-only"><table class="chart-data">' in html and "<caption>차트 데이터: 소라의 추이</caption>" in html
+    assert (
+        '<div class="sr-only"><table class="chart-data">' in html
+        and "<caption>차트 데이터: 소라의 추이</caption>" in html
+    )
     assert "<td>21.11.09 20:00</td><td>ch15.ex1</td><td>80%</td>" in html
     hist = str(macros.histogram(charts.histogram([5, 55, 100], "분포"), "분포"))
     assert "<td>50–59%</td><td>1</td>" in hist and "<td>90–100%</td><td>1</td>" in hist

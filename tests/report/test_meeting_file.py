@@ -149,3 +149,26 @@ def test_example_meeting_shows_the_new_fields():
     assert m.guests and m.next_meeting is not None and m.next_meeting.date > m.date
     notes = " ".join(n["ko"] for n in m.all_notes())
     assert "$$" in notes and "```python" in notes and "![" in notes and "](https://" in notes
+
+
+def test_roster_rejects_unknown_keys_at_their_line(tmp_path):
+    path = tmp_path / "roster.toml"
+    text = ROSTER.replace('aliases = ["mkim"]', 'alias = ["mkim"]')
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError) as err:
+        load_roster(path)
+    assert f"roster.toml:{_line(text, 'alias =')}:" in str(err.value)
+    assert "unknown key 'alias' in [members[2]] (did you mean 'aliases'?)" in str(err.value)
+    path.write_text(
+        ROSTER.replace('timezone = "Asia/Seoul"', 'timezone = "Asia/Seoul"\ntimzone = "UTC"'), encoding="utf-8"
+    )
+    with pytest.raises(SpecError, match=r"unknown key 'timzone' in \[group\] \(did you mean 'timezone'\?\)"):
+        load_roster(path)
+
+
+def test_every_page_string_exists_in_both_languages():
+    from grader.report.render import STRINGS
+
+    assert set(STRINGS["ko"]) == set(STRINGS["en"])
+    for lang, table in STRINGS.items():
+        assert all(v.strip() for v in table.values()), lang

@@ -153,8 +153,8 @@ def test_images_are_copied_into_the_site(tmp_path):
     demo = _figure_course(tmp_path)
     built = build_site(tmp_path / "out", site_dir=demo.site, gradebook=str(demo.gradebook))
     page = (built.root / "meetings" / "2021-11-20.html").read_text(encoding="utf-8")
-    assert '<img src="2021-11-20/2021-11-20/cell.png" alt="LSTM 셀">' in page
-    copied = built.root / "meetings" / "2021-11-20" / "2021-11-20" / "cell.png"
+    assert '<img src="2021-11-20/cell.png" alt="LSTM 셀">' in page  # the same path as beside the meeting file
+    copied = built.root / "meetings" / "2021-11-20" / "cell.png"
     assert copied.read_bytes() == (demo.site / "meetings" / "2021-11-20" / "cell.png").read_bytes()
     # the page's policy lets it show its own files and nothing from elsewhere
     assert "img-src 'self' data:" in page and "default-src 'none'" in page

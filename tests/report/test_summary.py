@@ -228,3 +228,31 @@ def test_labels_read_clearly(demo):
     page = build_minutes(demo.meeting1, site_dir=demo.site, gradebook=str(demo.stuck))
     assert '<th scope="col" class="sticky">이름</th>' in page and '<th scope="col">발표자</th>' in page
     assert ">담당<" not in page and ">최고<" not in page
+
+
+def test_member_pages_show_when_a_notebook_was_handed_in(tmp_path):
+    import datetime as dt
+
+    from grader.report.site import build_site
+    from grader.results.attempt import Attempt
+
+    demo = make_course(tmp_path, with_repo_specs=False)
+    handed = dt.datetime(2021, 11, 14, 21, 5, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+    with Gradebook(str(demo.gradebook)) as book:
+        book.record(
+            Attempt(
+                exercise="ch15.ex3",
+                member="minseo",
+                status="graded",
+                checks=[],
+                duration_s=1,
+                score=3,
+                max_score=3,
+                submitted_at=handed,
+            ),
+            b"minseo-ex3",
+        )
+    built = build_site(tmp_path / "out", site_dir=demo.site, gradebook=str(demo.gradebook))
+    page = (built.root / "members" / "minseo.html").read_text(encoding="utf-8")
+    assert f'<time datetime="{handed.astimezone(dt.UTC).isoformat()}"' in page
+    assert ">21.11.14 21:05</time>" in page
