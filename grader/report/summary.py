@@ -203,8 +203,12 @@ def build_summary(meeting: Meeting, ctx: Context, progress: Progress, *, fmt: st
         _learned(meeting, ctx, s, t, lang),
         _submitted(progress, s, t),
         _scores(progress, s, t),
-        Part(t.missed_checks, [], 3),
-        *_stuck(progress, s, t),
+        # Nothing graded yet: "everything passed" under each heading would say the opposite.
+        *(
+            [Part(t.missed_checks, [], 3), *_stuck(progress, s, t)]
+            if progress.any_attempts
+            else [Part(t.missed_checks, [Item(t.no_attempts_now)])]
+        ),
         _assignments(meeting, ctx, s, t, lang),
     ]
     nxt = _next(meeting, s, t, lang)

@@ -256,3 +256,9 @@ def test_member_pages_show_when_a_notebook_was_handed_in(tmp_path):
     page = (built.root / "members" / "minseo.html").read_text(encoding="utf-8")
     assert f'<time datetime="{handed.astimezone(dt.UTC).isoformat()}"' in page
     assert ">21.11.14 21:05</time>" in page
+
+
+def test_summary_before_anything_was_graded_says_so(demo, tmp_path):
+    txt = build_minutes(demo.meeting1, site_dir=demo.site, gradebook=str(tmp_path / "none.db"), fmt="txt")
+    stuck = txt[txt.index("■ 막힌 곳"):txt.index("■ 과제 할당")]
+    assert "아직 채점된 제출이 없습니다." in stuck and "모두 통과했습니다" not in stuck
