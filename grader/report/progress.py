@@ -280,7 +280,10 @@ class Context:
             w = self.who(a.member).key
             tried[a.exercise].add(w)
             failed: list[tuple[str, str, CheckResult | None, str]] = [
-                (c.id, failure_kind(a, c), c, c.message) for c in a.failed if not c.is_quiz
+                (c.id, failure_kind(a, c), c, c.message)
+                for c in a.failed
+                # a check that says only "the notebook did not finish" is the run's row below
+                if not c.is_quiz and c.details.get("not_run") != "run"
             ]
             if a.status is not Status.GRADED:
                 # The run itself stopped: one row for it, whatever checks it left behind.

@@ -67,7 +67,24 @@ def demo(tmp_path_factory):
                 check("stack", True, 2, 2),
             ],
         )
-        record(book, "ch15.ex4", "jiho", at(19, 14), [], status="timeout", message="셀 3이 120초를 넘었습니다.")
+        record(
+            book,
+            "ch15.ex4",
+            "jiho",
+            at(19, 14),
+            [
+                check(
+                    "forecast",
+                    False,
+                    0,
+                    4,
+                    "확인하지 못함: 노트북 실행이 끝나지 않았습니다 (timeout).",
+                    details={"not_run": "run"},
+                )
+            ],
+            status="timeout",
+            message="셀 3이 120초를 넘었습니다.",
+        )
         record(
             book,
             "ch15.ex2",
@@ -96,6 +113,7 @@ def test_missed_checks_split_into_unfinished_and_wrong(progress):
     run = unfinished[("ch15.ex4", "@timeout")]  # the notebook did not finish
     assert run.run_status == "timeout" and run.message == "셀 3이 120초를 넘었습니다."
     assert [w.key for w in run.people] == ["jiho"]
+    assert ("ch15.ex4", "forecast") not in unfinished  # "did not finish" is said once, by the run's row
     # roster members who have not handed in an exercise someone else has
     missing = {u.exercise.id: [w.key for w in u.people] for u in progress.unsubmitted}
     assert missing["ch15.ex1"] == ["evil"] and missing["ch15.ex4"] == ["sora", "minseo", "evil"]
@@ -260,5 +278,5 @@ def test_member_pages_show_when_a_notebook_was_handed_in(tmp_path):
 
 def test_summary_before_anything_was_graded_says_so(demo, tmp_path):
     txt = build_minutes(demo.meeting1, site_dir=demo.site, gradebook=str(tmp_path / "none.db"), fmt="txt")
-    stuck = txt[txt.index("■ 막힌 곳"):txt.index("■ 과제 할당")]
+    stuck = txt[txt.index("■ 막힌 곳") : txt.index("■ 과제 할당")]
     assert "아직 채점된 제출이 없습니다." in stuck and "모두 통과했습니다" not in stuck
