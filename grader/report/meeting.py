@@ -18,13 +18,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
-from grader.errors import SpecError
 from grader.report import notes as md
 from grader.report.common import Source, Strict, Text, TextValue, as_text, as_texts, read_toml
 from grader.report.roster import Roster
 
 TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-SECTION_STATUSES = ("done", "postponed")
 
 Notes = TextValue | list[TextValue]
 
@@ -322,16 +320,3 @@ def load_meetings(folder: Path, roster: Roster) -> list[Meeting]:
     found = [load_meeting(p, roster) for p in sorted(folder.glob("*.toml")) if p.name != "roster.toml"]
     found.sort(key=lambda m: (m.starts_at, m.slug))
     return found
-
-
-__all__ = [
-    "SECTION_STATUSES",
-    "Assignment",
-    "Guest",
-    "Meeting",
-    "NextMeeting",
-    "Section",
-    "SpecError",
-    "load_meeting",
-    "load_meetings",
-]
