@@ -56,12 +56,30 @@ def browser():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     demo = make_course(tmp_path_factory.mktemp("browser"))
+    # Notes as the group writes them: a formula, code, and a note that tries to run something.
+    demo.meeting1.write_text(demo.meeting1.read_text(encoding="utf-8") + NOTES_SECTION, encoding="utf-8")
     specs = course_specs(load_course(demo.root))
     out = tmp_path_factory.mktemp("browser-site")
     ko = build_site(out / "ko", site_dir=demo.site, gradebook=str(demo.gradebook), lang="ko", specs=specs)
     en = build_site(out / "en", site_dir=demo.site, gradebook=str(demo.gradebook), lang="en", specs=specs)
     ARTIFACTS.mkdir(exist_ok=True)
     return {"ko": ko.root, "en": en.root}
+
+
+NOTES_SECTION = r"""
+[[sections]]
+number = "15.4"
+title = "긴 시퀀스 다루기"
+notes = [
+  '$$\mathbf{Y}_{(t)} = \phi\left(\mathbf{X}_{(t)} \mathbf{W}_x + \mathbf{b}\right)$$',
+  '''게이트 계산:
+
+```python
+model = keras.models.Sequential([keras.layers.LSTM(20)])
+```''',
+  '[누르면](javascript:alert(21)) <img src=x onerror="alert(22)"> <script>alert(23)</script>',
+]
+"""
 
 
 class Watch:
@@ -134,7 +152,7 @@ def test_navigation_minutes_and_progress(browser, site):
     # progress table: header row of exercises, a row per person, the best score in each cell
     table = page.locator("#progress table.grid")
     headers = table.locator("thead th").all_inner_texts()
-    assert headers[0] == "담당" and any(h.startswith("ch15.ex1") for h in headers)
+    assert headers[0] == "이름" and any(h.startswith("ch15.ex1") for h in headers)
     sora = table.locator('td[data-member="sora"][data-exercise="ch15.ex1"]')
     assert "7/7" in sora.inner_text() and "만점" in sora.inner_text()
     assert "0/7" in table.locator('td[data-member="jiho"][data-exercise="ch15.ex1"]').inner_text()
@@ -143,6 +161,18 @@ def test_navigation_minutes_and_progress(browser, site):
     assert minseo.locator(".none").get_attribute("aria-label") == "미제출"
     assert page.locator("#recent li").count() == 3  # sora, jiho, and the unlisted name
     assert page.get_by_text("출력 모양이 [3, 1]입니다. [3, 7]이어야 합니다.").first.is_visible()
+    # where people are stuck: two lists, each row with the people in it
+    assert page.get_by_role("heading", name="끝내지 못한 검사").is_visible()
+    assert page.locator("#wrong li", has_text="박지호").count() >= 1
+    assert page.locator("#unfinished li[data-kind=not-submitted]", has_text="김민서").count() == 1
+
+    # Markdown notes: MathML drawn by the browser, highlighted code, hostile markup as text
+    formula = page.locator(".learned math[display=block]")
+    assert formula.count() == 1 and formula.bounding_box()["width"] > 100
+    assert page.locator(".learned pre.highlight code.language-python span").count() > 3
+    assert page.get_by_text('<img src=x onerror="alert(22)">', exact=False).is_visible()
+    assert page.locator(".learned a[href]", has_text="누르면").count() == 0  # a javascript: link stays text
+    assert page.locator(".learned img, .learned script").count() == 0
 
     # Korean renders with a real Korean font (no tofu boxes), and nothing overflows
     fonts = _platform_fonts(page, "#minutes-header th")
@@ -157,6 +187,8 @@ def test_navigation_minutes_and_progress(browser, site):
     chart = page.locator("figure.chart svg")
     assert chart.count() == 1 and chart.bounding_box()["width"] > 300
     assert page.locator("figure.chart circle").count() == 3
+    assert page.locator("figure.chart text.pt").count() >= 2  # values printed by the marks
+    assert page.locator("figure.chart table.chart-data tbody tr").count() == 3  # and read as a table
     assert page.locator("li.attempt").count() == 3
     page.screenshot(path=str(ARTIFACTS / "member-desktop.png"), full_page=True)
     page.locator("li.attempt .exid a", has_text="ch15.ex1").first.click()

@@ -193,7 +193,9 @@ class CheckKind:
         else:
             msg = ctx.t(f"Could not use {what}: {out.error}",
                         f"{what}을(를) 사용할 수 없습니다: {_ko_probe_error(out.error)}")
-        return self.result(check, ctx, 0.0, msg)
+        # Reports tell "could not run" (unfinished) from "ran and was wrong" by this key.
+        why = "run" if out is None and ctx.run_status in ("timeout", "crashed") else "probe" if out is None else "value"
+        return self.result(check, ctx, 0.0, msg, {"not_run": why})
 
 
 def _plain_text(text: str, limit: int = 300) -> str:

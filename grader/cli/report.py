@@ -34,27 +34,34 @@ def _default_out(course_site_dir: Path) -> Path:
 
 @click.command()
 @click.argument("meeting_file", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "txt"]), default="html", show_default=True,
+              help="html: the page; md: a summary to paste into Notion; txt: the same as plain text for a chat "
+                   "(KakaoTalk).")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="HTML file to write ('-' for stdout; default: site/_build/minutes-<meeting>.html).")
+              help="File to write ('-' for stdout). Default: site/_build/minutes-<meeting>.html for html, "
+                   "stdout for md and txt.")
 @LANG
 @GRADEBOOK
 @COURSE
-def minutes(meeting_file: Path, out: Path | None, lang: str, gradebook: str | None, course_dir: str | None) -> None:
-    """The minutes (서기) of one meeting as a self-contained HTML page, with grading progress."""
+def minutes(meeting_file: Path, fmt: str, out: Path | None, lang: str, gradebook: str | None,
+            course_dir: str | None) -> None:
+    """The minutes (서기) of one meeting: a self-contained HTML page with grading progress, or a
+    short summary for the group chat (--format md|txt)."""
     from grader.report.minutes import build_minutes
 
     try:
         course, location, specs = _inputs(course_dir, gradebook, near=meeting_file.resolve())
-        html = build_minutes(meeting_file, site_dir=course.site_dir, gradebook=location, lang=lang, specs=specs)
+        text = build_minutes(meeting_file, site_dir=course.site_dir, gradebook=location, lang=lang, specs=specs,
+                             fmt=fmt)
     except GradeError as exc:
         raise click.ClickException(str(exc)) from None
-    if out is not None and str(out) == "-":
-        click.echo(html, nl=False)
+    if (out is not None and str(out) == "-") or (out is None and fmt != "html"):
+        click.echo(text, nl=False)
         return
     target = out or _default_out(course.site_dir) / f"minutes-{meeting_file.stem}.html"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(html, encoding="utf-8")
+        target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise click.ClickException(f"{target}: cannot write: {exc.strerror}") from None
     click.echo(str(target))

@@ -8,9 +8,11 @@ text in a chart goes through the same autoescaping as the rest of the page.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from grader.report.model import Exercise, yymmdd
+from grader.report.common import yymmdd
+from grader.report.progress import Exercise
 from grader.results.attempt import Attempt
 
 # Okabe-Ito based: distinguishable for the common colour-vision deficiencies, dark enough on white.
@@ -32,6 +34,15 @@ class Point:
     x: float
     y: float
     label: str  # tooltip
+    value: str = ""  # printed beside the mark ("" when it would cover another value)
+    vy: float = 0.0  # where that value is printed
+
+
+@dataclass
+class Row:
+    """One line of a chart's data table (what a screen reader reads instead of the picture)."""
+
+    cells: tuple[str, ...]
 
 
 @dataclass
@@ -54,6 +65,7 @@ class TrendChart:
     xticks: list[Tick]
     series: list[Series]
     label: str
+    rows: list[Row] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -80,6 +92,7 @@ class Histogram:
     label: str
     total: int
     color: str = field(default=PALETTE[0])
+    rows: list[Row] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -96,7 +109,7 @@ def trend(attempts: list[Attempt], exercises: list[Exercise], tz: dt.tzinfo, lab
     yticks = [Tick(_y(v), f"{v}") for v in (0, 25, 50, 75, 100)]
     if not attempts:
         return TrendChart(W, H, (x0, MT, x1, H - MB), yticks, [], [], label)
-    times = [a.graded_at.timestamp() for a in attempts]
+    times = [_when(a).timestamp() for a in attempts]
     t0, t1 = min(times), max(times)
     span = t1 - t0
 
@@ -104,21 +117,61 @@ def trend(attempts: list[Attempt], exercises: list[Exercise], tz: dt.tzinfo, lab
         return (x0 + x1) / 2 if span == 0 else x0 + 8 + (x1 - x0 - 16) * (t - t0) / span
 
     series = []
+    placed: list[tuple[float, float]] = []
     for i, ex in enumerate(e for e in exercises if any(a.exercise == e.id for a in attempts)):
-        pts = [Point(x(a.graded_at.timestamp()), _y(a.pct),
-                     f"{ex.id} · {a.graded_at.astimezone(tz).strftime('%y.%m.%d %H:%M')} · {a.pct:.0f}%")
-               for a in attempts if a.exercise == ex.id]
+        pts = []
+        for a in (a for a in attempts if a.exercise == ex.id):
+            when = _when(a).astimezone(tz).strftime("%y.%m.%d %H:%M")
+            p = Point(x(_when(a).timestamp()), _y(a.pct), f"{ex.id} · {when} · {a.pct:.0f}%")
+            _place_value(p, f"{a.pct:.0f}", placed)
+            pts.append(p)
         series.append(Series(ex.id, PALETTE[i % len(PALETTE)], pts))
-    # Date labels at the start, the end and the middle of the time span, never closer than 90 units.
-    xticks: list[Tick] = []
-    stamps = [t0] if span == 0 else [t0, (t0 + t1) / 2, t1]
-    for ts in stamps:
-        pos = x(ts)
-        day = yymmdd(dt.datetime.fromtimestamp(ts, tz))
-        if all(abs(pos - tk.pos) >= 90 and tk.label != day for tk in xticks):
-            anchor = "middle" if span == 0 else ("start" if ts == t0 else ("end" if ts == t1 else "middle"))
-            xticks.append(Tick(pos - 4 if anchor == "start" else pos + 4 if anchor == "end" else pos, day, anchor))
-    return TrendChart(W, H, (x0, MT, x1, H - MB), yticks, xticks, series, label)
+    rows = [Row((_when(a).astimezone(tz).strftime("%y.%m.%d %H:%M"), a.exercise, f"{a.pct:.0f}%"))
+            for a in sorted(attempts, key=_when)]
+    xticks = _date_ticks(t0, t1, x, tz)
+    return TrendChart(W, H, (x0, MT, x1, H - MB), yticks, xticks, series, label, rows)
+
+
+def _when(a: Attempt) -> dt.datetime:
+    """When the member handed the notebook in (the grading time for rows recorded without it)."""
+    when = a.submitted_at or a.graded_at
+    assert when is not None  # gradebook rows always have a grading time
+    return when
+
+
+def _place_value(p: Point, value: str, placed: list[tuple[float, float]]) -> None:
+    """Print a mark's value above it, else below it; leave it to the data table when both
+    spots would cover a value already printed."""
+    for vy in (p.y - 8, p.y + 16):
+        if MT + 6 <= vy <= H - MB + 2 and all(abs(p.x - px) >= 20 or abs(vy - py) >= 11 for px, py in placed):
+            p.value, p.vy = value, vy
+            placed.append((p.x, vy))
+            return
+
+
+def _date_ticks(t0: float, t1: float, x: Callable[[float], float], tz: dt.tzinfo) -> list[Tick]:
+    """One label per day with a mark, as many as fit 56 units apart (a date label is ~45
+    wide), the first and the last always; days in between that do not fit are skipped."""
+    first = dt.datetime.fromtimestamp(t0, tz).date()
+    last = dt.datetime.fromtimestamp(t1, tz).date()
+    if first == last:
+        return [Tick(x(t0), yymmdd(first), "middle")]
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    ticks = [Tick(x(max(t0, min(t1, _noon(d, tz)))), yymmdd(d)) for d in days]
+    ticks[0].pos, ticks[-1].pos = x(t0), x(t1)
+    keep = [ticks[0]]
+    for tk in ticks[1:-1]:
+        if tk.pos - keep[-1].pos >= 56 and ticks[-1].pos - tk.pos >= 56:
+            keep.append(tk)
+    keep.append(ticks[-1])
+    keep[0].anchor, keep[-1].anchor = "start", "end"
+    keep[0].pos -= 4
+    keep[-1].pos += 4
+    return keep
+
+
+def _noon(day: dt.date, tz: dt.tzinfo) -> float:
+    return dt.datetime.combine(day, dt.time(12), tzinfo=tz).timestamp()
 
 
 def histogram(percentages: list[float], label: str, color: str = PALETTE[0]) -> Histogram:
@@ -134,6 +187,7 @@ def histogram(percentages: list[float], label: str, color: str = PALETTE[0]) -> 
         h = (y1 - y0) * c / top
         lo, hi = i * 10, i * 10 + 9 if i < 9 else 100
         bars.append(Bar(x0 + i * bw + 2, y1 - h, bw - 4, h, c, f"{lo}–{hi}%: {c}"))
+    rows = [Row((f"{i * 10}–{i * 10 + 9 if i < 9 else 100}%", str(c))) for i, c in enumerate(counts)]
     xticks = [Tick(x0 + i * bw, f"{i * 10}%" if i == 10 else str(i * 10), "end" if i == 10 else "middle")
               for i in range(0, 11, 2)]
-    return Histogram(W, H, (x0, y0, x1, y1), bars, xticks, label, len(percentages), color)
+    return Histogram(W, H, (x0, y0, x1, y1), bars, xticks, label, len(percentages), color, rows)

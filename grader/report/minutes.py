@@ -9,9 +9,13 @@ from typing import Any
 
 from grader import __version__
 from grader.errors import GradeError
-from grader.report.model import (Context, Meeting, Records, Roster, find_roster, load_meeting, load_records,
-                                 load_roster, pick)
+from grader.report.common import pick
+from grader.report.meeting import Meeting, load_meeting
+from grader.report.notes import ImageSink, embed_images
+from grader.report.progress import Context, Progress
+from grader.report.records import Records, load_records
 from grader.report.render import Strings, render
+from grader.report.roster import Roster, find_roster, load_roster
 
 
 @dataclass
@@ -67,19 +71,34 @@ def page_context(src: Sources, lang: str) -> dict[str, Any]:
     }
 
 
+def meeting_progress(meeting: Meeting, ctx: Context, previous: Meeting | None) -> Progress:
+    """Progress counts attempts handed in up to the meeting's end; "since the last meeting" is
+    the window after the previous meeting's end."""
+    return ctx.progress(until=meeting.ends_at, since=previous.ends_at if previous else None)
+
+
 def minutes_html(meeting: Meeting, src: Sources, lang: str, *, previous: Meeting | None,
-                 site: bool = False) -> str:
-    """The minutes page. Progress counts attempts up to the meeting's end; "since the last
-    meeting" is the window after the previous meeting's end."""
+                 images: ImageSink | None = None, site: bool = False) -> str:
+    """The minutes page. Its images are embedded (one self-contained file) unless `images`
+    says where the site copies them."""
     ctx = src.context(lang)
-    progress = ctx.progress(until=meeting.ends_at, since=previous.ends_at if previous else None)
-    return render("minutes.html.j2", **page_context(src, lang), meeting=meeting, ctx=ctx, progress=progress,
-                  nav=site, root="../" if site else None)
+    return render("minutes.html.j2", **page_context(src, lang), meeting=meeting, ctx=ctx,
+                  progress=meeting_progress(meeting, ctx, previous), nav=site, root="../" if site else None,
+                  images=images or embed_images(meeting.folder))
 
 
 def build_minutes(meeting_path: Path, *, site_dir: Path, gradebook: str | None, lang: str = "ko",
-                  specs: dict[str, Any] | None = None) -> str:
+                  specs: dict[str, Any] | None = None, fmt: str = "html") -> str:
+    """The minutes of one meeting: an HTML page (`fmt="html"`), or the chat summary in
+    Markdown (`"md"`) or plain text (`"txt"`)."""
+    from grader.report.summary import build_summary
+
     meeting_path = Path(meeting_path)
     src = load_sources(site_dir=site_dir, gradebook=gradebook, specs=specs, meeting_path=meeting_path)
     meeting = load_meeting(meeting_path, src.roster)
-    return minutes_html(meeting, src, lang, previous=previous_meeting(meeting, src.roster))
+    previous = previous_meeting(meeting, src.roster)
+    if fmt == "html":
+        return minutes_html(meeting, src, lang, previous=previous)
+    ctx = src.context(lang)
+    return build_summary(meeting, ctx, meeting_progress(meeting, ctx, previous), fmt=fmt, lang=lang,
+                         group=pick(src.roster.group, lang))

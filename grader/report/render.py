@@ -15,7 +15,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from grader.report.model import pick, yymmdd
+from grader.report import notes
+from grader.report.common import pick, yymmdd
+from grader.report.progress import reviewed
 
 HERE = Path(__file__).resolve().parent
 
@@ -40,6 +42,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "assignments": "과제 할당",
         "section": "절",
         "member": "담당",
+        "name": "이름",
+        "presenter_col": "발표자",
+        "guests": "게스트",
+        "next_meeting": "다음 모임",
+        "unfinished": "끝내지 못한 검사",
+        "unfinished_help": "제출하지 않았거나, 노트북이 멈췄거나, 아직 작성하지 않아 검사를 실행하지 못한 경우",
+        "wrong": "틀린 검사",
+        "wrong_help": "검사는 실행됐지만 결과가 맞지 않은 경우",
+        "not_submitted": "미제출",
+        "show_more": "나머지 {n}개 더 보기",
+        "got_message": "{n}명이 받은 메시지",
+        "reviewed": "검토됨",
+        "reviewed_help": "강사가 검토해 고친 점수",
+        "chart_data": "차트 데이터",
+        "value": "값",
+        "range": "구간",
+        "people_n": "{n}명",
         "remarks": "특이사항",
         "notes": "비고",
         "none": "없음",
@@ -56,8 +75,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "nobody_submitted": "이 기간에 제출한 사람이 없습니다.",
         "quiet": "제출 없음",
         "attempts_n": "{n}회",
-        "best": "최고",
-        "missed_checks": "많이 놓친 검사",
+        "best": "최고 점수",
+        "missed_checks": "막힌 곳",
         "missed_concepts": "퀴즈에서 많이 빠진 개념",
         "nothing_missed": "모두 통과했습니다.",
         "people_failing": "{n}/{of}명",
@@ -84,6 +103,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "history": "제출 기록",
         "trend": "점수 추이",
         "when": "일시",
+        "graded": "채점",
         "status": "상태",
         "score": "점수",
         "duration": "소요",
@@ -126,6 +146,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "assignments": "Assignments",
         "section": "Section",
         "member": "Member",
+        "name": "Name",
+        "presenter_col": "Presenter",
+        "guests": "Guests",
+        "next_meeting": "Next meeting",
+        "unfinished": "Checks not finished",
+        "unfinished_help": "not submitted, or the check could not run "
+                           "(the notebook stopped, or the code is not written yet)",
+        "wrong": "Checks answered wrong",
+        "wrong_help": "the check ran, but the result was off",
+        "not_submitted": "Not submitted",
+        "show_more": "Show {n} more",
+        "got_message": "{n} of them got this",
+        "reviewed": "reviewed",
+        "reviewed_help": "score corrected by a teacher's review",
+        "chart_data": "Chart data",
+        "value": "Value",
+        "range": "Range",
+        "people_n": "{n} people",
         "remarks": "Remarks",
         "notes": "Notes",
         "none": "None",
@@ -142,8 +180,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "nobody_submitted": "Nobody submitted in this period.",
         "quiet": "No submissions",
         "attempts_n": "{n}×",
-        "best": "best",
-        "missed_checks": "Most-missed checks",
+        "best": "Best score",
+        "missed_checks": "Where people are stuck",
         "missed_concepts": "Quiz concepts most often missing",
         "nothing_missed": "Everything passed.",
         "people_failing": "{n}/{of} people",
@@ -170,6 +208,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "history": "Attempt history",
         "trend": "Score trend",
         "when": "When",
+        "graded": "Graded",
         "status": "Status",
         "score": "Score",
         "duration": "Time",
@@ -222,6 +261,19 @@ class Strings:
         return self._s[key].format(**fields)
 
 
+_WEEKDAYS = {"ko": "월화수목금토일", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+def weekday(day: Any, lang: str) -> str:  # noqa: ANN401 - a date or datetime
+    """The day of the week, short: 토 / Sat."""
+    return _WEEKDAYS["ko" if lang == "ko" else "en"][day.weekday()]
+
+
+def markdown(text: str, images: notes.ImageSink | None = None, inline: bool = False) -> Markup:
+    """A note's Markdown as sanitized HTML (grader/report/notes.py)."""
+    return notes.render(text, images, inline=inline)
+
+
 def fmt_score(x: float | None) -> str:
     if x is None:
         return ""
@@ -231,7 +283,7 @@ def fmt_score(x: float | None) -> str:
 @lru_cache(maxsize=1)
 def css() -> Markup:
     """Our own stylesheet, inlined into every page (pages work offline and from file://)."""
-    return Markup((HERE / "static" / "report.css").read_text(encoding="utf-8"))
+    return Markup((HERE / "static" / "report.css").read_text(encoding="utf-8") + "\n" + notes.code_css())
 
 
 @lru_cache(maxsize=1)
@@ -247,6 +299,9 @@ def environment() -> jinja2.Environment:
     env.filters["yymmdd"] = yymmdd
     env.filters["score"] = fmt_score
     env.filters["pick"] = pick
+    env.filters["markdown"] = markdown
+    env.filters["weekday"] = weekday
+    env.globals["reviewed"] = reviewed
     return env
 
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from grader.errors import GradeError
 from grader.report import charts
+from grader.report.meeting import load_meetings
 from grader.report.minutes import Sources, load_sources, minutes_html, page_context
-from grader.report.model import load_meetings
+from grader.report.notes import copy_images
 from grader.report.render import Strings, render
-
 
 MARKER = ".grade-site"
 
@@ -84,7 +84,10 @@ def _render_all(root: Path, src: Sources, meetings: list, lang: str) -> BuiltSit
 
     previous = None
     for m in meetings:
-        _write(root / "meetings" / f"{m.slug}.html", minutes_html(m, src, lang, previous=previous, site=True), built)
+        # Figures keep their path beside the meeting file: the pages sit where the files did.
+        images = copy_images(m.folder, root / "meetings")
+        _write(root / "meetings" / f"{m.slug}.html",
+               minutes_html(m, src, lang, previous=previous, images=images, site=True), built)
         previous = m
 
     titles = {e.id: e.title for e in now.exercises}
@@ -100,13 +103,12 @@ def _render_all(root: Path, src: Sources, meetings: list, lang: str) -> BuiltSit
 
     for ex in now.exercises:
         tries = [a for a in ctx.attempts if a.exercise == ex.id]
-        bests = [now.cell(w, ex).best for w in now.people]
-        bests = [b for b in bests if b is not None]
+        bests = [b for b in (now.cell(w, ex).best for w in now.people) if b is not None]
         label = t.fmt("chart_hist_label", title=ex.title)
         _write(root / "exercises" / f"{ex.slug}.html", render(
             "exercise.html.j2", **base, nav=True, root="../", ctx=ctx, ex=ex, progress=now,
             attempts=tries, tried=len({ctx.who(a.member).key for a in tries}),
             hist_best=charts.histogram([b.pct for b in bests], f"{label} ({t.dist_best})"),
             hist_all=charts.histogram([a.pct for a in tries], f"{label} ({t.dist_all})", color=charts.PALETTE[5]),
-            missed=ctx.missed(tries, limit=10), concepts=ctx.concepts(tries, limit=10)), built)
+            missed=ctx.missed(tries), concepts=ctx.concepts(tries, limit=10)), built)
     return built
