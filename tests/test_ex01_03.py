@@ -281,14 +281,14 @@ class TestLayerConfig:
                     dense)
         c, r = self.evaluate(course, "ch15.ex3", "fixed_layers", bad)
         assert not r.passed and 0 < r.points < c.points
-        assert ("recurrent layer 3 of 3 (SimpleRNN 'top'): return_sequences=True, expected False, "
+        assert ("recurrent layer 3 of 3 (SimpleRNN 'top'): its return_sequences is True, expected False, "
                 "its output [None, None, 20] has 3 axes, expected 2") in r.message
         assert "only the last step's output" in r.message  # the rule's reason
 
     def test_lower_layer_without_sequences_and_wrong_depth(self, course):
         lower = _desc(_rnn("SimpleRNN", rs=True), _rnn("SimpleRNN", name="mid"), _rnn("SimpleRNN"))
         c, r = self.evaluate(course, "ch15.ex3", "fixed_layers", lower, lang="ko")
-        assert "마지막을 뺀 모든 순환 층: 3개 중 2번째 순환 층 (SimpleRNN 'mid'): return_sequences=False (True이어야 함)" \
+        assert "마지막을 뺀 모든 순환 층: 3개 중 2번째 순환 층 (SimpleRNN 'mid'): return_sequences 값이 False입니다 (기대값 True)" \
             in r.message
         c, r = self.evaluate(course, "ch15.ex3", "fixed_layers", _desc(_rnn("SimpleRNN", rs=True), _rnn("SimpleRNN")))
         assert "it has 2 recurrent layer(s) (SimpleRNN → SimpleRNN), expected exactly 3" in r.message
@@ -317,7 +317,8 @@ class TestLayerConfig:
         layers[2]["params"] = 2000
         c, r = self.evaluate(course, "ch15.ex2", "stack", _desc(*layers))
         assert not r.passed and r.points == pytest.approx(c.points * 3 / 5)
-        assert "layer 2 of 4 (LSTM 'lstm'): return_sequences=False, expected True, output shape [None, 20]" in r.message
+        assert "layer 2 of 4 (LSTM 'lstm'): its return_sequences is False, expected True, output shape [None, 20]" \
+            in r.message
         assert "2,000 parameters, expected 1,824" in r.message
 
     def test_not_a_model_missing_and_validation(self, course):
