@@ -79,9 +79,22 @@ def reveal(
     attempt: Attempt, course: Course, lang: str, option: HintsOption = "brief", book: Gradebook | None = None
 ) -> Attempt:
     """The submitter's step: `apply_hint_policy` with the member's earlier failures at this
-    exercise read from `book` (none without a gradebook: --no-record, --dry-run)."""
+    exercise read from `book` (none without a gradebook: --no-record, --dry-run). The
+    gradebook is asked only when a failed check has a recipe to give."""
+    from grader.errors import GradeError
+
     if attempt.status == "invalid" or not attempt.exercise:
         return attempt
-    failed = book.failed_checks(attempt.member, attempt.exercise) if book is not None else {}
     spec = course.specs.get(attempt.exercise)
+    if spec is None:
+        return attempt
+    recipes = {c.id for c in spec.checks if c.recipe}
+    if not any(not r.passed and r.hint_level == "brief" and r.id in recipes for r in attempt.checks):
+        return attempt
+    failed: dict[str, int] = {}
+    if book is not None and option != "full":
+        try:
+            failed = book.failed_checks(attempt.member, attempt.exercise)
+        except GradeError:
+            failed = {}  # a gradebook that cannot be read now costs the recipe, never the attempt
     return apply_hint_policy(attempt, spec, lang, HintPolicy(option, failed))

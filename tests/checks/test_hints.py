@@ -194,3 +194,14 @@ def test_a_batch_gives_the_recipe_by_the_same_rules(tiny_course, tmp_path, monke
     assert levels == ["brief", "brief", "full"]
     assert full[0].result.checks[0].hint_level == "full"
     assert full[0].result.checks[0].message.endswith("In full: return 2 * x")
+
+
+def test_an_unreadable_gradebook_costs_the_recipe_not_the_attempt(course) -> None:  # noqa: ANN001
+    from grader.errors import GradebookError
+
+    class Locked:
+        def failed_checks(self, member: str, exercise: str) -> dict[str, int]:
+            raise GradebookError("database is locked", "gb.db")
+
+    attempt = reveal(_failed(course), course, "en", "brief", Locked())  # type: ignore[arg-type]
+    assert attempt.checks[0].hint_level == "brief" and "In full:" not in attempt.checks[0].message
