@@ -117,12 +117,23 @@ def test_unrolled_step_names_first_step_and_state(course):
     check, ctx = _check(course, "ch15.ex6", "lstm_step"), _ctx(course, "ch15.ex6")
     _, r = _run_steps(check, ctx, _lstm_swapped)
     assert not r.passed and r.points == 0
-    assert "matched at 0 of 8 steps" in r.message and "step 1: h has the right shape [4, 5] but wrong values" \
+    assert "matched at 0 of 8 steps" in r.message and "step 1: c has the right shape [4, 5] but wrong values" \
         in r.message
+    assert "; h, computed from c, is wrong because of it." in r.message  # issue 16: it said "h is wrong"
     assert "input, forget, candidate, output" in r.message  # the hint follows, without the formula
     assert "c_new" not in r.message and r.hint_level == "brief"
     ko = _run_steps(check, _ctx(course, "ch15.ex6", "ko"), _lstm_swapped)[1]
     assert "1번째 스텝" in ko.message and "c부터 보세요" in ko.message
+    assert "c 값으로 계산하는 h도 그래서 틀립니다" in ko.message
+
+
+def test_follows_names_states_of_the_step(course):
+    check = _check(course, "ch15.ex6", "lstm_step")
+    kind = KINDS["unrolled_step"]
+    for bad in ({"h": "z"}, {"h": "h"}):
+        with pytest.raises(SpecError, match="'follows' must map a state to another state"):
+            kind.validate(CheckSpec(check.id, check.kind, check.points, check.title, check.hint,
+                                    dict(check.params, follows=bad)))
 
 
 def test_unrolled_step_late_bug_and_partial(course):
