@@ -235,3 +235,21 @@ def test_the_patterns_catch_what_the_old_hints_gave_away(course) -> None:  # noq
     solution = _fragments(_solution_code(course.specs["ch15.ex5"]))
     old_hint = "then load the given ones with simple_rnn_cell.set_weights([kernel, recurrent_kernel, bias])"
     assert any(f in "".join(old_hint.split()) for f in solution)
+
+
+TRAINING = re.compile(r"epoch|learning rate|undertrained|에포크|학습률|학습이 부족", re.IGNORECASE)
+ONCE_RIGHT = {
+    "en": re.compile(r"[Oo]nce (shapes and targets|the setup|structure and shapes) (are|is) right"),
+    "ko": re.compile(r"(크기와 타깃이|설정이|구조와 크기가) 맞는데도"),
+}
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_training_advice_only_on_metric_checks_and_only_once_the_rest_is_right(course, exercise: str) -> None:  # noqa: ANN001
+    """A data bug (an off-by-one target) must not be answered with "train longer" (issue 16)."""
+    for check in course.specs[exercise].code_checks:
+        for lang, text in check.hint.items():
+            if check.kind != "model_metric":
+                assert not TRAINING.search(text), (check.id, lang, text)
+            elif TRAINING.search(text):
+                assert ONCE_RIGHT[lang].search(text), (check.id, lang, text)
