@@ -409,7 +409,7 @@ def test_ex02_gru_without_its_second_bias(course, tmp_path):
     pred = checks["predictions"]
     assert not pred.passed and "11 of 12 right" in pred.message and "gru_last.params (you wrote 960: too low)" in pred.message
     formula = checks["formula"]
-    assert not formula.passed and "Failing cases have layer=GRU" in formula.message
+    assert not formula.passed and "Failing cases have layer: GRU" in formula.message
     stack = checks["stack"]
     assert not stack.passed and "it has 5 layer(s)" in stack.message and "expected exactly 4" in stack.message
 
@@ -427,7 +427,7 @@ def test_ex03_top_layer_still_returning_sequences(course, tmp_path):
     checks = {c.id: c for c in result.checks}
     layers = checks["fixed_layers"]
     assert not layers.passed and 0 < layers.points < layers.max_points
-    assert "recurrent layer 3 of 3" in layers.message and "return_sequences=True, expected False" in layers.message
+    assert "recurrent layer 3 of 3" in layers.message and "its return_sequences is True, expected False" in layers.message
     assert "but it is a sequence-to-sequence model" in checks["fixed_kind"].message
     assert not checks["fixed_runs"].passed
     assert checks["seq2seq_layers"].passed and checks["seq2seq_kind"].passed
