@@ -50,7 +50,7 @@ class TestFunctionMatches:
         x, y = plan.private["expected"]
         r = kind.evaluate(c, ctx, plan, {"call": ProbeOutput(ok=True, arrays=[x, y[:, :, None]])})
         assert not r.passed and r.points == 0
-        assert "[16, 7, 1]" in r.message and "[16, 7]" in r.message and "last axis" in r.message
+        assert "[16, 7, 1]" in r.message and "[16, 7]" in r.message and "feature axis" in r.message
 
     def test_wrong_values_get_half_and_the_difference(self, course):
         c, ctx, kind, plan = self.setup(course)

@@ -281,14 +281,14 @@ class TestLayerConfig:
                     dense)
         c, r = self.evaluate(course, "ch15.ex3", "fixed_layers", bad)
         assert not r.passed and 0 < r.points < c.points
-        assert ("recurrent layer 3 of 3 (SimpleRNN 'top'): return_sequences=True, expected False, "
+        assert ("recurrent layer 3 of 3 (SimpleRNN 'top'): its return_sequences is True, expected False, "
                 "its output [None, None, 20] has 3 axes, expected 2") in r.message
         assert "only the last step's output" in r.message  # the rule's reason
 
     def test_lower_layer_without_sequences_and_wrong_depth(self, course):
         lower = _desc(_rnn("SimpleRNN", rs=True), _rnn("SimpleRNN", name="mid"), _rnn("SimpleRNN"))
         c, r = self.evaluate(course, "ch15.ex3", "fixed_layers", lower, lang="ko")
-        assert "마지막을 뺀 모든 순환 층: 3개 중 2번째 순환 층 (SimpleRNN 'mid'): return_sequences=False (True이어야 함)" \
+        assert "마지막을 뺀 모든 순환 층: 3개 중 2번째 순환 층 (SimpleRNN 'mid'): return_sequences 값이 False입니다 (기대값 True)" \
             in r.message
         c, r = self.evaluate(course, "ch15.ex3", "fixed_layers", _desc(_rnn("SimpleRNN", rs=True), _rnn("SimpleRNN")))
         assert "it has 2 recurrent layer(s) (SimpleRNN → SimpleRNN), expected exactly 3" in r.message
@@ -317,7 +317,8 @@ class TestLayerConfig:
         layers[2]["params"] = 2000
         c, r = self.evaluate(course, "ch15.ex2", "stack", _desc(*layers))
         assert not r.passed and r.points == pytest.approx(c.points * 3 / 5)
-        assert "layer 2 of 4 (LSTM 'lstm'): return_sequences=False, expected True, output shape [None, 20]" in r.message
+        assert "layer 2 of 4 (LSTM 'lstm'): its return_sequences is False, expected True, output shape [None, 20]" \
+            in r.message
         assert "2,000 parameters, expected 1,824" in r.message
 
     def test_not_a_model_missing_and_validation(self, course):
@@ -408,7 +409,7 @@ def test_ex02_gru_without_its_second_bias(course, tmp_path):
     pred = checks["predictions"]
     assert not pred.passed and "11 of 12 right" in pred.message and "gru_last.params (you wrote 960: too low)" in pred.message
     formula = checks["formula"]
-    assert not formula.passed and "Failing cases have layer=GRU" in formula.message
+    assert not formula.passed and "Failing cases have layer: GRU" in formula.message
     stack = checks["stack"]
     assert not stack.passed and "it has 5 layer(s)" in stack.message and "expected exactly 4" in stack.message
 
@@ -426,7 +427,7 @@ def test_ex03_top_layer_still_returning_sequences(course, tmp_path):
     checks = {c.id: c for c in result.checks}
     layers = checks["fixed_layers"]
     assert not layers.passed and 0 < layers.points < layers.max_points
-    assert "recurrent layer 3 of 3" in layers.message and "return_sequences=True, expected False" in layers.message
+    assert "recurrent layer 3 of 3" in layers.message and "its return_sequences is True, expected False" in layers.message
     assert "but it is a sequence-to-sequence model" in checks["fixed_kind"].message
     assert not checks["fixed_runs"].passed
     assert checks["seq2seq_layers"].passed and checks["seq2seq_kind"].passed

@@ -117,11 +117,23 @@ def test_unrolled_step_names_first_step_and_state(course):
     check, ctx = _check(course, "ch15.ex6", "lstm_step"), _ctx(course, "ch15.ex6")
     _, r = _run_steps(check, ctx, _lstm_swapped)
     assert not r.passed and r.points == 0
-    assert "matched at 0 of 8 steps" in r.message and "step 1: h has the right shape [4, 5] but wrong values" \
+    assert "matched at 0 of 8 steps" in r.message and "step 1: c has the right shape [4, 5] but wrong values" \
         in r.message
-    assert "i, f, g (candidate), o" in r.message  # the hint follows
+    assert "; h, computed from c, is wrong because of it." in r.message  # issue 16: it said "h is wrong"
+    assert "input, forget, candidate, output" in r.message  # the hint follows, without the formula
+    assert "c_new" not in r.message and r.hint_level == "brief"
     ko = _run_steps(check, _ctx(course, "ch15.ex6", "ko"), _lstm_swapped)[1]
-    assert "1번째 스텝" in ko.message and "i, f, g(후보), o" in ko.message
+    assert "1번째 스텝" in ko.message and "c부터 보세요" in ko.message
+    assert "c 값으로 계산하는 h도 그래서 틀립니다" in ko.message
+
+
+def test_follows_names_states_of_the_step(course):
+    check = _check(course, "ch15.ex6", "lstm_step")
+    kind = KINDS["unrolled_step"]
+    for bad in ({"h": "z"}, {"h": "h"}):
+        with pytest.raises(SpecError, match="'follows' must map a state to another state"):
+            kind.validate(CheckSpec(check.id, check.kind, check.points, check.title, check.hint,
+                                    dict(check.params, follows=bad)))
 
 
 def test_unrolled_step_late_bug_and_partial(course):
@@ -205,15 +217,16 @@ def _mc(course, check_id, outputs, lang="en"):
     ({"clipnorm": 1.0}, (0.2, 0.2), None),
     ({"clipvalue": 0.5}, (0.3, 0.1), None),
     (None, (0.2, 0.2), "gradient clipping: the optimizer (SGD) needs clipnorm > 0 or clipvalue > 0 or "
-                       "global_clipnorm > 0; found clipnorm=None"),
+                       "global_clipnorm > 0; found clipnorm: None"),
     ({"clipnorm": 1.0}, (0.2, 0.0), "recurrent dropout: SimpleRNN 'rnn1' needs recurrent_dropout > 0; "
-                                    "found recurrent_dropout=0.0"),
+                                    "found recurrent_dropout: 0.0"),
 ])
 def test_model_config_clipping_and_dropout(course, clip, dropouts, fragment):
     r = _mc(course, "stabilised", _describe(clip, dropouts))
     assert r.passed == (fragment is None)
     if fragment:
-        assert fragment in r.message and "recurrent_dropout=0.2" in r.message  # the hint follows
+        assert fragment in r.message and "Where is clipping set" in r.message  # the hint follows
+        assert "recurrent_dropout=0.2" not in r.message  # that is the recipe's
         assert r.points == 1.0  # one of the two conditions holds: half of the 2 points (issue 15: was 0/2)
 
 
@@ -240,10 +253,10 @@ def test_model_config_reads_into_the_initializer(course):
     default = {"module": "keras.initializers", "class_name": "Orthogonal", "config": {"gain": 1.0, "seed": None}}
     r = _mc(course, "relu_setup", _describe(activation="relu", init=default))
     assert r.points == pytest.approx(2 / 3, abs=1e-3)  # activation and no clipping right; a third lost
-    assert "recurrent_initializer.config.gain == 1.3; found" in r.message and "gain=1.0" in r.message
+    assert "recurrent_initializer.config.gain == 1.3; found" in r.message and "gain: 1.0" in r.message
     glorot = {"module": "keras.initializers", "class_name": "GlorotUniform", "config": {"seed": None}}
     r = _mc(course, "tanh_setup", _describe({"clipnorm": 1.0}, init=glorot), lang="ko")
-    assert r.points == pytest.approx(2 / 3, abs=1e-3) and "Orthogonal(gain=1.3)" in r.message
+    assert r.points == pytest.approx(2 / 3, abs=1e-3) and "직교 초기화, gain 1.3" in r.message
     from grader.checks.model_config import _MISSING, lookup
 
     layer = {"class": "SimpleRNN", "config": {"recurrent_initializer": ORTHOGONAL_13}}
@@ -260,7 +273,7 @@ def test_model_config_reads_nested_cells(course):
     assert not r.passed and "expected at least 2 RNN layer(s), found 0 (the model has: SimpleRNN, Dense)" \
         in r.message
     r = _mc(course, "ln_model_cells", _describe(cls="RNN", cell="SimpleRNNCell"))
-    assert not r.passed and "cell.class == 'LNSimpleRNNCell'; found cell.class='SimpleRNNCell'" in r.message
+    assert not r.passed and "cell.class == 'LNSimpleRNNCell'; found cell.class: 'SimpleRNNCell'" in r.message
 
 
 def test_model_config_ops_and_validation():
@@ -294,8 +307,9 @@ def test_lstm_with_swapped_gates_fails_with_a_useful_message(course, tmp_path):
     checks = {c.id: c for c in result.checks}
     assert result.status == "graded"
     step = checks["lstm_step"]
-    assert not step.passed and "First mismatch: step 1: h has the right shape" in step.message
-    assert "i, f, g (candidate), o" in step.message
+    assert not step.passed and "First mismatch: step 1: c has the right shape" in step.message
+    assert "h, computed from c, is wrong because of it" in step.message
+    assert "input, forget, candidate, output" in step.message and "c_new" not in step.message
     assert not checks["lstm_sequence"].passed and checks["gru_step"].passed
 
 
@@ -315,9 +329,9 @@ def test_cell_without_layer_norm_and_clipped_relu_fail(course, tmp_path):
     checks = {c.id: c for c in result.checks}
     assert result.status == "graded"
     assert not checks["ln_step"].passed and "wrong values" in checks["ln_step"].message
-    assert "LayerNormalization" in checks["ln_step"].message
+    assert "layer normalization" in checks["ln_step"].message and "set_weights" not in checks["ln_step"].message
     assert checks["ln_model_shapes"].passed and checks["ln_model_cells"].passed
     assert not checks["relu_setup"].passed and "no clipping in this run" in checks["relu_setup"].message
     stab = checks["stabilised"]
-    assert not stab.passed and "recurrent_dropout > 0; found recurrent_dropout=0.0" in stab.message
+    assert not stab.passed and "recurrent_dropout > 0; found recurrent_dropout: 0.0" in stab.message
     assert checks["tanh_setup"].passed

@@ -25,6 +25,7 @@ from grader.batch.submitted import SubmittedAt
 from grader.errors import GradeError
 
 if TYPE_CHECKING:
+    from grader.checks.hints import HintsOption
     from grader.course.loader import Course
     from grader.results.attempt import Attempt
     from grader.results.gradebook import Gradebook
@@ -93,8 +94,9 @@ class Batch:
     def __init__(self, course: "Course", found: Iterable[Found], *, rules: MemberRules | None = None,
                  seed: int | None = None, lang: str = "ko", book: "Gradebook | None" = None,
                  on_done: Callable[[BatchItem], None] | None = None, regrade: bool = False,
-                 warm: bool = True, submitted: SubmittedAt | None = None) -> None:
+                 warm: bool = True, submitted: SubmittedAt | None = None, hints: HintsOption = "brief") -> None:
         self.course = course
+        self.hints = hints
         self.items = [BatchItem(i, f) for i, f in enumerate(found)]
         self.rules = rules or MemberRules.for_course(course)
         self.seed, self.lang, self.book, self.on_done = seed, lang, book, on_done
@@ -227,6 +229,10 @@ class Batch:
             result.member_source, result.member_note = item.decision.source, item.decision.note
         result.submitted_at = result.submitted_at or item.submitted_at
         result.submitted_from = result.submitted_from or item.submitted_from
+        if not item.grader_failure:
+            from grader.checks.hints import reveal
+
+            reveal(result, self.course, self.lang, self.hints, self.book)
         # The gradebook is written here only, in the submitting process, one attempt at a time.
         if self.book is not None and result.status != "invalid" and not item.grader_failure:
             try:
@@ -283,13 +289,15 @@ def run_batch(course: "Course", found: Iterable[Found], *, workers: int = 1, sch
               member: str | None = None, pattern: Any = None, seed: int | None = None,  # noqa: ANN401
               lang: str = "ko", book: "Gradebook | None" = None,
               on_done: Callable[[BatchItem], None] | None = None, regrade: bool = False, warm: bool = True,
-              rules: MemberRules | None = None, submitted: SubmittedAt | None = None) -> list[BatchItem]:
+              rules: MemberRules | None = None, submitted: SubmittedAt | None = None,
+              hints: HintsOption = "brief") -> list[BatchItem]:
     """Grade submissions sequentially (workers=1), in `workers` local processes, or on the
     Dask scheduler at `scheduler`; record each in `book` as it arrives, once per notebook,
-    exercise and member unless `regrade`. `warm`: start each next kernel ahead."""
+    exercise and member unless `regrade`. `warm`: start each next kernel ahead. `hints`: the
+    level of help failed checks give (grader/checks/hints.py)."""
     rules = rules or MemberRules.for_course(course, member=member, pattern=pattern)
     batch = Batch(course, found, rules=rules, seed=seed, lang=lang, book=book, on_done=on_done,
-                  regrade=regrade, warm=warm, submitted=submitted)
+                  regrade=regrade, warm=warm, submitted=submitted, hints=hints)
     return batch.run(workers=workers, scheduler=scheduler)
 
 

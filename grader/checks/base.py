@@ -146,7 +146,7 @@ class CheckKind:
             id=check.id, kind=check.kind, passed=passed,
             points=round(check.points * fraction, 4), max_points=check.points,
             message=message, title=check.text("title", ctx.lang), details=details or {},
-            evidence=self.evidence_of(check),
+            evidence=self.evidence_of(check), hint_level="brief" if not passed and hint else None,
         )
 
     def unmet(self, check: "CheckSpec", ctx: GradeContext, result: CheckResult) -> str:

@@ -34,7 +34,8 @@ def _plain(value: Any) -> Any:
 
 
 def fmt_case(case: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in case.items())
+    """A case as "length 50, padding 'valid'": its arguments, not a line of code to paste."""
+    return ", ".join(f"{k} {v!r}" if isinstance(v, str) else f"{k} {v}" for k, v in case.items())
 
 
 def fmt_value(value: Any) -> str:
@@ -141,10 +142,10 @@ class FunctionGrid(CheckKind):
             bad = sorted({str(cases[i].get(key)) for i in wrong})
             good = sorted({str(c.get(key)) for c in cases} - set(bad))
             details["failing_" + key] = bad
-            groups = ctx.t(f" Failing cases have {key}={', '.join(bad)}"
-                           + (f"; every {key}={', '.join(good)} case is right." if good else "."),
+            groups = ctx.t(f" Failing cases have {key}: {', '.join(bad)}"
+                           + (f"; every case with {key}: {', '.join(good)} is right." if good else "."),
                            f" 틀린 경우의 {key}: {', '.join(bad)}"
-                           + (f"; {key}={', '.join(good)}인 경우는 모두 맞습니다." if good else "."))
+                           + (f"; {key}가 {', '.join(good)}인 경우는 모두 맞습니다." if good else "."))
         frac = (n - len(wrong)) / n if p.get("partial", False) else 0.0
         return self.result(check, ctx, frac, ctx.t(
             f"`{target}` is wrong on {len(wrong)} of {n} cases. First failing case: {first_msg[0]}.{groups}",

@@ -216,8 +216,8 @@ class LayerExpect(CheckKind):
             if key not in cfg:
                 probs.append(ctx.t(f"it has no {key} setting", f"{key} 설정이 없습니다"))
             elif not value_matches(cfg[key], want):
-                probs.append(ctx.t(f"{key}={_fmt(cfg[key])}, expected {_fmt(want)}",
-                                   f"{key}={_fmt(cfg[key])} ({_fmt(want)}이어야 함)"))
+                probs.append(ctx.t(f"its {key} is {_fmt(cfg[key])}, expected {_fmt(want)}",
+                                   f"{key} 값이 {_fmt(cfg[key])}입니다 (기대값 {_fmt(want)})"))
         return probs
 
     def _check_one(self, e: dict[str, Any], top: list[dict[str, Any]], ctx: GradeContext) -> str | None:

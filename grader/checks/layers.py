@@ -161,13 +161,13 @@ class LayerConfig(CheckKind):
             if not has:
                 probs.append(ctx.t(f"it has no {key} setting", f"{key} 설정이 없습니다"))
             elif not value_matches(got, want):
-                probs.append(ctx.t(f"{key}={_fmt(got)}, expected {_fmt(want)}",
-                                   f"{key}={_fmt(got)} ({_fmt(want)}이어야 함)"))
+                probs.append(ctx.t(f"its {key} is {_fmt(got)}, expected {_fmt(want)}",
+                                   f"{key} 값이 {_fmt(got)}입니다 (기대값 {_fmt(want)})"))
         shape = layer.get("output_shape")
         if "output_rank" in rule or "output_shape" in rule:
             if not isinstance(shape, list):
-                probs.append(ctx.t("its output shape is unknown (is the model built, with keras.Input?)",
-                                   "출력 크기를 알 수 없습니다 (keras.Input으로 모델을 만들었나요?)"))
+                probs.append(ctx.t("its output shape is unknown (was the model built with a declared input?)",
+                                   "출력 크기를 알 수 없습니다 (입력을 선언해서 모델을 만들었나요?)"))
             elif "output_rank" in rule and len(shape) != int(rule["output_rank"]):
                 probs.append(ctx.t(f"its output {fmt_shape(shape)} has {len(shape)} axes, expected "
                                    f"{int(rule['output_rank'])}",

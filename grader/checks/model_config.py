@@ -198,7 +198,7 @@ class ModelConfig(CheckKind):
         ok = [holds(f, c.get("op", "=="), c.get("value")) for c, f in results]
         if not conds or (any(ok) if mode == "any" else all(ok)):
             return None
-        found = ", ".join(dict.fromkeys(f"{c['key']}={_show(f)}" for c, f in results))
+        found = ", ".join(dict.fromkeys(f"{c['key']}: {_show(f)}" for c, f in results))
         if mode == "any":
             wanted = ctx.t(" or ".join(_cond_text(c) for c in conds), " 또는 ".join(_cond_text(c) for c in conds))
             return ctx.t(f"needs {wanted}; found {found}", f"{wanted} 중 하나가 필요합니다. 현재 {found}")

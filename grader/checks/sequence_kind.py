@@ -136,9 +136,9 @@ class SequenceKind(CheckKind):
             ok_in, bad_in, bad = (in0, in1, seq1) if s0 is not None else (in1, in0, seq0)
             return self.result(check, ctx, 0, ctx.t(
                 f"`{target}` accepts a sequence {ok_in} but not {bad_in} ({why(bad)}): it only takes one "
-                "sequence length. Give the time axis the size None (keras.Input(shape=(None, features))).",
+                "sequence length. Where the model declares its input, give the time axis the size None.",
                 f"`{target}`는 시퀀스 {ok_in}는 받지만 {bad_in}는 받지 못합니다({why(bad)}). 한 가지 길이만 "
-                "받는 모델입니다. 시간 축의 크기를 None으로 두세요 (keras.Input(shape=(None, 특성 수)))."))
+                "받는 모델입니다. 모델의 입력을 선언할 때 시간 축의 크기를 None으로 두세요."))
         if not found:
             errors = {o.error for o in (seq0, seq1, vec) if not o.ok}
             if len(errors) == 1 and not any(o.ok for o in (seq0, seq1, vec)):

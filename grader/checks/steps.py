@@ -47,11 +47,17 @@ class UnrolledStepParams(TargetParams):
     rtol: float = Field(1e-5, ge=0, description="Relative tolerance.")
     partial: bool = Field(False, description="Give the fraction of steps that match (default: all or nothing).")
     method: Method = Field("call", description=METHOD_DOC)
+    follows: dict[str, Name] = Field(
+        {}, description="{state: the state it is computed from}, e.g. { h = \"c\" } for an LSTM: when both are "
+                        "wrong at a step, the message names the one the mistake is in and says the other follows.")
 
     @model_validator(mode="after")
     def _args_complete(self) -> "UnrolledStepParams":
         if self.args is not None and (self.step_arg not in self.args or any(s not in self.args for s in self.states)):
             raise ParamError("'args' must name the step argument and every state", "args")
+        for state, source in self.follows.items():
+            if state not in self.states or source not in self.states or state == source:
+                raise ParamError("'follows' must map a state to another state of 'states'", "follows")
         return self
 
 
@@ -111,7 +117,7 @@ class UnrolledStep(CheckKind):
         first: str | None = None
         worst = 0.0
         for t, (out, want) in enumerate(zip(outs, expected)):
-            problem = self._step_problem(ctx, target, t, out, want, states, atol, rtol)
+            problem = self._step_problem(ctx, target, t, out, want, states, atol, rtol, p.get("follows", {}))
             if problem is None:
                 ok_steps += 1
                 continue
@@ -136,8 +142,8 @@ class UnrolledStep(CheckKind):
         return self.result(check, ctx, frac, lead, details)
 
     def _step_problem(self, ctx: GradeContext, target: str, t: int, out: ProbeOutput | None,
-                      want: list[np.ndarray], states: list[str], atol: float, rtol: float
-                      ) -> tuple[str, float] | None:
+                      want: list[np.ndarray], states: list[str], atol: float, rtol: float,
+                      follows: dict[str, str] | None = None) -> tuple[str, float] | None:
         where = ctx.t(f"step {t + 1}", f"{t + 1}번째 스텝")
         if out is None:
             return ctx.t(f"{where}: not run.", f"{where}: 실행되지 않음."), 0.0
@@ -148,7 +154,14 @@ class UnrolledStep(CheckKind):
             return ctx.t(
                 f"{where}: returned {len(got)} value(s); expected {len(want)} ({', '.join(states)}).",
                 f"{where}: 값 {len(got)}개를 반환했습니다. {len(want)}개({', '.join(states)})가 필요합니다."), 0.0
-        for name, g, e in zip(states, got, want):
+        follows = follows or {}
+        wrong = [s for s, gg, ee in zip(states, got, want)
+                 if not (gg.shape == ee.shape and np.issubdtype(gg.dtype, np.number)
+                         and np.allclose(gg.astype(np.float64), ee.astype(np.float64), atol=atol, rtol=rtol))]
+        # A state computed from another wrong one is wrong because of it: name the source first.
+        order = sorted(range(len(states)), key=lambda i: states[i] in follows and follows[states[i]] in wrong)
+        for i in order:
+            name, g, e = states[i], got[i], want[i]
             if tuple(g.shape) != tuple(e.shape):
                 return ctx.t(
                     f"{where}: {name} has shape {fmt_shape(g.shape)}, expected {fmt_shape(e.shape)}.",
@@ -166,6 +179,10 @@ class UnrolledStep(CheckKind):
                          and np.allclose(gg.astype(np.float64), ee.astype(np.float64), atol=atol, rtol=rtol)]
                 also = ctx.t(f" ({', '.join(right)} {'is' if len(right) == 1 else 'are'} right)",
                              f" ({', '.join(right)}는 맞음)") if right else ""
+                after = [s for s in wrong if follows.get(s) == name]
+                if after:
+                    also += ctx.t(f"; {', '.join(after)}, computed from {name}, is wrong because of it",
+                                  f". {name} 값으로 계산하는 {', '.join(after)}도 그래서 틀립니다")
                 return ctx.t(
                     f"{where}: {name} has the right shape {fmt_shape(e.shape)} but wrong values "
                     f"(largest difference {diff:.3g}, tolerance {atol:g}){also}.",

@@ -81,13 +81,16 @@ def _member_from(ctx: click.Context, param: click.Parameter, value: str | None) 
                    "its notebook's name (04_forecast7) or number (04). One notebook at a time.")
 @click.option("--verbose", "-v", is_flag=True,
               help="Also print each error in full (tracebacks), not only its one-line summary.")
+@click.option("--hints", "hints", type=click.Choice(["brief", "full"]), default="brief", show_default=True,
+              help="How much help a failed check gives: brief (what is wrong and where to look) or full (also "
+                   "the formula or code). A check failed in two earlier attempts gets the full help anyway.")
 @GRADEBOOK
 @COURSE
 @LANG
 def submit(paths: tuple[Path, ...], member: str | None, member_from: Any, as_json: bool,  # noqa: ANN401
            seed: int | None, no_record: bool, dry_run: bool, regrade: bool, submitted_at: str | None, workers: int,
-           scheduler: str | None, cold: bool, exercise_name: str | None, verbose: bool, gradebook: str | None,
-           course_dir: str | None, lang: str) -> None:
+           scheduler: str | None, cold: bool, exercise_name: str | None, verbose: bool, hints: str,
+           gradebook: str | None, course_dir: str | None, lang: str) -> None:
     """Run notebooks in the sandbox, check them, print scores and record the attempts.
 
     PATHS are notebooks or folders (searched for *.ipynb, e.g. submissions/<member>/04_forecast7.ipynb).
@@ -119,11 +122,11 @@ def submit(paths: tuple[Path, ...], member: str | None, member_from: Any, as_jso
     if one:
         _submit_one(course, paths[0], book, rules=rules, submitted=SubmittedAt(paths, explicit=when),
                     regrade=regrade, seed=seed, lang=lang, as_json=as_json, exercise_name=exercise_name,
-                    verbose=verbose)
+                    verbose=verbose, hints=hints)
         return
     _submit_batch(course, paths, book, single_file=single_file, rules=rules, when=when, regrade=regrade,
                   seed=seed, lang=lang, as_json=as_json, workers=workers, scheduler=scheduler, warm=not cold,
-                  verbose=verbose)
+                  verbose=verbose, hints=hints)
 
 
 def _dry_run_note(lang: str, as_json: bool) -> None:
@@ -166,13 +169,14 @@ def _already(prior: "Attempt", course: "Course", *, lang: str, as_json: bool) ->
 
 def _submit_one(course: "Course", path: Path, book: "Gradebook | None", *, rules: "MemberRules",
                 submitted: "SubmittedAt", regrade: bool, seed: int | None, lang: str, as_json: bool,
-                exercise_name: str | None = None, verbose: bool = False) -> None:
+                exercise_name: str | None = None, verbose: bool = False, hints: str = "brief") -> None:
     """One notebook in this process, with a live per-cell progress display."""
     from rich.console import Console
 
     from grader.batch.collect import Found
     from grader.batch.members import peek_notebook
     from grader.batch.run import exercise_of
+    from grader.checks.hints import reveal
     from grader.cli.views import render_result, run_progress
     from grader.grading import exercise_named, grade_file, invalid_result
     from grader.notebook import read_bytes
@@ -210,6 +214,7 @@ def _submit_one(course: "Course", path: Path, book: "Gradebook | None", *, rules
     if decision is not None:
         result.member_source, result.member_note = decision.source, decision.note
     result.submitted_at, result.submitted_from = submitted.of(path, data)
+    reveal(result, course, lang, hints, book)  # type: ignore[arg-type]  # click checked the choice
     if book is not None and sub is not None:
         try:
             result.attempt_id = record_attempt(book, result, sub.data, regrade=regrade)
@@ -226,7 +231,8 @@ def _submit_one(course: "Course", path: Path, book: "Gradebook | None", *, rules
 
 def _submit_batch(course: "Course", paths: tuple[Path, ...], book: "Gradebook | None", *, single_file: bool,
                   rules: "MemberRules", when: Any, regrade: bool, seed: int | None, lang: str,  # noqa: ANN401
-                  as_json: bool, workers: int, scheduler: str | None, warm: bool, verbose: bool = False) -> None:
+                  as_json: bool, workers: int, scheduler: str | None, warm: bool, verbose: bool = False,
+                  hints: str = "brief") -> None:
     """Many notebooks: progress on stderr, then a summary table (or JSON) on stdout."""
     import time
 
@@ -250,7 +256,8 @@ def _submit_batch(course: "Course", paths: tuple[Path, ...], book: "Gradebook | 
 
             items = run_batch(course, found, workers=workers, scheduler=scheduler, rules=rules, seed=seed,
                               lang=lang, book=book, on_done=on_done, regrade=regrade, warm=warm,
-                              submitted=SubmittedAt([f.path for f in found], explicit=when))
+                              submitted=SubmittedAt([f.path for f in found], explicit=when),
+                              hints=hints)  # type: ignore[arg-type]  # click checked the choice
     except KeyboardInterrupt:
         before = sum(1 for it in done if it.skipped)
         kept = sum(1 for it in done if not it.skipped and it.result is not None and it.result.attempt_id is not None)

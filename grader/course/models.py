@@ -119,7 +119,7 @@ def texts(value: str | Text | dict[str, str] | None) -> dict[str, str]:
 
 
 class CheckParams(SpecModel):
-    """Keys every kind takes besides the common ones (id, kind, points, title, hint, after)."""
+    """Keys every kind takes besides the common ones (id, kind, points, title, hint, recipe, after)."""
 
     evidence: Evidence | None = Field(
         None, description="Where the check's evidence comes from, when the kind allows more than one source "

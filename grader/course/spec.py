@@ -100,7 +100,13 @@ class CheckHeader(SpecModel):
     kind: Name = Field(description="The check kind (one of the kinds below).")
     points: float = Field(ge=0, description="Points the check is worth; partial credit is a fraction of them.")
     title: Bilingual | None = Field(None, description="What the check tests, shown with the result (default: the id).")
-    hint: Bilingual | None = Field(None, description="Added to the message when the check does not pass.")
+    hint: Bilingual | None = Field(
+        None, description="Added to the message when the check does not pass: what is wrong and where to look "
+                          "(which variable, output, axis or time step), without the formula or the code.")
+    recipe: Bilingual | None = Field(
+        None, description="The full explanation (formula, code, the book's recipe), shown under the hint only "
+                          "with `grade submit --hints full` or once the member has failed the check in two "
+                          "earlier attempts; never by the self-check.")
     after: list[str] = Field([], description="Ids of checks of this spec whose failure makes this one's evidence "
                                              "meaningless: the grader evaluates those first.")
 
@@ -139,6 +145,8 @@ class CheckSpec:
     options: CheckParams | None = field(default=None, repr=False, compare=False)
     after: list[str] = field(default_factory=list)
     index: int | None = None  # position among the spec's [[checks]] (for lines)
+    # The second level of help, after `hint` (grader/checks/hints.py decides when it shows).
+    recipe: dict[str, str] = field(default_factory=dict)
 
     def text(self, field_: str, lang: str) -> str:
         values = getattr(self, field_)
@@ -256,7 +264,7 @@ def _load_check(raw: dict[str, Any], i: int, kinds: dict[str, Any], file: str, p
         id=head.id, kind=head.kind, points=float(head.points),
         title=texts(head.title) or texts(head.id), hint=texts(head.hint),
         params=options.model_dump(by_alias=True, exclude_none=True), options=options,
-        after=list(head.after), index=i)
+        after=list(head.after), index=i, recipe=texts(head.recipe))
     if type(kind).validate is not CheckKind.validate:
         # A kind that still checks some rules in its own validate(): those errors know no
         # key, so they point at the check's first line.

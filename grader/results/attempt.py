@@ -60,6 +60,10 @@ _QUIZ_KINDS = frozenset({"quiz"})
 Evidence = Literal["hidden-target", "clean", "self-reported"]
 EVIDENCE: tuple[Evidence, ...] = get_args(Evidence)
 
+# How much help a failed check's message gives (grader/checks/hints.py).
+HintLevel = Literal["brief", "full"]
+HINT_LEVELS: tuple[HintLevel, ...] = get_args(HintLevel)
+
 
 # A score of `math.nan` when constructing means "the sum of the checks".
 FROM_CHECKS = math.nan
@@ -98,9 +102,15 @@ class CheckResult:
     details: dict[str, Any] = field(default_factory=dict)
     # Set for every check graded now; None only for attempts recorded before it existed.
     evidence: Evidence | None = None
+    # Which help the message carries besides what was found: "brief" (the spec's hint: what
+    # is wrong and where to look), "full" (the hint and the recipe: formula, code), None
+    # (none: passed, not checked, or the check has no hint).
+    hint_level: HintLevel | None = None
 
     def __post_init__(self) -> None:
         self.passed = bool(self.passed)
+        if self.hint_level is not None and self.hint_level not in HINT_LEVELS:
+            raise ValueError(f"unknown hint level {self.hint_level!r} (one of {', '.join(HINT_LEVELS)})")
         self.points = points(self.points)
         self.max_points = points(self.max_points)
         if self.evidence is not None and self.evidence not in EVIDENCE:
@@ -118,14 +128,14 @@ class CheckResult:
         return {"id": self.id, "kind": self.kind, "passed": self.passed, "points": self.points,
                 "max_points": self.max_points, "message": self.message, "title": self.title,
                 "details": dict(self.details),
-                "evidence": self.evidence}
+                "evidence": self.evidence, "hint_level": self.hint_level}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "CheckResult":
         return cls(id=str(d["id"]), kind=str(d["kind"]), passed=bool(d["passed"]), points=float(d["points"]),
                    max_points=float(d["max_points"]), message=d.get("message") or "", title=d.get("title") or "",
                    details=dict(d.get("details") or {}),
-                   evidence=d.get("evidence") or None)
+                   evidence=d.get("evidence") or None, hint_level=d.get("hint_level") or None)
 
 
 @dataclass

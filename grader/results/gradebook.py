@@ -353,7 +353,7 @@ class Gradebook:
                     conn.execute(checks.insert(), [{
                         "attempt_id": attempt_id, "check_id": c.id, "kind": c.kind, "title": c.title,
                         "passed": c.passed, "points": c.points, "max_points": c.max_points,
-                        "message": c.message, "evidence": c.evidence, "position": i,
+                        "message": c.message, "evidence": c.evidence, "position": i, "hint_level": c.hint_level,
                         "details": json.dumps(c.details, ensure_ascii=False, default=str),
                     } for i, c in enumerate(stored.checks)])
                 if stored.answers:
@@ -416,6 +416,12 @@ class Gradebook:
         by `until` (a deadline: `submitted_at`, else when graded)."""
         with self.engine.connect() as conn:
             return queries.best(conn, queries.filters(member=member, until=until))
+
+    def failed_checks(self, member: str, exercise: str) -> dict[str, int]:
+        """{check id: earlier attempts of `member` at `exercise` in which it failed} (first
+        gradings that ran to their end; see `queries.failed_checks`)."""
+        with self.engine.connect() as conn:
+            return queries.failed_checks(conn, member, exercise)
 
     def summaries(self, *, member: str | None = None, after: dt.datetime | None = None,
                   until: dt.datetime | None = None, upto_id: int | None = None) -> list[ExerciseSummary]:

@@ -127,7 +127,7 @@ def _complete(conn: sa.Connection, rows: list[Any], ids: Any) -> list[Attempt]: 
         by_attempt.setdefault(c.attempt_id, []).append(CheckResult(
             id=c.check_id, kind=c.kind, passed=c.passed, points=c.points, max_points=c.max_points,
             message=c.message or "", title=c.title or "", details=json.loads(c.details or "{}"),
-            evidence=c.evidence or None))
+            evidence=c.evidence or None, hint_level=c.hint_level or None))
     texts: dict[int, dict[str, str]] = {}
     for r in conn.execute(sa.select(answers).where(answers.c.attempt_id.in_(ids))):
         texts.setdefault(r.attempt_id, {})[r.question] = r.text
@@ -196,3 +196,27 @@ def best(conn: sa.Connection, where: Iterable[Filter] = ()) -> dict[tuple[str, s
     rows = conn.execute(sa.select(attempts).where(attempts.c.id.in_(ids))
                         .order_by(attempts.c.member, attempts.c.exercise)).all()
     return {(a.member, a.exercise): a for a in _complete(conn, rows, ids)}
+
+
+def failed_checks(conn: sa.Connection, member: str, exercise: str) -> dict[str, int]:
+    """{check id: attempts of `member` at `exercise` in which that check failed}.
+
+    What counts is the member's own tries: first gradings of notebooks that ran to their end
+    (status `graded`). A regrade is the same notebook again; a timeout or a crash says
+    nothing about the check; a check "not checked" because another one failed (its
+    details name `not_checked_after`) was never tried."""
+    rows = conn.execute(
+        sa.select(checks.c.check_id, checks.c.details)
+        .select_from(checks.join(attempts, attempts.c.id == checks.c.attempt_id))
+        .where(attempts.c.member == member, attempts.c.exercise == exercise, attempts.c.status == "graded",
+               attempts.c.regrade == 0, checks.c.passed == sa.false()))
+    counts: dict[str, int] = {}
+    for check_id, details in rows:
+        try:
+            found = json.loads(details or "{}")
+        except ValueError:
+            found = {}
+        if isinstance(found, dict) and found.get("not_checked_after"):
+            continue
+        counts[check_id] = counts.get(check_id, 0) + 1
+    return counts

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # One number per Alembic revision ("0001" is version 1, ...). `grade_meta` keeps it too:
 # graders from before the migrations read it there and refuse a gradebook newer than them.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 HEAD_REVISION = f"{SCHEMA_VERSION:04d}"
 # Not Alembic's default name: a PostgreSQL database shared with another Alembic-managed
 # application must not make us read that application's revision.
@@ -82,6 +82,9 @@ checks = sa.Table(
     sa.Column("evidence", sa.String(20)),
     # Revision 2: the check's place in the attempt; NULL for older rows (then by check id).
     sa.Column("position", sa.Integer),
+    # Revision 4: brief | full, the help the failed check's message gave; NULL for none and
+    # for older rows.
+    sa.Column("hint_level", sa.String(8)),
 )
 
 answers = sa.Table(

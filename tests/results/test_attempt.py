@@ -40,7 +40,7 @@ def test_the_json_form_keeps_the_contract_and_adds_evidence():
     doc = _sample().to_dict()
     assert set(doc) == CONTRACT | EARLIER | {"graded_at", "submitted_at", "notebook_sha256", "cell_errors",
                                              "member_source", "member_note", "submitted_from", "regrade"}
-    assert all(set(c) == CHECK_CONTRACT | {"title", "details", "evidence"} for c in doc["checks"])
+    assert all(set(c) == CHECK_CONTRACT | {"title", "details", "evidence", "hint_level"} for c in doc["checks"])
     assert (doc["status"], doc["score"], doc["max_score"], doc["duration_s"]) == ("graded", 3.0, 5.0, 12.346)
     assert doc["timings"] == {"kernel": 1.235}
     assert [c["evidence"] for c in doc["checks"]] == ["hidden-target", "self-reported"]

@@ -191,3 +191,22 @@ def test_a_slow_quiz_does_not_hold_up_the_table(tiny_course, tmp_path, monkeypat
     _plan(worker, folder, notebook=str(nb), only=["quiz"])
     done = worker.handle({"op": "evaluate", "dir": str(folder)})
     assert [(r["id"], r["message"]) for r in done["results"]] == [("quiz:ch15.ex4", "fine")]
+
+
+def test_the_selfcheck_shows_the_brief_hint_only(tiny_course, tmp_path, monkeypatch):
+    """However often the member has failed, the self-check gives the hint, never the recipe."""
+    monkeypatch.delenv("GRADE_COURSE", raising=False)
+    monkeypatch.delenv("GRADE_SELFCHECK_PACK", raising=False)
+    spec = tiny_course / "exercises" / "specs" / "01_tiny.toml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace(
+        'hint = "Return 2 * x."', 'hint = "Is every value scaled?"\nrecipe = "return 2 * x"'), encoding="utf-8")
+    worker = w.Worker()
+    folder = tmp_path / "x"
+    folder.mkdir()
+    plan = _plan(worker, folder, notebook=str(tiny_course / "solutions" / "01_tiny.ipynb"), lang="en")
+    assert plan["ok"]
+    __grade_probe_run__(str(folder), {"double": lambda x: x + 1, "summer": lambda x: x.sum(axis=1)})
+    done = worker.handle({"op": "evaluate", "dir": str(folder)})
+    double = next(r for r in done["results"] if r["id"] == "double")
+    assert not double["passed"] and "Is every value scaled?" in double["message"]
+    assert "return 2 * x" not in double["message"] and "In full" not in double["message"]
