@@ -8,6 +8,11 @@ SQLAlchemy Core on an open connection, the same statements on SQLite and Postgre
 Time windows (`since`, `after`, `until`) are about when the member handed the notebook in:
 `submitted_at`, or the grading time for attempts recorded without one. A notebook finished
 on Sunday and graded at Tuesday's meeting belongs to Sunday.
+
+Every figure is the reviewed one (grader/results/reviews.py): the windows, the best and
+the counts read `EFFECTIVE`, the attempts with the reviewed member and score; an excluded
+attempt counts nowhere (only `include_excluded` readers see it), a reassigned one counts
+for its new member. Attempts come back with their reviews applied, unless `raw`.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.util import ClauseAdapter
 
+from grader.results import reviews
 from grader.results.attempt import Attempt, CheckResult, utc
-from grader.results.schema import answers, attempts, checks
+from grader.results.schema import answers, attempts, checks, reviewed
 
 Filter = sa.ColumnElement[bool]
 
@@ -40,6 +46,7 @@ class ExerciseSummary:
     latest_id: int
     last_graded_at: dt.datetime
     last_submitted_at: dt.datetime | None = None  # the latest hand-in (the grading time if unknown)
+    reviewed: bool = False  # a person changed the best attempt's figures (grade review)
 
 
 def _when(value: dt.datetime) -> dt.datetime:
@@ -50,9 +57,20 @@ def _when(value: dt.datetime) -> dt.datetime:
     return out
 
 
+# Every attempt with its reviewed member and score, whether it is excluded and whether it
+# was reviewed at all; the attempts nobody reviewed have no `reviewed` row.
+EFFECTIVE = (sa.select(attempts.c.id, attempts.c.exercise,
+                       sa.func.coalesce(reviewed.c.member, attempts.c.member).label("member"),
+                       sa.func.coalesce(reviewed.c.score, attempts.c.score).label("score"),
+                       attempts.c.max_score, attempts.c.created_at, attempts.c.submitted_at,
+                       sa.func.coalesce(reviewed.c.excluded, sa.false()).label("excluded"))
+             .select_from(attempts.outerjoin(reviewed, reviewed.c.attempt_id == attempts.c.id))
+             .subquery("eff"))
+
+
 def handed_in() -> sa.ColumnElement[Any]:
     """When the attempt's notebook was handed in: `submitted_at`, else when it was graded."""
-    return sa.func.coalesce(attempts.c.submitted_at, attempts.c.created_at)
+    return sa.func.coalesce(EFFECTIVE.c.submitted_at, EFFECTIVE.c.created_at)
 
 
 def latest_grading(conn: sa.Connection, sha256: str, exercise: str, member: str) -> tuple[int, int] | None:
@@ -82,16 +100,19 @@ def latest_gradings(conn: sa.Connection, keys: Iterable[tuple[str, str, str]]) -
 
 def filters(*, member: str | None = None, exercise: str | None = None, since: dt.datetime | None = None,
             after: dt.datetime | None = None, until: dt.datetime | None = None,
-            upto_id: int | None = None) -> list[Filter]:
-    """Conditions on attempts: handed in (`handed_in`) at or after `since`, strictly after
-    `after`, at or before `until`; recorded no later than attempt `upto_id`."""
+            upto_id: int | None = None, include_excluded: bool = False) -> list[Filter]:
+    """Conditions on `EFFECTIVE`: handed in (`handed_in`) at or after `since`, strictly after
+    `after`, at or before `until`; recorded no later than attempt `upto_id`; of the (reviewed)
+    `member`; not excluded unless `include_excluded`."""
     out: list[Filter] = []
+    if not include_excluded:
+        out.append(sa.not_(EFFECTIVE.c.excluded))
     if upto_id is not None:
-        out.append(attempts.c.id <= upto_id)
+        out.append(EFFECTIVE.c.id <= upto_id)
     if member is not None:
-        out.append(attempts.c.member == member)
+        out.append(EFFECTIVE.c.member == member)
     if exercise is not None:
-        out.append(attempts.c.exercise == exercise)
+        out.append(EFFECTIVE.c.exercise == exercise)
     if since is not None:
         out.append(handed_in() >= _when(since))
     if after is not None:
@@ -103,21 +124,24 @@ def filters(*, member: str | None = None, exercise: str | None = None, since: dt
 
 def read_attempts(conn: sa.Connection, where: Iterable[Filter] = ()) -> list[Attempt]:
     """Matching attempts, oldest first, each with its checks (in recorded order) and answers."""
-    where = list(where)
-    rows = conn.execute(sa.select(attempts).where(*where).order_by(attempts.c.created_at, attempts.c.id)).all()
-    return _complete(conn, rows, sa.select(attempts.c.id).where(*where))
+    ids = sa.select(EFFECTIVE.c.id).where(*where)
+    rows = conn.execute(sa.select(attempts).where(attempts.c.id.in_(ids))
+                        .order_by(attempts.c.created_at, attempts.c.id)).all()
+    return _complete(conn, rows, ids)
 
 
-def read_by_id(conn: sa.Connection, ids: Iterable[int]) -> dict[int, Attempt]:
+def read_by_id(conn: sa.Connection, ids: Iterable[int], *, raw: bool = False) -> dict[int, Attempt]:
+    """These attempts (excluded ones too), reviewed unless `raw` (the figures as graded)."""
     ids = sorted(set(ids))
     if not ids:
         return {}
     rows = conn.execute(sa.select(attempts).where(attempts.c.id.in_(ids))).all()
-    return {a.attempt_id: a for a in _complete(conn, rows, ids) if a.attempt_id is not None}
+    return {a.attempt_id: a for a in _complete(conn, rows, ids, raw=raw) if a.attempt_id is not None}
 
 
-def _complete(conn: sa.Connection, rows: list[Any], ids: Any) -> list[Attempt]:  # noqa: ANN401
-    """Attempts from their rows, plus their checks and answers (one query each, not one per attempt)."""
+def _complete(conn: sa.Connection, rows: list[Any], ids: Any, *, raw: bool = False) -> list[Attempt]:  # noqa: ANN401
+    """Attempts from their rows, plus their checks, answers and reviews (one query each, not
+    one per attempt)."""
     if not rows:
         return []
     by_attempt: dict[int, list[CheckResult]] = {}
@@ -131,7 +155,12 @@ def _complete(conn: sa.Connection, rows: list[Any], ids: Any) -> list[Attempt]: 
     texts: dict[int, dict[str, str]] = {}
     for r in conn.execute(sa.select(answers).where(answers.c.attempt_id.in_(ids))):
         texts.setdefault(r.attempt_id, {})[r.question] = r.text
-    return [_attempt(r, by_attempt.get(r.id, []), texts.get(r.id, {})) for r in rows]
+    found = [_attempt(r, by_attempt.get(r.id, []), texts.get(r.id, {})) for r in rows]
+    if not raw:
+        changes = reviews.load(conn, ids)
+        for a in found:
+            reviews.apply(a, changes.get(a.attempt_id or 0, []))
+    return found
 
 
 def _attempt(r: Any, found: list[CheckResult], texts: dict[str, str]) -> Attempt:  # noqa: ANN401
@@ -151,15 +180,16 @@ def _attempt(r: Any, found: list[CheckResult], texts: dict[str, str]) -> Attempt
 def _figures(where: list[Filter]) -> sa.Subquery:
     """Per (member, exercise): how many attempts, the last time, the best and the latest attempt's id.
 
-    A GROUP BY over the best-attempt index, then two index look-ups per group (the earliest
-    attempt with the top score, the newest attempt); window functions would sort every row."""
-    top = (sa.select(attempts.c.member, attempts.c.exercise, sa.func.max(attempts.c.score).label("top"),
-                     sa.func.count().label("n"), sa.func.max(attempts.c.created_at).label("last_at"),
+    A GROUP BY over the reviewed figures, then two look-ups per group (the earliest attempt
+    with the top score, the newest attempt); window functions would sort every row."""
+    eff = EFFECTIVE
+    top = (sa.select(eff.c.member, eff.c.exercise, sa.func.max(eff.c.score).label("top"),
+                     sa.func.count().label("n"), sa.func.max(eff.c.created_at).label("last_at"),
                      sa.func.max(handed_in()).label("last_in"))
-           .where(*where).group_by(attempts.c.member, attempts.c.exercise).subquery("top"))
+           .where(*where).group_by(eff.c.member, eff.c.exercise).subquery("top"))
 
     def first(order: Any, *extra: Any) -> Any:  # noqa: ANN401
-        inner = attempts.alias("inner")
+        inner = eff.alias("inner")
         same = ClauseAdapter(inner)  # the caller's filters, on the inner copy of the table
         return (sa.select(inner.c.id)
                 .where(inner.c.member == top.c.member, inner.c.exercise == top.c.exercise,
@@ -175,12 +205,14 @@ def _figures(where: list[Filter]) -> sa.Subquery:
 def summaries(conn: sa.Connection, where: Iterable[Filter] = ()) -> list[ExerciseSummary]:
     """One row per (member, exercise) with matching attempts, ordered by member and exercise."""
     figures = _figures(list(where))
-    q = (sa.select(figures, attempts.c.max_score).join(attempts, attempts.c.id == figures.c.best_id)
+    q = (sa.select(figures, attempts.c.max_score, reviewed.c.attempt_id.label("reviewed_id"))
+         .join(attempts, attempts.c.id == figures.c.best_id)
+         .outerjoin(reviewed, reviewed.c.attempt_id == figures.c.best_id)
          .order_by(figures.c.member, figures.c.exercise))
     return [ExerciseSummary(member=r.member, exercise=r.exercise, attempts=int(r.n), best_id=int(r.best_id),
                             best_score=float(r.top), best_max_score=float(r.max_score),
                             latest_id=int(r.latest_id), last_graded_at=_last(r.last_at),
-                            last_submitted_at=utc(r.last_in))
+                            last_submitted_at=utc(r.last_in), reviewed=r.reviewed_id is not None)
             for r in conn.execute(q)]
 
 

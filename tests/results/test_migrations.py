@@ -145,7 +145,7 @@ def test_a_v1_gradebook_is_upgraded_in_place_without_loss(location):
             assert [c.to_dict() for c in a.checks] == [
                 {"id": c["check_id"], "kind": c["kind"], "passed": c["passed"], "points": c["points"],
                  "max_points": c["max_points"], "message": c["message"], "title": c["title"],
-                 "details": c["details"], "evidence": None}
+                 "details": c["details"], "evidence": None, "reviewed": False}
                 for c in sorted(old_checks[r.id], key=lambda c: c["check_id"])]
         # The database's figures work on the old rows.
         best = book.best()
@@ -245,12 +245,13 @@ def test_downgrade_to_v1_and_up_again_keeps_every_row(location):
 def test_an_unknown_revision_is_refused_as_newer_and_left_alone(location):
     with Gradebook(location) as book:
         book.record(Attempt("e", "m", "graded", [], 1.0), None)
-    _execute(location, f"UPDATE {VERSION_TABLE} SET version_num = '0004'")
+    newer = f"{SCHEMA_VERSION + 1:04d}"
+    _execute(location, f"UPDATE {VERSION_TABLE} SET version_num = '{newer}'")
     with pytest.raises(GradebookError) as info:
         Gradebook(location)
     msg = str(info.value)
-    assert "newer than this grader" in msg and "v4" in msg and "\n" not in msg
-    assert _scalar(location, f"SELECT version_num FROM {VERSION_TABLE}") == "0004"
+    assert "newer than this grader" in msg and f"v{SCHEMA_VERSION + 1}" in msg and "\n" not in msg
+    assert _scalar(location, f"SELECT version_num FROM {VERSION_TABLE}") == newer
     assert _scalar(location, "SELECT count(*) FROM attempts") == 1
 
 
