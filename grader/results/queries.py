@@ -122,12 +122,13 @@ def filters(*, member: str | None = None, exercise: str | None = None, since: dt
     return out
 
 
-def read_attempts(conn: sa.Connection, where: Iterable[Filter] = ()) -> list[Attempt]:
-    """Matching attempts, oldest first, each with its checks (in recorded order) and answers."""
+def read_attempts(conn: sa.Connection, where: Iterable[Filter] = (), *, raw: bool = False) -> list[Attempt]:
+    """Matching attempts, oldest first, each with its checks (in recorded order) and answers;
+    reviewed unless `raw`."""
     ids = sa.select(EFFECTIVE.c.id).where(*where)
     rows = conn.execute(sa.select(attempts).where(attempts.c.id.in_(ids))
                         .order_by(attempts.c.created_at, attempts.c.id)).all()
-    return _complete(conn, rows, ids)
+    return _complete(conn, rows, ids, raw=raw)
 
 
 def read_by_id(conn: sa.Connection, ids: Iterable[int], *, raw: bool = False) -> dict[int, Attempt]:

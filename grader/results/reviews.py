@@ -48,16 +48,34 @@ class Review:
 
     def to_dict(self) -> dict[str, Any]:
         """The row as `grade review history --json` prints it."""
-        return {"id": self.id, "uid": self.uid, "attempt_id": self.attempt_id, "action": self.action,
-                "target": self.target, "old_value": self.old_value, "new_value": self.new_value,
-                "points": self.points, "reason": self.reason, "reviewer": self.reviewer,
-                "created_at": self.created_at.isoformat()}
+        return {
+            "id": self.id,
+            "uid": self.uid,
+            "attempt_id": self.attempt_id,
+            "action": self.action,
+            "target": self.target,
+            "old_value": self.old_value,
+            "new_value": self.new_value,
+            "points": self.points,
+            "reason": self.reason,
+            "reviewer": self.reviewer,
+            "created_at": self.created_at.isoformat(),
+        }
 
     def row(self) -> dict[str, Any]:
         """The values to insert (without the local id)."""
-        return {"uid": self.uid, "attempt_id": self.attempt_id, "action": self.action, "target": self.target,
-                "old_value": self.old_value, "new_value": self.new_value, "points": self.points,
-                "reason": self.reason, "reviewer": self.reviewer, "created_at": self.created_at}
+        return {
+            "uid": self.uid,
+            "attempt_id": self.attempt_id,
+            "action": self.action,
+            "target": self.target,
+            "old_value": self.old_value,
+            "new_value": self.new_value,
+            "points": self.points,
+            "reason": self.reason,
+            "reviewer": self.reviewer,
+            "created_at": self.created_at,
+        }
 
 
 def order(r: Review) -> tuple[dt.datetime, str]:
@@ -108,9 +126,19 @@ def apply(attempt: Attempt, rows: list[Review]) -> Attempt:
 def _review(r: Any) -> Review:  # noqa: ANN401
     created = utc(r.created_at)
     assert created is not None  # NOT NULL
-    return Review(id=int(r.id), uid=r.uid, attempt_id=int(r.attempt_id), action=r.action, target=r.target,
-                  old_value=r.old_value, new_value=r.new_value, points=r.points, reason=r.reason,
-                  reviewer=r.reviewer, created_at=created)
+    return Review(
+        id=int(r.id),
+        uid=r.uid,
+        attempt_id=int(r.attempt_id),
+        action=r.action,
+        target=r.target,
+        old_value=r.old_value,
+        new_value=r.new_value,
+        points=r.points,
+        reason=r.reason,
+        reviewer=r.reviewer,
+        created_at=created,
+    )
 
 
 def load(conn: sa.Connection, attempt_ids: Any = None) -> dict[int, list[Review]]:  # noqa: ANN401
@@ -139,11 +167,16 @@ def refresh(conn: sa.Connection, attempt_ids: Iterable[int]) -> None:
     if not ids:
         return
     found = load(conn, ids)
-    base = {int(r.id): r for r in conn.execute(
-        sa.select(attempts.c.id, attempts.c.member, attempts.c.score).where(attempts.c.id.in_(ids)))}
+    base = {
+        int(r.id): r
+        for r in conn.execute(
+            sa.select(attempts.c.id, attempts.c.member, attempts.c.score).where(attempts.c.id.in_(ids))
+        )
+    }
     check_points: dict[int, dict[str, float]] = {}
-    for c in conn.execute(sa.select(checks.c.attempt_id, checks.c.check_id, checks.c.points)
-                          .where(checks.c.attempt_id.in_(ids))):
+    for c in conn.execute(
+        sa.select(checks.c.attempt_id, checks.c.check_id, checks.c.points).where(checks.c.attempt_id.in_(ids))
+    ):
         check_points.setdefault(int(c.attempt_id), {})[c.check_id] = float(c.points)
     conn.execute(reviewed.delete().where(reviewed.c.attempt_id.in_(ids)))
     rows = []
