@@ -13,11 +13,11 @@ import sqlalchemy as sa
 
 from grader.errors import GradebookError, GradeError
 from grader.results import review
-from grader.results.attempt import Attempt, CheckResult, CellError
+from grader.results.attempt import Attempt, CellError, CheckResult
 from grader.results.gradebook import Gradebook
 from grader.results.schema import checks, reviews
 
-T0 = dt.datetime(2021, 11, 20, 11, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2021, 11, 20, 11, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -27,22 +27,51 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("pg_db")
 
 
-def _attempt(member: str = "sora", quiz: float = 1.0, *, code: float = 3.0, hours: int = 0, status: str = "graded",
-             needs_review: bool = True, **extra: object) -> Attempt:
-    return Attempt("ch15.ex4", member, status, [
-        CheckResult("windows", "value_matches", code == 3.0, code, 3.0, "창 모양"),
-        CheckResult("quiz:ch15.ex4", "quiz", False, quiz, 2.0, "검토 필요",
-                    details={"needs_review": needs_review, "doubts": ["near_boundary"]})],
-        1.0, graded_at=T0 + dt.timedelta(hours=hours), **extra)
+def _attempt(
+    member: str = "sora",
+    quiz: float = 1.0,
+    *,
+    code: float = 3.0,
+    hours: int = 0,
+    status: str = "graded",
+    needs_review: bool = True,
+    **extra: object,
+) -> Attempt:
+    return Attempt(
+        "ch15.ex4",
+        member,
+        status,
+        [
+            CheckResult("windows", "value_matches", code == 3.0, code, 3.0, "창 모양"),
+            CheckResult(
+                "quiz:ch15.ex4",
+                "quiz",
+                False,
+                quiz,
+                2.0,
+                "검토 필요",
+                details={"needs_review": needs_review, "doubts": ["near_boundary"]},
+            ),
+        ],
+        1.0,
+        graded_at=T0 + dt.timedelta(hours=hours),
+        **extra,
+    )
 
 
 def test_a_band_is_a_new_row_and_the_attempt_keeps_what_was_graded(location):
     with Gradebook(location) as book:
         aid = book.record(_attempt(quiz=1.0), b"nb")
-        row = review.set_band(book, aid, "ch15.ex4", "full", reason="답이 맞습니다", by="지민",
-                              now=T0 + dt.timedelta(days=1))
-        assert (row.action, row.target, row.old_value, row.new_value, row.points) == \
-            ("band", "quiz:ch15.ex4", "partial (1/2)", "full (2/2)", 2.0)
+        row = review.set_band(
+            book, aid, "ch15.ex4", "full", reason="답이 맞습니다", by="지민", now=T0 + dt.timedelta(days=1)
+        )
+        assert (row.action, row.target, row.old_value, row.new_value, row.points) == (
+            "band",
+            "quiz:ch15.ex4",
+            "partial (1/2)",
+            "full (2/2)",
+            2.0,
+        )
         assert (row.reviewer, row.reason, row.created_at) == ("지민", "답이 맞습니다", T0 + dt.timedelta(days=1))
         [a] = book.attempts()
         assert a.reviewed and a.score == 5.0 and a.checks[1].points == 2.0 and a.checks[1].passed
@@ -72,8 +101,10 @@ def test_points_reassign_exclude_and_restore_move_the_figures(location):
     with Gradebook(location) as book:
         low = book.record(_attempt("root", quiz=0.0, code=0.0, hours=0), b"a")
         high = book.record(_attempt("sora", quiz=2.0, code=3.0, hours=1), b"b")
-        assert {k: a.attempt_id for k, a in book.best().items()} == {("root", "ch15.ex4"): low,
-                                                                     ("sora", "ch15.ex4"): high}
+        assert {k: a.attempt_id for k, a in book.best().items()} == {
+            ("root", "ch15.ex4"): low,
+            ("sora", "ch15.ex4"): high,
+        }
         review.set_points(book, low, "windows", 3, reason="창 검사가 틀렸음", by="t")
         review.set_points(book, low, "quiz:ch15.ex4", 2, reason="퀴즈도 맞음", by="t")
         # Reassigned: root's attempt is sora's now, and ties on score go to the earlier one.
@@ -98,22 +129,27 @@ def test_points_reassign_exclude_and_restore_move_the_figures(location):
         with pytest.raises(GradeError, match="is not excluded"):
             review.restore(book, low, reason="again", by="t")
         assert [(r.action, r.old_value, r.new_value) for r in review.history(book, low)] == [
-            ("points", "0", "3"), ("points", "0", "2"), ("member", "root", "sora"),
-            ("exclude", "counted", "excluded"), ("restore", "excluded", "counted")]
+            ("points", "0", "3"),
+            ("points", "0", "2"),
+            ("member", "root", "sora"),
+            ("exclude", "counted", "excluded"),
+            ("restore", "excluded", "counted"),
+        ]
 
 
 def test_bad_changes_are_refused_and_write_nothing(location):
     with Gradebook(location) as book:
         aid = book.record(_attempt(), b"nb")
         for call, message in [
-                (lambda: review.set_band(book, 99, "ch15.ex4", "full", reason="x"), "no attempt 99"),
-                (lambda: review.set_band(book, aid, "ch15.ex9", "full", reason="x"), "has no check 'quiz:ch15.ex9'"),
-                (lambda: review.set_band(book, aid, "ch15.ex4", "half", reason="x"), "unknown band 'half'"),
-                (lambda: review.set_points(book, aid, "windows", 4, reason="x"), "between 0 and 3"),
-                (lambda: review.set_points(book, aid, "windows", -1, reason="x"), "between 0 and 3"),
-                (lambda: review.set_points(book, aid, "windows", 1, reason="   "), "needs a reason"),
-                (lambda: review.reassign(book, aid, "<b>", reason="x"), "cannot be a member id"),
-                (lambda: review.set_band(book, aid, "windows", "full", reason="x"), "has no check 'quiz:windows'")]:
+            (lambda: review.set_band(book, 99, "ch15.ex4", "full", reason="x"), "no attempt 99"),
+            (lambda: review.set_band(book, aid, "ch15.ex9", "full", reason="x"), "has no check 'quiz:ch15.ex9'"),
+            (lambda: review.set_band(book, aid, "ch15.ex4", "half", reason="x"), "unknown band 'half'"),
+            (lambda: review.set_points(book, aid, "windows", 4, reason="x"), "between 0 and 3"),
+            (lambda: review.set_points(book, aid, "windows", -1, reason="x"), "between 0 and 3"),
+            (lambda: review.set_points(book, aid, "windows", 1, reason="   "), "needs a reason"),
+            (lambda: review.reassign(book, aid, "<b>", reason="x"), "cannot be a member id"),
+            (lambda: review.set_band(book, aid, "windows", "full", reason="x"), "has no check 'quiz:windows'"),
+        ]:
             with pytest.raises(GradeError, match=message) as info:
                 call()
             assert "\n" not in str(info.value)
@@ -127,21 +163,40 @@ def test_what_needs_a_human_until_a_review_settles_it(location):
     with Gradebook(location) as book:
         quiz = book.record(_attempt("sora", member_source="metadata"), b"q")
         calm = book.record(_attempt("jiho", needs_review=False, member_source="flag"), b"c")
-        fallback = book.record(_attempt("root", needs_review=False, member_source="os-user",
-                                        member_note="member from the OS user (root)"), b"f")
-        broken = book.record(_attempt("mina", needs_review=False, status="timeout", message="셀 3이 120초를 넘었습니다",
-                                      member_source="flag"), b"t")
-        raised = book.record(_attempt("hana", needs_review=False, member_source="flag",
-                                      cell_errors=[CellError(2, 3, 4, "ValueError", "ValueError: shapes")]), b"r")
+        fallback = book.record(
+            _attempt("root", needs_review=False, member_source="os-user", member_note="member from the OS user (root)"),
+            b"f",
+        )
+        broken = book.record(
+            _attempt(
+                "mina", needs_review=False, status="timeout", message="셀 3이 120초를 넘었습니다", member_source="flag"
+            ),
+            b"t",
+        )
+        raised = book.record(
+            _attempt(
+                "hana",
+                needs_review=False,
+                member_source="flag",
+                cell_errors=[CellError(2, 3, 4, "ValueError", "ValueError: shapes")],
+            ),
+            b"r",
+        )
         items = review.pending(book)
         assert [(i.attempt_id, i.kind) for i in items] == [
-            (quiz, "quiz"), (fallback, "member"), (broken, "error"), (raised, "error")]
+            (quiz, "quiz"),
+            (fallback, "member"),
+            (broken, "error"),
+            (raised, "error"),
+        ]
         assert calm not in {i.attempt_id for i in items}
         by_kind = {(i.attempt_id, i.kind): i for i in items}
         assert by_kind[(quiz, "quiz")].target == "quiz:ch15.ex4"
         assert by_kind[(quiz, "quiz")].detail["ko"] == "임시 퀴즈 점수 1/2 (이유: 등급 경계 근처)"
-        assert by_kind[(broken, "error")].detail == {"ko": "시간 초과: 셀 3이 120초를 넘었습니다",
-                                                    "en": "status timeout: 셀 3이 120초를 넘었습니다"}
+        assert by_kind[(broken, "error")].detail == {
+            "ko": "시간 초과: 셀 3이 120초를 넘었습니다",
+            "en": "status timeout: 셀 3이 120초를 넘었습니다",
+        }
         assert by_kind[(raised, "error")].detail["en"] == "1 code cell(s) raised: ValueError: shapes"
         assert by_kind[(fallback, "member")].detail["en"] == "member from the OS user (root)"
         review.set_band(book, quiz, "ch15.ex4", "partial", reason="확인", by="t")

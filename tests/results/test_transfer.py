@@ -17,7 +17,7 @@ from grader.results import review, transfer
 from grader.results.attempt import Attempt, CheckResult
 from grader.results.gradebook import Gradebook
 
-T0 = dt.datetime(2021, 11, 20, 11, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2021, 11, 20, 11, 0, tzinfo=dt.UTC)
 KST = dt.timezone(dt.timedelta(hours=9))
 
 
@@ -29,14 +29,28 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def _attempt(member: str, quiz: float = 1.0, *, hours: int = 0, seed: int = 7) -> Attempt:
-    return Attempt("ch15.ex4", member, "graded", [
-        CheckResult("windows", "value_matches", True, 3.0, 3.0, "", evidence="hidden-target", details={"mse": 0.1}),
-        CheckResult("quiz:ch15.ex4", "quiz", False, quiz, 2.0, "검토 필요", evidence="clean",
-                    details={"needs_review": True})],
-        12.5, path=f"submissions/{member}/04_forecast7.ipynb", seed=seed, answers={"ch15.ex4": "가중치를 공유합니다"},
-        timings={"total_s": 12.5}, protections=["bwrap"], graded_at=T0 + dt.timedelta(hours=hours),
-        submitted_at=dt.datetime(2021, 11, 19, 23, 10, tzinfo=KST), submitted_from="git", member_source="folder",
-        member_note="from the folder submissions/" + member)
+    return Attempt(
+        "ch15.ex4",
+        member,
+        "graded",
+        [
+            CheckResult("windows", "value_matches", True, 3.0, 3.0, "", evidence="hidden-target", details={"mse": 0.1}),
+            CheckResult(
+                "quiz:ch15.ex4", "quiz", False, quiz, 2.0, "검토 필요", evidence="clean", details={"needs_review": True}
+            ),
+        ],
+        12.5,
+        path=f"submissions/{member}/04_forecast7.ipynb",
+        seed=seed,
+        answers={"ch15.ex4": "가중치를 공유합니다"},
+        timings={"total_s": 12.5},
+        protections=["bwrap"],
+        graded_at=T0 + dt.timedelta(hours=hours),
+        submitted_at=dt.datetime(2021, 11, 19, 23, 10, tzinfo=KST),
+        submitted_from="git",
+        member_source="folder",
+        member_note="from the folder submissions/" + member,
+    )
 
 
 def _laptop(path: Path, members: list[str], *, review_first: bool = False) -> Path:
@@ -46,13 +60,15 @@ def _laptop(path: Path, members: list[str], *, review_first: bool = False) -> Pa
         for n, m in enumerate(members):
             aid = book.record(_attempt(m, hours=n, seed=100 + n), f"notebook of {m}".encode())
             first = first or aid
-        book.record(_attempt(members[0], quiz=2.0, hours=9, seed=5), f"notebook of {members[0]}".encode(),
-                    regrade=True)
+        book.record(_attempt(members[0], quiz=2.0, hours=9, seed=5), f"notebook of {members[0]}".encode(), regrade=True)
         book.record(_attempt(members[0], quiz=0.5, hours=10, seed=6), None)  # no notebook bytes: no hash
         if review_first:
-            review.set_band(book, first, "ch15.ex4", "full", reason="답이 맞습니다", by="지민",
-                            now=T0 + dt.timedelta(days=1))
-            review.reassign(book, first, "소라", reason="폴더 이름이 틀림", by="지민", now=T0 + dt.timedelta(days=1, hours=1))
+            review.set_band(
+                book, first, "ch15.ex4", "full", reason="답이 맞습니다", by="지민", now=T0 + dt.timedelta(days=1)
+            )
+            review.reassign(
+                book, first, "소라", reason="폴더 이름이 틀림", by="지민", now=T0 + dt.timedelta(days=1, hours=1)
+            )
         out = path.with_suffix(".jsonl")
         transfer.write_dump(book, out)
     return out
@@ -63,16 +79,19 @@ def _raw(book: Gradebook) -> list[dict]:
 
     with book.engine.connect() as conn:
         found = queries.read_attempts(conn, queries.filters(include_excluded=True), raw=True)
-    return sorted(({k: v for k, v in a.to_dict().items() if k != "attempt_id"} for a in found),
-                  key=lambda d: (d["member"], d["graded_at"]))
+    return sorted(
+        ({k: v for k, v in a.to_dict().items() if k != "attempt_id"} for a in found),
+        key=lambda d: (d["member"], d["graded_at"]),
+    )
 
 
 def test_an_import_carries_everything_and_twice_adds_nothing(location, tmp_path):
     export = _laptop(tmp_path / "a.db", ["sora", "지민"], review_first=True)
     with Gradebook(str(tmp_path / "a.db")) as source:
         want, want_best = _raw(source), {k: (a.score, a.reviewed) for k, a in source.best().items()}
-        want_reviews = [(r.uid, r.action, r.new_value, r.reason, r.reviewer, r.created_at)
-                        for r in review.history(source)]
+        want_reviews = [
+            (r.uid, r.action, r.new_value, r.reason, r.reviewer, r.created_at) for r in review.history(source)
+        ]
     with Gradebook(location) as book:
         [done] = transfer.import_files(book, [export])
         assert (done.added, done.skipped, done.conflicting) == (4, 0, 0)
@@ -80,15 +99,24 @@ def test_an_import_carries_everything_and_twice_adds_nothing(location, tmp_path)
         got = _raw(book)
         assert got == want  # checks, answers, seed, graded_at, submitted_at, hash, regrade, member source
         assert [a["regrade"] for a in got if a["member"] == "sora"] == [0, 1, 0]
-        assert all(book.notebook(a["notebook_sha256"]) == f"notebook of {a['member']}".encode()
-                   for a in got if a["notebook_sha256"])
-        assert [(r.uid, r.action, r.new_value, r.reason, r.reviewer, r.created_at)
-                for r in review.history(book)] == want_reviews
+        assert all(
+            book.notebook(a["notebook_sha256"]) == f"notebook of {a['member']}".encode()
+            for a in got
+            if a["notebook_sha256"]
+        )
+        assert [
+            (r.uid, r.action, r.new_value, r.reason, r.reviewer, r.created_at) for r in review.history(book)
+        ] == want_reviews
         assert {k: (a.score, a.reviewed) for k, a in book.best().items()} == want_best
         assert ("소라", "ch15.ex4") in want_best
         [again] = transfer.import_files(book, [export])
-        assert (again.added, again.skipped, again.conflicting, again.reviews_added, again.reviews_skipped) == \
-            (0, 4, 0, 0, 2)
+        assert (again.added, again.skipped, again.conflicting, again.reviews_added, again.reviews_skipped) == (
+            0,
+            4,
+            0,
+            0,
+            2,
+        )
         assert _raw(book) == want and len(review.history(book)) == 2
 
 
@@ -112,8 +140,10 @@ def test_the_same_notebook_with_other_figures_is_a_conflict_and_ours_stays(locat
         assert (done.added, done.skipped, done.conflicting) == (2, 0, 1)
         assert done.reviews_conflicting == 2 and done.reviews_added == 0  # reviews of the other figures
         [attempt_conflict] = [c for c in done.conflicts if c.what == "attempt"]
-        assert f"attempt {ours} here" in attempt_conflict.detail and "score 3/5 here, 4/5 in the file" in \
-            attempt_conflict.detail
+        assert (
+            f"attempt {ours} here" in attempt_conflict.detail
+            and "score 3/5 here, 4/5 in the file" in attempt_conflict.detail
+        )
         assert attempt_conflict.line == 3  # header, notebook, then the attempt
         kept = {a.attempt_id: a for a in book.attempts()}[ours]
         assert kept.score == 3.0 and not kept.reviewed
@@ -144,7 +174,7 @@ def test_a_bad_file_names_its_line_and_writes_nothing(tmp_path):
     target = tmp_path / "recorder.db"
     cases: list[tuple[str, object]] = []
     text = good.read_text(encoding="utf-8").splitlines()
-    cases.append(("line 3: not JSON", "\n".join(text[:2] + ["{oops"] + text[3:]) + "\n"))
+    cases.append(("line 3: not JSON", "\n".join([*text[:2], "{oops", *text[3:]]) + "\n"))
     cases.append(("line 1: not an exported gradebook", "\n".join(text[1:]) + "\n"))
     tampered = [dict(d) for d in docs]
     tampered[1]["content"] = base64.b64encode(b"something else").decode()
