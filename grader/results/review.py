@@ -200,7 +200,9 @@ def _add(book: Gradebook, attempt_id: int, reason: str, by: str | None, now: dt.
                 reviewer=who,
                 created_at=when,
             )
-            rid = conn.execute(reviews_table.insert().values(**row.row())).inserted_primary_key[0]
+            key = conn.execute(reviews_table.insert().values(**row.row())).inserted_primary_key
+            assert key is not None
+            rid = key[0]
             reviews.refresh(conn, [attempt_id])
     except DBAPIError as exc:
         raise GradebookError(

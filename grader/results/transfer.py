@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from grader import __version__, ids
 from grader.errors import GradebookError, GradeError
 from grader.results import queries, reviews
-from grader.results.attempt import Attempt, utc
+from grader.results.attempt import Attempt, Status, utc
 from grader.results.reviews import ACTIONS, Review
 from grader.results.schema import SCHEMA_VERSION, attempts
 from grader.results.schema import reviews as reviews_table
@@ -68,7 +68,7 @@ def _key_of_doc(d: dict[str, Any]) -> Key:
         Attempt(
             exercise=str(d.get("exercise") or ""),
             member=str(d.get("member") or ""),
-            status="graded",
+            status=Status.GRADED,
             checks=[],
             duration_s=0.0,
             seed=d.get("seed"),
