@@ -3,6 +3,7 @@ combining gradebooks. Thin click layer over grader/results/review.py and transfe
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -287,6 +288,17 @@ def restore_cmd(
         _done(book, restore(book, attempt_id, reason=reason, by=by), as_json, lang)
 
 
+def _group_tz(course_dir: str | None) -> dt.tzinfo:
+    """The course's time zone for times on the terminal; UTC outside a course."""
+    from grader.cli.common import find_course
+    from grader.errors import GradeError
+
+    try:
+        return find_course(course_dir).tz
+    except GradeError:
+        return dt.UTC
+
+
 @review.command("history")
 @click.argument("attempt_id", type=int, required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the reviews as JSON.")
@@ -297,6 +309,7 @@ def history_cmd(
     attempt_id: int | None, as_json: bool, gradebook: str | None, course_dir: str | None, lang: str
 ) -> None:
     """Every review (of one attempt), oldest first: who, when, why, old and new value."""
+    from grader.results.export import iso_local
     from grader.results.review import history
 
     with open_book(gradebook, course_dir, create=False) as book:
@@ -307,11 +320,12 @@ def history_cmd(
     if not rows:
         click.echo("no reviews yet" if lang == "en" else "아직 검토 기록이 없습니다")
         return
+    tz = _group_tz(course_dir)
     for r in rows:
         target = f" {r.target}" if r.target else ""
         click.echo(
             inert(
-                f"#{r.id} {r.created_at.replace(microsecond=0).isoformat()} {r.reviewer}: "
+                f"#{r.id} {iso_local(r.created_at, tz)} {r.reviewer}: "
                 f"{'attempt' if lang == 'en' else '시도'} {r.attempt_id}{target} {r.action} "
                 f"{_value(r, r.old_value, lang)} → {_value(r, r.new_value, lang)} — {r.reason}"
             )

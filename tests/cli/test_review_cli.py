@@ -103,6 +103,10 @@ def test_review_lists_and_fixes_and_status_and_export_show_it(runner, book, repo
     ]
     r = _run(runner, "review", "history", "--json", "--gradebook", str(book))
     assert [x["action"] for x in json.loads(r.stdout)] == ["band", "member", "exclude"]
+    r = _run(runner, "review", "history", "--gradebook", str(book), "--course", str(repo_root), "--lang", "en")
+    first = r.output.splitlines()[0]
+    assert first.startswith("#1 ") and "+09:00 지민: attempt 1 quiz:ch15.ex4 band" in first  # the group's time
+    assert first.endswith("partial (1/2) → full (2/2) — 설명이 맞습니다")
     r = _run(runner, "review", "--json", "--gradebook", str(book))
     assert json.loads(r.stdout) == []
 
