@@ -213,3 +213,57 @@ def test_a_reviewer_defaults_to_the_os_user(location, monkeypatch):
         aid = book.record(_attempt(), b"nb")
         assert review.set_points(book, aid, "windows", 1, reason="부분 점수").reviewer == "recorder"
         assert review.set_points(book, aid, "windows", 2, reason="부분 점수", by=" 지민 ").reviewer == "지민"
+
+
+def test_reviewed_figures_match_brute_force_over_the_reviewed_attempts(location):
+    """Groups with reviews are counted apart from the database's index path: both must agree
+    with one rule over the reviewed attempts (highest score, then earliest, then lowest id)."""
+    import random
+
+    rng = random.Random(3)
+    members, exercises = ["지민", "sora", "jiho"], ["ch15.ex1", "ch15.ex2"]
+    with Gradebook(location) as book:
+        ids = []
+        for _ in range(60):
+            quiz = rng.choice([0.0, 1.0, 2.0])
+            a = Attempt(
+                rng.choice(exercises),
+                rng.choice(members),
+                "graded",
+                [
+                    CheckResult("c", "value_matches", True, rng.choice([0.0, 1.0]), 1.0, ""),
+                    CheckResult("quiz:q", "quiz", quiz == 2.0, quiz, 2.0, ""),
+                ],
+                1.0,
+                graded_at=T0 + dt.timedelta(hours=rng.randrange(10)),
+            )
+            ids.append(book.record(a, None))
+        for aid in rng.sample(ids, 15):
+            action = rng.choice(["points", "member", "exclude", "band"])
+            if action == "points":
+                review.set_points(book, aid, "c", rng.choice([0.0, 0.5, 1.0]), reason="r", by="t")
+            elif action == "member":
+                review.reassign(book, aid, rng.choice([*members, "mina"]), reason="r", by="t")
+            elif action == "band":
+                review.set_band(book, aid, "q", rng.choice(["full", "partial", "none"]), reason="r", by="t")
+            else:
+                review.exclude(book, aid, reason="r", by="t")
+        for until in (None, T0 + dt.timedelta(hours=4)):
+            rows = book.attempts(until=until)
+            groups: dict[tuple[str, str], list[Attempt]] = {}
+            for a in rows:
+                groups.setdefault((a.member, a.exercise), []).append(a)
+            want = {
+                k: (
+                    len(v),
+                    min(v, key=lambda a: (-a.score, a.graded_at, a.attempt_id)).attempt_id,
+                    max(v, key=lambda a: (a.graded_at, a.attempt_id)).attempt_id,
+                )
+                for k, v in groups.items()
+            }
+            got = {(s.member, s.exercise): (s.attempts, s.best_id, s.latest_id) for s in book.summaries(until=until)}
+            assert got == want
+            assert {k: a.attempt_id for k, a in book.best(until=until).items()} == {k: v[1] for k, v in want.items()}
+            by_id = {a.attempt_id: a for a in rows}
+            for s in book.summaries(until=until):
+                assert s.best_score == by_id[s.best_id].score and s.reviewed == by_id[s.best_id].reviewed
