@@ -51,6 +51,22 @@ def open_book(gradebook: str | None, course_dir: str | None, *, create: bool) ->
     return Gradebook(loc, create=create)
 
 
+def _inherited(gradebook: str | None, course_dir: str | None, lang: str) -> tuple[str | None, str | None, str]:
+    """A subcommand's --gradebook, --course and --lang, else what was given before its name
+    (`grade review --gradebook X set-band …` must not fall back to the default gradebook)."""
+    ctx = click.get_current_context()
+    parent = ctx.parent.params if ctx.parent is not None else {}
+    if ctx.get_parameter_source("lang") is click.core.ParameterSource.DEFAULT:
+        lang = parent.get("lang") or lang
+    return gradebook or parent.get("gradebook"), course_dir or parent.get("course_dir"), lang
+
+
+def _parent_json() -> bool:
+    """`grade review --json SUBCOMMAND …`: the group's --json counts for the subcommand."""
+    parent = click.get_current_context().parent
+    return bool(parent is not None and parent.params.get("as_json"))
+
+
 def _attempt_line(book: Gradebook, attempt_id: int) -> dict[str, Any]:
     from grader.results import queries
 
@@ -78,7 +94,7 @@ def _value(review: Review, text: str, lang: str) -> str:
 
 def _done(book: Gradebook, review: Review, as_json: bool, lang: str) -> None:
     after = _attempt_line(book, review.attempt_id)
-    if as_json:
+    if as_json or _parent_json():
         click.echo(json_doc({"review": review.to_dict(), "attempt": after}))
         return
     what = {
@@ -180,6 +196,7 @@ def set_band_cmd(
 ) -> None:
     """Put a quiz answer (QUESTION: ch15.q03 or quiz:ch15.q03) in a band: points already in it stay,
     otherwise full gives the maximum, partial half, none 0."""
+    gradebook, course_dir, lang = _inherited(gradebook, course_dir, lang)
     from grader.results.review import set_band
 
     with open_book(gradebook, course_dir, create=False) as book:
@@ -208,6 +225,7 @@ def set_points_cmd(
     lang: str,
 ) -> None:
     """Give one check of an attempt these points (0 to the check's maximum)."""
+    gradebook, course_dir, lang = _inherited(gradebook, course_dir, lang)
     from grader.results.review import set_points
 
     with open_book(gradebook, course_dir, create=False) as book:
@@ -234,6 +252,7 @@ def reassign_cmd(
     lang: str,
 ) -> None:
     """Count an attempt for another member (its own member confirms it)."""
+    gradebook, course_dir, lang = _inherited(gradebook, course_dir, lang)
     from grader.results.review import reassign
 
     with open_book(gradebook, course_dir, create=False) as book:
@@ -258,6 +277,7 @@ def exclude_cmd(
     lang: str,
 ) -> None:
     """Make an attempt count nowhere (status, export, minutes, best attempt)."""
+    gradebook, course_dir, lang = _inherited(gradebook, course_dir, lang)
     from grader.results.review import exclude
 
     with open_book(gradebook, course_dir, create=False) as book:
@@ -282,6 +302,7 @@ def restore_cmd(
     lang: str,
 ) -> None:
     """Count an excluded attempt again."""
+    gradebook, course_dir, lang = _inherited(gradebook, course_dir, lang)
     from grader.results.review import restore
 
     with open_book(gradebook, course_dir, create=False) as book:
@@ -310,11 +331,13 @@ def history_cmd(
 ) -> None:
     """Every review (of one attempt), oldest first: who, when, why, old and new value."""
     from grader.results.export import iso_local
+
+    gradebook, course_dir, lang = _inherited(gradebook, course_dir, lang)
     from grader.results.review import history
 
     with open_book(gradebook, course_dir, create=False) as book:
         rows = history(book, attempt_id)
-    if as_json:
+    if as_json or _parent_json():
         click.echo(json_doc([r.to_dict() for r in rows]))
         return
     if not rows:

@@ -193,3 +193,25 @@ def test_import_of_a_bad_file_names_the_line_and_creates_no_gradebook(runner, tm
     assert not (tmp_path / "gb.db").exists()
     r = _run(runner, "import", str(tmp_path / "missing.jsonl"), "--gradebook", str(tmp_path / "gb.db"))
     assert r.exit_code == 1 and "cannot read it" in r.output and "Traceback" not in r.output
+
+
+def test_options_before_the_subcommand_count_for_it(runner, book, tmp_path):
+    r = _run(
+        runner,
+        "review",
+        "--gradebook",
+        str(book),
+        "--json",
+        "--lang",
+        "en",
+        "set-points",
+        "2",
+        "windows",
+        "1",
+        "--reason",
+        "부분 점수",
+    )
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["attempt"]["score"] == 1.5
+    r = _run(runner, "review", "--gradebook", str(book), "history", "2", "--lang", "en")
+    assert r.exit_code == 0 and "attempt 2 windows points 3 → 1 — 부분 점수" in r.output
