@@ -204,7 +204,8 @@ def test_schema_is_created_once_and_reopened(pg_db):
     assert _tables(pg_db) == []
     with Gradebook(pg_db) as gb:
         aid = gb.record(_result(), b"{}")
-    assert _tables(pg_db) == ["answers", "attempts", "checks", "grade_alembic_version", "grade_meta", "notebooks"]
+    assert _tables(pg_db) == ["answers", "attempts", "checks", "grade_alembic_version", "grade_meta", "notebooks",
+                             "reviewed", "reviews"]
     for _ in range(2):
         with Gradebook(pg_db) as gb:
             assert [a.attempt_id for a in gb.attempts()] == [aid]

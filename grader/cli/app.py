@@ -102,7 +102,7 @@ def _best_row(member: str, exercise: str, a: Any) -> dict[str, Any]:  # noqa: AN
 
     return {"member": member, "exercise": exercise, "score": a.score, "max_score": a.max_score,
             "status": str(a.status), "attempt_id": a.attempt_id, "graded_at": iso(a.graded_at),
-            "submitted_at": iso(getattr(a, "submitted_at", None))}
+            "submitted_at": iso(getattr(a, "submitted_at", None)), "reviewed": bool(getattr(a, "reviewed", False))}
 
 
 @cli.command("export")
@@ -113,14 +113,27 @@ def _best_row(member: str, exercise: str, a: Any) -> dict[str, Any]:  # noqa: AN
 @click.option("--excel", is_flag=True,
               help="CSV for Excel: UTF-8 byte-order mark (Korean names stay readable) and no formula cells.")
 @click.option("--json", "as_json", is_flag=True, help="The same as --format json (as every command's --json).")
+@click.option("--gradebook-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Instead: the whole gradebook (attempts as graded, notebooks, seeds, times, reviews) as "
+                   "JSON Lines, for `grade import` on another machine.")
 @GRADEBOOK
 @COURSE
-def export_cmd(fmt: str, output: Path | None, excel: bool, as_json: bool, gradebook: str | None,
-               course_dir: str | None) -> None:
+@click.pass_context
+def export_cmd(ctx: click.Context, fmt: str, output: Path | None, excel: bool, as_json: bool,
+               gradebook_file: Path | None, gradebook: str | None, course_dir: str | None) -> None:
     """The gradebook as one row per member and exercise: best score, max, attempts, last graded and
-    last handed in (ISO 8601 with the course's time-zone offset); roster aliases merged."""
+    last handed in (ISO 8601 with the course's time-zone offset); roster aliases merged; reviewed
+    figures, marked in the `reviewed` column."""
     import datetime as dt
     import os
+
+    if gradebook_file is not None:
+        given = [name for name, on in (("--output", output is not None), ("--excel", excel), ("--json", as_json),
+                                       ("--format", ctx.get_parameter_source("fmt") is
+                                        click.core.ParameterSource.COMMANDLINE)) if on]
+        if given:
+            raise click.UsageError(f"--gradebook-file writes the whole gradebook; it does not combine with "
+                                   f"{', '.join(given)}")
 
     from grader.batch.members import load_roster
     from grader.errors import GradebookError
@@ -145,6 +158,14 @@ def export_cmd(fmt: str, output: Path | None, excel: bool, as_json: bool, gradeb
     tz = course.tz if course is not None else dt.timezone.utc
     book = Gradebook(loc, create=False)
     try:
+        if gradebook_file is not None:
+            from grader.results.transfer import dump, write_dump
+
+            if str(gradebook_file) == "-":
+                click.echo(dump(book), nl=False)
+            else:
+                write_dump(book, gradebook_file)
+            return
         text = export(book, fmt, excel=excel, roster=roster, tz=tz)
     finally:
         book.close()
@@ -283,6 +304,7 @@ def _attach_subcommands() -> None:
     """Commands that live in modules of their own (submit, quiz, report)."""
     from grader.cli.quiz import quiz
     from grader.cli.report import minutes, site
+    from grader.cli.review import import_cmd, review
     from grader.cli.selfcheck import selfcheck_pack
     from grader.cli.submit import submit
 
@@ -291,6 +313,8 @@ def _attach_subcommands() -> None:
     cli.add_command(minutes)
     cli.add_command(site)
     cli.add_command(selfcheck_pack)
+    cli.add_command(review)
+    cli.add_command(import_cmd)
 
 
 _attach_subcommands()

@@ -177,8 +177,12 @@ def render_status(console: Console, best: dict[tuple[str, str], object], exercis
                 row.append(Text("·"))
             else:
                 style = "green" if a.score >= a.max_score > 0 else ("yellow" if a.score > 0 else "red")
-                row.append(Text(fmt_score(a.score, a.max_score), style=style))
+                mark = "*" if getattr(a, "reviewed", False) else ""
+                row.append(Text(fmt_score(a.score, a.max_score) + mark, style=style))
         table.add_row(*row)
+    if any(getattr(a, "reviewed", False) for a in best.values()):
+        table.caption = "* reviewed by a person (grade review history)" if lang == "en" else \
+            "* 사람이 검토해 고친 점수 (grade review history)"
     console.print(table)
 
 

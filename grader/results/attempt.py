@@ -7,7 +7,8 @@ parser), the gradebook stores and returns it, and the report shows it.
 first promised (exercise, member, status, score, max_score, checks with id, kind, passed,
 points, max_points and message, duration_s), the ones it printed since, and now each
 check's `evidence` and the attempt's `graded_at`, `submitted_at` and `notebook_sha256`, and
-since schema 3 `member_source`, `member_note`, `submitted_from` and `regrade`.
+since schema 3 `member_source`, `member_note`, `submitted_from` and `regrade`, since schema 4
+`reviewed` and `excluded` (and each check's `reviewed`).
 """
 
 from __future__ import annotations
@@ -106,6 +107,8 @@ class CheckResult:
     # is wrong and where to look), "full" (the hint and the recipe: formula, code), None
     # (none: passed, not checked, or the check has no hint).
     hint_level: HintLevel | None = None
+    # A person changed its points (grade review): `points` and `passed` are the reviewed ones.
+    reviewed: bool = False
 
     def __post_init__(self) -> None:
         self.passed = bool(self.passed)
@@ -128,14 +131,15 @@ class CheckResult:
         return {"id": self.id, "kind": self.kind, "passed": self.passed, "points": self.points,
                 "max_points": self.max_points, "message": self.message, "title": self.title,
                 "details": dict(self.details),
-                "evidence": self.evidence, "hint_level": self.hint_level}
+                "evidence": self.evidence, "hint_level": self.hint_level, "reviewed": self.reviewed}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "CheckResult":
         return cls(id=str(d["id"]), kind=str(d["kind"]), passed=bool(d["passed"]), points=float(d["points"]),
                    max_points=float(d["max_points"]), message=d.get("message") or "", title=d.get("title") or "",
                    details=dict(d.get("details") or {}),
-                   evidence=d.get("evidence") or None, hint_level=d.get("hint_level") or None)
+                   evidence=d.get("evidence") or None, hint_level=d.get("hint_level") or None,
+                   reviewed=bool(d.get("reviewed", False)))
 
 
 @dataclass
@@ -211,6 +215,10 @@ class Attempt:
     submitted_from: str = ""
     # 0: the first grading of this notebook, exercise and member; n: its n-th regrade.
     regrade: int = 0
+    # A person reviewed it (grade review): `member`, `score` and the checks are the reviewed
+    # figures; `excluded` attempts count nowhere (only the review list shows them).
+    reviewed: bool = False
+    excluded: bool = False
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)
@@ -282,6 +290,8 @@ class Attempt:
             "member_note": self.member_note,
             "submitted_from": self.submitted_from,
             "regrade": self.regrade,
+            "reviewed": self.reviewed,
+            "excluded": self.excluded,
         }
 
     @classmethod
@@ -306,4 +316,5 @@ class Attempt:
             cell_errors=[CellError.from_dict(e) for e in d.get("cell_errors") or [] if isinstance(e, Mapping)],
             member_source=d.get("member_source") or "", member_note=d.get("member_note") or "",
             submitted_from=d.get("submitted_from") or "", regrade=int(d.get("regrade") or 0),
+            reviewed=bool(d.get("reviewed", False)), excluded=bool(d.get("excluded", False)),
         )

@@ -2,7 +2,8 @@
 
 One row per (member, exercise): best score, its maximum, how many attempts, when the
 last one was graded and when the last notebook was handed in (`submitted_at`, else the
-grading time), as ISO 8601 with the group's offset (2021-11-22T09:00:30+09:00). Members go
+grading time), as ISO 8601 with the group's offset (2021-11-22T09:00:30+09:00), and whether a
+person reviewed the best score (every figure is the reviewed one: grader/results/reviews.py). Members go
 by their roster id when a roster is given (its aliases merged). Rows are sorted by member,
 then exercise (ex2 before ex10), so two exports of the same gradebook are identical.
 """
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from grader.report.model import Roster
     from grader.results.gradebook import Gradebook
 
-COLUMNS = ("member", "exercise", "best_score", "max_score", "attempts", "last_attempt", "last_submitted")
+COLUMNS = ("member", "exercise", "best_score", "max_score", "attempts", "last_attempt", "last_submitted", "reviewed")
 # Excel and most LMS importers evaluate a cell that starts with one of these as a formula
 # (CSV injection); member names come from notebook metadata, i.e. from students.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -47,7 +48,8 @@ def export_rows(book: "Gradebook", *, roster: "Roster | None" = None,
                    key=lambda r: (natural_key(r.member), natural_key(r.exercise)))
     return [{"member": r.member, "exercise": r.exercise, "best_score": r.best_score, "max_score": r.best_max_score,
              "attempts": r.attempts, "last_attempt": iso_local(r.last_graded_at, tz),
-             "last_submitted": iso_local(r.last_submitted_at or r.last_graded_at, tz)} for r in found]
+             "last_submitted": iso_local(r.last_submitted_at or r.last_graded_at, tz), "reviewed": r.reviewed}
+            for r in found]
 
 
 def _num(x: float) -> str:
@@ -67,7 +69,7 @@ def to_csv(rows: list[dict[str, Any]], *, excel: bool = False) -> str:
     writer.writerow(COLUMNS)
     for r in rows:
         cells = [r["member"], r["exercise"], _num(r["best_score"]), _num(r["max_score"]), str(r["attempts"]),
-                 r["last_attempt"], r["last_submitted"]]
+                 r["last_attempt"], r["last_submitted"], "yes" if r["reviewed"] else ""]
         if excel:
             cells = ["'" + c if c.startswith(_FORMULA_START) else c for c in cells]
         writer.writerow(cells)

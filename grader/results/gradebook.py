@@ -274,7 +274,8 @@ class Gradebook:
 
     # --- writing ------------------------------------------------------------
 
-    def record(self, result: Attempt, notebook_bytes: bytes | None, *, regrade: bool = False) -> int:
+    def record(self, result: Attempt, notebook_bytes: bytes | None, *, regrade: bool = False,
+               as_regrade: int | None = None) -> int:
         """Store one attempt with its checks, answers and notebook, atomically. Returns its id.
 
         Grade once: a notebook (by content) is one attempt per exercise and member. If that
@@ -284,20 +285,24 @@ class Gradebook:
         PostgreSQL). An attempt without notebook bytes has no key and is always stored.
 
         The attempt's `graded_at` (now, if it has none) is stored as UTC: SQLite keeps the
-        clock reading and drops the offset. Its `attempt_id` is not changed here."""
+        clock reading and drops the offset. Its `attempt_id` is not changed here.
+
+        `as_regrade`: store it under exactly this regrade number (an import keeps the number
+        the other gradebook gave it); `AlreadyGraded` if that key is taken."""
         sha = hashlib.sha256(notebook_bytes).hexdigest() if notebook_bytes is not None else None
         for _ in range(5):
             try:
-                return self._record(result, notebook_bytes, sha, regrade)
+                return self._record(result, notebook_bytes, sha, regrade, as_regrade)
             except _KeyTaken as race:
                 # Another writer recorded the same key between our look and our insert
                 # (PostgreSQL; SQLite writers queue at BEGIN). A regrade takes the next number.
-                if not regrade:
+                if not regrade or as_regrade is not None:
                     raise AlreadyGraded(race.winner, result.path or None) from None
         raise GradebookError("could not record the regrade: other graders kept taking its number; "
                              "nothing was written; try again", self.location)
 
-    def _record(self, result: Attempt, notebook_bytes: bytes | None, sha: str | None, regrade: bool) -> int:
+    def _record(self, result: Attempt, notebook_bytes: bytes | None, sha: str | None, regrade: bool,
+                as_regrade: int | None = None) -> int:
         created = result.graded_at or dt.datetime.now(dt.timezone.utc)
         stored = result
         if self.is_postgres:
@@ -307,7 +312,14 @@ class Gradebook:
         try:
             with self.engine.begin() as conn:
                 number = 0
-                if sha is not None:
+                if sha is not None and as_regrade is not None:
+                    number = as_regrade
+                    holder = conn.execute(sa.select(attempts.c.id).where(
+                        attempts.c.notebook_sha256 == sha, attempts.c.exercise == stored.exercise,
+                        attempts.c.member == stored.member, attempts.c.regrade == number)).first()
+                    if holder is not None:
+                        raise AlreadyGraded(queries.read_by_id(conn, [holder[0]])[holder[0]], result.path or None)
+                elif sha is not None:
                     prior = queries.latest_grading(conn, sha, stored.exercise, stored.member)
                     if prior is not None and not regrade:
                         raise AlreadyGraded(queries.read_by_id(conn, [prior[0]])[prior[0]], result.path or None)
@@ -398,12 +410,14 @@ class Gradebook:
     # --- reading ------------------------------------------------------------
 
     def attempts(self, *, member: str | None = None, exercise: str | None = None,
-                 since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[Attempt]:
+                 since: dt.datetime | None = None, until: dt.datetime | None = None,
+                 include_excluded: bool = False) -> list[Attempt]:
         """Attempts handed in during [since, until] (`submitted_at`, else when graded), oldest
-        first, with their checks and answers."""
+        first, with their checks and answers, as reviewed (`member` is the reviewed member;
+        excluded attempts only with `include_excluded`)."""
         with self.engine.connect() as conn:
             return queries.read_attempts(conn, queries.filters(member=member, exercise=exercise, since=since,
-                                                               until=until))
+                                                               until=until, include_excluded=include_excluded))
 
     def notebook(self, sha256: str) -> bytes | None:
         with self.engine.connect() as conn:

@@ -8,6 +8,11 @@ SQLAlchemy Core on an open connection, the same statements on SQLite and Postgre
 Time windows (`since`, `after`, `until`) are about when the member handed the notebook in:
 `submitted_at`, or the grading time for attempts recorded without one. A notebook finished
 on Sunday and graded at Tuesday's meeting belongs to Sunday.
+
+Every figure is the reviewed one (grader/results/reviews.py): the windows, the best and
+the counts read `EFFECTIVE`, the attempts with the reviewed member and score; an excluded
+attempt counts nowhere (only `include_excluded` readers see it), a reassigned one counts
+for its new member. Attempts come back with their reviews applied, unless `raw`.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.util import ClauseAdapter
 
+from grader.results import reviews
 from grader.results.attempt import Attempt, CheckResult, utc
-from grader.results.schema import answers, attempts, checks
+from grader.results.schema import answers, attempts, checks, reviewed
 
 Filter = sa.ColumnElement[bool]
 
@@ -40,6 +46,7 @@ class ExerciseSummary:
     latest_id: int
     last_graded_at: dt.datetime
     last_submitted_at: dt.datetime | None = None  # the latest hand-in (the grading time if unknown)
+    reviewed: bool = False  # a person changed the best attempt's figures (grade review)
 
 
 def _when(value: dt.datetime) -> dt.datetime:
@@ -50,9 +57,20 @@ def _when(value: dt.datetime) -> dt.datetime:
     return out
 
 
-def handed_in() -> sa.ColumnElement[Any]:
+# Every attempt with its reviewed member and score, whether it is excluded and whether it
+# was reviewed at all; the attempts nobody reviewed have no `reviewed` row.
+EFFECTIVE = (sa.select(attempts.c.id, attempts.c.exercise,
+                       sa.func.coalesce(reviewed.c.member, attempts.c.member).label("member"),
+                       sa.func.coalesce(reviewed.c.score, attempts.c.score).label("score"),
+                       attempts.c.max_score, attempts.c.created_at, attempts.c.submitted_at,
+                       sa.func.coalesce(reviewed.c.excluded, sa.false()).label("excluded"))
+             .select_from(attempts.outerjoin(reviewed, reviewed.c.attempt_id == attempts.c.id))
+             .subquery("eff"))
+
+
+def handed_in(table: sa.FromClause = EFFECTIVE) -> sa.ColumnElement[Any]:
     """When the attempt's notebook was handed in: `submitted_at`, else when it was graded."""
-    return sa.func.coalesce(attempts.c.submitted_at, attempts.c.created_at)
+    return sa.func.coalesce(table.c.submitted_at, table.c.created_at)
 
 
 def latest_grading(conn: sa.Connection, sha256: str, exercise: str, member: str) -> tuple[int, int] | None:
@@ -80,44 +98,69 @@ def latest_gradings(conn: sa.Connection, keys: Iterable[tuple[str, str, str]]) -
     return {key: aid for key, (aid, _) in best.items()}
 
 
+@dataclass(frozen=True)
+class Window:
+    """Which attempts a query reads: handed in (`handed_in`) at or after `since`, strictly after
+    `after`, at or before `until`; recorded no later than attempt `upto_id`; of the (reviewed)
+    `member` and `exercise`; not excluded unless `include_excluded`."""
+
+    member: str | None = None
+    exercise: str | None = None
+    since: dt.datetime | None = None
+    after: dt.datetime | None = None
+    until: dt.datetime | None = None
+    upto_id: int | None = None
+    include_excluded: bool = False
+
+    def on(self, table: sa.FromClause = EFFECTIVE) -> list[Filter]:
+        """The conditions on `EFFECTIVE`, or on `attempts` for rows nobody reviewed."""
+        out: list[Filter] = []
+        if not self.include_excluded and "excluded" in table.c:
+            out.append(sa.not_(table.c.excluded))
+        if self.upto_id is not None:
+            out.append(table.c.id <= self.upto_id)
+        if self.member is not None:
+            out.append(table.c.member == self.member)
+        if self.exercise is not None:
+            out.append(table.c.exercise == self.exercise)
+        if self.since is not None:
+            out.append(handed_in(table) >= _when(self.since))
+        if self.after is not None:
+            out.append(handed_in(table) > _when(self.after))
+        if self.until is not None:
+            out.append(handed_in(table) <= _when(self.until))
+        return out
+
+
 def filters(*, member: str | None = None, exercise: str | None = None, since: dt.datetime | None = None,
             after: dt.datetime | None = None, until: dt.datetime | None = None,
-            upto_id: int | None = None) -> list[Filter]:
-    """Conditions on attempts: handed in (`handed_in`) at or after `since`, strictly after
-    `after`, at or before `until`; recorded no later than attempt `upto_id`."""
-    out: list[Filter] = []
-    if upto_id is not None:
-        out.append(attempts.c.id <= upto_id)
-    if member is not None:
-        out.append(attempts.c.member == member)
-    if exercise is not None:
-        out.append(attempts.c.exercise == exercise)
-    if since is not None:
-        out.append(handed_in() >= _when(since))
-    if after is not None:
-        out.append(handed_in() > _when(after))
-    if until is not None:
-        out.append(handed_in() <= _when(until))
-    return out
+            upto_id: int | None = None, include_excluded: bool = False) -> Window:
+    """The `Window` of these bounds (see there)."""
+    return Window(member=member, exercise=exercise, since=since, after=after, until=until, upto_id=upto_id,
+                  include_excluded=include_excluded)
 
 
-def read_attempts(conn: sa.Connection, where: Iterable[Filter] = ()) -> list[Attempt]:
-    """Matching attempts, oldest first, each with its checks (in recorded order) and answers."""
-    where = list(where)
-    rows = conn.execute(sa.select(attempts).where(*where).order_by(attempts.c.created_at, attempts.c.id)).all()
-    return _complete(conn, rows, sa.select(attempts.c.id).where(*where))
+def read_attempts(conn: sa.Connection, window: Window = Window(), *, raw: bool = False) -> list[Attempt]:
+    """Matching attempts, oldest first, each with its checks (in recorded order) and answers;
+    reviewed unless `raw`."""
+    ids = sa.select(EFFECTIVE.c.id).where(*window.on())
+    rows = conn.execute(sa.select(attempts).where(attempts.c.id.in_(ids))
+                        .order_by(attempts.c.created_at, attempts.c.id)).all()
+    return _complete(conn, rows, ids, raw=raw)
 
 
-def read_by_id(conn: sa.Connection, ids: Iterable[int]) -> dict[int, Attempt]:
+def read_by_id(conn: sa.Connection, ids: Iterable[int], *, raw: bool = False) -> dict[int, Attempt]:
+    """These attempts (excluded ones too), reviewed unless `raw` (the figures as graded)."""
     ids = sorted(set(ids))
     if not ids:
         return {}
     rows = conn.execute(sa.select(attempts).where(attempts.c.id.in_(ids))).all()
-    return {a.attempt_id: a for a in _complete(conn, rows, ids) if a.attempt_id is not None}
+    return {a.attempt_id: a for a in _complete(conn, rows, ids, raw=raw) if a.attempt_id is not None}
 
 
-def _complete(conn: sa.Connection, rows: list[Any], ids: Any) -> list[Attempt]:  # noqa: ANN401
-    """Attempts from their rows, plus their checks and answers (one query each, not one per attempt)."""
+def _complete(conn: sa.Connection, rows: list[Any], ids: Any, *, raw: bool = False) -> list[Attempt]:  # noqa: ANN401
+    """Attempts from their rows, plus their checks, answers and reviews (one query each, not
+    one per attempt)."""
     if not rows:
         return []
     by_attempt: dict[int, list[CheckResult]] = {}
@@ -131,7 +174,12 @@ def _complete(conn: sa.Connection, rows: list[Any], ids: Any) -> list[Attempt]: 
     texts: dict[int, dict[str, str]] = {}
     for r in conn.execute(sa.select(answers).where(answers.c.attempt_id.in_(ids))):
         texts.setdefault(r.attempt_id, {})[r.question] = r.text
-    return [_attempt(r, by_attempt.get(r.id, []), texts.get(r.id, {})) for r in rows]
+    found = [_attempt(r, by_attempt.get(r.id, []), texts.get(r.id, {})) for r in rows]
+    if not raw:
+        changes = reviews.load(conn, ids)
+        for a in found:
+            reviews.apply(a, changes.get(a.attempt_id or 0, []))
+    return found
 
 
 def _attempt(r: Any, found: list[CheckResult], texts: dict[str, str]) -> Attempt:  # noqa: ANN401
@@ -152,10 +200,11 @@ def _figures(where: list[Filter]) -> sa.Subquery:
     """Per (member, exercise): how many attempts, the last time, the best and the latest attempt's id.
 
     A GROUP BY over the best-attempt index, then two index look-ups per group (the earliest
-    attempt with the top score, the newest attempt); window functions would sort every row."""
+    attempt with the top score, the newest attempt); window functions would sort every row.
+    The recorded figures: `summaries` uses it only for groups without reviewed attempts."""
     top = (sa.select(attempts.c.member, attempts.c.exercise, sa.func.max(attempts.c.score).label("top"),
                      sa.func.count().label("n"), sa.func.max(attempts.c.created_at).label("last_at"),
-                     sa.func.max(handed_in()).label("last_in"))
+                     sa.func.max(handed_in(attempts)).label("last_in"))
            .where(*where).group_by(attempts.c.member, attempts.c.exercise).subquery("top"))
 
     def first(order: Any, *extra: Any) -> Any:  # noqa: ANN401
@@ -172,16 +221,59 @@ def _figures(where: list[Filter]) -> sa.Subquery:
                      best_id.label("best_id"), latest_id.label("latest_id")).subquery("figures")
 
 
-def summaries(conn: sa.Connection, where: Iterable[Filter] = ()) -> list[ExerciseSummary]:
-    """One row per (member, exercise) with matching attempts, ordered by member and exercise."""
-    figures = _figures(list(where))
+def summaries(conn: sa.Connection, window: Window = Window()) -> list[ExerciseSummary]:
+    """One row per (member, exercise) with matching attempts, ordered by member and exercise.
+
+    Groups that hold no reviewed attempt (before or after a reassignment) are counted by the
+    database over its index; the few that do are counted here from their reviewed figures,
+    by the same rule."""
+    touched = _touched(conn)
+    figures = _figures(window.on(attempts))
     q = (sa.select(figures, attempts.c.max_score).join(attempts, attempts.c.id == figures.c.best_id)
          .order_by(figures.c.member, figures.c.exercise))
-    return [ExerciseSummary(member=r.member, exercise=r.exercise, attempts=int(r.n), best_id=int(r.best_id),
-                            best_score=float(r.top), best_max_score=float(r.max_score),
-                            latest_id=int(r.latest_id), last_graded_at=_last(r.last_at),
-                            last_submitted_at=utc(r.last_in))
-            for r in conn.execute(q)]
+    out = [ExerciseSummary(member=r.member, exercise=r.exercise, attempts=int(r.n), best_id=int(r.best_id),
+                           best_score=float(r.top), best_max_score=float(r.max_score),
+                           latest_id=int(r.latest_id), last_graded_at=_last(r.last_at),
+                           last_submitted_at=utc(r.last_in))
+           for r in conn.execute(q) if (r.member, r.exercise) not in touched]
+    if touched:
+        out.extend(_reviewed_summaries(conn, window, touched))
+        out.sort(key=lambda s: (s.member, s.exercise))
+    return out
+
+
+def _touched(conn: sa.Connection) -> set[tuple[str, str]]:
+    """(member, exercise) groups a review changed: where reviewed attempts were and are."""
+    rows = conn.execute(sa.select(attempts.c.member, attempts.c.exercise, reviewed.c.member.label("now"))
+                        .join(reviewed, reviewed.c.attempt_id == attempts.c.id)).all()
+    return {(r.member, r.exercise) for r in rows} | {(r.now, r.exercise) for r in rows}
+
+
+def _reviewed_summaries(conn: sa.Connection, window: Window,
+                        touched: set[tuple[str, str]]) -> list[ExerciseSummary]:
+    """`summaries` of the touched groups, from `EFFECTIVE` (a handful of groups)."""
+    # An attempt now in a touched group was recorded in it, or was reviewed (reassigned).
+    candidates = sa.union(
+        sa.select(attempts.c.id).where(sa.tuple_(attempts.c.member, attempts.c.exercise).in_(sorted(touched))),
+        sa.select(reviewed.c.attempt_id))
+    rows = conn.execute(sa.select(EFFECTIVE, reviewed.c.attempt_id.label("reviewed_id"))
+                        .outerjoin(reviewed, reviewed.c.attempt_id == EFFECTIVE.c.id)
+                        .where(EFFECTIVE.c.id.in_(candidates), *window.on())).all()
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for r in rows:
+        if (r.member, r.exercise) in touched:
+            groups.setdefault((r.member, r.exercise), []).append(r)
+    out = []
+    for (member, exercise), tries in groups.items():
+        at = {r.id: _last(r.created_at) for r in tries}
+        top = min(tries, key=lambda r: (-r.score, at[r.id], r.id))
+        latest = max(tries, key=lambda r: (at[r.id], r.id))
+        handed = [utc(r.submitted_at) or at[r.id] for r in tries]
+        out.append(ExerciseSummary(member=member, exercise=exercise, attempts=len(tries), best_id=int(top.id),
+                                   best_score=float(top.score), best_max_score=float(top.max_score),
+                                   latest_id=int(latest.id), last_graded_at=max(at.values()),
+                                   last_submitted_at=max(handed), reviewed=top.reviewed_id is not None))
+    return out
 
 
 def _last(value: Any) -> dt.datetime:  # noqa: ANN401
@@ -190,12 +282,10 @@ def _last(value: Any) -> dt.datetime:  # noqa: ANN401
     return out
 
 
-def best(conn: sa.Connection, where: Iterable[Filter] = ()) -> dict[tuple[str, str], Attempt]:
-    """The best attempt of each (member, exercise), with its checks and answers."""
-    ids = sa.select(_figures(list(where)).c.best_id)
-    rows = conn.execute(sa.select(attempts).where(attempts.c.id.in_(ids))
-                        .order_by(attempts.c.member, attempts.c.exercise)).all()
-    return {(a.member, a.exercise): a for a in _complete(conn, rows, ids)}
+def best(conn: sa.Connection, window: Window = Window()) -> dict[tuple[str, str], Attempt]:
+    """The best attempt of each (member, exercise), with its checks and answers, as reviewed."""
+    found = read_by_id(conn, [s.best_id for s in summaries(conn, window)])
+    return {(a.member, a.exercise): a for a in sorted(found.values(), key=lambda a: (a.member, a.exercise))}
 
 
 def failed_checks(conn: sa.Connection, member: str, exercise: str) -> dict[str, int]:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # One number per Alembic revision ("0001" is version 1, ...). `grade_meta` keeps it too:
 # graders from before the migrations read it there and refuse a gradebook newer than them.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 HEAD_REVISION = f"{SCHEMA_VERSION:04d}"
 # Not Alembic's default name: a PostgreSQL database shared with another Alembic-managed
 # application must not make us read that application's revision.
@@ -92,6 +92,40 @@ answers = sa.Table(
     sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("question", sa.String(100), primary_key=True),
     sa.Column("text", sa.Text, nullable=False),
+)
+
+# Revision 5. Reviews: every change a person made to an attempt's figures, one row each,
+# never edited or deleted (grader/results/review.py). `uid` identifies a row across
+# gradebooks, so that importing another laptop's reviews twice adds them once.
+reviews = sa.Table(
+    "reviews", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("uid", sa.String(32), nullable=False),
+    sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    # band | points | member | exclude | restore
+    sa.Column("action", sa.String(16), nullable=False),
+    # The check id for band and points; "" for the others.
+    sa.Column("target", sa.String(100), nullable=False),
+    sa.Column("old_value", sa.Text, nullable=False),
+    sa.Column("new_value", sa.Text, nullable=False),
+    # The check's points after a band or points change; NULL for the others.
+    sa.Column("points", sa.Float),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("reviewer", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ux_reviews_uid", "uid", unique=True),
+)
+
+# Revision 5. Each reviewed attempt's figures after all its reviews (replayed in time
+# order): derived from `reviews` in the same transaction as every write to it, so that
+# the best-attempt queries stay one SQL statement. Never the record of anything.
+reviewed = sa.Table(
+    "reviewed", metadata,
+    sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("member", sa.String(200), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("excluded", sa.Boolean, nullable=False),
 )
 
 # Every table a gradebook may hold; any other table makes a database "not ours".

@@ -39,8 +39,10 @@ def _sample() -> Attempt:
 def test_the_json_form_keeps_the_contract_and_adds_evidence():
     doc = _sample().to_dict()
     assert set(doc) == CONTRACT | EARLIER | {"graded_at", "submitted_at", "notebook_sha256", "cell_errors",
-                                             "member_source", "member_note", "submitted_from", "regrade"}
-    assert all(set(c) == CHECK_CONTRACT | {"title", "details", "evidence", "hint_level"} for c in doc["checks"])
+                                             "member_source", "member_note", "submitted_from", "regrade",
+                                             "reviewed", "excluded"}
+    assert all(set(c) == CHECK_CONTRACT | {"title", "details", "evidence", "hint_level", "reviewed"} for c in doc["checks"])
+    assert doc["reviewed"] is False and doc["excluded"] is False
     assert (doc["status"], doc["score"], doc["max_score"], doc["duration_s"]) == ("graded", 3.0, 5.0, 12.346)
     assert doc["timings"] == {"kernel": 1.235}
     assert [c["evidence"] for c in doc["checks"]] == ["hidden-target", "self-reported"]

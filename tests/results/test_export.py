@@ -48,12 +48,13 @@ def test_export_csv(runner, filled_book, tmp_path):
     assert not r.stdout.startswith("\ufeff") and b"\r\n" in r.stdout_bytes  # RFC 4180 line ends
     rows = list(csv.reader(io.StringIO(r.stdout)))
     assert rows == [
-        ["member", "exercise", "best_score", "max_score", "attempts", "last_attempt", "last_submitted"],
-        ["=cmd|' /C calc'!A0", "ch15.ex2", "1", "10", "1", "2021-11-20T09:00:00+09:00", "2021-11-20T09:00:00+09:00"],
+        ["member", "exercise", "best_score", "max_score", "attempts", "last_attempt", "last_submitted", "reviewed"],
+        ["=cmd|' /C calc'!A0", "ch15.ex2", "1", "10", "1", "2021-11-20T09:00:00+09:00", "2021-11-20T09:00:00+09:00",
+         ""],
         # Graded on Tuesday, handed in on Sunday night: both, with the group's offset.
-        ["alice", "ch15.ex2", "10", "10", "1", "2021-11-23T09:00:00+09:00", "2021-11-21T23:10:00+09:00"],
-        ["지민", "ch15.ex2", "9.5", "10", "3", "2021-11-22T09:00:30+09:00", "2021-11-22T09:00:30+09:00"],
-        ["지민", "ch15.ex10", "4", "10", "1", "2021-11-20T19:00:00+09:00", "2021-11-20T19:00:00+09:00"],
+        ["alice", "ch15.ex2", "10", "10", "1", "2021-11-23T09:00:00+09:00", "2021-11-21T23:10:00+09:00", ""],
+        ["지민", "ch15.ex2", "9.5", "10", "3", "2021-11-22T09:00:30+09:00", "2021-11-22T09:00:30+09:00", ""],
+        ["지민", "ch15.ex10", "4", "10", "1", "2021-11-20T19:00:00+09:00", "2021-11-20T19:00:00+09:00", ""],
     ]
     out = tmp_path / "out" / "grades.csv"
     out.parent.mkdir()
@@ -73,7 +74,7 @@ def test_export_json(runner, filled_book):
     rows = json.loads(r.stdout)
     assert rows[2] == {"member": "지민", "exercise": "ch15.ex2", "best_score": 9.5, "max_score": 10.0,
                        "attempts": 3, "last_attempt": "2021-11-22T09:00:30+09:00",
-                       "last_submitted": "2021-11-22T09:00:30+09:00"}
+                       "last_submitted": "2021-11-22T09:00:30+09:00", "reviewed": False}
     assert [(x["member"], x["exercise"]) for x in rows][-1] == ("지민", "ch15.ex10")
     for row in rows:  # ISO 8601 with an offset, readable by any importer
         assert dt.datetime.fromisoformat(row["last_attempt"]).utcoffset() == dt.timedelta(hours=9)

@@ -145,7 +145,7 @@ def test_a_v1_gradebook_is_upgraded_in_place_without_loss(location):
             assert [c.to_dict() for c in a.checks] == [
                 {"id": c["check_id"], "kind": c["kind"], "passed": c["passed"], "points": c["points"],
                  "max_points": c["max_points"], "message": c["message"], "title": c["title"],
-                 "details": c["details"], "evidence": None, "hint_level": None}
+                 "details": c["details"], "evidence": None, "hint_level": None, "reviewed": False}
                 for c in sorted(old_checks[r.id], key=lambda c: c["check_id"])]
         # The database's figures work on the old rows.
         best = book.best()
