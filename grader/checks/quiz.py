@@ -54,9 +54,7 @@ class Quiz(CheckKind):
         qid = check.params["question"]
         answer = ctx.answers.get(qid)
         if answer is None:
-            return self.result(check, ctx, 0, ctx.t(
-                f"No answer cell for {qid}: add a markdown cell tagged 'answer:{qid}'.",
-                f"{qid}의 답안 셀이 없습니다: 'answer:{qid}' 태그가 붙은 마크다운 셀을 추가하세요."),
+            return self.result(check, ctx, 0, ctx.text("checks.quiz.evaluate.no_answer_cell_for", qid=qid),
                 {"question": qid, "matched": [], "missing": [], "misconceptions": [], "feedback": "",
                  "confidence": 1.0, "needs_review": False, "doubts": []})
         question = load_bank(ctx.course.quizzes_dir)[qid]
@@ -71,6 +69,6 @@ class Quiz(CheckKind):
         message = res.feedback
         if res.needs_review:
             # the points stand provisionally until a teacher confirms the band
-            message = ctx.t("Needs review: this score is provisional.", "검토 필요: 이 점수는 임시 점수입니다.") + \
+            message = ctx.text("checks.quiz.evaluate.needs_review_this_score") + \
                 "\n" + message
         return self.result(check, ctx, fraction, message, details)
