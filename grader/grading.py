@@ -251,12 +251,14 @@ def run_notes(outcome: Any, ctx: GradeContext, limits: Any = None) -> list[str]:
 
 
 def grade_submission(course: Course, sub: Submission, *, seed: int | None = None, lang: str = "ko",
-                     progress: Progress | None = None, kernel: SpareKernel | None = None) -> Attempt:
-    """Run and check one loaded submission. `kernel`: a spare started ahead (batches)."""
+                     progress: Progress | None = None, kernel: SpareKernel | None = None,
+                     quiz_lang: str = "lang") -> Attempt:
+    """Run and check one loaded submission. `kernel`: a spare started ahead (batches).
+    `quiz_lang`: "lang" (quiz feedback in `lang`) or "answer" (in each answer's language)."""
     t0 = time.monotonic()
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
     spec = sub.spec
-    ctx = GradeContext(seed=seed, lang=lang, course=course, spec=spec, answers=sub.answers)
+    ctx = GradeContext(seed=seed, lang=lang, course=course, spec=spec, answers=sub.answers, quiz_lang=quiz_lang)
     checks = all_checks(spec, course)
     plans, requests, inputs = plan_checks(checks, ctx)
 
@@ -347,7 +349,7 @@ def invalid_result(path: Path, error: GradeError, member: str | None = None) -> 
 def grade_file(course: Course, path: Path, *, member: str | None = None, seed: int | None = None,
                lang: str = "ko", progress: Progress | None = None,
                data: bytes | None = None, kernel: SpareKernel | None = None,
-               exercise: str | None = None) -> tuple[Attempt, Submission | None]:
+               exercise: str | None = None, quiz_lang: str = "lang") -> tuple[Attempt, Submission | None]:
     """Grade one file. Unusable files give an `invalid` result, not an exception.
     `exercise`: which exercise it is, whatever its metadata and name say (--exercise)."""
     try:
@@ -355,7 +357,8 @@ def grade_file(course: Course, path: Path, *, member: str | None = None, seed: i
             sub = load_submission(course, path, member, data, exercise)
         except GradeError as exc:
             return invalid_result(path, exc, member), None
-        return grade_submission(course, sub, seed=seed, lang=lang, progress=progress, kernel=kernel), sub
+        return grade_submission(course, sub, seed=seed, lang=lang, progress=progress, kernel=kernel,
+                                quiz_lang=quiz_lang), sub
     finally:
         if kernel is not None:
             kernel.discard()  # not taken (an invalid file, a failure before the run); else a no-op

@@ -67,6 +67,8 @@ class GradeContext:
     answers: dict[str, str] = field(default_factory=dict)
     run_status: str = "graded"
     run_message: str = ""
+    # Quiz feedback in `lang` ("lang"), or in the language each answer is written in ("answer").
+    quiz_lang: str = "lang"
 
     def rng(self, check_id: str, salt: str = "") -> np.random.Generator:
         """An RNG per check, derived from the attempt seed: regrades are reproducible."""

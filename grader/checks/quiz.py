@@ -59,7 +59,8 @@ class Quiz(CheckKind):
                  "confidence": 1.0, "needs_review": False, "doubts": []})
         question = load_bank(ctx.course.quizzes_dir)[qid]
         # `reveal`: the caller knows this is the member's second answer to the question
-        res = score_answer(question, answer, reveal=bool(check.params.get("reveal", False)))
+        res = score_answer(question, answer, reveal=bool(check.params.get("reveal", False)),
+                           lang=None if ctx.quiz_lang == "answer" else ctx.lang)
         fraction = res.score / res.max_score if res.max_score else 0.0
         details = res.to_dict()
         labels = details.pop("labels")
