@@ -145,7 +145,7 @@ def test_english_templates_have_no_korean_particles() -> None:
 ALLOWED_LATIN = {
     "Keras", "TensorFlow", "NumPy", "pandas", "scikit", "learn", "matplotlib", "Google", "Drive", "Colab",
     "Jupyter", "None", "NaN", "True", "False", "Lambda", "MSE", "MAE", "MB", "KB", "GB", "JSON", "CSV",
-    "RNN", "LSTM", "GRU", "CNN", "ID", "In", "compile", "tmp", "s", "ms",
+    "RNN", "LSTM", "GRU", "CNN", "ID", "In", "compile", "tmp", "s", "ms", "Enter",
 }
 
 
