@@ -118,7 +118,7 @@ def test_every_korean_template_takes_the_right_particle() -> None:
                 values[name] = filler
                 rendered = text(key, "ko", **values)
                 shown = format(filler, number_format)
-                shown = f"`{shown}`" if conv == "c" else (f"'{shown}'" if conv == "q" else shown)
+                shown = {"c": f"`{shown}`", "q": f"'{shown}'", "r": repr(filler)}.get(conv or "", shown)
                 if shown + _expected(pair, sound) not in rendered:
                     wrong.append(f"{key}: {name}={filler!r} -> {rendered!r}")
     assert not wrong, "\n".join(wrong[:20])
@@ -145,7 +145,7 @@ def test_english_templates_have_no_korean_particles() -> None:
 ALLOWED_LATIN = {
     "Keras", "TensorFlow", "NumPy", "pandas", "scikit", "learn", "matplotlib", "Google", "Drive", "Colab",
     "Jupyter", "None", "NaN", "True", "False", "Lambda", "MSE", "MAE", "MB", "KB", "GB", "JSON", "CSV",
-    "RNN", "LSTM", "GRU", "CNN", "ID", "In", "compile", "tmp", "s", "ms", "Enter",
+    "RNN", "LSTM", "GRU", "CNN", "ID", "In", "compile", "tmp", "s", "ms", "Enter", "Ctrl",
 }
 
 
@@ -158,6 +158,7 @@ def _latin_words(ko: str) -> list[str]:
     rest = re.sub(r"grade(?: [a-z-]+)+(?: --[a-z-]+)*", " ", rest)   # a command to type
     rest = re.sub(r"--[a-z-]+", " ", rest)                              # an option
     rest = re.sub(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+(?:\([^()]*(?:\([^()]*\))?[^()]*\))?", " ", rest)  # a.b(...)
+    rest = re.sub(r"\b[A-Za-z_]\w*\([^()]*\)", " ", rest)                # a call: selfcheck("quiz"), fit()
     rest = re.sub(r"\b[a-z_]+=[^\s,)]*", " ", rest)                     # key=value
     rest = re.sub(r"\b\w*_\w*\b", " ", rest)                            # identifiers
     return [w for w in re.findall(r"[A-Za-z]+", rest)
