@@ -15,7 +15,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, PositiveInt
 
-from grader.course.models import METHOD_DOC, GeneratorRef, Method, Name, Ref, SpecModel, TargetParams
+from grader.course.models import (METHOD_DOC, Bilingual, GeneratorRef, Method, Name, Ref, SpecModel, TargetParams,
+                                  texts)
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
@@ -35,12 +36,19 @@ class FunctionMatchesParams(TargetParams):
     args: list[Name] | None = Field(None, description="Which of the generator's arrays to pass, in order "
                                                        "(default: all of them, in the generator's order).")
     method: Method = Field("call", description=METHOD_DOC)
-    outputs: list[str] | None = Field(None, description="Names of the returned values for messages "
-                                                        "(default: \"output 1\", \"output 2\", …).")
+    outputs: list[Bilingual] | None = Field(None, description="Names of the returned values for messages, each a "
+                                                              "string or a {ko, en} table (default: \"output 1\", "
+                                                              "\"output 2\", …).")
     atol: float = Field(1e-6, ge=0, description="Absolute tolerance on the values.")
     rtol: float = Field(1e-5, ge=0, description="Relative tolerance on the values.")
     partial_for_shape: bool = Field(True, description="Half the points when the shapes are right but the values "
                                                       "are not.")
+
+
+def _name(value: object, lang: str) -> str:
+    """An output's name from the spec, in `lang` (a plain string serves both languages)."""
+    named = texts(value)  # type: ignore[arg-type]
+    return named.get(lang) or named.get("en") or named.get("ko") or ""
 
 
 @register
@@ -79,7 +87,8 @@ class FunctionMatches(CheckKind):
             return self.result(check, ctx, 0, ctx.text("checks.calls.evaluate.returned_value_expected", target=target,
                                                        len_got=len(got), len_expected=len(expected)))
         atol, rtol = float(p.get("atol", 1e-6)), float(p.get("rtol", 1e-5))
-        names = p.get("outputs") or [f"output {i + 1}" for i in range(len(expected))]
+        names = [_name(n, ctx.lang) for n in p["outputs"]] if p.get("outputs") else \
+            [ctx.text("checks.calls.evaluate.output_n", n=i + 1) for i in range(len(expected))]
         for name, g, e in zip(names, got, expected):
             if tuple(g.shape) != tuple(e.shape):
                 return self.result(check, ctx, 0, ctx.text("checks.calls.evaluate.has_shape_expected", target=target,
