@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from grader.course.models import CheckParams, QuestionId
+from grader.i18n import both
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
@@ -30,7 +31,7 @@ def quiz_check_for(course: "Course", spec: "ExerciseSpec") -> CheckSpec | None:
         return None
     points = spec.quiz_points or float(question.points)
     return CheckSpec(id=f"quiz:{question.id}", kind="quiz", points=points,
-                     title={"ko": f"퀴즈 {question.id}", "en": f"Quiz {question.id}"},
+                     title=both("checks.quiz.title", id=question.id),
                      hint={}, params={"question": question.id})
 
 

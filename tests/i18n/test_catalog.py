@@ -125,7 +125,8 @@ def test_every_korean_template_takes_the_right_particle() -> None:
 
 
 # A particle written after a field instead of chosen by it: "{target}가", "`{x}`를", "{n}로".
-FIXED_PARTICLE = re.compile(r"\}`?'?(이|가|을|를|은|는|과|와|으로|로|이어야|여야)(?=[\s.,:;)!?—]|$)")
+FIXED_PARTICLE = re.compile(r"\}`?'?(이|가|을|를|은|는|과|와|으로|로|이어야|여야|이라는|라는|이나|나|이며|며|이고|고|이면|면)"
+                            r"(도|만|부터|까지|서|라도)?(?=[\s.,:;)!?—(]|$)")
 BOTH_FORMS = re.compile(r"이\(가\)|을\(를\)|은\(는\)|과\(와\)|\(으\)로|\(이\)")
 
 
