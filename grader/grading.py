@@ -173,7 +173,7 @@ def evaluate_checks(checks: list[CheckSpec], ctx: GradeContext, plans: dict[str,
             results.append(result)
         except Exception as exc:  # noqa: BLE001 - odd probe data must not crash the grader
             results.append(kind.result(check, ctx, 0.0, ctx.text("grading.evaluate_checks.could_not_check_this",
-                                                                 __name__=type(exc).__name__, exc=exc)))
+                                                                 error_type=type(exc).__name__, exc=exc)))
     return apply_after(checks, results, ctx)
 
 
@@ -328,7 +328,7 @@ class _Background:
 
 def _not_scored_in_time(checks: list[CheckSpec], ctx: GradeContext) -> dict[str, CheckResult]:
     """Zero points and a plain reason for every check that needs no kernel (the quiz)."""
-    msg = ctx.text("grading.not_scored_in_time.your_answer_could_not", OFFLINE_GRACE_S=OFFLINE_GRACE_S)
+    msg = ctx.text("grading.not_scored_in_time.your_answer_could_not", grace_s=OFFLINE_GRACE_S)
     out = {}
     for check in checks:
         kind = KINDS[check.kind]

@@ -92,8 +92,8 @@ class FunctionMatches(CheckKind):
         for name, g, e in zip(names, got, expected):
             if tuple(g.shape) != tuple(e.shape):
                 return self.result(check, ctx, 0, ctx.text("checks.calls.evaluate.has_shape_expected", target=target,
-                                                           name=name, fmt_shape_g_shape=fmt_shape(g.shape),
-                                                           fmt_shape_e_shape=fmt_shape(e.shape)),
+                                                           name=name, got_shape=fmt_shape(g.shape),
+                                                           expected_shape=fmt_shape(e.shape)),
                     {"found_shape": list(g.shape), "expected_shape": list(e.shape)})
             if not np.issubdtype(g.dtype, np.number) or not np.allclose(g.astype(float), e.astype(float),
                                                                           atol=atol, rtol=rtol):
@@ -102,7 +102,7 @@ class FunctionMatches(CheckKind):
                 return self.result(check, ctx, 0.5 if p.get("partial_for_shape", True) else 0, ctx.text("checks.calls.evaluate.has_right_shape_but",
                                                                                                         target=target,
                                                                                                         name=name,
-                                                                                                        fmt_shape_e_shape=fmt_shape(e.shape),
+                                                                                                        expected_shape=fmt_shape(e.shape),
                                                                                                         diff=diff,
                                                                                                         atol=atol),
                     {"max_abs_diff": diff})
@@ -182,7 +182,7 @@ class OutputShape(CheckKind):
                                   axis=names.get(a) or ctx.text("checks.calls.fixed_axes.axis", a=a), size=declared[a]) for a in fixed)
         target = check.params["target"]
         return ctx.text("checks.calls.fixed_axes.declares_input_as_which", target=target,
-                        fmt_shape_declared=fmt_shape(declared), axes=axes)
+                        declared=fmt_shape(declared), axes=axes)
 
     def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
                  outputs: dict[str, ProbeOutput]) -> CheckResult:
@@ -206,14 +206,14 @@ class OutputShape(CheckKind):
                 continue
             if len(out.arrays) != 1:
                 problems.append(ctx.text("checks.calls.evaluate.input_gave_outputs_expected", inp=inp,
-                                         len_out_arrays=len(out.arrays)))
+                                         count=len(out.arrays)))
                 continue
             found = list(out.arrays[0].shape)
             if shape_matches(found, case["expect"]):
                 ok += 1
             else:
                 problems.append(ctx.text("checks.calls.evaluate.input_gave_expected", inp=inp,
-                                         fmt_shape_found=fmt_shape(found), exp=exp))
+                                         got_shape=fmt_shape(found), exp=exp))
         fixed = self._fixed_axes(check, ctx, outputs) if p.get("open_axes") else ""
         if not problems and fixed:
             return self.result(check, ctx, 0, fixed + ".", {"cases_ok": ok, "cases": len(cases), "fixed_input": True})

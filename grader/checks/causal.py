@@ -99,12 +99,12 @@ class Causal(CheckKind):
         a, b = outputs["base"].arrays, outputs["perturbed"].arrays
         if len(a) != 1 or len(b) != 1:
             return self.result(check, ctx, 0, ctx.text("checks.causal.evaluate.returned_outputs_expected_one",
-                                                       target=target, len_a=len(a)))
+                                                       target=target, count=len(a)))
         y, y2 = a[0].astype(np.float64), b[0].astype(np.float64)
         if y.ndim < 2 or y.shape[0] != shape[0] or y.shape[1] != steps or y.shape != y2.shape:
             return self.result(check, ctx, 0, ctx.text("checks.causal.evaluate.returned_for_input_checking",
-                                                       target=target, fmt_shape_y_shape=fmt_shape(y.shape),
-                                                       fmt_shape_shape=fmt_shape(shape), shape=shape[0], steps=steps))
+                                                       target=target, output_shape=fmt_shape(y.shape),
+                                                       shown_shape=fmt_shape(shape), shape=shape[0], steps=steps))
         if not (np.all(np.isfinite(y)) and np.all(np.isfinite(y2))):
             return self.result(check, ctx, 0, ctx.text("checks.causal.evaluate.produced_nan_or_infinite", target=target))
         per_step = np.abs(y - y2).reshape(y.shape[0], steps, -1).max(axis=(0, 2))
@@ -117,7 +117,7 @@ class Causal(CheckKind):
             first = int(leaks[0])
             details["first_leaking_step"] = first
             return self.result(check, ctx, 0, ctx.text("checks.causal.evaluate.looks_into_future_only", target=target,
-                                                       t0=t0, first=first, per_step_first=per_step[first],
+                                                       t0=t0, first=first, change=per_step[first],
                                                        size=leaks.size), details)
         if per_step[t0:].max() <= min_change:
             return self.result(check, ctx, 0, ctx.text("checks.causal.evaluate.outputs_did_not_change", target=target,

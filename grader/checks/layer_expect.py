@@ -124,7 +124,7 @@ def model_layers(kind: CheckKind, check: CheckSpec, ctx: GradeContext, outputs: 
     top = top_layers(desc)
     if not top:
         return kind.result(check, ctx, 0, ctx.text("checks.layer_expect.model_layers.not_model_with_layers",
-                                                   target=target, desc_get_type=desc.get('type', '?')))
+                                                   target=target, found_type=desc.get('type', '?')))
     return desc, top
 
 
@@ -192,7 +192,7 @@ class LayerExpect(CheckKind):
         if "at" in e:
             at = int(e["at"])
             pos = {0: ctx.text("checks.layer_expect.what.first_layer"), -1: ctx.text("checks.layer_expect.what.last_layer")}.get(
-                at, ctx.text("checks.layer_expect.what.layer_3", at_if_at_else_at=at + 1 if at >= 0 else at))
+                at, ctx.text("checks.layer_expect.what.layer_3", position=at + 1 if at >= 0 else at))
             return pos
         if wraps:
             return ctx.text("checks.layer_expect.what.layer_wrapping", classes=classes, wraps=wraps)
@@ -216,8 +216,8 @@ class LayerExpect(CheckKind):
             if key not in cfg:
                 probs.append(ctx.text("checks.layer_expect.problems.has_no_setting", key=key))
             elif not value_matches(cfg[key], want):
-                probs.append(ctx.text("checks.layer_expect.problems.expected_2", key=key, fmt_cfg_key=_fmt(cfg[key]),
-                                      fmt_want=_fmt(want)))
+                probs.append(ctx.text("checks.layer_expect.problems.expected_2", key=key, got_value=_fmt(cfg[key]),
+                                      want_value=_fmt(want)))
         return probs
 
     def _check_one(self, e: dict[str, Any], top: list[dict[str, Any]], ctx: GradeContext) -> str | None:
@@ -254,7 +254,7 @@ class LayerExpect(CheckKind):
                 what = ctx.text("checks.layer_expect.check_one.the_layers_with" if cond else
                                 "checks.layer_expect.check_one.the_layers", sel=sel, cond=cond)
             return ctx.text("checks.layer_expect.check_one.expected_in_this_order", key=key, what=what, shown=shown,
-                            fmt_v_for_v_in_want=', '.join(_fmt(v) for v in want))
+                            wanted_order=', '.join(_fmt(v) for v in want))
         need = int(e.get("min_count", 1))
         if len(matching) >= need:
             return None

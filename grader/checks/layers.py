@@ -162,30 +162,30 @@ class LayerConfig(CheckKind):
             if not has:
                 probs.append(ctx.text("checks.layers.layer_problems.has_no_setting", key=key))
             elif not value_matches(got, want):
-                probs.append(ctx.text("checks.layers.layer_problems.expected_2", key=key, fmt_got=_fmt(got),
-                                      fmt_want=_fmt(want)))
+                probs.append(ctx.text("checks.layers.layer_problems.expected_2", key=key, got_value=_fmt(got),
+                                      want_value=_fmt(want)))
         shape = layer.get("output_shape")
         if "output_rank" in rule or "output_shape" in rule:
             if not isinstance(shape, list):
                 probs.append(ctx.text("checks.layers.layer_problems.output_shape_unknown_model"))
             elif "output_rank" in rule and len(shape) != int(rule["output_rank"]):
                 probs.append(ctx.text("checks.layers.layer_problems.output_has_axes_expected",
-                                      fmt_shape_shape=fmt_shape(shape), len_shape=len(shape),
-                                      rule_output_rank=int(rule['output_rank'])))
+                                      shown_shape=fmt_shape(shape), len_shape=len(shape),
+                                      want_rank=int(rule['output_rank'])))
             elif "output_shape" in rule:
                 want = [-1 if s is None else int(s) for s in rule["output_shape"]]
                 got_shape = [-2 if s is None else int(s) for s in shape]  # None only matches a wildcard
                 if not shape_matches(got_shape, want):
                     probs.append(ctx.text("checks.layers.layer_problems.output_shape_expected",
-                                          fmt_shape_shape=fmt_shape(shape),
-                                          fmt_shape_rule_output_shape=fmt_shape(rule['output_shape'])))
+                                          shown_shape=fmt_shape(shape),
+                                          want_shape=fmt_shape(rule['output_shape'])))
         if "params" in rule:
             got = layer.get("params")
             if got is None:
                 probs.append(ctx.text("checks.layers.layer_problems.parameter_count_unknown_layer"))
             elif int(got) != int(rule["params"]):
                 probs.append(ctx.text("checks.layers.layer_problems.parameters_expected", got=int(got),
-                                      rule_params=int(rule['params'])))
+                                      want_params=int(rule['params'])))
         return probs
 
     def _which_text(self, which: Any, n: int, group: str, ctx: GradeContext) -> str:
@@ -238,7 +238,7 @@ class LayerConfig(CheckKind):
             idx = pick(n, which)
             if not idx and which not in ("all_but_last", "all_but_first"):
                 problems.append(ctx.text("checks.layers.evaluate.no_such_layer",
-                                         which_text_which_max_n_gname=self._which_text(which, max(n, 1), gname, ctx)))
+                                         which=self._which_text(which, max(n, 1), gname, ctx)))
                 continue
             bad = []
             for i in idx:

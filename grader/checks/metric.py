@@ -140,20 +140,20 @@ class ModelMetric(CheckKind):
             # A sequence-to-sequence model is scored on its forecast at the last time step.
             if preds.ndim != 3:
                 return self.result(check, ctx, 0, ctx.text("checks.metric.evaluate.returned_sequence_sequence_model",
-                                                           target=target, fmt_shape_preds_shape=fmt_shape(preds.shape)))
+                                                           target=target, preds_shape=fmt_shape(preds.shape)))
             preds = preds[:, -1]
         want = targets.shape if metric != "accuracy" else (*targets.shape, -1)
         if metric != "accuracy" and preds.shape != targets.shape:
             squeezed = np.squeeze(preds, axis=-1) if preds.ndim == targets.ndim + 1 and preds.shape[-1] == 1 else None
             if squeezed is None or squeezed.shape != targets.shape:
                 return self.result(check, ctx, 0, ctx.text("checks.metric.evaluate.returned_predictions_shape_targets",
-                                                           target=target, fmt_shape_preds_shape=fmt_shape(preds.shape),
-                                                           fmt_shape_targets_shape=fmt_shape(targets.shape)))
+                                                           target=target, preds_shape=fmt_shape(preds.shape),
+                                                           targets_shape=fmt_shape(targets.shape)))
             preds = squeezed
         if metric == "accuracy" and (preds.ndim != targets.ndim + 1 or preds.shape[0] != targets.shape[0]):
             return self.result(check, ctx, 0, ctx.text("checks.metric.evaluate.returned_expected_class_probabilities",
-                                                       target=target, fmt_shape_preds_shape=fmt_shape(preds.shape),
-                                                       fmt_shape_want=fmt_shape(want)))
+                                                       target=target, preds_shape=fmt_shape(preds.shape),
+                                                       want_shape=fmt_shape(want)))
         if not np.all(np.isfinite(preds)):
             return self.result(check, ctx, 0, ctx.text("checks.metric.evaluate.produced_nan_or_infinite", target=target))
         value = metric_value(metric, targets, preds)

@@ -231,7 +231,7 @@ class ModelConfig(CheckKind):
                 return prefix + ctx.text("checks.model_config.check_one.optimizer_expected", found=opt.get('class'),
                                          classes=join_or(classes, ctx.lang))
             problem = self._node_problem(opt, e, ctx)
-            return prefix + ctx.text("checks.model_config.check_one.optimizer", opt_get_class=opt.get('class'),
+            return prefix + ctx.text("checks.model_config.check_one.optimizer", optimizer=opt.get('class'),
                                      problem=problem) if problem else None
         layers = all_layers(top_layers(desc))
         classes = _as_list(e.get("class"))

@@ -117,7 +117,7 @@ class SequenceKind(CheckKind):
         def why(o: ProbeOutput) -> str:
             if not o.ok:
                 return o.error
-            return ctx.text("checks.sequence_kind.why.returned_outputs_instead_one", len_o_arrays=len(o.arrays))
+            return ctx.text("checks.sequence_kind.why.returned_outputs_instead_one", count=len(o.arrays))
 
         found: dict[str, str] = {}
         if s0 is not None and s1 is not None:
@@ -145,15 +145,15 @@ class SequenceKind(CheckKind):
             l0, l1 = plan.inputs["seq0"].shape[1], plan.inputs["seq1"].shape[1]
             if kind == "seq2seq":
                 how = ctx.text("checks.sequence_kind.evaluate.output_follows_input_length", l0=l0,
-                               fmt_shape_s=fmt_shape(s0), l1=l1, fmt_shape_s2=fmt_shape(s1))
+                               out0=fmt_shape(s0), l1=l1, out1=fmt_shape(s1))
             elif kind == "seq2vec":
-                how = ctx.text("checks.sequence_kind.evaluate.returns_one_vector_per", fmt_shape_s=fmt_shape(s0),
+                how = ctx.text("checks.sequence_kind.evaluate.returns_one_vector_per", out0=fmt_shape(s0),
                                l0=l0, l1=l1)
             else:
                 how = ctx.text("checks.sequence_kind.evaluate.returns_sequence_fixed_length",
-                               fmt_shape_s=fmt_shape(s0), l0=l0, l1=l1)
+                               out0=fmt_shape(s0), l0=l0, l1=l1)
         else:
-            how = ctx.text("checks.sequence_kind.evaluate.takes_vector_returns", inv=inv, fmt_shape_sv=fmt_shape(sv))
+            how = ctx.text("checks.sequence_kind.evaluate.takes_vector_returns", inv=inv, vec_out=fmt_shape(sv))
         name = kind_name(kind, ctx)
         if kind in expect:
             return self.result(check, ctx, 1, ctx.text("checks.sequence_kind.evaluate.model", target=target, name=name,

@@ -144,7 +144,7 @@ class UnrolledStep(CheckKind):
         for name, g, e in zip(states, got, want):
             if tuple(g.shape) != tuple(e.shape):
                 return ctx.text("checks.steps.step_problem.has_shape_expected", where=where, name=name,
-                                fmt_shape_g_shape=fmt_shape(g.shape), fmt_shape_e_shape=fmt_shape(e.shape)), 0.0
+                                got_shape=fmt_shape(g.shape), expected_shape=fmt_shape(e.shape)), 0.0
             if not np.issubdtype(g.dtype, np.number):
                 return ctx.text("checks.steps.step_problem.not_numeric", where=where, name=name), 0.0
             g64, e64 = g.astype(np.float64), e.astype(np.float64)
@@ -158,5 +158,5 @@ class UnrolledStep(CheckKind):
                 also = ctx.text("checks.steps.step_problem.right" if len(right) == 1 else "checks.steps.step_problem.right_many",
                                 right=join_and(right, ctx.lang)) if right else ""
                 return ctx.text("checks.steps.step_problem.has_right_shape_but", where=where, name=name,
-                                fmt_shape_e_shape=fmt_shape(e.shape), diff=diff, atol=atol, also=also), diff
+                                expected_shape=fmt_shape(e.shape), diff=diff, atol=atol, also=also), diff
         return None

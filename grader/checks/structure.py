@@ -321,7 +321,7 @@ class ModelPath(CheckKind):
         desc = out.value if isinstance(out.value, dict) else {}
         if not top_layers(desc):
             return self.result(check, ctx, 0, ctx.text("checks.structure.evaluate.not_model_with_layers",
-                                                       target=target, desc_get_type=desc.get('type', '?')),
+                                                       target=target, found_type=desc.get('type', '?')),
                 {"missing_stage": 0})
         every = p.get("paths", "every") == "every"
         reached, path = stages_reached(desc, stages, every)

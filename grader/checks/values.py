@@ -104,10 +104,10 @@ def compare(found: Any, expected: Any, ctx: GradeContext, atol: float = 0.0, rto
     if found is None and expected is not None:
         return ctx.text("checks.values.compare.not_filled_in_none")
     if isinstance(found, dict) and "__type__" in found:
-        return ctx.text("checks.values.compare.not_plain_value", found___type=found['__type__'])
+        return ctx.text("checks.values.compare.not_plain_value", found_type=found['__type__'])
     if _too_long(found):
         return ctx.text("checks.values.compare.you_wrote_text_characters", len_found=len(found),
-                        MAX_LITERAL_CHARS=MAX_LITERAL_CHARS, MAX_LITERAL_DEPTH=MAX_LITERAL_DEPTH)
+                        max_chars=MAX_LITERAL_CHARS, max_depth=MAX_LITERAL_DEPTH)
     found = _literal(found)
     if isinstance(expected, list):
         if not isinstance(found, list):
