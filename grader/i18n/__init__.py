@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import os
 
-from grader.i18n.catalog import LANGS, both, entries, text
+from grader.i18n.catalog import LANGS, both, entries, has, text
 from grader.i18n.particles import attach, particle
 
-__all__ = ["LANGS", "attach", "both", "default_lang", "entries", "join_and", "join_or", "particle", "status_word",
-           "text"]
+__all__ = [
+    "LANGS",
+    "attach",
+    "both",
+    "default_lang",
+    "entries",
+    "join_and",
+    "join_or",
+    "particle",
+    "status_word",
+    "text",
+]
 
 LANG_ENV = "GRADE_LANG"
 
@@ -29,16 +39,16 @@ def status_word(status: object, lang: str) -> str:
     """An attempt status ("graded", "error", ...) as the reader's language says it."""
     value = str(getattr(status, "value", status))
     key = f"status.{value}"
-    return text(key, lang) if key in entries() else value
+    return text(key, lang) if has(key) else value
 
 
 def join_or(items: list[str], lang: str) -> str:
-    """"LSTM or GRU", "LSTM 또는 GRU"."""
+    """The items with "or" between them: LSTM or GRU, LSTM 또는 GRU."""
     return text("common.or", lang).join(items)
 
 
 def join_and(items: list[str], lang: str) -> str:
-    """"h and c", "h와 c" (the particle chosen by each word but the last)."""
+    """The items joined by "and": h and c; in Korean h와 c, 과/와 chosen by the word before it."""
     items = [str(i) for i in items]
     if len(items) < 2:
         return "".join(items)

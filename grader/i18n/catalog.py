@@ -74,22 +74,37 @@ def _flatten(table: dict[str, Any], prefix: str, into: dict[str, dict[str, str]]
             _flatten(value, key, into, source)
 
 
-def load_dir(folder: Path) -> dict[str, dict[str, str]]:
-    """The entries of every `*.toml` in `folder`: key -> {"ko": template, "en": template}.
+def load_file(path: Path) -> dict[str, dict[str, str]]:
+    """The entries of one catalog file: key -> {"ko": template, "en": template}.
     CatalogError when an entry lacks a language or its two templates fill in different fields."""
     found: dict[str, dict[str, str]] = {}
-    for path in sorted(folder.glob("*.toml")):
-        try:
-            with path.open("rb") as f:
-                data = tomllib.load(f)
-        except tomllib.TOMLDecodeError as exc:
-            raise CatalogError(f"{path.name}: {exc}") from None
-        _flatten(data, path.stem, found, path)
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{path.name}: {exc}") from None
+    _flatten(data, path.stem, found, path)
     for key, entry in found.items():
         ko, en = fields_of(entry["ko"]), fields_of(entry["en"])
         if ko != en:
             raise CatalogError(f"{key}: the Korean text fills in {sorted(ko)}, the English {sorted(en)}")
     return found
+
+
+def load_dir(folder: Path) -> dict[str, dict[str, str]]:
+    """The entries of every `*.toml` in `folder`."""
+    found: dict[str, dict[str, str]] = {}
+    for path in sorted(folder.glob("*.toml")):
+        found.update(load_file(path))
+    return found
+
+
+@cache
+def _area(name: str) -> dict[str, dict[str, str]]:
+    # One file per area, read when a text of it is first asked for: the quiz reads quiz.toml
+    # only, not the checks' hundreds of messages.
+    path = CATALOG_DIR / f"{name}.toml"
+    return load_file(path) if path.is_file() else {}
 
 
 @cache
@@ -100,13 +115,19 @@ def entries() -> dict[str, dict[str, str]]:
 
 def fields_of(template: str) -> set[str]:
     """The names of the fields a template fills in."""
-    return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template)
-            if name is not None}
+    return {
+        name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template) if name is not None
+    }
+
+
+def has(key: str) -> bool:
+    """Whether the catalog has an entry `key`."""
+    return key in _area(key.partition(".")[0])
 
 
 def template(key: str, lang: str) -> str:
     try:
-        entry = entries()[key]
+        entry = _area(key.partition(".")[0])[key]
     except KeyError:
         raise KeyError(f"no catalog entry {key!r}") from None
     return entry["ko" if lang == "ko" else "en"]

@@ -45,31 +45,85 @@ VOWEL, CONSONANT, RIEUL = "vowel", "consonant", "rieul"
 _SILENT = set("`'\"‘’“”()[]{}<>«»「」『』 \t\n.,;:!?…·-–—*_/\\|")
 _HANGUL_FIRST, _HANGUL_LAST = 0xAC00, 0xD7A3
 _JAMO_FINAL = {  # a lone jamo (ㄱ, ㅏ) written after a word
-    **{c: CONSONANT for c in "ㄱㄲㄳㄴㄵㄶㄷㄸㅁㅂㅃㅄㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"}, "ㄹ": RIEUL,
+    **{c: CONSONANT for c in "ㄱㄲㄳㄴㄵㄶㄷㄸㅁㅂㅃㅄㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"},
+    "ㄹ": RIEUL,
     **{c: RIEUL for c in "ㄺㄻㄼㄽㄾㄿㅀ"},
 }
 
 # Sino-Korean digits: 0 영, 1 일, 2 이, 3 삼, 4 사, 5 오, 6 육, 7 칠, 8 팔, 9 구.
-_DIGIT = {"0": CONSONANT, "1": RIEUL, "2": VOWEL, "3": CONSONANT, "4": VOWEL, "5": VOWEL,
-          "6": CONSONANT, "7": RIEUL, "8": RIEUL, "9": VOWEL}
+_DIGIT = {
+    "0": CONSONANT,
+    "1": RIEUL,
+    "2": VOWEL,
+    "3": CONSONANT,
+    "4": VOWEL,
+    "5": VOWEL,
+    "6": CONSONANT,
+    "7": RIEUL,
+    "8": RIEUL,
+    "9": VOWEL,
+}
 # The unit a run of trailing zeros is read as: 십, 백, 천, 만, 억, 조 (then 만 again: 십만 ...).
 _ZEROS = {1: CONSONANT, 2: CONSONANT, 3: CONSONANT, 4: CONSONANT, 8: CONSONANT, 12: VOWEL}
 
 # English letter names as Korean says them: A 에이, ..., L 엘, M 엠, N 엔, R 알.
-_LETTER = {c: VOWEL for c in "abcdefghijkopqstuvwxyz"} | {"l": RIEUL, "m": CONSONANT, "n": CONSONANT,
-                                                          "r": RIEUL}
+_LETTER = {c: VOWEL for c in "abcdefghijkopqstuvwxyz"} | {"l": RIEUL, "m": CONSONANT, "n": CONSONANT, "r": RIEUL}
 # Units after a number, and how they are read.
-_UNITS = {"%": VOWEL, "s": VOWEL, "ms": VOWEL, "kb": VOWEL, "mb": VOWEL, "gb": VOWEL, "x": VOWEL,
-          "px": VOWEL, "k": VOWEL, "m": VOWEL, "h": VOWEL, "min": CONSONANT, "d": VOWEL}
+_UNITS = {
+    "%": VOWEL,
+    "s": VOWEL,
+    "ms": VOWEL,
+    "kb": VOWEL,
+    "mb": VOWEL,
+    "gb": VOWEL,
+    "x": VOWEL,
+    "px": VOWEL,
+    "k": VOWEL,
+    "m": VOWEL,
+    "h": VOWEL,
+    "min": CONSONANT,
+    "d": VOWEL,
+}
 # Words whose loanword spelling no rule gives, and words read as words though capitalised.
 _WORDS = {
-    "input": VOWEL, "output": VOWEL, "put": VOWEL, "check": VOWEL, "none": CONSONANT, "nan": CONSONANT,
-    "inf": VOWEL, "true": VOWEL, "false": VOWEL, "keras": VOWEL, "numpy": VOWEL, "json": CONSONANT,
-    "api": VOWEL, "gpu": VOWEL, "cpu": VOWEL, "ok": VOWEL, "seq2seq": VOWEL, "tensorflow": VOWEL,
-    "colab": CONSONANT, "jupyter": VOWEL, "python": CONSONANT, "lambda": VOWEL, "relu": VOWEL,
-    "tanh": CONSONANT, "softmax": VOWEL, "adam": CONSONANT, "notebook": CONSONANT, "book": CONSONANT,
-    "look": CONSONANT, "stack": CONSONANT, "block": CONSONANT, "back": CONSONANT,
-    "toml": RIEUL, "html": RIEUL, "url": RIEUL, "sql": RIEUL, "yaml": RIEUL, "csv": VOWEL,
+    "input": VOWEL,
+    "output": VOWEL,
+    "put": VOWEL,
+    "check": VOWEL,
+    "none": CONSONANT,
+    "nan": CONSONANT,
+    "inf": VOWEL,
+    "true": VOWEL,
+    "false": VOWEL,
+    "keras": VOWEL,
+    "numpy": VOWEL,
+    "json": CONSONANT,
+    "api": VOWEL,
+    "gpu": VOWEL,
+    "cpu": VOWEL,
+    "ok": VOWEL,
+    "seq2seq": VOWEL,
+    "tensorflow": VOWEL,
+    "colab": CONSONANT,
+    "jupyter": VOWEL,
+    "python": CONSONANT,
+    "lambda": VOWEL,
+    "relu": VOWEL,
+    "tanh": CONSONANT,
+    "softmax": VOWEL,
+    "adam": CONSONANT,
+    "notebook": CONSONANT,
+    "book": CONSONANT,
+    "look": CONSONANT,
+    "stack": CONSONANT,
+    "block": CONSONANT,
+    "back": CONSONANT,
+    "toml": RIEUL,
+    "html": RIEUL,
+    "url": RIEUL,
+    "sql": RIEUL,
+    "yaml": RIEUL,
+    "csv": VOWEL,
 }
 _VOWEL_LETTERS = set("aeiou")
 _TOKEN = re.compile(r"[A-Za-z]+|[0-9][0-9,]*(?:\.[0-9]+)?|%|[\uac00-\ud7a3]|[\u3131-\u318e]")

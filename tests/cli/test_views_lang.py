@@ -12,8 +12,15 @@ from grader.results.attempt import Attempt, CheckResult, Status
 
 
 def _attempt(status: Status = Status.GRADED) -> Attempt:
-    check = CheckResult(id="shape", kind="output_shape", passed=False, points=1.0, max_points=2.0,
-                        message="`model`이 아직 None입니다.", title="출력 크기")
+    check = CheckResult(
+        id="shape",
+        kind="output_shape",
+        passed=False,
+        points=1.0,
+        max_points=2.0,
+        message="`model`이 아직 None입니다.",
+        title="출력 크기",
+    )
     return Attempt(exercise="ch15.ex2", member="sora", status=status, checks=[check], duration_s=1.25)
 
 

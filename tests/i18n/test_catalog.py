@@ -46,7 +46,7 @@ def test_unknown_key_is_an_error() -> None:
 
 def test_an_entry_without_one_language_is_refused(tmp_path: Path) -> None:
     (tmp_path / "area.toml").write_text('[greeting]\nko = "안녕하세요"\n', encoding="utf-8")
-    with pytest.raises(CatalogError, match="area.greeting has no en text"):
+    with pytest.raises(CatalogError, match=r"area\.greeting has no en text"):
         load_dir(tmp_path)
 
 
@@ -62,12 +62,15 @@ def test_placeholders_agree_in_every_entry() -> None:
 
 
 def test_fields_fill_in_with_particles_and_code() -> None:
-    assert text("checks.values.evaluate.still_none_fill_in", "ko", target="model") == \
-        "`model`이 아직 None입니다. 채워 넣으세요."
-    assert text("checks.values.evaluate.still_none_fill_in", "ko", target="GRU") == \
-        "`GRU`가 아직 None입니다. 채워 넣으세요."
-    assert text("checks.values.evaluate.still_none_fill_in", "en", target="GRU") == \
-        "`GRU` is still None: fill it in."
+    assert (
+        text("checks.values.evaluate.still_none_fill_in", "ko", target="model")
+        == "`model`이 아직 None입니다. 채워 넣으세요."
+    )
+    assert (
+        text("checks.values.evaluate.still_none_fill_in", "ko", target="GRU")
+        == "`GRU`가 아직 None입니다. 채워 넣으세요."
+    )
+    assert text("checks.values.evaluate.still_none_fill_in", "en", target="GRU") == "`GRU` is still None: fill it in."
     assert text("checks.values.compare.you_wrote_2", "ko", show_found="960") == "960으로 썼습니다"
     assert text("checks.values.compare.you_wrote_2", "ko", show_found="(5, 32)") == "(5, 32)로 썼습니다"
     # any language but Korean is English
@@ -77,9 +80,19 @@ def test_fields_fill_in_with_particles_and_code() -> None:
 # --- every Korean template, rendered --------------------------------------------------
 
 # (filler, the sound it ends in): a Hangul word of each kind, digits, identifiers, shapes
-FILLERS = [("순환 층", "consonant"), ("시퀀스", "vowel"), ("모델", "rieul"), ("7", "rieul"), ("2", "vowel"),
-           ("960", "consonant"), ("model", "rieul"), ("GRU", "vowel"), ("lstm_step", "consonant"),
-           ("[batch, 7]", "rieul"), ("shape", "vowel")]
+FILLERS = [
+    ("순환 층", "consonant"),
+    ("시퀀스", "vowel"),
+    ("모델", "rieul"),
+    ("7", "rieul"),
+    ("2", "vowel"),
+    ("960", "consonant"),
+    ("model", "rieul"),
+    ("GRU", "vowel"),
+    ("lstm_step", "consonant"),
+    ("[batch, 7]", "rieul"),
+    ("shape", "vowel"),
+]
 NUMBER_FILLERS = [(7, "rieul"), (2, "vowel"), (960, "consonant"), (1000, "consonant")]
 
 
@@ -125,29 +138,73 @@ def test_every_korean_template_takes_the_right_particle() -> None:
 
 
 # A particle written after a field instead of chosen by it: "{target}가", "`{x}`를", "{n}로".
-FIXED_PARTICLE = re.compile(r"\}`?'?(이|가|을|를|은|는|과|와|으로|로|이어야|여야|이라는|라는|이나|나|이며|며|이고|고|이면|면)"
-                            r"(도|만|부터|까지|서|라도)?(?=[\s.,:;)!?—(]|$)")
+FIXED_PARTICLE = re.compile(
+    r"\}`?'?(이|가|을|를|은|는|과|와|으로|로|이어야|여야|이라는|라는|이나|나|이며|며|이고|고|이면|면)"
+    r"(도|만|부터|까지|서|라도)?(?=[\s.,:;)!?—(]|$)"
+)
 BOTH_FORMS = re.compile(r"이\(가\)|을\(를\)|은\(는\)|과\(와\)|\(으\)로|\(이\)")
 
 
 def test_no_korean_template_fixes_a_particle_after_a_field() -> None:
-    bad = [f"{key}: {e['ko']}" for key, e in entries().items()
-           if FIXED_PARTICLE.search(e["ko"]) or BOTH_FORMS.search(e["ko"])]
+    bad = [
+        f"{key}: {e['ko']}"
+        for key, e in entries().items()
+        if FIXED_PARTICLE.search(e["ko"]) or BOTH_FORMS.search(e["ko"])
+    ]
     assert not bad, "\n".join(bad)
 
 
 def test_english_templates_have_no_korean_particles() -> None:
-    bad = [key for key, e in entries().items()
-           if any(pair for *_, pair in _fields(e["en"])) or re.search(r"[\uac00-\ud7a3]", e["en"])]
+    bad = [
+        key
+        for key, e in entries().items()
+        if any(pair for *_, pair in _fields(e["en"])) or re.search(r"[\uac00-\ud7a3]", e["en"])
+    ]
     assert not bad
 
 
 # Latin words a Korean sentence may hold: names of libraries, layers, values and units.
 ALLOWED_LATIN = {
-    "Keras", "TensorFlow", "NumPy", "pandas", "scikit", "learn", "matplotlib", "Google", "Drive", "Colab",
-    "Jupyter", "None", "NaN", "True", "False", "Lambda", "MSE", "MAE", "MB", "KB", "GB", "JSON", "CSV",
-    "RNN", "LSTM", "GRU", "CNN", "ID", "In", "compile", "tmp", "s", "ms", "Enter", "Ctrl",
+    "Keras",
+    "TensorFlow",
+    "NumPy",
+    "pandas",
+    "scikit",
+    "learn",
+    "matplotlib",
+    "Google",
+    "Drive",
+    "Colab",
+    "Jupyter",
+    "None",
+    "NaN",
+    "True",
+    "False",
+    "Lambda",
+    "MSE",
+    "MAE",
+    "MB",
+    "KB",
+    "GB",
+    "JSON",
+    "CSV",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "CNN",
+    "ID",
+    "In",
+    "compile",
+    "tmp",
+    "s",
+    "ms",
+    "Enter",
+    "Ctrl",
 }
+
+
+# A class or constant name (SimpleRNN, LSTMCell, MB): a name, not an English word.
+NAME = r"[A-Z][a-z]*(?:[A-Z0-9][a-z0-9]*)+|[A-Z0-9]+"
 
 
 def _latin_words(ko: str) -> list[str]:
@@ -156,14 +213,15 @@ def _latin_words(ko: str) -> list[str]:
     variable (h, c, x)."""
     rest = re.sub(r"\{[^{}]*\}", " ", ko)
     rest = re.sub(r"`[^`]*`|'[^']*'|\"[^\"]*\"", " ", rest)
-    rest = re.sub(r"grade(?: [a-z-]+)+(?: --[a-z-]+)*", " ", rest)   # a command to type
-    rest = re.sub(r"--[a-z-]+", " ", rest)                              # an option
+    rest = re.sub(r"grade(?: [a-z-]+)+(?: --[a-z-]+)*", " ", rest)  # a command to type
+    rest = re.sub(r"--[a-z-]+", " ", rest)  # an option
     rest = re.sub(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+(?:\([^()]*(?:\([^()]*\))?[^()]*\))?", " ", rest)  # a.b(...)
-    rest = re.sub(r"\b[A-Za-z_]\w*\([^()]*\)", " ", rest)                # a call: selfcheck("quiz"), fit()
-    rest = re.sub(r"\b[a-z_]+=[^\s,)]*", " ", rest)                     # key=value
-    rest = re.sub(r"\b\w*_\w*\b", " ", rest)                            # identifiers
-    return [w for w in re.findall(r"[A-Za-z]+", rest)
-            if len(w) > 1 and w not in ALLOWED_LATIN and not re.fullmatch(r"[A-Z][a-z]*(?:[A-Z0-9][a-z0-9]*)+|[A-Z0-9]+", w)]
+    rest = re.sub(r"\b[A-Za-z_]\w*\([^()]*\)", " ", rest)  # a call: selfcheck("quiz"), fit()
+    rest = re.sub(r"\b[a-z_]+=[^\s,)]*", " ", rest)  # key=value
+    rest = re.sub(r"\b\w*_\w*\b", " ", rest)  # identifiers
+    return [
+        w for w in re.findall(r"[A-Za-z]+", rest) if len(w) > 1 and w not in ALLOWED_LATIN and not re.fullmatch(NAME, w)
+    ]
 
 
 def test_no_english_words_in_korean_text() -> None:

@@ -49,7 +49,8 @@ def test_quiz_score_follows_lang_and_grade_lang() -> None:
 
 
 def test_a_bad_grade_lang_is_one_error_line() -> None:
-    r = CliRunner().invoke(cli, ["quiz", "score", "ch15.ex6", "--course", str(ROOT), "--answer", "x"],
-                           env={"GRADE_LANG": "fr"})
+    r = CliRunner().invoke(
+        cli, ["quiz", "score", "ch15.ex6", "--course", str(ROOT), "--answer", "x"], env={"GRADE_LANG": "fr"}
+    )
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert "GRADE_LANG" in r.output
