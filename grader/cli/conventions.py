@@ -73,7 +73,26 @@ def result_doc(result: Any) -> dict[str, Any]:  # noqa: ANN401
     return doc
 
 
-def report_interrupt() -> None:
+def lang_of(argv: Sequence[str]) -> str:
+    """The language a command line asks for (`--lang X`, `--lang=X`), else $GRADE_LANG's, else
+    Korean: what a line said before or after the command's own parsing is written in."""
+    from grader.i18n import default_lang
+
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--lang="):
+            value = arg.partition("=")[2]
+        else:
+            continue
+        if value.lower() in ("ko", "en"):
+            return value.lower()
+    return default_lang()
+
+
+def report_interrupt(lang: str = "en") -> None:
     """The one line Ctrl-C leaves (after the clean-up that kills kernels has run)."""
     import logging
 
@@ -82,7 +101,9 @@ def report_interrupt() -> None:
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     # On a terminal the ^C the user typed is still on the line: start a new one.
     lead = "\n" if _isatty(sys.stderr) else ""
-    click.echo(f"{lead}grade: interrupted; nothing more was graded (exit code {INTERRUPTED})", err=True)
+    from grader.i18n import text
+
+    click.echo(f"{lead}grade: {text('cli.interrupted', lang, code=INTERRUPTED)}", err=True)
 
 
 def _isatty(stream: Any) -> bool:  # noqa: ANN401
@@ -96,6 +117,7 @@ class ConventionGroup(click.Group):
     """A click group that reports errors and interruptions the one way described above."""
 
     json_mode: bool = False
+    lang: str = "ko"
 
     def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401
         try:
@@ -105,13 +127,14 @@ class ConventionGroup(click.Group):
             report_error(message, path=path, as_json=self.json_mode, exit_code=exc.exit_code)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            report_interrupt()
+            report_interrupt(self.lang)
             ctx.exit(INTERRUPTED)
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:  # noqa: ANN401
         argv = list(sys.argv[1:] if args is None else args)
         self.json_mode = wants_json(argv)
+        self.lang = lang_of(argv)
         if not standalone_mode:
             return super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         try:
@@ -130,10 +153,10 @@ class ConventionGroup(click.Group):
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
             # click's prompts (grade quiz ask) turn Ctrl-C and end of input into Abort.
-            report_interrupt()
+            report_interrupt(self.lang)
             sys.exit(INTERRUPTED)
         except KeyboardInterrupt:  # outside any command (while parsing)
-            report_interrupt()
+            report_interrupt(self.lang)
             sys.exit(INTERRUPTED)
         except OSError as exc:
             if exc.errno != errno.EPIPE:

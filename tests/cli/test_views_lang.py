@@ -54,3 +54,16 @@ def test_plain_progress_lines_follow_lang() -> None:
             progress("cell", 0, 3)
             progress("checks", 0, 1)
         assert said in out.getvalue()
+
+
+def test_lines_said_outside_a_command_follow_its_lang(monkeypatch) -> None:  # noqa: ANN001
+    from grader.cli.conventions import lang_of
+
+    monkeypatch.delenv("GRADE_LANG", raising=False)
+    assert lang_of(["submit", "a.ipynb", "--lang", "en"]) == "en"
+    assert lang_of(["status", "--lang=EN"]) == "en"
+    assert lang_of(["status"]) == "ko"
+    assert lang_of(["quiz", "score", "x", "--answer", "--", "--lang", "en"]) == "ko"
+    monkeypatch.setenv("GRADE_LANG", "en")
+    assert lang_of(["status"]) == "en"
+    assert lang_of(["status", "--lang", "ko"]) == "ko"
