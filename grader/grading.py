@@ -340,9 +340,12 @@ def _not_scored_in_time(checks: list[CheckSpec], ctx: GradeContext) -> dict[str,
     return out
 
 
-def invalid_result(path: Path, error: GradeError, member: str | None = None) -> Attempt:
+def invalid_result(path: Path, error: GradeError, member: str | None = None, lang: str = "en") -> Attempt:
+    """The result of a file that cannot be graded; its message (the error) in `lang`."""
+    said = error.said(lang)
+    message = f"{error.path}: {said}" if error.path else said
     return Attempt(exercise="", member=member or "", status=Status.INVALID, checks=[], duration_s=0.0,
-                   path=str(path), message=str(error), grader_version=__version__,
+                   path=str(path), message=message, grader_version=__version__,
                    graded_at=dt.datetime.now(dt.timezone.utc))
 
 
@@ -356,7 +359,7 @@ def grade_file(course: Course, path: Path, *, member: str | None = None, seed: i
         try:
             sub = load_submission(course, path, member, data, exercise)
         except GradeError as exc:
-            return invalid_result(path, exc, member), None
+            return invalid_result(path, exc, member, lang), None
         return grade_submission(course, sub, seed=seed, lang=lang, progress=progress, kernel=kernel,
                                 quiz_lang=quiz_lang), sub
     finally:

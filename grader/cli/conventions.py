@@ -51,13 +51,15 @@ def _parts(exc: GradeError) -> tuple[str, str | None]:
     return text, path
 
 
-def report_error(message: str, *, path: str | None = None, as_json: bool = False, exit_code: int = 1) -> None:
+def report_error(message: str, *, path: str | None = None, as_json: bool = False, exit_code: int = 1,
+                 json_message: str | None = None) -> None:
     """One `grade: error:` line on stderr (file and message from students made inert), and in
-    JSON mode the error's document on stdout."""
+    JSON mode the error's document on stdout (with `json_message` when it differs)."""
     shown = f"{path}: {message}" if path else message
     click.echo(f"grade: error: {inert(shown)}", err=True)
     if as_json:
-        click.echo(json_inert(json.dumps(error_doc(message, path, exit_code), ensure_ascii=False, indent=2)))
+        doc = error_doc(message if json_message is None else json_message, path, exit_code)
+        click.echo(json_inert(json.dumps(doc, ensure_ascii=False, indent=2)))
 
 
 def result_doc(result: Any) -> dict[str, Any]:  # noqa: ANN401
@@ -124,7 +126,9 @@ class ConventionGroup(click.Group):
             return super().invoke(ctx)
         except GradeError as exc:
             message, path = _parts(exc)
-            report_error(message, path=path, as_json=self.json_mode, exit_code=exc.exit_code)
+            # the terminal line in the reader's language; JSON keeps the English message
+            report_error(exc.said(self.lang), path=path, as_json=self.json_mode, exit_code=exc.exit_code,
+                         json_message=message)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             report_interrupt(self.lang)

@@ -180,7 +180,7 @@ def _submit_one(course: "Course", path: Path, book: "Gradebook | None", *, rules
         try:
             decision = rules.decide(Found(path), data)
         except GradeError as exc:
-            result = invalid_result(path, exc)
+            result = invalid_result(path, exc, lang=lang)
             if as_json:
                 click.echo(json_doc(result_doc(result)))
             else:
