@@ -172,9 +172,8 @@ def evaluate_checks(checks: list[CheckSpec], ctx: GradeContext, plans: dict[str,
                 result.details.setdefault("errors", full_errors)  # the whole text, for --json and --verbose
             results.append(result)
         except Exception as exc:  # noqa: BLE001 - odd probe data must not crash the grader
-            results.append(kind.result(check, ctx, 0.0, ctx.t(
-                f"Could not check this: the notebook's objects behaved unexpectedly ({type(exc).__name__}: {exc}).",
-                f"확인할 수 없습니다: 노트북의 객체가 예상과 다르게 동작했습니다 ({type(exc).__name__}: {exc}).")))
+            results.append(kind.result(check, ctx, 0.0, ctx.text("grading.evaluate_checks.could_not_check_this",
+                                                                 error_type=type(exc).__name__, exc=exc)))
     return apply_after(checks, results, ctx)
 
 
@@ -199,24 +198,18 @@ def summarized_errors(outs: dict[str, ProbeOutput]) -> tuple[dict[str, ProbeOutp
             for rid, out in outs.items()}, full
 
 
-_LIMIT_TEXT = {
-    "memory": ("the grader's memory limit is {memory_mb} MB", "채점기의 메모리 한도는 {memory_mb}MB입니다"),
-    "processes": ("the grader allows at most {max_processes} processes",
-                  "채점기에서는 프로세스를 {max_processes}개까지만 만들 수 있습니다"),
-    "file_size": ("the grader's file size limit is {file_size_mb} MB", "채점기의 파일 크기 한도는 {file_size_mb}MB입니다"),
-    "disk": ("the grader allows {disk_mb} MB and {inodes} files in the notebook's folder, /tmp included",
-             "채점기에서 노트북 폴더(/tmp 포함)에는 {disk_mb}MB, 파일 {inodes}개까지 쓸 수 있습니다"),
-}
+_LIMIT_TEXT = {"memory": "grading.limit.memory", "processes": "grading.limit.processes",
+               "file_size": "grading.limit.file_size", "disk": "grading.limit.disk"}
 MAX_LISTED_ERRORS = 5
 
 
 def cell_position(error: CellError, ctx: GradeContext) -> str:
     """Where a cell error is, as Jupyter shows it: "code cell 3 · In [3] · line 2"."""
-    parts = [ctx.t(f"code cell {error.code_cell}", f"코드 셀 {error.code_cell}")]
+    parts = [ctx.text("grading.cell_position.code_cell", code_cell=error.code_cell)]
     if error.execution_count is not None:
         parts.append(f"In [{error.execution_count}]")
     if error.line:
-        parts.append(ctx.t(f"line {error.line}", f"{error.line}번째 줄"))
+        parts.append(ctx.text("grading.cell_position.line", line=error.line))
     return " · ".join(parts)
 
 
@@ -224,9 +217,8 @@ def cell_error_text(error: CellError, ctx: GradeContext, limits: Any = None) -> 
     """One cell error in one line: its position, then the exception's summary (and the limit)."""
     text = f"{cell_position(error, ctx)}: {error.summary}"
     if error.limit in _LIMIT_TEXT and limits is not None:
-        en, ko = _LIMIT_TEXT[error.limit]
         figures = dataclasses.asdict(limits)
-        text += f" ({ctx.t(en, ko).format(**figures)})"
+        text += f" ({ctx.text(_LIMIT_TEXT[error.limit], **figures)})"
     return text
 
 
@@ -238,53 +230,35 @@ def run_notes(outcome: Any, ctx: GradeContext, limits: Any = None) -> list[str]:
     if errors:
         total = outcome.code_cells
         if outcome.status == "error":
-            notes.append(ctx.t(
-                f"Every code cell raised an error ({len(errors)} of {total}), so no cell of the notebook ran to "
-                "its end and the checks found little to grade:",
-                f"모든 코드 셀({total}개)에서 오류가 나서 끝까지 실행된 셀이 없습니다. 그래서 채점할 것이 거의 "
-                "없었습니다:"))
+            notes.append(ctx.text("grading.run_notes.every_code_cell_raised", total=total))
         else:
-            notes.append(ctx.t(
-                f"{len(errors)} of {total} code cells raised an error; every other cell ran, and the checks graded "
-                "what the notebook defined:",
-                f"코드 셀 {total}개 중 {len(errors)}개에서 오류가 났습니다. 나머지 셀은 모두 실행했고, 노트북에 "
-                "정의된 것으로 채점했습니다:"))
+            notes.append(ctx.text("grading.run_notes.code_cells_raised_error", len_errors=len(errors), total=total))
         notes += [f"  {cell_error_text(e, ctx, limits)}" for e in errors[:MAX_LISTED_ERRORS]]
         if len(errors) > MAX_LISTED_ERRORS:
             more = len(errors) - MAX_LISTED_ERRORS
-            notes.append(ctx.t(f"  … and {more} more (all of them: grade submit --json, cell_errors)",
-                               f"  … 외 {more}개 (전체 목록: grade submit --json의 cell_errors)"))
+            notes.append(ctx.text("grading.run_notes.more_all_them_grade", more=more))
     if outcome.skipped_installs:
         first_cell, first_line = outcome.skipped_installs[0]
         n = len(outcome.skipped_installs)
         shown = errortext.shorten(first_line, 60)
-        notes.append(ctx.t(
-            f"Not run: {n} {'line that installs' if n == 1 else 'lines that install'} packages (code cell "
-            f"{first_cell}: {shown}); the grader's kernel "
-            "has no network. Installed already: TensorFlow, Keras, NumPy, pandas, scikit-learn, matplotlib.",
-            f"패키지를 설치하는 줄 {n}개는 실행하지 않았습니다 (코드 셀 {first_cell}: {shown}). 채점 커널은 "
-            "네트워크를 쓸 수 없습니다. 이미 설치된 패키지: TensorFlow, Keras, NumPy, pandas, scikit-learn, "
-            "matplotlib."))
+        notes.append(ctx.text("grading.run_notes.not_run_package_line" if n == 1 else "grading.run_notes.not_run_packages_code",
+                              n=n, first_cell=first_cell, shown=shown))
     if outcome.uses_colab:
-        notes.append(ctx.t(
-            "The grader has no Google Drive: google.colab here is a stand-in, so drive.mount() connects nothing "
-            "and files.upload() uploads nothing. The exercises make their own data in the notebook.",
-            "채점기에는 Google Drive가 없습니다. 여기서 쓰는 google.colab 모듈은 채점기가 넣어 둔 대용품이라 "
-            "drive.mount()를 호출해도 아무것도 연결되지 않고, files.upload()도 파일을 받지 않습니다. 연습 문제의 "
-            "데이터는 노트북 안에서 만듭니다."))
+        notes.append(ctx.text("grading.run_notes.grader_has_no_google"))
     if outcome.output_truncated:
-        notes.append(ctx.t("The notebook's output was truncated at the output limit.",
-                           "노트북 출력이 출력 한도에서 잘렸습니다."))
+        notes.append(ctx.text("grading.run_notes.notebook_output_was_truncated"))
     return notes
 
 
 def grade_submission(course: Course, sub: Submission, *, seed: int | None = None, lang: str = "ko",
-                     progress: Progress | None = None, kernel: SpareKernel | None = None) -> Attempt:
-    """Run and check one loaded submission. `kernel`: a spare started ahead (batches)."""
+                     progress: Progress | None = None, kernel: SpareKernel | None = None,
+                     quiz_lang: str = "lang") -> Attempt:
+    """Run and check one loaded submission. `kernel`: a spare started ahead (batches).
+    `quiz_lang`: "lang" (quiz feedback in `lang`) or "answer" (in each answer's language)."""
     t0 = time.monotonic()
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
     spec = sub.spec
-    ctx = GradeContext(seed=seed, lang=lang, course=course, spec=spec, answers=sub.answers)
+    ctx = GradeContext(seed=seed, lang=lang, course=course, spec=spec, answers=sub.answers, quiz_lang=quiz_lang)
     checks = all_checks(spec, course)
     plans, requests, inputs = plan_checks(checks, ctx)
 
@@ -354,10 +328,7 @@ class _Background:
 
 def _not_scored_in_time(checks: list[CheckSpec], ctx: GradeContext) -> dict[str, CheckResult]:
     """Zero points and a plain reason for every check that needs no kernel (the quiz)."""
-    msg = ctx.t(f"Your answer could not be scored in time (the grader waits {OFFLINE_GRACE_S:g} s after the "
-                "notebook has run); shorten it and submit again.",
-                f"제한 시간 안에 답안을 채점하지 못했습니다 (노트북 실행이 끝난 뒤 {OFFLINE_GRACE_S:g}초까지 "
-                "기다립니다). 답안을 줄여서 다시 제출하세요.")
+    msg = ctx.text("grading.not_scored_in_time.your_answer_could_not", grace_s=OFFLINE_GRACE_S)
     out = {}
     for check in checks:
         kind = KINDS[check.kind]
@@ -369,24 +340,28 @@ def _not_scored_in_time(checks: list[CheckSpec], ctx: GradeContext) -> dict[str,
     return out
 
 
-def invalid_result(path: Path, error: GradeError, member: str | None = None) -> Attempt:
+def invalid_result(path: Path, error: GradeError, member: str | None = None, lang: str = "en") -> Attempt:
+    """The result of a file that cannot be graded; its message (the error) in `lang`."""
+    said = error.said(lang)
+    message = f"{error.path}: {said}" if error.path else said
     return Attempt(exercise="", member=member or "", status=Status.INVALID, checks=[], duration_s=0.0,
-                   path=str(path), message=str(error), grader_version=__version__,
+                   path=str(path), message=message, grader_version=__version__,
                    graded_at=dt.datetime.now(dt.timezone.utc))
 
 
 def grade_file(course: Course, path: Path, *, member: str | None = None, seed: int | None = None,
                lang: str = "ko", progress: Progress | None = None,
                data: bytes | None = None, kernel: SpareKernel | None = None,
-               exercise: str | None = None) -> tuple[Attempt, Submission | None]:
+               exercise: str | None = None, quiz_lang: str = "lang") -> tuple[Attempt, Submission | None]:
     """Grade one file. Unusable files give an `invalid` result, not an exception.
     `exercise`: which exercise it is, whatever its metadata and name say (--exercise)."""
     try:
         try:
             sub = load_submission(course, path, member, data, exercise)
         except GradeError as exc:
-            return invalid_result(path, exc, member), None
-        return grade_submission(course, sub, seed=seed, lang=lang, progress=progress, kernel=kernel), sub
+            return invalid_result(path, exc, member, lang), None
+        return grade_submission(course, sub, seed=seed, lang=lang, progress=progress, kernel=kernel,
+                                quiz_lang=quiz_lang), sub
     finally:
         if kernel is not None:
             kernel.discard()  # not taken (an invalid file, a failure before the run); else a no-op

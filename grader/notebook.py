@@ -34,42 +34,41 @@ HIDDEN_END = "### END HIDDEN"
 def read_bytes(path: Path) -> bytes:
     try:
         if path.is_dir():
-            raise InvalidNotebook("is a folder, not a notebook file", str(path))
+            raise InvalidNotebook.told("errors.notebook.folder", str(path))
         size = path.stat().st_size
         if size > MAX_NOTEBOOK_BYTES:
-            raise InvalidNotebook(
-                f"notebook is {size / 1e6:.1f} MB; the limit is {MAX_NOTEBOOK_BYTES // 2**20} MB "
-                "(clear large outputs with 'Kernel > Restart & Clear Output' and save)", str(path))
+            raise InvalidNotebook.told("errors.notebook.too_big", str(path), size=f"{size / 1e6:.1f}",
+                                       limit=MAX_NOTEBOOK_BYTES // 2**20)
         return path.read_bytes()
     except FileNotFoundError:
-        raise InvalidNotebook("no such file", str(path)) from None
+        raise InvalidNotebook.told("errors.notebook.no_such_file", str(path)) from None
     except PermissionError:
-        raise InvalidNotebook("permission denied", str(path)) from None
+        raise InvalidNotebook.told("errors.notebook.permission_denied", str(path)) from None
     except IsADirectoryError:
-        raise InvalidNotebook("is a folder, not a notebook file", str(path)) from None
+        raise InvalidNotebook.told("errors.notebook.folder", str(path)) from None
 
 
 def parse(data: bytes, path: str = "<notebook>") -> nbformat.NotebookNode:
     """Parse and validate notebook bytes; upgrade v3 notebooks to v4."""
     if not data.strip():
-        raise InvalidNotebook("file is empty; save the notebook from Jupyter and try again", path)
+        raise InvalidNotebook.told("errors.notebook.empty", path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidNotebook(f"not UTF-8 text (byte {exc.start}); is this really a .ipynb file?", path) from None
+        raise InvalidNotebook.told("errors.notebook.not_utf8", path, byte=exc.start) from None
     if "\x00" in text:
-        raise InvalidNotebook("contains NUL bytes: this is a binary file, not a notebook", path)
+        raise InvalidNotebook.told("errors.notebook.binary", path)
     _check_json_shape(text, path)
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidNotebook(f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-                              "the file may be truncated or not a notebook", path) from None
+        raise InvalidNotebook.told("errors.notebook.not_json", path, line=exc.lineno, column=exc.colno,
+                                   why=exc.msg) from None
     if not isinstance(raw, dict) or "nbformat" not in raw:
-        raise InvalidNotebook("JSON but not a Jupyter notebook (no 'nbformat' field)", path)
+        raise InvalidNotebook.told("errors.notebook.no_nbformat", path)
     major = raw.get("nbformat")
     if major not in (3, 4):
-        raise InvalidNotebook(f"notebook format v{major} is not supported (need v4, or v3 to convert)", path)
+        raise InvalidNotebook.told("errors.notebook.format", path, version=major)
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises several unrelated types on bad structure
@@ -83,7 +82,7 @@ def parse(data: bytes, path: str = "<notebook>") -> nbformat.NotebookNode:
     lang = (nb.metadata.get("kernelspec") or {}).get("language") or \
         (nb.metadata.get("language_info") or {}).get("name") or "python"
     if str(lang).lower() != "python":
-        raise InvalidNotebook(f"kernel language is {lang!r}; these exercises need a Python notebook", path)
+        raise InvalidNotebook.told("errors.notebook.not_python", path, language=lang)
     return nb
 
 

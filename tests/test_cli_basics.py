@@ -26,7 +26,7 @@ def test_submit_without_paths_is_a_usage_error(runner):
 def test_not_json_is_one_line_exit_1(runner, tmp_path, tiny_course):
     bad = tmp_path / "01_tiny.ipynb"
     bad.write_text("this is not json", encoding="utf-8")
-    r = runner.invoke(cli, ["submit", str(bad), "--course", str(tiny_course), "--no-record"])
+    r = runner.invoke(cli, ["submit", str(bad), "--course", str(tiny_course), "--no-record", "--lang", "en"])
     assert r.exit_code == 1
     assert str(bad) in r.output and "not JSON" in r.output
     assert "Traceback" not in r.output
@@ -35,7 +35,7 @@ def test_not_json_is_one_line_exit_1(runner, tmp_path, tiny_course):
 def test_not_a_notebook_json_reports_status_invalid(runner, tmp_path, tiny_course):
     bad = tmp_path / "01_tiny.ipynb"
     bad.write_text(json.dumps({"hello": "world"}), encoding="utf-8")
-    r = runner.invoke(cli, ["submit", str(bad), "--course", str(tiny_course), "--no-record", "--json"])
+    r = runner.invoke(cli, ["submit", str(bad), "--course", str(tiny_course), "--no-record", "--json", "--lang", "en"])
     assert r.exit_code == 1
     doc = json.loads(r.stdout)
     assert doc["status"] == "invalid" and "not a Jupyter notebook" in doc["message"]
@@ -52,7 +52,7 @@ def test_unknown_exercise_is_exit_1(runner, tmp_path, tiny_course):
 
 
 def test_missing_file_is_exit_1(runner, tiny_course):
-    r = runner.invoke(cli, ["submit", "/nonexistent/01_tiny.ipynb", "--course", str(tiny_course), "--no-record"])
+    r = runner.invoke(cli, ["submit", "/nonexistent/01_tiny.ipynb", "--course", str(tiny_course), "--no-record", "--lang", "en"])
     assert r.exit_code == 1 and "no such file" in r.output
 
 
@@ -87,3 +87,9 @@ def test_version(runner):
     assert r.exit_code == 0 and "grade" in r.output
 
 
+def test_file_errors_are_told_in_korean_by_default(runner, tiny_course, tmp_path):
+    bad = tmp_path / "01_tiny.ipynb"
+    bad.write_text("{not json", encoding="utf-8")
+    r = runner.invoke(cli, ["submit", str(bad), "--course", str(tiny_course), "--no-record"])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert f"grade: error: {bad}: JSON이 아닙니다" in r.output and "not JSON" not in r.output

@@ -94,12 +94,14 @@ class Batch:
     def __init__(self, course: "Course", found: Iterable[Found], *, rules: MemberRules | None = None,
                  seed: int | None = None, lang: str = "ko", book: "Gradebook | None" = None,
                  on_done: Callable[[BatchItem], None] | None = None, regrade: bool = False,
-                 warm: bool = True, submitted: SubmittedAt | None = None, hints: HintsOption = "brief") -> None:
+                 warm: bool = True, submitted: SubmittedAt | None = None, hints: HintsOption = "brief",
+                 quiz_lang: str = "lang") -> None:
         self.course = course
         self.hints = hints
         self.items = [BatchItem(i, f) for i, f in enumerate(found)]
         self.rules = rules or MemberRules.for_course(course)
         self.seed, self.lang, self.book, self.on_done = seed, lang, book, on_done
+        self.quiz_lang = quiz_lang
         self.regrade, self.warm = regrade, warm
         self.submitted = submitted or SubmittedAt([i.path for i in self.items])
         self._queue: deque[BatchItem] = deque()   # decided, to be graded (`_scan`)
@@ -193,7 +195,8 @@ class Batch:
         likely = len(self._ready) + len(self._queue) >= self._workers
         ahead = (work.start_spare, (course_arg, upcoming)) if spares and self.warm and upcoming and likely else None
         # Looked up now, not bound at import: tests replace `work.grade_one` with a stand-in.
-        return Job(work.grade_one, (course_arg, str(item.path), item.data, item.member, self.seed, self.lang),
+        return Job(work.grade_one, (course_arg, str(item.path), item.data, item.member, self.seed, self.lang,
+                                     self.quiz_lang),
                    tag=item, ahead=ahead, ahead_key=upcoming if ahead else None)
 
     # --- results, on the submitter ---------------------------------------------------------
@@ -290,14 +293,14 @@ def run_batch(course: "Course", found: Iterable[Found], *, workers: int = 1, sch
               lang: str = "ko", book: "Gradebook | None" = None,
               on_done: Callable[[BatchItem], None] | None = None, regrade: bool = False, warm: bool = True,
               rules: MemberRules | None = None, submitted: SubmittedAt | None = None,
-              hints: HintsOption = "brief") -> list[BatchItem]:
+              hints: HintsOption = "brief", quiz_lang: str = "lang") -> list[BatchItem]:
     """Grade submissions sequentially (workers=1), in `workers` local processes, or on the
     Dask scheduler at `scheduler`; record each in `book` as it arrives, once per notebook,
     exercise and member unless `regrade`. `warm`: start each next kernel ahead. `hints`: the
     level of help failed checks give (grader/checks/hints.py)."""
     rules = rules or MemberRules.for_course(course, member=member, pattern=pattern)
     batch = Batch(course, found, rules=rules, seed=seed, lang=lang, book=book, on_done=on_done,
-                  regrade=regrade, warm=warm, submitted=submitted, hints=hints)
+                  regrade=regrade, warm=warm, submitted=submitted, hints=hints, quiz_lang=quiz_lang)
     return batch.run(workers=workers, scheduler=scheduler)
 
 

@@ -58,7 +58,8 @@ def start_spare(course_root: Any, plan: KernelPlan | None) -> "SpareKernel | Non
 
 
 def grade_one(course_root: Any, name: str, data: bytes, member: str | None,  # noqa: ANN401
-              seed: int | None, lang: str = "ko", kernel: "SpareKernel | None" = None) -> dict[str, Any]:
+              seed: int | None, lang: str = "ko", quiz_lang: str = "lang",
+              kernel: "SpareKernel | None" = None) -> dict[str, Any]:
     """Grade one notebook given as bytes; returns `Attempt.to_dict()` (plain data for any executor).
 
     `name` is the path as the submitter knows it: it names the exercise (file
@@ -66,9 +67,11 @@ def grade_one(course_root: Any, name: str, data: bytes, member: str | None,  # n
     nothing of the submitter (its gradebook, the course) needs naming. Never
     raises for a bad notebook (an `invalid` result); the caller turns anything
     else into an `error` result. `kernel`: a spare started ahead, used if it fits.
+    `quiz_lang`: "answer" gives quiz feedback in each answer's language instead of `lang`.
     """
     from grader.grading import grade_file
 
     course = course_for(course_root)
-    result, _ = grade_file(course, Path(name), member=member, seed=seed, lang=lang, data=data, kernel=kernel)
+    result, _ = grade_file(course, Path(name), member=member, seed=seed, lang=lang, quiz_lang=quiz_lang,
+                           data=data, kernel=kernel)
     return result.to_dict()

@@ -25,6 +25,7 @@ import numpy as np
 
 from grader.course.models import CheckParams, ParamError
 from grader.errors import SpecError
+from grader.i18n import text
 from grader.results.attempt import CheckResult, Evidence
 
 if TYPE_CHECKING:
@@ -66,6 +67,8 @@ class GradeContext:
     answers: dict[str, str] = field(default_factory=dict)
     run_status: str = "graded"
     run_message: str = ""
+    # Quiz feedback in `lang` ("lang"), or in the language each answer is written in ("answer").
+    quiz_lang: str = "lang"
 
     def rng(self, check_id: str, salt: str = "") -> np.random.Generator:
         """An RNG per check, derived from the attempt seed: regrades are reproducible."""
@@ -75,8 +78,9 @@ class GradeContext:
     def ref(self, dotted: str) -> Callable[..., Any]:
         return self.course.reference(dotted)
 
-    def t(self, en: str, ko: str) -> str:
-        return ko if self.lang == "ko" else en
+    def text(self, key: str, /, **fields: Any) -> str:  # noqa: ANN401
+        """The catalog entry `key` (grader/i18n/catalog/) in this run's language."""
+        return text(key, self.lang, **fields)
 
 
 class CheckKind:
@@ -153,7 +157,7 @@ class CheckKind:
         """What a failed result of this check means for the checks that come `after` it, as a
         clause ("`wavenet_model` is not causal"). Kinds with something sharper to say override it."""
         title = check.text("title", ctx.lang) or check.id
-        return ctx.t(f"“{title}” did not pass", f"‘{title}’ 항목을 통과하지 못했습니다")
+        return ctx.text("checks.base.unmet.did_not_pass", title=title)
 
     def not_checked(self, check: "CheckSpec", ctx: GradeContext, reasons: list[str],
                     failed: list[str]) -> CheckResult:
@@ -162,7 +166,7 @@ class CheckKind:
         why = "; ".join(reasons)
         return CheckResult(
             id=check.id, kind=check.kind, passed=False, points=0.0, max_points=check.points,
-            message=ctx.t(f"Not checked: {why}.", f"확인하지 않음: {why}."),
+            message=ctx.text("checks.base.not_checked.not_checked", why=why),
             title=check.text("title", ctx.lang), details={"not_checked_after": failed},
             evidence=self.evidence_of(check))
 
@@ -170,29 +174,19 @@ class CheckKind:
         """A clean check whose model could not be measured outside the notebook: no points,
         whatever the notebook reports about it, and a message that says why."""
         target = check.params.get("target", "?")
-        why_en, why_ko = _clean_failure_text(out.clean_failure, _plain_text(out.error))
-        return self.result(check, ctx, 0.0, ctx.t(
-            f"`{target}` earns nothing here: {why_en}. The grader measures models outside the notebook, from the "
-            f"file model.save() writes, loaded in Keras' safe mode with none of the notebook's code; what the "
-            f"notebook itself reports about `{target}` does not count. Build it from Keras' own layers "
-            "(no Lambda layers, no classes defined in the notebook).",
-            f"`{target}`는 이 항목에서 점수를 받지 못합니다: {why_ko}. 채점기는 model.save()로 저장한 파일을 "
-            f"노트북 코드 없이 Keras 안전 모드로 불러와 노트북 바깥에서 모델을 측정합니다. 노트북이 스스로 알려 주는 "
-            f"`{target}`의 정보는 점수에 반영되지 않습니다. Keras가 제공하는 층으로 모델을 만드세요 "
-            "(Lambda 층이나 노트북에서 정의한 클래스는 쓸 수 없습니다)."),
+        why = _clean_failure_text(out.clean_failure, _plain_text(out.error), ctx)
+        return self.result(check, ctx, 0.0, ctx.text("checks.base.not_measured.earns_nothing_here_grader",
+                                                     target=target, why=why),
             {"clean_failure": out.clean_failure})
 
     def missing(self, check: "CheckSpec", ctx: GradeContext, out: ProbeOutput | None, what: str) -> CheckResult:
         """A probe that could not run: name what was missing and why."""
         if ctx.run_status in ("timeout", "crashed") and out is None:
-            msg = ctx.t(f"Not checked: the notebook did not finish ({ctx.run_status}).",
-                        f"확인하지 못함: 노트북 실행이 끝나지 않았습니다 ({ctx.run_status}).")
+            msg = ctx.text("checks.base.missing.not_checked_notebook_did", run_status=ctx.run_status)
         elif out is None:
-            msg = ctx.t(f"Not checked: the probe for {what} did not run.",
-                        f"확인하지 못함: {what}에 대한 검사가 실행되지 않았습니다.")
+            msg = ctx.text("checks.base.missing.not_checked_probe_for", what=what)
         else:
-            msg = ctx.t(f"Could not use {what}: {out.error}",
-                        f"{what}을(를) 사용할 수 없습니다: {_ko_probe_error(out.error)}")
+            msg = ctx.text("checks.base.missing.could_not_use", what=what, error=_probe_error(out.error, ctx))
         # Reports tell "could not run" (unfinished) from "ran and was wrong" by this key.
         why = "run" if out is None and ctx.run_status in ("timeout", "crashed") else "probe" if out is None else "value"
         return self.result(check, ctx, 0.0, msg, {"not_run": why})
@@ -204,45 +198,45 @@ def _plain_text(text: str, limit: int = 300) -> str:
     return "".join(ch for ch in line if ch.isprintable())[:limit]
 
 
-def _clean_failure_text(code: str, detail: str) -> tuple[str, str]:
-    """(English, Korean) reason for a model the clean loader could not measure."""
+_CLEAN_FAILURE_KEYS = {
+    "not_keras": "checks.base.clean_failure.not_keras", "save_failed": "checks.base.clean_failure.save_failed",
+    "unsafe": "checks.base.clean_failure.unsafe", "custom": "checks.base.clean_failure.custom",
+    "load_failed": "checks.base.clean_failure.load_failed", "no_file": "checks.base.clean_failure.no_file",
+}
+
+
+def _clean_failure_text(code: str, detail: str, ctx: GradeContext) -> str:
+    """Why the clean loader could not measure a model, in the run's language."""
     if code == "not_keras":
-        kind = f"a `{detail}` object" if detail else "something else"
-        return (f"it is {kind}, not a Keras model that can be saved",
-                f"저장할 수 있는 Keras 모델이 아니라 {f'`{detail}` 객체' if detail else '다른 무엇'}입니다")
-    if code == "save_failed":
-        return f"model.save() failed ({detail})", f"model.save()가 실패했습니다 ({detail})"
-    if code == "unsafe":
-        return (f"Keras' safe mode refused to load it ({detail})",
-                f"Keras 안전 모드가 이 모델을 불러오지 않았습니다 ({detail})")
+        kind = ctx.text("checks.base.clean_failure.object", name=detail) if detail else \
+            ctx.text("checks.base.clean_failure.something_else")
+        return ctx.text("checks.base.clean_failure.not_keras", kind=kind)
     if code == "custom":
-        return (f"it needs {detail or 'a class'} from the notebook, and no notebook code runs where it is measured",
-                f"노트북에서 정의한 {detail or '클래스'}이(가) 필요한데, 모델을 측정하는 곳에서는 노트북 코드가 "
-                "실행되지 않습니다")
-    if code == "load_failed":
-        return (f"it did not load from the file model.save() wrote ({detail})",
-                f"model.save()로 저장한 파일에서 불러오지 못했습니다 ({detail})")
-    if code == "no_file":
-        return (f"no usable saved model was found for it ({detail})" if detail else
-                "no usable saved model was found for it",
-                f"저장된 모델 파일을 쓸 수 없습니다 ({detail})" if detail else "저장된 모델 파일을 쓸 수 없습니다")
-    return (f"the grader's clean loader stopped before measuring it ({detail})",
-            f"채점기가 모델을 측정하는 별도 프로세스가 측정을 마치기 전에 멈췄습니다 ({detail})")
+        needed = detail or ctx.text("checks.base.clean_failure.a_class")
+        return ctx.text("checks.base.clean_failure.custom", needed=needed)
+    if code == "no_file" and not detail:
+        return ctx.text("checks.base.clean_failure.no_file_plain")
+    key = _CLEAN_FAILURE_KEYS.get(code, "checks.base.clean_failure.loader_failed")
+    return ctx.text(key, detail=detail)
 
 
-_KO_ERRORS = [
-    (re.compile(r"ValueError: it is None \(the notebook has not built it yet\)"),
-     "아직 None입니다 (노트북에서 아직 만들지 않았습니다)"),
-    (re.compile(r"TypeError: returned None(.*), not an array"), r"None을 반환했습니다\1 (배열이어야 합니다)"),
-    (re.compile(r"NameError: name '([^']+)' is not defined in the notebook"), r"노트북에 '\1'이(가) 정의되어 있지 않습니다"),
+# The probe's common errors, told in the run's language; anything else stays as Python said it.
+_PROBE_ERRORS = [
+    (re.compile(r"ValueError: it is None \(the notebook has not built it yet\)"), "checks.base.probe.still_none", ()),
+    (re.compile(r"TypeError: returned None(.*), not an array"), "checks.base.probe.returned_none", ("how",)),
+    (re.compile(r"NameError: name '([^']+)' is not defined in the notebook"), "checks.base.probe.not_defined",
+     ("name",)),
 ]
 
 
-def _ko_probe_error(error: str) -> str:
-    """The probe's common errors, in Korean; anything else stays as Python said it."""
-    for pattern, repl in _KO_ERRORS:
-        if pattern.search(error):
-            return pattern.sub(repl, error)
+def _probe_error(error: str, ctx: GradeContext) -> str:
+    if ctx.lang != "ko":
+        return error
+    for pattern, key, names in _PROBE_ERRORS:
+        found = pattern.search(error)
+        if found:
+            told = ctx.text(key, **dict(zip(names, found.groups(), strict=True)))
+            return error[:found.start()] + told + error[found.end():]
     return error
 
 

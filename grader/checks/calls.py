@@ -15,7 +15,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, PositiveInt
 
-from grader.course.models import METHOD_DOC, GeneratorRef, Method, Name, Ref, SpecModel, TargetParams
+from grader.course.models import (METHOD_DOC, Bilingual, GeneratorRef, Method, Name, Ref, SpecModel, TargetParams,
+                                  texts)
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
@@ -35,12 +36,19 @@ class FunctionMatchesParams(TargetParams):
     args: list[Name] | None = Field(None, description="Which of the generator's arrays to pass, in order "
                                                        "(default: all of them, in the generator's order).")
     method: Method = Field("call", description=METHOD_DOC)
-    outputs: list[str] | None = Field(None, description="Names of the returned values for messages "
-                                                        "(default: \"output 1\", \"output 2\", …).")
+    outputs: list[Bilingual] | None = Field(None, description="Names of the returned values for messages, each a "
+                                                              "string or a {ko, en} table (default: \"output 1\", "
+                                                              "\"output 2\", …).")
     atol: float = Field(1e-6, ge=0, description="Absolute tolerance on the values.")
     rtol: float = Field(1e-5, ge=0, description="Relative tolerance on the values.")
     partial_for_shape: bool = Field(True, description="Half the points when the shapes are right but the values "
                                                       "are not.")
+
+
+def _name(value: object, lang: str) -> str:
+    """An output's name from the spec, in `lang` (a plain string serves both languages)."""
+    named = texts(value)  # type: ignore[arg-type]
+    return named.get(lang) or named.get("en") or named.get("ko") or ""
 
 
 @register
@@ -76,31 +84,31 @@ class FunctionMatches(CheckKind):
         expected: list[np.ndarray] = plan.private["expected"]
         got = out.arrays
         if len(got) != len(expected):
-            return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` returned {len(got)} value(s); expected {len(expected)}.",
-                f"`{target}`가 {len(got)}개의 값을 반환했습니다. {len(expected)}개가 필요합니다."))
+            return self.result(check, ctx, 0, ctx.text("checks.calls.evaluate.returned_value_expected", target=target,
+                                                       len_got=len(got), len_expected=len(expected)))
         atol, rtol = float(p.get("atol", 1e-6)), float(p.get("rtol", 1e-5))
-        names = p.get("outputs") or [f"output {i + 1}" for i in range(len(expected))]
+        names = [_name(n, ctx.lang) for n in p["outputs"]] if p.get("outputs") else \
+            [ctx.text("checks.calls.evaluate.output_n", n=i + 1) for i in range(len(expected))]
         for name, g, e in zip(names, got, expected):
             if tuple(g.shape) != tuple(e.shape):
-                return self.result(check, ctx, 0, ctx.t(
-                    f"`{target}`: {name} has shape {fmt_shape(g.shape)}, expected {fmt_shape(e.shape)}.",
-                    f"`{target}`: {name}의 크기가 {fmt_shape(g.shape)}입니다. {fmt_shape(e.shape)}이어야 합니다."),
+                return self.result(check, ctx, 0, ctx.text("checks.calls.evaluate.has_shape_expected", target=target,
+                                                           name=name, got_shape=fmt_shape(g.shape),
+                                                           expected_shape=fmt_shape(e.shape)),
                     {"found_shape": list(g.shape), "expected_shape": list(e.shape)})
             if not np.issubdtype(g.dtype, np.number) or not np.allclose(g.astype(float), e.astype(float),
                                                                           atol=atol, rtol=rtol):
                 diff = (float(np.max(np.abs(g.astype(float) - e.astype(float))))
                         if np.issubdtype(g.dtype, np.number) else float("nan"))
-                return self.result(check, ctx, 0.5 if p.get("partial_for_shape", True) else 0, ctx.t(
-                    f"`{target}`: {name} has the right shape {fmt_shape(e.shape)} but wrong values "
-                    f"(largest difference {diff:.3g}, tolerance {atol:g}).",
-                    f"`{target}`: {name}의 크기 {fmt_shape(e.shape)}는 맞지만 값이 다릅니다 "
-                    f"(최대 차이 {diff:.3g}, 허용 {atol:g})."),
+                return self.result(check, ctx, 0.5 if p.get("partial_for_shape", True) else 0, ctx.text("checks.calls.evaluate.has_right_shape_but",
+                                                                                                        target=target,
+                                                                                                        name=name,
+                                                                                                        expected_shape=fmt_shape(e.shape),
+                                                                                                        diff=diff,
+                                                                                                        atol=atol),
                     {"max_abs_diff": diff})
         shapes = ", ".join(fmt_shape(e.shape) for e in expected)
-        return self.result(check, ctx, 1, ctx.t(
-            f"`{target}` matches the grader's reference on hidden inputs ({shapes}).",
-            f"`{target}`가 숨겨진 입력에서 채점기의 기준 구현과 일치합니다 ({shapes})."))
+        return self.result(check, ctx, 1, ctx.text("checks.calls.evaluate.matches_grader_reference_on", target=target,
+                                                   shapes=shapes))
 
 
 def shape_matches(found: list[int], expected: list[int | None]) -> bool:
@@ -169,14 +177,12 @@ class OutputShape(CheckKind):
         fixed = [a for a in check.params["open_axes"] if a < len(declared) and declared[a] is not None]
         if not fixed:
             return ""
-        names = {1: ctx.t("the time axis", "시간 축")}
-        axes = ", ".join(ctx.t(f"{names.get(a, f'axis {a}')} ({declared[a]})",
-                               f"{names.get(a, f'{a}번 축')}({declared[a]})") for a in fixed)
+        names = {1: ctx.text("checks.calls.fixed_axes.time_axis")}
+        axes = ", ".join(ctx.text("checks.calls.fixed_axes.text",
+                                  axis=names.get(a) or ctx.text("checks.calls.fixed_axes.axis", a=a), size=declared[a]) for a in fixed)
         target = check.params["target"]
-        return ctx.t(f"`{target}` declares its input as {fmt_shape(declared)}, which fixes {axes}: Keras runs it on "
-                     "other lengths only with a warning that the shape is incompatible",
-                     f"`{target}`의 입력이 {fmt_shape(declared)}로 선언되어 {axes}이 고정되어 있습니다. Keras는 "
-                     "다른 길이에서도 실행하지만 입력 크기가 맞지 않는다는 경고를 냅니다")
+        return ctx.text("checks.calls.fixed_axes.declares_input_as_which", target=target,
+                        declared=fmt_shape(declared), axes=axes)
 
     def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
                  outputs: dict[str, ProbeOutput]) -> CheckResult:
@@ -195,29 +201,28 @@ class OutputShape(CheckKind):
             inp = fmt_shape(case["input"])
             exp = fmt_shape([None if e == -1 else e for e in case["expect"]])
             if out is None or not out.ok:
-                problems.append(ctx.t(f"input {inp} raised {out.error if out else 'nothing'}",
-                                      f"입력 {inp}에서 오류: {out.error if out else '-'}"))
+                problems.append(ctx.text("checks.calls.evaluate.input_raised", inp=inp,
+                                         error=out.error if out else ctx.text("checks.calls.evaluate.no_result")))
                 continue
             if len(out.arrays) != 1:
-                problems.append(ctx.t(f"input {inp} gave {len(out.arrays)} outputs, expected one",
-                                      f"입력 {inp}에 출력이 {len(out.arrays)}개입니다 (1개여야 함)"))
+                problems.append(ctx.text("checks.calls.evaluate.input_gave_outputs_expected", inp=inp,
+                                         count=len(out.arrays)))
                 continue
             found = list(out.arrays[0].shape)
             if shape_matches(found, case["expect"]):
                 ok += 1
             else:
-                problems.append(ctx.t(f"input {inp} gave {fmt_shape(found)}, expected {exp}",
-                                      f"입력 {inp} → {fmt_shape(found)} (기대: {exp})"))
+                problems.append(ctx.text("checks.calls.evaluate.input_gave_expected", inp=inp,
+                                         got_shape=fmt_shape(found), exp=exp))
         fixed = self._fixed_axes(check, ctx, outputs) if p.get("open_axes") else ""
         if not problems and fixed:
             return self.result(check, ctx, 0, fixed + ".", {"cases_ok": ok, "cases": len(cases), "fixed_input": True})
         if not problems:
-            return self.result(check, ctx, 1, ctx.t(
-                f"`{target}` returns the expected shapes for all {len(cases)} input shapes.",
-                f"`{target}`가 {len(cases)}가지 입력 크기 모두에서 올바른 크기를 반환합니다."))
+            return self.result(check, ctx, 1, ctx.text("checks.calls.evaluate.returns_expected_shapes_for",
+                                                       target=target, len_cases=len(cases)))
         if fixed:
             problems.append(fixed)
         frac = ok / len(cases) if p.get("partial", False) and not fixed else 0.0
-        return self.result(check, ctx, frac, ctx.t(
-            f"`{target}`: {'; '.join(problems)}.", f"`{target}`: {'; '.join(problems)}."),
+        return self.result(check, ctx, frac, ctx.text("checks.calls.evaluate.text", target=target,
+                                                      problems='; '.join(problems)),
             {"cases_ok": ok, "cases": len(cases)})

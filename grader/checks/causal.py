@@ -64,7 +64,7 @@ class Causal(CheckKind):
     def unmet(self, check: CheckSpec, ctx: GradeContext, result: CheckResult) -> str:
         target = check.params["target"]
         if "first_leaking_step" in result.details:
-            return ctx.t(f"`{target}` is not causal", f"`{target}`는 인과적이지 않습니다")
+            return ctx.text("checks.causal.unmet.not_causal", target=target)
         return super().unmet(check, ctx, result)
 
     def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
@@ -98,20 +98,15 @@ class Causal(CheckKind):
                 return self.missing(check, ctx, out, f"`{target}`")
         a, b = outputs["base"].arrays, outputs["perturbed"].arrays
         if len(a) != 1 or len(b) != 1:
-            return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` returned {len(a)} outputs; expected one array.",
-                f"`{target}`가 {len(a)}개의 출력을 반환했습니다. 배열 하나여야 합니다."))
+            return self.result(check, ctx, 0, ctx.text("checks.causal.evaluate.returned_outputs_expected_one",
+                                                       target=target, count=len(a)))
         y, y2 = a[0].astype(np.float64), b[0].astype(np.float64)
         if y.ndim < 2 or y.shape[0] != shape[0] or y.shape[1] != steps or y.shape != y2.shape:
-            return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` returned {fmt_shape(y.shape)} for an input of {fmt_shape(shape)}; checking causality "
-                f"needs one output per input time step ([{shape[0]}, {steps}, ...]).",
-                f"`{target}`가 {fmt_shape(shape)} 입력에 {fmt_shape(y.shape)}를 반환했습니다. 인과성을 확인하려면 "
-                f"입력 타임 스텝마다 출력이 하나씩 있어야 합니다 ([{shape[0]}, {steps}, ...])."))
+            return self.result(check, ctx, 0, ctx.text("checks.causal.evaluate.returned_for_input_checking",
+                                                       target=target, output_shape=fmt_shape(y.shape),
+                                                       shown_shape=fmt_shape(shape), shape=shape[0], steps=steps))
         if not (np.all(np.isfinite(y)) and np.all(np.isfinite(y2))):
-            return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` produced NaN or infinite outputs.",
-                f"`{target}`의 출력에 NaN 또는 무한대가 있습니다."))
+            return self.result(check, ctx, 0, ctx.text("checks.causal.evaluate.produced_nan_or_infinite", target=target))
         per_step = np.abs(y - y2).reshape(y.shape[0], steps, -1).max(axis=(0, 2))
         atol = float(p.get("atol", 1e-5))
         min_change = float(p.get("min_change", 1e-4))
@@ -121,21 +116,11 @@ class Causal(CheckKind):
         if leaks.size:
             first = int(leaks[0])
             details["first_leaking_step"] = first
-            return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` looks into the future: only inputs from time step {t0} on were changed, yet the "
-                f"output at step {first} changed (by {per_step[first]:.3g}; {leaks.size} of the {t0} earlier steps "
-                f"moved). The first leaking time step is {first}.",
-                f"`{target}`가 미래를 봅니다: 타임 스텝 {t0}부터의 입력만 바꿨는데 스텝 {first}의 출력이 "
-                f"{per_step[first]:.3g}만큼 바뀌었습니다 (앞쪽 {t0}개 스텝 중 {leaks.size}개가 변함). "
-                f"처음 새는 타임 스텝은 {first}입니다."), details)
+            return self.result(check, ctx, 0, ctx.text("checks.causal.evaluate.looks_into_future_only", target=target,
+                                                       t0=t0, first=first, change=per_step[first],
+                                                       size=leaks.size), details)
         if per_step[t0:].max() <= min_change:
-            return self.result(check, ctx, 0, ctx.t(
-                f"`{target}`'s outputs did not change at all when the inputs from step {t0} on changed: "
-                "the model seems to ignore its inputs, so its causality cannot be shown.",
-                f"스텝 {t0}부터의 입력을 바꿔도 `{target}`의 출력이 전혀 바뀌지 않았습니다. 모델이 입력을 "
-                "무시하는 것 같아 인과성을 확인할 수 없습니다."), details)
-        return self.result(check, ctx, 1, ctx.t(
-            f"`{target}` is causal: changing the inputs from step {t0} on left the {t0} earlier outputs unchanged "
-            "and changed the later ones.",
-            f"`{target}`는 인과적입니다: 스텝 {t0}부터의 입력을 바꿔도 앞쪽 {t0}개 출력은 그대로이고 "
-            "뒤쪽 출력만 바뀌었습니다."), details)
+            return self.result(check, ctx, 0, ctx.text("checks.causal.evaluate.outputs_did_not_change", target=target,
+                                                       t0=t0), details)
+        return self.result(check, ctx, 1, ctx.text("checks.causal.evaluate.causal_changing_inputs_from", target=target,
+                                                   t0=t0), details)

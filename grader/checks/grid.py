@@ -111,43 +111,38 @@ class FunctionGrid(CheckKind):
             return self.missing(check, ctx, next((o for o in outs if o is not None), None), f"`{target}`")
         atol = float(p.get("atol", 0.0))
         wrong: list[int] = []
-        first_msg = ("", "")
+        first_msg = ""
         for i, (case, exp, out) in enumerate(zip(cases, expected, outs)):
             if out is not None and out.ok and len(out.arrays) == 1 and values_match(out.arrays[0], exp, atol):
                 continue
             if not wrong:
                 if out is None or not out.ok:
-                    err = out.error if out is not None else "no result"
-                    first_msg = (f"{fmt_case(case)}: expected {fmt_value(exp)}, but the call raised {err}",
-                                 f"{fmt_case(case)}: 기대값 {fmt_value(exp)}, 그런데 호출에서 오류: {err}")
+                    err = out.error if out is not None else ctx.text("checks.grid.evaluate.case_no_result")
+                    first_msg = ctx.text("checks.grid.evaluate.case_raised", case=fmt_case(case),
+                                         expected=fmt_value(exp), error=err)
                 elif len(out.arrays) != 1:
-                    first_msg = (f"{fmt_case(case)}: expected one value {fmt_value(exp)}, "
-                                 f"got {len(out.arrays)} values",
-                                 f"{fmt_case(case)}: 값 하나({fmt_value(exp)})를 기대했지만 "
-                                 f"{len(out.arrays)}개를 반환했습니다")
+                    first_msg = ctx.text("checks.grid.evaluate.case_many_values", case=fmt_case(case),
+                                         expected=fmt_value(exp), count=len(out.arrays))
                 else:
                     got = fmt_value(out.arrays[0])
-                    first_msg = (f"{fmt_case(case)}: expected {fmt_value(exp)}, got {got}",
-                                 f"{fmt_case(case)}: 기대값 {fmt_value(exp)}, 반환값 {got}")
+                    first_msg = ctx.text("checks.grid.evaluate.case_wrong", case=fmt_case(case),
+                                         expected=fmt_value(exp), got=got)
             wrong.append(i)
         n = len(cases)
         details: dict[str, Any] = {"cases": n, "cases_ok": n - len(wrong)}
         if not wrong:
-            return self.result(check, ctx, 1, ctx.t(
-                f"`{target}` agrees with the grader's reference on all {n} cases.",
-                f"`{target}`가 {n}개 경우 모두에서 채점기의 기준 구현과 일치합니다."), details)
+            return self.result(check, ctx, 1, ctx.text("checks.grid.evaluate.agrees_with_grader_reference",
+                                                       target=target, n=n), details)
         groups = ""
         if p.get("group_by"):
             key = p["group_by"]
             bad = sorted({str(cases[i].get(key)) for i in wrong})
             good = sorted({str(c.get(key)) for c in cases} - set(bad))
             details["failing_" + key] = bad
-            groups = ctx.t(f" Failing cases have {key}: {', '.join(bad)}"
-                           + (f"; every case with {key}: {', '.join(good)} is right." if good else "."),
-                           f" 틀린 경우의 {key}: {', '.join(bad)}"
-                           + (f"; {key}가 {', '.join(good)}인 경우는 모두 맞습니다." if good else "."))
+            groups = ctx.text("checks.grid.evaluate.failing_cases_have_good" if good else
+                              "checks.grid.evaluate.failing_cases_have", key=key, bad=", ".join(bad),
+                              good=", ".join(good))
         frac = (n - len(wrong)) / n if p.get("partial", False) else 0.0
-        return self.result(check, ctx, frac, ctx.t(
-            f"`{target}` is wrong on {len(wrong)} of {n} cases. First failing case: {first_msg[0]}.{groups}",
-            f"`{target}`가 {n}개 중 {len(wrong)}개 경우에서 틀렸습니다. 첫 번째로 틀린 경우: {first_msg[1]}.{groups}"),
+        return self.result(check, ctx, frac, ctx.text("checks.grid.evaluate.wrong_on_cases_first", target=target,
+                                                      len_wrong=len(wrong), n=n, first_msg=first_msg, groups=groups),
             details)

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from grader.i18n import text
+
 if TYPE_CHECKING:
     from grader.course.loader import Course
     from grader.course.spec import ExerciseSpec
@@ -28,9 +30,6 @@ HintsOption = Literal["brief", "full"]
 
 # Earlier attempts a check must have failed in before its recipe is shown unasked.
 REPEATS_FOR_RECIPE = 2
-
-_LABEL = {"en": "In full:", "ko": "자세한 풀이:"}
-
 
 @dataclass(frozen=True)
 class HintPolicy:
@@ -48,10 +47,7 @@ def _why(policy: HintPolicy, check_id: str, lang: str) -> str:
     """Why the recipe is there when nobody asked for it."""
     if policy.option == "full":
         return ""
-    n = policy.failed_before.get(check_id, 0)
-    if lang == "ko":
-        return f" (앞선 시도 {n}번에서 이 항목을 통과하지 못해서 함께 보여 드립니다.)"
-    return f" (Shown because this check failed in {n} earlier attempts.)"
+    return text("checks.hints.why_shown", lang, n=policy.failed_before.get(check_id, 0))
 
 
 def apply_hint_policy(attempt: Attempt, spec: ExerciseSpec | None, lang: str, policy: HintPolicy) -> Attempt:
@@ -69,7 +65,7 @@ def apply_hint_policy(attempt: Attempt, spec: ExerciseSpec | None, lang: str, po
         if not policy.full_for(result.id):
             continue
         recipe = check.text("recipe", lang)
-        label = _LABEL.get(lang, _LABEL["en"])
+        label = text("checks.hints.label", lang)
         result.message = f"{result.message.rstrip()}\n{label} {recipe}{_why(policy, result.id, lang)}"
         result.hint_level = "full"
     return attempt

@@ -15,6 +15,7 @@ from pydantic import Field, PositiveInt, model_validator
 from grader.course.models import Bilingual, ParamError, SpecModel, TargetParams
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
+from grader.i18n import join_or
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
 
 
@@ -122,9 +123,8 @@ def model_layers(kind: CheckKind, check: CheckSpec, ctx: GradeContext, outputs: 
     desc = out.value if isinstance(out.value, dict) else {}
     top = top_layers(desc)
     if not top:
-        return kind.result(check, ctx, 0, ctx.t(
-            f"`{target}` is a {desc.get('type', '?')}, not a model with layers.",
-            f"`{target}`는 {desc.get('type', '?')}입니다. 층이 있는 모델이 아닙니다."))
+        return kind.result(check, ctx, 0, ctx.text("checks.layer_expect.model_layers.not_model_with_layers",
+                                                   target=target, found_type=desc.get('type', '?')))
     return desc, top
 
 
@@ -187,37 +187,37 @@ class LayerExpect(CheckKind):
             return e["what"].get(ctx.lang) or e["what"].get("en", "")
         if isinstance(e.get("what"), str):
             return e["what"]
-        classes = " or ".join(_as_list(e.get("class"))) or ctx.t("layer", "층")
+        classes = " or ".join(_as_list(e.get("class"))) or ctx.text("checks.layer_expect.what.layer_2")
         wraps = " or ".join(_as_list(e.get("wraps")))
         if "at" in e:
             at = int(e["at"])
-            pos = {0: ctx.t("the first layer", "첫 번째 층"), -1: ctx.t("the last layer", "마지막 층")}.get(
-                at, ctx.t(f"layer #{at + 1 if at >= 0 else at}", f"{at + 1 if at >= 0 else at}번째 층"))
+            pos = {0: ctx.text("checks.layer_expect.what.first_layer"), -1: ctx.text("checks.layer_expect.what.last_layer")}.get(
+                at, ctx.text("checks.layer_expect.what.layer_3", position=at + 1 if at >= 0 else at))
             return pos
         if wraps:
-            return ctx.t(f"a {classes} layer wrapping {wraps}", f"{wraps}를 감싼 {classes} 층")
-        return ctx.t(f"a {classes} layer", f"{classes} 층")
+            return ctx.text("checks.layer_expect.what.layer_wrapping", classes=classes, wraps=wraps)
+        return ctx.text("checks.layer_expect.what.layer", classes=classes)
 
     def _problems(self, layer: dict[str, Any], e: dict[str, Any], ctx: GradeContext) -> list[str]:
         """What is wrong with this layer for this expectation (empty = it matches)."""
         probs: list[str] = []
         classes = _as_list(e.get("class"))
         if classes and layer.get("class") not in classes:
-            probs.append(ctx.t(f"it is a {layer.get('class')}, expected {' or '.join(classes)}",
-                               f"{layer.get('class')}입니다 ({' 또는 '.join(classes)}이어야 함)"))
+            probs.append(ctx.text("checks.layer_expect.problems.expected", found=layer.get('class'),
+                                  classes=join_or(classes, ctx.lang)))
             return probs
         wraps = _as_list(e.get("wraps"))
         if wraps and not (wrapped_classes(layer) & set(wraps)):
-            inner = ", ".join(sorted(wrapped_classes(layer))) or ctx.t("nothing", "없음")
-            probs.append(ctx.t(f"it wraps {inner}, expected {' or '.join(wraps)}",
-                               f"{inner}를 감싸고 있습니다 ({' 또는 '.join(wraps)}이어야 함)"))
+            inner = ", ".join(sorted(wrapped_classes(layer))) or ctx.text("checks.layer_expect.problems.nothing")
+            probs.append(ctx.text("checks.layer_expect.problems.wraps_expected", inner=inner,
+                                  wraps=join_or(wraps, ctx.lang)))
         cfg = _cfg(layer)
         for key, want in (e.get("config") or {}).items():
             if key not in cfg:
-                probs.append(ctx.t(f"it has no {key} setting", f"{key} 설정이 없습니다"))
+                probs.append(ctx.text("checks.layer_expect.problems.has_no_setting", key=key))
             elif not value_matches(cfg[key], want):
-                probs.append(ctx.t(f"its {key} is {_fmt(cfg[key])}, expected {_fmt(want)}",
-                                   f"{key} 값이 {_fmt(cfg[key])}입니다 (기대값 {_fmt(want)})"))
+                probs.append(ctx.text("checks.layer_expect.problems.expected_2", key=key, got_value=_fmt(cfg[key]),
+                                      want_value=_fmt(want)))
         return probs
 
     def _check_one(self, e: dict[str, Any], top: list[dict[str, Any]], ctx: GradeContext) -> str | None:
@@ -225,8 +225,7 @@ class LayerExpect(CheckKind):
         if "at" in e:
             at = int(e["at"])
             if not -len(top) <= at < len(top):
-                return ctx.t(f"{what}: the model has only {len(top)} layers",
-                             f"{what}: 모델의 층이 {len(top)}개뿐입니다")
+                return ctx.text("checks.layer_expect.check_one.model_has_only_layers", what=what, len_top=len(top))
             layer = top[at]
             probs = self._problems(layer, e, ctx)
             if probs:
@@ -240,25 +239,22 @@ class LayerExpect(CheckKind):
             if _is_subsequence(want, found):
                 return None
             classes = _as_list(e.get("class"))
-            sel = " or ".join(classes) or ctx.t("layer", "층")
+            sel = " or ".join(classes) or ctx.text("checks.layer_expect.check_one.layer")
             if not matching:
                 # Nothing to read the values from: say which layers are missing, not "[none]".
                 of_class = [lay for lay in layers if not classes or lay.get("class") in classes]
                 cond = ", ".join(f"{k}={_fmt(v)}" for k, v in (e.get("config") or {}).items())
                 if of_class and cond:
-                    return ctx.t(f"{key}: none of the {len(of_class)} {sel} layers has {cond}, so there is "
-                                 f"nothing to read it from",
-                                 f"{key}: {sel} 층 {len(of_class)}개 가운데 {cond}인 층이 없어 값을 읽을 수 "
-                                 "없습니다")
-                return ctx.t(f"{key}: the model has no {sel} layer", f"{key}: 모델에 {sel} 층이 없습니다")
+                    return ctx.text("checks.layer_expect.check_one.none_layers_has_so", key=key,
+                                    len_of_class=len(of_class), sel=sel, cond=cond)
+                return ctx.text("checks.layer_expect.check_one.model_has_no_layer", key=key, sel=sel)
             shown = ", ".join(_fmt(v) for v in found)
             if "what" not in e:
                 cond = ", ".join(f"{k}={_fmt(v)}" for k, v in (e.get("config") or {}).items())
-                what = ctx.t(f"the {sel} layers" + (f" with {cond}" if cond else ""),
-                             (f"{cond}인 " if cond else "") + f"{sel} 층들")
-            return ctx.t(f"{key} of {what}: [{shown}]; expected {', '.join(_fmt(v) for v in want)} "
-                         "in this order",
-                         f"{what}의 {key}: [{shown}]; {', '.join(_fmt(v) for v in want)}가 이 순서로 있어야 합니다")
+                what = ctx.text("checks.layer_expect.check_one.the_layers_with" if cond else
+                                "checks.layer_expect.check_one.the_layers", sel=sel, cond=cond)
+            return ctx.text("checks.layer_expect.check_one.expected_in_this_order", key=key, what=what, shown=shown,
+                            wanted_order=', '.join(_fmt(v) for v in want))
         need = int(e.get("min_count", 1))
         if len(matching) >= need:
             return None
@@ -267,11 +263,11 @@ class LayerExpect(CheckKind):
         if near:
             detail = "; ".join(f"{_label(lay)}: {', '.join(self._problems(lay, e, ctx))}" for lay in near[:3])
             if need == 1:
-                return ctx.t(f"missing: {what} ({detail})", f"{what}가 없습니다 ({detail})")
-            return ctx.t(f"expected at least {need} × {what}, found {len(matching)} ({detail})",
-                         f"{what}가 {need}개 이상 필요한데 {len(matching)}개입니다 ({detail})")
-        present = ", ".join(dict.fromkeys(str(lay.get("class")) for lay in layers)) or ctx.t("none", "없음")
-        return ctx.t(f"missing: {what} (the model has: {present})", f"{what}가 없습니다 (모델의 층: {present})")
+                return ctx.text("checks.layer_expect.check_one.missing", what=what, detail=detail)
+            return ctx.text("checks.layer_expect.check_one.expected_at_least_found", need=need, what=what,
+                            len_matching=len(matching), detail=detail)
+        present = ", ".join(dict.fromkeys(str(lay.get("class")) for lay in layers)) or ctx.text("checks.layer_expect.check_one.none")
+        return ctx.text("checks.layer_expect.check_one.missing_model_has", what=what, present=present)
 
     def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
                  outputs: dict[str, ProbeOutput]) -> CheckResult:
@@ -285,8 +281,7 @@ class LayerExpect(CheckKind):
         n = len(p["expect"])
         details = {"expectations": n, "met": n - len(problems)}
         if not problems:
-            return self.result(check, ctx, 1, ctx.t(
-                f"`{target}` has the expected layers ({n} of {n} expectations met).",
-                f"`{target}`의 층 구성이 기대와 같습니다 ({n}개 조건 모두 충족)."), details)
+            return self.result(check, ctx, 1, ctx.text("checks.layer_expect.evaluate.has_expected_layers_expectations",
+                                                       target=target, n=n), details)
         frac = (n - len(problems)) / n if p.get("partial", True) else 0.0
         return self.result(check, ctx, frac, f"`{target}`: " + "; ".join(problems) + ".", details)

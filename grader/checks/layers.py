@@ -20,6 +20,7 @@ from grader.course.models import Bilingual, KeywordRef, ParamError, SpecModel, T
 from grader.errors import SpecError
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
+from grader.i18n import join_or
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
 from grader.checks.calls import shape_matches
 from grader.checks.layer_expect import _as_list, _fmt, _label, all_layers, model_layers, value_matches
@@ -144,60 +145,59 @@ class LayerConfig(CheckKind):
         if isinstance(g, str):
             return g
         if check.params.get("select", list(RECURRENT)) == "*":
-            return ctx.t("layer", "층")
+            return ctx.text("checks.layers.group_name.layer")
         if "select" in check.params:
-            return " / ".join(check.params["select"]) + ctx.t(" layer", " 층")
-        return ctx.t("recurrent layer", "순환 층")
+            return " / ".join(check.params["select"]) + ctx.text("checks.layers.group_name.layer_2")
+        return ctx.text("checks.layers.group_name.recurrent_layer")
 
     def _layer_problems(self, layer: dict[str, Any], rule: dict[str, Any], ctx: GradeContext) -> list[str]:
         probs: list[str] = []
         classes = _as_list(rule.get("class"))
         if classes and layer.get("class") not in classes:
-            probs.append(ctx.t(f"it is a {layer.get('class')}, expected {' or '.join(classes)}",
-                               f"{layer.get('class')}입니다 ({' 또는 '.join(classes)}이어야 함)"))
+            probs.append(ctx.text("checks.layers.layer_problems.expected", found=layer.get('class'),
+                                  classes=join_or(classes, ctx.lang)))
             return probs  # the rest would only repeat that it is the wrong layer
         for key, want in (rule.get("config") or {}).items():
             has, got = config_value(layer, key)
             if not has:
-                probs.append(ctx.t(f"it has no {key} setting", f"{key} 설정이 없습니다"))
+                probs.append(ctx.text("checks.layers.layer_problems.has_no_setting", key=key))
             elif not value_matches(got, want):
-                probs.append(ctx.t(f"its {key} is {_fmt(got)}, expected {_fmt(want)}",
-                                   f"{key} 값이 {_fmt(got)}입니다 (기대값 {_fmt(want)})"))
+                probs.append(ctx.text("checks.layers.layer_problems.expected_2", key=key, got_value=_fmt(got),
+                                      want_value=_fmt(want)))
         shape = layer.get("output_shape")
         if "output_rank" in rule or "output_shape" in rule:
             if not isinstance(shape, list):
-                probs.append(ctx.t("its output shape is unknown (was the model built with a declared input?)",
-                                   "출력 크기를 알 수 없습니다 (입력을 선언해서 모델을 만들었나요?)"))
+                probs.append(ctx.text("checks.layers.layer_problems.output_shape_unknown_model"))
             elif "output_rank" in rule and len(shape) != int(rule["output_rank"]):
-                probs.append(ctx.t(f"its output {fmt_shape(shape)} has {len(shape)} axes, expected "
-                                   f"{int(rule['output_rank'])}",
-                                   f"출력 {fmt_shape(shape)}의 축이 {len(shape)}개입니다 ({int(rule['output_rank'])}개여야 함)"))
+                probs.append(ctx.text("checks.layers.layer_problems.output_has_axes_expected",
+                                      shown_shape=fmt_shape(shape), len_shape=len(shape),
+                                      want_rank=int(rule['output_rank'])))
             elif "output_shape" in rule:
                 want = [-1 if s is None else int(s) for s in rule["output_shape"]]
                 got_shape = [-2 if s is None else int(s) for s in shape]  # None only matches a wildcard
                 if not shape_matches(got_shape, want):
-                    probs.append(ctx.t(f"output shape {fmt_shape(shape)}, expected {fmt_shape(rule['output_shape'])}",
-                                       f"출력 크기 {fmt_shape(shape)} ({fmt_shape(rule['output_shape'])}이어야 함)"))
+                    probs.append(ctx.text("checks.layers.layer_problems.output_shape_expected",
+                                          shown_shape=fmt_shape(shape),
+                                          want_shape=fmt_shape(rule['output_shape'])))
         if "params" in rule:
             got = layer.get("params")
             if got is None:
-                probs.append(ctx.t("its parameter count is unknown (is the layer built?)",
-                                   "파라미터 수를 알 수 없습니다 (층이 만들어졌나요?)"))
+                probs.append(ctx.text("checks.layers.layer_problems.parameter_count_unknown_layer"))
             elif int(got) != int(rule["params"]):
-                probs.append(ctx.t(f"{int(got):,} parameters, expected {int(rule['params']):,}",
-                                   f"파라미터 {int(got):,}개 ({int(rule['params']):,}개여야 함)"))
+                probs.append(ctx.text("checks.layers.layer_problems.parameters_expected", got=int(got),
+                                      want_params=int(rule['params'])))
         return probs
 
     def _which_text(self, which: Any, n: int, group: str, ctx: GradeContext) -> str:
         if isinstance(which, int):
             i = which + n if which < 0 else which
-            return ctx.t(f"{group} {i + 1} of {n}", f"{n}개 중 {i + 1}번째 {group}")
+            return ctx.text("checks.layers.which_text.text", group=group, i=i + 1, n=n)
         return {
-            "all": ctx.t(f"every {group}", f"모든 {group}"),
-            "all_but_last": ctx.t(f"every {group} but the last", f"마지막을 뺀 모든 {group}"),
-            "last": ctx.t(f"the last {group}", f"마지막 {group}"),
-            "first": ctx.t(f"the first {group}", f"첫 번째 {group}"),
-            "all_but_first": ctx.t(f"every {group} but the first", f"첫 번째를 뺀 모든 {group}"),
+            "all": ctx.text("checks.layers.which_text.every", group=group),
+            "all_but_last": ctx.text("checks.layers.which_text.every_but_last", group=group),
+            "last": ctx.text("checks.layers.which_text.last", group=group),
+            "first": ctx.text("checks.layers.which_text.first", group=group),
+            "all_but_first": ctx.text("checks.layers.which_text.every_but_first", group=group),
         }[which]
 
     def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
@@ -220,26 +220,25 @@ class LayerConfig(CheckKind):
         total = len(rules) + 1  # + the count of the group
         lo = len(ref_rules) if ref_rules else int(p.get("min_count", 1))
         hi = len(ref_rules) if ref_rules else p.get("max_count")
-        present = " → ".join(str(lay.get("class")) for lay in group) or ctx.t("none", "없음")
+        present = " → ".join(str(lay.get("class")) for lay in group) or ctx.text("checks.layers.evaluate.none")
         if n < lo or (hi is not None and n > int(hi)):
             if hi is not None and int(hi) == lo:
-                want = ctx.t(f"exactly {lo}", f"정확히 {lo}개")
+                want = ctx.text("checks.layers.evaluate.exactly", lo=lo)
             elif n < lo:
-                want = ctx.t(f"at least {lo}", f"{lo}개 이상")
+                want = ctx.text("checks.layers.evaluate.at_least", lo=lo)
             else:
-                want = ctx.t(f"at most {int(hi)}", f"{int(hi)}개 이하")
+                want = ctx.text("checks.layers.evaluate.at_most", hi=int(hi))
             layers_all = ", ".join(str(lay.get("class")) for lay in top)
-            problems.append(ctx.t(f"it has {n} {gname}(s) ({present}), expected {want} "
-                                  f"(the model's layers: {layers_all})",
-                                  f"{gname}가 {n}개입니다 ({present}). {want}여야 합니다 (모델의 층: {layers_all})"))
+            problems.append(ctx.text("checks.layers.evaluate.has_expected_model_layers", n=n, gname=gname,
+                                     present=present, want=want, layers_all=layers_all))
         else:
             met += 1
         for rule in rules:
             which = rule.get("which", "all")
             idx = pick(n, which)
             if not idx and which not in ("all_but_last", "all_but_first"):
-                problems.append(ctx.t(f"{self._which_text(which, max(n, 1), gname, ctx)}: no such layer",
-                                      f"{self._which_text(which, max(n, 1), gname, ctx)}: 그런 층이 없습니다"))
+                problems.append(ctx.text("checks.layers.evaluate.no_such_layer",
+                                         which=self._which_text(which, max(n, 1), gname, ctx)))
                 continue
             bad = []
             for i in idx:
@@ -259,8 +258,7 @@ class LayerConfig(CheckKind):
                 met += 1
         details = {"rules": total, "met": met, "group": [str(lay.get("class")) for lay in group]}
         if not problems:
-            return self.result(check, ctx, 1, ctx.t(
-                f"`{target}`: all {total} layer rules hold ({present}).",
-                f"`{target}`: 층 규칙 {total}개가 모두 맞습니다 ({present})."), details)
+            return self.result(check, ctx, 1, ctx.text("checks.layers.evaluate.all_layer_rules_hold", target=target,
+                                                       total=total, present=present), details)
         frac = met / total if p.get("partial", False) else 0.0
         return self.result(check, ctx, frac, f"`{target}`: " + "; ".join(problems) + ".", details)

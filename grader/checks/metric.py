@@ -27,17 +27,16 @@ METRICS = {
 # How messages name the baselines the course's references provide (other names are shown as
 # the spec spells them).
 BASELINE_NAMES = {
-    "naive": ("naive (last value repeated)", "단순 예측(마지막 값 반복)"),
-    "linear": ("linear model", "선형 모델"),
-    "constant": ("constant class", "항상 같은 클래스"),
-    "random": ("random guess", "무작위 추측"),
-    "first_frame": ("first frame only", "첫 프레임만 보기"),
+    "naive": "checks.metric.baseline.naive", "linear": "checks.metric.baseline.linear",
+    "constant": "checks.metric.baseline.constant", "random": "checks.metric.baseline.random",
+    "first_frame": "checks.metric.baseline.first_frame",
 }
+_LABELS = {"mse": "checks.metric.label.mse", "mae": "checks.metric.label.mae",
+           "accuracy": "checks.metric.label.accuracy"}
 
 
 def baseline_name(name: str, ctx: GradeContext) -> str:
-    en, ko = BASELINE_NAMES.get(name, (name, name))
-    return ctx.t(en, ko)
+    return ctx.text(BASELINE_NAMES[name]) if name in BASELINE_NAMES else name
 
 
 def metric_value(name: str, targets: np.ndarray, preds: np.ndarray) -> float:
@@ -103,21 +102,15 @@ class ModelMetric(CheckKind):
                     direction: str) -> str:
         """One sentence: how far the model is from one baseline, in percent of the baseline."""
         name = baseline_name(bname, ctx)
-        ko_label = "정확도" if label == "accuracy" else label  # MSE가, MAE가, 정확도가
         if not bval or not np.isfinite(bval):
             return ""
         rel = (value - bval) / abs(bval) * 100
         if abs(rel) < 0.5:
-            return ctx.t(f" Its {label} is about the {name}'s.", f" {ko_label}가 {name}의 값과 거의 같습니다.")
+            return ctx.text("checks.metric.comparison.about", label=label, name=name)
         better = rel < 0 if direction == "lower" else rel > 0
-        if direction == "lower":
-            en = f"{abs(rel):.0f}% {'below' if rel < 0 else 'above'} the {name}'s"
-            ko = f"{name}보다 {abs(rel):.0f}% {'낮습니다' if rel < 0 else '높습니다'}"
-        else:
-            en = f"{abs(rel):.0f}% {'above' if rel > 0 else 'below'} the {name}'s"
-            ko = f"{name}보다 {abs(rel):.0f}% {'높습니다' if rel > 0 else '낮습니다'}"
-        verdict = ctx.t(" (better)" if better else " (worse)", " (더 좋음)" if better else " (더 나쁨)")
-        return ctx.t(f" Its {label} is {en}{verdict}.", f" {ko_label}가 {ko}{verdict}.")
+        key = "checks.metric.comparison.below" if rel < 0 else "checks.metric.comparison.above"
+        verdict = ctx.text("checks.metric.comparison.better" if better else "checks.metric.comparison.worse")
+        return ctx.text(key, label=label, name=name, percent=f"{abs(rel):.0f}%", verdict=verdict)
 
     def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
         p = check.params
@@ -135,7 +128,8 @@ class ModelMetric(CheckKind):
         p = check.params
         target = p["target"]
         metric = p["metric"]
-        _, direction, label = METRICS[metric]
+        _, direction, _ = METRICS[metric]
+        label = ctx.text(_LABELS[metric])
         threshold = float(p["threshold"])
         out = outputs.get("predict")
         if out is None or not out.ok:
@@ -145,31 +139,23 @@ class ModelMetric(CheckKind):
         if p.get("select") == "last_step":
             # A sequence-to-sequence model is scored on its forecast at the last time step.
             if preds.ndim != 3:
-                return self.result(check, ctx, 0, ctx.t(
-                    f"`{target}` returned {fmt_shape(preds.shape)}; a sequence-to-sequence model should return "
-                    "[batch, time steps, outputs].",
-                    f"`{target}`의 출력이 {fmt_shape(preds.shape)}입니다. 시퀀스-투-시퀀스 모델은 "
-                    "[배치, 타임 스텝, 출력] 크기를 반환해야 합니다."))
+                return self.result(check, ctx, 0, ctx.text("checks.metric.evaluate.returned_sequence_sequence_model",
+                                                           target=target, preds_shape=fmt_shape(preds.shape)))
             preds = preds[:, -1]
         want = targets.shape if metric != "accuracy" else (*targets.shape, -1)
         if metric != "accuracy" and preds.shape != targets.shape:
             squeezed = np.squeeze(preds, axis=-1) if preds.ndim == targets.ndim + 1 and preds.shape[-1] == 1 else None
             if squeezed is None or squeezed.shape != targets.shape:
-                return self.result(check, ctx, 0, ctx.t(
-                    f"`{target}` returned predictions of shape {fmt_shape(preds.shape)}; "
-                    f"the targets have shape {fmt_shape(targets.shape)}.",
-                    f"`{target}`의 예측 크기가 {fmt_shape(preds.shape)}입니다. "
-                    f"타깃 크기는 {fmt_shape(targets.shape)}입니다."))
+                return self.result(check, ctx, 0, ctx.text("checks.metric.evaluate.returned_predictions_shape_targets",
+                                                           target=target, preds_shape=fmt_shape(preds.shape),
+                                                           targets_shape=fmt_shape(targets.shape)))
             preds = squeezed
         if metric == "accuracy" and (preds.ndim != targets.ndim + 1 or preds.shape[0] != targets.shape[0]):
-            return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` returned {fmt_shape(preds.shape)}; expected class probabilities "
-                f"of shape {fmt_shape(want)}.",
-                f"`{target}`의 출력이 {fmt_shape(preds.shape)}입니다. 클래스 확률 {fmt_shape(want)}이어야 합니다."))
+            return self.result(check, ctx, 0, ctx.text("checks.metric.evaluate.returned_expected_class_probabilities",
+                                                       target=target, preds_shape=fmt_shape(preds.shape),
+                                                       want_shape=fmt_shape(want)))
         if not np.all(np.isfinite(preds)):
-            return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` produced NaN or infinite predictions: the training probably diverged.",
-                f"`{target}`의 예측에 NaN 또는 무한대가 있습니다. 학습이 발산했을 수 있습니다."))
+            return self.result(check, ctx, 0, ctx.text("checks.metric.evaluate.produced_nan_or_infinite", target=target))
         value = metric_value(metric, targets, preds)
         details: dict[str, Any] = {metric: value, "threshold": threshold, "n": int(targets.shape[0])}
         base_txt = []
@@ -180,20 +166,18 @@ class ModelMetric(CheckKind):
             base_txt.append(f"{baseline_name(bname, ctx)} {bval:.4g}")
         passed = value <= threshold if direction == "lower" else value >= threshold
         cmp_ = "≤" if direction == "lower" else "≥"
-        base = ctx.t(f" Baselines: {', '.join(base_txt)}.", f" 기준 모델: {', '.join(base_txt)}.") if base_txt else ""
+        base = ctx.text("checks.metric.evaluate.baselines", base_txt=', '.join(base_txt)) if base_txt else ""
         if p.get("compare") and f"baseline_{p['compare']}" in details:
             base += self._comparison(ctx, label, value, details[f"baseline_{p['compare']}"], p["compare"], direction)
         n = targets.shape[0]
         if passed:
-            return self.result(check, ctx, 1, ctx.t(
-                f"{label} {value:.4g} on {n} fresh samples (needed {cmp_} {threshold:g}).{base}",
-                f"처음 보는 샘플 {n}개에서 {label} {value:.4g} (기준 {cmp_} {threshold:g}).{base}"), details)
+            return self.result(check, ctx, 1, ctx.text("checks.metric.evaluate.on_fresh_samples_needed_2", label=label,
+                                                       value=value, n=n, cmp_=cmp_, threshold=threshold, base=base), details)
         frac = 0.0
         partial = p.get("partial")
         if partial:
             p_thr, p_frac = float(partial[0]), float(partial[1])
             if (value <= p_thr) if direction == "lower" else (value >= p_thr):
                 frac = p_frac
-        return self.result(check, ctx, frac, ctx.t(
-            f"{label} {value:.4g} on {n} fresh samples; needed {cmp_} {threshold:g}.{base}",
-            f"처음 보는 샘플 {n}개에서 {label} {value:.4g}; 기준은 {cmp_} {threshold:g}입니다.{base}"), details)
+        return self.result(check, ctx, frac, ctx.text("checks.metric.evaluate.on_fresh_samples_needed", label=label,
+                                                      value=value, n=n, cmp_=cmp_, threshold=threshold, base=base), details)

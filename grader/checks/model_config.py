@@ -18,6 +18,7 @@ from pydantic import Field, NonNegativeInt, model_validator
 from grader.course.models import Bilingual, Name, ParamError, SpecModel, TargetParams
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
+from grader.i18n import join_or
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
 from grader.checks.layer_expect import all_layers, describe_plan, top_layers, value_matches
 
@@ -200,11 +201,11 @@ class ModelConfig(CheckKind):
             return None
         found = ", ".join(dict.fromkeys(f"{c['key']}: {_show(f)}" for c, f in results))
         if mode == "any":
-            wanted = ctx.t(" or ".join(_cond_text(c) for c in conds), " 또는 ".join(_cond_text(c) for c in conds))
-            return ctx.t(f"needs {wanted}; found {found}", f"{wanted} 중 하나가 필요합니다. 현재 {found}")
+            wanted = join_or([_cond_text(c) for c in conds], ctx.lang)
+            return ctx.text("checks.model_config.node_problem.needs_found_2", wanted=wanted, found=found)
         failed = [c for c, good in zip(conds, ok) if not good]
         wanted = ", ".join(_cond_text(c) for c in failed)
-        return ctx.t(f"needs {wanted}; found {found}", f"{wanted}이어야 합니다. 현재 {found}")
+        return ctx.text("checks.model_config.node_problem.needs_found", wanted=wanted, found=found)
 
     def _what(self, e: dict[str, Any], ctx: GradeContext) -> str | None:
         w = e.get("what")
@@ -220,37 +221,35 @@ class ModelConfig(CheckKind):
         if on == "model":
             problem = self._node_problem({"class": desc.get("type"), "params": desc.get("params"),
                                           "config": desc}, e, ctx)
-            return f"{prefix}{ctx.t('the model', '모델')} {problem}" if problem else None
+            return f"{prefix}{ctx.text('checks.model_config.check_one.model')} {problem}" if problem else None
         if on == "optimizer":
             opt = desc.get("optimizer")
             if not isinstance(opt, dict):
-                return prefix + ctx.t(f"`{target}` has no optimizer: compile it first",
-                                      f"`{target}`에 옵티마이저가 없습니다. 먼저 compile 하세요")
+                return prefix + ctx.text("checks.model_config.check_one.has_no_optimizer_compile", target=target)
             classes = _as_list(e.get("class"))
             if classes and opt.get("class") not in classes:
-                return prefix + ctx.t(f"the optimizer is {opt.get('class')}, expected {' or '.join(classes)}",
-                                      f"옵티마이저가 {opt.get('class')}입니다 ({' 또는 '.join(classes)}이어야 함)")
+                return prefix + ctx.text("checks.model_config.check_one.optimizer_expected", found=opt.get('class'),
+                                         classes=join_or(classes, ctx.lang))
             problem = self._node_problem(opt, e, ctx)
-            return prefix + ctx.t(f"the optimizer ({opt.get('class')}) {problem}",
-                                  f"옵티마이저({opt.get('class')}): {problem}") if problem else None
+            return prefix + ctx.text("checks.model_config.check_one.optimizer", optimizer=opt.get('class'),
+                                     problem=problem) if problem else None
         layers = all_layers(top_layers(desc))
         classes = _as_list(e.get("class"))
         selected = [lay for lay in layers if not classes or lay.get("class") in classes]
         need = int(e.get("min_count", 1))
         if len(selected) < need:
-            sel = " / ".join(classes) or ctx.t("layer", "층")
-            present = ", ".join(dict.fromkeys(str(lay.get("class")) for lay in layers)) or ctx.t("none", "없음")
-            return prefix + ctx.t(f"expected at least {need} {sel} layer(s), found {len(selected)} "
-                                  f"(the model has: {present})",
-                                  f"{sel} 층이 {need}개 이상 필요한데 {len(selected)}개입니다 (모델의 층: {present})")
+            sel = " / ".join(classes) or ctx.text("checks.model_config.check_one.layer")
+            present = ", ".join(dict.fromkeys(str(lay.get("class")) for lay in layers)) or ctx.text("checks.model_config.check_one.none")
+            return prefix + ctx.text("checks.model_config.check_one.expected_at_least_layer", need=need, sel=sel,
+                                     len_selected=len(selected), present=present)
         problems = [(lay, self._node_problem(lay, e, ctx)) for lay in selected]
         bad = [(lay, pr) for lay, pr in problems if pr]
         if not bad or (e.get("match", "all") == "any" and len(bad) < len(selected)):
             return None
-        sep = ctx.t(" ", ": ")
+        sep = ctx.text("checks.model_config.check_one.text")
         shown = "; ".join(f"{_label(lay)}{sep}{pr}" for lay, pr in bad[:3])
         if e.get("match", "all") == "any":
-            return prefix + ctx.t(f"no layer satisfies it ({shown})", f"조건을 만족하는 층이 없습니다 ({shown})")
+            return prefix + ctx.text("checks.model_config.check_one.no_layer_satisfies", shown=shown)
         return prefix + shown
 
     def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
@@ -265,8 +264,7 @@ class ModelConfig(CheckKind):
         n = len(p["expect"])
         details = {"expectations": n, "met": n - len(problems)}
         if not problems:
-            return self.result(check, ctx, 1, ctx.t(
-                f"`{target}` is configured as asked ({n} of {n} expectations met).",
-                f"`{target}`의 설정이 요구 사항과 같습니다 ({n}개 조건 모두 충족)."), details)
+            return self.result(check, ctx, 1, ctx.text("checks.model_config.evaluate.configured_as_asked_expectations",
+                                                       target=target, n=n), details)
         frac = (n - len(problems)) / n if p.get("partial", True) else 0.0
         return self.result(check, ctx, frac, f"`{target}`: " + "; ".join(problems) + ".", details)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from grader.course.models import CheckParams, QuestionId
+from grader.i18n import both
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
@@ -30,7 +31,7 @@ def quiz_check_for(course: "Course", spec: "ExerciseSpec") -> CheckSpec | None:
         return None
     points = spec.quiz_points or float(question.points)
     return CheckSpec(id=f"quiz:{question.id}", kind="quiz", points=points,
-                     title={"ko": f"퀴즈 {question.id}", "en": f"Quiz {question.id}"},
+                     title=both("checks.quiz.title", id=question.id),
                      hint={}, params={"question": question.id})
 
 
@@ -54,14 +55,13 @@ class Quiz(CheckKind):
         qid = check.params["question"]
         answer = ctx.answers.get(qid)
         if answer is None:
-            return self.result(check, ctx, 0, ctx.t(
-                f"No answer cell for {qid}: add a markdown cell tagged 'answer:{qid}'.",
-                f"{qid}의 답안 셀이 없습니다: 'answer:{qid}' 태그가 붙은 마크다운 셀을 추가하세요."),
+            return self.result(check, ctx, 0, ctx.text("checks.quiz.evaluate.no_answer_cell_for", qid=qid),
                 {"question": qid, "matched": [], "missing": [], "misconceptions": [], "feedback": "",
                  "confidence": 1.0, "needs_review": False, "doubts": []})
         question = load_bank(ctx.course.quizzes_dir)[qid]
         # `reveal`: the caller knows this is the member's second answer to the question
-        res = score_answer(question, answer, reveal=bool(check.params.get("reveal", False)))
+        res = score_answer(question, answer, reveal=bool(check.params.get("reveal", False)),
+                           lang=None if ctx.quiz_lang == "answer" else ctx.lang)
         fraction = res.score / res.max_score if res.max_score else 0.0
         details = res.to_dict()
         labels = details.pop("labels")
@@ -71,6 +71,6 @@ class Quiz(CheckKind):
         message = res.feedback
         if res.needs_review:
             # the points stand provisionally until a teacher confirms the band
-            message = ctx.t("Needs review: this score is provisional.", "검토 필요: 이 점수는 임시 점수입니다.") + \
+            message = ctx.text("checks.quiz.evaluate.needs_review_this_score") + \
                 "\n" + message
         return self.result(check, ctx, fraction, message, details)

@@ -32,13 +32,9 @@ from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_s
 SeqKindName = Literal["seq2seq", "seq2vec", "seq2fixed", "vec2seq", "vec2vec"]
 SEQUENCE_KINDS: tuple[str, ...] = get_args(SeqKindName)
 
-_NAMES = {
-    "seq2seq": ("sequence-to-sequence", "시퀀스-투-시퀀스"),
-    "seq2vec": ("sequence-to-vector", "시퀀스-투-벡터"),
-    "seq2fixed": ("sequence-to-fixed-length-sequence (encoder-decoder)", "시퀀스-투-고정 길이 시퀀스(인코더-디코더)"),
-    "vec2seq": ("vector-to-sequence", "벡터-투-시퀀스"),
-    "vec2vec": ("vector-to-vector", "벡터-투-벡터"),
-}
+_NAMES = {"seq2seq": "checks.sequence_kind.name.seq2seq", "seq2vec": "checks.sequence_kind.name.seq2vec",
+          "seq2fixed": "checks.sequence_kind.name.seq2fixed", "vec2seq": "checks.sequence_kind.name.vec2seq",
+          "vec2vec": "checks.sequence_kind.name.vec2vec"}
 
 
 def _shape(out: ProbeOutput | None) -> list[int] | None:
@@ -59,8 +55,7 @@ def classify_vector_input(shape: list[int]) -> str:
 
 
 def kind_name(kind: str, ctx: GradeContext) -> str:
-    en, ko = _NAMES.get(kind, (kind, kind))
-    return ctx.t(en, ko)
+    return ctx.text(_NAMES[kind]) if kind in _NAMES else kind
 
 
 class SequenceKindParams(TargetParams):
@@ -122,8 +117,7 @@ class SequenceKind(CheckKind):
         def why(o: ProbeOutput) -> str:
             if not o.ok:
                 return o.error
-            return ctx.t(f"it returned {len(o.arrays)} outputs instead of one",
-                         f"출력이 하나가 아니라 {len(o.arrays)}개입니다")
+            return ctx.text("checks.sequence_kind.why.returned_outputs_instead_one", count=len(o.arrays))
 
         found: dict[str, str] = {}
         if s0 is not None and s1 is not None:
@@ -134,43 +128,36 @@ class SequenceKind(CheckKind):
         if not any(k in expect for k in found.values()) and one_length:
             # Sequences of one length only (a fixed time axis): that is the thing to fix.
             ok_in, bad_in, bad = (in0, in1, seq1) if s0 is not None else (in1, in0, seq0)
-            return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` accepts a sequence {ok_in} but not {bad_in} ({why(bad)}): it only takes one "
-                "sequence length. Where the model declares its input, give the time axis the size None.",
-                f"`{target}`는 시퀀스 {ok_in}는 받지만 {bad_in}는 받지 못합니다({why(bad)}). 한 가지 길이만 "
-                "받는 모델입니다. 모델의 입력을 선언할 때 시간 축의 크기를 None으로 두세요."))
+            return self.result(check, ctx, 0, ctx.text("checks.sequence_kind.evaluate.accepts_sequence_but_not",
+                                                       target=target, ok_in=ok_in, bad_in=bad_in, why_bad=why(bad)))
         if not found:
             errors = {o.error for o in (seq0, seq1, vec) if not o.ok}
             if len(errors) == 1 and not any(o.ok for o in (seq0, seq1, vec)):
                 # The same failure for every input (not defined, still None): say it once.
                 return self.missing(check, ctx, seq0, f"`{target}`")
-            return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` could not be called on a sequence {in0} ({why(seq0)}) "
-                f"nor on a vector {inv} ({why(vec)})",
-                f"`{target}`를 시퀀스 {in0}로도({why(seq0)}) 벡터 {inv}로도({why(vec)}) 호출할 수 없습니다"))
+            return self.result(check, ctx, 0, ctx.text("checks.sequence_kind.evaluate.could_not_be_called",
+                                                       target=target, in0=in0, why_seq=why(seq0), inv=inv,
+                                                       why_vec=why(vec)))
         # A model that accepts both kinds of input is whichever of the two the spec wants.
         kind = next((k for k in found.values() if k in expect), found.get("seq") or found["vec"])
         details = {"kind": kind, "seq_shapes": [s0, s1], "vector_shape": sv}
         if kind == found.get("seq"):
             l0, l1 = plan.inputs["seq0"].shape[1], plan.inputs["seq1"].shape[1]
             if kind == "seq2seq":
-                how = ctx.t(f"its output follows the input length ({l0} steps → {fmt_shape(s0)}, "
-                            f"{l1} steps → {fmt_shape(s1)})",
-                            f"출력이 입력 길이를 따라갑니다 ({l0} 스텝 → {fmt_shape(s0)}, {l1} 스텝 → {fmt_shape(s1)})")
+                how = ctx.text("checks.sequence_kind.evaluate.output_follows_input_length", l0=l0,
+                               out0=fmt_shape(s0), l1=l1, out1=fmt_shape(s1))
             elif kind == "seq2vec":
-                how = ctx.t(f"it returns one vector per sequence ({fmt_shape(s0)} for both {l0} and {l1} steps)",
-                            f"시퀀스마다 벡터 하나를 반환합니다 ({l0} 스텝과 {l1} 스텝 모두 {fmt_shape(s0)})")
+                how = ctx.text("checks.sequence_kind.evaluate.returns_one_vector_per", out0=fmt_shape(s0),
+                               l0=l0, l1=l1)
             else:
-                how = ctx.t(f"it returns a sequence of fixed length ({fmt_shape(s0)} for both {l0} and {l1} steps)",
-                            f"길이가 고정된 시퀀스를 반환합니다 ({l0} 스텝과 {l1} 스텝 모두 {fmt_shape(s0)})")
+                how = ctx.text("checks.sequence_kind.evaluate.returns_sequence_fixed_length",
+                               out0=fmt_shape(s0), l0=l0, l1=l1)
         else:
-            how = ctx.t(f"it takes a vector {inv} and returns {fmt_shape(sv)}",
-                        f"벡터 {inv}를 받아 {fmt_shape(sv)}를 반환합니다")
+            how = ctx.text("checks.sequence_kind.evaluate.takes_vector_returns", inv=inv, vec_out=fmt_shape(sv))
         name = kind_name(kind, ctx)
         if kind in expect:
-            return self.result(check, ctx, 1, ctx.t(
-                f"`{target}` is a {name} model: {how}.", f"`{target}`는 {name} 모델입니다: {how}."), details)
-        wanted = ctx.t(" or ", " 또는 ").join(kind_name(k, ctx) for k in expect)
-        return self.result(check, ctx, 0, ctx.t(
-            f"`{target}` should be a {wanted} model, but it is a {name} model: {how}.",
-            f"`{target}`는 {wanted} 모델이어야 하는데 {name} 모델입니다: {how}."), details)
+            return self.result(check, ctx, 1, ctx.text("checks.sequence_kind.evaluate.model", target=target, name=name,
+                                                       how=how), details)
+        wanted = ctx.text("checks.sequence_kind.evaluate.or").join(kind_name(k, ctx) for k in expect)
+        return self.result(check, ctx, 0, ctx.text("checks.sequence_kind.evaluate.should_be_model_but", target=target,
+                                                   wanted=wanted, name=name, how=how), details)

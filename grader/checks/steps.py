@@ -21,6 +21,7 @@ from grader.course.models import METHOD_DOC, GeneratorRef, Method, Name, ParamEr
 from grader.errors import SpecError
 from grader.results.attempt import CheckResult
 from grader.course.spec import CheckSpec
+from grader.i18n import join_and
 from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
 
 
@@ -128,32 +129,24 @@ class UnrolledStep(CheckKind):
         details = {"steps": n, "steps_ok": ok_steps}
         if first is None:
             names = ", ".join(states)
-            return self.result(check, ctx, 1, ctx.t(
-                f"`{target}` matches the grader's reference at all {n} time steps of a hidden sequence "
-                f"(returning {names}).",
-                f"`{target}`가 숨겨진 시퀀스의 {n}개 타임 스텝 모두에서 채점기의 기준 구현과 일치합니다 "
-                f"({names} 반환)."), details)
+            return self.result(check, ctx, 1, ctx.text("checks.steps.evaluate.matches_grader_reference_at",
+                                                       target=target, n=n, names=names), details)
         frac = ok_steps / n if p.get("partial", False) else 0.0
-        lead = ctx.t(
-            f"`{target}` was called once per time step with the grader's correct state; it matched at "
-            f"{ok_steps} of {n} steps. First mismatch: {first}",
-            f"`{target}`를 타임 스텝마다 채점기의 올바른 상태로 호출했습니다. {n}개 중 {ok_steps}개 스텝에서 "
-            f"일치했습니다. 처음 어긋난 곳: {first}")
+        lead = ctx.text("checks.steps.evaluate.was_called_once_per", target=target, ok_steps=ok_steps, n=n, first=first)
         return self.result(check, ctx, frac, lead, details)
 
     def _step_problem(self, ctx: GradeContext, target: str, t: int, out: ProbeOutput | None,
                       want: list[np.ndarray], states: list[str], atol: float, rtol: float,
                       follows: dict[str, str] | None = None) -> tuple[str, float] | None:
-        where = ctx.t(f"step {t + 1}", f"{t + 1}번째 스텝")
+        where = ctx.text("checks.steps.step_problem.step", t=t + 1)
         if out is None:
-            return ctx.t(f"{where}: not run.", f"{where}: 실행되지 않음."), 0.0
+            return ctx.text("checks.steps.step_problem.not_run", where=where), 0.0
         if not out.ok:
-            return ctx.t(f"{where} raised {out.error}.", f"{where}에서 오류: {out.error}."), 0.0
+            return ctx.text("checks.steps.step_problem.raised", where=where, error=out.error), 0.0
         got = out.arrays
         if len(got) != len(want):
-            return ctx.t(
-                f"{where}: returned {len(got)} value(s); expected {len(want)} ({', '.join(states)}).",
-                f"{where}: 값 {len(got)}개를 반환했습니다. {len(want)}개({', '.join(states)})가 필요합니다."), 0.0
+            return ctx.text("checks.steps.step_problem.returned_value_expected", where=where, len_got=len(got),
+                            len_want=len(want), states=', '.join(states)), 0.0
         follows = follows or {}
         wrong = [s for s, gg, ee in zip(states, got, want)
                  if not (gg.shape == ee.shape and np.issubdtype(gg.dtype, np.number)
@@ -163,29 +156,24 @@ class UnrolledStep(CheckKind):
         for i in order:
             name, g, e = states[i], got[i], want[i]
             if tuple(g.shape) != tuple(e.shape):
-                return ctx.t(
-                    f"{where}: {name} has shape {fmt_shape(g.shape)}, expected {fmt_shape(e.shape)}.",
-                    f"{where}: {name}의 크기가 {fmt_shape(g.shape)}입니다. {fmt_shape(e.shape)}이어야 합니다."), 0.0
+                return ctx.text("checks.steps.step_problem.has_shape_expected", where=where, name=name,
+                                got_shape=fmt_shape(g.shape), expected_shape=fmt_shape(e.shape)), 0.0
             if not np.issubdtype(g.dtype, np.number):
-                return ctx.t(f"{where}: {name} is not numeric.", f"{where}: {name}가 숫자 배열이 아닙니다."), 0.0
+                return ctx.text("checks.steps.step_problem.not_numeric", where=where, name=name), 0.0
             g64, e64 = g.astype(np.float64), e.astype(np.float64)
             if not np.all(np.isfinite(g64)):
-                return ctx.t(f"{where}: {name} contains NaN or infinity.",
-                             f"{where}: {name}에 NaN 또는 무한대가 있습니다."), float("inf")
+                return ctx.text("checks.steps.step_problem.contains_nan_or_infinity", where=where, name=name), float("inf")
             if not np.allclose(g64, e64, atol=atol, rtol=rtol):
                 diff = float(np.max(np.abs(g64 - e64)))
                 right = [s for s, gg, ee in zip(states, got, want)
                          if gg.shape == ee.shape and np.issubdtype(gg.dtype, np.number)
                          and np.allclose(gg.astype(np.float64), ee.astype(np.float64), atol=atol, rtol=rtol)]
-                also = ctx.t(f" ({', '.join(right)} {'is' if len(right) == 1 else 'are'} right)",
-                             f" ({', '.join(right)}는 맞음)") if right else ""
+                also = ctx.text("checks.steps.step_problem.right" if len(right) == 1 else "checks.steps.step_problem.right_many",
+                                right=join_and(right, ctx.lang)) if right else ""
                 after = [s for s in wrong if follows.get(s) == name]
                 if after:
-                    also += ctx.t(f"; {', '.join(after)}, computed from {name}, is wrong because of it",
-                                  f". {name} 값으로 계산하는 {', '.join(after)}도 그래서 틀립니다")
-                return ctx.t(
-                    f"{where}: {name} has the right shape {fmt_shape(e.shape)} but wrong values "
-                    f"(largest difference {diff:.3g}, tolerance {atol:g}){also}.",
-                    f"{where}: {name}의 크기 {fmt_shape(e.shape)}는 맞지만 값이 다릅니다 "
-                    f"(최대 차이 {diff:.3g}, 허용 {atol:g}){also}."), diff
+                    also += ctx.text("checks.steps.step_problem.wrong_because_of", name=name,
+                                     after=join_and(after, ctx.lang))
+                return ctx.text("checks.steps.step_problem.has_right_shape_but", where=where, name=name,
+                                expected_shape=fmt_shape(e.shape), diff=diff, atol=atol, also=also), diff
         return None

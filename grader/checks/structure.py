@@ -101,20 +101,6 @@ class ModelPathParams(TargetParams):
                                             "is one).")
 
 
-def subject(word: str) -> str:
-    """`word` with the Korean subject particle that fits it (이 after a final consonant, else
-    가). A trailing parenthesis is skipped: the particle follows the word before it."""
-    core = word
-    while core.endswith(")") and "(" in core:
-        core = core[:core.rindex("(")].rstrip()
-    last = core[-1:] if core else ""
-    if "가" <= last <= "힣":
-        return word + ("이" if (ord(last) - 0xAC00) % 28 else "가")
-    if last.isdigit():
-        return word + ("이" if last in "013678" else "가")
-    return word + "이(가)"
-
-
 def _article(noun: str) -> str:
     return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
@@ -267,9 +253,8 @@ class ModelPath(CheckKind):
         target = check.params["target"]
         missing = result.details.get("missing_stage")
         if isinstance(missing, int) and 0 <= missing < len(check.params["stages"]):
-            what = _text(check.params["stages"][missing].get("what"), ctx, ctx.t("a required layer", "필요한 층"))
-            return ctx.t(f"`{target}` has no {what} between its input and its output",
-                         f"`{target}`의 입력에서 출력으로 가는 길에 {subject(what)} 없습니다")
+            what = _text(check.params["stages"][missing].get("what"), ctx, ctx.text("checks.structure.unmet.required_layer"))
+            return ctx.text("checks.structure.unmet.has_no_between_input", target=target, what=what)
         return super().unmet(check, ctx, result)
 
     def _stage_problem(self, check: CheckSpec, ctx: GradeContext, reached: int, path: list[str]) -> str:
@@ -281,21 +266,19 @@ class ModelPath(CheckKind):
         every = p.get("paths", "every") == "every"
         if reached == 0:
             if every:
-                return ctx.t(f"`{target}` has no {what} on the way from its input to its output ({shown})",
-                             f"`{target}`의 입력에서 출력으로 가는 길에 {subject(what)} 없습니다 ({shown})")
-            return ctx.t(f"no path from `{target}`'s input to its output passes {what}",
-                         f"`{target}`의 입력에서 출력으로 가는 어느 길에도 {subject(what)} 없습니다")
+                return ctx.text("checks.structure.stage_problem.has_no_on_way", target=target, what=what, shown=shown)
+            return ctx.text("checks.structure.stage_problem.no_path_from_input", target=target, what=what)
         prev = _text(stages[reached - 1].get("what"), ctx,
                      " or ".join(_as_list(stages[reached - 1].get("class"))))
-        return ctx.t(f"`{target}` has no {what} after its {prev} on the way to the output ({shown})",
-                     f"`{target}`에서 {prev} 뒤로 출력까지 가는 길에 {subject(what)} 없습니다 ({shown})")
+        return ctx.text("checks.structure.stage_problem.has_no_after_on", target=target, what=what, prev=prev,
+                        shown=shown)
 
     def _time_problems(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
                        outputs: dict[str, ProbeOutput]) -> tuple[list[str], dict[str, Any]] | CheckResult:
         p = check.params
         probe = p["time_probe"]
         target = p["target"]
-        step = _text(probe.get("step"), ctx, ctx.t("time step", "타임 스텝"))
+        step = _text(probe.get("step"), ctx, ctx.text("checks.structure.time_problems.time_step"))
         min_change = float(probe.get("min_change", 1e-4))
         names = ["x"] + [n for t, n in (("later_steps", "later"), ("order", "reversed"))
                          if t in plan.private["tests"]]
@@ -320,17 +303,11 @@ class ModelPath(CheckKind):
             if change == change and change > min_change:  # NaN fails
                 continue
             if test == "later_steps":
-                problems.append(ctx.t(
-                    f"`{target}`'s output stayed the same when every {step} after the first was replaced: "
-                    f"it looks only at the first {step}",
-                    f"첫 {step}만 남기고 나머지 {step}을 모두 바꿔도 `{target}`의 출력이 그대로입니다. "
-                    f"첫 {step}만 보고 있습니다"))
+                problems.append(ctx.text("checks.structure.time_problems.output_stayed_same_when", target=target,
+                                         step=step))
             else:
-                problems.append(ctx.t(
-                    f"`{target}`'s output stayed the same when the {step}s were played in reverse order: "
-                    f"it does not use the order of the {step}s",
-                    f"{step} 순서를 거꾸로 뒤집어도 `{target}`의 출력이 그대로입니다. {step}의 순서를 "
-                    "쓰지 않는다는 뜻입니다"))
+                problems.append(ctx.text("checks.structure.time_problems.output_stayed_same_when_2", target=target,
+                                         step=step))
         return problems, details
 
     def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
@@ -343,9 +320,8 @@ class ModelPath(CheckKind):
             return self.missing(check, ctx, out, f"`{target}`")
         desc = out.value if isinstance(out.value, dict) else {}
         if not top_layers(desc):
-            return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` is a {desc.get('type', '?')}, not a model with layers.",
-                f"`{target}`는 {desc.get('type', '?')}입니다. 층이 있는 모델이 아닙니다."),
+            return self.result(check, ctx, 0, ctx.text("checks.structure.evaluate.not_model_with_layers",
+                                                       target=target, found_type=desc.get('type', '?')),
                 {"missing_stage": 0})
         every = p.get("paths", "every") == "every"
         reached, path = stages_reached(desc, stages, every)
@@ -368,15 +344,13 @@ class ModelPath(CheckKind):
         details.update(conditions=conditions, met=met)
         if not problems:
             names = [_text(s.get("what"), ctx, " or ".join(_as_list(s.get("class")))) for s in stages]
-            if ctx.lang == "ko":
-                seen = "입력에서 출력으로 가는 모든 길에" if every else "입력에서 출력으로 가는 길 하나에"
-                text = (f"`{target}`의 {seen} {subject(' → '.join(names))} "
-                        f"{'차례로 ' if len(stages) > 1 else ''}있습니다 ({_show_path(path)}).")
-            else:
-                seen = "every path" if every else "a path"
-                text = (f"{seen} from `{target}`'s input to its output passes through "
-                        f"{', then '.join(_article(n) for n in names)} ({_show_path(path)}).")
-            return self.result(check, ctx, 1, text[:1].upper() + text[1:] if not text.startswith("`") else text,
+            if ctx.lang == "en":
+                names = [_article(n) for n in names]
+            seen = ctx.text("checks.structure.evaluate.every_path" if every else "checks.structure.evaluate.a_path")
+            text = ctx.text("checks.structure.evaluate.passes_many" if len(stages) > 1 else
+                            "checks.structure.evaluate.passes_one", seen=seen, target=target,
+                            names=ctx.text("checks.structure.evaluate.then").join(names), path=_show_path(path))
+            return self.result(check, ctx, 1, text,
                                details)
         frac = met / conditions if p.get("partial", True) else 0.0
         return self.result(check, ctx, frac, "; ".join(problems) + ".", details)

@@ -102,43 +102,38 @@ def _num_eq(found: float, expected: float, atol: float, rtol: float) -> bool:
 def compare(found: Any, expected: Any, ctx: GradeContext, atol: float = 0.0, rtol: float = 0.0) -> str | None:
     """None when `found` is right, else a short reason that does not give the answer away."""
     if found is None and expected is not None:
-        return ctx.t("not filled in (None)", "비어 있습니다 (None)")
+        return ctx.text("checks.values.compare.not_filled_in_none")
     if isinstance(found, dict) and "__type__" in found:
-        return ctx.t(f"not a plain value (a {found['__type__']})", f"일반 값이 아닙니다 ({found['__type__']})")
+        return ctx.text("checks.values.compare.not_plain_value", found_type=found['__type__'])
     if _too_long(found):
-        return ctx.t(f"you wrote a text of {len(found):,} characters; the grader reads a value such as (5, 32) "
-                     f"only up to {MAX_LITERAL_CHARS} characters and {MAX_LITERAL_DEPTH} brackets deep",
-                     f"{len(found):,}자짜리 문자열을 썼습니다. 채점기는 (5, 32) 같은 값을 {MAX_LITERAL_CHARS}자, "
-                     f"괄호 {MAX_LITERAL_DEPTH}겹까지만 읽습니다")
+        return ctx.text("checks.values.compare.you_wrote_text_characters", len_found=len(found),
+                        max_chars=MAX_LITERAL_CHARS, max_depth=MAX_LITERAL_DEPTH)
     found = _literal(found)
     if isinstance(expected, list):
         if not isinstance(found, list):
-            return ctx.t(f"you wrote {_show(found)}; expected a tuple like (a, b, ...)",
-                         f"{_show(found)}로 썼습니다. (a, b, ...) 같은 튜플이어야 합니다")
+            return ctx.text("checks.values.compare.you_wrote_expected_tuple", show_found=_show(found))
         if len(found) != len(expected):
-            return ctx.t(f"you wrote {_show(found)}, which has the wrong number of dimensions",
-                         f"{_show(found)}로 썼는데 차원 수가 틀렸습니다")
+            return ctx.text("checks.values.compare.you_wrote_which_has", show_found=_show(found))
         bad = [i for i, (f, e) in enumerate(zip(found, expected)) if compare(f, e, ctx, atol, rtol)]
         if bad:
             axes = ", ".join(str(i) for i in bad)
-            return ctx.t(f"you wrote {_show(found)}; axis {axes} is wrong",
-                         f"{_show(found)}로 썼는데 {axes}번 축이 틀렸습니다")
+            return ctx.text("checks.values.compare.you_wrote_axis_wrong", show_found=_show(found), axes=axes)
         return None
     if expected is None:
-        return None if found is None else ctx.t(f"you wrote {_show(found)}", f"{_show(found)}로 썼습니다")
+        return None if found is None else ctx.text("checks.values.compare.you_wrote_3", show_found=_show(found))
     if isinstance(expected, bool):
-        return None if found is expected else ctx.t(f"you wrote {_show(found)}", f"{_show(found)}로 썼습니다")
+        return None if found is expected else ctx.text("checks.values.compare.you_wrote_4", show_found=_show(found))
     if _is_number(expected):
         if not _is_number(found):
-            return ctx.t(f"you wrote {_show(found)}; expected a number", f"{_show(found)}로 썼습니다. 숫자여야 합니다")
+            return ctx.text("checks.values.compare.you_wrote_expected_number", show_found=_show(found))
         if _num_eq(float(found), float(expected), atol, rtol):
             return None
-        side = ctx.t("too high", "너무 큽니다") if found > expected else ctx.t("too low", "너무 작습니다")
-        return ctx.t(f"you wrote {_show(found)}: {side}", f"{_show(found)}로 썼습니다: {side}")
+        side = ctx.text("checks.values.compare.too_high") if found > expected else ctx.text("checks.values.compare.too_low")
+        return ctx.text("checks.values.compare.you_wrote", show_found=_show(found), side=side)
     if isinstance(expected, str) and isinstance(found, str):
-        return None if found.strip().lower() == expected.strip().lower() else ctx.t(
-            f"you wrote {_show(found)}", f"{_show(found)}로 썼습니다")
-    return None if found == expected else ctx.t(f"you wrote {_show(found)}", f"{_show(found)}로 썼습니다")
+        return None if found.strip().lower() == expected.strip().lower() else ctx.text("checks.values.compare.you_wrote_5",
+                                                                                       show_found=_show(found))
+    return None if found == expected else ctx.text("checks.values.compare.you_wrote_2", show_found=_show(found))
 
 
 def _items(expected: Any, fields: list[str] | None) -> list[tuple[Any, str | None]]:
@@ -202,29 +197,25 @@ class ValueMatches(CheckKind):
         found = out.value
         is_dict = isinstance(expected, dict)
         if found is None:
-            return self.result(check, ctx, 0, ctx.t(f"`{target}` is still None: fill it in.",
-                                                    f"`{target}`가 아직 None입니다. 채워 넣으세요."))
+            return self.result(check, ctx, 0, ctx.text("checks.values.evaluate.still_none_fill_in", target=target))
         if is_dict and not isinstance(found, dict):
             keys = ", ".join(repr(k) for k in expected)
-            return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` should be a dict with the keys {keys}; it is {_show(found)}.",
-                f"`{target}`는 {keys} 키를 가진 딕셔너리여야 합니다. 지금 값: {_show(found)}."))
+            return self.result(check, ctx, 0, ctx.text("checks.values.evaluate.should_be_dict_with", target=target,
+                                                       keys=keys, show_found=_show(found)))
         if not is_dict and not isinstance(found, list):
-            return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` should be a list of {len(expected)} entries; it is {_show(found)}.",
-                f"`{target}`는 항목 {len(expected)}개의 리스트여야 합니다. 지금 값: {_show(found)}."))
+            return self.result(check, ctx, 0, ctx.text("checks.values.evaluate.should_be_list_entries", target=target,
+                                                       len_expected=len(expected), show_found=_show(found)))
         fields = p.get("fields")
         atol, rtol = float(p.get("atol", 0.0)), float(p.get("rtol", 0.0))
         items = _items(expected, fields)
         if not any(_filled(found, key, fld, is_dict) for key, fld in items):
-            return self.result(check, ctx, 0, ctx.t(
-                f"`{target}` is not filled in yet: all {len(items)} entries are empty (None).",
-                f"`{target}`가 아직 채워지지 않았습니다: {len(items)}개 항목이 모두 비어 있습니다 (None)."))
+            return self.result(check, ctx, 0, ctx.text("checks.values.evaluate.not_filled_in_yet", target=target,
+                                                       len_items=len(items)))
         problems: list[str] = []
         missing_entries: list[str] = []
         wrong = 0
         for key, fld in items:
-            label = str(key) if is_dict else ctx.t(f"entry {key + 1}", f"{key + 1}번 항목")
+            label = str(key) if is_dict else ctx.text("checks.values.evaluate.entry", key=key + 1)
             has = (str(key) in found) if is_dict else key < len(found)
             if not has:
                 wrong += 1
@@ -236,31 +227,29 @@ class ValueMatches(CheckKind):
             if fld is not None:
                 if not isinstance(entry, dict):
                     wrong += 1
-                    problems.append(ctx.t(f"{label}: expected a dict with {fld!r}", f"{label}: {fld!r} 키가 있는 딕셔너리여야 함"))
+                    problems.append(ctx.text("checks.values.evaluate.expected_dict_with", label=label, fld=fld))
                     continue
                 if fld not in entry:
                     wrong += 1
-                    problems.append(ctx.t(f"{label}.{fld}: missing", f"{label}.{fld}: 없음"))
+                    problems.append(ctx.text("checks.values.evaluate.missing", label=label, fld=fld))
                     continue
                 entry, label = entry[fld], f"{label}.{fld}"
             why = compare(entry, exp, ctx, atol, rtol)
             if why:
                 wrong += 1
                 if p.get("reveal", False):
-                    why += ctx.t(f" (expected {_show(exp)})", f" (정답 {_show(exp)})")
+                    why += ctx.text("checks.values.evaluate.expected", show_exp=_show(exp))
                 problems.append(f"{label} ({why})")
         n = len(items)
         details = {"items": n, "items_ok": n - wrong}
         if not wrong:
-            return self.result(check, ctx, 1, ctx.t(
-                f"`{target}`: all {n} entries match the grader's own answer.",
-                f"`{target}`: {n}개 항목 모두 채점기의 답과 같습니다."), details)
+            return self.result(check, ctx, 1, ctx.text("checks.values.evaluate.all_entries_match_grader",
+                                                       target=target, n=n), details)
         parts = []
         if missing_entries:
-            parts.append(ctx.t("Missing entries: ", "빠진 항목: ") + ", ".join(missing_entries))
+            parts.append(ctx.text("checks.values.evaluate.missing_entries") + ", ".join(missing_entries))
         if problems:
-            parts.append(ctx.t("Wrong: ", "틀린 항목: ") + "; ".join(problems))
+            parts.append(ctx.text("checks.values.evaluate.wrong") + "; ".join(problems))
         frac = (n - wrong) / n if p.get("partial", True) else 0.0
-        return self.result(check, ctx, frac, ctx.t(
-            f"`{target}`: {n - wrong} of {n} right. " + ". ".join(parts) + ".",
-            f"`{target}`: {n}개 중 {n - wrong}개 정답. " + ". ".join(parts) + "."), details)
+        return self.result(check, ctx, frac, ctx.text("checks.values.evaluate.some_right", target=target,
+                                                      right=n - wrong, n=n, parts=". ".join(parts)), details)

@@ -16,6 +16,7 @@ from grader import __version__
 from grader.cli.common import COURSE, GRADEBOOK, LANG, find_course, json_doc
 from grader.cli.conventions import ConventionGroup
 from grader.errors import GradeError
+from grader.i18n import text
 from grader.textsafe import inert, json_inert
 
 class GradeGroup(ConventionGroup):
@@ -74,7 +75,7 @@ def status(member: str | None, until: str | None, as_json: bool, gradebook: str 
         return
     console = Console()
     if not best:
-        console.print("no attempts yet" if lang == "en" else "아직 제출이 없습니다")
+        console.print(text("cli.status.no_attempts", lang))
     else:
         render_status(console, best, exercises, lang, names=display_names(roster, lang))
     _report_broken_specs(broken, console, lang)
@@ -86,12 +87,10 @@ def _report_broken_specs(broken: list[Any], console: Any, lang: str) -> None:  #
     for p in broken:
         name = p.exercise or p.path.name
         if console is None:
-            click.echo(f"grade: warning: {inert(name)}: broken spec, not graded: {inert(p.message)}", err=True)
-        elif lang == "en":
-            console.print(f"{inert(name)}: its spec is broken, so it cannot be graded: {inert(p.message)}",
-                          markup=False, highlight=False)
+            said = text("cli.status.broken_spec_warning", lang, name=inert(name), message=inert(p.message))
+            click.echo(f"grade: warning: {said}", err=True)
         else:
-            console.print(f"{inert(name)}: 스펙 파일에 오류가 있어 채점할 수 없습니다: {inert(p.message)}",
+            console.print(text("cli.status.broken_spec", lang, name=inert(name), message=inert(p.message)),
                           markup=False, highlight=False)
 
 

@@ -13,8 +13,13 @@ from grader.textsafe import json_inert
 if TYPE_CHECKING:
     from grader.course.loader import Course
 
-LANG = click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
-                    help="Language of messages and feedback.")
+LANG = click.option("--lang", type=click.Choice(["ko", "en"], case_sensitive=False), default="ko",
+                    show_default=True, envvar="GRADE_LANG", show_envvar=True,
+                    help="Language of messages and feedback (default: $GRADE_LANG, else ko).")
+QUIZ_LANG = click.option("--quiz-lang", "quiz_lang", type=click.Choice(["lang", "answer"]), default="lang",
+                         show_default=True,
+                         help="Quiz feedback in --lang ('lang') or in the language each answer is written "
+                              "in ('answer').")
 COURSE = click.option("--course", "course_dir", type=click.Path(file_okay=False), default=None,
                       help="Course folder (with course.toml); default: found from the current folder.")
 GRADEBOOK = click.option("--gradebook", default=None,

@@ -51,13 +51,15 @@ def _parts(exc: GradeError) -> tuple[str, str | None]:
     return text, path
 
 
-def report_error(message: str, *, path: str | None = None, as_json: bool = False, exit_code: int = 1) -> None:
+def report_error(message: str, *, path: str | None = None, as_json: bool = False, exit_code: int = 1,
+                 json_message: str | None = None) -> None:
     """One `grade: error:` line on stderr (file and message from students made inert), and in
-    JSON mode the error's document on stdout."""
+    JSON mode the error's document on stdout (with `json_message` when it differs)."""
     shown = f"{path}: {message}" if path else message
     click.echo(f"grade: error: {inert(shown)}", err=True)
     if as_json:
-        click.echo(json_inert(json.dumps(error_doc(message, path, exit_code), ensure_ascii=False, indent=2)))
+        doc = error_doc(message if json_message is None else json_message, path, exit_code)
+        click.echo(json_inert(json.dumps(doc, ensure_ascii=False, indent=2)))
 
 
 def result_doc(result: Any) -> dict[str, Any]:  # noqa: ANN401
@@ -73,7 +75,26 @@ def result_doc(result: Any) -> dict[str, Any]:  # noqa: ANN401
     return doc
 
 
-def report_interrupt() -> None:
+def lang_of(argv: Sequence[str]) -> str:
+    """The language a command line asks for (`--lang X`, `--lang=X`), else $GRADE_LANG's, else
+    Korean: what a line said before or after the command's own parsing is written in."""
+    from grader.i18n import default_lang
+
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--lang="):
+            value = arg.partition("=")[2]
+        else:
+            continue
+        if value.lower() in ("ko", "en"):
+            return value.lower()
+    return default_lang()
+
+
+def report_interrupt(lang: str = "en") -> None:
     """The one line Ctrl-C leaves (after the clean-up that kills kernels has run)."""
     import logging
 
@@ -82,7 +103,9 @@ def report_interrupt() -> None:
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     # On a terminal the ^C the user typed is still on the line: start a new one.
     lead = "\n" if _isatty(sys.stderr) else ""
-    click.echo(f"{lead}grade: interrupted; nothing more was graded (exit code {INTERRUPTED})", err=True)
+    from grader.i18n import text
+
+    click.echo(f"{lead}grade: {text('cli.interrupted', lang, code=INTERRUPTED)}", err=True)
 
 
 def _isatty(stream: Any) -> bool:  # noqa: ANN401
@@ -96,22 +119,26 @@ class ConventionGroup(click.Group):
     """A click group that reports errors and interruptions the one way described above."""
 
     json_mode: bool = False
+    lang: str = "ko"
 
     def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401
         try:
             return super().invoke(ctx)
         except GradeError as exc:
             message, path = _parts(exc)
-            report_error(message, path=path, as_json=self.json_mode, exit_code=exc.exit_code)
+            # the terminal line in the reader's language; JSON keeps the English message
+            report_error(exc.said(self.lang), path=path, as_json=self.json_mode, exit_code=exc.exit_code,
+                         json_message=message)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            report_interrupt()
+            report_interrupt(self.lang)
             ctx.exit(INTERRUPTED)
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:  # noqa: ANN401
         argv = list(sys.argv[1:] if args is None else args)
         self.json_mode = wants_json(argv)
+        self.lang = lang_of(argv)
         if not standalone_mode:
             return super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         try:
@@ -130,10 +157,10 @@ class ConventionGroup(click.Group):
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
             # click's prompts (grade quiz ask) turn Ctrl-C and end of input into Abort.
-            report_interrupt()
+            report_interrupt(self.lang)
             sys.exit(INTERRUPTED)
         except KeyboardInterrupt:  # outside any command (while parsing)
-            report_interrupt()
+            report_interrupt(self.lang)
             sys.exit(INTERRUPTED)
         except OSError as exc:
             if exc.errno != errno.EPIPE:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import click
 
+from grader.cli.common import LANG, QUIZ_LANG
 from grader.errors import GradeError
+from grader.i18n import text
 
 
 def _bank(course_dir: str | None) -> tuple[dict, Path]:
@@ -44,7 +46,7 @@ def quiz() -> None:
 
 @quiz.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the bank as JSON.")
-@click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
+@LANG
 @COURSE
 def list_(as_json: bool, lang: str, course_dir: str | None) -> None:
     """Show every question with its points and concepts."""
@@ -63,11 +65,11 @@ def list_(as_json: bool, lang: str, course_dir: str | None) -> None:
     from grader.textsafe import inert
 
     # Text cells: prompts hold shapes like [batch, 7], which rich would take for markup.
-    table = Table(title=Text(inert(f"{len(bank)} questions in {folder}")), show_lines=False)
+    table = Table(title=Text(inert(text("quiz.cli.questions_in", lang, n=len(bank), folder=folder))), show_lines=False)
     table.add_column("id", style="bold")
     table.add_column("pts", justify="right")
     table.add_column("topic")
-    table.add_column("판/ed." if lang == "ko" else "edition", justify="right")
+    table.add_column(text("quiz.cli.edition", lang), justify="right")
     table.add_column("question")
     table.add_column("concepts", justify="right")
     for q in bank.values():
@@ -80,13 +82,12 @@ HINTS = click.option("--hints", type=click.Choice(["brief", "full"]), default="b
                      help="'full' adds the model answer to the feedback.")
 
 
-def _score(question, answer: str, hints: str):  # noqa: ANN001, ANN202
+def _score(question, answer: str, hints: str, lang: str, quiz_lang: str):  # noqa: ANN001, ANN202
     from grader.quiz.scorer import MAX_CHARS, score_answer
 
     if len(answer) > MAX_CHARS:
-        raise GradeError(f"the answer has {len(answer):,} characters, more than the {MAX_CHARS:,} a quiz answer "
-                         f"may have: shorten it / 답이 {MAX_CHARS:,}자를 넘습니다({len(answer):,}자). 줄여서 다시 내 주세요")
-    return score_answer(question, answer, reveal=hints == "full")
+        raise GradeError(text("quiz.cli.too_long", lang, length=len(answer), limit=MAX_CHARS))
+    return score_answer(question, answer, reveal=hints == "full", lang=None if quiz_lang == "answer" else lang)
 
 
 @quiz.command()
@@ -95,14 +96,17 @@ def _score(question, answer: str, hints: str):  # noqa: ANN001, ANN202
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (fields: docs/contracts.md).")
 @HINTS
 @click.option("--explain", is_flag=True, help="Also show which rubric patterns hold in which sentence.")
+@LANG
+@QUIZ_LANG
 @COURSE
-def score(question_id: str, answer: str, as_json: bool, hints: str, explain: bool, course_dir: str | None) -> None:
+def score(question_id: str, answer: str, as_json: bool, hints: str, explain: bool, lang: str, quiz_lang: str,
+          course_dir: str | None) -> None:
     """Score one answer to QUESTION_ID."""
     bank, _ = _bank(course_dir)
     question = _question(bank, question_id)
     if answer == "-":
         answer = sys.stdin.read()
-    result = _score(question, answer, hints)
+    result = _score(question, answer, hints, lang, quiz_lang)
     if explain and not as_json:
         from grader.quiz.validate import explain as why
         from grader.textsafe import inert
@@ -114,28 +118,29 @@ def score(question_id: str, answer: str, as_json: bool, hints: str, explain: boo
 
         click.echo(json_inert(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)))
     else:
-        _show(result)
+        _show(result, lang if quiz_lang == "lang" else result.lang)
 
 
 @quiz.command()
 @click.argument("question_id")
-@click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
-              help="Language of the question shown.")
+@LANG
+@QUIZ_LANG
 @HINTS
 @COURSE
-def ask(question_id: str, lang: str, hints: str, course_dir: str | None) -> None:
+def ask(question_id: str, lang: str, quiz_lang: str, hints: str, course_dir: str | None) -> None:
     """Ask QUESTION_ID in the terminal and score the reply (end it with an empty line)."""
     bank, _ = _bank(course_dir)
     question = _question(bank, question_id)
-    click.secho(f"{question.id} ({question.points:g}점/pts)", bold=True, err=True)
+    click.secho(f"{question.id} ({text('quiz.cli.points', lang, points=question.points)})", bold=True, err=True)
     click.echo(question.prompt[lang], err=True)
-    click.echo("답을 입력하고 빈 줄에서 Enter / type your answer, then Enter on an empty line:", err=True)
+    click.echo(text("quiz.cli.type_answer", lang), err=True)
     lines = []
     for line in sys.stdin:
         if not line.strip() and lines:
             break
         lines.append(line.rstrip("\n"))
-    _show(_score(question, "\n".join(lines), hints))
+    result = _score(question, "\n".join(lines), hints, lang, quiz_lang)
+    _show(result, lang if quiz_lang == "lang" else result.lang)
 
 
 @quiz.command()
@@ -158,18 +163,17 @@ def validate(only: str | None, course_dir: str | None) -> None:
                f"{sum(len(q.misconceptions) for q in questions)} misconceptions, {examples} examples: ok")
 
 
-def _show(result) -> None:  # noqa: ANN001
+def _show(result, lang: str) -> None:  # noqa: ANN001
     # click's styling, not rich: importing rich alone costs a tenth of the one-answer budget
     from grader.textsafe import inert
 
     colour = "green" if result.fraction >= 0.8 else "yellow" if result.fraction >= 1 / 3 else "red"
-    ko = result.lang == "ko"
     head = click.style(inert(result.question), bold=True) + "  " + \
         click.style(f"{result.score:g}/{result.max_score:g}", fg=colour) + \
-        (f"  (확신도 {result.confidence:.2f})" if ko else f"  (confidence {result.confidence:.2f})")
+        f"  ({text('quiz.cli.confidence', lang, confidence=result.confidence)})"
     if result.needs_review:
         # a provisional score: the teacher's band replaces it after review
-        head += "  " + click.style("검토 필요" if ko else "needs review", fg="magenta", bold=True)
+        head += "  " + click.style(text("quiz.cli.needs_review", lang), fg="magenta", bold=True)
     click.echo(head)
     # The feedback may quote the answer: no escape sequence of it reaches the terminal.
     click.echo(inert(result.feedback, newlines=True))

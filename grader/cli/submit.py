@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from grader.cli.common import COURSE, GRADEBOOK, LANG, find_course, json_doc
+from grader.cli.common import COURSE, GRADEBOOK, LANG, QUIZ_LANG, find_course, json_doc
 from grader.cli.conventions import result_doc
 from grader.errors import GradeError
+from grader.i18n import text
 from grader.textsafe import inert
 
 if TYPE_CHECKING:
@@ -87,10 +88,11 @@ def _member_from(ctx: click.Context, param: click.Parameter, value: str | None) 
 @GRADEBOOK
 @COURSE
 @LANG
+@QUIZ_LANG
 def submit(paths: tuple[Path, ...], member: str | None, member_from: Any, as_json: bool,  # noqa: ANN401
            seed: int | None, no_record: bool, dry_run: bool, regrade: bool, submitted_at: str | None, workers: int,
            scheduler: str | None, cold: bool, exercise_name: str | None, verbose: bool, hints: str,
-           gradebook: str | None, course_dir: str | None, lang: str) -> None:
+           gradebook: str | None, course_dir: str | None, lang: str, quiz_lang: str) -> None:
     """Run notebooks in the sandbox, check them, print scores and record the attempts.
 
     PATHS are notebooks or folders (searched for *.ipynb, e.g. submissions/<member>/04_forecast7.ipynb).
@@ -122,31 +124,24 @@ def submit(paths: tuple[Path, ...], member: str | None, member_from: Any, as_jso
     if one:
         _submit_one(course, paths[0], book, rules=rules, submitted=SubmittedAt(paths, explicit=when),
                     regrade=regrade, seed=seed, lang=lang, as_json=as_json, exercise_name=exercise_name,
-                    verbose=verbose, hints=hints)
+                    verbose=verbose, hints=hints, quiz_lang=quiz_lang)
         return
     _submit_batch(course, paths, book, single_file=single_file, rules=rules, when=when, regrade=regrade,
                   seed=seed, lang=lang, as_json=as_json, workers=workers, scheduler=scheduler, warm=not cold,
-                  verbose=verbose, hints=hints)
+                  verbose=verbose, hints=hints, quiz_lang=quiz_lang)
 
 
 def _dry_run_note(lang: str, as_json: bool) -> None:
     """The last line of a dry run (on stderr under --json, whose stdout is one document)."""
-    if lang == "en":
-        text = ("dry run: graded exactly like an attempt, but nothing was recorded (no gradebook was opened); "
-                "grade submit without --dry-run hands the notebook in")
-    else:
-        text = ("연습 채점(--dry-run): 실제 채점과 똑같이 실행했지만 아무것도 기록하지 않았습니다 (성적부를 열지 "
-                "않았습니다). 제출하려면 --dry-run 없이 grade submit을 실행하세요")
-    click.echo(text, err=as_json)
+    click.echo(text("cli.submit.dry_run", lang), err=as_json)
 
 
 def _warn(text: str) -> None:
     click.echo(f"grade: warning: {inert(text)}", err=True)
 
 
-def _fallback_warning(path: Path, decision: "MemberDecision") -> None:
-    _warn(f"{path}: no --member, notebook metadata or member folder names who submitted it; "
-          f"recorded under the OS user {decision.member!r} (pass --member or put it in submissions/<member>/)")
+def _fallback_warning(path: Path, decision: "MemberDecision", lang: str) -> None:
+    _warn(text("cli.submit.fallback_member", lang, path=path, member=decision.member))
 
 
 def _already(prior: "Attempt", course: "Course", *, lang: str, as_json: bool) -> None:
@@ -158,18 +153,15 @@ def _already(prior: "Attempt", course: "Course", *, lang: str, as_json: bool) ->
     from grader.cli.views import local_time
 
     when = local_time(prior.submitted_at or prior.graded_at, course.tz)
-    if lang == "en":
-        line = (f"already graded: attempt {prior.attempt_id} ({prior.member}, {prior.exercise}, "
-                f"{fmt_score(prior.score, prior.max_score)}, handed in {when}); --regrade grades it again")
-    else:
-        line = (f"이미 채점한 노트북입니다: 시도 {prior.attempt_id} ({prior.member}, {prior.exercise}, "
-                f"{fmt_score(prior.score, prior.max_score)}점, 제출 {when}). 다시 채점하려면 --regrade")
+    line = text("cli.submit.already", lang, attempt=prior.attempt_id, member=prior.member, exercise=prior.exercise,
+                score=fmt_score(prior.score, prior.max_score), when=when)
     click.echo(inert(line))
 
 
 def _submit_one(course: "Course", path: Path, book: "Gradebook | None", *, rules: "MemberRules",
                 submitted: "SubmittedAt", regrade: bool, seed: int | None, lang: str, as_json: bool,
-                exercise_name: str | None = None, verbose: bool = False, hints: str = "brief") -> None:
+                exercise_name: str | None = None, verbose: bool = False, hints: str = "brief",
+                quiz_lang: str = "lang") -> None:
     """One notebook in this process, with a live per-cell progress display."""
     from rich.console import Console
 
@@ -193,14 +185,14 @@ def _submit_one(course: "Course", path: Path, book: "Gradebook | None", *, rules
         try:
             decision = rules.decide(Found(path), data)
         except GradeError as exc:
-            result = invalid_result(path, exc)
+            result = invalid_result(path, exc, lang=lang)
             if as_json:
                 click.echo(json_doc(result_doc(result)))
             else:
                 render_result(console, result, lang)
             sys.exit(1)
         if decision.fallback:
-            _fallback_warning(path, decision)
+            _fallback_warning(path, decision, lang)
         exercise = (exercise_named(course, exercise_name).id if exercise_name
                     else exercise_of(course, peek_notebook(data), path))
         if book is not None and exercise and not regrade:
@@ -210,7 +202,8 @@ def _submit_one(course: "Course", path: Path, book: "Gradebook | None", *, rules
                 return
     with run_progress(console, path.name, lang) as progress:
         result, sub = grade_file(course, path, member=decision.member if decision else None, seed=seed,
-                                 lang=lang, progress=progress, data=data, exercise=exercise_name)
+                                 lang=lang, progress=progress, data=data, exercise=exercise_name,
+                                 quiz_lang=quiz_lang)
     if decision is not None:
         result.member_source, result.member_note = decision.source, decision.note
     result.submitted_at, result.submitted_from = submitted.of(path, data)
@@ -232,7 +225,7 @@ def _submit_one(course: "Course", path: Path, book: "Gradebook | None", *, rules
 def _submit_batch(course: "Course", paths: tuple[Path, ...], book: "Gradebook | None", *, single_file: bool,
                   rules: "MemberRules", when: Any, regrade: bool, seed: int | None, lang: str,  # noqa: ANN401
                   as_json: bool, workers: int, scheduler: str | None, warm: bool, verbose: bool = False,
-                  hints: str = "brief") -> None:
+                  hints: str = "brief", quiz_lang: str = "lang") -> None:
     """Many notebooks: progress on stderr, then a summary table (or JSON) on stdout."""
     import time
 
@@ -257,25 +250,21 @@ def _submit_batch(course: "Course", paths: tuple[Path, ...], book: "Gradebook | 
             items = run_batch(course, found, workers=workers, scheduler=scheduler, rules=rules, seed=seed,
                               lang=lang, book=book, on_done=on_done, regrade=regrade, warm=warm,
                               submitted=SubmittedAt([f.path for f in found], explicit=when),
-                              hints=hints)  # type: ignore[arg-type]  # click checked the choice
+                              hints=hints, quiz_lang=quiz_lang)  # type: ignore[arg-type]  # click checked the choice
     except KeyboardInterrupt:
         before = sum(1 for it in done if it.skipped)
         kept = sum(1 for it in done if not it.skipped and it.result is not None and it.result.attempt_id is not None)
-        err.print(f"grade: interrupted: {len(done) - before} of {len(found) - before} graded, {kept} recorded"
-                  + (f" ({before} skipped: graded before)" if before else "")
-                  + "; submit the rest again (what was recorded is skipped then)", highlight=False, markup=False)
+        said = text("cli.submit.interrupted_skipped" if before else "cli.submit.interrupted", lang,
+                    done=len(done) - before, total=len(found) - before, kept=kept, skipped=before)
+        err.print(f"grade: {said}", highlight=False, markup=False)
         sys.exit(130)
     wall = time.monotonic() - t0
     for it in items:
         if it.decision is not None and it.decision.fallback and not it.skipped:
-            _fallback_warning(it.path, it.decision)
+            _fallback_warning(it.path, it.decision, lang)
     skipped = sum(1 for it in items if it.skipped)
-    if skipped and lang == "en":
-        click.echo(f"grade: {skipped} of {len(items)} notebooks were graded before (unchanged, same exercise "
-                   "and member) and were skipped; --regrade grades them again", err=True)
-    elif skipped:
-        click.echo(f"grade: 노트북 {len(items)}개 중 {skipped}개는 이미 채점한 그대로여서 건너뛰었습니다 "
-                   "(다시 채점하려면 --regrade)", err=True)
+    if skipped:
+        click.echo(f"grade: {text('cli.submit.skipped', lang, skipped=skipped, n=len(items))}", err=True)
     docs = [dict(result_doc(it.result), skipped=it.skipped) for it in items if it.result is not None]
     if as_json:
         click.echo(json_doc(docs[0] if single_file else docs))

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.cli.term import fmt_score, live_ok
+from grader.i18n import status_word, text
 from grader.results.attempt import Attempt
 from grader.textsafe import inert, visible
 
@@ -46,12 +47,11 @@ def render_result(console: Console, result: Attempt, lang: str = "ko", *, verbos
 
         report_error(result.message)
         return
-    en = lang == "en"
     title = Text.assemble(safe_text(result.exercise), " · ", name_text(result.member))
     table = Table(title=title, show_lines=False, expand=True, pad_edge=False)
     table.add_column("", width=1, no_wrap=True)
-    table.add_column("check" if en else "검사", ratio=1, overflow="fold")
-    table.add_column("points" if en else "점수", justify="right", no_wrap=True)
+    table.add_column(text("cli.result.check", lang), ratio=1, overflow="fold")
+    table.add_column(text("cli.result.points", lang), justify="right", no_wrap=True)
     for i, c in enumerate(result.checks):
         mark = Text("✓", style="green") if c.passed else (Text("½", style="yellow") if c.points > 0
                                                           else Text("✗", style="red"))
@@ -63,8 +63,8 @@ def render_result(console: Console, result: Attempt, lang: str = "ko", *, verbos
             table.add_row("", safe_text(c.message, newlines=True), "", end_section=not last)
     console.print(table)
     style = STATUS_STYLE.get(result.status, "white")
-    status = safe_text(result.status, f"bold {style}")
-    line = Text.assemble(("score " if en else "점수 "), (fmt_score(result.score, result.max_score), "bold"),
+    status = safe_text(status_word(result.status, lang), f"bold {style}")
+    line = Text.assemble(text("cli.result.score", lang), " ", (fmt_score(result.score, result.max_score), "bold"),
                          "  ·  ", status, f"  ·  {result.duration_s:.1f} s")
     console.print(line)
     for line in result.message.splitlines():
@@ -78,9 +78,8 @@ def render_result(console: Console, result: Attempt, lang: str = "ko", *, verbos
 def render_details(console: Console, result: Attempt, lang: str = "ko") -> None:
     """The full text behind the one-line summaries: each failing cell's traceback and each
     check's probe errors as the notebook raised them."""
-    en = lang == "en"
     for e in result.cell_errors:
-        head = f"code cell {e.code_cell}" if en else f"코드 셀 {e.code_cell}"
+        head = text("cli.details.code_cell", lang, n=e.code_cell)
         if e.execution_count is not None:
             head += f" · In [{e.execution_count}]"
         console.print(Text(head, style="bold"))
@@ -88,9 +87,9 @@ def render_details(console: Console, result: Attempt, lang: str = "ko") -> None:
     for c in result.checks:
         errors = c.details.get("errors") if isinstance(c.details, dict) else None
         if isinstance(errors, dict) and errors:
-            console.print(Text.assemble((c.title or c.id, "bold"), f" · {'probe errors' if en else '검사 중 오류'}"))
-            for request, text in errors.items():
-                console.print(safe_text(f"{request}: {text}", newlines=True), highlight=False)
+            console.print(Text.assemble((c.title or c.id, "bold"), f" · {text('cli.details.probe_errors', lang)}"))
+            for request, said in errors.items():
+                console.print(safe_text(f"{request}: {said}", newlines=True), highlight=False)
 
 
 def error_console(console: Console) -> Console:
@@ -114,7 +113,6 @@ def run_progress(console: Console, label: str, lang: str = "ko", *, live: bool |
     A live bar only where it redraws in place (`term.live_ok`; `live` decides instead when
     given); in a pipe, a CI log or a notebook cell, two plain lines on stderr (the cells
     start, the checks start)."""
-    en = lang == "en"
     label = visible(label)  # a file name; the column below does not read markup either
     if not (live_ok(console.file) if live is None else live):
         said: set[str] = set()
@@ -125,11 +123,11 @@ def run_progress(console: Console, label: str, lang: str = "ko", *, live: bool |
                 return
             said.add(key)
             if key == "cell":
-                cells = f"{total} code cell{'' if total == 1 else 's'}"
-                text = f"{label}: running {cells}…" if en else f"{label}: 코드 셀 {total}개 실행 중…"
+                said_text = text("cli.progress.running_cell" if total == 1 else "cli.progress.running_cells", lang,
+                                 label=label, n=total)
             else:
-                text = f"{label}: checking…" if en else f"{label}: 검사 중…"
-            error_console(console).print(Text(text), highlight=False, soft_wrap=True)
+                said_text = text("cli.progress.checking", lang, label=label)
+            error_console(console).print(Text(said_text), highlight=False, soft_wrap=True)
 
         yield line
         return
@@ -138,7 +136,7 @@ def run_progress(console: Console, label: str, lang: str = "ko", *, live: bool |
         task = prog.add_task(label, total=None)
 
         def update(stage: str, done: int, total: int) -> None:
-            what = ("cell" if en else "셀") if stage == "cell" else ("checks" if en else "검사")
+            what = text("cli.progress.cell" if stage == "cell" else "cli.progress.checks", lang)
             prog.update(task, description=f"{label}: {what}", completed=done, total=total)
 
         yield update
@@ -161,10 +159,10 @@ def render_status(console: Console, best: dict[tuple[str, str], object], exercis
     # A name longer than its column wraps; lines between the rows then keep its second
     # line from reading as a row of its own ("14/14" under the member column).
     long_names = any(len(visible(m)) > _NAME_WIDTH for m in members)
-    table = Table(title="best scores" if lang == "en" else "최고 점수", show_lines=long_names)
-    table.add_column("member" if lang == "en" else "멤버", style="bold", overflow="fold", max_width=_NAME_WIDTH)
+    table = Table(title=text("cli.status.title", lang), show_lines=long_names)
+    table.add_column(text("cli.status.member", lang), style="bold", overflow="fold", max_width=_NAME_WIDTH)
     if names:
-        table.add_column("name" if lang == "en" else "이름", overflow="fold", max_width=_NAME_WIDTH)
+        table.add_column(text("cli.status.name", lang), overflow="fold", max_width=_NAME_WIDTH)
     for ex in exercises:
         table.add_column(safe_text(ex.split(".")[-1]), justify="right")
     for m in members:
@@ -220,7 +218,6 @@ def batch_progress(console: Console, total: int, lang: str = "ko") -> Iterator[C
     pipes) there is no live bar: one line per finished submission instead.
     """
     state = {"done": 0, "failed": 0}
-    en = lang == "en"
 
     def is_failure(item: Any) -> bool:
         return item.result is None or item.result.status != "graded" or item.problem
@@ -232,7 +229,7 @@ def batch_progress(console: Console, total: int, lang: str = "ko") -> Iterator[C
             state["done"] += 1
             r = item.result  # every finished item has its attempt
             score = fmt_score(r.score, r.max_score) if r.status != "invalid" else "-"
-            shown = ("skipped" if en else "건너뜀") if item.skipped else r.status
+            shown = status_word("skipped" if item.skipped else r.status, lang)
             console.print(Text.assemble(f"[{state['done']:>{width}}/{total}] {inert(shown):8} "
                                         f"{score:>9}  ", name_text(item.member or "?"), "  ",
                                         name_text(item.path)), highlight=False, soft_wrap=True)
@@ -242,15 +239,15 @@ def batch_progress(console: Console, total: int, lang: str = "ko") -> Iterator[C
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total}"),
                   TextColumn("[red]{task.fields[failed]}[/red]"),
-                  TimeElapsedColumn(), TextColumn("ETA" if en else "남은 시간"), TimeRemainingColumn(),
+                  TimeElapsedColumn(), TextColumn(text("cli.progress.eta", lang)), TimeRemainingColumn(),
                   console=console, transient=False) as prog:
-        task = prog.add_task("grading" if en else "채점 중", total=total, failed="")
+        task = prog.add_task(text("cli.progress.grading", lang), total=total, failed="")
 
         def advance(item: Any) -> None:
             state["done"] += 1
             if is_failure(item) and not item.skipped:
                 state["failed"] += 1
-            failed = (f"{state['failed']} failed" if en else f"실패 {state['failed']}") if state["failed"] else ""
+            failed = text("cli.progress.failed", lang, n=state["failed"]) if state["failed"] else ""
             prog.update(task, advance=1, failed=failed)
 
         yield advance
@@ -270,15 +267,14 @@ def render_batch_summary(console: Console, items: Sequence[Any], lang: str = "ko
 
     from grader.batch import summary_counts
 
-    en = lang == "en"
     tz = tz or dt.timezone.utc
     # Three narrow columns and a wide one: who, what and which file, then the note, wrap
     # inside the wide one, so the table reads at 80 and at 60 columns alike.
-    table = Table(title="submissions" if en else "제출 결과", expand=True, show_lines=True, pad_edge=False)
+    table = Table(title=text("cli.batch.title", lang), expand=True, show_lines=True, pad_edge=False)
     table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("member · exercise · file" if en else "멤버 · 문제 · 파일", ratio=1, overflow="fold")
-    table.add_column("status" if en else "상태", no_wrap=True)
-    table.add_column("time" if en else "시간", justify="right", no_wrap=True)
+    table.add_column(text("cli.batch.who", lang), ratio=1, overflow="fold")
+    table.add_column(text("cli.batch.status", lang), no_wrap=True)
+    table.add_column(text("cli.batch.time", lang), justify="right", no_wrap=True)
     for item in (it for it in items if not it.skipped):
         r = item.result
         status = r.status.value
@@ -291,29 +287,28 @@ def render_batch_summary(console: Console, items: Sequence[Any], lang: str = "ko
         who = Text.assemble(name_text(item.member or "?", "bold"), " · ", safe_text(r.exercise or "-"), "\n",
                             name_text(_shown_path(item)))
         if r.submitted_at is not None:
-            who.append(f" · {'handed in' if en else '제출'} {local_time(r.submitted_at, tz)}")
+            who.append(text("cli.batch.handed_in", lang, when=local_time(r.submitted_at, tz)))
         if note:
             who.append("\n")
             who.append_text(safe_text(note, style if status != "graded" else "", newlines=True))
-        table.add_row(str(item.index + 1), who, Text.assemble((status, style), "\n", score),
+        table.add_row(str(item.index + 1), who, Text.assemble((status_word(status, lang), style), "\n", score),
                       f"{r.duration_s:.1f} s")
     if table.row_count:  # notebooks graded before are counted below, not listed (`grade status` has them)
         console.print(table)
     counts = summary_counts(items)
     skipped = counts.pop("skipped", 0)
-    parts = [f"{n} {s}" for s, n in counts.items() if n]
+    parts = [text("cli.batch.count", lang, n=n, status=status_word(s, lang)) for s, n in counts.items() if n]
     if skipped:
-        parts.append(f"{skipped} skipped (graded before)" if en else f"{skipped}개 건너뜀 (이미 채점함)")
+        parts.append(text("cli.batch.skipped_before", lang, n=skipped))
     graded = [it.result for it in items if it.result and it.result.status != "invalid" and not it.skipped]
-    line = (f"{len(items)} submissions: " if en else f"제출 {len(items)}개: ") + ", ".join(parts)
+    line = text("cli.batch.total", lang, n=len(items), parts=", ".join(parts))
     if graded:
         mean = sum(r.score / r.max_score for r in graded if r.max_score) / max(1, len(graded))
-        line += f" · {'mean' if en else '평균'} {100 * mean:.0f}%"
+        line += text("cli.batch.mean", lang, percent=f"{100 * mean:.0f}%")
     if wall_s is not None and wall_s > 0:
-        line += f" · {wall_s:.1f} s · {60 * len(items) / wall_s:.1f} {'per minute' if en else '개/분'}"
+        line += text("cli.batch.rate", lang, seconds=f"{wall_s:.1f}", rate=f"{60 * len(items) / wall_s:.1f}")
     console.print(Text(line, style="bold"))
     bad = [it for it in items if it.problem]
     if bad:
-        msg = (f"✗ {len(bad)} could not be graded or recorded (the note under each says why); exit code 1" if en
-               else f"✗ {len(bad)}개는 채점 또는 기록되지 않았습니다 (까닭은 각 항목 아래에 있습니다); 종료 코드 1")
+        msg = text("cli.batch.problems", lang, n=len(bad))
         console.print(Text(msg, style="bold red"))

@@ -705,27 +705,28 @@ def _injection(text: str) -> bool:
 
 
 def score_answer(question: Question, text: str | None, *, reveal: bool = False,
-                 budget_s: float | None = TIME_BUDGET_S) -> QuizResult:
+                 budget_s: float | None = TIME_BUDGET_S, lang: str | None = None) -> QuizResult:
     """Score `text` against `question`; never raises for any string.
 
     `reveal` adds the model answer to the feedback (the member asked for full
     hints, or has answered this question twice); `budget_s` bounds the time
-    spent (None: no bound).
+    spent (None: no bound); `lang` is the feedback's language (None: the
+    language the answer is written in, Korean for an empty one).
     """
     text = text or ""
     if len(text) > MAX_CHARS:
         return _result(question, 0.0, [], list(question.concepts), [], [], _lang_of(text), ["too_long"],
-                       reveal=False, confidence=1.0, doubts=[])
+                       reveal=False, confidence=1.0, doubts=[], feedback_lang=lang)
     comp = compiled(question)
     if not text.strip():
-        return _result(question, 0.0, [], list(question.concepts), [], [], "ko", ["empty"], reveal=reveal,
-                       confidence=1.0, doubts=[])
+        return _result(question, 0.0, [], list(question.concepts), [], [], lang or "ko", ["empty"], reveal=reveal,
+                       confidence=1.0, doubts=[], feedback_lang=lang)
     deadline = Deadline(budget_s)
     try:
-        return _score(question, comp, text, reveal, deadline)
+        return _score(question, comp, text, reveal, deadline, lang)
     except OutOfTime:
         return _result(question, 0.0, [], list(question.concepts), [], [], _lang_of(text), ["time_budget"],
-                       reveal=False, confidence=0.0, doubts=["time_budget"])
+                       reveal=False, confidence=0.0, doubts=["time_budget"], feedback_lang=lang)
 
 
 def _lang_of(text: str) -> str:
@@ -734,7 +735,8 @@ def _lang_of(text: str) -> str:
     return answer_language(text[:MAX_CHARS])
 
 
-def _score(question: Question, comp: _Compiled, text: str, reveal: bool, deadline: Deadline) -> QuizResult:
+def _score(question: Question, comp: _Compiled, text: str, reveal: bool, deadline: Deadline,
+           feedback_lang: str | None = None) -> QuizResult:
     doc: Doc = comp.norm.analyse(text, deadline)
     flags: list[str] = []
     live = [(i, s) for i, s in enumerate(doc.segments) if not _repeats_prompt(s, comp)]
@@ -803,7 +805,7 @@ def _score(question: Question, comp: _Compiled, text: str, reveal: bool, deadlin
     confidence, doubts = _confidence(question, comp, doc, live, fraction, flags, matched, contradicted,
                                      found_mis, [hits[c.id] for c in matched] + mis_hits, frac_all)
     return _result(question, fraction, matched, missing, contradicted, found_mis, doc.lang, flags,
-                   reveal=reveal, confidence=confidence, doubts=doubts)
+                   reveal=reveal, confidence=confidence, doubts=doubts, feedback_lang=feedback_lang)
 
 
 # How much each doubt costs the confidence (multiplied in). Chosen on the dev split
@@ -862,12 +864,13 @@ def _confidence(question: Question, comp: _Compiled, doc: Doc, live: list[tuple[
 
 def _result(q: Question, fraction: float, matched: list[Concept], missing: list[Concept],
             contradicted: list[Concept], mis: list[Misconception], lang: str, flags: list[str], *,
-            reveal: bool, confidence: float, doubts: list[str]) -> QuizResult:
+            reveal: bool, confidence: float, doubts: list[str], feedback_lang: str | None = None) -> QuizResult:
     from grader.quiz.feedback import compose
 
     max_score = float(q.points)
     score = round(fraction * max_score, 2)
-    text = compose(lang, fraction, flags, missing, contradicted, mis, answer=q.answer if reveal else None)
+    text = compose(feedback_lang or lang, fraction, flags, missing, contradicted, mis,
+                   answer=q.answer if reveal else None)
     labels = {c.id: c.label for c in q.concepts} | {m.id: m.label for m in q.misconceptions}
     labels |= {f"contradicts:{c.id}": c.label for c in contradicted}
     return QuizResult(question=q.id, score=score, max_score=max_score, matched=[c.id for c in matched],

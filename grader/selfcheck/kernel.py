@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import grader
+from grader.i18n import both
 from grader.selfcheck.protocol import PASSED_ENV
 
 PLAN_TIMEOUT_S = 120.0
@@ -420,19 +421,17 @@ def run(only: str | list[str] | tuple[str, ...] | None = None, *, exercise: str 
             name = Path(str(colab_meta.get("name") or "")).name if isinstance(colab_meta, dict) else ""
             nb_path = folder / (name if name.endswith(".ipynb") and not name.startswith(".") else "notebook.ipynb")
             nb_path.write_text(json.dumps(located.live, ensure_ascii=False), encoding="utf-8")
-        failed = {"en": "the self-check's helper process failed: {}",
-                  "ko": "자체 점검을 돕는 프로세스가 실패했습니다: {}"}
         with _LOCK:
             try:
                 plan = _ask({"op": "plan", "dir": str(folder), "notebook": str(nb_path) if nb_path else None,
                              "exercise": exercise, "cwd": os.getcwd(), "lang": lang, "only": names,
                              "env": {k: os.environ.get(k, "") for k in PASSED_ENV}}, PLAN_TIMEOUT_S)
             except WorkerGone as exc:
-                report.error = {k: v.format(exc) for k, v in failed.items()}
+                report.error = both("selfcheck.kernel.helper_failed", exc=exc)
                 return report
             report.lang = plan.get("lang") or report.lang
             if not plan.get("ok"):
-                report.error = plan.get("error") or {"en": "the self-check failed", "ko": "자체 점검이 실패했습니다"}
+                report.error = plan.get("error") or both("selfcheck.kernel.failed")
                 return report
             report.exercise, report.title, report.mode = plan["exercise"], plan["title"], plan["mode"]
             report.notebook = plan.get("notebook", "")
@@ -442,17 +441,16 @@ def run(only: str | list[str] | tuple[str, ...] | None = None, *, exercise: str 
             try:
                 _probe(folder, ns)
             except Exception as exc:  # noqa: BLE001 - e.g. no room left for its files
-                report.error = {"en": f"the grader's probe failed in this kernel ({type(exc).__name__}: {exc})",
-                                "ko": f"채점기의 검사 코드가 이 커널에서 실패했습니다 ({type(exc).__name__}: {exc})"}
+                report.error = both("selfcheck.kernel.probe_failed", kind=type(exc).__name__, exc=exc)
                 return report
             report.timings["probe_s"] = time.monotonic() - tp
             try:
                 done = _ask({"op": "evaluate", "dir": str(folder)}, EVALUATE_TIMEOUT_S)
             except WorkerGone as exc:
-                report.error = {k: v.format(exc) for k, v in failed.items()}
+                report.error = both("selfcheck.kernel.helper_failed", exc=exc)
                 return report
         if not done.get("ok"):
-            report.error = done.get("error") or {"en": "the self-check failed", "ko": "자체 점검이 실패했습니다"}
+            report.error = done.get("error") or both("selfcheck.kernel.failed")
             return report
         report.timings.update({k: float(v) for k, v in done.items() if k.endswith("_s")})
         report.timings["worker_plan_s"] = float(plan.get("plan_s", 0.0))

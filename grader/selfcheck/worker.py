@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.i18n import both
 from grader.selfcheck.protocol import PASSED_ENV
 
 IDLE_S = 20 * 60
@@ -56,6 +57,12 @@ class Refused(Exception):
     def __init__(self, en: str, ko: str) -> None:
         super().__init__(en)
         self.en, self.ko = en, ko
+
+    @classmethod
+    def told(cls, key: str, /, **fields: Any) -> "Refused":  # noqa: ANN401
+        """The catalog entry `key` (grader/i18n/catalog/selfcheck.toml) in both languages."""
+        told = both(key, **fields)
+        return cls(told["en"], told["ko"])
 
 
 @dataclass
@@ -218,19 +225,13 @@ def _pick(course: Any, exercise: str | None, nb: Any, path: Path | None) -> Any:
         if len(found) == 1:
             return found[0]
         known = ", ".join(sorted(Path(s.notebook).stem for s in course.specs.values()))
-        raise Refused(f"exercise={exercise!r} names no exercise of this course (known: {known})",
-                      f"exercise={exercise!r}에 해당하는 연습문제가 없습니다 (있는 것: {known})")
+        raise Refused.told("selfcheck.worker.pick.exercise_names_no_exercise", exercise=exercise, known=known)
     if nb is None or path is None:
-        raise Refused('cannot tell which exercise this is: the notebook file was not found; '
-                      'call selfcheck(exercise="04_forecast7") or selfcheck(notebook="04_forecast7.ipynb")',
-                      '어느 연습문제인지 알 수 없습니다: 노트북 파일을 찾지 못했습니다. '
-                      'selfcheck(exercise="04_forecast7") 또는 selfcheck(notebook="04_forecast7.ipynb")처럼 지정하세요')
+        raise Refused.told("selfcheck.worker.pick.cannot_tell_which_exercise")
     try:
         return identify(course, nb, path)
     except GradeError as exc:
-        raise Refused(f'{exc}; call selfcheck(exercise="04_forecast7") to say which',
-                      f'어느 연습문제인지 알 수 없습니다 ({exc}). selfcheck(exercise="04_forecast7")처럼 '
-                      "지정하세요") from None
+        raise Refused.told("selfcheck.worker.pick.call_selfcheck_exercise_forecast", exc=exc) from None
 
 
 _COURSES: dict[str, tuple[tuple[Any, ...], Any]] = {}
@@ -322,10 +323,7 @@ def resolve_source(notebook: Path | None, cwd: Path, exercise: str | None, nb: A
             p = packs.open_pack(folder)
             if p is not None and p.manifest.get("course") == course.id:
                 return Source("pack", load_course_cached(folder, pack=True), p, where=str(folder))
-        raise Refused(f"the course folder {root} has neither references (exercises/refs) nor a practice pack; "
-                      "ask for one to be written with grade selfcheck-pack",
-                      f"강의 폴더 {root}에 기준 구현(exercises/refs)도 연습용 자료도 없습니다. "
-                      "grade selfcheck-pack으로 연습용 자료를 만들어 달라고 요청하세요")
+        raise Refused.told("selfcheck.worker.from_course.course_folder_has_neither", root=root)
 
     def from_pack(folder: Path) -> Source | None:
         p = packs.open_pack(folder)
@@ -339,8 +337,7 @@ def resolve_source(notebook: Path | None, cwd: Path, exercise: str | None, nb: A
             named = from_pack(Path(os.environ["GRADE_SELFCHECK_PACK"]))
             if named is None:
                 where = os.environ["GRADE_SELFCHECK_PACK"]
-                raise Refused(f"GRADE_SELFCHECK_PACK={where} is not a practice pack",
-                              f"GRADE_SELFCHECK_PACK={where}는 연습용 자료 폴더가 아닙니다")
+                raise Refused.told("selfcheck.worker.resolve_source.grade_selfcheck_pack_not", where=where)
             return named, _pick(named.course, exercise, nb, notebook)
         for start in ([notebook.parent] if notebook else []) + [cwd]:
             root = _find_upwards(start.resolve())
@@ -360,10 +357,7 @@ def resolve_source(notebook: Path | None, cwd: Path, exercise: str | None, nb: A
             raise last
     except GradeError as exc:
         raise Refused(str(exc), str(exc)) from None
-    raise Refused("no course found: no course.toml above this notebook or folder, GRADE_COURSE is not set, and no "
-                  "practice pack is installed (in Colab, run the notebook's first cell, which installs one)",
-                  "강의를 찾지 못했습니다: 이 노트북이나 폴더 위쪽에 course.toml이 없고, GRADE_COURSE도 설정되지 "
-                  "않았으며, 설치된 연습용 자료도 없습니다 (Colab이라면 노트북의 첫 셀을 실행해 설치하세요)")
+    raise Refused.told("selfcheck.worker.resolve_source.no_course_found_no")
 
 
 def _read_notebook(path: Path | None) -> tuple[Any, dict[str, str], str]:
@@ -409,8 +403,7 @@ def _wanted(names: list[tuple[str, str]], only: list[str] | None, spec: Any) -> 
         hit = {cid for cid, kind in names if cid.lower() == low or (low == "quiz" and kind == "quiz")}
         if not hit:
             ids = ", ".join(cid for cid, _ in names)
-            raise Refused(f"{spec.id} has no check named {name!r} (its checks: {ids})",
-                          f"{spec.id}에는 {name!r}라는 검사가 없습니다 (검사 목록: {ids})")
+            raise Refused.told("selfcheck.worker.wanted.has_no_check_named", id=spec.id, name=name, ids=ids)
         wanted |= hit
     return wanted
 
@@ -503,7 +496,7 @@ class Worker:
                 top = {m.split(".")[0] for m in sys.modules}
                 return {"ok": True, "pid": os.getpid(), "modules": sorted(m for m in HEAVY if m in top),
                         "prepared": list(self.prepared)}
-            return {"ok": False, "error": {"en": f"unknown request {op!r}", "ko": f"알 수 없는 요청 {op!r}"}}
+            return {"ok": False, "error": both("selfcheck.worker.unknown_request", op=op)}
         except Refused as exc:
             return {"ok": False, "error": {"en": exc.en, "ko": exc.ko}}
 
@@ -630,7 +623,7 @@ class Worker:
         t0 = time.monotonic()
         s = self.session
         if s is None:
-            raise Refused("evaluate before plan", "plan 전에 evaluate를 요청했습니다")
+            raise Refused.told("selfcheck.worker.evaluate.evaluate_before_plan")
         self.session = None
         self.warm.join()
         t_warm = time.monotonic() - t0
@@ -711,16 +704,15 @@ def serve(stdin: Any, out: Any, idle_s: float = IDLE_S, preload: bool = True) ->
                 continue
             try:
                 req = json.loads(line)
-                reply = worker.handle(req) if isinstance(req, dict) else {"ok": False, "error": {
-                    "en": "a request must be a JSON object", "ko": "요청은 JSON 객체여야 합니다"}}
+                reply = worker.handle(req) if isinstance(req, dict) else {
+                    "ok": False, "error": both("selfcheck.worker.not_an_object")}
             except ValueError:
-                reply = {"ok": False, "error": {"en": "a request must be JSON", "ko": "요청은 JSON이어야 합니다"}}
+                reply = {"ok": False, "error": both("selfcheck.worker.not_json")}
             except Exception as exc:  # noqa: BLE001 - report it to the kernel, keep serving
                 import traceback
 
                 traceback.print_exc()
-                reply = {"ok": False, "error": {"en": f"the self-check failed ({type(exc).__name__}: {exc})",
-                                                "ko": f"자체 점검이 실패했습니다 ({type(exc).__name__}: {exc})"}}
+                reply = {"ok": False, "error": both("selfcheck.worker.failed", kind=type(exc).__name__, exc=exc)}
             out.write(json.dumps(reply, ensure_ascii=False, default=_plain) + "\n")
             out.flush()
 

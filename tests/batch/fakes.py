@@ -10,7 +10,7 @@ from typing import Any
 
 
 def fake_grade(course_root: Any, name: str, data: bytes, member: str | None, seed: int | None,  # noqa: ANN401
-               lang: str = "ko", kernel: Any = None) -> dict[str, Any]:  # noqa: ANN401
+               lang: str = "ko", quiz_lang: str = "lang", kernel: Any = None) -> dict[str, Any]:  # noqa: ANN401
     """A full-marks attempt for t.ex1; 'poison' in the path kills the worker, 'raises' raises."""
     if "poison" in name:
         os._exit(3)  # what a segfault or the OOM killer does to a worker

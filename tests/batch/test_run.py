@@ -91,7 +91,7 @@ def test_explicit_paths_from_a_shell_glob_get_their_folders_member(runner, tiny_
         write_notebook(tmp_path / "submissions" / member / "01_tiny.ipynb", solution(tiny_course))
     write_notebook(tmp_path / "01_tiny.ipynb", solution(tiny_course))
     r = runner.invoke(cli, ["submit", "submissions/sora/01_tiny.ipynb", "submissions/jiho/01_tiny.ipynb",
-                            "01_tiny.ipynb", "--json", "--no-record", "--course", str(tiny_course)])
+                            "01_tiny.ipynb", "--json", "--no-record", "--course", str(tiny_course), "--lang", "en"])
     assert r.exit_code == 0, r.output
     docs = json.loads(r.stdout)
     assert [(d["member"], d["member_source"]) for d in docs][:2] == [("sora", "folder"), ("jiho", "folder")]
@@ -230,7 +230,7 @@ def test_sigterm_stops_workers_and_kernels(tiny_course, tmp_path):
     env = dict(os.environ, TMPDIR=str(marker), GRADE_SANDBOX_QUIET="1")
     try:
         proc = subprocess.Popen(H.GRADE + ["submit", str(tmp_path / "subs"), "--workers", "2", "--no-record",
-                                           "--course", str(tiny_course)],
+                                           "--course", str(tiny_course), "--lang", "en"],
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         # Both workers' kernels are inside the student's cell, and each worker has a spare

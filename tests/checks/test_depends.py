@@ -32,7 +32,7 @@ def test_a_check_after_a_failed_causality_check_says_why():
     assert en[1].points == 0 and not en[1].passed and en[1].details == {"not_checked_after": ["causal"]}
     assert "Train longer" not in en[1].message  # the hint is about something else
     ko = apply_after(checks, results, _ctx("ko"))
-    assert ko[1].message == "확인하지 않음: `wavenet_model`는 인과적이지 않습니다."
+    assert ko[1].message == "확인하지 않음: `wavenet_model`은 인과적이지 않습니다."  # 모델 → 은
 
 
 def test_a_passed_dependency_changes_nothing():

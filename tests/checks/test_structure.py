@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from grader.checks import KINDS, GradeContext, ProbeOutput
-from grader.checks.structure import stages_reached, subject
+from grader.checks.structure import stages_reached
+from grader.i18n import attach
 from grader.course.spec import CheckSpec
 
 RECURRENT = {"class": ["SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional"],
@@ -232,7 +233,8 @@ def test_bad_parameters_are_spec_errors(params, key):
 
 
 def test_korean_subject_particle():
-    assert subject("순환 층") == "순환 층이"
-    assert subject("합성곱 모델") == "합성곱 모델이" and subject("드롭아웃") == "드롭아웃이"
-    assert subject("프레임별 합성곱 층(TimeDistributed Conv2D)") == "프레임별 합성곱 층(TimeDistributed Conv2D)이"
-    assert subject("시퀀스") == "시퀀스가"
+    # the stage names of model_path messages take their particle from grader/i18n/particles.py
+    assert attach("순환 층", "이/가") == "순환 층이"
+    assert attach("합성곱 모델", "이/가") == "합성곱 모델이" and attach("드롭아웃", "이/가") == "드롭아웃이"
+    assert attach("프레임별 합성곱 층(TimeDistributed Conv2D)", "이/가") == "프레임별 합성곱 층(TimeDistributed Conv2D)이"
+    assert attach("시퀀스", "이/가") == "시퀀스가"

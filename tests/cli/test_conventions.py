@@ -52,13 +52,15 @@ def test_errors_in_json_mode_are_json_on_stdout_too(runner, tiny_course):
 
 def test_a_missing_file_is_an_error_on_stderr_not_a_result(runner, tiny_course, tmp_path):
     missing = str(tmp_path / "nope.ipynb")
-    r = runner.invoke(cli, ["submit", missing, "--no-record", "--course", str(tiny_course)])
-    assert r.exit_code == 1 and r.stdout == ""
-    assert r.stderr.strip() == f"grade: error: {missing}: no such file"
-    r = runner.invoke(cli, ["submit", missing, "--no-record", "--json", "--course", str(tiny_course)])
-    doc = json.loads(r.stdout)
-    assert r.exit_code == 1 and doc["status"] == "invalid"
-    assert (doc["error"], doc["file"]) == ("no such file", missing)
+    for lang, said in (("en", "no such file"), ("ko", "파일이 없습니다")):
+        r = runner.invoke(cli, ["submit", missing, "--no-record", "--course", str(tiny_course), "--lang", lang])
+        assert r.exit_code == 1 and r.stdout == ""
+        assert r.stderr.strip() == f"grade: error: {missing}: {said}"
+        r = runner.invoke(cli, ["submit", missing, "--no-record", "--json", "--course", str(tiny_course),
+                                "--lang", lang])
+        doc = json.loads(r.stdout)
+        assert r.exit_code == 1 and doc["status"] == "invalid"
+        assert (doc["error"], doc["file"]) == (said, missing)
 
 
 def test_outside_a_course_the_error_names_both_ways_to_give_one(runner, tmp_path, monkeypatch):

@@ -142,9 +142,11 @@ def test_status_shows_the_broken_exercise_and_goes_on(broken_course, runner, tmp
     assert "t.ex2: its spec is broken, so it cannot be graded" in res.output and "atoll" in res.output
     ko = runner.invoke(cli, [*args, "--lang", "ko"])
     assert "t.ex2: 스펙 파일에 오류가 있어 채점할 수 없습니다" in ko.output
-    js = runner.invoke(cli, [*args, "--json"])
+    js = runner.invoke(cli, [*args, "--json", "--lang", "en"])
     assert js.exit_code == 0 and json.loads(js.stdout) == []
     assert "grade: warning: t.ex2: broken spec, not graded" in js.stderr
+    js_ko = runner.invoke(cli, [*args, "--json"])  # the warning follows --lang; the prefix stays
+    assert "grade: warning: t.ex2: 스펙 파일에 오류가 있어 채점하지 않았습니다" in js_ko.stderr
 
 
 def test_check_validates_every_spec_before_running_a_notebook(broken_course, runner, monkeypatch):

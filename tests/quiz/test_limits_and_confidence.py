@@ -30,10 +30,12 @@ def test_an_answer_over_the_cap_is_refused_not_scored() -> None:
 
 
 def test_cli_refuses_a_long_answer_in_one_line_in_both_languages() -> None:
-    r = CliRunner().invoke(cli, ["quiz", "score", "ch15.ex6", "--answer", "가" * 4001, "--course", str(ROOT)])
-    assert r.exit_code == 1 and "Traceback" not in r.output
-    line = r.output.strip()
-    assert "4,001 characters" in line and "4,000자" in line and len(line.splitlines()) == 1
+    for lang, said in (("en", "4,001 characters"), ("ko", "4,000자")):
+        r = CliRunner().invoke(cli, ["quiz", "score", "ch15.ex6", "--answer", "가" * 4001, "--course", str(ROOT),
+                                     "--lang", lang])
+        assert r.exit_code == 1 and "Traceback" not in r.output
+        line = r.output.strip()
+        assert said in line and line.startswith("grade: error:") and len(line.splitlines()) == 1
 
 
 def test_the_time_budget_stops_scoring_and_marks_for_review() -> None:
@@ -89,7 +91,7 @@ def test_cli_shows_needs_review_and_json_carries_it() -> None:
     assert "검토 필요" in text.output
     en = CliRunner().invoke(cli, ["quiz", "score", "ch15.ex5", "--answer",
                                   "exploding gradients, clipping, layer norm, dropout, LSTM, GRU, tanh, smaller learning "
-                                  "rate, short-term memory", "--course", str(ROOT)])
+                                  "rate, short-term memory", "--course", str(ROOT), "--lang", "en"])
     assert "needs review" in en.output
     js = json.loads(CliRunner().invoke(cli, ["quiz", "score", "ch15.ex5", "--answer", salad, "--json",
                                              "--course", str(ROOT)]).output)

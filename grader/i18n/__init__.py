@@ -1,0 +1,57 @@
+"""All user-visible text: one catalog in Korean and English, Korean particles by the word.
+
+`text(key, lang, **fields)` renders an entry of grader/i18n/catalog/*.toml;
+`default_lang()` is the user's choice from `GRADE_LANG` (Korean otherwise);
+`status_word` shows an attempt status in the reader's language (JSON keeps the
+English values of the contract).
+"""
+
+from __future__ import annotations
+
+import os
+
+from grader.i18n.catalog import LANGS, both, entries, has, text
+from grader.i18n.particles import attach, particle
+
+__all__ = [
+    "LANGS",
+    "attach",
+    "both",
+    "default_lang",
+    "entries",
+    "join_and",
+    "join_or",
+    "particle",
+    "status_word",
+    "text",
+]
+
+LANG_ENV = "GRADE_LANG"
+
+
+def default_lang() -> str:
+    """The language when no --lang is given: $GRADE_LANG if it is ko or en, else Korean."""
+    value = os.environ.get(LANG_ENV, "").strip().lower()
+    return value if value in LANGS else "ko"
+
+
+def status_word(status: object, lang: str) -> str:
+    """An attempt status ("graded", "error", ...) as the reader's language says it."""
+    value = str(getattr(status, "value", status))
+    key = f"status.{value}"
+    return text(key, lang) if has(key) else value
+
+
+def join_or(items: list[str], lang: str) -> str:
+    """The items with "or" between them: LSTM or GRU, LSTM 또는 GRU."""
+    return text("common.or", lang).join(items)
+
+
+def join_and(items: list[str], lang: str) -> str:
+    """The items joined by "and": h and c; in Korean h와 c, 과/와 chosen by the word before it."""
+    items = [str(i) for i in items]
+    if len(items) < 2:
+        return "".join(items)
+    if lang == "ko":
+        return attach(", ".join(items[:-1]), "과/와") + " " + items[-1]
+    return ", ".join(items[:-1]) + " and " + items[-1]
