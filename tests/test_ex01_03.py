@@ -13,7 +13,7 @@ import pytest
 from conftest import write_notebook
 from grader.checks import KINDS, GradeContext, ProbeOutput
 from grader.errors import SpecError
-from grader.course.spec import CheckSpec
+from grader.checks.base import CheckSpec
 
 
 def ctx_for(course, exercise: str, lang: str = "en", seed: int = 5) -> GradeContext:

@@ -12,7 +12,7 @@ from conftest import write_notebook
 from grader.checks import KINDS, GradeContext, ProbeOutput
 from grader.errors import SpecError
 from grader.grading import grade_file
-from grader.course.spec import CheckSpec
+from grader.checks.base import CheckSpec
 
 
 def _sig(z):

@@ -11,7 +11,7 @@ import pytest
 
 from grader.checks import KINDS, GradeContext, ProbeOutput
 from grader.checks.structure import stages_reached, subject
-from grader.course.spec import CheckSpec
+from grader.checks.base import CheckSpec
 
 RECURRENT = {"class": ["SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional"],
              "what": {"en": "recurrent layer", "ko": "순환 층"}}
