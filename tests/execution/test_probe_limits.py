@@ -13,7 +13,7 @@ import nbformat
 import zmq
 
 from conftest import write_notebook
-from grader.execution.runner import RECEIVE_QUEUE, SandboxedKernelManager, cap_sockets
+from grader.execution.kernel import RECEIVE_QUEUE, SandboxedKernelManager, cap_sockets
 
 ROOT = Path(__file__).resolve().parents[2]
 

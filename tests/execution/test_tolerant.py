@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import make_notebook, write_notebook
 from grader.cli.app import cli
 from grader.course.loader import load_course
-from grader.execution.runner import without_installs
+from grader.execution.cells import without_installs
 from grader.grading import grade_file
 
 DOUBLE = "def double(x):\n    return 2 * x\n"
