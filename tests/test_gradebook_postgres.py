@@ -22,7 +22,8 @@ import pytest
 from grader.cli.app import cli
 from grader.errors import GradebookError
 from grader.results.attempt import Attempt
-from grader.results.gradebook import SCHEMA_VERSION, Gradebook, _url, display_location, resolve_location
+from grader.results.gradebook import SCHEMA_VERSION, Gradebook
+from grader.results.location import display_location, engine_url, resolve_location
 
 KOREAN_MEMBER = "김민서"
 KOREAN_ANSWER = "RNN은 모든 타임 스텝이 가중치를 공유합니다. 역전파는 BPTT입니다."
@@ -63,12 +64,12 @@ def _wire(member: str = "m", exercise: str = "h.ex1", score: float = 1.0, n_chec
     ("postgresql://u:p%40ss@h/db?sslmode=require", "postgresql+psycopg://u:p%40ss@h/db?sslmode=require"),
 ])
 def test_postgres_urls_use_psycopg3(given, expected):
-    url, path = _url(given)
+    url, path = engine_url(given)
     assert url == expected and path is None
 
 
 def test_paths_stay_sqlite(tmp_path):
-    url, path = _url(str(tmp_path / "gb.db"))
+    url, path = engine_url(str(tmp_path / "gb.db"))
     assert url == f"sqlite:///{tmp_path / 'gb.db'}" and path == tmp_path / "gb.db"
 
 
