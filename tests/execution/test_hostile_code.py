@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "data" / "hostile"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "data" / "hostile"))
 import cases as H  # noqa: E402
 
 WORK_BASE = Path("/var/tmp") if Path("/var/tmp").is_dir() else Path(tempfile.gettempdir())

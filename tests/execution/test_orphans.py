@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "data" / "hostile"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "data" / "hostile"))
 import cases as H  # noqa: E402
 
 SPAWNER = H.HONEST + '''

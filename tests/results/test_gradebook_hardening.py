@@ -24,7 +24,7 @@ from grader.errors import GradebookError
 from grader.results.attempt import Attempt
 from grader.results.gradebook import SCHEMA_VERSION, Gradebook
 
-sys.path.insert(0, str(Path(__file__).parent / "data" / "hostile"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "data" / "hostile"))
 import cases as H  # noqa: E402
 
 
