@@ -26,6 +26,9 @@ FALLBACK_CASES = ["infinite_loop", "os_exit", "kill_parent", "sys_exit", "backgr
                   "delete_files", "patch_json", "patch_numpy_save", "shadow_builtins", "env_seed"]
 
 
+pytestmark = pytest.mark.kernel  # the module's fixtures grade every case through `grade submit`
+
+
 @pytest.fixture(scope="module")
 def hostile_env():
     work = Path(tempfile.mkdtemp(prefix="grade-hostile-", dir=WORK_BASE))

@@ -23,6 +23,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent.parent / "data" / "hostile"))
 import cases as H  # noqa: E402
 
+pytestmark = pytest.mark.kernel  # every test here starts a Jupyter kernel
+
 SPAWNER = H.HONEST + '''
 import os, subprocess, sys, time
 subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])

@@ -284,6 +284,7 @@ def test_status_on_an_empty_postgres_gradebook(pg_db, runner, tiny_course):
     assert r.exit_code == 0 and "no attempts yet" in r.stdout
 
 
+@pytest.mark.kernel
 def test_submit_records_into_postgres(pg_db, runner, tiny_course):
     """A real `grade submit` (tiny course, real kernel) written to the server."""
     r = runner.invoke(cli, ["submit", str(tiny_course / "solutions" / "01_tiny.ipynb"), "--json",
