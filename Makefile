@@ -14,7 +14,7 @@ run: setup
 test: setup system-deps
 	$(BIN)/pytest -q --durations=15
 
-# Markers: tests/conftest.py gives postgres and browser by fixture, and kernel to slow tests.
+# Markers (pyproject.toml): tests/conftest.py gives postgres and browser by fixture.
 test-fast: setup
 	$(BIN)/pytest -q -m "not slow and not kernel and not postgres and not browser"
 

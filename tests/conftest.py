@@ -258,10 +258,11 @@ def pg_db(pg_url: str) -> Iterator[str]:
 
 # --- markers given by what a test uses -------------------------------------------------
 # `make test-fast` leaves out kernel, postgres, browser and slow tests. postgres and browser
-# follow from the fixtures a test asks for, and slow (TensorFlow notebooks) implies kernel, so
+# follow from the fixtures a test asks for (a `location` parametrized "postgres" included), so
 # a new test gets its marker without anyone remembering it. A test that starts a Jupyter
-# kernel some other way marks itself `kernel` (a module that only does that:
-# `pytestmark = pytest.mark.kernel`); one that forgets is stopped by `_kernel_needs_its_marker`.
+# kernel marks itself `kernel` (a module that only does that: `pytestmark =
+# pytest.mark.kernel`) unless it is `slow` already; one that forgets is stopped by
+# `_kernel_needs_its_marker`.
 
 POSTGRES_FIXTURES = {"pg_url", "pg_db"}
 BROWSER_FIXTURES = {"browser"}
@@ -275,11 +276,12 @@ KERNEL_TESTS = {
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
-        if names & POSTGRES_FIXTURES:
+        callspec = getattr(item, "callspec", None)
+        if names & POSTGRES_FIXTURES or (callspec is not None and "postgres" in callspec.params.values()):
             item.add_marker(pytest.mark.postgres)
         if names & BROWSER_FIXTURES:
             item.add_marker(pytest.mark.browser)
-        if item.get_closest_marker("slow") is not None or item.nodeid.split("[")[0] in KERNEL_TESTS:
+        if item.nodeid.split("[")[0] in KERNEL_TESTS:
             item.add_marker(pytest.mark.kernel)
 
 
@@ -294,7 +296,7 @@ def _kernel_needs_its_marker(request: pytest.FixtureRequest, monkeypatch: pytest
     or a test starts goes through jupyter_client's LocalProvisioner. Kernels started by a
     child process (`grade submit` run as a command) or by a module-scoped fixture are not
     seen here; those tests are marked by hand."""
-    if request.node.get_closest_marker("kernel") is not None:
+    if request.node.get_closest_marker("kernel") is not None or request.node.get_closest_marker("slow") is not None:
         return
     from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from grader.cli.app import cli
 
 
@@ -88,6 +90,7 @@ def test_version(runner):
     assert r.exit_code == 0 and "grade" in r.output
 
 
+@pytest.mark.slow  # one interpreter per module: minutes on a busy machine
 def test_package_modules_import_cleanly():
     # Catches circular imports: import every module of the engine on its own.
     import importlib
