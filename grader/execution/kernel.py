@@ -107,6 +107,7 @@ class CappedClient(NotebookClient):
 
     output_budget: int = 512 * 1024
     truncated: bool = False
+    grade_current_cell: int | None = None  # the code cell running now, as the member counts them
     deadline: float | None = None
     _drops: _DropWatch | None = None
 
@@ -199,7 +200,8 @@ def kernel_pid(km: AsyncKernelManager) -> int | None:
 
 def descendants(pid: int) -> set[int]:
     """`pid` and every process below it (Linux /proc), for a sandbox without cgroups."""
-    found, todo = set(), [pid]
+    found: set[int] = set()
+    todo = [pid]
     while todo and len(found) < 1000:
         p = todo.pop()
         if p in found:
