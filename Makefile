@@ -1,10 +1,11 @@
 # Two entry points (see README): `make run` grades the sample submission,
 # `make test` runs the whole test suite. Both set up everything they need.
+# `make test-fast`: the tests that need no kernel, TensorFlow, PostgreSQL or browser (under a minute).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test setup system-deps check bench clean
+.PHONY: run test test-fast setup system-deps check bench clean
 
 run: setup
 	-@bash tools/install-sandbox-deps.sh
@@ -12,6 +13,10 @@ run: setup
 
 test: setup system-deps
 	$(BIN)/pytest -q --durations=15
+
+# Markers (pyproject.toml): tests/conftest.py gives postgres and browser by fixture.
+test-fast: setup
+	$(BIN)/pytest -q -m "not slow and not kernel and not postgres and not browser"
 
 setup: $(VENV)/.installed
 

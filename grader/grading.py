@@ -29,7 +29,8 @@ from grader.course.loader import Course
 from grader.course.names import notebook_for_name
 from grader.errors import GradeError, UnknownExercise
 from grader.results.attempt import Attempt, CellError, CheckGroup, CheckResult, Status
-from grader.course.spec import CheckSpec, ExerciseSpec
+from grader.checks.base import CheckSpec
+from grader.course.spec import ExerciseSpec
 
 if TYPE_CHECKING:
     from grader.execution.warm import SpareKernel

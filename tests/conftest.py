@@ -254,3 +254,50 @@ def pg_db(pg_url: str) -> Iterator[str]:
     yield pg_url.rsplit("/", 1)[0] + "/" + name
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- markers given by what a test uses -------------------------------------------------
+# `make test-fast` leaves out kernel, postgres, browser and slow tests. postgres and browser
+# follow from the fixtures a test asks for (a `location` parametrized "postgres" included), so
+# a new test gets its marker without anyone remembering it. A test that starts a Jupyter
+# kernel marks itself `kernel` (a module that only does that: `pytestmark =
+# pytest.mark.kernel`) unless it is `slow` already; one that forgets is stopped by
+# `_kernel_needs_its_marker`.
+
+POSTGRES_FIXTURES = {"pg_url", "pg_db"}
+BROWSER_FIXTURES = {"browser"}
+# Kernel tests in files that other branches are editing; each gets its own marker there later.
+KERNEL_TESTS = {
+    "tests/test_quiz.py::test_submit_scores_the_answer_cell_as_a_quiz_check",
+    "tests/quiz/test_limits_and_confidence.py::test_submit_json_carries_the_review_flag",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        if names & POSTGRES_FIXTURES or (callspec is not None and "postgres" in callspec.params.values()):
+            item.add_marker(pytest.mark.postgres)
+        if names & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if item.nodeid.split("[")[0] in KERNEL_TESTS:
+            item.add_marker(pytest.mark.kernel)
+
+
+async def _refuse_kernel(self: object, cmd: list[str], **kwargs: object) -> None:
+    pytest.fail("this test starts a Jupyter kernel: mark it @pytest.mark.kernel (make test-fast leaves "
+                "those out)", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _kernel_needs_its_marker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test not marked `kernel` cannot launch one in this process: every kernel the grader
+    or a test starts goes through jupyter_client's LocalProvisioner. Kernels started by a
+    child process (`grade submit` run as a command) or by a module-scoped fixture are not
+    seen here; those tests are marked by hand."""
+    if request.node.get_closest_marker("kernel") is not None or request.node.get_closest_marker("slow") is not None:
+        return
+    from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+    monkeypatch.setattr(LocalProvisioner, "launch_kernel", _refuse_kernel)

@@ -13,6 +13,8 @@ from grader import grading
 from grader.checks import KINDS
 from grader.course.loader import load_course
 
+pytestmark = pytest.mark.kernel  # every test here starts a Jupyter kernel
+
 QUIZ_CHECK = '''
 [[checks]]
 id = "quiz:t.q1"

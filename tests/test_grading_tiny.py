@@ -6,12 +6,15 @@ import json
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from conftest import write_notebook
 from grader.cli.app import cli
 from grader.course.loader import load_course
 from grader.results.gradebook import Gradebook
 from grader.grading import grade_file
+
+pytestmark = pytest.mark.kernel  # every test here starts a Jupyter kernel
 
 
 def _variant(tiny_course: Path, tmp_path: Path, replace: dict[str, str], name: str = "01_tiny.ipynb") -> Path:

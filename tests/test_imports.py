@@ -238,11 +238,6 @@ def test_no_import_circle() -> None:
     assert not cycles, "import circles: " + "; ".join(" <-> ".join(c) for c in cycles)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grader.checks.* import grader.course.models (parameter models) and "
-    "grader.course.spec (CheckSpec) at module level",
-)
 def test_checks_import_neither_course_nor_execution() -> None:
     bad = sorted(
         f"{m} -> {t}"

@@ -71,6 +71,7 @@ def test_an_unknown_exercise_option_lists_the_known_ones(two_exercises):
     assert "t.ex4 (04_forecast7)" in str(err.value)
 
 
+@pytest.mark.kernel
 def test_submit_with_exercise_grades_a_notebook_of_any_name(runner, tiny_course, tmp_path):
     from conftest import write_notebook
     from grader.cli.app import cli

@@ -40,7 +40,8 @@ from grader.checks import KINDS, GradeContext
 from grader.checks.depends import after_of
 from grader.checks.metric import METRICS, metric_value
 from grader.course.loader import Course, find_course
-from grader.course.spec import CheckSpec, ExerciseSpec
+from grader.checks.base import CheckSpec
+from grader.course.spec import ExerciseSpec
 from grader.grading import evaluate_checks, load_submission, plan_checks
 
 OK_SEEDS = 19          # a correct notebook passes each check on at least this many seeds

@@ -23,14 +23,37 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import numpy as np
 
-from grader.course.models import CheckParams, ParamError
+from grader.checks.params import CheckParams, ParamError
 from grader.errors import SpecError
 from grader.i18n import text
 from grader.results.attempt import CheckResult, Evidence
 
 if TYPE_CHECKING:
     from grader.course.loader import Course
-    from grader.course.spec import CheckSpec, ExerciseSpec
+    from grader.course.spec import ExerciseSpec
+
+
+@dataclass
+class CheckSpec:
+    """One `[[checks]]` table as the kinds work with it (built by the spec loader, or in code)."""
+
+    id: str
+    kind: str
+    points: float
+    title: dict[str, str]
+    hint: dict[str, str]
+    # The kind's keys as validated: defaults filled in, optional keys left out absent.
+    params: dict[str, Any]
+    # The same, typed: the kind's Params instance (None for checks made in code).
+    options: CheckParams | None = field(default=None, repr=False, compare=False)
+    after: list[str] = field(default_factory=list)
+    index: int | None = None  # position among the spec's [[checks]] (for lines)
+    # The second level of help, after `hint` (grader/checks/hints.py decides when it shows).
+    recipe: dict[str, str] = field(default_factory=dict)
+
+    def text(self, field_: str, lang: str) -> str:
+        values = getattr(self, field_)
+        return values.get(lang) or values.get("en") or next(iter(values.values()), "")
 
 
 @dataclass
@@ -107,7 +130,7 @@ class CheckKind:
             raise ParamError(f"'evidence' of a {self.name} check must be {' or '.join(map(repr, allowed))}",
                              "evidence")
 
-    def validate(self, check: "CheckSpec") -> None:
+    def validate(self, check: CheckSpec) -> None:
         """Validate a check's parameters alone (no file, no line): SpecError on the first problem.
         The spec loader does the same with lines; this is for checks made in code."""
         from pydantic import ValidationError
@@ -123,20 +146,20 @@ class CheckKind:
         except ParamError as exc:
             raise SpecError(exc.message) from None
 
-    def evidence_of(self, check: "CheckSpec") -> Evidence:
+    def evidence_of(self, check: CheckSpec) -> Evidence:
         """Where this check's evidence comes from: the spec's choice, else the kind's."""
         return check.params.get("evidence", self.evidence)
 
-    def plan(self, check: "CheckSpec", ctx: GradeContext) -> Plan:
+    def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
         return Plan()
 
-    def evaluate(self, check: "CheckSpec", ctx: GradeContext, plan: Plan,
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
                  outputs: dict[str, ProbeOutput]) -> CheckResult:
         raise NotImplementedError
 
     # helpers shared by the kinds -------------------------------------------
 
-    def result(self, check: "CheckSpec", ctx: GradeContext, fraction: float, message: str,
+    def result(self, check: CheckSpec, ctx: GradeContext, fraction: float, message: str,
                details: dict[str, Any] | None = None) -> CheckResult:
         fraction = max(0.0, min(1.0, float(fraction)))
         passed = fraction >= 0.999
@@ -153,13 +176,13 @@ class CheckKind:
             evidence=self.evidence_of(check), hint_level="brief" if not passed and hint else None,
         )
 
-    def unmet(self, check: "CheckSpec", ctx: GradeContext, result: CheckResult) -> str:
+    def unmet(self, check: CheckSpec, ctx: GradeContext, result: CheckResult) -> str:
         """What a failed result of this check means for the checks that come `after` it, as a
         clause ("`wavenet_model` is not causal"). Kinds with something sharper to say override it."""
         title = check.text("title", ctx.lang) or check.id
         return ctx.text("checks.base.unmet.did_not_pass", title=title)
 
-    def not_checked(self, check: "CheckSpec", ctx: GradeContext, reasons: list[str],
+    def not_checked(self, check: CheckSpec, ctx: GradeContext, reasons: list[str],
                     failed: list[str]) -> CheckResult:
         """No points, and why: what this check would measure means nothing after the failure of
         the checks it comes `after`. The hint stays out: there is nothing to fix here."""
@@ -170,7 +193,7 @@ class CheckKind:
             title=check.text("title", ctx.lang), details={"not_checked_after": failed},
             evidence=self.evidence_of(check))
 
-    def not_measured(self, check: "CheckSpec", ctx: GradeContext, out: ProbeOutput) -> CheckResult:
+    def not_measured(self, check: CheckSpec, ctx: GradeContext, out: ProbeOutput) -> CheckResult:
         """A clean check whose model could not be measured outside the notebook: no points,
         whatever the notebook reports about it, and a message that says why."""
         target = check.params.get("target", "?")
@@ -179,7 +202,7 @@ class CheckKind:
                                                      target=target, why=why),
             {"clean_failure": out.clean_failure})
 
-    def missing(self, check: "CheckSpec", ctx: GradeContext, out: ProbeOutput | None, what: str) -> CheckResult:
+    def missing(self, check: CheckSpec, ctx: GradeContext, out: ProbeOutput | None, what: str) -> CheckResult:
         """A probe that could not run: name what was missing and why."""
         if ctx.run_status in ("timeout", "crashed") and out is None:
             msg = ctx.text("checks.base.missing.not_checked_notebook_did", run_status=ctx.run_status)

@@ -15,11 +15,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, PositiveInt
 
-from grader.course.models import (METHOD_DOC, Bilingual, GeneratorRef, Method, Name, Ref, SpecModel, TargetParams,
+from grader.checks.params import (METHOD_DOC, Bilingual, GeneratorRef, Method, Name, Ref, SpecModel, TargetParams,
                                   texts)
 from grader.results.attempt import CheckResult
-from grader.course.spec import CheckSpec
-from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
+from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, fmt_shape, register
 
 
 def _as_tuple(value: Any) -> list[np.ndarray]:

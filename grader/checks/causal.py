@@ -17,10 +17,9 @@ from typing import Any
 import numpy as np
 from pydantic import Field, PositiveInt, model_validator
 
-from grader.course.models import METHOD_DOC, GeneratorRef, Method, ParamError, TargetParams
+from grader.checks.params import METHOD_DOC, GeneratorRef, Method, ParamError, TargetParams
 from grader.results.attempt import CheckResult
-from grader.course.spec import CheckSpec
-from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
+from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, fmt_shape, register
 
 
 def _t0(check: CheckSpec, steps: int) -> int:

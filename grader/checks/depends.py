@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 from grader.results.attempt import CheckResult
 
 if TYPE_CHECKING:
-    from grader.checks.base import GradeContext
-    from grader.course.spec import CheckSpec
+    from grader.checks.base import CheckSpec, GradeContext
 
 
 def after_of(check: "CheckSpec") -> list[str]:

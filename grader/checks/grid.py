@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 from pydantic import Field, model_validator
 
-from grader.course.models import METHOD_DOC, GeneratorRef, Method, ParamError, TargetParams, ref
+from grader.checks.params import METHOD_DOC, GeneratorRef, Method, ParamError, TargetParams, ref
 from grader.results.attempt import CheckResult
-from grader.course.spec import CheckSpec
-from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
+from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
 
 
 def _plain(value: Any) -> Any:

@@ -12,11 +12,10 @@ from typing import Any
 
 from pydantic import Field, PositiveInt, model_validator
 
-from grader.course.models import Bilingual, ParamError, SpecModel, TargetParams
+from grader.checks.params import Bilingual, ParamError, SpecModel, TargetParams
 from grader.results.attempt import CheckResult
-from grader.course.spec import CheckSpec
+from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
 from grader.i18n import join_or
-from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
 
 
 def _as_list(value: Any) -> list[Any]:

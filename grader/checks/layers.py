@@ -16,12 +16,11 @@ from typing import Any, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
-from grader.course.models import Bilingual, KeywordRef, ParamError, SpecModel, TargetParams
+from grader.checks.params import Bilingual, KeywordRef, ParamError, SpecModel, TargetParams
 from grader.errors import SpecError
 from grader.results.attempt import CheckResult
-from grader.course.spec import CheckSpec
+from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, fmt_shape, register
 from grader.i18n import join_or
-from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
 from grader.checks.calls import shape_matches
 from grader.checks.layer_expect import _as_list, _fmt, _label, all_layers, model_layers, value_matches
 

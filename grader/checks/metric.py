@@ -11,11 +11,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from grader.course.models import METHOD_DOC, GeneratorRef, Method, Name, ParamError, TargetParams, ref
+from grader.checks.params import METHOD_DOC, GeneratorRef, Method, Name, ParamError, TargetParams, ref
 from grader.errors import SpecError
 from grader.results.attempt import CheckResult
-from grader.course.spec import CheckSpec
-from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
+from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, fmt_shape, register
 
 METRICS = {
     "mse": (lambda y, p: float(np.mean((y - p) ** 2)), "lower", "MSE"),

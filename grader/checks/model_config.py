@@ -15,11 +15,10 @@ from typing import Any, Literal, get_args
 
 from pydantic import Field, NonNegativeInt, model_validator
 
-from grader.course.models import Bilingual, Name, ParamError, SpecModel, TargetParams
+from grader.checks.params import Bilingual, Name, ParamError, SpecModel, TargetParams
 from grader.results.attempt import CheckResult
-from grader.course.spec import CheckSpec
+from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
 from grader.i18n import join_or
-from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
 from grader.checks.layer_expect import all_layers, describe_plan, top_layers, value_matches
 
 Op = Literal["==", "!=", ">", ">=", "<", "<=", "in", "not_in", "present", "absent"]

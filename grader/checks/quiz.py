@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from grader.course.models import CheckParams, QuestionId
+from grader.checks.params import CheckParams, QuestionId
 from grader.i18n import both
 from grader.results.attempt import CheckResult
-from grader.course.spec import CheckSpec
-from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
+from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
 
 if TYPE_CHECKING:
     from grader.course.loader import Course

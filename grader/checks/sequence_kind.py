@@ -24,10 +24,9 @@ from typing import Literal, get_args
 
 from pydantic import Field, PositiveInt, model_validator
 
-from grader.course.models import METHOD_DOC, Method, ParamError, TargetParams
+from grader.checks.params import METHOD_DOC, Method, ParamError, TargetParams
 from grader.results.attempt import CheckResult
-from grader.course.spec import CheckSpec
-from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
+from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, fmt_shape, register
 
 SeqKindName = Literal["seq2seq", "seq2vec", "seq2fixed", "vec2seq", "vec2vec"]
 SEQUENCE_KINDS: tuple[str, ...] = get_args(SeqKindName)

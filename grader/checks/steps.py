@@ -17,12 +17,11 @@ from typing import Any
 import numpy as np
 from pydantic import Field, model_validator
 
-from grader.course.models import METHOD_DOC, GeneratorRef, Method, Name, ParamError, Ref, TargetParams
+from grader.checks.params import METHOD_DOC, GeneratorRef, Method, Name, ParamError, Ref, TargetParams
 from grader.errors import SpecError
 from grader.results.attempt import CheckResult
-from grader.course.spec import CheckSpec
+from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, fmt_shape, register
 from grader.i18n import join_and
-from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, fmt_shape, register
 
 
 def _tuple(value: Any) -> list[np.ndarray]:

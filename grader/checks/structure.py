@@ -41,10 +41,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, PositiveInt, model_validator
 
-from grader.course.models import METHOD_DOC, Method, Name, ParamError, Ref, SpecModel, TargetParams, Text
+from grader.checks.params import METHOD_DOC, Method, Name, ParamError, Ref, SpecModel, TargetParams, Text
 from grader.results.attempt import CheckResult
-from grader.course.spec import CheckSpec
-from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
+from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
 from grader.checks.layer_expect import _as_list, _cfg, top_layers, value_matches, wrapped_classes
 
 TIME_TESTS = ("later_steps", "order")

@@ -21,11 +21,10 @@ from typing import Any
 
 from pydantic import Field
 
-from grader.course.models import KeywordRef, Name, TargetParams
+from grader.checks.params import KeywordRef, Name, TargetParams
 from grader.errors import SpecError
 from grader.results.attempt import CheckResult
-from grader.course.spec import CheckSpec
-from grader.checks.base import CheckKind, GradeContext, Plan, ProbeOutput, register
+from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
 
 
 # A value such as "(5, 32)" or "[None, 10, 64]" is a few characters long.

@@ -56,7 +56,8 @@ def status(member: str | None, until: str | None, as_json: bool, gradebook: str 
     from grader.batch.members import load_roster
     from grader.batch.submitted import parse_time
     from grader.cli.views import render_status
-    from grader.results.gradebook import Gradebook, resolve_location
+    from grader.results.gradebook import Gradebook
+    from grader.results.location import resolve_location
     from grader.results.people import canonical, display_names, merge_best
 
     course = _course(course_dir)
@@ -137,7 +138,8 @@ def export_cmd(ctx: click.Context, fmt: str, output: Path | None, excel: bool, a
     from grader.batch.members import load_roster
     from grader.errors import GradebookError
     from grader.results.export import export, write_text
-    from grader.results.gradebook import Gradebook, resolve_location
+    from grader.results.gradebook import Gradebook
+    from grader.results.location import resolve_location
 
     if as_json:
         fmt = "json"

@@ -21,7 +21,7 @@ GRADEBOOK = click.option("--gradebook", default=None,
 
 def _inputs(course_dir: str | None, gradebook: str | None, near: Path | None = None):  # noqa: ANN202
     from grader.course.loader import find_course
-    from grader.results.gradebook import resolve_location
+    from grader.results.location import resolve_location
     from grader.report.minutes import course_specs
 
     course = find_course(course_dir, near=near)

@@ -100,7 +100,8 @@ def submit(paths: tuple[Path, ...], member: str | None, member_from: Any, as_jso
     """
     from grader.batch.members import MemberRules, load_roster
     from grader.batch.submitted import SubmittedAt, parse_time
-    from grader.results.gradebook import Gradebook, resolve_location
+    from grader.results.gradebook import Gradebook
+    from grader.results.location import resolve_location
 
     if scheduler and workers > 1:
         raise click.UsageError("--workers is for local processes; with --scheduler the cluster's "

@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, ValidationError, field_validator
 
-from grader.course.models import (
+from grader.checks import KINDS, CheckKind
+from grader.checks.base import CheckSpec
+from grader.checks.params import (
     PATTERN_WORDS,
     Bilingual,
-    CheckParams,
     Name,
     ParamError,
     QuestionId,
@@ -133,27 +134,6 @@ class ExerciseTable(SpecModel):
 # --- what the engine works with ------------------------------------------------------------
 
 @dataclass
-class CheckSpec:
-    id: str
-    kind: str
-    points: float
-    title: dict[str, str]
-    hint: dict[str, str]
-    # The kind's keys as validated: defaults filled in, optional keys left out absent.
-    params: dict[str, Any]
-    # The same, typed: the kind's Params instance (None for checks made in code).
-    options: CheckParams | None = field(default=None, repr=False, compare=False)
-    after: list[str] = field(default_factory=list)
-    index: int | None = None  # position among the spec's [[checks]] (for lines)
-    # The second level of help, after `hint` (grader/checks/hints.py decides when it shows).
-    recipe: dict[str, str] = field(default_factory=dict)
-
-    def text(self, field_: str, lang: str) -> str:
-        values = getattr(self, field_)
-        return values.get(lang) or values.get("en") or next(iter(values.values()), "")
-
-
-@dataclass
 class ExerciseSpec:
     id: str
     notebook: str
@@ -213,8 +193,6 @@ def _read(path: Path) -> tuple[str, dict[str, Any]]:
 
 def load_spec(path: Path) -> ExerciseSpec:
     """One spec file, validated (its references are resolved by `resolve_references`)."""
-    from grader.checks import KINDS  # local: the kinds import this module
-
     text, raw = _read(path)
     pos = positions(text)
     file = str(path)
@@ -232,7 +210,6 @@ def load_spec(path: Path) -> ExerciseSpec:
 
 
 def _load_check(raw: dict[str, Any], i: int, kinds: dict[str, Any], file: str, pos: Positions) -> CheckSpec:
-    from grader.checks import CheckKind
     base = ("checks", i)
     head_keys = set(CheckHeader.keys())
     cid = raw.get("id") if isinstance(raw.get("id"), str) else None

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from grader.course.models import RefTo, Text
+from grader.checks.params import RefTo, Text
 
 PAGE = "docs/specs.md"
 
@@ -63,7 +63,7 @@ Its spec keys are a pydantic model next to its code, set as the kind's `Params`:
 ```python
 from pydantic import Field, model_validator
 
-from grader.course.models import GeneratorRef, ParamError, SpecModel, TargetParams
+from grader.checks.params import GeneratorRef, ParamError, SpecModel, TargetParams
 
 
 class Band(SpecModel):                       # a nested table: SpecModel (closed, strict)
@@ -91,7 +91,7 @@ class MyKind(CheckKind):
 
 - Every key is a field with a `description`; a default unless it is required. A key
   that is a Python keyword gets an alias: `class_: str | None = Field(None, alias="class")`.
-- Use the types of `grader/course/models.py`: `Ref` for a reference function,
+- Use the types of `grader/checks/params.py`: `Ref` for a reference function,
   `GeneratorRef` / `KeywordRef` (or `ref(positional, kwargs_key, call)`) when the grader
   calls it with the spec's keywords, so a misspelt keyword fails at load; `Text` /
   `Bilingual` for texts in both languages; `Method` for how the probe calls the target.

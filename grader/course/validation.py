@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from grader.course.models import PATTERN_WORDS, ParamError
+from grader.checks.params import PATTERN_WORDS, ParamError
 from grader.course.tomlpos import Path, Positions
 
 _TYPE_WORDS = {

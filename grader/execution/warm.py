@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from grader.execution.policy import SandboxPolicy
-    from grader.execution.runner import SandboxedKernelManager
+    from grader.execution.kernel import SandboxedKernelManager
     from grader.execution.sandbox import Sandbox
 
 # Top-level packages a spare may import for a notebook: the heavy ones this course uses.
@@ -98,7 +98,7 @@ def _preload_source(modules: tuple[str, ...]) -> str:
 
 
 def kernel_pid(km: Any) -> int | None:  # noqa: ANN401
-    from grader.execution.runner import kernel_pid as pid_of
+    from grader.execution.kernel import kernel_pid as pid_of
 
     return pid_of(km)
 
@@ -110,13 +110,13 @@ def _own_priority() -> int:
 def _set_priority(sandbox: "Sandbox", pid: int | None, value: int) -> bool:
     """Give every thread of the kernel's processes the nice `value`; False if any refused.
     Threads started later inherit it from the thread that starts them."""
-    from grader.execution.runner import _descendants  # noqa: PLC2701 - the runner's own walk of /proc
+    from grader.execution.kernel import descendants
 
     if pid is None:
         return False
     cg = sandbox.cgroups
     pids = set().union(*(cg.pids(d) for d in set(cg.dirs.values()))) if cg is not None and cg.dirs else set()
-    pids |= _descendants(pid)
+    pids |= descendants(pid)
     for p in pids:
         try:
             tids = [int(t) for t in os.listdir(f"/proc/{p}/task")]
@@ -198,7 +198,7 @@ class SpareKernel:
             self._ready.set()
 
     async def _start(self) -> None:
-        from grader.execution.runner import new_kernel
+        from grader.execution.kernel import new_kernel
 
         self.workdir, self.sandbox, self.km = new_kernel(self.policy)
         if self._stop.is_set():

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import random
 import time
 from pathlib import Path
@@ -28,16 +27,13 @@ from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, Operationa
 from grader.errors import GradebookError, GradeError
 from grader.results import queries
 from grader.results.attempt import Attempt
+from grader.results.location import display_location, engine_url, resolve_location
 from grader.results.migrate import foreign_message, migrate, newer_message
 from grader.results.queries import ExerciseSummary
 from grader.results.schema import OWN_TABLES, SCHEMA_VERSION, answers, attempts, checks, notebooks
 
 __all__ = ["SCHEMA_VERSION", "AlreadyGraded", "ExerciseSummary", "Gradebook", "display_location",
            "resolve_location"]
-
-# Schemes a user may type for PostgreSQL; all of them go through psycopg 3, the one
-# driver we depend on (SQLAlchemy's bare `postgresql://` would pick psycopg2).
-_PG_SCHEMES = {"postgresql", "postgres", "postgresql+psycopg"}
 
 # Key of the advisory lock that serialises schema creation on PostgreSQL: two graders
 # opening an empty database at once must not both run CREATE TABLE.
@@ -70,58 +66,13 @@ class _KeyTaken(Exception):
         self.winner = winner
 
 
-def resolve_location(explicit: str | None, course_default: str | None) -> str:
-    """--gradebook, else GRADE_GRADEBOOK, else the course's default.
-
-    A location is a file path (SQLite) or a database URL such as
-    `postgresql://user@host:5432/db` (PostgreSQL through psycopg 3)."""
-    loc = explicit or os.environ.get("GRADE_GRADEBOOK") or course_default
-    if not loc:
-        raise GradebookError("no gradebook location: pass --gradebook PATH|URL or set GRADE_GRADEBOOK")
-    return loc
-
-
-def _parse_url(location: str) -> URL:
-    try:
-        url = make_url(location)
-        url.port  # noqa: B018 -- a non-numeric port only fails when read
-    except (ValueError, sa.exc.ArgumentError):
-        raise GradebookError("is not a database URL this grader understands "
-                             "(expected e.g. postgresql://user@host:5432/db)", display_location(location)) from None
-    if url.drivername in _PG_SCHEMES:
-        url = url.set(drivername="postgresql+psycopg")
-    return url
-
-
-def _url(location: str) -> tuple[str, Path | None]:
-    """(SQLAlchemy URL, SQLite file or None). `postgres://` and `postgresql://` become
-    `postgresql+psycopg://`; any other URL is passed to SQLAlchemy as given."""
-    if "://" in location:
-        return _parse_url(location).render_as_string(hide_password=False), None
-    path = Path(location).expanduser().resolve()
-    return f"sqlite:///{path}", path
-
-
-def display_location(location: str) -> str:
-    """The location as it may be shown: a URL's password becomes `***`."""
-    if "://" not in location:
-        return location
-    try:
-        url = make_url(location)
-    except (ValueError, sa.exc.ArgumentError):
-        # Unparseable: still never echo what might be a password (user:secret@host).
-        scheme, _, rest = location.partition("://")
-        return f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else location
-    return url.render_as_string(hide_password=True) if url.password is not None else location
-
-
 class Gradebook:
     """Open (creating if needed) a gradebook at a path or database URL."""
 
     def __init__(self, location: str, *, create: bool = True) -> None:
         # Error messages and anything that prints `location` must never show a password.
         self.location = display_location(location)
-        self.url, self.path = _url(location)
+        self.url, self.path = engine_url(location)
         # Any PostgreSQL driver gets the server-side safeguards (advisory lock, ON CONFLICT).
         self.is_postgres = make_url(self.url).get_backend_name() == "postgresql"
         self._secret = make_url(self.url).password if "://" in location else None

@@ -48,7 +48,8 @@ from grader.errors import SpecError
 
 if TYPE_CHECKING:
     from grader.course.loader import Course
-    from grader.course.spec import CheckSpec, ExerciseSpec
+    from grader.checks.base import CheckSpec
+    from grader.course.spec import ExerciseSpec
 
 FORMAT = 1
 # Graded attempts draw their seed from [0, 2**31) (grading.grade_submission): a practice seed

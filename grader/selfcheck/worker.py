@@ -104,7 +104,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 def read_outputs(folder: Path, requests: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
     """What the probe wrote in `folder`: ({request id: ProbeOutput}, a problem with the files or "").
 
-    The graded path's reader (runner._read_probe) on the same bounded primitives, without
+    The graded path's reader (probe_io.read_probe) on the same bounded primitives, without
     importing the runner (nbclient, jupyter_client, zmq: seconds of a worker's start on a busy
     machine). tests/selfcheck/test_worker.py feeds both the same files, hostile ones included."""
     from grader.checks import ProbeOutput

@@ -22,6 +22,7 @@ from grader.results.gradebook import Gradebook
 
 # --- through the CLI, with real kernels (tiny course) --------------------------------------------
 
+@pytest.mark.kernel
 def test_bad_notebook_in_the_middle_does_not_stop_the_batch(runner, tiny_course, submissions, tmp_path):
     book = tmp_path / "gb.db"
     r = runner.invoke(cli, ["submit", str(submissions), "--json", "--seed", str(SEED), "--lang", "en",
@@ -52,6 +53,7 @@ def test_bad_notebook_in_the_middle_does_not_stop_the_batch(runner, tiny_course,
     assert "[5/5]" in r.output  # a progress line per submission on stderr (no terminal here)
 
 
+@pytest.mark.kernel
 def test_grading_a_folder_twice_records_each_notebook_once(runner, tiny_course, submissions, tmp_path):
     book = tmp_path / "gb.db"
     args = ["submit", str(submissions), "--json", "--lang", "en", "--course", str(tiny_course),
@@ -84,6 +86,7 @@ def test_grading_a_folder_twice_records_each_notebook_once(runner, tiny_course, 
             ("erin", 0), ("erin", 1)])  # bob: the first notebook, the changed one, its regrade
 
 
+@pytest.mark.kernel
 def test_explicit_paths_from_a_shell_glob_get_their_folders_member(runner, tiny_course, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for member in ("sora", "jiho"):
@@ -101,6 +104,7 @@ def test_explicit_paths_from_a_shell_glob_get_their_folders_member(runner, tiny_
     assert len(warned) == 1 and " 01_tiny.ipynb:" in warned[0] and "submissions/sora" not in warned[0]
 
 
+@pytest.mark.kernel
 def test_batch_summary_table(runner, tiny_course, submissions):
     for m in ("alice", "bob", "carol-folder"):
         (submissions / m / "01_tiny.ipynb").unlink()
@@ -112,6 +116,7 @@ def test_batch_summary_table(runner, tiny_course, submissions):
     assert "handed in" in out
 
 
+@pytest.mark.kernel
 def test_single_file_with_workers_still_prints_one_object(runner, tiny_course):
     r = runner.invoke(cli, ["submit", str(tiny_course / "solutions" / "01_tiny.ipynb"), "--workers", "2", "--json",
                             "--no-record", "--member", "m", "--course", str(tiny_course)])
@@ -135,6 +140,7 @@ def test_usage_errors(runner, tiny_course):
     assert r.exit_code == 1 and "not an ISO 8601 time" in r.output and "Traceback" not in r.output
 
 
+@pytest.mark.kernel
 def test_two_workers_grade_like_one_warm_or_cold(tiny_course, submissions):
     course = load_course(tiny_course)
     found, _ = collect([submissions])
@@ -210,6 +216,7 @@ def test_a_free_worker_gets_the_notebook_its_spare_fits(tiny_course):
     assert batch._take(None, depth=4) is items[1]
 
 
+@pytest.mark.kernel
 def test_sigterm_stops_workers_and_kernels(tiny_course, tmp_path):
     import signal
     import subprocess

@@ -58,3 +58,95 @@ def test_the_shape_checks_of_sequence_models_leave_the_time_axis_open(course):
                    if c.kind == "output_shape" and c.params.get("open_axes") == [1]}
     assert {("01_seq2seq_uses.ipynb", "seq2seq_shape"), ("04_forecast7.ipynb", "any_length"),
             ("07_conv1d.ipynb", "wavenet_shape"), ("08_video_classifier.ipynb", "frames_shape")} <= open_checks
+
+
+# --- function_matches and output_shape on exercise 4's checks ----------------------
+
+
+def ctx_for(course, lang: str = "en", seed: int = 7) -> GradeContext:
+    return GradeContext(seed=seed, lang=lang, course=course, spec=course.specs["ch15.ex4"])
+
+
+def check(course, cid: str):
+    return next(c for c in course.specs["ch15.ex4"].checks if c.id == cid)
+
+
+class TestFunctionMatches:
+    def setup(self, course):
+        c = check(course, "windows")
+        ctx = ctx_for(course)
+        kind = KINDS[c.kind]
+        plan = kind.plan(c, ctx)
+        return c, ctx, kind, plan
+
+    def test_correct_outputs_pass(self, course):
+        c, ctx, kind, plan = self.setup(course)
+        assert "series" in plan.inputs and "expected" in plan.private
+        x, y = plan.private["expected"]
+        r = kind.evaluate(c, ctx, plan, {"call": ProbeOutput(ok=True, arrays=[x.copy(), y.copy()])})
+        assert r.passed and r.points == c.points
+
+    def test_wrong_shape_names_both_shapes_and_hint(self, course):
+        c, ctx, kind, plan = self.setup(course)
+        x, y = plan.private["expected"]
+        r = kind.evaluate(c, ctx, plan, {"call": ProbeOutput(ok=True, arrays=[x, y[:, :, None]])})
+        assert not r.passed and r.points == 0
+        assert "[16, 7, 1]" in r.message and "[16, 7]" in r.message and "feature axis" in r.message
+
+    def test_wrong_values_get_half_and_the_difference(self, course):
+        c, ctx, kind, plan = self.setup(course)
+        x, y = plan.private["expected"]
+        r = kind.evaluate(c, ctx, plan, {"call": ProbeOutput(ok=True, arrays=[x, y + 0.5])})
+        assert not r.passed and r.points == c.points / 2 and "wrong values" in r.message
+
+    def test_raising_function_reports_the_error(self, course):
+        c, ctx, kind, plan = self.setup(course)
+        r = kind.evaluate(c, ctx, plan, {"call": ProbeOutput(ok=False, error="IndexError: too many indices")})
+        assert r.points == 0 and "IndexError: too many indices" in r.message
+
+    def test_korean_messages(self, course):
+        c = check(course, "windows")
+        ctx = ctx_for(course, lang="ko")
+        kind = KINDS[c.kind]
+        plan = kind.plan(c, ctx)
+        x, y = plan.private["expected"]
+        r = kind.evaluate(c, ctx, plan, {"call": ProbeOutput(ok=True, arrays=[x])})
+        assert "반환" in r.message and r.title == "윈도 함수 make_windows"
+
+
+class TestOutputShape:
+    def run(self, course, shapes, errors=None):
+        c = check(course, "any_length")
+        ctx = ctx_for(course)
+        kind = KINDS[c.kind]
+        plan = kind.plan(c, ctx)
+        outs = {}
+        for i, shape in enumerate(shapes):
+            if errors and errors[i]:
+                outs[f"case{i}"] = ProbeOutput(ok=False, error=errors[i])
+            else:
+                outs[f"case{i}"] = ProbeOutput(ok=True, arrays=[np.zeros(shape)])
+        return c, kind.evaluate(c, ctx, plan, outs), plan
+
+    def test_inputs_have_the_case_shapes(self, course):
+        _, _, plan = self.run(course, [(3, 7), (5, 7), (2, 7)])
+        assert [v.shape for v in plan.inputs.values()] == [(3, 50, 1), (5, 30, 1), (2, 80, 1)]
+
+    def test_pass(self, course):
+        c, r, _ = self.run(course, [(3, 7), (5, 7), (2, 7)])
+        assert r.passed and r.points == c.points
+
+    def test_batch_1_output_fails_with_clear_message(self, course):
+        c, r, _ = self.run(course, [(3, 1), (5, 1), (2, 1)])
+        assert not r.passed and r.points == 0
+        assert "input [3, 50, 1] gave [3, 1], expected [3, 7]" in r.message
+
+    def test_fixed_length_model_is_caught(self, course):
+        c, r, _ = self.run(course, [(3, 7), (5, 7), (2, 7)],
+                           errors=[None, "ValueError: expected shape (None, 50, 1)", "ValueError: expected shape"])
+        assert not r.passed and "[5, 30, 1]" in r.message
+
+    def test_same_error_everywhere_is_said_once(self, course):
+        err = "NameError: name 'model' is not defined in the notebook"
+        c, r, _ = self.run(course, [(1,), (1,), (1,)], errors=[err] * 3)
+        assert r.message.count("NameError") == 1

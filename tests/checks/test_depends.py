@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from grader.checks import GradeContext
 from grader.checks.depends import after_of, apply_after
-from grader.course.spec import CheckSpec
+from grader.checks.base import CheckSpec
 from grader.results.attempt import CheckResult
 
 

@@ -176,6 +176,7 @@ def test_check_result_keeps_evidence_through_its_dict():
     assert CheckResult(**{**r.to_dict(), "evidence": "self-reported"}).evidence == "self-reported"
 
 
+@pytest.mark.kernel
 def test_submit_json_has_evidence_for_every_check(runner, tiny_course, tmp_path):
     from grader.cli.app import cli
 

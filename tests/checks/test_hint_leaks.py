@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from grader.checks import KINDS, GradeContext, ProbeOutput
-from grader.course.spec import CheckSpec
+from grader.checks.base import CheckSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 EXERCISES = ["ch15.ex1", "ch15.ex2", "ch15.ex3", "ch15.ex4", "ch15.ex5", "ch15.ex6", "ch15.ex7", "ch15.ex8"]

@@ -133,6 +133,7 @@ def _wrong(tmp_path: Path, n: int) -> Path:
     return write_notebook(tmp_path / f"01_tiny_{n}.ipynb", nb)
 
 
+@pytest.mark.kernel
 def test_submit_shows_the_recipe_with_full_and_after_two_failed_attempts(runner, tiny_course, tmp_path):  # noqa: ANN001
     _with_recipe(tiny_course)
     base = [

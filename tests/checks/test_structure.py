@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from grader.checks import KINDS, GradeContext, ProbeOutput
+from grader.checks.base import CheckSpec
 from grader.checks.structure import stages_reached
 from grader.i18n import attach
-from grader.course.spec import CheckSpec
 
 RECURRENT = {"class": ["SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional"],
              "what": {"en": "recurrent layer", "ko": "순환 층"}}

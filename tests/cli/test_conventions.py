@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+import pytest
 
 from conftest import make_notebook, write_notebook
 from grader.cli.app import cli
@@ -154,6 +155,7 @@ def _descendants(pid: int) -> dict[int, str]:
     return found
 
 
+@pytest.mark.kernel
 def test_ctrl_c_on_one_file_prints_one_line_cleans_up_and_exits_130(tiny_course, tmp_path):
     nb = _slow_notebook(tmp_path)
     # Its own process group, as a terminal's foreground job: Ctrl-C is SIGINT to the group.
@@ -185,6 +187,7 @@ def test_ctrl_c_on_one_file_prints_one_line_cleans_up_and_exits_130(tiny_course,
     assert not Path(run_folder).parent.parent.exists()
 
 
+@pytest.mark.kernel
 def test_without_a_terminal_progress_is_plain_lines(tiny_course, tmp_path):
     nb = write_notebook(tmp_path / "01_tiny.ipynb", make_notebook(
         [("code", "def double(x):\n    return 2 * x")], exercise="t.ex1"))
@@ -196,6 +199,7 @@ def test_without_a_terminal_progress_is_plain_lines(tiny_course, tmp_path):
     assert "score 2/5" in r.stdout
 
 
+@pytest.mark.kernel
 def test_in_a_jupyter_cell_there_are_no_spinner_frames(tiny_course, tmp_path):
     """`!grade submit` in Jupyter: a pseudo-terminal and FORCE_COLOR, as ipykernel sets them."""
     nb = write_notebook(tmp_path / "01_tiny.ipynb", make_notebook(

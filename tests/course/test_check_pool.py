@@ -12,6 +12,7 @@ from grader.course.instructor import run_checks
 from grader.course.loader import load_course
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("workers", [1, 2])
 def test_check_grades_solutions_and_starters_on_the_pool(runner, tiny_course, workers):
     assert runner.invoke(cli, ["starters", "--course", str(tiny_course)]).exit_code == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.checks import KINDS
-from grader.course.models import CheckParams
+from grader.checks.params import CheckParams
 from grader.course.spec import Limits, LimitsTable, load_spec
 from grader.errors import SpecError
 
@@ -220,7 +220,7 @@ def test_limits_table_mirrors_the_limits_dataclass():
 
 
 def test_kind_validate_still_checks_a_check_made_in_code():
-    from grader.course.spec import CheckSpec
+    from grader.checks.base import CheckSpec
 
     kind = KINDS["causal"]
     kind.validate(CheckSpec("c", "causal", 1, {}, {}, {"target": "m", "input": [2, 10, 1], "t0": -3}))

@@ -1,4 +1,4 @@
-"""grader.execution.bounded and the runner's `_read_probe`: what the probe wrote is size-checked
+"""grader.execution.bounded and `probe_io.read_probe`: what the probe wrote is size-checked
 before it is inflated or parsed. Hostile files built here are what a notebook can leave in the
 probe folder (by a post_run_cell hook, a forked child, or by rewriting the probe's own output)."""
 
@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from grader.execution import bounded
-from grader.execution.runner import RunOutcome, _read_probe
+from grader.execution.outcome import RunOutcome
+from grader.execution.probe_io import read_probe
 
 GIB = 2**30
 
@@ -165,7 +166,7 @@ def test_read_probe_fails_only_the_request_whose_array_is_a_bomb(bomb, tmp_path)
     d = _probe_dir(tmp_path, {"x/out": {"ok": True, "n_arrays": 1, "value": {}},
                               "y/out": {"ok": True, "n_arrays": 1, "value": {}}}, npz)
     outcome = RunOutcome()
-    found = _read_probe(d, [{"id": "x/out"}, {"id": "y/out"}], outcome)
+    found = read_probe(d, [{"id": "x/out"}, {"id": "y/out"}], outcome)
     assert outcome.probe_error == ""
     assert found["x/out"].ok is False and "did not read this output" in found["x/out"].error
     assert "64 MB per array" in found["x/out"].error
@@ -179,7 +180,7 @@ def test_read_probe_refuses_oversized_json_before_parsing(tmp_path):
     # 5 MB of "[[],[],...": would parse into about 1.7 million lists
     (d / "out.json").write_text('{"x": ' + "[" + "[]," * (5 * 2**20 // 3) + "[]]}", encoding="utf-8")
     outcome = RunOutcome()
-    assert _read_probe(d, [{"id": "x"}], outcome) == {}
+    assert read_probe(d, [{"id": "x"}], outcome) == {}
     assert "too large" in outcome.probe_error and "4 MB" in outcome.probe_error
 
 
@@ -190,12 +191,12 @@ def test_read_probe_refuses_a_fifo_and_deep_nesting(tmp_path):
     d.mkdir()
     os.mkfifo(d / "out.json")  # reading it would block the grader forever
     outcome = RunOutcome()
-    assert _read_probe(d, [{"id": "x"}], outcome) == {}
+    assert read_probe(d, [{"id": "x"}], outcome) == {}
     assert outcome.probe_error == "the probe produced no readable output"
     (d / "out.json").unlink()
     (d / "out.json").write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
     outcome = RunOutcome()
-    assert _read_probe(d, [{"id": "x"}], outcome) == {}
+    assert read_probe(d, [{"id": "x"}], outcome) == {}
     assert outcome.probe_error
 
 
@@ -203,6 +204,6 @@ def test_without_array_outputs_the_npz_is_not_even_opened(tmp_path):
     d = _probe_dir(tmp_path, {"v": {"ok": True, "value": [1, 2]}})
     (d / "out.npz").write_bytes(b"not a zip at all")
     outcome = RunOutcome()
-    found = _read_probe(d, [{"id": "v"}], outcome)
+    found = read_probe(d, [{"id": "v"}], outcome)
     assert outcome.probe_error == "" and found["v"].value == [1, 2]
 

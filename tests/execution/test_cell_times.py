@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 
 import nbformat
+import pytest
 
 from conftest import write_notebook
 from grader.cli.app import cli
 from grader.results.attempt import Attempt
 
 
+@pytest.mark.kernel
 def test_cell_times_in_the_json(runner, tiny_course, tmp_path):
     nb = nbformat.read(tiny_course / "solutions" / "01_tiny.ipynb", as_version=4)
     nb.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(1.2)"))
@@ -25,6 +27,7 @@ def test_cell_times_in_the_json(runner, tiny_course, tmp_path):
     assert sum(times) <= json.loads(r.stdout)["timings"]["cells_s"] + 0.1
 
 
+@pytest.mark.kernel
 def test_the_cell_that_timed_out_has_its_time(runner, tiny_course, tmp_path):
     nb = nbformat.read(tiny_course / "solutions" / "01_tiny.ipynb", as_version=4)
     nb.cells.insert(2, nbformat.v4.new_code_cell("import time\ntime.sleep(60)"))

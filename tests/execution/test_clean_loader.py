@@ -23,7 +23,7 @@ import pytest
 from conftest import make_notebook, write_notebook
 from grader.checks import KINDS
 from grader.execution import clean_loader
-from grader.execution.runner import SAVE_PREFIX, model_files, save_requests, split_round
+from grader.execution.probe_io import SAVE_PREFIX, model_files, save_requests, split_round
 
 # --- how a forging notebook answers any request, given the probe's source is public ------
 

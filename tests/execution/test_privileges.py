@@ -68,6 +68,7 @@ def _measured(nb) -> dict:
     raise AssertionError("the kernel printed nothing")
 
 
+@pytest.mark.kernel
 def test_kernel_started_by_root_is_unprivileged():
     _needs_root_sandbox()
     nb = make_notebook([("code", MEASURE)])

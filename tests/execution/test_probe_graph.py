@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from grader.checks import KINDS, GradeContext, ProbeOutput
-from grader.course.spec import CheckSpec
+from grader.checks.base import CheckSpec
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import nbformat
 import zmq
+import pytest
 
 from conftest import write_notebook
-from grader.execution.runner import RECEIVE_QUEUE, SandboxedKernelManager, cap_sockets
+from grader.execution.kernel import RECEIVE_QUEUE, SandboxedKernelManager, cap_sockets
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,6 +70,7 @@ def _grade_in_subprocess(course: Path, path: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.kernel
 def test_a_200_mb_display_never_reaches_the_grader(tiny_course, tmp_path):
     normal = _grade_in_subprocess(tiny_course, tiny_course / "solutions" / "01_tiny.ipynb")
     flood = _variant(tiny_course, tmp_path, {"import numpy as np": (
@@ -84,6 +86,7 @@ def test_a_200_mb_display_never_reaches_the_grader(tiny_course, tmp_path):
     assert hostile["peak_mb"] < normal["peak_mb"] + 60, (hostile, normal)
 
 
+@pytest.mark.kernel
 def test_the_probe_runs_inside_the_total_time_limit(tiny_course, tmp_path):
     from grader.course.loader import load_course
     from grader.grading import grade_file

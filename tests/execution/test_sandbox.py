@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.execution import runner
+from grader.execution import kernel, probe_io
 
 from grader.cli.app import cli
 from grader.course.spec import Limits
@@ -101,14 +101,14 @@ def test_cgroup_limits_create_and_clean_up():
 
 def test_long_temp_folder_moves_run_folder(monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", "/tmp/" + "x" * 90)
-    assert runner._run_parent() in ("/tmp", "/var/tmp", "/dev/shm")
+    assert kernel.run_parent() in ("/tmp", "/var/tmp", "/dev/shm")
     monkeypatch.setattr(tempfile, "tempdir", "/tmp")
-    assert runner._run_parent() == "/tmp"
+    assert kernel.run_parent() == "/tmp"
 
 
 def _probe_encoder():
     """`encode` from the probe source, run standalone."""
-    src = runner.PROBE_SOURCE
+    src = probe_io.PROBE_SOURCE
     start = src.index("    escapes = ")
     end = src.index("    try:\n        from numpy.lib")
     body = "import math as _math\n" + "\n".join(line[4:] for line in src[start:end].splitlines())

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+import pytest
 
 from conftest import make_notebook, write_notebook
 from grader.cli.app import cli
 from grader.course.loader import load_course
-from grader.execution.runner import without_installs
+from grader.execution.cells import without_installs
 from grader.grading import grade_file
 
 DOUBLE = "def double(x):\n    return 2 * x\n"
@@ -23,6 +24,7 @@ def _grade(tiny_course: Path, cells: list[tuple[str, ...]], lang: str = "en", na
     return result
 
 
+@pytest.mark.kernel
 def test_cells_after_a_failing_one_run_and_are_graded(tiny_course):
     result = _grade(tiny_course, [
         ("markdown", "# Tiny"),
@@ -48,6 +50,7 @@ def test_cells_after_a_failing_one_run_and_are_graded(tiny_course):
     assert "undefined_name + 1" in tb and "\x1b" not in tb
 
 
+@pytest.mark.kernel
 def test_a_notebook_where_every_cell_failed_says_so(tiny_course):
     result = _grade(tiny_course, [("code", "import not_a_module_here"), ("code", "double(3)")], lang="ko")
     assert result.status == "error" and result.score == 0
@@ -56,11 +59,13 @@ def test_a_notebook_where_every_cell_failed_says_so(tiny_course):
     assert len(result.cell_errors) == 2
 
 
+@pytest.mark.kernel
 def test_a_cell_tagged_raises_exception_is_not_an_error(tiny_course):
     result = _grade(tiny_course, [("code", "1 / 0", ["raises-exception"]), ("code", DOUBLE), ("code", SUMMER)])
     assert result.status == "graded" and not result.cell_errors and result.score == 5
 
 
+@pytest.mark.kernel
 def test_plots_pandas_scikit_learn_and_colab_run_in_the_kernel(tiny_course):
     result = _grade(tiny_course, [
         ("code", "%matplotlib inline\nimport matplotlib.pyplot as plt\nimport matplotlib\n"
@@ -79,6 +84,7 @@ def test_plots_pandas_scikit_learn_and_colab_run_in_the_kernel(tiny_course):
     assert notes[1].startswith("The grader has no Google Drive: google.colab here is a stand-in")
 
 
+@pytest.mark.kernel
 def test_skipped_install_lines_keep_the_line_numbers_of_errors(tiny_course):
     result = _grade(tiny_course, [("code", "!pip install x\nif True:\n    %pip install y\n1 / 0")])
     [err] = result.cell_errors
@@ -98,6 +104,7 @@ def test_without_installs_replaces_only_install_lines():
     assert without_installs("!pipx run thing\n!pip3 list")[1] == ["!pip3 list"]
 
 
+@pytest.mark.kernel
 def test_submit_json_lists_cell_errors_with_traceback(runner, tiny_course, tmp_path):
     path = write_notebook(tmp_path / "01_tiny.ipynb", make_notebook(
         [("code", DOUBLE + "double(None) + [1]"), ("code", SUMMER)], exercise="t.ex1"))

@@ -64,6 +64,7 @@ def run_folder(monkeypatch):
     shutil.rmtree(marker, ignore_errors=True)
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("when", ["starting", "ready"])
 def test_a_discarded_spare_leaves_nothing(tiny_course, run_folder, when):
     spare = SpareKernel.start(build_policy(Limits(), course_root=tiny_course), ("numpy",))
@@ -78,6 +79,7 @@ def test_a_discarded_spare_leaves_nothing(tiny_course, run_folder, when):
     assert not list(run_folder.glob("grade-run-*"))
 
 
+@pytest.mark.kernel
 def test_a_spare_that_does_not_fit_is_discarded_not_used(tiny_course, run_folder):
     spare = SpareKernel.start(build_policy(Limits(), course_root=tiny_course), ())
     assert spare.take(build_policy(Limits(memory_mb=1024), course_root=tiny_course), ()) is None
@@ -93,6 +95,7 @@ def _nice_values(pids: list[int]) -> set[int]:
     return out
 
 
+@pytest.mark.kernel
 def test_a_ready_spare_is_handed_over_once(tiny_course, run_folder):
     policy = build_policy(Limits(), course_root=tiny_course)
     spare = SpareKernel.start(policy, ("numpy",))

@@ -87,6 +87,7 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("pg_db")
 
 
+@pytest.mark.kernel
 def test_grading_transport_gradebook_and_report_give_equal_attempts(tiny_course, tmp_path, location):
     """Graded in worker processes (the real transport: `to_dict` there, `from_dict` here),
     recorded, read back by the gradebook and by the report: one value all the way."""

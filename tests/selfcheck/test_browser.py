@@ -17,6 +17,8 @@ from conftest import write_notebook
 
 from .kernels import LiveKernel
 
+pytestmark = pytest.mark.kernel  # every test here starts a Jupyter kernel
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from grader.cli.app import cli
 from grader.selfcheck import pack as packs
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.kernel
 def test_dry_run_grades_and_records_nothing(runner, tiny_course, tmp_path):
     book = tmp_path / "gb.db"
     solution = str(tiny_course / "solutions" / "01_tiny.ipynb")

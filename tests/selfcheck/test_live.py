@@ -54,6 +54,7 @@ def solution_kernel(tiny):
     k.close()
 
 
+@pytest.mark.kernel
 def test_the_solution_passes_in_a_kernel_started_like_jupyter(solution_kernel, tiny):
     r = solution_kernel.report()
     assert r["error"] is None and r["mode"] == "course" and r["exercise"] == "t.ex1"
@@ -64,6 +65,7 @@ def test_the_solution_passes_in_a_kernel_started_like_jupyter(solution_kernel, t
     assert r["untrained"] == {}  # `summer` is a function: nothing to train
 
 
+@pytest.mark.kernel
 def test_the_cell_shows_a_table_and_records_nothing(solution_kernel, tiny):
     outs = solution_kernel.execute(SELFCHECK_CELL)
     shown = [o for o in outs if o.get("output_type") == "display_data"]
@@ -77,6 +79,7 @@ def test_the_cell_shows_a_table_and_records_nothing(solution_kernel, tiny):
     assert not (tiny["root"] / ".grade").exists()
 
 
+@pytest.mark.kernel
 def test_one_check_and_the_kernel_stays_light(solution_kernel):
     r = solution_kernel.report('"double", lang="en"')
     assert [x["id"] for x in r["results"]] == ["double"] and r["lang"] == "en"
@@ -89,6 +92,7 @@ def test_one_check_and_the_kernel_stays_light(solution_kernel):
     assert "tensorflow" not in status["modules"] and "sqlalchemy" not in status["modules"]
 
 
+@pytest.mark.kernel
 def test_importing_prepares_the_exercise_ahead(tiny):
     """The notebooks' first cell imports grader.selfcheck: the worker starts and plans the
     exercise while the notebook runs on."""
@@ -105,6 +109,7 @@ def test_importing_prepares_the_exercise_ahead(tiny):
         k.close()
 
 
+@pytest.mark.kernel
 def test_unknown_check_and_exercise_say_what_exists(solution_kernel):
     r = solution_kernel.report('"doubel"')
     assert "double, summer" in r["error"]["ko"] and "doubel" in r["error"]["en"]
@@ -113,6 +118,7 @@ def test_unknown_check_and_exercise_say_what_exists(solution_kernel):
     assert solution_kernel.report('exercise="t.ex1"')["error"] is None
 
 
+@pytest.mark.kernel
 def test_the_starter_fails_with_the_messages_of_a_graded_attempt(tiny):
     """Same seed, same messages: the practice seed given to `grade_file` reproduces the self-check."""
     k = LiveKernel(tiny["starter"], as_jupyter=False)  # plain nbclient: no session name
@@ -131,6 +137,7 @@ def test_the_starter_fails_with_the_messages_of_a_graded_attempt(tiny):
     assert all(points == 0 for points, _ in mine.values())
 
 
+@pytest.mark.kernel
 def test_a_graded_run_skips_the_selfcheck_cell(tiny, tmp_path):
     course = load_course(tiny["root"])
     plain = tmp_path / "plain" / "01_tiny.ipynb"
@@ -154,6 +161,7 @@ def _numpy_cells_only(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+@pytest.mark.kernel
 def test_colab_shaped_installed_pack(tmp_path):
     """A notebook outside any course folder, GRADE_COURSE unset, no session name: the exercise
     comes from the notebook's metadata and the checks from the pack installed with the package."""

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from grader.execution.probe_kernel import __grade_probe_run__
-from grader.execution.runner import RunOutcome, _read_probe
+from grader.execution.outcome import RunOutcome
+from grader.execution.probe_io import read_probe
 from grader.selfcheck import worker as w
 
 REQUESTS = [{"id": "a/call", "op": "call", "target": "f", "args": ["a__x"]},
@@ -28,7 +29,7 @@ def _probe_folder(tmp_path: Path, ns: dict) -> Path:
 
 def _same(folder: Path) -> None:
     outcome = RunOutcome()
-    graded = _read_probe(folder, REQUESTS, outcome)
+    graded = read_probe(folder, REQUESTS, outcome)
     mine, problem = w.read_outputs(folder, REQUESTS)
     assert problem == outcome.probe_error
     assert graded.keys() == mine.keys()

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from grader.cli.app import cli
 
 

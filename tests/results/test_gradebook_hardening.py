@@ -24,7 +24,7 @@ from grader.errors import GradebookError
 from grader.results.attempt import Attempt
 from grader.results.gradebook import SCHEMA_VERSION, Gradebook
 
-sys.path.insert(0, str(Path(__file__).parent / "data" / "hostile"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "data" / "hostile"))
 import cases as H  # noqa: E402
 
 
@@ -54,6 +54,7 @@ def _result(member: str = "m", n_checks: int = 2) -> Attempt:
 
 # --- concurrency ---------------------------------------------------------------
 
+@pytest.mark.kernel
 def test_eight_concurrent_submits_of_one_notebook_record_it_once(paths, tmp_path):
     """The same notebook submitted eight times at once: one attempt, seven "already graded"
     (grade once, the gradebook's unique index); with --regrade, eight numbered regrades."""
@@ -211,6 +212,7 @@ def tiny_disk(tmp_path):
     subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
 
 
+@pytest.mark.kernel
 def test_disk_full_for_real_notebook_copy(runner, paths, tiny_disk):
     """The stored notebook copy does not fit: one line, exit 1, no row; the book still works."""
     book = tiny_disk / "gb.db"

@@ -17,13 +17,16 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "data" / "hostile"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "data" / "hostile"))
 import cases as H  # noqa: E402
 
 WORK_BASE = Path("/var/tmp") if Path("/var/tmp").is_dir() else Path(tempfile.gettempdir())
 FALLBACK = {"GRADE_SANDBOX_DISABLE": "bwrap,cgroup"}
 FALLBACK_CASES = ["infinite_loop", "os_exit", "kill_parent", "sys_exit", "background_process",
                   "delete_files", "patch_json", "patch_numpy_save", "shadow_builtins", "env_seed"]
+
+
+pytestmark = pytest.mark.kernel  # the module's fixtures grade every case through `grade submit`
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ import json
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -22,7 +21,7 @@ import pytest
 from grader.cli.app import cli
 from grader.errors import GradebookError
 from grader.results.attempt import Attempt
-from grader.results.gradebook import SCHEMA_VERSION, Gradebook, _url, display_location, resolve_location
+from grader.results.gradebook import SCHEMA_VERSION, Gradebook
 
 KOREAN_MEMBER = "김민서"
 KOREAN_ANSWER = "RNN은 모든 타임 스텝이 가중치를 공유합니다. 역전파는 BPTT입니다."
@@ -52,44 +51,6 @@ def _wire(member: str = "m", exercise: str = "h.ex1", score: float = 1.0, n_chec
             + [{"id": exercise, "kind": "quiz", "passed": False, "points": 0.5, "max_points": 1.0,
                 "message": "가중치 공유를 언급하세요", "title": "퀴즈"}],
             "duration_s": 1.5, "seed": 2**40 + 7, "answers": {exercise: KOREAN_ANSWER}, **extra}
-
-
-# --- URLs ------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("given, expected", [
-    ("postgresql://u@h:5432/db", "postgresql+psycopg://u@h:5432/db"),
-    ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
-    ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
-    ("postgresql://u:p%40ss@h/db?sslmode=require", "postgresql+psycopg://u:p%40ss@h/db?sslmode=require"),
-])
-def test_postgres_urls_use_psycopg3(given, expected):
-    url, path = _url(given)
-    assert url == expected and path is None
-
-
-def test_paths_stay_sqlite(tmp_path):
-    url, path = _url(str(tmp_path / "gb.db"))
-    assert url == f"sqlite:///{tmp_path / 'gb.db'}" and path == tmp_path / "gb.db"
-
-
-def test_display_location_hides_the_password():
-    assert display_location("postgresql://u:s3cret@h:5432/db") == "postgresql://u:***@h:5432/db"
-    assert display_location("postgres://u@h/db") == "postgres://u@h/db"
-    assert "s3cret" not in display_location("postgresql://u:s3cret@h:notaport/db")
-    assert display_location("/some/path.db") == "/some/path.db"
-
-
-def test_resolve_location_takes_a_url_from_the_environment(monkeypatch):
-    monkeypatch.setenv("GRADE_GRADEBOOK", "postgresql://u@h/db")
-    assert resolve_location(None, "course.db") == "postgresql://u@h/db"
-    assert resolve_location("postgres://x@y/z", "course.db") == "postgres://x@y/z"
-
-
-def test_bad_url_is_one_line_without_password():
-    with pytest.raises(GradebookError) as info:
-        Gradebook("postgresql://u:s3cret@127.0.0.1:port/db")
-    msg = str(info.value)
-    assert "s3cret" not in msg and "\n" not in msg and "not a database URL" in msg
 
 
 # --- unreachable / wrong database ------------------------------------------------------
@@ -324,6 +285,7 @@ def test_status_on_an_empty_postgres_gradebook(pg_db, runner, tiny_course):
     assert r.exit_code == 0 and "no attempts yet" in r.stdout
 
 
+@pytest.mark.kernel
 def test_submit_records_into_postgres(pg_db, runner, tiny_course):
     """A real `grade submit` (tiny course, real kernel) written to the server."""
     r = runner.invoke(cli, ["submit", str(tiny_course / "solutions" / "01_tiny.ipynb"), "--json",

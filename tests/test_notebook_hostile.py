@@ -98,6 +98,7 @@ def test_duplicated_answer_tags_are_invalid(runner, course):
     assert r.exit_code == 1 and doc["status"] == "invalid" and "repeats the answer tag" in doc["message"]
 
 
+@pytest.mark.kernel
 def test_nbformat_v3_is_converted_and_graded(runner, course):
     v3 = json.loads((DATA / "v3_notebook.ipynb").read_text(encoding="utf-8"))
     assert v3["nbformat"] == 3
@@ -106,6 +107,7 @@ def test_nbformat_v3_is_converted_and_graded(runner, course):
     assert doc["status"] == "graded" and doc["score"] == doc["max_score"] == 8
 
 
+@pytest.mark.kernel
 def test_outputs_from_another_machine_are_ignored(runner, course):
     nb = nbformat.reads((DATA / "foreign_outputs.ipynb").read_text(encoding="utf-8"), as_version=4)
     assert any(c.get("outputs") for c in nb.cells)
@@ -115,6 +117,7 @@ def test_outputs_from_another_machine_are_ignored(runner, course):
     assert doc["status"] == "graded" and doc["score"] == 1.0
 
 
+@pytest.mark.kernel
 def test_missing_answer_cells_still_graded(runner, course):
     r, doc = _submit(runner, course, _write(course, _v4([H.HONEST])))
     assert r.exit_code == 0 and doc["status"] == "graded" and doc["answers"] == {}
@@ -126,6 +129,7 @@ def test_unknown_exercise_is_invalid(runner, course):
     assert r.exit_code == 1 and doc["status"] == "invalid" and "cannot tell which exercise" in doc["message"]
 
 
+@pytest.mark.kernel
 def test_mixed_batch_reports_each_and_exits_1(runner, course):
     good = _write(course, _v4([H.HONEST]))
     bad = _write(course, b"")

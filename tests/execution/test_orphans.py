@@ -20,8 +20,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "data" / "hostile"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "data" / "hostile"))
 import cases as H  # noqa: E402
+
+pytestmark = pytest.mark.kernel  # every test here starts a Jupyter kernel
 
 SPAWNER = H.HONEST + '''
 import os, subprocess, sys, time
