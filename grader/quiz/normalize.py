@@ -215,10 +215,12 @@ class Phrase(tuple):
     """A pattern alternative's unit forms, remembering the words as written."""
 
     words: tuple[str, ...]
+    info: Any       # the scorer's search facts about it, worked out on first use
 
     def __new__(cls, forms: tuple[str, ...], words: tuple[str, ...]) -> "Phrase":
         obj = super().__new__(cls, forms)
         obj.words = words
+        obj.info = None
         return obj
 
 

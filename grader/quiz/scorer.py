@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -112,6 +112,19 @@ _GENERIC = set("것 수 등 때 이 그 저 더 잘 또 및 매우 아주 좀 �
                "의 를 은 는 이다 것이다 답 생각".split())
 
 
+_NORMALIZERS: dict[Any, Normalizer] = {}
+
+
+def _normalizer(variants: dict[str, list[str]], note_predicates: frozenset[str]) -> Normalizer:
+    """One normaliser per bank: its questions share the variants, the lexicon and so the
+    analysis of every pattern phrase (half the phrases recur across questions)."""
+    key = (tuple((k, tuple(v)) for k, v in sorted(variants.items())), note_predicates)
+    norm = _NORMALIZERS.get(key)
+    if norm is None:
+        norm = _NORMALIZERS[key] = Normalizer(variants, note_predicates)
+    return norm
+
+
 class _Compiled:
     """A question's patterns as unit tuples, built once per process."""
 
@@ -119,12 +132,12 @@ class _Compiled:
         from grader.quiz.normalize import register_terms
 
         register_terms(q.lexicon.nouns if q.lexicon else frozenset())   # before anything is analysed
-        self.norm = Normalizer(q.variants, q.lexicon.note_predicates if q.lexicon else frozenset())
+        self.norm = _normalizer(q.variants, q.lexicon.note_predicates if q.lexicon else frozenset())
         # each prompt sentence with its words, for spotting answers that repeat it
         self.prompt_sentences = [(seg, {u.form for u in seg.units})
                                  for p in q.prompt.values() for seg in self.norm.analyse(p).segments]
-        self._alts: dict[Pattern, list[list[tuple[str, ...]]]] = {}
-        self._unless: dict[Pattern, list[tuple[str, ...]]] = {}
+        self._alts: dict[int, list[list[tuple[str, ...]]]] = {}
+        self._unless: dict[int, list[tuple[str, ...]]] = {}
         self.holders = [(h, self.norm.phrase(h)) for h in q.holders()]
         self.holder_groups = {p.holder for item in [*q.concepts, *q.misconceptions] for p in item.patterns if p.holder}
         # holder -> every role word some pattern gives it: who competes for a word
@@ -136,15 +149,19 @@ class _Compiled:
         self._vocab: set[str] | None = None
         self.q = q
 
+    # keyed by identity: hashing a pattern (all its groups) on every lookup cost more than
+    # the lookup; the question keeps its patterns alive as long as this object
     def alts(self, pattern: Pattern) -> list[list[tuple[str, ...]]]:
-        if pattern not in self._alts:
-            self._alts[pattern] = [[self.norm.phrase(a) for a in group] for group in pattern.groups]
-        return self._alts[pattern]
+        found = self._alts.get(id(pattern))
+        if found is None:
+            found = self._alts[id(pattern)] = [[self.norm.phrase(a) for a in group] for group in pattern.groups]
+        return found
 
     def unless(self, pattern: Pattern) -> list[tuple[str, ...]]:
-        if pattern not in self._unless:
-            self._unless[pattern] = [self.norm.phrase(a) for a in pattern.unless]
-        return self._unless[pattern]
+        found = self._unless.get(id(pattern))
+        if found is None:
+            found = self._unless[id(pattern)] = [self.norm.phrase(a) for a in pattern.unless]
+        return found
 
     def vocabulary(self) -> set[str]:
         """Every unit the rubric, the prompt or the model answer uses: what the scorer can read."""
@@ -168,6 +185,21 @@ def compiled(q: Question) -> _Compiled:
     return q._compiled
 
 
+def prepare(questions: "Iterable[Question]") -> None:
+    """Analyse every pattern, prompt and model answer of these questions now.
+
+    Scoring does it lazily, question by question; a batch that will score many
+    answers calls this once after loading the bank, so the first answers are not
+    slower than the rest and the time of each answer is its own."""
+    for q in questions:
+        comp = compiled(q)
+        for item in [*q.concepts, *q.misconceptions]:
+            for p in [*item.patterns, *item.unless]:
+                comp.alts(p)
+                comp.unless(p)
+        comp.vocabulary()
+
+
 _STEM_PREFIX = re.compile(r"[a-z]{5,}")
 _HANGUL_CHAR = re.compile(r"[\uac00-\ud7a3]")
 
@@ -183,57 +215,137 @@ Occurrence = tuple[int, int, int, bool]
 def _find(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
     """Each occurrence of `alt` in the segment (empty: absent); remembered per segment,
     since many patterns of a question share their words."""
-    memo = seg.found
-    if alt not in memo:
-        memo[alt] = _search(seg, alt) if alt else []
-    return memo[alt]
+    found = seg.found.get(alt)
+    if found is None:
+        found = seg.found[alt] = _search(seg, alt) if alt else []
+    return found
+
+
+class _AltInfo(NamedTuple):
+    """What the search needs to know of a pattern alternative, worked out once per alternative."""
+
+    target: str
+    strict_start: bool
+    strict_end: bool
+    raw_words: tuple[str, ...]      # English words as written, for the prefix match ("" : none)
+    hangul: bool                    # every unit Hangul: typo match on jamo
+    latin: bool                     # no unit Hangul: typo match on stems
+    first_initial: str              # the first letter of the first syllable (Hangul)
+    short_words: tuple[str, ...]    # the short words of a Hangul phrase, which must be there as written
+
+
+# keyed by the forms and the words as written: two alternatives that analyse alike
+# ("saturat", "saturation") still differ in their prefix match
+_ALT_INFO: dict[tuple[tuple[str, ...], tuple[str, ...]], _AltInfo] = {}
+
+
+def _alt_info(alt: tuple[str, ...]) -> _AltInfo:
+    info = getattr(alt, "info", None)      # a Phrase keeps its own
+    if info is not None:
+        return info
+    key = (tuple(alt), getattr(alt, "words", ()))
+    info = _ALT_INFO.get(key)
+    if info is None:
+        target = "".join(alt)
+        # Latin units and one-syllable Korean units must line up with unit
+        # boundaries ("rnn" is not inside "birnn", "층" not inside "계층");
+        # longer Korean terms may sit inside a compound ("정규화" in "층정규화")
+        strict_start = not _is_hangul(alt[0]) or len(alt[0]) == 1
+        # an English word of five letters or more may be written as a stem ("dimens",
+        # "classif") that the stemmer cuts once more: let it end inside a word
+        strict_end = (not _is_hangul(alt[-1]) and not _STEM_PREFIX.fullmatch(alt[-1])) or len(alt[-1]) == 1
+        words = getattr(alt, "words", ())
+        raw: tuple[str, ...] = ()
+        if all(u.isascii() for u in alt):
+            ws = [w.lower() for w in words if re.fullmatch(r"[A-Za-z]+", w)]
+            if ws and len(ws) == len(alt) and len(ws[-1]) >= 4:
+                raw = tuple(ws)
+        hangul = all(_is_hangul(a) for a in alt)
+        info = _AltInfo(target, strict_start, strict_end, raw, hangul, not any(_is_hangul(a) for a in alt),
+                        jamo(target[0])[0] if hangul and target else "",
+                        tuple(w for w in words if len(w) < KO_FUZZ_MIN_SYLLABLES) if len(words) > 1 else ())
+        _ALT_INFO[key] = info
+    if hasattr(alt, "words"):
+        alt.info = info     # type: ignore[attr-defined]
+    return info
+
+
+class _SegIndex(NamedTuple):
+    """A segment's words arranged for the typo and prefix searches, built once per segment."""
+
+    latin_by_initial: dict[str, list[int]]   # first letter -> indices of Latin units
+    raws: list[tuple[int, str]]              # (index, word as written) of Latin units
+    raw_heads: frozenset[str]                # those words, and their first four letters
+    initials: str                            # first letters of every Hangul syllable
+    syllables: frozenset[str]                # every Hangul syllable written
+
+
+def _seg_index(seg: Segment) -> _SegIndex:
+    cached = seg.__dict__.get("_index")
+    if cached is None:
+        by_initial: dict[str, list[int]] = {}
+        raws = []
+        for i, u in enumerate(seg.units):
+            if u.latin:
+                by_initial.setdefault(u.form[:1], []).append(i)
+                if u.raw:
+                    raws.append((i, u.raw))
+        cached = _SegIndex(by_initial, raws, frozenset(r for _, w in raws for r in (w, w[:4])),
+                           "".join(x[2] for x in _initials(seg)), frozenset(ch for x in _initials(seg) for ch in x[1]))
+        seg.__dict__["_index"] = cached
+    return cached
 
 
 def _search(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
-    target = "".join(alt)
+    info = getattr(alt, "info", None) or _alt_info(alt)
+    target = info.target
     found: list[Occurrence] = []
-    # exact, on the spacing-free concatenation; Latin units and one-syllable
-    # Korean units must line up with unit boundaries ("rnn" is not inside
-    # "birnn", "층" not inside "계층"); longer Korean terms may sit inside a
-    # compound ("정규화" in "층정규화")
-    strict_start = not _is_hangul(alt[0]) or len(alt[0]) == 1
-    # an English word of five letters or more may be written as a stem ("dimens",
-    # "classif") that the stemmer cuts once more: let it end inside a word
-    strict_end = (not _is_hangul(alt[-1]) and not _STEM_PREFIX.fullmatch(alt[-1])) or len(alt[-1]) == 1
+    # exact, on the spacing-free concatenation (see _AltInfo for the boundary rules)
     start = seg.concat.find(target)
+    if start < 0 and not info.raw_words and not info.hangul and not info.latin:
+        return found        # a mixed Hangul-Latin term has no typo match
     while start >= 0:
         end = start + len(target)
         # a stem may end inside a word, not inside an identifier ("encoder" in "encoder_decoder")
-        inside_code = not strict_end and end not in seg.ends and not seg.units[seg.unit_at[end - 1]].form.isalpha()
-        if (not strict_start or start in seg.starts) and (not strict_end or end in seg.ends) and not inside_code:
+        inside_code = not info.strict_end and end not in seg.ends and not seg.units[seg.unit_at[end - 1]].form.isalpha()
+        if (not info.strict_start or start in seg.starts) and (not info.strict_end or end in seg.ends) \
+                and not inside_code:
             a, b = seg.unit_at[start], seg.unit_at[end - 1]
             found.append((seg.units[b].clause, a, b, False))
         start = seg.concat.find(target, start + 1)
     if found:
         return found
-    if all(u.isascii() for u in alt):
-        found = _raw_prefix(seg, alt)
+    # the slower searches only where the segment has what they need (see _raw_prefix, _fuzzy)
+    index = _seg_index(seg)
+    if info.raw_words and (info.raw_words[0] if len(info.raw_words) > 1 else info.raw_words[0][:4]) in index.raw_heads:
+        found = _raw_prefix(seg, info.raw_words)
         if found:
             return found
-    return _fuzzy(seg, alt, target)
+    if info.hangul:
+        if len(target) < KO_FUZZ_MIN_SYLLABLES or info.first_initial not in index.initials:
+            return found
+    elif info.latin:
+        if (len(alt) == 1 and len(target) < EN_FUZZ_MIN_LETTERS) or target[:1] not in index.latin_by_initial:
+            return found
+    return _fuzzy(seg, alt, info)
 
 
-def _raw_prefix(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
+def _raw_prefix(seg: Segment, words: tuple[str, ...]) -> list[Occurrence]:
     """English words as written, the last one as a prefix: a rubric's "saturat" or "dimens"
     meets "saturating" and "dimension" whatever the stemmer makes of either. Not across
     -ful/-less: "state" is not "stateless"."""
-    words = [w.lower() for w in getattr(alt, "words", ()) if re.fullmatch(r"[A-Za-z]+", w)]
-    if not words or len(words) != len(alt) or len(words[-1]) < 4:
-        return []
     k = len(words)
     out: list[Occurrence] = []
-    for i in range(len(seg.units) - k + 1):
+    first, last_word = words[0], words[-1]
+    for i, raw in _seg_index(seg).raws:
+        if (raw != first if k > 1 else not raw.startswith(first)) or i + k > len(seg.units):
+            continue
         window = seg.units[i:i + k]
         if not all(u.latin and u.raw for u in window):
             continue
         if all(u.raw == w for u, w in zip(window[:-1], words[:-1])):
-            last, w = window[-1].raw, words[-1]
-            if last.isalpha() and last.startswith(w) and not last[len(w):].startswith(("ful", "less")):
+            last = window[-1].raw
+            if last.isalpha() and last.startswith(last_word) and not last[len(last_word):].startswith(("ful", "less")):
                 out.append((window[-1].clause, i, i + k - 1, False))
     return out
 
@@ -303,16 +415,21 @@ def _one_slip(term: str, window: str) -> bool:
     return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
-def _fuzzy(seg: Segment, alt: tuple[str, ...], target: str) -> list[Occurrence]:
-    if all(_is_hangul(a) for a in alt):
+def _fuzzy(seg: Segment, alt: tuple[str, ...], info: _AltInfo) -> list[Occurrence]:
+    target = info.target
+    if info.hangul:
         if len(target) < KO_FUZZ_MIN_SYLLABLES or not seg.units:
             return []
+        first = info.first_initial
+        index = _seg_index(seg)
+        if first not in index.initials:
+            return []       # no syllable starts with the term's first letter: no typo of it either
+        if sum(ch in index.syllables for ch in target) < len(target) - 1:
+            return []       # one slip leaves all syllables but one as written (see _one_slip)
         # in a phrase of several words, the short ones must be there as
         # written: "마지막 스텝" is not a typo of "마지막 층에만"
-        words = getattr(alt, "words", ())
-        if len(words) > 1 and any(len(w) < KO_FUZZ_MIN_SYLLABLES and w not in seg.text for w in words):
+        if any(w not in seg.text for w in info.short_words):
             return []
-        first = jamo(target[0])[0]
         out = []
         # Compare with the written words (a typo may hide a morpheme from the
         # analyser: "프래임을" loses its noun), from any syllable of a word, so
@@ -327,16 +444,16 @@ def _fuzzy(seg: Segment, alt: tuple[str, ...], target: str) -> list[Occurrence]:
                         i = _unit_near(seg, offset + s)
                         out.append((seg.units[i].clause, i, i, True))
         return out
-    if all(not _is_hangul(a) for a in alt):
+    if info.latin:
         k = len(alt)
         if k == 1 and len(target) < EN_FUZZ_MIN_LETTERS:
             return []
         joined = " ".join(alt)
         out = []
-        for i in range(0, len(seg.units) - k + 1):
+        for i in _seg_index(seg).latin_by_initial.get(joined[:1], ()):
+            if i + k > len(seg.units):
+                break
             head = seg.units[i]
-            if not head.latin or head.form[:1] != joined[:1]:
-                continue
             window = seg.units[i:i + k]
             if k == 1 and abs(len(head.form) - len(joined)) > 3:
                 continue
