@@ -41,7 +41,7 @@ REPEAT_RATIO = 88.0
 CRAMMED_CONCEPTS = 3        # a verb-less line naming this many concepts is a keyword list, even with lists_ok
 MAX_CHARS = 4000            # longer answers are refused, not scored
 TIME_BUDGET_S = 2.0         # CPU seconds per answer; a typical one takes a few milliseconds
-REVIEW_THRESHOLD = 0.55     # confidence below this: scored provisionally, marked for review (dev: 13% marked)
+REVIEW_THRESHOLD = 0.51     # below this: scored provisionally, marked for review (tools/quiz_review_calibrate.py)
 
 _INJECTION = [re.compile(p, re.IGNORECASE) for p in (
     r"\b(ignore|disregard|forget|override)\b.{0,50}\b(instructions?|rubric|rules?|previous|above|prompt|criteria)",
@@ -185,7 +185,7 @@ def compiled(q: Question) -> _Compiled:
     return q._compiled
 
 
-def prepare(questions: "Iterable[Question]") -> None:
+def prepare(questions: Iterable[Question]) -> None:
     """Analyse every pattern, prompt and model answer of these questions now.
 
     Scoring does it lazily, question by question; a batch that will score many
@@ -321,12 +321,11 @@ def _search(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
         found = _raw_prefix(seg, info.raw_words)
         if found:
             return found
-    if info.hangul:
-        if len(target) < KO_FUZZ_MIN_SYLLABLES or info.first_initial not in index.initials:
-            return found
-    elif info.latin:
-        if (len(alt) == 1 and len(target) < EN_FUZZ_MIN_LETTERS) or target[:1] not in index.latin_by_initial:
-            return found
+    if info.hangul and (len(target) < KO_FUZZ_MIN_SYLLABLES or info.first_initial not in index.initials):
+        return found
+    if info.latin and ((len(alt) == 1 and len(target) < EN_FUZZ_MIN_LETTERS)
+                       or target[:1] not in index.latin_by_initial):
+        return found
     return _fuzzy(seg, alt, info)
 
 
@@ -917,39 +916,53 @@ def _score(question: Question, comp: _Compiled, text: str, reveal: bool, deadlin
     if not live:
         fraction = 0.0
     fraction = max(0.0, min(1.0, fraction))
+    credited = {i for c in matched for i in hits[c.id].segments}
     confidence, doubts = _confidence(question, comp, doc, live, fraction, flags, matched, contradicted,
-                                     found_mis, [hits[c.id] for c in matched] + mis_hits, frac_all)
+                                     found_mis, [hits[c.id] for c in matched] + mis_hits, frac_all,
+                                     [s for i, s in live if i in credited], [holders[i] for i, _ in live if i in credited])
     return _result(question, fraction, matched, missing, contradicted, found_mis, doc.lang, flags,
                    reveal=reveal, confidence=confidence, doubts=doubts)
 
 
-# How much each doubt costs the confidence (multiplied in). Chosen on the dev split
-# (benchmarks/quiz_agreement.py): the doubts that went with disagreements there are a
-# capped keyword list (6 of 9 wrong), a score near a band boundary, and less strongly a
-# misconception next to credited concepts; a role bound to a heading or an earlier
-# clause went with none, so it is reported but costs nothing.
+# How much each doubt costs the confidence (multiplied in). The costs of the doubts in
+# tools/quiz_review_calibrate.py TUNED, and REVIEW_THRESHOLD, are what that tool chose on the
+# tuning splits (at most 15% marked, the best agreement on the rest, checked leaving each
+# author out); the others were set by hand on dev. A doubt at 1.0 is reported, costs nothing.
 DOUBT_COST = {
     "near_boundary": 1.0,        # scaled by the distance instead, see _confidence
-    "conflict": 0.85,            # a misconception or contradiction next to credited concepts
+    "conflict": 1.0,             # a misconception or contradiction next to credited concepts (reported)
     "typo_match": 0.85,          # a concept found only through a typo
     "borrowed_holder": 1.0,      # a role bound to a heading or an earlier clause
     "unknown_words": 0.8,        # much of the answer uses words the rubric does not know
     "short": 0.8,                # very few words for a credited answer
     "long": 0.9,                 # a long answer: more room for things the rubric misreads
     "capped_list": 0.5,          # a keyword list capped below what its terms would earn
+    "contrast": 0.7,             # a credited sentence with a contrast, concession or negation
+    "rival_holders": 1.0,        # two holders where a role was credited (reported; costs nothing on dev)
+    "uncredited_sentences": 0.7,  # a substantive answer below full with sentences that earned nothing
 }
 BOUNDARIES = (1 / 3, 0.8)
 MARGIN = 0.15                   # score distance from a band boundary that counts as clear
 
 
+# A contrast or concession inside a sentence that earned credit: the clause the polarity
+# binds to is where the engine most often misreads an unseen answer ("병렬화는 어렵지만 …")
+_CONTRAST = re.compile(r"지만|는데|은데|반면|아니라|와\s*달리|과\s*달리|대신|\b(but|although|though|whereas|while|"
+                       r"however|unlike|instead|rather\s+than|not|isn't|doesn't|don't|aren't)\b", re.IGNORECASE)
+
+
 def _confidence(question: Question, comp: _Compiled, doc: Doc, live: list[tuple[int, Segment]], fraction: float,
                 flags: list[str], matched: list[Concept], contradicted: list[Concept],
-                mis: list[Misconception], hits: list[_Hit], frac_all: float) -> tuple[float, list[str]]:
+                mis: list[Misconception], hits: list[_Hit], frac_all: float,
+                credited: list[Segment] = (), credited_holders: list[list[Any]] = ()) -> tuple[float, list[str]]:
     """How sure the scorer is of the band, from 0 to 1, and the reasons for doubt."""
     doubts: list[str] = []
-    margin = min(abs(fraction - b) for b in BOUNDARIES)
-    conf = 0.4 + 0.6 * min(1.0, margin / MARGIN)
-    if margin < MARGIN:
+    if any(_CONTRAST.search(s.text) for s in credited):
+        doubts.append("contrast")
+    if any(len({_family(h.term, comp) for h in hs if h.clause >= 0}) >= 2 for hs in credited_holders):
+        # two holders named where a role was credited: the words may be bound the wrong way round
+        doubts.append("rival_holders")
+    if min(abs(fraction - b) for b in BOUNDARIES) < MARGIN:
         doubts.append("near_boundary")
     if (mis or contradicted) and matched:
         doubts.append("conflict")
@@ -964,17 +977,31 @@ def _confidence(question: Question, comp: _Compiled, doc: Doc, live: list[tuple[
         unknown = sum(1 for w in words if w not in vocab) / len(words)
         if unknown > 0.6 and len(words) >= 6:
             doubts.append("unknown_words")
+        if fraction < 0.8 and len(words) >= 12 and len(live) > len(credited):
+            # a substantive answer with sentences that earned nothing: perhaps ideas in words
+            # the rubric does not know (the usual way an unseen right answer is under-scored)
+            doubts.append("uncredited_sentences")
     if 0 < fraction and len(words) < 5:
         doubts.append("short")
     if len(words) > 120:
         doubts.append("long")
     if "keyword_list" in flags and frac_all >= 0.8:
         doubts.append("capped_list")
+    return combine(fraction, doubts, flags), doubts
+
+
+def combine(fraction: float, doubts: list[str], flags: list[str], costs: dict[str, float] | None = None) -> float:
+    """The confidence of a score from its distance to the nearest band boundary and its doubts.
+
+    `costs` defaults to DOUBT_COST; tools/quiz_review_calibrate.py tries others."""
+    costs = DOUBT_COST if costs is None else costs
+    margin = min(abs(fraction - b) for b in BOUNDARIES)
+    conf = 0.4 + 0.6 * min(1.0, margin / MARGIN)
     for d in doubts:
-        conf *= DOUBT_COST.get(d, 1.0) or 1.0
+        conf *= costs.get(d, 1.0) or 1.0
     if {"addresses_grader", "repeats_question"} & set(flags) and fraction < 1 / 3:
-        conf = max(conf, 0.9)
-    return round(conf, 3), doubts
+        conf = max(conf, 0.9)      # a gaming answer scored none is a safe none
+    return round(conf, 3)
 
 
 def _result(q: Question, fraction: float, matched: list[Concept], missing: list[Concept],
