@@ -131,7 +131,7 @@ def show(rep: Report, per_answer: bool) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=["dev", "heldout", "tuning", "all"], default="all")
+    ap.add_argument("--split", choices=["dev", "dev2", "heldout", "tuning", "all"], default="all")
     ap.add_argument("--show", action="store_true", help="print every disagreement (dev and tuning set only)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
@@ -143,7 +143,7 @@ def main() -> int:
     prepare(bank.values())
     prepared = time.process_time() - t0
     reports = []
-    for name in ("dev", "heldout", "tuning"):
+    for name in ("dev", "dev2", "heldout", "tuning"):
         if args.split not in (name, "all"):
             continue
         path = TUNING if name == "tuning" else EVAL / f"{name}.toml"

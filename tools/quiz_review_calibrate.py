@@ -34,7 +34,7 @@ from grader.quiz import band, load_bank, prepare, score_answer  # noqa: E402
 from grader.quiz.scorer import DOUBT_COST, REVIEW_THRESHOLD, combine  # noqa: E402
 
 EVAL = ROOT / "tests" / "data" / "quiz_eval"
-TUNED = ("conflict", "capped_list", "uncredited_sentences", "contrast", "rival_holders")
+TUNED = ("conflict", "capped_list", "uncredited_sentences", "contrast", "rival_holders", "list_only")
 GRID = (1.0, 0.85, 0.7, 0.5)
 
 
@@ -81,17 +81,22 @@ def evaluate(rows: list[Scored], costs: dict[str, float], threshold: float) -> t
 
 
 def choose(rows: list[Scored], max_review: float) -> tuple[dict[str, float], float, float, float]:
+    """The costs and threshold with the best agreement on the answers not marked (see the module doc)."""
     best: tuple | None = None
+    limit = int(max_review * len(rows))
     for combo in itertools.product(GRID, repeat=len(TUNED)):
         costs = {**DOUBT_COST, **dict(zip(TUNED, combo, strict=True))}
-        confs = sorted({combine(r.fraction, list(r.doubts), list(r.flags), costs) for r in rows})
-        for threshold in [0.0, *[c + 1e-3 for c in confs]]:
-            agree, review = evaluate(rows, costs, threshold)
-            if review > max_review:
-                break
-            key = (round(agree, 4), -round(review, 4), sum(combo))
-            if best is None or key > best[0]:
-                best = (key, costs, round(threshold, 3), agree, review)
+        scored = sorted((combine(r.fraction, list(r.doubts), list(r.flags), costs), r.agrees) for r in rows)
+        # mark the k least confident answers, for every k a threshold can separate
+        kept_agree = sum(a for _, a in scored)
+        for k in range(min(limit, len(scored) - 1) + 1):
+            # "confidence < scored[k]" marks exactly the first k when no tie straddles k
+            if k == 0 or scored[k - 1][0] < scored[k][0]:
+                agree = kept_agree / (len(rows) - k)
+                key = (round(agree, 4), -k, sum(combo))
+                if best is None or key > best[0]:
+                    best = (key, costs, round(scored[k][0], 3), agree, k / len(rows))
+            kept_agree -= scored[k][1]
     assert best is not None
     return best[1], best[2], best[3], best[4]
 

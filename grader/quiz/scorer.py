@@ -41,7 +41,7 @@ REPEAT_RATIO = 88.0
 CRAMMED_CONCEPTS = 3        # a verb-less line naming this many concepts is a keyword list, even with lists_ok
 MAX_CHARS = 4000            # longer answers are refused, not scored
 TIME_BUDGET_S = 2.0         # CPU seconds per answer; a typical one takes a few milliseconds
-REVIEW_THRESHOLD = 0.51     # below this: scored provisionally, marked for review (tools/quiz_review_calibrate.py)
+REVIEW_THRESHOLD = 0.368    # below this: scored provisionally, marked for review (tools/quiz_review_calibrate.py)
 
 _INJECTION = [re.compile(p, re.IGNORECASE) for p in (
     r"\b(ignore|disregard|forget|override)\b.{0,50}\b(instructions?|rubric|rules?|previous|above|prompt|criteria)",
@@ -930,16 +930,17 @@ def _score(question: Question, comp: _Compiled, text: str, reveal: bool, deadlin
 # author out); the others were set by hand on dev. A doubt at 1.0 is reported, costs nothing.
 DOUBT_COST = {
     "near_boundary": 1.0,        # scaled by the distance instead, see _confidence
-    "conflict": 1.0,             # a misconception or contradiction next to credited concepts (reported)
+    "conflict": 0.85,            # a misconception or contradiction next to credited concepts
     "typo_match": 0.85,          # a concept found only through a typo
     "borrowed_holder": 1.0,      # a role bound to a heading or an earlier clause
     "unknown_words": 0.8,        # much of the answer uses words the rubric does not know
     "short": 0.8,                # very few words for a credited answer
     "long": 0.9,                 # a long answer: more room for things the rubric misreads
-    "capped_list": 0.5,          # a keyword list capped below what its terms would earn
-    "contrast": 0.7,             # a credited sentence with a contrast, concession or negation
-    "rival_holders": 1.0,        # two holders where a role was credited (reported; costs nothing on dev)
-    "uncredited_sentences": 0.7,  # a substantive answer below full with sentences that earned nothing
+    "capped_list": 0.7,          # a keyword list capped below what its terms would earn
+    "contrast": 0.85,            # a credited sentence with a contrast, concession or negation
+    "rival_holders": 0.85,       # two holders named where a role was credited
+    "uncredited_sentences": 0.5,  # a substantive answer below full with sentences that earned nothing
+    "list_only": 0.5,            # an answer of terms only, no statement
 }
 BOUNDARIES = (1 / 3, 0.8)
 MARGIN = 0.15                   # score distance from a band boundary that counts as clear
@@ -987,6 +988,10 @@ def _confidence(question: Question, comp: _Compiled, doc: Doc, live: list[tuple[
         doubts.append("long")
     if "keyword_list" in flags and frac_all >= 0.8:
         doubts.append("capped_list")
+    if fraction > 0 and live and not any(s.statement for _, s in live):
+        # nothing but terms: teachers differ on what a bare list earns (the labelers of the
+        # evaluation set gave such lists anything from none to full), so a teacher decides
+        doubts.append("list_only")
     return combine(fraction, doubts, flags), doubts
 
 
