@@ -1,19 +1,22 @@
 """How often the quiz scorer lands in the band a teacher chose.
 
-Reads the evaluation split of tests/data/quiz_eval/ (answers written and labeled
-by people who never saw the rubrics; see its README): `dev`, the only part the
-rubrics were tuned on, and `heldout`, read here only to report figures. For
+Reads the evaluation splits of tests/data/quiz_eval/ (answers written and labeled
+by people who never saw the rubrics; see its README): `dev` and `dev2`, the only
+parts anything is tuned on, and `heldout`, read here only to report figures. For
 each it prints band agreement overall, per teacher band, per question and per
 answer style, the confusion matrix, how many wrong answers (teacher: none) the
 scorer put in the full band, and the agreement on the answers the scorer is
 confident about, with the share it marks for review. The old
 tests/data/quiz_labeled.toml is reported last as a tuning set: the early rubrics
-were written against it, so its figure flatters.
+were written against it, so its figure flatters. Speed is CPU time of scoring
+alone (the bank's patterns are analysed once first, and that time is printed
+apart), beside the CPU time of the Korean analyser alone on the same answers in
+the same run: the ratio holds when other work slows the machine.
 
     .venv/bin/python benchmarks/quiz_agreement.py                 # every split
     .venv/bin/python benchmarks/quiz_agreement.py --split dev --show   # dev, with each disagreement
 
-`--show` lists answers of the dev split only: the held-out answers stay unread.
+`--show` lists answers of the tuning splits only: the held-out answers stay unread.
 """
 
 from __future__ import annotations
