@@ -112,6 +112,7 @@ KO_CONDITIONAL = {"면", "으면", "다면", "라면", "ᆫ다면", "는다면",
 KO_QUOTATIVE = {"다고", "라고", "ᆫ다고", "는다고", "냐고", "다는", "라는"}
 KO_CONCESSIVE = {"는데", "은데", "ᆫ데", "지만", "나", "으나", "는데도"}
 KO_EXCEPT_VERBS = {"빼", "제외하", "말", "포함하", "빼놓", "비롯하"}
+KO_INSTEAD = {("대신", "NNG"), ("대신", "MAG"), ("대신에", "MAG")}
 EN_NEG_PREFIX = {"not", "no", "never", "without", "cannot", "neither", "nor", "none", "nothing"}
 EN_SOFT_NEG = {"hard", "difficult", "impossible", "unable", "fail", "fails", "failed", "failing"}
 EN_NEG_POSTFIX = {"false"}
@@ -403,6 +404,12 @@ class Normalizer:
                     if u.topic or u.subject or u.clause != clause:
                         break
                     u.compared = True
+            if (form, tag) in KO_INSTEAD and units:
+                # "입력 특성 수 대신 유닛 수": what is replaced is no agent of what follows
+                for u in reversed(units):
+                    if u.topic or u.subject or u.clause != clause:
+                        break
+                    u.compared = u.oblique = True
             if tag == "JKG" and units:
                 units[-1].genitive = True       # "LSTM의 두 상태": a possessor, an agent only if nothing else is
             if tag == "VCP" and units:
@@ -440,6 +447,8 @@ class Normalizer:
                         # "to the RNN": the noun after it is oblique; "For a deep seq2seq RNN, …"
                         # at the start of a sentence names its topic
                         prep_pending = True
+                    if low == "as" and last_latin in ("same", "such", "similar", "much", "well") and units:
+                        prep_pending = True     # "the same as the input": compared against, no agent
                     if low in ("by", "is", "are", "be"):
                         pred_pending = True     # "done by a vec2seq RNN", "is a seq2vec task"
                     if low in ("and", "or") and here[1] == "SP":

@@ -426,8 +426,9 @@ def _fuzzy(seg: Segment, alt: tuple[str, ...], info: _AltInfo) -> list[Occurrenc
         if sum(ch in index.syllables for ch in target) < len(target) - 1:
             return []       # one slip leaves all syllables but one as written (see _one_slip)
         # in a phrase of several words, the short ones must be there as
-        # written: "마지막 스텝" is not a typo of "마지막 층에만"
-        if any(w not in seg.text for w in info.short_words):
+        # written, as words: "마지막 스텝" is not a typo of "마지막 층에만", nor
+        # "활성화 함수 … 직후" of "활성화 후"
+        if any(not re.search(r"(?<![\uac00-\ud7a3])" + re.escape(w), seg.text) for w in info.short_words):
             return []
         out = []
         # Compare with the written words (a typo may hide a morpheme from the

@@ -1,0 +1,63 @@
+"""Relations read the same for every author (issue #18, second round): what is replaced
+("X 대신 Y", "the same as X") is no agent of the role, a typo match needs the short words of
+a phrase as words, and "all but the top" is an exception, not the top."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.quiz import load_bank, score_answer
+from grader.quiz.normalize import Normalizer
+
+ROOT = Path(__file__).resolve().parents[2]
+BANK = load_bank(ROOT / "quizzes")
+
+
+def test_what_is_replaced_is_not_the_holder() -> None:
+    doc = Normalizer().analyse("마지막 차원이 입력 특성 수 대신 층의 유닛 수로 바뀐다")
+    units = {u.form: u for u in doc.segments[0].units}
+    assert units["입력"].compared and units["특성"].compared
+    assert not units["유닛"].compared
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "출력은 [배치, 타임 스텝, 유닛 수]이고, 마지막 차원이 입력 특성 수 대신 층의 유닛 수로 바뀐다.",
+        "With return_sequences=True the output is 3D too, so its first two dimensions are the same as the input "
+        "and the last is the number of units.",
+    ],
+)
+def test_units_replacing_the_input_features_are_no_misconception(text: str) -> None:
+    assert "units-in-input" not in score_answer(BANK["ch15.ex2"], text).misconceptions
+
+
+@pytest.mark.parametrize(
+    "text", ["입력의 마지막 차원은 유닛 수다.", "The input's last dimension is the number of units."]
+)
+def test_units_said_of_the_input_still_are(text: str) -> None:
+    assert "units-in-input" in score_answer(BANK["ch15.ex2"], text).misconceptions
+
+
+def test_a_short_word_of_a_phrase_must_be_a_word_for_a_typo_match() -> None:
+    # "직후" holds the letter 후, but "활성화 함수를 … 직전" is no typo of "활성화 후"
+    r = score_answer(
+        BANK["ch15.q13"],
+        "층 정규화는 셀 안에서 입력과 은닉 상태의 선형 조합 직후, 활성화 함수를 적용하기 직전에 넣습니다.",
+    )
+    assert "wrong-axis-or-place" not in r.misconceptions
+    said = score_answer(BANK["ch15.q13"], "층 정규화는 셀 안에서 활성화 후에 넣습니다.")
+    assert "wrong-axis-or-place" in said.misconceptions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "시퀀스-투-벡터: RNN 층을 쌓고 마지막 RNN 층만 빼고 return_sequences=True, 출력층은 Dense(7).",
+        "Seq2vec: stack RNN layers with return_sequences=True on all but the top one and end with a Dense(7).",
+    ],
+)
+def test_all_but_the_top_layer_is_not_the_top_layer(text: str) -> None:
+    assert "options-swapped" not in score_answer(BANK["ch15.ex4"], text).misconceptions
