@@ -110,6 +110,8 @@ KO_CLAUSE_WORDS = {("반면", "NNG"), ("반면에", "MAG")}
 KO_ADVICE = {("되", "VV"), ("좋", "VA"), ("돼", "VV")}     # "-면 된다", "-면 좋다": advice, not a condition
 KO_CONDITIONAL = {"면", "으면", "다면", "라면", "ᆫ다면", "는다면", "으면은"}
 KO_QUOTATIVE = {"다고", "라고", "ᆫ다고", "는다고", "냐고", "다는", "라는"}
+KO_QUOTATIVE_ETM = {"다는", "라는", "ᆫ다는", "는다는", "냐는"}
+KO_SAYING = {"말", "얘기", "이야기", "주장", "소리", "설명", "의견", "견해", "통념"}
 KO_CONCESSIVE = {"는데", "은데", "ᆫ데", "지만", "나", "으나", "는데도"}
 KO_EXCEPT_VERBS = {"빼", "제외하", "말", "포함하", "빼놓", "비롯하"}
 KO_INSTEAD = {("대신", "NNG"), ("대신", "MAG"), ("대신에", "MAG")}
@@ -434,6 +436,8 @@ class Normalizer:
                 reported.append(clause)
             if tag == "EC" and form in KO_QUOTATIVE:
                 quoted = True
+            if tag == "ETM" and form in KO_QUOTATIVE_ETM and k + 1 < len(tokens) and tokens[k + 1].form in KO_SAYING:
+                quoted = True       # "누적된다는 말도 있긴 한데 …": what is said, then the writer's own view
             if (tag == "EC" and form in KO_CLAUSE_EC) or tag in ("SSO", "SSC") or (form, tag) in KO_CLAUSE_WORDS:
                 close_clause(tok.start + tok.len)
                 quoted = False

@@ -61,3 +61,17 @@ def test_a_short_word_of_a_phrase_must_be_a_word_for_a_typo_match() -> None:
 )
 def test_all_but_the_top_layer_is_not_the_top_layer(text: str) -> None:
     assert "options-swapped" not in score_answer(BANK["ch15.ex4"], text).misconceptions
+
+
+def test_what_others_say_then_concede_is_not_the_writers_claim() -> None:
+    q = BANK["ch15.q12"]
+    reported = score_answer(
+        q,
+        "예측값을 입력에 다시 넣어서 반복하면 오차가 누적된다는 말도 있긴 한데, "
+        "실제로는 이 방법이 한 번에 10개를 예측하는 RNN보다 더 정확합니다.",
+    )
+    assert "errors-accumulate" not in reported.matched
+    assert "contradicts:errors-accumulate" in reported.misconceptions
+    # the same words as the writer's own statement, or agreed with, still count
+    assert "errors-accumulate" in score_answer(q, "예측값을 입력에 다시 넣어 반복하면 오차가 누적됩니다.").matched
+    assert "errors-accumulate" in score_answer(q, "오차가 누적된다는 설명이 맞습니다.").matched
