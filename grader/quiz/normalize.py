@@ -147,8 +147,8 @@ _SEPARATOR = re.compile(r",(?!\d{3}\b)|[、/・|&]|(?<![A-Za-z0-9])·|·(?![A-Za
 _LABEL = re.compile(r"^\s*((?:[^\s:：.?!]+\s*){1,3}?)\s*[:：]\s*\S")
 _ARROW = re.compile(r"->|→|=>|⇒|⟶")
 # A clause that only denies what was said before it
-_DENIAL_KO = re.compile(r"(그건|그것은|이건|이것은|이는|하지만|그러나|실제로는|사실은|사실)?\s*"
-                        r"(그렇지\s*않\S*|사실이\s*아\S*|아니다|아닙니다|아니에요|아니야|틀렸\S*|틀립니다|틀리다|"
+_DENIAL_KO = re.compile(r"(그건|그것은|이건|이것은|이는|하지만|그러나|근데|실제로는|실제론|실제로|사실은|사실)?\s*"
+                        r"(그렇지\s*않\S*|사실이\s*아\S*|아니다|아닙니다|아니에요|아니야|아님|아니었음|틀렸\S*|틀립니다|틀리다|틀림|"
                         r"틀린\s*(말|생각|설명)\S*|오해\S*|착각\S*|잘못된\s*(생각|설명|말)\S*)")
 _DENIAL_EN = re.compile(r"((but|however|actually),?\s+)?((that|this|it)\s*('s|’s|\s+is)\s+)?"
                         r"(not\s+true|not\s+the\s+case|wrong|false|incorrect|a\s+myth|a\s+misconception)",

@@ -75,3 +75,11 @@ def test_what_others_say_then_concede_is_not_the_writers_claim() -> None:
     # the same words as the writer's own statement, or agreed with, still count
     assert "errors-accumulate" in score_answer(q, "예측값을 입력에 다시 넣어 반복하면 오차가 누적됩니다.").matched
     assert "errors-accumulate" in score_answer(q, "오차가 누적된다는 설명이 맞습니다.").matched
+
+
+@pytest.mark.parametrize("denial", ["실제론 아님.", "근데 틀림.", "사실은 아님."])
+def test_a_study_note_denial_withdraws_the_clause_before(denial: str) -> None:
+    q = BANK["ch15.q09"]
+    text = f"SimpleRNN(1)이 선형 모델보다 좋을 것 같지만 {denial} 순진한 예측보다는 낫지만 선형 모델한테 짐."
+    assert "beats-linear" not in score_answer(q, text).misconceptions
+    assert "beats-linear" in score_answer(q, "SimpleRNN(1)은 선형 모델보다 좋음.").misconceptions
