@@ -496,7 +496,9 @@ class Normalizer:
             neg = ""
             if (form, tag) in KO_NEGATORS or (form, tag) in KO_SOFT_NEGATORS:
                 neg = "pre-ko" if form in ("안", "못") else "post"
-            units.append(Unit(form.lower().rstrip(".,") or form if tag == "SN" else form, False, neg, clause,
+            # a number that ends a sentence ("0.004.") comes as a serial number, its period attached
+            number = tag in ("SN", "W_SERIAL")
+            units.append(Unit(form.lower().rstrip(".,") or form if number else form, False, neg, clause,
                               start=tok.start, adnominal=(form, tag) == ("없이", "MAG")))
             if (form, tag) == ("없이", "MAG") and len(units) > 1:
                 units[-2].boundary = True

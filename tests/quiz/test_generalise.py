@@ -83,3 +83,20 @@ def test_a_study_note_denial_withdraws_the_clause_before(denial: str) -> None:
     text = f"SimpleRNN(1)이 선형 모델보다 좋을 것 같지만 {denial} 순진한 예측보다는 낫지만 선형 모델한테 짐."
     assert "beats-linear" not in score_answer(q, text).misconceptions
     assert "beats-linear" in score_answer(q, "SimpleRNN(1)은 선형 모델보다 좋음.").misconceptions
+
+
+def test_a_number_that_ends_a_sentence_is_read_without_its_period() -> None:
+    doc = Normalizer().analyse("Naive forecasting gets about 0.004.")
+    assert doc.segments[0].units[-1].form == "0.004"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "이 모델의 MSE는 0.020 정도이고 순진한 예측이 0.004라서 순진한 예측이 더 좋습니다.",
+        "The linear model gets an MSE of about 0.020, while naive forecasting gets about 0.004.",
+    ],
+)
+def test_the_two_baselines_results_swapped_are_not_full(text: str) -> None:
+    r = score_answer(BANK["ch15.q07"], text)
+    assert "naive-credited" in r.misconceptions and r.fraction < 0.8
