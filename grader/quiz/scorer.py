@@ -683,6 +683,9 @@ def _pattern_hit(seg: Segment, pattern: Pattern, groups: list[list[tuple[str, ..
         per_group = [[o for o in occ if o[0] in shared or o[0] < 0] for occ in per_group]
         if any(not occ for occ in per_group):
             return None
+        if claims_only and all(all(seg.units[k].hypothetical for o in occ for k in range(o[1], o[2] + 1))
+                               for occ in per_group):
+            return None     # the clause that holds it is a condition ("ReLU 쓰면 터질 수 있음")
     covered = {k for occ in per_group for o in occ for k in range(o[1], o[2] + 1)}
     if pattern.holder:
         covered |= {k for h in holders if h[0] in pattern.holder for k in range(h[2], h[3] + 1)}

@@ -100,3 +100,13 @@ def test_a_number_that_ends_a_sentence_is_read_without_its_period() -> None:
 def test_the_two_baselines_results_swapped_are_not_full(text: str) -> None:
     r = score_answer(BANK["ch15.q07"], text)
     assert "naive-credited" in r.misconceptions and r.fraction < 0.8
+
+
+def test_a_misconception_held_only_by_a_condition_is_no_claim() -> None:
+    q = BANK["ch15.ex5"]
+    # "쓰" is also said plainly in the first clause; the clause that names ReLU is a condition
+    cond = score_answer(q, "tanh 쓰기(ReLU 쓰면 터질 수 있음), 그레이디언트 클리핑, 층 정규화")
+    assert "relu-fixes-it" not in cond.misconceptions
+    assert (
+        "relu-fixes-it" in score_answer(q, "그레이디언트 소실은 활성화 함수를 ReLU로 바꾸면 해결됩니다.").misconceptions
+    )
