@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 from rapidfuzz import fuzz
 
@@ -959,7 +959,7 @@ _CONTRAST = re.compile(r"지만|는데|은데|반면|아니라|와\s*달리|과\
 def _confidence(question: Question, comp: _Compiled, doc: Doc, live: list[tuple[int, Segment]], fraction: float,
                 flags: list[str], matched: list[Concept], contradicted: list[Concept],
                 mis: list[Misconception], hits: list[_Hit], frac_all: float,
-                credited: list[Segment] = (), credited_holders: list[list[Any]] = ()) -> tuple[float, list[str]]:
+                credited: Sequence[Segment] = (), credited_holders: Sequence[list[Any]] = ()) -> tuple[float, list[str]]:
     """How sure the scorer is of the band, from 0 to 1, and the reasons for doubt."""
     doubts: list[str] = []
     if any(_CONTRAST.search(s.text) for s in credited):
