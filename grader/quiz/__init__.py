@@ -7,7 +7,7 @@ scored, and nothing here imports TensorFlow.
 from __future__ import annotations
 
 from grader.quiz.bank import Concept, Misconception, Question, load_bank
-from grader.quiz.scorer import QuizResult, score_answer
+from grader.quiz.scorer import QuizResult, prepare, score_answer
 
 
 def band(fraction: float) -> str:
@@ -19,4 +19,4 @@ def band(fraction: float) -> str:
     return "none"
 
 
-__all__ = ["Concept", "Misconception", "Question", "QuizResult", "band", "load_bank", "score_answer"]
+__all__ = ["Concept", "Misconception", "Question", "QuizResult", "band", "load_bank", "prepare", "score_answer"]

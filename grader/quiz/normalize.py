@@ -110,8 +110,11 @@ KO_CLAUSE_WORDS = {("반면", "NNG"), ("반면에", "MAG")}
 KO_ADVICE = {("되", "VV"), ("좋", "VA"), ("돼", "VV")}     # "-면 된다", "-면 좋다": advice, not a condition
 KO_CONDITIONAL = {"면", "으면", "다면", "라면", "ᆫ다면", "는다면", "으면은"}
 KO_QUOTATIVE = {"다고", "라고", "ᆫ다고", "는다고", "냐고", "다는", "라는"}
+KO_QUOTATIVE_ETM = {"다는", "라는", "ᆫ다는", "는다는", "냐는"}
+KO_SAYING = {"말", "얘기", "이야기", "주장", "소리", "설명", "의견", "견해", "통념"}
 KO_CONCESSIVE = {"는데", "은데", "ᆫ데", "지만", "나", "으나", "는데도"}
 KO_EXCEPT_VERBS = {"빼", "제외하", "말", "포함하", "빼놓", "비롯하"}
+KO_INSTEAD = {("대신", "NNG"), ("대신", "MAG"), ("대신에", "MAG")}
 EN_NEG_PREFIX = {"not", "no", "never", "without", "cannot", "neither", "nor", "none", "nothing"}
 EN_SOFT_NEG = {"hard", "difficult", "impossible", "unable", "fail", "fails", "failed", "failing"}
 EN_NEG_POSTFIX = {"false"}
@@ -144,8 +147,8 @@ _SEPARATOR = re.compile(r",(?!\d{3}\b)|[、/・|&]|(?<![A-Za-z0-9])·|·(?![A-Za
 _LABEL = re.compile(r"^\s*((?:[^\s:：.?!]+\s*){1,3}?)\s*[:：]\s*\S")
 _ARROW = re.compile(r"->|→|=>|⇒|⟶")
 # A clause that only denies what was said before it
-_DENIAL_KO = re.compile(r"(그건|그것은|이건|이것은|이는|하지만|그러나|실제로는|사실은|사실)?\s*"
-                        r"(그렇지\s*않\S*|사실이\s*아\S*|아니다|아닙니다|아니에요|아니야|틀렸\S*|틀립니다|틀리다|"
+_DENIAL_KO = re.compile(r"(그건|그것은|이건|이것은|이는|하지만|그러나|근데|실제로는|실제론|실제로|사실은|사실)?\s*"
+                        r"(그렇지\s*않\S*|사실이\s*아\S*|아니다|아닙니다|아니에요|아니야|아님|아니었음|틀렸\S*|틀립니다|틀리다|틀림|"
                         r"틀린\s*(말|생각|설명)\S*|오해\S*|착각\S*|잘못된\s*(생각|설명|말)\S*)")
 _DENIAL_EN = re.compile(r"((but|however|actually),?\s+)?((that|this|it)\s*('s|’s|\s+is)\s+)?"
                         r"(not\s+true|not\s+the\s+case|wrong|false|incorrect|a\s+myth|a\s+misconception)",
@@ -215,10 +218,12 @@ class Phrase(tuple):
     """A pattern alternative's unit forms, remembering the words as written."""
 
     words: tuple[str, ...]
+    info: Any       # the scorer's search facts about it, worked out on first use
 
     def __new__(cls, forms: tuple[str, ...], words: tuple[str, ...]) -> "Phrase":
         obj = super().__new__(cls, forms)
         obj.words = words
+        obj.info = None
         return obj
 
 
@@ -401,6 +406,12 @@ class Normalizer:
                     if u.topic or u.subject or u.clause != clause:
                         break
                     u.compared = True
+            if (form, tag) in KO_INSTEAD and units:
+                # "입력 특성 수 대신 유닛 수": what is replaced is no agent of what follows
+                for u in reversed(units):
+                    if u.topic or u.subject or u.clause != clause:
+                        break
+                    u.compared = u.oblique = True
             if tag == "JKG" and units:
                 units[-1].genitive = True       # "LSTM의 두 상태": a possessor, an agent only if nothing else is
             if tag == "VCP" and units:
@@ -425,6 +436,8 @@ class Normalizer:
                 reported.append(clause)
             if tag == "EC" and form in KO_QUOTATIVE:
                 quoted = True
+            if tag == "ETM" and form in KO_QUOTATIVE_ETM and k + 1 < len(tokens) and tokens[k + 1].form in KO_SAYING:
+                quoted = True       # "누적된다는 말도 있긴 한데 …": what is said, then the writer's own view
             if (tag == "EC" and form in KO_CLAUSE_EC) or tag in ("SSO", "SSC") or (form, tag) in KO_CLAUSE_WORDS:
                 close_clause(tok.start + tok.len)
                 quoted = False
@@ -438,6 +451,8 @@ class Normalizer:
                         # "to the RNN": the noun after it is oblique; "For a deep seq2seq RNN, …"
                         # at the start of a sentence names its topic
                         prep_pending = True
+                    if low == "as" and last_latin in ("same", "such", "similar", "much", "well") and units:
+                        prep_pending = True     # "the same as the input": compared against, no agent
                     if low in ("by", "is", "are", "be"):
                         pred_pending = True     # "done by a vec2seq RNN", "is a seq2vec task"
                     if low in ("and", "or") and here[1] == "SP":
@@ -481,7 +496,9 @@ class Normalizer:
             neg = ""
             if (form, tag) in KO_NEGATORS or (form, tag) in KO_SOFT_NEGATORS:
                 neg = "pre-ko" if form in ("안", "못") else "post"
-            units.append(Unit(form.lower().rstrip(".,") or form if tag == "SN" else form, False, neg, clause,
+            # a number that ends a sentence ("0.004.") comes as a serial number, its period attached
+            number = tag in ("SN", "W_SERIAL")
+            units.append(Unit(form.lower().rstrip(".,") or form if number else form, False, neg, clause,
                               start=tok.start, adnominal=(form, tag) == ("없이", "MAG")))
             if (form, tag) == ("없이", "MAG") and len(units) > 1:
                 units[-2].boundary = True

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 from rapidfuzz import fuzz
 
@@ -41,7 +41,7 @@ REPEAT_RATIO = 88.0
 CRAMMED_CONCEPTS = 3        # a verb-less line naming this many concepts is a keyword list, even with lists_ok
 MAX_CHARS = 4000            # longer answers are refused, not scored
 TIME_BUDGET_S = 2.0         # CPU seconds per answer; a typical one takes a few milliseconds
-REVIEW_THRESHOLD = 0.55     # confidence below this: scored provisionally, marked for review (dev: 13% marked)
+REVIEW_THRESHOLD = 0.368    # below this: scored provisionally, marked for review (tools/quiz_review_calibrate.py)
 
 _INJECTION = [re.compile(p, re.IGNORECASE) for p in (
     r"\b(ignore|disregard|forget|override)\b.{0,50}\b(instructions?|rubric|rules?|previous|above|prompt|criteria)",
@@ -112,6 +112,19 @@ _GENERIC = set("것 수 등 때 이 그 저 더 잘 또 및 매우 아주 좀 �
                "의 를 은 는 이다 것이다 답 생각".split())
 
 
+_NORMALIZERS: dict[Any, Normalizer] = {}
+
+
+def _normalizer(variants: dict[str, list[str]], note_predicates: frozenset[str]) -> Normalizer:
+    """One normaliser per bank: its questions share the variants, the lexicon and so the
+    analysis of every pattern phrase (half the phrases recur across questions)."""
+    key = (tuple((k, tuple(v)) for k, v in sorted(variants.items())), note_predicates)
+    norm = _NORMALIZERS.get(key)
+    if norm is None:
+        norm = _NORMALIZERS[key] = Normalizer(variants, note_predicates)
+    return norm
+
+
 class _Compiled:
     """A question's patterns as unit tuples, built once per process."""
 
@@ -119,12 +132,12 @@ class _Compiled:
         from grader.quiz.normalize import register_terms
 
         register_terms(q.lexicon.nouns if q.lexicon else frozenset())   # before anything is analysed
-        self.norm = Normalizer(q.variants, q.lexicon.note_predicates if q.lexicon else frozenset())
+        self.norm = _normalizer(q.variants, q.lexicon.note_predicates if q.lexicon else frozenset())
         # each prompt sentence with its words, for spotting answers that repeat it
         self.prompt_sentences = [(seg, {u.form for u in seg.units})
                                  for p in q.prompt.values() for seg in self.norm.analyse(p).segments]
-        self._alts: dict[Pattern, list[list[tuple[str, ...]]]] = {}
-        self._unless: dict[Pattern, list[tuple[str, ...]]] = {}
+        self._alts: dict[int, list[list[tuple[str, ...]]]] = {}
+        self._unless: dict[int, list[tuple[str, ...]]] = {}
         self.holders = [(h, self.norm.phrase(h)) for h in q.holders()]
         self.holder_groups = {p.holder for item in [*q.concepts, *q.misconceptions] for p in item.patterns if p.holder}
         # holder -> every role word some pattern gives it: who competes for a word
@@ -136,15 +149,19 @@ class _Compiled:
         self._vocab: set[str] | None = None
         self.q = q
 
+    # keyed by identity: hashing a pattern (all its groups) on every lookup cost more than
+    # the lookup; the question keeps its patterns alive as long as this object
     def alts(self, pattern: Pattern) -> list[list[tuple[str, ...]]]:
-        if pattern not in self._alts:
-            self._alts[pattern] = [[self.norm.phrase(a) for a in group] for group in pattern.groups]
-        return self._alts[pattern]
+        found = self._alts.get(id(pattern))
+        if found is None:
+            found = self._alts[id(pattern)] = [[self.norm.phrase(a) for a in group] for group in pattern.groups]
+        return found
 
     def unless(self, pattern: Pattern) -> list[tuple[str, ...]]:
-        if pattern not in self._unless:
-            self._unless[pattern] = [self.norm.phrase(a) for a in pattern.unless]
-        return self._unless[pattern]
+        found = self._unless.get(id(pattern))
+        if found is None:
+            found = self._unless[id(pattern)] = [self.norm.phrase(a) for a in pattern.unless]
+        return found
 
     def vocabulary(self) -> set[str]:
         """Every unit the rubric, the prompt or the model answer uses: what the scorer can read."""
@@ -168,6 +185,21 @@ def compiled(q: Question) -> _Compiled:
     return q._compiled
 
 
+def prepare(questions: Iterable[Question]) -> None:
+    """Analyse every pattern, prompt and model answer of these questions now.
+
+    Scoring does it lazily, question by question; a batch that will score many
+    answers calls this once after loading the bank, so the first answers are not
+    slower than the rest and the time of each answer is its own."""
+    for q in questions:
+        comp = compiled(q)
+        for item in [*q.concepts, *q.misconceptions]:
+            for p in [*item.patterns, *item.unless]:
+                comp.alts(p)
+                comp.unless(p)
+        comp.vocabulary()
+
+
 _STEM_PREFIX = re.compile(r"[a-z]{5,}")
 _HANGUL_CHAR = re.compile(r"[\uac00-\ud7a3]")
 
@@ -183,57 +215,136 @@ Occurrence = tuple[int, int, int, bool]
 def _find(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
     """Each occurrence of `alt` in the segment (empty: absent); remembered per segment,
     since many patterns of a question share their words."""
-    memo = seg.found
-    if alt not in memo:
-        memo[alt] = _search(seg, alt) if alt else []
-    return memo[alt]
+    found = seg.found.get(alt)
+    if found is None:
+        found = seg.found[alt] = _search(seg, alt) if alt else []
+    return found
+
+
+class _AltInfo(NamedTuple):
+    """What the search needs to know of a pattern alternative, worked out once per alternative."""
+
+    target: str
+    strict_start: bool
+    strict_end: bool
+    raw_words: tuple[str, ...]      # English words as written, for the prefix match ("" : none)
+    hangul: bool                    # every unit Hangul: typo match on jamo
+    latin: bool                     # no unit Hangul: typo match on stems
+    first_initial: str              # the first letter of the first syllable (Hangul)
+    short_words: tuple[str, ...]    # the short words of a Hangul phrase, which must be there as written
+
+
+# keyed by the forms and the words as written: two alternatives that analyse alike
+# ("saturat", "saturation") still differ in their prefix match
+_ALT_INFO: dict[tuple[tuple[str, ...], tuple[str, ...]], _AltInfo] = {}
+
+
+def _alt_info(alt: tuple[str, ...]) -> _AltInfo:
+    info = getattr(alt, "info", None)      # a Phrase keeps its own
+    if info is not None:
+        return info
+    key = (tuple(alt), getattr(alt, "words", ()))
+    info = _ALT_INFO.get(key)
+    if info is None:
+        target = "".join(alt)
+        # Latin units and one-syllable Korean units must line up with unit
+        # boundaries ("rnn" is not inside "birnn", "층" not inside "계층");
+        # longer Korean terms may sit inside a compound ("정규화" in "층정규화")
+        strict_start = not _is_hangul(alt[0]) or len(alt[0]) == 1
+        # an English word of five letters or more may be written as a stem ("dimens",
+        # "classif") that the stemmer cuts once more: let it end inside a word
+        strict_end = (not _is_hangul(alt[-1]) and not _STEM_PREFIX.fullmatch(alt[-1])) or len(alt[-1]) == 1
+        words = getattr(alt, "words", ())
+        raw: tuple[str, ...] = ()
+        if all(u.isascii() for u in alt):
+            ws = [w.lower() for w in words if re.fullmatch(r"[A-Za-z]+", w)]
+            if ws and len(ws) == len(alt) and len(ws[-1]) >= 4:
+                raw = tuple(ws)
+        hangul = all(_is_hangul(a) for a in alt)
+        info = _AltInfo(target, strict_start, strict_end, raw, hangul, not any(_is_hangul(a) for a in alt),
+                        jamo(target[0])[0] if hangul and target else "",
+                        tuple(w for w in words if len(w) < KO_FUZZ_MIN_SYLLABLES) if len(words) > 1 else ())
+        _ALT_INFO[key] = info
+    if hasattr(alt, "words"):
+        alt.info = info     # type: ignore[attr-defined]
+    return info
+
+
+class _SegIndex(NamedTuple):
+    """A segment's words arranged for the typo and prefix searches, built once per segment."""
+
+    latin_by_initial: dict[str, list[int]]   # first letter -> indices of Latin units
+    raws: list[tuple[int, str]]              # (index, word as written) of Latin units
+    raw_heads: frozenset[str]                # those words, and their first four letters
+    initials: str                            # first letters of every Hangul syllable
+    syllables: frozenset[str]                # every Hangul syllable written
+
+
+def _seg_index(seg: Segment) -> _SegIndex:
+    cached = seg.__dict__.get("_index")
+    if cached is None:
+        by_initial: dict[str, list[int]] = {}
+        raws = []
+        for i, u in enumerate(seg.units):
+            if u.latin:
+                by_initial.setdefault(u.form[:1], []).append(i)
+                if u.raw:
+                    raws.append((i, u.raw))
+        cached = _SegIndex(by_initial, raws, frozenset(r for _, w in raws for r in (w, w[:4])),
+                           "".join(x[2] for x in _initials(seg)), frozenset(ch for x in _initials(seg) for ch in x[1]))
+        seg.__dict__["_index"] = cached
+    return cached
 
 
 def _search(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
-    target = "".join(alt)
+    info = getattr(alt, "info", None) or _alt_info(alt)
+    target = info.target
     found: list[Occurrence] = []
-    # exact, on the spacing-free concatenation; Latin units and one-syllable
-    # Korean units must line up with unit boundaries ("rnn" is not inside
-    # "birnn", "층" not inside "계층"); longer Korean terms may sit inside a
-    # compound ("정규화" in "층정규화")
-    strict_start = not _is_hangul(alt[0]) or len(alt[0]) == 1
-    # an English word of five letters or more may be written as a stem ("dimens",
-    # "classif") that the stemmer cuts once more: let it end inside a word
-    strict_end = (not _is_hangul(alt[-1]) and not _STEM_PREFIX.fullmatch(alt[-1])) or len(alt[-1]) == 1
+    # exact, on the spacing-free concatenation (see _AltInfo for the boundary rules)
     start = seg.concat.find(target)
+    if start < 0 and not info.raw_words and not info.hangul and not info.latin:
+        return found        # a mixed Hangul-Latin term has no typo match
     while start >= 0:
         end = start + len(target)
         # a stem may end inside a word, not inside an identifier ("encoder" in "encoder_decoder")
-        inside_code = not strict_end and end not in seg.ends and not seg.units[seg.unit_at[end - 1]].form.isalpha()
-        if (not strict_start or start in seg.starts) and (not strict_end or end in seg.ends) and not inside_code:
+        inside_code = not info.strict_end and end not in seg.ends and not seg.units[seg.unit_at[end - 1]].form.isalpha()
+        if (not info.strict_start or start in seg.starts) and (not info.strict_end or end in seg.ends) \
+                and not inside_code:
             a, b = seg.unit_at[start], seg.unit_at[end - 1]
             found.append((seg.units[b].clause, a, b, False))
         start = seg.concat.find(target, start + 1)
     if found:
         return found
-    if all(u.isascii() for u in alt):
-        found = _raw_prefix(seg, alt)
+    # the slower searches only where the segment has what they need (see _raw_prefix, _fuzzy)
+    index = _seg_index(seg)
+    if info.raw_words and (info.raw_words[0] if len(info.raw_words) > 1 else info.raw_words[0][:4]) in index.raw_heads:
+        found = _raw_prefix(seg, info.raw_words)
         if found:
             return found
-    return _fuzzy(seg, alt, target)
+    if info.hangul and (len(target) < KO_FUZZ_MIN_SYLLABLES or info.first_initial not in index.initials):
+        return found
+    if info.latin and ((len(alt) == 1 and len(target) < EN_FUZZ_MIN_LETTERS)
+                       or target[:1] not in index.latin_by_initial):
+        return found
+    return _fuzzy(seg, alt, info)
 
 
-def _raw_prefix(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
+def _raw_prefix(seg: Segment, words: tuple[str, ...]) -> list[Occurrence]:
     """English words as written, the last one as a prefix: a rubric's "saturat" or "dimens"
     meets "saturating" and "dimension" whatever the stemmer makes of either. Not across
     -ful/-less: "state" is not "stateless"."""
-    words = [w.lower() for w in getattr(alt, "words", ()) if re.fullmatch(r"[A-Za-z]+", w)]
-    if not words or len(words) != len(alt) or len(words[-1]) < 4:
-        return []
     k = len(words)
     out: list[Occurrence] = []
-    for i in range(len(seg.units) - k + 1):
+    first, last_word = words[0], words[-1]
+    for i, raw in _seg_index(seg).raws:
+        if (raw != first if k > 1 else not raw.startswith(first)) or i + k > len(seg.units):
+            continue
         window = seg.units[i:i + k]
         if not all(u.latin and u.raw for u in window):
             continue
         if all(u.raw == w for u, w in zip(window[:-1], words[:-1])):
-            last, w = window[-1].raw, words[-1]
-            if last.isalpha() and last.startswith(w) and not last[len(w):].startswith(("ful", "less")):
+            last = window[-1].raw
+            if last.isalpha() and last.startswith(last_word) and not last[len(last_word):].startswith(("ful", "less")):
                 out.append((window[-1].clause, i, i + k - 1, False))
     return out
 
@@ -303,16 +414,22 @@ def _one_slip(term: str, window: str) -> bool:
     return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
-def _fuzzy(seg: Segment, alt: tuple[str, ...], target: str) -> list[Occurrence]:
-    if all(_is_hangul(a) for a in alt):
+def _fuzzy(seg: Segment, alt: tuple[str, ...], info: _AltInfo) -> list[Occurrence]:
+    target = info.target
+    if info.hangul:
         if len(target) < KO_FUZZ_MIN_SYLLABLES or not seg.units:
             return []
+        first = info.first_initial
+        index = _seg_index(seg)
+        if first not in index.initials:
+            return []       # no syllable starts with the term's first letter: no typo of it either
+        if sum(ch in index.syllables for ch in target) < len(target) - 1:
+            return []       # one slip leaves all syllables but one as written (see _one_slip)
         # in a phrase of several words, the short ones must be there as
-        # written: "마지막 스텝" is not a typo of "마지막 층에만"
-        words = getattr(alt, "words", ())
-        if len(words) > 1 and any(len(w) < KO_FUZZ_MIN_SYLLABLES and w not in seg.text for w in words):
+        # written, as words: "마지막 스텝" is not a typo of "마지막 층에만", nor
+        # "활성화 함수 … 직후" of "활성화 후"
+        if any(not re.search(r"(?<![\uac00-\ud7a3])" + re.escape(w), seg.text) for w in info.short_words):
             return []
-        first = jamo(target[0])[0]
         out = []
         # Compare with the written words (a typo may hide a morpheme from the
         # analyser: "프래임을" loses its noun), from any syllable of a word, so
@@ -327,16 +444,16 @@ def _fuzzy(seg: Segment, alt: tuple[str, ...], target: str) -> list[Occurrence]:
                         i = _unit_near(seg, offset + s)
                         out.append((seg.units[i].clause, i, i, True))
         return out
-    if all(not _is_hangul(a) for a in alt):
+    if info.latin:
         k = len(alt)
         if k == 1 and len(target) < EN_FUZZ_MIN_LETTERS:
             return []
         joined = " ".join(alt)
         out = []
-        for i in range(0, len(seg.units) - k + 1):
+        for i in _seg_index(seg).latin_by_initial.get(joined[:1], ()):
+            if i + k > len(seg.units):
+                break
             head = seg.units[i]
-            if not head.latin or head.form[:1] != joined[:1]:
-                continue
             window = seg.units[i:i + k]
             if k == 1 and abs(len(head.form) - len(joined)) > 3:
                 continue
@@ -566,6 +683,9 @@ def _pattern_hit(seg: Segment, pattern: Pattern, groups: list[list[tuple[str, ..
         per_group = [[o for o in occ if o[0] in shared or o[0] < 0] for occ in per_group]
         if any(not occ for occ in per_group):
             return None
+        if claims_only and all(all(seg.units[k].hypothetical for o in occ for k in range(o[1], o[2] + 1))
+                               for occ in per_group):
+            return None     # the clause that holds it is a condition ("ReLU 쓰면 터질 수 있음")
     covered = {k for occ in per_group for o in occ for k in range(o[1], o[2] + 1)}
     if pattern.holder:
         covered |= {k for h in holders if h[0] in pattern.holder for k in range(h[2], h[3] + 1)}
@@ -802,17 +922,18 @@ def _score(question: Question, comp: _Compiled, text: str, reveal: bool, deadlin
     if not live:
         fraction = 0.0
     fraction = max(0.0, min(1.0, fraction))
+    credited = {i for c in matched for i in hits[c.id].segments}
     confidence, doubts = _confidence(question, comp, doc, live, fraction, flags, matched, contradicted,
-                                     found_mis, [hits[c.id] for c in matched] + mis_hits, frac_all)
+                                     found_mis, [hits[c.id] for c in matched] + mis_hits, frac_all,
+                                     [s for i, s in live if i in credited], [holders[i] for i, _ in live if i in credited])
     return _result(question, fraction, matched, missing, contradicted, found_mis, doc.lang, flags,
                    reveal=reveal, confidence=confidence, doubts=doubts, feedback_lang=feedback_lang)
 
 
-# How much each doubt costs the confidence (multiplied in). Chosen on the dev split
-# (benchmarks/quiz_agreement.py): the doubts that went with disagreements there are a
-# capped keyword list (6 of 9 wrong), a score near a band boundary, and less strongly a
-# misconception next to credited concepts; a role bound to a heading or an earlier
-# clause went with none, so it is reported but costs nothing.
+# How much each doubt costs the confidence (multiplied in). The costs of the doubts in
+# tools/quiz_review_calibrate.py TUNED, and REVIEW_THRESHOLD, are what that tool chose on the
+# tuning splits (at most 15% marked, the best agreement on the rest, checked leaving each
+# author out); the others were set by hand on dev. A doubt at 1.0 is reported, costs nothing.
 DOUBT_COST = {
     "near_boundary": 1.0,        # scaled by the distance instead, see _confidence
     "conflict": 0.85,            # a misconception or contradiction next to credited concepts
@@ -821,20 +942,34 @@ DOUBT_COST = {
     "unknown_words": 0.8,        # much of the answer uses words the rubric does not know
     "short": 0.8,                # very few words for a credited answer
     "long": 0.9,                 # a long answer: more room for things the rubric misreads
-    "capped_list": 0.5,          # a keyword list capped below what its terms would earn
+    "capped_list": 0.7,          # a keyword list capped below what its terms would earn
+    "contrast": 0.85,            # a credited sentence with a contrast, concession or negation
+    "rival_holders": 0.85,       # two holders named where a role was credited
+    "uncredited_sentences": 0.5,  # a substantive answer below full with sentences that earned nothing
+    "list_only": 0.5,            # an answer of terms only, no statement
 }
 BOUNDARIES = (1 / 3, 0.8)
 MARGIN = 0.15                   # score distance from a band boundary that counts as clear
 
 
+# A contrast or concession inside a sentence that earned credit: the clause the polarity
+# binds to is where the engine most often misreads an unseen answer ("병렬화는 어렵지만 …")
+_CONTRAST = re.compile(r"지만|는데|은데|반면|아니라|와\s*달리|과\s*달리|대신|\b(but|although|though|whereas|while|"
+                       r"however|unlike|instead|rather\s+than|not|isn't|doesn't|don't|aren't)\b", re.IGNORECASE)
+
+
 def _confidence(question: Question, comp: _Compiled, doc: Doc, live: list[tuple[int, Segment]], fraction: float,
                 flags: list[str], matched: list[Concept], contradicted: list[Concept],
-                mis: list[Misconception], hits: list[_Hit], frac_all: float) -> tuple[float, list[str]]:
+                mis: list[Misconception], hits: list[_Hit], frac_all: float,
+                credited: Sequence[Segment] = (), credited_holders: Sequence[list[Any]] = ()) -> tuple[float, list[str]]:
     """How sure the scorer is of the band, from 0 to 1, and the reasons for doubt."""
     doubts: list[str] = []
-    margin = min(abs(fraction - b) for b in BOUNDARIES)
-    conf = 0.4 + 0.6 * min(1.0, margin / MARGIN)
-    if margin < MARGIN:
+    if any(_CONTRAST.search(s.text) for s in credited):
+        doubts.append("contrast")
+    if any(len({_family(h.term, comp) for h in hs if h.clause >= 0}) >= 2 for hs in credited_holders):
+        # two holders named where a role was credited: the words may be bound the wrong way round
+        doubts.append("rival_holders")
+    if min(abs(fraction - b) for b in BOUNDARIES) < MARGIN:
         doubts.append("near_boundary")
     if (mis or contradicted) and matched:
         doubts.append("conflict")
@@ -849,17 +984,35 @@ def _confidence(question: Question, comp: _Compiled, doc: Doc, live: list[tuple[
         unknown = sum(1 for w in words if w not in vocab) / len(words)
         if unknown > 0.6 and len(words) >= 6:
             doubts.append("unknown_words")
+        if fraction < 0.8 and len(words) >= 12 and len(live) > len(credited):
+            # a substantive answer with sentences that earned nothing: perhaps ideas in words
+            # the rubric does not know (the usual way an unseen right answer is under-scored)
+            doubts.append("uncredited_sentences")
     if 0 < fraction and len(words) < 5:
         doubts.append("short")
     if len(words) > 120:
         doubts.append("long")
     if "keyword_list" in flags and frac_all >= 0.8:
         doubts.append("capped_list")
+    if fraction > 0 and live and not any(s.statement for _, s in live):
+        # nothing but terms: teachers differ on what a bare list earns (the labelers of the
+        # evaluation set gave such lists anything from none to full), so a teacher decides
+        doubts.append("list_only")
+    return combine(fraction, doubts, flags), doubts
+
+
+def combine(fraction: float, doubts: list[str], flags: list[str], costs: dict[str, float] | None = None) -> float:
+    """The confidence of a score from its distance to the nearest band boundary and its doubts.
+
+    `costs` defaults to DOUBT_COST; tools/quiz_review_calibrate.py tries others."""
+    costs = DOUBT_COST if costs is None else costs
+    margin = min(abs(fraction - b) for b in BOUNDARIES)
+    conf = 0.4 + 0.6 * min(1.0, margin / MARGIN)
     for d in doubts:
-        conf *= DOUBT_COST.get(d, 1.0) or 1.0
+        conf *= costs.get(d, 1.0) or 1.0
     if {"addresses_grader", "repeats_question"} & set(flags) and fraction < 1 / 3:
-        conf = max(conf, 0.9)
-    return round(conf, 3), doubts
+        conf = max(conf, 0.9)      # a gaming answer scored none is a safe none
+    return round(conf, 3)
 
 
 def _result(q: Question, fraction: float, matched: list[Concept], missing: list[Concept],

@@ -1,0 +1,112 @@
+"""The search shortcuts change no result, `prepare` does the pattern work up front, and the
+doubts added for unseen answers (contrast, uncredited sentences) are raised where they should be."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.quiz import load_bank, prepare, score_answer, scorer
+from grader.quiz.normalize import Normalizer
+
+ROOT = Path(__file__).resolve().parents[2]
+BANK = load_bank(ROOT / "quizzes")
+
+
+def _slow_search(seg, alt):  # type: ignore[no-untyped-def]
+    """The search without the per-segment filters: every alternative tried every way."""
+    info = scorer._alt_info(alt)
+    exact = [o for o in scorer._search(seg, alt) if not o[3]]
+    if exact:
+        return exact
+    if info.raw_words:
+        found = scorer._raw_prefix(seg, info.raw_words)
+        if found:
+            return found
+    return scorer._fuzzy(seg, alt, info)
+
+
+@pytest.mark.parametrize(
+    "text, term, found",
+    [
+        (
+            "삭제 게이트는 장기 상태에서 지울 부분을 정한다",
+            "삭재 게이트",
+            False,
+        ),  # two words: the short one must be exact
+        ("프래임을 하나씩 CNN에 넣는다", "프레임", True),  # a typo of a Hangul term
+        ("the gradients keep saturating", "saturat", True),  # an English prefix as written
+        ("we use dropuot too", "dropout", True),  # a typo of an English word
+        ("use gradient clippng", "gradient clipping", False),  # "clip" is too short to be fuzzy
+        ("RNN은 타임 스텝마다 같은 가중치를 쓴다", "타임스텝", True),
+        ("the forget gate erases", "forget state", False),  # near, but not a typo of it
+    ],
+)
+def test_filtered_search_finds_what_the_full_search_finds(text: str, term: str, found: bool) -> None:
+    norm = Normalizer()
+    seg = norm.analyse(text).segments[0]
+    alt = norm.phrase(term)
+    fast = scorer._search(seg, alt)
+    seg.__dict__.pop("_index", None)
+    assert fast == _slow_search(seg, alt)
+    assert bool(fast) is found
+
+
+def test_prepare_analyses_every_pattern_before_the_first_answer() -> None:
+    bank = load_bank(ROOT / "quizzes")
+    q = bank["ch15.ex6"]
+    prepare([q])
+    comp = q._compiled
+    assert comp is not None
+    n = len(comp._alts)
+    assert n == len({id(p) for item in [*q.concepts, *q.misconceptions] for p in [*item.patterns, *item.unless]})
+    score_answer(q, q.answer["ko"])
+    assert len(comp._alts) == n  # scoring added no pattern analysis of its own
+
+
+def test_questions_of_one_bank_share_one_normaliser() -> None:
+    prepare(BANK.values())
+    norms = {id(q._compiled.norm) for q in BANK.values() if q._compiled is not None}
+    assert len(norms) == 1
+
+
+def test_a_credited_sentence_with_a_concession_is_doubted() -> None:
+    q = BANK["ch15.ex6"]
+    plain = score_answer(q, "LSTM 셀은 장기 상태와 단기 상태를 가진다.")
+    conceded = score_answer(q, "LSTM 셀은 장기 상태를 가지지만 단기 상태도 가진다.")
+    assert "contrast" not in plain.doubts
+    assert "contrast" in conceded.doubts
+    en = score_answer(q, "An LSTM cell has a long-term state, but it also keeps a short-term state.")
+    assert "contrast" in en.doubts
+
+
+def test_a_long_answer_with_sentences_that_earn_nothing_is_doubted() -> None:
+    q = BANK["ch15.ex6"]
+    text = (
+        "LSTM 셀은 장기 상태와 단기 상태를 가진다. 이 셀은 주로 자연어 처리에서 널리 쓰이며 "
+        "연구자들이 오랫동안 다양한 방식으로 개선해 왔고 지금도 여러 분야에서 활용되고 있다."
+    )
+    r = score_answer(q, text)
+    assert r.fraction < 0.8 and "uncredited_sentences" in r.doubts
+    assert "uncredited_sentences" not in score_answer(q, q.answer["ko"]).doubts
+
+
+def test_confidence_falls_with_each_costly_doubt() -> None:
+    base = scorer.combine(0.55, [], [])
+    one = scorer.combine(0.55, ["contrast"], [])
+    two = scorer.combine(0.55, ["contrast", "uncredited_sentences"], [])
+    assert base > one > two
+    assert scorer.combine(0.55, ["rival_holders"], [], {"rival_holders": 1.0}) == base
+    assert scorer.combine(0.34, [], []) < base  # nearer a band boundary
+
+
+def test_the_calibration_tool_refuses_the_heldout_split() -> None:
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import quiz_review_calibrate
+    finally:
+        sys.path.pop(0)
+    with pytest.raises(SystemExit, match="heldout"):
+        quiz_review_calibrate.score_splits(["heldout"])
