@@ -21,20 +21,23 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.course.loader import natural_key  # noqa: E402
-from grader.results.export import export_rows  # noqa: E402
-from grader.results.gradebook import Gradebook  # noqa: E402
+from grader.course.loader import natural_key
+from grader.results.export import export_rows
+from grader.results.gradebook import Gradebook
 
 
 def _old_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gradebook_v1", ROOT / "tests" / "results" / "data" / "gradebook_v1.py")
+    spec = importlib.util.spec_from_file_location(
+        "gradebook_v1", ROOT / "tests" / "results" / "data" / "gradebook_v1.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -54,27 +57,62 @@ def _old_export_rows(book: Any) -> list[dict[str, Any]]:  # noqa: ANN401
     out = []
     for member, exercise in sorted(best, key=lambda k: (natural_key(k[0]), natural_key(k[1]))):
         b = best[(member, exercise)]
-        when = last[(member, exercise)].astimezone(dt.timezone.utc).replace(microsecond=0)
-        out.append({"member": member, "exercise": exercise, "best_score": b.score, "max_score": b.max_score,
-                    "attempts": counts[(member, exercise)], "last_attempt": when.isoformat().replace("+00:00", "Z")})
+        when = last[(member, exercise)].astimezone(dt.UTC).replace(microsecond=0)
+        out.append(
+            {
+                "member": member,
+                "exercise": exercise,
+                "best_score": b.score,
+                "max_score": b.max_score,
+                "attempts": counts[(member, exercise)],
+                "last_attempt": when.isoformat().replace("+00:00", "Z"),
+            }
+        )
     return out
 
 
 def _fill(old: ModuleType, path: Path, n: int, members: int) -> None:
     rng = random.Random(0)
-    t0 = dt.datetime(2021, 9, 1, tzinfo=dt.timezone.utc)
+    t0 = dt.datetime(2021, 9, 1, tzinfo=dt.UTC)
     names = [f"m{i:02d}" for i in range(members)]
     exercises = [f"ch15.ex{i}" for i in range(1, 9)]
     rows, checks = [], []
     for i in range(1, n + 1):
         score = float(rng.randrange(6))
-        rows.append({"id": i, "created_at": t0 + dt.timedelta(minutes=rng.randrange(200_000)),
-                     "member": rng.choice(names), "exercise": rng.choice(exercises), "status": "graded",
-                     "score": score, "max_score": 5.0, "code_score": score, "code_max": 5.0, "seed": i,
-                     "duration_s": 10.0, "grader_version": "0.1.0", "path": "x.ipynb", "message": "",
-                     "notebook_sha256": None, "extra": "{}"})
-        checks += [{"attempt_id": i, "check_id": f"c{k}", "kind": "value_matches", "title": "", "passed": True,
-                    "points": 1.0, "max_points": 1.0, "message": "", "details": "{}"} for k in range(3)]
+        rows.append(
+            {
+                "id": i,
+                "created_at": t0 + dt.timedelta(minutes=rng.randrange(200_000)),
+                "member": rng.choice(names),
+                "exercise": rng.choice(exercises),
+                "status": "graded",
+                "score": score,
+                "max_score": 5.0,
+                "code_score": score,
+                "code_max": 5.0,
+                "seed": i,
+                "duration_s": 10.0,
+                "grader_version": "0.1.0",
+                "path": "x.ipynb",
+                "message": "",
+                "notebook_sha256": None,
+                "extra": "{}",
+            }
+        )
+        checks += [
+            {
+                "attempt_id": i,
+                "check_id": f"c{k}",
+                "kind": "value_matches",
+                "title": "",
+                "passed": True,
+                "points": 1.0,
+                "max_points": 1.0,
+                "message": "",
+                "details": "{}",
+            }
+            for k in range(3)
+        ]
     book = old.Gradebook(str(path))
     with book.engine.begin() as conn:
         conn.execute(old.attempts.insert(), rows)
@@ -93,8 +131,17 @@ def _best_of(fn: Callable[[], Any], runs: int = 3) -> tuple[float, Any]:  # noqa
 
 def _comparable(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """The figures both exports have (the old one wrote UTC as Z and had no later columns)."""
-    return [(r["member"], r["exercise"], r["best_score"], r["max_score"], r["attempts"],
-             dt.datetime.fromisoformat(r["last_attempt"].replace("Z", "+00:00"))) for r in rows]
+    return [
+        (
+            r["member"],
+            r["exercise"],
+            r["best_score"],
+            r["max_score"],
+            r["attempts"],
+            dt.datetime.fromisoformat(r["last_attempt"].replace("Z", "+00:00")),
+        )
+        for r in rows
+    ]
 
 
 def main() -> None:
@@ -117,11 +164,21 @@ def main() -> None:
             new_export_s, new_rows = _best_of(lambda: export_rows(now))
         assert {k: v.id for k, v in old_best.items()} == {k: v.attempt_id for k, v in new_best.items()}
         assert _comparable(old_rows) == _comparable(new_rows)
-    print(json.dumps({"attempts": args.attempts, "checks": 3 * args.attempts, "groups": len(new_best),
-                      "upgrade_v1_to_v2_s": round(upgrade_s, 3),
-                      "best_python_loop_s": round(old_best_s, 4), "best_sql_s": round(new_best_s, 4),
-                      "export_python_loop_s": round(old_export_s, 4), "export_sql_s": round(new_export_s, 4)},
-                     indent=2))
+    print(
+        json.dumps(
+            {
+                "attempts": args.attempts,
+                "checks": 3 * args.attempts,
+                "groups": len(new_best),
+                "upgrade_v1_to_v2_s": round(upgrade_s, 3),
+                "best_python_loop_s": round(old_best_s, 4),
+                "best_sql_s": round(new_best_s, 4),
+                "export_python_loop_s": round(old_export_s, 4),
+                "export_sql_s": round(new_export_s, 4),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

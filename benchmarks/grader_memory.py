@@ -34,7 +34,7 @@ SOLUTION = ROOT / "solutions" / "02_rnn_shapes.ipynb"
 
 # After every cell (the probe's included) the hook replaces out.npz in the probe folder the
 # cell named with members that inflate to 256 MB each, named like the probe's array outputs.
-NPZ_HOOK = textwrap.dedent(r'''
+NPZ_HOOK = textwrap.dedent(r"""
     import io as _io, json as _j, os as _o, re as _re, zipfile as _z
     import numpy as _np
     def _bomb(result):
@@ -54,13 +54,13 @@ NPZ_HOOK = textwrap.dedent(r'''
                         for _ in range(16):
                             f.write(bytes(2**24))
     get_ipython().events.register("post_run_cell", _bomb)
-''')
+""")
 
-FRAMES = textwrap.dedent('''
+FRAMES = textwrap.dedent("""
     k = get_ipython().kernel
     k.session.send(k.iopub_socket, "stream", {"name": "stdout", "text": "x"},
                    buffers=[b"x" * 2**20] * 300)
-''')
+""")
 
 
 def _after(nb: nbformat.NotebookNode, marker: str, code: str) -> nbformat.NotebookNode:
@@ -80,8 +80,11 @@ def build(case: str, nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     if case == "normal":
         return nb
     if case == "display":
-        return _after(nb, "import keras", "from IPython.display import display\n"
-                                          "display({'image/png': 'A' * (200 * 2**20)}, raw=True)")
+        return _after(
+            nb,
+            "import keras",
+            "from IPython.display import display\ndisplay({'image/png': 'A' * (200 * 2**20)}, raw=True)",
+        )
     if case == "npz":
         return _after(nb, "import keras", NPZ_HOOK)
     if case == "literal":
@@ -101,10 +104,18 @@ def grade_one(path: Path) -> None:
     from grader.grading import grade_file
 
     result, _ = grade_file(load_course(ROOT), path, lang="en", seed=1)
-    print(json.dumps({"status": str(result.status), "score": result.score, "max_score": result.max_score,
-                      "message": result.message,
-                      "checks": [[c.id, c.passed, c.message[:160]] for c in result.checks],
-                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(
+        json.dumps(
+            {
+                "status": str(result.status),
+                "score": result.score,
+                "max_score": result.max_score,
+                "message": result.message,
+                "checks": [[c.id, c.passed, c.message[:160]] for c in result.checks],
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 def main() -> int:
@@ -129,23 +140,29 @@ def main() -> int:
             path.parent.mkdir()
             nbformat.write(nb, path)
             t0 = time.monotonic()
-            out = subprocess.run([sys.executable, __file__, "--one", str(path)], cwd=ROOT, capture_output=True,
-                                 text=True, timeout=900)
+            out = subprocess.run(
+                [sys.executable, __file__, "--one", str(path)], cwd=ROOT, capture_output=True, text=True, timeout=900
+            )
             wall = time.monotonic() - t0
             if out.returncode != 0:
                 print(f"{case}: the grader failed\n{out.stderr[-3000:]}", file=sys.stderr)
                 return 1
             doc = json.loads(out.stdout.strip().splitlines()[-1])
             rows.append((case, doc, wall))
-            print(f"{case:8} {doc['status']:8} {doc['score']:g}/{doc['max_score']:g}  peak {doc['peak_mb']:7.1f} MB  "
-                  f"{wall:6.1f} s", flush=True)
+            print(
+                f"{case:8} {doc['status']:8} {doc['score']:g}/{doc['max_score']:g}  peak {doc['peak_mb']:7.1f} MB  "
+                f"{wall:6.1f} s",
+                flush=True,
+            )
     base = rows[0][1]["peak_mb"]
     print(f"\n{'case':8} {'status':8} {'score':>7} {'peak RSS':>10} {'÷ normal':>9} {'time':>7}  message")
     for case, doc, wall in rows:
         # Why points were lost: the run's message, else the first failed check's.
         note = doc["message"] or next((f"{cid}: {m}" for cid, passed, m in doc["checks"] if not passed), "")
-        print(f"{case:8} {doc['status']:8} {doc['score']:>3g}/{doc['max_score']:<3g} {doc['peak_mb']:8.1f} MB "
-              f"{doc['peak_mb'] / base:9.2f} {wall:6.1f} s  {' '.join(note.split())[:100]}")
+        print(
+            f"{case:8} {doc['status']:8} {doc['score']:>3g}/{doc['max_score']:<3g} {doc['peak_mb']:8.1f} MB "
+            f"{doc['peak_mb'] / base:9.2f} {wall:6.1f} s  {' '.join(note.split())[:100]}"
+        )
     return 0
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "data" / "hostile"))
 sys.path.insert(0, str(ROOT))
-import cases as H  # noqa: E402
+import cases as H
 
 
 def main() -> int:
@@ -62,10 +62,11 @@ def main() -> int:
             bad += not ok
             rows_s = f"{r['rows_before']}→{r['rows_after']}"
             msg = (r["message"] or "").replace("\n", " ")[:70]
-            print(f"{r['case']:32} {str(r['status']):8} {'✓' if ok else '✗':3} {r['exit']:>4} "
-                  f"{r['seconds']:6.1f} {r['orphans']:7d} {rows_s:>7}  {msg}")
-        print(f"\n{len(rows)} cases in {wall:.0f} s wall ({args.workers} at a time); "
-              f"{bad} unexpected")
+            print(
+                f"{r['case']:32} {r['status']!s:8} {'✓' if ok else '✗':3} {r['exit']:>4} "
+                f"{r['seconds']:6.1f} {r['orphans']:7d} {rows_s:>7}  {msg}"
+            )
+        print(f"\n{len(rows)} cases in {wall:.0f} s wall ({args.workers} at a time); {bad} unexpected")
         return 1 if bad else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -34,8 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.quiz import band, load_bank, prepare, score_answer  # noqa: E402
-from grader.quiz.normalize import kiwi  # noqa: E402
+from grader.quiz import band, load_bank, prepare, score_answer
+from grader.quiz.normalize import kiwi
 
 BANDS = ("none", "partial", "full")
 EVAL = ROOT / "tests" / "data" / "quiz_eval"
@@ -55,21 +55,25 @@ class Report:
     by_style: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     cpu_s: float = 0.0
     wall_s: float = 0.0
-    analyser_s: float = 0.0     # CPU time of the morpheme analyser alone on the same answers
+    analyser_s: float = 0.0  # CPU time of the morpheme analyser alone on the same answers
     misses: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        pct = (lambda a, b: round(100 * a / b, 1) if b else None)
-        return {"split": self.name, "answers": self.n, "agreement_pct": pct(self.agree, self.n),
-                "wrong_in_full": self.wrong_full, "review_share_pct": pct(self.n - self.confident, self.n),
-                "confident_agreement_pct": pct(self.confident_agree, self.confident),
-                "per_band_pct": {b: pct(self.confusion[(b, b)], sum(self.confusion[(b, g)] for g in BANDS))
-                                 for b in BANDS},
-                "confusion": {w: {g: self.confusion[(w, g)] for g in BANDS} for w in BANDS},
-                "per_question": {q: f"{a}/{t}" for q, (a, t) in sorted(self.by_question.items())},
-                "per_style": {s: f"{a}/{t}" for s, (a, t) in sorted(self.by_style.items())},
-                "answers_per_s_cpu": round(self.n / self.cpu_s) if self.cpu_s else None,
-                "cost_vs_analyser": round(self.cpu_s / self.analyser_s, 2) if self.analyser_s else None}
+        pct = lambda a, b: round(100 * a / b, 1) if b else None
+        return {
+            "split": self.name,
+            "answers": self.n,
+            "agreement_pct": pct(self.agree, self.n),
+            "wrong_in_full": self.wrong_full,
+            "review_share_pct": pct(self.n - self.confident, self.n),
+            "confident_agreement_pct": pct(self.confident_agree, self.confident),
+            "per_band_pct": {b: pct(self.confusion[(b, b)], sum(self.confusion[(b, g)] for g in BANDS)) for b in BANDS},
+            "confusion": {w: {g: self.confusion[(w, g)] for g in BANDS} for w in BANDS},
+            "per_question": {q: f"{a}/{t}" for q, (a, t) in sorted(self.by_question.items())},
+            "per_style": {s: f"{a}/{t}" for s, (a, t) in sorted(self.by_style.items())},
+            "answers_per_s_cpu": round(self.n / self.cpu_s) if self.cpu_s else None,
+            "cost_vs_analyser": round(self.cpu_s / self.analyser_s, 2) if self.analyser_s else None,
+        }
 
 
 def run(name: str, items: list[dict], bank: dict, keep_misses: bool) -> Report:
@@ -112,8 +116,10 @@ def show(rep: Report, per_answer: bool) -> None:
     print(f"\n=== {rep.name}: {rep.n} answers")
     print(f"band agreement: {rep.agree}/{rep.n} = {d['agreement_pct']}%")
     print(f"wrong answers (teacher: none) scored full: {rep.wrong_full}")
-    print(f"marked for review: {rep.n - rep.confident}/{rep.n} = {d['review_share_pct']}%   "
-          f"agreement on the rest: {rep.confident_agree}/{rep.confident} = {d['confident_agreement_pct']}%")
+    print(
+        f"marked for review: {rep.n - rep.confident}/{rep.n} = {d['review_share_pct']}%   "
+        f"agreement on the rest: {rep.confident_agree}/{rep.confident} = {d['confident_agreement_pct']}%"
+    )
     print("per teacher band: " + "  ".join(f"{b} {v}%" for b, v in d["per_band_pct"].items()))
     print("confusion (rows: teacher, columns: scorer)")
     print("          " + "".join(f"{b:>9}" for b in BANDS))
@@ -121,15 +127,19 @@ def show(rep: Report, per_answer: bool) -> None:
         print(f"{w:>9} " + "".join(f"{rep.confusion[(w, g)]:>9}" for g in BANDS))
     print("per question: " + "  ".join(f"{q.removeprefix('ch15.')} {v}" for q, v in d["per_question"].items()))
     print("per style:    " + "  ".join(f"{s} {v}" for s, v in d["per_style"].items()))
-    print(f"speed: {d['answers_per_s_cpu']} answers/s of CPU time ({rep.n / rep.wall_s:.0f}/s wall clock), "
-          f"{d['cost_vs_analyser']}x the analyser alone on the same text")
+    print(
+        f"speed: {d['answers_per_s_cpu']} answers/s of CPU time ({rep.n / rep.wall_s:.0f}/s wall clock), "
+        f"{d['cost_vs_analyser']}x the analyser alone on the same text"
+    )
     if per_answer:
         for item, res, got in rep.misses:
-            print(f"\n-- {item.get('id', '')} {item['question']} teacher={item.get('label') or item['band']} "
-                  f"scorer={got} ({res.fraction:.2f}, conf {res.confidence:.2f}{' REVIEW' if res.needs_review else ''}) "
-                  f"style={item.get('style') or item.get('kind')}\n   {item['text'].strip()[:400]}\n"
-                  f"   matched={res.matched} missing={res.missing} mis={res.misconceptions} flags={res.flags} "
-                  f"doubts={res.doubts}")
+            print(
+                f"\n-- {item.get('id', '')} {item['question']} teacher={item.get('label') or item['band']} "
+                f"scorer={got} ({res.fraction:.2f}, conf {res.confidence:.2f}{' REVIEW' if res.needs_review else ''}) "
+                f"style={item.get('style') or item.get('kind')}\n   {item['text'].strip()[:400]}\n"
+                f"   matched={res.matched} missing={res.missing} mis={res.misconceptions} flags={res.flags} "
+                f"doubts={res.doubts}"
+            )
 
 
 def main() -> int:
@@ -154,16 +164,21 @@ def main() -> int:
             print(f"({path} is missing: skipped)", file=sys.stderr)
             continue
         items = tomllib.loads(path.read_text(encoding="utf-8"))["answer"]
-        label = "tuning set tests/data/quiz_labeled.toml (the early rubrics were tuned on it: flatters)" \
-            if name == "tuning" else name
+        label = (
+            "tuning set tests/data/quiz_labeled.toml (the early rubrics were tuned on it: flatters)"
+            if name == "tuning"
+            else name
+        )
         rep = run(label, items, bank, keep_misses=args.show and name != "heldout")
         reports.append(rep)
     if args.json:
         print(json.dumps([r.as_dict() for r in reports], indent=2, ensure_ascii=False))
         return 0
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"analyser start: {start:.1f} s; bank load and pattern analysis: {prepared:.2f} s of CPU, once; "
-          f"load average {load:.1f} (other work on the machine slows every figure)")
+    print(
+        f"analyser start: {start:.1f} s; bank load and pattern analysis: {prepared:.2f} s of CPU, once; "
+        f"load average {load:.1f} (other work on the machine slows every figure)"
+    )
     for rep in reports:
         show(rep, per_answer=args.show and not rep.name.startswith("heldout"))
     return 0

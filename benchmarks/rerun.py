@@ -55,10 +55,22 @@ def main() -> int:
             with Gradebook(str(book)) as gb:
                 for n in range(1, args.copies + 1):
                     path = subs / f"m{n:02d}" / NOTEBOOK.name
-                    gb.record(Attempt.from_dict({
-                        "exercise": "ch15.ex4", "member": f"m{n:02d}", "status": "graded", "score": 10.0,
-                        "max_score": 10.0, "checks": [], "duration_s": 27.0, "path": str(path),
-                        "graded_at": dt.datetime.now(dt.timezone.utc).isoformat()}), path.read_bytes())
+                    gb.record(
+                        Attempt.from_dict(
+                            {
+                                "exercise": "ch15.ex4",
+                                "member": f"m{n:02d}",
+                                "status": "graded",
+                                "score": 10.0,
+                                "max_score": 10.0,
+                                "checks": [],
+                                "duration_s": 27.0,
+                                "path": str(path),
+                                "graded_at": dt.datetime.now(dt.UTC).isoformat(),
+                            }
+                        ),
+                        path.read_bytes(),
+                    )
         times, out = [], None
         for _ in range(args.repeat):
             t0 = time.perf_counter()
@@ -68,8 +80,10 @@ def main() -> int:
         docs = json.loads(out.stdout)
         skipped = sum(d["skipped"] for d in docs)
         print(f"re-run of an unchanged folder of {args.copies} notebooks: {skipped} skipped, exit {out.returncode}")
-        print(f"  {', '.join(f'{t:.2f} s' for t in times)}; median {statistics.median(times):.2f} s "
-              f"(target < 2 s); load average {'/'.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(
+            f"  {', '.join(f'{t:.2f} s' for t in times)}; median {statistics.median(times):.2f} s "
+            f"(target < 2 s); load average {'/'.join(f'{x:.2f}' for x in os.getloadavg())}"
+        )
         print(f"  stderr: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else ''}")
         return 0 if skipped == args.copies and statistics.median(times) < 2 else 1
 

@@ -39,8 +39,12 @@ MARK = "@@bench@@"
 class Kernel:
     def __init__(self, path: Path, env: dict[str, str]) -> None:
         self.nb = nbformat.read(path, as_version=4)
-        self.client = NotebookClient(self.nb, km=KernelManager(kernel_name="python3"), timeout=900,
-                                     resources={"metadata": {"path": str(path.parent)}})
+        self.client = NotebookClient(
+            self.nb,
+            km=KernelManager(kernel_name="python3"),
+            timeout=900,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
         self.ctx = self.client.setup_kernel(env=env, cwd=str(path.parent))
         self.ctx.__enter__()
 
@@ -51,8 +55,7 @@ class Kernel:
 
     def timed(self, statement: str) -> float:
         """Seconds `statement` takes, measured inside the kernel."""
-        src = (f"import time as _t\n_t0 = _t.perf_counter()\n{statement}\n"
-               f"print({MARK!r}, _t.perf_counter() - _t0)")
+        src = f"import time as _t\n_t0 = _t.perf_counter()\n{statement}\nprint({MARK!r}, _t.perf_counter() - _t0)"
         cell = nbformat.v4.new_code_cell(src)
         self.nb.cells.append(cell)
         try:
@@ -97,8 +100,11 @@ def main() -> int:
             own: list[tuple[str, float]] = []
             for i, cell in cells[:-1]:  # all but the self-check cell
                 own.append((cell.source.splitlines()[0][:60], k.run(cell, i)))
-            train = next(t for (i, c), (_, t) in zip(cells[:-1], own, strict=True) if "model.fit(" in c.source
-                         and "seq2seq_model.fit(" not in c.source)
+            train = next(
+                t
+                for (i, c), (_, t) in zip(cells[:-1], own, strict=True)
+                if "model.fit(" in c.source and "seq2seq_model.fit(" not in c.source
+            )
             run_all = sum(t for _, t in own)
             setup = "from grader import selfcheck\n"
             k.timed("import grader.selfcheck.render")
@@ -111,20 +117,31 @@ def main() -> int:
             k.close()
     load_after = os.getloadavg()
     fig = {
-        "notebook": args.notebook, "cpus": os.cpu_count(), "load_before": load_before, "load_after": load_after,
-        "training_cell_s": train, "notebook_cells_s": run_all,
-        "selfcheck_cold_s": cold, "selfcheck_cached_s": cached, "selfcheck_warm_s": statistics.median(warm),
+        "notebook": args.notebook,
+        "cpus": os.cpu_count(),
+        "load_before": load_before,
+        "load_after": load_after,
+        "training_cell_s": train,
+        "notebook_cells_s": run_all,
+        "selfcheck_cold_s": cold,
+        "selfcheck_cached_s": cached,
+        "selfcheck_warm_s": statistics.median(warm),
         "one_check_s": {name: statistics.median(ts) for name, ts in one.items()},
-        "warm_runs_s": warm, "one_runs_s": one,
+        "warm_runs_s": warm,
+        "one_runs_s": one,
     }
     if args.json:
         print(json.dumps(fig, indent=2))
         return 0
-    print(f"{args.notebook}: training cell {train:.1f} s, all cells {run_all:.1f} s; "
-          f"{os.cpu_count()} CPUs, load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
-    rows = [("selfcheck() cold (new worker, quiz scored)", cold),
-            ("selfcheck() new worker, quiz from cache", cached),
-            (f"selfcheck() warm (median of {args.repeat})", fig["selfcheck_warm_s"])]
+    print(
+        f"{args.notebook}: training cell {train:.1f} s, all cells {run_all:.1f} s; "
+        f"{os.cpu_count()} CPUs, load average {load_before[0]:.1f} before, {load_after[0]:.1f} after"
+    )
+    rows = [
+        ("selfcheck() cold (new worker, quiz scored)", cold),
+        ("selfcheck() new worker, quiz from cache", cached),
+        (f"selfcheck() warm (median of {args.repeat})", fig["selfcheck_warm_s"]),
+    ]
     rows += [(f"selfcheck({name!r}) warm", t) for name, t in fig["one_check_s"].items()]
     for label, t in rows:
         print(f"  {label:<46} {t:7.3f} s   {t / train:6.3f} × training cell")

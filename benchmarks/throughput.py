@@ -36,17 +36,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.batch import available_cores, collect, run_batch  # noqa: E402
-from grader.course.loader import load_course  # noqa: E402
-from grader.results.gradebook import Gradebook  # noqa: E402
+from grader.batch import available_cores, collect, run_batch
+from grader.course.loader import load_course
+from grader.results.gradebook import Gradebook
 
 SEED = 2021
 MODES = ("plain", "serial", "serial-warm", "workers", "workers-cold", "dask")
 
 
 def outcome(items: list) -> list[tuple]:
-    return [(i.result.member, i.result.status.value, i.result.score,
-             [(c.id, c.passed, c.points) for c in i.result.checks]) for i in items]
+    return [
+        (i.result.member, i.result.status.value, i.result.score, [(c.id, c.passed, c.points) for c in i.result.checks])
+        for i in items
+    ]
 
 
 def load() -> str:
@@ -58,11 +60,18 @@ def plain(files: list[Path]) -> dict:
     with tempfile.TemporaryDirectory(prefix="grade-bench-plain-") as out:
         t0 = time.perf_counter()
         for f in files:
-            subprocess.run([str(jupyter), "execute", "--timeout=600", f"--output={Path(out) / f.parent.name}.ipynb",
-                            str(f)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [str(jupyter), "execute", "--timeout=600", f"--output={Path(out) / f.parent.name}.ipynb", str(f)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         wall = time.perf_counter() - t0
-    print(f"  {'plain':<14} {wall:7.1f} s  {60 * len(files) / wall:5.1f}/min  (jupyter execute, one after "
-          f"another; load {load()})", flush=True)
+    print(
+        f"  {'plain':<14} {wall:7.1f} s  {60 * len(files) / wall:5.1f}/min  (jupyter execute, one after "
+        f"another; load {load()})",
+        flush=True,
+    )
     return {"mode": "plain", "wall_s": wall, "items": None}
 
 
@@ -80,22 +89,35 @@ def graded(label: str, course, found, tmp: Path, **kw) -> dict:
         return statistics.fmean(vals) if vals else float("nan")
 
     ahead = sum("kernel_ahead_s" in t for t in timings)
-    print(f"  {label:<14} {wall:7.1f} s  {60 * len(items) / wall:5.1f}/min  "
-          f"({sum(i.result.status == 'graded' for i in items)}/{len(items)} graded, {recorded} recorded, "
-          f"{ahead} in a kernel started ahead; load {load()})", flush=True)
-    return {"mode": label, "wall_s": wall, "items": items, "kernel_start_s": mean("kernel_start_s"),
-            "cells_s": mean("cells_s"), "probe_s": mean("probe_s"),
-            "duration_s": statistics.fmean(i.result.duration_s for i in items)}
+    print(
+        f"  {label:<14} {wall:7.1f} s  {60 * len(items) / wall:5.1f}/min  "
+        f"({sum(i.result.status == 'graded' for i in items)}/{len(items)} graded, {recorded} recorded, "
+        f"{ahead} in a kernel started ahead; load {load()})",
+        flush=True,
+    )
+    return {
+        "mode": label,
+        "wall_s": wall,
+        "items": items,
+        "kernel_start_s": mean("kernel_start_s"),
+        "cells_s": mean("cells_s"),
+        "probe_s": mean("probe_s"),
+        "duration_s": statistics.fmean(i.result.duration_s for i in items),
+    }
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--copies", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--notebook", default="solutions/04_forecast7.ipynb",
-                    help="the exercise to copy (04: training, ~27 s; 06: start-up and import bound, ~3 s)")
-    ap.add_argument("--modes", default="plain,serial,workers,workers-cold",
-                    help=f"comma-separated, from {', '.join(MODES)}")
+    ap.add_argument(
+        "--notebook",
+        default="solutions/04_forecast7.ipynb",
+        help="the exercise to copy (04: training, ~27 s; 06: start-up and import bound, ~3 s)",
+    )
+    ap.add_argument(
+        "--modes", default="plain,serial,workers,workers-cold", help=f"comma-separated, from {', '.join(MODES)}"
+    )
     args = ap.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if unknown := set(modes) - set(MODES):
@@ -103,8 +125,10 @@ def main() -> int:
     os.environ.setdefault("GRADE_SANDBOX_QUIET", "1")
     course = load_course(ROOT)
     src = ROOT / args.notebook
-    print(f"{args.copies} copies of {src.name}; {available_cores()} cores; {args.workers} workers; seed {SEED}; "
-          f"load average at the start {load()}")
+    print(
+        f"{args.copies} copies of {src.name}; {available_cores()} cores; {args.workers} workers; seed {SEED}; "
+        f"load average at the start {load()}"
+    )
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="grade-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -129,27 +153,37 @@ def main() -> int:
             elif mode == "dask":
                 from distributed import LocalCluster
 
-                with LocalCluster(n_workers=args.workers, processes=True, host="127.0.0.1", threads_per_worker=1,
-                                  dashboard_address=None) as cluster:
+                with LocalCluster(
+                    n_workers=args.workers,
+                    processes=True,
+                    host="127.0.0.1",
+                    threads_per_worker=1,
+                    dashboard_address=None,
+                ) as cluster:
                     rows.append(graded(mode, course, found, tmp, scheduler=cluster.scheduler_address))
     by = {r["mode"]: r for r in rows}
     gradings = [r for r in rows if r["items"] is not None]
     same = all(outcome(r["items"]) == outcome(gradings[0]["items"]) for r in gradings)
     print()
-    print(f"{'mode':<14} {'wall s':>7} {'subm/min':>9} {'vs plain':>9} {'vs serial':>10}   "
-          f"{'per submission':>14} {'kernel':>7} {'cells':>6} {'probe':>6}")
+    print(
+        f"{'mode':<14} {'wall s':>7} {'subm/min':>9} {'vs plain':>9} {'vs serial':>10}   "
+        f"{'per submission':>14} {'kernel':>7} {'cells':>6} {'probe':>6}"
+    )
     for r in rows:
         vs_plain = f"{by['plain']['wall_s'] / r['wall_s']:8.2f}×" if "plain" in by else "        -"
         vs_serial = f"{by['serial']['wall_s'] / r['wall_s']:9.2f}×" if "serial" in by else "         -"
         line = f"{r['mode']:<14} {r['wall_s']:7.1f} {60 * args.copies / r['wall_s']:9.1f} {vs_plain} {vs_serial}"
         if r["items"] is not None:
-            line += (f"   {r['duration_s']:12.2f} s {r['kernel_start_s']:6.2f}s {r['cells_s']:5.2f}s "
-                     f"{r['probe_s']:5.2f}s")
+            line += (
+                f"   {r['duration_s']:12.2f} s {r['kernel_start_s']:6.2f}s {r['cells_s']:5.2f}s {r['probe_s']:5.2f}s"
+            )
         print(line)
     print(f"\nsame scores and check outcomes in every grading mode: {'yes' if same else 'NO'}")
     if "workers" in by and "plain" in by:
-        print(f"--workers {args.workers}: {by['plain']['wall_s'] / by['workers']['wall_s']:.2f}× the serial "
-              f"plain-execution rate (target ≥ 1.85× on 2 cores); load average now {load()}")
+        print(
+            f"--workers {args.workers}: {by['plain']['wall_s'] / by['workers']['wall_s']:.2f}× the serial "
+            f"plain-execution rate (target ≥ 1.85× on 2 cores); load average now {load()}"
+        )
     return 0 if same else 1
 
 

@@ -35,7 +35,7 @@ class GradeError(Exception):
         """The message in `lang`, without the file (English when it is not a catalog entry)."""
         text = str(self)
         if self.path and text.startswith(f"{self.path}: "):
-            text = text[len(self.path) + 2:]
+            text = text[len(self.path) + 2 :]
         if self.key is None:
             return text
         from grader.i18n import text as catalog_text

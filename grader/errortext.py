@@ -28,7 +28,8 @@ PROBE_CUT = 300
 _CALLING = re.compile(
     r"^\s*Exception encountered when calling\s+"
     r"(?:layer\s+['\"](?P<layer>[^'\"]+)['\"]\s+\(type\s+(?P<type>\w+)\)|(?P<cls>[\w.]+?)(?:\.call)?\(\))\.?\s*$",
-    re.MULTILINE)
+    re.MULTILINE,
+)
 _ARGUMENTS = re.compile(r"^\s*(?:Call arguments|Arguments) received by .*", re.MULTILINE | re.DOTALL)
 _DETECTED = re.compile(r"Detected at node\s+'?(?P<node>[^\s']+)'?\s+defined at \(most recent call last\):")
 _FRAME = re.compile(r"^\s*File \"[^\"]*\", line \d+(?:, in .*)?$", re.MULTILINE)
@@ -50,14 +51,14 @@ def _python_roots() -> list[str]:
 
 
 _ROOTS = _python_roots()
-_LIBRARY_PATH = re.compile(
-    r"(?:" + "|".join(re.escape(r) for r in _ROOTS) + r")/[^\s'\"),]*" if _ROOTS else r"(?!)")
+_LIBRARY_PATH = re.compile(r"(?:" + "|".join(re.escape(r) for r in _ROOTS) + r")/[^\s'\"),]*" if _ROOTS else r"(?!)")
 _SITE_PACKAGES = re.compile(r"/[^\s'\"]*?/(?:site|dist)-packages/[^\s'\"),]*")
 
 
 def clean_paths(text: str) -> str:
     """`text` with the grader's library paths shortened to the file name (keras/src/… →
     trainer.py) and the run folder's prefix removed (a notebook's own relative paths stay)."""
+
     def short(m: re.Match[str]) -> str:
         return os.path.basename(m.group(0).rstrip("/")) or m.group(0)
 
@@ -83,15 +84,16 @@ def _essential(text: str) -> tuple[str, str, str]:
     context = ""
     m = _CALLING.search(text)
     if m:
-        context = (f"in layer '{m.group('layer')}' ({m.group('type')})" if m.group("layer")
-                   else f"in {m.group('cls')}.call()")
-        text = text[: m.start()] + text[m.end():]
+        context = (
+            f"in layer '{m.group('layer')}' ({m.group('type')})" if m.group("layer") else f"in {m.group('cls')}.call()"
+        )
+        text = text[: m.start()] + text[m.end() :]
     text = _ARGUMENTS.sub("", text)
     node = ""
     d = _DETECTED.search(text)
     if d:
         node = d.group("node")
-        text = text[: d.start()] + text[d.end():]
+        text = text[: d.start()] + text[d.end() :]
     inline = _INLINE_NODE.search(text)
     if inline:
         node = node or inline.group("node")
@@ -142,7 +144,7 @@ def summarize_probe_error(error: str, limit: int = SUMMARY_LIMIT) -> str:
     m = _ENAME.match(error)
     if not m:
         return shorten(clean_paths(" ".join(error.split())) + where, limit)
-    body = error[m.end():]
+    body = error[m.end() :]
     line = summary(m.group("ename"), body, limit - len(where), cut=len(body) >= PROBE_CUT)
     return line + where
 

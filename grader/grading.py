@@ -14,23 +14,23 @@ import secrets
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
-from grader import __version__
-from grader import errortext
+from grader import __version__, errortext
 from grader import notebook as nbio
 from grader.checks import KINDS, GradeContext, Plan, ProbeOutput
+from grader.checks.base import CheckSpec
 from grader.checks.depends import apply_after
 from grader.course.loader import Course
 from grader.course.names import notebook_for_name
+from grader.course.spec import ExerciseSpec
 from grader.errors import GradeError, UnknownExercise
 from grader.results.attempt import Attempt, CellError, CheckGroup, CheckResult, Status
-from grader.checks.base import CheckSpec
-from grader.course.spec import ExerciseSpec
 
 if TYPE_CHECKING:
     from grader.execution.warm import SpareKernel
@@ -78,8 +78,11 @@ def identify(course: Course, nb: nbformat.NotebookNode, path: Path, exercise: st
         if hint in course.specs:
             return course.specs[hint]
         course.refuse_broken_spec(hint, path)  # its spec is broken: say that, not "unknown"
-        raise UnknownExercise(f"notebook metadata names exercise {hint!r}, which this course "
-                              f"does not have (known: {', '.join(sorted(course.specs))})", str(path))
+        raise UnknownExercise(
+            f"notebook metadata names exercise {hint!r}, which this course "
+            f"does not have (known: {', '.join(sorted(course.specs))})",
+            str(path),
+        )
     # The file name, also as Colab, Drive and browsers rename copies ("Copy of 04_forecast7
     # (1).ipynb", "sora_04_forecast7.ipynb"): the same notebook as far as the course goes.
     # NFC first: macOS writes names decomposed (의 as two jamo), which no pattern would match.
@@ -90,13 +93,17 @@ def identify(course: Course, nb: nbformat.NotebookNode, path: Path, exercise: st
         return spec
     course.refuse_broken_spec(None, path)
     names = ", ".join(sorted(s.notebook for s in course.specs.values()))
-    raise UnknownExercise(f"cannot tell which exercise this is: no 'grade.exercise' in the notebook "
-                          f"metadata and the file name matches none of {names}; name it with --exercise "
-                          "(e.g. --exercise 04_forecast7)", str(path))
+    raise UnknownExercise(
+        f"cannot tell which exercise this is: no 'grade.exercise' in the notebook "
+        f"metadata and the file name matches none of {names}; name it with --exercise "
+        "(e.g. --exercise 04_forecast7)",
+        str(path),
+    )
 
 
-def load_submission(course: Course, path: Path, member: str | None = None,
-                    data: bytes | None = None, exercise: str | None = None) -> Submission:
+def load_submission(
+    course: Course, path: Path, member: str | None = None, data: bytes | None = None, exercise: str | None = None
+) -> Submission:
     if data is None:
         nb, data = nbio.load(path)
     else:
@@ -126,8 +133,9 @@ def all_checks(spec: ExerciseSpec, course: Course) -> list[CheckSpec]:
     return checks
 
 
-def plan_checks(checks: list[CheckSpec], ctx: GradeContext
-                ) -> tuple[dict[str, Plan], list[dict[str, Any]], dict[str, Any]]:
+def plan_checks(
+    checks: list[CheckSpec], ctx: GradeContext
+) -> tuple[dict[str, Plan], list[dict[str, Any]], dict[str, Any]]:
     """Plans for the kernel checks, with their requests and inputs namespaced by check id."""
     plans: dict[str, Plan] = {}
     requests: list[dict[str, Any]] = []
@@ -143,14 +151,20 @@ def plan_checks(checks: list[CheckSpec], ctx: GradeContext
         for name, arr in plan.inputs.items():
             inputs[f"{check.id}__{name}"] = arr
         for req in plan.requests:
-            requests.append(dict(req, id=f"{check.id}/{req['id']}",
-                                 args=[f"{check.id}__{a}" for a in req.get("args", [])], **where))
+            requests.append(
+                dict(req, id=f"{check.id}/{req['id']}", args=[f"{check.id}__{a}" for a in req.get("args", [])], **where)
+            )
     return plans, requests, inputs
 
 
-def evaluate_checks(checks: list[CheckSpec], ctx: GradeContext, plans: dict[str, Plan],
-                    probe: dict[str, ProbeOutput], probe_error: str,
-                    offline: dict[str, CheckResult]) -> list[CheckResult]:
+def evaluate_checks(
+    checks: list[CheckSpec],
+    ctx: GradeContext,
+    plans: dict[str, Plan],
+    probe: dict[str, ProbeOutput],
+    probe_error: str,
+    offline: dict[str, CheckResult],
+) -> list[CheckResult]:
     results: list[CheckResult] = []
     for check in checks:
         kind = KINDS[check.kind]
@@ -158,7 +172,7 @@ def evaluate_checks(checks: list[CheckSpec], ctx: GradeContext, plans: dict[str,
             results.append(offline[check.id])
             continue
         prefix = f"{check.id}/"
-        outs = {rid[len(prefix):]: o for rid, o in probe.items() if rid.startswith(prefix)}
+        outs = {rid[len(prefix) :]: o for rid, o in probe.items() if rid.startswith(prefix)}
         if not outs and probe_error:
             outs = {r["id"]: ProbeOutput(ok=False, error=probe_error) for r in plans[check.id].requests}
         outs, full_errors = summarized_errors(outs)
@@ -173,8 +187,14 @@ def evaluate_checks(checks: list[CheckSpec], ctx: GradeContext, plans: dict[str,
                 result.details.setdefault("errors", full_errors)  # the whole text, for --json and --verbose
             results.append(result)
         except Exception as exc:  # noqa: BLE001 - odd probe data must not crash the grader
-            results.append(kind.result(check, ctx, 0.0, ctx.text("grading.evaluate_checks.could_not_check_this",
-                                                                 error_type=type(exc).__name__, exc=exc)))
+            results.append(
+                kind.result(
+                    check,
+                    ctx,
+                    0.0,
+                    ctx.text("grading.evaluate_checks.could_not_check_this", error_type=type(exc).__name__, exc=exc),
+                )
+            )
     return apply_after(checks, results, ctx)
 
 
@@ -195,12 +215,15 @@ def summarized_errors(outs: dict[str, ProbeOutput]) -> tuple[dict[str, ProbeOutp
             short[rid] = short[failed[0]]
     if not short:
         return outs, full
-    return {rid: dataclasses.replace(out, error=short[rid]) if rid in short else out
-            for rid, out in outs.items()}, full
+    return {rid: dataclasses.replace(out, error=short[rid]) if rid in short else out for rid, out in outs.items()}, full
 
 
-_LIMIT_TEXT = {"memory": "grading.limit.memory", "processes": "grading.limit.processes",
-               "file_size": "grading.limit.file_size", "disk": "grading.limit.disk"}
+_LIMIT_TEXT = {
+    "memory": "grading.limit.memory",
+    "processes": "grading.limit.processes",
+    "file_size": "grading.limit.file_size",
+    "disk": "grading.limit.disk",
+}
 MAX_LISTED_ERRORS = 5
 
 
@@ -242,8 +265,14 @@ def run_notes(outcome: Any, ctx: GradeContext, limits: Any = None) -> list[str]:
         first_cell, first_line = outcome.skipped_installs[0]
         n = len(outcome.skipped_installs)
         shown = errortext.shorten(first_line, 60)
-        notes.append(ctx.text("grading.run_notes.not_run_package_line" if n == 1 else "grading.run_notes.not_run_packages_code",
-                              n=n, first_cell=first_cell, shown=shown))
+        notes.append(
+            ctx.text(
+                "grading.run_notes.not_run_package_line" if n == 1 else "grading.run_notes.not_run_packages_code",
+                n=n,
+                first_cell=first_cell,
+                shown=shown,
+            )
+        )
     if outcome.uses_colab:
         notes.append(ctx.text("grading.run_notes.grader_has_no_google"))
     if outcome.output_truncated:
@@ -251,9 +280,16 @@ def run_notes(outcome: Any, ctx: GradeContext, limits: Any = None) -> list[str]:
     return notes
 
 
-def grade_submission(course: Course, sub: Submission, *, seed: int | None = None, lang: str = "ko",
-                     progress: Progress | None = None, kernel: SpareKernel | None = None,
-                     quiz_lang: str = "lang") -> Attempt:
+def grade_submission(
+    course: Course,
+    sub: Submission,
+    *,
+    seed: int | None = None,
+    lang: str = "ko",
+    progress: Progress | None = None,
+    kernel: SpareKernel | None = None,
+    quiz_lang: str = "lang",
+) -> Attempt:
     """Run and check one loaded submission. `kernel`: a spare started ahead (batches).
     `quiz_lang`: "lang" (quiz feedback in `lang`) or "answer" (in each answer's language)."""
     t0 = time.monotonic()
@@ -268,9 +304,15 @@ def grade_submission(course: Course, sub: Submission, *, seed: int | None = None
 
     # Scoring answers needs no kernel: do it while the notebook runs.
     offline = _Background(_offline_checks, checks, ctx)
-    outcome = run_notebook(sub.nb, spec.limits, probe_requests=requests, probe_inputs=inputs,
-                           progress=progress, policy=build_policy(spec.limits, course_root=course.root),
-                           kernel=kernel)
+    outcome = run_notebook(
+        sub.nb,
+        spec.limits,
+        probe_requests=requests,
+        probe_inputs=inputs,
+        progress=progress,
+        policy=build_policy(spec.limits, course_root=course.root),
+        kernel=kernel,
+    )
     offline_results = offline.result(OFFLINE_GRACE_S)
     if offline_results is None:
         offline_results = _not_scored_in_time(checks, ctx)
@@ -279,12 +321,21 @@ def grade_submission(course: Course, sub: Submission, *, seed: int | None = None
     results = evaluate_checks(checks, ctx, plans, outcome.probe, outcome.probe_error, offline_results)
     message = "\n".join(run_notes(outcome, ctx, spec.limits))
     return Attempt(
-        exercise=spec.id, member=sub.member, status=Status(outcome.status), checks=results,
-        duration_s=time.monotonic() - t0, path=str(sub.path), seed=seed, message=message,
-        grader_version=__version__, answers=sub.answers,
+        exercise=spec.id,
+        member=sub.member,
+        status=Status(outcome.status),
+        checks=results,
+        duration_s=time.monotonic() - t0,
+        path=str(sub.path),
+        seed=seed,
+        message=message,
+        grader_version=__version__,
+        answers=sub.answers,
         timings={**outcome.timings, "cell_times": list(outcome.cell_times)},
-        protections=outcome.protections, graded_at=dt.datetime.now(dt.timezone.utc),
-        notebook_sha256=hashlib.sha256(sub.data).hexdigest(), cell_errors=list(outcome.cell_errors),
+        protections=outcome.protections,
+        graded_at=dt.datetime.now(dt.UTC),
+        notebook_sha256=hashlib.sha256(sub.data).hexdigest(),
+        cell_errors=list(outcome.cell_errors),
     )
 
 
@@ -335,9 +386,20 @@ def _not_scored_in_time(checks: list[CheckSpec], ctx: GradeContext) -> dict[str,
         kind = KINDS[check.kind]
         if not kind.needs_kernel:
             qid = check.params.get("question", check.id)
-            out[check.id] = kind.result(check, ctx, 0.0, msg, {
-                "question": qid, "matched": [], "missing": [], "misconceptions": [], "feedback": "",
-                "timed_out": True})
+            out[check.id] = kind.result(
+                check,
+                ctx,
+                0.0,
+                msg,
+                {
+                    "question": qid,
+                    "matched": [],
+                    "missing": [],
+                    "misconceptions": [],
+                    "feedback": "",
+                    "timed_out": True,
+                },
+            )
     return out
 
 
@@ -345,15 +407,32 @@ def invalid_result(path: Path, error: GradeError, member: str | None = None, lan
     """The result of a file that cannot be graded; its message (the error) in `lang`."""
     said = error.said(lang)
     message = f"{error.path}: {said}" if error.path else said
-    return Attempt(exercise="", member=member or "", status=Status.INVALID, checks=[], duration_s=0.0,
-                   path=str(path), message=message, grader_version=__version__,
-                   graded_at=dt.datetime.now(dt.timezone.utc))
+    return Attempt(
+        exercise="",
+        member=member or "",
+        status=Status.INVALID,
+        checks=[],
+        duration_s=0.0,
+        path=str(path),
+        message=message,
+        grader_version=__version__,
+        graded_at=dt.datetime.now(dt.UTC),
+    )
 
 
-def grade_file(course: Course, path: Path, *, member: str | None = None, seed: int | None = None,
-               lang: str = "ko", progress: Progress | None = None,
-               data: bytes | None = None, kernel: SpareKernel | None = None,
-               exercise: str | None = None, quiz_lang: str = "lang") -> tuple[Attempt, Submission | None]:
+def grade_file(
+    course: Course,
+    path: Path,
+    *,
+    member: str | None = None,
+    seed: int | None = None,
+    lang: str = "ko",
+    progress: Progress | None = None,
+    data: bytes | None = None,
+    kernel: SpareKernel | None = None,
+    exercise: str | None = None,
+    quiz_lang: str = "lang",
+) -> tuple[Attempt, Submission | None]:
     """Grade one file. Unusable files give an `invalid` result, not an exception.
     `exercise`: which exercise it is, whatever its metadata and name say (--exercise)."""
     try:
@@ -361,8 +440,9 @@ def grade_file(course: Course, path: Path, *, member: str | None = None, seed: i
             sub = load_submission(course, path, member, data, exercise)
         except GradeError as exc:
             return invalid_result(path, exc, member, lang), None
-        return grade_submission(course, sub, seed=seed, lang=lang, progress=progress, kernel=kernel,
-                                quiz_lang=quiz_lang), sub
+        return grade_submission(
+            course, sub, seed=seed, lang=lang, progress=progress, kernel=kernel, quiz_lang=quiz_lang
+        ), sub
     finally:
         if kernel is not None:
             kernel.discard()  # not taken (an invalid file, a failure before the run); else a no-op

@@ -37,8 +37,9 @@ def read_bytes(path: Path) -> bytes:
             raise InvalidNotebook.told("errors.notebook.folder", str(path))
         size = path.stat().st_size
         if size > MAX_NOTEBOOK_BYTES:
-            raise InvalidNotebook.told("errors.notebook.too_big", str(path), size=f"{size / 1e6:.1f}",
-                                       limit=MAX_NOTEBOOK_BYTES // 2**20)
+            raise InvalidNotebook.told(
+                "errors.notebook.too_big", str(path), size=f"{size / 1e6:.1f}", limit=MAX_NOTEBOOK_BYTES // 2**20
+            )
         return path.read_bytes()
     except FileNotFoundError:
         raise InvalidNotebook.told("errors.notebook.no_such_file", str(path)) from None
@@ -62,8 +63,9 @@ def parse(data: bytes, path: str = "<notebook>") -> nbformat.NotebookNode:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidNotebook.told("errors.notebook.not_json", path, line=exc.lineno, column=exc.colno,
-                                   why=exc.msg) from None
+        raise InvalidNotebook.told(
+            "errors.notebook.not_json", path, line=exc.lineno, column=exc.colno, why=exc.msg
+        ) from None
     if not isinstance(raw, dict) or "nbformat" not in raw:
         raise InvalidNotebook.told("errors.notebook.no_nbformat", path)
     major = raw.get("nbformat")
@@ -79,8 +81,11 @@ def parse(data: bytes, path: str = "<notebook>") -> nbformat.NotebookNode:
         nbformat.validate(nb)
     except nbformat.ValidationError as exc:
         raise InvalidNotebook(f"invalid notebook: {exc.message.splitlines()[0]}", path) from None
-    lang = (nb.metadata.get("kernelspec") or {}).get("language") or \
-        (nb.metadata.get("language_info") or {}).get("name") or "python"
+    lang = (
+        (nb.metadata.get("kernelspec") or {}).get("language")
+        or (nb.metadata.get("language_info") or {}).get("name")
+        or "python"
+    )
     if str(lang).lower() != "python":
         raise InvalidNotebook.told("errors.notebook.not_python", path, language=lang)
     return nb
@@ -95,7 +100,9 @@ def _check_json_shape(text: str, path: str) -> None:
         raise InvalidNotebook(
             f"the file holds {containers:,} JSON lists and objects and {items:,} items; a notebook has far "
             f"fewer (limits {MAX_JSON_CONTAINERS:,} and {MAX_JSON_ITEMS:,}): is it generated, or does it "
-            "carry a huge output? Clear the outputs and save it again", path)
+            "carry a huge output? Clear the outputs and save it again",
+            path,
+        )
 
 
 def load(path: Path) -> tuple[nbformat.NotebookNode, bytes]:
@@ -119,7 +126,8 @@ def answers(nb: nbformat.NotebookNode, path: str = "<notebook>") -> dict[str, st
             qid = m.group("qid")
             if qid in found:
                 raise InvalidNotebook(
-                    f"cell {index + 1} repeats the answer tag '{tag}'; keep exactly one answer cell per question", path)
+                    f"cell {index + 1} repeats the answer tag '{tag}'; keep exactly one answer cell per question", path
+                )
             found[qid] = strip_answer_prompt(cell.get("source", ""))
     return found
 
@@ -153,6 +161,7 @@ def code_cells(nb: nbformat.NotebookNode) -> list[tuple[int, Any]]:
 
 # --- starters -----------------------------------------------------------------
 
+
 def strip_solutions(source: str, where: str = "") -> str:
     """Replace each BEGIN/END SOLUTION region with its `#> ` starter lines (or a note).
 
@@ -184,7 +193,7 @@ def strip_solutions(source: str, where: str = "") -> str:
             continue
         if mode == "solution":
             if s.startswith(STARTER_PREFIX.strip()) and line.lstrip().startswith(STARTER_PREFIX):
-                starter.append(indent + line.lstrip()[len(STARTER_PREFIX):])
+                starter.append(indent + line.lstrip()[len(STARTER_PREFIX) :])
             elif s == STARTER_PREFIX.strip():
                 starter.append("")
             continue

@@ -37,7 +37,8 @@ _SEQUENCE = re.compile(
 # the Braille blank.
 _EXTRA_INVISIBLE = frozenset(
     [0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B, 0x180C, 0x180D, 0x180F, 0x2800, 0x3164, 0xFFA0]
-    + list(range(0xFE00, 0xFE10)) + list(range(0xE0100, 0xE01F0))
+    + list(range(0xFE00, 0xFE10))
+    + list(range(0xE0100, 0xE01F0))
 )
 
 # Cc: C0/C1 controls and DEL. Cf: format characters (bidi embeddings, overrides,

@@ -32,8 +32,9 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def make_notebook(cells: list[tuple[str, str] | tuple[str, str, list[str]]], exercise: str | None = None,
-                  **metadata: object) -> nbformat.NotebookNode:
+def make_notebook(
+    cells: list[tuple[str, str] | tuple[str, str, list[str]]], exercise: str | None = None, **metadata: object
+) -> nbformat.NotebookNode:
     """A v4 notebook from (kind, source[, tags]) tuples."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -61,7 +62,8 @@ def tiny_course(tmp_path: Path) -> Path:
     (root / "exercises" / "refs").mkdir()
     (root / "solutions").mkdir()
     (root / "course.toml").write_text('[course]\nid = "t"\ntitle = "tiny"\n', encoding="utf-8")
-    (root / "exercises" / "refs" / "tiny.py").write_text(textwrap.dedent('''
+    (root / "exercises" / "refs" / "tiny.py").write_text(
+        textwrap.dedent("""
         import numpy as np
         def probe(rng, n=5):
             return {"x": rng.normal(size=(n, 3)).astype("float32")}
@@ -72,8 +74,11 @@ def tiny_course(tmp_path: Path) -> Path:
             return {"x": x}, x.sum(axis=1)
         def zeros(inputs, targets, rng):
             return np.zeros_like(targets)
-    '''), encoding="utf-8")
-    (root / "exercises" / "specs" / "01_tiny.toml").write_text(textwrap.dedent('''
+    """),
+        encoding="utf-8",
+    )
+    (root / "exercises" / "specs" / "01_tiny.toml").write_text(
+        textwrap.dedent("""
         id = "t.ex1"
         notebook = "01_tiny.ipynb"
         title = "Tiny"
@@ -100,14 +105,25 @@ def tiny_course(tmp_path: Path) -> Path:
         metric = "mse"
         threshold = 0.01
         baselines = { zeros = "tiny:zeros" }
-    '''), encoding="utf-8")
-    nb = make_notebook([
-        ("markdown", "# Tiny"),
-        ("code", "import numpy as np\n"
-                 "def double(x):\n    ### BEGIN SOLUTION\n    #> return None\n    return 2 * x\n    ### END SOLUTION\n"),
-        ("code", "def summer(x):\n    ### BEGIN SOLUTION\n    #> return np.zeros(len(x))\n"
-                 "    return x.sum(axis=1)\n    ### END SOLUTION\n"),
-    ], exercise="t.ex1")
+    """),
+        encoding="utf-8",
+    )
+    nb = make_notebook(
+        [
+            ("markdown", "# Tiny"),
+            (
+                "code",
+                "import numpy as np\n"
+                "def double(x):\n    ### BEGIN SOLUTION\n    #> return None\n    return 2 * x\n    ### END SOLUTION\n",
+            ),
+            (
+                "code",
+                "def summer(x):\n    ### BEGIN SOLUTION\n    #> return np.zeros(len(x))\n"
+                "    return x.sum(axis=1)\n    ### END SOLUTION\n",
+            ),
+        ],
+        exercise="t.ex1",
+    )
     write_notebook(root / "solutions" / "01_tiny.ipynb", nb)
     return root
 
@@ -117,6 +133,7 @@ def read_json(text: str) -> object:
 
 
 # --- PostgreSQL: a throwaway server for the gradebook-on-a-server tests -------------
+
 
 def _pg_bindir() -> Path | None:
     """Debian keeps initdb/pg_ctl in /usr/lib/postgresql/<version>/bin, off PATH; newest wins."""
@@ -175,8 +192,10 @@ def pg_url() -> Iterator[str]:
 
     bindir = _pg_bindir()
     if bindir is None:
-        reason = ("PostgreSQL server binaries (initdb, pg_ctl) not found under /usr/lib/postgresql/*/bin "
-                  "or on PATH; run tools/install-postgres.sh as root")
+        reason = (
+            "PostgreSQL server binaries (initdb, pg_ctl) not found under /usr/lib/postgresql/*/bin "
+            "or on PATH; run tools/install-postgres.sh as root"
+        )
         if _on_ci():
             pytest.fail(f"PostgreSQL tests cannot run on CI: {reason}", pytrace=False)
         pytest.skip(reason)
@@ -198,8 +217,16 @@ def pg_url() -> Iterator[str]:
     env["LC_ALL"] = "C"
 
     def run(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(bindir / args[0]), *args[1:]], cwd=base, env=env, capture_output=True,
-                              text=True, timeout=timeout, check=check, **as_user)  # type: ignore[arg-type]
+        return subprocess.run(
+            [str(bindir / args[0]), *args[1:]],
+            cwd=base,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=check,
+            **as_user,
+        )  # type: ignore[arg-type]
 
     def log_tail() -> str:
         return log.read_text(errors="replace")[-2000:] if log.exists() else "(no server log)"
@@ -215,8 +242,10 @@ def pg_url() -> Iterator[str]:
     for _ in range(5):  # another process may grab the free port between probe and bind
         port = _free_port()
         # Durability is pointless for a throwaway cluster; fsync off keeps the tests fast.
-        opts = (f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        opts = (
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
         r = run("pg_ctl", "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o", opts, "start", check=False)
         if r.returncode == 0:
             started = True
@@ -232,8 +261,7 @@ def pg_url() -> Iterator[str]:
     try:
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 port={port} user=grade dbname=postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(f"host=127.0.0.1 port={port} user=grade dbname=postgres", autocommit=True) as conn:
             conn.execute("CREATE DATABASE grade_test")
         yield f"postgresql://grade@127.0.0.1:{port}/grade_test"
     finally:
@@ -286,8 +314,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 async def _refuse_kernel(self: object, cmd: list[str], **kwargs: object) -> None:
-    pytest.fail("this test starts a Jupyter kernel: mark it @pytest.mark.kernel (make test-fast leaves "
-                "those out)", pytrace=False)
+    pytest.fail(
+        "this test starts a Jupyter kernel: mark it @pytest.mark.kernel (make test-fast leaves those out)",
+        pytrace=False,
+    )
 
 
 @pytest.fixture(autouse=True)

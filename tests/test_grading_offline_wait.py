@@ -7,21 +7,21 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import make_notebook, write_notebook
+
 from grader import grading
 from grader.checks import KINDS
 from grader.course.loader import load_course
 
 pytestmark = pytest.mark.kernel  # every test here starts a Jupyter kernel
 
-QUIZ_CHECK = '''
+QUIZ_CHECK = """
 [[checks]]
 id = "quiz:t.q1"
 kind = "quiz"
 points = 2
 question = "t.q1"
-'''
+"""
 
 
 @pytest.fixture
@@ -84,7 +84,6 @@ def test_a_scorer_that_finishes_is_used(quiz_course, tmp_path, monkeypatch):
         return self.result(check, ctx, 1.0, "fine", {"question": "t.q1"})
 
     monkeypatch.setattr(type(KINDS["quiz"]), "evaluate", quick)
-    result, _ = grading.grade_file(load_course(quiz_course), _submission(quiz_course, tmp_path, "답"),
-                                   lang="en")
+    result, _ = grading.grade_file(load_course(quiz_course), _submission(quiz_course, tmp_path, "답"), lang="en")
     quiz = next(c for c in result.checks if c.kind == "quiz")
     assert quiz.passed and quiz.message == "fine"

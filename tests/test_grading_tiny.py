@@ -7,12 +7,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import write_notebook
+
 from grader.cli.app import cli
 from grader.course.loader import load_course
-from grader.results.gradebook import Gradebook
 from grader.grading import grade_file
+from grader.results.gradebook import Gradebook
 
 pytestmark = pytest.mark.kernel  # every test here starts a Jupyter kernel
 
@@ -29,8 +29,20 @@ def _variant(tiny_course: Path, tmp_path: Path, replace: dict[str, str], name: s
 
 def test_solution_full_marks_and_gradebook_row(runner, tiny_course, tmp_path):
     book = tmp_path / "gb.db"
-    r = runner.invoke(cli, ["submit", str(tiny_course / "solutions" / "01_tiny.ipynb"), "--json",
-                            "--course", str(tiny_course), "--gradebook", str(book), "--member", "지민"])
+    r = runner.invoke(
+        cli,
+        [
+            "submit",
+            str(tiny_course / "solutions" / "01_tiny.ipynb"),
+            "--json",
+            "--course",
+            str(tiny_course),
+            "--gradebook",
+            str(book),
+            "--member",
+            "지민",
+        ],
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert doc["status"] == "graded" and doc["score"] == doc["max_score"] == 5
@@ -89,8 +101,11 @@ def test_seed_makes_a_regrade_reproducible(tiny_course):
 
 def test_printed_fake_score_earns_nothing(tiny_course, tmp_path):
     # Prints what looks like a perfect result but computes the wrong thing.
-    path = _variant(tiny_course, tmp_path, {
-        "return x.sum(axis=1)": "print('mse: 0.0000  score 5/5  all checks passed')\n    return x.mean(axis=1)"})
+    path = _variant(
+        tiny_course,
+        tmp_path,
+        {"return x.sum(axis=1)": "print('mse: 0.0000  score 5/5  all checks passed')\n    return x.mean(axis=1)"},
+    )
     result, _ = grade_file(load_course(tiny_course), path, lang="en")
     summer = next(c for c in result.checks if c.id == "summer")
     assert result.status == "graded" and not summer.passed and summer.points == 0
@@ -100,8 +115,9 @@ def test_status_table_lists_members(runner, tiny_course, tmp_path):
     book = tmp_path / "gb.db"
     sol = str(tiny_course / "solutions" / "01_tiny.ipynb")
     for member in ("alice", "bob"):
-        r = runner.invoke(cli, ["submit", sol, "--course", str(tiny_course), "--gradebook", str(book),
-                                "--member", member, "--json"])
+        r = runner.invoke(
+            cli, ["submit", sol, "--course", str(tiny_course), "--gradebook", str(book), "--member", member, "--json"]
+        )
         assert r.exit_code == 0, r.output
     r = runner.invoke(cli, ["status", "--course", str(tiny_course), "--gradebook", str(book), "--lang", "en"])
     assert r.exit_code == 0 and "alice" in r.output and "bob" in r.output and "5/5" in r.output
@@ -109,8 +125,11 @@ def test_status_table_lists_members(runner, tiny_course, tmp_path):
 
 def test_terminal_colour_codes_never_reach_the_message(tiny_course, tmp_path):
     # Keras 3 colours its exception text; the grader's message must be plain.
-    path = _variant(tiny_course, tmp_path, {"return x.sum(axis=1)":
-                                            "return x.sum(axis=1)\nraise ValueError('\\x1b[1mbad\\x1b[0m shape')"})
+    path = _variant(
+        tiny_course,
+        tmp_path,
+        {"return x.sum(axis=1)": "return x.sum(axis=1)\nraise ValueError('\\x1b[1mbad\\x1b[0m shape')"},
+    )
     result, _ = grade_file(load_course(tiny_course), path, lang="en")
     assert result.cell_errors and result.cell_errors[0].ename == "ValueError"
     assert "ValueError: bad shape" in result.message and "\x1b" not in result.message
@@ -118,8 +137,9 @@ def test_terminal_colour_codes_never_reach_the_message(tiny_course, tmp_path):
 
 
 def test_colour_codes_in_a_probe_error_are_stripped(tiny_course, tmp_path):
-    path = _variant(tiny_course, tmp_path, {"    return 2 * x\n":
-                                            "    raise ValueError('\\x1b[31mwrong\\x1b[0m input')\n"})
+    path = _variant(
+        tiny_course, tmp_path, {"    return 2 * x\n": "    raise ValueError('\\x1b[31mwrong\\x1b[0m input')\n"}
+    )
     result, _ = grade_file(load_course(tiny_course), path, lang="en")
     double = next(c for c in result.checks if c.id == "double")
     assert not double.passed and "wrong input" in double.message and "\x1b" not in double.message

@@ -6,8 +6,8 @@ import json
 
 import nbformat
 import pytest
-
 from conftest import make_notebook
+
 from grader import notebook as nbio
 from grader.errors import InvalidNotebook
 
@@ -16,16 +16,19 @@ def _bytes(nb) -> bytes:
     return nbformat.writes(nb).encode("utf-8")
 
 
-@pytest.mark.parametrize("data, fragment", [
-    (b"", "empty"),
-    (b"   \n", "empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", "UTF-8"),
-    (b"\xff\xfe{", "UTF-8"),
-    (b'{"cells": [', "not JSON"),
-    (b"[1, 2, 3]", "not a Jupyter notebook"),
-    (b'{"nbformat": 9, "cells": []}', "v9"),
-    (b'{"a": "\x00"}', "binary"),
-])
+@pytest.mark.parametrize(
+    "data, fragment",
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "UTF-8"),
+        (b"\xff\xfe{", "UTF-8"),
+        (b'{"cells": [', "not JSON"),
+        (b"[1, 2, 3]", "not a Jupyter notebook"),
+        (b'{"nbformat": 9, "cells": []}', "v9"),
+        (b'{"a": "\x00"}', "binary"),
+    ],
+)
 def test_unreadable_files_give_one_clear_line(data, fragment):
     with pytest.raises(InvalidNotebook) as err:
         nbio.parse(data, "sub.ipynb")
@@ -35,9 +38,17 @@ def test_unreadable_files_give_one_clear_line(data, fragment):
 
 
 def test_v3_notebook_is_converted():
-    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
-          "worksheets": [{"cells": [{"cell_type": "code", "input": "x = 1", "language": "python",
-                                     "outputs": [], "metadata": {}}], "metadata": {}}]}
+    v3 = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {},
+        "worksheets": [
+            {
+                "cells": [{"cell_type": "code", "input": "x = 1", "language": "python", "outputs": [], "metadata": {}}],
+                "metadata": {},
+            }
+        ],
+    }
     nb = nbio.parse(json.dumps(v3).encode(), "old.ipynb")
     assert nb.nbformat == 4 and nb.cells[0].source == "x = 1"
 
@@ -50,11 +61,13 @@ def test_non_python_kernel_is_refused():
 
 
 def test_answers_are_read_without_execution_and_placeholders_dropped():
-    nb = make_notebook([
-        ("markdown", "> 여기에 답을 쓰세요\nRNN은 시퀀스를 처리합니다.", ["answer:ch15.ex1"]),
-        ("markdown", "not an answer"),
-        ("markdown", "Use return_sequences=True.", ["answer:ch15.ex3", "other"]),
-    ])
+    nb = make_notebook(
+        [
+            ("markdown", "> 여기에 답을 쓰세요\nRNN은 시퀀스를 처리합니다.", ["answer:ch15.ex1"]),
+            ("markdown", "not an answer"),
+            ("markdown", "Use return_sequences=True.", ["answer:ch15.ex3", "other"]),
+        ]
+    )
     assert nbio.answers(nb) == {"ch15.ex1": "RNN은 시퀀스를 처리합니다.", "ch15.ex3": "Use return_sequences=True."}
 
 
@@ -65,13 +78,15 @@ def test_duplicate_answer_tags_are_invalid():
 
 
 def test_strip_solutions_keeps_starter_lines_and_indentation():
-    src = ("def f(x):\n"
-           "    ### BEGIN SOLUTION\n"
-           "    #> return None\n"
-           "    y = x * 2\n"
-           "    return y\n"
-           "    ### END SOLUTION\n"
-           "print('after')")
+    src = (
+        "def f(x):\n"
+        "    ### BEGIN SOLUTION\n"
+        "    #> return None\n"
+        "    y = x * 2\n"
+        "    return y\n"
+        "    ### END SOLUTION\n"
+        "print('after')"
+    )
     out = nbio.strip_solutions(src)
     assert "y = x * 2" not in out
     assert "    return None" in out
@@ -97,10 +112,13 @@ def test_hidden_regions_vanish_and_unbalanced_markers_are_errors():
 
 
 def test_make_starter_clears_outputs_and_blanks_answers():
-    nb = make_notebook([
-        ("code", "### BEGIN SOLUTION\n#> model = None\nmodel = 42\n### END SOLUTION"),
-        ("markdown", "the real answer", ["answer:ch15.ex4"]),
-    ], exercise="ch15.ex4")
+    nb = make_notebook(
+        [
+            ("code", "### BEGIN SOLUTION\n#> model = None\nmodel = 42\n### END SOLUTION"),
+            ("markdown", "the real answer", ["answer:ch15.ex4"]),
+        ],
+        exercise="ch15.ex4",
+    )
     nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="42\n")]
     nb.cells[0].execution_count = 3
     starter = nbio.make_starter(nb)

@@ -15,17 +15,24 @@ from grader.errors import InvalidNotebook
 
 
 def _nb_with_meta(value_json: str) -> bytes:
-    head = {"nbformat": 4, "nbformat_minor": 5, "cells": [],
-            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}
+    head = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "cells": [],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    }
     text = json.dumps(head)
     return (text[:-1] + ', "x": ' + value_json + "}").encode()
 
 
-@pytest.mark.parametrize("bomb", [
-    "[" + "[]," * 6_000_000 + "[]]",           # millions of empty lists
-    "[" + '{"a": 1},' * 2_000_000 + "{}]",     # millions of small objects
-    "[" + '"ab",' * 3_000_000 + '"ab"]',       # millions of short strings
-])
+@pytest.mark.parametrize(
+    "bomb",
+    [
+        "[" + "[]," * 6_000_000 + "[]]",  # millions of empty lists
+        "[" + '{"a": 1},' * 2_000_000 + "{}]",  # millions of small objects
+        "[" + '"ab",' * 3_000_000 + '"ab"]',  # millions of short strings
+    ],
+)
 def test_a_value_bomb_is_refused_before_parsing(bomb, tmp_path):
     data = _nb_with_meta(bomb)
     assert len(data) < nbio.MAX_NOTEBOOK_BYTES

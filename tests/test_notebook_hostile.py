@@ -13,7 +13,7 @@ import pytest
 from grader.cli.app import cli
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "hostile"))
-import cases as H  # noqa: E402
+import cases as H
 
 DATA = Path(__file__).parent / "data" / "hostile"
 
@@ -24,8 +24,22 @@ def course(tmp_path):
 
 
 def _submit(runner, paths, nb_path: Path):
-    r = runner.invoke(cli, ["submit", str(nb_path), "--json", "--lang", "en", "--member", "m",
-                            "--course", str(paths["course"]), "--gradebook", str(paths["gradebook"])])
+    r = runner.invoke(
+        cli,
+        [
+            "submit",
+            str(nb_path),
+            "--json",
+            "--lang",
+            "en",
+            "--member",
+            "m",
+            "--course",
+            str(paths["course"]),
+            "--gradebook",
+            str(paths["gradebook"]),
+        ],
+    )
     doc = json.loads(r.stdout) if r.stdout.strip().startswith("{") else None
     return r, doc
 
@@ -48,7 +62,7 @@ INVALID = {
     "whitespace": (b"   \n\n", "empty"),
     "binary": (bytes(range(256)) * 64, "not UTF-8"),
     "binary_nul_utf8": (b"\x00\x00{}\x00" * 100, "NUL"),
-    "invalid_utf8": ('{"cells": [], "x": "'.encode() + b"\xff\xfe\xc3\x28" + b'"}', "not UTF-8"),
+    "invalid_utf8": (b'{"cells": [], "x": "' + b"\xff\xfe\xc3\x28" + b'"}', "not UTF-8"),
     "json_not_notebook": (b'{"hello": "world"}', "no 'nbformat'"),
     "json_list": (b"[1, 2, 3]", "no 'nbformat'"),
     "nbformat_v2": (b'{"nbformat": 2, "worksheets": []}', "v2"),
@@ -133,7 +147,20 @@ def test_unknown_exercise_is_invalid(runner, course):
 def test_mixed_batch_reports_each_and_exits_1(runner, course):
     good = _write(course, _v4([H.HONEST]))
     bad = _write(course, b"")
-    r = runner.invoke(cli, ["submit", str(good), str(bad), "--json", "--lang", "en",
-                            "--course", str(course["course"]), "--gradebook", str(course["gradebook"])])
+    r = runner.invoke(
+        cli,
+        [
+            "submit",
+            str(good),
+            str(bad),
+            "--json",
+            "--lang",
+            "en",
+            "--course",
+            str(course["course"]),
+            "--gradebook",
+            str(course["gradebook"]),
+        ],
+    )
     docs = json.loads(r.stdout)
     assert [d["status"] for d in docs] == ["graded", "invalid"] and r.exit_code == 1

@@ -8,24 +8,24 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-
 from conftest import make_notebook
+
 from grader.course.loader import load_course
 from grader.errors import UnknownExercise
 from grader.grading import exercise_named, identify
 
 RENAMED = [
     "04_forecast7.ipynb",
-    "Copy of 04_forecast7.ipynb",            # Colab, English
-    "04_forecast7 (1).ipynb",                # a second download
+    "Copy of 04_forecast7.ipynb",  # Colab, English
+    "04_forecast7 (1).ipynb",  # a second download
     "04_forecast7 (2).ipynb",
-    "04_forecast7의 사본.ipynb",              # Colab and Drive, Korean
+    "04_forecast7의 사본.ipynb",  # Colab and Drive, Korean
     "04_forecast7.ipynb의 사본",
     "사본 - 04_forecast7.ipynb",
-    "04_forecast7 - 복사본.ipynb",            # Windows Explorer, Korean
-    "04_forecast7-checkpoint.ipynb",         # from .ipynb_checkpoints
+    "04_forecast7 - 복사본.ipynb",  # Windows Explorer, Korean
+    "04_forecast7-checkpoint.ipynb",  # from .ipynb_checkpoints
     "Copy of 04_forecast7 (1).ipynb",
-    "sora_04_forecast7.ipynb",               # prefixed with the member's name
+    "sora_04_forecast7.ipynb",  # prefixed with the member's name
     unicodedata.normalize("NFD", "04_forecast7의 사본.ipynb"),  # a name from macOS
 ]
 
@@ -37,7 +37,8 @@ def two_exercises(tiny_course: Path) -> Path:
     text = (specs / "01_tiny.toml").read_text(encoding="utf-8")
     (specs / "04_forecast7.toml").write_text(
         text.replace('id = "t.ex1"', 'id = "t.ex4"').replace('"01_tiny.ipynb"', '"04_forecast7.ipynb"'),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     shutil.copy(tiny_course / "solutions" / "01_tiny.ipynb", tiny_course / "solutions" / "04_forecast7.ipynb")
     return tiny_course
 
@@ -74,10 +75,12 @@ def test_an_unknown_exercise_option_lists_the_known_ones(two_exercises):
 @pytest.mark.kernel
 def test_submit_with_exercise_grades_a_notebook_of_any_name(runner, tiny_course, tmp_path):
     from conftest import write_notebook
+
     from grader.cli.app import cli
 
-    path = write_notebook(tmp_path / "homework.ipynb", make_notebook(
-        [("code", "def double(x):\n    return 2 * x"), ("code", "1 / 0")]))
+    path = write_notebook(
+        tmp_path / "homework.ipynb", make_notebook([("code", "def double(x):\n    return 2 * x"), ("code", "1 / 0")])
+    )
     base = ["submit", str(path), "--no-record", "--member", "sora", "--course", str(tiny_course), "--lang", "en"]
     r = runner.invoke(cli, base)
     assert r.exit_code == 1 and "--exercise" in r.stderr  # no metadata, no usable name

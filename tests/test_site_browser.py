@@ -12,18 +12,26 @@ import threading
 from pathlib import Path
 
 import pytest
+from site_fixtures import EVIL_ANSWER, EVIL_NAME, make_course
 
 from grader.course.loader import load_course
 from grader.report.minutes import course_specs
 from grader.report.serve import make_server
 from grader.report.site import build_site
-from site_fixtures import EVIL_ANSWER, EVIL_NAME, make_course
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -202,8 +210,16 @@ def test_navigation_minutes_and_progress(browser, site):
     page.close()
 
 
-@pytest.mark.parametrize("path", ["index.html", "meetings/2021-11-20.html", "meetings/2021-11-27.html",
-                                  "members/jiho.html", "exercises/ch15.ex1.html"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "index.html",
+        "meetings/2021-11-20.html",
+        "meetings/2021-11-27.html",
+        "members/jiho.html",
+        "exercises/ch15.ex1.html",
+    ],
+)
 def test_phone_width_nothing_overflows(browser, site, path):
     page, watch = _new(browser, PHONE)
     page.goto((site["ko"] / path).as_uri())
@@ -226,7 +242,7 @@ def test_untrusted_names_and_answers_stay_text(browser, site):
     assert page.locator("script").count() == 0
     # the member named <script>alert(1)</script> is shown as exactly that text
     assert page.get_by_text(EVIL_NAME, exact=True).first.is_visible()
-    assert page.locator('a.who', has_text=EVIL_NAME).count() >= 2
+    assert page.locator("a.who", has_text=EVIL_NAME).count() >= 2
     page.get_by_role("link", name=EVIL_NAME).first.click()
     page.wait_for_url("**/members/evil.html")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 
 import pytest
 
@@ -91,9 +90,29 @@ def test_json_inert_is_the_same_data_and_prints_safely():
 
 
 def test_the_known_bidi_and_zero_width_characters_are_all_caught():
-    known = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),  # bidi
-             0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD, 0x180E, 0x034F,         # zero-width
-             0xFE0F, 0xE0001, 0x3164, 0xFFA0, 0x0085, 0x007F, 0x001B, 0x009B]
+    known = [
+        0x061C,
+        0x200E,
+        0x200F,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),  # bidi
+        0x200B,
+        0x200C,
+        0x200D,
+        0x2060,
+        0xFEFF,
+        0x00AD,
+        0x180E,
+        0x034F,  # zero-width
+        0xFE0F,
+        0xE0001,
+        0x3164,
+        0xFFA0,
+        0x0085,
+        0x007F,
+        0x001B,
+        0x009B,
+    ]
     for cp in known:
         assert is_invisible(chr(cp)), hex(cp)
         if cp not in (0x1B, 0x9B):  # sequence introducers: they take the next character along

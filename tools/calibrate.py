@@ -37,21 +37,21 @@ from typing import Any
 import numpy as np
 
 from grader.checks import KINDS, GradeContext
+from grader.checks.base import CheckSpec
 from grader.checks.depends import after_of
 from grader.checks.metric import METRICS, metric_value
 from grader.course.loader import Course, find_course
-from grader.checks.base import CheckSpec
 from grader.course.spec import ExerciseSpec
 from grader.grading import evaluate_checks, load_submission, plan_checks
 
-OK_SEEDS = 19          # a correct notebook passes each check on at least this many seeds
+OK_SEEDS = 19  # a correct notebook passes each check on at least this many seeds
 # Checks of shapes and layers: their outcome depends on the model, not on the values a seed
 # draws (the probes are random inputs of fixed shapes, or the model's description). Probing
 # them 20 times costs minutes of a shared machine and tells nothing more, so they run on the
 # first STRUCTURE_SEEDS seeds only; the table says so.
 STRUCTURE_KINDS = {"output_shape", "sequence_kind", "layer_expect", "layer_config", "model_config"}
 STRUCTURE_SEEDS = 2
-GENEROUS = 4.0         # calibration measures the checks, not the time limits: limits × this
+GENEROUS = 4.0  # calibration measures the checks, not the time limits: limits × this
 EXPECTED = "calibration/expected.toml"
 
 
@@ -104,17 +104,26 @@ def run_one(course: Course, path: Path, seeds: list[int], threads: int | None) -
         ctxs.append(ctx)
         plans_all.append(plans)
         rounds.append((reqs, inputs))
-    limits = replace(spec.limits, cell_timeout_s=spec.limits.cell_timeout_s * GENEROUS,
-                     total_timeout_s=spec.limits.total_timeout_s * GENEROUS,
-                     probe_timeout_s=spec.limits.probe_timeout_s * GENEROUS)
+    limits = replace(
+        spec.limits,
+        cell_timeout_s=spec.limits.cell_timeout_s * GENEROUS,
+        total_timeout_s=spec.limits.total_timeout_s * GENEROUS,
+        probe_timeout_s=spec.limits.probe_timeout_s * GENEROUS,
+    )
     if threads:
         for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
             os.environ[var] = str(threads)
         os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     t0 = time.monotonic()
     (first_reqs, first_inputs), *rest = rounds
-    outcome = run_notebook(sub.nb, limits, probe_requests=first_reqs, probe_inputs=first_inputs,
-                           extra_rounds=rest, policy=build_policy(limits, course_root=course.root))
+    outcome = run_notebook(
+        sub.nb,
+        limits,
+        probe_requests=first_reqs,
+        probe_inputs=first_inputs,
+        extra_rounds=rest,
+        policy=build_policy(limits, course_root=course.root),
+    )
     wall = time.monotonic() - t0
     probes = [outcome.probe, *outcome.extra_probes]
     per_seed = []
@@ -124,13 +133,28 @@ def run_one(course: Course, path: Path, seeds: list[int], threads: int | None) -
     for i, (ctx, plans, probe) in enumerate(zip(ctxs, plans_all, probes + [{}] * (len(ctxs) - len(probes)))):
         ctx.run_status, ctx.run_message = outcome.status, outcome.message
         results = evaluate_checks(_for_seed(raw, i), ctx, plans, probe, outcome.probe_error, {})
-        per_seed.append([{"id": r.id, "passed": r.passed, "points": r.points, "max": r.max_points,
-                          "value": _metric_of(r), **({"message": r.message} if i == 0 else {})}
-                         for r in results])
-    return {"status": outcome.status, "message": outcome.message, "wall_s": round(wall, 1),
-            "cells_s": round(outcome.timings.get("cells_s", 0.0), 1),
-            "cell_times": [round(t, 1) for t in outcome.cell_times],
-            "cell_errors": [e.summary for e in outcome.cell_errors], "seeds": per_seed}
+        per_seed.append(
+            [
+                {
+                    "id": r.id,
+                    "passed": r.passed,
+                    "points": r.points,
+                    "max": r.max_points,
+                    "value": _metric_of(r),
+                    **({"message": r.message} if i == 0 else {}),
+                }
+                for r in results
+            ]
+        )
+    return {
+        "status": outcome.status,
+        "message": outcome.message,
+        "wall_s": round(wall, 1),
+        "cells_s": round(outcome.timings.get("cells_s", 0.0), 1),
+        "cell_times": [round(t, 1) for t in outcome.cell_times],
+        "cell_errors": [e.summary for e in outcome.cell_errors],
+        "seeds": per_seed,
+    }
 
 
 def _for_seed(checks: list[CheckSpec], index: int) -> list[CheckSpec]:
@@ -151,8 +175,9 @@ def rejudged(row: dict[str, Any], checks: list[CheckSpec]) -> list[list[dict[str
     stored value, and a check whose `after` failed earns nothing."""
     by_id = {c.id: c for c in checks}
     # A seed-invariant check probed on the first seeds only stands for every seed.
-    invariant = {c.id: all(r["passed"] for s in row["seeds"] for r in s if r["id"] == c.id)
-                 for c in checks if seed_invariant(c)}
+    invariant = {
+        c.id: all(r["passed"] for s in row["seeds"] for r in s if r["id"] == c.id) for c in checks if seed_invariant(c)
+    }
     out = []
     for seed in row["seeds"]:
         res = {r["id"]: dict(r) for r in seed}
@@ -166,8 +191,9 @@ def rejudged(row: dict[str, Any], checks: list[CheckSpec]) -> list[list[dict[str
         def fails(cid: str, depth: int = 0) -> bool:
             if cid not in failed:
                 deps = after_of(by_id[cid]) if cid in by_id else []
-                failed[cid] = (not res[cid]["passed"] if cid in res else not invariant.get(cid, True)) or \
-                    (depth < 20 and any(fails(d, depth + 1) for d in deps))
+                failed[cid] = (not res[cid]["passed"] if cid in res else not invariant.get(cid, True)) or (
+                    depth < 20 and any(fails(d, depth + 1) for d in deps)
+                )
             return failed[cid]
 
         for cid, r in res.items():
@@ -211,6 +237,7 @@ def _passes(check: CheckSpec, value: float) -> bool:
 
 # --- verdicts and tables ------------------------------------------------------------------
 
+
 def verdict(row: dict[str, Any], checks: list[CheckSpec], expected: dict[str, Any], n: int) -> tuple[bool, str]:
     """(as expected?, what differs) for one notebook's row."""
     seeds = rejudged(row, checks)
@@ -218,8 +245,14 @@ def verdict(row: dict[str, Any], checks: list[CheckSpec], expected: dict[str, An
         return False, f"no results ({row.get('status')}: {row.get('message', '')})"
     skips = set(expected.get(row["name"], {}).get("skips", []))
     # Per check: (seeds it passed, seeds it was probed on).
-    full = {c.id: (sum(1 for s in seeds for r in s if r["id"] == c.id and r["passed"]),
-                   sum(1 for s in seeds for r in s if r["id"] == c.id)) for c in checks if c.id not in skips}
+    full = {
+        c.id: (
+            sum(1 for s in seeds for r in s if r["id"] == c.id and r["passed"]),
+            sum(1 for s in seeds for r in s if r["id"] == c.id),
+        )
+        for c in checks
+        if c.id not in skips
+    }
     if row["kind"] in ("solution", "ok"):
         low = [f"{cid} {k}/{t}" for cid, (k, t) in full.items() if k < min(OK_SEEDS, t) or not t]
         return (not low), ("fails " + ", ".join(low)) if low else ""
@@ -274,8 +307,7 @@ def table(saved: dict[str, Any], course: Course) -> str:
         judged = rejudged(row, checks)
         cells = [("skipped: " if c.id in skips else "") + _cell(c, judged) for c in checks]
         t = f"{row.get('cells_s', 0):.0f} s" if row.get("status") == "graded" else row.get("status", "?")
-        lines.append("| " + " | ".join([row["name"], row["kind"], t, *cells,
-                                         ("✓ " if ok else "✗ ") + why]) + " |")
+        lines.append("| " + " | ".join([row["name"], row["kind"], t, *cells, ("✓ " if ok else "✗ ") + why]) + " |")
     caught = expected.get("baselines", {})
     for cid, vals in saved.get("baselines", {}).items():
         check = next(c for c in checks if c.id == cid)
@@ -289,24 +321,32 @@ def table(saved: dict[str, Any], course: Course) -> str:
             else:
                 mark = f"✗ passes {k}/{len(values)}"
             all_ok &= k == 0 or bool(by)
-            cells = [f"{k}/{len(values)} · {_fmt(min(values))}–{_fmt(max(values))}" if c.id == cid else ""
-                     for c in checks]
+            cells = [
+                f"{k}/{len(values)} · {_fmt(min(values))}–{_fmt(max(values))}" if c.id == cid else "" for c in checks
+            ]
             lines.append("| " + " | ".join([f"baseline: {name}", "baseline", "", *cells, mark]) + " |")
-    thresholds = ", ".join(f"{c.id} {'≤' if METRICS[c.params['metric']][1] == 'lower' else '≥'} "
-                           f"{c.params['threshold']:g}" for c in checks if c.kind == "model_metric")
-    meta = (f"{n} seeds (checks of shapes and layers: the first {STRUCTURE_SEEDS}, their outcome does not depend on "
-            f"the seed); run {saved.get('date', '?')}, load average {saved.get('load', '?')}; "
-            f"thresholds: {thresholds or 'none'}. Cells: passing seeds (points when partly earned) · metric range.")
+    thresholds = ", ".join(
+        f"{c.id} {'≤' if METRICS[c.params['metric']][1] == 'lower' else '≥'} {c.params['threshold']:g}"
+        for c in checks
+        if c.kind == "model_metric"
+    )
+    meta = (
+        f"{n} seeds (checks of shapes and layers: the first {STRUCTURE_SEEDS}, their outcome does not depend on "
+        f"the seed); run {saved.get('date', '?')}, load average {saved.get('load', '?')}; "
+        f"thresholds: {thresholds or 'none'}. Cells: passing seeds (points when partly earned) · metric range."
+    )
     verdict_line = "All rows as expected." if all_ok else "**Some rows are not as expected (✗).**"
     honest = [r for r in saved["notebooks"] if r["kind"] in ("solution", "ok") and r.get("cell_times")]
     timing = ""
     if honest:
         slow_cell = max(honest, key=lambda r: max(r["cell_times"]))
         slow_nb = max(honest, key=lambda r: r.get("cells_s", 0))
-        timing = (f"\n\nTime: the slowest cell of the solution and the correct variants ran "
-                  f"{max(slow_cell['cell_times']):.0f} s ({slow_cell['name']}), the slowest notebook "
-                  f"{slow_nb.get('cells_s', 0):.0f} s ({slow_nb['name']}); the spec's limits are "
-                  f"{spec.limits.cell_timeout_s:g} s per cell and {spec.limits.total_timeout_s:g} s in all.")
+        timing = (
+            f"\n\nTime: the slowest cell of the solution and the correct variants ran "
+            f"{max(slow_cell['cell_times']):.0f} s ({slow_cell['name']}), the slowest notebook "
+            f"{slow_nb.get('cells_s', 0):.0f} s ({slow_nb['name']}); the spec's limits are "
+            f"{spec.limits.cell_timeout_s:g} s per cell and {spec.limits.total_timeout_s:g} s in all."
+        )
     return f"### {saved['exercise']}\n\n{meta} {verdict_line}{timing}\n\n" + "\n".join(lines) + "\n"
 
 
@@ -340,11 +380,14 @@ def cmd_run(args: argparse.Namespace, course: Course) -> int:
         for err in row["cell_errors"]:
             print(f"  cell error: {err}")
     order = [t[0] for t in notebooks_of(course, args.exercise)]
-    saved = {"exercise": args.exercise, "n_seeds": args.seeds,
-             "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
-             "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
-             "notebooks": sorted(rows.values(), key=lambda r: order.index(r["name"]) if r["name"] in order else 99),
-             "baselines": baselines(course, spec, seeds)}
+    saved = {
+        "exercise": args.exercise,
+        "n_seeds": args.seeds,
+        "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "notebooks": sorted(rows.values(), key=lambda r: order.index(r["name"]) if r["name"] in order else 99),
+        "baselines": baselines(course, spec, seeds),
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(saved, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print()

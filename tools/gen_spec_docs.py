@@ -1,7 +1,7 @@
 """Write docs/specs.md, the spec reference, from the models that validate specs.
 
-    .venv/bin/python tools/gen_spec_docs.py           # write the page
-    .venv/bin/python tools/gen_spec_docs.py --check   # exit 1 if the page is out of date
+.venv/bin/python tools/gen_spec_docs.py           # write the page
+.venv/bin/python tools/gen_spec_docs.py --check   # exit 1 if the page is out of date
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.course.specdoc import PAGE, render  # noqa: E402
+from grader.course.specdoc import PAGE, render
 
 
 def main(argv: list[str] | None = None) -> int:

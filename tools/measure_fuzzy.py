@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.quiz import scorer  # noqa: E402
+from grader.quiz import scorer
 
 
 def _stem(text: str) -> str:
@@ -59,8 +59,10 @@ def best(rows: list[tuple[int, float, int]]) -> tuple[int, float]:
 
 def main() -> int:
     data = tomllib.loads((ROOT / "tests" / "data" / "fuzzy_pairs.toml").read_text(encoding="utf-8"))
-    for name, match, current in (("korean (jamo)", ko_match, scorer.KO_FUZZ),
-                                 ("english (stems)", en_match, scorer.EN_FUZZ)):
+    for name, match, current in (
+        ("korean (jamo)", ko_match, scorer.KO_FUZZ),
+        ("english (stems)", en_match, scorer.EN_FUZZ),
+    ):
         pairs = data[name.split()[0]]
         rows = sweep(pairs, match)
         print(f"{name}: {sum(p['same'] for p in pairs)} typos, {sum(not p['same'] for p in pairs)} look-alikes")
@@ -69,8 +71,10 @@ def main() -> int:
             if t % 2 == 0 or t == current:
                 print(f"  {t:>9}  {r:6.0%}  {f:>5}" + ("   <- scorer" if t == current else ""))
         t, r = best(rows)
-        print(f"  chosen (best recall, no false match, middle of that range): {t} (recall {r:.0%}); "
-              f"scorer uses {current:g}\n")
+        print(
+            f"  chosen (best recall, no false match, middle of that range): {t} (recall {r:.0%}); "
+            f"scorer uses {current:g}\n"
+        )
     return 0
 
 

@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.quiz import band, load_bank, prepare, score_answer  # noqa: E402
-from grader.quiz.scorer import DOUBT_COST, REVIEW_THRESHOLD, combine  # noqa: E402
+from grader.quiz import band, load_bank, prepare, score_answer
+from grader.quiz.scorer import DOUBT_COST, REVIEW_THRESHOLD, combine
 
 EVAL = ROOT / "tests" / "data" / "quiz_eval"
 TUNED = ("conflict", "capped_list", "uncredited_sentences", "contrast", "rival_holders", "list_only")

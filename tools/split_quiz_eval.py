@@ -55,7 +55,7 @@ def main(folder: Path) -> int:
             split["dev2"].append(aid)
         else:
             by_q[a["question"]].append(aid)
-    for q, ids in sorted(by_q.items()):
+    for _q, ids in sorted(by_q.items()):
         ids.sort(key=lambda i: hashlib.sha256(i.encode()).hexdigest())
         n_dev = round(len(ids) * DEV_SHARE)
         split["dev"] += ids[:n_dev]
@@ -64,10 +64,18 @@ def main(folder: Path) -> int:
         lines = [f"# Quiz evaluation split '{name}': made by tools/split_quiz_eval.py (do not edit by hand).", ""]
         for aid in sorted(ids):
             a, lab = answers[aid], labels[aid]
-            lines += ["[[answer]]", f"id = {_toml_str(aid)}", f"question = {_toml_str(a['question'])}",
-                      f"lang = {_toml_str(a['lang'])}", f"style = {_toml_str(a['style'])}",
-                      f"author = {_toml_str(a['author'])}", f"labeler = {_toml_str(lab['labeler'])}",
-                      f"label = {_toml_str(lab['label'])}", f"text = {_toml_str(a['text'])}", ""]
+            lines += [
+                "[[answer]]",
+                f"id = {_toml_str(aid)}",
+                f"question = {_toml_str(a['question'])}",
+                f"lang = {_toml_str(a['lang'])}",
+                f"style = {_toml_str(a['style'])}",
+                f"author = {_toml_str(a['author'])}",
+                f"labeler = {_toml_str(lab['labeler'])}",
+                f"label = {_toml_str(lab['label'])}",
+                f"text = {_toml_str(a['text'])}",
+                "",
+            ]
         (folder / f"{name}.toml").write_text("\n".join(lines), encoding="utf-8")
         print(f"{name}: {len(ids)} answers")
     return 0

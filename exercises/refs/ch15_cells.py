@@ -50,45 +50,73 @@ def ln_rnn_step(x, h, kernel, recurrent_kernel, bias, gamma, beta, epsilon: floa
 
 # --- generators: (rng, **args) -> named input arrays ------------------------------
 
+
 def _w(rng, *shape, scale=0.5):
     return (rng.normal(size=shape) * scale).astype(np.float32)
 
 
 def lstm_step_probe(rng, batch=4, features=3, units=5):
-    return {"x": _w(rng, batch, features, scale=1), "h": _w(rng, batch, units), "c": _w(rng, batch, units),
-            "kernel": _w(rng, features, 4 * units), "recurrent_kernel": _w(rng, units, 4 * units),
-            "bias": _w(rng, 4 * units, scale=0.2)}
+    return {
+        "x": _w(rng, batch, features, scale=1),
+        "h": _w(rng, batch, units),
+        "c": _w(rng, batch, units),
+        "kernel": _w(rng, features, 4 * units),
+        "recurrent_kernel": _w(rng, units, 4 * units),
+        "bias": _w(rng, 4 * units, scale=0.2),
+    }
 
 
 def lstm_sequence_probe(rng, batch=3, steps=12, features=3, units=5):
-    return {"X": _w(rng, batch, steps, features, scale=1), "kernel": _w(rng, features, 4 * units),
-            "recurrent_kernel": _w(rng, units, 4 * units), "bias": _w(rng, 4 * units, scale=0.2)}
+    return {
+        "X": _w(rng, batch, steps, features, scale=1),
+        "kernel": _w(rng, features, 4 * units),
+        "recurrent_kernel": _w(rng, units, 4 * units),
+        "bias": _w(rng, 4 * units, scale=0.2),
+    }
 
 
 def gru_step_probe(rng, batch=4, features=3, units=5):
-    return {"x": _w(rng, batch, features, scale=1), "h": _w(rng, batch, units),
-            "kernel": _w(rng, features, 3 * units), "recurrent_kernel": _w(rng, units, 3 * units),
-            "bias": _w(rng, 2, 3 * units, scale=0.2)}
+    return {
+        "x": _w(rng, batch, features, scale=1),
+        "h": _w(rng, batch, units),
+        "kernel": _w(rng, features, 3 * units),
+        "recurrent_kernel": _w(rng, units, 3 * units),
+        "bias": _w(rng, 2, 3 * units, scale=0.2),
+    }
 
 
 def ln_step_probe(rng, batch=4, features=3, units=6):
-    return {"x": _w(rng, batch, features, scale=1), "h": _w(rng, batch, units),
-            "kernel": _w(rng, features, units), "recurrent_kernel": _w(rng, units, units),
-            "bias": _w(rng, units, scale=0.2), "gamma": (1 + _w(rng, units, scale=0.1)),
-            "beta": _w(rng, units, scale=0.1)}
-
+    return {
+        "x": _w(rng, batch, features, scale=1),
+        "h": _w(rng, batch, units),
+        "kernel": _w(rng, features, units),
+        "recurrent_kernel": _w(rng, units, units),
+        "bias": _w(rng, units, scale=0.2),
+        "gamma": (1 + _w(rng, units, scale=0.1)),
+        "beta": _w(rng, units, scale=0.1),
+    }
 
 
 # --- unrolled_step generators: a sequence, initial states and weights ------------
 
+
 def lstm_unroll_probe(rng, batch=4, steps=8, features=3, units=5):
     """Exercise 6: the grader calls lstm_step once per step of X with its own (h, c)."""
-    return {"X": _w(rng, batch, steps, features, scale=1), "h": _w(rng, batch, units), "c": _w(rng, batch, units),
-            "kernel": _w(rng, features, 4 * units), "recurrent_kernel": _w(rng, units, 4 * units),
-            "bias": _w(rng, 4 * units, scale=0.2)}
+    return {
+        "X": _w(rng, batch, steps, features, scale=1),
+        "h": _w(rng, batch, units),
+        "c": _w(rng, batch, units),
+        "kernel": _w(rng, features, 4 * units),
+        "recurrent_kernel": _w(rng, units, 4 * units),
+        "bias": _w(rng, 4 * units, scale=0.2),
+    }
 
 
 def gru_unroll_probe(rng, batch=4, steps=8, features=3, units=5):
-    return {"X": _w(rng, batch, steps, features, scale=1), "h": _w(rng, batch, units),
-            "kernel": _w(rng, features, 3 * units), "recurrent_kernel": _w(rng, units, 3 * units),
-            "bias": _w(rng, 2, 3 * units, scale=0.2)}
+    return {
+        "X": _w(rng, batch, steps, features, scale=1),
+        "h": _w(rng, batch, units),
+        "kernel": _w(rng, features, 3 * units),
+        "recurrent_kernel": _w(rng, units, 3 * units),
+        "bias": _w(rng, 2, 3 * units, scale=0.2),
+    }

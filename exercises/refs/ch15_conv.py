@@ -13,8 +13,9 @@ import numpy as np
 PADDINGS = ("valid", "same", "causal")
 
 
-def conv1d_output_length(length: int, kernel_size: int, strides: int = 1, padding: str = "valid",
-                         dilation_rate: int = 1) -> int:
+def conv1d_output_length(
+    length: int, kernel_size: int, strides: int = 1, padding: str = "valid", dilation_rate: int = 1
+) -> int:
     """Output time steps of Conv1D: "valid" drops the steps the dilated kernel cannot cover;
     "same" and "causal" pad so only the stride shrinks the sequence."""
     if padding not in PADDINGS:
@@ -38,8 +39,9 @@ def length_cases(rng: np.random.Generator, n: int = 24) -> list[dict]:
             strides, dilation = 1, int(rng.choice([1, 2, 3, 4, 8]))
         span = (kernel - 1) * dilation + 1
         length = int(rng.integers(max(span, 5), 101))
-        cases.append({"length": length, "kernel_size": kernel, "strides": strides,
-                      "padding": padding, "dilation_rate": dilation})
+        cases.append(
+            {"length": length, "kernel_size": kernel, "strides": strides, "padding": padding, "dilation_rate": dilation}
+        )
     order = rng.permutation(n)
     return [cases[i] for i in order]
 
@@ -50,6 +52,7 @@ def downsample_targets(Y: np.ndarray) -> np.ndarray:
     return Y[:, 3::2]
 
 
-def seq2seq_targets_probe(rng: np.random.Generator, batch: int = 8, length: int = 50,
-                          ahead: int = 7) -> dict[str, np.ndarray]:
+def seq2seq_targets_probe(
+    rng: np.random.Generator, batch: int = 8, length: int = 50, ahead: int = 7
+) -> dict[str, np.ndarray]:
     return {"Y": rng.normal(size=(batch, length, ahead)).astype(np.float32)}

@@ -32,11 +32,12 @@ def make_seq2seq_targets(series: np.ndarray, n_steps: int = N_STEPS, ahead: int 
     """[batch, n_steps, ahead]: at each step t, the values t+1 … t+ahead."""
     y = np.empty((series.shape[0], n_steps, ahead), dtype=np.float32)
     for step in range(1, ahead + 1):
-        y[..., step - 1] = series[:, step:step + n_steps, 0]
+        y[..., step - 1] = series[:, step : step + n_steps, 0]
     return y
 
 
 # --- generators for the checks: (rng, **args) -> inputs [, targets] ----------------
+
 
 def window_probe(rng: np.random.Generator, batch: int = 16, length: int = N_STEPS + AHEAD) -> dict[str, np.ndarray]:
     return {"series": generate_time_series(batch, length, rng)}
@@ -65,6 +66,7 @@ def one_step_eval(rng: np.random.Generator, n: int = 1000) -> tuple[dict[str, np
 
 
 # --- baselines: (inputs, targets, rng) -> predictions ---------------------------
+
 
 def naive_forecast(inputs: dict[str, np.ndarray], targets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Repeat the last observed value for every future step."""

@@ -33,14 +33,14 @@ def dense_param_count(units: int, features: int) -> int:
     return int(units) * int(features) + int(units)
 
 
-def rnn_output_shape(batch: int | None, steps: int | None, units: int,
-                     return_sequences: bool) -> list[int | None]:
+def rnn_output_shape(batch: int | None, steps: int | None, units: int, return_sequences: bool) -> list[int | None]:
     """[batch, steps, units] with return_sequences, else [batch, units]."""
     return [batch, steps, int(units)] if return_sequences else [batch, int(units)]
 
 
-def rnn_table(cases: dict[str, dict[str, Any]], batch: int | None = None,
-              steps: int | None = None) -> dict[str, dict[str, Any]]:
+def rnn_table(
+    cases: dict[str, dict[str, Any]], batch: int | None = None, steps: int | None = None
+) -> dict[str, dict[str, Any]]:
     """Expected {name: {"shape": [...], "params": n}} for a table of single-layer cases.
 
     Each case: layer, units, features, return_sequences, and optionally its own
@@ -49,8 +49,9 @@ def rnn_table(cases: dict[str, dict[str, Any]], batch: int | None = None,
     out: dict[str, dict[str, Any]] = {}
     for name, c in cases.items():
         out[name] = {
-            "shape": rnn_output_shape(c.get("batch", batch), c.get("steps", steps), c["units"],
-                                      bool(c.get("return_sequences", False))),
+            "shape": rnn_output_shape(
+                c.get("batch", batch), c.get("steps", steps), c["units"], bool(c.get("return_sequences", False))
+            ),
             "params": rnn_param_count(c["layer"], c["units"], c["features"]),
         }
     return out
@@ -72,14 +73,24 @@ def stack_expectations(features: int, layers: list[dict[str, Any]]) -> list[dict
             if not seq:
                 raise ValueError("a recurrent layer needs a sequence input")
             rs = bool(spec.get("return_sequences", False))
-            expectations.append({"class": cls, "config": {"units": units, "return_sequences": rs},
-                                 "params": rnn_param_count(cls, units, f),
-                                 "output_shape": rnn_output_shape(None, None, units, rs)})
+            expectations.append(
+                {
+                    "class": cls,
+                    "config": {"units": units, "return_sequences": rs},
+                    "params": rnn_param_count(cls, units, f),
+                    "output_shape": rnn_output_shape(None, None, units, rs),
+                }
+            )
             seq = rs
         elif cls == "Dense":
-            expectations.append({"class": "Dense", "config": {"units": units},
-                                 "params": dense_param_count(units, f),
-                                 "output_shape": [None, None, units] if seq else [None, units]})
+            expectations.append(
+                {
+                    "class": "Dense",
+                    "config": {"units": units},
+                    "params": dense_param_count(units, f),
+                    "output_shape": [None, None, units] if seq else [None, units],
+                }
+            )
         else:
             raise ValueError(f"stack_expectations does not know {cls!r}")
         f = units
@@ -88,12 +99,14 @@ def stack_expectations(features: int, layers: list[dict[str, Any]]) -> list[dict
 
 # --- generators for function_grid ------------------------------------------------
 
+
 def param_cases(rng: np.random.Generator, n: int = 18) -> list[dict[str, Any]]:
     """Random (layer, units, features) cases, every layer class equally often."""
     cases = []
     for i in range(n):
-        cases.append({"layer": RECURRENT[i % 3], "units": int(rng.integers(1, 129)),
-                      "features": int(rng.integers(1, 65))})
+        cases.append(
+            {"layer": RECURRENT[i % 3], "units": int(rng.integers(1, 129)), "features": int(rng.integers(1, 65))}
+        )
     return cases
 
 

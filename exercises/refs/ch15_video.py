@@ -16,8 +16,9 @@ DIRECTIONS = np.array([[0, 1], [0, -1], [1, 0], [-1, 0]])
 N_CLASSES = 4
 
 
-def make_videos(n: int, n_frames: int, rng: np.random.Generator, size: int = 16, square: int = 3,
-                noise: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+def make_videos(
+    n: int, n_frames: int, rng: np.random.Generator, size: int = 16, square: int = 3, noise: float = 0.2
+) -> tuple[np.ndarray, np.ndarray]:
     """Videos [n, n_frames, size, size, 1] float32 and labels [n] (int)."""
     labels = rng.integers(0, N_CLASSES, size=n)
     travel = n_frames - 1
@@ -30,7 +31,7 @@ def make_videos(n: int, n_frames: int, rng: np.random.Generator, size: int = 16,
         c0 = rng.integers(travel if dc < 0 else 0, size - square - (travel if dc > 0 else 0) + 1)
         for t in range(n_frames):
             r, c = r0 + dr * t, c0 + dc * t
-            videos[i, t, r:r + square, c:c + square] += 1.0
+            videos[i, t, r : r + square, c : c + square] += 1.0
     return videos[..., np.newaxis], labels
 
 
@@ -40,6 +41,7 @@ def video_eval(rng: np.random.Generator, n: int = 500, n_frames: int = 10) -> tu
 
 
 # --- baselines: (inputs, targets, rng) -> class probabilities [n, 4] ------------
+
 
 def constant_class(inputs: dict[str, np.ndarray], targets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Always the same class (the first one)."""
@@ -52,8 +54,9 @@ def random_guess(inputs: dict[str, np.ndarray], targets: np.ndarray, rng: np.ran
     return rng.random((len(inputs["X"]), N_CLASSES))
 
 
-def first_frame(inputs: dict[str, np.ndarray], targets: np.ndarray, rng: np.random.Generator,
-                square: int = 3) -> np.ndarray:
+def first_frame(
+    inputs: dict[str, np.ndarray], targets: np.ndarray, rng: np.random.Generator, square: int = 3
+) -> np.ndarray:
     """The best one can do from where the square starts, without seeing it move: locate it in
     the first frame and guess among the directions that keep it inside the clip."""
     x = inputs["X"][..., 0]

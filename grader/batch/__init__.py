@@ -26,6 +26,21 @@ from grader.batch.members import MemberDecision, MemberRules, compile_member_pat
 from grader.batch.run import Batch, BatchItem, run_batch, summary_counts
 from grader.batch.threads import available_cores, cap_threads, thread_share
 
-__all__ = ["Batch", "BatchItem", "CourseBundle", "Found", "MemberDecision", "MemberRules", "available_cores",
-           "cap_threads", "collect", "compile_member_pattern", "course_bundle", "course_for", "decide_member",
-           "run_batch", "summary_counts", "thread_share"]
+__all__ = [
+    "Batch",
+    "BatchItem",
+    "CourseBundle",
+    "Found",
+    "MemberDecision",
+    "MemberRules",
+    "available_cores",
+    "cap_threads",
+    "collect",
+    "compile_member_pattern",
+    "course_bundle",
+    "course_for",
+    "decide_member",
+    "run_batch",
+    "summary_counts",
+    "thread_share",
+]

@@ -28,7 +28,7 @@ class CourseBundle:
     data: bytes  # tar.gz, paths relative to the course folder
 
 
-def course_bundle(course: "Course") -> CourseBundle:
+def course_bundle(course: Course) -> CourseBundle:
     """Pack the grading-relevant course folders (kilobytes; no notebooks, no gradebook)."""
     root = course.root
 
@@ -50,18 +50,20 @@ def course_bundle(course: "Course") -> CourseBundle:
             try:
                 rel = folder.resolve().relative_to(root)
             except ValueError:
-                raise SpecError(f"cannot send the course to remote workers: {folder} is outside the "
-                                f"course folder {root}") from None
+                raise SpecError(
+                    f"cannot send the course to remote workers: {folder} is outside the course folder {root}"
+                ) from None
             for p in sorted(folder.rglob("*")):
-                if p.is_file() and not any(hidden(part) or part == "__pycache__"
-                                           for part in p.relative_to(folder).parts):
+                if p.is_file() and not any(
+                    hidden(part) or part == "__pycache__" for part in p.relative_to(folder).parts
+                ):
                     tar.add(p, arcname=(rel / p.relative_to(folder)).as_posix(), filter=skip)
     data = buf.getvalue()
     return CourseBundle(hashlib.sha256(data).hexdigest(), data)
 
 
 _UNPACKED: dict[str, Path] = {}
-_COURSES: dict[str, "Course"] = {}
+_COURSES: dict[str, Course] = {}
 _COURSES_LOCK = threading.Lock()  # a Dask worker may run several tasks in threads
 
 
@@ -79,7 +81,7 @@ def _unpack(bundle: CourseBundle) -> Path:
     return where
 
 
-def course_for(course: "str | CourseBundle | Course") -> "Course":
+def course_for(course: str | CourseBundle | Course) -> Course:
     """The course a worker grades with: the caller's own object in-process, else loaded
     once per process from a folder path or an unpacked bundle."""
     from grader.course.loader import Course, load_course

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from grader.batch.bundle import course_bundle
 from grader.batch.pool import Done, Job
@@ -45,7 +46,7 @@ def dask_cap_threads(client: Any) -> int:  # noqa: ANN401
     return sum(slots.values())
 
 
-def run_on_dask(scheduler: str, course: "Course", next_job: Callable[[Any], Job | None], done: Done) -> None:
+def run_on_dask(scheduler: str, course: Course, next_job: Callable[[Any], Job | None], done: Done) -> None:
     """Run the jobs `next_job(bundle)` gives on the cluster behind `scheduler`.
 
     `next_job` receives the scattered course bundle (what a job's course argument must be
@@ -63,12 +64,14 @@ def run_on_dask(scheduler: str, course: "Course", next_job: Callable[[Any], Job 
         # How long to try: Dask's own setting (distributed.comm.timeouts.connect, 30 s by default).
         client = Client(scheduler)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise GradeError(f"cannot reach the Dask scheduler at {scheduler} "
-                         f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+        raise GradeError(
+            f"cannot reach the Dask scheduler at {scheduler} "
+            f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        ) from None
     futures: dict[str, Any] = {}
     try:
         slots = dask_cap_threads(client)
-        bundle: "CourseBundle" = client.scatter(course_bundle(course), broadcast=True)
+        bundle: CourseBundle = client.scatter(course_bundle(course), broadcast=True)
         inflight: dict[str, Job] = {}
         results = as_completed()
         sent = 0

@@ -45,14 +45,53 @@ _PERIOD = re.compile(
     r"^(?:(?:week|wk|w|ch|chapter|day|session|meeting|lab|hw|homework|round|part|unit|lesson|주)"
     r"[\s_.-]*)?\d{1,4}(?:\s*(?:주차|주|장|회차|회|차|일))?$"
     r"|^\d{2,4}[-._]\d{1,2}[-._]\d{1,2}$|^\d{8}$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # Folders that hold members' work rather than being one member.
-_CONTAINERS = frozenset(name.casefold() for name in (
-    "submissions", "submission", "submit", "submitted", "inbox", "uploads", "notebooks", "notebook",
-    "exercises", "solutions", "homework", "assignments", "downloads", "download", "desktop", "documents",
-    "colab notebooks", "content", "drive", "mydrive", "my drive", "shared drives", "tmp", "temp", "home",
-    "users", "work", "src", "제출", "제출물", "과제", "숙제", "다운로드", "바탕 화면", "바탕화면", "문서",
-    "내 드라이브", "공유 드라이브", "노트북"))
+_CONTAINERS = frozenset(
+    name.casefold()
+    for name in (
+        "submissions",
+        "submission",
+        "submit",
+        "submitted",
+        "inbox",
+        "uploads",
+        "notebooks",
+        "notebook",
+        "exercises",
+        "solutions",
+        "homework",
+        "assignments",
+        "downloads",
+        "download",
+        "desktop",
+        "documents",
+        "colab notebooks",
+        "content",
+        "drive",
+        "mydrive",
+        "my drive",
+        "shared drives",
+        "tmp",
+        "temp",
+        "home",
+        "users",
+        "work",
+        "src",
+        "제출",
+        "제출물",
+        "과제",
+        "숙제",
+        "다운로드",
+        "바탕 화면",
+        "바탕화면",
+        "문서",
+        "내 드라이브",
+        "공유 드라이브",
+        "노트북",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -128,9 +167,9 @@ class MemberRules:
 
     member: str | None = None
     pattern: re.Pattern[str] | None = None
-    notebooks: tuple[str, ...] = ()           # the course's notebook names: never members
-    stops: tuple[Path, ...] = ()              # course folders: no member folder at or above them
-    roster: "Roster | None" = None
+    notebooks: tuple[str, ...] = ()  # the course's notebook names: never members
+    stops: tuple[Path, ...] = ()  # course folders: no member folder at or above them
+    roster: Roster | None = None
     _flag: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -138,8 +177,14 @@ class MemberRules:
             self._flag = ids.member_id(self.member, "--member")
 
     @classmethod
-    def for_course(cls, course: "Course", *, member: str | None = None,
-                   pattern: re.Pattern[str] | None = None, roster: "Roster | None" = None) -> "MemberRules":
+    def for_course(
+        cls,
+        course: Course,
+        *,
+        member: str | None = None,
+        pattern: re.Pattern[str] | None = None,
+        roster: Roster | None = None,
+    ) -> MemberRules:
         notebooks = tuple(sorted({s.notebook for s in course.specs.values()}))
         stops = tuple(p.resolve() for p in (course.root, course.exercises_dir, course.solutions_dir))
         return cls(member=member, pattern=pattern, notebooks=notebooks, stops=stops, roster=roster)
@@ -161,8 +206,11 @@ class MemberRules:
             match = next((m for m in (self.pattern.search(_masked(s, self.notebooks)) for s in tries) if m), None)
             who = match.group("member").strip() if match else ""
             if not who:
-                raise GradeError("the path does not match the --member-from pattern, so the member is "
-                                 "unknown; rename it or pass --member", str(found.path))
+                raise GradeError(
+                    "the path does not match the --member-from pattern, so the member is "
+                    "unknown; rename it or pass --member",
+                    str(found.path),
+                )
             who = ids.member_id(who, "--member-from gives")
             return MemberDecision(who, "template", f"--member-from matched {who!r} in {found.shown}")
         meta = metadata_member(doc)
@@ -212,8 +260,9 @@ class MemberRules:
         entry = self.roster.match(decision.member)
         if entry is None or entry.id == decision.member:
             return decision
-        return replace(decision, member=entry.id,
-                       note=f"{decision.note}; {decision.member!r} is {entry.id!r} in the roster")
+        return replace(
+            decision, member=entry.id, note=f"{decision.note}; {decision.member!r} is {entry.id!r} in the roster"
+        )
 
 
 def _is_period(name: str) -> bool:
@@ -245,15 +294,24 @@ def peek_notebook(data: bytes | None) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def decide_member(found: Found, data: bytes | None, *, member: str | None = None,
-                  pattern: re.Pattern[str] | None = None, course: "Course | None" = None) -> MemberDecision:
+def decide_member(
+    found: Found,
+    data: bytes | None,
+    *,
+    member: str | None = None,
+    pattern: re.Pattern[str] | None = None,
+    course: Course | None = None,
+) -> MemberDecision:
     """One submission's member with the rules of `grade submit` (see the module docstring)."""
-    rules = (MemberRules.for_course(course, member=member, pattern=pattern) if course is not None
-             else MemberRules(member=member, pattern=pattern))
+    rules = (
+        MemberRules.for_course(course, member=member, pattern=pattern)
+        if course is not None
+        else MemberRules(member=member, pattern=pattern)
+    )
     return rules.decide(found, data)
 
 
-def load_roster(course: "Course") -> "Roster | None":
+def load_roster(course: Course) -> Roster | None:
     """The course's site/roster.toml, or None when there is none (a broken one is an error)."""
     path = course.site_dir / "roster.toml"
     if not path.is_file():

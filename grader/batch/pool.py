@@ -25,8 +25,9 @@ import contextlib
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from grader.batch.threads import cap_threads
 
@@ -39,7 +40,7 @@ class Job:
     args: tuple[Any, ...]
     tag: Any = None
     ahead: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
-    ahead_key: Any = None   # what `ahead` prepares (a KernelPlan), for the caller's next choice
+    ahead_key: Any = None  # what `ahead` prepares (a KernelPlan), for the caller's next choice
 
 
 # The caller's side: the next job for a free worker whose spare was prepared for `key`

@@ -13,9 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from grader.batch import work
 from grader.batch.collect import Found
@@ -40,14 +41,14 @@ class BatchItem:
     member: str = ""
     decision: MemberDecision | None = None
     data: bytes | None = field(default=None, repr=False)
-    exercise: str | None = None          # as the submitter reads it (metadata, file name)
+    exercise: str | None = None  # as the submitter reads it (metadata, file name)
     plan: work.KernelPlan | None = None
     submitted_at: dt.datetime | None = None
     submitted_from: str = ""
-    result: "Attempt | None" = None
-    skipped: bool = False          # graded before: `result` is the recorded attempt
-    grader_failure: bool = False   # the grader, not the notebook, failed: not recorded
-    record_error: str = ""         # graded, but the gradebook refused the attempt
+    result: Attempt | None = None
+    skipped: bool = False  # graded before: `result` is the recorded attempt
+    grader_failure: bool = False  # the grader, not the notebook, failed: not recorded
+    record_error: str = ""  # graded, but the gradebook refused the attempt
 
     @property
     def path(self) -> Path:
@@ -60,7 +61,7 @@ class BatchItem:
         return self.grader_failure or bool(self.record_error) or invalid
 
 
-def exercise_of(course: "Course", doc: dict[str, Any] | None, path: Path) -> str | None:
+def exercise_of(course: Course, doc: dict[str, Any] | None, path: Path) -> str | None:
     """The exercise as grading will decide it (metadata, else the file name); None if unknown."""
     from grader.course.names import notebook_for_name
 
@@ -74,7 +75,7 @@ def exercise_of(course: "Course", doc: dict[str, Any] | None, path: Path) -> str
     return spec.id if spec else None
 
 
-def _shell(item: BatchItem, status: str, message: str, *, name_exercise: bool = False) -> "Attempt":
+def _shell(item: BatchItem, status: str, message: str, *, name_exercise: bool = False) -> Attempt:
     """A result for a submission no worker graded (unreadable, or the grader failed).
 
     The exercise is named only for grader failures: the notebook itself may be fine, and
@@ -83,19 +84,38 @@ def _shell(item: BatchItem, status: str, message: str, *, name_exercise: bool = 
     from grader.results.attempt import Attempt
 
     exercise = (item.exercise or "") if name_exercise else ""
-    return Attempt(exercise=exercise, member=item.member, status=status, checks=[], duration_s=0.0,
-                   path=str(item.path), message=message, grader_version=__version__,
-                   graded_at=dt.datetime.now(dt.timezone.utc))
+    return Attempt(
+        exercise=exercise,
+        member=item.member,
+        status=status,
+        checks=[],
+        duration_s=0.0,
+        path=str(item.path),
+        message=message,
+        grader_version=__version__,
+        graded_at=dt.datetime.now(dt.UTC),
+    )
 
 
 class Batch:
     """Grades a list of submissions with one executor and records each result as it arrives."""
 
-    def __init__(self, course: "Course", found: Iterable[Found], *, rules: MemberRules | None = None,
-                 seed: int | None = None, lang: str = "ko", book: "Gradebook | None" = None,
-                 on_done: Callable[[BatchItem], None] | None = None, regrade: bool = False,
-                 warm: bool = True, submitted: SubmittedAt | None = None, hints: HintsOption = "brief",
-                 quiz_lang: str = "lang") -> None:
+    def __init__(
+        self,
+        course: Course,
+        found: Iterable[Found],
+        *,
+        rules: MemberRules | None = None,
+        seed: int | None = None,
+        lang: str = "ko",
+        book: Gradebook | None = None,
+        on_done: Callable[[BatchItem], None] | None = None,
+        regrade: bool = False,
+        warm: bool = True,
+        submitted: SubmittedAt | None = None,
+        hints: HintsOption = "brief",
+        quiz_lang: str = "lang",
+    ) -> None:
         self.course = course
         self.hints = hints
         self.items = [BatchItem(i, f) for i, f in enumerate(found)]
@@ -104,8 +124,8 @@ class Batch:
         self.quiz_lang = quiz_lang
         self.regrade, self.warm = regrade, warm
         self.submitted = submitted or SubmittedAt([i.path for i in self.items])
-        self._queue: deque[BatchItem] = deque()   # decided, to be graded (`_scan`)
-        self._ready: deque[BatchItem] = deque()   # and read, to be handed out
+        self._queue: deque[BatchItem] = deque()  # decided, to be graded (`_scan`)
+        self._ready: deque[BatchItem] = deque()  # and read, to be handed out
         self._workers = 1
 
     # --- preparing, on the submitter ---------------------------------------------------
@@ -157,8 +177,9 @@ class Batch:
             return False
         return True
 
-    def _decide(self, item: BatchItem, data: bytes | None, *, doc: dict[str, Any] | None = None,
-                strict: bool = False) -> None:
+    def _decide(
+        self, item: BatchItem, data: bytes | None, *, doc: dict[str, Any] | None = None, strict: bool = False
+    ) -> None:
         try:
             item.decision = self.rules.decide(item.found, data, doc=doc)
             item.member = item.decision.member
@@ -195,9 +216,13 @@ class Batch:
         likely = len(self._ready) + len(self._queue) >= self._workers
         ahead = (work.start_spare, (course_arg, upcoming)) if spares and self.warm and upcoming and likely else None
         # Looked up now, not bound at import: tests replace `work.grade_one` with a stand-in.
-        return Job(work.grade_one, (course_arg, str(item.path), item.data, item.member, self.seed, self.lang,
-                                     self.quiz_lang),
-                   tag=item, ahead=ahead, ahead_key=upcoming if ahead else None)
+        return Job(
+            work.grade_one,
+            (course_arg, str(item.path), item.data, item.member, self.seed, self.lang, self.quiz_lang),
+            tag=item,
+            ahead=ahead,
+            ahead_key=upcoming if ahead else None,
+        )
 
     # --- results, on the submitter ---------------------------------------------------------
 
@@ -210,8 +235,15 @@ class Batch:
 
     def _failed(self, item: BatchItem, why: str) -> None:
         item.grader_failure = True
-        self._finish(item, _shell(item, "error", f"the grader failed on this submission ({why}); "
-                                               "it was not recorded: submit it again", name_exercise=True))
+        self._finish(
+            item,
+            _shell(
+                item,
+                "error",
+                f"the grader failed on this submission ({why}); it was not recorded: submit it again",
+                name_exercise=True,
+            ),
+        )
 
     def _received(self, item: BatchItem, reply: dict[str, Any]) -> None:
         """A worker's `Attempt.to_dict()`; a reply that does not parse is a grader failure."""
@@ -224,9 +256,9 @@ class Batch:
             return
         self._finish(item, attempt)
 
-    def _finish(self, item: BatchItem, result: "Attempt") -> None:
-        from grader.results.record import record_attempt
+    def _finish(self, item: BatchItem, result: Attempt) -> None:
         from grader.results.gradebook import AlreadyGraded
+        from grader.results.record import record_attempt
 
         if item.decision is not None:
             result.member_source, result.member_note = item.decision.source, item.decision.note
@@ -248,7 +280,7 @@ class Batch:
                 result.message = "; ".join(m for m in (result.message, f"not recorded: {exc}") if m)
         self._done(item, result)
 
-    def _done(self, item: BatchItem, result: "Attempt") -> None:
+    def _done(self, item: BatchItem, result: Attempt) -> None:
         item.result = result
         item.data = None  # the bytes are in the gradebook now; free them
         if self.on_done:
@@ -260,7 +292,7 @@ class Batch:
         """Grade everything; returns the items in submission order."""
         from grader.signals import sigterm_as_interrupt
 
-        self.course.specs  # noqa: B018 - a broken spec is a one-line error now, not N error results
+        self.course.specs
         # SIGTERM (a CI job cancelled, `kill`) takes the same way out as Ctrl-C: workers
         # are stopped and their kernels killed instead of being orphaned.
         with sigterm_as_interrupt():
@@ -272,15 +304,18 @@ class Batch:
             if scheduler:
                 from grader.batch.dask import run_on_dask
 
-                run_on_dask(scheduler, self.course, lambda bundle: self._next(bundle, None, spares=False,
-                                                                               depth=depth), self._outcome)
+                run_on_dask(
+                    scheduler,
+                    self.course,
+                    lambda bundle: self._next(bundle, None, spares=False, depth=depth),
+                    self._outcome,
+                )
             elif workers > 1 and len(self._ready) + len(self._queue) > 1:
                 pool = LocalPool(min(workers, len(self._ready) + len(self._queue)))
                 root = str(self.course.root)
                 pool.run(lambda prefer: self._next(root, prefer, spares=True, depth=depth), self._outcome)
             else:
-                run_in_process(lambda prefer: self._next(self.course, prefer, spares=True, depth=2),
-                               self._outcome)
+                run_in_process(lambda prefer: self._next(self.course, prefer, spares=True, depth=2), self._outcome)
         return self.items
 
     def _next(self, course_arg: Any, prefer: Any, *, spares: bool, depth: int) -> Job | None:  # noqa: ANN401
@@ -288,19 +323,44 @@ class Batch:
         return self._job(item, course_arg, spares=spares, depth=depth) if item is not None else None
 
 
-def run_batch(course: "Course", found: Iterable[Found], *, workers: int = 1, scheduler: str | None = None,
-              member: str | None = None, pattern: Any = None, seed: int | None = None,  # noqa: ANN401
-              lang: str = "ko", book: "Gradebook | None" = None,
-              on_done: Callable[[BatchItem], None] | None = None, regrade: bool = False, warm: bool = True,
-              rules: MemberRules | None = None, submitted: SubmittedAt | None = None,
-              hints: HintsOption = "brief", quiz_lang: str = "lang") -> list[BatchItem]:
+def run_batch(
+    course: Course,
+    found: Iterable[Found],
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    member: str | None = None,
+    pattern: Any = None,
+    seed: int | None = None,  # noqa: ANN401
+    lang: str = "ko",
+    book: Gradebook | None = None,
+    on_done: Callable[[BatchItem], None] | None = None,
+    regrade: bool = False,
+    warm: bool = True,
+    rules: MemberRules | None = None,
+    submitted: SubmittedAt | None = None,
+    hints: HintsOption = "brief",
+    quiz_lang: str = "lang",
+) -> list[BatchItem]:
     """Grade submissions sequentially (workers=1), in `workers` local processes, or on the
     Dask scheduler at `scheduler`; record each in `book` as it arrives, once per notebook,
     exercise and member unless `regrade`. `warm`: start each next kernel ahead. `hints`: the
     level of help failed checks give (grader/checks/hints.py)."""
     rules = rules or MemberRules.for_course(course, member=member, pattern=pattern)
-    batch = Batch(course, found, rules=rules, seed=seed, lang=lang, book=book, on_done=on_done,
-                  regrade=regrade, warm=warm, submitted=submitted, hints=hints, quiz_lang=quiz_lang)
+    batch = Batch(
+        course,
+        found,
+        rules=rules,
+        seed=seed,
+        lang=lang,
+        book=book,
+        on_done=on_done,
+        regrade=regrade,
+        warm=warm,
+        submitted=submitted,
+        hints=hints,
+        quiz_lang=quiz_lang,
+    )
     return batch.run(workers=workers, scheduler=scheduler)
 
 

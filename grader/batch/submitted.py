@@ -28,8 +28,7 @@ from pathlib import Path
 
 from grader.errors import GradeError
 
-_GIT = ["git", "--no-pager", "-c", "core.fsmonitor=", "-c", "log.showSignature=false",
-        "-c", "core.hooksPath=/dev/null"]
+_GIT = ["git", "--no-pager", "-c", "core.fsmonitor=", "-c", "log.showSignature=false", "-c", "core.hooksPath=/dev/null"]
 _GIT_TIMEOUT_S = 20
 
 
@@ -38,8 +37,9 @@ def parse_time(text: str, tz: dt.tzinfo) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise GradeError(f"--submitted-at {text!r} is not an ISO 8601 time such as "
-                         "2021-11-21T23:10 or 2021-11-21T23:10+09:00") from None
+        raise GradeError(
+            f"--submitted-at {text!r} is not an ISO 8601 time such as 2021-11-21T23:10 or 2021-11-21T23:10+09:00"
+        ) from None
     return when.replace(tzinfo=tz) if when.tzinfo is None else when
 
 
@@ -58,8 +58,13 @@ def _git(root: Path, *args: str) -> bytes | None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env["GIT_TERMINAL_PROMPT"] = "0"
     try:
-        out = subprocess.run([*_GIT, "-C", str(root), *args], capture_output=True, env=env,
-                             timeout=_GIT_TIMEOUT_S, stdin=subprocess.DEVNULL)
+        out = subprocess.run(
+            [*_GIT, "-C", str(root), *args],
+            capture_output=True,
+            env=env,
+            timeout=_GIT_TIMEOUT_S,
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout if out.returncode == 0 else None
@@ -70,11 +75,11 @@ class _Repo:
     """What one git checkout says about the files a batch grades (two git calls per batch)."""
 
     root: Path
-    blobs: dict[str, str] = field(default_factory=dict)        # path in repo -> blob at HEAD
+    blobs: dict[str, str] = field(default_factory=dict)  # path in repo -> blob at HEAD
     authored: dict[str, dt.datetime] = field(default_factory=dict)  # path -> last commit's author time
 
     @classmethod
-    def read(cls, root: Path, rels: list[str]) -> "_Repo":
+    def read(cls, root: Path, rels: list[str]) -> _Repo:
         repo = cls(root)
         listing = _git(root, "ls-tree", "-r", "-z", "HEAD", "--", *rels)
         for entry in (listing or b"").split(b"\x00"):
@@ -136,6 +141,6 @@ class SubmittedAt:
             if repo and repo.blobs.get(rel) == _git_blob_id(data) and rel in repo.authored:
                 return repo.authored[rel], "git"
         try:
-            return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc), "mtime"
+            return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC), "mtime"
         except OSError:
             return None, ""

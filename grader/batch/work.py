@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from grader.course.loader import Course
     from grader.execution.warm import SpareKernel
 
+
 @dataclass(frozen=True)
 class KernelPlan:
     """What a spare kernel for a notebook must be: its exercise's sandbox, and the libraries
@@ -28,7 +29,7 @@ class KernelPlan:
     preload: tuple[str, ...] = ()
 
 
-def plan_for(course: "Course", exercise: str, doc: dict[str, Any] | None) -> KernelPlan | None:
+def plan_for(course: Course, exercise: str, doc: dict[str, Any] | None) -> KernelPlan | None:
     """The plan for a notebook of `exercise` whose parsed JSON is `doc`; None if unknown."""
     if exercise not in course.specs:
         return None
@@ -43,7 +44,7 @@ def plan_for(course: "Course", exercise: str, doc: dict[str, Any] | None) -> Ker
     return KernelPlan(exercise, preload_for(sources))
 
 
-def start_spare(course_root: Any, plan: KernelPlan | None) -> "SpareKernel | None":  # noqa: ANN401
+def start_spare(course_root: Any, plan: KernelPlan | None) -> SpareKernel | None:  # noqa: ANN401
     """Begin starting a kernel for a notebook that fits `plan` (returns at once)."""
     if plan is None:
         return None
@@ -57,9 +58,16 @@ def start_spare(course_root: Any, plan: KernelPlan | None) -> "SpareKernel | Non
     return SpareKernel.start(build_policy(spec.limits, course_root=course.root), plan.preload)
 
 
-def grade_one(course_root: Any, name: str, data: bytes, member: str | None,  # noqa: ANN401
-              seed: int | None, lang: str = "ko", quiz_lang: str = "lang",
-              kernel: "SpareKernel | None" = None) -> dict[str, Any]:
+def grade_one(
+    course_root: Any,
+    name: str,
+    data: bytes,
+    member: str | None,  # noqa: ANN401
+    seed: int | None,
+    lang: str = "ko",
+    quiz_lang: str = "lang",
+    kernel: SpareKernel | None = None,
+) -> dict[str, Any]:
     """Grade one notebook given as bytes; returns `Attempt.to_dict()` (plain data for any executor).
 
     `name` is the path as the submitter knows it: it names the exercise (file
@@ -72,6 +80,7 @@ def grade_one(course_root: Any, name: str, data: bytes, member: str | None,  # n
     from grader.grading import grade_file
 
     course = course_for(course_root)
-    result, _ = grade_file(course, Path(name), member=member, seed=seed, lang=lang, quiz_lang=quiz_lang,
-                           data=data, kernel=kernel)
+    result, _ = grade_file(
+        course, Path(name), member=member, seed=seed, lang=lang, quiz_lang=quiz_lang, data=data, kernel=kernel
+    )
     return result.to_dict()

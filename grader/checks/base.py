@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -61,9 +62,9 @@ class ProbeOutput:
     """What one probe request produced in the kernel."""
 
     ok: bool
-    value: Any = None                      # JSON data (shapes, configs, values)
+    value: Any = None  # JSON data (shapes, configs, values)
     arrays: list[np.ndarray] = field(default_factory=list)  # array outputs, in order
-    error: str = ""                        # "TypeError: ..." when the call raised
+    error: str = ""  # "TypeError: ..." when the call raised
     # For a clean check: why the clean loader could not measure the model at all (one of
     # CLEAN_FAILURES); `error` then holds the details.
     clean_failure: str = ""
@@ -85,8 +86,8 @@ class Plan:
 class GradeContext:
     seed: int
     lang: str
-    course: "Course"
-    spec: "ExerciseSpec"
+    course: Course
+    spec: ExerciseSpec
     answers: dict[str, str] = field(default_factory=dict)
     run_status: str = "graded"
     run_message: str = ""
@@ -127,8 +128,7 @@ class CheckKind:
         allowed = (self.evidence, *self.other_evidence)
         declared = options.evidence or self.evidence
         if declared not in allowed:
-            raise ParamError(f"'evidence' of a {self.name} check must be {' or '.join(map(repr, allowed))}",
-                             "evidence")
+            raise ParamError(f"'evidence' of a {self.name} check must be {' or '.join(map(repr, allowed))}", "evidence")
 
     def validate(self, check: CheckSpec) -> None:
         """Validate a check's parameters alone (no file, no line): SpecError on the first problem.
@@ -142,7 +142,9 @@ class CheckKind:
         try:
             self.check_options(self.Params.model_validate(check.params))
         except ValidationError as exc:
-            raise SpecError(first_problem(exc, self.Params, missing_owner=f"check kind {self.name!r}").message) from None
+            raise SpecError(
+                first_problem(exc, self.Params, missing_owner=f"check kind {self.name!r}").message
+            ) from None
         except ParamError as exc:
             raise SpecError(exc.message) from None
 
@@ -153,14 +155,14 @@ class CheckKind:
     def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
         return Plan()
 
-    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
-                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan, outputs: dict[str, ProbeOutput]) -> CheckResult:
         raise NotImplementedError
 
     # helpers shared by the kinds -------------------------------------------
 
-    def result(self, check: CheckSpec, ctx: GradeContext, fraction: float, message: str,
-               details: dict[str, Any] | None = None) -> CheckResult:
+    def result(
+        self, check: CheckSpec, ctx: GradeContext, fraction: float, message: str, details: dict[str, Any] | None = None
+    ) -> CheckResult:
         fraction = max(0.0, min(1.0, float(fraction)))
         passed = fraction >= 0.999
         hint = check.text("hint", ctx.lang)
@@ -170,10 +172,16 @@ class CheckKind:
                 message += "."
             message = f"{message} {hint}".strip()
         return CheckResult(
-            id=check.id, kind=check.kind, passed=passed,
-            points=round(check.points * fraction, 4), max_points=check.points,
-            message=message, title=check.text("title", ctx.lang), details=details or {},
-            evidence=self.evidence_of(check), hint_level="brief" if not passed and hint else None,
+            id=check.id,
+            kind=check.kind,
+            passed=passed,
+            points=round(check.points * fraction, 4),
+            max_points=check.points,
+            message=message,
+            title=check.text("title", ctx.lang),
+            details=details or {},
+            evidence=self.evidence_of(check),
+            hint_level="brief" if not passed and hint else None,
         )
 
     def unmet(self, check: CheckSpec, ctx: GradeContext, result: CheckResult) -> str:
@@ -182,25 +190,34 @@ class CheckKind:
         title = check.text("title", ctx.lang) or check.id
         return ctx.text("checks.base.unmet.did_not_pass", title=title)
 
-    def not_checked(self, check: CheckSpec, ctx: GradeContext, reasons: list[str],
-                    failed: list[str]) -> CheckResult:
+    def not_checked(self, check: CheckSpec, ctx: GradeContext, reasons: list[str], failed: list[str]) -> CheckResult:
         """No points, and why: what this check would measure means nothing after the failure of
         the checks it comes `after`. The hint stays out: there is nothing to fix here."""
         why = "; ".join(reasons)
         return CheckResult(
-            id=check.id, kind=check.kind, passed=False, points=0.0, max_points=check.points,
+            id=check.id,
+            kind=check.kind,
+            passed=False,
+            points=0.0,
+            max_points=check.points,
             message=ctx.text("checks.base.not_checked.not_checked", why=why),
-            title=check.text("title", ctx.lang), details={"not_checked_after": failed},
-            evidence=self.evidence_of(check))
+            title=check.text("title", ctx.lang),
+            details={"not_checked_after": failed},
+            evidence=self.evidence_of(check),
+        )
 
     def not_measured(self, check: CheckSpec, ctx: GradeContext, out: ProbeOutput) -> CheckResult:
         """A clean check whose model could not be measured outside the notebook: no points,
         whatever the notebook reports about it, and a message that says why."""
         target = check.params.get("target", "?")
         why = _clean_failure_text(out.clean_failure, _plain_text(out.error), ctx)
-        return self.result(check, ctx, 0.0, ctx.text("checks.base.not_measured.earns_nothing_here_grader",
-                                                     target=target, why=why),
-            {"clean_failure": out.clean_failure})
+        return self.result(
+            check,
+            ctx,
+            0.0,
+            ctx.text("checks.base.not_measured.earns_nothing_here_grader", target=target, why=why),
+            {"clean_failure": out.clean_failure},
+        )
 
     def missing(self, check: CheckSpec, ctx: GradeContext, out: ProbeOutput | None, what: str) -> CheckResult:
         """A probe that could not run: name what was missing and why."""
@@ -222,17 +239,23 @@ def _plain_text(text: str, limit: int = 300) -> str:
 
 
 _CLEAN_FAILURE_KEYS = {
-    "not_keras": "checks.base.clean_failure.not_keras", "save_failed": "checks.base.clean_failure.save_failed",
-    "unsafe": "checks.base.clean_failure.unsafe", "custom": "checks.base.clean_failure.custom",
-    "load_failed": "checks.base.clean_failure.load_failed", "no_file": "checks.base.clean_failure.no_file",
+    "not_keras": "checks.base.clean_failure.not_keras",
+    "save_failed": "checks.base.clean_failure.save_failed",
+    "unsafe": "checks.base.clean_failure.unsafe",
+    "custom": "checks.base.clean_failure.custom",
+    "load_failed": "checks.base.clean_failure.load_failed",
+    "no_file": "checks.base.clean_failure.no_file",
 }
 
 
 def _clean_failure_text(code: str, detail: str, ctx: GradeContext) -> str:
     """Why the clean loader could not measure a model, in the run's language."""
     if code == "not_keras":
-        kind = ctx.text("checks.base.clean_failure.object", name=detail) if detail else \
-            ctx.text("checks.base.clean_failure.something_else")
+        kind = (
+            ctx.text("checks.base.clean_failure.object", name=detail)
+            if detail
+            else ctx.text("checks.base.clean_failure.something_else")
+        )
         return ctx.text("checks.base.clean_failure.not_keras", kind=kind)
     if code == "custom":
         needed = detail or ctx.text("checks.base.clean_failure.a_class")
@@ -247,8 +270,11 @@ def _clean_failure_text(code: str, detail: str, ctx: GradeContext) -> str:
 _PROBE_ERRORS = [
     (re.compile(r"ValueError: it is None \(the notebook has not built it yet\)"), "checks.base.probe.still_none", ()),
     (re.compile(r"TypeError: returned None(.*), not an array"), "checks.base.probe.returned_none", ("how",)),
-    (re.compile(r"NameError: name '([^']+)' is not defined in the notebook"), "checks.base.probe.not_defined",
-     ("name",)),
+    (
+        re.compile(r"NameError: name '([^']+)' is not defined in the notebook"),
+        "checks.base.probe.not_defined",
+        ("name",),
+    ),
 ]
 
 
@@ -259,7 +285,7 @@ def _probe_error(error: str, ctx: GradeContext) -> str:
         found = pattern.search(error)
         if found:
             told = ctx.text(key, **dict(zip(names, found.groups(), strict=True)))
-            return error[:found.start()] + told + error[found.end():]
+            return error[: found.start()] + told + error[found.end() :]
     return error
 
 

@@ -15,10 +15,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, PositiveInt
 
-from grader.checks.params import (METHOD_DOC, Bilingual, GeneratorRef, Method, Name, Ref, SpecModel, TargetParams,
-                                  texts)
-from grader.results.attempt import CheckResult
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, fmt_shape, register
+from grader.checks.params import METHOD_DOC, Bilingual, GeneratorRef, Method, Name, Ref, SpecModel, TargetParams, texts
+from grader.results.attempt import CheckResult
 
 
 def _as_tuple(value: Any) -> list[np.ndarray]:
@@ -29,19 +28,27 @@ def _as_tuple(value: Any) -> list[np.ndarray]:
 
 class FunctionMatchesParams(TargetParams):
     generator: GeneratorRef = Field(
-        description="Makes the hidden inputs: called as generator(rng, **gen_args), returns {name: array}.")
+        description="Makes the hidden inputs: called as generator(rng, **gen_args), returns {name: array}."
+    )
     gen_args: dict[str, Any] = Field({}, description="Keyword arguments for the generator.")
     reference: Ref = Field(description="The grader's own function, called on the same inputs as the target.")
-    args: list[Name] | None = Field(None, description="Which of the generator's arrays to pass, in order "
-                                                       "(default: all of them, in the generator's order).")
+    args: list[Name] | None = Field(
+        None,
+        description="Which of the generator's arrays to pass, in order "
+        "(default: all of them, in the generator's order).",
+    )
     method: Method = Field("call", description=METHOD_DOC)
-    outputs: list[Bilingual] | None = Field(None, description="Names of the returned values for messages, each a "
-                                                              "string or a {ko, en} table (default: \"output 1\", "
-                                                              "\"output 2\", …).")
+    outputs: list[Bilingual] | None = Field(
+        None,
+        description="Names of the returned values for messages, each a "
+        'string or a {ko, en} table (default: "output 1", '
+        '"output 2", …).',
+    )
     atol: float = Field(1e-6, ge=0, description="Absolute tolerance on the values.")
     rtol: float = Field(1e-5, ge=0, description="Relative tolerance on the values.")
-    partial_for_shape: bool = Field(True, description="Half the points when the shapes are right but the values "
-                                                      "are not.")
+    partial_for_shape: bool = Field(
+        True, description="Half the points when the shapes are right but the values are not."
+    )
 
 
 def _name(value: object, lang: str) -> str:
@@ -67,14 +74,14 @@ class FunctionMatches(CheckKind):
         names = p.get("args") or list(inputs)
         expected = _as_tuple(ctx.ref(p["reference"])(*[inputs[n] for n in names]))
         return Plan(
-            requests=[{"id": "call", "op": "call", "target": p["target"], "method": p.get("method", "call"),
-                       "args": names}],
+            requests=[
+                {"id": "call", "op": "call", "target": p["target"], "method": p.get("method", "call"), "args": names}
+            ],
             inputs=inputs,
             private={"expected": expected},
         )
 
-    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
-                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan, outputs: dict[str, ProbeOutput]) -> CheckResult:
         p = check.params
         target = p["target"]
         out = outputs.get("call")
@@ -83,31 +90,64 @@ class FunctionMatches(CheckKind):
         expected: list[np.ndarray] = plan.private["expected"]
         got = out.arrays
         if len(got) != len(expected):
-            return self.result(check, ctx, 0, ctx.text("checks.calls.evaluate.returned_value_expected", target=target,
-                                                       len_got=len(got), len_expected=len(expected)))
+            return self.result(
+                check,
+                ctx,
+                0,
+                ctx.text(
+                    "checks.calls.evaluate.returned_value_expected",
+                    target=target,
+                    len_got=len(got),
+                    len_expected=len(expected),
+                ),
+            )
         atol, rtol = float(p.get("atol", 1e-6)), float(p.get("rtol", 1e-5))
-        names = [_name(n, ctx.lang) for n in p["outputs"]] if p.get("outputs") else \
-            [ctx.text("checks.calls.evaluate.output_n", n=i + 1) for i in range(len(expected))]
+        names = (
+            [_name(n, ctx.lang) for n in p["outputs"]]
+            if p.get("outputs")
+            else [ctx.text("checks.calls.evaluate.output_n", n=i + 1) for i in range(len(expected))]
+        )
         for name, g, e in zip(names, got, expected):
             if tuple(g.shape) != tuple(e.shape):
-                return self.result(check, ctx, 0, ctx.text("checks.calls.evaluate.has_shape_expected", target=target,
-                                                           name=name, got_shape=fmt_shape(g.shape),
-                                                           expected_shape=fmt_shape(e.shape)),
-                    {"found_shape": list(g.shape), "expected_shape": list(e.shape)})
-            if not np.issubdtype(g.dtype, np.number) or not np.allclose(g.astype(float), e.astype(float),
-                                                                          atol=atol, rtol=rtol):
-                diff = (float(np.max(np.abs(g.astype(float) - e.astype(float))))
-                        if np.issubdtype(g.dtype, np.number) else float("nan"))
-                return self.result(check, ctx, 0.5 if p.get("partial_for_shape", True) else 0, ctx.text("checks.calls.evaluate.has_right_shape_but",
-                                                                                                        target=target,
-                                                                                                        name=name,
-                                                                                                        expected_shape=fmt_shape(e.shape),
-                                                                                                        diff=diff,
-                                                                                                        atol=atol),
-                    {"max_abs_diff": diff})
+                return self.result(
+                    check,
+                    ctx,
+                    0,
+                    ctx.text(
+                        "checks.calls.evaluate.has_shape_expected",
+                        target=target,
+                        name=name,
+                        got_shape=fmt_shape(g.shape),
+                        expected_shape=fmt_shape(e.shape),
+                    ),
+                    {"found_shape": list(g.shape), "expected_shape": list(e.shape)},
+                )
+            if not np.issubdtype(g.dtype, np.number) or not np.allclose(
+                g.astype(float), e.astype(float), atol=atol, rtol=rtol
+            ):
+                diff = (
+                    float(np.max(np.abs(g.astype(float) - e.astype(float))))
+                    if np.issubdtype(g.dtype, np.number)
+                    else float("nan")
+                )
+                return self.result(
+                    check,
+                    ctx,
+                    0.5 if p.get("partial_for_shape", True) else 0,
+                    ctx.text(
+                        "checks.calls.evaluate.has_right_shape_but",
+                        target=target,
+                        name=name,
+                        expected_shape=fmt_shape(e.shape),
+                        diff=diff,
+                        atol=atol,
+                    ),
+                    {"max_abs_diff": diff},
+                )
         shapes = ", ".join(fmt_shape(e.shape) for e in expected)
-        return self.result(check, ctx, 1, ctx.text("checks.calls.evaluate.matches_grader_reference_on", target=target,
-                                                   shapes=shapes))
+        return self.result(
+            check, ctx, 1, ctx.text("checks.calls.evaluate.matches_grader_reference_on", target=target, shapes=shapes)
+        )
 
 
 def shape_matches(found: list[int], expected: list[int | None]) -> bool:
@@ -124,14 +164,17 @@ class ShapeCase(SpecModel):
 class OutputShapeParams(TargetParams):
     cases: list[ShapeCase] = Field(min_length=1, description="Input shapes and the output shape each must give.")
     dtype: Literal["float32", "float64", "int32", "int64"] = Field(
-        "float32", description="Type of the inputs: normal noise for floats, integers below `vocab` otherwise.")
+        "float32", description="Type of the inputs: normal noise for floats, integers below `vocab` otherwise."
+    )
     vocab: PositiveInt = Field(10, description="For integer inputs: they are drawn from 0 … vocab - 1.")
     method: Method = Field("auto", description=METHOD_DOC)
     partial: bool = Field(False, description="Give the fraction of cases right (default: all or nothing).")
     open_axes: list[PositiveInt] = Field(
-        [], description="Axes of the model's declared input (0 = batch) that must be left open (None), e.g. [1] "
-                        "for the time axis: Keras runs an RNN declared with a fixed length on other lengths too, "
-                        "with only a warning, so the calls alone cannot show that the length was left open.")
+        [],
+        description="Axes of the model's declared input (0 = batch) that must be left open (None), e.g. [1] "
+        "for the time axis: Keras runs an RNN declared with a fixed length on other lengths too, "
+        "with only a warning, so the calls alone cannot show that the length was left open.",
+    )
 
 
 @register
@@ -157,8 +200,15 @@ class OutputShape(CheckKind):
             else:
                 x = rng.normal(size=shape).astype(dtype)
             plan.inputs[f"x{i}"] = x
-            plan.requests.append({"id": f"case{i}", "op": "call", "target": p["target"],
-                                  "method": p.get("method", "auto"), "args": [f"x{i}"]})
+            plan.requests.append(
+                {
+                    "id": f"case{i}",
+                    "op": "call",
+                    "target": p["target"],
+                    "method": p.get("method", "auto"),
+                    "args": [f"x{i}"],
+                }
+            )
         if p.get("open_axes"):
             plan.requests.append({"id": "describe", "op": "describe", "target": p["target"]})
         return plan
@@ -177,14 +227,20 @@ class OutputShape(CheckKind):
         if not fixed:
             return ""
         names = {1: ctx.text("checks.calls.fixed_axes.time_axis")}
-        axes = ", ".join(ctx.text("checks.calls.fixed_axes.text",
-                                  axis=names.get(a) or ctx.text("checks.calls.fixed_axes.axis", a=a), size=declared[a]) for a in fixed)
+        axes = ", ".join(
+            ctx.text(
+                "checks.calls.fixed_axes.text",
+                axis=names.get(a) or ctx.text("checks.calls.fixed_axes.axis", a=a),
+                size=declared[a],
+            )
+            for a in fixed
+        )
         target = check.params["target"]
-        return ctx.text("checks.calls.fixed_axes.declares_input_as_which", target=target,
-                        declared=fmt_shape(declared), axes=axes)
+        return ctx.text(
+            "checks.calls.fixed_axes.declares_input_as_which", target=target, declared=fmt_shape(declared), axes=axes
+        )
 
-    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
-                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan, outputs: dict[str, ProbeOutput]) -> CheckResult:
         p = check.params
         target = p["target"]
         ok = 0
@@ -200,28 +256,43 @@ class OutputShape(CheckKind):
             inp = fmt_shape(case["input"])
             exp = fmt_shape([None if e == -1 else e for e in case["expect"]])
             if out is None or not out.ok:
-                problems.append(ctx.text("checks.calls.evaluate.input_raised", inp=inp,
-                                         error=out.error if out else ctx.text("checks.calls.evaluate.no_result")))
+                problems.append(
+                    ctx.text(
+                        "checks.calls.evaluate.input_raised",
+                        inp=inp,
+                        error=out.error if out else ctx.text("checks.calls.evaluate.no_result"),
+                    )
+                )
                 continue
             if len(out.arrays) != 1:
-                problems.append(ctx.text("checks.calls.evaluate.input_gave_outputs_expected", inp=inp,
-                                         count=len(out.arrays)))
+                problems.append(
+                    ctx.text("checks.calls.evaluate.input_gave_outputs_expected", inp=inp, count=len(out.arrays))
+                )
                 continue
             found = list(out.arrays[0].shape)
             if shape_matches(found, case["expect"]):
                 ok += 1
             else:
-                problems.append(ctx.text("checks.calls.evaluate.input_gave_expected", inp=inp,
-                                         got_shape=fmt_shape(found), exp=exp))
+                problems.append(
+                    ctx.text("checks.calls.evaluate.input_gave_expected", inp=inp, got_shape=fmt_shape(found), exp=exp)
+                )
         fixed = self._fixed_axes(check, ctx, outputs) if p.get("open_axes") else ""
         if not problems and fixed:
             return self.result(check, ctx, 0, fixed + ".", {"cases_ok": ok, "cases": len(cases), "fixed_input": True})
         if not problems:
-            return self.result(check, ctx, 1, ctx.text("checks.calls.evaluate.returns_expected_shapes_for",
-                                                       target=target, len_cases=len(cases)))
+            return self.result(
+                check,
+                ctx,
+                1,
+                ctx.text("checks.calls.evaluate.returns_expected_shapes_for", target=target, len_cases=len(cases)),
+            )
         if fixed:
             problems.append(fixed)
         frac = ok / len(cases) if p.get("partial", False) and not fixed else 0.0
-        return self.result(check, ctx, frac, ctx.text("checks.calls.evaluate.text", target=target,
-                                                      problems='; '.join(problems)),
-            {"cases_ok": ok, "cases": len(cases)})
+        return self.result(
+            check,
+            ctx,
+            frac,
+            ctx.text("checks.calls.evaluate.text", target=target, problems="; ".join(problems)),
+            {"cases_ok": ok, "cases": len(cases)},
+        )

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 from pydantic import Field, PositiveInt, model_validator
 
+from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, fmt_shape, register
 from grader.checks.params import METHOD_DOC, GeneratorRef, Method, ParamError, TargetParams
 from grader.results.attempt import CheckResult
-from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, fmt_shape, register
 
 
 def _t0(check: CheckSpec, steps: int) -> int:
@@ -29,27 +29,37 @@ def _t0(check: CheckSpec, steps: int) -> int:
 
 class CausalParams(TargetParams):
     input: list[PositiveInt] | None = Field(
-        None, min_length=2, description="Shape of the noise input [batch, time steps, features] (time is axis 1).")
+        None, min_length=2, description="Shape of the noise input [batch, time steps, features] (time is axis 1)."
+    )
     generator: GeneratorRef | None = Field(
-        None, description="Instead of noise: called as generator(rng, **gen_args); its first array is the input.")
+        None, description="Instead of noise: called as generator(rng, **gen_args); its first array is the input."
+    )
     gen_args: dict[str, Any] = Field({}, description="Keyword arguments for the generator.")
-    t0: int | None = Field(None, description="The first perturbed time step (default: the middle; negative counts "
-                                             "from the end).")
+    t0: int | None = Field(
+        None, description="The first perturbed time step (default: the middle; negative counts from the end)."
+    )
     method: Method = Field("auto", description=METHOD_DOC)
     atol: float = Field(1e-5, ge=0, description="How much an output before t0 may move.")
-    min_change: float = Field(1e-4, ge=0, description="How much the outputs from t0 on must move at least "
-                                                      "(a model that ignores its input is not shown causal).")
+    min_change: float = Field(
+        1e-4,
+        ge=0,
+        description="How much the outputs from t0 on must move at least "
+        "(a model that ignores its input is not shown causal).",
+    )
 
     @model_validator(mode="after")
-    def _input(self) -> "CausalParams":
+    def _input(self) -> CausalParams:
         if self.input is None and self.generator is None:
             raise ParamError("a causal check needs 'input' (a shape [batch, steps, features]) or 'generator'")
         if self.input is not None:
             steps = self.input[1]
             t0 = steps // 2 if self.t0 is None else self.t0
             if not 0 < (t0 + steps if t0 < 0 else t0) < steps:
-                raise ParamError(f"'t0' must fall strictly inside the time axis (1 … {steps - 1}, or "
-                                 f"-{steps - 1} … -1 from the end)", "t0")
+                raise ParamError(
+                    f"'t0' must fall strictly inside the time axis (1 … {steps - 1}, or "
+                    f"-{steps - 1} … -1 from the end)",
+                    "t0",
+                )
         return self
 
 
@@ -79,14 +89,15 @@ class Causal(CheckKind):
         x2[:, t0:] = rng.normal(size=x2[:, t0:].shape).astype(np.float32)
         method = p.get("method", "auto")
         return Plan(
-            requests=[{"id": "base", "op": "call", "target": p["target"], "method": method, "args": ["x"]},
-                      {"id": "perturbed", "op": "call", "target": p["target"], "method": method, "args": ["x2"]}],
+            requests=[
+                {"id": "base", "op": "call", "target": p["target"], "method": method, "args": ["x"]},
+                {"id": "perturbed", "op": "call", "target": p["target"], "method": method, "args": ["x2"]},
+            ],
             inputs={"x": x, "x2": x2},
             private={"t0": t0, "shape": list(x.shape)},
         )
 
-    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
-                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan, outputs: dict[str, ProbeOutput]) -> CheckResult:
         p = check.params
         target = p["target"]
         t0, shape = plan.private["t0"], plan.private["shape"]
@@ -97,29 +108,61 @@ class Causal(CheckKind):
                 return self.missing(check, ctx, out, f"`{target}`")
         a, b = outputs["base"].arrays, outputs["perturbed"].arrays
         if len(a) != 1 or len(b) != 1:
-            return self.result(check, ctx, 0, ctx.text("checks.causal.evaluate.returned_outputs_expected_one",
-                                                       target=target, count=len(a)))
+            return self.result(
+                check,
+                ctx,
+                0,
+                ctx.text("checks.causal.evaluate.returned_outputs_expected_one", target=target, count=len(a)),
+            )
         y, y2 = a[0].astype(np.float64), b[0].astype(np.float64)
         if y.ndim < 2 or y.shape[0] != shape[0] or y.shape[1] != steps or y.shape != y2.shape:
-            return self.result(check, ctx, 0, ctx.text("checks.causal.evaluate.returned_for_input_checking",
-                                                       target=target, output_shape=fmt_shape(y.shape),
-                                                       shown_shape=fmt_shape(shape), shape=shape[0], steps=steps))
+            return self.result(
+                check,
+                ctx,
+                0,
+                ctx.text(
+                    "checks.causal.evaluate.returned_for_input_checking",
+                    target=target,
+                    output_shape=fmt_shape(y.shape),
+                    shown_shape=fmt_shape(shape),
+                    shape=shape[0],
+                    steps=steps,
+                ),
+            )
         if not (np.all(np.isfinite(y)) and np.all(np.isfinite(y2))):
-            return self.result(check, ctx, 0, ctx.text("checks.causal.evaluate.produced_nan_or_infinite", target=target))
+            return self.result(
+                check, ctx, 0, ctx.text("checks.causal.evaluate.produced_nan_or_infinite", target=target)
+            )
         per_step = np.abs(y - y2).reshape(y.shape[0], steps, -1).max(axis=(0, 2))
         atol = float(p.get("atol", 1e-5))
         min_change = float(p.get("min_change", 1e-4))
         leaks = np.nonzero(per_step[:t0] > atol)[0]
-        details: dict[str, Any] = {"t0": t0, "max_past_change": float(per_step[:t0].max()),
-                                   "max_future_change": float(per_step[t0:].max())}
+        details: dict[str, Any] = {
+            "t0": t0,
+            "max_past_change": float(per_step[:t0].max()),
+            "max_future_change": float(per_step[t0:].max()),
+        }
         if leaks.size:
             first = int(leaks[0])
             details["first_leaking_step"] = first
-            return self.result(check, ctx, 0, ctx.text("checks.causal.evaluate.looks_into_future_only", target=target,
-                                                       t0=t0, first=first, change=per_step[first],
-                                                       size=leaks.size), details)
+            return self.result(
+                check,
+                ctx,
+                0,
+                ctx.text(
+                    "checks.causal.evaluate.looks_into_future_only",
+                    target=target,
+                    t0=t0,
+                    first=first,
+                    change=per_step[first],
+                    size=leaks.size,
+                ),
+                details,
+            )
         if per_step[t0:].max() <= min_change:
-            return self.result(check, ctx, 0, ctx.text("checks.causal.evaluate.outputs_did_not_change", target=target,
-                                                       t0=t0), details)
-        return self.result(check, ctx, 1, ctx.text("checks.causal.evaluate.causal_changing_inputs_from", target=target,
-                                                   t0=t0), details)
+            return self.result(
+                check, ctx, 0, ctx.text("checks.causal.evaluate.outputs_did_not_change", target=target, t0=t0), details
+            )
+        return self.result(
+            check, ctx, 1, ctx.text("checks.causal.evaluate.causal_changing_inputs_from", target=target, t0=t0), details
+        )

@@ -18,13 +18,13 @@ if TYPE_CHECKING:
     from grader.checks.base import CheckSpec, GradeContext
 
 
-def after_of(check: "CheckSpec") -> list[str]:
+def after_of(check: CheckSpec) -> list[str]:
     """The ids a check comes after (the spec's `after`; the spec loader checks that they
     name other checks of the exercise, without a cycle)."""
     return list(getattr(check, "after", None) or check.params.get("after", []) or [])
 
 
-def apply_after(checks: list["CheckSpec"], results: list[CheckResult], ctx: "GradeContext") -> list[CheckResult]:
+def apply_after(checks: list[CheckSpec], results: list[CheckResult], ctx: GradeContext) -> list[CheckResult]:
     """The results with every check whose `after` did not pass turned into "not checked".
 
     A check that is not checked counts as failed for the checks after it, with its own

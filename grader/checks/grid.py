@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 from pydantic import Field, model_validator
 
+from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
 from grader.checks.params import METHOD_DOC, GeneratorRef, Method, ParamError, TargetParams, ref
 from grader.results.attempt import CheckResult
-from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
 
 
 def _plain(value: Any) -> Any:
@@ -59,21 +59,28 @@ def values_match(got: np.ndarray, expected: np.ndarray, atol: float) -> bool:
 
 class FunctionGridParams(TargetParams):
     reference: ref(0, None, "(**case)") = Field(
-        description="The grader's own function, called as reference(**case) on every case.")
-    cases: list[dict[str, Any]] = Field([], description="Fixed cases, each a table of keyword arguments; "
-                                                        "always checked first.")
+        description="The grader's own function, called as reference(**case) on every case."
+    )
+    cases: list[dict[str, Any]] = Field(
+        [], description="Fixed cases, each a table of keyword arguments; always checked first."
+    )
     generator: GeneratorRef | None = Field(
-        None, description="More cases drawn from the attempt's seed: called as generator(rng, **gen_args), "
-                          "returns a list of such tables.")
+        None,
+        description="More cases drawn from the attempt's seed: called as generator(rng, **gen_args), "
+        "returns a list of such tables.",
+    )
     gen_args: dict[str, Any] = Field({}, description="Keyword arguments for the generator.")
     atol: float = Field(0.0, ge=0, description="Tolerance for numeric results (0: exact).")
     partial: bool = Field(False, description="Give the fraction of cases right (default: all or nothing).")
-    group_by: str | None = Field(None, description="An argument name: the message lists which of its values "
-                                                   "had failing cases (e.g. padding=same, causal).")
+    group_by: str | None = Field(
+        None,
+        description="An argument name: the message lists which of its values "
+        "had failing cases (e.g. padding=same, causal).",
+    )
     method: Method = Field("call", description=METHOD_DOC)
 
     @model_validator(mode="after")
-    def _some_cases(self) -> "FunctionGridParams":
+    def _some_cases(self) -> FunctionGridParams:
         if not self.cases and self.generator is None:
             raise ParamError("a function_grid check needs 'cases', 'generator' or both")
         return self
@@ -93,12 +100,20 @@ class FunctionGrid(CheckKind):
         cases = [{str(k): _plain(v) for k, v in c.items()} for c in cases]
         reference = ctx.ref(p["reference"])
         expected = [np.asarray(reference(**c)) for c in cases]
-        requests = [{"id": f"case{i}", "op": "call", "target": p["target"], "method": p.get("method", "call"),
-                     "args": [], "kwargs": c} for i, c in enumerate(cases)]
+        requests = [
+            {
+                "id": f"case{i}",
+                "op": "call",
+                "target": p["target"],
+                "method": p.get("method", "call"),
+                "args": [],
+                "kwargs": c,
+            }
+            for i, c in enumerate(cases)
+        ]
         return Plan(requests=requests, private={"cases": cases, "expected": expected})
 
-    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
-                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan, outputs: dict[str, ProbeOutput]) -> CheckResult:
         p = check.params
         target = p["target"]
         cases: list[dict[str, Any]] = plan.private["cases"]
@@ -117,31 +132,56 @@ class FunctionGrid(CheckKind):
             if not wrong:
                 if out is None or not out.ok:
                     err = out.error if out is not None else ctx.text("checks.grid.evaluate.case_no_result")
-                    first_msg = ctx.text("checks.grid.evaluate.case_raised", case=fmt_case(case),
-                                         expected=fmt_value(exp), error=err)
+                    first_msg = ctx.text(
+                        "checks.grid.evaluate.case_raised", case=fmt_case(case), expected=fmt_value(exp), error=err
+                    )
                 elif len(out.arrays) != 1:
-                    first_msg = ctx.text("checks.grid.evaluate.case_many_values", case=fmt_case(case),
-                                         expected=fmt_value(exp), count=len(out.arrays))
+                    first_msg = ctx.text(
+                        "checks.grid.evaluate.case_many_values",
+                        case=fmt_case(case),
+                        expected=fmt_value(exp),
+                        count=len(out.arrays),
+                    )
                 else:
                     got = fmt_value(out.arrays[0])
-                    first_msg = ctx.text("checks.grid.evaluate.case_wrong", case=fmt_case(case),
-                                         expected=fmt_value(exp), got=got)
+                    first_msg = ctx.text(
+                        "checks.grid.evaluate.case_wrong", case=fmt_case(case), expected=fmt_value(exp), got=got
+                    )
             wrong.append(i)
         n = len(cases)
         details: dict[str, Any] = {"cases": n, "cases_ok": n - len(wrong)}
         if not wrong:
-            return self.result(check, ctx, 1, ctx.text("checks.grid.evaluate.agrees_with_grader_reference",
-                                                       target=target, n=n), details)
+            return self.result(
+                check,
+                ctx,
+                1,
+                ctx.text("checks.grid.evaluate.agrees_with_grader_reference", target=target, n=n),
+                details,
+            )
         groups = ""
         if p.get("group_by"):
             key = p["group_by"]
             bad = sorted({str(cases[i].get(key)) for i in wrong})
             good = sorted({str(c.get(key)) for c in cases} - set(bad))
             details["failing_" + key] = bad
-            groups = ctx.text("checks.grid.evaluate.failing_cases_have_good" if good else
-                              "checks.grid.evaluate.failing_cases_have", key=key, bad=", ".join(bad),
-                              good=", ".join(good))
+            groups = ctx.text(
+                "checks.grid.evaluate.failing_cases_have_good" if good else "checks.grid.evaluate.failing_cases_have",
+                key=key,
+                bad=", ".join(bad),
+                good=", ".join(good),
+            )
         frac = (n - len(wrong)) / n if p.get("partial", False) else 0.0
-        return self.result(check, ctx, frac, ctx.text("checks.grid.evaluate.wrong_on_cases_first", target=target,
-                                                      len_wrong=len(wrong), n=n, first_msg=first_msg, groups=groups),
-            details)
+        return self.result(
+            check,
+            ctx,
+            frac,
+            ctx.text(
+                "checks.grid.evaluate.wrong_on_cases_first",
+                target=target,
+                len_wrong=len(wrong),
+                n=n,
+                first_msg=first_msg,
+                groups=groups,
+            ),
+            details,
+        )

@@ -31,6 +31,7 @@ HintsOption = Literal["brief", "full"]
 # Earlier attempts a check must have failed in before its recipe is shown unasked.
 REPEATS_FOR_RECIPE = 2
 
+
 @dataclass(frozen=True)
 class HintPolicy:
     """Which level each failed check gets. `failed_before`: {check id: earlier attempts of this

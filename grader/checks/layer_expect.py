@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import Field, PositiveInt, model_validator
 
-from grader.checks.params import Bilingual, ParamError, SpecModel, TargetParams
-from grader.results.attempt import CheckResult
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
+from grader.checks.params import Bilingual, ParamError, SpecModel, TargetParams
 from grader.i18n import join_or
+from grader.results.attempt import CheckResult
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -32,8 +32,11 @@ def _unwrap(value: Any) -> Any:
 
 def value_matches(found: Any, expected: Any) -> bool:
     if isinstance(expected, list):
-        return isinstance(found, list) and len(found) == len(expected) and all(
-            value_matches(f, e) for f, e in zip(found, expected))
+        return (
+            isinstance(found, list)
+            and len(found) == len(expected)
+            and all(value_matches(f, e) for f, e in zip(found, expected))
+        )
     found = _unwrap(found)
     if isinstance(expected, bool) or isinstance(found, bool):
         return found is expected
@@ -112,8 +115,9 @@ def _fmt(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def model_layers(kind: CheckKind, check: CheckSpec, ctx: GradeContext, outputs: dict[str, ProbeOutput]
-                 ) -> tuple[dict[str, Any], list[dict[str, Any]]] | CheckResult:
+def model_layers(
+    kind: CheckKind, check: CheckSpec, ctx: GradeContext, outputs: dict[str, ProbeOutput]
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | CheckResult:
     """The described model and its top-level layers, or the result that explains why not."""
     target = check.params["target"]
     out = outputs.get("describe")
@@ -122,8 +126,16 @@ def model_layers(kind: CheckKind, check: CheckSpec, ctx: GradeContext, outputs: 
     desc = out.value if isinstance(out.value, dict) else {}
     top = top_layers(desc)
     if not top:
-        return kind.result(check, ctx, 0, ctx.text("checks.layer_expect.model_layers.not_model_with_layers",
-                                                   target=target, found_type=desc.get('type', '?')))
+        return kind.result(
+            check,
+            ctx,
+            0,
+            ctx.text(
+                "checks.layer_expect.model_layers.not_model_with_layers",
+                target=target,
+                found_type=desc.get("type", "?"),
+            ),
+        )
     return desc, top
 
 
@@ -138,24 +150,37 @@ Classes = str | list[str]
 class Expectation(SpecModel):
     """One expectation of `layer_expect` (a table of its `expect` list)."""
 
-    at: int | None = Field(None, description="A layer index (0 = first, -1 = last; InputLayers are skipped). "
-                                             "Without it, any layer that matches will do, nested models' too.")
-    class_: Classes | None = Field(None, alias="class",
-                                   description='A class name or a list of acceptable ones ("GRU", ["GRU", "LSTM"]).')
-    wraps: Classes | None = Field(None, description="The class (or classes) a wrapper such as TimeDistributed "
-                                                    "must wrap, directly or inside a wrapped Sequential.")
+    at: int | None = Field(
+        None,
+        description="A layer index (0 = first, -1 = last; InputLayers are skipped). "
+        "Without it, any layer that matches will do, nested models' too.",
+    )
+    class_: Classes | None = Field(
+        None, alias="class", description='A class name or a list of acceptable ones ("GRU", ["GRU", "LSTM"]).'
+    )
+    wraps: Classes | None = Field(
+        None,
+        description="The class (or classes) a wrapper such as TimeDistributed "
+        "must wrap, directly or inside a wrapped Sequential.",
+    )
     config: dict[str, Any] | None = Field(
-        None, description="Config keys and their expected values; a number matches a one-element tuple "
-                          "(kernel_size = 4 matches (4,)); strings compare exactly.")
-    collect: str | None = Field(None, description="With `values`: over all layers that match class and config, "
-                                                  "the values of this config key, in layer order ...")
-    values: list[Any] | None = Field(None, description="... must contain these, in this order (e.g. "
-                                                       "dilation_rate containing 1, 2, 4, 8).")
+        None,
+        description="Config keys and their expected values; a number matches a one-element tuple "
+        "(kernel_size = 4 matches (4,)); strings compare exactly.",
+    )
+    collect: str | None = Field(
+        None,
+        description="With `values`: over all layers that match class and config, "
+        "the values of this config key, in layer order ...",
+    )
+    values: list[Any] | None = Field(
+        None, description="... must contain these, in this order (e.g. dilation_rate containing 1, 2, 4, 8)."
+    )
     min_count: PositiveInt = Field(1, description="At least this many layers must match (not with `at`).")
     what: Bilingual | None = Field(None, description='A name for the expectation in messages ("the first layer").')
 
     @model_validator(mode="after")
-    def _combinations(self) -> "Expectation":
+    def _combinations(self) -> Expectation:
         if (self.collect is None) != (self.values is None):
             raise ParamError("'collect' and 'values' go together", "collect" if self.collect is None else "values")
         if self.at is not None and (self.collect is not None or self.min_count != 1):
@@ -165,8 +190,10 @@ class Expectation(SpecModel):
 
 class LayerExpectParams(TargetParams):
     expect: list[Expectation] = Field(min_length=1, description="The expectations, each a table (keys below).")
-    partial: bool = Field(True, description="Give the fraction of expectations met (each expectation is one "
-                                            "condition); false: all or nothing.")
+    partial: bool = Field(
+        True,
+        description="Give the fraction of expectations met (each expectation is one condition); false: all or nothing.",
+    )
 
 
 @register
@@ -190,8 +217,10 @@ class LayerExpect(CheckKind):
         wraps = " or ".join(_as_list(e.get("wraps")))
         if "at" in e:
             at = int(e["at"])
-            pos = {0: ctx.text("checks.layer_expect.what.first_layer"), -1: ctx.text("checks.layer_expect.what.last_layer")}.get(
-                at, ctx.text("checks.layer_expect.what.layer_3", position=at + 1 if at >= 0 else at))
+            pos = {
+                0: ctx.text("checks.layer_expect.what.first_layer"),
+                -1: ctx.text("checks.layer_expect.what.last_layer"),
+            }.get(at, ctx.text("checks.layer_expect.what.layer_3", position=at + 1 if at >= 0 else at))
             return pos
         if wraps:
             return ctx.text("checks.layer_expect.what.layer_wrapping", classes=classes, wraps=wraps)
@@ -202,21 +231,33 @@ class LayerExpect(CheckKind):
         probs: list[str] = []
         classes = _as_list(e.get("class"))
         if classes and layer.get("class") not in classes:
-            probs.append(ctx.text("checks.layer_expect.problems.expected", found=layer.get('class'),
-                                  classes=join_or(classes, ctx.lang)))
+            probs.append(
+                ctx.text(
+                    "checks.layer_expect.problems.expected",
+                    found=layer.get("class"),
+                    classes=join_or(classes, ctx.lang),
+                )
+            )
             return probs
         wraps = _as_list(e.get("wraps"))
         if wraps and not (wrapped_classes(layer) & set(wraps)):
             inner = ", ".join(sorted(wrapped_classes(layer))) or ctx.text("checks.layer_expect.problems.nothing")
-            probs.append(ctx.text("checks.layer_expect.problems.wraps_expected", inner=inner,
-                                  wraps=join_or(wraps, ctx.lang)))
+            probs.append(
+                ctx.text("checks.layer_expect.problems.wraps_expected", inner=inner, wraps=join_or(wraps, ctx.lang))
+            )
         cfg = _cfg(layer)
         for key, want in (e.get("config") or {}).items():
             if key not in cfg:
                 probs.append(ctx.text("checks.layer_expect.problems.has_no_setting", key=key))
             elif not value_matches(cfg[key], want):
-                probs.append(ctx.text("checks.layer_expect.problems.expected_2", key=key, got_value=_fmt(cfg[key]),
-                                      want_value=_fmt(want)))
+                probs.append(
+                    ctx.text(
+                        "checks.layer_expect.problems.expected_2",
+                        key=key,
+                        got_value=_fmt(cfg[key]),
+                        want_value=_fmt(want),
+                    )
+                )
         return probs
 
     def _check_one(self, e: dict[str, Any], top: list[dict[str, Any]], ctx: GradeContext) -> str | None:
@@ -244,16 +285,31 @@ class LayerExpect(CheckKind):
                 of_class = [lay for lay in layers if not classes or lay.get("class") in classes]
                 cond = ", ".join(f"{k}={_fmt(v)}" for k, v in (e.get("config") or {}).items())
                 if of_class and cond:
-                    return ctx.text("checks.layer_expect.check_one.none_layers_has_so", key=key,
-                                    len_of_class=len(of_class), sel=sel, cond=cond)
+                    return ctx.text(
+                        "checks.layer_expect.check_one.none_layers_has_so",
+                        key=key,
+                        len_of_class=len(of_class),
+                        sel=sel,
+                        cond=cond,
+                    )
                 return ctx.text("checks.layer_expect.check_one.model_has_no_layer", key=key, sel=sel)
             shown = ", ".join(_fmt(v) for v in found)
             if "what" not in e:
                 cond = ", ".join(f"{k}={_fmt(v)}" for k, v in (e.get("config") or {}).items())
-                what = ctx.text("checks.layer_expect.check_one.the_layers_with" if cond else
-                                "checks.layer_expect.check_one.the_layers", sel=sel, cond=cond)
-            return ctx.text("checks.layer_expect.check_one.expected_in_this_order", key=key, what=what, shown=shown,
-                            wanted_order=', '.join(_fmt(v) for v in want))
+                what = ctx.text(
+                    "checks.layer_expect.check_one.the_layers_with"
+                    if cond
+                    else "checks.layer_expect.check_one.the_layers",
+                    sel=sel,
+                    cond=cond,
+                )
+            return ctx.text(
+                "checks.layer_expect.check_one.expected_in_this_order",
+                key=key,
+                what=what,
+                shown=shown,
+                wanted_order=", ".join(_fmt(v) for v in want),
+            )
         need = int(e.get("min_count", 1))
         if len(matching) >= need:
             return None
@@ -263,24 +319,35 @@ class LayerExpect(CheckKind):
             detail = "; ".join(f"{_label(lay)}: {', '.join(self._problems(lay, e, ctx))}" for lay in near[:3])
             if need == 1:
                 return ctx.text("checks.layer_expect.check_one.missing", what=what, detail=detail)
-            return ctx.text("checks.layer_expect.check_one.expected_at_least_found", need=need, what=what,
-                            len_matching=len(matching), detail=detail)
-        present = ", ".join(dict.fromkeys(str(lay.get("class")) for lay in layers)) or ctx.text("checks.layer_expect.check_one.none")
+            return ctx.text(
+                "checks.layer_expect.check_one.expected_at_least_found",
+                need=need,
+                what=what,
+                len_matching=len(matching),
+                detail=detail,
+            )
+        present = ", ".join(dict.fromkeys(str(lay.get("class")) for lay in layers)) or ctx.text(
+            "checks.layer_expect.check_one.none"
+        )
         return ctx.text("checks.layer_expect.check_one.missing_model_has", what=what, present=present)
 
-    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
-                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan, outputs: dict[str, ProbeOutput]) -> CheckResult:
         p = check.params
         found = model_layers(self, check, ctx, outputs)
         if isinstance(found, CheckResult):
             return found
-        desc, top = found
+        _desc, top = found
         target = p["target"]
         problems = [m for m in (self._check_one(e, top, ctx) for e in p["expect"]) if m]
         n = len(p["expect"])
         details = {"expectations": n, "met": n - len(problems)}
         if not problems:
-            return self.result(check, ctx, 1, ctx.text("checks.layer_expect.evaluate.has_expected_layers_expectations",
-                                                       target=target, n=n), details)
+            return self.result(
+                check,
+                ctx,
+                1,
+                ctx.text("checks.layer_expect.evaluate.has_expected_layers_expectations", target=target, n=n),
+                details,
+            )
         frac = (n - len(problems)) / n if p.get("partial", True) else 0.0
         return self.result(check, ctx, frac, f"`{target}`: " + "; ".join(problems) + ".", details)

@@ -16,13 +16,13 @@ from typing import Any, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
-from grader.checks.params import Bilingual, KeywordRef, ParamError, SpecModel, TargetParams
-from grader.errors import SpecError
-from grader.results.attempt import CheckResult
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, fmt_shape, register
-from grader.i18n import join_or
 from grader.checks.calls import shape_matches
 from grader.checks.layer_expect import _as_list, _fmt, _label, all_layers, model_layers, value_matches
+from grader.checks.params import Bilingual, KeywordRef, ParamError, SpecModel, TargetParams
+from grader.errors import SpecError
+from grader.i18n import join_or
+from grader.results.attempt import CheckResult
 
 RECURRENT = ("SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 WHICH = ("all", "all_but_last", "last", "first", "all_but_first")
@@ -49,28 +49,38 @@ def pick(n: int, which: Any) -> list[int]:
     if isinstance(which, int):
         i = which + n if which < 0 else which
         return [i] if 0 <= i < n else []
-    return {"all": list(range(n)), "all_but_last": list(range(n - 1)), "last": [n - 1] if n else [],
-            "first": [0] if n else [], "all_but_first": list(range(1, n))}[which]
+    return {
+        "all": list(range(n)),
+        "all_but_last": list(range(n - 1)),
+        "last": [n - 1] if n else [],
+        "first": [0] if n else [],
+        "all_but_first": list(range(1, n)),
+    }[which]
 
 
 class Rule(SpecModel):
     """One rule of `layer_config` (a table of its `rules` list)."""
 
     which: int | Literal["all", "all_but_last", "last", "first", "all_but_first"] = Field(
-        "all", description="The layers of the group the rule is about, or an index into the group "
-                           "(0-based; negative from the end).")
+        "all",
+        description="The layers of the group the rule is about, or an index into the group "
+        "(0-based; negative from the end).",
+    )
     class_: str | list[str] | None = Field(None, alias="class", description="A class name or a list of them.")
     config: dict[str, Any] | None = Field(
-        None, description="{key = value}; a key a wrapper lacks (Bidirectional's return_sequences, units) is "
-                          "looked up in the layer it wraps.")
-    output_rank: PositiveInt | None = Field(None, description="The number of axes of the layer's output "
-                                                              "(3 = a sequence).")
+        None,
+        description="{key = value}; a key a wrapper lacks (Bidirectional's return_sequences, units) is "
+        "looked up in the layer it wraps.",
+    )
+    output_rank: PositiveInt | None = Field(
+        None, description="The number of axes of the layer's output (3 = a sequence)."
+    )
     output_shape: list[int] | None = Field(None, description="The layer's output shape; -1 = any size.")
     params: NonNegativeInt | None = Field(None, description="The layer's parameter count.")
     what: Bilingual | None = Field(None, description="Why the rule exists, shown when it fails.")
 
     @model_validator(mode="after")
-    def _says_something(self) -> "Rule":
+    def _says_something(self) -> Rule:
         if all(getattr(self, k) is None for k in ("class_", "config", "output_rank", "output_shape", "params")):
             raise ParamError("a rule needs at least one of class, config, output_rank, output_shape, params")
         return self
@@ -78,21 +88,25 @@ class Rule(SpecModel):
 
 class LayerConfigParams(TargetParams):
     select: list[str] | Literal["*"] | None = Field(
-        None, description='Class names that form the group; "*" for every top-level layer (default: the '
-                          "recurrent layers SimpleRNN, LSTM, GRU, RNN, Bidirectional, ConvLSTM1D/2D/3D). "
-                          "Layers inside nested models count too (config only).")
+        None,
+        description='Class names that form the group; "*" for every top-level layer (default: the '
+        "recurrent layers SimpleRNN, LSTM, GRU, RNN, Bidirectional, ConvLSTM1D/2D/3D). "
+        "Layers inside nested models count too (config only).",
+    )
     group: Bilingual | None = Field(None, description='The group\'s name in messages (default "recurrent layer").')
     min_count: NonNegativeInt = Field(1, description="How many layers the group must have at least.")
     max_count: NonNegativeInt | None = Field(None, description="... and at most (default: no limit).")
     rules: list[Rule] = Field([], description="Rules by position in the group (keys below).")
     reference: KeywordRef | None = Field(
-        None, description="Called as reference(**ref_args): a list with one rule table per layer of the group "
-                          "(the i-th applies to layer i; the group must have exactly that many layers).")
+        None,
+        description="Called as reference(**ref_args): a list with one rule table per layer of the group "
+        "(the i-th applies to layer i; the group must have exactly that many layers).",
+    )
     ref_args: dict[str, Any] = Field({}, description="Keyword arguments for the reference.")
     partial: bool = Field(False, description="Give the fraction of rules met (default: all or nothing).")
 
     @model_validator(mode="after")
-    def _has_rules(self) -> "LayerConfigParams":
+    def _has_rules(self) -> LayerConfigParams:
         if not self.rules and self.reference is None:
             raise ParamError("layer_config needs 'rules', a 'reference', or both")
         if self.max_count is not None and self.max_count < self.min_count:
@@ -153,38 +167,60 @@ class LayerConfig(CheckKind):
         probs: list[str] = []
         classes = _as_list(rule.get("class"))
         if classes and layer.get("class") not in classes:
-            probs.append(ctx.text("checks.layers.layer_problems.expected", found=layer.get('class'),
-                                  classes=join_or(classes, ctx.lang)))
+            probs.append(
+                ctx.text(
+                    "checks.layers.layer_problems.expected",
+                    found=layer.get("class"),
+                    classes=join_or(classes, ctx.lang),
+                )
+            )
             return probs  # the rest would only repeat that it is the wrong layer
         for key, want in (rule.get("config") or {}).items():
             has, got = config_value(layer, key)
             if not has:
                 probs.append(ctx.text("checks.layers.layer_problems.has_no_setting", key=key))
             elif not value_matches(got, want):
-                probs.append(ctx.text("checks.layers.layer_problems.expected_2", key=key, got_value=_fmt(got),
-                                      want_value=_fmt(want)))
+                probs.append(
+                    ctx.text(
+                        "checks.layers.layer_problems.expected_2", key=key, got_value=_fmt(got), want_value=_fmt(want)
+                    )
+                )
         shape = layer.get("output_shape")
         if "output_rank" in rule or "output_shape" in rule:
             if not isinstance(shape, list):
                 probs.append(ctx.text("checks.layers.layer_problems.output_shape_unknown_model"))
             elif "output_rank" in rule and len(shape) != int(rule["output_rank"]):
-                probs.append(ctx.text("checks.layers.layer_problems.output_has_axes_expected",
-                                      shown_shape=fmt_shape(shape), len_shape=len(shape),
-                                      want_rank=int(rule['output_rank'])))
+                probs.append(
+                    ctx.text(
+                        "checks.layers.layer_problems.output_has_axes_expected",
+                        shown_shape=fmt_shape(shape),
+                        len_shape=len(shape),
+                        want_rank=int(rule["output_rank"]),
+                    )
+                )
             elif "output_shape" in rule:
                 want = [-1 if s is None else int(s) for s in rule["output_shape"]]
                 got_shape = [-2 if s is None else int(s) for s in shape]  # None only matches a wildcard
                 if not shape_matches(got_shape, want):
-                    probs.append(ctx.text("checks.layers.layer_problems.output_shape_expected",
-                                          shown_shape=fmt_shape(shape),
-                                          want_shape=fmt_shape(rule['output_shape'])))
+                    probs.append(
+                        ctx.text(
+                            "checks.layers.layer_problems.output_shape_expected",
+                            shown_shape=fmt_shape(shape),
+                            want_shape=fmt_shape(rule["output_shape"]),
+                        )
+                    )
         if "params" in rule:
             got = layer.get("params")
             if got is None:
                 probs.append(ctx.text("checks.layers.layer_problems.parameter_count_unknown_layer"))
             elif int(got) != int(rule["params"]):
-                probs.append(ctx.text("checks.layers.layer_problems.parameters_expected", got=int(got),
-                                      want_params=int(rule['params'])))
+                probs.append(
+                    ctx.text(
+                        "checks.layers.layer_problems.parameters_expected",
+                        got=int(got),
+                        want_params=int(rule["params"]),
+                    )
+                )
         return probs
 
     def _which_text(self, which: Any, n: int, group: str, ctx: GradeContext) -> str:
@@ -199,17 +235,17 @@ class LayerConfig(CheckKind):
             "all_but_first": ctx.text("checks.layers.which_text.every_but_first", group=group),
         }[which]
 
-    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
-                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan, outputs: dict[str, ProbeOutput]) -> CheckResult:
         p = check.params
         found = model_layers(self, check, ctx, outputs)
         if isinstance(found, CheckResult):
             return found
-        desc, top = found
+        _desc, top = found
         target = p["target"]
         select = p.get("select", list(RECURRENT))
-        group = [lay for lay in top] if select == "*" else [lay for lay in all_layers(top)
-                                                            if lay.get("class") in select]
+        group = (
+            [lay for lay in top] if select == "*" else [lay for lay in all_layers(top) if lay.get("class") in select]
+        )
         gname = self._group_name(check, ctx)
         n = len(group)
         ref_rules: list[dict[str, Any]] = plan.private.get("ref_rules", [])
@@ -228,16 +264,27 @@ class LayerConfig(CheckKind):
             else:
                 want = ctx.text("checks.layers.evaluate.at_most", hi=int(hi))
             layers_all = ", ".join(str(lay.get("class")) for lay in top)
-            problems.append(ctx.text("checks.layers.evaluate.has_expected_model_layers", n=n, gname=gname,
-                                     present=present, want=want, layers_all=layers_all))
+            problems.append(
+                ctx.text(
+                    "checks.layers.evaluate.has_expected_model_layers",
+                    n=n,
+                    gname=gname,
+                    present=present,
+                    want=want,
+                    layers_all=layers_all,
+                )
+            )
         else:
             met += 1
         for rule in rules:
             which = rule.get("which", "all")
             idx = pick(n, which)
             if not idx and which not in ("all_but_last", "all_but_first"):
-                problems.append(ctx.text("checks.layers.evaluate.no_such_layer",
-                                         which=self._which_text(which, max(n, 1), gname, ctx)))
+                problems.append(
+                    ctx.text(
+                        "checks.layers.evaluate.no_such_layer", which=self._which_text(which, max(n, 1), gname, ctx)
+                    )
+                )
                 continue
             bad = []
             for i in idx:
@@ -257,7 +304,12 @@ class LayerConfig(CheckKind):
                 met += 1
         details = {"rules": total, "met": met, "group": [str(lay.get("class")) for lay in group]}
         if not problems:
-            return self.result(check, ctx, 1, ctx.text("checks.layers.evaluate.all_layer_rules_hold", target=target,
-                                                       total=total, present=present), details)
+            return self.result(
+                check,
+                ctx,
+                1,
+                ctx.text("checks.layers.evaluate.all_layer_rules_hold", target=target, total=total, present=present),
+                details,
+            )
         frac = met / total if p.get("partial", False) else 0.0
         return self.result(check, ctx, frac, f"`{target}`: " + "; ".join(problems) + ".", details)

@@ -15,11 +15,11 @@ from typing import Any, Literal, get_args
 
 from pydantic import Field, NonNegativeInt, model_validator
 
-from grader.checks.params import Bilingual, Name, ParamError, SpecModel, TargetParams
-from grader.results.attempt import CheckResult
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
-from grader.i18n import join_or
 from grader.checks.layer_expect import all_layers, describe_plan, top_layers, value_matches
+from grader.checks.params import Bilingual, Name, ParamError, SpecModel, TargetParams
+from grader.i18n import join_or
+from grader.results.attempt import CheckResult
 
 Op = Literal["==", "!=", ">", ">=", "<", "<=", "in", "not_in", "present", "absent"]
 OPS: tuple[str, ...] = get_args(Op)
@@ -71,8 +71,11 @@ def lookup(node: Any, key: str) -> Any:
         if not isinstance(inner, dict):
             cfg = node.get("config")
             raw = cfg.get(head) if isinstance(cfg, dict) else None
-            inner = ({"class": raw.get("class_name"), "config": raw.get("config")}
-                     if isinstance(raw, dict) and "class_name" in raw else None)
+            inner = (
+                {"class": raw.get("class_name"), "config": raw.get("config")}
+                if isinstance(raw, dict) and "class_name" in raw
+                else None
+            )
         return lookup(inner, rest) if inner is not None else _MISSING
     if rest:
         # Into a config value that is itself a table (an initializer, a regularizer):
@@ -118,16 +121,21 @@ def _label(layer: dict[str, Any]) -> str:
 class Condition(SpecModel):
     """A condition {key, op, value} of `model_config`."""
 
-    key: Name = Field(description='A config key, or "class", "name", "params"; "cell.<key>" and "layer.<key>" '
-                                  "look inside the cell or layer an RNN or wrapper holds (e.g. \"cell.class\"); other dotted keys "
-                                  "go into a config value that is a table (\"recurrent_initializer.config.gain\"). "
-                                  "A key the layer lacks is looked up in the layer it wraps.")
-    op: Op = Field("==", description="How the value found compares with `value`; present: set and not None; "
-                                     "absent: missing or None. Numbers match one-element lists.")
+    key: Name = Field(
+        description='A config key, or "class", "name", "params"; "cell.<key>" and "layer.<key>" '
+        'look inside the cell or layer an RNN or wrapper holds (e.g. "cell.class"); other dotted keys '
+        'go into a config value that is a table ("recurrent_initializer.config.gain"). '
+        "A key the layer lacks is looked up in the layer it wraps."
+    )
+    op: Op = Field(
+        "==",
+        description="How the value found compares with `value`; present: set and not None; "
+        "absent: missing or None. Numbers match one-element lists.",
+    )
     value: Any = Field(None, description="What to compare with (needed by every op but present and absent).")
 
     @model_validator(mode="after")
-    def _value_given(self) -> "Condition":
+    def _value_given(self) -> Condition:
         if self.op not in ("present", "absent") and "value" not in self.model_fields_set:
             raise ParamError(f"op {self.op!r} needs a 'value'", "op")
         return self
@@ -139,23 +147,31 @@ class ConfigExpectation(SpecModel):
 
     on: Literal["layers", "optimizer", "model"] = Field("layers", description="What the expectation is about.")
     class_: str | list[str] | None = Field(
-        None, alias="class", description='For "layers", the layer classes it applies to (default: every layer but '
-                                         'InputLayer, nested models included); for "optimizer", the classes the '
-                                         "optimizer may be.")
+        None,
+        alias="class",
+        description='For "layers", the layer classes it applies to (default: every layer but '
+        'InputLayer, nested models included); for "optimizer", the classes the '
+        "optimizer may be.",
+    )
     key: Name | None = Field(None, description="The condition's key (see Condition).")
     op: Op = Field("==", description="The condition's op (see Condition).")
     value: Any = Field(None, description="The condition's value (see Condition).")
-    any: list[Condition] | None = Field(None, min_length=1, description="Instead of key/op/value: at least one of "
-                                                                        "these must hold (clipnorm > 0 or clipvalue > 0).")
-    all_: list[Condition] | None = Field(None, alias="all", min_length=1,
-                                         description="Instead of key/op/value: all of these must hold.")
-    match: Literal["all", "any"] = Field("all", description='For "layers": every selected layer must satisfy it, '
-                                                            "or at least one.")
+    any: list[Condition] | None = Field(
+        None,
+        min_length=1,
+        description="Instead of key/op/value: at least one of these must hold (clipnorm > 0 or clipvalue > 0).",
+    )
+    all_: list[Condition] | None = Field(
+        None, alias="all", min_length=1, description="Instead of key/op/value: all of these must hold."
+    )
+    match: Literal["all", "any"] = Field(
+        "all", description='For "layers": every selected layer must satisfy it, or at least one.'
+    )
     min_count: NonNegativeInt = Field(1, description='For "layers": the least number of selected layers.')
     what: Bilingual | None = Field(None, description="A name for the expectation in messages.")
 
     @model_validator(mode="after")
-    def _one_form(self) -> "ConfigExpectation":
+    def _one_form(self) -> ConfigExpectation:
         forms = [k for k, v in (("key", self.key), ("any", self.any), ("all", self.all_)) if v is not None]
         if len(forms) > 1:
             raise ParamError("an expectation has either key/op/value, 'any' or 'all'", forms[1])
@@ -166,8 +182,11 @@ class ConfigExpectation(SpecModel):
 
 class ModelConfigParams(TargetParams):
     expect: list[ConfigExpectation] = Field(min_length=1, description="The expectations (keys below).")
-    partial: bool = Field(True, description="Give the fraction of expectations met (each one is a condition: "
-                                            "clipping right and dropout wrong earn half); false: all or nothing.")
+    partial: bool = Field(
+        True,
+        description="Give the fraction of expectations met (each one is a condition: "
+        "clipping right and dropout wrong earn half); false: all or nothing.",
+    )
 
 
 @register
@@ -212,14 +231,14 @@ class ModelConfig(CheckKind):
             return w.get(ctx.lang) or w.get("en")
         return w if isinstance(w, str) else None
 
-    def _check_one(self, e: dict[str, Any], desc: dict[str, Any], ctx: GradeContext,
-                   target: str) -> str | None:
+    def _check_one(self, e: dict[str, Any], desc: dict[str, Any], ctx: GradeContext, target: str) -> str | None:
         on = e.get("on", "layers")
         what = self._what(e, ctx)
         prefix = f"{what}: " if what else ""
         if on == "model":
-            problem = self._node_problem({"class": desc.get("type"), "params": desc.get("params"),
-                                          "config": desc}, e, ctx)
+            problem = self._node_problem(
+                {"class": desc.get("type"), "params": desc.get("params"), "config": desc}, e, ctx
+            )
             return f"{prefix}{ctx.text('checks.model_config.check_one.model')} {problem}" if problem else None
         if on == "optimizer":
             opt = desc.get("optimizer")
@@ -227,20 +246,34 @@ class ModelConfig(CheckKind):
                 return prefix + ctx.text("checks.model_config.check_one.has_no_optimizer_compile", target=target)
             classes = _as_list(e.get("class"))
             if classes and opt.get("class") not in classes:
-                return prefix + ctx.text("checks.model_config.check_one.optimizer_expected", found=opt.get('class'),
-                                         classes=join_or(classes, ctx.lang))
+                return prefix + ctx.text(
+                    "checks.model_config.check_one.optimizer_expected",
+                    found=opt.get("class"),
+                    classes=join_or(classes, ctx.lang),
+                )
             problem = self._node_problem(opt, e, ctx)
-            return prefix + ctx.text("checks.model_config.check_one.optimizer", optimizer=opt.get('class'),
-                                     problem=problem) if problem else None
+            return (
+                prefix
+                + ctx.text("checks.model_config.check_one.optimizer", optimizer=opt.get("class"), problem=problem)
+                if problem
+                else None
+            )
         layers = all_layers(top_layers(desc))
         classes = _as_list(e.get("class"))
         selected = [lay for lay in layers if not classes or lay.get("class") in classes]
         need = int(e.get("min_count", 1))
         if len(selected) < need:
             sel = " / ".join(classes) or ctx.text("checks.model_config.check_one.layer")
-            present = ", ".join(dict.fromkeys(str(lay.get("class")) for lay in layers)) or ctx.text("checks.model_config.check_one.none")
-            return prefix + ctx.text("checks.model_config.check_one.expected_at_least_layer", need=need, sel=sel,
-                                     len_selected=len(selected), present=present)
+            present = ", ".join(dict.fromkeys(str(lay.get("class")) for lay in layers)) or ctx.text(
+                "checks.model_config.check_one.none"
+            )
+            return prefix + ctx.text(
+                "checks.model_config.check_one.expected_at_least_layer",
+                need=need,
+                sel=sel,
+                len_selected=len(selected),
+                present=present,
+            )
         problems = [(lay, self._node_problem(lay, e, ctx)) for lay in selected]
         bad = [(lay, pr) for lay, pr in problems if pr]
         if not bad or (e.get("match", "all") == "any" and len(bad) < len(selected)):
@@ -251,8 +284,7 @@ class ModelConfig(CheckKind):
             return prefix + ctx.text("checks.model_config.check_one.no_layer_satisfies", shown=shown)
         return prefix + shown
 
-    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
-                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan, outputs: dict[str, ProbeOutput]) -> CheckResult:
         p = check.params
         target = p["target"]
         out = outputs.get("describe")
@@ -263,7 +295,12 @@ class ModelConfig(CheckKind):
         n = len(p["expect"])
         details = {"expectations": n, "met": n - len(problems)}
         if not problems:
-            return self.result(check, ctx, 1, ctx.text("checks.model_config.evaluate.configured_as_asked_expectations",
-                                                       target=target, n=n), details)
+            return self.result(
+                check,
+                ctx,
+                1,
+                ctx.text("checks.model_config.evaluate.configured_as_asked_expectations", target=target, n=n),
+                details,
+            )
         frac = (n - len(problems)) / n if p.get("partial", True) else 0.0
         return self.result(check, ctx, frac, f"`{target}`: " + "; ".join(problems) + ".", details)

@@ -122,8 +122,10 @@ class CheckParams(SpecModel):
     """Keys every kind takes besides the common ones (id, kind, points, title, hint, recipe, after)."""
 
     evidence: Evidence | None = Field(
-        None, description="Where the check's evidence comes from, when the kind allows more than one source "
-                          "(default: the kind's own; see docs/sandbox.md, \"Evidence\").")
+        None,
+        description="Where the check's evidence comes from, when the kind allows more than one source "
+        '(default: the kind\'s own; see docs/sandbox.md, "Evidence").',
+    )
 
 
 class TargetParams(CheckParams):
@@ -133,5 +135,7 @@ class TargetParams(CheckParams):
 
 
 Method = Annotated[str, StringConstraints(pattern=IDENTIFIER)]
-METHOD_DOC = ('How the probe calls the target: "auto" (predict() for a Keras model, a plain call otherwise), '
-              '"call", "predict", or the name of another method of the target.')
+METHOD_DOC = (
+    'How the probe calls the target: "auto" (predict() for a Keras model, a plain call otherwise), '
+    '"call", "predict", or the name of another method of the target.'
+)

@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 from pydantic import Field, model_validator
 
+from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, fmt_shape, register
 from grader.checks.params import METHOD_DOC, GeneratorRef, Method, Name, ParamError, Ref, TargetParams
 from grader.errors import SpecError
-from grader.results.attempt import CheckResult
-from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, fmt_shape, register
 from grader.i18n import join_and
+from grader.results.attempt import CheckResult
 
 
 def _tuple(value: Any) -> list[np.ndarray]:
@@ -33,26 +33,35 @@ def _tuple(value: Any) -> list[np.ndarray]:
 class UnrolledStepParams(TargetParams):
     generator: GeneratorRef = Field(
         description="Called as generator(rng, **gen_args): a {name: array} table holding the sequence, one initial "
-                    "array per state, and the constants (weights) the step takes.")
+        "array per state, and the constants (weights) the step takes."
+    )
     gen_args: dict[str, Any] = Field({}, description="Keyword arguments for the generator.")
-    reference: Ref = Field(description="The grader's step, with the target's signature, returning the new states "
-                                       "(one array, or a tuple in the order of `states`).")
+    reference: Ref = Field(
+        description="The grader's step, with the target's signature, returning the new states "
+        "(one array, or a tuple in the order of `states`)."
+    )
     sequence: Name = Field("X", description="The generator's key of the sequence [batch, time, ...].")
     step_arg: Name = Field("x", description="The name the per-step slice sequence[:, t] takes in `args`.")
-    states: list[Name] = Field(["h"], min_length=1, description="The state names, in the order the function takes "
-                                                                "and returns them.")
-    args: list[Name] | None = Field(None, description="The function's argument order (default: step_arg, the "
-                                                      "states, then the generator's other keys in their order).")
+    states: list[Name] = Field(
+        ["h"], min_length=1, description="The state names, in the order the function takes and returns them."
+    )
+    args: list[Name] | None = Field(
+        None,
+        description="The function's argument order (default: step_arg, the "
+        "states, then the generator's other keys in their order).",
+    )
     atol: float = Field(1e-5, ge=0, description="Absolute tolerance.")
     rtol: float = Field(1e-5, ge=0, description="Relative tolerance.")
     partial: bool = Field(False, description="Give the fraction of steps that match (default: all or nothing).")
     method: Method = Field("call", description=METHOD_DOC)
     follows: dict[str, Name] = Field(
-        {}, description="{state: the state it is computed from}, e.g. { h = \"c\" } for an LSTM: when both are "
-                        "wrong at a step, the message names the one the mistake is in and says the other follows.")
+        {},
+        description='{state: the state it is computed from}, e.g. { h = "c" } for an LSTM: when both are '
+        "wrong at a step, the message names the one the mistake is in and says the other follows.",
+    )
 
     @model_validator(mode="after")
-    def _args_complete(self) -> "UnrolledStepParams":
+    def _args_complete(self) -> UnrolledStepParams:
         if self.args is not None and (self.step_arg not in self.args or any(s not in self.args for s in self.states)):
             raise ParamError("'args' must name the step argument and every state", "args")
         for state, source in self.follows.items():
@@ -93,8 +102,15 @@ class UnrolledStep(CheckKind):
             for name, arr in step_inputs.items():
                 plan.inputs[f"{name}__t{t}"] = arr
             call_args = [f"{a}__t{t}" if a in step_inputs else a for a in args]
-            plan.requests.append({"id": f"t{t}", "op": "call", "target": p["target"],
-                                  "method": p.get("method", "call"), "args": call_args})
+            plan.requests.append(
+                {
+                    "id": f"t{t}",
+                    "op": "call",
+                    "target": p["target"],
+                    "method": p.get("method", "call"),
+                    "args": call_args,
+                }
+            )
             new = _tuple(ref(*[step_inputs[a] if a in step_inputs else consts[a] for a in args]))
             expected.append(new)
             # Teacher forcing: the next step starts from the grader's own state.
@@ -102,8 +118,7 @@ class UnrolledStep(CheckKind):
         plan.private = {"expected": expected, "states": states}
         return plan
 
-    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
-                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan, outputs: dict[str, ProbeOutput]) -> CheckResult:
         p = check.params
         target = p["target"]
         expected: list[list[np.ndarray]] = plan.private["expected"]
@@ -128,15 +143,29 @@ class UnrolledStep(CheckKind):
         details = {"steps": n, "steps_ok": ok_steps}
         if first is None:
             names = ", ".join(states)
-            return self.result(check, ctx, 1, ctx.text("checks.steps.evaluate.matches_grader_reference_at",
-                                                       target=target, n=n, names=names), details)
+            return self.result(
+                check,
+                ctx,
+                1,
+                ctx.text("checks.steps.evaluate.matches_grader_reference_at", target=target, n=n, names=names),
+                details,
+            )
         frac = ok_steps / n if p.get("partial", False) else 0.0
         lead = ctx.text("checks.steps.evaluate.was_called_once_per", target=target, ok_steps=ok_steps, n=n, first=first)
         return self.result(check, ctx, frac, lead, details)
 
-    def _step_problem(self, ctx: GradeContext, target: str, t: int, out: ProbeOutput | None,
-                      want: list[np.ndarray], states: list[str], atol: float, rtol: float,
-                      follows: dict[str, str] | None = None) -> tuple[str, float] | None:
+    def _step_problem(
+        self,
+        ctx: GradeContext,
+        target: str,
+        t: int,
+        out: ProbeOutput | None,
+        want: list[np.ndarray],
+        states: list[str],
+        atol: float,
+        rtol: float,
+        follows: dict[str, str] | None = None,
+    ) -> tuple[str, float] | None:
         where = ctx.text("checks.steps.step_problem.step", t=t + 1)
         if out is None:
             return ctx.text("checks.steps.step_problem.not_run", where=where), 0.0
@@ -144,35 +173,73 @@ class UnrolledStep(CheckKind):
             return ctx.text("checks.steps.step_problem.raised", where=where, error=out.error), 0.0
         got = out.arrays
         if len(got) != len(want):
-            return ctx.text("checks.steps.step_problem.returned_value_expected", where=where, len_got=len(got),
-                            len_want=len(want), states=', '.join(states)), 0.0
+            return ctx.text(
+                "checks.steps.step_problem.returned_value_expected",
+                where=where,
+                len_got=len(got),
+                len_want=len(want),
+                states=", ".join(states),
+            ), 0.0
         follows = follows or {}
-        wrong = [s for s, gg, ee in zip(states, got, want)
-                 if not (gg.shape == ee.shape and np.issubdtype(gg.dtype, np.number)
-                         and np.allclose(gg.astype(np.float64), ee.astype(np.float64), atol=atol, rtol=rtol))]
+        wrong = [
+            s
+            for s, gg, ee in zip(states, got, want)
+            if not (
+                gg.shape == ee.shape
+                and np.issubdtype(gg.dtype, np.number)
+                and np.allclose(gg.astype(np.float64), ee.astype(np.float64), atol=atol, rtol=rtol)
+            )
+        ]
         # A state computed from another wrong one is wrong because of it: name the source first.
         order = sorted(range(len(states)), key=lambda i: states[i] in follows and follows[states[i]] in wrong)
         for i in order:
             name, g, e = states[i], got[i], want[i]
             if tuple(g.shape) != tuple(e.shape):
-                return ctx.text("checks.steps.step_problem.has_shape_expected", where=where, name=name,
-                                got_shape=fmt_shape(g.shape), expected_shape=fmt_shape(e.shape)), 0.0
+                return ctx.text(
+                    "checks.steps.step_problem.has_shape_expected",
+                    where=where,
+                    name=name,
+                    got_shape=fmt_shape(g.shape),
+                    expected_shape=fmt_shape(e.shape),
+                ), 0.0
             if not np.issubdtype(g.dtype, np.number):
                 return ctx.text("checks.steps.step_problem.not_numeric", where=where, name=name), 0.0
             g64, e64 = g.astype(np.float64), e.astype(np.float64)
             if not np.all(np.isfinite(g64)):
-                return ctx.text("checks.steps.step_problem.contains_nan_or_infinity", where=where, name=name), float("inf")
+                return ctx.text("checks.steps.step_problem.contains_nan_or_infinity", where=where, name=name), float(
+                    "inf"
+                )
             if not np.allclose(g64, e64, atol=atol, rtol=rtol):
                 diff = float(np.max(np.abs(g64 - e64)))
-                right = [s for s, gg, ee in zip(states, got, want)
-                         if gg.shape == ee.shape and np.issubdtype(gg.dtype, np.number)
-                         and np.allclose(gg.astype(np.float64), ee.astype(np.float64), atol=atol, rtol=rtol)]
-                also = ctx.text("checks.steps.step_problem.right" if len(right) == 1 else "checks.steps.step_problem.right_many",
-                                right=join_and(right, ctx.lang)) if right else ""
+                right = [
+                    s
+                    for s, gg, ee in zip(states, got, want)
+                    if gg.shape == ee.shape
+                    and np.issubdtype(gg.dtype, np.number)
+                    and np.allclose(gg.astype(np.float64), ee.astype(np.float64), atol=atol, rtol=rtol)
+                ]
+                also = (
+                    ctx.text(
+                        "checks.steps.step_problem.right"
+                        if len(right) == 1
+                        else "checks.steps.step_problem.right_many",
+                        right=join_and(right, ctx.lang),
+                    )
+                    if right
+                    else ""
+                )
                 after = [s for s in wrong if follows.get(s) == name]
                 if after:
-                    also += ctx.text("checks.steps.step_problem.wrong_because_of", name=name,
-                                     after=join_and(after, ctx.lang))
-                return ctx.text("checks.steps.step_problem.has_right_shape_but", where=where, name=name,
-                                expected_shape=fmt_shape(e.shape), diff=diff, atol=atol, also=also), diff
+                    also += ctx.text(
+                        "checks.steps.step_problem.wrong_because_of", name=name, after=join_and(after, ctx.lang)
+                    )
+                return ctx.text(
+                    "checks.steps.step_problem.has_right_shape_but",
+                    where=where,
+                    name=name,
+                    expected_shape=fmt_shape(e.shape),
+                    diff=diff,
+                    atol=atol,
+                    also=also,
+                ), diff
         return None

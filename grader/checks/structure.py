@@ -41,47 +41,58 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, PositiveInt, model_validator
 
-from grader.checks.params import METHOD_DOC, Method, Name, ParamError, Ref, SpecModel, TargetParams, Text
-from grader.results.attempt import CheckResult
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
 from grader.checks.layer_expect import _as_list, _cfg, top_layers, value_matches, wrapped_classes
+from grader.checks.params import METHOD_DOC, Method, Name, ParamError, Ref, SpecModel, TargetParams, Text
+from grader.results.attempt import CheckResult
 
 TIME_TESTS = ("later_steps", "order")
 MAX_SHOWN = 12  # layers shown of a path in a message
 
 
 class Stage(SpecModel):
-    class_: Name | list[Name] | None = Field(None, alias="class",
-                                             description="The layer's class, or a list of acceptable classes.")
-    wraps: Name | list[Name] | None = Field(None, description="The class (or classes) a wrapper such as "
-                                                              "TimeDistributed must hold, directly or inside.")
-    config: dict[str, Any] = Field({}, description="Config keys and the values they must have (a number "
-                                                   "matches a one-element list: kernel_size = 4 matches [4]).")
-    what: Text | None = Field(None, description="Names the layer in messages (\"a recurrent layer\"); "
-                                               "default: its classes.")
+    class_: Name | list[Name] | None = Field(
+        None, alias="class", description="The layer's class, or a list of acceptable classes."
+    )
+    wraps: Name | list[Name] | None = Field(
+        None, description="The class (or classes) a wrapper such as TimeDistributed must hold, directly or inside."
+    )
+    config: dict[str, Any] = Field(
+        {},
+        description="Config keys and the values they must have (a number "
+        "matches a one-element list: kernel_size = 4 matches [4]).",
+    )
+    what: Text | None = Field(
+        None, description='Names the layer in messages ("a recurrent layer"); default: its classes.'
+    )
 
     @model_validator(mode="after")
-    def _something(self) -> "Stage":
+    def _something(self) -> Stage:
         if not self.class_ and not self.wraps:
             raise ParamError("a stage needs 'class' or 'wraps'", "class")
         return self
 
 
 class TimeProbe(SpecModel):
-    input: list[PositiveInt] | None = Field(None, min_length=2, description="Shape of the hidden input, batch "
-                                                                            "first, time second.")
-    generator: Ref | None = Field(None, description="Instead of `input`: makes it, called as "
-                                                    "generator(rng, **gen_args); the first array is used.")
+    input: list[PositiveInt] | None = Field(
+        None, min_length=2, description="Shape of the hidden input, batch first, time second."
+    )
+    generator: Ref | None = Field(
+        None, description="Instead of `input`: makes it, called as generator(rng, **gen_args); the first array is used."
+    )
     gen_args: dict[str, Any] = Field({}, description="Keyword arguments for the generator.")
     tests: list[Literal["later_steps", "order"]] = Field(
-        list(TIME_TESTS), min_length=1, description="\"later_steps\": the output must change when every step "
-        "after the first is replaced; \"order\": it must change when the steps are played backwards.")
-    step: Text | None = Field(None, description="Names one time step in messages (default \"time step\").")
+        list(TIME_TESTS),
+        min_length=1,
+        description='"later_steps": the output must change when every step '
+        'after the first is replaced; "order": it must change when the steps are played backwards.',
+    )
+    step: Text | None = Field(None, description='Names one time step in messages (default "time step").')
     min_change: float = Field(1e-4, gt=0, description="How much some output must move for a change to count.")
     method: Method = Field("auto", description=METHOD_DOC)
 
     @model_validator(mode="after")
-    def _one_source(self) -> "TimeProbe":
+    def _one_source(self) -> TimeProbe:
         if (self.input is None) == (self.generator is None):
             raise ParamError("'time_probe' needs either 'input' (a shape) or 'generator'", "input")
         if self.input is not None and (self.input[0] < 2 or self.input[1] < 2):
@@ -90,14 +101,18 @@ class TimeProbe(SpecModel):
 
 
 class ModelPathParams(TargetParams):
-    stages: list[Stage] = Field(min_length=1, description="The layers every path from an input to the output "
-                                                          "must pass, in this order.")
-    paths: Literal["every", "any"] = Field("every", description="\"every\": no path may go around a stage; "
-                                                                "\"any\": one path through all of them is enough.")
-    time_probe: TimeProbe | None = Field(None, description="Also call the model on inputs that differ only in "
-                                                           "time, to see that it reads every step.")
-    partial: bool = Field(True, description="Give the fraction of conditions met (each stage and each time test "
-                                            "is one).")
+    stages: list[Stage] = Field(
+        min_length=1, description="The layers every path from an input to the output must pass, in this order."
+    )
+    paths: Literal["every", "any"] = Field(
+        "every", description='"every": no path may go around a stage; "any": one path through all of them is enough.'
+    )
+    time_probe: TimeProbe | None = Field(
+        None, description="Also call the model on inputs that differ only in time, to see that it reads every step."
+    )
+    partial: bool = Field(
+        True, description="Give the fraction of conditions met (each stage and each time test is one)."
+    )
 
 
 def _article(noun: str) -> str:
@@ -168,8 +183,7 @@ class _Graph:
             return start, []
         return pick((at(o) for o in self.outputs), key=lambda r: r[0])
 
-    def step(self, node: dict[str, Any], stages: list[dict[str, Any]], before: int, worst: bool
-             ) -> tuple[int, str]:
+    def step(self, node: dict[str, Any], stages: list[dict[str, Any]], before: int, worst: bool) -> tuple[int, str]:
         cls = str(node.get("class", "?"))
         if cls == "InputLayer":
             return before, ""
@@ -190,9 +204,14 @@ class _Graph:
 def linear_graph(top: list[dict[str, Any]]) -> dict[str, Any]:
     """The layers in order, as a graph: for a description without one."""
     names = [f"#{i}" for i in range(len(top))]
-    return {"nodes": [{"name": n, "class": lay.get("class", "?"), "inbound": names[i - 1:i], "layer": i}
-                      for i, (n, lay) in enumerate(zip(names, top))],
-            "inputs": names[:1], "outputs": names[-1:]}
+    return {
+        "nodes": [
+            {"name": n, "class": lay.get("class", "?"), "inbound": names[i - 1 : i], "layer": i}
+            for i, (n, lay) in enumerate(zip(names, top))
+        ],
+        "inputs": names[:1],
+        "outputs": names[-1:],
+    }
 
 
 def stages_reached(desc: dict[str, Any], stages: list[dict[str, Any]], every: bool) -> tuple[int, list[str]]:
@@ -208,7 +227,7 @@ def stages_reached(desc: dict[str, Any], stages: list[dict[str, Any]], every: bo
 
 def _show_path(path: list[str]) -> str:
     if len(path) > MAX_SHOWN:
-        path = path[:MAX_SHOWN // 2] + ["…"] + path[-MAX_SHOWN // 2:]
+        path = path[: MAX_SHOWN // 2] + ["…"] + path[-MAX_SHOWN // 2 :]
     return " → ".join(["Input", *path])
 
 
@@ -243,8 +262,9 @@ class ModelPath(CheckKind):
             plan.inputs = variants
             method = probe.get("method", "auto")
             for name in variants:
-                plan.requests.append({"id": f"time_{name}", "op": "call", "target": p["target"],
-                                      "method": method, "args": [name]})
+                plan.requests.append(
+                    {"id": f"time_{name}", "op": "call", "target": p["target"], "method": method, "args": [name]}
+                )
             plan.private["tests"] = tests
         return plan
 
@@ -252,7 +272,9 @@ class ModelPath(CheckKind):
         target = check.params["target"]
         missing = result.details.get("missing_stage")
         if isinstance(missing, int) and 0 <= missing < len(check.params["stages"]):
-            what = _text(check.params["stages"][missing].get("what"), ctx, ctx.text("checks.structure.unmet.required_layer"))
+            what = _text(
+                check.params["stages"][missing].get("what"), ctx, ctx.text("checks.structure.unmet.required_layer")
+            )
             return ctx.text("checks.structure.unmet.has_no_between_input", target=target, what=what)
         return super().unmet(check, ctx, result)
 
@@ -267,20 +289,20 @@ class ModelPath(CheckKind):
             if every:
                 return ctx.text("checks.structure.stage_problem.has_no_on_way", target=target, what=what, shown=shown)
             return ctx.text("checks.structure.stage_problem.no_path_from_input", target=target, what=what)
-        prev = _text(stages[reached - 1].get("what"), ctx,
-                     " or ".join(_as_list(stages[reached - 1].get("class"))))
-        return ctx.text("checks.structure.stage_problem.has_no_after_on", target=target, what=what, prev=prev,
-                        shown=shown)
+        prev = _text(stages[reached - 1].get("what"), ctx, " or ".join(_as_list(stages[reached - 1].get("class"))))
+        return ctx.text(
+            "checks.structure.stage_problem.has_no_after_on", target=target, what=what, prev=prev, shown=shown
+        )
 
-    def _time_problems(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
-                       outputs: dict[str, ProbeOutput]) -> tuple[list[str], dict[str, Any]] | CheckResult:
+    def _time_problems(
+        self, check: CheckSpec, ctx: GradeContext, plan: Plan, outputs: dict[str, ProbeOutput]
+    ) -> tuple[list[str], dict[str, Any]] | CheckResult:
         p = check.params
         probe = p["time_probe"]
         target = p["target"]
         step = _text(probe.get("step"), ctx, ctx.text("checks.structure.time_problems.time_step"))
         min_change = float(probe.get("min_change", 1e-4))
-        names = ["x"] + [n for t, n in (("later_steps", "later"), ("order", "reversed"))
-                         if t in plan.private["tests"]]
+        names = ["x"] + [n for t, n in (("later_steps", "later"), ("order", "reversed")) if t in plan.private["tests"]]
         arrays = {}
         for name in names:
             out = outputs.get(f"time_{name}")
@@ -302,15 +324,16 @@ class ModelPath(CheckKind):
             if change == change and change > min_change:  # NaN fails
                 continue
             if test == "later_steps":
-                problems.append(ctx.text("checks.structure.time_problems.output_stayed_same_when", target=target,
-                                         step=step))
+                problems.append(
+                    ctx.text("checks.structure.time_problems.output_stayed_same_when", target=target, step=step)
+                )
             else:
-                problems.append(ctx.text("checks.structure.time_problems.output_stayed_same_when_2", target=target,
-                                         step=step))
+                problems.append(
+                    ctx.text("checks.structure.time_problems.output_stayed_same_when_2", target=target, step=step)
+                )
         return problems, details
 
-    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
-                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan, outputs: dict[str, ProbeOutput]) -> CheckResult:
         p = check.params
         target = p["target"]
         stages = p["stages"]
@@ -319,9 +342,15 @@ class ModelPath(CheckKind):
             return self.missing(check, ctx, out, f"`{target}`")
         desc = out.value if isinstance(out.value, dict) else {}
         if not top_layers(desc):
-            return self.result(check, ctx, 0, ctx.text("checks.structure.evaluate.not_model_with_layers",
-                                                       target=target, found_type=desc.get('type', '?')),
-                {"missing_stage": 0})
+            return self.result(
+                check,
+                ctx,
+                0,
+                ctx.text(
+                    "checks.structure.evaluate.not_model_with_layers", target=target, found_type=desc.get("type", "?")
+                ),
+                {"missing_stage": 0},
+            )
         every = p.get("paths", "every") == "every"
         reached, path = stages_reached(desc, stages, every)
         problems: list[str] = []
@@ -346,10 +375,13 @@ class ModelPath(CheckKind):
             if ctx.lang == "en":
                 names = [_article(n) for n in names]
             seen = ctx.text("checks.structure.evaluate.every_path" if every else "checks.structure.evaluate.a_path")
-            text = ctx.text("checks.structure.evaluate.passes_many" if len(stages) > 1 else
-                            "checks.structure.evaluate.passes_one", seen=seen, target=target,
-                            names=ctx.text("checks.structure.evaluate.then").join(names), path=_show_path(path))
-            return self.result(check, ctx, 1, text,
-                               details)
+            text = ctx.text(
+                "checks.structure.evaluate.passes_many" if len(stages) > 1 else "checks.structure.evaluate.passes_one",
+                seen=seen,
+                target=target,
+                names=ctx.text("checks.structure.evaluate.then").join(names),
+                path=_show_path(path),
+            )
+            return self.result(check, ctx, 1, text, details)
         frac = met / conditions if p.get("partial", True) else 0.0
         return self.result(check, ctx, frac, "; ".join(problems) + ".", details)

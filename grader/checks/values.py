@@ -21,11 +21,10 @@ from typing import Any
 
 from pydantic import Field
 
+from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
 from grader.checks.params import KeywordRef, Name, TargetParams
 from grader.errors import SpecError
 from grader.results.attempt import CheckResult
-from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
-
 
 # A value such as "(5, 32)" or "[None, 10, 64]" is a few characters long.
 MAX_LITERAL_CHARS = 200
@@ -103,10 +102,14 @@ def compare(found: Any, expected: Any, ctx: GradeContext, atol: float = 0.0, rto
     if found is None and expected is not None:
         return ctx.text("checks.values.compare.not_filled_in_none")
     if isinstance(found, dict) and "__type__" in found:
-        return ctx.text("checks.values.compare.not_plain_value", found_type=found['__type__'])
+        return ctx.text("checks.values.compare.not_plain_value", found_type=found["__type__"])
     if _too_long(found):
-        return ctx.text("checks.values.compare.you_wrote_text_characters", len_found=len(found),
-                        max_chars=MAX_LITERAL_CHARS, max_depth=MAX_LITERAL_DEPTH)
+        return ctx.text(
+            "checks.values.compare.you_wrote_text_characters",
+            len_found=len(found),
+            max_chars=MAX_LITERAL_CHARS,
+            max_depth=MAX_LITERAL_DEPTH,
+        )
     found = _literal(found)
     if isinstance(expected, list):
         if not isinstance(found, list):
@@ -127,11 +130,18 @@ def compare(found: Any, expected: Any, ctx: GradeContext, atol: float = 0.0, rto
             return ctx.text("checks.values.compare.you_wrote_expected_number", show_found=_show(found))
         if _num_eq(float(found), float(expected), atol, rtol):
             return None
-        side = ctx.text("checks.values.compare.too_high") if found > expected else ctx.text("checks.values.compare.too_low")
+        side = (
+            ctx.text("checks.values.compare.too_high")
+            if found > expected
+            else ctx.text("checks.values.compare.too_low")
+        )
         return ctx.text("checks.values.compare.you_wrote", show_found=_show(found), side=side)
     if isinstance(expected, str) and isinstance(found, str):
-        return None if found.strip().lower() == expected.strip().lower() else ctx.text("checks.values.compare.you_wrote_5",
-                                                                                       show_found=_show(found))
+        return (
+            None
+            if found.strip().lower() == expected.strip().lower()
+            else ctx.text("checks.values.compare.you_wrote_5", show_found=_show(found))
+        )
     return None if found == expected else ctx.text("checks.values.compare.you_wrote_2", show_found=_show(found))
 
 
@@ -162,7 +172,8 @@ def _filled(found: Any, key: Any, fld: str | None, is_dict: bool) -> bool:
 class ValueMatchesParams(TargetParams):
     reference: KeywordRef = Field(
         description="Called as reference(**ref_args): the right value, a dict {entry: value} or a list; a value "
-                    "may itself be a dict of fields {field: value}, each field then one item.")
+        "may itself be a dict of fields {field: value}, each field then one item."
+    )
     ref_args: dict[str, Any] = Field({}, description="Keyword arguments for the reference (e.g. the table's cases).")
     fields: list[Name] | None = Field(None, description="Only compare these fields (default: all the reference has).")
     atol: float = Field(0.0, ge=0, description="Absolute tolerance for numbers (0: exact).")
@@ -182,11 +193,9 @@ class ValueMatches(CheckKind):
         expected = ctx.ref(p["reference"])(**p.get("ref_args", {}))
         if not isinstance(expected, (dict, list)) or not expected:
             raise SpecError(f"reference {p['reference']!r} must return a non-empty dict or list")
-        return Plan(requests=[{"id": "value", "op": "value", "target": p["target"]}],
-                    private={"expected": expected})
+        return Plan(requests=[{"id": "value", "op": "value", "target": p["target"]}], private={"expected": expected})
 
-    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan,
-                 outputs: dict[str, ProbeOutput]) -> CheckResult:
+    def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan, outputs: dict[str, ProbeOutput]) -> CheckResult:
         p = check.params
         target = p["target"]
         out = outputs.get("value")
@@ -199,17 +208,33 @@ class ValueMatches(CheckKind):
             return self.result(check, ctx, 0, ctx.text("checks.values.evaluate.still_none_fill_in", target=target))
         if is_dict and not isinstance(found, dict):
             keys = ", ".join(repr(k) for k in expected)
-            return self.result(check, ctx, 0, ctx.text("checks.values.evaluate.should_be_dict_with", target=target,
-                                                       keys=keys, show_found=_show(found)))
+            return self.result(
+                check,
+                ctx,
+                0,
+                ctx.text(
+                    "checks.values.evaluate.should_be_dict_with", target=target, keys=keys, show_found=_show(found)
+                ),
+            )
         if not is_dict and not isinstance(found, list):
-            return self.result(check, ctx, 0, ctx.text("checks.values.evaluate.should_be_list_entries", target=target,
-                                                       len_expected=len(expected), show_found=_show(found)))
+            return self.result(
+                check,
+                ctx,
+                0,
+                ctx.text(
+                    "checks.values.evaluate.should_be_list_entries",
+                    target=target,
+                    len_expected=len(expected),
+                    show_found=_show(found),
+                ),
+            )
         fields = p.get("fields")
         atol, rtol = float(p.get("atol", 0.0)), float(p.get("rtol", 0.0))
         items = _items(expected, fields)
         if not any(_filled(found, key, fld, is_dict) for key, fld in items):
-            return self.result(check, ctx, 0, ctx.text("checks.values.evaluate.not_filled_in_yet", target=target,
-                                                       len_items=len(items)))
+            return self.result(
+                check, ctx, 0, ctx.text("checks.values.evaluate.not_filled_in_yet", target=target, len_items=len(items))
+            )
         problems: list[str] = []
         missing_entries: list[str] = []
         wrong = 0
@@ -242,13 +267,19 @@ class ValueMatches(CheckKind):
         n = len(items)
         details = {"items": n, "items_ok": n - wrong}
         if not wrong:
-            return self.result(check, ctx, 1, ctx.text("checks.values.evaluate.all_entries_match_grader",
-                                                       target=target, n=n), details)
+            return self.result(
+                check, ctx, 1, ctx.text("checks.values.evaluate.all_entries_match_grader", target=target, n=n), details
+            )
         parts = []
         if missing_entries:
             parts.append(ctx.text("checks.values.evaluate.missing_entries") + ", ".join(missing_entries))
         if problems:
             parts.append(ctx.text("checks.values.evaluate.wrong") + "; ".join(problems))
         frac = (n - wrong) / n if p.get("partial", True) else 0.0
-        return self.result(check, ctx, frac, ctx.text("checks.values.evaluate.some_right", target=target,
-                                                      right=n - wrong, n=n, parts=". ".join(parts)), details)
+        return self.result(
+            check,
+            ctx,
+            frac,
+            ctx.text("checks.values.evaluate.some_right", target=target, right=n - wrong, n=n, parts=". ".join(parts)),
+            details,
+        )

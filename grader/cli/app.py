@@ -19,6 +19,7 @@ from grader.errors import GradeError
 from grader.i18n import text
 from grader.textsafe import inert, json_inert
 
+
 class GradeGroup(ConventionGroup):
     """Errors as one `grade: error:` line on stderr (and JSON with --json), Ctrl-C as exit 130:
     grader/cli/conventions.py."""
@@ -40,16 +41,25 @@ def _course(course_dir: str | None, near: Path | None = None):  # noqa: ANN202
 
 @cli.command()
 @click.option("--member", default=None, help="Only this member (a roster id or any of its aliases).")
-@click.option("--until", default=None, metavar="ISO-TIME",
-              help="Only attempts handed in by then, e.g. a deadline 2021-11-21T23:59 (the course's time "
-                   "zone unless an offset is given).")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print the best attempts as a JSON list (member, exercise, score, max_score, attempt_id, …).")
+@click.option(
+    "--until",
+    default=None,
+    metavar="ISO-TIME",
+    help="Only attempts handed in by then, e.g. a deadline 2021-11-21T23:59 (the course's time "
+    "zone unless an offset is given).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the best attempts as a JSON list (member, exercise, score, max_score, attempt_id, …).",
+)
 @GRADEBOOK
 @COURSE
 @LANG
-def status(member: str | None, until: str | None, as_json: bool, gradebook: str | None, course_dir: str | None,
-           lang: str) -> None:
+def status(
+    member: str | None, until: str | None, as_json: bool, gradebook: str | None, course_dir: str | None, lang: str
+) -> None:
     """Best score of every member on every exercise (by the time each notebook was handed in)."""
     from rich.console import Console
 
@@ -91,36 +101,74 @@ def _report_broken_specs(broken: list[Any], console: Any, lang: str) -> None:  #
             said = text("cli.status.broken_spec_warning", lang, name=inert(name), message=inert(p.message))
             click.echo(f"grade: warning: {said}", err=True)
         else:
-            console.print(text("cli.status.broken_spec", lang, name=inert(name), message=inert(p.message)),
-                          markup=False, highlight=False)
+            console.print(
+                text("cli.status.broken_spec", lang, name=inert(name), message=inert(p.message)),
+                markup=False,
+                highlight=False,
+            )
 
 
 def _best_row(member: str, exercise: str, a: Any) -> dict[str, Any]:  # noqa: ANN401
     """One `grade status --json` entry: a member's best attempt on an exercise."""
+
     def iso(when: Any) -> str | None:  # noqa: ANN401
         return when.isoformat() if when is not None else None
 
-    return {"member": member, "exercise": exercise, "score": a.score, "max_score": a.max_score,
-            "status": str(a.status), "attempt_id": a.attempt_id, "graded_at": iso(a.graded_at),
-            "submitted_at": iso(getattr(a, "submitted_at", None)), "reviewed": bool(getattr(a, "reviewed", False))}
+    return {
+        "member": member,
+        "exercise": exercise,
+        "score": a.score,
+        "max_score": a.max_score,
+        "status": str(a.status),
+        "attempt_id": a.attempt_id,
+        "graded_at": iso(a.graded_at),
+        "submitted_at": iso(getattr(a, "submitted_at", None)),
+        "reviewed": bool(getattr(a, "reviewed", False)),
+    }
 
 
 @cli.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
-              help="csv: for a learning-management system; json: a list of the same rows.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file (default: standard output).")
-@click.option("--excel", is_flag=True,
-              help="CSV for Excel: UTF-8 byte-order mark (Korean names stay readable) and no formula cells.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="csv: for a learning-management system; json: a list of the same rows.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file (default: standard output).",
+)
+@click.option(
+    "--excel",
+    is_flag=True,
+    help="CSV for Excel: UTF-8 byte-order mark (Korean names stay readable) and no formula cells.",
+)
 @click.option("--json", "as_json", is_flag=True, help="The same as --format json (as every command's --json).")
-@click.option("--gradebook-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Instead: the whole gradebook (attempts as graded, notebooks, seeds, times, reviews) as "
-                   "JSON Lines, for `grade import` on another machine.")
+@click.option(
+    "--gradebook-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Instead: the whole gradebook (attempts as graded, notebooks, seeds, times, reviews) as "
+    "JSON Lines, for `grade import` on another machine.",
+)
 @GRADEBOOK
 @COURSE
 @click.pass_context
-def export_cmd(ctx: click.Context, fmt: str, output: Path | None, excel: bool, as_json: bool,
-               gradebook_file: Path | None, gradebook: str | None, course_dir: str | None) -> None:
+def export_cmd(
+    ctx: click.Context,
+    fmt: str,
+    output: Path | None,
+    excel: bool,
+    as_json: bool,
+    gradebook_file: Path | None,
+    gradebook: str | None,
+    course_dir: str | None,
+) -> None:
     """The gradebook as one row per member and exercise: best score, max, attempts, last graded and
     last handed in (ISO 8601 with the course's time-zone offset); roster aliases merged; reviewed
     figures, marked in the `reviewed` column."""
@@ -128,12 +176,20 @@ def export_cmd(ctx: click.Context, fmt: str, output: Path | None, excel: bool, a
     import os
 
     if gradebook_file is not None:
-        given = [name for name, on in (("--output", output is not None), ("--excel", excel), ("--json", as_json),
-                                       ("--format", ctx.get_parameter_source("fmt") is
-                                        click.core.ParameterSource.COMMANDLINE)) if on]
+        given = [
+            name
+            for name, on in (
+                ("--output", output is not None),
+                ("--excel", excel),
+                ("--json", as_json),
+                ("--format", ctx.get_parameter_source("fmt") is click.core.ParameterSource.COMMANDLINE),
+            )
+            if on
+        ]
         if given:
-            raise click.UsageError(f"--gradebook-file writes the whole gradebook; it does not combine with "
-                                   f"{', '.join(given)}")
+            raise click.UsageError(
+                f"--gradebook-file writes the whole gradebook; it does not combine with {', '.join(given)}"
+            )
 
     from grader.batch.members import load_roster
     from grader.errors import GradebookError
@@ -156,7 +212,7 @@ def export_cmd(ctx: click.Context, fmt: str, output: Path | None, excel: bool, a
     if "://" not in loc and not Path(loc).expanduser().is_file():
         raise GradebookError("no gradebook here (nothing graded yet?)", loc)
     roster = load_roster(course) if course is not None else None
-    tz = course.tz if course is not None else dt.timezone.utc
+    tz = course.tz if course is not None else dt.UTC
     book = Gradebook(loc, create=False)
     try:
         if gradebook_file is not None:
@@ -203,24 +259,29 @@ def starters(check: bool, as_json: bool, course_dir: str | None) -> None:
 
 @cli.command()
 @click.argument("exercises", nargs=-1)
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Grade this many notebooks in parallel processes.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Grade this many notebooks in parallel processes.",
+)
 @click.option("--seed", type=int, default=None, help="Grader seed for every run (default: fresh).")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
 @click.option("--specs-only", is_flag=True, help="Only validate the specs (run no notebook).")
 @COURSE
-def check(exercises: tuple[str, ...], workers: int, seed: int | None, as_json: bool, specs_only: bool,
-          course_dir: str | None) -> None:
+def check(
+    exercises: tuple[str, ...], workers: int, seed: int | None, as_json: bool, specs_only: bool, course_dir: str | None
+) -> None:
     """Instructor check: every spec is valid, solutions earn full marks, starters earn no code points.
 
     The specs are validated first (types, unknown keys, references, quiz questions); a
     broken one stops the check before any notebook runs."""
     from rich.console import Console
 
-    from grader.course.instructor import run_checks
-    from grader.cli.views import render_instructor
-
     from grader.cli.term import live_ok
+    from grader.cli.views import render_instructor
+    from grader.course.instructor import run_checks
 
     console = Console(stderr=as_json)
     course = _course(course_dir)
@@ -236,18 +297,23 @@ def check(exercises: tuple[str, ...], workers: int, seed: int | None, as_json: b
                 done.append(v)
                 st.update(f"graded {len(done)} notebooks…")
 
-            verdicts, starters_ = run_checks(course, list(exercises) or None, workers=workers, seed=seed,
-                                             on_done=tick)
+            verdicts, starters_ = run_checks(course, list(exercises) or None, workers=workers, seed=seed, on_done=tick)
     else:  # a log, a pipe, a notebook cell: one plain line per notebook, on stderr
+
         def line(v: Any) -> None:  # noqa: ANN401
             click.echo(f"{'ok  ' if v.ok else 'FAIL'} {v.role:8} {inert(v.exercise)}", err=True)
 
-        verdicts, starters_ = run_checks(course, list(exercises) or None, workers=workers, seed=seed,
-                                         on_done=line)
+        verdicts, starters_ = run_checks(course, list(exercises) or None, workers=workers, seed=seed, on_done=line)
     drift = [s for s in starters_ if s.problem]
     if as_json:
-        click.echo(_json({"notebooks": [v.to_dict() for v in verdicts],
-                          "starters": [{"name": s.name, "state": s.state} for s in starters_]}))
+        click.echo(
+            _json(
+                {
+                    "notebooks": [v.to_dict() for v in verdicts],
+                    "starters": [{"name": s.name, "state": s.state} for s in starters_],
+                }
+            )
+        )
     else:
         render_instructor(console, verdicts, starters_)
     if drift or not all(v.ok for v in verdicts):
@@ -268,9 +334,19 @@ def _check_specs(course: Any, *, as_json: bool, specs_only: bool) -> bool:  # no
     n, bad = len(found.specs) + len(found.problems), len(found.problems)
     summary = f"specs: {n - bad} of {n} valid ({elapsed:.2f} s)"
     if as_json and (specs_only or bad):
-        click.echo(_json({"specs": {"valid": sorted(found.specs), "seconds": round(elapsed, 3),
-                                    "broken": [{"file": str(p.path), "exercise": p.exercise, "error": p.message}
-                                               for p in found.problems]}}))
+        click.echo(
+            _json(
+                {
+                    "specs": {
+                        "valid": sorted(found.specs),
+                        "seconds": round(elapsed, 3),
+                        "broken": [
+                            {"file": str(p.path), "exercise": p.exercise, "error": p.message} for p in found.problems
+                        ],
+                    }
+                }
+            )
+        )
     elif specs_only:
         click.echo(summary)
     else:

@@ -47,12 +47,13 @@ def _parts(exc: GradeError) -> tuple[str, str | None]:
     text = str(exc)
     path = getattr(exc, "path", None)
     if path and text.startswith(f"{path}: "):
-        text = text[len(path) + 2:]
+        text = text[len(path) + 2 :]
     return text, path
 
 
-def report_error(message: str, *, path: str | None = None, as_json: bool = False, exit_code: int = 1,
-                 json_message: str | None = None) -> None:
+def report_error(
+    message: str, *, path: str | None = None, as_json: bool = False, exit_code: int = 1, json_message: str | None = None
+) -> None:
     """One `grade: error:` line on stderr (file and message from students made inert), and in
     JSON mode the error's document on stdout (with `json_message` when it differs)."""
     shown = f"{path}: {message}" if path else message
@@ -70,7 +71,7 @@ def result_doc(result: Any) -> dict[str, Any]:  # noqa: ANN401
         path = result.path or None
         message = result.message
         if path and message.startswith(f"{path}: "):
-            message = message[len(path) + 2:]
+            message = message[len(path) + 2 :]
         doc.update(error=message, file=path)
     return doc
 
@@ -127,15 +128,22 @@ class ConventionGroup(click.Group):
         except GradeError as exc:
             message, path = _parts(exc)
             # the terminal line in the reader's language; JSON keeps the English message
-            report_error(exc.said(self.lang), path=path, as_json=self.json_mode, exit_code=exc.exit_code,
-                         json_message=message)
+            report_error(
+                exc.said(self.lang), path=path, as_json=self.json_mode, exit_code=exc.exit_code, json_message=message
+            )
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             report_interrupt(self.lang)
             ctx.exit(INTERRUPTED)
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
-             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:  # noqa: ANN401
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,  # type: ignore[override]
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:  # noqa: ANN401
         argv = list(sys.argv[1:] if args is None else args)
         self.json_mode = wants_json(argv)
         self.lang = lang_of(argv)

@@ -35,8 +35,13 @@ def _question(bank: dict, qid: str):  # noqa: ANN202
     return bank[qid]
 
 
-COURSE = click.option("--course", "course_dir", default=None, type=click.Path(file_okay=False),
-                      help="Course folder (default: found from the current directory).")
+COURSE = click.option(
+    "--course",
+    "course_dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Course folder (default: found from the current directory).",
+)
 
 
 @click.group()
@@ -52,11 +57,24 @@ def list_(as_json: bool, lang: str, course_dir: str | None) -> None:
     """Show every question with its points and concepts."""
     bank, folder = _bank(course_dir)
     if as_json:
-        click.echo(json.dumps([{"id": q.id, "points": q.points, "topic": q.topic, "edition": q.edition,
-                                "prompt": q.prompt,
-                                "concepts": [c.id for c in q.concepts],
-                                "misconceptions": [m.id for m in q.misconceptions]} for q in bank.values()],
-                              ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": q.id,
+                        "points": q.points,
+                        "topic": q.topic,
+                        "edition": q.edition,
+                        "prompt": q.prompt,
+                        "concepts": [c.id for c in q.concepts],
+                        "misconceptions": [m.id for m in q.misconceptions],
+                    }
+                    for q in bank.values()
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     from rich.console import Console
     from rich.table import Table
@@ -73,13 +91,24 @@ def list_(as_json: bool, lang: str, course_dir: str | None) -> None:
     table.add_column("question")
     table.add_column("concepts", justify="right")
     for q in bank.values():
-        table.add_row(Text(inert(q.id)), f"{q.points:g}", Text(inert(q.topic)), Text(inert(q.edition or "-")),
-                      Text(inert(q.prompt[lang])), str(len(q.concepts)))
+        table.add_row(
+            Text(inert(q.id)),
+            f"{q.points:g}",
+            Text(inert(q.topic)),
+            Text(inert(q.edition or "-")),
+            Text(inert(q.prompt[lang])),
+            str(len(q.concepts)),
+        )
     Console().print(table)
 
 
-HINTS = click.option("--hints", type=click.Choice(["brief", "full"]), default="brief", show_default=True,
-                     help="'full' adds the model answer to the feedback.")
+HINTS = click.option(
+    "--hints",
+    type=click.Choice(["brief", "full"]),
+    default="brief",
+    show_default=True,
+    help="'full' adds the model answer to the feedback.",
+)
 
 
 def _score(question, answer: str, hints: str, lang: str, quiz_lang: str):  # noqa: ANN001, ANN202
@@ -99,8 +128,16 @@ def _score(question, answer: str, hints: str, lang: str, quiz_lang: str):  # noq
 @LANG
 @QUIZ_LANG
 @COURSE
-def score(question_id: str, answer: str, as_json: bool, hints: str, explain: bool, lang: str, quiz_lang: str,
-          course_dir: str | None) -> None:
+def score(
+    question_id: str,
+    answer: str,
+    as_json: bool,
+    hints: str,
+    explain: bool,
+    lang: str,
+    quiz_lang: str,
+    course_dir: str | None,
+) -> None:
     """Score one answer to QUESTION_ID."""
     bank, _ = _bank(course_dir)
     question = _question(bank, question_id)
@@ -158,9 +195,11 @@ def validate(only: str | None, course_dir: str | None) -> None:
     examples = sum(len(i.examples) for q in questions for i in [*q.concepts, *q.misconceptions])
     if problems:
         raise GradeError(f"{len(problems)} problem(s) in {folder}")
-    click.echo(f"{folder}: {len(questions)} questions, "
-               f"{sum(len(q.concepts) for q in questions)} concepts, "
-               f"{sum(len(q.misconceptions) for q in questions)} misconceptions, {examples} examples: ok")
+    click.echo(
+        f"{folder}: {len(questions)} questions, "
+        f"{sum(len(q.concepts) for q in questions)} concepts, "
+        f"{sum(len(q.misconceptions) for q in questions)} misconceptions, {examples} examples: ok"
+    )
 
 
 def _show(result, lang: str) -> None:  # noqa: ANN001
@@ -168,9 +207,12 @@ def _show(result, lang: str) -> None:  # noqa: ANN001
     from grader.textsafe import inert
 
     colour = "green" if result.fraction >= 0.8 else "yellow" if result.fraction >= 1 / 3 else "red"
-    head = click.style(inert(result.question), bold=True) + "  " + \
-        click.style(f"{result.score:g}/{result.max_score:g}", fg=colour) + \
-        f"  ({text('quiz.cli.confidence', lang, confidence=result.confidence)})"
+    head = (
+        click.style(inert(result.question), bold=True)
+        + "  "
+        + click.style(f"{result.score:g}/{result.max_score:g}", fg=colour)
+        + f"  ({text('quiz.cli.confidence', lang, confidence=result.confidence)})"
+    )
     if result.needs_review:
         # a provisional score: the teacher's band replaces it after review
         head += "  " + click.style(text("quiz.cli.needs_review", lang), fg="magenta", bold=True)

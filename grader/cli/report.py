@@ -11,18 +11,29 @@ import click
 
 from grader.errors import GradeError
 
-LANG = click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
-                    help="Language of the pages (dates stay YY.MM.DD).")
-COURSE = click.option("--course", "course_dir", type=click.Path(file_okay=False), default=None,
-                      help="Course folder (with course.toml); default: found from the current folder.")
-GRADEBOOK = click.option("--gradebook", default=None,
-                         help="Gradebook file or database URL (default: $GRADE_GRADEBOOK, then the course's).")
+LANG = click.option(
+    "--lang",
+    type=click.Choice(["ko", "en"]),
+    default="ko",
+    show_default=True,
+    help="Language of the pages (dates stay YY.MM.DD).",
+)
+COURSE = click.option(
+    "--course",
+    "course_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Course folder (with course.toml); default: found from the current folder.",
+)
+GRADEBOOK = click.option(
+    "--gradebook", default=None, help="Gradebook file or database URL (default: $GRADE_GRADEBOOK, then the course's)."
+)
 
 
 def _inputs(course_dir: str | None, gradebook: str | None, near: Path | None = None):  # noqa: ANN202
     from grader.course.loader import find_course
-    from grader.results.location import resolve_location
     from grader.report.minutes import course_specs
+    from grader.results.location import resolve_location
 
     course = find_course(course_dir, near=near)
     return course, resolve_location(gradebook, course.default_gradebook), course_specs(course)
@@ -34,25 +45,36 @@ def _default_out(course_site_dir: Path) -> Path:
 
 @click.command()
 @click.argument("meeting_file", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["html", "md", "txt"]), default="html", show_default=True,
-              help="html: the page; md: a summary to paste into Notion; txt: the same as plain text for a chat "
-                   "(KakaoTalk).")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="File to write ('-' for stdout). Default: site/_build/minutes-<meeting>.html for html, "
-                   "stdout for md and txt.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "md", "txt"]),
+    default="html",
+    show_default=True,
+    help="html: the page; md: a summary to paste into Notion; txt: the same as plain text for a chat (KakaoTalk).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write ('-' for stdout). Default: site/_build/minutes-<meeting>.html for html, stdout for md and txt.",
+)
 @LANG
 @GRADEBOOK
 @COURSE
-def minutes(meeting_file: Path, fmt: str, out: Path | None, lang: str, gradebook: str | None,
-            course_dir: str | None) -> None:
+def minutes(
+    meeting_file: Path, fmt: str, out: Path | None, lang: str, gradebook: str | None, course_dir: str | None
+) -> None:
     """The minutes (서기) of one meeting: a self-contained HTML page with grading progress, or a
     short summary for the group chat (--format md|txt)."""
     from grader.report.minutes import build_minutes
 
     try:
         course, location, specs = _inputs(course_dir, gradebook, near=meeting_file.resolve())
-        text = build_minutes(meeting_file, site_dir=course.site_dir, gradebook=location, lang=lang, specs=specs,
-                             fmt=fmt)
+        text = build_minutes(
+            meeting_file, site_dir=course.site_dir, gradebook=location, lang=lang, specs=specs, fmt=fmt
+        )
     except GradeError as exc:
         raise click.ClickException(str(exc)) from None
     if (out is not None and str(out) == "-") or (out is None and fmt != "html"):
@@ -73,8 +95,13 @@ def site() -> None:
 
 
 @site.command()
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder to build into (default: site/_build in the course).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to build into (default: site/_build in the course).",
+)
 @LANG
 @GRADEBOOK
 @COURSE
@@ -84,8 +111,9 @@ def build(out: Path | None, lang: str, gradebook: str | None, course_dir: str | 
 
     try:
         course, location, specs = _inputs(course_dir, gradebook)
-        built = build_site(out or _default_out(course.site_dir), site_dir=course.site_dir, gradebook=location,
-                           lang=lang, specs=specs)
+        built = build_site(
+            out or _default_out(course.site_dir), site_dir=course.site_dir, gradebook=location, lang=lang, specs=specs
+        )
     except GradeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{len(built.pages)} pages → {built.index}")
@@ -93,15 +121,20 @@ def build(out: Path | None, lang: str, gradebook: str | None, course_dir: str | 
 
 @site.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port on 127.0.0.1.")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Site folder (default: site/_build in the course).")
-@click.option("--build/--no-build", "rebuild", default=True, show_default=True,
-              help="Rebuild the site before serving it.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Site folder (default: site/_build in the course).",
+)
+@click.option(
+    "--build/--no-build", "rebuild", default=True, show_default=True, help="Rebuild the site before serving it."
+)
 @LANG
 @GRADEBOOK
 @COURSE
-def serve(port: int, out: Path | None, rebuild: bool, lang: str, gradebook: str | None,
-          course_dir: str | None) -> None:
+def serve(port: int, out: Path | None, rebuild: bool, lang: str, gradebook: str | None, course_dir: str | None) -> None:
     """Serve the site on localhost until Ctrl-C."""
     from grader.report.serve import make_server
     from grader.report.site import build_site

@@ -16,11 +16,19 @@ from grader.textsafe import inert
 
 
 @click.command("selfcheck-pack")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where to write the pack (default: inside the installed grader package, "
-                   "grader/selfcheck/packs/<course id>/, so that pip installs carry it).")
-@click.option("--with-quiz", is_flag=True,
-              help="Also copy the quiz bank, so that self-checks score the quiz (it holds the rubric).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the pack (default: inside the installed grader package, "
+    "grader/selfcheck/packs/<course id>/, so that pip installs carry it).",
+)
+@click.option(
+    "--with-quiz",
+    is_flag=True,
+    help="Also copy the quiz bank, so that self-checks score the quiz (it holds the rubric).",
+)
 @click.option("--check", is_flag=True, help="Write nothing; fail when the pack is missing or out of date.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written (or found) as JSON.")
 @COURSE
@@ -51,8 +59,13 @@ def selfcheck_pack(out_dir: Path | None, with_quiz: bool, check: bool, as_json: 
     summary = []
     for ex in manifest["exercises"]:
         doc, _ = packs.open_pack(out).practice(ex) or ({}, None)  # type: ignore[union-attr]
-        summary.append({"exercise": ex, "kept": sorted(doc.get("checks", {})),
-                        "left_out": {cid: v["reason"] for cid, v in doc.get("left_out", {}).items()}})
+        summary.append(
+            {
+                "exercise": ex,
+                "kept": sorted(doc.get("checks", {})),
+                "left_out": {cid: v["reason"] for cid, v in doc.get("left_out", {}).items()},
+            }
+        )
     if as_json:
         click.echo(json_doc({"pack": str(out), "seed": manifest["seed"], "quiz": with_quiz, "exercises": summary}))
         return

@@ -46,5 +46,5 @@ def fmt_points(value: float) -> str:
 
 
 def fmt_score(score: float, max_score: float) -> str:
-    """"9.33/10"."""
+    """ "9.33/10"."""
     return f"{fmt_points(score)}/{fmt_points(max_score)}"

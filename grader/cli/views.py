@@ -9,13 +9,22 @@ and never with escape sequences or invisible characters left in. Names go throug
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.padding import Padding
-from rich.progress import (BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -53,19 +62,32 @@ def render_result(console: Console, result: Attempt, lang: str = "ko", *, verbos
     table.add_column(text("cli.result.check", lang), ratio=1, overflow="fold")
     table.add_column(text("cli.result.points", lang), justify="right", no_wrap=True)
     for i, c in enumerate(result.checks):
-        mark = Text("✓", style="green") if c.passed else (Text("½", style="yellow") if c.points > 0
-                                                          else Text("✗", style="red"))
+        mark = (
+            Text("✓", style="green")
+            if c.passed
+            else (Text("½", style="yellow") if c.points > 0 else Text("✗", style="red"))
+        )
         last = i == len(result.checks) - 1
         # Text objects: titles and messages contain shapes like [batch, 7] that rich would read as markup.
-        table.add_row(mark, safe_text(c.title or c.id, "bold"), fmt_score(c.points, c.max_points),
-                      end_section=not c.message and not last)
+        table.add_row(
+            mark,
+            safe_text(c.title or c.id, "bold"),
+            fmt_score(c.points, c.max_points),
+            end_section=not c.message and not last,
+        )
         if c.message:
             table.add_row("", safe_text(c.message, newlines=True), "", end_section=not last)
     console.print(table)
     style = STATUS_STYLE.get(result.status, "white")
     status = safe_text(status_word(result.status, lang), f"bold {style}")
-    line = Text.assemble(text("cli.result.score", lang), " ", (fmt_score(result.score, result.max_score), "bold"),
-                         "  ·  ", status, f"  ·  {result.duration_s:.1f} s")
+    line = Text.assemble(
+        text("cli.result.score", lang),
+        " ",
+        (fmt_score(result.score, result.max_score), "bold"),
+        "  ·  ",
+        status,
+        f"  ·  {result.duration_s:.1f} s",
+    )
     console.print(line)
     for line in result.message.splitlines():
         # An indented line (a cell error under its heading) keeps its indent when it wraps.
@@ -98,7 +120,7 @@ def error_console(console: Console) -> Console:
 
 
 class _Count(ProgressColumn):
-    """"3/12" once the number of cells is known; nothing before (never "0/None")."""
+    """ "3/12" once the number of cells is known; nothing before (never "0/None")."""
 
     def render(self, task: Task) -> Text:
         if task.total is None:
@@ -123,16 +145,27 @@ def run_progress(console: Console, label: str, lang: str = "ko", *, live: bool |
                 return
             said.add(key)
             if key == "cell":
-                said_text = text("cli.progress.running_cell" if total == 1 else "cli.progress.running_cells", lang,
-                                 label=label, n=total)
+                said_text = text(
+                    "cli.progress.running_cell" if total == 1 else "cli.progress.running_cells",
+                    lang,
+                    label=label,
+                    n=total,
+                )
             else:
                 said_text = text("cli.progress.checking", lang, label=label)
             error_console(console).print(Text(said_text), highlight=False, soft_wrap=True)
 
         yield line
         return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
-                  _Count(), TimeElapsedColumn(), console=console, transient=True) as prog:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        _Count(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as prog:
         task = prog.add_task(label, total=None)
 
         def update(stage: str, done: int, total: int) -> None:
@@ -152,8 +185,13 @@ def local_time(when: Any, tz: Any) -> str:  # noqa: ANN401
     return when.astimezone(tz).strftime("%y.%m.%d %H:%M")
 
 
-def render_status(console: Console, best: dict[tuple[str, str], object], exercises: list[str],
-                  lang: str = "ko", names: dict[str, str] | None = None) -> None:
+def render_status(
+    console: Console,
+    best: dict[tuple[str, str], object],
+    exercises: list[str],
+    lang: str = "ko",
+    names: dict[str, str] | None = None,
+) -> None:
     """Best score per member and exercise; `names`: roster id -> the name shown beside it."""
     members = sorted({m for m, _ in best})
     # A name longer than its column wraps; lines between the rows then keep its second
@@ -179,28 +217,48 @@ def render_status(console: Console, best: dict[tuple[str, str], object], exercis
                 row.append(Text(fmt_score(a.score, a.max_score) + mark, style=style))
         table.add_row(*row)
     if any(getattr(a, "reviewed", False) for a in best.values()):
-        table.caption = "* reviewed by a person (grade review history)" if lang == "en" else \
-            "* 사람이 검토해 고친 점수 (grade review history)"
+        table.caption = (
+            "* reviewed by a person (grade review history)"
+            if lang == "en"
+            else "* 사람이 검토해 고친 점수 (grade review history)"
+        )
     console.print(table)
 
 
 def render_instructor(console: Console, verdicts: list, starters: list) -> None:
     table = Table(title="instructor check")
-    for col, kw in (("exercise", {}), ("notebook", {}), ("status", {}), ("score", {"justify": "right"}),
-                    ("code points", {"justify": "right"}), ("time", {"justify": "right"}), ("", {}),
-                    ("problem", {"overflow": "fold", "ratio": 1})):
+    for col, kw in (
+        ("exercise", {}),
+        ("notebook", {}),
+        ("status", {}),
+        ("score", {"justify": "right"}),
+        ("code points", {"justify": "right"}),
+        ("time", {"justify": "right"}),
+        ("", {}),
+        ("problem", {"overflow": "fold", "ratio": 1}),
+    ):
         table.add_column(col, **kw)
     for v in sorted(verdicts, key=lambda v: (v.exercise, v.role)):
         mark = Text("✓", style="green") if v.ok else Text("✗", style="red")
-        table.add_row(safe_text(v.exercise), safe_text(v.role), safe_text(v.status), fmt_score(v.score, v.max_score),
-                      fmt_score(v.code_score, v.code_max), f"{v.duration_s:.0f} s", mark,
-                      safe_text(v.problem, newlines=True))
+        table.add_row(
+            safe_text(v.exercise),
+            safe_text(v.role),
+            safe_text(v.status),
+            fmt_score(v.score, v.max_score),
+            fmt_score(v.code_score, v.code_max),
+            f"{v.duration_s:.0f} s",
+            mark,
+            safe_text(v.problem, newlines=True),
+        )
     console.print(table)
     bad = [s for s in starters if s.problem]
     if bad:
         for s in bad:
-            console.print(Text.assemble("✗ starter ", name_text(s.name), f": {inert(s.state)} (run 'grade starters')",
-                                        style="red"))
+            console.print(
+                Text.assemble(
+                    "✗ starter ", name_text(s.name), f": {inert(s.state)} (run 'grade starters')", style="red"
+                )
+            )
     else:
         console.print(Text(f"✓ {len(starters)} starters match their solutions", style="green"))
     ok = sum(v.ok for v in verdicts)
@@ -209,6 +267,7 @@ def render_instructor(console: Console, verdicts: list, starters: list) -> None:
 
 
 # --- batches -------------------------------------------------------------------------
+
 
 @contextmanager
 def batch_progress(console: Console, total: int, lang: str = "ko") -> Iterator[Callable[[Any], None]]:
@@ -230,17 +289,31 @@ def batch_progress(console: Console, total: int, lang: str = "ko") -> Iterator[C
             r = item.result  # every finished item has its attempt
             score = fmt_score(r.score, r.max_score) if r.status != "invalid" else "-"
             shown = status_word("skipped" if item.skipped else r.status, lang)
-            console.print(Text.assemble(f"[{state['done']:>{width}}/{total}] {inert(shown):8} "
-                                        f"{score:>9}  ", name_text(item.member or "?"), "  ",
-                                        name_text(item.path)), highlight=False, soft_wrap=True)
+            console.print(
+                Text.assemble(
+                    f"[{state['done']:>{width}}/{total}] {inert(shown):8} {score:>9}  ",
+                    name_text(item.member or "?"),
+                    "  ",
+                    name_text(item.path),
+                ),
+                highlight=False,
+                soft_wrap=True,
+            )
 
         yield line
         return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total}"),
-                  TextColumn("[red]{task.fields[failed]}[/red]"),
-                  TimeElapsedColumn(), TextColumn(text("cli.progress.eta", lang)), TimeRemainingColumn(),
-                  console=console, transient=False) as prog:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("[red]{task.fields[failed]}[/red]"),
+        TimeElapsedColumn(),
+        TextColumn(text("cli.progress.eta", lang)),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as prog:
         task = prog.add_task(text("cli.progress.grading", lang), total=total, failed="")
 
         def advance(item: Any) -> None:
@@ -259,15 +332,16 @@ def _shown_path(item: Any) -> str:
     return found.path.relative_to(found.root).as_posix() if found.root is not None else str(found.path)
 
 
-def render_batch_summary(console: Console, items: Sequence[Any], lang: str = "ko",
-                         wall_s: float | None = None, tz: Any = None) -> None:  # noqa: ANN401
+def render_batch_summary(
+    console: Console, items: Sequence[Any], lang: str = "ko", wall_s: float | None = None, tz: Any = None
+) -> None:  # noqa: ANN401
     """One row per submission (member, exercise, status, score, handed in, time) and the
     totals; hand-in times in `tz` (the course's time zone; UTC when not given)."""
     import datetime as dt
 
     from grader.batch import summary_counts
 
-    tz = tz or dt.timezone.utc
+    tz = tz or dt.UTC
     # Three narrow columns and a wide one: who, what and which file, then the note, wrap
     # inside the wide one, so the table reads at 80 and at 60 columns alike.
     table = Table(title=text("cli.batch.title", lang), expand=True, show_lines=True, pad_edge=False)
@@ -284,15 +358,24 @@ def render_batch_summary(console: Console, items: Sequence[Any], lang: str = "ko
         # for a graded notebook, the first line of what its run left to say (cells that raised).
         note = r.message if status != "graded" or item.record_error else "\n".join(r.message.splitlines()[:2])
         note = note.removeprefix(f"{item.path}: ")  # the file is shown above it
-        who = Text.assemble(name_text(item.member or "?", "bold"), " · ", safe_text(r.exercise or "-"), "\n",
-                            name_text(_shown_path(item)))
+        who = Text.assemble(
+            name_text(item.member or "?", "bold"),
+            " · ",
+            safe_text(r.exercise or "-"),
+            "\n",
+            name_text(_shown_path(item)),
+        )
         if r.submitted_at is not None:
             who.append(text("cli.batch.handed_in", lang, when=local_time(r.submitted_at, tz)))
         if note:
             who.append("\n")
             who.append_text(safe_text(note, style if status != "graded" else "", newlines=True))
-        table.add_row(str(item.index + 1), who, Text.assemble((status_word(status, lang), style), "\n", score),
-                      f"{r.duration_s:.1f} s")
+        table.add_row(
+            str(item.index + 1),
+            who,
+            Text.assemble((status_word(status, lang), style), "\n", score),
+            f"{r.duration_s:.1f} s",
+        )
     if table.row_count:  # notebooks graded before are counted below, not listed (`grade status` has them)
         console.print(table)
     counts = summary_counts(items)

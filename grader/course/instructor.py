@@ -3,9 +3,10 @@ earns no code points without crashing, and the starters match the solutions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from grader.course.loader import Course
 from grader.course.starters import StarterState, sync_starters
@@ -16,7 +17,7 @@ from grader.results.attempt import Attempt
 @dataclass
 class NotebookVerdict:
     exercise: str
-    role: str            # "solution" | "starter"
+    role: str  # "solution" | "starter"
     path: str
     status: str
     score: float
@@ -54,22 +55,41 @@ def judge(role: str, path: Path, reply: dict[str, Any]) -> NotebookVerdict:
         else:
             problem = ""
     return NotebookVerdict(
-        exercise=r.exercise or path.stem, role=role, path=str(path), status=r.status.value,
-        score=r.score, max_score=r.max_score, code_score=r.code_score, code_max=r.code_max,
-        duration_s=r.duration_s, ok=not problem, problem=problem)
+        exercise=r.exercise or path.stem,
+        role=role,
+        path=str(path),
+        status=r.status.value,
+        score=r.score,
+        max_score=r.max_score,
+        code_score=r.code_score,
+        code_max=r.code_max,
+        duration_s=r.duration_s,
+        ok=not problem,
+        problem=problem,
+    )
 
 
-def run_checks(course: Course, exercises: list[str] | None = None, *, workers: int = 1,
-               seed: int | None = None,
-               on_done: Callable[[NotebookVerdict], None] | None = None,
-               ) -> tuple[list[NotebookVerdict], list[StarterState]]:
+def run_checks(
+    course: Course,
+    exercises: list[str] | None = None,
+    *,
+    workers: int = 1,
+    seed: int | None = None,
+    on_done: Callable[[NotebookVerdict], None] | None = None,
+) -> tuple[list[NotebookVerdict], list[StarterState]]:
     """Grade every selected solution and starter; returns verdicts and starter drift states."""
     specs = list(course.specs.values())
     if exercises:
+
         def names(spec: Any) -> set[str]:
             # ch15.ex4, ex4, 04, 04_forecast7, 04_forecast7.ipynb all name exercise 4
-            return {spec.id, spec.id.split(".")[-1], spec.notebook, Path(spec.notebook).stem,
-                    spec.notebook.split("_")[0]}
+            return {
+                spec.id,
+                spec.id.split(".")[-1],
+                spec.notebook,
+                Path(spec.notebook).stem,
+                spec.notebook.split("_")[0],
+            }
 
         wanted = set(exercises)
         specs = [s for s in specs if names(s) & wanted]
@@ -90,8 +110,9 @@ def run_checks(course: Course, exercises: list[str] | None = None, *, workers: i
                 raise RuntimeError(value)
             verdict = judge(role, path, value)
         except Exception as exc:  # noqa: BLE001 - a grader bug shows up as a failed row
-            verdict = NotebookVerdict(path.stem, role, str(path), "grader-error", 0, 0, 0, 0, 0, False,
-                                      f"{type(exc).__name__}: {exc}")
+            verdict = NotebookVerdict(
+                path.stem, role, str(path), "grader-error", 0, 0, 0, 0, 0, False, f"{type(exc).__name__}: {exc}"
+            )
         verdicts.append(verdict)
         if on_done:
             on_done(verdict)
@@ -102,8 +123,14 @@ def run_checks(course: Course, exercises: list[str] | None = None, *, workers: i
     return verdicts, starters
 
 
-def _run_jobs(course: Course, todo: list[tuple[str, Path]], *, workers: int, seed: int | None,
-              done: Callable[[Any, str, Any], None]) -> None:
+def _run_jobs(
+    course: Course,
+    todo: list[tuple[str, Path]],
+    *,
+    workers: int,
+    seed: int | None,
+    done: Callable[[Any, str, Any], None],
+) -> None:
     """Grade the notebooks on the batch's executors: the local pool for `workers` > 1, this
     process otherwise; each next kernel started ahead, as in a batch."""
     from grader.batch import work
@@ -119,8 +146,9 @@ def _run_jobs(course: Course, todo: list[tuple[str, Path]], *, workers: int, see
         data = read_bytes(path)
         spec = course.spec_by_notebook_name(path.name)
         plans.append(work.plan_for(course, spec.id, peek_notebook(data)) if spec else None)
-        jobs.append(Job(work.grade_one, (course_arg, str(path), data, f"instructor-{role}", seed, "en"),
-                        tag=(role, path)))
+        jobs.append(
+            Job(work.grade_one, (course_arg, str(path), data, f"instructor-{role}", seed, "en"), tag=(role, path))
+        )
     slots = min(workers, len(jobs)) if pooled else 1
     for i, (job, upcoming) in enumerate(zip(jobs, plans[1:], strict=False)):
         # While this one runs, the next one's kernel starts; not for the last few, which no

@@ -12,12 +12,13 @@ import re
 import sys
 import tomllib
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-from typing import TYPE_CHECKING, Any, Callable
 
 from grader.errors import SpecError
 
@@ -49,7 +50,7 @@ class Course:
         return ZoneInfo(self.timezone)
 
     @cached_property
-    def spec_set(self) -> "SpecSet":
+    def spec_set(self) -> SpecSet:
         """Every spec, validated and with its references resolved; a broken one is kept
         aside as a SpecProblem so that it blocks only its own exercise."""
         from grader.course.spec import load_spec_set
@@ -57,22 +58,22 @@ class Course:
         return load_spec_set(self.specs_dir, course=self)
 
     @property
-    def specs(self) -> dict[str, "ExerciseSpec"]:
+    def specs(self) -> dict[str, ExerciseSpec]:
         """The exercises whose specs are sound, by id."""
         return self.spec_set.specs
 
     @property
-    def spec_problems(self) -> list["SpecProblem"]:
+    def spec_problems(self) -> list[SpecProblem]:
         """The specs that could not be used, each with its one-line error."""
         return self.spec_set.problems
 
-    def spec_by_notebook_name(self, name: str) -> "ExerciseSpec | None":
+    def spec_by_notebook_name(self, name: str) -> ExerciseSpec | None:
         for spec in self.specs.values():
             if spec.notebook == name:
                 return spec
         return None
 
-    def broken_spec_for(self, exercise: str | None = None, filename: str | None = None) -> "SpecProblem | None":
+    def broken_spec_for(self, exercise: str | None = None, filename: str | None = None) -> SpecProblem | None:
         """The broken spec a notebook belongs to (by the exercise its metadata names, else its
         file name), so that grading it can say what is wrong instead of "unknown exercise"."""
         from grader.course.names import notebook_for_name
@@ -93,19 +94,29 @@ class Course:
         any of the forms grading.exercise_named takes: ch15.ex4, ex4, 04_forecast7[.ipynb], 04)."""
         for problem in self.spec_problems:
             stem = Path(problem.notebook).stem if problem.notebook else None
-            forms = {problem.exercise, problem.exercise.split(".")[-1] if problem.exercise else None,
-                     problem.notebook, stem, stem.split("_")[0] if stem else None} - {None}
+            forms = {
+                problem.exercise,
+                problem.exercise.split(".")[-1] if problem.exercise else None,
+                problem.notebook,
+                stem,
+                stem.split("_")[0] if stem else None,
+            } - {None}
             if name in forms:
-                raise SpecError(f"--exercise {name}: this exercise cannot be graded, its spec is broken "
-                                f"({problem.message}); the instructor must fix it")
+                raise SpecError(
+                    f"--exercise {name}: this exercise cannot be graded, its spec is broken "
+                    f"({problem.message}); the instructor must fix it"
+                )
 
     def refuse_broken_spec(self, exercise: str | None, path: Path) -> None:
         """Raise SpecError if the notebook at `path` belongs to a broken spec."""
         problem = self.broken_spec_for(exercise, path.name)
         if problem is not None:
             which = f"exercise {problem.exercise}" if problem.exercise else f"the exercise of {problem.path.name}"
-            raise SpecError(f"cannot grade this notebook: the spec of {which} is broken ({problem.message}); "
-                            "the instructor must fix it", str(path))
+            raise SpecError(
+                f"cannot grade this notebook: the spec of {which} is broken ({problem.message}); "
+                "the instructor must fix it",
+                str(path),
+            )
 
     def reference(self, dotted: str) -> Callable[..., Any]:
         """Resolve `module:function` from the course's reference folder."""
@@ -117,11 +128,15 @@ class Course:
         if not callable(found):
             from grader.course.validation import suggestion
 
-            functions = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
-                         and getattr(v, "__module__", None) == module.__name__]
+            functions = [
+                n
+                for n, v in vars(module).items()
+                if callable(v) and not n.startswith("_") and getattr(v, "__module__", None) == module.__name__
+            ]
             what = "has no" if found is None else "has a non-function"
-            raise SpecError(f"reference module {module_name!r} {what} {attr!r} "
-                            f"{suggestion(attr, functions, 'functions')}".rstrip())
+            raise SpecError(
+                f"reference module {module_name!r} {what} {attr!r} {suggestion(attr, functions, 'functions')}".rstrip()
+            )
         return found
 
     def _ref_module(self, name: str) -> ModuleType:
@@ -139,8 +154,9 @@ class Course:
             spec.loader.exec_module(module)
         except Exception as exc:  # noqa: BLE001 - course code: its failure is the spec's error
             del sys.modules[qualified]
-            raise SpecError(f"reference module {name!r} does not import: {type(exc).__name__}: {exc}",
-                            str(path)) from None
+            raise SpecError(
+                f"reference module {name!r} does not import: {type(exc).__name__}: {exc}", str(path)
+            ) from None
         return module
 
 
@@ -169,11 +185,14 @@ def find_course(explicit: str | os.PathLike[str] | None = None, near: Path | Non
     if explicit:
         raise SpecError(f"--course {explicit}: no {COURSE_FILE} there")
     if os.environ.get("GRADE_COURSE"):
-        raise SpecError(f"GRADE_COURSE={os.environ['GRADE_COURSE']}: no {COURSE_FILE} there; "
-                        "fix the variable or pass --course DIR")
+        raise SpecError(
+            f"GRADE_COURSE={os.environ['GRADE_COURSE']}: no {COURSE_FILE} there; fix the variable or pass --course DIR"
+        )
     looked = f"{Path.cwd()} or its parents" + (f", nor in {near} or its parents" if near is not None else "")
-    raise SpecError(f"not inside a course: no {COURSE_FILE} in {looked}; run grade from the "
-                    "course folder, pass --course DIR, or set GRADE_COURSE=DIR")
+    raise SpecError(
+        f"not inside a course: no {COURSE_FILE} in {looked}; run grade from the "
+        "course folder, pass --course DIR, or set GRADE_COURSE=DIR"
+    )
 
 
 def load_course(root: Path) -> Course:
@@ -194,8 +213,9 @@ def load_course(root: Path) -> Course:
     try:
         ZoneInfo(str(timezone))
     except (ZoneInfoNotFoundError, ValueError):
-        raise SpecError(f"[course] timezone {timezone!r} is not a time zone name (e.g. 'Asia/Seoul')",
-                        str(path)) from None
+        raise SpecError(
+            f"[course] timezone {timezone!r} is not a time zone name (e.g. 'Asia/Seoul')", str(path)
+        ) from None
     title = c.get("title", {})
     if isinstance(title, str):
         title = {"en": title, "ko": title}

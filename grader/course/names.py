@@ -19,11 +19,13 @@ SUFFIX = ".ipynb"
 # Applied repeatedly until nothing changes: copies of copies stack them up.
 _COPY_PREFIX = re.compile(r"^(?:copy of |사본\s*-\s*)", re.IGNORECASE)
 _COPY_SUFFIX = re.compile(
-    r"(?:\s*\(\d+\)"                           # browsers, Drive: name (1)
-    r"|\s+-\s+(?:copy|복사본)(?:\s*\(\d+\))?"   # Windows Explorer: name - Copy, name - 복사본 (2)
-    r"|\s*의\s*사본(?:\s*\(\d+\))?"              # Korean Colab and Drive: name의 사본
-    r"|\s*-\s*(?:copy|사본)\d*"                  # name-copy2
-    r")$", re.IGNORECASE)
+    r"(?:\s*\(\d+\)"  # browsers, Drive: name (1)
+    r"|\s+-\s+(?:copy|복사본)(?:\s*\(\d+\))?"  # Windows Explorer: name - Copy, name - 복사본 (2)
+    r"|\s*의\s*사본(?:\s*\(\d+\))?"  # Korean Colab and Drive: name의 사본
+    r"|\s*-\s*(?:copy|사본)\d*"  # name-copy2
+    r")$",
+    re.IGNORECASE,
+)
 
 
 def strip_copy_marks(text: str) -> str:

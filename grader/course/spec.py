@@ -60,8 +60,8 @@ class Limits:
     output_kb: int = 512
     file_size_mb: int = 256
     probe_timeout_s: float = 120.0
-    disk_mb: int = 512               # everything the kernel writes (run folder, /tmp), when root
-    inodes: int = 20000              # files and folders it may create there
+    disk_mb: int = 512  # everything the kernel writes (run folder, /tmp), when root
+    inodes: int = 20000  # files and folders it may create there
 
 
 _L = Limits()
@@ -71,16 +71,19 @@ class LimitsTable(SpecModel):
     """`[limits]`: the sandbox of the notebook's kernel. Defaults are `Limits()`'s."""
 
     cell_timeout_s: float = Field(_L.cell_timeout_s, gt=0, description="Seconds one code cell may run.")
-    total_timeout_s: float = Field(_L.total_timeout_s, gt=0,
-                                   description="Seconds the whole notebook may run, all cells together.")
+    total_timeout_s: float = Field(
+        _L.total_timeout_s, gt=0, description="Seconds the whole notebook may run, all cells together."
+    )
     memory_mb: int = Field(_L.memory_mb, gt=0, description="Memory of the kernel and its children, in MB.")
     max_processes: int = Field(_L.max_processes, gt=0, description="Processes and threads the kernel may have.")
     output_kb: int = Field(_L.output_kb, gt=0, description="Output kept from the notebook, in KB; the rest is cut.")
     file_size_mb: int = Field(_L.file_size_mb, gt=0, description="Largest file the kernel may write, in MB.")
-    probe_timeout_s: float = Field(_L.probe_timeout_s, gt=0,
-                                   description="Seconds the grader's probes may take after the last cell.")
-    disk_mb: int = Field(_L.disk_mb, gt=0,
-                         description="MB the kernel may write in its run folder and /tmp (when grade runs as root).")
+    probe_timeout_s: float = Field(
+        _L.probe_timeout_s, gt=0, description="Seconds the grader's probes may take after the last cell."
+    )
+    disk_mb: int = Field(
+        _L.disk_mb, gt=0, description="MB the kernel may write in its run folder and /tmp (when grade runs as root)."
+    )
     inodes: int = Field(_L.inodes, gt=0, description="Files and folders the kernel may create there.")
 
     def limits(self) -> Limits:
@@ -102,14 +105,21 @@ class CheckHeader(SpecModel):
     points: float = Field(ge=0, description="Points the check is worth; partial credit is a fraction of them.")
     title: Bilingual | None = Field(None, description="What the check tests, shown with the result (default: the id).")
     hint: Bilingual | None = Field(
-        None, description="Added to the message when the check does not pass: what is wrong and where to look "
-                          "(which variable, output, axis or time step), without the formula or the code.")
+        None,
+        description="Added to the message when the check does not pass: what is wrong and where to look "
+        "(which variable, output, axis or time step), without the formula or the code.",
+    )
     recipe: Bilingual | None = Field(
-        None, description="The full explanation (formula, code, the book's recipe), shown under the hint only "
-                          "with `grade submit --hints full` or once the member has failed the check in two "
-                          "earlier attempts; never by the self-check.")
-    after: list[str] = Field([], description="Ids of checks of this spec whose failure makes this one's evidence "
-                                             "meaningless: the grader evaluates those first.")
+        None,
+        description="The full explanation (formula, code, the book's recipe), shown under the hint only "
+        "with `grade submit --hints full` or once the member has failed the check in two "
+        "earlier attempts; never by the self-check.",
+    )
+    after: list[str] = Field(
+        [],
+        description="Ids of checks of this spec whose failure makes this one's evidence "
+        "meaningless: the grader evaluates those first.",
+    )
 
 
 class ExerciseTable(SpecModel):
@@ -118,8 +128,9 @@ class ExerciseTable(SpecModel):
     id: str = Field(description="The exercise id, such as 'ch15.ex4' (course id, a dot, the exercise).")
     notebook: str = Field(pattern=NOTEBOOK, description="The notebook's file name in exercises/ and solutions/.")
     title: Bilingual | None = Field(None, description="The exercise's title (default: the id).")
-    limits: LimitsTable = Field(LimitsTable.model_validate({}),
-                                description="The sandbox limits (table `[limits]`, keys below).")
+    limits: LimitsTable = Field(
+        LimitsTable.model_validate({}), description="The sandbox limits (table `[limits]`, keys below)."
+    )
     quiz: QuizTable | None = Field(None, description="The quiz question (table `[quiz]`, keys below).")
     checks: list[dict[str, Any]] = Field([], description="The checks (tables `[[checks]]`, keys below).")
 
@@ -132,6 +143,7 @@ class ExerciseTable(SpecModel):
 
 
 # --- what the engine works with ------------------------------------------------------------
+
 
 @dataclass
 class ExerciseSpec:
@@ -151,7 +163,7 @@ class ExerciseSpec:
         return [c for c in self.checks if CheckGroup.of(c.kind) is CheckGroup.CODE]
 
     def where(self, path: tuple[str | int, ...] = ()) -> str:
-        """"file:line" of a key path of the document (the file alone if no line is known)."""
+        """ "file:line" of a key path of the document (the file alone if no line is known)."""
         line = self.positions.line(path) if self.positions is not None and path else None
         return f"{self.path}:{line}" if line else str(self.path)
 
@@ -161,7 +173,7 @@ class SpecProblem:
     """A spec that could not be used: the error, and which exercise it was meant to be."""
 
     path: Path
-    error: SpecError             # its text is the whole one-line error, "file:line: …"
+    error: SpecError  # its text is the whole one-line error, "file:line: …"
     exercise: str | None = None  # from the file, when it got that far
     notebook: str | None = None  # likewise, else guessed from the file name
 
@@ -177,6 +189,7 @@ class SpecSet:
 
 
 # --- loading ---------------------------------------------------------------------------------
+
 
 def _read(path: Path) -> tuple[str, dict[str, Any]]:
     try:
@@ -204,9 +217,16 @@ def load_spec(path: Path) -> ExerciseSpec:
     _check_ids(checks, file, pos)
     quiz = top.quiz
     return ExerciseSpec(
-        id=top.id, notebook=top.notebook, title=texts(top.title) or texts(top.id), limits=top.limits.limits(),
-        checks=checks, path=path, quiz=quiz.question if quiz else None,
-        quiz_points=float(quiz.points or 0) if quiz else 0.0, positions=pos)
+        id=top.id,
+        notebook=top.notebook,
+        title=texts(top.title) or texts(top.id),
+        limits=top.limits.limits(),
+        checks=checks,
+        path=path,
+        quiz=quiz.question if quiz else None,
+        quiz_points=float(quiz.points or 0) if quiz else 0.0,
+        positions=pos,
+    )
 
 
 def _load_check(raw: dict[str, Any], i: int, kinds: dict[str, Any], file: str, pos: Positions) -> CheckSpec:
@@ -221,27 +241,47 @@ def _load_check(raw: dict[str, Any], i: int, kinds: dict[str, Any], file: str, p
     kind = kinds.get(head.kind)
     if kind is None:
         line = pos.line((*base, "kind"))
-        raise SpecError(f"{label}: unknown check kind {head.kind!r} {suggestion(head.kind, sorted(kinds), 'kinds')}"
-                        .replace("(valid kinds:", "(known:"), f"{file}:{line}")
+        raise SpecError(
+            f"{label}: unknown check kind {head.kind!r} {suggestion(head.kind, sorted(kinds), 'kinds')}".replace(
+                "(valid kinds:", "(known:"
+            ),
+            f"{file}:{line}",
+        )
     params_model = kind.Params
     if params_model is None:
-        raise SpecError(f"{label}: check kind {head.kind!r} declares no parameter model (a `Params` class on "
-                        "the kind; see docs/specs.md)", f"{file}:{pos.line(base)}")
+        raise SpecError(
+            f"{label}: check kind {head.kind!r} declares no parameter model (a `Params` class on "
+            "the kind; see docs/specs.md)",
+            f"{file}:{pos.line(base)}",
+        )
     rest = {k: v for k, v in raw.items() if k not in head_keys}
     try:
         options = params_model.model_validate(rest)
         kind.check_options(options)
     except ValidationError as exc:
-        raise_problem(first_problem(exc, params_model, where=label, extra_keys=sorted(head_keys),
-                                    missing_owner=f"check kind {head.kind!r}"), file, pos, base)
+        raise_problem(
+            first_problem(
+                exc, params_model, where=label, extra_keys=sorted(head_keys), missing_owner=f"check kind {head.kind!r}"
+            ),
+            file,
+            pos,
+            base,
+        )
     except ParamError as exc:
         line = pos.line((*base, *exc.key))
         raise SpecError(f"{label}: {exc.message}", f"{file}:{line}") from None
     check = CheckSpec(
-        id=head.id, kind=head.kind, points=float(head.points),
-        title=texts(head.title) or texts(head.id), hint=texts(head.hint),
-        params=options.model_dump(by_alias=True, exclude_none=True), options=options,
-        after=list(head.after), index=i, recipe=texts(head.recipe))
+        id=head.id,
+        kind=head.kind,
+        points=float(head.points),
+        title=texts(head.title) or texts(head.id),
+        hint=texts(head.hint),
+        params=options.model_dump(by_alias=True, exclude_none=True),
+        options=options,
+        after=list(head.after),
+        index=i,
+        recipe=texts(head.recipe),
+    )
     if type(kind).validate is not CheckKind.validate:
         # A kind that still checks some rules in its own validate(): those errors know no
         # key, so they point at the check's first line.
@@ -270,14 +310,19 @@ def _check_ids(checks: list[CheckSpec], file: str, pos: Positions) -> None:
             if other == c.id:
                 raise SpecError(f"check {c.id!r}: 'after' names the check itself", where)
             if other not in seen:
-                raise SpecError(f"check {c.id!r}: 'after' names {other!r}, which is not a check of this spec "
-                                f"{suggestion(other, ids, 'check ids')}", where)
+                raise SpecError(
+                    f"check {c.id!r}: 'after' names {other!r}, which is not a check of this spec "
+                    f"{suggestion(other, ids, 'check ids')}",
+                    where,
+                )
     after = {c.id: c.after for c in checks}
     for c in checks:
         cycle = _cycle(c.id, after)
         if cycle:
-            raise SpecError(f"check {c.id!r}: 'after' goes round in a circle ({' → '.join(cycle)})",
-                            f"{file}:{pos.line((*_where(c), 'after'))}")
+            raise SpecError(
+                f"check {c.id!r}: 'after' goes round in a circle ({' → '.join(cycle)})",
+                f"{file}:{pos.line((*_where(c), 'after'))}",
+            )
 
 
 def _cycle(start: str, after: dict[str, list[str]]) -> list[str] | None:
@@ -300,8 +345,11 @@ def _cycle(start: str, after: dict[str, list[str]]) -> list[str] | None:
 Mark = RefTo | QuizRef
 
 
-def references(model: Any, tp: Any = None, path: tuple[str | int, ...] = ()  # noqa: ANN401
-               ) -> Iterator[tuple[tuple[str | int, ...], str, Mark]]:
+def references(
+    model: Any,
+    tp: Any = None,
+    path: tuple[str | int, ...] = (),  # noqa: ANN401
+) -> Iterator[tuple[tuple[str | int, ...], str, Mark]]:
     """Every value of a validated model that points into the course: a `Ref` (a reference
     function) or a `QuestionId` (a quiz question), as (key path, value, its mark)."""
     from pydantic import BaseModel
@@ -354,9 +402,11 @@ def resolve_references(spec: ExerciseSpec, course: Course, quiz_ids: set[str] | 
             key = ".".join(str(p) for p in path)
             if isinstance(mark, QuizRef):
                 if quiz_ids is not None and dotted not in quiz_ids:
-                    raise SpecError(f"check {check.id!r}: {key} {dotted!r} is not in the quiz bank "
-                                    f"{suggestion(dotted, sorted(quiz_ids), 'question ids')}",
-                                    spec.where((*base, *path)))
+                    raise SpecError(
+                        f"check {check.id!r}: {key} {dotted!r} is not in the quiz bank "
+                        f"{suggestion(dotted, sorted(quiz_ids), 'question ids')}",
+                        spec.where((*base, *path)),
+                    )
                 continue
             try:
                 fn = course.reference(dotted)
@@ -383,14 +433,21 @@ def resolve_references(spec: ExerciseSpec, course: Course, quiz_ids: set[str] | 
             except TypeError as exc:
                 name = dotted.split(":")[1]
                 if mark.kwargs and kwargs:
-                    raise SpecError(f"check {check.id!r}: {dotted}, called as {name}{mark.call}, does not take "
-                                    f"these {mark.kwargs}: {exc}", spec.where((*base, *path[:-1], mark.kwargs))
-                                    ) from None
-                raise SpecError(f"check {check.id!r}: {key} = {dotted!r} cannot be called as {name}{mark.call}: "
-                                f"{exc}", spec.where((*base, *path))) from None
+                    raise SpecError(
+                        f"check {check.id!r}: {dotted}, called as {name}{mark.call}, does not take "
+                        f"these {mark.kwargs}: {exc}",
+                        spec.where((*base, *path[:-1], mark.kwargs)),
+                    ) from None
+                raise SpecError(
+                    f"check {check.id!r}: {key} = {dotted!r} cannot be called as {name}{mark.call}: {exc}",
+                    spec.where((*base, *path)),
+                ) from None
     if spec.quiz and quiz_ids is not None and spec.quiz not in quiz_ids:
-        raise SpecError(f"[quiz] question {spec.quiz!r} is not in the quiz bank "
-                        f"{suggestion(spec.quiz, sorted(quiz_ids), 'question ids')}", spec.where(("quiz", "question")))
+        raise SpecError(
+            f"[quiz] question {spec.quiz!r} is not in the quiz bank "
+            f"{suggestion(spec.quiz, sorted(quiz_ids), 'question ids')}",
+            spec.where(("quiz", "question")),
+        )
 
 
 def _meant_for(path: Path) -> tuple[str | None, str | None]:
@@ -434,8 +491,7 @@ def load_spec_set(folder: Path, course: Course | None = None) -> SpecSet:
         try:
             spec = load_spec(path)
             if spec.id in specs:
-                raise SpecError(f"exercise id {spec.id!r} is also used by {specs[spec.id].path}",
-                                spec.where(("id",)))
+                raise SpecError(f"exercise id {spec.id!r} is also used by {specs[spec.id].path}", spec.where(("id",)))
             if course is not None:
                 resolve_references(spec, course, quiz_ids)
         except SpecError as exc:

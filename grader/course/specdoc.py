@@ -107,6 +107,7 @@ class MyKind(CheckKind):
 
 # --- types, defaults and descriptions as the page shows them ------------------------------------
 
+
 def _constraints(meta: list[Any]) -> str:  # noqa: ANN401
     bits = []
     for m in meta:
@@ -174,9 +175,9 @@ def doc_type(tp: Any, meta: list[Any] | None = None) -> str:  # noqa: ANN401
 def _plural(word: str) -> str:
     for noun in ("number", "integer", "string", "boolean", "table", "reference", "list"):
         if word.startswith(noun):
-            return noun + "s" + word[len(noun):]
+            return noun + "s" + word[len(noun) :]
     if word.startswith("positive integer"):
-        return "positive integers" + word[len("positive integer"):]
+        return "positive integers" + word[len("positive integer") :]
     if word == "text":
         return "texts"
     return word
@@ -221,8 +222,10 @@ def table(model: type[BaseModel], skip: tuple[str, ...] = ()) -> str:
         key = f.alias or name
         if key in skip:
             continue
-        rows.append(f"| `{key}` | {_cell(doc_type(f.annotation, f.metadata))} | {_cell(_default(f))} | "
-                    f"{_cell(f.description or '')} |")
+        rows.append(
+            f"| `{key}` | {_cell(doc_type(f.annotation, f.metadata))} | {_cell(_default(f))} | "
+            f"{_cell(f.description or '')} |"
+        )
     return "\n".join(rows)
 
 
@@ -288,12 +291,28 @@ def render() -> str:
     from grader.checks import KINDS
     from grader.course.spec import CheckHeader, ExerciseTable, LimitsTable, QuizTable
 
-    parts = [INTRO, "## The top level\n", table(ExerciseTable), "",
-             "## `[limits]`\n", inspect.cleandoc(LimitsTable.__doc__ or ""), "", table(LimitsTable), "",
-             "## `[quiz]`\n", inspect.cleandoc(QuizTable.__doc__ or ""), "", table(QuizTable), "",
-             "## `[[checks]]`: the keys every check has\n",
-             "Every other key of a check's table belongs to its kind (below).", "", table(CheckHeader), "",
-             "## Check kinds\n"]
+    parts = [
+        INTRO,
+        "## The top level\n",
+        table(ExerciseTable),
+        "",
+        "## `[limits]`\n",
+        inspect.cleandoc(LimitsTable.__doc__ or ""),
+        "",
+        table(LimitsTable),
+        "",
+        "## `[quiz]`\n",
+        inspect.cleandoc(QuizTable.__doc__ or ""),
+        "",
+        table(QuizTable),
+        "",
+        "## `[[checks]]`: the keys every check has\n",
+        "Every other key of a check's table belongs to its kind (below).",
+        "",
+        table(CheckHeader),
+        "",
+        "## Check kinds\n",
+    ]
     names = sorted(KINDS)
     parts.append(" · ".join(f"[`{n}`](#{n.replace('_', '-')})" for n in names) + "\n")
     for name in names:
@@ -303,8 +322,13 @@ def render() -> str:
         if doc:
             parts += [doc, ""]
         others = ", ".join(f"`{s}`" for s in kind.other_evidence)
-        parts.append(f"Evidence: `{kind.evidence}`" + (f" (a spec may choose {others})" if others else "") + "."
-                     + ("" if kind.needs_kernel else " Needs no kernel.") + "\n")
+        parts.append(
+            f"Evidence: `{kind.evidence}`"
+            + (f" (a spec may choose {others})" if others else "")
+            + "."
+            + ("" if kind.needs_kernel else " Needs no kernel.")
+            + "\n"
+        )
         if kind.Params is None:
             parts.append("**This kind declares no parameter model; specs cannot use it.**\n")
             continue

@@ -52,7 +52,7 @@ class _Scanner:
         return self.s.count("\n", 0, self.i) + 1
 
     def peek(self, n: int = 1) -> str:
-        return self.s[self.i:self.i + n]
+        return self.s[self.i : self.i + n]
 
     def skip_ws(self, newlines: bool) -> None:
         """Spaces, tabs, comments and (if `newlines`) line breaks."""
@@ -79,13 +79,13 @@ class _Scanner:
             stop = end + 3
             while stop < len(self.s) and self.s[stop] == quote and stop - end < 5:
                 stop += 1
-            text = self.s[self.i + 3:stop - 3]
+            text = self.s[self.i + 3 : stop - 3]
             self.i = stop
             return text
         j = self.i + 1
         while j < len(self.s) and self.s[j] != quote and self.s[j] != "\n":
             j += 2 if quote == '"' and self.s[j] == "\\" else 1
-        text = self.s[self.i + 1:j]
+        text = self.s[self.i + 1 : j]
         self.i = j + 1
         return text
 

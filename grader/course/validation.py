@@ -19,18 +19,28 @@ from grader.checks.params import PATTERN_WORDS, ParamError
 from grader.course.tomlpos import Path, Positions
 
 _TYPE_WORDS = {
-    "float_type": "a number", "float_parsing": "a number", "int_type": "an integer", "int_from_float": "an integer",
-    "int_parsing": "an integer", "string_type": "a string", "bool_type": "true or false", "list_type": "a list",
-    "dict_type": "a table", "model_type": "a table", "model_attributes_type": "a table", "tuple_type": "a list",
-    "dataclass_type": "a table", "finite_number": "a finite number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "int_parsing": "an integer",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+    "tuple_type": "a list",
+    "dataclass_type": "a table",
+    "finite_number": "a finite number",
 }
 
 
 @dataclass
 class Problem:
-    path: Path          # in the document, for the line
+    path: Path  # in the document, for the line
     message: str
-    more: int = 0       # further errors in the same table
+    more: int = 0  # further errors in the same table
 
 
 def nearest(word: str, choices: list[str]) -> str | None:
@@ -43,7 +53,7 @@ def nearest(word: str, choices: list[str]) -> str | None:
 
 
 def suggestion(word: str, choices: list[str], what: str = "keys") -> str:
-    """"(did you mean 'atol'?)" or, with nothing close, the valid choices."""
+    """ "(did you mean 'atol'?)" or, with nothing close, the valid choices."""
     near = nearest(word, choices)
     if near:
         return f"(did you mean {near!r}?)"
@@ -76,6 +86,7 @@ def dotted(loc: tuple[str | int, ...]) -> str:
 
 
 # --- following a location through the model's types ------------------------------------
+
 
 def _members(tp: Any) -> list[Any]:  # noqa: ANN401
     """A type with Annotated and Optional peeled off, as the list of its union members."""
@@ -154,8 +165,15 @@ def keys_of(types_: list[Any]) -> list[str]:  # noqa: ANN401
 
 # --- one error as one sentence -----------------------------------------------------------
 
-def first_problem(exc: ValidationError, model: type[BaseModel], *, extra_keys: list[str] | None = None,
-                  where: str = "", missing_owner: str = "") -> Problem:
+
+def first_problem(
+    exc: ValidationError,
+    model: type[BaseModel],
+    *,
+    extra_keys: list[str] | None = None,
+    where: str = "",
+    missing_owner: str = "",
+) -> Problem:
     """The first error of `exc` (from validating `model`) as a Problem.
 
     `where` names the table in messages ("check 'quality'"; empty: the top level);
@@ -195,8 +213,13 @@ def first_problem(exc: ValidationError, model: type[BaseModel], *, extra_keys: l
             text = f"{label}: {text}"
         message = f"{where}: {text}" if where else text
     elif kind == "literal_error":
-        choices = [str(a) for tp in at for m in _members(tp) if typing.get_origin(m) is typing.Literal
-                   for a in typing.get_args(m)]
+        choices = [
+            str(a)
+            for tp in at
+            for m in _members(tp)
+            if typing.get_origin(m) is typing.Literal
+            for a in typing.get_args(m)
+        ]
         expected = (err.get("ctx") or {}).get("expected", "")
         value = err.get("input")
         near = nearest(str(value), choices) if choices else None
@@ -226,9 +249,14 @@ def first_problem(exc: ValidationError, model: type[BaseModel], *, extra_keys: l
     others = {walk(model, tuple(e["loc"]))[0] for e in errors[1:]} - {first, first[:-1] if extra else first}
     if extra:
         # A misspelt key is also a missing one: that is the same problem.
-        others = {o for o in others if not (o[:-1] == first[:-1] and
-                                             any(e["type"] == "missing" and walk(model, tuple(e["loc"]))[0] == o
-                                                 for e in errors))}
+        others = {
+            o
+            for o in others
+            if not (
+                o[:-1] == first[:-1]
+                and any(e["type"] == "missing" and walk(model, tuple(e["loc"]))[0] == o for e in errors)
+            )
+        }
     return Problem(path=loc, message=message, more=len(others))
 
 
@@ -236,9 +264,13 @@ def _ranked(errors: list[Any], model: type[BaseModel]) -> list[Any]:  # noqa: AN
     """The most telling error first: an unknown key (a misspelt key also shows up as a
     missing one), then the deepest (a union of a string and a table fails as both; the
     table's own error says more)."""
+
     def rank(e: Any) -> tuple[int, int]:  # noqa: ANN401
-        return (0 if e["type"] in ("extra_forbidden", "unexpected_keyword_argument") else 1,
-                -len(walk(model, tuple(e["loc"]))[0]))
+        return (
+            0 if e["type"] in ("extra_forbidden", "unexpected_keyword_argument") else 1,
+            -len(walk(model, tuple(e["loc"]))[0]),
+        )
+
     return sorted(errors, key=rank)
 
 
@@ -303,7 +335,7 @@ def type_word(tp: Any) -> str:  # noqa: ANN401
 def _plural(word: str) -> str:
     for article in ("an ", "a "):
         if word.startswith(article):
-            noun = word[len(article):]
+            noun = word[len(article) :]
             if noun == "true or false":
                 return "booleans"
             if noun.startswith(("list", "table")):

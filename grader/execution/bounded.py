@@ -17,17 +17,18 @@ import math
 import stat
 import struct
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
-MAX_ARRAY_BYTES = 64 * 2**20       # one output array, uncompressed
-MAX_ARRAYS_BYTES = 128 * 2**20     # all arrays of one probe round, uncompressed
-MAX_JSON_BYTES = 4 * 2**20         # out.json: shapes, configs and small tables
+MAX_ARRAY_BYTES = 64 * 2**20  # one output array, uncompressed
+MAX_ARRAYS_BYTES = 128 * 2**20  # all arrays of one probe round, uncompressed
+MAX_JSON_BYTES = 4 * 2**20  # out.json: shapes, configs and small tables
 # A zip directory of more than this (about 10,000 members) is not something the probe wrote.
 MAX_ZIP_DIRECTORY_BYTES = 2 * 2**20
-_MAX_NPY_HEADER = 10_000           # numpy's own limit for a header it parses safely
+_MAX_NPY_HEADER = 10_000  # numpy's own limit for a header it parses safely
 _NPY_MAGIC = b"\x93NUMPY"
 
 
@@ -76,8 +77,7 @@ def _check_directory(fh: Any, size: int) -> None:  # noqa: ANN401
         raise ValueError("not a zip file")
     entries, dir_size = rec[zipfile._ECD_ENTRIES_TOTAL], rec[zipfile._ECD_SIZE]
     if dir_size > MAX_ZIP_DIRECTORY_BYTES or dir_size > size:
-        raise TooLarge(f"the zip directory is {_mb(dir_size)} ({entries:,} members); "
-                       f"the probe writes far fewer")
+        raise TooLarge(f"the zip directory is {_mb(dir_size)} ({entries:,} members); the probe writes far fewer")
     fh.seek(0)
 
 
@@ -119,8 +119,9 @@ def _read_npy(f: Any, declared: int, name: str, limit: int) -> np.ndarray:  # no
     return arr.reshape(shape[::-1]).transpose() if fortran else arr.reshape(shape)
 
 
-def load_arrays(path: Path, names: Iterable[str], *, per_array: int | None = None,
-                total: int | None = None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def load_arrays(
+    path: Path, names: Iterable[str], *, per_array: int | None = None, total: int | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """The arrays `names` from an `.npz` file, and {name: why} for those refused.
 
     Members not asked for are never inflated. A requested member over `per_array`
@@ -148,8 +149,10 @@ def load_arrays(path: Path, names: Iterable[str], *, per_array: int | None = Non
                 except KeyError:
                     continue
                 if info.file_size > per_array:
-                    refused[name] = (f"the output would unpack to {_mb(info.file_size)}; the grader's limit "
-                                     f"is {_mb(per_array)} per array")
+                    refused[name] = (
+                        f"the output would unpack to {_mb(info.file_size)}; the grader's limit "
+                        f"is {_mb(per_array)} per array"
+                    )
                 else:
                     infos[name] = info
             wanted = sum(i.file_size for i in infos.values())

@@ -82,12 +82,12 @@ class CgroupLimits:
 
     max_processes: int
     memory_mb: int
-    dirs: dict[str, Path] = field(default_factory=dict)   # 'pids' / 'memory' / 'unified' -> group dir
+    dirs: dict[str, Path] = field(default_factory=dict)  # 'pids' / 'memory' / 'unified' -> group dir
     problems: list[str] = field(default_factory=list)
     version: int = 0
 
     @classmethod
-    def create(cls, max_processes: int, memory_mb: int) -> "CgroupLimits":
+    def create(cls, max_processes: int, memory_mb: int) -> CgroupLimits:
         self = cls(max_processes=max_processes, memory_mb=memory_mb)
         if not CGROUP_ROOT.is_dir():
             self.problems.append("no /sys/fs/cgroup (not Linux?)")

@@ -52,8 +52,8 @@ def _quiet() -> None:
 
 def _warm_up() -> Any:
     """Import Keras and run one tiny prediction, so the runtime is ready before the work comes."""
-    import numpy as np
     import keras
+    import numpy as np
 
     try:
         tiny = keras.Sequential([keras.Input(shape=(None, 1)), keras.layers.SimpleRNN(2), keras.layers.Dense(1)])
@@ -145,7 +145,7 @@ class _Holder:
 
     @staticmethod
     def wrap(target: str, model: Any, existing: Any) -> Any:
-        head, *rest = target.split(".")
+        _head, *rest = target.split(".")
         if not rest:
             return model
         root = existing if isinstance(existing, _Holder) else _Holder()
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         job_dir = Path(json.loads(line)["job"])
     except (ValueError, KeyError, TypeError):
-        print("clean_loader: expected a line {\"job\": folder}", file=sys.stderr)
+        print('clean_loader: expected a line {"job": folder}', file=sys.stderr)
         return 2
     run_job(job_dir, timings)
     return 0

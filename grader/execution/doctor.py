@@ -101,8 +101,11 @@ def failures_of(measured: dict[str, Any], grader_is_root: bool, isolated: bool =
             out.append("the kernel runs as root (uid 0): a notebook can read and change anything on this machine")
         held = {k: measured.get(k) for k in CAPS if measured.get(k) and int(str(measured[k]), 16) != 0}
         if held:
-            out.append("the kernel holds capabilities (" + ", ".join(f"{k} {v}" for k, v in held.items())
-                       + "): it can undo its sandbox")
+            out.append(
+                "the kernel holds capabilities ("
+                + ", ".join(f"{k} {v}" for k, v in held.items())
+                + "): it can undo its sandbox"
+            )
     if measured.get("private_visible") and (grader_is_root or isolated):
         out.append("the kernel can see " + ", ".join(measured["private_visible"]))
     return out
@@ -123,8 +126,9 @@ def _sample_files(folders: tuple[str, ...]) -> list[str]:
     return out
 
 
-def diagnose(limits: Limits | None = None, course_root: os.PathLike[str] | str | None = None,
-             policy: SandboxPolicy | None = None) -> Report:
+def diagnose(
+    limits: Limits | None = None, course_root: os.PathLike[str] | str | None = None, policy: SandboxPolicy | None = None
+) -> Report:
     policy = policy or build_policy(limits, course_root=course_root)
     exe, why = bwrap_status()
     off = disabled()
@@ -147,21 +151,29 @@ def diagnose(limits: Limits | None = None, course_root: os.PathLike[str] | str |
             rep.cgroups = "not used"
         else:
             kinds = [k for k, ok in (("pids", cg.limits_processes), ("memory", cg.limits_memory)) if ok]
-            rep.cgroups = (f"v{cg.version}: {', '.join(kinds)}" if kinds else "unavailable") + \
-                (f" ({'; '.join(cg.problems)})" if cg.problems else "")
+            rep.cgroups = (f"v{cg.version}: {', '.join(kinds)}" if kinds else "unavailable") + (
+                f" ({'; '.join(cg.problems)})" if cg.problems else ""
+            )
         rep.protections = list(sb.protections)
         rep.missing = list(sb.missing)
         # A file of the grader's folder (usually the course): the kernel should not see it.
-        probe = next((p for p in sorted(Path.cwd().iterdir()) if p.is_file()), None) \
-            if Path.cwd().is_dir() else None
-        env = dict(sb.env(), GRADE_DOCTOR_PROBE=str(probe or ""),
-                   GRADE_DOCTOR_PRIVATE=os.pathsep.join(_sample_files(policy.private)))
+        probe = next((p for p in sorted(Path.cwd().iterdir()) if p.is_file()), None) if Path.cwd().is_dir() else None
+        env = dict(
+            sb.env(),
+            GRADE_DOCTOR_PROBE=str(probe or ""),
+            GRADE_DOCTOR_PRIVATE=os.pathsep.join(_sample_files(policy.private)),
+        )
         cmd = sb.wrap([sys.executable, "-I", "-c", _INSIDE])
         try:
             proc = subprocess.run(cmd, cwd=sb.home, env=env, capture_output=True, timeout=60)
             last = proc.stdout.decode("utf-8", "replace").strip().splitlines()
-            rep.measured = json.loads(last[-1]) if last else {
-                "error": proc.stderr.decode("utf-8", "replace").strip()[-300:] or f"exit status {proc.returncode}"}
+            rep.measured = (
+                json.loads(last[-1])
+                if last
+                else {
+                    "error": proc.stderr.decode("utf-8", "replace").strip()[-300:] or f"exit status {proc.returncode}"
+                }
+            )
         except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
             rep.measured = {"error": str(exc)}
     finally:
@@ -188,7 +200,8 @@ def render(rep: Report) -> str:
         lines += ["missing:", *[f"  ✗ {p}" for p in rep.missing]]
     if m and "error" not in m:
         lines += [
-            "", "measured inside the sandbox:",
+            "",
+            "measured inside the sandbox:",
             f"  uid {m.get('uid')}, gid {m.get('gid')}; CapEff {m.get('CapEff')}, CapPrm {m.get('CapPrm')}, "
             f"CapBnd {m.get('CapBnd')}, CapAmb {m.get('CapAmb')}; no_new_privs {m.get('NoNewPrivs')}",
             f"  seccomp {'on' if m.get('Seccomp') == '2' else 'off'} (umount2: {m.get('umount2')}, "
@@ -202,12 +215,21 @@ def render(rep: Report) -> str:
             f"  RLIMIT_DATA {m.get('rlimit_data_mb')} MB, RLIMIT_FSIZE {m.get('rlimit_fsize_mb')} MB",
         ]
     if rep.stale_cgroups:
-        lines += ["", f"grade cgroups present (running graders, or left by a killed one) ({len(rep.stale_cgroups)}): "
-                      f"{', '.join(rep.stale_cgroups[:5])}"]
+        lines += [
+            "",
+            f"grade cgroups present (running graders, or left by a killed one) ({len(rep.stale_cgroups)}): "
+            f"{', '.join(rep.stale_cgroups[:5])}",
+        ]
     if rep.stale_mounts:
-        lines += ["", f"run folders left mounted by a killed grader ({len(rep.stale_mounts)}; the next run "
-                      f"removes them): {', '.join(rep.stale_mounts[:5])}"]
+        lines += [
+            "",
+            f"run folders left mounted by a killed grader ({len(rep.stale_mounts)}; the next run "
+            f"removes them): {', '.join(rep.stale_mounts[:5])}",
+        ]
     if rep.failures:
-        lines += ["", *[f"✗ FAIL: {f}" for f in rep.failures],
-                  "  do not grade untrusted notebooks with this setup (see docs/sandbox.md)"]
+        lines += [
+            "",
+            *[f"✗ FAIL: {f}" for f in rep.failures],
+            "  do not grade untrusted notebooks with this setup (see docs/sandbox.md)",
+        ]
     return "\n".join(lines)

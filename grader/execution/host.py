@@ -31,16 +31,37 @@ def bwrap_status() -> tuple[str | None, str]:
     if not exe:
         return None, "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
     try:
-        proc = subprocess.run([exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                               "--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session",
-                               "--", "/bin/sh", "-c", "exit 0"],
-                              capture_output=True, timeout=15)
+        proc = subprocess.run(
+            [
+                exe,
+                "--ro-bind",
+                "/",
+                "/",
+                "--dev",
+                "/dev",
+                "--proc",
+                "/proc",
+                "--unshare-net",
+                "--unshare-pid",
+                "--die-with-parent",
+                "--new-session",
+                "--",
+                "/bin/sh",
+                "-c",
+                "exit 0",
+            ],
+            capture_output=True,
+            timeout=15,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"bubblewrap does not run here ({exc})"
     if proc.returncode != 0:
         err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        return None, f"bubblewrap does not work here ({err[-1] if err else proc.returncode}); " \
-                     "unprivileged user namespaces may be disabled"
+        return (
+            None,
+            f"bubblewrap does not work here ({err[-1] if err else proc.returncode}); "
+            "unprivileged user namespaces may be disabled",
+        )
     return exe, ""
 
 
@@ -78,8 +99,15 @@ def reachable_by(uid: int, gid: int) -> bool:
     """Can `uid` start this interpreter (a pyenv Python under /root, mode 700, cannot)?
     Measured by starting it as that user."""
     try:
-        proc = subprocess.run([sys.executable, "-I", "-S", "-c", "import os"], user=uid, group=gid,
-                              extra_groups=[], cwd="/", capture_output=True, timeout=30)
+        proc = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", "import os"],
+            user=uid,
+            group=gid,
+            extra_groups=[],
+            cwd="/",
+            capture_output=True,
+            timeout=30,
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return proc.returncode == 0
@@ -143,5 +171,10 @@ def grow_tmpfs(path: Path, size_mb: int, inodes: int) -> None:
     """Give a mounted run folder a new size and file count (root; remount keeps its files)."""
     libc = _libc()
     libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-    libc.mount(None, os.fsencode(path), None, _MS_REMOUNT | _MS_NOSUID | _MS_NODEV,
-               f"size={size_mb}m,nr_inodes={inodes}".encode())
+    libc.mount(
+        None,
+        os.fsencode(path),
+        None,
+        _MS_REMOUNT | _MS_NOSUID | _MS_NODEV,
+        f"size={size_mb}m,nr_inodes={inodes}".encode(),
+    )

@@ -30,7 +30,7 @@ import sys
 
 def _limit(kind: int, value: int) -> None:
     try:
-        soft, hard = resource.getrlimit(kind)
+        _soft, hard = resource.getrlimit(kind)
         new = value if hard == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(kind, (new, new if hard == resource.RLIM_INFINITY else hard))
     except (ValueError, OSError):
@@ -83,8 +83,7 @@ def drop_privileges(uid: int | None, gid: int | None) -> None:
         _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
 
     class Data(ctypes.Structure):
-        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                    ("inheritable", ctypes.c_uint32)]
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
     data = (Data * 2)()
     if libc.capset(ctypes.byref(Header(0x20080522, 0)), data) != 0:  # all three sets empty
@@ -92,8 +91,9 @@ def drop_privileges(uid: int | None, gid: int | None) -> None:
     libc.prctl(8, 0, 0, 0, 0)  # PR_SET_KEEPCAPS off
     if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
         raise OSError(ctypes.get_errno(), "cannot set no_new_privs")
-    if uid is not None and ((os.getuid(), os.geteuid(), os.getgid(), os.getegid()) != (uid, uid, gid, gid)
-                            or os.getgroups()):
+    if uid is not None and (
+        (os.getuid(), os.geteuid(), os.getgid(), os.getegid()) != (uid, uid, gid, gid) or os.getgroups()
+    ):
         raise OSError(1, "the user switch did not stick")
 
 
@@ -156,19 +156,30 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="grader.execution.launch")
     parser.add_argument("--memory-mb", type=int, default=0)
     parser.add_argument("--file-size-mb", type=int, default=0)
-    parser.add_argument("--cgroup-procs", action="append", default=[],
-                        help="cgroup.procs file to join before running the command (repeatable)")
-    parser.add_argument("--more-processes", type=int, default=0,
-                        help="RLIMIT_NPROC = the kernel user's processes now + N (ignored by root)")
-    parser.add_argument("--nproc-uid", type=int, default=None,
-                        help="whose processes --more-processes counts (default: this user's)")
+    parser.add_argument(
+        "--cgroup-procs",
+        action="append",
+        default=[],
+        help="cgroup.procs file to join before running the command (repeatable)",
+    )
+    parser.add_argument(
+        "--more-processes",
+        type=int,
+        default=0,
+        help="RLIMIT_NPROC = the kernel user's processes now + N (ignored by root)",
+    )
+    parser.add_argument(
+        "--nproc-uid", type=int, default=None, help="whose processes --more-processes counts (default: this user's)"
+    )
     parser.add_argument("--drop-uid", type=int, default=None, help="run the command as this uid")
     parser.add_argument("--drop-gid", type=int, default=None, help="... and this gid")
-    parser.add_argument("--drop-caps", action="store_true",
-                        help="keep the user but drop every capability (root that cannot switch user)")
+    parser.add_argument(
+        "--drop-caps",
+        action="store_true",
+        help="keep the user but drop every capability (root that cannot switch user)",
+    )
     parser.add_argument("--seccomp", default="", help="compiled seccomp filter to load (see above)")
-    parser.add_argument("--supervise", action="store_true",
-                        help="stay as the command's parent instead of exec'ing it")
+    parser.add_argument("--supervise", action="store_true", help="stay as the command's parent instead of exec'ing it")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command

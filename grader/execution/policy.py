@@ -26,10 +26,31 @@ LAYERS = ("bwrap", "cgroup", "seccomp", "uid", "quota")
 # /etc holds credentials and service configuration (PostgreSQL's, ssh's): only what an
 # interpreter, TensorFlow and matplotlib read is bound, file by file.
 ETC_ENTRIES = (
-    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf",
-    "host.conf", "hosts", "gai.conf", "localtime", "timezone", "locale.alias", "locale.conf",
-    "ssl", "ca-certificates", "ca-certificates.conf", "pki", "mime.types", "fonts",
-    "alternatives", "os-release", "debian_version", "protocols", "services", "magic",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "host.conf",
+    "hosts",
+    "gai.conf",
+    "localtime",
+    "timezone",
+    "locale.alias",
+    "locale.conf",
+    "ssl",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "pki",
+    "mime.types",
+    "fonts",
+    "alternatives",
+    "os-release",
+    "debian_version",
+    "protocols",
+    "services",
+    "magic",
 )
 # Modules only the kernel imports (a stand-in `google.colab`): bound read-only and put on
 # the kernel's PYTHONPATH by the sandbox, never on the grader's own path.
@@ -64,14 +85,13 @@ class SandboxPolicy:
     """Everything the sandbox enforces, decided once per run and never changed afterwards."""
 
     limits: Limits
-    layers: frozenset[str]                       # wanted; the sandbox says which it could apply
-    readonly: tuple[str, ...]                    # host paths bound read-only at the same place
-    symlinks: tuple[tuple[str, str], ...]        # (target, link), e.g. ("usr/bin", "/bin")
+    layers: frozenset[str]  # wanted; the sandbox says which it could apply
+    readonly: tuple[str, ...]  # host paths bound read-only at the same place
+    symlinks: tuple[tuple[str, str], ...]  # (target, link), e.g. ("usr/bin", "/bin")
     # Run-folder subfolders the kernel may write, and where they also appear inside
     # ("" = only at their own path). Everything else of the run folder is the grader's.
-    writable: tuple[tuple[str, str], ...] = (("home", ""), ("tmp", "/tmp"), ("shm", "/dev/shm"),
-                                             (".kernel", ""))
-    kernel_uid: int | None = None                # None: the kernel keeps the grader's user
+    writable: tuple[tuple[str, str], ...] = (("home", ""), ("tmp", "/tmp"), ("shm", "/dev/shm"), (".kernel", ""))
+    kernel_uid: int | None = None  # None: the kernel keeps the grader's user
     kernel_gid: int | None = None
     network: bool = False
     private: tuple[str, ...] = field(default=())  # checked to lie outside every bound path
@@ -87,7 +107,7 @@ class SandboxPolicy:
     def wants(self, layer: str) -> bool:
         return layer in self.layers
 
-    def with_readonly(self, *paths: os.PathLike[str] | str) -> "SandboxPolicy":
+    def with_readonly(self, *paths: os.PathLike[str] | str) -> SandboxPolicy:
         """The same policy with more folders bound read-only (e.g. a model to load)."""
         extra = tuple(str(Path(p).resolve()) for p in paths)
         return _checked(replace(self, readonly=_outermost(self.readonly + extra)))
@@ -101,18 +121,20 @@ class SandboxPolicy:
     def describe(self) -> list[str]:
         """Lines for `grade doctor`."""
         lim = self.limits
-        who = (f"uid {self.kernel_uid}, gid {self.kernel_gid}, no capabilities"
-               if self.kernel_uid is not None else "the grader's own user")
+        who = (
+            f"uid {self.kernel_uid}, gid {self.kernel_gid}, no capabilities"
+            if self.kernel_uid is not None
+            else "the grader's own user"
+        )
         lines = [
             f"layers wanted   {', '.join(sorted(self.layers)) or '(none)'}",
             f"kernel runs as  {who}",
             "read-only       " + ", ".join(self.readonly),
             "links           " + ", ".join(f"{link} -> {target}" for target, link in self.symlinks),
-            "writable        the run folder's " + ", ".join(
-                f"{name}/" + (f" (as {where})" if where else "") for name, where in self.writable),
+            "writable        the run folder's "
+            + ", ".join(f"{name}/" + (f" (as {where})" if where else "") for name, where in self.writable),
             f"network         {'yes' if self.network else 'loopback only'}",
-            f"run folder      ≤ {lim.disk_mb} MB and {lim.inodes} files/folders, "
-            f"files ≤ {lim.file_size_mb} MB",
+            f"run folder      ≤ {lim.disk_mb} MB and {lim.inodes} files/folders, files ≤ {lim.file_size_mb} MB",
             f"memory          ≤ {lim.memory_mb} MB; processes ≤ {lim.max_processes}",
             f"time            ≤ {lim.cell_timeout_s:g} s per cell, {lim.total_timeout_s:g} s in total",
         ]
@@ -136,8 +158,13 @@ def _outermost(paths: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 def _interpreter_paths() -> list[str]:
     """The folders an interpreter like this one needs: the venv, the base Python, extra site dirs."""
-    cands = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             str(Path(os.path.realpath(sys.executable)).parent.parent)}
+    cands = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        str(Path(os.path.realpath(sys.executable)).parent.parent),
+    }
     for entry in sys.path:  # site-packages added by .pth files or PYTHONPATH
         if entry and "site-packages" in entry and Path(entry).is_dir():
             cands.add(entry)
@@ -166,14 +193,21 @@ def _checked(policy: SandboxPolicy) -> SandboxPolicy:
         pp = Path(priv)
         for ro in policy.readonly:
             if _within(pp, Path(ro)):
-                raise PolicyError(f"the kernel needs {ro} (the interpreter or the system), which contains "
-                                  "this folder; install the grader's virtual environment outside it", priv)
+                raise PolicyError(
+                    f"the kernel needs {ro} (the interpreter or the system), which contains "
+                    "this folder; install the grader's virtual environment outside it",
+                    priv,
+                )
     return policy
 
 
-def build_policy(limits: Limits | None = None, *, course_root: os.PathLike[str] | str | None = None,
-                 extra_readonly: tuple[os.PathLike[str] | str, ...] = (),
-                 env: dict[str, str] | None = None) -> SandboxPolicy:
+def build_policy(
+    limits: Limits | None = None,
+    *,
+    course_root: os.PathLike[str] | str | None = None,
+    extra_readonly: tuple[os.PathLike[str] | str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> SandboxPolicy:
     """The policy for kernels of this grader: allow-list mounts, the unprivileged user, the limits.
 
     `course_root` is what must stay private (solutions, specs, references): building fails
@@ -192,5 +226,14 @@ def build_policy(limits: Limits | None = None, *, course_root: os.PathLike[str] 
     if "uid" not in layers:
         uid = gid = None
     private = (str(Path(course_root).resolve()),) if course_root else ()
-    return _checked(SandboxPolicy(limits=limits, layers=layers, readonly=_outermost(ro), symlinks=tuple(links),
-                                  kernel_uid=uid, kernel_gid=gid, private=private))
+    return _checked(
+        SandboxPolicy(
+            limits=limits,
+            layers=layers,
+            readonly=_outermost(ro),
+            symlinks=tuple(links),
+            kernel_uid=uid,
+            kernel_gid=gid,
+            private=private,
+        )
+    )

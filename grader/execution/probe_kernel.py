@@ -27,7 +27,7 @@ def __grade_probe_run__(probe_dir, ns=None):
     try:  # a new module object: patches of os.* / posix.* in the notebook do not apply
         _px = _imp.create_builtin(_mach.ModuleSpec("posix", _mach.BuiltinImporter, origin="built-in"))
         _imp.exec_builtin(_px)
-        _px.O_RDONLY  # noqa: B018 - fail over to the shared module if the fresh one is empty
+        _px.O_RDONLY
     except Exception:
         import posix as _px
 
@@ -89,7 +89,7 @@ def __grade_probe_run__(probe_dir, ns=None):
     savez = getattr(_npyio, "savez", None) or _np.savez
 
     if ns is None:
-        ns = get_ipython().user_ns  # noqa: F821 - defined inside IPython
+        ns = get_ipython().user_ns
     import json as _json  # reading the grader's request list only
 
     requests = _json.loads(read_bytes(join(probe_dir, "requests.json")).decode("utf-8"))
@@ -178,8 +178,10 @@ def __grade_probe_run__(probe_dir, ns=None):
         if ops is None:
             # Not built yet (a Sequential without Input): its layers in order are its graph.
             names = [getattr(l, "name", str(i)) for i, l in enumerate(layers or [])]
-            nodes = [{"name": n, "class": type(l).__name__, "inbound": names[i - 1:i],
-                      "layer": i} for i, (n, l) in enumerate(zip(names, layers or []))]
+            nodes = [
+                {"name": n, "class": type(l).__name__, "inbound": names[i - 1 : i], "layer": i}
+                for i, (n, l) in enumerate(zip(names, layers or []))
+            ]
             return {"nodes": nodes, "inputs": names[:1], "outputs": names[-1:], "built": False}
         own = getattr(owner, "_nodes", None)
         nodes = []
@@ -210,8 +212,12 @@ def __grade_probe_run__(probe_dir, ns=None):
                     out.append(str(op.name))
             return out
 
-        return {"nodes": nodes, "inputs": ends(getattr(owner, "inputs", None)),
-                "outputs": ends(getattr(owner, "outputs", None)), "built": True}
+        return {
+            "nodes": nodes,
+            "inputs": ends(getattr(owner, "inputs", None)),
+            "outputs": ends(getattr(owner, "outputs", None)),
+            "built": True,
+        }
 
     def describe(obj):
         info = {"type": type(obj).__name__, "module": type(obj).__module__}
@@ -293,7 +299,7 @@ def __grade_probe_run__(probe_dir, ns=None):
 
                     fn = __grade_one_batch__
                 elif method == "predict":
-                    fn = lambda *a, **k: target.predict(*a, verbose=0, **k)  # noqa: E731
+                    fn = lambda *a, **k: target.predict(*a, verbose=0, **k)
                 elif method != "call":
                     fn = getattr(target, method)
                 args = [inputs[name] for name in req.get("args", [])]
@@ -301,7 +307,9 @@ def __grade_probe_run__(probe_dir, ns=None):
                 outs = list(out) if isinstance(out, (tuple, list)) else [out]
                 for i, o in enumerate(outs):
                     if o is None:
-                        raise TypeError(f"returned None{' (output %d)' % (i + 1) if len(outs) > 1 else ''}, not an array")
+                        raise TypeError(
+                            f"returned None{' (output %d)' % (i + 1) if len(outs) > 1 else ''}, not an array"
+                        )
                 outs = [to_array(o) for o in outs]
                 for i, o in enumerate(outs):
                     if o.dtype == object:
@@ -309,9 +317,11 @@ def __grade_probe_run__(probe_dir, ns=None):
                         raise TypeError(f"output {i + 1} is not a numeric array (dtype object)")
                 for i, o in enumerate(outs):
                     arrays[f"{rid}::{i}"] = o
-                results[rid] = {"ok": True, "n_arrays": len(outs),
-                                "value": {"shapes": [list(o.shape) for o in outs],
-                                          "tuple": isinstance(out, (tuple, list))}}
+                results[rid] = {
+                    "ok": True,
+                    "n_arrays": len(outs),
+                    "value": {"shapes": [list(o.shape) for o in outs], "tuple": isinstance(out, (tuple, list))},
+                }
             elif op == "describe":
                 results[rid] = {"ok": True, "value": describe(target)}
             elif op == "value":
@@ -330,11 +340,12 @@ def __grade_probe_run__(probe_dir, ns=None):
             if isinstance(exc, KeyboardInterrupt):
                 raise
             # Point at the student's code, never at the probe's own lines.
-            frames = [f for f in _tb.extract_tb(exc.__traceback__)
-                      if f.name not in ("__grade_probe_run__", "<lambda>", "resolve", "save_model",
-                                        "__grade_one_batch__")]
+            frames = [
+                f
+                for f in _tb.extract_tb(exc.__traceback__)
+                if f.name not in ("__grade_probe_run__", "<lambda>", "resolve", "save_model", "__grade_one_batch__")
+            ]
             where = f" (in {frames[-1].name}, line {frames[-1].lineno})" if frames else ""
             results[rid] = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}{where}"}
     savez(join(probe_dir, "out.npz"), **arrays)
-    write_bytes(join(probe_dir, "out.json"),
-                str.encode(encode(results), "utf-8", "backslashreplace"))
+    write_bytes(join(probe_dir, "out.json"), str.encode(encode(results), "utf-8", "backslashreplace"))

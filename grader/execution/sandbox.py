@@ -37,32 +37,44 @@ from pathlib import Path
 
 from grader.course.spec import Limits
 from grader.execution.cgroups import CgroupLimits
-from grader.execution.host import (MOUNT_SOURCE, bwrap_help, bwrap_status, grow_tmpfs, is_root, mount_tmpfs,
-                                   reachable_by, setpriv_path, stale_run_mounts, sweep_stale_mounts_once,
-                                   unmount)
+from grader.execution.host import (
+    MOUNT_SOURCE,
+    bwrap_help,
+    bwrap_status,
+    grow_tmpfs,
+    is_root,
+    mount_tmpfs,
+    reachable_by,
+    setpriv_path,
+    stale_run_mounts,
+    sweep_stale_mounts_once,
+    unmount,
+)
 from grader.execution.policy import KERNEL_SITE, SandboxPolicy, build_policy, disabled
 
 __all__ = ["MOUNT_SOURCE", "Sandbox", "bwrap_status", "cleanup_all", "disabled", "setpriv_path", "stale_run_mounts"]
 
 # Sandboxes with a live kernel or run folder, for the emergency cleanup at exit / on SIGTERM.
-_LIVE: set["Sandbox"] = set()
+_LIVE: set[Sandbox] = set()
 _LIVE_LOCK = threading.Lock()
 _WARNED = False
+
+
 @dataclass(eq=False)
 class Sandbox:
-    workdir: Path                      # the run's own folder: home/ (cwd), .kernel/, probe folders
-    limits: Limits | None = None       # shorthand for policy=build_policy(limits)
+    workdir: Path  # the run's own folder: home/ (cwd), .kernel/, probe folders
+    limits: Limits | None = None  # shorthand for policy=build_policy(limits)
     policy: SandboxPolicy | None = None
     protections: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     cgroups: CgroupLimits | None = None
     bwrap: str | None = None
-    uid: int | None = None             # the kernel's user, when it is not the grader's
+    uid: int | None = None  # the kernel's user, when it is not the grader's
     gid: int | None = None
-    drop_with: str = ""                # "setpriv", "launcher" (inside or outside bubblewrap), ""
-    caps_only: bool = False            # root that cannot switch user: capabilities dropped only
+    drop_with: str = ""  # "setpriv", "launcher" (inside or outside bubblewrap), ""
+    caps_only: bool = False  # root that cannot switch user: capabilities dropped only
     seccomp_file: Path | None = None
-    quota: bool = False                # the run folder is a size- and inode-limited tmpfs
+    quota: bool = False  # the run folder is a size- and inode-limited tmpfs
     _pgids: set[int] = field(default_factory=set)
     _prepared: bool = False
     _disposed: bool = False
@@ -122,8 +134,9 @@ class Sandbox:
         elif not self.bwrap:
             self.missing.append("no disk or file-count limit for the run folder (needs root or bubblewrap)")
         else:
-            self.missing.append("no file-count limit, and no size limit for the run folder's home "
-                                "(not root: only /tmp is size-limited)")
+            self.missing.append(
+                "no file-count limit, and no size limit for the run folder's home (not root: only /tmp is size-limited)"
+            )
         self._lay_out()
         if pol.wants("seccomp"):
             self._write_seccomp()
@@ -152,8 +165,10 @@ class Sandbox:
             self.uid, self.gid, self.drop_with = pol.kernel_uid, pol.kernel_gid, "launcher"
         else:
             self.caps_only = True
-            self.missing.append(f"the kernel runs as root (without capabilities): without bubblewrap, "
-                                f"uid {pol.kernel_uid} cannot reach this Python ({sys.prefix})")
+            self.missing.append(
+                f"the kernel runs as root (without capabilities): without bubblewrap, "
+                f"uid {pol.kernel_uid} cannot reach this Python ({sys.prefix})"
+            )
 
     def _lay_out(self) -> None:
         """home/, tmp/, shm/, .kernel/: the kernel's (its uid's, mode 700); the run folder
@@ -168,8 +183,9 @@ class Sandbox:
             if self.uid is None:
                 raise
             # A file system that refuses chown: the kernel's user could not write its folders.
-            self.missing.append(f"the kernel runs as root: its folders cannot be given to uid {self.uid} "
-                                f"({exc.strerror})")
+            self.missing.append(
+                f"the kernel runs as root: its folders cannot be given to uid {self.uid} ({exc.strerror})"
+            )
             self.uid = self.gid = None
             self.drop_with = ""
             self._lay_out()
@@ -217,9 +233,12 @@ class Sandbox:
         lim = self.lim
         p: list[str] = []
         if self.bwrap:
-            p += ["bubblewrap: only the system, Python and the venv (read-only) and the run folder exist",
-                  "course, gradebook, other submissions and home folders are not in the kernel's file system",
-                  "no network", "own pid namespace (everything it spawns dies with it)"]
+            p += [
+                "bubblewrap: only the system, Python and the venv (read-only) and the run folder exist",
+                "course, gradebook, other submissions and home folders are not in the kernel's file system",
+                "no network",
+                "own pid namespace (everything it spawns dies with it)",
+            ]
         else:
             p += ["private working folder (not isolated: the kernel can read your files)"]
         if self.uid is not None:
@@ -253,8 +272,10 @@ class Sandbox:
         if _WARNED or not self.missing or os.environ.get("GRADE_SANDBOX_QUIET"):
             return
         _WARNED = True
-        print(f"grade: sandbox: running with reduced isolation: {'; '.join(self.missing)} "
-              "(see 'grade doctor')", file=sys.stderr)
+        print(
+            f"grade: sandbox: running with reduced isolation: {'; '.join(self.missing)} (see 'grade doctor')",
+            file=sys.stderr,
+        )
 
     def _nproc_applies(self) -> bool:
         return self.uid is not None or not is_root()
@@ -291,11 +312,22 @@ class Sandbox:
                 made.add(anc)
             a += args
             made.add(Path(target))
-        a += ["--remount-ro", "/",
-              "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-              "--hostname", "grade-sandbox", "--die-with-parent", "--new-session",
-              # ipykernel exits when its parent pid is 1, which it is in the new namespace.
-              "--unsetenv", "JPY_PARENT_PID"]
+        a += [
+            "--remount-ro",
+            "/",
+            "--unshare-net",
+            "--unshare-pid",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--hostname",
+            "grade-sandbox",
+            "--die-with-parent",
+            "--new-session",
+            # ipykernel exits when its parent pid is 1, which it is in the new namespace.
+            "--unsetenv",
+            "JPY_PARENT_PID",
+        ]
         if not is_root():
             # A user namespace is how bubblewrap works unprivileged; no nested one inside it.
             a += ["--unshare-user"] + (["--disable-userns"] if "--disable-userns" in bwrap_help() else [])
@@ -312,17 +344,40 @@ class Sandbox:
             return []
         gid = self.gid if self.gid is not None else self.uid
         if self.drop_with == "setpriv":
-            return [str(setpriv_path()), f"--reuid={self.uid}", f"--regid={gid}", "--clear-groups",
-                    "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "--"]
-        return [sys.executable, "-m", "grader.execution.launch", "--drop-uid", str(self.uid),
-                "--drop-gid", str(gid), "--"]
+            return [
+                str(setpriv_path()),
+                f"--reuid={self.uid}",
+                f"--regid={gid}",
+                "--clear-groups",
+                "--bounding-set=-all",
+                "--inh-caps=-all",
+                "--no-new-privs",
+                "--",
+            ]
+        return [
+            sys.executable,
+            "-m",
+            "grader.execution.launch",
+            "--drop-uid",
+            str(self.uid),
+            "--drop-gid",
+            str(gid),
+            "--",
+        ]
 
     def wrap(self, argv: list[str]) -> list[str]:
         """The kernel command, prefixed by the launcher (and bubblewrap)."""
         self.prepare()
         lim = self.lim
-        launcher = [sys.executable, "-m", "grader.execution.launch",
-                    "--memory-mb", str(lim.memory_mb), "--file-size-mb", str(lim.file_size_mb)]
+        launcher = [
+            sys.executable,
+            "-m",
+            "grader.execution.launch",
+            "--memory-mb",
+            str(lim.memory_mb),
+            "--file-size-mb",
+            str(lim.file_size_mb),
+        ]
         if self.cgroups:
             for f in self.cgroups.procs_files:
                 launcher += ["--cgroup-procs", f]
@@ -346,20 +401,27 @@ class Sandbox:
         """A minimal environment: nothing of the grader's (no seeds, no paths to data)."""
         keep = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
         env = {k: os.environ[k] for k in keep if k in os.environ}
-        env.update({
-            "HOME": str(self.home),
-            "TMPDIR": str(self.workdir / "tmp"),
-            "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": str(self.home / ".config" / "matplotlib"),
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONNOUSERSITE": "1",
-            "PYTHONPATH": str(KERNEL_SITE),  # google.colab for notebooks written in Colab
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "JUPYTER_PLATFORM_DIRS": "1",
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        })
-        for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
-                    "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        env.update(
+            {
+                "HOME": str(self.home),
+                "TMPDIR": str(self.workdir / "tmp"),
+                "MPLBACKEND": "Agg",
+                "MPLCONFIGDIR": str(self.home / ".config" / "matplotlib"),
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONNOUSERSITE": "1",
+                "PYTHONPATH": str(KERNEL_SITE),  # google.colab for notebooks written in Colab
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "JUPYTER_PLATFORM_DIRS": "1",
+                "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            }
+        )
+        for var in (
+            "OMP_NUM_THREADS",
+            "TF_NUM_INTRAOP_THREADS",
+            "TF_NUM_INTEROP_THREADS",
+            "OPENBLAS_CORETYPE",
+            "OPENBLAS_L2_SIZE",
+        ):
             if var in os.environ:
                 env[var] = os.environ[var]
         return env
@@ -438,6 +500,6 @@ def cleanup_all() -> None:
             pass
 
 
-import atexit  # noqa: E402
+import atexit
 
 atexit.register(cleanup_all)

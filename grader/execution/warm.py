@@ -43,19 +43,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from grader.execution.policy import SandboxPolicy
     from grader.execution.kernel import SandboxedKernelManager
+    from grader.execution.policy import SandboxPolicy
     from grader.execution.sandbox import Sandbox
 
 # Top-level packages a spare may import for a notebook: the heavy ones this course uses.
 PRELOADABLE = frozenset({"numpy", "pandas", "scipy", "sklearn", "matplotlib", "tensorflow", "keras"})
-START_TIMEOUT_S = 60.0    # kernel start plus the preload, as the runner allows for a start
+START_TIMEOUT_S = 60.0  # kernel start plus the preload, as the runner allows for a start
 # A root grader starts spares niced, so that they take only CPU the running notebooks leave
 # idle, and gives the kernel the grader's priority back when it hands it over. A grader
 # that could not give it back (not root) does not nice it at all: the notebook must run as
 # a cold kernel would.
 SPARE_NICE = 10
-_POLL_S = 0.25            # how often a starting spare checks whether it was discarded
+_POLL_S = 0.25  # how often a starting spare checks whether it was discarded
 
 _IMPORT = re.compile(r"^import\s+([\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*)\s*(?:#.*)?$")
 _FROM = re.compile(r"^from\s+([\w.]+)\s+import\s+[\w\s,()*]+(?:#.*)?$")
@@ -89,12 +89,14 @@ def preload_for(code_cells: Iterable[str]) -> tuple[str, ...]:
 
 def _preload_source(modules: tuple[str, ...]) -> str:
     # A function, called and deleted: the notebook's namespace gains no name.
-    return ("def __grade_preload__():\n"
-            "    import importlib\n"
-            f"    for name in {list(modules)!r}:\n"
-            "        importlib.import_module(name)\n"
-            "__grade_preload__()\n"
-            "del __grade_preload__\n")
+    return (
+        "def __grade_preload__():\n"
+        "    import importlib\n"
+        f"    for name in {list(modules)!r}:\n"
+        "        importlib.import_module(name)\n"
+        "__grade_preload__()\n"
+        "del __grade_preload__\n"
+    )
 
 
 def kernel_pid(km: Any) -> int | None:  # noqa: ANN401
@@ -107,7 +109,7 @@ def _own_priority() -> int:
     return os.getpriority(os.PRIO_PROCESS, 0)
 
 
-def _set_priority(sandbox: "Sandbox", pid: int | None, value: int) -> bool:
+def _set_priority(sandbox: Sandbox, pid: int | None, value: int) -> bool:
     """Give every thread of the kernel's processes the nice `value`; False if any refused.
     Threads started later inherit it from the thread that starts them."""
     from grader.execution.kernel import descendants
@@ -132,7 +134,7 @@ def _set_priority(sandbox: "Sandbox", pid: int | None, value: int) -> bool:
     return True
 
 
-def sandbox_key(policy: "SandboxPolicy") -> "SandboxPolicy":
+def sandbox_key(policy: SandboxPolicy) -> SandboxPolicy:
     """The policy without the time limits, which the runner applies, not the sandbox."""
     from dataclasses import replace
 
@@ -162,14 +164,14 @@ def _starter_loop() -> asyncio.AbstractEventLoop:
 class SpareKernel:
     """A kernel being started ahead, on the starter thread (see the module docstring)."""
 
-    def __init__(self, policy: "SandboxPolicy", preload: tuple[str, ...]) -> None:
+    def __init__(self, policy: SandboxPolicy, preload: tuple[str, ...]) -> None:
         self.policy = policy
         self.preload = tuple(preload)
-        self.problem = ""                 # why it cannot be used ("" while fine)
+        self.problem = ""  # why it cannot be used ("" while fine)
         self.start_s: float | None = None  # how long starting it took, off the critical path
         self.workdir: Path | None = None
-        self.sandbox: "Sandbox | None" = None
-        self.km: "SandboxedKernelManager | None" = None
+        self.sandbox: Sandbox | None = None
+        self.km: SandboxedKernelManager | None = None
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._taken = False
@@ -178,7 +180,7 @@ class SpareKernel:
         self._niced = False
 
     @classmethod
-    def start(cls, policy: "SandboxPolicy", preload: Iterable[str] = ()) -> "SpareKernel":
+    def start(cls, policy: SandboxPolicy, preload: Iterable[str] = ()) -> SpareKernel:
         """Begin starting a spare; returns at once."""
         spare = cls(policy, tuple(preload))
         spare._future = asyncio.run_coroutine_threadsafe(spare._boot(), _starter_loop())
@@ -205,10 +207,17 @@ class SpareKernel:
             self.problem = "discarded"
             return
         sandbox, km = self.sandbox, self.km
-        await km.start_kernel(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(sandbox.home),
-                              env=sandbox.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        await km.start_kernel(
+            extra_arguments=["--HistoryManager.hist_file=:memory:"],
+            cwd=str(sandbox.home),
+            env=sandbox.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         sandbox.track(kernel_pid(km))
-        self._niced = os.geteuid() == 0 and _set_priority(sandbox, kernel_pid(km), min(19, _own_priority() + SPARE_NICE))
+        self._niced = os.geteuid() == 0 and _set_priority(
+            sandbox, kernel_pid(km), min(19, _own_priority() + SPARE_NICE)
+        )
         kc = km.client()
         # Shell and IOPub are all it needs (the manager says whether the kernel lives); no
         # heartbeat thread that a discard could catch half-started.
@@ -217,8 +226,7 @@ class SpareKernel:
             deadline = time.monotonic() + START_TIMEOUT_S
             await self._within(deadline, kc.wait_for_ready(timeout=START_TIMEOUT_S))
             if self.preload:
-                msg_id = kc.execute(_preload_source(self.preload), silent=True, store_history=False,
-                                    allow_stdin=False)
+                msg_id = kc.execute(_preload_source(self.preload), silent=True, store_history=False, allow_stdin=False)
                 while True:
                     reply = await self._within(deadline, kc.get_shell_msg(timeout=START_TIMEOUT_S))
                     if reply.get("parent_header", {}).get("msg_id") == msg_id:
@@ -250,13 +258,14 @@ class SpareKernel:
 
     # --- handing over --------------------------------------------------------------------
 
-    def fits(self, policy: "SandboxPolicy", preload: Iterable[str]) -> bool:
+    def fits(self, policy: SandboxPolicy, preload: Iterable[str]) -> bool:
         """Started under the sandbox `policy` asks for, having imported nothing the notebook
         does not import first itself."""
         return sandbox_key(self.policy) == sandbox_key(policy) and set(self.preload) <= set(preload)
 
-    def take(self, policy: "SandboxPolicy", preload: Iterable[str]
-             ) -> "tuple[Path, Sandbox, SandboxedKernelManager] | None":
+    def take(
+        self, policy: SandboxPolicy, preload: Iterable[str]
+    ) -> tuple[Path, Sandbox, SandboxedKernelManager] | None:
         """The started kernel (run folder, sandbox, manager) for one notebook, or None (and the
         spare discarded) when it does not fit, failed, or its kernel died meanwhile. Waits for a
         spare that is still starting: it is ahead of a cold start either way."""
@@ -271,8 +280,11 @@ class SpareKernel:
             return None
         self._ready.wait(START_TIMEOUT_S + 5)
         km = self.km
-        alive = km is not None and getattr(getattr(km, "provisioner", None), "has_process", False) \
-            and km.provisioner.process.poll() is None  # type: ignore[union-attr]
+        alive = (
+            km is not None
+            and getattr(getattr(km, "provisioner", None), "has_process", False)
+            and km.provisioner.process.poll() is None
+        )  # type: ignore[union-attr]
         if self.problem or not alive or self.sandbox is None or self.workdir is None or km is None:
             self.problem = self.problem or "its kernel died"
             self.discard()

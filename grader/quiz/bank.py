@@ -32,8 +32,18 @@ from grader.errors import SpecError
 POLARITIES = ("affirm", "negate", "any")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _FAMILY = re.compile(r"^@([A-Za-z0-9_\-]+)$")
-QUESTION_KEYS = {"id", "points", "prompt", "concept", "misconception", "full_at", "lists_ok", "topic", "edition",
-                 "answer"}
+QUESTION_KEYS = {
+    "id",
+    "points",
+    "prompt",
+    "concept",
+    "misconception",
+    "full_at",
+    "lists_ok",
+    "topic",
+    "edition",
+    "answer",
+}
 ITEM_KEYS = {"id", "label", "ko", "en", "match", "feedback", "polarity", "unless", "must_match", "must_not_match"}
 
 
@@ -41,10 +51,10 @@ ITEM_KEYS = {"id", "label", "ko", "en", "match", "feedback", "polarity", "unless
 class Pattern:
     text: str
     groups: tuple[tuple[str, ...], ...]
-    polarity: str | None = None          # None: the concept's
+    polarity: str | None = None  # None: the concept's
     unless: tuple[str, ...] = ()
-    clause: bool = False                 # groups must share one clause, not just a sentence
-    holder: tuple[str, ...] = ()         # role pattern: who must hold the role the groups state
+    clause: bool = False  # groups must share one clause, not just a sentence
+    holder: tuple[str, ...] = ()  # role pattern: who must hold the role the groups state
 
 
 @dataclass(frozen=True)
@@ -77,8 +87,8 @@ class Concept(RubricItem):
 
 @dataclass
 class Misconception(RubricItem):
-    penalty: float = 0.5            # share of the question's points it costs
-    swap: tuple[str, ...] = ()      # concepts whose roles this misconception swaps
+    penalty: float = 0.5  # share of the question's points it costs
+    swap: tuple[str, ...] = ()  # concepts whose roles this misconception swaps
 
 
 @dataclass
@@ -88,14 +98,14 @@ class Question:
     prompt: dict[str, str]
     concepts: list[Concept]
     misconceptions: list[Misconception] = field(default_factory=list)
-    full_at: float = 1.0            # share of concept weight that already earns full marks
-    lists_ok: bool = False          # a bare list is a fair answer ("name some applications")
+    full_at: float = 1.0  # share of concept weight that already earns full marks
+    lists_ok: bool = False  # a bare list is a fair answer ("name some applications")
     topic: str = ""
-    edition: str = ""               # which edition of the book the question assumes
-    answer: dict[str, str] = field(default_factory=dict)   # the model answer, shown only when revealed
+    edition: str = ""  # which edition of the book the question assumes
+    answer: dict[str, str] = field(default_factory=dict)  # the model answer, shown only when revealed
     source: str = ""
     variants: dict[str, list[str]] = field(default_factory=dict, repr=False)
-    lexicon: "Lexicon | None" = field(default=None, repr=False)
+    lexicon: Lexicon | None = field(default=None, repr=False)
     _compiled: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -131,7 +141,7 @@ class _Lines:
         return later[index] if index < len(later) else after + 1
 
     def key(self, key: str, start: int) -> int:
-        for no, line in enumerate(self.lines[start - 1:], start=start):
+        for no, line in enumerate(self.lines[start - 1 :], start=start):
             if no > start and line.lstrip().startswith("["):
                 break
             if re.match(rf"\s*{re.escape(key)}\s*[=.]", line):
@@ -141,7 +151,7 @@ class _Lines:
     def text(self, value: str, start: int) -> int:
         """The line, at or after `start`, where a string value is written."""
         probe = re.split(r'["\\\n]', value, maxsplit=1)[0][:40]
-        for no, line in enumerate(self.lines[start - 1:], start=start):
+        for no, line in enumerate(self.lines[start - 1 :], start=start):
             if probe and probe in line:
                 return no
         return start
@@ -170,7 +180,7 @@ def parse_pattern(text: str, families: dict[str, tuple[str, ...]] | None = None)
             clause = True
         else:
             polarity = {"not": "negate"}.get(head.group(1), head.group(1))
-        body = body[head.end():]
+        body = body[head.end() :]
     holder: tuple[str, ...] = ()
     if "=>" in body:
         left, _, body = body.partition("=>")
@@ -193,8 +203,11 @@ def parse_pattern(text: str, families: dict[str, tuple[str, ...]] | None = None)
 def _bilingual(value: Any, what: str) -> dict[str, str]:
     if isinstance(value, str):
         return {"ko": value, "en": value}
-    if not isinstance(value, dict) or not {"ko", "en"} <= set(value) or \
-            not all(isinstance(value[k], str) and value[k].strip() for k in ("ko", "en")):
+    if (
+        not isinstance(value, dict)
+        or not {"ko", "en"} <= set(value)
+        or not all(isinstance(value[k], str) and value[k].strip() for k in ("ko", "en"))
+    ):
         raise ValueError(f"{what} needs both 'ko' and 'en' texts")
     return {"ko": value["ko"], "en": value["en"]}
 
@@ -208,8 +221,13 @@ def _strings(raw: dict[str, Any], key: str, what: str) -> list[str]:
     return items
 
 
-def _patterns(raw: dict[str, Any], what: str, families: dict[str, tuple[str, ...]],
-              keys: tuple[str, ...] = ("ko", "en", "match"), required: bool = True) -> list[Pattern]:
+def _patterns(
+    raw: dict[str, Any],
+    what: str,
+    families: dict[str, tuple[str, ...]],
+    keys: tuple[str, ...] = ("ko", "en", "match"),
+    required: bool = True,
+) -> list[Pattern]:
     out = []
     for key in keys:
         out.extend(parse_pattern(i, families) for i in _strings(raw, key, what))
@@ -242,11 +260,11 @@ def _examples(raw: dict[str, Any], what: str, lines: _Lines, line: int) -> list[
     return out
 
 
-def _items(raws: Any, kind: str, qid: str, lines: _Lines, qline: int, path: Path,
-           families: dict[str, tuple[str, ...]]) -> list[Any]:
+def _items(
+    raws: Any, kind: str, qid: str, lines: _Lines, qline: int, path: Path, families: dict[str, tuple[str, ...]]
+) -> list[Any]:
     """The question's [[question.concept]] or [[question.misconception]] tables."""
-    cls, extra, default, hi = (Concept, "weight", 1.0, 100) if kind == "concept" else \
-        (Misconception, "penalty", 0.5, 1)
+    cls, extra, default, hi = (Concept, "weight", 1.0, 100) if kind == "concept" else (Misconception, "penalty", 0.5, 1)
     if not isinstance(raws, list):
         raise SpecError(f"{qid}: '{kind}' must be [[question.{kind}]] tables", f"{path}:{qline}")
     items: list[Any] = []
@@ -268,14 +286,21 @@ def _items(raws: Any, kind: str, qid: str, lines: _Lines, qline: int, path: Path
             swap = raw.get("swap")
             if swap is not None:
                 if not (isinstance(swap, list) and len(swap) == 2 and all(isinstance(s, str) for s in swap)):
-                    raise ValueError(f"{what}: 'swap' must name two concepts, e.g. swap = [\"a\", \"b\"]")
+                    raise ValueError(f'{what}: \'swap\' must name two concepts, e.g. swap = ["a", "b"]')
                 kw["swap"] = tuple(swap)
-            items.append(cls(id=iid, label=_bilingual(raw.get("label", iid), f"{what}: label"),
-                             patterns=_patterns(raw, what, families, required=swap is None),
-                             feedback=_bilingual(raw.get("feedback"), f"{what}: feedback"),
-                             polarity=_polarity(raw, what),
-                             unless=[parse_pattern(u, families) for u in _strings(raw, "unless", what)],
-                             examples=_examples(raw, what, lines, line), line=line, **kw))
+            items.append(
+                cls(
+                    id=iid,
+                    label=_bilingual(raw.get("label", iid), f"{what}: label"),
+                    patterns=_patterns(raw, what, families, required=swap is None),
+                    feedback=_bilingual(raw.get("feedback"), f"{what}: feedback"),
+                    polarity=_polarity(raw, what),
+                    unless=[parse_pattern(u, families) for u in _strings(raw, "unless", what)],
+                    examples=_examples(raw, what, lines, line),
+                    line=line,
+                    **kw,
+                )
+            )
         except ValueError as exc:
             raise SpecError(str(exc), f"{path}:{line}") from None
     return items
@@ -297,18 +322,28 @@ def _swaps(q: Question, path: Path) -> None:
         roles_b = [p for p in b.patterns if p.holder]
         if not roles_a or not roles_b:
             lacking = a.id if not roles_a else b.id
-            raise SpecError(f"{q.id} misconception {m.id}: concept {lacking!r} has no role pattern ('holder => role') "
-                            f"to swap", where)
+            raise SpecError(
+                f"{q.id} misconception {m.id}: concept {lacking!r} has no role pattern ('holder => role') to swap",
+                where,
+            )
         for pa in roles_a:
             for pb in roles_b:
                 for holder, role in ((pa, pb), (pb, pa)):
-                    m.patterns.append(Pattern(text=f"swap {holder.text} / {role.text}", groups=role.groups,
-                                              polarity=role.polarity, unless=role.unless, clause=True,
-                                              holder=holder.holder))
+                    m.patterns.append(
+                        Pattern(
+                            text=f"swap {holder.text} / {role.text}",
+                            groups=role.groups,
+                            polarity=role.polarity,
+                            unless=role.unless,
+                            clause=True,
+                            holder=holder.holder,
+                        )
+                    )
 
 
-def _question(raw: dict[str, Any], lines: _Lines, index: int, path: Path,
-              families: dict[str, tuple[str, ...]]) -> Question:
+def _question(
+    raw: dict[str, Any], lines: _Lines, index: int, path: Path, families: dict[str, tuple[str, ...]]
+) -> Question:
     qline = lines.header("question", index)
 
     def fail(msg: str, line: int = qline) -> SpecError:
@@ -342,9 +377,19 @@ def _question(raw: dict[str, Any], lines: _Lines, index: int, path: Path,
     lists_ok = raw.get("lists_ok", False)
     if not isinstance(lists_ok, bool):
         raise fail(f"{qid}: 'lists_ok' must be true or false", lines.key("lists_ok", qline))
-    q = Question(id=qid, points=points, prompt=prompt, concepts=concepts, misconceptions=misconceptions,
-                 full_at=full_at, lists_ok=lists_ok, topic=str(raw.get("topic", "")), edition=str(edition),
-                 answer=answer, source=f"{path}:{qline}")
+    q = Question(
+        id=qid,
+        points=points,
+        prompt=prompt,
+        concepts=concepts,
+        misconceptions=misconceptions,
+        full_at=full_at,
+        lists_ok=lists_ok,
+        topic=str(raw.get("topic", "")),
+        edition=str(edition),
+        answer=answer,
+        source=f"{path}:{qline}",
+    )
     _swaps(q, path)
     return q
 
@@ -385,8 +430,8 @@ def load_variants(path: Path) -> dict[str, list[str]]:
 @dataclass(frozen=True)
 class Lexicon:
     families: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    note_predicates: frozenset[str] = frozenset()     # nouns that end a study note like a verb ("…로 해결")
-    nouns: frozenset[str] = frozenset()               # compound nouns the analyser must keep whole
+    note_predicates: frozenset[str] = frozenset()  # nouns that end a study note like a verb ("…로 해결")
+    nouns: frozenset[str] = frozenset()  # compound nouns the analyser must keep whole
 
 
 def load_lexicon(path: Path) -> Lexicon:
@@ -394,13 +439,15 @@ def load_lexicon(path: Path) -> Lexicon:
     data, lines = _read(path)
     for key in data:
         if key not in ("family", "notes"):
-            raise SpecError(f"unknown top-level key {key!r} (expected [family] and [notes] tables)",
-                            f"{path}:{lines.key(key, 1)}")
+            raise SpecError(
+                f"unknown top-level key {key!r} (expected [family] and [notes] tables)", f"{path}:{lines.key(key, 1)}"
+            )
     notes = data.get("notes", {})
     for key in notes:
         if key not in ("predicate_nouns", "nouns"):
-            raise SpecError(f"notes: unknown key {key!r} (expected predicate_nouns, nouns)",
-                            f"{path}:{lines.key(key, 1)}")
+            raise SpecError(
+                f"notes: unknown key {key!r} (expected predicate_nouns, nouns)", f"{path}:{lines.key(key, 1)}"
+            )
     lists = {}
     for key in ("predicate_nouns", "nouns"):
         items = notes.get(key, [])
@@ -412,8 +459,11 @@ def load_lexicon(path: Path) -> Lexicon:
         where = f"{path}:{lines.key(name, 1)}"
         if not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
             raise SpecError(f"family name {name!r} must be letters, digits, '_' or '-'", where)
-        if not isinstance(members, list) or not members or \
-                not all(isinstance(m, str) and m.strip() and not set(m) & set("|+!@") for m in members):
+        if (
+            not isinstance(members, list)
+            or not members
+            or not all(isinstance(m, str) and m.strip() and not set(m) & set("|+!@") for m in members)
+        ):
             raise SpecError(f"family {name!r} must be a non-empty list of words (no '|', '+', '!' or '@')", where)
         out[name] = tuple(m.strip() for m in members)
     return Lexicon(families=out, note_predicates=lists["predicate_nouns"], nouns=lists["nouns"])
@@ -446,13 +496,17 @@ def load_bank(folder: Path) -> dict[str, Question]:
         data, lines = _read(path)
         for key_name in data:
             if key_name != "question":
-                raise SpecError(f"unknown top-level key {key_name!r} (expected [[question]] tables)",
-                                f"{path}:{lines.key(key_name, 1)}")
+                raise SpecError(
+                    f"unknown top-level key {key_name!r} (expected [[question]] tables)",
+                    f"{path}:{lines.key(key_name, 1)}",
+                )
         for i, raw in enumerate(data.get("question", [])):
             q = _question(raw, lines, i, path, families)
             if q.id in bank:
-                raise SpecError(f"question id {q.id} is already defined at {bank[q.id].source}",
-                                f"{path}:{lines.header('question', i)}")
+                raise SpecError(
+                    f"question id {q.id} is already defined at {bank[q.id].source}",
+                    f"{path}:{lines.header('question', i)}",
+                )
             bank[q.id] = q
     for q in bank.values():
         q.variants = variants

@@ -17,8 +17,11 @@ if TYPE_CHECKING:
 
 # What the scorer found about the answer as a whole (its flags), and the labels.
 _NOTES = {
-    "empty": "quiz.feedback.empty", "too_long": "quiz.feedback.too_long", "time_budget": "quiz.feedback.time_budget",
-    "repeats_question": "quiz.feedback.repeats_question", "keyword_list": "quiz.feedback.keyword_list",
+    "empty": "quiz.feedback.empty",
+    "too_long": "quiz.feedback.too_long",
+    "time_budget": "quiz.feedback.time_budget",
+    "repeats_question": "quiz.feedback.repeats_question",
+    "keyword_list": "quiz.feedback.keyword_list",
     "addresses_grader": "quiz.feedback.addresses_grader",
 }
 _FULL, _ADD, _FIX = "quiz.feedback.full", "quiz.feedback.add", "quiz.feedback.fix"
@@ -26,9 +29,15 @@ _CONTRADICTS, _MODEL = "quiz.feedback.contradicts", "quiz.feedback.model"
 STOP_FLAGS = ("empty", "too_long", "time_budget")
 
 
-def compose(lang: str, fraction: float, flags: list[str],
-            missing: list["Concept"], contradicted: list["Concept"],
-            misconceptions: list["Misconception"], answer: dict[str, str] | None = None) -> str:
+def compose(
+    lang: str,
+    fraction: float,
+    flags: list[str],
+    missing: list[Concept],
+    contradicted: list[Concept],
+    misconceptions: list[Misconception],
+    answer: dict[str, str] | None = None,
+) -> str:
     lang = lang if lang in ("ko", "en") else "en"
     # the score itself is shown beside the feedback (points column, quiz header)
     lines = [text(_FULL, lang)] if fraction >= 0.999 and not flags else []
@@ -50,7 +59,7 @@ def compose(lang: str, fraction: float, flags: list[str],
     return "\n".join(lines)
 
 
-def all_texts(lang: str, concepts: list["Concept"], misconceptions: list["Misconception"]) -> list[str]:
+def all_texts(lang: str, concepts: list[Concept], misconceptions: list[Misconception]) -> list[str]:
     """Every text the feedback can show without revealing the answer: what a member could paste back."""
     texts = [text(key, lang) for key in (*_NOTES.values(), _FULL, _ADD, _FIX, _CONTRADICTS)]
     texts += [c.feedback[lang] for c in concepts] + [m.feedback[lang] for m in misconceptions]

@@ -33,7 +33,7 @@ _NOUNISH = {"NNG", "NNP", "NNB", "NR", "XSN", "XPN", "SL", "SN"}
 _TERMS: set[str] = set()
 
 
-def register_terms(words: "set[str] | frozenset[str]") -> None:
+def register_terms(words: set[str] | frozenset[str]) -> None:
     """Nouns the analyser must keep whole (lexicon.toml `notes.nouns`), before it first runs.
 
     Without the default user dictionary (113,000 mostly proper nouns, see
@@ -58,9 +58,13 @@ def splits_into_nouns(word: str) -> bool:
     toks = kiwi().tokenize(word)
     verb = kiwi().tokenize(word + "다")
     if len(verb) == 2 and verb[0].form == word and verb[0].tag.split("-")[0] in ("VV", "VA"):
-        return False            # a verb stem ("구하"), analysed whole in a sentence
-    return len(toks) > 1 and all(t.tag.split("-")[0] in _NOUNISH for t in toks) and \
-        any(t.tag.startswith("NN") for t in toks) and word not in _TERMS
+        return False  # a verb stem ("구하"), analysed whole in a sentence
+    return (
+        len(toks) > 1
+        and all(t.tag.split("-")[0] in _NOUNISH for t in toks)
+        and any(t.tag.startswith("NN") for t in toks)
+        and word not in _TERMS
+    )
 
 
 def kiwi() -> Any:
@@ -93,21 +97,69 @@ def _stemmer() -> Any:
     return snowballstemmer.stemmer("english")
 
 
-KO_CONTENT = {"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "VX", "VCN", "MAG", "MM", "XR", "XPN", "XSN",
-              "SL", "SN", "SH", "W_SERIAL"}
+KO_CONTENT = {
+    "NNG",
+    "NNP",
+    "NNB",
+    "NR",
+    "NP",
+    "VV",
+    "VA",
+    "VX",
+    "VCN",
+    "MAG",
+    "MM",
+    "XR",
+    "XPN",
+    "XSN",
+    "SL",
+    "SN",
+    "SH",
+    "W_SERIAL",
+}
 # "마지막 층에만", "스텝마다": the restriction matters; "A보다 낫다": so does the comparison
 KO_KEEP = {("만", "JX"), ("뿐", "JX"), ("마다", "JX"), ("보다", "JKB")}
-KO_NEGATORS = {("않", "VX"), ("못하", "VX"), ("없", "VA"), ("안", "MAG"), ("못", "MAG"),
-               ("아니", "VCN"), ("말", "VX"), ("없이", "MAG")}
+KO_NEGATORS = {
+    ("않", "VX"),
+    ("못하", "VX"),
+    ("없", "VA"),
+    ("안", "MAG"),
+    ("못", "MAG"),
+    ("아니", "VCN"),
+    ("말", "VX"),
+    ("없이", "MAG"),
+}
 # "병렬화가 어렵다" denies the parallelism as much as "병렬화할 수 없다" does
 KO_SOFT_NEGATORS = {("어렵", "VA"), ("힘들", "VA"), ("곤란", "NNG"), ("불가", "NNG")}
 KO_PREDICATE_TAGS = {"VV", "VA", "XSV", "XSA", "VCP", "VCN"}
 # Connective endings that close a clause. Not -면: "-지 않으면 안 된다" must stay
 # one clause so its two negators cancel.
-KO_CLAUSE_EC = {"고", "지만", "는데", "은데", "ᆫ데", "며", "으며", "면서", "으면서", "어서", "아서", "여서",
-                "니까", "으니까", "므로", "으므로", "나", "으나", "는데도", "지마는", "라서", "니"}
+KO_CLAUSE_EC = {
+    "고",
+    "지만",
+    "는데",
+    "은데",
+    "ᆫ데",
+    "며",
+    "으며",
+    "면서",
+    "으면서",
+    "어서",
+    "아서",
+    "여서",
+    "니까",
+    "으니까",
+    "므로",
+    "으므로",
+    "나",
+    "으나",
+    "는데도",
+    "지마는",
+    "라서",
+    "니",
+}
 KO_CLAUSE_WORDS = {("반면", "NNG"), ("반면에", "MAG")}
-KO_ADVICE = {("되", "VV"), ("좋", "VA"), ("돼", "VV")}     # "-면 된다", "-면 좋다": advice, not a condition
+KO_ADVICE = {("되", "VV"), ("좋", "VA"), ("돼", "VV")}  # "-면 된다", "-면 좋다": advice, not a condition
 KO_CONDITIONAL = {"면", "으면", "다면", "라면", "ᆫ다면", "는다면", "으면은"}
 KO_QUOTATIVE = {"다고", "라고", "ᆫ다고", "는다고", "냐고", "다는", "라는"}
 KO_QUOTATIVE_ETM = {"다는", "라는", "ᆫ다는", "는다는", "냐는"}
@@ -118,63 +170,206 @@ KO_INSTEAD = {("대신", "NNG"), ("대신", "MAG"), ("대신에", "MAG")}
 EN_NEG_PREFIX = {"not", "no", "never", "without", "cannot", "neither", "nor", "none", "nothing"}
 EN_SOFT_NEG = {"hard", "difficult", "impossible", "unable", "fail", "fails", "failed", "failing"}
 EN_NEG_POSTFIX = {"false"}
-EN_PREPOSITIONS = {"of", "from", "to", "into", "in", "on", "with", "at", "for", "onto", "through"}   # not "by": the agent
+EN_PREPOSITIONS = {
+    "of",
+    "from",
+    "to",
+    "into",
+    "in",
+    "on",
+    "with",
+    "at",
+    "for",
+    "onto",
+    "through",
+}  # not "by": the agent
 # not "which": "decides which parts to erase" is one clause
 EN_CLAUSE = {"but", "while", "whereas", "although", "though", "because", "since", "so", "however", "than"}
-EN_STOP = {"the", "a", "an", "of", "is", "are", "be", "been", "being", "was", "were", "its", "their", "this",
-           "that", "these", "those", "it", "to", "in", "on", "at", "for", "by", "with", "as", "and", "or",
-           "will", "would", "could", "also", "very", "just", "then", "there", "they", "you", "we",
-           "i", "do", "does", "did", "has", "have", "had", "can", "may", "might", "into",
-           "some", "such", "from", "which"}
+EN_STOP = {
+    "the",
+    "a",
+    "an",
+    "of",
+    "is",
+    "are",
+    "be",
+    "been",
+    "being",
+    "was",
+    "were",
+    "its",
+    "their",
+    "this",
+    "that",
+    "these",
+    "those",
+    "it",
+    "to",
+    "in",
+    "on",
+    "at",
+    "for",
+    "by",
+    "with",
+    "as",
+    "and",
+    "or",
+    "will",
+    "would",
+    "could",
+    "also",
+    "very",
+    "just",
+    "then",
+    "there",
+    "they",
+    "you",
+    "we",
+    "i",
+    "do",
+    "does",
+    "did",
+    "has",
+    "have",
+    "had",
+    "can",
+    "may",
+    "might",
+    "into",
+    "some",
+    "such",
+    "from",
+    "which",
+}
 # Auxiliaries and verbs that rarely name a concept: their presence means the
 # text says something. Not "forget", "output", "return": "forget gate" is a term.
-EN_VERBISH = {"is", "are", "was", "were", "be", "been", "can", "could", "should", "must", "will", "would",
-              "may", "might", "do", "does", "did", "has", "have", "had", "use", "uses", "used", "using",
-              "need", "needs", "needed", "let", "lets", "make", "makes", "get", "gets", "keep", "keeps",
-              "help", "helps", "allow", "allows", "give", "gives", "mean", "means", "returns", "predicts",
-              "outputs", "take", "takes", "learns", "sets", "adds", "apply", "applies", "feeds", "passes",
-              "decide", "decides", "controls", "reduce", "reduces", "runs", "processes", "computes",
-              "forgets", "stores", "avoid", "avoids", "handle", "handles", "classify", "classifies",
-              "generates", "produce", "produces", "maps", "become", "becomes", "goes", "see", "sees"}
+EN_VERBISH = {
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "can",
+    "could",
+    "should",
+    "must",
+    "will",
+    "would",
+    "may",
+    "might",
+    "do",
+    "does",
+    "did",
+    "has",
+    "have",
+    "had",
+    "use",
+    "uses",
+    "used",
+    "using",
+    "need",
+    "needs",
+    "needed",
+    "let",
+    "lets",
+    "make",
+    "makes",
+    "get",
+    "gets",
+    "keep",
+    "keeps",
+    "help",
+    "helps",
+    "allow",
+    "allows",
+    "give",
+    "gives",
+    "mean",
+    "means",
+    "returns",
+    "predicts",
+    "outputs",
+    "take",
+    "takes",
+    "learns",
+    "sets",
+    "adds",
+    "apply",
+    "applies",
+    "feeds",
+    "passes",
+    "decide",
+    "decides",
+    "controls",
+    "reduce",
+    "reduces",
+    "runs",
+    "processes",
+    "computes",
+    "forgets",
+    "stores",
+    "avoid",
+    "avoids",
+    "handle",
+    "handles",
+    "classify",
+    "classifies",
+    "generates",
+    "produce",
+    "produces",
+    "maps",
+    "become",
+    "becomes",
+    "goes",
+    "see",
+    "sees",
+}
 _NEG_CONTRACTION = re.compile(r"n't$|n’t$")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.?!。])\s+|[;；]\s*|(?<=[다요죠음함임])\.(?=\S)")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣○●►]|\d{1,2}[.)]|[①-⑳]|\(?[a-zA-Z가-하][.)])\s*")
 _CAMEL = re.compile(r"[A-Z]?[a-z]+(?:[A-Z][a-z]+)+")
 _CODEISH = re.compile(r"[_=0-9]|[a-z][A-Z]|^[A-Z0-9]{2,6}$")
 # What separates the items of a list, whichever way it is typed
-_SEPARATOR = re.compile(r",(?!\d{3}\b)|[、/・|&]|(?<![A-Za-z0-9])·|·(?![A-Za-z0-9])|(?<!\S)\+(?!\S)|(?<![A-Za-z])및(?![가-힣])")
+_SEPARATOR = re.compile(
+    r",(?!\d{3}\b)|[、/・|&]|(?<![A-Za-z0-9])·|·(?![A-Za-z0-9])|(?<!\S)\+(?!\S)|(?<![A-Za-z])및(?![가-힣])"
+)
 # a short label before a colon ("LSTM: …", "seq2vec: …"), not a sentence ("입력은 3차원이에요: …")
 _LABEL = re.compile(r"^\s*((?:[^\s:：.?!]+\s*){1,3}?)\s*[:：]\s*\S")
 _ARROW = re.compile(r"->|→|=>|⇒|⟶")
 # A clause that only denies what was said before it
-_DENIAL_KO = re.compile(r"(그건|그것은|이건|이것은|이는|하지만|그러나|근데|실제로는|실제론|실제로|사실은|사실)?\s*"
-                        r"(그렇지\s*않\S*|사실이\s*아\S*|아니다|아닙니다|아니에요|아니야|아님|아니었음|틀렸\S*|틀립니다|틀리다|틀림|"
-                        r"틀린\s*(말|생각|설명)\S*|오해\S*|착각\S*|잘못된\s*(생각|설명|말)\S*)")
-_DENIAL_EN = re.compile(r"((but|however|actually),?\s+)?((that|this|it)\s*('s|’s|\s+is)\s+)?"
-                        r"(not\s+true|not\s+the\s+case|wrong|false|incorrect|a\s+myth|a\s+misconception)",
-                        re.IGNORECASE)
-LIST_PARTS = 4          # a lead-in ("문제: A, B, C") may introduce this many items and still state something
-_DENIAL_MAX = 24        # characters: a denial is short; longer text says something of its own
+_DENIAL_KO = re.compile(
+    r"(그건|그것은|이건|이것은|이는|하지만|그러나|근데|실제로는|실제론|실제로|사실은|사실)?\s*"
+    r"(그렇지\s*않\S*|사실이\s*아\S*|아니다|아닙니다|아니에요|아니야|아님|아니었음|틀렸\S*|틀립니다|틀리다|틀림|"
+    r"틀린\s*(말|생각|설명)\S*|오해\S*|착각\S*|잘못된\s*(생각|설명|말)\S*)"
+)
+_DENIAL_EN = re.compile(
+    r"((but|however|actually),?\s+)?((that|this|it)\s*('s|’s|\s+is)\s+)?"
+    r"(not\s+true|not\s+the\s+case|wrong|false|incorrect|a\s+myth|a\s+misconception)",
+    re.IGNORECASE,
+)
+LIST_PARTS = 4  # a lead-in ("문제: A, B, C") may introduce this many items and still state something
+_DENIAL_MAX = 24  # characters: a denial is short; longer text says something of its own
 
 
 @dataclass
 class Unit:
     form: str
     latin: bool
-    negator: str = ""       # "", "pre", "pre-ko", "post" or "flag"
+    negator: str = ""  # "", "pre", "pre-ko", "post" or "flag"
     clause: int = 0
     negated: bool = False
-    start: int = 0          # offset in the segment's text
-    topic: bool = False     # marked by 은/는
+    start: int = 0  # offset in the segment's text
+    topic: bool = False  # marked by 은/는
     argument: bool = False  # marked by 이/가 or 을/를
-    governors: tuple[int, ...] = ()   # indices of the negators that govern it (negative: a denial clause)
-    raw: str = ""           # an English word as written (lower case), before stemming
+    governors: tuple[int, ...] = ()  # indices of the negators that govern it (negative: a denial clause)
+    raw: str = ""  # an English word as written (lower case), before stemming
     boundary: bool = False  # a particle, a punctuation mark or a connective ending follows it
     adnominal: bool = False  # a negator inside a modifier ("필요 없는 정보"): it denies the word before only
-    coord: bool = False     # joined to the next noun by 와/과/이나 ("클리핑과 층 정규화를")
-    subject: bool = False   # marked by 이/가
-    oblique: bool = False   # inside a prepositional phrase ("parts of g(t)") or marked by 에/에서/로
-    predicative: bool = False   # what the sentence says something is ("…는 시퀀스-투-벡터다", "done by X")
+    coord: bool = False  # joined to the next noun by 와/과/이나 ("클리핑과 층 정규화를")
+    subject: bool = False  # marked by 이/가
+    oblique: bool = False  # inside a prepositional phrase ("parts of g(t)") or marked by 에/에서/로
+    predicative: bool = False  # what the sentence says something is ("…는 시퀀스-투-벡터다", "done by X")
     genitive: bool = False  # a possessor ("LSTM의", "the LSTM's")
     hypothetical: bool = False  # inside a condition ("미래 값을 보면 …", "if it saw the future, …")
     compared: bool = False  # what a comparison is made against ("단어마다 번역하는 seq2seq보다 낫다")
@@ -188,13 +383,13 @@ class Segment:
     concat: str = ""
     starts: list[int] = field(default_factory=list)
     ends: list[int] = field(default_factory=list)
-    unit_at: list[int] = field(default_factory=list)   # char index in concat -> unit index
-    predicates: int = 0       # verbs, adjectives and copulas that end a clause (not "같은 가중치")
-    separators: int = 0       # list separators: commas, slashes, 및, 와/과, arrow chains
-    context: "Segment | None" = None   # the heading or lead-in this line sits under
+    unit_at: list[int] = field(default_factory=list)  # char index in concat -> unit index
+    predicates: int = 0  # verbs, adjectives and copulas that end a clause (not "같은 가중치")
+    separators: int = 0  # list separators: commas, slashes, 및, 와/과, arrow chains
+    context: Segment | None = None  # the heading or lead-in this line sits under
     heading: bool = False
-    found: dict[tuple[str, ...], list[Any]] = field(default_factory=dict, repr=False)   # the scorer's memo
-    cuts: list[int] = field(default_factory=list)     # offsets of list separators in `text`
+    found: dict[tuple[str, ...], list[Any]] = field(default_factory=dict, repr=False)  # the scorer's memo
+    cuts: list[int] = field(default_factory=list)  # offsets of list separators in `text`
 
     def __post_init__(self) -> None:
         pos = 0
@@ -218,9 +413,9 @@ class Phrase(tuple):
     """A pattern alternative's unit forms, remembering the words as written."""
 
     words: tuple[str, ...]
-    info: Any       # the scorer's search facts about it, worked out on first use
+    info: Any  # the scorer's search facts about it, worked out on first use
 
-    def __new__(cls, forms: tuple[str, ...], words: tuple[str, ...]) -> "Phrase":
+    def __new__(cls, forms: tuple[str, ...], words: tuple[str, ...]) -> Phrase:
         obj = super().__new__(cls, forms)
         obj.words = words
         obj.info = None
@@ -229,18 +424,20 @@ class Phrase(tuple):
 
 def _is_heading_text(line: str) -> bool:
     s = line.strip()
-    return bool(s) and (s.endswith((":", "："))
-                        or s.startswith("#")
-                        or bool(re.fullmatch(r"\*\*[^*]+\*\*\s*[:：]?", s)))
+    return bool(s) and (
+        s.endswith((":", "：")) or s.startswith("#") or bool(re.fullmatch(r"\*\*[^*]+\*\*\s*[:：]?", s))
+    )
 
 
 class Normalizer:
     """Applies the bank's spelling variants, then analyses text into segments."""
 
-    def __init__(self, variants: dict[str, list[str]] | None = None,
-                 note_predicates: frozenset[str] = frozenset()) -> None:
-        self._variants = [(re.compile(alt, re.IGNORECASE), canon)
-                          for canon, alts in (variants or {}).items() for alt in alts]
+    def __init__(
+        self, variants: dict[str, list[str]] | None = None, note_predicates: frozenset[str] = frozenset()
+    ) -> None:
+        self._variants = [
+            (re.compile(alt, re.IGNORECASE), canon) for canon, alts in (variants or {}).items() for alt in alts
+        ]
         self._phrases: dict[str, Phrase] = {}
         # study-note endings: "특성 추출 → …", "LSTM으로 해결" end on a noun that acts as the verb
         self._note_predicates = note_predicates
@@ -257,8 +454,8 @@ class Normalizer:
         lines = text.splitlines()
         kinds = [self._line_kind(lines, i) for i in range(len(lines))]
         segments: list[Segment] = []
-        heading: Segment | None = None      # under a heading until the next one (or a new paragraph)
-        leadin: Segment | None = None       # a line that opens a bullet list, for that list only
+        heading: Segment | None = None  # under a heading until the next one (or a new paragraph)
+        leadin: Segment | None = None  # a line that opens a bullet list, for that list only
         blank_since = False
         for i, line in enumerate(lines):
             if deadline is not None:
@@ -314,8 +511,13 @@ class Normalizer:
             return "heading"
         # a short line with no sentence ending that opens a bullet list: "LSTM\n- …"
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        if nxt and _BULLET.match(nxt) and len(line.strip()) <= 30 and not re.search(r"[.?!。]\s*$", line) \
-                and not re.search(r"(다|요|음|함|임)\s*$", line.strip()):
+        if (
+            nxt
+            and _BULLET.match(nxt)
+            and len(line.strip()) <= 30
+            and not re.search(r"[.?!。]\s*$", line)
+            and not re.search(r"(다|요|음|함|임)\s*$", line.strip())
+        ):
             return "heading"
         return "line"
 
@@ -341,15 +543,15 @@ class Normalizer:
         units: list[Unit] = []
         clause = 0
         clause_starts = [0]
-        relating: list[int] = []     # offsets of particles, endings and function words: they relate terms
-        note_ends: list[int] = []    # study-note predicates ("…로 해결")
+        relating: list[int] = []  # offsets of particles, endings and function words: they relate terms
+        note_ends: list[int] = []  # study-note predicates ("…로 해결")
         case_particle = False
         predicates = 0
-        pending_pred = False     # a verb or adjective stem waiting for its ending
+        pending_pred = False  # a verb or adjective stem waiting for its ending
         latin_words = 0
         last_latin = this_latin = ""
         prep_pending = pred_pending = if_pending = False
-        quoted = False           # the clause so far is reported speech ("…다고들 하는데")
+        quoted = False  # the clause so far is reported speech ("…다고들 하는데")
         reported: list[int] = []
         prev = ("", "")
         cuts = _list_cuts(text)
@@ -387,16 +589,16 @@ class Normalizer:
                 units.append(Unit(form, False, "post", clause, start=tok.start))
                 continue
             if (tag.startswith("J") and tag not in ("JC", "JKG")) or tag in ("EF", "EC", "ETN"):
-                relating.append(tok.start)   # 와/과 and 의 join the items of a list, they state nothing
+                relating.append(tok.start)  # 와/과 and 의 join the items of a list, they state nothing
             if tag in ("JKS", "JKO", "JKB", "JKC", "JX"):
                 case_particle = True
             if tag == "JC" and not _in_brackets(text, tok.start):
                 cuts.append(tok.start)
             if (form, tag) in (("은", "JX"), ("는", "JX"), ("ᆫ", "JX"), ("도", "JX")) and units:
                 units[-1].topic = True
-                units[-1].oblique = False      # "시퀀스-투-벡터에서는": the topic, though 에서 marks it
+                units[-1].oblique = False  # "시퀀스-투-벡터에서는": the topic, though 에서 marks it
             if tag in ("JKS", "JKO", "JKC") and units:
-                units[-1].argument = True       # JKC: "배치 차원이 아니라" - what 아니다 denies
+                units[-1].argument = True  # JKC: "배치 차원이 아니라" - what 아니다 denies
             if tag == "JKS" and units:
                 units[-1].subject = True
             if (form, tag) == ("보다", "JKB") and units:
@@ -413,20 +615,23 @@ class Normalizer:
                         break
                     u.compared = u.oblique = True
             if tag == "JKG" and units:
-                units[-1].genitive = True       # "LSTM의 두 상태": a possessor, an agent only if nothing else is
+                units[-1].genitive = True  # "LSTM의 두 상태": a possessor, an agent only if nothing else is
             if tag == "VCP" and units:
                 units[-1].predicative = True
             if tag in ("SSO", "SSC") and (_tuple_at(text, tok.start) or _short_aside(text, tok.start)):
-                continue        # "[배치, 타임 스텝, 특성]" is one shape and "(마지막)" a gloss, not an aside
+                continue  # "[배치, 타임 스텝, 특성]" is one shape and "(마지막)" a gloss, not an aside
             if tag == "EC" and form == "고" and here[0] in KO_EXCEPT_VERBS:
-                continue        # "마지막 층만 빼고 나머지 층에": "빼고" works like "except", within the clause
+                continue  # "마지막 층만 빼고 나머지 층에": "빼고" works like "except", within the clause
             nxt_tag = tokens[k + 1].tag.split("-")[0] if k + 1 < len(tokens) else ""
             if tag == "EC" and form in ("어", "아", "여") and nxt_tag not in ("VX", "VV"):
                 # "정방향으로 계산해 비용을 구하고": a clause; "지워 버리다", "-어 있다" stay one
                 close_clause(tok.start + tok.len)
                 continue
-            if tag == "EC" and form in KO_CONDITIONAL and not any(
-                    (t.form, t.tag.split("-")[0]) in KO_NEGATORS | KO_ADVICE for t in tokens[k + 1:k + 3]):
+            if (
+                tag == "EC"
+                and form in KO_CONDITIONAL
+                and not any((t.form, t.tag.split("-")[0]) in KO_NEGATORS | KO_ADVICE for t in tokens[k + 1 : k + 3])
+            ):
                 # "-면" opens a condition (but "-지 않으면 안 된다" is an obligation)
                 for u in units:
                     if u.clause == clause and u.start >= clause_starts[-1]:
@@ -437,7 +642,7 @@ class Normalizer:
             if tag == "EC" and form in KO_QUOTATIVE:
                 quoted = True
             if tag == "ETM" and form in KO_QUOTATIVE_ETM and k + 1 < len(tokens) and tokens[k + 1].form in KO_SAYING:
-                quoted = True       # "누적된다는 말도 있긴 한데 …": what is said, then the writer's own view
+                quoted = True  # "누적된다는 말도 있긴 한데 …": what is said, then the writer's own view
             if (tag == "EC" and form in KO_CLAUSE_EC) or tag in ("SSO", "SSC") or (form, tag) in KO_CLAUSE_WORDS:
                 close_clause(tok.start + tok.len)
                 quoted = False
@@ -452,11 +657,11 @@ class Normalizer:
                         # at the start of a sentence names its topic
                         prep_pending = True
                     if low == "as" and last_latin in ("same", "such", "similar", "much", "well") and units:
-                        prep_pending = True     # "the same as the input": compared against, no agent
+                        prep_pending = True  # "the same as the input": compared against, no agent
                     if low in ("by", "is", "are", "be"):
-                        pred_pending = True     # "done by a vec2seq RNN", "is a seq2vec task"
+                        pred_pending = True  # "done by a vec2seq RNN", "is a seq2vec task"
                     if low in ("and", "or") and here[1] == "SP":
-                        close_clause(tok.start)     # ", and …" starts a new clause: "never X, and Y is kept"
+                        close_clause(tok.start)  # ", and …" starts a new clause: "never X, and Y is kept"
                     if low in EN_VERBISH:
                         predicates += 1
                     if low in EN_STOP and low not in ("and", "or"):
@@ -464,7 +669,7 @@ class Normalizer:
                     if low in EN_VERBISH or low in ("and", "or", "that", "which", "who") or low in EN_CLAUSE:
                         prep_pending = False
                     if low in ("if", "unless", "suppose", "supposing"):
-                        if_pending = True       # the condition runs to the next comma or clause
+                        if_pending = True  # the condition runs to the next comma or clause
                     if low in EN_CLAUSE:
                         # a new clause, but the word stays matchable; "all but the top"
                         # is one phrase, not two clauses
@@ -484,9 +689,20 @@ class Normalizer:
                     if low in EN_STOP:
                         continue
                     # "In a seq2vec RNN, …" opens the sentence with its topic, not an oblique
-                    units.append(Unit(_latin_form(word), True, "", clause, start=tok.start, raw=low,
-                                      oblique=prep_pending and bool(units), genitive=_possessive(form),
-                                      predicative=pred_pending, hypothetical=if_pending))
+                    units.append(
+                        Unit(
+                            _latin_form(word),
+                            True,
+                            "",
+                            clause,
+                            start=tok.start,
+                            raw=low,
+                            oblique=prep_pending and bool(units),
+                            genitive=_possessive(form),
+                            predicative=pred_pending,
+                            hypothetical=if_pending,
+                        )
+                    )
                     # "of the tanh candidate g": the whole noun phrase after a preposition
                     prep_pending = prep_pending and low not in EN_VERBISH
                     pred_pending = False
@@ -498,8 +714,16 @@ class Normalizer:
                 neg = "pre-ko" if form in ("안", "못") else "post"
             # a number that ends a sentence ("0.004.") comes as a serial number, its period attached
             number = tag in ("SN", "W_SERIAL")
-            units.append(Unit(form.lower().rstrip(".,") or form if number else form, False, neg, clause,
-                              start=tok.start, adnominal=(form, tag) == ("없이", "MAG")))
+            units.append(
+                Unit(
+                    form.lower().rstrip(".,") or form if number else form,
+                    False,
+                    neg,
+                    clause,
+                    start=tok.start,
+                    adnominal=(form, tag) == ("없이", "MAG"),
+                )
+            )
             if (form, tag) == ("없이", "MAG") and len(units) > 1:
                 units[-2].boundary = True
         predicates += pending_pred
@@ -512,7 +736,7 @@ class Normalizer:
         # brackets: a keyword list is parts that relate nothing, whatever separates them.
         arrows = [m.start() for m in _ARROW.finditer(text) if not _in_brackets(text, m.start())]
         if len(arrows) >= 2:
-            cuts += arrows          # "CNN → LSTM → softmax" lists; "문제 → 해결책" relates
+            cuts += arrows  # "CNN → LSTM → softmax" lists; "문제 → 해결책" relates
         cuts = sorted(set(cuts))
         bounds = [0, *cuts, len(text) + 1]
         parts = [(a, b) for a, b in zip(bounds, bounds[1:]) if re.search(r"[^\s,/·|&+→>\-및]", text[a:b])]
@@ -521,8 +745,9 @@ class Normalizer:
             predicates += len(note_ends)
             relating += note_ends
         # a part of three English words or more is a phrase, not a term ("one copy of the neuron per step")
-        related_parts = sum(1 for a, b in parts if any(a <= r < b for r in relating)
-                            or len(re.findall(r"[A-Za-z]{2,}", text[a:b])) >= 4)
+        related_parts = sum(
+            1 for a, b in parts if any(a <= r < b for r in relating) or len(re.findall(r"[A-Za-z]{2,}", text[a:b])) >= 4
+        )
         separators = max(0, len(parts) - 1)
         # a colon, "=" or a single arrow relates what is on either side ("기울기 폭주: 클리핑, 층 정규화"),
         # unless what follows is a long run of terms
@@ -532,14 +757,21 @@ class Normalizer:
         chain = bool(arrows) or symbol
         links = [c for c in re.split(r"->|→|=>|⇒|⟶|[:：=]", _unbracketed(text)) if c.strip()]
         # (a chain of many bare links, "A → B → C → D → E", is a list again)
-        short_links = chain and 2 <= len(links) <= LIST_PARTS and \
-            max(len(_SEPARATOR.findall(c)) for c in links) < LIST_PARTS - 1
+        short_links = (
+            chain and 2 <= len(links) <= LIST_PARTS and max(len(_SEPARATOR.findall(c)) for c in links) < LIST_PARTS - 1
+        )
         # three or more English words with nothing between them read as prose, not a list
         prose = latin_words >= 3 and separators == 0
-        statement = predicates > 0 or prose or (symbol and len(parts) <= LIST_PARTS) or short_links or \
-            (related_parts > 0 and related_parts * 2 >= len(parts))
-        return Segment(text=text, units=units, statement=statement, predicates=predicates, separators=separators,
-                       cuts=cuts)
+        statement = (
+            predicates > 0
+            or prose
+            or (symbol and len(parts) <= LIST_PARTS)
+            or short_links
+            or (related_parts > 0 and related_parts * 2 >= len(parts))
+        )
+        return Segment(
+            text=text, units=units, statement=statement, predicates=predicates, separators=separators, cuts=cuts
+        )
 
 
 @dataclass
@@ -563,7 +795,7 @@ def _mend_codas(text: str, tokens: list[Any]) -> list[Any]:
         if t.tag == "Z_CODA" and out:
             prev = out.pop()
             end = t.start + t.len
-            out.append(_Tok(text[prev.start:end], "NNG", prev.start, end - prev.start))
+            out.append(_Tok(text[prev.start : end], "NNG", prev.start, end - prev.start))
         else:
             out.append(t)
     return out
@@ -575,11 +807,11 @@ def _tuple_at(text: str, at: int) -> bool:
     ch = text[at]
     if ch in pairs:
         end = text.find(pairs[ch], at + 1)
-        inside = text[at + 1:end] if end > 0 else ""
+        inside = text[at + 1 : end] if end > 0 else ""
     else:
         opener = {v: k for k, v in pairs.items()}.get(ch, "")
         start = text.rfind(opener, 0, at)
-        inside = text[start + 1:at] if start >= 0 else ""
+        inside = text[start + 1 : at] if start >= 0 else ""
     return "," in inside and len(inside) <= 60
 
 
@@ -588,10 +820,10 @@ def _short_aside(text: str, at: int) -> bool:
     ch = text[at]
     if ch in "([{":
         end = text.find({"(": ")", "[": "]", "{": "}"}[ch], at + 1)
-        inside = text[at + 1:end] if end > 0 else text[at + 1:]
+        inside = text[at + 1 : end] if end > 0 else text[at + 1 :]
     else:
         start = max(text.rfind(o, 0, at) for o in "([{")
-        inside = text[start + 1:at] if start >= 0 else ""
+        inside = text[start + 1 : at] if start >= 0 else ""
     return len(inside.split()) <= 2 and len(inside) <= 24
 
 
@@ -642,19 +874,27 @@ def _split_latin(form: str) -> list[str]:
 
 
 def _possessive(form: str) -> bool:
-    return bool(re.search(r"[A-Za-z]['’]s$", form)) and form.lower() not in ("it's", "that's", "what's", "there's",
-                                                                              "he's", "she's", "here's", "let's")
+    return bool(re.search(r"[A-Za-z]['’]s$", form)) and form.lower() not in (
+        "it's",
+        "that's",
+        "what's",
+        "there's",
+        "he's",
+        "she's",
+        "here's",
+        "let's",
+    )
 
 
 @lru_cache(maxsize=8192)
 def _latin_form(word: str) -> str:
     low = word.lower()
     if re.fullmatch(r"[A-Z]{2,6}s", word):
-        return low[:-1]              # "RNNs", "GRUs": the acronym, plural
+        return low[:-1]  # "RNNs", "GRUs": the acronym, plural
     if _CODEISH.search(word) and not _CAMEL.fullmatch(word):
-        return low                   # identifiers and acronyms match as written
+        return low  # identifiers and acronyms match as written
     if low.endswith(("ful", "less")):
-        return low                   # Snowball makes "stateful" "state"
+        return low  # Snowball makes "stateful" "state"
     # CamelCase class names stem like their lower-case spelling, so a rubric's
     # "timedistributed" meets an answer's "TimeDistributed"
     return _stemmer().stemWord(low)
@@ -689,7 +929,7 @@ def _mark_negation(units: list[Unit]) -> None:
         governors: list[int] = []
         if i + 1 < n and units[i + 1].negator == "flag":
             governors.append(i + 1)
-        for j in range(i + 1, n):                   # nearest Korean negator after it
+        for j in range(i + 1, n):  # nearest Korean negator after it
             v = units[j]
             if v.clause != u.clause:
                 break
@@ -697,18 +937,17 @@ def _mark_negation(units: list[Unit]) -> None:
                 if _topic_outside(units, i, j):
                     break
                 if v.adnominal and any(units[k].boundary for k in range(i, j - 1)):
-                    continue    # "삭제 게이트: 필요 없는 정보" denies 필요, not the gate; a later negator may
+                    continue  # "삭제 게이트: 필요 없는 정보" denies 필요, not the gate; a later negator may
                 if v.negator == "pre-ko" and any(units[k].argument for k in range(i + 1, j)):
-                    break       # 안/못 deny their verb and its object: "A랑 B를 잘 못 배운다" denies B only
-                double = any(w.negator in ("post", "pre-ko") and w.clause == v.clause
-                             for w in units[j + 1:j + 3])
+                    break  # 안/못 deny their verb and its object: "A랑 B를 잘 못 배운다" denies B only
+                double = any(w.negator in ("post", "pre-ko") and w.clause == v.clause for w in units[j + 1 : j + 3])
                 if not double:
                     governors.append(j)
                 break
-        for j in range(i - 1, -1, -1):              # English negator before it
+        for j in range(i - 1, -1, -1):  # English negator before it
             v = units[j]
             if v.clause != u.clause or (v.boundary and v.latin):
-                break       # "no memory, … -> parallel": a comma or an arrow ends what "no" denies
+                break  # "no memory, … -> parallel": a comma or an arrow ends what "no" denies
             if v.negator == "pre":
                 governors.append(j)
                 break
@@ -731,11 +970,11 @@ def _flip(units: list[Unit], mark: int) -> None:
 
 
 def _denied_clauses(text: str, clause_starts: list[int]) -> set[int]:
-    """"X라고 생각하기 쉽지만 그렇지 않다": a clause that only denies denies the one before."""
+    """ "X라고 생각하기 쉽지만 그렇지 않다": a clause that only denies denies the one before."""
     out = set()
     for c in range(1, len(clause_starts)):
         end = clause_starts[c + 1] if c + 1 < len(clause_starts) else len(text)
-        if _is_denial(text[clause_starts[c]:end]):
+        if _is_denial(text[clause_starts[c] : end]):
             out.add(c - 1)
     return out
 

@@ -17,7 +17,7 @@ from grader.quiz.normalize import answer_language
 
 @dataclass(frozen=True)
 class Problem:
-    where: str          # file:line
+    where: str  # file:line
     message: str
 
     def __str__(self) -> str:
@@ -45,54 +45,93 @@ def check_question(q: Question, require_examples: bool = True) -> list[Problem]:
         for p in [*item.patterns, *item.unless]:
             for group in [*comp.alts(p), [comp.norm.phrase(h) for h in p.holder if h != "*"]]:
                 if any(not alt for alt in group):
-                    problems.append(Problem(f"{path}:{item.line}", f"{q.id} {item.id}: pattern {p.text!r} has an "
-                                                                   f"alternative with no words left after analysis"))
+                    problems.append(
+                        Problem(
+                            f"{path}:{item.line}",
+                            f"{q.id} {item.id}: pattern {p.text!r} has an "
+                            f"alternative with no words left after analysis",
+                        )
+                    )
                 for alt in group:
-                    lost = [w for w in getattr(alt, "words", ()) if len(alt.words) > 1 and _hangul(w)
-                            and not comp.norm.phrase(w)]
+                    lost = [
+                        w
+                        for w in getattr(alt, "words", ())
+                        if len(alt.words) > 1 and _hangul(w) and not comp.norm.phrase(w)
+                    ]
                     if lost:
                         # "relu 보다": 보다 is a particle, so the alternative is just "relu"
-                        problems.append(Problem(f"{path}:{item.line}", f"{q.id} {item.id}: in pattern {p.text!r}, "
-                                                                       f"{lost[0]!r} disappears in analysis "
-                                                                       f"(a particle or an ending)"))
+                        problems.append(
+                            Problem(
+                                f"{path}:{item.line}",
+                                f"{q.id} {item.id}: in pattern {p.text!r}, "
+                                f"{lost[0]!r} disappears in analysis "
+                                f"(a particle or an ending)",
+                            )
+                        )
         if require_examples:
             langs = {answer_language(e.text) for e in item.examples if e.expect}
             for lang in ("ko", "en"):
                 if lang not in langs:
-                    problems.append(Problem(f"{path}:{item.line}", f"{q.id} {kind} {item.id}: no must_match example "
-                                                                   f"in {'Korean' if lang == 'ko' else 'English'}"))
+                    problems.append(
+                        Problem(
+                            f"{path}:{item.line}",
+                            f"{q.id} {kind} {item.id}: no must_match example "
+                            f"in {'Korean' if lang == 'ko' else 'English'}",
+                        )
+                    )
             if not any(not e.expect for e in item.examples):
-                problems.append(Problem(f"{path}:{item.line}",
-                                        f"{q.id} {kind} {item.id}: no must_not_match example"))
+                problems.append(Problem(f"{path}:{item.line}", f"{q.id} {kind} {item.id}: no must_not_match example"))
         if not isinstance(item, Misconception):
             # the hint asks for the idea: pasted back as an answer it must not earn it
             for lang in ("ko", "en"):
                 for what, text in (("feedback", item.feedback[lang]), ("label", item.label[lang])):
                     if item.id in score_answer(q, text, budget_s=None).matched:
-                        problems.append(Problem(f"{path}:{item.line}", f"{q.id} concept {item.id}: its {what} "
-                                                                       f"({lang}) earns the concept when pasted back "
-                                                                       f"as an answer; ask without stating it"))
+                        problems.append(
+                            Problem(
+                                f"{path}:{item.line}",
+                                f"{q.id} concept {item.id}: its {what} "
+                                f"({lang}) earns the concept when pasted back "
+                                f"as an answer; ask without stating it",
+                            )
+                        )
         for ex in item.examples:
             got = _found(q, item, ex.text)
             if got != ex.expect:
                 said = "does not find" if ex.expect else "finds"
-                problems.append(Problem(f"{path}:{ex.line}", f"{q.id} {kind} {item.id} {said} its example "
-                                                             f"{_short(ex.text)}"))
+                problems.append(
+                    Problem(f"{path}:{ex.line}", f"{q.id} {kind} {item.id} {said} its example {_short(ex.text)}")
+                )
     from grader.quiz.normalize import splits_into_nouns
 
-    words = sorted({w for item in [*q.concepts, *q.misconceptions] for p in [*item.patterns, *item.unless]
-                    for alts in [*p.groups, p.unless, p.holder] for a in alts for w in a.split()
-                    if re.fullmatch(r"[\uac00-\ud7a3]{2,}", w)})
+    words = sorted(
+        {
+            w
+            for item in [*q.concepts, *q.misconceptions]
+            for p in [*item.patterns, *item.unless]
+            for alts in [*p.groups, p.unless, p.holder]
+            for a in alts
+            for w in a.split()
+            if re.fullmatch(r"[\uac00-\ud7a3]{2,}", w)
+        }
+    )
     for w in words:
         if splits_into_nouns(w):
-            problems.append(Problem(q.source, f"{q.id}: {w!r} comes apart in analysis: add it to "
-                                              f"lexicon.toml notes.nouns so answers and patterns keep it whole"))
+            problems.append(
+                Problem(
+                    q.source,
+                    f"{q.id}: {w!r} comes apart in analysis: add it to "
+                    f"lexicon.toml notes.nouns so answers and patterns keep it whole",
+                )
+            )
     for lang, text in q.answer.items():
         res = score_answer(q, text, budget_s=None)
         if res.fraction < 0.999:
             lacking = ", ".join(res.missing + res.misconceptions + res.flags) or "?"
-            problems.append(Problem(q.source, f"{q.id}: the model answer ({lang}) scores "
-                                              f"{res.score:g}/{res.max_score:g} ({lacking})"))
+            problems.append(
+                Problem(
+                    q.source, f"{q.id}: the model answer ({lang}) scores {res.score:g}/{res.max_score:g} ({lacking})"
+                )
+            )
     if require_examples and set(q.answer) != {"ko", "en"}:
         problems.append(Problem(q.source, f"{q.id}: no model answer (answer.ko, answer.en)"))
     return problems
@@ -104,7 +143,7 @@ def _hangul(word: str) -> bool:
 
 def _short(text: str, n: int = 70) -> str:
     one = " ".join(text.split())
-    return repr(one if len(one) <= n else one[:n - 1] + "…")
+    return repr(one if len(one) <= n else one[: n - 1] + "…")
 
 
 def explain(q: Question, text: str) -> list[str]:

@@ -126,8 +126,10 @@ def trend(attempts: list[Attempt], exercises: list[Exercise], tz: dt.tzinfo, lab
             _place_value(p, f"{a.pct:.0f}", placed)
             pts.append(p)
         series.append(Series(ex.id, PALETTE[i % len(PALETTE)], pts))
-    rows = [Row((_when(a).astimezone(tz).strftime("%y.%m.%d %H:%M"), a.exercise, f"{a.pct:.0f}%"))
-            for a in sorted(attempts, key=_when)]
+    rows = [
+        Row((_when(a).astimezone(tz).strftime("%y.%m.%d %H:%M"), a.exercise, f"{a.pct:.0f}%"))
+        for a in sorted(attempts, key=_when)
+    ]
     xticks = _date_ticks(t0, t1, x, tz)
     return TrendChart(W, H, (x0, MT, x1, H - MB), yticks, xticks, series, label, rows)
 
@@ -188,6 +190,8 @@ def histogram(percentages: list[float], label: str, color: str = PALETTE[0]) -> 
         lo, hi = i * 10, i * 10 + 9 if i < 9 else 100
         bars.append(Bar(x0 + i * bw + 2, y1 - h, bw - 4, h, c, f"{lo}–{hi}%: {c}"))
     rows = [Row((f"{i * 10}–{i * 10 + 9 if i < 9 else 100}%", str(c))) for i, c in enumerate(counts)]
-    xticks = [Tick(x0 + i * bw, f"{i * 10}%" if i == 10 else str(i * 10), "end" if i == 10 else "middle")
-              for i in range(0, 11, 2)]
+    xticks = [
+        Tick(x0 + i * bw, f"{i * 10}%" if i == 10 else str(i * 10), "end" if i == 10 else "middle")
+        for i in range(0, 11, 2)
+    ]
     return Histogram(W, H, (x0, y0, x1, y1), bars, xticks, label, len(percentages), color, rows)

@@ -41,8 +41,9 @@ def course_specs(course: Any) -> dict[str, Any]:
         return {}
 
 
-def load_sources(*, site_dir: Path, gradebook: str | None, specs: dict[str, Any] | None = None,
-                 meeting_path: Path | None = None) -> Sources:
+def load_sources(
+    *, site_dir: Path, gradebook: str | None, specs: dict[str, Any] | None = None, meeting_path: Path | None = None
+) -> Sources:
     roster = load_roster(find_roster(meeting_path, site_dir))
     return Sources(roster=roster, records=load_records(gradebook), specs=specs or {}, site_dir=site_dir)
 
@@ -65,8 +66,12 @@ def previous_meeting(meeting: Meeting, roster: Roster) -> Meeting | None:
 def page_context(src: Sources, lang: str) -> dict[str, Any]:
     now = dt.datetime.now(src.roster.tz)
     return {
-        "lang": lang, "t": Strings(lang), "version": __version__, "tz": src.roster.tz,
-        "group": pick(src.roster.group, lang), "course": pick(src.roster.course, lang),
+        "lang": lang,
+        "t": Strings(lang),
+        "version": __version__,
+        "tz": src.roster.tz,
+        "group": pick(src.roster.group, lang),
+        "course": pick(src.roster.course, lang),
         "generated": now.strftime("%y.%m.%d %H:%M"),
     }
 
@@ -77,18 +82,39 @@ def meeting_progress(meeting: Meeting, ctx: Context, previous: Meeting | None) -
     return ctx.progress(until=meeting.ends_at, since=previous.ends_at if previous else None)
 
 
-def minutes_html(meeting: Meeting, src: Sources, lang: str, *, previous: Meeting | None,
-                 images: ImageSink | None = None, site: bool = False) -> str:
+def minutes_html(
+    meeting: Meeting,
+    src: Sources,
+    lang: str,
+    *,
+    previous: Meeting | None,
+    images: ImageSink | None = None,
+    site: bool = False,
+) -> str:
     """The minutes page. Its images are embedded (one self-contained file) unless `images`
     says where the site copies them."""
     ctx = src.context(lang)
-    return render("minutes.html.j2", **page_context(src, lang), meeting=meeting, ctx=ctx,
-                  progress=meeting_progress(meeting, ctx, previous), nav=site, root="../" if site else None,
-                  images=images or embed_images(meeting.folder))
+    return render(
+        "minutes.html.j2",
+        **page_context(src, lang),
+        meeting=meeting,
+        ctx=ctx,
+        progress=meeting_progress(meeting, ctx, previous),
+        nav=site,
+        root="../" if site else None,
+        images=images or embed_images(meeting.folder),
+    )
 
 
-def build_minutes(meeting_path: Path, *, site_dir: Path, gradebook: str | None, lang: str = "ko",
-                  specs: dict[str, Any] | None = None, fmt: str = "html") -> str:
+def build_minutes(
+    meeting_path: Path,
+    *,
+    site_dir: Path,
+    gradebook: str | None,
+    lang: str = "ko",
+    specs: dict[str, Any] | None = None,
+    fmt: str = "html",
+) -> str:
     """The minutes of one meeting: an HTML page (`fmt="html"`), or the chat summary in
     Markdown (`"md"`) or plain text (`"txt"`)."""
     from grader.report.summary import build_summary
@@ -100,5 +126,6 @@ def build_minutes(meeting_path: Path, *, site_dir: Path, gradebook: str | None, 
     if fmt == "html":
         return minutes_html(meeting, src, lang, previous=previous)
     ctx = src.context(lang)
-    return build_summary(meeting, ctx, meeting_progress(meeting, ctx, previous), fmt=fmt, lang=lang,
-                         group=pick(src.roster.group, lang))
+    return build_summary(
+        meeting, ctx, meeting_progress(meeting, ctx, previous), fmt=fmt, lang=lang, group=pick(src.roster.group, lang)
+    )

@@ -152,7 +152,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "next_meeting": "Next meeting",
         "unfinished": "Checks not finished",
         "unfinished_help": "not submitted, or the check could not run "
-                           "(the notebook stopped, or the code is not written yet)",
+        "(the notebook stopped, or the code is not written yet)",
         "wrong": "Checks answered wrong",
         "wrong_help": "the check ran, but the result was off",
         "not_submitted": "Not submitted",

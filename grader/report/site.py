@@ -39,8 +39,9 @@ def _write(path: Path, text: str, built: BuiltSite) -> None:
     built.pages.append(path)
 
 
-def build_site(out: Path, *, site_dir: Path, gradebook: str | None, lang: str = "ko",
-               specs: dict[str, Any] | None = None) -> BuiltSite:
+def build_site(
+    out: Path, *, site_dir: Path, gradebook: str | None, lang: str = "ko", specs: dict[str, Any] | None = None
+) -> BuiltSite:
     """Render every page into a fresh temporary folder, then swap it in: a failed build
     never leaves half a site behind."""
     src = load_sources(site_dir=site_dir, gradebook=gradebook, specs=specs)
@@ -52,8 +53,9 @@ def build_site(out: Path, *, site_dir: Path, gradebook: str | None, lang: str = 
     tmp = Path(tempfile.mkdtemp(prefix=".site-", dir=out.parent))
     try:
         built = _render_all(tmp, src, meetings, lang)
-        (tmp / MARKER).write_text("built by `grade site build`; the folder is replaced on every build\n",
-                                  encoding="utf-8")
+        (tmp / MARKER).write_text(
+            "built by `grade site build`; the folder is replaced on every build\n", encoding="utf-8"
+        )
         if out.exists():
             old = out.with_name(out.name + ".old")
             if old.exists():
@@ -78,16 +80,31 @@ def _render_all(root: Path, src: Sources, meetings: list, lang: str) -> BuiltSit
     now = ctx.progress()
     tz = src.roster.tz
 
-    _write(root / "index.html", render(
-        "index.html.j2", **base, nav=True, root="", ctx=ctx, progress=now,
-        meetings=list(reversed(meetings)), people=now.people, exercises=now.exercises), built)
+    _write(
+        root / "index.html",
+        render(
+            "index.html.j2",
+            **base,
+            nav=True,
+            root="",
+            ctx=ctx,
+            progress=now,
+            meetings=list(reversed(meetings)),
+            people=now.people,
+            exercises=now.exercises,
+        ),
+        built,
+    )
 
     previous = None
     for m in meetings:
         # Figures keep their path beside the meeting file: the pages sit where the files did.
         images = copy_images(m.folder, root / "meetings")
-        _write(root / "meetings" / f"{m.slug}.html",
-               minutes_html(m, src, lang, previous=previous, images=images, site=True), built)
+        _write(
+            root / "meetings" / f"{m.slug}.html",
+            minutes_html(m, src, lang, previous=previous, images=images, site=True),
+            built,
+        )
         previous = m
 
     titles = {e.id: e.title for e in now.exercises}
@@ -96,19 +113,47 @@ def _render_all(root: Path, src: Sources, meetings: list, lang: str) -> BuiltSit
         mine = [a for a in ctx.attempts if ctx.who(a.member) is who]
         member = src.roster.members.get(who.key)
         chart = charts.trend(mine, now.exercises, tz, t.fmt("chart_trend_label", name=who.name))
-        _write(root / "members" / f"{who.slug}.html", render(
-            "member.html.j2", **base, nav=True, root="../", ctx=ctx, who=who, progress=now,
-            exercises=now.exercises, exmap=exmap, titles=titles, chart=chart,
-            attempts=list(reversed(mine)), aliases=member.aliases if member else []), built)
+        _write(
+            root / "members" / f"{who.slug}.html",
+            render(
+                "member.html.j2",
+                **base,
+                nav=True,
+                root="../",
+                ctx=ctx,
+                who=who,
+                progress=now,
+                exercises=now.exercises,
+                exmap=exmap,
+                titles=titles,
+                chart=chart,
+                attempts=list(reversed(mine)),
+                aliases=member.aliases if member else [],
+            ),
+            built,
+        )
 
     for ex in now.exercises:
         tries = [a for a in ctx.attempts if a.exercise == ex.id]
         bests = [b for b in (now.cell(w, ex).best for w in now.people) if b is not None]
         label = t.fmt("chart_hist_label", title=ex.title)
-        _write(root / "exercises" / f"{ex.slug}.html", render(
-            "exercise.html.j2", **base, nav=True, root="../", ctx=ctx, ex=ex, progress=now,
-            attempts=tries, tried=len({ctx.who(a.member).key for a in tries}),
-            hist_best=charts.histogram([b.pct for b in bests], f"{label} ({t.dist_best})"),
-            hist_all=charts.histogram([a.pct for a in tries], f"{label} ({t.dist_all})", color=charts.PALETTE[5]),
-            missed=ctx.missed(tries), concepts=ctx.concepts(tries, limit=10)), built)
+        _write(
+            root / "exercises" / f"{ex.slug}.html",
+            render(
+                "exercise.html.j2",
+                **base,
+                nav=True,
+                root="../",
+                ctx=ctx,
+                ex=ex,
+                progress=now,
+                attempts=tries,
+                tried=len({ctx.who(a.member).key for a in tries}),
+                hist_best=charts.histogram([b.pct for b in bests], f"{label} ({t.dist_best})"),
+                hist_all=charts.histogram([a.pct for a in tries], f"{label} ({t.dist_all})", color=charts.PALETTE[5]),
+                missed=ctx.missed(tries),
+                concepts=ctx.concepts(tries, limit=10),
+            ),
+            built,
+        )
     return built

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal, Mapping, get_args
+from typing import Any, Literal, get_args
 
 
 class Status(StrEnum):
@@ -45,7 +46,7 @@ class CheckGroup(StrEnum):
     QUIZ = "quiz"
 
     @classmethod
-    def of(cls, kind: str) -> "CheckGroup":
+    def of(cls, kind: str) -> CheckGroup:
         """The group of a check kind name (`quiz` → QUIZ; every other kind runs code)."""
         return cls.QUIZ if kind in _QUIZ_KINDS else cls.CODE
 
@@ -83,7 +84,7 @@ def utc(when: dt.datetime | str | None) -> dt.datetime | None:
         return None
     if isinstance(when, str):
         when = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
-    return when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when.astimezone(dt.timezone.utc)
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
 def _iso(when: dt.datetime | None) -> str | None:
@@ -128,18 +129,35 @@ class CheckResult:
         return self.group is CheckGroup.QUIZ
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "passed": self.passed, "points": self.points,
-                "max_points": self.max_points, "message": self.message, "title": self.title,
-                "details": dict(self.details),
-                "evidence": self.evidence, "hint_level": self.hint_level, "reviewed": self.reviewed}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "passed": self.passed,
+            "points": self.points,
+            "max_points": self.max_points,
+            "message": self.message,
+            "title": self.title,
+            "details": dict(self.details),
+            "evidence": self.evidence,
+            "hint_level": self.hint_level,
+            "reviewed": self.reviewed,
+        }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "CheckResult":
-        return cls(id=str(d["id"]), kind=str(d["kind"]), passed=bool(d["passed"]), points=float(d["points"]),
-                   max_points=float(d["max_points"]), message=d.get("message") or "", title=d.get("title") or "",
-                   details=dict(d.get("details") or {}),
-                   evidence=d.get("evidence") or None, hint_level=d.get("hint_level") or None,
-                   reviewed=bool(d.get("reviewed", False)))
+    def from_dict(cls, d: Mapping[str, Any]) -> CheckResult:
+        return cls(
+            id=str(d["id"]),
+            kind=str(d["kind"]),
+            passed=bool(d["passed"]),
+            points=float(d["points"]),
+            max_points=float(d["max_points"]),
+            message=d.get("message") or "",
+            title=d.get("title") or "",
+            details=dict(d.get("details") or {}),
+            evidence=d.get("evidence") or None,
+            hint_level=d.get("hint_level") or None,
+            reviewed=bool(d.get("reviewed", False)),
+        )
 
 
 @dataclass
@@ -163,19 +181,33 @@ class CellError:
     limit: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code_cell": self.code_cell, "execution_count": self.execution_count, "cell": self.cell,
-                "line": self.line, "ename": self.ename, "summary": self.summary, "traceback": self.traceback,
-                "limit": self.limit}
+        return {
+            "code_cell": self.code_cell,
+            "execution_count": self.execution_count,
+            "cell": self.cell,
+            "line": self.line,
+            "ename": self.ename,
+            "summary": self.summary,
+            "traceback": self.traceback,
+            "limit": self.limit,
+        }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "CellError":
+    def from_dict(cls, d: Mapping[str, Any]) -> CellError:
         def number(key: str) -> int | None:
             value = d.get(key)
             return int(value) if value is not None else None
 
-        return cls(code_cell=int(d.get("code_cell") or 0), execution_count=number("execution_count"),
-                   cell=int(d.get("cell") or 0), ename=str(d.get("ename") or ""), summary=str(d.get("summary") or ""),
-                   line=number("line"), traceback=str(d.get("traceback") or ""), limit=str(d.get("limit") or ""))
+        return cls(
+            code_cell=int(d.get("code_cell") or 0),
+            execution_count=number("execution_count"),
+            cell=int(d.get("cell") or 0),
+            ename=str(d.get("ename") or ""),
+            summary=str(d.get("summary") or ""),
+            line=number("line"),
+            traceback=str(d.get("traceback") or ""),
+            limit=str(d.get("limit") or ""),
+        )
 
 
 @dataclass
@@ -225,13 +257,16 @@ class Attempt:
         # Millisecond precision from the start, so that every copy (JSON, gradebook) is equal.
         self.duration_s = round(float(self.duration_s), 3)
         # Seconds, to the millisecond; `cell_times` is a list of them, one per code cell.
-        self.timings = {k: [round(float(x), 3) for x in v] if isinstance(v, (list, tuple)) else round(float(v), 3)
-                        for k, v in self.timings.items()}
+        self.timings = {
+            k: [round(float(x), 3) for x in v] if isinstance(v, (list, tuple)) else round(float(v), 3)
+            for k, v in self.timings.items()
+        }
         self.graded_at = utc(self.graded_at)
         self.submitted_at = utc(self.submitted_at)
         self.score = points(sum(c.points for c in self.checks) if math.isnan(self.score) else self.score)
-        self.max_score = points(sum(c.max_points for c in self.checks) if math.isnan(self.max_score)
-                                else self.max_score)
+        self.max_score = points(
+            sum(c.max_points for c in self.checks) if math.isnan(self.max_score) else self.max_score
+        )
         self.cell_errors = [e if isinstance(e, CellError) else CellError.from_dict(e) for e in self.cell_errors]
         self.regrade = int(self.regrade)
 
@@ -295,26 +330,35 @@ class Attempt:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Attempt":
+    def from_dict(cls, d: Mapping[str, Any]) -> Attempt:
         """The attempt back from `to_dict()` output. Keys it does not know are ignored (a newer
         worker may send more); a status outside the five raises ValueError."""
         seed = d.get("seed")
         attempt_id = d.get("attempt_id")
         return cls(
-            exercise=d.get("exercise") or "", member=d.get("member") or "", status=Status(d.get("status", "error")),
+            exercise=d.get("exercise") or "",
+            member=d.get("member") or "",
+            status=Status(d.get("status", "error")),
             checks=[CheckResult.from_dict(c) for c in d.get("checks") or []],
-            duration_s=float(d.get("duration_s") or 0.0), path=d.get("path") or "",
-            seed=int(seed) if seed is not None else None, message=d.get("message") or "",
+            duration_s=float(d.get("duration_s") or 0.0),
+            path=d.get("path") or "",
+            seed=int(seed) if seed is not None else None,
+            message=d.get("message") or "",
             grader_version=d.get("grader_version") or "",
             attempt_id=int(attempt_id) if attempt_id is not None else None,
-            answers=dict(d.get("answers") or {}), timings=dict(d.get("timings") or {}),
+            answers=dict(d.get("answers") or {}),
+            timings=dict(d.get("timings") or {}),
             protections=list(d.get("protections") or []),
-            graded_at=utc(d.get("graded_at")), submitted_at=utc(d.get("submitted_at")),
+            graded_at=utc(d.get("graded_at")),
+            submitted_at=utc(d.get("submitted_at")),
             notebook_sha256=d.get("notebook_sha256") or None,
             score=float(d["score"]) if d.get("score") is not None else FROM_CHECKS,
             max_score=float(d["max_score"]) if d.get("max_score") is not None else FROM_CHECKS,
             cell_errors=[CellError.from_dict(e) for e in d.get("cell_errors") or [] if isinstance(e, Mapping)],
-            member_source=d.get("member_source") or "", member_note=d.get("member_note") or "",
-            submitted_from=d.get("submitted_from") or "", regrade=int(d.get("regrade") or 0),
-            reviewed=bool(d.get("reviewed", False)), excluded=bool(d.get("excluded", False)),
+            member_source=d.get("member_source") or "",
+            member_note=d.get("member_note") or "",
+            submitted_from=d.get("submitted_from") or "",
+            regrade=int(d.get("regrade") or 0),
+            reviewed=bool(d.get("reviewed", False)),
+            excluded=bool(d.get("excluded", False)),
         )

@@ -37,19 +37,28 @@ def iso_local(when: dt.datetime | None, tz: dt.tzinfo) -> str:
     """ISO 8601 to the second with the offset of `tz` (naive times are UTC); "" for None."""
     if when is None:
         return ""
-    when = when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when
+    when = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when
     return when.astimezone(tz).replace(microsecond=0).isoformat()
 
 
-def export_rows(book: "Gradebook", *, roster: "Roster | None" = None,
-                tz: dt.tzinfo = dt.timezone.utc) -> list[dict[str, Any]]:
+def export_rows(book: Gradebook, *, roster: Roster | None = None, tz: dt.tzinfo = dt.UTC) -> list[dict[str, Any]]:
     """One dict per (member, exercise), in a deterministic order (the database counts)."""
-    found = sorted(merge_summaries(book.summaries(), roster),
-                   key=lambda r: (natural_key(r.member), natural_key(r.exercise)))
-    return [{"member": r.member, "exercise": r.exercise, "best_score": r.best_score, "max_score": r.best_max_score,
-             "attempts": r.attempts, "last_attempt": iso_local(r.last_graded_at, tz),
-             "last_submitted": iso_local(r.last_submitted_at or r.last_graded_at, tz), "reviewed": r.reviewed}
-            for r in found]
+    found = sorted(
+        merge_summaries(book.summaries(), roster), key=lambda r: (natural_key(r.member), natural_key(r.exercise))
+    )
+    return [
+        {
+            "member": r.member,
+            "exercise": r.exercise,
+            "best_score": r.best_score,
+            "max_score": r.best_max_score,
+            "attempts": r.attempts,
+            "last_attempt": iso_local(r.last_graded_at, tz),
+            "last_submitted": iso_local(r.last_submitted_at or r.last_graded_at, tz),
+            "reviewed": r.reviewed,
+        }
+        for r in found
+    ]
 
 
 def _num(x: float) -> str:
@@ -68,8 +77,16 @@ def to_csv(rows: list[dict[str, Any]], *, excel: bool = False) -> str:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for r in rows:
-        cells = [r["member"], r["exercise"], _num(r["best_score"]), _num(r["max_score"]), str(r["attempts"]),
-                 r["last_attempt"], r["last_submitted"], "yes" if r["reviewed"] else ""]
+        cells = [
+            r["member"],
+            r["exercise"],
+            _num(r["best_score"]),
+            _num(r["max_score"]),
+            str(r["attempts"]),
+            r["last_attempt"],
+            r["last_submitted"],
+            "yes" if r["reviewed"] else "",
+        ]
         if excel:
             cells = ["'" + c if c.startswith(_FORMULA_START) else c for c in cells]
         writer.writerow(cells)
@@ -98,8 +115,9 @@ def write_text(text: str, output: Path) -> None:
         raise GradeError(f"cannot write the export ({exc.strerror})", str(output)) from None
 
 
-def export(book: "Gradebook", fmt: str, *, excel: bool = False, roster: "Roster | None" = None,
-           tz: dt.tzinfo = dt.timezone.utc) -> str:
+def export(
+    book: Gradebook, fmt: str, *, excel: bool = False, roster: Roster | None = None, tz: dt.tzinfo = dt.UTC
+) -> str:
     rows = export_rows(book, roster=roster, tz=tz)
     if fmt == "csv":
         return to_csv(rows, excel=excel)

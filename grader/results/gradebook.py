@@ -14,8 +14,8 @@ import hashlib
 import json
 import random
 import time
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,8 +32,7 @@ from grader.results.migrate import foreign_message, migrate, newer_message
 from grader.results.queries import ExerciseSummary
 from grader.results.schema import OWN_TABLES, SCHEMA_VERSION, answers, attempts, checks, notebooks
 
-__all__ = ["SCHEMA_VERSION", "AlreadyGraded", "ExerciseSummary", "Gradebook", "display_location",
-           "resolve_location"]
+__all__ = ["SCHEMA_VERSION", "AlreadyGraded", "ExerciseSummary", "Gradebook", "display_location", "resolve_location"]
 
 # Key of the advisory lock that serialises schema creation on PostgreSQL: two graders
 # opening an empty database at once must not both run CREATE TABLE.
@@ -54,9 +53,12 @@ class AlreadyGraded(GradebookError):
 
     def __init__(self, attempt: Attempt, path: str | None = None) -> None:
         self.attempt = attempt
-        super().__init__(f"already graded: this notebook is attempt {attempt.attempt_id} of {attempt.member} "
-                         f"for {attempt.exercise} ({attempt.score:g}/{attempt.max_score:g}); "
-                         "pass --regrade to grade it again", path)
+        super().__init__(
+            f"already graded: this notebook is attempt {attempt.attempt_id} of {attempt.member} "
+            f"for {attempt.exercise} ({attempt.score:g}/{attempt.max_score:g}); "
+            "pass --regrade to grade it again",
+            path,
+        )
 
 
 class _KeyTaken(Exception):
@@ -94,11 +96,12 @@ class Gradebook:
             self.engine = sa.create_engine(self.url, **kwargs)
         except (ImportError, sa.exc.ArgumentError) as exc:  # unknown dialect or driver missing
             if self.is_postgres and isinstance(exc, ImportError):  # psycopg is an extra
-                raise GradebookError("a PostgreSQL gradebook needs psycopg 3: pip install 'homl-grade[postgres]'",
-                                     self.location) from None
-            raise GradebookError(f"cannot use this database URL ({_short(exc, self._secret)})",
-                                 self.location) from None
+                raise GradebookError(
+                    "a PostgreSQL gradebook needs psycopg 3: pip install 'homl-grade[postgres]'", self.location
+                ) from None
+            raise GradebookError(f"cannot use this database URL ({_short(exc, self._secret)})", self.location) from None
         if self.url.startswith("sqlite"):
+
             @event.listens_for(self.engine, "connect")
             def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # noqa: ANN401
                 cur = dbapi_conn.cursor()
@@ -114,6 +117,7 @@ class Gradebook:
             def _begin_immediate(conn: Any) -> None:  # noqa: ANN401
                 # Take the write lock at BEGIN so two writers queue instead of deadlocking.
                 self._lock_for_writing(conn)
+
         if self.is_postgres:
             # Connect once on its own so "server down / wrong database / bad login" reads
             # as such instead of as a broken gradebook.
@@ -122,18 +126,23 @@ class Gradebook:
                     pass
             except DBAPIError as exc:
                 self.engine.dispose()
-                raise GradebookError(f"cannot connect to the gradebook database ({_short(exc, self._secret)}); "
-                                     "check the URL and that the server is running", self.location) from None
+                raise GradebookError(
+                    f"cannot connect to the gradebook database ({_short(exc, self._secret)}); "
+                    "check the URL and that the server is running",
+                    self.location,
+                ) from None
         try:
             self._ensure_schema()
         except OperationalError as exc:  # locked for too long, read-only, disk full, ...
             self.engine.dispose()
-            raise GradebookError(f"cannot open the gradebook ({_short(exc, self._secret)}); "
-                                 "it was left untouched", self.location) from None
+            raise GradebookError(
+                f"cannot open the gradebook ({_short(exc, self._secret)}); it was left untouched", self.location
+            ) from None
         except DatabaseError as exc:
             self.engine.dispose()
-            raise GradebookError(f"not a usable gradebook database ({_short(exc, self._secret)}); "
-                                 "it was left untouched", self.location) from None
+            raise GradebookError(
+                f"not a usable gradebook database ({_short(exc, self._secret)}); it was left untouched", self.location
+            ) from None
         except GradeError:
             self.engine.dispose()
             raise
@@ -153,7 +162,8 @@ class Gradebook:
                     raise GradebookError(
                         f"the gradebook is busy: another process has held its write lock for more than "
                         f"{LOCK_WAIT_S:g} s; nothing was written; try again (or submit with --no-record)",
-                        self.location) from None
+                        self.location,
+                    ) from None
             # Jitter: graders that queued up together do not all retry at the same instant.
             time.sleep(pause * random.uniform(1.0, 1.5))
             pause = min(2 * pause, 0.5)
@@ -181,8 +191,9 @@ class Gradebook:
             with path.open("rb") as fh:
                 head = fh.read(16)
             if head != b"SQLite format 3\x00":
-                raise GradebookError("is not an SQLite database (corrupt or another kind of file); "
-                                     "it was left untouched", str(path))
+                raise GradebookError(
+                    "is not an SQLite database (corrupt or another kind of file); it was left untouched", str(path)
+                )
             Gradebook._precheck_readonly(path)
 
     @staticmethod
@@ -207,8 +218,7 @@ class Gradebook:
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                 return
-            raise GradebookError(f"not a usable gradebook database ({exc}); it was left untouched",
-                                 str(path)) from None
+            raise GradebookError(f"not a usable gradebook database ({exc}); it was left untouched", str(path)) from None
         finally:
             con.close()
 
@@ -225,8 +235,9 @@ class Gradebook:
 
     # --- writing ------------------------------------------------------------
 
-    def record(self, result: Attempt, notebook_bytes: bytes | None, *, regrade: bool = False,
-               as_regrade: int | None = None) -> int:
+    def record(
+        self, result: Attempt, notebook_bytes: bytes | None, *, regrade: bool = False, as_regrade: int | None = None
+    ) -> int:
         """Store one attempt with its checks, answers and notebook, atomically. Returns its id.
 
         Grade once: a notebook (by content) is one attempt per exercise and member. If that
@@ -249,12 +260,20 @@ class Gradebook:
                 # (PostgreSQL; SQLite writers queue at BEGIN). A regrade takes the next number.
                 if not regrade or as_regrade is not None:
                     raise AlreadyGraded(race.winner, result.path or None) from None
-        raise GradebookError("could not record the regrade: other graders kept taking its number; "
-                             "nothing was written; try again", self.location)
+        raise GradebookError(
+            "could not record the regrade: other graders kept taking its number; nothing was written; try again",
+            self.location,
+        )
 
-    def _record(self, result: Attempt, notebook_bytes: bytes | None, sha: str | None, regrade: bool,
-                as_regrade: int | None = None) -> int:
-        created = result.graded_at or dt.datetime.now(dt.timezone.utc)
+    def _record(
+        self,
+        result: Attempt,
+        notebook_bytes: bytes | None,
+        sha: str | None,
+        regrade: bool,
+        as_regrade: int | None = None,
+    ) -> int:
+        created = result.graded_at or dt.datetime.now(dt.UTC)
         stored = result
         if self.is_postgres:
             # PostgreSQL text cannot hold NUL; SQLite can. A student's answer cell with
@@ -265,9 +284,14 @@ class Gradebook:
                 number = 0
                 if sha is not None and as_regrade is not None:
                     number = as_regrade
-                    holder = conn.execute(sa.select(attempts.c.id).where(
-                        attempts.c.notebook_sha256 == sha, attempts.c.exercise == stored.exercise,
-                        attempts.c.member == stored.member, attempts.c.regrade == number)).first()
+                    holder = conn.execute(
+                        sa.select(attempts.c.id).where(
+                            attempts.c.notebook_sha256 == sha,
+                            attempts.c.exercise == stored.exercise,
+                            attempts.c.member == stored.member,
+                            attempts.c.regrade == number,
+                        )
+                    ).first()
                     if holder is not None:
                         raise AlreadyGraded(queries.read_by_id(conn, [holder[0]])[holder[0]], result.path or None)
                 elif sha is not None:
@@ -279,50 +303,84 @@ class Gradebook:
                     # Two members may submit the same notebook at once: without the write
                     # lock SQLite takes at BEGIN, select-then-insert would race; ON CONFLICT
                     # waits for the other transaction and then keeps its row.
-                    conn.execute(postgresql.insert(notebooks).values(
-                        sha256=sha, size=len(notebook_bytes or b""), content=notebook_bytes,
-                    ).on_conflict_do_nothing(index_elements=[notebooks.c.sha256]))
+                    conn.execute(
+                        postgresql.insert(notebooks)
+                        .values(
+                            sha256=sha,
+                            size=len(notebook_bytes or b""),
+                            content=notebook_bytes,
+                        )
+                        .on_conflict_do_nothing(index_elements=[notebooks.c.sha256])
+                    )
                 elif sha is not None:
                     exists = conn.execute(sa.select(notebooks.c.sha256).where(notebooks.c.sha256 == sha)).first()
                     if not exists:
-                        conn.execute(notebooks.insert().values(sha256=sha, size=len(notebook_bytes or b""),
-                                                               content=notebook_bytes))
-                attempt_id = conn.execute(attempts.insert().values(
-                    created_at=created,
-                    submitted_at=stored.submitted_at,
-                    member=stored.member,
-                    exercise=stored.exercise,
-                    status=stored.status.value,
-                    score=stored.score,
-                    max_score=stored.max_score,
-                    code_score=stored.code_score,
-                    code_max=stored.code_max,
-                    seed=stored.seed,
-                    duration_s=stored.duration_s,
-                    grader_version=stored.grader_version,
-                    path=stored.path,
-                    message=stored.message,
-                    notebook_sha256=sha,
-                    regrade=number,
-                    member_source=stored.member_source or None,
-                    member_note=stored.member_note or None,
-                    extra=json.dumps({"timings": stored.timings, "protections": stored.protections,
-                                      **({"submitted_from": stored.submitted_from} if stored.submitted_from else {}),
-                                      **({"cell_errors": [e.to_dict() for e in stored.cell_errors]}
-                                         if stored.cell_errors else {})},
-                                     ensure_ascii=False),
-                )).inserted_primary_key[0]
+                        conn.execute(
+                            notebooks.insert().values(
+                                sha256=sha, size=len(notebook_bytes or b""), content=notebook_bytes
+                            )
+                        )
+                attempt_id = conn.execute(
+                    attempts.insert().values(
+                        created_at=created,
+                        submitted_at=stored.submitted_at,
+                        member=stored.member,
+                        exercise=stored.exercise,
+                        status=stored.status.value,
+                        score=stored.score,
+                        max_score=stored.max_score,
+                        code_score=stored.code_score,
+                        code_max=stored.code_max,
+                        seed=stored.seed,
+                        duration_s=stored.duration_s,
+                        grader_version=stored.grader_version,
+                        path=stored.path,
+                        message=stored.message,
+                        notebook_sha256=sha,
+                        regrade=number,
+                        member_source=stored.member_source or None,
+                        member_note=stored.member_note or None,
+                        extra=json.dumps(
+                            {
+                                "timings": stored.timings,
+                                "protections": stored.protections,
+                                **({"submitted_from": stored.submitted_from} if stored.submitted_from else {}),
+                                **(
+                                    {"cell_errors": [e.to_dict() for e in stored.cell_errors]}
+                                    if stored.cell_errors
+                                    else {}
+                                ),
+                            },
+                            ensure_ascii=False,
+                        ),
+                    )
+                ).inserted_primary_key[0]
                 if stored.checks:
-                    conn.execute(checks.insert(), [{
-                        "attempt_id": attempt_id, "check_id": c.id, "kind": c.kind, "title": c.title,
-                        "passed": c.passed, "points": c.points, "max_points": c.max_points,
-                        "message": c.message, "evidence": c.evidence, "position": i, "hint_level": c.hint_level,
-                        "details": json.dumps(c.details, ensure_ascii=False, default=str),
-                    } for i, c in enumerate(stored.checks)])
+                    conn.execute(
+                        checks.insert(),
+                        [
+                            {
+                                "attempt_id": attempt_id,
+                                "check_id": c.id,
+                                "kind": c.kind,
+                                "title": c.title,
+                                "passed": c.passed,
+                                "points": c.points,
+                                "max_points": c.max_points,
+                                "message": c.message,
+                                "evidence": c.evidence,
+                                "position": i,
+                                "hint_level": c.hint_level,
+                                "details": json.dumps(c.details, ensure_ascii=False, default=str),
+                            }
+                            for i, c in enumerate(stored.checks)
+                        ],
+                    )
                 if stored.answers:
-                    conn.execute(answers.insert(), [
-                        {"attempt_id": attempt_id, "question": q, "text": t}
-                        for q, t in stored.answers.items()])
+                    conn.execute(
+                        answers.insert(),
+                        [{"attempt_id": attempt_id, "question": q, "text": t} for q, t in stored.answers.items()],
+                    )
         except IntegrityError as exc:
             winner = self._holder(sha, stored.exercise, stored.member, number) if sha is not None else None
             if winner is not None:
@@ -335,15 +393,21 @@ class Gradebook:
 
     def _refused(self, exc: Exception) -> GradebookError:
         hint = "; free some disk space and submit again" if "full" in _short(exc).lower() else ""
-        return GradebookError(f"could not record the attempt ({_short(exc, self._secret)}); "
-                              f"nothing was written{hint}", self.location)
+        return GradebookError(
+            f"could not record the attempt ({_short(exc, self._secret)}); nothing was written{hint}", self.location
+        )
 
     def _holder(self, sha256: str, exercise: str, member: str, number: int) -> Attempt | None:
         """The attempt that holds this grade-once key and regrade number, if any."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(attempts.c.id).where(
-                attempts.c.notebook_sha256 == sha256, attempts.c.exercise == exercise,
-                attempts.c.member == member, attempts.c.regrade == number)).first()
+            row = conn.execute(
+                sa.select(attempts.c.id).where(
+                    attempts.c.notebook_sha256 == sha256,
+                    attempts.c.exercise == exercise,
+                    attempts.c.member == member,
+                    attempts.c.regrade == number,
+                )
+            ).first()
             return queries.read_by_id(conn, [row[0]])[row[0]] if row else None
 
     def graded(self, sha256: str, exercise: str, member: str) -> Attempt | None:
@@ -360,23 +424,32 @@ class Gradebook:
 
     # --- reading ------------------------------------------------------------
 
-    def attempts(self, *, member: str | None = None, exercise: str | None = None,
-                 since: dt.datetime | None = None, until: dt.datetime | None = None,
-                 include_excluded: bool = False) -> list[Attempt]:
+    def attempts(
+        self,
+        *,
+        member: str | None = None,
+        exercise: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        include_excluded: bool = False,
+    ) -> list[Attempt]:
         """Attempts handed in during [since, until] (`submitted_at`, else when graded), oldest
         first, with their checks and answers, as reviewed (`member` is the reviewed member;
         excluded attempts only with `include_excluded`)."""
         with self.engine.connect() as conn:
-            return queries.read_attempts(conn, queries.filters(member=member, exercise=exercise, since=since,
-                                                               until=until, include_excluded=include_excluded))
+            return queries.read_attempts(
+                conn,
+                queries.filters(
+                    member=member, exercise=exercise, since=since, until=until, include_excluded=include_excluded
+                ),
+            )
 
     def notebook(self, sha256: str) -> bytes | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(notebooks.c.content).where(notebooks.c.sha256 == sha256)).first()
         return bytes(row[0]) if row else None
 
-    def best(self, *, member: str | None = None, until: dt.datetime | None = None
-             ) -> dict[tuple[str, str], Attempt]:
+    def best(self, *, member: str | None = None, until: dt.datetime | None = None) -> dict[tuple[str, str], Attempt]:
         """Best attempt per (member, exercise): highest score, then earliest, among those handed in
         by `until` (a deadline: `submitted_at`, else when graded)."""
         with self.engine.connect() as conn:
@@ -388,13 +461,18 @@ class Gradebook:
         with self.engine.connect() as conn:
             return queries.failed_checks(conn, member, exercise)
 
-    def summaries(self, *, member: str | None = None, after: dt.datetime | None = None,
-                  until: dt.datetime | None = None, upto_id: int | None = None) -> list[ExerciseSummary]:
+    def summaries(
+        self,
+        *,
+        member: str | None = None,
+        after: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        upto_id: int | None = None,
+    ) -> list[ExerciseSummary]:
         """Per (member, exercise) with attempts handed in during (after, until] (and recorded no
         later than attempt `upto_id`): how many, the best, the latest."""
         with self.engine.connect() as conn:
-            return queries.summaries(conn, queries.filters(member=member, after=after, until=until,
-                                                           upto_id=upto_id))
+            return queries.summaries(conn, queries.filters(member=member, after=after, until=until, upto_id=upto_id))
 
     def count(self) -> int:
         with self.engine.connect() as conn:
@@ -403,7 +481,7 @@ class Gradebook:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> "Gradebook":
+    def __enter__(self) -> Gradebook:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -432,4 +510,3 @@ def _short(exc: Exception, secret: str | None = None) -> str:
     lines = str(orig).strip().splitlines() or [type(orig).__name__]
     line = lines[0].strip()
     return line.replace(secret, "***") if secret else line
-

@@ -30,7 +30,7 @@ def resolve_location(explicit: str | None, course_default: str | None) -> str:
 def _parse_url(location: str) -> URL:
     try:
         url = make_url(location)
-        url.port  # noqa: B018 -- a non-numeric port only fails when read
+        url.port
     except (ValueError, sa.exc.ArgumentError):
         raise GradebookError(
             "is not a database URL this grader understands (expected e.g. postgresql://user@host:5432/db)",

@@ -24,13 +24,16 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def newer_message(version: int | str) -> str:
-    return (f"gradebook schema v{version} is newer than this grader understands (v{SCHEMA_VERSION}); "
-            "upgrade grade; the gradebook was left untouched")
+    return (
+        f"gradebook schema v{version} is newer than this grader understands (v{SCHEMA_VERSION}); "
+        "upgrade grade; the gradebook was left untouched"
+    )
 
 
 def foreign_message(tables: set[str]) -> str:
-    return (f"database has tables this grader does not own ({', '.join(sorted(tables))}); "
-            "refusing to use it as a gradebook")
+    return (
+        f"database has tables this grader does not own ({', '.join(sorted(tables))}); refusing to use it as a gradebook"
+    )
 
 
 def stored_version(conn: sa.Connection) -> int:
@@ -54,14 +57,17 @@ def migrate(conn: sa.Connection, location: str) -> None:
         if version > SCHEMA_VERSION:
             raise GradebookError(newer_message(version), location)
         if version < 1:
-            raise GradebookError(f"gradebook schema v{version} predates v{SCHEMA_VERSION} and "
-                                 "has no migration", location)
+            raise GradebookError(
+                f"gradebook schema v{version} predates v{SCHEMA_VERSION} and has no migration", location
+            )
         revision = _revision(conn, tables)
         if revision == HEAD_REVISION:
             return
         if revision is None and version != 1:
-            raise GradebookError(f"gradebook says schema v{version} but has no revision table "
-                                 f"({VERSION_TABLE}); it was left untouched", location)
+            raise GradebookError(
+                f"gradebook says schema v{version} but has no revision table ({VERSION_TABLE}); it was left untouched",
+                location,
+            )
         _upgrade(conn, location, stamp="0001" if revision is None else None)
         return
     foreign = tables - OWN_TABLES
@@ -70,7 +76,7 @@ def migrate(conn: sa.Connection, location: str) -> None:
     _upgrade(conn, location)
 
 
-def alembic_config(conn: sa.Connection) -> "Config":
+def alembic_config(conn: sa.Connection) -> Config:
     """Alembic's configuration for running the gradebook's revisions on `conn`."""
     from alembic.config import Config
 
@@ -93,5 +99,4 @@ def _upgrade(conn: sa.Connection, location: str, *, stamp: str | None = None) ->
     except CommandError as exc:
         # The revision table names a revision we do not have: written by a newer grader.
         found = _revision(conn, {VERSION_TABLE}) or "?"
-        raise GradebookError(newer_message(int(found) if found.isdigit() else found) + f" ({exc})",
-                             location) from None
+        raise GradebookError(newer_message(int(found) if found.isdigit() else found) + f" ({exc})", location) from None

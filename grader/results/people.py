@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from grader.report.model import Roster
 
 
-def canonical(roster: "Roster | None", name: str) -> str:
+def canonical(roster: Roster | None, name: str) -> str:
     """The roster id `name` belongs to (an id or an alias, any case), else `name` itself."""
     if roster is None:
         return name
@@ -28,21 +28,22 @@ def canonical(roster: "Roster | None", name: str) -> str:
     return entry.id if entry is not None else name
 
 
-def display_names(roster: "Roster | None", lang: str) -> dict[str, str]:
+def display_names(roster: Roster | None, lang: str) -> dict[str, str]:
     """Roster id -> the name to show (in `lang`, else any)."""
     return {m.id: m.display(lang) for m in roster.members.values()} if roster is not None else {}
 
 
 def _earlier_best(a: Attempt, b: Attempt) -> Attempt:
     """The better of two best attempts: higher score, then graded first, then the lower id."""
+
     def key(x: Attempt) -> tuple[float, float, int]:
         when = x.graded_at.timestamp() if x.graded_at else 0.0
         return (-x.score, when, x.attempt_id or 0)
+
     return a if key(a) <= key(b) else b
 
 
-def merge_best(best: dict[tuple[str, str], Attempt], roster: "Roster | None"
-               ) -> dict[tuple[str, str], Attempt]:
+def merge_best(best: dict[tuple[str, str], Attempt], roster: Roster | None) -> dict[tuple[str, str], Attempt]:
     """`Gradebook.best()` with every name under its roster id; the shown attempt keeps its
     recorded member (it is the gradebook's row)."""
     out: dict[tuple[str, str], Attempt] = {}
@@ -52,7 +53,7 @@ def merge_best(best: dict[tuple[str, str], Attempt], roster: "Roster | None"
     return out
 
 
-def merge_summaries(rows: Iterable[ExerciseSummary], roster: "Roster | None") -> list[ExerciseSummary]:
+def merge_summaries(rows: Iterable[ExerciseSummary], roster: Roster | None) -> list[ExerciseSummary]:
     """`Gradebook.summaries()` with every name under its roster id: attempts added up, the
     best by score (then the lower id, i.e. recorded first), the latest times."""
     out: dict[tuple[str, str], ExerciseSummary] = {}
@@ -67,6 +68,10 @@ def merge_summaries(rows: Iterable[ExerciseSummary], roster: "Roster | None") ->
         latest = have if have.last_graded_at >= r.last_graded_at else r
         submitted = [t for t in (have.last_submitted_at, r.last_submitted_at) if t is not None]
         out[key] = dataclasses.replace(
-            top, attempts=have.attempts + r.attempts, latest_id=latest.latest_id,
-            last_graded_at=latest.last_graded_at, last_submitted_at=max(submitted) if submitted else None)
+            top,
+            attempts=have.attempts + r.attempts,
+            latest_id=latest.latest_id,
+            last_graded_at=latest.last_graded_at,
+            last_submitted_at=max(submitted) if submitted else None,
+        )
     return list(out.values())

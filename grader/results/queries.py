@@ -59,13 +59,20 @@ def _when(value: dt.datetime) -> dt.datetime:
 
 # Every attempt with its reviewed member and score, whether it is excluded and whether it
 # was reviewed at all; the attempts nobody reviewed have no `reviewed` row.
-EFFECTIVE = (sa.select(attempts.c.id, attempts.c.exercise,
-                       sa.func.coalesce(reviewed.c.member, attempts.c.member).label("member"),
-                       sa.func.coalesce(reviewed.c.score, attempts.c.score).label("score"),
-                       attempts.c.max_score, attempts.c.created_at, attempts.c.submitted_at,
-                       sa.func.coalesce(reviewed.c.excluded, sa.false()).label("excluded"))
-             .select_from(attempts.outerjoin(reviewed, reviewed.c.attempt_id == attempts.c.id))
-             .subquery("eff"))
+EFFECTIVE = (
+    sa.select(
+        attempts.c.id,
+        attempts.c.exercise,
+        sa.func.coalesce(reviewed.c.member, attempts.c.member).label("member"),
+        sa.func.coalesce(reviewed.c.score, attempts.c.score).label("score"),
+        attempts.c.max_score,
+        attempts.c.created_at,
+        attempts.c.submitted_at,
+        sa.func.coalesce(reviewed.c.excluded, sa.false()).label("excluded"),
+    )
+    .select_from(attempts.outerjoin(reviewed, reviewed.c.attempt_id == attempts.c.id))
+    .subquery("eff")
+)
 
 
 def handed_in(table: sa.FromClause = EFFECTIVE) -> sa.ColumnElement[Any]:
@@ -76,9 +83,16 @@ def handed_in(table: sa.FromClause = EFFECTIVE) -> sa.ColumnElement[Any]:
 def latest_grading(conn: sa.Connection, sha256: str, exercise: str, member: str) -> tuple[int, int] | None:
     """(id, regrade number) of the latest grading of this notebook, exercise and member (the
     grade-once key, over its unique index), or None if it was never graded."""
-    row = conn.execute(sa.select(attempts.c.id, attempts.c.regrade).where(
-        attempts.c.notebook_sha256 == sha256, attempts.c.exercise == exercise, attempts.c.member == member,
-    ).order_by(attempts.c.regrade.desc()).limit(1)).first()
+    row = conn.execute(
+        sa.select(attempts.c.id, attempts.c.regrade)
+        .where(
+            attempts.c.notebook_sha256 == sha256,
+            attempts.c.exercise == exercise,
+            attempts.c.member == member,
+        )
+        .order_by(attempts.c.regrade.desc())
+        .limit(1)
+    ).first()
     return (int(row[0]), int(row[1])) if row else None
 
 
@@ -88,9 +102,11 @@ def latest_gradings(conn: sa.Connection, keys: Iterable[tuple[str, str, str]]) -
     shas = sorted({sha for sha, _, _ in wanted})
     best: dict[tuple[str, str, str], tuple[int, int]] = {}
     for start in range(0, len(shas), 500):  # bounded IN lists
-        rows = conn.execute(sa.select(attempts.c.id, attempts.c.notebook_sha256, attempts.c.exercise,
-                                      attempts.c.member, attempts.c.regrade)
-                            .where(attempts.c.notebook_sha256.in_(shas[start:start + 500])))
+        rows = conn.execute(
+            sa.select(
+                attempts.c.id, attempts.c.notebook_sha256, attempts.c.exercise, attempts.c.member, attempts.c.regrade
+            ).where(attempts.c.notebook_sha256.in_(shas[start : start + 500]))
+        )
         for r in rows:
             key = (r.notebook_sha256, r.exercise, r.member)
             if key in wanted and (key not in best or r.regrade > best[key][1]):
@@ -132,20 +148,35 @@ class Window:
         return out
 
 
-def filters(*, member: str | None = None, exercise: str | None = None, since: dt.datetime | None = None,
-            after: dt.datetime | None = None, until: dt.datetime | None = None,
-            upto_id: int | None = None, include_excluded: bool = False) -> Window:
+def filters(
+    *,
+    member: str | None = None,
+    exercise: str | None = None,
+    since: dt.datetime | None = None,
+    after: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    upto_id: int | None = None,
+    include_excluded: bool = False,
+) -> Window:
     """The `Window` of these bounds (see there)."""
-    return Window(member=member, exercise=exercise, since=since, after=after, until=until, upto_id=upto_id,
-                  include_excluded=include_excluded)
+    return Window(
+        member=member,
+        exercise=exercise,
+        since=since,
+        after=after,
+        until=until,
+        upto_id=upto_id,
+        include_excluded=include_excluded,
+    )
 
 
 def read_attempts(conn: sa.Connection, window: Window = Window(), *, raw: bool = False) -> list[Attempt]:
     """Matching attempts, oldest first, each with its checks (in recorded order) and answers;
     reviewed unless `raw`."""
     ids = sa.select(EFFECTIVE.c.id).where(*window.on())
-    rows = conn.execute(sa.select(attempts).where(attempts.c.id.in_(ids))
-                        .order_by(attempts.c.created_at, attempts.c.id)).all()
+    rows = conn.execute(
+        sa.select(attempts).where(attempts.c.id.in_(ids)).order_by(attempts.c.created_at, attempts.c.id)
+    ).all()
     return _complete(conn, rows, ids, raw=raw)
 
 
@@ -164,13 +195,26 @@ def _complete(conn: sa.Connection, rows: list[Any], ids: Any, *, raw: bool = Fal
     if not rows:
         return []
     by_attempt: dict[int, list[CheckResult]] = {}
-    q = (sa.select(checks).where(checks.c.attempt_id.in_(ids))
-         .order_by(checks.c.attempt_id, checks.c.position, checks.c.check_id))
+    q = (
+        sa.select(checks)
+        .where(checks.c.attempt_id.in_(ids))
+        .order_by(checks.c.attempt_id, checks.c.position, checks.c.check_id)
+    )
     for c in conn.execute(q):
-        by_attempt.setdefault(c.attempt_id, []).append(CheckResult(
-            id=c.check_id, kind=c.kind, passed=c.passed, points=c.points, max_points=c.max_points,
-            message=c.message or "", title=c.title or "", details=json.loads(c.details or "{}"),
-            evidence=c.evidence or None, hint_level=c.hint_level or None))
+        by_attempt.setdefault(c.attempt_id, []).append(
+            CheckResult(
+                id=c.check_id,
+                kind=c.kind,
+                passed=c.passed,
+                points=c.points,
+                max_points=c.max_points,
+                message=c.message or "",
+                title=c.title or "",
+                details=json.loads(c.details or "{}"),
+                evidence=c.evidence or None,
+                hint_level=c.hint_level or None,
+            )
+        )
     texts: dict[int, dict[str, str]] = {}
     for r in conn.execute(sa.select(answers).where(answers.c.attempt_id.in_(ids))):
         texts.setdefault(r.attempt_id, {})[r.question] = r.text
@@ -185,13 +229,29 @@ def _complete(conn: sa.Connection, rows: list[Any], ids: Any, *, raw: bool = Fal
 def _attempt(r: Any, found: list[CheckResult], texts: dict[str, str]) -> Attempt:  # noqa: ANN401
     extra = json.loads(r.extra or "{}")
     return Attempt(
-        exercise=r.exercise, member=r.member, status=r.status, checks=found, duration_s=r.duration_s,
-        path=r.path, seed=r.seed, message=r.message, grader_version=r.grader_version, attempt_id=r.id,
-        answers=texts, timings=extra.get("timings") or {}, protections=extra.get("protections") or [],
+        exercise=r.exercise,
+        member=r.member,
+        status=r.status,
+        checks=found,
+        duration_s=r.duration_s,
+        path=r.path,
+        seed=r.seed,
+        message=r.message,
+        grader_version=r.grader_version,
+        attempt_id=r.id,
+        answers=texts,
+        timings=extra.get("timings") or {},
+        protections=extra.get("protections") or [],
         # PostgreSQL answers in the session's time zone, SQLite without one: UTC for the rest of us.
-        graded_at=utc(r.created_at), submitted_at=utc(r.submitted_at), notebook_sha256=r.notebook_sha256,
-        score=r.score, max_score=r.max_score, member_source=r.member_source or "", member_note=r.member_note or "",
-        submitted_from=extra.get("submitted_from") or "", regrade=r.regrade or 0,
+        graded_at=utc(r.created_at),
+        submitted_at=utc(r.submitted_at),
+        notebook_sha256=r.notebook_sha256,
+        score=r.score,
+        max_score=r.max_score,
+        member_source=r.member_source or "",
+        member_note=r.member_note or "",
+        submitted_from=extra.get("submitted_from") or "",
+        regrade=r.regrade or 0,
         cell_errors=[e for e in extra.get("cell_errors") or [] if isinstance(e, dict)],
     )
 
@@ -202,23 +262,48 @@ def _figures(where: list[Filter]) -> sa.Subquery:
     A GROUP BY over the best-attempt index, then two index look-ups per group (the earliest
     attempt with the top score, the newest attempt); window functions would sort every row.
     The recorded figures: `summaries` uses it only for groups without reviewed attempts."""
-    top = (sa.select(attempts.c.member, attempts.c.exercise, sa.func.max(attempts.c.score).label("top"),
-                     sa.func.count().label("n"), sa.func.max(attempts.c.created_at).label("last_at"),
-                     sa.func.max(handed_in(attempts)).label("last_in"))
-           .where(*where).group_by(attempts.c.member, attempts.c.exercise).subquery("top"))
+    top = (
+        sa.select(
+            attempts.c.member,
+            attempts.c.exercise,
+            sa.func.max(attempts.c.score).label("top"),
+            sa.func.count().label("n"),
+            sa.func.max(attempts.c.created_at).label("last_at"),
+            sa.func.max(handed_in(attempts)).label("last_in"),
+        )
+        .where(*where)
+        .group_by(attempts.c.member, attempts.c.exercise)
+        .subquery("top")
+    )
 
     def first(order: Any, *extra: Any) -> Any:  # noqa: ANN401
         inner = attempts.alias("inner")
         same = ClauseAdapter(inner)  # the caller's filters, on the inner copy of the table
-        return (sa.select(inner.c.id)
-                .where(inner.c.member == top.c.member, inner.c.exercise == top.c.exercise,
-                       *(extra_(inner) for extra_ in extra), *(same.traverse(f) for f in where))
-                .order_by(*order(inner)).limit(1).scalar_subquery())
+        return (
+            sa.select(inner.c.id)
+            .where(
+                inner.c.member == top.c.member,
+                inner.c.exercise == top.c.exercise,
+                *(extra_(inner) for extra_ in extra),
+                *(same.traverse(f) for f in where),
+            )
+            .order_by(*order(inner))
+            .limit(1)
+            .scalar_subquery()
+        )
 
     best_id = first(lambda t: (t.c.created_at, t.c.id), lambda t: t.c.score == top.c.top)
     latest_id = first(lambda t: (t.c.created_at.desc(), t.c.id.desc()))
-    return sa.select(top.c.member, top.c.exercise, top.c.top, top.c.n, top.c.last_at, top.c.last_in,
-                     best_id.label("best_id"), latest_id.label("latest_id")).subquery("figures")
+    return sa.select(
+        top.c.member,
+        top.c.exercise,
+        top.c.top,
+        top.c.n,
+        top.c.last_at,
+        top.c.last_in,
+        best_id.label("best_id"),
+        latest_id.label("latest_id"),
+    ).subquery("figures")
 
 
 def summaries(conn: sa.Connection, window: Window = Window()) -> list[ExerciseSummary]:
@@ -229,13 +314,26 @@ def summaries(conn: sa.Connection, window: Window = Window()) -> list[ExerciseSu
     by the same rule."""
     touched = _touched(conn)
     figures = _figures(window.on(attempts))
-    q = (sa.select(figures, attempts.c.max_score).join(attempts, attempts.c.id == figures.c.best_id)
-         .order_by(figures.c.member, figures.c.exercise))
-    out = [ExerciseSummary(member=r.member, exercise=r.exercise, attempts=int(r.n), best_id=int(r.best_id),
-                           best_score=float(r.top), best_max_score=float(r.max_score),
-                           latest_id=int(r.latest_id), last_graded_at=_last(r.last_at),
-                           last_submitted_at=utc(r.last_in))
-           for r in conn.execute(q) if (r.member, r.exercise) not in touched]
+    q = (
+        sa.select(figures, attempts.c.max_score)
+        .join(attempts, attempts.c.id == figures.c.best_id)
+        .order_by(figures.c.member, figures.c.exercise)
+    )
+    out = [
+        ExerciseSummary(
+            member=r.member,
+            exercise=r.exercise,
+            attempts=int(r.n),
+            best_id=int(r.best_id),
+            best_score=float(r.top),
+            best_max_score=float(r.max_score),
+            latest_id=int(r.latest_id),
+            last_graded_at=_last(r.last_at),
+            last_submitted_at=utc(r.last_in),
+        )
+        for r in conn.execute(q)
+        if (r.member, r.exercise) not in touched
+    ]
     if touched:
         out.extend(_reviewed_summaries(conn, window, touched))
         out.sort(key=lambda s: (s.member, s.exercise))
@@ -244,21 +342,26 @@ def summaries(conn: sa.Connection, window: Window = Window()) -> list[ExerciseSu
 
 def _touched(conn: sa.Connection) -> set[tuple[str, str]]:
     """(member, exercise) groups a review changed: where reviewed attempts were and are."""
-    rows = conn.execute(sa.select(attempts.c.member, attempts.c.exercise, reviewed.c.member.label("now"))
-                        .join(reviewed, reviewed.c.attempt_id == attempts.c.id)).all()
+    rows = conn.execute(
+        sa.select(attempts.c.member, attempts.c.exercise, reviewed.c.member.label("now")).join(
+            reviewed, reviewed.c.attempt_id == attempts.c.id
+        )
+    ).all()
     return {(r.member, r.exercise) for r in rows} | {(r.now, r.exercise) for r in rows}
 
 
-def _reviewed_summaries(conn: sa.Connection, window: Window,
-                        touched: set[tuple[str, str]]) -> list[ExerciseSummary]:
+def _reviewed_summaries(conn: sa.Connection, window: Window, touched: set[tuple[str, str]]) -> list[ExerciseSummary]:
     """`summaries` of the touched groups, from `EFFECTIVE` (a handful of groups)."""
     # An attempt now in a touched group was recorded in it, or was reviewed (reassigned).
     candidates = sa.union(
         sa.select(attempts.c.id).where(sa.tuple_(attempts.c.member, attempts.c.exercise).in_(sorted(touched))),
-        sa.select(reviewed.c.attempt_id))
-    rows = conn.execute(sa.select(EFFECTIVE, reviewed.c.attempt_id.label("reviewed_id"))
-                        .outerjoin(reviewed, reviewed.c.attempt_id == EFFECTIVE.c.id)
-                        .where(EFFECTIVE.c.id.in_(candidates), *window.on())).all()
+        sa.select(reviewed.c.attempt_id),
+    )
+    rows = conn.execute(
+        sa.select(EFFECTIVE, reviewed.c.attempt_id.label("reviewed_id"))
+        .outerjoin(reviewed, reviewed.c.attempt_id == EFFECTIVE.c.id)
+        .where(EFFECTIVE.c.id.in_(candidates), *window.on())
+    ).all()
     groups: dict[tuple[str, str], list[Any]] = {}
     for r in rows:
         if (r.member, r.exercise) in touched:
@@ -269,10 +372,20 @@ def _reviewed_summaries(conn: sa.Connection, window: Window,
         top = min(tries, key=lambda r: (-r.score, at[r.id], r.id))
         latest = max(tries, key=lambda r: (at[r.id], r.id))
         handed = [utc(r.submitted_at) or at[r.id] for r in tries]
-        out.append(ExerciseSummary(member=member, exercise=exercise, attempts=len(tries), best_id=int(top.id),
-                                   best_score=float(top.score), best_max_score=float(top.max_score),
-                                   latest_id=int(latest.id), last_graded_at=max(at.values()),
-                                   last_submitted_at=max(handed), reviewed=top.reviewed_id is not None))
+        out.append(
+            ExerciseSummary(
+                member=member,
+                exercise=exercise,
+                attempts=len(tries),
+                best_id=int(top.id),
+                best_score=float(top.score),
+                best_max_score=float(top.max_score),
+                latest_id=int(latest.id),
+                last_graded_at=max(at.values()),
+                last_submitted_at=max(handed),
+                reviewed=top.reviewed_id is not None,
+            )
+        )
     return out
 
 
@@ -298,8 +411,14 @@ def failed_checks(conn: sa.Connection, member: str, exercise: str) -> dict[str, 
     rows = conn.execute(
         sa.select(checks.c.check_id, checks.c.details)
         .select_from(checks.join(attempts, attempts.c.id == checks.c.attempt_id))
-        .where(attempts.c.member == member, attempts.c.exercise == exercise, attempts.c.status == "graded",
-               attempts.c.regrade == 0, checks.c.passed == sa.false()))
+        .where(
+            attempts.c.member == member,
+            attempts.c.exercise == exercise,
+            attempts.c.status == "graded",
+            attempts.c.regrade == 0,
+            checks.c.passed == sa.false(),
+        )
+    )
     counts: dict[str, int] = {}
     for check_id, details in rows:
         try:

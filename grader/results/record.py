@@ -17,10 +17,18 @@ if TYPE_CHECKING:
     from grader.results.gradebook import Gradebook
 
 
-def record_attempt(book: "Gradebook", attempt: Attempt, notebook: bytes | None, *,
-                   submitted_at: dt.datetime | str | None = None, submitted_from: str | None = None,
-                   member: str | None = None, member_source: str | None = None, member_note: str | None = None,
-                   regrade: bool = False) -> int:
+def record_attempt(
+    book: Gradebook,
+    attempt: Attempt,
+    notebook: bytes | None,
+    *,
+    submitted_at: dt.datetime | str | None = None,
+    submitted_from: str | None = None,
+    member: str | None = None,
+    member_source: str | None = None,
+    member_note: str | None = None,
+    regrade: bool = False,
+) -> int:
     """Store `attempt` (with the notebook's bytes) once; returns its attempt id.
 
     Each keyword, when given, replaces what the attempt says: `submitted_at` (aware, or ISO

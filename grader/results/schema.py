@@ -20,20 +20,23 @@ VERSION_TABLE = "grade_alembic_version"
 metadata = sa.MetaData()
 
 meta_table = sa.Table(
-    "grade_meta", metadata,
+    "grade_meta",
+    metadata,
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.String(256), nullable=False),
 )
 
 notebooks = sa.Table(
-    "notebooks", metadata,
+    "notebooks",
+    metadata,
     sa.Column("sha256", sa.String(64), primary_key=True),
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("content", sa.LargeBinary, nullable=False),
 )
 
 attempts = sa.Table(
-    "attempts", metadata,
+    "attempts",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     # When the grader finished (the attempt's `graded_at`).
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
@@ -68,7 +71,8 @@ attempts = sa.Table(
 )
 
 checks = sa.Table(
-    "checks", metadata,
+    "checks",
+    metadata,
     sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("check_id", sa.String(100), primary_key=True),
     sa.Column("kind", sa.String(40), nullable=False),
@@ -88,7 +92,8 @@ checks = sa.Table(
 )
 
 answers = sa.Table(
-    "answers", metadata,
+    "answers",
+    metadata,
     sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("question", sa.String(100), primary_key=True),
     sa.Column("text", sa.Text, nullable=False),
@@ -98,11 +103,11 @@ answers = sa.Table(
 # never edited or deleted (grader/results/review.py). `uid` identifies a row across
 # gradebooks, so that importing another laptop's reviews twice adds them once.
 reviews = sa.Table(
-    "reviews", metadata,
+    "reviews",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("uid", sa.String(32), nullable=False),
-    sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), nullable=False,
-              index=True),
+    sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), nullable=False, index=True),
     # band | points | member | exclude | restore
     sa.Column("action", sa.String(16), nullable=False),
     # The check id for band and points; "" for the others.
@@ -121,7 +126,8 @@ reviews = sa.Table(
 # order): derived from `reviews` in the same transaction as every write to it, so that
 # the best-attempt queries stay one SQL statement. Never the record of anything.
 reviewed = sa.Table(
-    "reviewed", metadata,
+    "reviewed",
+    metadata,
     sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("member", sa.String(200), nullable=False),
     sa.Column("score", sa.Float, nullable=False),

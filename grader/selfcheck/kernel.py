@@ -35,15 +35,18 @@ from grader.i18n import both
 from grader.selfcheck.protocol import PASSED_ENV
 
 PLAN_TIMEOUT_S = 120.0
-EVALUATE_TIMEOUT_S = 120.0   # the quiz scorer's first answer loads the Korean analyser
+EVALUATE_TIMEOUT_S = 120.0  # the quiz scorer's first answer loads the Korean analyser
 _KERNEL_SITE = Path(grader.__file__).resolve().parent / "execution" / "kernel_site"
 
 # A cell that only imports or calls the self-check: not the student's work.
-_SELFCHECK_LINE = re.compile(r"^\s*(?:from\s+grader\s+import\s+selfcheck|import\s+grader(?:\.selfcheck)?"
-                             r"|from\s+grader\.selfcheck\s+import\s+\w+|(?:grader\.)?selfcheck(?:\.run)?\(.*\))\s*(?:#.*)?$")
+_SELFCHECK_LINE = re.compile(
+    r"^\s*(?:from\s+grader\s+import\s+selfcheck|import\s+grader(?:\.selfcheck)?"
+    r"|from\s+grader\.selfcheck\s+import\s+\w+|(?:grader\.)?selfcheck(?:\.run)?\(.*\))\s*(?:#.*)?$"
+)
 
 
 # --- where we are ---------------------------------------------------------------------
+
 
 def in_graded_run() -> bool:
     """True inside the grader's own kernel: the sandbox puts its stand-in site on PYTHONPATH."""
@@ -71,8 +74,11 @@ def in_colab() -> bool:
     """The real Colab: its kernel has google.colab loaded (the grader's stand-in says IN_GRADER)
     and COLAB_* variables set."""
     mod = sys.modules.get("google.colab")
-    return (mod is not None and not getattr(mod, "IN_GRADER", False)
-            and any(name.startswith("COLAB_") for name in os.environ))
+    return (
+        mod is not None
+        and not getattr(mod, "IN_GRADER", False)
+        and any(name.startswith("COLAB_") for name in os.environ)
+    )
 
 
 @dataclass
@@ -80,7 +86,7 @@ class Located:
     """The notebook the kernel belongs to, and how it was found."""
 
     path: Path | None = None
-    how: str = ""                      # session, env, connection, vscode, folder, argument, colab
+    how: str = ""  # session, env, connection, vscode, folder, argument, colab
     live: dict[str, Any] | None = None  # Colab: the notebook as the browser holds it
     candidates: list[str] = field(default_factory=list)  # several notebooks in the folder
 
@@ -128,8 +134,12 @@ def locate_notebook(ns: dict[str, Any], explicit: str | os.PathLike[str] | None 
         live = _colab_notebook()
         if live is not None:
             return Located(None, "colab", live)
-    for how, value in (("session", ns.get("__session__")), ("env", os.environ.get("JPY_SESSION_NAME")),
-                       ("connection", _connection_session()), ("vscode", ns.get("__vsc_ipynb_file__"))):
+    for how, value in (
+        ("session", ns.get("__session__")),
+        ("env", os.environ.get("JPY_SESSION_NAME")),
+        ("connection", _connection_session()),
+        ("vscode", ns.get("__vsc_ipynb_file__")),
+    ):
         found = _existing(value)
         if found is not None:
             return Located(found.resolve(), how)
@@ -141,14 +151,15 @@ def locate_notebook(ns: dict[str, Any], explicit: str | os.PathLike[str] | None 
 
 # --- the saved file against the kernel's history ---------------------------------------------
 
+
 @dataclass
 class Freshness:
     """How the saved notebook compares with what this kernel ran."""
 
-    unsaved: list[int] = field(default_factory=list)   # In [n] run after the file was last saved
-    edited: list[int] = field(default_factory=list)    # In [n] whose saved text differs from what ran
-    other_session: bool = False                        # the file's counts come from another kernel
-    saved_at: float | None = None                      # the file's modification time
+    unsaved: list[int] = field(default_factory=list)  # In [n] run after the file was last saved
+    edited: list[int] = field(default_factory=list)  # In [n] whose saved text differs from what ran
+    other_session: bool = False  # the file's counts come from another kernel
+    saved_at: float | None = None  # the file's modification time
 
 
 def _sources(nb: dict[str, Any]) -> list[tuple[int | None, str]]:
@@ -181,8 +192,11 @@ def freshness(nb: dict[str, Any], history: list[str], current: int, saved_at: fl
     if top >= current:
         fresh.other_session = True
         return fresh
-    fresh.unsaved = [n for n in range(top + 1, current)
-                     if n < len(history) and history[n].strip() and not _only_selfcheck(history[n])]
+    fresh.unsaved = [
+        n
+        for n in range(top + 1, current)
+        if n < len(history) and history[n].strip() and not _only_selfcheck(history[n])
+    ]
     for count, src in cells:
         if count is not None and 0 < count < len(history) and history[count].rstrip() != src.rstrip():
             fresh.edited.append(count)
@@ -190,6 +204,7 @@ def freshness(nb: dict[str, Any], history: list[str], current: int, saved_at: fl
 
 
 # --- the worker process --------------------------------------------------------------------------
+
 
 class WorkerGone(Exception):
     """The worker did not answer (it died or took too long); the message says which."""
@@ -207,9 +222,15 @@ class _Worker:
         # busy kernel made it five times slower on a loaded 2-core machine, not faster.
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, "1")
-        self.proc = subprocess.Popen([sys.executable, "-m", "grader.selfcheck.worker"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.log, env=env, cwd=os.getcwd(),
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "grader.selfcheck.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            env=env,
+            cwd=os.getcwd(),
+            start_new_session=True,
+        )
         self.buf = b""
         self.unread = 0  # replies to send() still to be skipped
 
@@ -313,8 +334,17 @@ def prestart() -> None:
         located = locate_notebook(shell.user_ns)
         worker = _worker()
         if located.path is not None:
-            worker.send({"op": "prepare", "notebook": str(located.path), "exercise": None, "cwd": os.getcwd(),
-                         "lang": None, "only": None, "env": {k: os.environ.get(k, "") for k in PASSED_ENV}})
+            worker.send(
+                {
+                    "op": "prepare",
+                    "notebook": str(located.path),
+                    "exercise": None,
+                    "cwd": os.getcwd(),
+                    "lang": None,
+                    "only": None,
+                    "env": {k: os.environ.get(k, "") for k in PASSED_ENV},
+                }
+            )
     except (OSError, WorkerGone):
         pass  # the self-check says why, when it is called
     finally:
@@ -346,17 +376,18 @@ def _ask(request: dict[str, Any], timeout: float) -> dict[str, Any]:
 
 # --- one self-check ----------------------------------------------------------------------------
 
+
 @dataclass
 class Report:
     """Everything a self-check found; render.py turns it into a table."""
 
     lang: str = "ko"
-    skipped: bool = False                      # inside a graded run: nothing was checked
-    error: dict[str, str] | None = None        # {"en": ..., "ko": ...}: the self-check could not run
+    skipped: bool = False  # inside a graded run: nothing was checked
+    error: dict[str, str] | None = None  # {"en": ..., "ko": ...}: the self-check could not run
     exercise: str = ""
-    notebook: str = ""                         # the exercise's notebook name (04_forecast7.ipynb)
+    notebook: str = ""  # the exercise's notebook name (04_forecast7.ipynb)
     title: dict[str, str] = field(default_factory=dict)
-    mode: str = ""                             # "course" or "pack"
+    mode: str = ""  # "course" or "pack"
     results: list[dict[str, Any]] = field(default_factory=list)
     unavailable: list[dict[str, Any]] = field(default_factory=list)
     untrained: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -394,20 +425,33 @@ def _probe(folder: Path, ns: dict[str, Any]) -> None:
     from grader.execution.probe_kernel import __grade_probe_run__ as probe
 
     # The graded path's call: a copy of the function under fresh globals (only the builtins).
-    fresh = types.FunctionType(probe.__code__, {"__builtins__": probe.__builtins__,  # type: ignore[attr-defined]
-                                                "__name__": "__grade_probe__"})
+    fresh = types.FunctionType(
+        probe.__code__,
+        {
+            "__builtins__": probe.__builtins__,  # type: ignore[attr-defined]
+            "__name__": "__grade_probe__",
+        },
+    )
     fresh(str(folder), ns)
 
 
-def run(only: str | list[str] | tuple[str, ...] | None = None, *, exercise: str | None = None,
-        lang: str | None = None, notebook: str | os.PathLike[str] | None = None,
-        namespace: dict[str, Any] | None = None) -> Report:
+def run(
+    only: str | list[str] | tuple[str, ...] | None = None,
+    *,
+    exercise: str | None = None,
+    lang: str | None = None,
+    notebook: str | os.PathLike[str] | None = None,
+    namespace: dict[str, Any] | None = None,
+) -> Report:
     """One self-check of the running kernel; returns the report without showing it."""
     if in_graded_run():
         return Report(lang=lang or "ko", skipped=True)
     shell = _shell()
-    ns = namespace if namespace is not None else (shell.user_ns if shell is not None else
-                                                   sys.modules["__main__"].__dict__)
+    ns = (
+        namespace
+        if namespace is not None
+        else (shell.user_ns if shell is not None else sys.modules["__main__"].__dict__)
+    )
     t0 = time.monotonic()
     names = [only] if isinstance(only, str) else (list(only) if only else None)
     located = locate_notebook(ns, notebook)
@@ -423,9 +467,19 @@ def run(only: str | list[str] | tuple[str, ...] | None = None, *, exercise: str 
             nb_path.write_text(json.dumps(located.live, ensure_ascii=False), encoding="utf-8")
         with _LOCK:
             try:
-                plan = _ask({"op": "plan", "dir": str(folder), "notebook": str(nb_path) if nb_path else None,
-                             "exercise": exercise, "cwd": os.getcwd(), "lang": lang, "only": names,
-                             "env": {k: os.environ.get(k, "") for k in PASSED_ENV}}, PLAN_TIMEOUT_S)
+                plan = _ask(
+                    {
+                        "op": "plan",
+                        "dir": str(folder),
+                        "notebook": str(nb_path) if nb_path else None,
+                        "exercise": exercise,
+                        "cwd": os.getcwd(),
+                        "lang": lang,
+                        "only": names,
+                        "env": {k: os.environ.get(k, "") for k in PASSED_ENV},
+                    },
+                    PLAN_TIMEOUT_S,
+                )
             except WorkerGone as exc:
                 report.error = both("selfcheck.kernel.helper_failed", exc=exc)
                 return report
@@ -457,8 +511,11 @@ def run(only: str | list[str] | tuple[str, ...] | None = None, *, exercise: str 
         report.results = done["results"]
         report.unavailable = done.get("unavailable", [])
         report.probe_error = done.get("probe_error", "")
-        report.untrained = {t: v for t, v in (done.get("training") or {}).items()
-                            if v.get("model") and (v.get("optimizer") is None or v.get("iterations") == 0)}
+        report.untrained = {
+            t: v
+            for t, v in (done.get("training") or {}).items()
+            if v.get("model") and (v.get("optimizer") is None or v.get("iterations") == 0)
+        }
         if located.live is None and located.path is not None and located.path.is_file():
             try:
                 saved = json.loads(located.path.read_text(encoding="utf-8"))
@@ -473,8 +530,13 @@ def run(only: str | list[str] | tuple[str, ...] | None = None, *, exercise: str 
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def selfcheck(only: str | list[str] | tuple[str, ...] | None = None, *, exercise: str | None = None,
-              lang: str | None = None, notebook: str | os.PathLike[str] | None = None) -> None:
+def selfcheck(
+    only: str | list[str] | tuple[str, ...] | None = None,
+    *,
+    exercise: str | None = None,
+    lang: str | None = None,
+    notebook: str | os.PathLike[str] | None = None,
+) -> None:
     """Check this notebook's exercise on the live kernel and show a table (see grader.selfcheck)."""
     from grader.selfcheck.render import show
 

@@ -47,8 +47,8 @@ from grader.checks import KINDS, GradeContext
 from grader.errors import SpecError
 
 if TYPE_CHECKING:
-    from grader.course.loader import Course
     from grader.checks.base import CheckSpec
+    from grader.course.loader import Course
     from grader.course.spec import ExerciseSpec
 
 FORMAT = 1
@@ -62,10 +62,10 @@ INSTALLED = Path(__file__).resolve().with_name("packs")
 PACK_FILE = "pack.json"
 
 # Why a check is not in the pack (the self-check shows the text for each, render.REASONS).
-FIXED_ANSWER = "fixed_answer"            # its reference answer does not depend on the seed
-JUDGE_NEEDS_REFS = "judge_needs_refs"    # its evaluate() calls references the pack cannot replay
-UNSTORABLE = "unstorable"                # a reference returned something the pack cannot store
-NO_QUIZ_BANK = "no_quiz_bank"            # the pack was written without the quiz bank
+FIXED_ANSWER = "fixed_answer"  # its reference answer does not depend on the seed
+JUDGE_NEEDS_REFS = "judge_needs_refs"  # its evaluate() calls references the pack cannot replay
+UNSTORABLE = "unstorable"  # a reference returned something the pack cannot store
+NO_QUIZ_BANK = "no_quiz_bank"  # the pack was written without the quiz bank
 
 
 class PackMismatch(SpecError):
@@ -76,12 +76,16 @@ def practice_seed(course: Course) -> int:
     """The course's practice seed: `[selfcheck] practice_seed`, else the default."""
     raw = (course.raw.get("selfcheck") or {}).get("practice_seed", DEFAULT_PRACTICE_SEED)
     if not isinstance(raw, int) or isinstance(raw, bool) or raw < GRADED_SEEDS:
-        raise SpecError(f"[selfcheck] practice_seed must be an integer of at least 2**31 ({GRADED_SEEDS}), so that "
-                        "no graded attempt (seeds below 2**31) uses it", str(course.root / "course.toml"))
+        raise SpecError(
+            f"[selfcheck] practice_seed must be an integer of at least 2**31 ({GRADED_SEEDS}), so that "
+            "no graded attempt (seeds below 2**31) uses it",
+            str(course.root / "course.toml"),
+        )
     return raw
 
 
 # --- values <-> JSON + arrays ------------------------------------------------------
+
 
 class Unstorable(TypeError):
     """A reference returned a value the pack has no form for."""
@@ -161,10 +165,11 @@ def fingerprint(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
 
 # --- recording and replaying reference calls ----------------------------------------
 
+
 @dataclass
 class Call:
     ref: str
-    args: str       # fingerprint
+    args: str  # fingerprint
     result: Any
 
 
@@ -248,8 +253,7 @@ def _metric_baselines(check: CheckSpec, ctx: GradeContext, plan: Any) -> None:  
 JUDGE_RECORDERS: dict[str, Callable[[CheckSpec, GradeContext, Any], None]] = {"model_metric": _metric_baselines}
 
 
-def record_check(course: Course, spec: ExerciseSpec, check: CheckSpec, seed: int,
-                 judging: bool = True) -> list[Call]:
+def record_check(course: Course, spec: ExerciseSpec, check: CheckSpec, seed: int, judging: bool = True) -> list[Call]:
     """The reference calls one kernel check makes for `seed` when planning (and judging)."""
     from grader.grading import plan_checks
 
@@ -263,8 +267,13 @@ def record_check(course: Course, spec: ExerciseSpec, check: CheckSpec, seed: int
 
 def _same(a: Any, b: Any) -> bool:  # noqa: ANN401
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
-                and a.dtype == b.dtype and np.array_equal(a, b))
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and a.dtype == b.dtype
+            and np.array_equal(a, b)
+        )
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
@@ -284,6 +293,7 @@ def leaves_answer(check: CheckSpec, calls: list[Call], other: list[Call]) -> boo
 
 
 # --- one exercise ---------------------------------------------------------------------
+
 
 @dataclass
 class ExercisePractice:
@@ -315,8 +325,7 @@ def build_exercise(course: Course, spec: ExerciseSpec, seed: int, with_quiz: boo
             continue
         mine: dict[str, np.ndarray] = {}
         try:
-            encoded = [{"ref": c.ref, "args": c.args, "result": encode(c.result, mine, f"{check.id}/")}
-                       for c in calls]
+            encoded = [{"ref": c.ref, "args": c.args, "result": encode(c.result, mine, f"{check.id}/")} for c in calls]
         except Unstorable:
             left_out[check.id] = dict(about, reason=UNSTORABLE)
             continue
@@ -387,7 +396,10 @@ def build_pack(course: Course, with_quiz: bool) -> tuple[dict[str, ExercisePract
     practice = {spec.id: build_exercise(course, spec, seed, with_quiz) for spec in course.specs.values()}
     files = _course_files(course, with_quiz)
     manifest = {
-        "format": FORMAT, "course": course.id, "seed": seed, "quiz": with_quiz,
+        "format": FORMAT,
+        "course": course.id,
+        "seed": seed,
+        "quiz": with_quiz,
         "exercises": {ex: f"practice/{_stem(course.specs[ex])}" for ex in practice},
         "digest": digest(practice, files),
     }
@@ -407,8 +419,7 @@ def write_pack(course: Course, out: Path, *, with_quiz: bool) -> dict[str, Any]:
         (tmp / name).write_bytes(data)
     for ex, p in practice.items():
         base = tmp / manifest["exercises"][ex]
-        base.with_suffix(".json").write_text(json.dumps(p.doc, ensure_ascii=False, indent=1) + "\n",
-                                             encoding="utf-8")
+        base.with_suffix(".json").write_text(json.dumps(p.doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         np.savez_compressed(base.with_suffix(".npz"), **p.arrays)  # type: ignore[arg-type]
     (tmp / PACK_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     if out.exists():
@@ -424,8 +435,11 @@ def pack_problems(course: Course, out: Path) -> list[str]:
         return [f"{out}: no practice pack here (run grade selfcheck-pack)"]
     _, _, fresh = build_pack(course, bool(manifest.get("quiz")))
     if manifest.get("digest") != fresh["digest"]:
-        return [f"{out}: the practice pack is out of date with the course (run grade selfcheck-pack"
-                + (" --with-quiz" if manifest.get("quiz") else "") + ")"]
+        return [
+            f"{out}: the practice pack is out of date with the course (run grade selfcheck-pack"
+            + (" --with-quiz" if manifest.get("quiz") else "")
+            + ")"
+        ]
     return []
 
 
@@ -438,6 +452,7 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
 
 
 # --- reading a pack (the self-check's worker) ------------------------------------------
+
 
 @dataclass
 class Pack:
@@ -464,8 +479,15 @@ class Pack:
             return None
         doc, arrays = found
         calls = [Call(c["ref"], c["args"], c["result"]) for c in doc["checks"][check_id]["calls"]]
-        return ReplayContext(seed=base.seed, lang=base.lang, course=base.course, spec=base.spec,
-                             answers=base.answers, calls=calls, arrays=arrays)
+        return ReplayContext(
+            seed=base.seed,
+            lang=base.lang,
+            course=base.course,
+            spec=base.spec,
+            answers=base.answers,
+            calls=calls,
+            arrays=arrays,
+        )
 
 
 def load_pack_course(root: Path) -> Course:
@@ -517,5 +539,3 @@ def course_pack_folder(course: Course) -> Path | None:
     if isinstance(rel, str) and rel:
         return course.root / rel
     return None
-
-

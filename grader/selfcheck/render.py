@@ -21,14 +21,21 @@ from grader.textsafe import inert
 if TYPE_CHECKING:
     from grader.selfcheck.kernel import Report
 
-EVIDENCE = {"practice": "selfcheck.evidence.practice", "self-reported": "selfcheck.evidence.self_reported",
-            "file": "selfcheck.evidence.file"}
+EVIDENCE = {
+    "practice": "selfcheck.evidence.practice",
+    "self-reported": "selfcheck.evidence.self_reported",
+    "file": "selfcheck.evidence.file",
+}
 LEGEND = "selfcheck.legend"
 REASONS = {
-    "fixed_answer": "selfcheck.reason.fixed_answer", "judge_needs_refs": "selfcheck.reason.judge_needs_refs",
-    "unstorable": "selfcheck.reason.unstorable", "no_quiz_bank": "selfcheck.reason.no_quiz_bank",
-    "no_notebook": "selfcheck.reason.no_notebook", "no_practice_data": "selfcheck.reason.no_practice_data",
-    "stale_pack": "selfcheck.reason.stale_pack", "plan_failed": "selfcheck.reason.plan_failed",
+    "fixed_answer": "selfcheck.reason.fixed_answer",
+    "judge_needs_refs": "selfcheck.reason.judge_needs_refs",
+    "unstorable": "selfcheck.reason.unstorable",
+    "no_quiz_bank": "selfcheck.reason.no_quiz_bank",
+    "no_notebook": "selfcheck.reason.no_notebook",
+    "no_practice_data": "selfcheck.reason.no_practice_data",
+    "stale_pack": "selfcheck.reason.stale_pack",
+    "plan_failed": "selfcheck.reason.plan_failed",
     "quiz_pending": "selfcheck.reason.quiz_pending",
 }
 NOT_CHECKED = "selfcheck.not_checked"
@@ -66,8 +73,11 @@ def notes(report: Report) -> list[str]:
             out.append(tr("selfcheck.notes.has_not_been_trained", report.lang, target=target))
     fresh = report.fresh
     quiz = any(r.get("kind") == "quiz" for r in report.results)
-    save = (tr("selfcheck.notes.quiz_answers_come_from", report.lang) if quiz else
-            tr("selfcheck.notes.save_notebook_ctrl_file", report.lang))
+    save = (
+        tr("selfcheck.notes.quiz_answers_come_from", report.lang)
+        if quiz
+        else tr("selfcheck.notes.save_notebook_ctrl_file", report.lang)
+    )
     if fresh is not None:
         if fresh.other_session:
             out.append(tr("selfcheck.notes.saved_notebook_was_written", report.lang, save=save))
@@ -130,21 +140,26 @@ def text(report: Report, width: int = 100) -> str:
     lines = [_clean(_heading(report))]
     for r in report.results:
         ev = EVIDENCE.get(r.get("selfcheck_evidence", ""))
-        lines.append(f"{_mark(r)} {_clean(r.get('title') or r['id'])}  "
-                     f"{_points(r['points'])}/{_points(r['max_points'])}  [{_t(report, ev) if ev else ''}]")
+        lines.append(
+            f"{_mark(r)} {_clean(r.get('title') or r['id'])}  "
+            f"{_points(r['points'])}/{_points(r['max_points'])}  [{_t(report, ev) if ev else ''}]"
+        )
         for para in _clean(r.get("message", "")).splitlines() or [""]:
-            lines += textwrap.wrap(para, width, initial_indent="    ", subsequent_indent="    ",
-                                   break_on_hyphens=False) or ["    "]
-    lines.append(_t(report, "selfcheck.text.practice_score", score=_points(report.score),
-                    max_score=_points(report.max_score)))
+            lines += textwrap.wrap(
+                para, width, initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False
+            ) or ["    "]
+    lines.append(
+        _t(report, "selfcheck.text.practice_score", score=_points(report.score), max_score=_points(report.max_score))
+    )
     if report.unavailable:
         lines.append(_t(report, NOT_CHECKED))
         lines += [f"  - {_clean(u)}" for u in unavailable_lines(report)]
         lines.append("    " + _t(report, CHECK_THEM))
     for n in notes(report):
         lines += textwrap.wrap(_clean(n), width, initial_indent="! ", subsequent_indent="  ", break_on_hyphens=False)
-    lines += textwrap.wrap(_t(report, DIFFERENCE, notebook=_clean(_notebook_name(report))), width,
-                           break_on_hyphens=False)
+    lines += textwrap.wrap(
+        _t(report, DIFFERENCE, notebook=_clean(_notebook_name(report))), width, break_on_hyphens=False
+    )
     return "\n".join(lines)
 
 
@@ -162,8 +177,18 @@ def to_html(report: Report) -> str:
     if report.skipped or report.error is not None:
         colour = "#9a6700" if report.error is not None else "inherit"
         return f'<div class="grade-selfcheck" style="color:{colour}">{_h(text(report))}</div>'
-    head = ["", *(_t(report, key) for key in ("selfcheck.column.check", "selfcheck.column.points",
-                                               "selfcheck.column.message", "selfcheck.column.evidence"))]
+    head = [
+        "",
+        *(
+            _t(report, key)
+            for key in (
+                "selfcheck.column.check",
+                "selfcheck.column.points",
+                "selfcheck.column.message",
+                "selfcheck.column.evidence",
+            )
+        ),
+    ]
     rows = []
     for r in report.results:
         mark = _mark(r)
@@ -175,24 +200,33 @@ def to_html(report: Report) -> str:
             f'<td style="{_CSS_CELL};white-space:nowrap">{_points(r["points"])}/{_points(r["max_points"])}</td>'
             f'<td style="{_CSS_CELL}">{_h(r.get("message", ""))}</td>'
             f'<td style="{_CSS_CELL};white-space:nowrap;opacity:.8">{_h(_t(report, ev) if ev else "")}</td>'
-            "</tr>")
-    parts = [f'<div class="grade-selfcheck" lang="{report.lang}">',
-             f'<div style="font-weight:bold;font-size:14px">{_h(_heading(report))}</div>',
-             f'<table style="{_CSS_TABLE}"><thead><tr>'
-             + "".join(f'<th style="{_CSS_CELL}">{_h(h)}</th>' for h in head)
-             + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>",
-             f'<div style="font-weight:bold">{_h(tr("selfcheck.to_html.practice_score", report.lang))} '
-             f'{_points(report.score)}/{_points(report.max_score)}</div>']
+            "</tr>"
+        )
+    parts = [
+        f'<div class="grade-selfcheck" lang="{report.lang}">',
+        f'<div style="font-weight:bold;font-size:14px">{_h(_heading(report))}</div>',
+        f'<table style="{_CSS_TABLE}"><thead><tr>'
+        + "".join(f'<th style="{_CSS_CELL}">{_h(h)}</th>' for h in head)
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>",
+        f'<div style="font-weight:bold">{_h(tr("selfcheck.to_html.practice_score", report.lang))} '
+        f"{_points(report.score)}/{_points(report.max_score)}</div>",
+    ]
     if report.unavailable:
         items = "".join(f"<li>{_h(u)}</li>" for u in unavailable_lines(report))
-        parts.append(f'<div style="margin-top:6px">{_h(_t(report, NOT_CHECKED))}'
-                     f'<ul style="margin:2px 0">{items}</ul>{_h(_t(report, CHECK_THEM))}</div>')
+        parts.append(
+            f'<div style="margin-top:6px">{_h(_t(report, NOT_CHECKED))}'
+            f'<ul style="margin:2px 0">{items}</ul>{_h(_t(report, CHECK_THEM))}</div>'
+        )
     extra = notes(report)
     if extra:
         parts.append('<ul style="margin:6px 0;color:#9a6700">' + "".join(f"<li>{_h(n)}</li>" for n in extra) + "</ul>")
     parts.append(f'<div style="font-size:12px;opacity:.8;margin-top:4px">{_h(_t(report, LEGEND))}</div>')
-    parts.append(f'<div class="grade-selfcheck-difference" style="margin-top:6px">'
-                 f'{_h(_t(report, DIFFERENCE, notebook=_notebook_name(report)))}</div>')
+    parts.append(
+        f'<div class="grade-selfcheck-difference" style="margin-top:6px">'
+        f"{_h(_t(report, DIFFERENCE, notebook=_notebook_name(report)))}</div>"
+    )
     parts.append("</div>")
     return "".join(parts)
 

@@ -59,7 +59,7 @@ class Refused(Exception):
         self.en, self.ko = en, ko
 
     @classmethod
-    def told(cls, key: str, /, **fields: Any) -> "Refused":  # noqa: ANN401
+    def told(cls, key: str, /, **fields: Any) -> Refused:  # noqa: ANN401
         """The catalog entry `key` (grader/i18n/catalog/selfcheck.toml) in both languages."""
         told = both(key, **fields)
         return cls(told["en"], told["ko"])
@@ -67,9 +67,9 @@ class Refused(Exception):
 
 @dataclass
 class Source:
-    mode: str                 # "course" (its references) or "pack" (a practice pack)
-    course: Any               # grader.course.loader.Course
-    pack: Any = None          # grader.selfcheck.pack.Pack in "pack" mode
+    mode: str  # "course" (its references) or "pack" (a practice pack)
+    course: Any  # grader.course.loader.Course
+    pack: Any = None  # grader.selfcheck.pack.Pack in "pack" mode
     where: str = ""
 
 
@@ -82,11 +82,11 @@ class Session:
     plans: dict[str, Any]
     requests: list[dict[str, Any]]
     unavailable: list[dict[str, Any]]
-    ahead: Any = None         # the thread computing judging's references meanwhile
+    ahead: Any = None  # the thread computing judging's references meanwhile
     # Quiz checks with the job scoring each (grading._Background), shared with later plans.
     quiz: list[tuple[Any, Any]] = field(default_factory=list)
     shown: set[str] = field(default_factory=set)  # the checks asked for (`after` adds hidden ones)
-    started: float = 0.0      # when plan began (the quiz's wait counts from it)
+    started: float = 0.0  # when plan began (the quiz's wait counts from it)
     base: Any = None
     lang: str = "ko"
     exercise: str = ""
@@ -144,9 +144,12 @@ def read_outputs(folder: Path, requests: list[dict[str, Any]]) -> tuple[dict[str
         if why is not None:
             found[rid] = ProbeOutput(ok=False, error=f"the grader did not read this output: {why}")
             continue
-        found[rid] = ProbeOutput(ok=r.get("ok") is True, value=r.get("value"),
-                                 arrays=[arrays[f"{rid}::{i}"] for i in range(n) if f"{rid}::{i}" in arrays],
-                                 error=_ANSI.sub("", str(r.get("error", "")))[:1000])
+        found[rid] = ProbeOutput(
+            ok=r.get("ok") is True,
+            value=r.get("value"),
+            arrays=[arrays[f"{rid}::{i}"] for i in range(n) if f"{rid}::{i}" in arrays],
+            error=_ANSI.sub("", str(r.get("error", "")))[:1000],
+        )
     return found, ""
 
 
@@ -166,8 +169,11 @@ def _quiz_key(check: Any, ctx: Any) -> str:  # noqa: ANN401
         for p in sorted(folder.glob("*.py" if folder.name == "quiz" else "*.toml")):
             h.update(p.name.encode() + b"\0" + p.read_bytes())
     qid = check.params.get("question", check.id)
-    h.update(json.dumps([check.id, qid, check.points, check.params, ctx.lang, ctx.answers.get(qid)],
-                        sort_keys=True, default=str).encode())
+    h.update(
+        json.dumps(
+            [check.id, qid, check.points, check.params, ctx.lang, ctx.answers.get(qid)], sort_keys=True, default=str
+        ).encode()
+    )
     return h.hexdigest()
 
 
@@ -258,6 +264,8 @@ def _judge_ahead(checks: list[Any], contexts: dict[str, Any], plans: dict[str, A
             # A failure is evaluate's to report: it makes the same call again.
             with contextlib.suppress(Exception):
                 recorder(check, ctx, plans[check.id])
+
+
 _NOTEBOOKS: dict[str, tuple[tuple[int, int], Any, dict[str, str]]] = {}
 
 
@@ -294,7 +302,7 @@ def load_course_cached(root: Path, *, pack: bool = False) -> Any:  # noqa: ANN40
         for name in [m for m in sys.modules if m.startswith(prefix)]:
             del sys.modules[name]
     course = load_pack_course(root) if pack else load_course(root)
-    course.specs  # noqa: B018 - parsed now, once
+    course.specs
     _COURSES[key] = (stamp, course)
     return course
 
@@ -463,8 +471,6 @@ def _preload_analyser() -> None:
         pass
 
 
-
-
 class Worker:
     def __init__(self, preload: bool = False) -> None:
         self.session: Session | None = None
@@ -494,8 +500,12 @@ class Worker:
                 return self.evaluate(req)
             if op == "status":
                 top = {m.split(".")[0] for m in sys.modules}
-                return {"ok": True, "pid": os.getpid(), "modules": sorted(m for m in HEAVY if m in top),
-                        "prepared": list(self.prepared)}
+                return {
+                    "ok": True,
+                    "pid": os.getpid(),
+                    "modules": sorted(m for m in HEAVY if m in top),
+                    "prepared": list(self.prepared),
+                }
             return {"ok": False, "error": both("selfcheck.worker.unknown_request", op=op)}
         except Refused as exc:
             return {"ok": False, "error": {"en": exc.en, "ko": exc.ko}}
@@ -522,8 +532,9 @@ class Worker:
         folder = Path(req["dir"])
         path = Path(req["notebook"]) if req.get("notebook") else None
         nb, answers, problem = _read_notebook(path)
-        src, spec = resolve_source(path if nb is not None else None, Path(req.get("cwd") or "."),
-                                   req.get("exercise"), nb)
+        src, spec = resolve_source(
+            path if nb is not None else None, Path(req.get("cwd") or "."), req.get("exercise"), nb
+        )
         lang = _lang(req.get("lang"), nb)
         seed = packs.practice_seed(src.course)
         base = GradeContext(seed=seed, lang=lang, course=src.course, spec=spec, answers=answers)
@@ -532,13 +543,17 @@ class Worker:
         every = all_checks(spec, src.course)
         # Left out of the pack and not even built here (the quiz, when the pack has no bank).
         absent = {cid: about for cid, about in left_out.items() if cid not in {c.id for c in every}}
-        wanted = _wanted([(c.id, c.kind) for c in every] + [(cid, a.get("kind", "")) for cid, a in absent.items()],
-                         req.get("only"), spec)
+        wanted = _wanted(
+            [(c.id, c.kind) for c in every] + [(cid, a.get("kind", "")) for cid, a in absent.items()],
+            req.get("only"),
+            spec,
+        )
         shown = set(wanted)
         wanted |= _prerequisites(every, wanted)  # judged too, so that "not checked" reads as graded
         checks = [c for c in every if c.id in wanted]
-        unavailable = [_unavailable(about, cid, about["reason"], lang) for cid, about in absent.items()
-                       if cid in wanted]
+        unavailable = [
+            _unavailable(about, cid, about["reason"], lang) for cid, about in absent.items() if cid in wanted
+        ]
         contexts: dict[str, Any] = {}
         plans: dict[str, Any] = {}
         requests: list[dict[str, Any]] = []
@@ -556,8 +571,9 @@ class Worker:
                     continue
                 kept.append(check)
                 continue
-            ctx = packs.MemoContext(seed=seed, lang=lang, course=src.course, spec=spec, answers=answers,
-                                    memo=_memo(src.course))
+            ctx = packs.MemoContext(
+                seed=seed, lang=lang, course=src.course, spec=spec, answers=answers, memo=_memo(src.course)
+            )
             if src.pack is not None:
                 left = left_out.get(check.id)
                 if left is not None:
@@ -589,17 +605,38 @@ class Worker:
 
         (folder / "requests.json").write_text(json.dumps(requests), encoding="utf-8")
         np.savez(folder / "inputs.npz", **inputs)
-        ahead = threading.Thread(target=_judge_ahead, args=(kept, contexts, plans), name="selfcheck-ahead",
-                                 daemon=True)
+        ahead = threading.Thread(target=_judge_ahead, args=(kept, contexts, plans), name="selfcheck-ahead", daemon=True)
         ahead.start()
-        self.session = Session(checks=kept, contexts=contexts, plans=plans, requests=requests,
-                               unavailable=unavailable, quiz=quiz, base=base, lang=lang, exercise=spec.id,
-                               ahead=ahead, shown=shown, started=t0)
-        return {"ok": True, "exercise": spec.id, "notebook": spec.notebook, "title": spec.title,
-                "lang": lang, "mode": src.mode, "source": src.where, "seed": seed,
-                "checks": [c.id for c in kept if c.id in shown], "requests": len(requests), "training": targets,
-                "unavailable": unavailable, "notebook_problem": problem if path is not None else "",
-                "plan_s": round(time.monotonic() - t0, 4)}
+        self.session = Session(
+            checks=kept,
+            contexts=contexts,
+            plans=plans,
+            requests=requests,
+            unavailable=unavailable,
+            quiz=quiz,
+            base=base,
+            lang=lang,
+            exercise=spec.id,
+            ahead=ahead,
+            shown=shown,
+            started=t0,
+        )
+        return {
+            "ok": True,
+            "exercise": spec.id,
+            "notebook": spec.notebook,
+            "title": spec.title,
+            "lang": lang,
+            "mode": src.mode,
+            "source": src.where,
+            "seed": seed,
+            "checks": [c.id for c in kept if c.id in shown],
+            "requests": len(requests),
+            "training": targets,
+            "unavailable": unavailable,
+            "notebook_problem": problem if path is not None else "",
+            "plan_s": round(time.monotonic() - t0, 4),
+        }
 
     def prepare(self, req: dict[str, Any]) -> dict[str, Any]:
         """A plan made ahead and thrown away: what it loads, computes and scores stays (the
@@ -666,19 +703,35 @@ class Worker:
             doc = res.to_dict()
             doc["selfcheck_evidence"] = self_evidence(KINDS[check.kind], check)
             docs.append(doc)
-        training = {rid[len(TRAINING_PREFIX):]: out.value for rid, out in found.items()
-                    if rid.startswith(TRAINING_PREFIX) and out.ok and isinstance(out.value, dict)}
-        return {"ok": True, "exercise": s.exercise, "results": docs, "unavailable": unavailable,
-                "training": training, "probe_error": probe_error,
-                "evaluate_s": round(time.monotonic() - t0, 4), "warm_wait_s": round(t_warm, 4),
-                "quiz_wait_s": round(t_quiz, 4)}
+        training = {
+            rid[len(TRAINING_PREFIX) :]: out.value
+            for rid, out in found.items()
+            if rid.startswith(TRAINING_PREFIX) and out.ok and isinstance(out.value, dict)
+        }
+        return {
+            "ok": True,
+            "exercise": s.exercise,
+            "results": docs,
+            "unavailable": unavailable,
+            "training": training,
+            "probe_error": probe_error,
+            "evaluate_s": round(time.monotonic() - t0, 4),
+            "warm_wait_s": round(t_warm, 4),
+            "quiz_wait_s": round(t_quiz, 4),
+        }
 
 
 def _unavailable(about: dict[str, Any], cid: str, reason: str, lang: str, detail: str = "") -> dict[str, Any]:
     title = about.get("title") or {}
     text = title.get(lang) or title.get("en") or cid if isinstance(title, dict) else str(title)
-    return {"id": cid, "title": text, "points": about.get("points", 0), "kind": about.get("kind", ""),
-            "reason": reason, "detail": detail}
+    return {
+        "id": cid,
+        "title": text,
+        "points": about.get("points", 0),
+        "kind": about.get("kind", ""),
+        "reason": reason,
+        "detail": detail,
+    }
 
 
 def _plain(value: Any) -> Any:  # noqa: ANN401
@@ -704,8 +757,11 @@ def serve(stdin: Any, out: Any, idle_s: float = IDLE_S, preload: bool = True) ->
                 continue
             try:
                 req = json.loads(line)
-                reply = worker.handle(req) if isinstance(req, dict) else {
-                    "ok": False, "error": both("selfcheck.worker.not_an_object")}
+                reply = (
+                    worker.handle(req)
+                    if isinstance(req, dict)
+                    else {"ok": False, "error": both("selfcheck.worker.not_an_object")}
+                )
             except ValueError:
                 reply = {"ok": False, "error": both("selfcheck.worker.not_json")}
             except Exception as exc:  # noqa: BLE001 - report it to the kernel, keep serving

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import write_notebook
 
 SEED = 7
@@ -48,5 +47,13 @@ def submissions(tiny_course: Path, tmp_path: Path) -> Path:
 
 def result_key(doc: dict) -> tuple:
     """What must not depend on where (or with which kernel) a submission was graded."""
-    return (doc["path"], doc["member"], doc["exercise"], doc["status"], doc["score"], doc["max_score"],
-            doc["seed"], [(c["id"], c["passed"], c["points"], c["message"], c["details"]) for c in doc["checks"]])
+    return (
+        doc["path"],
+        doc["member"],
+        doc["exercise"],
+        doc["status"],
+        doc["score"],
+        doc["max_score"],
+        doc["seed"],
+        [(c["id"], c["passed"], c["points"], c["message"], c["details"]) for c in doc["checks"]],
+    )

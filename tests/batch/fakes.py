@@ -9,17 +9,34 @@ import os
 from typing import Any
 
 
-def fake_grade(course_root: Any, name: str, data: bytes, member: str | None, seed: int | None,  # noqa: ANN401
-               lang: str = "ko", quiz_lang: str = "lang", kernel: Any = None) -> dict[str, Any]:  # noqa: ANN401
+def fake_grade(
+    course_root: Any,
+    name: str,
+    data: bytes,
+    member: str | None,
+    seed: int | None,  # noqa: ANN401
+    lang: str = "ko",
+    quiz_lang: str = "lang",
+    kernel: Any = None,
+) -> dict[str, Any]:  # noqa: ANN401
     """A full-marks attempt for t.ex1; 'poison' in the path kills the worker, 'raises' raises."""
     if "poison" in name:
         os._exit(3)  # what a segfault or the OOM killer does to a worker
     if "raises" in name:
         raise RuntimeError("grader bug")
     env = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}
-    return {"exercise": "t.ex1", "member": member, "status": "graded", "score": 1.0, "max_score": 1.0,
-            "checks": [], "duration_s": 0.0, "path": name, "seed": seed,
-            "message": json.dumps({"env": env, "pid": os.getpid(), "kernel": kernel is not None})}
+    return {
+        "exercise": "t.ex1",
+        "member": member,
+        "status": "graded",
+        "score": 1.0,
+        "max_score": 1.0,
+        "checks": [],
+        "duration_s": 0.0,
+        "path": name,
+        "seed": seed,
+        "message": json.dumps({"env": env, "pid": os.getpid(), "kernel": kernel is not None}),
+    }
 
 
 class FakeSpare:

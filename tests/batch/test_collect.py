@@ -10,16 +10,21 @@ from grader.errors import GradeError
 
 def test_collect_recurses_sorts_skips_hidden_and_dedupes(tmp_path):
     subs = tmp_path / "subs"
-    for rel in ("bob/01_tiny.ipynb", "alice/01_tiny.ipynb", "alice/w2/02_x.ipynb",
-                "bob/.ipynb_checkpoints/01_tiny-checkpoint.ipynb", ".git/x.ipynb", "carol/._01_tiny.ipynb",
-                "carol/notes.txt"):
+    for rel in (
+        "bob/01_tiny.ipynb",
+        "alice/01_tiny.ipynb",
+        "alice/w2/02_x.ipynb",
+        "bob/.ipynb_checkpoints/01_tiny-checkpoint.ipynb",
+        ".git/x.ipynb",
+        "carol/._01_tiny.ipynb",
+        "carol/notes.txt",
+    ):
         (subs / rel).parent.mkdir(parents=True, exist_ok=True)
         (subs / rel).write_text("{}", encoding="utf-8")
     (tmp_path / "empty").mkdir()
     found, warnings = collect([subs / "bob" / "01_tiny.ipynb", subs, tmp_path / "empty", tmp_path / "missing.ipynb"])
     rels = [f.path.relative_to(tmp_path).as_posix() for f in found]
-    assert rels == ["subs/bob/01_tiny.ipynb", "subs/alice/01_tiny.ipynb", "subs/alice/w2/02_x.ipynb",
-                    "missing.ipynb"]
+    assert rels == ["subs/bob/01_tiny.ipynb", "subs/alice/01_tiny.ipynb", "subs/alice/w2/02_x.ipynb", "missing.ipynb"]
     assert found[0].root is None and found[1].root == subs
     assert [f.below_root for f in found] == [(), ("alice",), ("alice", "w2"), ()]
     assert [f.shown for f in found][1:3] == ["alice/01_tiny.ipynb", "alice/w2/02_x.ipynb"]

@@ -32,13 +32,17 @@ def test_dask_cluster_grades_like_the_local_batch(runner, tiny_course, submissio
     local = runner.invoke(cli, ["submit", str(submissions), "--workers", "2", "--no-record", *common])
     assert local.exit_code == 1, local.output
     book = tmp_path / "gb.db"
-    with distributed.LocalCluster(n_workers=2, processes=True, host="127.0.0.1", threads_per_worker=1,
-                                  dashboard_address=None) as cluster:
-        remote = runner.invoke(cli, ["submit", str(submissions), "--scheduler", cluster.scheduler_address,
-                                     "--gradebook", str(book), *common])
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, host="127.0.0.1", threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        remote = runner.invoke(
+            cli,
+            ["submit", str(submissions), "--scheduler", cluster.scheduler_address, "--gradebook", str(book), *common],
+        )
         with distributed.Client(cluster) as client:
-            envs = client.run(lambda: {k: os.environ.get(k) for k in ("TF_NUM_INTRAOP_THREADS",
-                                                                        "TF_NUM_INTEROP_THREADS")})
+            envs = client.run(
+                lambda: {k: os.environ.get(k) for k in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}
+            )
             worker_pids = set(client.run(os.getpid).values())
     assert remote.exit_code == 1, remote.output
     docs = json.loads(remote.stdout)
@@ -54,6 +58,16 @@ def test_unreachable_scheduler_is_one_line(runner, tiny_course):
     import dask
 
     with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
-        r = runner.invoke(cli, ["submit", str(tiny_course / "solutions"), "--scheduler", "tcp://127.0.0.1:9",
-                                "--no-record", "--course", str(tiny_course)])
+        r = runner.invoke(
+            cli,
+            [
+                "submit",
+                str(tiny_course / "solutions"),
+                "--scheduler",
+                "tcp://127.0.0.1:9",
+                "--no-record",
+                "--course",
+                str(tiny_course),
+            ],
+        )
     assert r.exit_code == 1 and "cannot reach the Dask scheduler" in r.output and "Traceback" not in r.output

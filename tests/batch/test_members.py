@@ -34,14 +34,19 @@ def test_member_precedence_and_sources(tmp_path):
     picks = [
         decide_member(under, _meta(" 지민 "), member="explicit", pattern=pattern),
         decide_member(named, _meta("지민"), pattern=pattern),
-        decide_member(under, _meta(" 지민 ")),            # metadata before the folder
-        decide_member(under, PLAIN),                      # the member folder
+        decide_member(under, _meta(" 지민 ")),  # metadata before the folder
+        decide_member(under, PLAIN),  # the member folder
         decide_member(under, b"not json"),
         decide_member(Found(tmp_path / "01_x.ipynb"), PLAIN),
     ]
     assert [(d.member, d.source) for d in picks] == [
-        ("explicit", "flag"), ("minseo", "template"), ("지민", "metadata"), ("alice", "folder"),
-        ("alice", "folder"), ("os-user", "os-user")]
+        ("explicit", "flag"),
+        ("minseo", "template"),
+        ("지민", "metadata"),
+        ("alice", "folder"),
+        ("alice", "folder"),
+        ("os-user", "os-user"),
+    ]
     assert [d.fallback for d in picks] == [False] * 5 + [True]
     assert all(d.note and "\n" not in d.note for d in picks)
     assert "alice" in picks[3].note and "--member-from" in picks[1].note
@@ -49,28 +54,31 @@ def test_member_precedence_and_sources(tmp_path):
         decide_member(under, _meta("지민"), pattern=pattern)
 
 
-@pytest.mark.parametrize("template, root, rel, member", [
-    ("{member}/*.ipynb", "submissions", "alice/04_forecast7.ipynb", "alice"),
-    ("submissions/{member}/*.ipynb", "/abs/submissions", "bob/04_forecast7.ipynb", "bob"),
-    ("{member}/**/*.ipynb", "subs", "carol/week3/late/04.ipynb", "carol"),
-    ("{member}_??.ipynb", None, "x/dana_04.ipynb", "dana"),
-    ("{member}_*.ipynb", None, "x/minseo_04_v2.ipynb", "minseo"),
-    ("./{member}/*.ipynb", "subs", "erin/04.ipynb", "erin"),
-    ("{member}/*.ipynb", None, "04.ipynb", None),
-    ("{member}_*.ipynb", "subs", "erin/04.ipynb", None),
-    # The course notebook's own name is never the member: this was member "06".
-    ("{member}_*.ipynb", "subs", "sora/06_lstm_structure.ipynb", None),
-    ("{member}_*.ipynb", None, "inbox/06_lstm_structure.ipynb", None),
-    ("*_{member}.ipynb", None, "inbox/04_forecast7_jiho.ipynb", "jiho"),
-    ("{member}-*.ipynb", None, "inbox/지민-04_forecast7.ipynb", "지민"),
-    # Colab and browser download names.
-    ("{member}_*.ipynb", None, "inbox/sora_04_forecast7.ipynb", "sora"),
-    ("{member}_*.ipynb", None, "inbox/sora_04_forecast7 (1).ipynb", "sora"),
-    ("{member}_*.ipynb", None, "inbox/Copy of sora_04_forecast7.ipynb", "sora"),
-    ("{member}_*.ipynb", None, "inbox/Copy of 04_forecast7.ipynb", None),
-    ("{member}_*.ipynb", None, "inbox/04_forecast7 (1).ipynb", None),
-    ("{member}/*.ipynb", "subs", "sora/Copy of 04_forecast7.ipynb", "sora"),
-])
+@pytest.mark.parametrize(
+    "template, root, rel, member",
+    [
+        ("{member}/*.ipynb", "submissions", "alice/04_forecast7.ipynb", "alice"),
+        ("submissions/{member}/*.ipynb", "/abs/submissions", "bob/04_forecast7.ipynb", "bob"),
+        ("{member}/**/*.ipynb", "subs", "carol/week3/late/04.ipynb", "carol"),
+        ("{member}_??.ipynb", None, "x/dana_04.ipynb", "dana"),
+        ("{member}_*.ipynb", None, "x/minseo_04_v2.ipynb", "minseo"),
+        ("./{member}/*.ipynb", "subs", "erin/04.ipynb", "erin"),
+        ("{member}/*.ipynb", None, "04.ipynb", None),
+        ("{member}_*.ipynb", "subs", "erin/04.ipynb", None),
+        # The course notebook's own name is never the member: this was member "06".
+        ("{member}_*.ipynb", "subs", "sora/06_lstm_structure.ipynb", None),
+        ("{member}_*.ipynb", None, "inbox/06_lstm_structure.ipynb", None),
+        ("*_{member}.ipynb", None, "inbox/04_forecast7_jiho.ipynb", "jiho"),
+        ("{member}-*.ipynb", None, "inbox/지민-04_forecast7.ipynb", "지민"),
+        # Colab and browser download names.
+        ("{member}_*.ipynb", None, "inbox/sora_04_forecast7.ipynb", "sora"),
+        ("{member}_*.ipynb", None, "inbox/sora_04_forecast7 (1).ipynb", "sora"),
+        ("{member}_*.ipynb", None, "inbox/Copy of sora_04_forecast7.ipynb", "sora"),
+        ("{member}_*.ipynb", None, "inbox/Copy of 04_forecast7.ipynb", None),
+        ("{member}_*.ipynb", None, "inbox/04_forecast7 (1).ipynb", None),
+        ("{member}/*.ipynb", "subs", "sora/Copy of 04_forecast7.ipynb", "sora"),
+    ],
+)
 def test_member_template(template, root, rel, member):
     found = Found(Path(root) / rel, root=Path(root)) if root else Found(Path(rel))
     rules = MemberRules(pattern=compile_member_pattern(template), notebooks=NOTEBOOKS)
@@ -90,21 +98,24 @@ def _course_dirs(tmp_path: Path) -> tuple[Path, MemberRules]:
     return course, MemberRules(notebooks=NOTEBOOKS, stops=stops)
 
 
-@pytest.mark.parametrize("rel, member", [
-    ("submissions/sora/04_forecast7.ipynb", "sora"),                 # per member
-    ("submissions/week3/sora/04_forecast7.ipynb", "sora"),           # per week, then member
-    ("submissions/sora/week3/04_forecast7.ipynb", "sora"),           # per member, then week
-    ("submissions/2021-11-20/jiho/04_forecast7.ipynb", "jiho"),
-    ("submissions/21.11.20/jiho/04_forecast7.ipynb", "jiho"),
-    ("submissions/3주차/지민/04_forecast7.ipynb", "지민"),
-    ("submissions/15장/w2/민서/Copy of 04_forecast7 (1).ipynb", "민서"),
-    ("submissions/sora (1)/04_forecast7.ipynb", "sora"),             # an archive unpacked twice
-    ("course/exercises/04_forecast7.ipynb", None),                   # a student's own starter
-    ("course/04_forecast7.ipynb", None),
-    ("Downloads/04_forecast7.ipynb", None),
-    ("04_forecast7.ipynb", None),
-    ("./04_forecast7.ipynb", None),
-])
+@pytest.mark.parametrize(
+    "rel, member",
+    [
+        ("submissions/sora/04_forecast7.ipynb", "sora"),  # per member
+        ("submissions/week3/sora/04_forecast7.ipynb", "sora"),  # per week, then member
+        ("submissions/sora/week3/04_forecast7.ipynb", "sora"),  # per member, then week
+        ("submissions/2021-11-20/jiho/04_forecast7.ipynb", "jiho"),
+        ("submissions/21.11.20/jiho/04_forecast7.ipynb", "jiho"),
+        ("submissions/3주차/지민/04_forecast7.ipynb", "지민"),
+        ("submissions/15장/w2/민서/Copy of 04_forecast7 (1).ipynb", "민서"),
+        ("submissions/sora (1)/04_forecast7.ipynb", "sora"),  # an archive unpacked twice
+        ("course/exercises/04_forecast7.ipynb", None),  # a student's own starter
+        ("course/04_forecast7.ipynb", None),
+        ("Downloads/04_forecast7.ipynb", None),
+        ("04_forecast7.ipynb", None),
+        ("./04_forecast7.ipynb", None),
+    ],
+)
 def test_explicit_paths_take_the_folder_they_are_in(tmp_path, monkeypatch, rel, member):
     """`grade submit submissions/*/04_forecast7.ipynb`: the shell gives file paths, not a folder."""
     monkeypatch.chdir(tmp_path)
@@ -116,14 +127,17 @@ def test_explicit_paths_take_the_folder_they_are_in(tmp_path, monkeypatch, rel, 
         assert (decision.member, decision.source) == (member, "folder")
 
 
-@pytest.mark.parametrize("rel, member", [
-    ("sora/04_forecast7.ipynb", "sora"),
-    ("week3/sora/04_forecast7.ipynb", "sora"),
-    ("sora/week3/04_forecast7.ipynb", "sora"),
-    ("submissions/sora/04_forecast7.ipynb", "sora"),
-    ("04_forecast7.ipynb", None),                                    # flat: nobody named
-    ("week3/04_forecast7.ipynb", None),
-])
+@pytest.mark.parametrize(
+    "rel, member",
+    [
+        ("sora/04_forecast7.ipynb", "sora"),
+        ("week3/sora/04_forecast7.ipynb", "sora"),
+        ("sora/week3/04_forecast7.ipynb", "sora"),
+        ("submissions/sora/04_forecast7.ipynb", "sora"),
+        ("04_forecast7.ipynb", None),  # flat: nobody named
+        ("week3/04_forecast7.ipynb", None),
+    ],
+)
 def test_folders_below_a_directory_argument(tmp_path, rel, member):
     root = tmp_path / "upload"
     _, rules = _course_dirs(tmp_path)
@@ -141,12 +155,28 @@ def test_korean_ids_are_composed_and_checked(tmp_path):
     decomposed = unicodedata.normalize("NFD", "지민")
     assert decomposed != "지민"
     folder = Found(tmp_path / "subs" / decomposed / "04_forecast7.ipynb", root=tmp_path / "subs")
-    assert MemberRules().decide(folder, PLAIN).member == "지민"   # macOS folder names are NFD
+    assert MemberRules().decide(folder, PLAIN).member == "지민"  # macOS folder names are NFD
     assert ids.member_id("  한소라 ", "--member") == "한소라"
     for good in ("sora", "sora.han", "jiho_park", "min-seo", "Sora Han", "지민2", "s@example.org"):
         assert ids.problem(good) is None, good
-    for bad in ("[/]", "[bold]x", "ji\u202eoh", "jiho\u200b", "a\x1b[2Kb", "=cmd", "-rf", "<b>x</b>",
-                "a|b", "a/b", "a\\b", "`x`", "a  b", "", "ㅤ", "x" * 65):
+    for bad in (
+        "[/]",
+        "[bold]x",
+        "ji\u202eoh",
+        "jiho\u200b",
+        "a\x1b[2Kb",
+        "=cmd",
+        "-rf",
+        "<b>x</b>",
+        "a|b",
+        "a/b",
+        "a\\b",
+        "`x`",
+        "a  b",
+        "",
+        "ㅤ",
+        "x" * 65,
+    ):
         assert ids.problem(ids.normalize(bad)) is not None, repr(bad)
 
 
@@ -165,7 +195,8 @@ def test_the_roster_turns_aliases_into_its_ids(tmp_path):
     roster_file.write_text(
         '[group]\nname = "g"\n\n[[members]]\nid = "sora"\nname = "한소라"\naliases = ["sora.han", "shan"]\n\n'
         '[[members]]\nid = "지민"\nname = { ko = "박지민", en = "Jimin Park" }\naliases = ["jimin"]\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     roster = load_roster(roster_file)
     rules = MemberRules(roster=roster)
     by_folder = rules.decide(Found(tmp_path / "subs" / "Sora.Han" / "x.ipynb", root=tmp_path / "subs"), PLAIN)
@@ -176,7 +207,8 @@ def test_the_roster_turns_aliases_into_its_ids(tmp_path):
 
 def test_a_roster_id_with_markup_is_refused_with_its_line(tmp_path):
     roster_file = tmp_path / "roster.toml"
-    roster_file.write_text('[[members]]\nid = "ok"\nname = "a"\n\n[[members]]\nid = "[/]"\nname = "b"\n',
-                           encoding="utf-8")
+    roster_file.write_text(
+        '[[members]]\nid = "ok"\nname = "a"\n\n[[members]]\nid = "[/]"\nname = "b"\n', encoding="utf-8"
+    )
     with pytest.raises(GradeError, match=r"roster.toml:6: members #2: 'id' '\[/\]' cannot be a member id"):
         load_roster(roster_file)

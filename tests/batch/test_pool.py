@@ -8,10 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import write_notebook
 
 from batch import fakes
 from batch.conftest import SEED, solution
-from conftest import write_notebook
 from grader.batch import BatchItem, Found, run_batch, thread_share
 from grader.batch.pool import Job, LocalPool, run_in_process
 from grader.course.loader import load_course
@@ -33,8 +33,16 @@ def _collect(pool_run, jobs: list[Job]) -> tuple[list[tuple[str, str, object]], 
 
 @pytest.mark.parametrize("where", ["pool", "here"])
 def test_each_spare_serves_the_next_job_once_and_is_discarded(tmp_path, where):
-    jobs = [Job(fakes.fake_job, (f"j{i}",), tag=f"j{i}", ahead=(fakes.fake_spare, (str(tmp_path), f"s{i}")),
-                ahead_key=f"plan{i}") for i in range(3)]
+    jobs = [
+        Job(
+            fakes.fake_job,
+            (f"j{i}",),
+            tag=f"j{i}",
+            ahead=(fakes.fake_spare, (str(tmp_path), f"s{i}")),
+            ahead_key=f"plan{i}",
+        )
+        for i in range(3)
+    ]
     run = LocalPool(1).run if where == "pool" else run_in_process
     outcomes, prefers = _collect(run, jobs)
     assert [(tag, kind) for tag, kind, _ in outcomes] == [("j0", "ok"), ("j1", "ok"), ("j2", "ok")]
@@ -68,12 +76,19 @@ def test_a_killed_worker_or_grader_exception_costs_only_its_submission(tiny_cour
         files.append(write_notebook(tmp_path / name / "01_tiny.ipynb", solution(tiny_course)))
     book = Gradebook(str(tmp_path / "book" / "gb.db"))
     seen: list[BatchItem] = []
-    items = run_batch(course, [Found(f, root=tmp_path) for f in files], workers=2, seed=SEED, book=book,
-                      on_done=seen.append)
+    items = run_batch(
+        course, [Found(f, root=tmp_path) for f in files], workers=2, seed=SEED, book=book, on_done=seen.append
+    )
     status = {i.member: (i.result.status, i.grader_failure) for i in items}
-    assert status == {"a": ("graded", False), "b": ("graded", False), "poison": ("error", True),
-                      "c": ("graded", False), "raises": ("error", True), "d": ("graded", False),
-                      "e": ("graded", False)}
+    assert status == {
+        "a": ("graded", False),
+        "b": ("graded", False),
+        "poison": ("error", True),
+        "c": ("graded", False),
+        "raises": ("error", True),
+        "d": ("graded", False),
+        "e": ("graded", False),
+    }
     assert "died" in items[2].result.message and "RuntimeError: grader bug" in items[4].result.message
     assert items[2].result.exercise == "t.ex1"  # which exercise to submit again
     assert len(seen) == 7 and sorted(i.index for i in seen) == list(range(7))
@@ -107,5 +122,6 @@ def test_the_grading_function_is_not_a_parameter_of_the_batch():
     import inspect
 
     from grader.batch import run
+
     assert "grade_fn" not in inspect.signature(run_batch).parameters
     assert "grade_fn" not in Path(run.__file__).read_text(encoding="utf-8")

@@ -9,9 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import write_notebook
 
 from batch.conftest import SEED, result_key, solution
-from conftest import write_notebook
 from grader.batch import Found, collect, run_batch
 from grader.batch.run import Batch
 from grader.batch.work import KernelPlan
@@ -19,14 +19,28 @@ from grader.cli.app import cli
 from grader.course.loader import load_course
 from grader.results.gradebook import Gradebook
 
-
 # --- through the CLI, with real kernels (tiny course) --------------------------------------------
+
 
 @pytest.mark.kernel
 def test_bad_notebook_in_the_middle_does_not_stop_the_batch(runner, tiny_course, submissions, tmp_path):
     book = tmp_path / "gb.db"
-    r = runner.invoke(cli, ["submit", str(submissions), "--json", "--seed", str(SEED), "--lang", "en",
-                            "--course", str(tiny_course), "--gradebook", str(book)])
+    r = runner.invoke(
+        cli,
+        [
+            "submit",
+            str(submissions),
+            "--json",
+            "--seed",
+            str(SEED),
+            "--lang",
+            "en",
+            "--course",
+            str(tiny_course),
+            "--gradebook",
+            str(book),
+        ],
+    )
     assert r.exit_code == 1, r.output  # one could not be graded
     docs = json.loads(r.stdout)
     assert isinstance(docs, list)
@@ -38,8 +52,19 @@ def test_bad_notebook_in_the_middle_does_not_stop_the_batch(runner, tiny_course,
     assert by_member["캐롤"]["score"] == 5
     assert [d["member_source"] for d in docs] == ["folder", "folder", "metadata", "folder", "folder"]
     for d in docs:
-        assert set(d) >= {"exercise", "member", "status", "score", "max_score", "checks", "duration_s",
-                          "member_source", "member_note", "submitted_at", "skipped"}
+        assert set(d) >= {
+            "exercise",
+            "member",
+            "status",
+            "score",
+            "max_score",
+            "checks",
+            "duration_s",
+            "member_source",
+            "member_note",
+            "submitted_at",
+            "skipped",
+        }
         assert d["skipped"] is False
     rows = Gradebook(str(book)).attempts()
     assert sorted(a.member for a in rows) == ["alice", "bob", "erin", "캐롤"]  # invalid: not recorded
@@ -56,8 +81,17 @@ def test_bad_notebook_in_the_middle_does_not_stop_the_batch(runner, tiny_course,
 @pytest.mark.kernel
 def test_grading_a_folder_twice_records_each_notebook_once(runner, tiny_course, submissions, tmp_path):
     book = tmp_path / "gb.db"
-    args = ["submit", str(submissions), "--json", "--lang", "en", "--course", str(tiny_course),
-            "--gradebook", str(book)]
+    args = [
+        "submit",
+        str(submissions),
+        "--json",
+        "--lang",
+        "en",
+        "--course",
+        str(tiny_course),
+        "--gradebook",
+        str(book),
+    ]
     first = runner.invoke(cli, args)
     assert first.exit_code == 1
     again = runner.invoke(cli, args)
@@ -65,8 +99,9 @@ def test_grading_a_folder_twice_records_each_notebook_once(runner, tiny_course, 
     docs = json.loads(again.stdout)
     assert [d["skipped"] for d in docs] == [True, True, True, False, True]
     assert "4 of 5 notebooks were graded before" in again.stderr and "--regrade" in again.stderr
-    assert [d["attempt_id"] for d in docs if d["skipped"]] == \
-        [d["attempt_id"] for d in json.loads(first.stdout) if d["status"] != "invalid"]
+    assert [d["attempt_id"] for d in docs if d["skipped"]] == [
+        d["attempt_id"] for d in json.loads(first.stdout) if d["status"] != "invalid"
+    ]
     assert Gradebook(str(book)).count() == 4
     # A changed notebook is a new attempt; the unchanged ones stay skipped.
     bob = submissions / "bob" / "01_tiny.ipynb"
@@ -81,9 +116,19 @@ def test_grading_a_folder_twice_records_each_notebook_once(runner, tiny_course, 
     assert [d["skipped"] for d in docs] == [False] * 4 and [d["regrade"] for d in docs] == [1, 1, 1, 1]
     with Gradebook(str(book)) as gb:
         assert gb.count() == 9
-        assert sorted((a.member, a.regrade) for a in gb.attempts()) == sorted([
-            ("alice", 0), ("alice", 1), ("bob", 0), ("bob", 0), ("bob", 1), ("캐롤", 0), ("캐롤", 1),
-            ("erin", 0), ("erin", 1)])  # bob: the first notebook, the changed one, its regrade
+        assert sorted((a.member, a.regrade) for a in gb.attempts()) == sorted(
+            [
+                ("alice", 0),
+                ("alice", 1),
+                ("bob", 0),
+                ("bob", 0),
+                ("bob", 1),
+                ("캐롤", 0),
+                ("캐롤", 1),
+                ("erin", 0),
+                ("erin", 1),
+            ]
+        )  # bob: the first notebook, the changed one, its regrade
 
 
 @pytest.mark.kernel
@@ -93,8 +138,21 @@ def test_explicit_paths_from_a_shell_glob_get_their_folders_member(runner, tiny_
         (tmp_path / "submissions" / member).mkdir(parents=True)
         write_notebook(tmp_path / "submissions" / member / "01_tiny.ipynb", solution(tiny_course))
     write_notebook(tmp_path / "01_tiny.ipynb", solution(tiny_course))
-    r = runner.invoke(cli, ["submit", "submissions/sora/01_tiny.ipynb", "submissions/jiho/01_tiny.ipynb",
-                            "01_tiny.ipynb", "--json", "--no-record", "--course", str(tiny_course), "--lang", "en"])
+    r = runner.invoke(
+        cli,
+        [
+            "submit",
+            "submissions/sora/01_tiny.ipynb",
+            "submissions/jiho/01_tiny.ipynb",
+            "01_tiny.ipynb",
+            "--json",
+            "--no-record",
+            "--course",
+            str(tiny_course),
+            "--lang",
+            "en",
+        ],
+    )
     assert r.exit_code == 0, r.output
     docs = json.loads(r.stdout)
     assert [(d["member"], d["member_source"]) for d in docs][:2] == [("sora", "folder"), ("jiho", "folder")]
@@ -118,16 +176,40 @@ def test_batch_summary_table(runner, tiny_course, submissions):
 
 @pytest.mark.kernel
 def test_single_file_with_workers_still_prints_one_object(runner, tiny_course):
-    r = runner.invoke(cli, ["submit", str(tiny_course / "solutions" / "01_tiny.ipynb"), "--workers", "2", "--json",
-                            "--no-record", "--member", "m", "--course", str(tiny_course)])
+    r = runner.invoke(
+        cli,
+        [
+            "submit",
+            str(tiny_course / "solutions" / "01_tiny.ipynb"),
+            "--workers",
+            "2",
+            "--json",
+            "--no-record",
+            "--member",
+            "m",
+            "--course",
+            str(tiny_course),
+        ],
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert isinstance(doc, dict) and doc["score"] == 5 and doc["member"] == "m" and doc["member_source"] == "flag"
 
 
 def test_usage_errors(runner, tiny_course):
-    r = runner.invoke(cli, ["submit", str(tiny_course), "--workers", "2", "--scheduler", "tcp://127.0.0.1:1",
-                            "--course", str(tiny_course)])
+    r = runner.invoke(
+        cli,
+        [
+            "submit",
+            str(tiny_course),
+            "--workers",
+            "2",
+            "--scheduler",
+            "tcp://127.0.0.1:1",
+            "--course",
+            str(tiny_course),
+        ],
+    )
     assert r.exit_code == 2
     r = runner.invoke(cli, ["submit", str(tiny_course), "--member-from", "*/*.ipynb", "--course", str(tiny_course)])
     assert r.exit_code == 2 and "exactly one {member}" in r.output and "Traceback" not in r.output
@@ -135,8 +217,7 @@ def test_usage_errors(runner, tiny_course):
     assert r.exit_code == 2 and "only placeholder" in r.output
     r = runner.invoke(cli, ["submit", str(tiny_course), "--member", "[/]", "--course", str(tiny_course)])
     assert r.exit_code == 2 and "cannot be a member id" in r.output and "Traceback" not in r.output
-    r = runner.invoke(cli, ["submit", str(tiny_course), "--submitted-at", "last sunday", "--course",
-                            str(tiny_course)])
+    r = runner.invoke(cli, ["submit", str(tiny_course), "--submitted-at", "last sunday", "--course", str(tiny_course)])
     assert r.exit_code == 1 and "not an ISO 8601 time" in r.output and "Traceback" not in r.output
 
 
@@ -151,12 +232,17 @@ def test_two_workers_grade_like_one_warm_or_cold(tiny_course, submissions):
     assert [result_key(i.result.to_dict()) for i in warm] == [result_key(i.result.to_dict()) for i in cold]
     assert [i.result.status for i in cold] == ["graded", "graded", "graded", "invalid", "graded"]
     # Started ahead: every graded notebook after the first ran in a spare kernel.
-    assert [("kernel_ahead_s" in i.result.timings) for i in warm if i.result.status == "graded"] == \
-        [False, True, True, True]
+    assert [("kernel_ahead_s" in i.result.timings) for i in warm if i.result.status == "graded"] == [
+        False,
+        True,
+        True,
+        True,
+    ]
     assert not any("kernel_ahead_s" in i.result.timings for i in cold)
 
 
 # --- the submitter's decisions, without kernels ----------------------------------------------------
+
 
 def test_a_refused_record_costs_only_its_attempt(tiny_course, tmp_path, fake_grading):
     from grader.errors import GradebookError
@@ -211,8 +297,8 @@ def test_a_free_worker_gets_the_notebook_its_spare_fits(tiny_course):
 
     items = [BatchItem(i, Found(Path(f"{i}.ipynb")), plan=p) for i, p in enumerate((a, a, b, a))]
     batch._ready.extend(items)
-    assert batch._take(b, depth=4) is items[2]      # the one that fits, though not first in line
-    assert batch._take(b, depth=4) is items[0]      # none fits: the first in line
+    assert batch._take(b, depth=4) is items[2]  # the one that fits, though not first in line
+    assert batch._take(b, depth=4) is items[0]  # none fits: the first in line
     assert batch._take(None, depth=4) is items[1]
 
 
@@ -236,9 +322,23 @@ def test_sigterm_stops_workers_and_kernels(tiny_course, tmp_path):
     marker = Path(tempfile.mkdtemp(prefix="gb-", dir="/var/tmp" if Path("/var/tmp").is_dir() else None))
     env = dict(os.environ, TMPDIR=str(marker), GRADE_SANDBOX_QUIET="1")
     try:
-        proc = subprocess.Popen(H.GRADE + ["submit", str(tmp_path / "subs"), "--workers", "2", "--no-record",
-                                           "--course", str(tiny_course), "--lang", "en"],
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            H.GRADE
+            + [
+                "submit",
+                str(tmp_path / "subs"),
+                "--workers",
+                "2",
+                "--no-record",
+                "--course",
+                str(tiny_course),
+                "--lang",
+                "en",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 60
         # Both workers' kernels are inside the student's cell, and each worker has a spare
         # kernel started for its next notebook: the stop must take all of them.

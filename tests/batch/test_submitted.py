@@ -22,8 +22,7 @@ def test_parse_time_reads_naive_times_in_the_course_zone():
     seoul = ZoneInfo("Asia/Seoul")
     assert parse_time("2021-11-21T23:10", seoul) == dt.datetime(2021, 11, 21, 23, 10, tzinfo=KST)
     assert parse_time("2021-11-21T14:10Z", seoul) == dt.datetime(2021, 11, 21, 23, 10, tzinfo=KST)
-    assert parse_time("2021-11-21 23:10+09:00", dt.timezone.utc) == dt.datetime(2021, 11, 21, 14, 10,
-                                                                               tzinfo=dt.timezone.utc)
+    assert parse_time("2021-11-21 23:10+09:00", dt.UTC) == dt.datetime(2021, 11, 21, 14, 10, tzinfo=dt.UTC)
     with pytest.raises(GradeError, match="not an ISO 8601 time"):
         parse_time("sunday night", seoul)
 
@@ -34,14 +33,22 @@ def test_the_modified_time_and_the_explicit_time(tmp_path):
     sunday = dt.datetime(2021, 11, 21, 23, 10, tzinfo=KST)
     os.utime(nb, (sunday.timestamp(), sunday.timestamp()))
     assert SubmittedAt([nb]).of(nb, nb.read_bytes()) == (sunday, "mtime")
-    assert SubmittedAt([nb], explicit=sunday + dt.timedelta(days=1)).of(nb, b"{}") == \
-        (sunday + dt.timedelta(days=1), "flag")
+    assert SubmittedAt([nb], explicit=sunday + dt.timedelta(days=1)).of(nb, b"{}") == (
+        sunday + dt.timedelta(days=1),
+        "flag",
+    )
     assert SubmittedAt([]).of(tmp_path / "gone.ipynb", None) == (None, "")
 
 
 def _git(repo: Path, *args: str, when: str | None = None) -> None:
-    env = dict(os.environ, GIT_AUTHOR_NAME="sora", GIT_AUTHOR_EMAIL="s@example.org", GIT_COMMITTER_NAME="rec",
-               GIT_COMMITTER_EMAIL="r@example.org", GIT_COMMITTER_DATE="2021-11-23T19:00:00+09:00")
+    env = dict(
+        os.environ,
+        GIT_AUTHOR_NAME="sora",
+        GIT_AUTHOR_EMAIL="s@example.org",
+        GIT_COMMITTER_NAME="rec",
+        GIT_COMMITTER_EMAIL="r@example.org",
+        GIT_COMMITTER_DATE="2021-11-23T19:00:00+09:00",
+    )
     if when:
         env["GIT_AUTHOR_DATE"] = when
     subprocess.run(["git", "-C", str(repo), *args], check=True, env=env, capture_output=True)

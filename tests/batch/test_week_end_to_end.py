@@ -10,9 +10,13 @@ import io
 import json
 import shutil
 
+import pytest
+
 from batch.conftest import SEED
 from grader.cli.app import cli
 from grader.results.gradebook import Gradebook
+
+pytestmark = pytest.mark.kernel
 
 
 def _ok(r):  # noqa: ANN001, ANN202

@@ -18,8 +18,10 @@ def _grade(course, declared, lang="en", shapes_ok=True):
     kind = KINDS["output_shape"]
     plan = kind.plan(check, ctx)
     assert plan.requests[-1] == {"id": "describe", "op": "describe", "target": "model"}
-    outs = {f"case{i}": ProbeOutput(ok=True, arrays=[np.zeros((c["input"][0], 7 if shapes_ok else 1))])
-            for i, c in enumerate(check.params["cases"])}
+    outs = {
+        f"case{i}": ProbeOutput(ok=True, arrays=[np.zeros((c["input"][0], 7 if shapes_ok else 1))])
+        for i, c in enumerate(check.params["cases"])
+    }
     outs["describe"] = ProbeOutput(ok=True, value={"type": "Sequential", "input_shape": [declared], "layers": []})
     return kind.evaluate(check, ctx, plan, outs)
 
@@ -47,17 +49,27 @@ def test_a_target_that_declares_no_input_is_judged_by_its_calls(course):
     ctx = GradeContext(seed=2, lang="en", course=course, spec=course.specs["ch15.ex4"])
     kind = KINDS["output_shape"]
     plan = kind.plan(check, ctx)
-    outs = {f"case{i}": ProbeOutput(ok=True, arrays=[np.zeros((c["input"][0], 7))])
-            for i, c in enumerate(check.params["cases"])}
+    outs = {
+        f"case{i}": ProbeOutput(ok=True, arrays=[np.zeros((c["input"][0], 7))])
+        for i, c in enumerate(check.params["cases"])
+    }
     outs["describe"] = ProbeOutput(ok=True, value={"type": "function", "module": "builtins"})
     assert kind.evaluate(check, ctx, plan, outs).passed
 
 
 def test_the_shape_checks_of_sequence_models_leave_the_time_axis_open(course):
-    open_checks = {(s.notebook, c.id) for s in course.specs.values() for c in s.checks
-                   if c.kind == "output_shape" and c.params.get("open_axes") == [1]}
-    assert {("01_seq2seq_uses.ipynb", "seq2seq_shape"), ("04_forecast7.ipynb", "any_length"),
-            ("07_conv1d.ipynb", "wavenet_shape"), ("08_video_classifier.ipynb", "frames_shape")} <= open_checks
+    open_checks = {
+        (s.notebook, c.id)
+        for s in course.specs.values()
+        for c in s.checks
+        if c.kind == "output_shape" and c.params.get("open_axes") == [1]
+    }
+    assert {
+        ("01_seq2seq_uses.ipynb", "seq2seq_shape"),
+        ("04_forecast7.ipynb", "any_length"),
+        ("07_conv1d.ipynb", "wavenet_shape"),
+        ("08_video_classifier.ipynb", "frames_shape"),
+    } <= open_checks
 
 
 # --- function_matches and output_shape on exercise 4's checks ----------------------
@@ -109,7 +121,7 @@ class TestFunctionMatches:
         ctx = ctx_for(course, lang="ko")
         kind = KINDS[c.kind]
         plan = kind.plan(c, ctx)
-        x, y = plan.private["expected"]
+        x, _y = plan.private["expected"]
         r = kind.evaluate(c, ctx, plan, {"call": ProbeOutput(ok=True, arrays=[x])})
         assert "반환" in r.message and r.title == "윈도 함수 make_windows"
 
@@ -137,16 +149,19 @@ class TestOutputShape:
         assert r.passed and r.points == c.points
 
     def test_batch_1_output_fails_with_clear_message(self, course):
-        c, r, _ = self.run(course, [(3, 1), (5, 1), (2, 1)])
+        _c, r, _ = self.run(course, [(3, 1), (5, 1), (2, 1)])
         assert not r.passed and r.points == 0
         assert "input [3, 50, 1] gave [3, 1], expected [3, 7]" in r.message
 
     def test_fixed_length_model_is_caught(self, course):
-        c, r, _ = self.run(course, [(3, 7), (5, 7), (2, 7)],
-                           errors=[None, "ValueError: expected shape (None, 50, 1)", "ValueError: expected shape"])
+        _c, r, _ = self.run(
+            course,
+            [(3, 7), (5, 7), (2, 7)],
+            errors=[None, "ValueError: expected shape (None, 50, 1)", "ValueError: expected shape"],
+        )
         assert not r.passed and "[5, 30, 1]" in r.message
 
     def test_same_error_everywhere_is_said_once(self, course):
         err = "NameError: name 'model' is not defined in the notebook"
-        c, r, _ = self.run(course, [(1,), (1,), (1,)], errors=[err] * 3)
+        _c, r, _ = self.run(course, [(1,), (1,), (1,)], errors=[err] * 3)
         assert r.message.count("NameError") == 1

@@ -4,19 +4,34 @@ instead of failing with a message about something else (no kernel, no TensorFlow
 from __future__ import annotations
 
 from grader.checks import GradeContext
-from grader.checks.depends import after_of, apply_after
 from grader.checks.base import CheckSpec
+from grader.checks.depends import after_of, apply_after
 from grader.results.attempt import CheckResult
 
 
 def _check(cid: str, kind: str = "model_metric", after: list[str] | None = None, target: str = "m") -> CheckSpec:
-    return CheckSpec(id=cid, kind=kind, points=2, title={"en": f"title {cid}", "ko": f"제목 {cid}"},
-                     hint={"en": "Train longer."}, params={"target": target}, after=after or [])
+    return CheckSpec(
+        id=cid,
+        kind=kind,
+        points=2,
+        title={"en": f"title {cid}", "ko": f"제목 {cid}"},
+        hint={"en": "Train longer."},
+        params={"target": target},
+        after=after or [],
+    )
 
 
 def _result(cid: str, kind: str, passed: bool, **details) -> CheckResult:
-    return CheckResult(id=cid, kind=kind, passed=passed, points=2 if passed else 0, max_points=2,
-                       message="measured", details=details, evidence="clean")
+    return CheckResult(
+        id=cid,
+        kind=kind,
+        passed=passed,
+        points=2 if passed else 0,
+        max_points=2,
+        message="measured",
+        details=details,
+        evidence="clean",
+    )
 
 
 def _ctx(lang: str = "en") -> GradeContext:
@@ -42,11 +57,13 @@ def test_a_passed_dependency_changes_nothing():
 
 
 def test_the_first_failure_of_a_chain_is_the_reason():
-    checks = [_check("path", "model_path", target="model"), _check("q", after=["path"]),
-              _check("r", after=["q"])]
+    checks = [_check("path", "model_path", target="model"), _check("q", after=["path"]), _check("r", after=["q"])]
     checks[0].params["stages"] = [{"class": "GRU", "what": {"en": "recurrent layer", "ko": "순환 층"}}]
-    results = [_result("path", "model_path", False, missing_stage=0), _result("q", "model_metric", True),
-               _result("r", "model_metric", True)]
+    results = [
+        _result("path", "model_path", False, missing_stage=0),
+        _result("q", "model_metric", True),
+        _result("r", "model_metric", True),
+    ]
     out = apply_after(checks, results, _ctx())
     assert out[1].message == "Not checked: `model` has no recurrent layer between its input and its output."
     assert out[2].message == out[1].message  # r waited on q, which was not checked for that reason
@@ -57,7 +74,9 @@ def test_a_dependency_without_a_sharper_reason_is_named_by_its_title():
     checks = [_check("shape", "output_shape"), _check("q", after=["shape"])]
     results = [_result("shape", "output_shape", False), _result("q", "model_metric", True)]
     assert apply_after(checks, results, _ctx())[1].message == "Not checked: “title shape” did not pass."
-    assert apply_after(checks, results, _ctx("ko"))[1].message == "확인하지 않음: ‘제목 shape’ 항목을 통과하지 못했습니다."
+    assert (
+        apply_after(checks, results, _ctx("ko"))[1].message == "확인하지 않음: ‘제목 shape’ 항목을 통과하지 못했습니다."
+    )
 
 
 def test_after_of_reads_the_spec_field_or_the_params():

@@ -113,8 +113,10 @@ class TestLayerConfig:
         layers[2]["params"] = 2000
         c, r = self.evaluate(course, "ch15.ex2", "stack", _desc(*layers))
         assert not r.passed and r.points == pytest.approx(c.points * 3 / 5)
-        assert "layer 2 of 4 (LSTM 'lstm'): its return_sequences is False, expected True, output shape [None, 20]" \
+        assert (
+            "layer 2 of 4 (LSTM 'lstm'): its return_sequences is False, expected True, output shape [None, 20]"
             in r.message
+        )
         assert "2,000 parameters, expected 1,824" in r.message
 
     def test_not_a_model_missing_and_validation(self, course):

@@ -75,8 +75,9 @@ def test_follows_names_states_of_the_step(course):
     kind = KINDS["unrolled_step"]
     for bad in ({"h": "z"}, {"h": "h"}):
         with pytest.raises(SpecError, match="'follows' must map a state to another state"):
-            kind.validate(CheckSpec(check.id, check.kind, check.points, check.title, check.hint,
-                                    dict(check.params, follows=bad)))
+            kind.validate(
+                CheckSpec(check.id, check.kind, check.points, check.title, check.hint, dict(check.params, follows=bad))
+            )
 
 
 def test_unrolled_step_late_bug_and_partial(course):

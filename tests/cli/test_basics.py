@@ -6,16 +6,16 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from grader.cli.app import cli
 
 
 def test_help_does_not_import_tensorflow():
-    code = ("import sys; from click.testing import CliRunner; import grader.cli.app as c; "
-            "r = CliRunner().invoke(c.cli, ['--help']); assert r.exit_code == 0, r.output; "
-            "assert 'submit' in r.output; "
-            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    code = (
+        "import sys; from click.testing import CliRunner; import grader.cli.app as c; "
+        "r = CliRunner().invoke(c.cli, ['--help']); assert r.exit_code == 0, r.output; "
+        "assert 'submit' in r.output; "
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 
@@ -54,7 +54,9 @@ def test_unknown_exercise_is_exit_1(runner, tmp_path, tiny_course):
 
 
 def test_missing_file_is_exit_1(runner, tiny_course):
-    r = runner.invoke(cli, ["submit", "/nonexistent/01_tiny.ipynb", "--course", str(tiny_course), "--no-record", "--lang", "en"])
+    r = runner.invoke(
+        cli, ["submit", "/nonexistent/01_tiny.ipynb", "--course", str(tiny_course), "--no-record", "--lang", "en"]
+    )
     assert r.exit_code == 1 and "no such file" in r.output
 
 

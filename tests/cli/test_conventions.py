@@ -13,9 +13,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-import pytest
 
+import pytest
 from conftest import make_notebook, write_notebook
+
 from grader.cli.app import cli
 from grader.cli.term import live_ok
 
@@ -23,10 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 PYTHON = sys.executable
 
 
-def _grade(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-           timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PYTHON, "-m", "grader", *args], capture_output=True, text=True, cwd=cwd or ROOT,
-                          env=env, timeout=timeout)
+def _grade(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "-m", "grader", *args], capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=timeout
+    )
 
 
 def test_usage_errors_use_the_one_format_on_stderr(runner):
@@ -57,8 +60,9 @@ def test_a_missing_file_is_an_error_on_stderr_not_a_result(runner, tiny_course, 
         r = runner.invoke(cli, ["submit", missing, "--no-record", "--course", str(tiny_course), "--lang", lang])
         assert r.exit_code == 1 and r.stdout == ""
         assert r.stderr.strip() == f"grade: error: {missing}: {said}"
-        r = runner.invoke(cli, ["submit", missing, "--no-record", "--json", "--course", str(tiny_course),
-                                "--lang", lang])
+        r = runner.invoke(
+            cli, ["submit", missing, "--no-record", "--json", "--course", str(tiny_course), "--lang", lang]
+        )
         doc = json.loads(r.stdout)
         assert r.exit_code == 1 and doc["status"] == "invalid"
         assert (doc["error"], doc["file"]) == (said, missing)
@@ -85,9 +89,19 @@ def test_status_json_lists_best_attempts(runner, tiny_course, tmp_path):
     from grader.results.gradebook import Gradebook
 
     with Gradebook(book) as gb:
-        gb.record(Attempt("t.ex1", "sora", "graded", [CheckResult("double", "function_matches", True, 2, 2, ""),
-                                                       CheckResult("summer", "model_metric", False, 1 / 3, 3, "")],
-                          1.0), b"{}")
+        gb.record(
+            Attempt(
+                "t.ex1",
+                "sora",
+                "graded",
+                [
+                    CheckResult("double", "function_matches", True, 2, 2, ""),
+                    CheckResult("summer", "model_metric", False, 1 / 3, 3, ""),
+                ],
+                1.0,
+            ),
+            b"{}",
+        )
     r = runner.invoke(cli, ["status", "--json", *base])
     [row] = json.loads(r.stdout)
     assert (row["member"], row["exercise"], row["score"], row["max_score"]) == ("sora", "t.ex1", 2.3333, 5.0)
@@ -128,8 +142,10 @@ def test_live_displays_only_on_a_real_terminal():
 
 
 def _slow_notebook(tmp_path: Path) -> Path:
-    return write_notebook(tmp_path / "01_tiny.ipynb", make_notebook(
-        [("code", "import time\nprint('started', flush=True)\ntime.sleep(120)")], exercise="t.ex1"))
+    return write_notebook(
+        tmp_path / "01_tiny.ipynb",
+        make_notebook([("code", "import time\nprint('started', flush=True)\ntime.sleep(120)")], exercise="t.ex1"),
+    )
 
 
 def _descendants(pid: int) -> dict[int, str]:
@@ -159,9 +175,27 @@ def _descendants(pid: int) -> dict[int, str]:
 def test_ctrl_c_on_one_file_prints_one_line_cleans_up_and_exits_130(tiny_course, tmp_path):
     nb = _slow_notebook(tmp_path)
     # Its own process group, as a terminal's foreground job: Ctrl-C is SIGINT to the group.
-    proc = subprocess.Popen([PYTHON, "-m", "grader", "submit", str(nb), "--no-record", "--member", "sora",
-                             "--course", str(tiny_course), "--lang", "en"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "grader",
+            "submit",
+            str(nb),
+            "--no-record",
+            "--member",
+            "sora",
+            "--course",
+            str(tiny_course),
+            "--lang",
+            "en",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        cwd=tmp_path,
+    )
     try:
         deadline = time.monotonic() + 120
         kernel: dict[int, str] = {}
@@ -189,10 +223,12 @@ def test_ctrl_c_on_one_file_prints_one_line_cleans_up_and_exits_130(tiny_course,
 
 @pytest.mark.kernel
 def test_without_a_terminal_progress_is_plain_lines(tiny_course, tmp_path):
-    nb = write_notebook(tmp_path / "01_tiny.ipynb", make_notebook(
-        [("code", "def double(x):\n    return 2 * x")], exercise="t.ex1"))
-    r = _grade("submit", str(nb), "--no-record", "--member", "sora", "--course", str(tiny_course), "--lang", "en",
-               cwd=tmp_path)
+    nb = write_notebook(
+        tmp_path / "01_tiny.ipynb", make_notebook([("code", "def double(x):\n    return 2 * x")], exercise="t.ex1")
+    )
+    r = _grade(
+        "submit", str(nb), "--no-record", "--member", "sora", "--course", str(tiny_course), "--lang", "en", cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr
     assert r.stderr.splitlines() == ["01_tiny.ipynb: running 1 code cell…", "01_tiny.ipynb: checking…"]
     assert "\x1b" not in r.stdout + r.stderr and "\r" not in r.stdout + r.stderr and "None" not in r.stderr
@@ -202,13 +238,33 @@ def test_without_a_terminal_progress_is_plain_lines(tiny_course, tmp_path):
 @pytest.mark.kernel
 def test_in_a_jupyter_cell_there_are_no_spinner_frames(tiny_course, tmp_path):
     """`!grade submit` in Jupyter: a pseudo-terminal and FORCE_COLOR, as ipykernel sets them."""
-    nb = write_notebook(tmp_path / "01_tiny.ipynb", make_notebook(
-        [("code", "import time\ntime.sleep(2)\ndef double(x):\n    return 2 * x")], exercise="t.ex1"))
+    nb = write_notebook(
+        tmp_path / "01_tiny.ipynb",
+        make_notebook([("code", "import time\ntime.sleep(2)\ndef double(x):\n    return 2 * x")], exercise="t.ex1"),
+    )
     env = dict(os.environ, TERM="xterm-color", FORCE_COLOR="1", CLICOLOR_FORCE="1", JPY_PARENT_PID=str(os.getpid()))
     primary, secondary = pty.openpty()
-    proc = subprocess.Popen([PYTHON, "-m", "grader", "submit", str(nb), "--no-record", "--member", "sora",
-                             "--course", str(tiny_course), "--lang", "en"], stdin=subprocess.DEVNULL,
-                            stdout=secondary, stderr=secondary, env=env, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "grader",
+            "submit",
+            str(nb),
+            "--no-record",
+            "--member",
+            "sora",
+            "--course",
+            str(tiny_course),
+            "--lang",
+            "en",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        cwd=tmp_path,
+    )
     os.close(secondary)
     chunks = []
     deadline = time.monotonic() + 300

@@ -10,24 +10,24 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from site_fixtures import at, record
 
 from grader.cli.app import cli
 from grader.results.gradebook import Gradebook
-from site_fixtures import at, record
 
 ROOT = Path(__file__).resolve().parents[2]
 
 FAKE_ROW = "mina\x1b[1A\x1b[2K\r│ jiho │ 14/14 │"  # moves up, erases the line, draws a row
 HOSTILE_MEMBERS = [
-    "[/]",                                        # closing tag with nothing to close: MarkupError
-    "[bold red]teacher[/bold red]",               # markup that would style itself
+    "[/]",  # closing tag with nothing to close: MarkupError
+    "[bold red]teacher[/bold red]",  # markup that would style itself
     FAKE_ROW,
     "x\x1b]0;all graded\x07\x1b]8;;https://evil.example/\x1b\\link\x1b]8;;\x1b\\",  # title, hyperlink
-    "\x1b[?1049h\x1b[2J\x1bc",                     # alternate screen, clear, reset
-    "ji\u202eoh",                                  # right-to-left override
-    "jiho\u200b",                                  # zero-width look-alike of "jiho"
-    "\u3164",                                      # Hangul filler: a blank-looking name
-    "x\x9b2Jy",                                    # 8-bit CSI
+    "\x1b[?1049h\x1b[2J\x1bc",  # alternate screen, clear, reset
+    "ji\u202eoh",  # right-to-left override
+    "jiho\u200b",  # zero-width look-alike of "jiho"
+    "\u3164",  # Hangul filler: a blank-looking name
+    "x\x9b2Jy",  # 8-bit CSI
 ]
 
 # rich's own colours are SGR sequences (ESC [ ... m); anything else came from the data.
@@ -40,9 +40,25 @@ def _foreign_sequences(text: str) -> list[str]:
 
 
 def _record(book: Gradebook, member: str, score: float, message: str = "") -> None:
-    record(book, "ch15.ex2", member, at(20),
-           [{"id": "c", "kind": "output_shape", "passed": False, "points": score, "max_points": 14.0,
-             "message": message, "title": "c", "details": {}}], message=message)
+    record(
+        book,
+        "ch15.ex2",
+        member,
+        at(20),
+        [
+            {
+                "id": "c",
+                "kind": "output_shape",
+                "passed": False,
+                "points": score,
+                "max_points": 14.0,
+                "message": message,
+                "title": "c",
+                "details": {},
+            }
+        ],
+        message=message,
+    )
 
 
 @pytest.fixture
@@ -62,8 +78,7 @@ def test_render_status_survives_markup_and_escapes_in_member_names(hostile_book)
         best = book.best()
     # A real terminal with colours: the only escape sequences left must be rich's own SGR.
     out = io.StringIO()
-    render_status(Console(file=out, force_terminal=True, color_system="truecolor", width=160), best,
-                  ["ch15.ex2"], "en")
+    render_status(Console(file=out, force_terminal=True, color_system="truecolor", width=160), best, ["ch15.ex2"], "en")
     text = out.getvalue()
     assert _foreign_sequences(text) == []
     plain = _SGR.sub("", text)
@@ -97,8 +112,7 @@ def test_error_lines_and_json_are_inert(runner, tmp_path):
     assert "\x1b" not in res.output and "\u202e" not in res.output and "\x07" not in res.output
     assert "not JSON" in " ".join(res.output.split())
     # A forged table row is no member id: refused before anything runs, and said inertly.
-    res = runner.invoke(cli, ["submit", "--json", "--no-record", "--course", str(ROOT), "--member", FAKE_ROW,
-                              str(bad)])
+    res = runner.invoke(cli, ["submit", "--json", "--no-record", "--course", str(ROOT), "--member", FAKE_ROW, str(bad)])
     assert res.exit_code == 2 and "cannot be a member id" in res.output and "\x1b" not in res.output
     res = runner.invoke(cli, ["submit", "--json", "--no-record", "--course", str(ROOT), str(bad)])
     assert "\x1b" not in res.stdout and "\u202e" not in res.stdout
@@ -120,8 +134,18 @@ def test_batch_summary_with_hostile_file_names(runner, tmp_path):
 
 
 def test_quiz_feedback_and_bank_text_print_as_text(runner):
-    res = runner.invoke(cli, ["quiz", "score", "ch15.ex2", "--course", str(ROOT),
-                              "--answer", "[/] \x1b[2J\x1b]0;x\x07 상태 벡터 [batch, 7]"])
+    res = runner.invoke(
+        cli,
+        [
+            "quiz",
+            "score",
+            "ch15.ex2",
+            "--course",
+            str(ROOT),
+            "--answer",
+            "[/] \x1b[2J\x1b]0;x\x07 상태 벡터 [batch, 7]",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "\x1b" not in res.output
     res = runner.invoke(cli, ["quiz", "list", "--course", str(ROOT)])

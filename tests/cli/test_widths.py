@@ -60,7 +60,14 @@ def test_every_message_reads_whole_at_narrow_widths(path, width):
 
 def test_scores_show_at_most_two_decimals_and_are_kept_to_four():
     assert [fmt_points(x) for x in (9.333333, 10.0, 0.5, 1.25, 7.3332999999999995, 0.0, 2 / 3)] == [
-        "9.33", "10", "0.5", "1.25", "7.33", "0", "0.67"]
+        "9.33",
+        "10",
+        "0.5",
+        "1.25",
+        "7.33",
+        "0",
+        "0.67",
+    ]
     assert fmt_score(28 / 3, 10) == "9.33/10"
     third = CheckResult("a", "quiz", False, 4 / 3, 2, "")
     assert third.points == 1.3333
@@ -82,13 +89,24 @@ def test_the_batch_summary_reads_at_narrow_widths(width):
     items = []
     for i, path in enumerate(RESULTS):
         result = Attempt.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        items.append(BatchItem(index=i, found=Found(Path("subs/지민") / f"{path.stem}.ipynb", root=Path("subs")),
-                               member="지민", result=result))
-    why = ("cannot tell which exercise this is: no 'grade.exercise' in the notebook metadata and the file name "
-           "matches none of 01_seq2seq_uses.ipynb, 02_rnn_shapes.ipynb; name it with --exercise")
+        items.append(
+            BatchItem(
+                index=i,
+                found=Found(Path("subs/지민") / f"{path.stem}.ipynb", root=Path("subs")),
+                member="지민",
+                result=result,
+            )
+        )
+    why = (
+        "cannot tell which exercise this is: no 'grade.exercise' in the notebook metadata and the file name "
+        "matches none of 01_seq2seq_uses.ipynb, 02_rnn_shapes.ipynb; name it with --exercise"
+    )
     bad = Attempt("", "sora", "invalid", [], 0.0, path="subs/sora/notes.ipynb", message=f"subs/sora/notes.ipynb: {why}")
-    items.append(BatchItem(index=len(items), found=Found(Path("subs/sora/notes.ipynb"), root=Path("subs")),
-                           member="sora", result=bad))
+    items.append(
+        BatchItem(
+            index=len(items), found=Found(Path("subs/sora/notes.ipynb"), root=Path("subs")), member="sora", result=bad
+        )
+    )
     out = io.StringIO()
     render_batch_summary(Console(file=out, width=width, color_system=None), items, "en", wall_s=60.0)
     lines = out.getvalue().splitlines()

@@ -8,8 +8,11 @@ import re
 import nbformat
 import pytest
 
-LIMITS = re.compile(r"셀 하나에 (\d+)초, 노트북 전체에 (\d+)초.*?up to (\d+) s for one cell and (\d+) s for the whole "
-                    r"notebook", re.S)
+LIMITS = re.compile(
+    r"셀 하나에 (\d+)초, 노트북 전체에 (\d+)초.*?up to (\d+) s for one cell and (\d+) s for the whole "
+    r"notebook",
+    re.S,
+)
 
 
 def _notebooks(course):
@@ -42,5 +45,6 @@ def test_every_training_cell_has_its_budget(course):
 def test_the_starter_states_the_same_budget(course, stem):
     sol = nbformat.read(course.solutions_dir / f"{stem}.ipynb", as_version=4)
     starter = nbformat.read(course.exercises_dir / f"{stem}.ipynb", as_version=4)
-    assert [c.source for c in sol.cells if c.cell_type == "markdown" and "⏱" in c.source] == \
-        [c.source for c in starter.cells if c.cell_type == "markdown" and "⏱" in c.source]
+    assert [c.source for c in sol.cells if c.cell_type == "markdown" and "⏱" in c.source] == [
+        c.source for c in starter.cells if c.cell_type == "markdown" and "⏱" in c.source
+    ]

@@ -18,8 +18,10 @@ def test_check_grades_solutions_and_starters_on_the_pool(runner, tiny_course, wo
     assert runner.invoke(cli, ["starters", "--course", str(tiny_course)]).exit_code == 0
     seen = []
     verdicts, starters = run_checks(load_course(tiny_course), workers=workers, seed=3, on_done=seen.append)
-    assert [(v.role, Path(v.path).parent.name) for v in verdicts] == [("solution", "solutions"),
-                                                                      ("starter", "exercises")]
+    assert [(v.role, Path(v.path).parent.name) for v in verdicts] == [
+        ("solution", "solutions"),
+        ("starter", "exercises"),
+    ]
     assert all(v.ok for v in verdicts), [v.problem for v in verdicts]
     assert verdicts[0].score == verdicts[0].max_score == 5 and verdicts[1].code_score == 0
     assert len(seen) == 2 and [s.state for s in starters] == ["ok"]

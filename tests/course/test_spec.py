@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from grader.errors import SpecError
 from grader.course.spec import load_spec, load_specs
+from grader.errors import SpecError
 
-GOOD = '''
+GOOD = """
 id = "ch15.ex9"
 notebook = "09_x.ipynb"
 [[checks]]
@@ -17,7 +17,7 @@ points = 1
 target = "f"
 generator = "m:g"
 reference = "m:r"
-'''
+"""
 
 
 def test_repository_specs_load(course):
@@ -34,16 +34,19 @@ def test_repository_specs_load(course):
                     assert callable(course.reference(check.params[key]))
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("id = ", "not valid TOML"),
-    ('notebook = "x.ipynb"', "missing string key 'id'"),
-    ('id = "Bad Id"\nnotebook = "x.ipynb"', "should look like"),
-    (GOOD.replace('kind = "function_matches"', 'kind = "telepathy"'), "unknown check kind 'telepathy'"),
-    (GOOD.replace('points = 1', 'points = -1'), "'points' must be a number >= 0"),
-    (GOOD.replace('target = "f"\n', ''), "needs target"),
-    (GOOD + GOOD[GOOD.index("[[checks]]"):], "duplicate check id 'a'"),
-    (GOOD + '\n[limits]\ncell_timeout = 3\n', "[limits]"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("id = ", "not valid TOML"),
+        ('notebook = "x.ipynb"', "missing string key 'id'"),
+        ('id = "Bad Id"\nnotebook = "x.ipynb"', "should look like"),
+        (GOOD.replace('kind = "function_matches"', 'kind = "telepathy"'), "unknown check kind 'telepathy'"),
+        (GOOD.replace("points = 1", "points = -1"), "'points' must be a number >= 0"),
+        (GOOD.replace('target = "f"\n', ""), "needs target"),
+        (GOOD + GOOD[GOOD.index("[[checks]]") :], "duplicate check id 'a'"),
+        (GOOD + "\n[limits]\ncell_timeout = 3\n", "[limits]"),
+    ],
+)
 def test_malformed_specs_are_rejected_with_file(tmp_path, text, fragment):
     path = tmp_path / "09_x.toml"
     path.write_text(text, encoding="utf-8")

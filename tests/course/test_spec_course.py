@@ -15,7 +15,7 @@ from grader.cli.app import cli
 from grader.course.loader import load_course
 from grader.errors import SpecError
 
-SECOND = textwrap.dedent('''\
+SECOND = textwrap.dedent("""\
     id = "t.ex2"
     notebook = "02_other.ipynb"
     [[checks]]
@@ -26,7 +26,7 @@ SECOND = textwrap.dedent('''\
     generator = "tiny:probe"
     gen_args = { n = 4 }
     reference = "tiny:double"
-''')
+""")
 
 
 def add_spec(course: Path, text: str, name: str = "02_other.toml") -> Path:
@@ -64,16 +64,28 @@ def test_a_sound_second_spec_loads_and_resolves(tiny_course):
     assert sorted(course.specs) == ["t.ex1", "t.ex2"] and not course.spec_problems
 
 
-@pytest.mark.parametrize("old, new, needle, fragments", [
-    ('reference = "tiny:double"', 'reference = "tiny:doubel"', "tiny:doubel",
-     ["check 'double': reference = 'tiny:doubel'", "reference module 'tiny' has no 'doubel'",
-      "(did you mean 'double'?)"]),
-    ('reference = "tiny:double"', 'reference = "tinny:double"', "tinny:double",
-     ["no reference module 'tinny'"]),
-    ("gen_args = { n = 4 }", "gen_args = { nn = 4 }", "gen_args",
-     ["tiny:probe, called as probe(rng, **gen_args), does not take these gen_args", "'nn'"]),
-
-])
+@pytest.mark.parametrize(
+    "old, new, needle, fragments",
+    [
+        (
+            'reference = "tiny:double"',
+            'reference = "tiny:doubel"',
+            "tiny:doubel",
+            [
+                "check 'double': reference = 'tiny:doubel'",
+                "reference module 'tiny' has no 'doubel'",
+                "(did you mean 'double'?)",
+            ],
+        ),
+        ('reference = "tiny:double"', 'reference = "tinny:double"', "tinny:double", ["no reference module 'tinny'"]),
+        (
+            "gen_args = { n = 4 }",
+            "gen_args = { nn = 4 }",
+            "gen_args",
+            ["tiny:probe, called as probe(rng, **gen_args), does not take these gen_args", "'nn'"],
+        ),
+    ],
+)
 def test_a_missing_reference_names_spec_file_and_line(tiny_course, old, new, needle, fragments):
     path = add_spec(tiny_course, SECOND.replace(old, new))
     course = load_course(tiny_course)
@@ -96,10 +108,10 @@ def test_the_quiz_question_must_be_in_the_bank(tiny_course):
     quizzes = tiny_course / "quizzes"
     quizzes.mkdir()
     (quizzes / "bank.toml").write_text('[[question]]\nid = "t.q1"\n', encoding="utf-8")
-    add_spec(tiny_course, SECOND.replace('[[checks]]', '[quiz]\nquestion = "t.q2"\n\n[[checks]]', 1))
+    add_spec(tiny_course, SECOND.replace("[[checks]]", '[quiz]\nquestion = "t.q2"\n\n[[checks]]', 1))
     (problem,) = load_course(tiny_course).spec_problems
     assert "[quiz] question 't.q2' is not in the quiz bank (did you mean 't.q1'?)" in problem.message
-    add_spec(tiny_course, SECOND.replace('[[checks]]', '[quiz]\nquestion = "t.q1"\n\n[[checks]]', 1))
+    add_spec(tiny_course, SECOND.replace("[[checks]]", '[quiz]\nquestion = "t.q1"\n\n[[checks]]', 1))
     assert not load_course(tiny_course).spec_problems
 
 
@@ -112,6 +124,7 @@ def test_load_specs_still_raises_the_first_problem(tiny_course):
 
 
 # --- a broken spec blocks only its own exercise -------------------------------------------------
+
 
 @pytest.fixture
 def broken_course(tiny_course: Path) -> Path:
@@ -179,8 +192,11 @@ def test_exercise_option_naming_a_broken_exercise_says_so(broken_course):
     course = load_course(broken_course)
     assert exercise_named(course, "01_tiny").id == "t.ex1"
     for name in ("t.ex2", "ex2", "02_other", "02_other.ipynb", "02"):
-        with pytest.raises(SpecError, match=f"--exercise {name}: this exercise cannot be graded, its spec is "
-                                            r"broken \(.*02_other.toml:8: unknown key 'atoll'"):
+        with pytest.raises(
+            SpecError,
+            match=f"--exercise {name}: this exercise cannot be graded, its spec is "
+            r"broken \(.*02_other.toml:8: unknown key 'atoll'",
+        ):
             exercise_named(course, name)
 
 
@@ -191,12 +207,14 @@ def test_a_quiz_check_names_a_question_of_the_bank(tiny_course):
     check = '\n[[checks]]\nid = "quiz"\nkind = "quiz"\npoints = 1\nquestion = "t.q9"\n'
     path = add_spec(tiny_course, SECOND + check)
     (problem,) = load_course(tiny_course).spec_problems
-    assert problem.message.startswith(f"{path}:{line_with(path, 't.q9')}: check 'quiz': question 't.q9' is not in "
-                                      "the quiz bank (did you mean 't.q1'?)")
+    assert problem.message.startswith(
+        f"{path}:{line_with(path, 't.q9')}: check 'quiz': question 't.q9' is not in "
+        "the quiz bank (did you mean 't.q1'?)"
+    )
 
 
 def test_a_reference_called_with_the_wrong_arguments(tiny_course):
-    metric = textwrap.dedent('''\
+    metric = textwrap.dedent("""\
         id = "t.ex2"
         notebook = "02_other.ipynb"
         [[checks]]
@@ -209,8 +227,10 @@ def test_a_reference_called_with_the_wrong_arguments(tiny_course):
         metric = "mse"
         threshold = 0.01
         baselines = { twice = "tiny:double" }
-    ''')
+    """)
     path = add_spec(tiny_course, metric)
     (problem,) = load_course(tiny_course).spec_problems
-    assert problem.message.startswith(f"{path}:{line_with(path, 'twice')}: check 'summer': baselines.twice = "
-                                      "'tiny:double' cannot be called as double(inputs, targets, rng)")
+    assert problem.message.startswith(
+        f"{path}:{line_with(path, 'twice')}: check 'summer': baselines.twice = "
+        "'tiny:double' cannot be called as double(inputs, targets, rng)"
+    )

@@ -13,7 +13,7 @@ from grader.checks.params import CheckParams
 from grader.course.spec import Limits, LimitsTable, load_spec
 from grader.errors import SpecError
 
-BASE = textwrap.dedent('''\
+BASE = textwrap.dedent("""\
     # a spec that loads; each case below breaks one thing
     id = "ch15.ex9"
     notebook = "09_x.ipynb"
@@ -77,7 +77,7 @@ BASE = textwrap.dedent('''\
     key = "recurrent_dropout"
     op = ">"
     value = 0
-''')
+""")
 
 
 def load_text(tmp_path: Path, text: str):
@@ -124,51 +124,117 @@ def test_the_base_spec_loads_with_defaults_filled_in(tmp_path):
 
 # (the broken text, the text on the line the error must name, fragments the message must hold)
 CASES = {
-    "misspelt kind key": (once("atol = 1e-6", "atoll = 1e-6"), "atoll",
-                          ["unknown key 'atoll' in check 'windows'", "(did you mean 'atol'?)"]),
-    "misspelt hint": (once('hint = { ko = "힌트"', 'hnit = { ko = "힌트"'), "hnit",
-                      ["unknown key 'hnit' in check 'windows'", "(did you mean 'hint'?)"]),
-    "misspelt title": (once('title = "Windows"', 'titel = "Windows"'), "titel",
-                       ["unknown key 'titel'", "(did you mean 'title'?)"]),
-    "misspelt limit": (once("cell_timeout_s = 60", "cell_timout_s = 60"), "cell_timout_s",
-                       ["unknown key 'cell_timout_s' in [limits]", "(did you mean 'cell_timeout_s'?)"]),
-    "misspelt quiz table": (once("[quiz]", "[quizz]"), "[quizz]",
-                            ["unknown key 'quizz' at the top level", "(did you mean 'quiz'?)"]),
-    "a key nothing is close to": (once("atol = 1e-6", "colour = 1"), "colour",
-                                  ["unknown key 'colour' in check 'windows'", "valid keys:", "'rtol'"]),
-    "threshold as text": (once("threshold = 0.015", 'threshold = "≤ 0.015"'), "threshold",
-                          ["check 'quality': 'threshold' must be a number", "'≤ 0.015'"]),
-    "points as a boolean": (once("points = 4", "points = true"), "points = true",
-                            ["check 'quality': 'points' must be a number (got true)"]),
-    "negative limit": (once("total_timeout_s = 120", "total_timeout_s = -5"), "total_timeout_s",
-                       ["[limits] 'total_timeout_s' must be a number > 0"]),
-    "unknown metric": (once('metric = "mse"', 'metric = "rmse"'), "rmse",
-                       ["'metric' must be 'mse', 'mae' or 'accuracy'", "did you mean 'mse'?"]),
-    "reference without a colon": (once('generator = "refs:forecast_eval"', 'generator = "refs.forecast_eval"'),
-                                  "refs.forecast_eval", ["'generator' must look like 'module:function'"]),
-    "inline-table item": (once("{ input = [5, 30, 1], expect", "{ input = [5, 30, 1], expct"), "expct",
-                          ["unknown key 'expct' in check 'any_length', cases[1]", "(did you mean 'expect'?)"]),
-    "shape with a string": (once("{ input = [3, 50, 1]", '{ input = [3, "50", 1]'), '"50"',
-                            ["'cases[0].input[1]' must be"]),
-    "array-of-tables item": (once('class = ["SimpleRNN", "LSTM"]', 'clas = ["SimpleRNN", "LSTM"]'), "clas =",
-                             ["unknown key 'clas' in check 'stabilised', expect[1]", "(did you mean 'class'?)"]),
-    "condition in a list": (once('{ key = "clipvalue", op = ">", value = 0 }', '{ key = "clipvalue", op = "~" }'),
-                            '"~"', ["expect[0].any[1]: 'op' must be", "(unknown op '~')"]),
-    "language of a text": (once('title = { ko = "연습"', 'title = { kr = "연습"'), "kr =",
-                           ["unknown key 'kr'", "'en', 'ko'"]),
+    "misspelt kind key": (
+        once("atol = 1e-6", "atoll = 1e-6"),
+        "atoll",
+        ["unknown key 'atoll' in check 'windows'", "(did you mean 'atol'?)"],
+    ),
+    "misspelt hint": (
+        once('hint = { ko = "힌트"', 'hnit = { ko = "힌트"'),
+        "hnit",
+        ["unknown key 'hnit' in check 'windows'", "(did you mean 'hint'?)"],
+    ),
+    "misspelt title": (
+        once('title = "Windows"', 'titel = "Windows"'),
+        "titel",
+        ["unknown key 'titel'", "(did you mean 'title'?)"],
+    ),
+    "misspelt limit": (
+        once("cell_timeout_s = 60", "cell_timout_s = 60"),
+        "cell_timout_s",
+        ["unknown key 'cell_timout_s' in [limits]", "(did you mean 'cell_timeout_s'?)"],
+    ),
+    "misspelt quiz table": (
+        once("[quiz]", "[quizz]"),
+        "[quizz]",
+        ["unknown key 'quizz' at the top level", "(did you mean 'quiz'?)"],
+    ),
+    "a key nothing is close to": (
+        once("atol = 1e-6", "colour = 1"),
+        "colour",
+        ["unknown key 'colour' in check 'windows'", "valid keys:", "'rtol'"],
+    ),
+    "threshold as text": (
+        once("threshold = 0.015", 'threshold = "≤ 0.015"'),
+        "threshold",
+        ["check 'quality': 'threshold' must be a number", "'≤ 0.015'"],
+    ),
+    "points as a boolean": (
+        once("points = 4", "points = true"),
+        "points = true",
+        ["check 'quality': 'points' must be a number (got true)"],
+    ),
+    "negative limit": (
+        once("total_timeout_s = 120", "total_timeout_s = -5"),
+        "total_timeout_s",
+        ["[limits] 'total_timeout_s' must be a number > 0"],
+    ),
+    "unknown metric": (
+        once('metric = "mse"', 'metric = "rmse"'),
+        "rmse",
+        ["'metric' must be 'mse', 'mae' or 'accuracy'", "did you mean 'mse'?"],
+    ),
+    "reference without a colon": (
+        once('generator = "refs:forecast_eval"', 'generator = "refs.forecast_eval"'),
+        "refs.forecast_eval",
+        ["'generator' must look like 'module:function'"],
+    ),
+    "inline-table item": (
+        once("{ input = [5, 30, 1], expect", "{ input = [5, 30, 1], expct"),
+        "expct",
+        ["unknown key 'expct' in check 'any_length', cases[1]", "(did you mean 'expect'?)"],
+    ),
+    "shape with a string": (
+        once("{ input = [3, 50, 1]", '{ input = [3, "50", 1]'),
+        '"50"',
+        ["'cases[0].input[1]' must be"],
+    ),
+    "array-of-tables item": (
+        once('class = ["SimpleRNN", "LSTM"]', 'clas = ["SimpleRNN", "LSTM"]'),
+        "clas =",
+        ["unknown key 'clas' in check 'stabilised', expect[1]", "(did you mean 'class'?)"],
+    ),
+    "condition in a list": (
+        once('{ key = "clipvalue", op = ">", value = 0 }', '{ key = "clipvalue", op = "~" }'),
+        '"~"',
+        ["expect[0].any[1]: 'op' must be", "(unknown op '~')"],
+    ),
+    "language of a text": (
+        once('title = { ko = "연습"', 'title = { kr = "연습"'),
+        "kr =",
+        ["unknown key 'kr'", "'en', 'ko'"],
+    ),
     # no line of its own: the check's [[checks]] line
-    "missing required key": (once('target = "make_windows"\n', ""), "[[checks]]",
-                             ["check 'windows': check kind 'function_matches' needs target"]),
-    "cross-key rule": (once("threshold = 0.015", 'threshold = 0.015\ncompare = "linear"'), "compare",
-                       ["'compare' must name one of the baselines ('naive')"]),
-    "unknown kind": (once('kind = "model_config"', 'kind = "model_configs"'), "model_configs",
-                     ["check 'stabilised': unknown check kind 'model_configs' (did you mean 'model_config'?)"]),
-    "after an unknown check": (once('after = ["any_length"]', 'after = ["any_lenght"]'), "any_lenght",
-                               ["'after' names 'any_lenght'", "(did you mean 'any_length'?)"]),
-    "after itself": (once('after = ["any_length"]', 'after = ["quality"]'), 'after = ["quality"]',
-                     ["'after' names the check itself"]),
-    "duplicate check id": (once('id = "any_length"', 'id = "windows"  # again'), "# again",
-                           ["duplicate check id 'windows'"]),
+    "missing required key": (
+        once('target = "make_windows"\n', ""),
+        "[[checks]]",
+        ["check 'windows': check kind 'function_matches' needs target"],
+    ),
+    "cross-key rule": (
+        once("threshold = 0.015", 'threshold = 0.015\ncompare = "linear"'),
+        "compare",
+        ["'compare' must name one of the baselines ('naive')"],
+    ),
+    "unknown kind": (
+        once('kind = "model_config"', 'kind = "model_configs"'),
+        "model_configs",
+        ["check 'stabilised': unknown check kind 'model_configs' (did you mean 'model_config'?)"],
+    ),
+    "after an unknown check": (
+        once('after = ["any_length"]', 'after = ["any_lenght"]'),
+        "any_lenght",
+        ["'after' names 'any_lenght'", "(did you mean 'any_length'?)"],
+    ),
+    "after itself": (
+        once('after = ["any_length"]', 'after = ["quality"]'),
+        'after = ["quality"]',
+        ["'after' names the check itself"],
+    ),
+    "duplicate check id": (
+        once('id = "any_length"', 'id = "windows"  # again'),
+        "# again",
+        ["duplicate check id 'windows'"],
+    ),
     "not TOML": (once("points = 2\n", "points = \n"), "points =", ["not valid TOML"]),
 }
 
@@ -186,7 +252,8 @@ def test_a_mistake_names_file_line_and_what_to_write(tmp_path, name):
 
 def test_a_cycle_of_after_is_refused(tmp_path):
     text = once('after = ["any_length"]', 'after = ["stabilised"]').replace(
-        'target = "stable_model"', 'target = "stable_model"\nafter = ["quality"]')
+        'target = "stable_model"', 'target = "stable_model"\nafter = ["quality"]'
+    )
     _, message = error_of(tmp_path, text)
     assert "goes round in a circle" in message and "quality → stabilised → quality" in message
 

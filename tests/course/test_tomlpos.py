@@ -104,5 +104,5 @@ def test_every_key_of_the_real_specs_has_its_line(path):
 
 
 def test_a_scan_that_trips_keeps_what_it_found():
-    pos = positions('a = 1\nb = [1, 2\n')  # not TOML: the scanner gives up at the end
+    pos = positions("a = 1\nb = [1, 2\n")  # not TOML: the scanner gives up at the end
     assert pos.line(("a",)) == 1 and pos.line(("b",)) == 2

@@ -30,8 +30,10 @@ def _npy_header(shape: tuple[int, ...], descr: str = "<f8") -> bytes:
 
 def _bomb(path: Path, name: str, n_bytes: int) -> None:
     """A genuine deflate bomb: `n_bytes` of float64 zeros in a zip a few hundred KB big."""
-    with zipfile.ZipFile(path, "a" if path.exists() else "w", compression=zipfile.ZIP_DEFLATED,
-                         compresslevel=1) as zf, zf.open(f"{name}.npy", "w", force_zip64=True) as f:
+    with (
+        zipfile.ZipFile(path, "a" if path.exists() else "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
+        zf.open(f"{name}.npy", "w", force_zip64=True) as f,
+    ):
         f.write(_npy_header((n_bytes // 8,)))
         chunk = bytes(16 * 2**20)
         for _ in range(n_bytes // len(chunk)):
@@ -54,8 +56,8 @@ def test_a_deflate_bomb_is_refused_from_its_header_without_inflating(bomb):
     before = _peak_mb()
     t0 = time.monotonic()
     arrays, refused = bounded.load_arrays(bomb, ["x/out::0"])
-    assert time.monotonic() - t0 < 0.5       # ... inflating 1 GiB would take seconds
-    assert _peak_mb() - before < 50          # ... and a gigabyte
+    assert time.monotonic() - t0 < 0.5  # ... inflating 1 GiB would take seconds
+    assert _peak_mb() - before < 50  # ... and a gigabyte
     assert arrays == {}
     assert "1,024 MB" in refused["x/out::0"] and "64 MB per array" in refused["x/out::0"]
 
@@ -63,9 +65,8 @@ def test_a_deflate_bomb_is_refused_from_its_header_without_inflating(bomb):
 def test_members_not_asked_for_are_never_inflated(bomb, tmp_path):
     path = tmp_path / "out.npz"
     path.write_bytes(bomb.read_bytes())
-    with zipfile.ZipFile(path, "a") as zf:
-        with zf.open("x/out::1.npy", "w") as f:
-            np.lib.format.write_array(f, np.arange(6.0).reshape(2, 3))
+    with zipfile.ZipFile(path, "a") as zf, zf.open("x/out::1.npy", "w") as f:
+        np.lib.format.write_array(f, np.arange(6.0).reshape(2, 3))
     t0 = time.monotonic()
     arrays, refused = bounded.load_arrays(path, ["x/out::1"])
     assert time.monotonic() - t0 < 0.5
@@ -77,14 +78,16 @@ def test_a_zip_header_that_understates_the_size_is_cut_off_there(tmp_path):
     """Central directory says 1 KB; the deflate stream holds 256 MB. zipfile stops reading at
     the declared size, and the .npy header no longer matches: refused, nothing big allocated."""
     path = tmp_path / "out.npz"
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf, \
-            zf.open("x/out::0.npy", "w") as f:
+    with (
+        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
+        zf.open("x/out::0.npy", "w") as f,
+    ):
         f.write(_npy_header((2**25,)))
         for _ in range(16):
             f.write(bytes(16 * 2**20))
     data = bytearray(path.read_bytes())
     cd = data.rfind(b"PK\x01\x02")
-    data[cd + 24:cd + 28] = struct.pack("<I", 1024)  # uncompressed size in the central directory
+    data[cd + 24 : cd + 28] = struct.pack("<I", 1024)  # uncompressed size in the central directory
     path.write_bytes(bytes(data))
     before = _peak_mb()
     arrays, refused = bounded.load_arrays(path, ["x/out::0"])
@@ -163,8 +166,11 @@ def test_read_probe_fails_only_the_request_whose_array_is_a_bomb(bomb, tmp_path)
     npz.write_bytes(bomb.read_bytes())
     with zipfile.ZipFile(npz, "a") as zf, zf.open("y/out::0.npy", "w") as f:
         np.lib.format.write_array(f, np.ones(3))
-    d = _probe_dir(tmp_path, {"x/out": {"ok": True, "n_arrays": 1, "value": {}},
-                              "y/out": {"ok": True, "n_arrays": 1, "value": {}}}, npz)
+    d = _probe_dir(
+        tmp_path,
+        {"x/out": {"ok": True, "n_arrays": 1, "value": {}}, "y/out": {"ok": True, "n_arrays": 1, "value": {}}},
+        npz,
+    )
     outcome = RunOutcome()
     found = read_probe(d, [{"id": "x/out"}, {"id": "y/out"}], outcome)
     assert outcome.probe_error == ""
@@ -206,4 +212,3 @@ def test_without_array_outputs_the_npz_is_not_even_opened(tmp_path):
     outcome = RunOutcome()
     found = read_probe(d, [{"id": "v"}], outcome)
     assert outcome.probe_error == "" and found["v"].value == [1, 2]
-

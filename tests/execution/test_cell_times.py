@@ -7,8 +7,8 @@ import json
 
 import nbformat
 import pytest
-
 from conftest import write_notebook
+
 from grader.cli.app import cli
 from grader.results.attempt import Attempt
 
@@ -18,8 +18,20 @@ def test_cell_times_in_the_json(runner, tiny_course, tmp_path):
     nb = nbformat.read(tiny_course / "solutions" / "01_tiny.ipynb", as_version=4)
     nb.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(1.2)"))
     path = write_notebook(tmp_path / "01_tiny.ipynb", nb)
-    r = runner.invoke(cli, ["submit", str(path), "--json", "--course", str(tiny_course),
-                            "--gradebook", str(tmp_path / "gb.db"), "--member", "a"])
+    r = runner.invoke(
+        cli,
+        [
+            "submit",
+            str(path),
+            "--json",
+            "--course",
+            str(tiny_course),
+            "--gradebook",
+            str(tmp_path / "gb.db"),
+            "--member",
+            "a",
+        ],
+    )
     assert r.exit_code == 0, r.output
     times = json.loads(r.stdout)["timings"]["cell_times"]
     assert len(times) == 3  # one per code cell, in order
@@ -32,8 +44,20 @@ def test_the_cell_that_timed_out_has_its_time(runner, tiny_course, tmp_path):
     nb = nbformat.read(tiny_course / "solutions" / "01_tiny.ipynb", as_version=4)
     nb.cells.insert(2, nbformat.v4.new_code_cell("import time\ntime.sleep(60)"))
     path = write_notebook(tmp_path / "01_tiny.ipynb", nb)
-    r = runner.invoke(cli, ["submit", str(path), "--json", "--course", str(tiny_course),
-                            "--gradebook", str(tmp_path / "gb.db"), "--member", "a"])
+    r = runner.invoke(
+        cli,
+        [
+            "submit",
+            str(path),
+            "--json",
+            "--course",
+            str(tiny_course),
+            "--gradebook",
+            str(tmp_path / "gb.db"),
+            "--member",
+            "a",
+        ],
+    )
     doc = json.loads(r.stdout)
     assert doc["status"] == "timeout"
     times = doc["timings"]["cell_times"]
@@ -41,7 +65,13 @@ def test_the_cell_that_timed_out_has_its_time(runner, tiny_course, tmp_path):
 
 
 def test_cell_times_survive_the_attempts_round_trip():
-    a = Attempt(exercise="x", member="m", status="graded", checks=[], duration_s=1,
-                timings={"cells_s": 2.00049, "cell_times": [1.23456, 0.7]})
+    a = Attempt(
+        exercise="x",
+        member="m",
+        status="graded",
+        checks=[],
+        duration_s=1,
+        timings={"cells_s": 2.00049, "cell_times": [1.23456, 0.7]},
+    )
     assert a.timings == {"cells_s": 2.0, "cell_times": [1.235, 0.7]}
     assert Attempt.from_dict(json.loads(json.dumps(a.to_dict()))).timings == a.timings

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import make_notebook, write_notebook
+
 from grader.checks import KINDS
 from grader.execution import clean_loader
 from grader.execution.probe_io import SAVE_PREFIX, model_files, save_requests, split_round
@@ -106,7 +106,9 @@ def note_probe_dir(info):
 get_ipython().events.register("pre_run_cell", note_probe_dir)
 '''
 
-SETTRACE = FORGE + '''
+SETTRACE = (
+    FORGE
+    + """
 import sys
 
 def tracer(frame, event, arg):
@@ -122,17 +124,23 @@ def tracer(frame, event, arg):
     return None
 
 sys.settrace(tracer)
-'''
+"""
+)
 
-POST_RUN_CELL = FORGE + '''
+POST_RUN_CELL = (
+    FORGE
+    + """
 def after_probe(result):
     for d in probe_dirs(result.info.raw_cell or ""):
         rewrite(d)
 
 get_ipython().events.register("post_run_cell", after_probe)
-'''
+"""
+)
 
-FORKED_CHILD = FORGE + '''
+FORKED_CHILD = (
+    FORGE
+    + """
 import io, time
 
 def forged_bytes(d):
@@ -175,22 +183,23 @@ if os.fork() == 0:
                 pass
         time.sleep(0.0005)
     os._exit(0)
-'''
+"""
+)
 
-NUMPY_LAMBDAS_1 = '''
+NUMPY_LAMBDAS_1 = """
 import numpy as np
 seq2seq_model = lambda x: np.zeros((x.shape[0], x.shape[1], 2), "float32")
 seq2vec_model = lambda x: np.zeros((x.shape[0], 4), "float32")
 vec2seq_model = lambda x: np.zeros((x.shape[0], 10, 2), "float32")
-'''
+"""
 
-NUMPY_LAMBDAS_3 = '''
+NUMPY_LAMBDAS_3 = """
 import numpy as np
 fixed_model = lambda x: np.zeros((x.shape[0], 1), "float32")
 seq2seq_model = lambda x: np.zeros((x.shape[0], x.shape[1], 1), "float32")
-'''
+"""
 
-DUCK_TYPED_3 = '''
+DUCK_TYPED_3 = """
 import numpy as np
 
 class Shape:
@@ -217,9 +226,9 @@ fixed_model = model([layer("SimpleRNN", "r1", True, (None, None, 20)), layer("Si
 seq2seq_model = model([layer("SimpleRNN", f"r{i}", True, (None, None, 20)) for i in range(3)]
                       + [layer("Dense", "d", None, (None, None, 1))],
                       lambda x: np.zeros((x.shape[0], x.shape[1], 1), "float32"))
-'''
+"""
 
-LAMBDA_LAYERS_1 = '''
+LAMBDA_LAYERS_1 = """
 import keras
 seq2seq_model = keras.Sequential([keras.Input(shape=(None, 3)),
                                   keras.layers.Lambda(lambda x: keras.ops.zeros_like(x)[..., :2])])
@@ -227,7 +236,7 @@ seq2vec_model = keras.Sequential([keras.Input(shape=(None, 3)),
                                   keras.layers.Lambda(lambda x: keras.ops.zeros_like(x)[:, 0, :1] * keras.ops.ones((1, 4)))])
 vec2seq_model = keras.Sequential([keras.Input(shape=(5,)), keras.layers.RepeatVector(10),
                                   keras.layers.Lambda(lambda x: keras.ops.zeros_like(x)[..., :2])])
-'''
+"""
 
 # name: (notebook file, exercise, code cell, the checks it used to pass on forged data)
 FORGERIES = {
@@ -251,10 +260,13 @@ def forgery_notebook(name: str, folder: Path) -> Path:
 
 # --- plain helpers of the runner -----------------------------------------------------
 
+
 def test_clean_inputs_never_go_to_the_kernel():
-    reqs = [{"id": "a/call", "op": "call", "target": "f", "args": ["a__x"]},
-            {"id": "b/case0", "op": "call", "target": "model", "args": ["b__x0"], "where": "clean"},
-            {"id": "b/describe", "op": "describe", "target": "model", "where": "clean"}]
+    reqs = [
+        {"id": "a/call", "op": "call", "target": "f", "args": ["a__x"]},
+        {"id": "b/case0", "op": "call", "target": "model", "args": ["b__x0"], "where": "clean"},
+        {"id": "b/describe", "op": "describe", "target": "model", "where": "clean"},
+    ]
     inputs = {"a__x": np.zeros(2), "b__x0": np.ones(3)}
     rnd = split_round(reqs, inputs)
     assert [r["id"] for r in rnd.kernel] == ["a/call"] and set(rnd.kernel_inputs) == {"a__x"}
@@ -262,9 +274,14 @@ def test_clean_inputs_never_go_to_the_kernel():
 
 
 def test_each_model_is_saved_once_under_a_plain_name():
-    rnd = split_round([{"id": "x", "op": "call", "target": "model", "where": "clean"},
-                       {"id": "y", "op": "describe", "target": "model", "where": "clean"},
-                       {"id": "z", "op": "call", "target": "a/../b", "where": "clean"}], {})
+    rnd = split_round(
+        [
+            {"id": "x", "op": "call", "target": "model", "where": "clean"},
+            {"id": "y", "op": "describe", "target": "model", "where": "clean"},
+            {"id": "z", "op": "call", "target": "a/../b", "where": "clean"},
+        ],
+        {},
+    )
     files = model_files([rnd])
     assert files == {"model": "model.keras", "a/../b": "a_.._b.keras"}
     saves = save_requests(files)
@@ -272,12 +289,20 @@ def test_each_model_is_saved_once_under_a_plain_name():
     assert all(s["id"].startswith(SAVE_PREFIX) for s in saves)
 
 
-@pytest.mark.parametrize("error, code", [
-    (ValueError("Requested the deserialization of a `Lambda` layer whose `function` is a Python lambda. "
-                "This carries a potential risk of arbitrary code execution; pass `safe_mode=False`"), "unsafe"),
-    (TypeError("Could not locate class 'LNSimpleRNNCell'. Make sure custom classes are decorated"), "custom"),
-    (OSError("File is not a zip file"), "load_failed"),
-])
+@pytest.mark.parametrize(
+    "error, code",
+    [
+        (
+            ValueError(
+                "Requested the deserialization of a `Lambda` layer whose `function` is a Python lambda. "
+                "This carries a potential risk of arbitrary code execution; pass `safe_mode=False`"
+            ),
+            "unsafe",
+        ),
+        (TypeError("Could not locate class 'LNSimpleRNNCell'. Make sure custom classes are decorated"), "custom"),
+        (OSError("File is not a zip file"), "load_failed"),
+    ],
+)
 def test_load_errors_are_told_apart(error, code):
     assert clean_loader.classify_load_error(error)[0] == code
 
@@ -294,6 +319,7 @@ def test_custom_class_found_in_the_cause_keras_wraps_it_in():
 
 
 # --- forgeries, through the real runner, the clean loader and the checks ---------------
+
 
 @pytest.fixture(scope="module")
 def forged(course, tmp_path_factory):
@@ -349,11 +375,13 @@ def test_hooks_and_children_only_reach_the_save_requests(forged):
                 assert "earns nothing" in c.message or "not defined" in c.message, (name, c.id, c.message)
     for name in ("settrace_hook", "post_run_cell_hook"):  # in the kernel's own thread: no race
         hooked = [c for c in forged[name].checks if c.kind != "quiz"]
-        assert all(c.details.get("clean_failure") == "load_failed" for c in hooked if c.evidence == "clean"), \
-            [c.message for c in hooked]
+        assert all(c.details.get("clean_failure") == "load_failed" for c in hooked if c.evidence == "clean"), [
+            c.message for c in hooked
+        ]
 
 
 # --- the loader on real models, outside any kernel --------------------------------------
+
 
 @pytest.mark.slow
 def test_loader_answers_like_the_probe_and_refuses_lambda(tmp_path):
@@ -362,7 +390,7 @@ def test_loader_answers_like_the_probe_and_refuses_lambda(tmp_path):
     import subprocess
     import sys
 
-    script = textwrap.dedent(f'''
+    script = textwrap.dedent(f"""
         import json, sys
         from pathlib import Path
         import numpy as np
@@ -384,7 +412,7 @@ def test_loader_answers_like_the_probe_and_refuses_lambda(tmp_path):
                                                    "rounds": ["round-0"]}}))
         from grader.execution.clean_loader import run_job
         run_job(job, {{}})
-    ''')
+    """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     loads = json.loads((tmp_path / "loads.json").read_text())["models"]
@@ -397,4 +425,3 @@ def test_loader_answers_like_the_probe_and_refuses_lambda(tmp_path):
     assert desc["optimizer"]["class"] == "Adam" and desc["optimizer"]["config"]["clipnorm"] == 0.5
     with np.load(tmp_path / "round-0" / "out.npz") as npz:
         assert npz["c::0"].shape == (5, 3)
-

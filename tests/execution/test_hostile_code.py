@@ -18,12 +18,22 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "data" / "hostile"))
-import cases as H  # noqa: E402
+import cases as H
 
 WORK_BASE = Path("/var/tmp") if Path("/var/tmp").is_dir() else Path(tempfile.gettempdir())
 FALLBACK = {"GRADE_SANDBOX_DISABLE": "bwrap,cgroup"}
-FALLBACK_CASES = ["infinite_loop", "os_exit", "kill_parent", "sys_exit", "background_process",
-                  "delete_files", "patch_json", "patch_numpy_save", "shadow_builtins", "env_seed"]
+FALLBACK_CASES = [
+    "infinite_loop",
+    "os_exit",
+    "kill_parent",
+    "sys_exit",
+    "background_process",
+    "delete_files",
+    "patch_json",
+    "patch_numpy_save",
+    "shadow_builtins",
+    "env_seed",
+]
 
 
 pytestmark = pytest.mark.kernel  # the module's fixtures grade every case through `grade submit`
@@ -103,7 +113,7 @@ def test_shadowed_builtins_do_not_break_the_probe(results):
 
 
 def test_gradebook_and_solutions_untouched_by_the_kernel(results, hostile_env):
-    work, paths, have = hostile_env
+    _work, paths, have = hostile_env
     if "bubblewrap" not in have:
         pytest.skip("needs bubblewrap")
     book = H.book_of(paths, "read_gradebook_and_solutions")
@@ -122,7 +132,11 @@ def test_limits_are_named_in_messages(results, hostile_env):
     if "memory cgroup" in have and results["alloc_8gb_shared"]["status"] == "crashed":
         assert "out of memory" in results["alloc_8gb_shared"]["message"]
     fork_bomb = results["fork_bomb"]
-    if "pids cgroup" in have and fork_bomb["status"] in ("graded", "error") and "BlockingIOError" in fork_bomb["message"]:
+    if (
+        "pids cgroup" in have
+        and fork_bomb["status"] in ("graded", "error")
+        and "BlockingIOError" in fork_bomb["message"]
+    ):
         assert "at most 32 processes" in fork_bomb["message"]
 
 
@@ -152,7 +166,7 @@ def test_fallback_without_bwrap_or_cgroups(name, fallback_results, hostile_env):
 
 
 def test_nothing_written_outside_the_run_folder(results, hostile_env):
-    work, paths, have = hostile_env
+    work, paths, _have = hostile_env
     if "write_outside" not in results:
         pytest.skip("needs bubblewrap and the user switch")
     folders = [Path(p) for p in ("/", "/usr", "/etc", "/var/tmp", "/srv")]

@@ -21,11 +21,13 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "data" / "hostile"))
-import cases as H  # noqa: E402
+import cases as H
 
 pytestmark = pytest.mark.kernel  # every test here starts a Jupyter kernel
 
-SPAWNER = H.HONEST + '''
+SPAWNER = (
+    H.HONEST
+    + """
 import os, subprocess, sys, time
 subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
 subprocess.Popen(["sleep", "600"], start_new_session=True)   # leaves the process group
@@ -34,7 +36,8 @@ if os.fork() == 0:
     os._exit(0)
 open("spawned", "w").close()
 time.sleep(2.5)
-'''
+"""
+)
 
 
 def _start(paths, tmp_path: Path, extra_env: dict[str, str] | None = None):
@@ -43,9 +46,14 @@ def _start(paths, tmp_path: Path, extra_env: dict[str, str] | None = None):
     # Short (IPC socket paths live under it) and unique: every process of the run has it.
     marker = Path(tempfile.mkdtemp(prefix="go-", dir="/var/tmp" if Path("/var/tmp").is_dir() else None))
     env = dict(os.environ, TMPDIR=str(marker), GRADE_SANDBOX_QUIET="1", **(extra_env or {}))
-    proc = subprocess.Popen(H.GRADE + ["submit", str(nb_path), "--json", "--course", str(paths["course"]),
-                                       "--gradebook", str(paths["gradebook"])],
-                            cwd=paths["course"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        H.GRADE
+        + ["submit", str(nb_path), "--json", "--course", str(paths["course"]), "--gradebook", str(paths["gradebook"])],
+        cwd=paths["course"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     # Wait until the student's cell has spawned its processes.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -123,7 +131,8 @@ def test_no_cgroups_left_after_runs(paths, tmp_path):
     assert code == 0 and doc["status"] == "graded", err
     # Other graders may run in parallel; ours must be gone.
     assert set(stale_groups()) - before == set() or all(
-        (g / "cgroup.procs").read_text().strip() for g in set(stale_groups()) - before)
+        (g / "cgroup.procs").read_text().strip() for g in set(stale_groups()) - before
+    )
 
 
 def _cmdline(pid: int) -> bytes:

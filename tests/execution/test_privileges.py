@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import _on_ci, make_notebook
 
 from grader.cli.app import cli
 from grader.course.spec import Limits
@@ -19,7 +20,6 @@ from grader.execution import seccomp
 from grader.execution.policy import build_policy
 from grader.execution.runner import run_notebook
 from grader.execution.sandbox import Sandbox, bwrap_status, setpriv_path
-from conftest import _on_ci, make_notebook
 
 ROOT = os.geteuid() == 0
 
@@ -92,10 +92,28 @@ def test_launcher_drops_to_the_user_without_bubblewrap(tmp_path):
         pytest.skip("the grader is not root")
     program = tmp_path / "filter.bpf"
     program.write_bytes(seccomp.compiled())
-    proc = subprocess.run([sys.executable, "-m", "grader.execution.launch", "--drop-uid", "65534",
-                           "--drop-gid", "65534", "--seccomp", str(program), "--",
-                           "/bin/grep", "-E", "^(Uid|Gid|Groups|Cap[A-Za-z]+|NoNewPrivs|Seccomp):", "/proc/self/status"],
-                          capture_output=True, text=True, cwd="/", timeout=30)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader.execution.launch",
+            "--drop-uid",
+            "65534",
+            "--drop-gid",
+            "65534",
+            "--seccomp",
+            str(program),
+            "--",
+            "/bin/grep",
+            "-E",
+            "^(Uid|Gid|Groups|Cap[A-Za-z]+|NoNewPrivs|Seccomp):",
+            "/proc/self/status",
+        ],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        timeout=30,
+    )
     assert proc.returncode == 0, proc.stderr
     st = dict(line.split(":\t", 1) for line in proc.stdout.splitlines())
     assert st["Uid"].split() == ["65534"] * 4 and st["Gid"].split() == ["65534"] * 4
@@ -107,8 +125,12 @@ def test_launcher_drops_to_the_user_without_bubblewrap(tmp_path):
 def test_launcher_refuses_to_run_when_the_switch_fails():
     if ROOT:
         pytest.skip("as root the switch succeeds")
-    proc = subprocess.run([sys.executable, "-m", "grader.execution.launch", "--drop-uid", "0", "--",
-                           "/bin/true"], capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader.execution.launch", "--drop-uid", "0", "--", "/bin/true"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode == 126 and "cannot drop privileges" in proc.stderr
 
 
@@ -118,14 +140,31 @@ def test_seccomp_refuses_the_escape_calls_even_for_root(tmp_path):
         pytest.skip(seccomp.status()[1])
     program = tmp_path / "filter.bpf"
     program.write_bytes(seccomp.compiled())
-    code = ("import ctypes, os; libc = ctypes.CDLL(None, use_errno=True)\n"
-            "def err(rc): return ctypes.get_errno() if rc else 0\n"
-            "errs = [err(libc.umount2(b'/nonexistent', 2)), err(libc.mount(b'x', b'/nonexistent', b'tmpfs', 0, None)),\n"
-            "        err(libc.unshare(0x10000000)), err(libc.setns(os.open('/proc/self/ns/net', os.O_RDONLY), 0))]\n"
-            "rc = libc.syscall(435, 0, 0)\n"
-            "print(str(errs).replace(' ', ''), rc, ctypes.get_errno())")
-    proc = subprocess.run([sys.executable, "-m", "grader.execution.launch", "--seccomp", str(program), "--",
-                           sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=30)
+    code = (
+        "import ctypes, os; libc = ctypes.CDLL(None, use_errno=True)\n"
+        "def err(rc): return ctypes.get_errno() if rc else 0\n"
+        "errs = [err(libc.umount2(b'/nonexistent', 2)), err(libc.mount(b'x', b'/nonexistent', b'tmpfs', 0, None)),\n"
+        "        err(libc.unshare(0x10000000)), err(libc.setns(os.open('/proc/self/ns/net', os.O_RDONLY), 0))]\n"
+        "rc = libc.syscall(435, 0, 0)\n"
+        "print(str(errs).replace(' ', ''), rc, ctypes.get_errno())"
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader.execution.launch",
+            "--seccomp",
+            str(program),
+            "--",
+            sys.executable,
+            "-I",
+            "-c",
+            code,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode == 0, proc.stderr
     errs, clone3, last = proc.stdout.strip().rsplit(" ", 2)
     assert json.loads(errs) == [1, 1, 1, 1]  # EPERM; for root without the filter umount2 says EINVAL/ENOENT
@@ -174,7 +213,7 @@ def test_setpriv_is_used_inside_bubblewrap_when_present(tmp_path):
     sb.prepare()
     try:
         cmd = sb.wrap(["python", "-m", "ipykernel_launcher"])
-        inner = cmd[len(cmd) - cmd[::-1].index("--"):]  # after bubblewrap's last "--"
+        inner = cmd[len(cmd) - cmd[::-1].index("--") :]  # after bubblewrap's last "--"
         if setpriv_path():
             assert cmd[cmd.index("--chdir") + 3] == setpriv_path()
             assert "--bounding-set=-all" in cmd and "--no-new-privs" in cmd

@@ -19,8 +19,9 @@ pytestmark = pytest.mark.slow
 RECURRENT = {"class": ["SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional"], "what": {"en": "recurrent layer"}}
 
 
-def probe(tmp_path: Path, ns: dict[str, Any], requests: list[dict[str, Any]],
-          inputs: dict[str, np.ndarray] | None = None) -> dict[str, ProbeOutput]:
+def probe(
+    tmp_path: Path, ns: dict[str, Any], requests: list[dict[str, Any]], inputs: dict[str, np.ndarray] | None = None
+) -> dict[str, ProbeOutput]:
     """Run the probe function in this process on `ns`, as the clean loader does."""
     from grader.execution.probe_kernel import __grade_probe_run__
 
@@ -31,14 +32,26 @@ def probe(tmp_path: Path, ns: dict[str, Any], requests: list[dict[str, Any]],
     __grade_probe_run__(str(d), ns)
     out = json.loads((d / "out.json").read_text(encoding="utf-8"))
     arrays = np.load(d / "out.npz")
-    return {rid: ProbeOutput(ok=r["ok"], value=r.get("value"), error=r.get("error", ""),
-                             arrays=[arrays[f"{rid}::{i}"] for i in range(r.get("n_arrays", 0))])
-            for rid, r in out.items()}
+    return {
+        rid: ProbeOutput(
+            ok=r["ok"],
+            value=r.get("value"),
+            error=r.get("error", ""),
+            arrays=[arrays[f"{rid}::{i}"] for i in range(r.get("n_arrays", 0))],
+        )
+        for rid, r in out.items()
+    }
 
 
 def judge(tmp_path: Path, model: Any, stages: list[dict[str, Any]], **params: Any):
-    chk = CheckSpec(id="p", kind="model_path", points=2, title={"en": "p"}, hint={},
-                    params={"target": "m", "stages": stages, **params})
+    chk = CheckSpec(
+        id="p",
+        kind="model_path",
+        points=2,
+        title={"en": "p"},
+        hint={},
+        params={"target": "m", "stages": stages, **params},
+    )
     KINDS["model_path"].validate(chk)
     ctx = GradeContext(seed=5, lang="en", course=None, spec=None)  # type: ignore[arg-type]
     plan = KINDS["model_path"].plan(chk, ctx)
@@ -90,11 +103,16 @@ def test_a_classifier_that_keeps_the_first_frame(tmp_path):
         r, outs = judge(tmp_path, model, stages, time_probe=probe_args)
         assert "GetItem" in [n["class"] for n in outs["describe"].value["graph"]["nodes"]]
         assert r.points == pytest.approx(1.5) and "looks only at the first frame" in r.message
-    whole = keras.Model(inp, keras.layers.Dense(4, activation="softmax")(
-        keras.layers.GRU(4)(keras.layers.TimeDistributed(cnn)(inp))))
+    whole = keras.Model(
+        inp, keras.layers.Dense(4, activation="softmax")(keras.layers.GRU(4)(keras.layers.TimeDistributed(cnn)(inp)))
+    )
     assert judge(tmp_path, whole, stages, time_probe=probe_args)[0].passed
-    mean = keras.Model(inp, keras.layers.Dense(4, activation="softmax")(
-        keras.layers.GlobalAveragePooling1D()(keras.layers.TimeDistributed(cnn)(inp))))
+    mean = keras.Model(
+        inp,
+        keras.layers.Dense(4, activation="softmax")(
+            keras.layers.GlobalAveragePooling1D()(keras.layers.TimeDistributed(cnn)(inp))
+        ),
+    )
     r, _ = judge(tmp_path, mean, stages, time_probe=probe_args)
     assert "does not use the order of the frames" in r.message and "no recurrent layer" in r.message
 

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import nbformat
-import zmq
 import pytest
-
+import zmq
 from conftest import write_notebook
+
 from grader.execution.kernel import RECEIVE_QUEUE, SandboxedKernelManager, cap_sockets
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,8 +22,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_cap_is_on_the_client_sockets_not_only_the_manager(tmp_path):
     """jupyter_client gives the kernel client its own zmq context; a cap set on km.context
     alone measured -1 on every client socket. Read the options back from those sockets."""
-    km = SandboxedKernelManager(kernel_name="python3", transport="ipc", ip=str(tmp_path / "ipc"),
-                                connection_file=str(tmp_path / "connection.json"))
+    km = SandboxedKernelManager(
+        kernel_name="python3",
+        transport="ipc",
+        ip=str(tmp_path / "ipc"),
+        connection_file=str(tmp_path / "connection.json"),
+    )
     km.max_message_bytes = 3 * 2**20
     cap_sockets(km.context, km.max_message_bytes)
     km.write_connection_file()
@@ -64,8 +68,13 @@ print(json.dumps({"status": result.status, "score": result.score, "message": res
 
 
 def _grade_in_subprocess(course: Path, path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", _GRADE_AND_MEASURE, str(course), str(path)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", _GRADE_AND_MEASURE, str(course), str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -73,11 +82,18 @@ def _grade_in_subprocess(course: Path, path: Path) -> dict:
 @pytest.mark.kernel
 def test_a_200_mb_display_never_reaches_the_grader(tiny_course, tmp_path):
     normal = _grade_in_subprocess(tiny_course, tiny_course / "solutions" / "01_tiny.ipynb")
-    flood = _variant(tiny_course, tmp_path, {"import numpy as np": (
-        "import numpy as np\n"
-        "from IPython.display import display\n"
-        "display({'image/png': 'A' * (200 * 2**20)}, raw=True)\n"
-        "print('after the flood')")})
+    flood = _variant(
+        tiny_course,
+        tmp_path,
+        {
+            "import numpy as np": (
+                "import numpy as np\n"
+                "from IPython.display import display\n"
+                "display({'image/png': 'A' * (200 * 2**20)}, raw=True)\n"
+                "print('after the flood')"
+            )
+        },
+    )
     hostile = _grade_in_subprocess(tiny_course, flood)
     # The kernel stays usable: the probe still ran and the honest functions earn their points.
     assert hostile["status"] == "graded" and hostile["score"] == normal["score"] == 5
@@ -92,11 +108,12 @@ def test_the_probe_runs_inside_the_total_time_limit(tiny_course, tmp_path):
     from grader.grading import grade_file
 
     # `double` stalls only when the probe calls it: the notebook's cells themselves are quick.
-    slow = _variant(tiny_course, tmp_path, {"    return 2 * x\n": "    import time\n    time.sleep(600)\n"
-                                                                 "    return 2 * x\n"})
+    slow = _variant(
+        tiny_course, tmp_path, {"    return 2 * x\n": "    import time\n    time.sleep(600)\n    return 2 * x\n"}
+    )
     course = load_course(tiny_course)
     limits = course.specs["t.ex1"].limits
-    object.__setattr__(limits, "total_timeout_s", 8)    # frozen dataclass: tests only
+    object.__setattr__(limits, "total_timeout_s", 8)  # frozen dataclass: tests only
     object.__setattr__(limits, "probe_timeout_s", 120)  # used to come on top of the total
     t0 = time.monotonic()
     result, _ = grade_file(course, slow, lang="en")

@@ -13,11 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.execution import kernel, probe_io
-
 from grader.cli.app import cli
 from grader.course.spec import Limits
-from grader.execution import sandbox
+from grader.execution import kernel, probe_io, sandbox
 from grader.execution.cgroups import CgroupLimits, stale_groups
 from grader.execution.policy import LAYERS, PolicyError, build_policy
 
@@ -26,8 +24,11 @@ def _args(sb: sandbox.Sandbox) -> dict[str, list[str]]:
     a = sb.bwrap_args()
     out: dict[str, list[str]] = {}
     for flag in ("--ro-bind", "--bind", "--tmpfs", "--symlink"):
-        out[flag] = [a[i + 1] + (" " + a[i + 2] if flag in ("--ro-bind", "--bind", "--symlink") else "")
-                     for i, x in enumerate(a) if x == flag]
+        out[flag] = [
+            a[i + 1] + (" " + a[i + 2] if flag in ("--ro-bind", "--bind", "--symlink") else "")
+            for i, x in enumerate(a)
+            if x == flag
+        ]
     return out
 
 
@@ -54,7 +55,7 @@ def test_bwrap_binds_only_the_allow_list(tmp_path, monkeypatch):
         for flag in ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent", "--new-session"):
             assert flag in a
         assert a[-2:] == ["--chdir", str(sb.home)]
-        assert ["--unsetenv", "JPY_PARENT_PID"] == a[a.index("--unsetenv"):a.index("--unsetenv") + 2]
+        assert a[a.index("--unsetenv") : a.index("--unsetenv") + 2] == ["--unsetenv", "JPY_PARENT_PID"]
         # Parents before children: the run folder's bind comes after /tmp's.
         targets = [a[i + 2] for i, x in enumerate(a) if x in ("--ro-bind", "--bind")]
         for i, t in enumerate(targets):
@@ -117,12 +118,15 @@ def _probe_encoder():
     return ns["encode"]
 
 
-@pytest.mark.parametrize("value", [
-    {"a": [1, 2.5, None, True, False, "x\"y\\z\n\t\x01"]},
-    {"한국어": "값 ✓", "nested": {"l": [[1], [2, [3]]], "neg": -0.0, "big": 10**30}},
-    {"inf": "inf", "e": 1e-300},
-    [],
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": [1, 2.5, None, True, False, 'x"y\\z\n\t\x01']},
+        {"한국어": "값 ✓", "nested": {"l": [[1], [2, [3]]], "neg": -0.0, "big": 10**30}},
+        {"inf": "inf", "e": 1e-300},
+        [],
+    ],
+)
 def test_probe_json_encoder_round_trips(value):
     encode = _probe_encoder()
     assert json.loads(encode(value)) == value
@@ -198,8 +202,7 @@ def test_run_folders_of_a_killed_grader_are_unmounted(tmp_path):
     target = tmp_path / "grade-run-left"
     target.mkdir()
     libc = ctypes.CDLL(None, use_errno=True)
-    assert libc.mount(f"{sandbox.MOUNT_SOURCE}-{dead}".encode(), str(target).encode(), b"tmpfs", 0,
-                      b"size=1m") == 0
+    assert libc.mount(f"{sandbox.MOUNT_SOURCE}-{dead}".encode(), str(target).encode(), b"tmpfs", 0, b"size=1m") == 0
     try:
         assert target in sandbox.stale_run_mounts()
         sandbox.stale_run_mounts(remove=True)

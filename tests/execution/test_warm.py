@@ -18,25 +18,32 @@ from grader.execution.policy import build_policy
 from grader.execution.warm import SPARE_NICE, SpareKernel, preload_for, sandbox_key
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "data" / "hostile"))
-import cases as H  # noqa: E402
+import cases as H
 
 
-@pytest.mark.parametrize("cells, wanted", [
-    (["import numpy as np\nimport tensorflow as tf\nimport keras\n\nkeras.utils.set_random_seed(42)"],
-     ("numpy", "tensorflow", "keras")),
-    (["# 준비\nfrom tensorflow import keras\nimport numpy as np, pandas as pd", "import sklearn"],
-     ("tensorflow", "numpy", "pandas", "sklearn")),      # imports only, across cells
-    (["import matplotlib.pyplot as plt"], ("matplotlib.pyplot",)),
-    (["from __future__ import annotations\nimport numpy as np"], ("numpy",)),
-    # Anything before the import could change how it loads: nothing is preloaded after it.
-    (["import os\nos.environ['TF_ENABLE_ONEDNN_OPTS'] = '0'\nimport tensorflow as tf"], ()),
-    (["import sys\nsys.path.insert(0, '.')\nimport keras"], ()),
-    (["%env KERAS_BACKEND=jax\nimport keras"], ()),
-    (["x = 1\nimport tensorflow"], ()),
-    (["import numpy as np\nprint(np.pi)", "import tensorflow as tf"], ("numpy",)),
-    (["import requests\nimport tensorflow as tf"], ("tensorflow",)),   # not on the list: not preloaded
-    ([], ()),
-])
+@pytest.mark.parametrize(
+    "cells, wanted",
+    [
+        (
+            ["import numpy as np\nimport tensorflow as tf\nimport keras\n\nkeras.utils.set_random_seed(42)"],
+            ("numpy", "tensorflow", "keras"),
+        ),
+        (
+            ["# 준비\nfrom tensorflow import keras\nimport numpy as np, pandas as pd", "import sklearn"],
+            ("tensorflow", "numpy", "pandas", "sklearn"),
+        ),  # imports only, across cells
+        (["import matplotlib.pyplot as plt"], ("matplotlib.pyplot",)),
+        (["from __future__ import annotations\nimport numpy as np"], ("numpy",)),
+        # Anything before the import could change how it loads: nothing is preloaded after it.
+        (["import os\nos.environ['TF_ENABLE_ONEDNN_OPTS'] = '0'\nimport tensorflow as tf"], ()),
+        (["import sys\nsys.path.insert(0, '.')\nimport keras"], ()),
+        (["%env KERAS_BACKEND=jax\nimport keras"], ()),
+        (["x = 1\nimport tensorflow"], ()),
+        (["import numpy as np\nprint(np.pi)", "import tensorflow as tf"], ("numpy",)),
+        (["import requests\nimport tensorflow as tf"], ("tensorflow",)),  # not on the list: not preloaded
+        ([], ()),
+    ],
+)
 def test_preload_is_what_the_notebook_imports_before_anything_else(cells, wanted):
     assert preload_for(cells) == wanted
 
@@ -49,7 +56,7 @@ def test_a_spare_fits_the_same_sandbox_whatever_the_time_limits(tiny_course):
     spare = SpareKernel(policy, ("numpy",))  # not started: fitting is about what it was asked to be
     assert spare.fits(slower, ("numpy", "tensorflow"))
     assert not spare.fits(bigger, ("numpy",))
-    assert not spare.fits(policy, ())   # it imported numpy; this notebook would not have
+    assert not spare.fits(policy, ())  # it imported numpy; this notebook would not have
     assert not spare.fits(replace(policy, network=True), ("numpy",))
 
 
@@ -109,8 +116,8 @@ def test_a_ready_spare_is_handed_over_once(tiny_course, run_folder):
     assert _nice_values(kernel) == {mine}  # handed over at the grader's own priority
     workdir, sandbox, km = taken
     assert workdir.is_dir() and km.has_kernel and km.provisioner.process.poll() is None
-    assert spare.take(policy, ("numpy",)) is None   # one notebook per spare
-    spare.discard()                                 # handed over: the run's to dispose of
+    assert spare.take(policy, ("numpy",)) is None  # one notebook per spare
+    spare.discard()  # handed over: the run's to dispose of
     assert km.provisioner.process.poll() is None
     sandbox.dispose()
     assert H.leftovers(run_folder, wait=5) == []

@@ -13,6 +13,7 @@ from conftest import write_notebook
 
 # --- references -------------------------------------------------------------------
 
+
 def test_param_counts_by_hand(course):
     f = course.reference("ch15_shapes:rnn_param_count")
     assert f("SimpleRNN", 32, 2) == 1120
@@ -25,18 +26,29 @@ def test_param_counts_by_hand(course):
 
 def test_table_and_stack_expectations(course):
     table = course.reference("ch15_shapes:rnn_table")(
-        {"a": {"layer": "SimpleRNN", "units": 32, "features": 2, "return_sequences": False},
-         "b": {"layer": "GRU", "units": 8, "features": 8, "return_sequences": True}}, batch=5, steps=10)
+        {
+            "a": {"layer": "SimpleRNN", "units": 32, "features": 2, "return_sequences": False},
+            "b": {"layer": "GRU", "units": 8, "features": 8, "return_sequences": True},
+        },
+        batch=5,
+        steps=10,
+    )
     assert table == {"a": {"shape": [5, 32], "params": 1120}, "b": {"shape": [5, 10, 8], "params": 432}}
-    stack = course.reference("ch15_shapes:stack_expectations")(2, [
-        {"class": "SimpleRNN", "units": 32, "return_sequences": True},
-        {"class": "LSTM", "units": 20, "return_sequences": True},
-        {"class": "GRU", "units": 16}, {"class": "Dense", "units": 1}])
+    stack = course.reference("ch15_shapes:stack_expectations")(
+        2,
+        [
+            {"class": "SimpleRNN", "units": 32, "return_sequences": True},
+            {"class": "LSTM", "units": 20, "return_sequences": True},
+            {"class": "GRU", "units": 16},
+            {"class": "Dense", "units": 1},
+        ],
+    )
     assert [e["params"] for e in stack] == [1120, 4240, 1824, 17]
     assert [e["output_shape"] for e in stack] == [[None, None, 32], [None, None, 20], [None, 16], [None, 1]]
     with pytest.raises(ValueError):
-        course.reference("ch15_shapes:stack_expectations")(2, [{"class": "GRU", "units": 4},
-                                                              {"class": "GRU", "units": 4}])
+        course.reference("ch15_shapes:stack_expectations")(
+            2, [{"class": "GRU", "units": 4}, {"class": "GRU", "units": 4}]
+        )
 
 
 def test_param_cases_cover_every_layer(course):
@@ -61,14 +73,18 @@ def test_specs_load_with_their_kinds(course):
 
 # --- slow: Keras itself and wrong notebooks -------------------------------------------
 
+
 @pytest.mark.slow
 def test_formulas_agree_with_keras(course):
     keras = pytest.importorskip("keras")
     count = course.reference("ch15_shapes:rnn_param_count")
     shape = course.reference("ch15_shapes:rnn_output_shape")
     cases = course.reference("ch15_shapes:param_cases")(np.random.default_rng(1), n=12)
-    cases += [{"layer": lay, "units": u, "features": f} for lay in ("SimpleRNN", "LSTM", "GRU")
-              for u, f in ((1, 1), (32, 2), (7, 50))]
+    cases += [
+        {"layer": lay, "units": u, "features": f}
+        for lay in ("SimpleRNN", "LSTM", "GRU")
+        for u, f in ((1, 1), (32, 2), (7, 50))
+    ]
     for i, case in enumerate(cases):
         rs = bool(i % 2)
         layer = getattr(keras.layers, case["layer"])(case["units"], return_sequences=rs)
@@ -78,13 +94,21 @@ def test_formulas_agree_with_keras(course):
     gru = keras.layers.GRU(5, reset_after=False)
     gru(np.zeros((1, 2, 3), "float32"))
     assert gru.count_params() == count("GRU", 5, 3, reset_after=False)
-    spec = [{"class": "SimpleRNN", "units": 32, "return_sequences": True},
-            {"class": "LSTM", "units": 20, "return_sequences": True},
-            {"class": "GRU", "units": 16}, {"class": "Dense", "units": 1}]
-    model = keras.Sequential([keras.Input(shape=(None, 2))] + [
-        keras.layers.Dense(s["units"]) if s["class"] == "Dense"
-        else getattr(keras.layers, s["class"])(s["units"], return_sequences=s.get("return_sequences", False))
-        for s in spec])
+    spec = [
+        {"class": "SimpleRNN", "units": 32, "return_sequences": True},
+        {"class": "LSTM", "units": 20, "return_sequences": True},
+        {"class": "GRU", "units": 16},
+        {"class": "Dense", "units": 1},
+    ]
+    model = keras.Sequential(
+        [keras.Input(shape=(None, 2))]
+        + [
+            keras.layers.Dense(s["units"])
+            if s["class"] == "Dense"
+            else getattr(keras.layers, s["class"])(s["units"], return_sequences=s.get("return_sequences", False))
+            for s in spec
+        ]
+    )
     exp = course.reference("ch15_shapes:stack_expectations")(2, spec)
     assert [lay.count_params() for lay in model.layers] == [e["params"] for e in exp]
     assert [list(lay.output.shape) for lay in model.layers] == [e["output_shape"] for e in exp]
@@ -102,10 +126,15 @@ def _variant(course, tmp_path: Path, name: str, edits: list[tuple[str, str]]) ->
 def test_ex01_seq2vec_model_that_returns_sequences(course, tmp_path):
     from grader.grading import grade_file
 
-    path = _variant(course, tmp_path, "01_seq2seq_uses", [
-        ("    keras.layers.SimpleRNN(16),", "    keras.layers.SimpleRNN(16, return_sequences=True),"),
-        ('"image_caption": "vec2seq"', '"image_caption": "seq2vec"'),
-    ])
+    path = _variant(
+        course,
+        tmp_path,
+        "01_seq2seq_uses",
+        [
+            ("    keras.layers.SimpleRNN(16),", "    keras.layers.SimpleRNN(16, return_sequences=True),"),
+            ('"image_caption": "vec2seq"', '"image_caption": "seq2vec"'),
+        ],
+    )
     result, _ = grade_file(course, path, lang="en", seed=21)
     assert result.status == "graded"
     checks = {c.id: c for c in result.checks}
@@ -121,17 +150,28 @@ def test_ex01_seq2vec_model_that_returns_sequences(course, tmp_path):
 def test_ex02_gru_without_its_second_bias(course, tmp_path):
     from grader.grading import grade_file
 
-    path = _variant(course, tmp_path, "02_rnn_shapes", [
-        ("biases = 2 if layer == \"GRU\" else 1", "biases = 1"),
-        ('"params": 3 * (16 * (16 + 3) + 2 * 16)}', '"params": 3 * (16 * (16 + 3) + 16)}'),
-        ("keras.layers.LSTM(20, return_sequences=True),", "keras.layers.LSTM(20, return_sequences=True),\n"
-                                                          "    keras.layers.GRU(16, return_sequences=True),"),
-    ])
+    path = _variant(
+        course,
+        tmp_path,
+        "02_rnn_shapes",
+        [
+            ('biases = 2 if layer == "GRU" else 1', "biases = 1"),
+            ('"params": 3 * (16 * (16 + 3) + 2 * 16)}', '"params": 3 * (16 * (16 + 3) + 16)}'),
+            (
+                "keras.layers.LSTM(20, return_sequences=True),",
+                "keras.layers.LSTM(20, return_sequences=True),\n    keras.layers.GRU(16, return_sequences=True),",
+            ),
+        ],
+    )
     result, _ = grade_file(course, path, lang="en", seed=22)
     assert result.status == "graded"
     checks = {c.id: c for c in result.checks}
     pred = checks["predictions"]
-    assert not pred.passed and "11 of 12 right" in pred.message and "gru_last.params (you wrote 960: too low)" in pred.message
+    assert (
+        not pred.passed
+        and "11 of 12 right" in pred.message
+        and "gru_last.params (you wrote 960: too low)" in pred.message
+    )
     formula = checks["formula"]
     assert not formula.passed and "Failing cases have layer: GRU" in formula.message
     stack = checks["stack"]
@@ -142,16 +182,25 @@ def test_ex02_gru_without_its_second_bias(course, tmp_path):
 def test_ex03_top_layer_still_returning_sequences(course, tmp_path):
     from grader.grading import grade_file
 
-    path = _variant(course, tmp_path, "03_return_sequences", [
-        ("    keras.layers.SimpleRNN(20),\n    keras.layers.Dense(1),\n])\n### END SOLUTION",
-         "    keras.layers.SimpleRNN(20, return_sequences=True),\n    keras.layers.Dense(1),\n])\n### END SOLUTION"),
-    ])
+    path = _variant(
+        course,
+        tmp_path,
+        "03_return_sequences",
+        [
+            (
+                "    keras.layers.SimpleRNN(20),\n    keras.layers.Dense(1),\n])\n### END SOLUTION",
+                "    keras.layers.SimpleRNN(20, return_sequences=True),\n    keras.layers.Dense(1),\n])\n### END SOLUTION",
+            ),
+        ],
+    )
     result, _ = grade_file(course, path, lang="en", seed=23)
     assert result.status == "graded"
     checks = {c.id: c for c in result.checks}
     layers = checks["fixed_layers"]
     assert not layers.passed and 0 < layers.points < layers.max_points
-    assert "recurrent layer 3 of 3" in layers.message and "its return_sequences is True, expected False" in layers.message
+    assert (
+        "recurrent layer 3 of 3" in layers.message and "its return_sequences is True, expected False" in layers.message
+    )
     assert "but it is a sequence-to-sequence model" in checks["fixed_kind"].message
     assert not checks["fixed_runs"].passed
     assert checks["seq2seq_layers"].passed and checks["seq2seq_kind"].passed

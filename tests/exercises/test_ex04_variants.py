@@ -6,8 +6,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import write_notebook
+
 from grader.grading import grade_file
 
 pytestmark = pytest.mark.slow
@@ -26,9 +26,12 @@ def _cell(nb, needle: str):
 def test_model_with_one_output_fails_the_shape_check(course, tmp_path):
     def edit(nb):
         cell = _cell(nb, "model = keras.Sequential")
-        cell.source = ("model = keras.Sequential([keras.Input(shape=(None, 1)), keras.layers.SimpleRNN(4),"
-                       " keras.layers.Dense(1)])\nmodel.compile(loss='mse', optimizer='adam')\n")
+        cell.source = (
+            "model = keras.Sequential([keras.Input(shape=(None, 1)), keras.layers.SimpleRNN(4),"
+            " keras.layers.Dense(1)])\nmodel.compile(loss='mse', optimizer='adam')\n"
+        )
         _cell(nb, "seq2seq_model = keras").source = "seq2seq_model = None\n"
+
     result, _ = grade_file(course, _variant(course, tmp_path, edit), lang="en", seed=5)
     assert result.status == "graded"
     checks = {c.id: c for c in result.checks}
@@ -43,9 +46,12 @@ def test_printed_fake_low_loss_without_training_fails_quality(course, tmp_path):
     def edit(nb):
         cell = _cell(nb, "model = keras.Sequential")
         cell.source = cell.source.replace("history = model.fit(", "history = None and model.fit(")
-        cell.source = cell.source.replace('print("validation MSE:", history.history["val_loss"][-1])',
-                                          'print("validation MSE: 0.0001  (quality check passed)")')
+        cell.source = cell.source.replace(
+            'print("validation MSE:", history.history["val_loss"][-1])',
+            'print("validation MSE: 0.0001  (quality check passed)")',
+        )
         _cell(nb, "seq2seq_model = keras").source = "seq2seq_model = None\n"
+
     result, _ = grade_file(course, _variant(course, tmp_path, edit), lang="en", seed=6)
     checks = {c.id: c for c in result.checks}
     assert checks["any_length"].passed  # the architecture is right

@@ -13,13 +13,15 @@ from grader.grading import grade_file
 
 # --- references --------------------------------------------------------------------
 
+
 def test_ln_step_normalises_before_tanh(course):
     ref = course.reference("ch15_cells:ln_rnn_step")
     inp = course.reference("ch15_cells:ln_step_probe")(np.random.default_rng(0))
     out = ref(**inp)
     z = inp["x"] @ inp["kernel"] + inp["h"] @ inp["recurrent_kernel"] + inp["bias"]
-    manual = np.tanh(inp["gamma"] * (z - z.mean(-1, keepdims=True)) / np.sqrt(z.var(-1, keepdims=True) + 1e-3)
-                     + inp["beta"])
+    manual = np.tanh(
+        inp["gamma"] * (z - z.mean(-1, keepdims=True)) / np.sqrt(z.var(-1, keepdims=True) + 1e-3) + inp["beta"]
+    )
     assert out.shape == (4, 6) and np.allclose(out, manual)
 
 
@@ -70,6 +72,7 @@ def test_numpy_cells_match_keras(course):
 
 # --- wrong notebooks, graded for real ---------------------------------------------------
 
+
 @pytest.mark.slow
 def test_lstm_with_swapped_gates_fails_with_a_useful_message(course, tmp_path):
     nb = nbformat.read(course.solutions_dir / "06_lstm_structure.ipynb", as_version=4)
@@ -89,7 +92,10 @@ def test_lstm_with_swapped_gates_fails_with_a_useful_message(course, tmp_path):
 def test_cell_without_layer_norm_and_clipped_relu_fail(course, tmp_path):
     nb = nbformat.read(course.solutions_dir / "05_unstable_gradients.ipynb", as_version=4)
     edits = [
-        ("norm_outputs = self.activation(self.layer_norm(outputs))", "norm_outputs = self.layer_norm(self.activation(outputs))"),
+        (
+            "norm_outputs = self.activation(self.layer_norm(outputs))",
+            "norm_outputs = self.layer_norm(self.activation(outputs))",
+        ),
         ("SGD(learning_rate=0.02, momentum=0.9))", "SGD(learning_rate=0.02, momentum=0.9, clipnorm=1.0))"),
         ("SimpleRNN(20, recurrent_dropout=0.2)", "SimpleRNN(20)"),
         ("epochs=4", "epochs=1"),  # keep the test short; tanh_quality is not asserted

@@ -13,6 +13,7 @@ from conftest import write_notebook
 
 # --- references -------------------------------------------------------------------
 
+
 def test_conv_length_formula_by_hand(course):
     f = course.reference("ch15_conv:conv1d_output_length")
     assert f(50, 4, 2, "valid") == 24
@@ -72,20 +73,36 @@ def test_video_baselines_stay_far_below_the_threshold(course):
 
 # --- slow: Keras itself and wrong notebooks -------------------------------------------
 
+
 @pytest.mark.slow
 def test_formula_agrees_with_keras_conv1d(course):
     keras = pytest.importorskip("keras")
     f = course.reference("ch15_conv:conv1d_output_length")
     cases = course.reference("ch15_conv:length_cases")(np.random.default_rng(0), n=90)
-    cases += [dict(length=n, kernel_size=k, strides=s, padding=p, dilation_rate=1)
-              for n in (7, 8, 50) for k in (1, 4) for s in (1, 2, 3) for p in ("valid", "same", "causal")]
+    cases += [
+        dict(length=n, kernel_size=k, strides=s, padding=p, dilation_rate=1)
+        for n in (7, 8, 50)
+        for k in (1, 4)
+        for s in (1, 2, 3)
+        for p in ("valid", "same", "causal")
+    ]
     for case in cases:
-        layer = keras.layers.Conv1D(1, case["kernel_size"], strides=case["strides"], padding=case["padding"],
-                                    dilation_rate=case["dilation_rate"])
+        layer = keras.layers.Conv1D(
+            1,
+            case["kernel_size"],
+            strides=case["strides"],
+            padding=case["padding"],
+            dilation_rate=case["dilation_rate"],
+        )
         assert layer.compute_output_shape((1, case["length"], 1))[1] == f(**case), case
     for case in cases[:6]:  # and on real data, not only the shape arithmetic
-        layer = keras.layers.Conv1D(1, case["kernel_size"], strides=case["strides"], padding=case["padding"],
-                                    dilation_rate=case["dilation_rate"])
+        layer = keras.layers.Conv1D(
+            1,
+            case["kernel_size"],
+            strides=case["strides"],
+            padding=case["padding"],
+            dilation_rate=case["dilation_rate"],
+        )
         assert layer(np.zeros((1, case["length"], 1), "float32")).shape[1] == f(**case)
 
 
@@ -102,12 +119,19 @@ def _variant(course, tmp_path: Path, name: str, edits: dict[str, tuple[str, str]
 def test_ex07_wrong_formula_and_a_wavenet_that_sees_the_future(course, tmp_path):
     from grader.grading import grade_file
 
-    path = _variant(course, tmp_path, "07_conv1d", {
-        "def conv1d_output_length": ("span = (kernel_size - 1) * dilation_rate + 1",
-                                     "span = kernel_size  # forgot the dilation"),
-        "conv_model = keras.Sequential": ("epochs=8", "epochs=1"),
-        "wavenet_model = keras.Sequential": ('padding="causal"', 'padding="same"'),
-    })
+    path = _variant(
+        course,
+        tmp_path,
+        "07_conv1d",
+        {
+            "def conv1d_output_length": (
+                "span = (kernel_size - 1) * dilation_rate + 1",
+                "span = kernel_size  # forgot the dilation",
+            ),
+            "conv_model = keras.Sequential": ("epochs=8", "epochs=1"),
+            "wavenet_model = keras.Sequential": ('padding="causal"', 'padding="same"'),
+        },
+    )
     nb = nbformat.read(path, as_version=4)
     cell = next(c for c in nb.cells if c.cell_type == "code" and "wavenet_model = keras" in c.source)
     cell.source = cell.source.replace("epochs=8", "epochs=1")
@@ -137,11 +161,19 @@ def test_ex08_model_without_a_per_frame_cnn(course, tmp_path):
     keras.layers.TimeDistributed(keras.layers.Flatten()),
     keras.layers.GRU(32),
     keras.layers.Dense(4, activation="softmax"),"""
-    path = _variant(course, tmp_path, "08_video_classifier", {
-        "model = keras.Sequential": (old_layers, """    keras.layers.TimeDistributed(keras.layers.Flatten()),
+    path = _variant(
+        course,
+        tmp_path,
+        "08_video_classifier",
+        {
+            "model = keras.Sequential": (
+                old_layers,
+                """    keras.layers.TimeDistributed(keras.layers.Flatten()),
     keras.layers.GRU(4),
-    keras.layers.Dense(4),"""),
-    })
+    keras.layers.Dense(4),""",
+            ),
+        },
+    )
     nb = nbformat.read(path, as_version=4)
     cell = next(c for c in nb.cells if c.cell_type == "code" and "model = keras.Sequential" in c.source)
     cell.source = cell.source.replace("epochs=5", "epochs=1")

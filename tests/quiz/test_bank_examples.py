@@ -17,7 +17,7 @@ from grader.quiz.validate import check_question
 
 ROOT = Path(__file__).resolve().parents[2]
 
-QUESTION = textwrap.dedent('''
+QUESTION = textwrap.dedent("""
     [[question]]
     id = "x.q1"
     points = 2
@@ -49,7 +49,7 @@ QUESTION = textwrap.dedent('''
     feedback = { ko = "두 게이트의 역할이 바뀌었습니다. 이름을 다시 보세요.", en = "The two roles are swapped: look at the names again." }
     must_match = ["입력 게이트는 정보를 지우고 삭제 게이트는 정보를 더한다.", "The input gate erases and the forget gate adds."]
     must_not_match = ["삭제 게이트는 정보를 지우고 입력 게이트는 정보를 더한다."]
-''')
+""")
 
 
 def _bank(tmp_path: Path, text: str = QUESTION) -> Path:
@@ -64,25 +64,32 @@ def test_a_bank_with_examples_edition_and_model_answer_validates(tmp_path: Path)
 
 
 def test_a_rubric_that_no_longer_matches_its_example_fails_with_file_and_line(tmp_path: Path) -> None:
-    broken = QUESTION.replace('match = ["삭제 게이트|forget gate => 지우|erase"]', 'match = ["삭제 게이트|forget gate => 버리|discard"]')
+    broken = QUESTION.replace(
+        'match = ["삭제 게이트|forget gate => 지우|erase"]', 'match = ["삭제 게이트|forget gate => 버리|discard"]'
+    )
     q = load_bank(_bank(tmp_path, broken))["x.q1"]
     problems = check_question(q)
     lines = broken.splitlines()
     example_line = next(i for i, line in enumerate(lines, 1) if "삭제 게이트는 오래된 정보를 지운다" in line)
-    assert any(p.where == f"{tmp_path / 'q.toml'}:{example_line}" and "does not find its example" in p.message
-               for p in problems), problems
+    assert any(
+        p.where == f"{tmp_path / 'q.toml'}:{example_line}" and "does not find its example" in p.message
+        for p in problems
+    ), problems
 
 
 def test_a_hint_that_gives_the_answer_away_fails(tmp_path: Path) -> None:
-    leaky = QUESTION.replace("삭제 게이트가 하는 일이 빠졌습니다. 그 게이트는 무엇을 다루나요?",
-                             "삭제 게이트는 장기 상태에서 지울 정보를 정합니다.")
+    leaky = QUESTION.replace(
+        "삭제 게이트가 하는 일이 빠졌습니다. 그 게이트는 무엇을 다루나요?",
+        "삭제 게이트는 장기 상태에서 지울 정보를 정합니다.",
+    )
     problems = check_question(load_bank(_bank(tmp_path, leaky))["x.q1"])
     assert any("feedback (ko) earns the concept" in p.message for p in problems), problems
 
 
 def test_every_item_needs_examples_in_both_languages_and_a_counter_example(tmp_path: Path) -> None:
     bare = QUESTION.replace('must_not_match = ["삭제 게이트는 새 정보를 더한다."]\n', "").replace(
-        '"입력 게이트는 새 정보를 더한다.", "The input gate adds new information."', '"입력 게이트는 새 정보를 더한다."')
+        '"입력 게이트는 새 정보를 더한다.", "The input gate adds new information."', '"입력 게이트는 새 정보를 더한다."'
+    )
     problems = [p.message for p in check_question(load_bank(_bank(tmp_path, bare))["x.q1"])]
     assert any("input-role: no must_match example in English" in m for m in problems), problems
     assert any("input-role: no must_not_match example" in m for m in problems), problems
@@ -92,17 +99,22 @@ def test_cli_validate_lists_each_problem_and_fails(tmp_path: Path) -> None:
     course = tmp_path / "c"
     (course / "quizzes").mkdir(parents=True)
     (course / "course.toml").write_text('[course]\nid = "c"\ntitle = "c"\n', encoding="utf-8")
-    broken = QUESTION.replace('match = ["입력 게이트|input gate => 더하|add"]', 'match = ["입력 게이트|input gate => 쓰|write"]')
+    broken = QUESTION.replace(
+        'match = ["입력 게이트|input gate => 더하|add"]', 'match = ["입력 게이트|input gate => 쓰|write"]'
+    )
     (course / "quizzes" / "q.toml").write_text(broken, encoding="utf-8")
     r = CliRunner().invoke(cli, ["quiz", "validate", "--course", str(course)])
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert "q.toml:" in r.output and "input-role does not find its example" in r.output
 
 
-@pytest.mark.parametrize("bad, message", [
-    ('swap = ["forget-role", "nope"]', "'swap' names 'nope'"),
-    ('swap = ["forget-role"]', "'swap' must name two concepts"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ('swap = ["forget-role", "nope"]', "'swap' names 'nope'"),
+        ('swap = ["forget-role"]', "'swap' must name two concepts"),
+    ],
+)
 def test_a_bad_swap_is_rejected_with_file_and_line(tmp_path: Path, bad: str, message: str) -> None:
     text = QUESTION.replace('swap = ["forget-role", "input-role"]', bad)
     with pytest.raises(SpecError, match=message) as err:

@@ -25,11 +25,17 @@ def _pastes(qid: str, lang: str) -> list[str]:
     texts = all_texts(lang, q.concepts, q.misconceptions)
     labels = [i.label[lang] for i in items]
     given = score_answer(q, "모르겠습니다" if lang == "ko" else "I don't know").feedback
-    pastes = [*texts, *labels, given,
-              "\n".join(texts), "\n".join(labels), ", ".join(labels),
-              # the JSON `missing` list read out as one sentence
-              ("빠진 것: " if lang == "ko" else "Missing: ") + ", ".join(c.label[lang] for c in q.concepts) + ".",
-              "\n".join([given, *labels])]
+    pastes = [
+        *texts,
+        *labels,
+        given,
+        "\n".join(texts),
+        "\n".join(labels),
+        ", ".join(labels),
+        # the JSON `missing` list read out as one sentence
+        ("빠진 것: " if lang == "ko" else "Missing: ") + ", ".join(c.label[lang] for c in q.concepts) + ".",
+        "\n".join([given, *labels]),
+    ]
     return pastes
 
 

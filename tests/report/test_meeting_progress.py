@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from site_fixtures import EVIL_NAME, MEETING_1, ROSTER, at, make_course
 
 from grader.errors import GradeError, SpecError
 from grader.report import charts
@@ -15,7 +16,6 @@ from grader.report.meeting import load_meeting, load_meetings
 from grader.report.progress import Context
 from grader.report.records import load_attempts, load_records
 from grader.report.roster import load_roster
-from site_fixtures import EVIL_NAME, MEETING_1, ROSTER, at, make_course
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,13 +71,19 @@ def test_malformed_toml_points_at_the_line(tmp_path):
     assert "m.toml:3:" in msg and "not valid TOML" in msg
 
 
-@pytest.mark.parametrize("change, expect", [
-    (('start = "20:30"', 'start = "8pm"'), "'start' must be a time"),
-    (('recorder = "jiho"', 'recorder = "ghost"'), "unknown member 'ghost'"),
-    (('date = 2021-11-20', 'date = "yesterday"'), "'date' must be a date"),
-    (('status = "postponed"', 'status = "later"'), "'status' must be 'done' or 'postponed' (unknown status 'later')"),
-    (('place = { ko = "Zoom 미팅", en = "Zoom meeting" }', ''), "key 'place'"),
-])
+@pytest.mark.parametrize(
+    "change, expect",
+    [
+        (('start = "20:30"', 'start = "8pm"'), "'start' must be a time"),
+        (('recorder = "jiho"', 'recorder = "ghost"'), "unknown member 'ghost'"),
+        (("date = 2021-11-20", 'date = "yesterday"'), "'date' must be a date"),
+        (
+            ('status = "postponed"', 'status = "later"'),
+            "'status' must be 'done' or 'postponed' (unknown status 'later')",
+        ),
+        (('place = { ko = "Zoom 미팅", en = "Zoom meeting" }', ""), "key 'place'"),
+    ],
+)
 def test_meeting_validation(tmp_path, change, expect):
     assert expect in _meeting_error(tmp_path, MEETING_1.replace(*change))
 

@@ -4,15 +4,15 @@ from a name, message or answer reaches a page."""
 from __future__ import annotations
 
 import pytest
+from site_fixtures import at, check, make_course, record
 
 from grader.report.site import build_site
 from grader.results.gradebook import Gradebook
 from grader.textsafe import is_invisible
-from site_fixtures import at, check, make_course, record
 
-LOOKALIKE = "jiho\u200b"                # "jiho" with a zero-width space
-REVERSED = "\u202eohij"                 # shows as "jiho" in a browser
-ISOLATED = "\u2067sora\u2069"           # right-to-left isolate around a roster id
+LOOKALIKE = "jiho\u200b"  # "jiho" with a zero-width space
+REVERSED = "\u202eohij"  # shows as "jiho" in a browser
+ISOLATED = "\u2067sora\u2069"  # right-to-left isolate around a roster id
 ESCAPES = "mina\x1b[1A\x1b[2K"
 MESSAGE = "you wrote \u202e)5 ,3(\u202c; axis 1 is wrong\u200b"
 ANSWER = "RNN은 \u202e순환\u202c한다\x1b]0;x\x07\n두 번째 줄"
@@ -23,8 +23,15 @@ def site(tmp_path_factory):
     demo = make_course(tmp_path_factory.mktemp("names"))
     with Gradebook(str(demo.gradebook)) as book:
         for who in (LOOKALIKE, REVERSED, ISOLATED, ESCAPES):
-            record(book, "ch15.ex1", who, at(21), [check("windows", False, 0, 2, MESSAGE)],
-                   answers={"ch15.ex1": ANSWER}, message=MESSAGE)
+            record(
+                book,
+                "ch15.ex1",
+                who,
+                at(21),
+                [check("windows", False, 0, 2, MESSAGE)],
+                answers={"ch15.ex1": ANSWER},
+                message=MESSAGE,
+            )
     return build_site(tmp_path_factory.mktemp("out") / "site", site_dir=demo.site, gradebook=str(demo.gradebook))
 
 
@@ -40,11 +47,11 @@ def test_no_invisible_character_reaches_a_page(site):
 
 def test_lookalike_names_show_their_hidden_characters(site):
     index = _pages(site)["index.html"]
-    assert "jiho⟨U+200B⟩" in index      # not a second "jiho"
+    assert "jiho⟨U+200B⟩" in index  # not a second "jiho"
     assert "⟨U+202E⟩ohij" in index
     assert "⟨U+2067⟩sora⟨U+2069⟩" in index
     assert "mina⟨U+001B⟩[1A⟨U+001B⟩[2K" in index
-    assert "박지호" in index             # the real roster member is still there, as listed
+    assert "박지호" in index  # the real roster member is still there, as listed
 
 
 def test_messages_and_answers_keep_their_text_without_the_controls(site):

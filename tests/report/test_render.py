@@ -8,15 +8,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from site_fixtures import EVIL_ANSWER, EVIL_MESSAGE, EVIL_NAME, MEETING_1, make_course
 
 from grader.cli.report import minutes as minutes_cmd
 from grader.cli.report import site as site_cmd
 from grader.course.loader import load_course
-from grader.report.minutes import build_minutes, course_specs
 from grader.report.common import pick
+from grader.report.minutes import build_minutes, course_specs
 from grader.report.serve import make_server
 from grader.report.site import build_site
-from site_fixtures import EVIL_ANSWER, EVIL_MESSAGE, EVIL_NAME, MEETING_1, make_course
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,8 +33,9 @@ def specs(demo):
 
 @pytest.fixture(scope="module")
 def built(demo, specs, tmp_path_factory):
-    return build_site(tmp_path_factory.mktemp("site") / "out", site_dir=demo.site, gradebook=str(demo.gradebook),
-                      specs=specs)
+    return build_site(
+        tmp_path_factory.mktemp("site") / "out", site_dir=demo.site, gradebook=str(demo.gradebook), specs=specs
+    )
 
 
 def _text(html: str) -> str:
@@ -43,10 +44,22 @@ def _text(html: str) -> str:
 
 
 def test_example_minutes_header(tmp_path):
-    html = build_minutes(ROOT / "site" / "meetings" / "2021-11-20.toml", site_dir=ROOT / "site",
-                         gradebook=str(tmp_path / "empty.db"))
+    html = build_minutes(
+        ROOT / "site" / "meetings" / "2021-11-20.toml", site_dir=ROOT / "site", gradebook=str(tmp_path / "empty.db")
+    )
     text = _text(html)
-    for label in ("서기 일자", "서기", "주제", "시간", "장소", "스터디 인원", "배운 내용", "과제 할당", "특이사항", "비고"):
+    for label in (
+        "서기 일자",
+        "서기",
+        "주제",
+        "시간",
+        "장소",
+        "스터디 인원",
+        "배운 내용",
+        "과제 할당",
+        "특이사항",
+        "비고",
+    ):
         assert label in text
     assert 'data-field="date">21.11.20<' in html
     assert "20:30 – 22:30" in text and "Zoom 미팅" in text
@@ -64,8 +77,19 @@ def test_example_minutes_header(tmp_path):
 def test_minutes_in_english(demo):
     html = build_minutes(demo.meeting1, site_dir=demo.site, gradebook=str(demo.gradebook), lang="en")
     text = _text(html)
-    for label in ("Recorder", "Topic", "Place", "Attendance", "What we learned", "Assignments", "Remarks",
-                  "Grading progress", "Where people are stuck", "Checks not finished", "Checks answered wrong"):
+    for label in (
+        "Recorder",
+        "Topic",
+        "Place",
+        "Attendance",
+        "What we learned",
+        "Assignments",
+        "Remarks",
+        "Grading progress",
+        "Where people are stuck",
+        "Checks not finished",
+        "Checks answered wrong",
+    ):
         assert label in text
     assert '<html lang="en">' in html
     assert "Zoom meeting" in text and "Sora Han" in text
@@ -80,7 +104,7 @@ def test_minutes_progress(demo):
     cell = re.search(r'data-member="jiho" data-exercise="ch15.ex4">(.*?)</td>', html, re.S).group(1)
     assert "시간 초과" in cell
     assert "BPTT(시간에 따른 역전파)를 언급하세요." in text  # quiz feedback text
-    assert "출력 모양이 [3, 1]입니다." in text                 # a check's message
+    assert "출력 모양이 [3, 1]입니다." in text  # a check's message
 
 
 def test_untrusted_text_is_escaped_everywhere(demo, built):
@@ -96,7 +120,7 @@ def test_untrusted_text_is_escaped_everywhere(demo, built):
     assert "&lt;b&gt;not bold&lt;/b&gt; &amp; co" in allhtml
     jiho = (built.root / "members" / "jiho.html").read_text(encoding="utf-8")
     assert "&lt;img src=x onerror=&#34;alert(2)&#34;&gt;&lt;b&gt;bold&lt;/b&gt;" in jiho  # the quiz answer
-    assert "&lt;script&gt;alert(3)&lt;/script&gt; shape was [3, 5]" in jiho             # the check message
+    assert "&lt;script&gt;alert(3)&lt;/script&gt; shape was [3, 5]" in jiho  # the check message
     assert EVIL_ANSWER not in jiho and EVIL_MESSAGE not in jiho and EVIL_NAME not in allhtml
 
 
@@ -151,12 +175,26 @@ def test_rebuild_replaces_site_and_refuses_foreign_folders(demo, tmp_path):
 
 def test_minutes_command_writes_the_page(runner, demo, tmp_path):
     out = tmp_path / "m.html"
-    r = runner.invoke(minutes_cmd, [str(demo.meeting1), "--out", str(out), "--course", str(demo.root),
-                                    "--gradebook", str(demo.gradebook)])
+    r = runner.invoke(
+        minutes_cmd,
+        [str(demo.meeting1), "--out", str(out), "--course", str(demo.root), "--gradebook", str(demo.gradebook)],
+    )
     assert r.exit_code == 0, r.output
     assert "서기 일자" in out.read_text(encoding="utf-8")
-    r = runner.invoke(minutes_cmd, [str(demo.meeting1), "--out", "-", "--lang", "en", "--course", str(demo.root),
-                                    "--gradebook", str(demo.gradebook)])
+    r = runner.invoke(
+        minutes_cmd,
+        [
+            str(demo.meeting1),
+            "--out",
+            "-",
+            "--lang",
+            "en",
+            "--course",
+            str(demo.root),
+            "--gradebook",
+            str(demo.gradebook),
+        ],
+    )
     assert r.exit_code == 0 and "Recorder" in r.output
 
 
@@ -169,12 +207,15 @@ def test_minutes_command_default_out_and_env_gradebook(runner, demo, monkeypatch
     assert "박지호" in target.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("content, expect", [
-    (None, "no such meeting file"),
-    ('date = 2021-11-20\ntopic = "x\n', "bad.toml:2: not valid TOML"),
-    (MEETING_1.replace('recorder = "jiho"', 'recorder = "ghost"'), "bad.toml:2: recorder: unknown member 'ghost'"),
-    ('date = 2021-11-20\n', "missing string key 'recorder' (and 5 more problems in this table)"),
-])
+@pytest.mark.parametrize(
+    "content, expect",
+    [
+        (None, "no such meeting file"),
+        ('date = 2021-11-20\ntopic = "x\n', "bad.toml:2: not valid TOML"),
+        (MEETING_1.replace('recorder = "jiho"', 'recorder = "ghost"'), "bad.toml:2: recorder: unknown member 'ghost'"),
+        ("date = 2021-11-20\n", "missing string key 'recorder' (and 5 more problems in this table)"),
+    ],
+)
 def test_minutes_command_bad_input_is_one_line(runner, demo, tmp_path, content, expect):
     bad = tmp_path / "bad.toml"
     if content is not None:
@@ -189,8 +230,10 @@ def test_minutes_command_bad_input_is_one_line(runner, demo, tmp_path, content, 
 
 def test_site_build_command(runner, demo, tmp_path):
     out = tmp_path / "site"
-    r = runner.invoke(site_cmd, ["build", "--out", str(out), "--lang", "en", "--course", str(demo.root),
-                                 "--gradebook", str(demo.gradebook)])
+    r = runner.invoke(
+        site_cmd,
+        ["build", "--out", str(out), "--lang", "en", "--course", str(demo.root), "--gradebook", str(demo.gradebook)],
+    )
     assert r.exit_code == 0, r.output
     assert "pages" in r.output and (out / "index.html").is_file()
     assert "Meetings" in (out / "index.html").read_text(encoding="utf-8")
@@ -198,11 +241,16 @@ def test_site_build_command(runner, demo, tmp_path):
 
 def test_site_build_reports_a_bad_meeting(runner, demo, tmp_path):
     bad = demo.site / "meetings" / "2021-12-04.toml"
-    bad.write_text('date = 2021-12-04\nrecorder = "sora"\ntopic = "t"\nplace = "p"\nstart = "20:00"\n'
-                   'end = "21:00"\n[attendance]\nstart = ["sora", "ghost"]\n', encoding="utf-8")
+    bad.write_text(
+        'date = 2021-12-04\nrecorder = "sora"\ntopic = "t"\nplace = "p"\nstart = "20:00"\n'
+        'end = "21:00"\n[attendance]\nstart = ["sora", "ghost"]\n',
+        encoding="utf-8",
+    )
     try:
-        r = runner.invoke(site_cmd, ["build", "--out", str(tmp_path / "o"), "--course", str(demo.root),
-                                     "--gradebook", str(demo.gradebook)])
+        r = runner.invoke(
+            site_cmd,
+            ["build", "--out", str(tmp_path / "o"), "--course", str(demo.root), "--gradebook", str(demo.gradebook)],
+        )
     finally:
         bad.unlink()
     assert r.exit_code == 1
@@ -228,8 +276,19 @@ def test_serve_serves_the_built_site_on_loopback(built):
 
 
 def test_serve_command_without_a_built_site(runner, demo, tmp_path):
-    r = runner.invoke(site_cmd, ["serve", "--no-build", "--out", str(tmp_path / "none"), "--course", str(demo.root),
-                                 "--gradebook", str(demo.gradebook)])
+    r = runner.invoke(
+        site_cmd,
+        [
+            "serve",
+            "--no-build",
+            "--out",
+            str(tmp_path / "none"),
+            "--course",
+            str(demo.root),
+            "--gradebook",
+            str(demo.gradebook),
+        ],
+    )
     assert r.exit_code == 1 and "run 'grade site build' first" in r.output
 
 
@@ -243,6 +302,17 @@ def test_commands_plug_into_the_grade_cli(runner, demo, tmp_path):
     group.add_command(site_cmd)
     r = runner.invoke(group, ["site", "--help"])
     assert r.exit_code == 0 and "build" in r.output and "serve" in r.output
-    r = runner.invoke(group, ["minutes", str(demo.meeting1), "--out", str(tmp_path / "x.html"),
-                              "--course", str(demo.root), "--gradebook", str(demo.gradebook)])
+    r = runner.invoke(
+        group,
+        [
+            "minutes",
+            str(demo.meeting1),
+            "--out",
+            str(tmp_path / "x.html"),
+            "--course",
+            str(demo.root),
+            "--gradebook",
+            str(demo.gradebook),
+        ],
+    )
     assert r.exit_code == 0, r.output

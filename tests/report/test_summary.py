@@ -218,11 +218,15 @@ def test_command_refuses_an_unknown_format(demo):
     assert r.exit_code == 2 and "'pdf' is not one of 'html', 'md', 'txt'" in r.output
 
 
-def test_reviewed_scores_carry_a_mark(demo, monkeypatch):
-    from grader.results.attempt import Attempt
+def test_reviewed_scores_carry_a_mark(demo):
+    from grader.results.gradebook import Gradebook
+    from grader.results.review import set_points
 
-    # The results layer adds `reviewed` to reviewed rows; until it does, the report reads it if present.
-    monkeypatch.setattr(Attempt, "reviewed", property(lambda a: a.member == "jiho"), raising=False)
+    # A teacher corrects one of jiho's checks: the figures the report shows are marked.
+    with Gradebook(str(demo.stuck)) as book:
+        mine = next(a for a in book.attempts() if a.member == "jiho" and a.checks)
+        check = mine.checks[0]
+        set_points(book, mine.attempt_id, check.id, check.max_points, reason="checked by hand", by="teacher")
     html = build_minutes(demo.meeting1, site_dir=demo.site, gradebook=str(demo.stuck))
     assert html.count('class="tag reviewed"') >= 1 and "검토됨" in html
     txt = _summary(demo, "txt")

@@ -19,25 +19,44 @@ from grader.results.gradebook import Gradebook
 KST = dt.timezone(dt.timedelta(hours=9))
 
 
-def _attempt(member: str, exercise: str, score: float, when: dt.datetime,
-             submitted: dt.datetime | None = None) -> Attempt:
-    return Attempt.from_dict({"member": member, "exercise": exercise, "status": "graded", "score": score,
-                              "max_score": 10.0, "checks": [], "graded_at": when.isoformat(), "duration_s": 1.0,
-                              "submitted_at": submitted.isoformat() if submitted else None})
+def _attempt(
+    member: str, exercise: str, score: float, when: dt.datetime, submitted: dt.datetime | None = None
+) -> Attempt:
+    return Attempt.from_dict(
+        {
+            "member": member,
+            "exercise": exercise,
+            "status": "graded",
+            "score": score,
+            "max_score": 10.0,
+            "checks": [],
+            "graded_at": when.isoformat(),
+            "duration_s": 1.0,
+            "submitted_at": submitted.isoformat() if submitted else None,
+        }
+    )
 
 
 @pytest.fixture
 def filled_book(tmp_path) -> Path:
     path = tmp_path / "gb.db"
     with Gradebook(str(path)) as book:
-        for n, a in enumerate([
+        for n, a in enumerate(
+            [
                 _attempt("지민", "ch15.ex10", 4, dt.datetime(2021, 11, 20, 19, 0, tzinfo=KST)),
                 _attempt("지민", "ch15.ex2", 6, dt.datetime(2021, 11, 20, 19, 5, tzinfo=KST)),
                 _attempt("지민", "ch15.ex2", 9.5, dt.datetime(2021, 11, 21, 9, 0, tzinfo=KST)),
                 _attempt("지민", "ch15.ex2", 7, dt.datetime(2021, 11, 22, 9, 0, 30, 123, tzinfo=KST)),
-                _attempt("=cmd|' /C calc'!A0", "ch15.ex2", 1, dt.datetime(2021, 11, 20, tzinfo=dt.timezone.utc)),
-                _attempt("alice", "ch15.ex2", 10, dt.datetime(2021, 11, 23, tzinfo=dt.timezone.utc),
-                         submitted=dt.datetime(2021, 11, 21, 23, 10, tzinfo=KST))]):
+                _attempt("=cmd|' /C calc'!A0", "ch15.ex2", 1, dt.datetime(2021, 11, 20, tzinfo=dt.UTC)),
+                _attempt(
+                    "alice",
+                    "ch15.ex2",
+                    10,
+                    dt.datetime(2021, 11, 23, tzinfo=dt.UTC),
+                    submitted=dt.datetime(2021, 11, 21, 23, 10, tzinfo=KST),
+                ),
+            ]
+        ):
             book.record(a, b'{"n": %d}' % n)  # one notebook each: graded once
     return path
 
@@ -49,8 +68,16 @@ def test_export_csv(runner, filled_book, tmp_path):
     rows = list(csv.reader(io.StringIO(r.stdout)))
     assert rows == [
         ["member", "exercise", "best_score", "max_score", "attempts", "last_attempt", "last_submitted", "reviewed"],
-        ["=cmd|' /C calc'!A0", "ch15.ex2", "1", "10", "1", "2021-11-20T09:00:00+09:00", "2021-11-20T09:00:00+09:00",
-         ""],
+        [
+            "=cmd|' /C calc'!A0",
+            "ch15.ex2",
+            "1",
+            "10",
+            "1",
+            "2021-11-20T09:00:00+09:00",
+            "2021-11-20T09:00:00+09:00",
+            "",
+        ],
         # Graded on Tuesday, handed in on Sunday night: both, with the group's offset.
         ["alice", "ch15.ex2", "10", "10", "1", "2021-11-23T09:00:00+09:00", "2021-11-21T23:10:00+09:00", ""],
         ["지민", "ch15.ex2", "9.5", "10", "3", "2021-11-22T09:00:30+09:00", "2021-11-22T09:00:30+09:00", ""],
@@ -72,9 +99,16 @@ def test_export_json(runner, filled_book):
     r = runner.invoke(cli, ["export", "--format", "json", "--gradebook", str(filled_book)])
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)
-    assert rows[2] == {"member": "지민", "exercise": "ch15.ex2", "best_score": 9.5, "max_score": 10.0,
-                       "attempts": 3, "last_attempt": "2021-11-22T09:00:30+09:00",
-                       "last_submitted": "2021-11-22T09:00:30+09:00", "reviewed": False}
+    assert rows[2] == {
+        "member": "지민",
+        "exercise": "ch15.ex2",
+        "best_score": 9.5,
+        "max_score": 10.0,
+        "attempts": 3,
+        "last_attempt": "2021-11-22T09:00:30+09:00",
+        "last_submitted": "2021-11-22T09:00:30+09:00",
+        "reviewed": False,
+    }
     assert [(x["member"], x["exercise"]) for x in rows][-1] == ("지민", "ch15.ex10")
     for row in rows:  # ISO 8601 with an offset, readable by any importer
         assert dt.datetime.fromisoformat(row["last_attempt"]).utcoffset() == dt.timedelta(hours=9)
@@ -94,17 +128,32 @@ def group(tiny_course: Path, tmp_path: Path) -> tuple[Path, Path]:
     (tiny_course / "site").mkdir()
     (tiny_course / "site" / "roster.toml").write_text(
         '[[members]]\nid = "sora"\nname = { ko = "한소라", en = "Sora Han" }\naliases = ["sora.han", "shan"]\n\n'
-        '[[members]]\nid = "지민"\nname = "박지민"\n', encoding="utf-8")
+        '[[members]]\nid = "지민"\nname = "박지민"\n',
+        encoding="utf-8",
+    )
     book = tmp_path / "gb.db"
-    t0 = dt.datetime(2021, 11, 20, 12, 0, tzinfo=dt.timezone.utc)
+    t0 = dt.datetime(2021, 11, 20, 12, 0, tzinfo=dt.UTC)
     with Gradebook(str(book)) as gb:
-        for n, (member, score, hours, late) in enumerate([("sora.han", 3, 0, False), ("shan", 5, 1, True),
-                                                          ("sora", 4, 2, False), ("지민", 2, 3, False)]):
+        for n, (member, score, hours, late) in enumerate(
+            [("sora.han", 3, 0, False), ("shan", 5, 1, True), ("sora", 4, 2, False), ("지민", 2, 3, False)]
+        ):
             submitted = t0 + dt.timedelta(hours=hours) + (dt.timedelta(days=2) if late else dt.timedelta())
-            gb.record(Attempt.from_dict({"member": member, "exercise": "t.ex1", "status": "graded",
-                                         "score": score, "max_score": 5, "checks": [], "duration_s": 1,
-                                         "graded_at": (t0 + dt.timedelta(days=3, hours=hours)).isoformat(),
-                                         "submitted_at": submitted.isoformat()}), b'{"n": %d}' % n)
+            gb.record(
+                Attempt.from_dict(
+                    {
+                        "member": member,
+                        "exercise": "t.ex1",
+                        "status": "graded",
+                        "score": score,
+                        "max_score": 5,
+                        "checks": [],
+                        "duration_s": 1,
+                        "graded_at": (t0 + dt.timedelta(days=3, hours=hours)).isoformat(),
+                        "submitted_at": submitted.isoformat(),
+                    }
+                ),
+                b'{"n": %d}' % n,
+            )
     return tiny_course, book
 
 
@@ -116,8 +165,22 @@ def test_status_and_export_merge_a_members_aliases(runner, group):
     assert len(lines) == 2 and "sora" in lines[0] and "Sora Han" in lines[0] and "5/5" in lines[0]
     assert "sora.han" not in r.output and "shan" not in r.output
     # A deadline counts hand-in times: shan's 5/5 came two days late, so sora's best by then is 4/5.
-    r = runner.invoke(cli, ["status", "--course", str(course), "--gradebook", str(book), "--lang", "en",
-                            "--until", "2021-11-21T00:00", "--member", "shan"])
+    r = runner.invoke(
+        cli,
+        [
+            "status",
+            "--course",
+            str(course),
+            "--gradebook",
+            str(book),
+            "--lang",
+            "en",
+            "--until",
+            "2021-11-21T00:00",
+            "--member",
+            "shan",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "4/5" in r.output and "5/5" not in r.output and "박지민" not in r.output
     r = runner.invoke(cli, ["export", "--format", "json", "--course", str(course), "--gradebook", str(book)])

@@ -15,7 +15,7 @@ from grader.results.attempt import Attempt
 from grader.results.gradebook import AlreadyGraded, Gradebook
 from grader.results.record import record_attempt
 
-T0 = dt.datetime(2021, 11, 21, 14, 10, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2021, 11, 21, 14, 10, tzinfo=dt.UTC)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -26,14 +26,31 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def _attempt(member: str = "sora", exercise: str = "ch15.ex4", score: float = 3.0) -> Attempt:
-    return Attempt.from_dict({"exercise": exercise, "member": member, "status": "graded", "score": score,
-                              "max_score": 5.0, "checks": [], "duration_s": 1.0, "path": "s/04.ipynb"})
+    return Attempt.from_dict(
+        {
+            "exercise": exercise,
+            "member": member,
+            "status": "graded",
+            "score": score,
+            "max_score": 5.0,
+            "checks": [],
+            "duration_s": 1.0,
+            "path": "s/04.ipynb",
+        }
+    )
 
 
 def test_the_same_notebook_twice_is_refused_unless_regraded(location):
     with Gradebook(location) as book:
-        first = record_attempt(book, _attempt(), b"nb", submitted_at=T0, submitted_from="git",
-                               member_source="folder", member_note="folder 'sora' of sora/04.ipynb")
+        first = record_attempt(
+            book,
+            _attempt(),
+            b"nb",
+            submitted_at=T0,
+            submitted_from="git",
+            member_source="folder",
+            member_note="folder 'sora' of sora/04.ipynb",
+        )
         with pytest.raises(AlreadyGraded) as info:
             book.record(_attempt(score=5.0), b"nb")
         assert info.value.attempt.attempt_id == first and info.value.exit_code == 0
@@ -64,19 +81,22 @@ def test_the_rule_is_the_databases_not_only_the_graders(location):
         sha = book.attempts()[0].notebook_sha256
         with book.engine.begin() as conn:
             row = conn.exec_driver_sql(f"SELECT created_at, extra FROM attempts WHERE id = {aid}").first()
-        with pytest.raises(sa.exc.IntegrityError):
-            with book.engine.begin() as conn:
-                conn.execute(sa.text(
+        with pytest.raises(sa.exc.IntegrityError), book.engine.begin() as conn:
+            conn.execute(
+                sa.text(
                     "INSERT INTO attempts (created_at, member, exercise, status, score, max_score, code_score, "
                     "code_max, duration_s, grader_version, path, message, notebook_sha256, extra, regrade) "
-                    "VALUES (:at, 'sora', 'ch15.ex4', 'graded', 1, 5, 1, 5, 1, '', '', '', :sha, :extra, 0)"),
-                    {"at": row[0], "sha": sha, "extra": row[1]})
+                    "VALUES (:at, 'sora', 'ch15.ex4', 'graded', 1, 5, 1, 5, 1, '', '', '', :sha, :extra, 0)"
+                ),
+                {"at": row[0], "sha": sha, "extra": row[1]},
+            )
 
 
 def test_graders_racing_on_one_notebook(location):
     """Eight threads record the same notebook at once: one first grading, seven refusals; with
     --regrade all eight are kept, each with its own number."""
     with Gradebook(location) as book:
+
         def once(i: int) -> str:
             try:
                 book.record(_attempt(score=i), b"shared")

@@ -25,7 +25,7 @@ from grader.results.attempt import Attempt
 from grader.results.gradebook import SCHEMA_VERSION, Gradebook
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "data" / "hostile"))
-import cases as H  # noqa: E402
+import cases as H
 
 
 @pytest.fixture
@@ -42,10 +42,26 @@ def _sha(path: Path) -> str:
 
 
 def _wire(member: str = "m", n_checks: int = 2) -> dict:
-    return {"exercise": "h.ex1", "member": member, "status": "graded", "score": 1.0, "max_score": 2.0,
-            "checks": [{"id": f"c{i}", "kind": "function_matches", "passed": True, "points": 0.5,
-                        "max_points": 1.0, "message": "ok"} for i in range(n_checks)],
-            "duration_s": 1.0, "answers": {"h.ex1": "답"}}
+    return {
+        "exercise": "h.ex1",
+        "member": member,
+        "status": "graded",
+        "score": 1.0,
+        "max_score": 2.0,
+        "checks": [
+            {
+                "id": f"c{i}",
+                "kind": "function_matches",
+                "passed": True,
+                "points": 0.5,
+                "max_points": 1.0,
+                "message": "ok",
+            }
+            for i in range(n_checks)
+        ],
+        "duration_s": 1.0,
+        "answers": {"h.ex1": "답"},
+    }
 
 
 def _result(member: str = "m", n_checks: int = 2) -> Attempt:
@@ -53,6 +69,7 @@ def _result(member: str = "m", n_checks: int = 2) -> Attempt:
 
 
 # --- concurrency ---------------------------------------------------------------
+
 
 @pytest.mark.kernel
 def test_eight_concurrent_submits_of_one_notebook_record_it_once(paths, tmp_path):
@@ -66,9 +83,27 @@ def test_eight_concurrent_submits_of_one_notebook_record_it_once(paths, tmp_path
         env = dict(os.environ, TMPDIR=str(tmp_path / f"r{i}"), GRADE_SANDBOX_QUIET="1")
         env.pop("GRADE_GRADEBOOK", None)
         (tmp_path / f"r{i}").mkdir()
-        proc = subprocess.run(H.GRADE + ["submit", str(paths["nb"]), "--json", "--lang", "en", "--member", "tester",
-                                         "--course", str(paths["course"]), "--gradebook", str(book), *extra],
-                              cwd=paths["course"], env=env, capture_output=True, timeout=120)
+        proc = subprocess.run(
+            H.GRADE
+            + [
+                "submit",
+                str(paths["nb"]),
+                "--json",
+                "--lang",
+                "en",
+                "--member",
+                "tester",
+                "--course",
+                str(paths["course"]),
+                "--gradebook",
+                str(book),
+                *extra,
+            ],
+            cwd=paths["course"],
+            env=env,
+            capture_output=True,
+            timeout=120,
+        )
         return proc.returncode, json.loads(proc.stdout or b"null"), proc.stderr.decode(), 0.0
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -97,14 +132,15 @@ def test_concurrent_record_calls_in_many_processes(tmp_path):
     """Many processes writing at once (no kernels): all rows, no 'database is locked'."""
     book = tmp_path / "gb.db"
     Gradebook(str(book)).close()
-    code = ("import sys, json; from grader.results.gradebook import Gradebook\n"
-            "from grader.results.attempt import Attempt\n"
-            "r = json.loads(sys.argv[2])\n"
-            "gb = Gradebook(sys.argv[1])\n"
-            "[gb.record(Attempt.from_dict(dict(r, member=f'p{sys.argv[3]}-{i}')), f'nb{sys.argv[3]}-{i}'.encode())"
-            " for i in range(25)]\n")
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(book), json.dumps(_wire()), str(i)])
-             for i in range(8)]
+    code = (
+        "import sys, json; from grader.results.gradebook import Gradebook\n"
+        "from grader.results.attempt import Attempt\n"
+        "r = json.loads(sys.argv[2])\n"
+        "gb = Gradebook(sys.argv[1])\n"
+        "[gb.record(Attempt.from_dict(dict(r, member=f'p{sys.argv[3]}-{i}')), f'nb{sys.argv[3]}-{i}'.encode())"
+        " for i in range(25)]\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(book), json.dumps(_wire()), str(i)]) for i in range(8)]
     assert all(p.wait(timeout=120) == 0 for p in procs)
     with Gradebook(str(book)) as gb:
         assert gb.count() == 200
@@ -112,14 +148,18 @@ def test_concurrent_record_calls_in_many_processes(tmp_path):
 
 # --- files the grader must not touch --------------------------------------------
 
+
 def _submit_cli(runner, paths, book: Path):
-    return runner.invoke(cli, ["submit", str(paths["nb"]), "--json", "--course", str(paths["course"]),
-                               "--gradebook", str(book)])
+    return runner.invoke(
+        cli, ["submit", str(paths["nb"]), "--json", "--course", str(paths["course"]), "--gradebook", str(book)]
+    )
 
 
-@pytest.mark.parametrize("content", [b"this is not a database\n" * 10, os.urandom(4096),
-                                     b"SQLite format 3\x00" + b"\xff" * 4080],
-                         ids=["text", "random", "bad_pages"])
+@pytest.mark.parametrize(
+    "content",
+    [b"this is not a database\n" * 10, os.urandom(4096), b"SQLite format 3\x00" + b"\xff" * 4080],
+    ids=["text", "random", "bad_pages"],
+)
 def test_corrupt_gradebook_is_reported_and_left_untouched(content, runner, paths, tmp_path):
     book = tmp_path / "gb.db"
     book.write_bytes(content)
@@ -173,6 +213,7 @@ def test_gradebook_that_is_a_folder(runner, paths, tmp_path):
 
 # --- disk full ----------------------------------------------------------------------
 
+
 def test_disk_full_by_fault_injection_leaves_no_partial_row(tmp_path):
     """SQLite fails half-way through an attempt (after the notebook and attempt rows):
     the transaction rolls back, the error is one line, earlier attempts are intact."""
@@ -185,8 +226,10 @@ def test_disk_full_by_fault_injection_leaves_no_partial_row(tmp_path):
 
     @sa.event.listens_for(gb.engine, "connect")
     def _fail_on_checks(dbapi_conn, _rec):  # a per-connection trigger: the file is not changed
-        dbapi_conn.execute("CREATE TEMP TRIGGER disk_full BEFORE INSERT ON main.checks "
-                           "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END")
+        dbapi_conn.execute(
+            "CREATE TEMP TRIGGER disk_full BEFORE INSERT ON main.checks "
+            "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
+        )
 
     with pytest.raises(GradebookError) as info:
         gb.record(_result("b"), b'{"second": 1}')
@@ -224,8 +267,9 @@ def test_disk_full_for_real_notebook_copy(runner, paths, tiny_disk):
     big_path = paths["subs"] / "big" / H.NB_NAME
     big_path.parent.mkdir()
     big_path.write_text(nbformat.writes(big), encoding="utf-8")
-    r = runner.invoke(cli, ["submit", str(big_path), "--json", "--course", str(paths["course"]),
-                            "--gradebook", str(book)])
+    r = runner.invoke(
+        cli, ["submit", str(big_path), "--json", "--course", str(paths["course"]), "--gradebook", str(book)]
+    )
     assert r.exit_code == 1, r.output
     # Warnings and progress may come first (no member named: the OS user); the error is one line.
     err = r.stderr.strip().splitlines()[-1]
@@ -237,6 +281,8 @@ def test_disk_full_for_real_notebook_copy(runner, paths, tiny_disk):
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
     # The small one still fits (graded again: it was recorded before, so --regrade).
-    r = runner.invoke(cli, ["submit", str(paths["nb"]), "--json", "--regrade", "--course", str(paths["course"]),
-                            "--gradebook", str(book)])
+    r = runner.invoke(
+        cli,
+        ["submit", str(paths["nb"]), "--json", "--regrade", "--course", str(paths["course"]), "--gradebook", str(book)],
+    )
     assert r.exit_code == 0 and H.gradebook_rows(book) == before + 1

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+from site_fixtures import at, check, record
 
 from grader.errors import GradebookError
 from grader.results import gradebook as gb
 from grader.results.gradebook import Gradebook
-from site_fixtures import at, check, record
 
 
 @pytest.fixture

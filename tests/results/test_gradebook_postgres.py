@@ -33,31 +33,59 @@ def _admin(url: str) -> psycopg.Connection:
 
 def _tables(url: str) -> list[str]:
     with psycopg.connect(url) as conn:
-        return sorted(r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"))
+        return sorted(
+            r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+        )
 
 
-def _result(member: str = "m", exercise: str = "h.ex1", score: float = 1.0, n_checks: int = 2,
-            **extra: object) -> Attempt:
+def _result(
+    member: str = "m", exercise: str = "h.ex1", score: float = 1.0, n_checks: int = 2, **extra: object
+) -> Attempt:
     return Attempt.from_dict(_wire(member, exercise, score, n_checks, **extra))
 
 
-def _wire(member: str = "m", exercise: str = "h.ex1", score: float = 1.0, n_checks: int = 2,
-          **extra: object) -> dict:
-    return {"exercise": exercise, "member": member, "status": "graded", "score": score, "max_score": 3.0,
-            "checks": [{"id": f"c{i}", "kind": "function_matches", "passed": i == 0, "points": 1.0 if i == 0 else 0.0,
-                        "max_points": 1.0, "message": f"검사 {i}", "details": {"case": i, "값": [1, 2]}}
-                       for i in range(n_checks)]
-            + [{"id": exercise, "kind": "quiz", "passed": False, "points": 0.5, "max_points": 1.0,
-                "message": "가중치 공유를 언급하세요", "title": "퀴즈"}],
-            "duration_s": 1.5, "seed": 2**40 + 7, "answers": {exercise: KOREAN_ANSWER}, **extra}
+def _wire(member: str = "m", exercise: str = "h.ex1", score: float = 1.0, n_checks: int = 2, **extra: object) -> dict:
+    return {
+        "exercise": exercise,
+        "member": member,
+        "status": "graded",
+        "score": score,
+        "max_score": 3.0,
+        "checks": [
+            {
+                "id": f"c{i}",
+                "kind": "function_matches",
+                "passed": i == 0,
+                "points": 1.0 if i == 0 else 0.0,
+                "max_points": 1.0,
+                "message": f"검사 {i}",
+                "details": {"case": i, "값": [1, 2]},
+            }
+            for i in range(n_checks)
+        ]
+        + [
+            {
+                "id": exercise,
+                "kind": "quiz",
+                "passed": False,
+                "points": 0.5,
+                "max_points": 1.0,
+                "message": "가중치 공유를 언급하세요",
+                "title": "퀴즈",
+            }
+        ],
+        "duration_s": 1.5,
+        "seed": 2**40 + 7,
+        "answers": {exercise: KOREAN_ANSWER},
+        **extra,
+    }
 
 
 # --- unreachable / wrong database ------------------------------------------------------
 
+
 def test_unreachable_server_is_one_line_exit_1(runner, tiny_course):
-    r = runner.invoke(cli, ["status", "--course", str(tiny_course),
-                            "--gradebook", "postgresql://nobody@127.0.0.1:1/x"])
+    r = runner.invoke(cli, ["status", "--course", str(tiny_course), "--gradebook", "postgresql://nobody@127.0.0.1:1/x"])
     assert r.exit_code == 1, r.output
     err = r.stderr.strip()
     assert err.startswith("grade: error: postgresql://nobody@127.0.0.1:1/x: cannot connect"), err
@@ -84,18 +112,27 @@ def test_missing_database_names_it_and_hides_the_password(runner, tiny_course, p
 
 # --- recording and reading -------------------------------------------------------------
 
+
 def test_record_and_read_back_everything(pg_db):
     nb = json.dumps({"cells": [{"source": "# 한국어 노트북"}]}, ensure_ascii=False).encode()
     created = dt.datetime(2021, 11, 20, 21, 15, 3, 250000, tzinfo=dt.timezone(dt.timedelta(hours=9)))
     with Gradebook(pg_db) as gb:
-        aid = gb.record(_result(KOREAN_MEMBER, timings={"kernel": 1.0}, protections=["bwrap"],
-                                graded_at=created.isoformat(), path="제출/04_forecast7.ipynb",
-                                message="셀 3에서 오류"), nb)
+        aid = gb.record(
+            _result(
+                KOREAN_MEMBER,
+                timings={"kernel": 1.0},
+                protections=["bwrap"],
+                graded_at=created.isoformat(),
+                path="제출/04_forecast7.ipynb",
+                message="셀 3에서 오류",
+            ),
+            nb,
+        )
         rows = gb.attempts()
         assert [r.attempt_id for r in rows] == [aid] and gb.count() == 1
         a = rows[0]
         assert a.member == KOREAN_MEMBER and a.exercise == "h.ex1" and a.status == "graded"
-        assert a.graded_at == created and a.graded_at.tzinfo == dt.timezone.utc
+        assert a.graded_at == created and a.graded_at.tzinfo == dt.UTC
         assert (a.score, a.max_score, a.code_score, a.code_max) == (1.0, 3.0, 1.0, 2.0)
         assert a.seed == 2**40 + 7 and a.duration_s == 1.5
         assert a.path == "제출/04_forecast7.ipynb" and a.message == "셀 3에서 오류"
@@ -127,7 +164,7 @@ def test_same_notebook_is_stored_once_and_no_notebook_is_fine(pg_db):
 
 
 def test_best_is_highest_then_earliest(pg_db):
-    t0 = dt.datetime(2021, 11, 1, tzinfo=dt.timezone.utc)
+    t0 = dt.datetime(2021, 11, 1, tzinfo=dt.UTC)
     with Gradebook(pg_db) as gb:
         gb.record(_result("a", score=1, graded_at=t0), None)
         first_top = gb.record(_result("a", score=2, graded_at=t0 + dt.timedelta(hours=1)), None)
@@ -135,14 +172,17 @@ def test_best_is_highest_then_earliest(pg_db):
         other = gb.record(_result("a", exercise="h.ex2", score=0, graded_at=t0), None)
         b = gb.record(_result("b", score=3, graded_at=t0), None)
         best = gb.best()
-    assert {k: v.attempt_id for k, v in best.items()} == {("a", "h.ex1"): first_top, ("a", "h.ex2"): other,
-                                                           ("b", "h.ex1"): b}
+    assert {k: v.attempt_id for k, v in best.items()} == {
+        ("a", "h.ex1"): first_top,
+        ("a", "h.ex2"): other,
+        ("b", "h.ex1"): b,
+    }
 
 
 def test_times_come_back_in_utc_whatever_the_server_zone(pg_db):
     with _admin(pg_db) as conn:
         conn.execute(f"ALTER DATABASE \"{pg_db.rsplit('/', 1)[1]}\" SET timezone TO 'Asia/Seoul'")
-    when = dt.datetime(2021, 11, 27, 13, 0, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2021, 11, 27, 13, 0, tzinfo=dt.UTC)
     with Gradebook(pg_db) as gb:
         gb.record(_result(graded_at=when), None)
         [a] = gb.attempts()
@@ -161,24 +201,31 @@ def test_nul_in_an_answer_does_not_lose_the_attempt(pg_db):
 
 # --- schema ----------------------------------------------------------------------------
 
+
 def test_schema_is_created_once_and_reopened(pg_db):
     assert _tables(pg_db) == []
     with Gradebook(pg_db) as gb:
         aid = gb.record(_result(), b"{}")
-    assert _tables(pg_db) == ["answers", "attempts", "checks", "grade_alembic_version", "grade_meta", "notebooks",
-                             "reviewed", "reviews"]
+    assert _tables(pg_db) == [
+        "answers",
+        "attempts",
+        "checks",
+        "grade_alembic_version",
+        "grade_meta",
+        "notebooks",
+        "reviewed",
+        "reviews",
+    ]
     for _ in range(2):
         with Gradebook(pg_db) as gb:
             assert [a.attempt_id for a in gb.attempts()] == [aid]
     with psycopg.connect(pg_db) as conn:
-        assert conn.execute("SELECT key, value FROM grade_meta").fetchall() == [("schema_version",
-                                                                                  str(SCHEMA_VERSION))]
+        assert conn.execute("SELECT key, value FROM grade_meta").fetchall() == [("schema_version", str(SCHEMA_VERSION))]
 
 
 def test_many_graders_opening_an_empty_database_at_once(pg_db):
     """Schema creation is serialised (advisory lock): no 'relation already exists'."""
-    code = ("import sys; from grader.results.gradebook import Gradebook\n"
-            "Gradebook(sys.argv[1]).close()\n")
+    code = "import sys; from grader.results.gradebook import Gradebook\nGradebook(sys.argv[1]).close()\n"
     procs = [subprocess.Popen([sys.executable, "-c", code, pg_db], stderr=subprocess.PIPE) for _ in range(8)]
     errs = [p.communicate(timeout=120)[1].decode() for p in procs]
     assert all(p.returncode == 0 for p in procs), errs
@@ -188,10 +235,12 @@ def test_many_graders_opening_an_empty_database_at_once(pg_db):
 
 def _untouched(url: str) -> tuple:
     with psycopg.connect(url) as conn:
-        tables = conn.execute("SELECT table_name FROM information_schema.tables "
-                              "WHERE table_schema = 'public' ORDER BY 1").fetchall()
-        meta = conn.execute("SELECT key, value FROM grade_meta ORDER BY 1").fetchall() \
-            if ("grade_meta",) in tables else []
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+        ).fetchall()
+        meta = (
+            conn.execute("SELECT key, value FROM grade_meta ORDER BY 1").fetchall() if ("grade_meta",) in tables else []
+        )
     return tables, meta
 
 
@@ -219,17 +268,22 @@ def test_foreign_database_is_refused_and_left_untouched(pg_db, runner, tiny_cour
 
 # --- concurrency -----------------------------------------------------------------------
 
+
 def test_concurrent_record_calls_in_many_processes(pg_db):
     """8 processes x 25 attempts, half of them the same notebook bytes (ON CONFLICT race)."""
     Gradebook(pg_db).close()
-    code = ("import sys, json; from grader.results.gradebook import Gradebook\n"
-            "from grader.results.attempt import Attempt\n"
-            "r = json.loads(sys.argv[2])\n"
-            "gb = Gradebook(sys.argv[1])\n"
-            "[gb.record(Attempt.from_dict(dict(r, member=f'p{sys.argv[3]}-{i}')),"
-            " (b'shared-%d' % (i % 5)) if i % 2 else f'nb{sys.argv[3]}-{i}'.encode()) for i in range(25)]\n")
-    procs = [subprocess.Popen([sys.executable, "-c", code, pg_db, json.dumps(_wire()), str(i)],
-                              stderr=subprocess.PIPE) for i in range(8)]
+    code = (
+        "import sys, json; from grader.results.gradebook import Gradebook\n"
+        "from grader.results.attempt import Attempt\n"
+        "r = json.loads(sys.argv[2])\n"
+        "gb = Gradebook(sys.argv[1])\n"
+        "[gb.record(Attempt.from_dict(dict(r, member=f'p{sys.argv[3]}-{i}')),"
+        " (b'shared-%d' % (i % 5)) if i % 2 else f'nb{sys.argv[3]}-{i}'.encode()) for i in range(25)]\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, pg_db, json.dumps(_wire()), str(i)], stderr=subprocess.PIPE)
+        for i in range(8)
+    ]
     errs = [p.communicate(timeout=180)[1].decode() for p in procs]
     assert all(p.returncode == 0 for p in procs), errs
     with Gradebook(pg_db) as gb:
@@ -267,6 +321,7 @@ def test_failed_attempt_leaves_nothing(pg_db):
 
 # --- through the CLI and the report ----------------------------------------------------
 
+
 def test_status_reads_a_postgres_gradebook(pg_db, runner, tiny_course, monkeypatch):
     with Gradebook(pg_db) as gb:
         gb.record(_result(KOREAN_MEMBER, exercise="t.ex1", score=2), b"{}")
@@ -288,8 +343,20 @@ def test_status_on_an_empty_postgres_gradebook(pg_db, runner, tiny_course):
 @pytest.mark.kernel
 def test_submit_records_into_postgres(pg_db, runner, tiny_course):
     """A real `grade submit` (tiny course, real kernel) written to the server."""
-    r = runner.invoke(cli, ["submit", str(tiny_course / "solutions" / "01_tiny.ipynb"), "--json",
-                            "--course", str(tiny_course), "--gradebook", pg_db, "--member", "지민"])
+    r = runner.invoke(
+        cli,
+        [
+            "submit",
+            str(tiny_course / "solutions" / "01_tiny.ipynb"),
+            "--json",
+            "--course",
+            str(tiny_course),
+            "--gradebook",
+            pg_db,
+            "--member",
+            "지민",
+        ],
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert doc["status"] == "graded" and doc["score"] == 5

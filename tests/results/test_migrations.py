@@ -25,7 +25,7 @@ from grader.results.gradebook import Gradebook
 from grader.results.schema import HEAD_REVISION, SCHEMA_VERSION, VERSION_TABLE, metadata
 
 DATA = Path(__file__).parent / "data"
-T0 = dt.datetime(2021, 11, 20, 11, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2021, 11, 20, 11, 0, tzinfo=dt.UTC)
 
 
 @functools.cache
@@ -48,17 +48,49 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def _v1_result(member: str, exercise: str, hours: int, points: list[float], **extra: object) -> dict:
     """What `Result.to_dict()` gave at 0825e77: no evidence, no submitted_at."""
-    checks = [{"id": f"c{i}", "kind": "function_matches", "title": f"검사 {i}", "passed": p == 1.0,
-               "points": p, "max_points": 1.0, "message": "" if p == 1.0 else f"틀림 {i}", "details": {"i": i}}
-              for i, p in enumerate(points)]
-    checks.append({"id": f"quiz:{exercise}", "kind": "quiz", "title": "퀴즈", "passed": False, "points": 0.5,
-                   "max_points": 2.0, "message": "BPTT를 언급하세요", "details": {"missing": ["BPTT"]}})
-    return {"exercise": exercise, "member": member, "status": "graded",
-            "score": sum(points) + 0.5, "max_score": len(points) + 2.0, "checks": checks, "duration_s": 3.25,
-            "path": f"submissions/{member}/04_forecast7.ipynb", "seed": 1234 + hours, "message": "",
-            "grader_version": "0.1.0", "answers": {exercise: "가중치를 공유합니다"},
-            "timings": {"kernel_start": 0.8}, "protections": ["bwrap", "cgroup"],
-            "created_at": (T0 + dt.timedelta(hours=hours)).isoformat(), **extra}
+    checks = [
+        {
+            "id": f"c{i}",
+            "kind": "function_matches",
+            "title": f"검사 {i}",
+            "passed": p == 1.0,
+            "points": p,
+            "max_points": 1.0,
+            "message": "" if p == 1.0 else f"틀림 {i}",
+            "details": {"i": i},
+        }
+        for i, p in enumerate(points)
+    ]
+    checks.append(
+        {
+            "id": f"quiz:{exercise}",
+            "kind": "quiz",
+            "title": "퀴즈",
+            "passed": False,
+            "points": 0.5,
+            "max_points": 2.0,
+            "message": "BPTT를 언급하세요",
+            "details": {"missing": ["BPTT"]},
+        }
+    )
+    return {
+        "exercise": exercise,
+        "member": member,
+        "status": "graded",
+        "score": sum(points) + 0.5,
+        "max_score": len(points) + 2.0,
+        "checks": checks,
+        "duration_s": 3.25,
+        "path": f"submissions/{member}/04_forecast7.ipynb",
+        "seed": 1234 + hours,
+        "message": "",
+        "grader_version": "0.1.0",
+        "answers": {exercise: "가중치를 공유합니다"},
+        "timings": {"kernel_start": 0.8},
+        "protections": ["bwrap", "cgroup"],
+        "created_at": (T0 + dt.timedelta(hours=hours)).isoformat(),
+        **extra,
+    }
 
 
 def _write_v1(location: str) -> tuple[ModuleType, dict[int, bytes]]:
@@ -66,10 +98,11 @@ def _write_v1(location: str) -> tuple[ModuleType, dict[int, bytes]]:
     notebooks: dict[int, bytes] = {}
     with old.Gradebook(location) as book:
         for member, exercise, hours, points, nb in (
-                ("지민", "ch15.ex1", 0, [1.0, 0.0], b'{"cells": ["first"]}'),
-                ("지민", "ch15.ex1", 2, [1.0, 1.0], b'{"cells": ["second"]}'),
-                ("sora", "ch15.ex1", 1, [1.0, 1.0], b'{"cells": ["second"]}'),  # the same notebook bytes
-                ("sora", "ch15.ex2", 3, [0.0, 0.0, 0.0], b'{"cells": ["third"]}')):
+            ("지민", "ch15.ex1", 0, [1.0, 0.0], b'{"cells": ["first"]}'),
+            ("지민", "ch15.ex1", 2, [1.0, 1.0], b'{"cells": ["second"]}'),
+            ("sora", "ch15.ex1", 1, [1.0, 1.0], b'{"cells": ["second"]}'),  # the same notebook bytes
+            ("sora", "ch15.ex2", 3, [0.0, 0.0, 0.0], b'{"cells": ["third"]}'),
+        ):
             aid = book.record(_v1_result(member, exercise, hours, points), nb)
             notebooks[aid] = nb
         timeout = _v1_result("jiho", "ch15.ex4", 4, [])
@@ -118,6 +151,7 @@ def _execute(location: str, sql: str) -> None:
 
 # --- upgrading a gradebook made by today's main ------------------------------------------
 
+
 def test_a_v1_gradebook_is_upgraded_in_place_without_loss(location):
     old, notebooks = _write_v1(location)
     with old.Gradebook(location) as book:
@@ -131,10 +165,22 @@ def test_a_v1_gradebook_is_upgraded_in_place_without_loss(location):
         assert sorted(found) == sorted(ids)
         for r in rows:
             a = found[r.id]
-            assert (a.member, a.exercise, a.status, a.score, a.max_score, a.code_score, a.code_max) == \
-                (r.member, r.exercise, r.status, r.score, r.max_score, r.code_score, r.code_max)
-            assert (a.seed, a.duration_s, a.grader_version, a.path, a.message) == \
-                (r.seed, r.duration_s, r.grader_version, r.path, r.message)
+            assert (a.member, a.exercise, a.status, a.score, a.max_score, a.code_score, a.code_max) == (
+                r.member,
+                r.exercise,
+                r.status,
+                r.score,
+                r.max_score,
+                r.code_score,
+                r.code_max,
+            )
+            assert (a.seed, a.duration_s, a.grader_version, a.path, a.message) == (
+                r.seed,
+                r.duration_s,
+                r.grader_version,
+                r.path,
+                r.message,
+            )
             assert a.graded_at == r.created_at and a.submitted_at is None
             assert {"timings": a.timings, "protections": a.protections} == r.extra
             assert a.notebook_sha256 == r.notebook_sha256 == hashlib.sha256(notebooks[r.id]).hexdigest()
@@ -143,20 +189,43 @@ def test_a_v1_gradebook_is_upgraded_in_place_without_loss(location):
             # Rows from v1 have no recorded order: they come back by check id, with no evidence.
             assert [c.id for c in a.checks] == sorted(c["check_id"] for c in old_checks[r.id])
             assert [c.to_dict() for c in a.checks] == [
-                {"id": c["check_id"], "kind": c["kind"], "passed": c["passed"], "points": c["points"],
-                 "max_points": c["max_points"], "message": c["message"], "title": c["title"],
-                 "details": c["details"], "evidence": None, "hint_level": None, "reviewed": False}
-                for c in sorted(old_checks[r.id], key=lambda c: c["check_id"])]
+                {
+                    "id": c["check_id"],
+                    "kind": c["kind"],
+                    "passed": c["passed"],
+                    "points": c["points"],
+                    "max_points": c["max_points"],
+                    "message": c["message"],
+                    "title": c["title"],
+                    "details": c["details"],
+                    "evidence": None,
+                    "hint_level": None,
+                    "reviewed": False,
+                }
+                for c in sorted(old_checks[r.id], key=lambda c: c["check_id"])
+            ]
         # The database's figures work on the old rows.
         best = book.best()
         assert best[("지민", "ch15.ex1")].score == 2.5 and best[("sora", "ch15.ex1")].score == 2.5
         assert {(s.member, s.exercise): s.attempts for s in book.summaries()} == {
-            ("jiho", "ch15.ex4"): 1, ("sora", "ch15.ex1"): 1, ("sora", "ch15.ex2"): 1, ("지민", "ch15.ex1"): 2}
+            ("jiho", "ch15.ex4"): 1,
+            ("sora", "ch15.ex1"): 1,
+            ("sora", "ch15.ex2"): 1,
+            ("지민", "ch15.ex1"): 2,
+        }
         # New attempts carry what v2 adds.
-        new = Attempt("ch15.ex1", "지민", "graded", [
-            CheckResult("c1", "function_matches", True, 1, 1, "", evidence="hidden-target"),
-            CheckResult("c0", "layer_config", True, 1, 1, "", evidence="clean")], 2.0,
-            graded_at=T0 + dt.timedelta(days=1), submitted_at=T0 + dt.timedelta(hours=20))
+        new = Attempt(
+            "ch15.ex1",
+            "지민",
+            "graded",
+            [
+                CheckResult("c1", "function_matches", True, 1, 1, "", evidence="hidden-target"),
+                CheckResult("c0", "layer_config", True, 1, 1, "", evidence="clean"),
+            ],
+            2.0,
+            graded_at=T0 + dt.timedelta(days=1),
+            submitted_at=T0 + dt.timedelta(hours=20),
+        )
         aid = book.record(new, b'{"cells": ["fourth"]}')
         [back] = book.attempts(since=T0 + dt.timedelta(hours=20))  # windows go by the hand-in time
         assert back.attempt_id == aid and back.submitted_at == new.submitted_at
@@ -175,10 +244,16 @@ def test_a_v1_gradebook_is_upgraded_in_place_without_loss(location):
 
 def test_many_graders_upgrading_one_v1_gradebook_at_once(location):
     _write_v1(location)
-    code = ("import sys; from grader.results.gradebook import Gradebook\n"
-            "with Gradebook(sys.argv[1]) as b: print(b.count())\n")
-    procs = [subprocess.Popen([sys.executable, "-c", code, location], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(6)]
+    code = (
+        "import sys; from grader.results.gradebook import Gradebook\n"
+        "with Gradebook(sys.argv[1]) as b: print(b.count())\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, location], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(6)
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
     assert [out.strip() for out, _ in outs] == ["5"] * 6
@@ -187,6 +262,7 @@ def test_many_graders_upgrading_one_v1_gradebook_at_once(location):
 
 
 # --- the schema the migrations build ---------------------------------------------------------
+
 
 def test_migrating_an_empty_database_gives_the_tables_the_queries_use(location):
     from alembic.autogenerate import compare_metadata
@@ -211,10 +287,14 @@ def test_the_upgraded_v1_schema_is_the_fresh_schema(tmp_path):
         engine = sa.create_engine(f"sqlite:///{path}")
         try:
             insp = sa.inspect(engine)
-            return {t: ([(c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns(t)],
-                        sorted((i["name"], tuple(i["column_names"])) for i in insp.get_indexes(t)),
-                        insp.get_pk_constraint(t)["constrained_columns"])
-                    for t in sorted(insp.get_table_names())}
+            return {
+                t: (
+                    [(c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns(t)],
+                    sorted((i["name"], tuple(i["column_names"])) for i in insp.get_indexes(t)),
+                    insp.get_pk_constraint(t)["constrained_columns"],
+                )
+                for t in sorted(insp.get_table_names())
+            }
         finally:
             engine.dispose()
 
@@ -225,8 +305,18 @@ def test_downgrade_to_v1_and_up_again_keeps_every_row(location):
     from alembic import command
 
     with Gradebook(location) as book:
-        book.record(Attempt("e", "m", "graded", [CheckResult("c", "quiz", True, 1, 1, "", evidence="self-reported")],
-                            1.0, graded_at=T0, submitted_at=T0), b"{}")
+        book.record(
+            Attempt(
+                "e",
+                "m",
+                "graded",
+                [CheckResult("c", "quiz", True, 1, 1, "", evidence="self-reported")],
+                1.0,
+                graded_at=T0,
+                submitted_at=T0,
+            ),
+            b"{}",
+        )
         engine = book.engine
         with engine.begin() as conn:
             command.downgrade(migrate.alembic_config(conn), "0001")
@@ -241,6 +331,7 @@ def test_downgrade_to_v1_and_up_again_keeps_every_row(location):
 
 
 # --- refusals --------------------------------------------------------------------------------
+
 
 def test_an_unknown_revision_is_refused_as_newer_and_left_alone(location):
     with Gradebook(location) as book:
@@ -272,8 +363,14 @@ def test_a_gradebook_without_a_version_is_refused(tmp_path):
 
 def test_an_up_to_date_gradebook_opens_without_loading_alembic(tmp_path):
     path = tmp_path / "gb.db"
-    code = ("import sys; from grader.results.gradebook import Gradebook\n"
-            "Gradebook(sys.argv[1]).close(); print(json.dumps('alembic' in sys.modules))\n")
-    runs = [subprocess.run([sys.executable, "-c", "import json\n" + code, str(path)], capture_output=True, text=True,
-                           check=True) for _ in range(2)]
+    code = (
+        "import sys; from grader.results.gradebook import Gradebook\n"
+        "Gradebook(sys.argv[1]).close(); print(json.dumps('alembic' in sys.modules))\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", "import json\n" + code, str(path)], capture_output=True, text=True, check=True
+        )
+        for _ in range(2)
+    ]
     assert [json.loads(r.stdout) for r in runs] == [True, False]  # created with it; reopened without

@@ -23,8 +23,9 @@ MARK = "@@selfcheck@@"
 
 
 class LiveKernel:
-    def __init__(self, path: Path, *, as_jupyter: bool = True, env: dict[str, str] | None = None,
-                 timeout: int = 600) -> None:
+    def __init__(
+        self, path: Path, *, as_jupyter: bool = True, env: dict[str, str] | None = None, timeout: int = 600
+    ) -> None:
         self.path = path
         self.nb = nbformat.read(path, as_version=4)
         kenv = dict(os.environ)
@@ -34,8 +35,9 @@ class LiveKernel:
             kenv["JPY_SESSION_NAME"] = str(path)
         kenv.update(env or {})
         self.km = KernelManager(kernel_name="python3")
-        self.client = NotebookClient(self.nb, km=self.km, timeout=timeout, allow_errors=True,
-                                     resources={"metadata": {"path": str(path.parent)}})
+        self.client = NotebookClient(
+            self.nb, km=self.km, timeout=timeout, allow_errors=True, resources={"metadata": {"path": str(path.parent)}}
+        )
         self._ctx = self.client.setup_kernel(env=kenv, cwd=str(path.parent))
         self._ctx.__enter__()
         self.cell_s: list[float] = []
@@ -65,7 +67,7 @@ class LiveKernel:
             if o.get("output_type") == "stream":
                 for line in o["text"].splitlines():
                     if line.startswith(MARK):
-                        return json.loads(line[len(MARK):])
+                        return json.loads(line[len(MARK) :])
             if o.get("output_type") == "error":
                 raise RuntimeError("\n".join(o.get("traceback", []))[-3000:])
         raise RuntimeError(f"no value printed: {outs}")

@@ -22,8 +22,16 @@ pytestmark = pytest.mark.kernel  # every test here starts a Jupyter kernel
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +64,9 @@ def outputs(tmp_path_factory) -> dict[str, str]:
     root = conftest.tiny_course.__wrapped__(tmp_path_factory.mktemp("tiny"))
     nb = nbformat.read(root / "solutions" / "01_tiny.ipynb", as_version=4)
     # `double` returns a tag as its error: it must reach the page as text.
-    nb.cells[1].source = ("import numpy as np\ndef double(x):\n"
-                          "    raise ValueError('<img src=x onerror=alert(1)> not yet')\n")
+    nb.cells[
+        1
+    ].source = "import numpy as np\ndef double(x):\n    raise ValueError('<img src=x onerror=alert(1)> not yet')\n"
     path = write_notebook(root / "solutions" / "01_tiny.ipynb", nb)
     k = LiveKernel(path)
     try:

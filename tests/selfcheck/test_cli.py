@@ -17,15 +17,17 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_dry_run_grades_and_records_nothing(runner, tiny_course, tmp_path):
     book = tmp_path / "gb.db"
     solution = str(tiny_course / "solutions" / "01_tiny.ipynb")
-    r = runner.invoke(cli, ["submit", solution, "--dry-run", "--course", str(tiny_course), "--gradebook", str(book),
-                            "--lang", "en"])
+    r = runner.invoke(
+        cli, ["submit", solution, "--dry-run", "--course", str(tiny_course), "--gradebook", str(book), "--lang", "en"]
+    )
     assert r.exit_code == 0, r.output
     assert "5/5" in r.stdout and r.stdout.rstrip().splitlines()[-1].startswith("dry run: graded exactly like")
     assert not book.exists() and not (tiny_course / ".grade").exists()
     # JSON stays one document on stdout; the note goes to stderr. Twice: nothing was recorded to skip.
     for _ in range(2):
-        r = runner.invoke(cli, ["submit", solution, "--dry-run", "--json", "--course", str(tiny_course),
-                                "--gradebook", str(book)])
+        r = runner.invoke(
+            cli, ["submit", solution, "--dry-run", "--json", "--course", str(tiny_course), "--gradebook", str(book)]
+        )
         assert r.exit_code == 0, r.output
         doc = json.loads(r.stdout)
         assert doc["score"] == 5 and doc.get("attempt_id") is None and not doc.get("skipped")
@@ -42,8 +44,11 @@ def test_selfcheck_pack_writes_and_checks(runner, tiny_course, tmp_path):
     r = runner.invoke(cli, ["selfcheck-pack", "--course", str(tiny_course), "--out", str(out), "--check"])
     assert r.exit_code == 0 and "up to date" in r.stdout
     (tiny_course / "exercises" / "specs" / "01_tiny.toml").write_text(
-        (tiny_course / "exercises" / "specs" / "01_tiny.toml").read_text(encoding="utf-8").replace(
-            'hint = "Return 2 * x."', 'hint = "Return twice x."'), encoding="utf-8")
+        (tiny_course / "exercises" / "specs" / "01_tiny.toml")
+        .read_text(encoding="utf-8")
+        .replace('hint = "Return 2 * x."', 'hint = "Return twice x."'),
+        encoding="utf-8",
+    )
     r = runner.invoke(cli, ["selfcheck-pack", "--course", str(tiny_course), "--out", str(out), "--check"])
     assert r.exit_code == 1 and "out of date" in r.stderr and "Traceback" not in r.output
 

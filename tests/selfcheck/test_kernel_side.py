@@ -14,8 +14,13 @@ from grader.selfcheck import kernel as k
 
 
 def nb_with(*cells: tuple[int | None, str]) -> dict:
-    return {"cells": [{"cell_type": "code", "execution_count": n, "source": src, "outputs": [], "metadata": {}}
-                      for n, src in cells] + [{"cell_type": "markdown", "source": "# t", "metadata": {}}]}
+    return {
+        "cells": [
+            {"cell_type": "code", "execution_count": n, "source": src, "outputs": [], "metadata": {}}
+            for n, src in cells
+        ]
+        + [{"cell_type": "markdown", "source": "# t", "metadata": {}}]
+    }
 
 
 def test_runs_after_the_last_save_are_unsaved():
@@ -44,8 +49,12 @@ def test_a_file_saved_by_another_kernel_session():
 
 
 def test_earlier_selfcheck_cells_do_not_count_as_unsaved_work():
-    history = ["", "a = 1", "# check\nfrom grader import selfcheck\nselfcheck('windows')",
-               "import grader\ngrader.selfcheck()"]
+    history = [
+        "",
+        "a = 1",
+        "# check\nfrom grader import selfcheck\nselfcheck('windows')",
+        "import grader\ngrader.selfcheck()",
+    ]
     fresh = k.freshness(nb_with((1, "a = 1")), history, current=4)
     assert fresh.unsaved == []
     assert not k._only_selfcheck("from grader import selfcheck\nmodel.fit(X)")
@@ -132,10 +141,12 @@ def test_colab_live_notebook(monkeypatch):
 
 
 def test_importing_grader_loads_nothing_heavy():
-    code = ("import sys; import grader; a = set(sys.modules); from grader import selfcheck; b = set(sys.modules);"
-            "heavy = ('numpy', 'tensorflow', 'keras', 'kiwipiepy', 'grader.checks', 'grader.quiz', 'nbformat');"
-            "print(sorted(m for m in b if m.split('.')[0] in heavy or m.startswith(heavy)));"
-            "print(callable(selfcheck), grader.selfcheck is selfcheck)")
+    code = (
+        "import sys; import grader; a = set(sys.modules); from grader import selfcheck; b = set(sys.modules);"
+        "heavy = ('numpy', 'tensorflow', 'keras', 'kiwipiepy', 'grader.checks', 'grader.quiz', 'nbformat');"
+        "print(sorted(m for m in b if m.split('.')[0] in heavy or m.startswith(heavy)));"
+        "print(callable(selfcheck), grader.selfcheck is selfcheck)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "[]", out[0]
     assert out[1] == "True True"
@@ -145,4 +156,4 @@ def test_unknown_attribute_of_grader():
     import grader
 
     with pytest.raises(AttributeError):
-        grader.not_a_thing  # noqa: B018
+        grader.not_a_thing

@@ -41,8 +41,11 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert CliRunner().invoke(cli, ["starters", "--course", str(root)]).exit_code == 0
     for role in ("solutions", "exercises"):
         _with_selfcheck(root / role / "01_tiny.ipynb", root / role / "01_tiny.ipynb")
-    return {"root": root, "solution": root / "solutions" / "01_tiny.ipynb",
-            "starter": root / "exercises" / "01_tiny.ipynb"}
+    return {
+        "root": root,
+        "solution": root / "solutions" / "01_tiny.ipynb",
+        "starter": root / "exercises" / "01_tiny.ipynb",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +89,9 @@ def test_one_check_and_the_kernel_stays_light(solution_kernel):
     assert "matches the grader's reference" in r["results"][0]["message"]
     loaded = solution_kernel.value(
         "sorted(m for m in sys.modules if m.startswith(('grader.checks', 'grader.quiz', 'grader.grading', "
-        "'grader.results', 'kiwipiepy', 'sqlalchemy', 'tensorflow', 'grade_course')))", setup="import sys")
+        "'grader.results', 'kiwipiepy', 'sqlalchemy', 'tensorflow', 'grade_course')))",
+        setup="import sys",
+    )
     assert loaded == [], loaded
     status = solution_kernel.value("_sc.worker_status()", setup="from grader import selfcheck as _sc")
     assert "tensorflow" not in status["modules"] and "sqlalchemy" not in status["modules"]
@@ -150,8 +155,9 @@ def test_a_graded_run_skips_the_selfcheck_cell(tiny, tmp_path):
     without, _ = grade_file(course, plain, seed=seed, lang="en")
     assert with_cell.status == without.status == "graded"
     assert with_cell.cell_errors == []
-    assert [(c.id, c.points, c.message) for c in with_cell.checks] == [(c.id, c.points, c.message)
-                                                                        for c in without.checks]
+    assert [(c.id, c.points, c.message) for c in with_cell.checks] == [
+        (c.id, c.points, c.message) for c in without.checks
+    ]
     assert with_cell.score == with_cell.max_score
 
 
@@ -266,10 +272,25 @@ def test_html_is_inert(tmp_path):
     from grader.selfcheck.kernel import Report
     from grader.selfcheck.render import text, to_html
 
-    evil = '<img src=x onerror=alert(1)> \x1b[2K\x1b]0;title\x07 `model`'
-    rep = Report(lang="en", exercise="t.ex1", title={"en": "Tiny"}, mode="course",
-                 results=[{"id": "a", "kind": "function_matches", "passed": False, "points": 0, "max_points": 2,
-                           "message": evil, "title": "A <b>check</b>", "selfcheck_evidence": "practice"}])
+    evil = "<img src=x onerror=alert(1)> \x1b[2K\x1b]0;title\x07 `model`"
+    rep = Report(
+        lang="en",
+        exercise="t.ex1",
+        title={"en": "Tiny"},
+        mode="course",
+        results=[
+            {
+                "id": "a",
+                "kind": "function_matches",
+                "passed": False,
+                "points": 0,
+                "max_points": 2,
+                "message": evil,
+                "title": "A <b>check</b>",
+                "selfcheck_evidence": "practice",
+            }
+        ],
+    )
     html = to_html(rep)
     assert "<img" not in html and "&lt;img" in html and "\x1b" not in html and "<b>check" not in html
     assert "\x1b" not in text(rep)

@@ -63,6 +63,7 @@ def test_colab_helper_knows_what_is_missing():
     from grader.selfcheck import colab
 
     assert colab.requirement("kiwipiepy").startswith("kiwipiepy")
-    out = subprocess.run([sys.executable, "-m", "grader.selfcheck.colab", "--dry-run"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "grader.selfcheck.colab", "--dry-run"], capture_output=True, text=True, check=True
+    ).stdout
     assert "everything it needs" in out  # this environment has them all

@@ -16,8 +16,12 @@ from grader.selfcheck import pack as packs
 
 
 def test_values_survive_the_round_trip():
-    value = {"a": (np.arange(6, dtype=np.float32).reshape(2, 3), [1, 2.5, None, True, "x"]),
-             "b": {"c": np.array([1, 2], dtype=np.int64)}, "nan": float("nan"), "n": np.int32(7)}
+    value = {
+        "a": (np.arange(6, dtype=np.float32).reshape(2, 3), [1, 2.5, None, True, "x"]),
+        "b": {"c": np.array([1, 2], dtype=np.int64)},
+        "nan": float("nan"),
+        "n": np.int32(7),
+    }
     arrays: dict[str, np.ndarray] = {}
     doc = packs.encode(value, arrays, "k/")
     back = packs.decode(doc, arrays)
@@ -44,8 +48,14 @@ def test_fingerprints_follow_the_data():
 
 def test_replay_refuses_other_data(course):
     spec = course.specs["ch15.ex4"]
-    ctx = packs.ReplayContext(seed=1, lang="en", course=course, spec=spec,
-                              calls=[packs.Call("m:f", packs.fingerprint((1,), {}), 5)], arrays={})
+    ctx = packs.ReplayContext(
+        seed=1,
+        lang="en",
+        course=course,
+        spec=spec,
+        calls=[packs.Call("m:f", packs.fingerprint((1,), {}), 5)],
+        arrays={},
+    )
     with pytest.raises(packs.PackMismatch):
         ctx.ref("m:f")(2)
     assert ctx.ref("m:f")(1) == 5
@@ -119,8 +129,9 @@ def test_a_metric_judged_from_the_pack_says_what_the_references_say(course, writ
     targets = plans[check.id].private["targets"]
     outs = {reqs[0]["id"]: ProbeOutput(ok=True, arrays=[targets + 0.05])}
     live = evaluate_checks([check], live_ctx, plans, outs, "", {})[0]
-    ctx = pack.replay_context("ch15.ex4", check.id,
-                              GradeContext(seed=seed, lang="ko", course=pcourse, spec=pcourse.specs["ch15.ex4"]))
+    ctx = pack.replay_context(
+        "ch15.ex4", check.id, GradeContext(seed=seed, lang="ko", course=pcourse, spec=pcourse.specs["ch15.ex4"])
+    )
     rplans, _, _ = plan_checks([check], ctx)
     replayed = evaluate_checks([check], ctx, rplans, outs, "", {})[0]
     assert "기준 모델" in live.message and replayed.message == live.message

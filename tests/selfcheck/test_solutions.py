@@ -35,8 +35,9 @@ def test_solution_passes_every_check(name):
     k = LiveKernel(ROOT / "solutions" / name)
     try:
         k.run_cells(1)  # the setup cell starts the worker ahead, while the notebook runs
-        assert k.value("_k._WORKER is not None and _k._WORKER.alive()",
-                       setup="from grader.selfcheck import kernel as _k")
+        assert k.value(
+            "_k._WORKER is not None and _k._WORKER.alive()", setup="from grader.selfcheck import kernel as _k"
+        )
         k.run_cells(-1, start=1)
         r = k.report_settled()
         assert r["error"] is None, r["error"]
@@ -49,13 +50,17 @@ def test_solution_passes_every_check(name):
         assert one["timings"]["total_s"] < r["timings"]["total_s"] + 1
         if name.startswith("04_"):
             # A model rebuilt but never trained: the self-check says so, and the metric fails.
-            k.execute("model = keras.models.clone_model(model)\n"
-                      "model.compile(loss='mse', optimizer=keras.optimizers.Adam(learning_rate=0.005))")
+            k.execute(
+                "model = keras.models.clone_model(model)\n"
+                "model.compile(loss='mse', optimizer=keras.optimizers.Adam(learning_rate=0.005))"
+            )
             again = k.report('"quality", lang="en"')
             assert again["untrained"] == {"model": {"model": True, "optimizer": "Adam", "iterations": 0}}
             assert not again["results"][0]["passed"]
-            text = k.value("_sc.render.text(_sc.run('quality', lang='en'))",
-                           setup="from grader import selfcheck as _sc\nimport grader.selfcheck.render")
+            text = k.value(
+                "_sc.render.text(_sc.run('quality', lang='en'))",
+                setup="from grader import selfcheck as _sc\nimport grader.selfcheck.render",
+            )
             assert "`model` has not been trained yet" in text
     finally:
         k.close()
@@ -83,8 +88,11 @@ def test_from_an_installed_wheel_outside_the_course(tmp_path):
     """The package as pip installs it (the wheel, with its practice pack), a notebook in a folder of
     its own: what a Colab session has after the notebook's first cell."""
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(wheels), str(ROOT)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
     site = tmp_path / "site"
     with zipfile.ZipFile(next(wheels.glob("*.whl"))) as whl:
         whl.extractall(site)

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.execution.probe_kernel import __grade_probe_run__
 from grader.execution.outcome import RunOutcome
 from grader.execution.probe_io import read_probe
+from grader.execution.probe_kernel import __grade_probe_run__
 from grader.selfcheck import worker as w
 
-REQUESTS = [{"id": "a/call", "op": "call", "target": "f", "args": ["a__x"]},
-            {"id": "b/value", "op": "value", "target": "v"}]
+REQUESTS = [
+    {"id": "a/call", "op": "call", "target": "f", "args": ["a__x"]},
+    {"id": "b/value", "op": "value", "target": "v"},
+]
 
 
 def _probe_folder(tmp_path: Path, ns: dict) -> Path:
@@ -66,8 +68,20 @@ def test_hostile_outputs_are_refused_alike(tmp_path):
 
 
 def _plan(worker: w.Worker, folder: Path, **req) -> dict:
-    return worker.handle(dict({"op": "plan", "dir": str(folder), "notebook": None, "exercise": None,
-                               "cwd": str(folder), "lang": None, "only": None}, **req))
+    return worker.handle(
+        dict(
+            {
+                "op": "plan",
+                "dir": str(folder),
+                "notebook": None,
+                "exercise": None,
+                "cwd": str(folder),
+                "lang": None,
+                "only": None,
+            },
+            **req,
+        )
+    )
 
 
 def test_plan_then_evaluate_in_process(tiny_course, tmp_path, monkeypatch):
@@ -164,8 +178,9 @@ def test_a_slow_quiz_does_not_hold_up_the_table(tiny_course, tmp_path, monkeypat
         (tiny_course / "quizzes" / f.name).write_bytes(f.read_bytes())
     spec = tiny_course / "exercises" / "specs" / "01_tiny.toml"
     text = spec.read_text(encoding="utf-8")
-    spec.write_text(text.replace('title = "Tiny"\n', 'title = "Tiny"\n[quiz]\nquestion = "ch15.ex4"\n', 1),
-                    encoding="utf-8")
+    spec.write_text(
+        text.replace('title = "Tiny"\n', 'title = "Tiny"\n[quiz]\nquestion = "ch15.ex4"\n', 1), encoding="utf-8"
+    )
     nb = tiny_course / "solutions" / "01_tiny.ipynb"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("GRADE_COURSE", raising=False)
@@ -199,8 +214,12 @@ def test_the_selfcheck_shows_the_brief_hint_only(tiny_course, tmp_path, monkeypa
     monkeypatch.delenv("GRADE_COURSE", raising=False)
     monkeypatch.delenv("GRADE_SELFCHECK_PACK", raising=False)
     spec = tiny_course / "exercises" / "specs" / "01_tiny.toml"
-    spec.write_text(spec.read_text(encoding="utf-8").replace(
-        'hint = "Return 2 * x."', 'hint = "Is every value scaled?"\nrecipe = "return 2 * x"'), encoding="utf-8")
+    spec.write_text(
+        spec.read_text(encoding="utf-8").replace(
+            'hint = "Return 2 * x."', 'hint = "Is every value scaled?"\nrecipe = "return 2 * x"'
+        ),
+        encoding="utf-8",
+    )
     worker = w.Worker()
     folder = tmp_path / "x"
     folder.mkdir()

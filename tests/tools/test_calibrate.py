@@ -19,10 +19,17 @@ def _tool():
 
 
 def _row(name: str, kind: str, results: dict[str, tuple[bool, float | None]], seeds: int = 20):
-    one = [{"id": cid, "passed": ok, "points": 4.0 if ok else 0.0, "max": 4.0, "value": v}
-           for cid, (ok, v) in results.items()]
-    return {"name": name, "kind": kind, "status": "graded", "cells_s": 30.0,
-            "seeds": [[dict(r) for r in one] for _ in range(seeds)]}
+    one = [
+        {"id": cid, "passed": ok, "points": 4.0 if ok else 0.0, "max": 4.0, "value": v}
+        for cid, (ok, v) in results.items()
+    ]
+    return {
+        "name": name,
+        "kind": kind,
+        "status": "graded",
+        "cells_s": 30.0,
+        "seeds": [[dict(r) for r in one] for _ in range(seeds)],
+    }
 
 
 def _checks(course):
@@ -56,10 +63,10 @@ def test_after_is_applied_to_stored_results(course):
 
 def test_wrong_variant_verdicts(course):
     tool, checks = _checks(course)
-    expected = {"wrong_flat": {"loses": ["recurrent", "quality"]},
-                "ok_nobonus": {"skips": ["seq2seq_quality"]}}
-    lost = _row("wrong_flat", "wrong", {c.id: (c.id not in ("recurrent", "quality", "any_length"), None)
-                                        for c in checks})
+    expected = {"wrong_flat": {"loses": ["recurrent", "quality"]}, "ok_nobonus": {"skips": ["seq2seq_quality"]}}
+    lost = _row(
+        "wrong_flat", "wrong", {c.id: (c.id not in ("recurrent", "quality", "any_length"), None) for c in checks}
+    )
     ok, why = tool.verdict(lost, checks, expected, 20)
     assert ok and why == "also loses any_length 20/20"
     kept = _row("wrong_flat", "wrong", {c.id: (c.id != "recurrent", None) for c in checks})
@@ -75,10 +82,21 @@ def test_wrong_variant_verdicts(course):
 
 def test_table_marks_baselines_that_pass(course):
     tool, checks = _checks(course)
-    saved = {"exercise": "04_forecast7", "n_seeds": 2, "date": "d", "load": "1.0",
-             "notebooks": [_row("solution", "solution", {c.id: (True, 0.005 if c.kind == "model_metric" else None)
-                                                         for c in checks}, seeds=2)],
-             "baselines": {"quality": {"naive": [0.19, 0.2], "linear": [0.001, 0.02]}}}
+    saved = {
+        "exercise": "04_forecast7",
+        "n_seeds": 2,
+        "date": "d",
+        "load": "1.0",
+        "notebooks": [
+            _row(
+                "solution",
+                "solution",
+                {c.id: (True, 0.005 if c.kind == "model_metric" else None) for c in checks},
+                seeds=2,
+            )
+        ],
+        "baselines": {"quality": {"naive": [0.19, 0.2], "linear": [0.001, 0.02]}},
+    }
     text = tool.table(saved, course)
     assert "| solution | solution | 30 s |" in text
     assert "baseline: naive" in text and "✗ passes 1/2" in text
@@ -92,9 +110,11 @@ def test_fast_subset_of_the_calibration(course):
     from grader.grading import grade_file
 
     variants = course.root / "calibration" / "variants"
-    cases = [("06_lstm_structure/ok_split_blocks.ipynb", set()),
-             ("06_lstm_structure/wrong_sequence_resets_c.ipynb", {"lstm_sequence"}),
-             ("01_seq2seq_uses/wrong_vec2seq_dense_reshape.ipynb", {"vec2seq_rnn"})]
+    cases = [
+        ("06_lstm_structure/ok_split_blocks.ipynb", set()),
+        ("06_lstm_structure/wrong_sequence_resets_c.ipynb", {"lstm_sequence"}),
+        ("01_seq2seq_uses/wrong_vec2seq_dense_reshape.ipynb", {"vec2seq_rnn"}),
+    ]
     for rel, loses in cases:
         result, _ = grade_file(course, variants / rel, seed=1, lang="en")
         assert result.status == "graded", (rel, result.message)
@@ -112,7 +132,7 @@ def test_structure_checks_run_on_the_first_seeds_only(course):
     planned = [{c.id for c in tool._for_seed(checks, i)} for i in range(4)]
     assert "any_length" in planned[1] and "any_length" not in planned[2] and "quality" in planned[3]
     row = _row("wrong_flat", "wrong", {c.id: (c.id != "recurrent", None) for c in checks})
-    for seed in row["seeds"][tool.STRUCTURE_SEEDS:]:
+    for seed in row["seeds"][tool.STRUCTURE_SEEDS :]:
         seed[:] = [r for r in seed if not tool.seed_invariant(by_id[r["id"]])]
     ok, why = tool.verdict(row, checks, {"wrong_flat": {"loses": ["recurrent"]}}, 20)
     assert ok and why == ""

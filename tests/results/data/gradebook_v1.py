@@ -32,20 +32,23 @@ SCHEMA_VERSION = 1
 metadata = sa.MetaData()
 
 meta_table = sa.Table(
-    "grade_meta", metadata,
+    "grade_meta",
+    metadata,
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.String(256), nullable=False),
 )
 
 notebooks = sa.Table(
-    "notebooks", metadata,
+    "notebooks",
+    metadata,
     sa.Column("sha256", sa.String(64), primary_key=True),
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("content", sa.LargeBinary, nullable=False),
 )
 
 attempts = sa.Table(
-    "attempts", metadata,
+    "attempts",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
     sa.Column("member", sa.String(200), nullable=False, index=True),
@@ -65,7 +68,8 @@ attempts = sa.Table(
 )
 
 checks = sa.Table(
-    "checks", metadata,
+    "checks",
+    metadata,
     sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("check_id", sa.String(100), primary_key=True),
     sa.Column("kind", sa.String(40), nullable=False),
@@ -78,7 +82,8 @@ checks = sa.Table(
 )
 
 answers = sa.Table(
-    "answers", metadata,
+    "answers",
+    metadata,
     sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("question", sa.String(100), primary_key=True),
     sa.Column("text", sa.Text, nullable=False),
@@ -108,10 +113,12 @@ def resolve_location(explicit: str | None, course_default: str | None) -> str:
 def _parse_url(location: str) -> URL:
     try:
         url = make_url(location)
-        url.port  # noqa: B018 -- a non-numeric port only fails when read
+        url.port
     except (ValueError, sa.exc.ArgumentError):
-        raise GradebookError("is not a database URL this grader understands "
-                             "(expected e.g. postgresql://user@host:5432/db)", display_location(location)) from None
+        raise GradebookError(
+            "is not a database URL this grader understands (expected e.g. postgresql://user@host:5432/db)",
+            display_location(location),
+        ) from None
     if url.drivername in _PG_SCHEMES:
         url = url.set(drivername="postgresql+psycopg")
     return url
@@ -186,9 +193,9 @@ class Gradebook:
         try:
             self.engine = sa.create_engine(self.url, **kwargs)
         except (ImportError, sa.exc.ArgumentError) as exc:  # unknown dialect or driver missing
-            raise GradebookError(f"cannot use this database URL ({_short(exc, self._secret)})",
-                                 self.location) from None
+            raise GradebookError(f"cannot use this database URL ({_short(exc, self._secret)})", self.location) from None
         if self.url.startswith("sqlite"):
+
             @event.listens_for(self.engine, "connect")
             def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # noqa: ANN401
                 cur = dbapi_conn.cursor()
@@ -204,6 +211,7 @@ class Gradebook:
             def _begin_immediate(conn: Any) -> None:  # noqa: ANN401
                 # Take the write lock at BEGIN so two writers queue instead of deadlocking.
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+
         if self.is_postgres:
             # Connect once on its own so "server down / wrong database / bad login" reads
             # as such instead of as a broken gradebook.
@@ -212,18 +220,23 @@ class Gradebook:
                     pass
             except DBAPIError as exc:
                 self.engine.dispose()
-                raise GradebookError(f"cannot connect to the gradebook database ({_short(exc, self._secret)}); "
-                                     "check the URL and that the server is running", self.location) from None
+                raise GradebookError(
+                    f"cannot connect to the gradebook database ({_short(exc, self._secret)}); "
+                    "check the URL and that the server is running",
+                    self.location,
+                ) from None
         try:
             self._ensure_schema()
         except OperationalError as exc:  # locked for too long, read-only, disk full, ...
             self.engine.dispose()
-            raise GradebookError(f"cannot open the gradebook ({_short(exc, self._secret)}); "
-                                 "it was left untouched", self.location) from None
+            raise GradebookError(
+                f"cannot open the gradebook ({_short(exc, self._secret)}); it was left untouched", self.location
+            ) from None
         except DatabaseError as exc:
             self.engine.dispose()
-            raise GradebookError(f"not a usable gradebook database ({_short(exc, self._secret)}); "
-                                 "it was left untouched", self.location) from None
+            raise GradebookError(
+                f"not a usable gradebook database ({_short(exc, self._secret)}); it was left untouched", self.location
+            ) from None
         except GradeError:
             self.engine.dispose()
             raise
@@ -251,8 +264,9 @@ class Gradebook:
             with path.open("rb") as fh:
                 head = fh.read(16)
             if head != b"SQLite format 3\x00":
-                raise GradebookError("is not an SQLite database (corrupt or another kind of file); "
-                                     "it was left untouched", str(path))
+                raise GradebookError(
+                    "is not an SQLite database (corrupt or another kind of file); it was left untouched", str(path)
+                )
             Gradebook._precheck_readonly(path)
 
     @staticmethod
@@ -273,17 +287,20 @@ class Gradebook:
                 if version > SCHEMA_VERSION:
                     raise GradebookError(
                         f"gradebook schema v{version} is newer than this grader understands "
-                        f"(v{SCHEMA_VERSION}); upgrade grade; the gradebook was left untouched", str(path))
+                        f"(v{SCHEMA_VERSION}); upgrade grade; the gradebook was left untouched",
+                        str(path),
+                    )
             elif have - {t.name for t in metadata.sorted_tables}:
                 raise GradebookError(
                     f"database has tables this grader does not own "
                     f"({', '.join(sorted(have - {t.name for t in metadata.sorted_tables}))}); "
-                    "refusing to use it as a gradebook; it was left untouched", str(path))
+                    "refusing to use it as a gradebook; it was left untouched",
+                    str(path),
+                )
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                 return
-            raise GradebookError(f"not a usable gradebook database ({exc}); it was left untouched",
-                                 str(path)) from None
+            raise GradebookError(f"not a usable gradebook database ({exc}); it was left untouched", str(path)) from None
         finally:
             con.close()
 
@@ -303,16 +320,21 @@ class Gradebook:
                 if version > SCHEMA_VERSION:
                     raise GradebookError(
                         f"gradebook schema v{version} is newer than this grader understands (v{SCHEMA_VERSION}); "
-                        "upgrade grade; the gradebook was left untouched", self.location)
+                        "upgrade grade; the gradebook was left untouched",
+                        self.location,
+                    )
                 if version < SCHEMA_VERSION:
-                    raise GradebookError(f"gradebook schema v{version} predates v{SCHEMA_VERSION} and "
-                                         "has no migration", self.location)
+                    raise GradebookError(
+                        f"gradebook schema v{version} predates v{SCHEMA_VERSION} and has no migration", self.location
+                    )
                 return
             foreign = have - {t.name for t in metadata.sorted_tables}
             if foreign:
                 raise GradebookError(
                     f"database has tables this grader does not own ({', '.join(sorted(foreign))}); "
-                    "refusing to use it as a gradebook", self.location)
+                    "refusing to use it as a gradebook",
+                    self.location,
+                )
             metadata.create_all(conn)
             conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
 
@@ -320,12 +342,11 @@ class Gradebook:
 
     def record(self, result: dict[str, Any], notebook_bytes: bytes | None) -> int:
         """Store one attempt (a `Result.to_dict()`), atomically. Returns its id."""
-        created = result.get("created_at") or dt.datetime.now(dt.timezone.utc)
+        created = result.get("created_at") or dt.datetime.now(dt.UTC)
         if isinstance(created, str):
             created = dt.datetime.fromisoformat(created)
         # Stored as UTC: SQLite keeps the clock reading and drops the offset.
-        created = created.replace(tzinfo=dt.timezone.utc) if created.tzinfo is None else \
-            created.astimezone(dt.timezone.utc)
+        created = created.replace(tzinfo=dt.UTC) if created.tzinfo is None else created.astimezone(dt.UTC)
         if self.is_postgres:
             # PostgreSQL text cannot hold NUL; SQLite can. A student's answer cell with
             # "\u0000" must not make the attempt unrecordable.
@@ -338,56 +359,82 @@ class Gradebook:
                     # Two members may submit the same notebook at once: without the write
                     # lock SQLite takes at BEGIN, select-then-insert would race; ON CONFLICT
                     # waits for the other transaction and then keeps its row.
-                    conn.execute(postgresql.insert(notebooks).values(
-                        sha256=sha, size=len(notebook_bytes or b""), content=notebook_bytes,
-                    ).on_conflict_do_nothing(index_elements=[notebooks.c.sha256]))
+                    conn.execute(
+                        postgresql.insert(notebooks)
+                        .values(
+                            sha256=sha,
+                            size=len(notebook_bytes or b""),
+                            content=notebook_bytes,
+                        )
+                        .on_conflict_do_nothing(index_elements=[notebooks.c.sha256])
+                    )
                 elif sha is not None:
                     exists = conn.execute(sa.select(notebooks.c.sha256).where(notebooks.c.sha256 == sha)).first()
                     if not exists:
-                        conn.execute(notebooks.insert().values(sha256=sha, size=len(notebook_bytes or b""),
-                                                               content=notebook_bytes))
-                attempt_id = conn.execute(attempts.insert().values(
-                    created_at=created,
-                    member=result["member"],
-                    exercise=result["exercise"],
-                    status=result["status"],
-                    score=float(result["score"]),
-                    max_score=float(result["max_score"]),
-                    code_score=float(sum(c["points"] for c in code)),
-                    code_max=float(sum(c["max_points"] for c in code)),
-                    seed=result.get("seed"),
-                    duration_s=float(result.get("duration_s", 0.0)),
-                    grader_version=result.get("grader_version", ""),
-                    path=result.get("path", ""),
-                    message=result.get("message", ""),
-                    notebook_sha256=sha,
-                    extra=json.dumps({"timings": result.get("timings", {}),
-                                      "protections": result.get("protections", [])}, ensure_ascii=False),
-                )).inserted_primary_key[0]
+                        conn.execute(
+                            notebooks.insert().values(
+                                sha256=sha, size=len(notebook_bytes or b""), content=notebook_bytes
+                            )
+                        )
+                attempt_id = conn.execute(
+                    attempts.insert().values(
+                        created_at=created,
+                        member=result["member"],
+                        exercise=result["exercise"],
+                        status=result["status"],
+                        score=float(result["score"]),
+                        max_score=float(result["max_score"]),
+                        code_score=float(sum(c["points"] for c in code)),
+                        code_max=float(sum(c["max_points"] for c in code)),
+                        seed=result.get("seed"),
+                        duration_s=float(result.get("duration_s", 0.0)),
+                        grader_version=result.get("grader_version", ""),
+                        path=result.get("path", ""),
+                        message=result.get("message", ""),
+                        notebook_sha256=sha,
+                        extra=json.dumps(
+                            {"timings": result.get("timings", {}), "protections": result.get("protections", [])},
+                            ensure_ascii=False,
+                        ),
+                    )
+                ).inserted_primary_key[0]
                 if result["checks"]:
-                    conn.execute(checks.insert(), [{
-                        "attempt_id": attempt_id, "check_id": c["id"], "kind": c["kind"],
-                        "title": c.get("title", ""), "passed": bool(c["passed"]),
-                        "points": float(c["points"]), "max_points": float(c["max_points"]),
-                        "message": c.get("message", ""),
-                        "details": json.dumps(c.get("details", {}), ensure_ascii=False, default=str),
-                    } for c in result["checks"]])
+                    conn.execute(
+                        checks.insert(),
+                        [
+                            {
+                                "attempt_id": attempt_id,
+                                "check_id": c["id"],
+                                "kind": c["kind"],
+                                "title": c.get("title", ""),
+                                "passed": bool(c["passed"]),
+                                "points": float(c["points"]),
+                                "max_points": float(c["max_points"]),
+                                "message": c.get("message", ""),
+                                "details": json.dumps(c.get("details", {}), ensure_ascii=False, default=str),
+                            }
+                            for c in result["checks"]
+                        ],
+                    )
                 if result.get("answers"):
-                    conn.execute(answers.insert(), [
-                        {"attempt_id": attempt_id, "question": q, "text": t}
-                        for q, t in result["answers"].items()])
+                    conn.execute(
+                        answers.insert(),
+                        [{"attempt_id": attempt_id, "question": q, "text": t} for q, t in result["answers"].items()],
+                    )
         except DBAPIError as exc:  # disk full, locked, I/O error, constraint: all or nothing
             hint = ""
             if "full" in _short(exc).lower():
                 hint = "; free some disk space and submit again"
-            raise GradebookError(f"could not record the attempt ({_short(exc, self._secret)}); "
-                                 f"nothing was written{hint}", self.location) from None
+            raise GradebookError(
+                f"could not record the attempt ({_short(exc, self._secret)}); nothing was written{hint}", self.location
+            ) from None
         return int(attempt_id)
 
     # --- reading ------------------------------------------------------------
 
-    def attempts(self, *, member: str | None = None, exercise: str | None = None,
-                 since: dt.datetime | None = None) -> list[AttemptRow]:
+    def attempts(
+        self, *, member: str | None = None, exercise: str | None = None, since: dt.datetime | None = None
+    ) -> list[AttemptRow]:
         q = sa.select(attempts).order_by(attempts.c.created_at, attempts.c.id)
         if member:
             q = q.where(attempts.c.member == member)
@@ -439,7 +486,7 @@ class Gradebook:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> "Gradebook":
+    def __enter__(self) -> Gradebook:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -451,10 +498,10 @@ def _attempt(r: Any) -> AttemptRow:
     d["extra"] = json.loads(d.get("extra") or "{}")
     created = d["created_at"]
     if created is not None and created.tzinfo is None:
-        d["created_at"] = created.replace(tzinfo=dt.timezone.utc)
+        d["created_at"] = created.replace(tzinfo=dt.UTC)
     elif created is not None:
         # PostgreSQL answers in the session's time zone; the rest of the grader sees UTC.
-        d["created_at"] = created.astimezone(dt.timezone.utc)
+        d["created_at"] = created.astimezone(dt.UTC)
     return AttemptRow(**d)
 
 
@@ -474,4 +521,3 @@ def _short(exc: Exception, secret: str | None = None) -> str:
     lines = str(orig).strip().splitlines() or [type(orig).__name__]
     line = lines[0].strip()
     return line.replace(secret, "***") if secret else line
-

@@ -35,10 +35,10 @@ def upgrade() -> None:
         "UPDATE attempts SET regrade = (SELECT COUNT(*) FROM attempts AS earlier "
         "WHERE earlier.notebook_sha256 = attempts.notebook_sha256 AND earlier.exercise = attempts.exercise "
         "AND earlier.member = attempts.member AND earlier.id < attempts.id) "
-        "WHERE notebook_sha256 IS NOT NULL")
+        "WHERE notebook_sha256 IS NOT NULL"
+    )
     op.drop_index("ix_attempts_notebook_exercise_member", "attempts")
-    op.create_index("ux_attempts_once", "attempts", ["notebook_sha256", "exercise", "member", "regrade"],
-                    unique=True)
+    op.create_index("ux_attempts_once", "attempts", ["notebook_sha256", "exercise", "member", "regrade"], unique=True)
     op.execute(_meta.update().where(_meta.c.key == "schema_version").values(value="3"))
 
 

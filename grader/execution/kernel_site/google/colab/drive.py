@@ -2,8 +2,10 @@
 
 import sys
 
-_NOTE = ("grade: there is no Google Drive in the grader's sandbox (this is not Colab); "
-         "nothing was mounted at {where}. Files the notebook reads from Drive are missing here.\n")
+_NOTE = (
+    "grade: there is no Google Drive in the grader's sandbox (this is not Colab); "
+    "nothing was mounted at {where}. Files the notebook reads from Drive are missing here.\n"
+)
 
 
 def mount(mountpoint="/content/drive", force_remount=False, timeout_ms=120000, readonly=False):
