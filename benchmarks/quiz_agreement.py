@@ -59,7 +59,9 @@ class Report:
     misses: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        pct = lambda a, b: round(100 * a / b, 1) if b else None
+        def pct(a: float, b: float) -> float | None:
+            return round(100 * a / b, 1) if b else None
+
         return {
             "split": self.name,
             "answers": self.n,

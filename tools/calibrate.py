@@ -188,7 +188,7 @@ def rejudged(row: dict[str, Any], checks: list[CheckSpec]) -> list[list[dict[str
                 r["points"] = r["max"] if r["passed"] else 0.0
         failed: dict[str, bool] = {}
 
-        def fails(cid: str, depth: int = 0) -> bool:
+        def fails(cid: str, depth: int = 0, failed: dict[str, bool] = failed, res: dict = res) -> bool:
             if cid not in failed:
                 deps = after_of(by_id[cid]) if cid in by_id else []
                 failed[cid] = (not res[cid]["passed"] if cid in res else not invariant.get(cid, True)) or (

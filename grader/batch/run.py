@@ -292,7 +292,7 @@ class Batch:
         """Grade everything; returns the items in submission order."""
         from grader.signals import sigterm_as_interrupt
 
-        self.course.specs
+        self.course.specs  # noqa: B018 - load every spec now, before any worker starts
         # SIGTERM (a CI job cancelled, `kill`) takes the same way out as Ctrl-C: workers
         # are stopped and their kernels killed instead of being orphaned.
         with sigterm_as_interrupt():

@@ -26,6 +26,7 @@ fallback, or a machine where a layer misbehaves).
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -499,7 +500,5 @@ def cleanup_all() -> None:
         except Exception:  # noqa: BLE001 - best effort on the way out
             pass
 
-
-import atexit
 
 atexit.register(cleanup_all)

@@ -18,6 +18,7 @@ bullet list are headings: the lines under them carry them as `context`, so
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import unicodedata
@@ -739,7 +740,7 @@ class Normalizer:
             cuts += arrows  # "CNN → LSTM → softmax" lists; "문제 → 해결책" relates
         cuts = sorted(set(cuts))
         bounds = [0, *cuts, len(text) + 1]
-        parts = [(a, b) for a, b in zip(bounds, bounds[1:]) if re.search(r"[^\s,/·|&+→>\-및]", text[a:b])]
+        parts = [(a, b) for a, b in itertools.pairwise(bounds) if re.search(r"[^\s,/·|&+→>\-및]", text[a:b])]
         if note_ends and (case_particle or len(parts) == 1):
             # a noun ending a note states something only in a note, not at the end of a term list
             predicates += len(note_ends)

@@ -553,10 +553,7 @@ def _fuzzy(seg: Segment, alt: tuple[str, ...], info: _AltInfo) -> list[Occurrenc
 def _negated(units: list[Unit], occ: Occurrence, covered: set[int]) -> bool:
     """Whether a negator outside the pattern's own words governs the occurrence."""
     _, a, b, _ = occ
-    for k in range(a, b + 1):
-        if sum(1 for g in units[k].governors if g not in covered) % 2:
-            return True
-    return False
+    return any(sum(1 for g in units[k].governors if g not in covered) % 2 for k in range(a, b + 1))
 
 
 @dataclass
@@ -787,7 +784,7 @@ def _pattern_hit(
             for g in range(1, len(per_group)):
                 words = set(groups[g])
                 mine = []
-                for o, alt in zip(per_group[g], group_alts[g]):
+                for o, _alt in zip(per_group[g], group_alts[g]):
                     if o[0] < 0:
                         mine.append(o)
                         continue

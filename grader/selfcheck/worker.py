@@ -302,7 +302,7 @@ def load_course_cached(root: Path, *, pack: bool = False) -> Any:  # noqa: ANN40
         for name in [m for m in sys.modules if m.startswith(prefix)]:
             del sys.modules[name]
     course = load_pack_course(root) if pack else load_course(root)
-    course.specs
+    course.specs  # noqa: B018 - load the specs now: a broken one is told here, once
     _COURSES[key] = (stamp, course)
     return course
 

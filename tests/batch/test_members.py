@@ -184,7 +184,7 @@ def test_an_unusable_id_makes_the_submission_invalid_not_misfiled(tmp_path):
     with pytest.raises(GradeError, match="cannot be a member id") as info:
         MemberRules().decide(Found(tmp_path / "subs" / "[draft]" / "x.ipynb", root=tmp_path / "subs"), PLAIN)
     assert "\n" not in str(info.value)
-    with pytest.raises(GradeError, match="grade.member"):
+    with pytest.raises(GradeError, match=r"grade\.member"):
         MemberRules().decide(Found(tmp_path / "x.ipynb"), _meta("ji\u202eoh"))
     with pytest.raises(GradeError, match="--member"):
         MemberRules(member="[/]")

@@ -138,7 +138,8 @@ def test_live_displays_only_on_a_real_terminal():
     assert not live_ok(Tty(), {"TERM": "xterm-color", "FORCE_COLOR": "1", "JPY_PARENT_PID": "4242"})
     assert not live_ok(Tty(), {"TERM": "dumb"})
     assert not live_ok(Tty(), {"TERM": "xterm", "TTY_INTERACTIVE": "0"})
-    assert not live_ok(open(os.devnull), {"TERM": "xterm"})
+    with open(os.devnull) as null:
+        assert not live_ok(null, {"TERM": "xterm"})
 
 
 def _slow_notebook(tmp_path: Path) -> Path:

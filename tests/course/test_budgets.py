@@ -23,7 +23,7 @@ def _notebooks(course):
 def test_the_first_cell_quotes_the_spec_limits(course):
     for spec, nb in _notebooks(course):
         top = nb.cells[0].source
-        line = next((l for l in top.splitlines() if l.startswith("⏱")), "")
+        line = next((ln for ln in top.splitlines() if ln.startswith("⏱")), "")
         m = LIMITS.search(line)
         assert m, (spec.notebook, line)
         ko_cell, ko_total, en_cell, en_total = map(int, m.groups())

@@ -98,7 +98,8 @@ def _nice_values(pids: list[int]) -> set[int]:
     out = set()
     for pid in pids:
         for tid in os.listdir(f"/proc/{pid}/task"):
-            out.add(int(open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()[16]))
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                out.add(int(f.read().rsplit(")", 1)[1].split()[16]))
     return out
 
 

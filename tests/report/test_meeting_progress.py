@@ -100,7 +100,7 @@ def test_roster_validation(tmp_path):
     with pytest.raises(SpecError, match="used by both 'sora' and 'minseo'"):
         load_roster(p)
     p.write_text('[group]\ntimezone = "Mars/Base"\n[[members]]\nid = "a"\nname = "A"\n', encoding="utf-8")
-    with pytest.raises(SpecError, match="roster.toml:2: unknown timezone"):
+    with pytest.raises(SpecError, match=r"roster\.toml:2: unknown timezone"):
         load_roster(p)
     p.write_text("[group]\n", encoding="utf-8")
     with pytest.raises(SpecError, match="at least one"):

@@ -113,7 +113,7 @@ def resolve_location(explicit: str | None, course_default: str | None) -> str:
 def _parse_url(location: str) -> URL:
     try:
         url = make_url(location)
-        url.port
+        url.port  # noqa: B018 - parsing the port is what raises on a bad one
     except (ValueError, sa.exc.ArgumentError):
         raise GradebookError(
             "is not a database URL this grader understands (expected e.g. postgresql://user@host:5432/db)",
