@@ -1,18 +1,24 @@
 # Two entry points (see README): `make run` grades the sample submission,
-# `make test` runs the whole test suite. Both set up everything they need.
+# `make test` runs lint, types and the whole test suite. Both set up everything they need.
 # `make test-fast`: the tests that need no kernel, TensorFlow, PostgreSQL or browser (under a minute).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-fast setup system-deps check bench clean
+.PHONY: run test test-fast lint setup system-deps check bench clean
 
 run: setup
 	-@bash tools/install-sandbox-deps.sh
 	$(BIN)/grade submit samples/04_forecast7.ipynb
 
-test: setup system-deps
+test: setup system-deps lint
 	$(BIN)/pytest -q --durations=15
+
+# Lint, format and types: part of `make test`, so CI (.ci/run) fails on them too.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Markers (pyproject.toml): tests/conftest.py gives postgres and browser by fixture.
 test-fast: setup
