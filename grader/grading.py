@@ -354,6 +354,8 @@ class _Background:
     Not a ThreadPoolExecutor: leaving its `with` block, and the interpreter's exit,
     both wait for the worker, so a scorer that never finishes would still hang the grade."""
 
+    key: str = ""  # the owner's name for the job, if it keeps several (the self-check's quiz cache)
+
     def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
         self._done = threading.Event()
         self._value: Any = None

@@ -84,9 +84,10 @@ def run_on_dask(scheduler: str, course: Course, next_job: Callable[[Any], Job | 
                 if job is None:
                     return
                 sent += 1
-                fut = client.submit(job.fn, *job.args, pure=False, key=f"grade-{sent}-{os.urandom(4).hex()}")
-                inflight[fut.key] = job
-                futures[fut.key] = fut
+                key = f"grade-{sent}-{os.urandom(4).hex()}"
+                fut = client.submit(job.fn, *job.args, pure=False, key=key)  # the future's key is this one
+                inflight[key] = job
+                futures[key] = fut
                 results.add(fut)
 
         refill()

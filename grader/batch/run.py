@@ -81,13 +81,13 @@ def _shell(item: BatchItem, status: str, message: str, *, name_exercise: bool = 
     The exercise is named only for grader failures: the notebook itself may be fine, and
     the summary should say which exercise to submit again."""
     from grader import __version__
-    from grader.results.attempt import Attempt
+    from grader.results.attempt import Attempt, Status
 
     exercise = (item.exercise or "") if name_exercise else ""
     return Attempt(
         exercise=exercise,
         member=item.member,
-        status=status,
+        status=Status(status),
         checks=[],
         duration_s=0.0,
         path=str(item.path),

@@ -83,10 +83,10 @@ class _Repo:
         repo = cls(root)
         listing = _git(root, "ls-tree", "-r", "-z", "HEAD", "--", *rels)
         for entry in (listing or b"").split(b"\x00"):
-            meta, _, name = entry.partition(b"\t")
+            meta, _, raw_name = entry.partition(b"\t")
             parts = meta.split()
             if len(parts) == 3 and parts[1] == b"blob":
-                repo.blobs[os.fsdecode(name)] = parts[2].decode()
+                repo.blobs[os.fsdecode(raw_name)] = parts[2].decode()
         wanted = set(repo.blobs)
         if not wanted:
             return repo

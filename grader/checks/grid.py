@@ -13,13 +13,13 @@ Spec keys: `FunctionGridParams` below (reference: docs/specs.md).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, TypeAlias
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
-from grader.checks.params import METHOD_DOC, GeneratorRef, Method, ParamError, TargetParams, ref
+from grader.checks.params import METHOD_DOC, REF_PATTERN, GeneratorRef, Method, ParamError, RefTo, TargetParams
 from grader.results.attempt import CheckResult
 
 
@@ -57,10 +57,12 @@ def values_match(got: np.ndarray, expected: np.ndarray, atol: float) -> bool:
     return bool(np.array_equal(got, expected))
 
 
+# `ref(0, None, "(**case)")` spelt out: a type checker reads an alias, not a call
+CaseRef: TypeAlias = Annotated[str, StringConstraints(pattern=REF_PATTERN), RefTo(0, None, "(**case)")]
+
+
 class FunctionGridParams(TargetParams):
-    reference: ref(0, None, "(**case)") = Field(
-        description="The grader's own function, called as reference(**case) on every case."
-    )
+    reference: CaseRef = Field(description="The grader's own function, called as reference(**case) on every case.")
     cases: list[dict[str, Any]] = Field(
         [], description="Fixed cases, each a table of keyword arguments; always checked first."
     )

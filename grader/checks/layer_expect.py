@@ -47,7 +47,9 @@ def value_matches(found: Any, expected: Any) -> bool:
 
 def _from_config(entry: dict[str, Any]) -> dict[str, Any]:
     """A serialised layer inside a nested model's config, shaped like a described layer."""
-    cfg = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+    cfg = entry.get("config")
+    if not isinstance(cfg, dict):
+        cfg = {}
     info: dict[str, Any] = {"class": entry.get("class_name", "?"), "name": cfg.get("name", ""), "config": cfg}
     inner = cfg.get("layer") or cfg.get("cell")
     if isinstance(inner, dict) and "class_name" in inner:

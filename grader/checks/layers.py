@@ -262,6 +262,7 @@ class LayerConfig(CheckKind):
             elif n < lo:
                 want = ctx.text("checks.layers.evaluate.at_least", lo=lo)
             else:
+                assert hi is not None  # n is not below lo, so it is above hi
                 want = ctx.text("checks.layers.evaluate.at_most", hi=int(hi))
             layers_all = ", ".join(str(lay.get("class")) for lay in top)
             problems.append(

@@ -46,7 +46,8 @@ from grader.checks.layer_expect import _as_list, _cfg, top_layers, value_matches
 from grader.checks.params import METHOD_DOC, Method, Name, ParamError, Ref, SpecModel, TargetParams, Text
 from grader.results.attempt import CheckResult
 
-TIME_TESTS = ("later_steps", "order")
+TimeTest = Literal["later_steps", "order"]
+TIME_TESTS: tuple[TimeTest, ...] = ("later_steps", "order")
 MAX_SHOWN = 12  # layers shown of a path in a message
 
 
@@ -81,7 +82,7 @@ class TimeProbe(SpecModel):
         None, description="Instead of `input`: makes it, called as generator(rng, **gen_args); the first array is used."
     )
     gen_args: dict[str, Any] = Field({}, description="Keyword arguments for the generator.")
-    tests: list[Literal["later_steps", "order"]] = Field(
+    tests: list[TimeTest] = Field(
         list(TIME_TESTS),
         min_length=1,
         description='"later_steps": the output must change when every step '
@@ -218,7 +219,9 @@ def stages_reached(desc: dict[str, Any], stages: list[dict[str, Any]], every: bo
     """How many stages, in order, the model's paths reach (the worst path with `every`), and
     that path's layers."""
     graph = desc.get("graph")
-    layers = desc.get("layers") if isinstance(desc.get("layers"), list) else []
+    layers = desc.get("layers")
+    if not isinstance(layers, list):
+        layers = []
     if not isinstance(graph, dict) or not graph.get("nodes"):
         top = top_layers(desc)
         graph, layers = linear_graph(top), top

@@ -171,7 +171,7 @@ def ask(question_id: str, lang: str, quiz_lang: str, hints: str, course_dir: str
     click.secho(f"{question.id} ({text('quiz.cli.points', lang, points=question.points)})", bold=True, err=True)
     click.echo(question.prompt[lang], err=True)
     click.echo(text("quiz.cli.type_answer", lang), err=True)
-    lines = []
+    lines: list[str] = []
     for line in sys.stdin:
         if not line.strip() and lines:
             break

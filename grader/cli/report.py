@@ -153,6 +153,7 @@ def serve(port: int, out: Path | None, rebuild: bool, lang: str, gradebook: str 
     except OSError as exc:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
     host, real_port = server.server_address[:2]
+    assert isinstance(host, str)  # an IPv4 server's address is (host, port)
     click.echo(f"serving {root} at http://{host}:{real_port}/  (Ctrl-C stops)")
     try:
         server.serve_forever()

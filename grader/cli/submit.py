@@ -23,6 +23,7 @@ from grader.textsafe import inert
 if TYPE_CHECKING:
     from grader.batch.members import MemberDecision, MemberRules
     from grader.batch.submitted import SubmittedAt
+    from grader.checks.hints import HintsOption
     from grader.course.loader import Course
     from grader.results.attempt import Attempt
     from grader.results.gradebook import Gradebook
@@ -152,7 +153,7 @@ def submit(
     cold: bool,
     exercise_name: str | None,
     verbose: bool,
-    hints: str,
+    hints: HintsOption,  # click checked the choice
     gradebook: str | None,
     course_dir: str | None,
     lang: str,
@@ -274,7 +275,7 @@ def _submit_one(
     as_json: bool,
     exercise_name: str | None = None,
     verbose: bool = False,
-    hints: str = "brief",
+    hints: HintsOption = "brief",
     quiz_lang: str = "lang",
 ) -> None:
     """One notebook in this process, with a live per-cell progress display."""
@@ -333,7 +334,7 @@ def _submit_one(
     if decision is not None:
         result.member_source, result.member_note = decision.source, decision.note
     result.submitted_at, result.submitted_from = submitted.of(path, data)
-    reveal(result, course, lang, hints, book)  # type: ignore[arg-type]  # click checked the choice
+    reveal(result, course, lang, hints, book)
     if book is not None and sub is not None:
         try:
             result.attempt_id = record_attempt(book, result, sub.data, regrade=regrade)
@@ -364,7 +365,7 @@ def _submit_batch(
     scheduler: str | None,
     warm: bool,
     verbose: bool = False,
-    hints: str = "brief",
+    hints: HintsOption = "brief",
     quiz_lang: str = "lang",
 ) -> None:
     """Many notebooks: progress on stderr, then a summary table (or JSON) on stdout."""
@@ -404,7 +405,7 @@ def _submit_batch(
                 submitted=SubmittedAt([f.path for f in found], explicit=when),
                 hints=hints,
                 quiz_lang=quiz_lang,
-            )  # type: ignore[arg-type]  # click checked the choice
+            )
     except KeyboardInterrupt:
         before = sum(1 for it in done if it.skipped)
         kept = sum(1 for it in done if not it.skipped and it.result is not None and it.result.attempt_id is not None)

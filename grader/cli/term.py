@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from typing import IO
 
 # Set for the processes a Jupyter kernel starts (jupyter_client's launcher, ipykernel)
@@ -18,13 +19,13 @@ from typing import IO
 _NOTEBOOK_ENV = ("JPY_PARENT_PID", "JPY_SESSION_NAME", "COLAB_RELEASE_TAG", "COLAB_GPU")
 
 
-def in_notebook(environ: dict[str, str] | None = None) -> bool:
+def in_notebook(environ: Mapping[str, str] | None = None) -> bool:
     """Whether this process runs under a notebook kernel (a `!` command in Jupyter or Colab)."""
     env = os.environ if environ is None else environ
     return any(env.get(name) for name in _NOTEBOOK_ENV)
 
 
-def live_ok(stream: IO[str] | None = None, environ: dict[str, str] | None = None) -> bool:
+def live_ok(stream: IO[str] | None = None, environ: Mapping[str, str] | None = None) -> bool:
     """Whether a spinner or a live progress bar may be drawn on `stream` (stderr by default):
     a real, non-dumb terminal, not a notebook cell, and TTY_INTERACTIVE not 0."""
     env = os.environ if environ is None else environ

@@ -9,7 +9,7 @@ and never with escape sequences or invisible characters left in. Names go throug
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -80,7 +80,7 @@ def render_result(console: Console, result: Attempt, lang: str = "ko", *, verbos
     console.print(table)
     style = STATUS_STYLE.get(result.status, "white")
     status = safe_text(status_word(result.status, lang), f"bold {style}")
-    line = Text.assemble(
+    header = Text.assemble(
         text("cli.result.score", lang),
         " ",
         (fmt_score(result.score, result.max_score), "bold"),
@@ -88,7 +88,7 @@ def render_result(console: Console, result: Attempt, lang: str = "ko", *, verbos
         status,
         f"  ·  {result.duration_s:.1f} s",
     )
-    console.print(line)
+    console.print(header)
     for line in result.message.splitlines():
         # An indented line (a cell error under its heading) keeps its indent when it wraps.
         indent = len(line) - len(line.lstrip(" "))
@@ -129,7 +129,9 @@ class _Count(ProgressColumn):
 
 
 @contextmanager
-def run_progress(console: Console, label: str, lang: str = "ko", *, live: bool | None = None) -> Iterator[object]:
+def run_progress(
+    console: Console, label: str, lang: str = "ko", *, live: bool | None = None
+) -> Iterator[Callable[[str, int, int], None]]:
     """Progress while the kernel runs; yields a callback for the runner.
 
     A live bar only where it redraws in place (`term.live_ok`; `live` decides instead when
@@ -187,7 +189,7 @@ def local_time(when: Any, tz: Any) -> str:  # noqa: ANN401
 
 def render_status(
     console: Console,
-    best: dict[tuple[str, str], object],
+    best: Mapping[tuple[str, str], Attempt],
     exercises: list[str],
     lang: str = "ko",
     names: dict[str, str] | None = None,

@@ -207,7 +207,8 @@ def load_course(root: Path) -> Course:
         raise SpecError("[course] needs an 'id'", str(path))
 
     def sub(key: str, default: str) -> Path:
-        return root / c.get(key, default)
+        folder: str = c.get(key, default)
+        return root / folder
 
     timezone = c.get("timezone", DEFAULT_TIMEZONE)
     try:

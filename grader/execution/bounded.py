@@ -75,7 +75,8 @@ def _check_directory(fh: Any, size: int) -> None:  # noqa: ANN401
     rec = end(fh)
     if rec is None:
         raise ValueError("not a zip file")
-    entries, dir_size = rec[zipfile._ECD_ENTRIES_TOTAL], rec[zipfile._ECD_SIZE]
+    # private indices into _EndRecData's record, present wherever _EndRecData is; typeshed omits them
+    entries, dir_size = rec[zipfile._ECD_ENTRIES_TOTAL], rec[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
     if dir_size > MAX_ZIP_DIRECTORY_BYTES or dir_size > size:
         raise TooLarge(f"the zip directory is {_mb(dir_size)} ({entries:,} members); the probe writes far fewer")
     fh.seek(0)
@@ -109,7 +110,7 @@ def _read_npy(f: Any, declared: int, name: str, limit: int) -> np.ndarray:  # no
     if prefix + hlen + nbytes != declared:
         raise ValueError(f"{name}: its header does not match its size")
     arr = np.empty(math.prod(shape), dtype=dtype)
-    view = memoryview(arr.view(np.uint8).reshape(-1)) if nbytes else memoryview(b"")
+    view = arr.view(np.uint8).reshape(-1).data if nbytes else memoryview(b"")
     got = 0
     while got < nbytes:
         n = f.readinto(view[got:])

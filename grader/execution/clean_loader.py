@@ -65,7 +65,8 @@ def _warm_up() -> Any:
 
 def _chain(exc: BaseException) -> str:
     """The error and what caused it: Keras wraps the useful part ("Could not locate class")."""
-    parts, seen = [], set()
+    parts: list[str] = []
+    seen: set[int] = set()
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in seen and len(parts) < 4:
         seen.add(id(cur))

@@ -137,7 +137,7 @@ class CleanLoader:
             d.mkdir()
             wanted = [r for r in rnd.clean if r["target"] in usable]
             (d / "wanted.json").write_text(json.dumps(wanted), encoding="utf-8")
-            np.savez(d / "inputs.npz", **rnd.clean_inputs)
+            np.savez(d / "inputs.npz", **rnd.clean_inputs)  # type: ignore[arg-type]  # mypy checks **kwargs against allow_pickle: bool
             for f in d.iterdir():
                 self.sandbox.give_to_kernel(f)
             self.sandbox.give_to_kernel(d)

@@ -26,6 +26,7 @@ import os
 import resource
 import signal
 import sys
+from collections.abc import Callable
 
 
 def _limit(kind: int, value: int) -> None:
@@ -146,9 +147,9 @@ def _supervise(command: list[str]) -> None:
         except ChildProcessError:
             os._exit(1)
     if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        signal.signal(sig, signal.SIG_DFL)
-        os.kill(os.getpid(), sig)
+        killed_by = os.WTERMSIG(status)
+        signal.signal(killed_by, signal.SIG_DFL)
+        os.kill(os.getpid(), killed_by)
         os._exit(128 + sig)
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
@@ -220,7 +221,7 @@ def main(argv: list[str] | None = None) -> None:
             os.set_inheritable(read, True)
             command = [str(read) if a == SECCOMP_FD_WORD else a for a in command]
             program = b""
-    install = None
+    install: Callable[[bytes], None] | None = None
     if program:
         # Imported while still privileged: after the switch the new user may not be able to
         # read the grader's checkout (a fresh clone in a mode-700 temp folder, as on CI).

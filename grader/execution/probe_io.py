@@ -13,13 +13,13 @@ from typing import Any
 
 import nbformat
 import numpy as np
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from grader.checks.base import ProbeOutput
 from grader.course.spec import Limits
 from grader.execution import bounded
 from grader.execution.cells import ANSI, error_line
+from grader.execution.kernel import CappedClient
 from grader.execution.outcome import RunOutcome
 from grader.execution.sandbox import Sandbox
 
@@ -86,7 +86,7 @@ def save_requests(models: dict[str, str]) -> list[dict[str, Any]]:
 
 
 async def run_probe(
-    client: NotebookClient,
+    client: CappedClient,
     workdir: Path,
     sandbox: Sandbox,
     requests: list[dict[str, Any]],
@@ -108,7 +108,7 @@ async def run_probe(
     inputs_file = probe_dir / "inputs.npz"
     try:
         (probe_dir / "requests.json").write_text(json.dumps(requests), encoding="utf-8")
-        np.savez(inputs_file, **inputs)
+        np.savez(inputs_file, **inputs)  # type: ignore[arg-type]  # mypy checks **inputs against allow_pickle: bool
         cell = nbformat.v4.new_code_cell(_probe_cell_source(probe_dir))
         client.nb.cells.append(cell)
         client.output_budget = max(client.output_budget, 64 * 1024)

@@ -280,11 +280,8 @@ class SpareKernel:
             return None
         self._ready.wait(START_TIMEOUT_S + 5)
         km = self.km
-        alive = (
-            km is not None
-            and getattr(getattr(km, "provisioner", None), "has_process", False)
-            and km.provisioner.process.poll() is None
-        )  # type: ignore[union-attr]
+        provisioner: Any = getattr(km, "provisioner", None)  # a local provisioner has a process
+        alive = km is not None and getattr(provisioner, "has_process", False) and provisioner.process.poll() is None
         if self.problem or not alive or self.sandbox is None or self.workdir is None or km is None:
             self.problem = self.problem or "its kernel died"
             self.discard()

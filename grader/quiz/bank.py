@@ -228,7 +228,7 @@ def _patterns(
     keys: tuple[str, ...] = ("ko", "en", "match"),
     required: bool = True,
 ) -> list[Pattern]:
-    out = []
+    out: list[Pattern] = []
     for key in keys:
         out.extend(parse_pattern(i, families) for i in _strings(raw, key, what))
     if not out and required:
@@ -318,6 +318,7 @@ def _swaps(q: Question, path: Path) -> None:
             missing = m.swap[found.index(None)]
             raise SpecError(f"{q.id} misconception {m.id}: 'swap' names {missing!r}, not a concept of {q.id}", where)
         a, b = found
+        assert a is not None and b is not None  # a missing one was reported above
         roles_a = [p for p in a.patterns if p.holder]
         roles_b = [p for p in b.patterns if p.holder]
         if not roles_a or not roles_b:

@@ -410,7 +410,7 @@ class Doc:
     lang: str
 
 
-class Phrase(tuple):
+class Phrase(tuple[str, ...]):
     """A pattern alternative's unit forms, remembering the words as written."""
 
     words: tuple[str, ...]

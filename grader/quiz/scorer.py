@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz
 
-from grader.quiz.bank import Concept, Misconception, Pattern, Question
+from grader.quiz.bank import Concept, Misconception, Pattern, Question, RubricItem
 from grader.quiz.normalize import Doc, Normalizer, Segment, Unit, jamo
 
 # Chosen by tools/measure_fuzzy.py on tests/data/fuzzy_pairs.toml (see docs/quiz.md):
@@ -237,9 +237,15 @@ class _Compiled:
         """Every unit the rubric, the prompt or the model answer uses: what the scorer can read."""
         if self._vocab is None:
             vocab: set[str] = set(_GENERIC)
-            for item in [*self.q.concepts, *self.q.misconceptions]:
+            items: list[RubricItem] = [*self.q.concepts, *self.q.misconceptions]
+            for item in items:
                 for p in [*item.patterns, *item.unless]:
-                    for group in [*self.alts(p), self.unless(p), [self.norm.phrase(h) for h in p.holder if h != "*"]]:
+                    groups: list[Sequence[tuple[str, ...]]] = [
+                        *self.alts(p),
+                        self.unless(p),
+                        [self.norm.phrase(h) for h in p.holder if h != "*"],
+                    ]
+                    for group in groups:
                         for alt in group:
                             vocab.update(alt)
             for text in [*self.q.prompt.values(), *self.q.answer.values()]:
@@ -517,7 +523,7 @@ def _fuzzy(seg: Segment, alt: tuple[str, ...], info: _AltInfo) -> list[Occurrenc
         # "활성화 함수 … 직후" of "활성화 후"
         if any(not re.search(r"(?<![\uac00-\ud7a3])" + re.escape(w), seg.text) for w in info.short_words):
             return []
-        out = []
+        out: list[Occurrence] = []
         # Compare with the written words (a typo may hide a morpheme from the
         # analyser: "프래임을" loses its noun), from any syllable of a word, so
         # compounds are searched too.
@@ -541,11 +547,11 @@ def _fuzzy(seg: Segment, alt: tuple[str, ...], info: _AltInfo) -> list[Occurrenc
             if i + k > len(seg.units):
                 break
             head = seg.units[i]
-            window = seg.units[i : i + k]
+            span = seg.units[i : i + k]
             if k == 1 and abs(len(head.form) - len(joined)) > 3:
                 continue
-            if all(u.latin for u in window) and en_similar(joined, " ".join(u.form for u in window)):
-                out.append((window[-1].clause, i, i + k - 1, True))
+            if all(u.latin for u in span) and en_similar(joined, " ".join(u.form for u in span)):
+                out.append((span[-1].clause, i, i + k - 1, True))
         return out
     return []
 
@@ -588,7 +594,7 @@ def _words_between(seg: Segment, a: int, b: int) -> int:
     return len(re.findall(r"[A-Za-z0-9_'’]+|[\uac00-\ud7a3]+", seg.text[seg.units[a].start : seg.units[b].start]))
 
 
-def _bracketed(seg: Segment, h: Any) -> bool:
+def _bracketed(seg: Segment, h: Holder) -> bool:
     if h.clause < 0:
         return False
     at = seg.units[h.first].start
@@ -605,7 +611,7 @@ def _cut_between(seg: Segment, a: int, b: int) -> bool:
 _RESPECTIVELY = {"각각", "respect", "respectiv", "순서대로", "차례대로", "차례로"}
 
 
-def _respectively(seg: Segment, clause: int, before: list[Any], first: int) -> Any:
+def _respectively(seg: Segment, clause: int, before: list[Holder], first: int) -> Holder | None:
     """ "삭제·입력·출력 게이트가 지울 것, 더할 것, 내보낼 것을 각각 정한다": the i-th role listed
     after the holders belongs to the i-th holder."""
     if (
@@ -621,8 +627,8 @@ def _respectively(seg: Segment, clause: int, before: list[Any], first: int) -> A
 
 
 def _bound_holder(
-    seg: Segment, holders: list[Occurrence | Any], clause: int, first: int, last: int
-) -> tuple[Any, bool]:
+    seg: Segment, holders: list[Holder], clause: int, first: int, last: int
+) -> tuple[Holder | None, bool]:
     """The holder a role stated between units first..last belongs to, and whether it was borrowed.
 
     The nearest holder before it in the clause ("삭제 게이트는 … 지운다"), else

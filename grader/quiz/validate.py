@@ -9,6 +9,7 @@ line of each example the rubric no longer reads the way it says.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grader.quiz.bank import Misconception, Question, RubricItem
@@ -40,10 +41,15 @@ def check_question(q: Question, require_examples: bool = True) -> list[Problem]:
     problems: list[Problem] = []
     path = q.path
     comp = compiled(q)
-    for item in [*q.concepts, *q.misconceptions]:
+    items: list[RubricItem] = [*q.concepts, *q.misconceptions]
+    for item in items:
         kind = "misconception" if isinstance(item, Misconception) else "concept"
         for p in [*item.patterns, *item.unless]:
-            for group in [*comp.alts(p), [comp.norm.phrase(h) for h in p.holder if h != "*"]]:
+            groups: list[Sequence[tuple[str, ...]]] = [
+                *comp.alts(p),
+                [comp.norm.phrase(h) for h in p.holder if h != "*"],
+            ]
+            for group in groups:
                 if any(not alt for alt in group):
                     problems.append(
                         Problem(
@@ -53,11 +59,8 @@ def check_question(q: Question, require_examples: bool = True) -> list[Problem]:
                         )
                     )
                 for alt in group:
-                    lost = [
-                        w
-                        for w in getattr(alt, "words", ())
-                        if len(alt.words) > 1 and _hangul(w) and not comp.norm.phrase(w)
-                    ]
+                    written: tuple[str, ...] = getattr(alt, "words", ())  # a Phrase keeps the words as written
+                    lost = [w for w in written if len(written) > 1 and _hangul(w) and not comp.norm.phrase(w)]
                     if lost:
                         # "relu 보다": 보다 is a particle, so the alternative is just "relu"
                         problems.append(

@@ -320,7 +320,7 @@ class Gradebook:
                                 sha256=sha, size=len(notebook_bytes or b""), content=notebook_bytes
                             )
                         )
-                attempt_id = conn.execute(
+                inserted_key = conn.execute(
                     attempts.insert().values(
                         created_at=created,
                         submitted_at=stored.submitted_at,
@@ -354,7 +354,9 @@ class Gradebook:
                             ensure_ascii=False,
                         ),
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert inserted_key is not None  # a single-row INSERT's result always carries its key
+                attempt_id = inserted_key[0]
                 if stored.checks:
                     conn.execute(
                         checks.insert(),

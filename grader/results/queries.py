@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.util import ClauseAdapter
 
 from grader.results import reviews
-from grader.results.attempt import Attempt, CheckResult, utc
+from grader.results.attempt import Attempt, CellError, CheckResult, utc
 from grader.results.schema import answers, attempts, checks, reviewed
 
 Filter = sa.ColumnElement[bool]
@@ -189,7 +189,7 @@ def read_by_id(conn: sa.Connection, ids: Iterable[int], *, raw: bool = False) ->
     return {a.attempt_id: a for a in _complete(conn, rows, ids, raw=raw) if a.attempt_id is not None}
 
 
-def _complete(conn: sa.Connection, rows: list[Any], ids: Any, *, raw: bool = False) -> list[Attempt]:  # noqa: ANN401
+def _complete(conn: sa.Connection, rows: Sequence[Any], ids: Any, *, raw: bool = False) -> list[Attempt]:  # noqa: ANN401
     """Attempts from their rows, plus their checks, answers and reviews (one query each, not
     one per attempt)."""
     if not rows:
@@ -252,7 +252,7 @@ def _attempt(r: Any, found: list[CheckResult], texts: dict[str, str]) -> Attempt
         member_note=r.member_note or "",
         submitted_from=extra.get("submitted_from") or "",
         regrade=r.regrade or 0,
-        cell_errors=[e for e in extra.get("cell_errors") or [] if isinstance(e, dict)],
+        cell_errors=[CellError.from_dict(e) for e in extra.get("cell_errors") or [] if isinstance(e, dict)],
     )
 
 
