@@ -1,6 +1,6 @@
 # Two entry points (see README): `make run` grades the sample submission,
 # `make test` runs lint, types and the whole test suite. Both set up everything they need.
-# `make test-fast`: the tests that need no kernel, TensorFlow, PostgreSQL or browser (under a minute).
+# `make test-fast`: the tests that need no kernel, TensorFlow, PostgreSQL or browser (about two minutes).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
