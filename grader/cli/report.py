@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from grader.cli.common import COURSE, GRADEBOOK
 from grader.errors import GradeError
 
 LANG = click.option(
@@ -16,17 +17,9 @@ LANG = click.option(
     type=click.Choice(["ko", "en"]),
     default="ko",
     show_default=True,
-    help="Language of the pages (dates stay YY.MM.DD).",
-)
-COURSE = click.option(
-    "--course",
-    "course_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Course folder (with course.toml); default: found from the current folder.",
-)
-GRADEBOOK = click.option(
-    "--gradebook", default=None, help="Gradebook file or database URL (default: $GRADE_GRADEBOOK, then the course's)."
+    envvar="GRADE_LANG",
+    show_envvar=True,
+    help="Language of the pages (default: $GRADE_LANG, else ko; dates stay YY.MM.DD).",
 )
 
 

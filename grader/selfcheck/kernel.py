@@ -428,7 +428,7 @@ def _probe(folder: Path, ns: dict[str, Any]) -> None:
     fresh = types.FunctionType(
         probe.__code__,
         {
-            "__builtins__": probe.__builtins__,  # type: ignore[attr-defined]
+            "__builtins__": probe.__builtins__,  # type: ignore[attr-defined, unused-ignore]  # typeshed differs by environment here
             "__name__": "__grade_probe__",
         },
     )
