@@ -204,7 +204,8 @@ class SpareKernel:
 
         self.workdir, self.sandbox, self.km = new_kernel(self.policy)
         if self._stop.is_set():
-            self.problem = "discarded"
+            # take() may have said why already (it does not fit): keep that reason.
+            self.problem = self.problem or "discarded"
             return
         sandbox, km = self.sandbox, self.km
         await km.start_kernel(
