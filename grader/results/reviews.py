@@ -48,19 +48,7 @@ class Review:
 
     def to_dict(self) -> dict[str, Any]:
         """The row as `grade review history --json` prints it."""
-        return {
-            "id": self.id,
-            "uid": self.uid,
-            "attempt_id": self.attempt_id,
-            "action": self.action,
-            "target": self.target,
-            "old_value": self.old_value,
-            "new_value": self.new_value,
-            "points": self.points,
-            "reason": self.reason,
-            "reviewer": self.reviewer,
-            "created_at": self.created_at.isoformat(),
-        }
+        return {"id": self.id, **self.row(), "created_at": self.created_at.isoformat()}
 
     def row(self) -> dict[str, Any]:
         """The values to insert (without the local id)."""
