@@ -1,6 +1,6 @@
 # Two entry points (see README): `make run` grades the sample submission,
 # `make test` runs lint, types and the whole test suite. Both set up everything they need.
-# `make test-fast`: the tests that need no kernel, TensorFlow, PostgreSQL or browser (about two minutes).
+# `make test-fast`: the tests that need no kernel, TensorFlow, PostgreSQL or browser (under a minute).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,8 +11,13 @@ run: setup
 	-@bash tools/install-sandbox-deps.sh
 	$(BIN)/grade submit samples/04_forecast7.ipynb
 
+# Two passes: the tests that start no kernel mostly wait (subprocesses, locks, servers), so
+# four pytest-xdist workers share two cores well; the kernel and TensorFlow tests are
+# CPU-bound and some time what they run, so they keep the machine to themselves.
+XDIST := -n 4 --dist worksteal
 test: setup system-deps lint
-	$(BIN)/pytest -q --durations=15
+	$(BIN)/pytest -q $(XDIST) -m "not slow and not kernel" --durations=10
+	$(BIN)/pytest -q -m "slow or kernel" --durations=15
 
 # Lint, format and types: part of `make test`, so CI (.ci/run) fails on them too.
 lint: setup
@@ -22,7 +27,7 @@ lint: setup
 
 # Markers (pyproject.toml): tests/conftest.py gives postgres and browser by fixture.
 test-fast: setup
-	$(BIN)/pytest -q -m "not slow and not kernel and not postgres and not browser"
+	$(BIN)/pytest -q $(XDIST) -m "not slow and not kernel and not postgres and not browser"
 
 setup: $(VENV)/.installed
 
