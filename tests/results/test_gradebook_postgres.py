@@ -85,7 +85,10 @@ def _wire(member: str = "m", exercise: str = "h.ex1", score: float = 1.0, n_chec
 
 
 def test_unreachable_server_is_one_line_exit_1(runner, tiny_course):
-    r = runner.invoke(cli, ["status", "--course", str(tiny_course), "--gradebook", "postgresql://nobody@127.0.0.1:1/x"])
+    r = runner.invoke(
+        cli,
+        ["status", "--course", str(tiny_course), "--gradebook", "postgresql://nobody@127.0.0.1:1/x", "--lang", "en"],
+    )
     assert r.exit_code == 1, r.output
     err = r.stderr.strip()
     assert err.startswith("grade: error: postgresql://nobody@127.0.0.1:1/x: cannot connect"), err
@@ -94,6 +97,7 @@ def test_unreachable_server_is_one_line_exit_1(runner, tiny_course):
 
 def test_unreachable_server_from_the_environment(runner, tiny_course, monkeypatch):
     monkeypatch.setenv("GRADE_GRADEBOOK", "postgres://nobody:hunter2@127.0.0.1:1/x")
+    monkeypatch.setenv("GRADE_LANG", "en")
     r = runner.invoke(cli, ["status", "--course", str(tiny_course)])
     assert r.exit_code == 1
     err = r.stderr.strip()
