@@ -189,3 +189,16 @@ def test_a_wrong_type_is_said_with_korean_type_words(tmp_path: Path) -> None:
         load_spec(spec)
     assert str(info.value) == f"{spec}:5: [limits] 'memory_mb' must be an integer (got the string 'lots')"
     assert info.value.said("ko") == "[limits] 'memory_mb': 정수여야 합니다 (받은 값: 문자열 'lots')"
+
+
+def test_a_broken_spec_of_a_set_is_said_in_either_language(tmp_path: Path) -> None:
+    from grader.course.spec import load_spec_set
+
+    (tmp_path / "04_forecast7.toml").write_text(
+        'id = "ch15.ex4"\nnotebook = "04_forecast7.ipynb"\n\n[[checks]]\nid = "a"\nkind = "nope"\npoints = 1\n',
+        encoding="utf-8",
+    )
+    [problem] = load_spec_set(tmp_path).problems
+    where = f"{tmp_path / '04_forecast7.toml'}:6"
+    assert problem.message.startswith(f"{where}: check 'a': unknown check kind 'nope'")
+    assert problem.said("ko").startswith(f"{where}: 'a' 검사: 알 수 없는 검사 종류 'nope'입니다")

@@ -98,7 +98,12 @@ class SpecProblem:
 
     @property
     def message(self) -> str:
+        """The whole one-line error, in English (JSON keeps this)."""
         return str(self.error)
+
+    def said(self, lang: str) -> str:
+        """The whole one-line error in `lang`, "file:line: …"."""
+        return self.error.line(lang)
 
 
 @dataclass
@@ -156,7 +161,12 @@ def _load_check(raw: dict[str, Any], i: int, kinds: dict[str, Any], file: str, p
     try:
         head = CheckHeader.model_validate({k: v for k, v in raw.items() if k in head_keys})
     except ValidationError as exc:
-        raise_problem(first_problem(exc, CheckHeader, where=label, missing_owner="every check"), file, pos, base)
+        raise_problem(
+            first_problem(exc, CheckHeader, where=label, missing_owner=Phrase("errors.spec.owner.every_check")),
+            file,
+            pos,
+            base,
+        )
     kind = kinds.get(head.kind)
     if kind is None:
         line = pos.line((*base, "kind"))
@@ -177,7 +187,11 @@ def _load_check(raw: dict[str, Any], i: int, kinds: dict[str, Any], file: str, p
     except ValidationError as exc:
         raise_problem(
             first_problem(
-                exc, params_model, where=label, extra_keys=sorted(head_keys), missing_owner=f"check kind {head.kind!r}"
+                exc,
+                params_model,
+                where=label,
+                extra_keys=sorted(head_keys),
+                missing_owner=Phrase("errors.spec.owner.kind", {"kind": head.kind}),
             ),
             file,
             pos,

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from grader.checks.params import PATTERN_WORDS, ParamError
+from grader.checks.params import IDENTIFIER, PATTERN_WORDS, REF_PATTERN, ParamError
 from grader.course.tables import CHECK_ID, NOTEBOOK
 from grader.course.tomlpos import Path, Positions
 from grader.errors import Phrase
@@ -99,10 +99,13 @@ _TYPE_KEYS = {
     "finite_number": _BASE["finite"],
 }
 
-# The forms a spec's own patterns ask for (grader/course/tables.py).
+# The forms the spec's patterns ask for (grader/course/tables.py, grader/checks/params.py);
+# any other pattern is said by its PATTERN_WORDS entry.
 _PATTERN_KEYS = {
     CHECK_ID: "errors.spec.pattern.check_id",
     NOTEBOOK: "errors.spec.pattern.notebook",
+    REF_PATTERN: "errors.spec.pattern.reference",
+    IDENTIFIER: "errors.spec.pattern.identifier",
 }
 
 
