@@ -274,7 +274,8 @@ def test_disk_full_for_real_notebook_copy(runner, paths, tiny_disk):
     big_path.parent.mkdir()
     big_path.write_text(nbformat.writes(big), encoding="utf-8")
     r = runner.invoke(
-        cli, ["submit", str(big_path), "--json", "--course", str(paths["course"]), "--gradebook", str(book)]
+        cli,
+        ["submit", str(big_path), "--json", "--course", str(paths["course"]), "--gradebook", str(book), "--lang", "en"],
     )
     assert r.exit_code == 1, r.output
     # Warnings and progress may come first (no member named: the OS user); the error is one line.
