@@ -6,14 +6,42 @@ is a bug in the grader and keeps its traceback.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple, Self
+
+
+class Phrase(NamedTuple):
+    """A part of a message that is a catalog entry itself (why a member id is refused, which
+    name it was): a field of `GradeError.told` given as a Phrase is said in the reader's
+    language too, not frozen in English."""
+
+    key: str
+    fields: dict[str, Any] = {}  # noqa: RUF012 - a NamedTuple default, never changed
+
+    def said(self, lang: str) -> str:
+        from grader.i18n import text
+
+        return text(self.key, lang, **_spoken(self.fields, lang))
+
+
+def _spoken(fields: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The fields with each Phrase said, and each GradeError told whole, in `lang`."""
+
+    def say(value: Any) -> Any:  # noqa: ANN401
+        if isinstance(value, Phrase):
+            return value.said(lang)
+        if isinstance(value, GradeError):
+            return value.line(lang)
+        return value
+
+    return {name: say(value) for name, value in fields.items()}
 
 
 class GradeError(Exception):
     """A user-facing problem: bad file, unknown exercise, bad configuration.
 
     Made with `told(key, path, **fields)`, the message is a catalog entry
-    (grader/i18n/catalog/errors.toml): `str()` is its English, `said(lang)` the reader's."""
+    (grader/i18n/catalog/errors.toml): `str()` is its English, `said(lang)` the reader's.
+    A field may be a `Phrase` or another GradeError (the cause), said in the same language."""
 
     exit_code = 1
 
@@ -24,12 +52,17 @@ class GradeError(Exception):
         super().__init__(f"{path}: {message}" if path else message)
 
     @classmethod
-    def told(cls, key: str, path: str | None = None, /, **fields: Any) -> GradeError:  # noqa: ANN401
+    def told(cls, key: str, path: str | None = None, /, **fields: Any) -> Self:  # noqa: ANN401
         from grader.i18n import text
 
-        error = cls(text(key, "en", **fields), path)
+        error = cls(text(key, "en", **_spoken(fields, "en")), path)
         error.key, error.fields = key, fields
         return error
+
+    def line(self, lang: str) -> str:
+        """The whole message in `lang`: the file, then what is wrong."""
+        said = self.said(lang)
+        return f"{self.path}: {said}" if self.path else said
 
     def said(self, lang: str) -> str:
         """The message in `lang`, without the file (English when it is not a catalog entry)."""
@@ -40,7 +73,7 @@ class GradeError(Exception):
             return text
         from grader.i18n import text as catalog_text
 
-        return catalog_text(self.key, lang, **self.fields)
+        return catalog_text(self.key, lang, **_spoken(self.fields, lang))
 
 
 class InvalidNotebook(GradeError):

@@ -1,36 +1,57 @@
 """One submission, end to end: notebook → run → probe data → checks → result.
 
 `grade_file` is what the CLI, the batch runner and the tests call. It returns an
-`Attempt` for anything it was given; only an unusable course raises.
+`Attempt` for anything it was given; only an unusable course raises. Loading and
+identifying the notebook is `submission`, the notes about the run `runnotes`, the checks
+that need no kernel `offline`; their names are importable from here too.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import getpass
 import hashlib
 import secrets
-import threading
 import time
-import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import nbformat
-
 from grader import __version__, errortext
-from grader import notebook as nbio
 from grader.checks import KINDS, GradeContext, Plan, ProbeOutput
 from grader.checks.base import CheckSpec
 from grader.checks.depends import apply_after
 from grader.course.loader import Course
-from grader.course.names import notebook_for_name
 from grader.course.spec import ExerciseSpec
-from grader.errors import GradeError, UnknownExercise
-from grader.results.attempt import Attempt, CellError, CheckGroup, CheckResult, Status
+from grader.errors import GradeError
+from grader.offline import Background, not_scored_in_time, offline_checks
+from grader.results.attempt import Attempt, CheckGroup, CheckResult, Status
+from grader.runnotes import cell_error_text, cell_position, run_notes
+from grader.submission import Submission, exercise_named, identify, load_submission
+
+__all__ = [
+    "OFFLINE_GRACE_S",
+    "Background",
+    "Progress",
+    "Submission",
+    "_Background",
+    "all_checks",
+    "cell_error_text",
+    "cell_position",
+    "evaluate_checks",
+    "exercise_named",
+    "grade_file",
+    "grade_submission",
+    "identify",
+    "invalid_result",
+    "load_submission",
+    "plan_checks",
+    "run_notes",
+    "summarized_errors",
+]
+
+# The name the self-check imported it by (grader/selfcheck/worker.py).
+_Background = Background
 
 if TYPE_CHECKING:
     from grader.execution.warm import SpareKernel
@@ -41,84 +62,6 @@ Progress = Callable[[str, int, int], None]
 # scorer works while the kernel runs and is normally done long before; one that is not
 # (a pathological answer) costs the quiz its points, never the grade its end.
 OFFLINE_GRACE_S = 30.0
-
-
-@dataclass
-class Submission:
-    """A loaded, identified notebook ready to run."""
-
-    path: Path
-    data: bytes
-    nb: nbformat.NotebookNode
-    spec: ExerciseSpec
-    member: str
-    answers: dict[str, str]
-
-
-def exercise_named(course: Course, name: str) -> ExerciseSpec:
-    """The exercise `--exercise NAME` means: its id (ch15.ex4), the id's last part (ex4), its
-    notebook (04_forecast7.ipynb), the notebook's slug (04_forecast7) or its number (04)."""
-    wanted = name.strip()
-    for spec in course.specs.values():
-        stem = Path(spec.notebook).stem
-        if wanted in (spec.id, spec.id.split(".")[-1], spec.notebook, stem, stem.split("_")[0]):
-            return spec
-    course.refuse_broken_exercise(wanted)
-    known = ", ".join(f"{s.id} ({Path(s.notebook).stem})" for s in sorted(course.specs.values(), key=lambda s: s.id))
-    raise UnknownExercise(f"--exercise {wanted}: no such exercise in this course (known: {known})")
-
-
-def identify(course: Course, nb: nbformat.NotebookNode, path: Path, exercise: str | None = None) -> ExerciseSpec:
-    """The exercise: `exercise` (--exercise) when given, else the notebook metadata, else the
-    file name (also as copies are renamed: "Copy of …", "… (1)", "…의 사본")."""
-    if exercise:
-        return exercise_named(course, exercise)
-    hint = nbio.exercise_hint(nb)
-    if hint:
-        if hint in course.specs:
-            return course.specs[hint]
-        course.refuse_broken_spec(hint, path)  # its spec is broken: say that, not "unknown"
-        raise UnknownExercise(
-            f"notebook metadata names exercise {hint!r}, which this course "
-            f"does not have (known: {', '.join(sorted(course.specs))})",
-            str(path),
-        )
-    # The file name, also as Colab, Drive and browsers rename copies ("Copy of 04_forecast7
-    # (1).ipynb", "sora_04_forecast7.ipynb"): the same notebook as far as the course goes.
-    # NFC first: macOS writes names decomposed (의 as two jamo), which no pattern would match.
-    name = unicodedata.normalize("NFC", path.name)
-    notebook = notebook_for_name(name, (s.notebook for s in course.specs.values()))
-    spec = course.spec_by_notebook_name(notebook) if notebook else None
-    if spec:
-        return spec
-    course.refuse_broken_spec(None, path)
-    names = ", ".join(sorted(s.notebook for s in course.specs.values()))
-    raise UnknownExercise(
-        f"cannot tell which exercise this is: no 'grade.exercise' in the notebook "
-        f"metadata and the file name matches none of {names}; name it with --exercise "
-        "(e.g. --exercise 04_forecast7)",
-        str(path),
-    )
-
-
-def load_submission(
-    course: Course, path: Path, member: str | None = None, data: bytes | None = None, exercise: str | None = None
-) -> Submission:
-    if data is None:
-        nb, data = nbio.load(path)
-    else:
-        nb = nbio.parse(data, str(path))
-    spec = identify(course, nb, path, exercise)
-    answers = nbio.answers(nb, str(path))
-    who = member or nbio.member_hint(nb) or _os_user()
-    return Submission(path=path, data=data, nb=nb, spec=spec, member=who, answers=answers)
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no passwd entry in some containers
-        return "unknown"
 
 
 def all_checks(spec: ExerciseSpec, course: Course) -> list[CheckSpec]:
@@ -218,68 +161,6 @@ def summarized_errors(outs: dict[str, ProbeOutput]) -> tuple[dict[str, ProbeOutp
     return {rid: dataclasses.replace(out, error=short[rid]) if rid in short else out for rid, out in outs.items()}, full
 
 
-_LIMIT_TEXT = {
-    "memory": "grading.limit.memory",
-    "processes": "grading.limit.processes",
-    "file_size": "grading.limit.file_size",
-    "disk": "grading.limit.disk",
-}
-MAX_LISTED_ERRORS = 5
-
-
-def cell_position(error: CellError, ctx: GradeContext) -> str:
-    """Where a cell error is, as Jupyter shows it: "code cell 3 · In [3] · line 2"."""
-    parts = [ctx.text("grading.cell_position.code_cell", code_cell=error.code_cell)]
-    if error.execution_count is not None:
-        parts.append(f"In [{error.execution_count}]")
-    if error.line:
-        parts.append(ctx.text("grading.cell_position.line", line=error.line))
-    return " · ".join(parts)
-
-
-def cell_error_text(error: CellError, ctx: GradeContext, limits: Any = None) -> str:  # noqa: ANN401
-    """One cell error in one line: its position, then the exception's summary (and the limit)."""
-    text = f"{cell_position(error, ctx)}: {error.summary}"
-    if error.limit in _LIMIT_TEXT and limits is not None:
-        figures = dataclasses.asdict(limits)
-        text += f" ({ctx.text(_LIMIT_TEXT[error.limit], **figures)})"
-    return text
-
-
-def run_notes(outcome: Any, ctx: GradeContext, limits: Any = None) -> list[str]:  # noqa: ANN401
-    """What the result says about the run besides the checks, one entry per line: how it
-    ended (timeout, crash), the cells that raised, lines not run, the Colab stand-in."""
-    notes = [outcome.message] if outcome.message else []
-    errors: list[CellError] = outcome.cell_errors
-    if errors:
-        total = outcome.code_cells
-        if outcome.status == "error":
-            notes.append(ctx.text("grading.run_notes.every_code_cell_raised", total=total))
-        else:
-            notes.append(ctx.text("grading.run_notes.code_cells_raised_error", len_errors=len(errors), total=total))
-        notes += [f"  {cell_error_text(e, ctx, limits)}" for e in errors[:MAX_LISTED_ERRORS]]
-        if len(errors) > MAX_LISTED_ERRORS:
-            more = len(errors) - MAX_LISTED_ERRORS
-            notes.append(ctx.text("grading.run_notes.more_all_them_grade", more=more))
-    if outcome.skipped_installs:
-        first_cell, first_line = outcome.skipped_installs[0]
-        n = len(outcome.skipped_installs)
-        shown = errortext.shorten(first_line, 60)
-        notes.append(
-            ctx.text(
-                "grading.run_notes.not_run_package_line" if n == 1 else "grading.run_notes.not_run_packages_code",
-                n=n,
-                first_cell=first_cell,
-                shown=shown,
-            )
-        )
-    if outcome.uses_colab:
-        notes.append(ctx.text("grading.run_notes.grader_has_no_google"))
-    if outcome.output_truncated:
-        notes.append(ctx.text("grading.run_notes.notebook_output_was_truncated"))
-    return notes
-
-
 def grade_submission(
     course: Course,
     sub: Submission,
@@ -303,7 +184,7 @@ def grade_submission(
     from grader.execution.runner import run_notebook
 
     # Scoring answers needs no kernel: do it while the notebook runs.
-    offline = _Background(_offline_checks, checks, ctx)
+    offline = Background(offline_checks, checks, ctx)
     outcome = run_notebook(
         sub.nb,
         spec.limits,
@@ -315,7 +196,7 @@ def grade_submission(
     )
     offline_results = offline.result(OFFLINE_GRACE_S)
     if offline_results is None:
-        offline_results = _not_scored_in_time(checks, ctx)
+        offline_results = not_scored_in_time(checks, ctx, OFFLINE_GRACE_S)
 
     ctx.run_status, ctx.run_message = outcome.status, outcome.message
     results = evaluate_checks(checks, ctx, plans, outcome.probe, outcome.probe_error, offline_results)
@@ -337,72 +218,6 @@ def grade_submission(
         notebook_sha256=hashlib.sha256(sub.data).hexdigest(),
         cell_errors=list(outcome.cell_errors),
     )
-
-
-def _offline_checks(checks: list[CheckSpec], ctx: GradeContext) -> dict[str, CheckResult]:
-    out = {}
-    for check in checks:
-        kind = KINDS[check.kind]
-        if not kind.needs_kernel:
-            out[check.id] = kind.evaluate(check, ctx, Plan(), {})
-    return out
-
-
-class _Background:
-    """A function run on a daemon thread, with a bounded wait for its result.
-
-    Not a ThreadPoolExecutor: leaving its `with` block, and the interpreter's exit,
-    both wait for the worker, so a scorer that never finishes would still hang the grade."""
-
-    key: str = ""  # the owner's name for the job, if it keeps several (the self-check's quiz cache)
-
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        self._done = threading.Event()
-        self._value: Any = None
-        self._error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                self._value = fn(*args)
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
-                self._error = exc
-            finally:
-                self._done.set()
-
-        threading.Thread(target=run, name="grade-offline-checks", daemon=True).start()
-
-    def result(self, timeout: float) -> Any:  # noqa: ANN401
-        """The function's value; None if it is still running after `timeout` seconds."""
-        if not self._done.wait(timeout):
-            return None
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-
-def _not_scored_in_time(checks: list[CheckSpec], ctx: GradeContext) -> dict[str, CheckResult]:
-    """Zero points and a plain reason for every check that needs no kernel (the quiz)."""
-    msg = ctx.text("grading.not_scored_in_time.your_answer_could_not", grace_s=OFFLINE_GRACE_S)
-    out = {}
-    for check in checks:
-        kind = KINDS[check.kind]
-        if not kind.needs_kernel:
-            qid = check.params.get("question", check.id)
-            out[check.id] = kind.result(
-                check,
-                ctx,
-                0.0,
-                msg,
-                {
-                    "question": qid,
-                    "matched": [],
-                    "missing": [],
-                    "misconceptions": [],
-                    "feedback": "",
-                    "timed_out": True,
-                },
-            )
-    return out
 
 
 def invalid_result(path: Path, error: GradeError, member: str | None = None, lang: str = "en") -> Attempt:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from grader.errors import GradeError
+from grader.errors import GradeError, Phrase
 from grader.textsafe import is_invisible, visible
 
 MAX_LENGTH = 64
@@ -30,19 +30,25 @@ def normalize(text: str) -> str:
 
 
 def problem(text: str) -> str | None:
-    """Why `text` (already normalised) cannot be a member id, or None when it can."""
+    """Why `text` (already normalised) cannot be a member id, in English, or None when it can."""
+    why = reason(text)
+    return why.said("en") if why else None
+
+
+def reason(text: str) -> Phrase | None:
+    """Why `text` (already normalised) cannot be a member id, as a catalog phrase, or None."""
     if not text:
-        return "it is empty"
+        return Phrase("errors.ids.why.empty")
     if len(text) > MAX_LENGTH:
-        return f"it is longer than {MAX_LENGTH} characters"
+        return Phrase("errors.ids.why.too_long", {"limit": MAX_LENGTH})
     bad = sorted({ch for ch in text if is_invisible(ch) or not _allowed(ch)})
     if bad:
         shown = ", ".join(visible(ch) if is_invisible(ch) else repr(ch) for ch in bad)
-        return f"it contains {shown}; use letters, digits, spaces and . _ - @"
+        return Phrase("errors.ids.why.bad_characters", {"shown": shown})
     if text[0] in _BAD_START:
-        return f"it starts with {text[0]!r}"
+        return Phrase("errors.ids.why.bad_start", {"first": text[0]})
     if "  " in text:
-        return "it has two spaces in a row"
+        return Phrase("errors.ids.why.two_spaces")
     return None
 
 
@@ -50,10 +56,11 @@ def _allowed(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LMN" or ch in _ALLOWED_PUNCTUATION
 
 
-def member_id(text: str, where: str) -> str:
-    """`text` as a member id (normalised); GradeError naming `where` it came from if unusable."""
+def member_id(text: str, where: str | Phrase, path: str | None = None) -> str:
+    """`text` as a member id (normalised); GradeError naming `where` it came from (an option
+    such as "--member", or a phrase: "the folder") and the file `path` if unusable."""
     value = normalize(text)
-    why = problem(value)
+    why = reason(value)
     if why:
-        raise GradeError(f"{where} {visible(value)!r} cannot be a member id: {why}")
+        raise GradeError.told("errors.ids.not_a_member_id", path, where=where, value=visible(value), why=why)
     return value

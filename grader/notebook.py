@@ -13,7 +13,7 @@ from typing import Any
 
 import nbformat
 
-from grader.errors import InvalidNotebook
+from grader.errors import InvalidNotebook, Phrase
 
 ANSWER_TAG = re.compile(r"^answer:(?P<qid>[A-Za-z0-9_.\-]+)$")
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
@@ -74,13 +74,13 @@ def parse(data: bytes, path: str = "<notebook>") -> nbformat.NotebookNode:
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises several unrelated types on bad structure
-        raise InvalidNotebook(f"malformed notebook structure: {str(exc).splitlines()[0]}", path) from None
+        raise InvalidNotebook.told("errors.notebook.malformed", path, why=str(exc).splitlines()[0]) from None
     if len(nb.cells) > MAX_CELLS:
-        raise InvalidNotebook(f"{len(nb.cells)} cells; the limit is {MAX_CELLS}", path)
+        raise InvalidNotebook.told("errors.notebook.too_many_cells", path, cells=len(nb.cells), limit=MAX_CELLS)
     try:
         nbformat.validate(nb)
     except nbformat.ValidationError as exc:
-        raise InvalidNotebook(f"invalid notebook: {exc.message.splitlines()[0]}", path) from None
+        raise InvalidNotebook.told("errors.notebook.invalid", path, why=exc.message.splitlines()[0]) from None
     lang = (
         (nb.metadata.get("kernelspec") or {}).get("language")
         or (nb.metadata.get("language_info") or {}).get("name")
@@ -97,11 +97,13 @@ def _check_json_shape(text: str, path: str) -> None:
     containers = bare.count("[") + bare.count("{")
     items = bare.count(",")
     if containers > MAX_JSON_CONTAINERS or items > MAX_JSON_ITEMS:
-        raise InvalidNotebook(
-            f"the file holds {containers:,} JSON lists and objects and {items:,} items; a notebook has far "
-            f"fewer (limits {MAX_JSON_CONTAINERS:,} and {MAX_JSON_ITEMS:,}): is it generated, or does it "
-            "carry a huge output? Clear the outputs and save it again",
+        raise InvalidNotebook.told(
+            "errors.notebook.too_much_json",
             path,
+            containers=containers,
+            items=items,
+            max_containers=MAX_JSON_CONTAINERS,
+            max_items=MAX_JSON_ITEMS,
         )
 
 
@@ -125,9 +127,7 @@ def answers(nb: nbformat.NotebookNode, path: str = "<notebook>") -> dict[str, st
                 continue
             qid = m.group("qid")
             if qid in found:
-                raise InvalidNotebook(
-                    f"cell {index + 1} repeats the answer tag '{tag}'; keep exactly one answer cell per question", path
-                )
+                raise InvalidNotebook.told("errors.notebook.answer_tag_twice", path, cell=index + 1, tag=tag)
             found[qid] = strip_answer_prompt(cell.get("source", ""))
     return found
 
@@ -162,8 +162,15 @@ def code_cells(nb: nbformat.NotebookNode) -> list[tuple[int, Any]]:
 # --- starters -----------------------------------------------------------------
 
 
-def strip_solutions(source: str, where: str = "") -> str:
+def _at(cell: int | None, line: int) -> Phrase:
+    if cell is None:
+        return Phrase("errors.notebook.at_line", {"line": line})
+    return Phrase("errors.notebook.at_cell_line", {"cell": cell, "line": line})
+
+
+def strip_solutions(source: str, where: str = "", cell: int | None = None) -> str:
     """Replace each BEGIN/END SOLUTION region with its `#> ` starter lines (or a note).
+    A malformed region is an InvalidNotebook naming the file `where` and the `cell`.
 
     A region's `#> ` lines are comments in the solution and become code in the starter,
     so a starter can define placeholders (`model = None`) and run without errors.
@@ -177,15 +184,19 @@ def strip_solutions(source: str, where: str = "") -> str:
         s = line.strip()
         if s in (BEGIN, HIDDEN_BEGIN):
             if mode:
-                raise ValueError(f"{where}: line {lineno}: nested '{s}'")
+                raise InvalidNotebook.told(
+                    "errors.notebook.region_nested", where or None, at=_at(cell, lineno), marker=s
+                )
             mode = "solution" if s == BEGIN else "hidden"
             indent = line[: len(line) - len(line.lstrip())]
             starter = []
             continue
         if s in (END, HIDDEN_END):
             expected = END if mode == "solution" else HIDDEN_END
-            if s != expected:
-                raise ValueError(f"{where}: line {lineno}: '{s}' without matching begin")
+            if mode is None or s != expected:
+                raise InvalidNotebook.told(
+                    "errors.notebook.region_unopened", where or None, at=_at(cell, lineno), marker=s
+                )
             if mode == "solution":
                 out.append(indent + STARTER_NOTE)
                 out.extend(starter if starter else [indent + "pass"] if indent else [])
@@ -201,7 +212,10 @@ def strip_solutions(source: str, where: str = "") -> str:
             continue
         out.append(line)
     if mode:
-        raise ValueError(f"{where}: a solution region is not closed")
+        closing = END if mode == "solution" else HIDDEN_END
+        if cell is None:
+            raise InvalidNotebook.told("errors.notebook.region_unclosed", where or None, marker=closing)
+        raise InvalidNotebook.told("errors.notebook.region_unclosed_in_cell", where or None, cell=cell, marker=closing)
     return "\n".join(out)
 
 
@@ -209,16 +223,15 @@ def make_starter(solution: nbformat.NotebookNode, where: str = "") -> nbformat.N
     """The starter notebook: solution regions stripped, outputs cleared, answers blanked."""
     nb = nbformat.reads(nbformat.writes(solution), as_version=4)
     for index, cell in enumerate(nb.cells):
-        loc = f"{where} cell {index + 1}"
         if cell.cell_type == "code":
-            cell.source = strip_solutions(cell.source, loc)
+            cell.source = strip_solutions(cell.source, where, index + 1)
             cell.outputs = []
             cell.execution_count = None
         elif cell.cell_type == "markdown":
             if any(ANSWER_TAG.match(t) for t in cell_tags(cell)):
                 cell.source = "> 여기에 답을 쓰세요 (한국어 또는 영어). / Write your answer here (Korean or English)."
             else:
-                cell.source = strip_solutions(cell.source, loc)
+                cell.source = strip_solutions(cell.source, where, index + 1)
         cell.metadata.pop("execution", None)
     nb.metadata.pop("widgets", None)
     return nb

@@ -103,12 +103,30 @@ def test_strip_solutions_without_starter_lines_in_a_body_inserts_pass():
 
 def test_hidden_regions_vanish_and_unbalanced_markers_are_errors():
     assert "secret" not in nbio.strip_solutions("a = 1\n### BEGIN HIDDEN\nsecret = 2\n### END HIDDEN\n")
-    with pytest.raises(ValueError, match="not closed"):
+    with pytest.raises(InvalidNotebook, match="not closed"):
         nbio.strip_solutions("### BEGIN SOLUTION\nx = 1\n")
-    with pytest.raises(ValueError, match="nested"):
+    with pytest.raises(InvalidNotebook, match="nested"):
         nbio.strip_solutions("### BEGIN SOLUTION\n### BEGIN SOLUTION\n")
-    with pytest.raises(ValueError, match="without matching"):
+    with pytest.raises(InvalidNotebook, match="without matching"):
         nbio.strip_solutions("### END SOLUTION\n")
+    with pytest.raises(InvalidNotebook, match="without matching"):
+        nbio.strip_solutions("x = 1\n### END HIDDEN\n")
+
+
+def test_a_broken_region_of_a_solution_names_the_file_and_cell_in_both_languages():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 문제"), nbformat.v4.new_code_cell("x = 1\n### BEGIN SOLUTION\ny = 2")]
+    with pytest.raises(InvalidNotebook) as info:
+        nbio.make_starter(nb, "solutions/04_forecast7.ipynb")
+    assert str(info.value) == (
+        "solutions/04_forecast7.ipynb: cell 2: a solution region is not closed (no '### END SOLUTION')"
+    )
+    assert info.value.said("ko") == "셀 2: 정답 영역이 닫히지 않았습니다 ('### END SOLUTION'이 없습니다)"
+    nb.cells[1].source = "### BEGIN SOLUTION\n### BEGIN HIDDEN\n"
+    with pytest.raises(InvalidNotebook) as info:
+        nbio.make_starter(nb, "sol.ipynb")
+    assert str(info.value) == "sol.ipynb: cell 2, line 2: nested '### BEGIN HIDDEN'"
+    assert info.value.said("ko") == "셀 2, 2번째 줄: 닫히지 않은 영역 안에 '### BEGIN HIDDEN'이 또 있습니다"
 
 
 def test_make_starter_clears_outputs_and_blanks_answers():

@@ -50,9 +50,7 @@ def course_bundle(course: Course) -> CourseBundle:
             try:
                 rel = folder.resolve().relative_to(root)
             except ValueError:
-                raise SpecError(
-                    f"cannot send the course to remote workers: {folder} is outside the course folder {root}"
-                ) from None
+                raise SpecError.told("errors.batch.folder_outside_course", folder=folder, root=root) from None
             for p in sorted(folder.rglob("*")):
                 if p.is_file() and not any(
                     hidden(part) or part == "__pycache__" for part in p.relative_to(folder).parts
@@ -72,7 +70,7 @@ def _unpack(bundle: CourseBundle) -> Path:
     if bundle.sha256 in _UNPACKED:
         return _UNPACKED[bundle.sha256]
     if hashlib.sha256(bundle.data).hexdigest() != bundle.sha256:
-        raise SpecError("the course bundle arrived damaged (checksum mismatch)")
+        raise SpecError.told("errors.batch.bundle_damaged")
     where = Path(tempfile.mkdtemp(prefix="grade-course-"))
     atexit.register(shutil.rmtree, where, True)
     with tarfile.open(fileobj=io.BytesIO(bundle.data), mode="r:gz") as tar:

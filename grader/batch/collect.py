@@ -67,5 +67,5 @@ def collect(paths: Sequence[Path]) -> tuple[list[Found], list[str]]:
         for p in sorted(inside, key=lambda p: p.relative_to(arg).as_posix()):
             add(Found(p, root=arg))
     if not found:
-        raise GradeError("nothing to grade: " + "; ".join(warnings))
+        raise GradeError.told("errors.batch.nothing_to_grade", warnings="; ".join(warnings))
     return found, warnings

@@ -56,7 +56,7 @@ def run_on_dask(scheduler: str, course: Course, next_job: Callable[[Any], Job | 
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise GradeError("--scheduler needs Dask: pip install 'homl-grade[dask]'") from None
+        raise GradeError.told("errors.batch.needs_dask") from None
     import asyncio
     import concurrent.futures
 
@@ -64,10 +64,8 @@ def run_on_dask(scheduler: str, course: Course, next_job: Callable[[Any], Job | 
         # How long to try: Dask's own setting (distributed.comm.timeouts.connect, 30 s by default).
         client = Client(scheduler)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise GradeError(
-            f"cannot reach the Dask scheduler at {scheduler} "
-            f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
-        ) from None
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise GradeError.told("errors.batch.scheduler_unreachable", scheduler=scheduler, why=why) from None
     futures: dict[str, Any] = {}
     try:
         slots = dask_cap_threads(client)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from grader import ids
 from grader.batch.collect import Found
 from grader.course.names import clean_download_name, notebook_in_name, strip_copy_marks
-from grader.errors import GradeError
+from grader.errors import GradeError, Phrase
 
 if TYPE_CHECKING:
     from grader.course.loader import Course
@@ -125,10 +125,10 @@ def compile_member_pattern(template: str) -> re.Pattern[str]:
     describes and cannot be mistyped into something that matches everything.
     """
     if template.count("{member}") != 1:
-        raise GradeError("--member-from needs exactly one {member} placeholder, e.g. '{member}/*.ipynb'")
+        raise GradeError.told("errors.batch.member_from_one_placeholder")
     rest = template.replace("{member}", "")
     if "{" in rest or "}" in rest:
-        raise GradeError("--member-from: {member} is the only placeholder; other braces are not allowed")
+        raise GradeError.told("errors.batch.member_from_other_braces")
     anchored = template.startswith("/")
     if template.startswith("./"):
         template = template[2:]
@@ -206,20 +206,16 @@ class MemberRules:
             match = next((m for m in (self.pattern.search(_masked(s, self.notebooks)) for s in tries) if m), None)
             who = match.group("member").strip() if match else ""
             if not who:
-                raise GradeError(
-                    "the path does not match the --member-from pattern, so the member is "
-                    "unknown; rename it or pass --member",
-                    str(found.path),
-                )
-            who = ids.member_id(who, "--member-from gives")
+                raise GradeError.told("errors.batch.member_from_no_match", str(found.path))
+            who = ids.member_id(who, Phrase("errors.ids.where.member_from"))
             return MemberDecision(who, "template", f"--member-from matched {who!r} in {found.shown}")
         meta = metadata_member(doc)
         if meta:
-            who = ids.member_id(meta, f"{found.path}: notebook metadata grade.member")
+            who = ids.member_id(meta, Phrase("errors.ids.where.metadata"), str(found.path))
             return MemberDecision(who, "metadata", "notebook metadata grade.member")
         folder = self._folder(found)
         if folder is not None:
-            who = ids.member_id(folder, f"{found.path}: the folder")
+            who = ids.member_id(folder, Phrase("errors.ids.where.folder"), str(found.path))
             return MemberDecision(who, "folder", f"folder {folder!r} of {found.shown}")
         user = ids.normalize(os_user())
         return MemberDecision(user, "os-user", "no --member, notebook metadata or member folder: the OS user")

@@ -37,9 +37,7 @@ def parse_time(text: str, tz: dt.tzinfo) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise GradeError(
-            f"--submitted-at {text!r} is not an ISO 8601 time such as 2021-11-21T23:10 or 2021-11-21T23:10+09:00"
-        ) from None
+        raise GradeError.told("errors.batch.submitted_at_not_iso", text=text) from None
     return when.replace(tzinfo=tz) if when.tzinfo is None else when
 
 

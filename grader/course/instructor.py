@@ -95,7 +95,7 @@ def run_checks(
         specs = [s for s in specs if names(s) & wanted]
         unknown = wanted - set().union(*(names(s) for s in specs)) if specs else wanted
         if unknown:
-            raise SpecError(f"unknown exercise(s): {', '.join(sorted(unknown))}")
+            raise SpecError.told("errors.course.unknown_exercises", names=", ".join(sorted(unknown)))
     todo: list[tuple[str, Path]] = []
     for spec in specs:
         todo.append(("solution", course.solutions_dir / spec.notebook))

@@ -102,41 +102,39 @@ class Course:
                 stem.split("_")[0] if stem else None,
             } - {None}
             if name in forms:
-                raise SpecError(
-                    f"--exercise {name}: this exercise cannot be graded, its spec is broken "
-                    f"({problem.message}); the instructor must fix it"
-                )
+                raise SpecError.told("errors.course.exercise_spec_broken", name=name, problem=problem.error)
 
     def refuse_broken_spec(self, exercise: str | None, path: Path) -> None:
         """Raise SpecError if the notebook at `path` belongs to a broken spec."""
         problem = self.broken_spec_for(exercise, path.name)
         if problem is not None:
-            which = f"exercise {problem.exercise}" if problem.exercise else f"the exercise of {problem.path.name}"
-            raise SpecError(
-                f"cannot grade this notebook: the spec of {which} is broken ({problem.message}); "
-                "the instructor must fix it",
-                str(path),
+            if problem.exercise:
+                raise SpecError.told(
+                    "errors.course.notebook_spec_broken", str(path), exercise=problem.exercise, problem=problem.error
+                )
+            raise SpecError.told(
+                "errors.course.notebook_spec_file_broken", str(path), file=problem.path.name, problem=problem.error
             )
 
     def reference(self, dotted: str) -> Callable[..., Any]:
         """Resolve `module:function` from the course's reference folder."""
         module_name, sep, attr = dotted.partition(":")
         if not sep:
-            raise SpecError(f"reference {dotted!r} must look like 'module:function'")
+            raise SpecError.told("errors.course.reference_form", dotted=dotted)
         module = self._ref_module(module_name)
         found: Callable[..., Any] | None = getattr(module, attr, None)
         if not callable(found):
-            from grader.course.validation import suggestion
+            from grader.course.validation import suggest
 
             functions = [
                 n
                 for n, v in vars(module).items()
                 if callable(v) and not n.startswith("_") and getattr(v, "__module__", None) == module.__name__
             ]
-            what = "has no" if found is None else "has a non-function"
-            raise SpecError(
-                f"reference module {module_name!r} {what} {attr!r} {suggestion(attr, functions, 'functions')}".rstrip()
-            )
+            near = suggest(attr, functions, "functions")
+            if found is None:
+                raise SpecError.told("errors.course.reference_missing", module=module_name, name=attr, near=near)
+            raise SpecError.told("errors.course.reference_not_function", module=module_name, name=attr, near=near)
         return found
 
     def _ref_module(self, name: str) -> ModuleType:
@@ -145,7 +143,7 @@ class Course:
             return sys.modules[qualified]
         path = self.refs_dir / f"{name}.py"
         if not path.is_file():
-            raise SpecError(f"no reference module {name!r} in {self.refs_dir}")
+            raise SpecError.told("errors.course.no_reference_module", module=name, folder=self.refs_dir)
         spec = importlib.util.spec_from_file_location(qualified, path)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
@@ -154,8 +152,8 @@ class Course:
             spec.loader.exec_module(module)
         except Exception as exc:  # noqa: BLE001 - course code: its failure is the spec's error
             del sys.modules[qualified]
-            raise SpecError(
-                f"reference module {name!r} does not import: {type(exc).__name__}: {exc}", str(path)
+            raise SpecError.told(
+                "errors.course.reference_import_failed", str(path), module=name, error_type=type(exc).__name__, exc=exc
             ) from None
         return module
 
@@ -183,16 +181,12 @@ def find_course(explicit: str | os.PathLike[str] | None = None, near: Path | Non
         if cand is not None and (cand / COURSE_FILE).is_file():
             return load_course(cand)
     if explicit:
-        raise SpecError(f"--course {explicit}: no {COURSE_FILE} there")
+        raise SpecError.told("errors.course.no_course_file", explicit=explicit, file=COURSE_FILE)
     if os.environ.get("GRADE_COURSE"):
-        raise SpecError(
-            f"GRADE_COURSE={os.environ['GRADE_COURSE']}: no {COURSE_FILE} there; fix the variable or pass --course DIR"
-        )
-    looked = f"{Path.cwd()} or its parents" + (f", nor in {near} or its parents" if near is not None else "")
-    raise SpecError(
-        f"not inside a course: no {COURSE_FILE} in {looked}; run grade from the "
-        "course folder, pass --course DIR, or set GRADE_COURSE=DIR"
-    )
+        raise SpecError.told("errors.course.bad_grade_course", value=os.environ["GRADE_COURSE"], file=COURSE_FILE)
+    if near is not None:
+        raise SpecError.told("errors.course.not_inside_near", file=COURSE_FILE, cwd=Path.cwd(), near=near)
+    raise SpecError.told("errors.course.not_inside", file=COURSE_FILE, cwd=Path.cwd())
 
 
 def load_course(root: Path) -> Course:
@@ -201,10 +195,10 @@ def load_course(root: Path) -> Course:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SpecError(f"cannot read course file: {exc}", str(path)) from None
+        raise SpecError.told("errors.course.cannot_read", str(path), exc=exc) from None
     c = raw.get("course", {})
     if "id" not in c:
-        raise SpecError("[course] needs an 'id'", str(path))
+        raise SpecError.told("errors.course.needs_id", str(path))
 
     def sub(key: str, default: str) -> Path:
         folder: str = c.get(key, default)
@@ -214,9 +208,7 @@ def load_course(root: Path) -> Course:
     try:
         ZoneInfo(str(timezone))
     except (ZoneInfoNotFoundError, ValueError):
-        raise SpecError(
-            f"[course] timezone {timezone!r} is not a time zone name (e.g. 'Asia/Seoul')", str(path)
-        ) from None
+        raise SpecError.told("errors.course.bad_timezone", str(path), timezone=timezone) from None
     title = c.get("title", {})
     if isinstance(title, str):
         title = {"en": title, "ko": title}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from grader import notebook as nbio
 from grader.course.loader import Course
-from grader.errors import InvalidNotebook, SpecError
+from grader.errors import SpecError
 
 
 @dataclass
@@ -22,17 +22,14 @@ class StarterState:
 
 def starter_text(solution_path: Path) -> str:
     nb, _ = nbio.load(solution_path)
-    try:
-        return nbio.dumps(nbio.make_starter(nb, str(solution_path)))
-    except ValueError as exc:
-        raise InvalidNotebook(str(exc)) from None
+    return nbio.dumps(nbio.make_starter(nb, str(solution_path)))
 
 
 def sync_starters(course: Course, *, check: bool = False) -> list[StarterState]:
     """Write (or with `check`, only compare) every starter derived from `solutions/`."""
     solutions = sorted(course.solutions_dir.glob("*.ipynb"))
     if not solutions:
-        raise SpecError("no solution notebooks found", str(course.solutions_dir))
+        raise SpecError.told("errors.course.no_solutions", str(course.solutions_dir))
     states: list[StarterState] = []
     course.exercises_dir.mkdir(parents=True, exist_ok=True)
     for sol in solutions:

@@ -15,32 +15,110 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from grader.checks.params import PATTERN_WORDS, ParamError
+from grader.checks.params import IDENTIFIER, PATTERN_WORDS, REF_PATTERN, ParamError
+from grader.course.tables import CHECK_ID, NOTEBOOK
 from grader.course.tomlpos import Path, Positions
+from grader.errors import Phrase
 
-_TYPE_WORDS = {
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "int_type": "an integer",
-    "int_from_float": "an integer",
-    "int_parsing": "an integer",
-    "string_type": "a string",
-    "bool_type": "true or false",
-    "list_type": "a list",
-    "dict_type": "a table",
-    "model_type": "a table",
-    "model_attributes_type": "a table",
-    "tuple_type": "a list",
-    "dataclass_type": "a table",
-    "finite_number": "a finite number",
+# Type words in three forms, "a number" / "number" / "numbers" (Korean has one), by key.
+_BASE = {
+    "number": {
+        "a": "errors.spec.type.number.a",
+        "bare": "errors.spec.type.number.bare",
+        "plural": "errors.spec.type.number.plural",
+    },
+    "integer": {
+        "a": "errors.spec.type.integer.a",
+        "bare": "errors.spec.type.integer.bare",
+        "plural": "errors.spec.type.integer.plural",
+    },
+    "string": {
+        "a": "errors.spec.type.string.a",
+        "bare": "errors.spec.type.string.bare",
+        "plural": "errors.spec.type.string.plural",
+    },
+    "boolean": {
+        "a": "errors.spec.type.boolean.a",
+        "bare": "errors.spec.type.boolean.bare",
+        "plural": "errors.spec.type.boolean.plural",
+    },
+    "table": {
+        "a": "errors.spec.type.table.a",
+        "bare": "errors.spec.type.table.bare",
+        "plural": "errors.spec.type.table.plural",
+    },
+    "any": {
+        "a": "errors.spec.type.any.a",
+        "bare": "errors.spec.type.any.bare",
+        "plural": "errors.spec.type.any.plural",
+    },
+    "list": {
+        "a": "errors.spec.type.list.a",
+        "bare": "errors.spec.type.list.bare",
+        "plural": "errors.spec.type.list.plural",
+    },
+    "finite": {
+        "a": "errors.spec.type.finite.a",
+        "bare": "errors.spec.type.finite.bare",
+        "plural": "errors.spec.type.finite.plural",
+    },
+}
+_FORMS = {
+    "list_of": {
+        "a": "errors.spec.type.list_of.a",
+        "bare": "errors.spec.type.list_of.bare",
+        "plural": "errors.spec.type.list_of.plural",
+    },
+    "table_of": {
+        "a": "errors.spec.type.table_of.a",
+        "bare": "errors.spec.type.table_of.bare",
+        "plural": "errors.spec.type.table_of.plural",
+    },
+    "one_of": {
+        "a": "errors.spec.type.one_of.a",
+        "bare": "errors.spec.type.one_of.bare",
+        "plural": "errors.spec.type.one_of.plural",
+    },
+}
+
+# What a pydantic type error says the key needs, when its declared type says nothing.
+_TYPE_KEYS = {
+    "float_type": _BASE["number"],
+    "float_parsing": _BASE["number"],
+    "int_type": _BASE["integer"],
+    "int_from_float": _BASE["integer"],
+    "int_parsing": _BASE["integer"],
+    "string_type": _BASE["string"],
+    "bool_type": _BASE["boolean"],
+    "list_type": _BASE["list"],
+    "dict_type": _BASE["table"],
+    "model_type": _BASE["table"],
+    "model_attributes_type": _BASE["table"],
+    "tuple_type": _BASE["list"],
+    "dataclass_type": _BASE["table"],
+    "finite_number": _BASE["finite"],
+}
+
+# The forms the spec's patterns ask for (grader/course/tables.py, grader/checks/params.py);
+# any other pattern is said by its PATTERN_WORDS entry.
+_PATTERN_KEYS = {
+    CHECK_ID: "errors.spec.pattern.check_id",
+    NOTEBOOK: "errors.spec.pattern.notebook",
+    REF_PATTERN: "errors.spec.pattern.reference",
+    IDENTIFIER: "errors.spec.pattern.identifier",
 }
 
 
 @dataclass
 class Problem:
     path: Path  # in the document, for the line
-    message: str
+    phrase: Phrase  # what is wrong, said in the reader's language
     more: int = 0  # further errors in the same table
+
+    @property
+    def message(self) -> str:
+        """What is wrong, in English."""
+        return self.phrase.said("en")
 
 
 def nearest(word: str, choices: list[str]) -> str | None:
@@ -60,21 +138,45 @@ def suggestion(word: str, choices: list[str], what: str = "keys") -> str:
     return f"(valid {what}: {', '.join(map(repr, sorted(choices)))})" if choices else ""
 
 
+_VALID = {
+    "keys": "errors.spec.valid.keys",
+    "functions": "errors.spec.valid.functions",
+    "kinds": "errors.spec.valid.kinds",
+    "check ids": "errors.spec.valid.check_ids",
+    "question ids": "errors.spec.valid.question_ids",
+}
+
+
+def suggest(word: str, choices: list[str], what: str = "keys") -> Phrase:
+    """`suggestion` as a catalog phrase, said in the reader's language; `what` is one of
+    `_VALID`'s names. With no choices at all it says there are none."""
+    near = nearest(word, choices)
+    if near:
+        return Phrase("errors.spec.did_you_mean", {"near": near})
+    if not choices:
+        return Phrase("errors.spec.no_choices")
+    return Phrase(_VALID[what], {"choices": ", ".join(map(repr, sorted(choices)))})
+
+
 def shown(value: Any, limit: int = 40) -> str:  # noqa: ANN401
-    if isinstance(value, str):
-        text = repr(value)
-        kind = "the string "
-    elif isinstance(value, bool):
-        text, kind = str(value).lower(), ""
-    elif isinstance(value, dict):
-        return "a table"
-    elif isinstance(value, list):
-        text, kind = repr(value), "the list "
-    else:
-        text, kind = repr(value), ""
+    """A value of the file as an English phrase ("the string 'x'"); `shown_phrase` in either language."""
+    return shown_phrase(value, limit).said("en")
+
+
+def shown_phrase(value: Any, limit: int = 40) -> Phrase:  # noqa: ANN401
+    """A value of the file as messages quote it: "the string 'x'", "true", "a table"."""
+    if isinstance(value, dict):
+        return Phrase("errors.spec.shown.table")
+    if isinstance(value, bool):
+        return Phrase("errors.spec.shown.value", {"text": str(value).lower()})
+    text = repr(value)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return kind + text
+    if isinstance(value, str):
+        return Phrase("errors.spec.shown.string", {"text": text})
+    if isinstance(value, list):
+        return Phrase("errors.spec.shown.list", {"text": text})
+    return Phrase("errors.spec.shown.value", {"text": text})
 
 
 def dotted(loc: tuple[str | int, ...]) -> str:
@@ -171,8 +273,8 @@ def first_problem(
     model: type[BaseModel],
     *,
     extra_keys: list[str] | None = None,
-    where: str = "",
-    missing_owner: str = "",
+    where: str | Phrase = "",
+    missing_owner: str | Phrase = "",
 ) -> Problem:
     """The first error of `exc` (from validating `model`) as a Problem.
 
@@ -186,24 +288,31 @@ def first_problem(
     kind = err["type"]
     key = loc[-1] if loc else ""
     label = dotted(loc)
+    message: Phrase
     if kind in ("extra_forbidden", "unexpected_keyword_argument"):
         # The unknown key is no field, so it is not in the walked location: add it back.
         key = err["loc"][-1]
         parent_loc, parent = walk(model, tuple(err["loc"][:-1]))
         loc = (*parent_loc, key)
         choices = keys_of(parent) + (list(extra_keys or []) if not parent_loc else [])
-        if where:
-            table = f" in {where}" + (f", {dotted(parent_loc)}" if parent_loc else "")
+        near = suggest(str(key), choices)
+        if where and parent_loc:
+            message = _p("errors.spec.unknown_key.in_check_at", key=key, where=where, at=dotted(parent_loc), near=near)
+        elif where:
+            message = _p("errors.spec.unknown_key.in_check", key=key, where=where, near=near)
+        elif parent_loc:
+            message = _p("errors.spec.unknown_key.in_table", key=key, table=dotted(parent_loc), near=near)
         else:
-            table = f" in [{dotted(parent_loc)}]" if parent_loc else " at the top level"
-        message = f"unknown key {key!r}{table} {suggestion(str(key), choices)}".rstrip()
+            message = _p("errors.spec.unknown_key.top", key=key, near=near)
     elif kind == "missing":
-        word = _expected(at, "string_type")
-        owner = missing_owner or (where or "")
-        if owner:
-            message = f"{where + ': ' if where and where != owner else ''}{owner} needs {label} ({word})"
+        owner = missing_owner or where
+        if owner and where and where != owner:
+            word = _expected(at, "string_type", "a")
+            message = _p("errors.spec.missing.in_owner", where=where, owner=owner, key=label, word=word)
+        elif owner:
+            message = _p("errors.spec.missing.owner", owner=owner, key=label, word=_expected(at, "string_type", "a"))
         else:
-            message = f"missing {word.removeprefix('an ').removeprefix('a ')} key {label!r}"
+            message = _p("errors.spec.missing.key", key=label, word=_expected(at, "string_type", "bare"))
     elif kind == "value_error":
         cause = (err.get("ctx") or {}).get("error")
         text = cause.message if isinstance(cause, ParamError) else str(cause or err["msg"])
@@ -211,39 +320,62 @@ def first_problem(
             loc = (*loc, *cause.key)
         elif label and label not in text:
             text = f"{label}: {text}"
-        message = f"{where}: {text}" if where else text
+        message = (
+            _p("errors.spec.value.in_check", where=where, text=text)
+            if where
+            else _p("errors.spec.value.plain", text=text)
+        )
     elif kind == "literal_error":
         choices = [
-            str(a)
+            repr(a)
             for tp in at
             for m in _members(tp)
             if typing.get_origin(m) is typing.Literal
             for a in typing.get_args(m)
         ]
-        expected = (err.get("ctx") or {}).get("expected", "")
+        expected: str | Phrase = (err.get("ctx") or {}).get("expected", "")
+        if len(choices) > 1:
+            expected = _p("errors.spec.choices", head=", ".join(choices[:-1]), last=choices[-1])
         value = err.get("input")
-        near = nearest(str(value), choices) if choices else None
-        what = key if isinstance(key, str) else "value"
-        hint = f"; did you mean {near!r}?" if near else ""
-        message = f"{_subject(loc, where)} must be {expected} (unknown {what} {value!r}{hint})"
+        close = nearest(str(value), [c.strip("'") for c in choices]) if choices else None
+        what = key if isinstance(key, str) else Phrase("errors.spec.value_word")
+        subject = _subject(loc, where)
+        if close:
+            message = _p(
+                "errors.spec.literal_near", subject=subject, expected=expected, what=what, value=value, near=close
+            )
+        else:
+            message = _p("errors.spec.literal", subject=subject, expected=expected, what=what, value=value)
     elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
         bound = next(iter((err.get("ctx") or {}).values()), "?")
-        message = f"{_subject(loc, where)} must be a number {op} {bound} (got {shown(err.get('input'))})"
+        message = _p(
+            "errors.spec.bound", subject=_subject(loc, where), op=op, bound=bound, got=shown_phrase(err.get("input"))
+        )
     elif kind in ("too_short", "too_long"):
         ctx = err.get("ctx") or {}
         if kind == "too_short" and ctx.get("min_length") == 1:
-            message = f"{_subject(loc, where)} must be a non-empty list"
+            message = _p("errors.spec.non_empty", subject=_subject(loc, where))
+        elif kind == "too_short":
+            message = _p("errors.spec.at_least", subject=_subject(loc, where), n=ctx.get("min_length"))
         else:
-            need = f"at least {ctx.get('min_length')}" if kind == "too_short" else f"at most {ctx.get('max_length')}"
-            message = f"{_subject(loc, where)} must have {need} item(s)"
+            message = _p("errors.spec.at_most", subject=_subject(loc, where), n=ctx.get("max_length"))
     elif kind == "string_pattern_mismatch":
-        form = PATTERN_WORDS.get((err.get("ctx") or {}).get("pattern", ""), "have the right form")
-        message = f"{_subject(loc, where)} must {form} (got {shown(err.get('input'))})"
-    elif kind in _TYPE_WORDS:
-        message = f"{_subject(loc, where)} must be {_expected(at, kind)} (got {shown(err.get('input'))})"
+        pattern = (err.get("ctx") or {}).get("pattern", "")
+        got = shown_phrase(err.get("input"))
+        subject = _subject(loc, where)
+        if pattern in _PATTERN_KEYS:
+            message = _p(_PATTERN_KEYS[pattern], subject=subject, got=got)
+        else:
+            form = PATTERN_WORDS.get(pattern, "have the right form")
+            message = _p("errors.spec.pattern.other", subject=subject, form=form, got=got)
+    elif kind in _TYPE_KEYS:
+        word = _expected(at, kind, "a")
+        message = _p(
+            "errors.spec.wrong_type", subject=_subject(loc, where), word=word, got=shown_phrase(err.get("input"))
+        )
     else:
-        message = f"{_subject(loc, where)}: {err['msg']}"
+        message = _p("errors.spec.other", subject=_subject(loc, where), msg=err["msg"])
     extra = kind in ("extra_forbidden", "unexpected_keyword_argument")
     first = loc if extra else walk(model, tuple(err["loc"]))[0]
     others = {walk(model, tuple(e["loc"]))[0] for e in errors[1:]} - {first, first[:-1] if extra else first}
@@ -257,7 +389,7 @@ def first_problem(
                 and any(e["type"] == "missing" and walk(model, tuple(e["loc"]))[0] == o for e in errors)
             )
         }
-    return Problem(path=loc, message=message, more=len(others))
+    return Problem(path=loc, phrase=message, more=len(others))
 
 
 def _ranked(errors: list[Any], model: type[BaseModel]) -> list[Any]:  # noqa: ANN401
@@ -274,30 +406,74 @@ def _ranked(errors: list[Any], model: type[BaseModel]) -> list[Any]:  # noqa: AN
     return sorted(errors, key=rank)
 
 
-def _subject(loc: tuple[str | int, ...], where: str) -> str:
+def _subject(loc: tuple[str | int, ...], where: str | Phrase) -> str | Phrase:
     """The key a message is about: "check 'quality': 'threshold'", "expect[0]: 'on'",
     "[limits] 'memory_mb'"."""
     if not loc:
-        return where or "the table"
+        return where or Phrase("errors.spec.subject.table")
     key, parent = loc[-1], loc[:-1]
     if isinstance(key, int):  # an item of a list: name it whole
         key_txt, parent = repr(dotted(loc)), ()
     else:
         key_txt = repr(key)
+    if where and parent:
+        return _p("errors.spec.subject.in_check_at", where=where, at=dotted(parent), key=key_txt)
     if where:
-        return f"{where}: " + (f"{dotted(parent)}: " if parent else "") + key_txt
-    return (f"[{dotted(parent)}] " if parent else "") + key_txt
+        return _p("errors.spec.subject.in_check", where=where, key=key_txt)
+    return f"[{dotted(parent)}] {key_txt}" if parent else key_txt
 
 
-def _expected(at: list[Any], kind: str) -> str:  # noqa: ANN401
-    """What the key takes, from its declared type (unions too), else from the error type."""
-    words: list[str] = []
+def _p(entry: str, /, **fields: Any) -> Phrase:  # noqa: ANN401
+    return Phrase(entry, fields)
+
+
+def _expected(at: list[Any], kind: str, form: str) -> Phrase:  # noqa: ANN401
+    """What the key takes, from its declared type (unions too), else from the error type;
+    `form` "a" ("a number"), "bare" ("number") or "plural" ("numbers")."""
+    words: list[Phrase] = []
     for tp in at:
         for m in _members(tp):
-            word = type_word(m)
-            if word and word not in words:
+            word = type_phrase(m, form)
+            if word is not None and word not in words:
                 words.append(word)
-    return " or ".join(words) if words else _TYPE_WORDS[kind]
+    if not words:
+        return Phrase(_TYPE_KEYS[kind][form])
+    return _either(words)
+
+
+def _either(words: list[Phrase]) -> Phrase:
+    out = words[0]
+    for word in words[1:]:
+        out = _p("errors.spec.type.either", a=out, b=word)
+    return out
+
+
+def type_phrase(tp: Any, form: str = "a") -> Phrase | None:  # noqa: ANN401
+    """`type_word` as a catalog phrase in `form` ("a", "bare", "plural"), said in either language."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return type_phrase(typing.get_args(tp)[0], form)
+    if origin is typing.Literal:
+        choices = ", ".join(repr(a) for a in typing.get_args(tp))
+        return _p(_FORMS["one_of"][form], choices=choices)
+    if origin in (typing.Union, types.UnionType):
+        words = [w for w in (type_phrase(a, form) for a in typing.get_args(tp) if a is not type(None)) if w]
+        return _either(words) if words else None
+    if origin in (list, tuple, dict):
+        args = typing.get_args(tp)
+        inner_tp = (args[0] if args else None) if origin is not dict else (args[1] if len(args) == 2 else None)
+        inner = type_phrase(inner_tp, "plural") if inner_tp is not None else None
+        return _p(
+            _FORMS["list_of" if origin is not dict else "table_of"][form], inner=inner or Phrase(_BASE["any"]["plural"])
+        )
+    for base, name in ((bool, "boolean"), (float, "number"), (int, "integer"), (str, "string")):
+        if tp is base:
+            return Phrase(_BASE[name][form])
+    if tp is Any:
+        return Phrase(_BASE["any"][form])
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return Phrase(_BASE["table"][form])
+    return None
 
 
 def type_word(tp: Any) -> str:  # noqa: ANN401
@@ -350,8 +526,12 @@ def raise_problem(problem: Problem, file: str, positions: Positions, base: Path 
     from grader.errors import SpecError
 
     line = positions.line((*base, *problem.path))
-    more = f" (and {problem.more} more problem{'s' if problem.more > 1 else ''} in this table)" if problem.more else ""
-    raise SpecError(problem.message + more, f"{file}:{line}" if line else file)
+    where = f"{file}:{line}" if line else file
+    if problem.more == 1:
+        raise SpecError.told("errors.spec.one_more_problem", where, problem=problem.phrase)
+    if problem.more:
+        raise SpecError.told("errors.spec.more_problems", where, problem=problem.phrase, n=problem.more)
+    raise SpecError.told(problem.phrase.key, where, **problem.phrase.fields)
 
 
 __all__ = [
@@ -361,7 +541,10 @@ __all__ = [
     "first_problem",
     "nearest",
     "raise_problem",
+    "shown_phrase",
+    "suggest",
     "suggestion",
+    "type_phrase",
     "type_word",
     "walk",
 ]

@@ -101,18 +101,18 @@ def write_text(text: str, output: Path) -> None:
     """Write UTF-8 atomically: an importer never reads a half-written file."""
     output = output.expanduser()
     if output.is_dir():
-        raise GradeError("is a folder; pass a file name", str(output))
+        raise GradeError.told("errors.export.is_folder", str(output))
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent.resolve())
     except OSError as exc:
-        raise GradeError(f"cannot write here ({exc.strerror})", str(output)) from None
+        raise GradeError.told("errors.export.cannot_write_here", str(output), why=exc.strerror) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
         os.replace(tmp, output)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise GradeError(f"cannot write the export ({exc.strerror})", str(output)) from None
+        raise GradeError.told("errors.export.cannot_write", str(output), why=exc.strerror) from None
 
 
 def export(
@@ -123,4 +123,4 @@ def export(
         return to_csv(rows, excel=excel)
     if fmt == "json":
         return to_json(rows)
-    raise GradeError(f"unknown export format {fmt!r} (csv or json)")
+    raise GradeError.told("errors.export.unknown_format", fmt=fmt)

@@ -123,8 +123,9 @@ class Parsed:
     reviews: list[tuple[int, Key, Review]] = field(default_factory=list)
 
 
-def _bad(path: Path, line: int, what: str) -> GradeError:
-    return GradeError(f"line {line}: {what}", str(path))
+def _bad(path: Path, line: int, key: str, **fields: Any) -> GradeError:  # noqa: ANN401
+    """The error of line `line` of the file: `key`'s entry starts with "line {line}: "."""
+    return GradeError.told(key, str(path), line=line, **fields)
 
 
 def read_file(path: Path) -> Parsed:
@@ -132,42 +133,32 @@ def read_file(path: Path) -> Parsed:
     try:
         raw = path.expanduser().read_bytes()
     except IsADirectoryError:
-        raise GradeError("is a folder; pass an exported gradebook file", str(path)) from None
+        raise GradeError.told("errors.gbfile.is_folder", str(path)) from None
     except OSError as exc:
-        raise GradeError(f"cannot read it ({exc.strerror})", str(path)) from None
+        raise GradeError.told("errors.gbfile.cannot_read", str(path), why=exc.strerror) from None
     out = Parsed(path)
     seen: set[Key] = set()
     lines = raw.split(b"\n")
     if not raw.strip():
-        raise GradeError("is empty, not an exported gradebook", str(path))
+        raise GradeError.told("errors.gbfile.empty", str(path))
     for n, chunk in enumerate(lines, start=1):
         if not chunk.strip():
             continue
         if len(chunk) > MAX_LINE:
-            raise _bad(path, n, "line too long for an exported gradebook")
+            raise _bad(path, n, "errors.gbfile.line_too_long")
         try:
             doc = json.loads(chunk.decode("utf-8"))
         except UnicodeDecodeError:
-            raise _bad(path, n, "not UTF-8 text") from None
+            raise _bad(path, n, "errors.gbfile.not_utf8") from None
         except json.JSONDecodeError as exc:
-            raise _bad(path, n, f"not JSON ({exc.msg} at column {exc.colno})") from None
+            raise _bad(path, n, "errors.gbfile.not_json", why=exc.msg, column=exc.colno) from None
         if not isinstance(doc, dict):
-            raise _bad(path, n, "not a JSON object")
+            raise _bad(path, n, "errors.gbfile.not_object")
         if n == 1:
             if doc.get("format") != FORMAT:
-                raise _bad(
-                    path,
-                    n,
-                    f'not an exported gradebook (expected a first line with "format": "{FORMAT}"; '
-                    "write one with grade export --gradebook-file)",
-                )
+                raise _bad(path, n, "errors.gbfile.not_an_export", format=FORMAT)
             if doc.get("version") != FORMAT_VERSION:
-                raise _bad(
-                    path,
-                    n,
-                    f"export format version {doc.get('version')!r} is not one this grader reads "
-                    f"({FORMAT_VERSION}); upgrade grade",
-                )
+                raise _bad(path, n, "errors.gbfile.version", version=repr(doc.get("version")), known=FORMAT_VERSION)
             continue
         kind = doc.get("type")
         try:
@@ -175,27 +166,28 @@ def read_file(path: Path) -> Parsed:
                 sha = str(doc["sha256"])
                 content = base64.b64decode(str(doc["content"]), validate=True)
                 if hashlib.sha256(content).hexdigest() != sha:
-                    raise _bad(path, n, "the notebook's bytes do not match its sha256 (a damaged file)")
+                    raise _bad(path, n, "errors.gbfile.sha_mismatch")
                 out.notebooks[sha] = content
             elif kind == "attempt":
                 a = _attempt(path, n, doc["attempt"], out.notebooks)
                 key = attempt_key(a)
                 if key in seen:
-                    raise _bad(path, n, "the same attempt twice in one file")
+                    raise _bad(path, n, "errors.gbfile.attempt_twice")
                 seen.add(key)
                 out.attempts.append((n, a))
             elif kind == "review":
                 key = _key_of_doc(doc["attempt"])
                 if key not in seen:
-                    raise _bad(path, n, "a review of an attempt that is not in the file (before it)")
+                    raise _bad(path, n, "errors.gbfile.review_before_attempt")
                 out.reviews.append((n, key, _review(path, n, doc)))
             else:
-                raise _bad(path, n, f"unknown record type {kind!r} (notebook, attempt or review)")
+                raise _bad(path, n, "errors.gbfile.unknown_type", kind=kind)
         except (KeyError, TypeError, ValueError, binascii.Error) as exc:
             if isinstance(exc, GradeError):
                 raise
-            what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
-            raise _bad(path, n, f"not a valid {kind} record ({what})") from None
+            if isinstance(exc, KeyError):
+                raise _bad(path, n, "errors.gbfile.missing_field", kind=kind, field=str(exc)) from None
+            raise _bad(path, n, "errors.gbfile.invalid_record", kind=kind, why=str(exc).splitlines()[0]) from None
     return out
 
 
@@ -206,24 +198,24 @@ def _attempt(path: Path, n: int, d: Any, notebooks: dict[str, bytes]) -> Attempt
         if not d.get(name):
             raise KeyError(name)
     a = Attempt.from_dict(d)
-    why = ids.problem(ids.normalize(a.member))
+    why = ids.reason(ids.normalize(a.member))
     if why:
-        raise _bad(path, n, f"member {a.member!r} cannot be a member id: {why}")
+        raise _bad(path, n, "errors.gbfile.bad_member", member=a.member, why=why)
     if a.notebook_sha256 and a.notebook_sha256 not in notebooks:
-        raise _bad(path, n, "the attempt's notebook is not in the file (before it)")
+        raise _bad(path, n, "errors.gbfile.notebook_missing")
     return a
 
 
 def _review(path: Path, n: int, d: dict[str, Any]) -> Review:
     action = d["action"]
     if action not in ACTIONS:
-        raise _bad(path, n, f"unknown review action {action!r} (one of {', '.join(ACTIONS)})")
+        raise _bad(path, n, "errors.gbfile.unknown_action", action=action, actions=", ".join(ACTIONS))
     if not str(d["reason"]).strip():
-        raise _bad(path, n, "a review without a reason")
+        raise _bad(path, n, "errors.gbfile.no_reason")
     if action == "member":
-        why = ids.problem(ids.normalize(str(d["new_value"])))
+        why = ids.reason(ids.normalize(str(d["new_value"])))
         if why:
-            raise _bad(path, n, f"member {d['new_value']!r} cannot be a member id: {why}")
+            raise _bad(path, n, "errors.gbfile.bad_member", member=d["new_value"], why=why)
     created = utc(d["created_at"])
     assert created is not None
     uid = str(d["uid"])

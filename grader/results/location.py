@@ -23,7 +23,7 @@ def resolve_location(explicit: str | None, course_default: str | None) -> str:
     `postgresql://user@host:5432/db` (PostgreSQL through psycopg 3)."""
     loc = explicit or os.environ.get("GRADE_GRADEBOOK") or course_default
     if not loc:
-        raise GradebookError("no gradebook location: pass --gradebook PATH|URL or set GRADE_GRADEBOOK")
+        raise GradebookError.told("errors.gradebook.no_location")
     return loc
 
 
@@ -32,10 +32,7 @@ def _parse_url(location: str) -> URL:
         url = make_url(location)
         url.port  # noqa: B018 - parsing the port is what raises on a bad one
     except (ValueError, sa.exc.ArgumentError):
-        raise GradebookError(
-            "is not a database URL this grader understands (expected e.g. postgresql://user@host:5432/db)",
-            display_location(location),
-        ) from None
+        raise GradebookError.told("errors.gradebook.not_a_url", display_location(location)) from None
     if url.drivername in _PG_SCHEMES:
         url = url.set(drivername="postgresql+psycopg")
     return url

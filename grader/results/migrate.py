@@ -23,17 +23,18 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def newer_message(version: int | str) -> str:
-    return (
-        f"gradebook schema v{version} is newer than this grader understands (v{SCHEMA_VERSION}); "
-        "upgrade grade; the gradebook was left untouched"
-    )
+def newer_error(version: int | str, location: str, why: str = "") -> GradebookError:
+    """The refusal of a gradebook written by a newer grader (`why`: what gave it away)."""
+    if why:
+        return GradebookError.told(
+            "errors.gradebook.newer_because", location, version=version, known=SCHEMA_VERSION, why=why
+        )
+    return GradebookError.told("errors.gradebook.newer", location, version=version, known=SCHEMA_VERSION)
 
 
-def foreign_message(tables: set[str]) -> str:
-    return (
-        f"database has tables this grader does not own ({', '.join(sorted(tables))}); refusing to use it as a gradebook"
-    )
+def foreign_error(tables: set[str], location: str) -> GradebookError:
+    """The refusal of a database that holds tables that are not a gradebook's."""
+    return GradebookError.told("errors.gradebook.foreign", location, tables=", ".join(sorted(tables)))
 
 
 def stored_version(conn: sa.Connection) -> int:
@@ -55,24 +56,21 @@ def migrate(conn: sa.Connection, location: str) -> None:
     if "grade_meta" in tables:
         version = stored_version(conn)
         if version > SCHEMA_VERSION:
-            raise GradebookError(newer_message(version), location)
+            raise newer_error(version, location)
         if version < 1:
-            raise GradebookError(
-                f"gradebook schema v{version} predates v{SCHEMA_VERSION} and has no migration", location
-            )
+            raise GradebookError.told("errors.gradebook.too_old", location, version=version, known=SCHEMA_VERSION)
         revision = _revision(conn, tables)
         if revision == HEAD_REVISION:
             return
         if revision is None and version != 1:
-            raise GradebookError(
-                f"gradebook says schema v{version} but has no revision table ({VERSION_TABLE}); it was left untouched",
-                location,
+            raise GradebookError.told(
+                "errors.gradebook.no_revision_table", location, version=version, table=VERSION_TABLE
             )
         _upgrade(conn, location, stamp="0001" if revision is None else None)
         return
     foreign = tables - OWN_TABLES
     if foreign:
-        raise GradebookError(foreign_message(foreign), location)
+        raise foreign_error(foreign, location)
     _upgrade(conn, location)
 
 
@@ -99,4 +97,4 @@ def _upgrade(conn: sa.Connection, location: str, *, stamp: str | None = None) ->
     except CommandError as exc:
         # The revision table names a revision we do not have: written by a newer grader.
         found = _revision(conn, {VERSION_TABLE}) or "?"
-        raise GradebookError(newer_message(int(found) if found.isdigit() else found) + f" ({exc})", location) from None
+        raise newer_error(int(found) if found.isdigit() else found, location, str(exc)) from None

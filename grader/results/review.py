@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from grader import ids
-from grader.errors import GradebookError, GradeError
+from grader.errors import GradebookError, GradeError, Phrase
 from grader.results import queries, reviews
 from grader.results.attempt import Attempt, CheckResult, Status, points
 from grader.results.reviews import BANDS, Review
@@ -78,7 +78,7 @@ def reviewer(by: str | None) -> str:
             name = getpass.getuser()
         except (KeyError, OSError):  # no passwd entry (containers)
             name = "unknown"
-    return ids.member_id(name, "reviewer")
+    return ids.member_id(name, Phrase("errors.ids.where.reviewer"))
 
 
 def _first_line(text: str) -> str:
@@ -163,7 +163,7 @@ def history(book: Gradebook, attempt_id: int | None = None) -> list[Review]:
 def _attempt(conn: sa.Connection, book: Gradebook, attempt_id: int) -> Attempt:
     found = queries.read_by_id(conn, [attempt_id]).get(attempt_id)
     if found is None:
-        raise GradebookError(f"no attempt {attempt_id} in this gradebook", book.location)
+        raise GradebookError.told("errors.review.no_attempt", book.location, attempt_id=attempt_id)
     return found
 
 
@@ -171,17 +171,19 @@ def _check(attempt: Attempt, check_id: str) -> CheckResult:
     for c in attempt.checks:
         if c.id == check_id:
             return c
-    have = ", ".join(c.id for c in attempt.checks) or "none"
-    raise GradeError(f"attempt {attempt.attempt_id} has no check {check_id!r} (its checks: {have})")
+    if not attempt.checks:
+        raise GradeError.told("errors.review.no_checks", attempt_id=attempt.attempt_id, check_id=check_id)
+    have = ", ".join(c.id for c in attempt.checks)
+    raise GradeError.told("errors.review.no_such_check", attempt_id=attempt.attempt_id, check_id=check_id, have=have)
 
 
 def _add(book: Gradebook, attempt_id: int, reason: str, by: str | None, now: dt.datetime | None, decide: Any) -> Review:  # noqa: ANN401
     """Add the row `decide(attempt)` describes, in one transaction with the derived figures."""
     reason = reason.strip()
     if not reason:
-        raise GradeError("a review needs a reason: pass --reason TEXT")
+        raise GradeError.told("errors.review.needs_reason")
     if len(reason) > MAX_REASON:
-        raise GradeError(f"the reason is longer than {MAX_REASON} characters")
+        raise GradeError.told("errors.review.reason_too_long", limit=MAX_REASON)
     who = reviewer(by)
     when = now or dt.datetime.now(dt.UTC)
     try:
@@ -205,10 +207,8 @@ def _add(book: Gradebook, attempt_id: int, reason: str, by: str | None, now: dt.
             rid = key[0]
             reviews.refresh(conn, [attempt_id])
     except DBAPIError as exc:
-        raise GradebookError(
-            f"could not record the review ({str(getattr(exc, 'orig', exc)).splitlines()[0]}); nothing was written",
-            book.location,
-        ) from None
+        why = str(getattr(exc, "orig", exc)).splitlines()[0]
+        raise GradebookError.told("errors.review.not_recorded", book.location, why=why) from None
     return dataclasses.replace(row, id=int(rid))
 
 
@@ -225,13 +225,13 @@ def set_band(
     """Put a quiz answer in `band` (full | partial | none). Points already in that band stay
     (the band is confirmed); otherwise the band's share of the maximum is given."""
     if band not in BANDS:
-        raise GradeError(f"unknown band {band!r} (one of {', '.join(BANDS)})")
+        raise GradeError.told("errors.review.unknown_band", band=band, bands=", ".join(BANDS))
     target = question if question.startswith("quiz:") else f"quiz:{question}"
 
     def decide(a: Attempt) -> tuple[str, str, str, str, float]:
         c = _check(a, target)
         if not c.is_quiz:
-            raise GradeError(f"check {target!r} of attempt {a.attempt_id} is not a quiz check; use set-points")
+            raise GradeError.told("errors.review.not_a_quiz_check", check_id=target, attempt_id=a.attempt_id)
         old = band_of(c)
         pts = c.points if old == band else points(BAND_SHARE[band] * c.max_points)
         return "band", target, f"{old} ({c.points:g}/{c.max_points:g})", f"{band} ({pts:g}/{c.max_points:g})", pts
@@ -254,7 +254,7 @@ def set_points(
     def decide(a: Attempt) -> tuple[str, str, str, str, float]:
         c = _check(a, check_id)
         if not 0 <= value <= c.max_points:
-            raise GradeError(f"points must be between 0 and {c.max_points:g} for check {check_id!r}")
+            raise GradeError.told("errors.review.points_out_of_range", top=f"{c.max_points:g}", check_id=check_id)
         pts = points(value)
         return "points", check_id, f"{c.points:g}", f"{pts:g}", pts
 
@@ -265,7 +265,7 @@ def reassign(
     book: Gradebook, attempt_id: int, member: str, *, reason: str, by: str | None = None, now: dt.datetime | None = None
 ) -> Review:
     """Count the attempt for another member (or confirm the member it has)."""
-    new = ids.member_id(member, "member")
+    new = ids.member_id(member, Phrase("errors.ids.where.member"))
 
     def decide(a: Attempt) -> tuple[str, str, str, str, None]:
         return "member", "", a.member, new, None
@@ -280,7 +280,7 @@ def exclude(
 
     def decide(a: Attempt) -> tuple[str, str, str, str, None]:
         if a.excluded:
-            raise GradeError(f"attempt {a.attempt_id} is excluded already (grade review restore counts it again)")
+            raise GradeError.told("errors.review.excluded_already", attempt_id=a.attempt_id)
         return "exclude", "", "counted", "excluded", None
 
     return _add(book, attempt_id, reason, by, now, decide)
@@ -293,7 +293,7 @@ def restore(
 
     def decide(a: Attempt) -> tuple[str, str, str, str, None]:
         if not a.excluded:
-            raise GradeError(f"attempt {a.attempt_id} is not excluded")
+            raise GradeError.told("errors.review.not_excluded", attempt_id=a.attempt_id)
         return "restore", "", "excluded", "counted", None
 
     return _add(book, attempt_id, reason, by, now, decide)

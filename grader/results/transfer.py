@@ -197,10 +197,9 @@ def _one(book: Gradebook, parsed: Parsed) -> Imported:
                 done.reviews_added += 1
             reviews.refresh(conn, touched)
     except DBAPIError as exc:
-        raise GradebookError(
-            f"could not record the reviews of {parsed.path} "
-            f"({str(getattr(exc, 'orig', exc)).splitlines()[0]}); no review of it was written",
-            book.location,
+        why = str(getattr(exc, "orig", exc)).splitlines()[0]
+        raise GradebookError.told(
+            "errors.transfer.reviews_not_recorded", book.location, file=parsed.path, why=why
         ) from None
     return done
 

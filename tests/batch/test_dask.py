@@ -68,6 +68,8 @@ def test_unreachable_scheduler_is_one_line(runner, tiny_course):
                 "--no-record",
                 "--course",
                 str(tiny_course),
+                "--lang",
+                "en",
             ],
         )
     assert r.exit_code == 1 and "cannot reach the Dask scheduler" in r.output and "Traceback" not in r.output

@@ -217,8 +217,11 @@ def test_usage_errors(runner, tiny_course):
     assert r.exit_code == 2 and "only placeholder" in r.output
     r = runner.invoke(cli, ["submit", str(tiny_course), "--member", "[/]", "--course", str(tiny_course)])
     assert r.exit_code == 2 and "cannot be a member id" in r.output and "Traceback" not in r.output
-    r = runner.invoke(cli, ["submit", str(tiny_course), "--submitted-at", "last sunday", "--course", str(tiny_course)])
+    args = ["submit", str(tiny_course), "--submitted-at", "last sunday", "--course", str(tiny_course)]
+    r = runner.invoke(cli, [*args, "--lang", "en"])
     assert r.exit_code == 1 and "not an ISO 8601 time" in r.output and "Traceback" not in r.output
+    r = runner.invoke(cli, [*args, "--lang", "ko"])
+    assert r.exit_code == 1 and "--submitted-at 'last sunday'는 ISO 8601 시각이 아닙니다" in r.output
 
 
 @pytest.mark.kernel

@@ -48,9 +48,11 @@ def test_unknown_exercise_is_exit_1(runner, tmp_path, tiny_course):
     from conftest import make_notebook, write_notebook
 
     path = write_notebook(tmp_path / "99_mystery.ipynb", make_notebook([("code", "x = 1")]))
-    r = runner.invoke(cli, ["submit", str(path), "--course", str(tiny_course), "--no-record"])
+    r = runner.invoke(cli, ["submit", str(path), "--course", str(tiny_course), "--no-record", "--lang", "en"])
     assert r.exit_code == 1
     assert "cannot tell which exercise" in r.output and "01_tiny.ipynb" in r.output
+    r = runner.invoke(cli, ["submit", str(path), "--course", str(tiny_course), "--no-record", "--lang", "ko"])
+    assert r.exit_code == 1 and "어느 문제인지 알 수 없습니다" in r.output and "01_tiny.ipynb" in r.output
 
 
 def test_missing_file_is_exit_1(runner, tiny_course):

@@ -71,7 +71,7 @@ def test_a_missing_file_is_an_error_on_stderr_not_a_result(runner, tiny_course, 
 def test_outside_a_course_the_error_names_both_ways_to_give_one(runner, tmp_path, monkeypatch):
     monkeypatch.delenv("GRADE_COURSE", raising=False)
     monkeypatch.chdir(tmp_path)
-    r = runner.invoke(cli, ["status"])
+    r = runner.invoke(cli, ["status", "--lang", "en"])
     assert r.exit_code == 1
     line = r.stderr.strip()
     assert line.startswith("grade: error: not inside a course") and "--course" in line and "GRADE_COURSE" in line

@@ -126,7 +126,7 @@ def test_review_lists_and_fixes_and_status_and_export_show_it(runner, book, repo
     ],
 )
 def test_bad_review_commands_are_one_line(runner, book, args, code, message):
-    r = _run(runner, *args, "--gradebook", str(book))
+    r = _run(runner, *args, "--gradebook", str(book), "--lang", "en")
     assert r.exit_code == code and message in r.output and "Traceback" not in r.output, r.output
     if code == 1:
         [line] = r.stderr.splitlines()
@@ -182,15 +182,20 @@ def test_export_then_import_on_the_command_line(runner, book, tmp_path):
     assert "0 added, 0 skipped (already there), 1 conflicting" in r.stdout
 
 
-def test_import_of_a_bad_file_names_the_line_and_creates_no_gradebook(runner, tmp_path):
+def test_import_of_a_bad_file_names_the_line_and_creates_no_gradebook(runner, tmp_path, monkeypatch):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"format": "grade-gradebook", "version": 1}\n{"type": "attempt", "attempt": 3}\n', encoding="utf-8")
+    monkeypatch.setenv("GRADE_LANG", "en")
     r = _run(runner, "import", str(bad), "--gradebook", str(tmp_path / "gb.db"))
     assert (
         r.exit_code == 1
         and r.stderr == f"grade: error: {bad}: line 2: not a valid attempt record (attempt is not an object)\n"
     )
+    monkeypatch.setenv("GRADE_LANG", "ko")
+    r = _run(runner, "import", str(bad), "--gradebook", str(tmp_path / "gb.db"))
+    assert r.stderr == f"grade: error: {bad}: 2번째 줄: 올바른 attempt 레코드가 아닙니다 (attempt is not an object)\n"
     assert not (tmp_path / "gb.db").exists()
+    monkeypatch.setenv("GRADE_LANG", "en")
     r = _run(runner, "import", str(tmp_path / "missing.jsonl"), "--gradebook", str(tmp_path / "gb.db"))
     assert r.exit_code == 1 and "cannot read it" in r.output and "Traceback" not in r.output
 

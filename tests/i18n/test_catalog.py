@@ -175,6 +175,7 @@ ALLOWED_LATIN = {
     "Google",
     "Drive",
     "Colab",
+    "Dask",
     "Jupyter",
     "None",
     "NaN",

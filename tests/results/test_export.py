@@ -195,6 +195,6 @@ def test_a_course_with_an_unknown_time_zone_is_one_line(runner, group):
     course, book = group
     toml = course / "course.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace("Europe/Berlin", "Mars/Olympus"), encoding="utf-8")
-    r = runner.invoke(cli, ["status", "--course", str(course), "--gradebook", str(book)])
+    r = runner.invoke(cli, ["status", "--course", str(course), "--gradebook", str(book), "--lang", "en"])
     assert r.exit_code == 1 and "timezone 'Mars/Olympus'" in r.output and "Traceback" not in r.output
     shutil.rmtree(course / "site")

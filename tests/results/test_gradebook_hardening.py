@@ -149,9 +149,11 @@ def test_concurrent_record_calls_in_many_processes(tmp_path):
 # --- files the grader must not touch --------------------------------------------
 
 
-def _submit_cli(runner, paths, book: Path):
+def _submit_cli(runner, paths, book: Path, lang: str = "en"):
     return runner.invoke(
-        cli, ["submit", str(paths["nb"]), "--json", "--course", str(paths["course"]), "--gradebook", str(book)]
+        cli,
+        ["submit", str(paths["nb"]), "--json", "--course", str(paths["course"]), "--gradebook", str(book)]
+        + ["--lang", lang],
     )
 
 
@@ -203,12 +205,16 @@ def test_foreign_database_is_refused(runner, paths, tmp_path):
     before = _sha(book)
     r = _submit_cli(runner, paths, book)
     assert r.exit_code == 1 and "does not own" in r.stderr
+    r = _submit_cli(runner, paths, book, lang="ko")
+    assert r.exit_code == 1 and "이 채점기의 것이 아닌 테이블(invoices)이 있는" in r.stderr
     assert _sha(book) == before
 
 
 def test_gradebook_that_is_a_folder(runner, paths, tmp_path):
     r = _submit_cli(runner, paths, tmp_path)
     assert r.exit_code == 1 and "is a folder" in r.stderr
+    r = _submit_cli(runner, paths, tmp_path, lang="ko")
+    assert r.exit_code == 1 and r.stderr == f"grade: error: {tmp_path}: 성적부 파일이 아니라 폴더입니다\n"
 
 
 # --- disk full ----------------------------------------------------------------------
@@ -268,7 +274,8 @@ def test_disk_full_for_real_notebook_copy(runner, paths, tiny_disk):
     big_path.parent.mkdir()
     big_path.write_text(nbformat.writes(big), encoding="utf-8")
     r = runner.invoke(
-        cli, ["submit", str(big_path), "--json", "--course", str(paths["course"]), "--gradebook", str(book)]
+        cli,
+        ["submit", str(big_path), "--json", "--course", str(paths["course"]), "--gradebook", str(book), "--lang", "en"],
     )
     assert r.exit_code == 1, r.output
     # Warnings and progress may come first (no member named: the OS user); the error is one line.

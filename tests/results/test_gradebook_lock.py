@@ -12,7 +12,7 @@ import pytest
 from site_fixtures import at, check, record
 
 from grader.errors import GradebookError
-from grader.results import gradebook as gb
+from grader.results import opening as gb
 from grader.results.gradebook import Gradebook
 
 

@@ -85,7 +85,10 @@ def _wire(member: str = "m", exercise: str = "h.ex1", score: float = 1.0, n_chec
 
 
 def test_unreachable_server_is_one_line_exit_1(runner, tiny_course):
-    r = runner.invoke(cli, ["status", "--course", str(tiny_course), "--gradebook", "postgresql://nobody@127.0.0.1:1/x"])
+    r = runner.invoke(
+        cli,
+        ["status", "--course", str(tiny_course), "--gradebook", "postgresql://nobody@127.0.0.1:1/x", "--lang", "en"],
+    )
     assert r.exit_code == 1, r.output
     err = r.stderr.strip()
     assert err.startswith("grade: error: postgresql://nobody@127.0.0.1:1/x: cannot connect"), err
@@ -94,6 +97,7 @@ def test_unreachable_server_is_one_line_exit_1(runner, tiny_course):
 
 def test_unreachable_server_from_the_environment(runner, tiny_course, monkeypatch):
     monkeypatch.setenv("GRADE_GRADEBOOK", "postgres://nobody:hunter2@127.0.0.1:1/x")
+    monkeypatch.setenv("GRADE_LANG", "en")
     r = runner.invoke(cli, ["status", "--course", str(tiny_course)])
     assert r.exit_code == 1
     err = r.stderr.strip()
@@ -252,7 +256,7 @@ def test_newer_schema_is_refused_and_left_untouched(pg_db, runner, tiny_course):
     before = _untouched(pg_db)
     with pytest.raises(GradebookError, match="newer than this grader"):
         Gradebook(pg_db)
-    r = runner.invoke(cli, ["status", "--course", str(tiny_course), "--gradebook", pg_db])
+    r = runner.invoke(cli, ["status", "--course", str(tiny_course), "--gradebook", pg_db, "--lang", "en"])
     assert r.exit_code == 1 and "newer than this grader" in r.stderr and r.stderr.count("\n") == 1
     assert _untouched(pg_db) == before
 
@@ -261,8 +265,10 @@ def test_foreign_database_is_refused_and_left_untouched(pg_db, runner, tiny_cour
     with psycopg.connect(pg_db) as conn:
         conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
     before = _untouched(pg_db)
-    r = runner.invoke(cli, ["status", "--course", str(tiny_course), "--gradebook", pg_db])
+    r = runner.invoke(cli, ["status", "--course", str(tiny_course), "--gradebook", pg_db, "--lang", "en"])
     assert r.exit_code == 1 and "does not own (invoices)" in r.stderr and r.stderr.count("\n") == 1
+    r = runner.invoke(cli, ["status", "--course", str(tiny_course), "--gradebook", pg_db, "--lang", "ko"])
+    assert r.exit_code == 1 and "이 채점기의 것이 아닌 테이블(invoices)" in r.stderr and r.stderr.count("\n") == 1
     assert _untouched(pg_db) == before
 
 
