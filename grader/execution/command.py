@@ -38,6 +38,7 @@ def bwrap_args(sb: Sandbox) -> list[str]:
     # Mounts by target; applied parents first, so that nothing hides an inner one.
     mounts: list[tuple[str, list[str]]] = [(ro, ["--ro-bind", ro, ro]) for ro in pol.readonly]
     mounts += [(link, ["--symlink", target, link]) for target, link in pol.symlinks]
+    mounts += [(c.folder, ["--ro-bind", c.folder, c.folder]) for c in sb.caches]
     mounts += [("/dev", ["--dev", "/dev"]), ("/proc", ["--proc", "/proc"])]
     for name, where in pol.writable:
         if not where:
@@ -50,7 +51,7 @@ def bwrap_args(sb: Sandbox) -> list[str]:
     if not sb.quota:  # the kernel's TMPDIR: size-limited at least
         mounts.append((str(w / "tmp"), ["--perms", "0700", "--size", size, "--tmpfs", str(w / "tmp")]))
     mounts.sort(key=lambda m: len(Path(m[0]).parts))
-    ro_roots = [Path(r) for r in pol.readonly]
+    ro_roots = [Path(r) for r in pol.readonly] + [Path(c.folder) for c in sb.caches]
     made: set[Path] = {Path("/")}
     a = [sb.bwrap, "--tmpfs", "/"]
     for target, args in mounts:

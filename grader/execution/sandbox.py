@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course.spec import Limits
-from grader.execution import command
+from grader.execution import command, kernel_cache
 from grader.execution.cgroups import CgroupLimits
 from grader.execution.host import (
     MOUNT_SOURCE,
@@ -53,6 +53,7 @@ from grader.execution.host import (
     sweep_stale_mounts_once,
     unmount,
 )
+from grader.execution.kernel_cache import KernelCache
 from grader.execution.policy import SandboxPolicy, build_policy, disabled
 from grader.execution.protections import protections
 
@@ -79,6 +80,8 @@ class Sandbox:
     caps_only: bool = False  # root that cannot switch user: capabilities dropped only
     seccomp_file: Path | None = None
     quota: bool = False  # the run folder is a size- and inode-limited tmpfs
+    caches: list[KernelCache] = field(default_factory=list)  # the policy's caches ready for this kernel
+    cache_problems: list[str] = field(default_factory=list)  # why one is not (the kernel builds its own)
     _pgids: set[int] = field(default_factory=set)
     _prepared: bool = False
     _disposed: bool = False
@@ -142,6 +145,7 @@ class Sandbox:
                 "no file-count limit, and no size limit for the run folder's home (not root: only /tmp is size-limited)"
             )
         self._lay_out()
+        self._link_caches()
         if pol.wants("seccomp"):
             self._write_seccomp()
         else:
@@ -193,6 +197,31 @@ class Sandbox:
             self.uid = self.gid = None
             self.drop_with = ""
             self._lay_out()
+
+    def _link_caches(self) -> None:
+        """The shared caches' files in the kernel's HOME: links to the read-only bind under
+        bubblewrap; without it, copies (the kernel could write through a link, or not reach it)."""
+        for cache in self.pol.caches:
+            problem = kernel_cache.ensure(cache)
+            if problem:
+                self.cache_problems.append(problem)
+                continue
+            try:
+                target = self.home
+                for part in Path(cache.home_dir).parts:
+                    target = target / part
+                    target.mkdir(exist_ok=True)
+                    self.give_to_kernel(target)
+                for f in cache.files():
+                    if self.bwrap:
+                        os.symlink(f, target / f.name)
+                    else:
+                        shutil.copyfile(f, target / f.name)
+                        self.give_to_kernel(target / f.name)
+            except OSError as exc:
+                self.cache_problems.append(f"{cache.name}: cannot link its cache into the kernel's home ({exc})")
+                continue
+            self.caches.append(cache)
 
     def make_room_for_probe(self) -> None:
         """Grow the run folder's tmpfs by its quota again (and 1000 files), once the notebook's

@@ -147,8 +147,11 @@ def test_doctor_reports_protections(runner):
         assert doc["measured"].get("pid") in (1, 2)
         assert doc["measured"].get("network") != "connected"
         assert doc["measured"].get("system_writable") is False
+    assert any(c.startswith("matplotlib: ") for c in doc["caches"]), doc["caches"]
+    assert doc["policy"]["caches"][0]["name"] == "matplotlib"
     r = runner.invoke(cli, ["doctor"])
     assert "active protections" in r.stdout
+    assert "shared cache    matplotlib: " in r.stdout and "shared caches (built once" in r.stdout
 
 
 def test_fallback_reports_less_and_says_so(runner, monkeypatch):
