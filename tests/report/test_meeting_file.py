@@ -4,6 +4,7 @@ nearest valid key, guests from outside the roster, next_meeting, images beside t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -167,8 +168,41 @@ def test_roster_rejects_unknown_keys_at_their_line(tmp_path):
 
 
 def test_every_page_string_exists_in_both_languages():
-    from grader.report.render import STRINGS
+    from grader.i18n import entries
+    from grader.report.render import PAGE, Strings, page_keys
 
-    assert set(STRINGS["ko"]) == set(STRINGS["en"])
-    for lang, table in STRINGS.items():
-        assert all(v.strip() for v in table.values()), lang
+    keys = page_keys()
+    assert len(keys) > 80 and set(Strings("ko").keys()) == set(Strings("en").keys()) == set(keys)
+    for key in keys:
+        entry = entries()[PAGE + key]
+        assert entry["ko"].strip() and entry["en"].strip(), key
+    assert Strings("ko").recorder == "서기" and Strings("en").recorder == "Recorder"
+    assert Strings("en").fmt("people_n", n=3) == "3 people" and Strings("ko").fmt("people_n", n=3) == "3명"
+    with pytest.raises(AttributeError):
+        Strings("ko").no_such_word  # noqa: B018 - a template's typo fails, as StrictUndefined makes it
+
+
+_USED = re.compile(r"""\bt\.(?:fmt\(\s*)?['"]?([a-z_]+)|\bt\[\s*f?['"]([a-z_]+)""")
+
+
+def test_every_page_string_is_used_and_every_used_one_exists():
+    """The templates and report modules ask for the pages' words by name (`t.recorder`,
+    `t.fmt('window', …)`, `t["state_" ~ status]`): each name a template asks for is in the
+    catalog, and each catalog word is asked for somewhere."""
+    from grader.report.render import page_keys
+
+    here = Path(__file__).resolve().parents[2] / "grader" / "report"
+    templates = "\n".join(p.read_text(encoding="utf-8") for p in here.glob("templates/*.j2"))
+    modules = "\n".join(p.read_text(encoding="utf-8") for p in here.glob("*.py"))
+    keys = set(page_keys())
+
+    def asked(source: str) -> set[str]:
+        return {a or b for a, b in _USED.findall(source)} - {"fmt", "keys", "lang"}
+
+    prefixes = {k for k in asked(templates) | asked(modules) if k.endswith("_")}  # t["state_" ~ …]
+    # In a template `t` is always the page's words (a module's `t` may be anything else).
+    unknown = sorted(k for k in asked(templates) - prefixes if k not in keys)
+    assert not unknown, unknown
+    used = asked(templates) | asked(modules)
+    unused = sorted(k for k in keys if k not in used and not any(k.startswith(p) for p in prefixes))
+    assert not unused, unused
