@@ -195,56 +195,44 @@ async def _run(
                     if i == 0:
                         outcome.timings["probe_s"] = time.monotonic() - tp
         except (TimeoutError, CellTimeoutError):
-            outcome.status = "timeout"
             spent = time.monotonic() - t0
             cell_no = _current_cell(client)
             if sandbox.out_of_memory():
                 # The memory limit killed the kernel; the timeout only noticed it later.
-                outcome.status = "crashed"
-                outcome.message = (
-                    f"the notebook ran out of memory while running code cell {cell_no} "
-                    f"(limit {limits.memory_mb} MB); use smaller arrays or batches"
-                )
+                if cell_no:
+                    outcome.tell("crashed", "execution.run.oom_in_cell", cell=cell_no, memory_mb=limits.memory_mb)
+                else:
+                    outcome.tell("crashed", "execution.run.oom_in_checks", memory_mb=limits.memory_mb)
             elif spent >= limits.total_timeout_s - 1:
-                outcome.message = f"the notebook ran past the total limit of {limits.total_timeout_s:g} s"
+                outcome.tell("timeout", "execution.run.total_timeout", total_s=limits.total_timeout_s)
+            elif cell_no:
+                outcome.tell("timeout", "execution.run.cell_timeout", cell=cell_no, cell_s=limits.cell_timeout_s)
             else:
-                outcome.message = (
-                    f"code cell {cell_no} ran past the limit of {limits.cell_timeout_s:g} s"
-                    if cell_no
-                    else f"a cell ran past the limit of {limits.cell_timeout_s:g} s"
-                )
+                outcome.tell("timeout", "execution.run.some_cell_timeout", cell_s=limits.cell_timeout_s)
         except DeadKernelError:
-            outcome.status = "crashed"
             cell_no = _current_cell(client)
-            where = f"while running code cell {cell_no}" if cell_no else "during the grader's checks"
-            if sandbox.out_of_memory():
-                outcome.message = (
-                    f"the notebook ran out of memory {where} "
-                    f"(limit {limits.memory_mb} MB); use smaller arrays or batches"
-                )
+            mb = limits.memory_mb
+            if sandbox.out_of_memory() and cell_no:
+                outcome.tell("crashed", "execution.run.oom_in_cell", cell=cell_no, memory_mb=mb)
+            elif sandbox.out_of_memory():
+                outcome.tell("crashed", "execution.run.oom_in_checks", memory_mb=mb)
+            elif cell_no:
+                outcome.tell("crashed", "execution.run.kernel_died_in_cell", cell=cell_no, memory_mb=mb)
             else:
-                outcome.message = (
-                    f"the kernel died {where} "
-                    f"(os._exit, a killed process, or native code such as TensorFlow or zmq aborting, often "
-                    f"for lack of memory: the limit is {limits.memory_mb} MB per process)"
-                )
+                outcome.tell("crashed", "execution.run.kernel_died_in_checks", memory_mb=mb)
         except RuntimeError as exc:
             # nbclient reports a kernel that never came up as RuntimeError
-            outcome.status = "crashed"
-            outcome.message = (
-                f"the kernel could not run: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-            )
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            outcome.tell("crashed", "execution.run.kernel_did_not_start", reason=reason)
         except (KeyboardInterrupt, asyncio.CancelledError):
             raise  # the grader is being stopped: the finally below still kills the kernel
         except Exception as exc:  # noqa: BLE001 - e.g. a kernel whose json/zmq the notebook broke
-            outcome.status = "crashed"
             cell_no = _current_cell(client)
-            where = f" while running code cell {cell_no}" if cell_no else ""
-            outcome.message = (
-                f"the kernel stopped talking to the grader properly{where} "
-                f"({type(exc).__name__}); did the notebook change json, zmq or the kernel's "
-                "internals?"
-            )
+            error_type = type(exc).__name__
+            if cell_no:
+                outcome.tell("crashed", "execution.run.kernel_protocol_in_cell", cell=cell_no, error_type=error_type)
+            else:
+                outcome.tell("crashed", "execution.run.kernel_protocol", error_type=error_type)
         finally:
             # BaseException: the cleanup below must run whatever happened
             with contextlib.suppress(BaseException):
