@@ -50,6 +50,7 @@ def run_notebook(
     extra_rounds: list[tuple[list[dict[str, Any]], dict[str, np.ndarray]]] | None = None,
     policy: SandboxPolicy | None = None,
     kernel: SpareKernel | None = None,
+    lang: str = "en",
 ) -> RunOutcome:
     """Execute `nb` with limits, then the probe. Always returns an outcome.
 
@@ -58,6 +59,7 @@ def run_notebook(
     `policy`: what the kernel may see and use (`build_policy(limits)` when not given).
     `kernel`: a spare started ahead (`warm.SpareKernel`); used if it fits this notebook's
     policy and imports, else discarded and a kernel started as usual.
+    `lang`: the language of the cell errors' summaries (`outcome.said(lang)` for the rest).
     SIGTERM of the grader is turned into KeyboardInterrupt while a kernel runs, so
     Ctrl-C and SIGTERM both go through the cleanup that kills the kernel's processes.
     """
@@ -75,6 +77,7 @@ def run_notebook(
                     policy or build_policy(limits),
                     outcome,
                     kernel,
+                    lang,
                 )
             )
     except asyncio.CancelledError:
@@ -99,6 +102,7 @@ async def _run(
     policy: SandboxPolicy,
     outcome: RunOutcome,
     kernel: SpareKernel | None = None,
+    lang: str = "en",
 ) -> RunOutcome:
     t0 = time.monotonic()
     rounds = [split_round(reqs, inps) for reqs, inps in [(probe_requests, probe_inputs), *extra_rounds]]
@@ -177,7 +181,7 @@ async def _run(
                         outcome.cell_times.append(time.monotonic() - started)
                     reply = failed.pop(index, None)
                     if reply is not None:
-                        outcome.cell_errors.append(cell_error(reply, n, index, cell, sandbox))
+                        outcome.cell_errors.append(cell_error(reply, n, index, cell, sandbox, lang))
                 client.allow_errors = False
                 client.grade_current_cell = None
                 if outcome.code_cells and len(outcome.cell_errors) >= outcome.code_cells:

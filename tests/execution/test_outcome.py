@@ -41,7 +41,7 @@ def test_every_run_outcome_of_the_runner_is_a_catalog_entry() -> None:
 
 
 @pytest.mark.kernel
-def test_a_timeout_is_told_in_korean(tiny_course: Path, tmp_path: Path) -> None:
+def test_a_timeout_and_a_cell_error_are_told_in_korean(tiny_course: Path, tmp_path: Path) -> None:
     from conftest import make_notebook, write_notebook
 
     from grader.course.loader import load_course
@@ -50,8 +50,10 @@ def test_a_timeout_is_told_in_korean(tiny_course: Path, tmp_path: Path) -> None:
     course = load_course(tiny_course)
     limits = course.specs["t.ex1"].limits
     object.__setattr__(limits, "cell_timeout_s", 2)  # frozen dataclass: tests only
-    nb = make_notebook([("code", "x = 1"), ("code", "import time\ntime.sleep(60)")], exercise="t.ex1")
+    keras_like = "raise ValueError(\"Exception encountered when calling layer 'lstm' (type LSTM).\\n\\nbad input\")"
+    nb = make_notebook([("code", keras_like), ("code", "import time\ntime.sleep(60)")], exercise="t.ex1")
     path = write_notebook(tmp_path / "01_tiny.ipynb", nb)
     result, _ = grade_file(course, path, lang="ko")
     assert result.status == "timeout"
     assert result.message.splitlines()[0] == "코드 셀 2의 실행 시간이 한도 2초를 넘었습니다."
+    assert [e.summary for e in result.cell_errors] == ["ValueError ('lstm' 층(LSTM)에서): bad input"]
