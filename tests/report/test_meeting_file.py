@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from site_fixtures import MEETING_1, ROSTER
 
-from grader.errors import SpecError
+from grader.errors import GradeError, SpecError
 from grader.report.meeting import load_meeting
 from grader.report.roster import load_roster
 
@@ -206,3 +206,31 @@ def test_every_page_string_is_used_and_every_used_one_exists():
     used = asked(templates) | asked(modules)
     unused = sorted(k for k in keys if k not in used and not any(k.startswith(p) for p in prefixes))
     assert not unused, unused
+
+
+def test_file_errors_are_told_in_both_languages(tmp_path):
+    from grader.report.common import read_toml
+    from grader.report.site import build_site
+
+    def said(path, what="meeting"):
+        with pytest.raises(SpecError) as info:
+            read_toml(path, what)
+        return info.value, info.value.said("ko"), info.value.said("en")
+
+    err, ko, en = said(tmp_path / "none.toml")
+    assert str(err) == f"{tmp_path / 'none.toml'}: no such meeting file" and ko == "회의 파일이 없습니다"
+    assert said(tmp_path, "roster")[1:] == ("명단 파일이 아니라 폴더입니다", "is a folder, not a roster file")
+    (tmp_path / "bad.toml").write_bytes(b'topic = "\xff"\n')
+    assert said(tmp_path / "bad.toml")[1:] == ("UTF-8 텍스트가 아닙니다 (9번째 바이트)", "not UTF-8 text (byte 9)")
+    (tmp_path / "bad.toml").write_text('date = 2021-11-20\ntopic = "x\n', encoding="utf-8")
+    err, ko, en = said(tmp_path / "bad.toml")
+    assert err.path == f"{tmp_path / 'bad.toml'}:2" and ko.startswith("올바른 TOML 형식이 아닙니다: ")
+    assert en.startswith("not valid TOML: ")
+    (tmp_path / "roster.toml").write_text(ROSTER, encoding="utf-8")
+    (tmp_path / "meetings").mkdir()
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "mine.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(GradeError) as info:
+        build_site(tmp_path / "taken", site_dir=tmp_path, gradebook=None)
+    assert info.value.said("ko").startswith("이미 있는 폴더이고 이 명령이 만든 사이트가 아닙니다.")
+    assert (tmp_path / "taken" / "mine.txt").read_text(encoding="utf-8") == "x"  # nothing lost
