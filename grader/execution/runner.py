@@ -37,6 +37,7 @@ from grader.execution.outcome import RunOutcome
 from grader.execution.policy import SandboxPolicy, build_policy
 from grader.execution.probe_io import SAVE_PREFIX, model_files, read_probe, run_probe, save_requests, split_round
 from grader.execution.warm import SpareKernel, preload_for
+from grader.i18n import text
 from grader.signals import sigterm_as_interrupt
 
 
@@ -254,7 +255,9 @@ async def _run(
         # From here on the kernel and every process it started are dead: what the probe left
         # in its folders can no longer change while the grader reads it.
         found = [
-            read_probe(d, rnd.kernel + (save_requests(models) if i == 0 else []), outcome) if d is not None else {}
+            read_probe(d, rnd.kernel + (save_requests(models) if i == 0 else []), outcome, lang)
+            if d is not None
+            else {}
             for i, (d, rnd) in enumerate(zip(probe_dirs, rounds, strict=False))
         ]
         saves = {k: found[0].pop(k) for k in list(found[0]) if k.startswith(SAVE_PREFIX)} if found else {}
@@ -268,7 +271,7 @@ async def _run(
                     "models measured in a second sandbox that runs no student code (Keras safe mode)"
                 )
             else:
-                why = outcome.probe_error or "the probe did not run"
+                why = outcome.probe_error or text("execution.probe.did_not_run", lang)
                 clean = [
                     {r["id"]: ProbeOutput(ok=False, error=why) for r in rnd.clean} if probe_dirs else {}
                     for rnd in rounds
