@@ -266,7 +266,7 @@ async def _run(
             if probe_dirs and probe_dirs[0] is not None:
                 if progress:
                     progress("clean", len(cells), len(cells))
-                clean = await loader.answer(rounds, models, saves, probe_dirs[0] / "models", limits)
+                clean = await loader.answer(rounds, models, saves, probe_dirs[0] / "models", limits, lang)
                 outcome.protections.append(
                     "models measured in a second sandbox that runs no student code (Keras safe mode)"
                 )

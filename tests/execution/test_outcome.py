@@ -57,3 +57,31 @@ def test_a_timeout_and_a_cell_error_are_told_in_korean(tiny_course: Path, tmp_pa
     assert result.status == "timeout"
     assert result.message.splitlines()[0] == "코드 셀 2의 실행 시간이 한도 2초를 넘었습니다."
     assert [e.summary for e in result.cell_errors] == ["ValueError ('lstm' 층(LSTM)에서): bad input"]
+
+
+def test_the_clean_loader_says_why_a_model_was_not_measured_in_the_readers_language(tmp_path: Path) -> None:
+    import asyncio
+
+    from grader.checks.base import ProbeOutput
+    from grader.course.spec import Limits
+    from grader.execution.clean_session import CleanLoader
+    from grader.execution.probe_io import SAVE_PREFIX, ProbeRound
+    from grader.execution.sandbox import Sandbox
+
+    rnd = ProbeRound(
+        kernel=[],
+        kernel_inputs={},
+        clean=[{"id": "a", "target": "model"}, {"id": "b", "target": "other"}],
+        clean_inputs={},
+    )
+    models = {"model": "model.keras", "other": "other.keras"}
+    # `model` was saved but its file is not there; the probe said nothing about `other`.
+    saves = {f"{SAVE_PREFIX}model": ProbeOutput(ok=True, value={})}
+    loader = CleanLoader(tmp_path, Sandbox(workdir=tmp_path / "run"), None)
+    lim = Limits(file_size_mb=16)
+    (ko,) = asyncio.run(loader.answer([rnd], models, saves, tmp_path / "models", lim, "ko"))
+    assert ko["a"].error == "`models/model.keras` 파일이 없거나, 일반 파일이 아니거나, 16MB보다 큽니다"
+    assert ko["b"].error == "검사 코드가 이 모델에 대해 아무것도 알려 주지 않았습니다"
+    assert {o.clean_failure for o in ko.values()} == {"no_file"}
+    (en,) = asyncio.run(loader.answer([rnd], models, saves, tmp_path / "models", lim))
+    assert en["a"].error == "models/model.keras is missing, not a plain file, or larger than 16 MB"
