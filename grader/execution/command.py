@@ -38,7 +38,9 @@ def bwrap_args(sb: Sandbox) -> list[str]:
     # Mounts by target; applied parents first, so that nothing hides an inner one.
     mounts: list[tuple[str, list[str]]] = [(ro, ["--ro-bind", ro, ro]) for ro in pol.readonly]
     mounts += [(link, ["--symlink", target, link]) for target, link in pol.symlinks]
-    mounts += [(c.folder, ["--ro-bind", c.folder, c.folder]) for c in sb.caches]
+    # Shared caches appear inside the run folder, not at their host path: the kernel learns
+    # nothing of the host's layout (a folder under /root, say) from them.
+    mounts += [(str(sb.shared_dir(c)), ["--ro-bind", c.folder, str(sb.shared_dir(c))]) for c in sb.caches]
     mounts += [("/dev", ["--dev", "/dev"]), ("/proc", ["--proc", "/proc"])]
     for name, where in pol.writable:
         if not where:
@@ -51,8 +53,8 @@ def bwrap_args(sb: Sandbox) -> list[str]:
     if not sb.quota:  # the kernel's TMPDIR: size-limited at least
         mounts.append((str(w / "tmp"), ["--perms", "0700", "--size", size, "--tmpfs", str(w / "tmp")]))
     mounts.sort(key=lambda m: len(Path(m[0]).parts))
-    ro_roots = [Path(r) for r in pol.readonly] + [Path(c.folder) for c in sb.caches]
-    made: set[Path] = {Path("/")}
+    ro_roots = [Path(r) for r in pol.readonly]
+    made: set[Path] = {Path("/")} | ({sb.shared_dir(sb.caches[0]).parent} if sb.caches else set())
     a = [sb.bwrap, "--tmpfs", "/"]
     for target, args in mounts:
         # Folders on the way to a mount point that no read-only bind brings: crossable (755).

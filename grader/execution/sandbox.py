@@ -198,9 +198,14 @@ class Sandbox:
             self.drop_with = ""
             self._lay_out()
 
+    def shared_dir(self, cache: KernelCache) -> Path:
+        """Where a shared cache is bound read-only in the kernel's file system (bubblewrap)."""
+        return self.workdir / ".shared" / cache.name
+
     def _link_caches(self) -> None:
-        """The shared caches' files in the kernel's HOME: links to the read-only bind under
-        bubblewrap; without it, copies (the kernel could write through a link, or not reach it)."""
+        """The shared caches' files in the kernel's HOME: links into their read-only bind under
+        bubblewrap (the mount points are the grader's, in the run folder); without it, copies
+        (the kernel could write through a link, or not reach it)."""
         for cache in self.pol.caches:
             problem = kernel_cache.ensure(cache)
             if problem:
@@ -212,9 +217,12 @@ class Sandbox:
                     target = target / part
                     target.mkdir(exist_ok=True)
                     self.give_to_kernel(target)
+                if self.bwrap:
+                    self.shared_dir(cache).mkdir(parents=True, exist_ok=True)
+                    os.chmod(self.shared_dir(cache).parent, 0o711)
                 for f in cache.files():
                     if self.bwrap:
-                        os.symlink(f, target / f.name)
+                        os.symlink(self.shared_dir(cache) / f.name, target / f.name)
                     else:
                         shutil.copyfile(f, target / f.name)
                         self.give_to_kernel(target / f.name)
