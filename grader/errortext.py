@@ -18,6 +18,7 @@ import sys
 import sysconfig
 from collections.abc import Iterable
 
+from grader.i18n import text as catalog_text
 from grader.textsafe import inert
 
 SUMMARY_LIMIT = 240
@@ -79,13 +80,13 @@ def shorten(text: str, limit: int = SUMMARY_LIMIT) -> str:
     return cut.rstrip(" ,;:") + "…"
 
 
-def _essential(text: str) -> tuple[str, str, str]:
-    """(context, the essential sentences, graph node) of an exception's message."""
-    context = ""
+def _essential(text: str) -> tuple[dict[str, str], str, str]:
+    """(the layer or call it happened in, the essential sentences, graph node) of an exception's message."""
+    context: dict[str, str] = {}
     m = _CALLING.search(text)
     if m:
         context = (
-            f"in layer '{m.group('layer')}' ({m.group('type')})" if m.group("layer") else f"in {m.group('cls')}.call()"
+            {"layer": m.group("layer"), "layer_type": m.group("type")} if m.group("layer") else {"cls": m.group("cls")}
         )
         text = text[: m.start()] + text[m.end() :]
     text = _ARGUMENTS.sub("", text)
@@ -115,8 +116,9 @@ def _essential(text: str) -> tuple[str, str, str]:
     return context, chosen, node
 
 
-def summary(ename: str, evalue: str, limit: int = SUMMARY_LIMIT, *, cut: bool = False) -> str:
-    """One line: "Type (layer lstm (LSTM)): what went wrong (at node …)".
+def summary(ename: str, evalue: str, limit: int = SUMMARY_LIMIT, *, cut: bool = False, lang: str = "en") -> str:
+    """One line: "Type in layer 'lstm' (LSTM): what went wrong (at node …)"; the grader's own
+    words around the exception's (English) message in `lang`.
 
     `cut`: the text was already cut somewhere (the probe keeps 300 characters), so its last
     word may be a fragment; it is dropped rather than shown half."""
@@ -127,13 +129,22 @@ def summary(ename: str, evalue: str, limit: int = SUMMARY_LIMIT, *, cut: bool = 
     context, essential, node = _essential(text)
     essential = clean_paths(essential)
     if node and node not in essential:
-        essential = f"{essential} (at node {node})" if essential else f"at node {node}"
-    head = f"{ename} {context}" if context else ename
+        essential = (
+            catalog_text("execution.errortext.at_node", lang, text=essential, node=node)
+            if essential
+            else catalog_text("execution.errortext.only_node", lang, node=node)
+        )
+    if "layer" in context:
+        head = catalog_text("execution.errortext.in_layer", lang, ename=ename, **context)
+    elif context:
+        head = catalog_text("execution.errortext.in_call", lang, ename=ename, **context)
+    else:
+        head = ename
     line = f"{head}: {essential}" if essential else head
     return shorten(line, limit)
 
 
-def summarize_probe_error(error: str, limit: int = SUMMARY_LIMIT) -> str:
+def summarize_probe_error(error: str, limit: int = SUMMARY_LIMIT, lang: str = "en") -> str:
     """A probe's "Type: message (in fn, line n)" text, summarised the same way; text that does
     not start with an exception type (the grader's own reasons) is only cleaned and shortened."""
     error = inert(error or "", newlines=True, tabs=True)
@@ -145,7 +156,7 @@ def summarize_probe_error(error: str, limit: int = SUMMARY_LIMIT) -> str:
     if not m:
         return shorten(clean_paths(" ".join(error.split())) + where, limit)
     body = error[m.end() :]
-    line = summary(m.group("ename"), body, limit - len(where), cut=len(body) >= PROBE_CUT)
+    line = summary(m.group("ename"), body, limit - len(where), cut=len(body) >= PROBE_CUT, lang=lang)
     return line + where
 
 

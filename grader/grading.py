@@ -118,7 +118,7 @@ def evaluate_checks(
         outs = {rid[len(prefix) :]: o for rid, o in probe.items() if rid.startswith(prefix)}
         if not outs and probe_error:
             outs = {r["id"]: ProbeOutput(ok=False, error=probe_error) for r in plans[check.id].requests}
-        outs, full_errors = summarized_errors(outs)
+        outs, full_errors = summarized_errors(outs, ctx.lang)
         unmeasured = next((o for o in outs.values() if o.clean_failure), None)
         if unmeasured is not None and kind.evidence_of(check) == "clean":
             # No points for facts only the notebook vouches for.
@@ -141,7 +141,7 @@ def evaluate_checks(
     return apply_after(checks, results, ctx)
 
 
-def summarized_errors(outs: dict[str, ProbeOutput]) -> tuple[dict[str, ProbeOutput], dict[str, str]]:
+def summarized_errors(outs: dict[str, ProbeOutput], lang: str = "en") -> tuple[dict[str, ProbeOutput], dict[str, str]]:
     """The probe outputs with each error in one line (`errortext`), and {request: full text}
     for those that changed. Errors that differ only in their numbers (the same Keras error
     for every input shape) all read as the first one, so a check says it once."""
@@ -149,7 +149,7 @@ def summarized_errors(outs: dict[str, ProbeOutput]) -> tuple[dict[str, ProbeOutp
     short: dict[str, str] = {}
     for rid, out in outs.items():
         if out.error:
-            short[rid] = errortext.summarize_probe_error(out.error)
+            short[rid] = errortext.summarize_probe_error(out.error, lang=lang)
             if short[rid] != out.error:
                 full[rid] = out.error
     failed = [rid for rid, out in outs.items() if not out.ok and rid in short]
@@ -193,6 +193,7 @@ def grade_submission(
         progress=progress,
         policy=build_policy(spec.limits, course_root=course.root),
         kernel=kernel,
+        lang=ctx.lang,
     )
     offline_results = offline.result(OFFLINE_GRACE_S)
     if offline_results is None:

@@ -42,7 +42,8 @@ def cell_error_text(error: CellError, ctx: GradeContext, limits: Any = None) -> 
 def run_notes(outcome: Any, ctx: GradeContext, limits: Any = None) -> list[str]:  # noqa: ANN401
     """What the result says about the run besides the checks, one entry per line: how it
     ended (timeout, crash), the cells that raised, lines not run, the Colab stand-in."""
-    notes = [outcome.message] if outcome.message else []
+    said = outcome.said(ctx.lang)
+    notes = [said] if said else []
     errors: list[CellError] = outcome.cell_errors
     if errors:
         total = outcome.code_cells

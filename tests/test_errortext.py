@@ -55,6 +55,21 @@ def test_layer_calls_name_the_layer_and_keep_what_keras_found():
     )
 
 
+def test_the_graders_own_words_follow_the_language():
+    """Around the exception's own (English) text, the layer and the graph node are said in Korean."""
+    assert summary("ValueError", KERAS2_CALL, lang="ko").startswith(
+        "ValueError ('lstm' 층(LSTM)에서): Input 0 of layer \"lstm\" is incompatible"
+    )
+    assert summary("ValueError", CELL_CALL, lang="ko").startswith("ValueError (LNSimpleRNNCell.call()에서): ")
+    assert summary("InvalidArgumentError", GRAPH_ERROR, lang="ko").endswith(
+        "[8,7,1] vs. [8,5,1] (노드 gradient_tape/compile_loss/mse/sub/BroadcastGradientArgs)"
+    )
+    assert summarize_probe_error("ValueError: " + KERAS2_CALL + " (in f, line 3)", lang="ko").startswith(
+        "ValueError ('lstm' 층(LSTM)에서): "
+    )
+    assert summary("ValueError", KERAS2_CALL, lang="en") == summary("ValueError", KERAS2_CALL)
+
+
 def test_keras3_input_errors_lose_the_none_name_and_inline_graph_nodes_shrink():
     assert summary(
         "ValueError",

@@ -1,1 +1,2 @@
-"""Running a notebook: sandbox policy, launcher, limits, kernel runner, probe, doctor."""
+"""Running a notebook: sandbox policy, layers and command, shared kernel caches, launcher, limits,
+kernel runner, probe, clean model loader, doctor."""

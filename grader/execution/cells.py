@@ -76,9 +76,16 @@ def without_installs(source: str) -> tuple[str, list[str]]:
     return "\n".join(lines), skipped
 
 
-def cell_error(reply: dict[str, Any], code_cell: int, index: int, cell: Any, sandbox: Sandbox) -> CellError:
+def cell_error(
+    reply: dict[str, Any],
+    code_cell: int,
+    index: int,
+    cell: Any,  # noqa: ANN401 - a notebook cell
+    sandbox: Sandbox,
+    lang: str = "en",
+) -> CellError:
     """What a failing cell raised, from its execute_reply (present even when the cell's
-    outputs were dropped at the output limit)."""
+    outputs were dropped at the output limit); its summary in `lang`."""
     ename = str(reply.get("ename") or "Error")
     evalue = str(reply.get("evalue") or "")
     tb = errortext.full_text([str(t) for t in reply.get("traceback") or []])
@@ -88,7 +95,7 @@ def cell_error(reply: dict[str, Any], code_cell: int, index: int, cell: Any, san
         execution_count=int(count) if isinstance(count, int) else None,
         cell=index + 1,
         ename=ename,
-        summary=errortext.summary(ename, evalue),
+        summary=errortext.summary(ename, evalue, lang=lang),
         line=_student_line(tb),
         traceback=tb[:MAX_TRACEBACK_CHARS],
         limit=_limit_hit(ename, evalue, sandbox),

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,12 +25,15 @@ from grader.execution.outcome import RunOutcome
 from grader.execution.policy import SandboxPolicy
 from grader.execution.probe_io import SAVE_PREFIX, ProbeRound, read_json, read_probe, regular_file
 from grader.execution.sandbox import Sandbox
+from grader.i18n import text
 
 MAX_LOADS_JSON = 2**20
 # The loader imports Keras while the notebook runs; if the notebook was quicker, the wait
 # for its answers includes the rest of that start.
 LOADER_START_S = 60.0
 LOADER_NICE = 5
+# Why the loader stopped short: a catalog entry (execution.toml) and its fields.
+Why = tuple[str, dict[str, Any]]
 
 
 class CleanLoader:
@@ -37,7 +41,10 @@ class CleanLoader:
     code, and answers the clean requests (clean_loader.py). Started with the notebook so
     that importing Keras costs no wall time; given work only after the kernel is dead."""
 
-    def __init__(self, workdir: Path, sandbox: Sandbox, proc: subprocess.Popen[bytes] | None, problem: str):
+    def __init__(
+        self, workdir: Path, sandbox: Sandbox, proc: subprocess.Popen[bytes] | None, problem: Why | None = None
+    ):
+        # problem: why it could not start (a catalog entry and its fields), None when it did
         self.workdir, self.sandbox, self.proc, self.problem = workdir, sandbox, proc, problem
         self._tracked = False
         self.timings: dict[str, float] = {}  # what the loader says it spent (start, idle, loads)
@@ -64,8 +71,8 @@ class CleanLoader:
                 start_new_session=True,
             )
         except OSError as exc:
-            return cls(workdir, sandbox, None, f"it could not start ({exc})")
-        return cls(workdir, sandbox, proc, "")
+            return cls(workdir, sandbox, None, ("execution.clean.no_start", {"error": str(exc)}))
+        return cls(workdir, sandbox, proc)
 
     def track(self) -> None:
         """Register its process group with its sandbox (once), for the kill at the end."""
@@ -80,9 +87,11 @@ class CleanLoader:
         saves: dict[str, ProbeOutput],
         saved_dir: Path,
         limits: Limits,
+        lang: str = "en",
     ) -> list[dict[str, ProbeOutput]]:
         """The clean requests' outputs, round by round. A model the probe could not save,
-        or the loader could not load, answers each of its requests with `clean_failure` set."""
+        or the loader could not load, answers each of its requests with `clean_failure` set
+        (and why, in `lang`)."""
         failures: dict[str, ProbeOutput] = {}
         usable: dict[str, Path] = {}
         cap = max(1, limits.file_size_mb) * 2**20
@@ -91,7 +100,7 @@ class CleanLoader:
             src = saved_dir / name
             if out is None:
                 failures[target] = ProbeOutput(
-                    ok=False, error="the probe reported nothing for it", clean_failure="no_file"
+                    ok=False, error=text("execution.clean.probe_said_nothing", lang), clean_failure="no_file"
                 )
             elif not out.ok:
                 code = out.value.get("failure") if isinstance(out.value, dict) else None
@@ -102,14 +111,14 @@ class CleanLoader:
                 failures[target] = ProbeOutput(
                     ok=False,
                     clean_failure="no_file",
-                    error=f"models/{name} is missing, not a plain file, or larger than {limits.file_size_mb} MB",
+                    error=text("execution.clean.model_file", lang, name=name, file_size_mb=limits.file_size_mb),
                 )
             else:
                 usable[target] = src
         results: list[dict[str, ProbeOutput]] = [{} for _ in rounds]
         loaded: dict[str, ProbeOutput | None] = {}
         if usable:
-            loaded = await self._run_job(rounds, models, usable, limits, results)
+            loaded = await self._run_job(rounds, models, usable, limits, results, lang)
         failures.update({t: o for t, o in loaded.items() if o is not None})
         for rnd, outs in zip(rounds, results, strict=False):
             for r in rnd.clean:
@@ -124,6 +133,7 @@ class CleanLoader:
         usable: dict[str, Path],
         limits: Limits,
         results: list[dict[str, ProbeOutput]],
+        lang: str,
     ) -> dict[str, ProbeOutput | None]:
         """Hand the files to the loader, wait for it, kill it, then read what it wrote.
         Returns {target: None if it loaded, else the failure}; fills `results` per round."""
@@ -150,7 +160,8 @@ class CleanLoader:
         wait = limits.probe_timeout_s * len(rounds) + LOADER_START_S
         self.track()
         self._full_priority()
-        stopped = self.problem or await self._finish(job, wait)
+        told = self.problem or await self._finish(job, wait)
+        stopped = text(told[0], lang, **told[1]) if told else ""
         self.sandbox.cleanup()  # dead before anything it wrote is read
         report = read_json(job / "loads.json", MAX_LOADS_JSON)
         loads = report.get("models") if isinstance(report, dict) else None
@@ -161,9 +172,9 @@ class CleanLoader:
                 if k in ("ready_s", "idle_s", "load_s", "answer_s") and isinstance(v, (int, float))
             }
         if not isinstance(loads, dict):
-            why = stopped or "it reported nothing"
+            why = stopped or text("execution.clean.reported_nothing", lang)
             if self.sandbox.out_of_memory():
-                why = f"it ran out of memory (limit {limits.memory_mb} MB)"
+                why = text("execution.clean.out_of_memory", lang, memory_mb=limits.memory_mb)
             return {t: ProbeOutput(ok=False, error=why, clean_failure="loader_failed") for t in usable}
         status: dict[str, ProbeOutput | None] = {}
         for target in usable:
@@ -172,7 +183,9 @@ class CleanLoader:
                 status[target] = None
                 continue
             code = entry.get("failure") if isinstance(entry, dict) else None
-            error = str(entry.get("error", "")) if isinstance(entry, dict) else "it reported nothing for it"
+            error = (
+                str(entry.get("error", "")) if isinstance(entry, dict) else text("execution.clean.nothing_for_it", lang)
+            )
             status[target] = ProbeOutput(
                 ok=False,
                 error=ANSI.sub("", error)[:500],
@@ -183,12 +196,12 @@ class CleanLoader:
             if not todo:
                 continue
             scratch = RunOutcome()
-            outs = read_probe(job / f"round-{i}", todo, scratch)
+            outs = read_probe(job / f"round-{i}", todo, scratch, lang)
             for r in todo:
                 if r["id"] in outs:
                     results[i][r["id"]] = outs[r["id"]]
                 else:
-                    why = stopped or scratch.probe_error or "it gave no answer"
+                    why = stopped or scratch.probe_error or text("execution.clean.no_answer", lang)
                     results[i][r["id"]] = ProbeOutput(ok=False, error=why, clean_failure="loader_failed")
         return status
 
@@ -219,8 +232,8 @@ class CleanLoader:
                 except OSError:
                     continue  # the thread just ended
 
-    async def _finish(self, job: Path, wait: float) -> str:
-        """Send the job, wait for the loader to exit. Returns "" or why it stopped short."""
+    async def _finish(self, job: Path, wait: float) -> Why | None:
+        """Send the job, wait for the loader to exit. Returns None, or why it stopped short."""
         proc = self.proc
         assert proc is not None and proc.stdin is not None
         try:
@@ -231,10 +244,14 @@ class CleanLoader:
         try:
             code = await asyncio.to_thread(proc.wait, wait)
         except subprocess.TimeoutExpired:
-            return f"it did not finish within {wait:g} s"
+            return "execution.clean.too_slow", {"wait": wait}
         if code == 0:
-            return ""
-        return f"it stopped with signal {-code}" if code < 0 else f"it exited with status {code}"
+            return None
+        return (
+            ("execution.clean.signal", {"signal": -code})
+            if code < 0
+            else ("execution.clean.exit_status", {"code": code})
+        )
 
     def close(self) -> None:
         """Kill it (a loader never given work just dies) and remove its folder."""

@@ -80,6 +80,8 @@ class Report:
     policy_lines: list[str] = field(default_factory=list)
     protections: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    # The policy's shared caches: "name: folder" when a kernel reads it, else why it does not.
+    caches: list[str] = field(default_factory=list)
     measured: dict[str, Any] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     stale_cgroups: list[str] = field(default_factory=list)
@@ -156,6 +158,7 @@ def diagnose(
             )
         rep.protections = list(sb.protections)
         rep.missing = list(sb.missing)
+        rep.caches = [f"{c.name}: {c.folder}" for c in sb.caches] + [f"not shared: {p}" for p in sb.cache_problems]
         # A file of the grader's folder (usually the course): the kernel should not see it.
         probe = next((p for p in sorted(Path.cwd().iterdir()) if p.is_file()), None) if Path.cwd().is_dir() else None
         env = dict(
@@ -198,6 +201,8 @@ def render(rep: Report) -> str:
     ]
     if rep.missing:
         lines += ["missing:", *[f"  ✗ {p}" for p in rep.missing]]
+    if rep.caches:
+        lines += ["shared caches (built once, read-only in every kernel):", *[f"  {c}" for c in rep.caches]]
     if m and "error" not in m:
         lines += [
             "",

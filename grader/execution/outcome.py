@@ -6,13 +6,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.checks.base import ProbeOutput
+from grader.i18n import text
 from grader.results.attempt import CellError
 
 
 @dataclass
 class RunOutcome:
     status: str = "graded"  # graded | timeout | crashed | error (every code cell raised)
-    message: str = ""
+    message: str = ""  # in English; `said(lang)` in the reader's language
+    # The catalog entry (execution.toml) and fields `message` was made from, "" for none.
+    message_key: str = ""
+    message_fields: dict[str, Any] = field(default_factory=dict)
     # Every code cell runs, also after one raised: what each failing cell raised, in order.
     cell_errors: list[CellError] = field(default_factory=list)
     code_cells: int = 0  # code cells with something to run
@@ -33,3 +37,12 @@ class RunOutcome:
     interrupted: bool = False  # the grader was asked to stop (Ctrl-C, SIGTERM)
     sandbox: Any = field(default=None, repr=False, compare=False)
     clean_sandbox: Any = field(default=None, repr=False, compare=False)
+
+    def tell(self, status: str, key: str, /, **fields: Any) -> None:  # noqa: ANN401
+        """End the run as `status`, saying why with the catalog entry `key`."""
+        self.status, self.message_key, self.message_fields = status, key, fields
+        self.message = text(key, "en", **fields)
+
+    def said(self, lang: str) -> str:
+        """How the run ended, in `lang` ("" when it simply finished)."""
+        return text(self.message_key, lang, **self.message_fields) if self.message_key else self.message

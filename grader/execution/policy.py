@@ -19,6 +19,7 @@ from typing import Any
 
 from grader.course.spec import Limits
 from grader.errors import GradeError
+from grader.execution.kernel_cache import KernelCache, matplotlib_cache
 
 # Every layer the sandbox knows; GRADE_SANDBOX_DISABLE=name,... turns some off.
 LAYERS = ("bwrap", "cgroup", "seccomp", "uid", "quota")
@@ -95,6 +96,9 @@ class SandboxPolicy:
     kernel_gid: int | None = None
     network: bool = False
     private: tuple[str, ...] = field(default=())  # checked to lie outside every bound path
+    # Caches the grader builds once and binds read-only, so that no kernel builds its own
+    # (kernel_cache.py): bound only once they exist, their files linked into the kernel's HOME.
+    caches: tuple[KernelCache, ...] = ()
 
     @property
     def disk_mb(self) -> int:
@@ -138,6 +142,8 @@ class SandboxPolicy:
             f"memory          ≤ {lim.memory_mb} MB; processes ≤ {lim.max_processes}",
             f"time            ≤ {lim.cell_timeout_s:g} s per cell, {lim.total_timeout_s:g} s in total",
         ]
+        for c in self.caches:
+            lines.append(f"shared cache    {c.name}: {c.folder} (read-only, as ~/{c.home_dir})")
         if self.private:
             lines.append("kept out        " + ", ".join(self.private))
         return lines
@@ -198,6 +204,9 @@ def _checked(policy: SandboxPolicy) -> SandboxPolicy:
                     "this folder; install the grader's virtual environment outside it",
                     priv,
                 )
+        for c in policy.caches:
+            if _within(pp, Path(c.folder)):
+                raise PolicyError(f"the grader's cache folder {c.folder} contains this folder; move it", priv)
     return policy
 
 
@@ -226,6 +235,10 @@ def build_policy(
     if "uid" not in layers:
         uid = gid = None
     private = (str(Path(course_root).resolve()),) if course_root else ()
+    # A cache folder inside the course (a cache dir set there) is not shared: it would be bound.
+    caches = tuple(
+        c for c in (matplotlib_cache(),) if c is not None and not any(_within(Path(c.folder), Path(p)) for p in private)
+    )
     return _checked(
         SandboxPolicy(
             limits=limits,
@@ -235,5 +248,6 @@ def build_policy(
             kernel_uid=uid,
             kernel_gid=gid,
             private=private,
+            caches=caches,
         )
     )

@@ -22,6 +22,7 @@ from grader.execution.cells import ANSI, error_line
 from grader.execution.kernel import CappedClient
 from grader.execution.outcome import RunOutcome
 from grader.execution.sandbox import Sandbox
+from grader.i18n import text
 
 PROBE_SOURCE = (Path(__file__).with_name("probe_kernel.py")).read_text(encoding="utf-8")
 MAX_PROBE_JSON = bounded.MAX_JSON_BYTES
@@ -147,8 +148,11 @@ def regular_file(path: Path, limit: int) -> bool:
     return stat.S_ISREG(st.st_mode) and st.st_size <= limit
 
 
-def read_probe(probe_dir: Path, requests: list[dict[str, Any]], outcome: RunOutcome) -> dict[str, ProbeOutput]:
+def read_probe(
+    probe_dir: Path, requests: list[dict[str, Any]], outcome: RunOutcome, lang: str = "en"
+) -> dict[str, ProbeOutput]:
     """Read what the probe wrote; anything malformed is the student's, never a grader crash.
+    Why something was not read is said in `lang`.
 
     Sizes are checked before anything is parsed or inflated (`bounded`): out.json has a
     byte cap, and of out.npz only the arrays the requests produced are read, each within
@@ -157,13 +161,13 @@ def read_probe(probe_dir: Path, requests: list[dict[str, Any]], outcome: RunOutc
     try:
         results = bounded.read_json(probe_dir / "out.json", MAX_PROBE_JSON)
     except bounded.TooLarge as exc:
-        outcome.probe_error = f"the probe output is too large ({exc})"
+        outcome.probe_error = text("execution.probe.too_large", lang, why=exc.said(lang))
         return {}
     except (OSError, ValueError):  # missing, a FIFO or symlink, not UTF-8 JSON
-        outcome.probe_error = "the probe produced no readable output"
+        outcome.probe_error = text("execution.probe.unreadable", lang)
         return {}
     if not isinstance(results, dict):
-        outcome.probe_error = "the probe output could not be read (not a JSON object)"
+        outcome.probe_error = text("execution.probe.not_object", lang)
         return {}
     wanted = {str(r["id"]) for r in requests}
     counts: dict[str, int] = {}
@@ -179,19 +183,19 @@ def read_probe(probe_dir: Path, requests: list[dict[str, Any]], outcome: RunOutc
     refused: dict[str, str] = {}
     if names:
         try:
-            arrays, refused = bounded.load_arrays(probe_dir / "out.npz", names)
+            arrays, refused = bounded.load_arrays(probe_dir / "out.npz", names, lang=lang)
         except bounded.TooLarge as exc:
-            outcome.probe_error = f"the probe output is too large ({exc})"
+            outcome.probe_error = text("execution.probe.too_large", lang, why=exc.said(lang))
             return {}
         except Exception as exc:  # noqa: BLE001 - anything the student left there is suspect
-            outcome.probe_error = f"the probe output could not be read ({type(exc).__name__})"
+            outcome.probe_error = text("execution.probe.broken", lang, error_type=type(exc).__name__)
             return {}
     found: dict[str, ProbeOutput] = {}
     for rid, n in counts.items():
         r = results[rid]
         why = next((refused[k] for k in (f"{rid}::{i}" for i in range(n)) if k in refused), None)
         if why is not None:
-            found[rid] = ProbeOutput(ok=False, error=f"the grader did not read this output: {why}")
+            found[rid] = ProbeOutput(ok=False, error=text("execution.probe.not_read", lang, why=why))
             continue
         found[rid] = ProbeOutput(
             ok=r.get("ok") is True,

@@ -37,6 +37,7 @@ from grader.execution.outcome import RunOutcome
 from grader.execution.policy import SandboxPolicy, build_policy
 from grader.execution.probe_io import SAVE_PREFIX, model_files, read_probe, run_probe, save_requests, split_round
 from grader.execution.warm import SpareKernel, preload_for
+from grader.i18n import text
 from grader.signals import sigterm_as_interrupt
 
 
@@ -50,6 +51,7 @@ def run_notebook(
     extra_rounds: list[tuple[list[dict[str, Any]], dict[str, np.ndarray]]] | None = None,
     policy: SandboxPolicy | None = None,
     kernel: SpareKernel | None = None,
+    lang: str = "en",
 ) -> RunOutcome:
     """Execute `nb` with limits, then the probe. Always returns an outcome.
 
@@ -58,6 +60,7 @@ def run_notebook(
     `policy`: what the kernel may see and use (`build_policy(limits)` when not given).
     `kernel`: a spare started ahead (`warm.SpareKernel`); used if it fits this notebook's
     policy and imports, else discarded and a kernel started as usual.
+    `lang`: the language of the cell errors' summaries (`outcome.said(lang)` for the rest).
     SIGTERM of the grader is turned into KeyboardInterrupt while a kernel runs, so
     Ctrl-C and SIGTERM both go through the cleanup that kills the kernel's processes.
     """
@@ -75,6 +78,7 @@ def run_notebook(
                     policy or build_policy(limits),
                     outcome,
                     kernel,
+                    lang,
                 )
             )
     except asyncio.CancelledError:
@@ -99,6 +103,7 @@ async def _run(
     policy: SandboxPolicy,
     outcome: RunOutcome,
     kernel: SpareKernel | None = None,
+    lang: str = "en",
 ) -> RunOutcome:
     t0 = time.monotonic()
     rounds = [split_round(reqs, inps) for reqs, inps in [(probe_requests, probe_inputs), *extra_rounds]]
@@ -177,7 +182,7 @@ async def _run(
                         outcome.cell_times.append(time.monotonic() - started)
                     reply = failed.pop(index, None)
                     if reply is not None:
-                        outcome.cell_errors.append(cell_error(reply, n, index, cell, sandbox))
+                        outcome.cell_errors.append(cell_error(reply, n, index, cell, sandbox, lang))
                 client.allow_errors = False
                 client.grade_current_cell = None
                 if outcome.code_cells and len(outcome.cell_errors) >= outcome.code_cells:
@@ -195,56 +200,44 @@ async def _run(
                     if i == 0:
                         outcome.timings["probe_s"] = time.monotonic() - tp
         except (TimeoutError, CellTimeoutError):
-            outcome.status = "timeout"
             spent = time.monotonic() - t0
             cell_no = _current_cell(client)
             if sandbox.out_of_memory():
                 # The memory limit killed the kernel; the timeout only noticed it later.
-                outcome.status = "crashed"
-                outcome.message = (
-                    f"the notebook ran out of memory while running code cell {cell_no} "
-                    f"(limit {limits.memory_mb} MB); use smaller arrays or batches"
-                )
+                if cell_no:
+                    outcome.tell("crashed", "execution.run.oom_in_cell", cell=cell_no, memory_mb=limits.memory_mb)
+                else:
+                    outcome.tell("crashed", "execution.run.oom_in_checks", memory_mb=limits.memory_mb)
             elif spent >= limits.total_timeout_s - 1:
-                outcome.message = f"the notebook ran past the total limit of {limits.total_timeout_s:g} s"
+                outcome.tell("timeout", "execution.run.total_timeout", total_s=limits.total_timeout_s)
+            elif cell_no:
+                outcome.tell("timeout", "execution.run.cell_timeout", cell=cell_no, cell_s=limits.cell_timeout_s)
             else:
-                outcome.message = (
-                    f"code cell {cell_no} ran past the limit of {limits.cell_timeout_s:g} s"
-                    if cell_no
-                    else f"a cell ran past the limit of {limits.cell_timeout_s:g} s"
-                )
+                outcome.tell("timeout", "execution.run.some_cell_timeout", cell_s=limits.cell_timeout_s)
         except DeadKernelError:
-            outcome.status = "crashed"
             cell_no = _current_cell(client)
-            where = f"while running code cell {cell_no}" if cell_no else "during the grader's checks"
-            if sandbox.out_of_memory():
-                outcome.message = (
-                    f"the notebook ran out of memory {where} "
-                    f"(limit {limits.memory_mb} MB); use smaller arrays or batches"
-                )
+            mb = limits.memory_mb
+            if sandbox.out_of_memory() and cell_no:
+                outcome.tell("crashed", "execution.run.oom_in_cell", cell=cell_no, memory_mb=mb)
+            elif sandbox.out_of_memory():
+                outcome.tell("crashed", "execution.run.oom_in_checks", memory_mb=mb)
+            elif cell_no:
+                outcome.tell("crashed", "execution.run.kernel_died_in_cell", cell=cell_no, memory_mb=mb)
             else:
-                outcome.message = (
-                    f"the kernel died {where} "
-                    f"(os._exit, a killed process, or native code such as TensorFlow or zmq aborting, often "
-                    f"for lack of memory: the limit is {limits.memory_mb} MB per process)"
-                )
+                outcome.tell("crashed", "execution.run.kernel_died_in_checks", memory_mb=mb)
         except RuntimeError as exc:
             # nbclient reports a kernel that never came up as RuntimeError
-            outcome.status = "crashed"
-            outcome.message = (
-                f"the kernel could not run: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-            )
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            outcome.tell("crashed", "execution.run.kernel_did_not_start", reason=reason)
         except (KeyboardInterrupt, asyncio.CancelledError):
             raise  # the grader is being stopped: the finally below still kills the kernel
         except Exception as exc:  # noqa: BLE001 - e.g. a kernel whose json/zmq the notebook broke
-            outcome.status = "crashed"
             cell_no = _current_cell(client)
-            where = f" while running code cell {cell_no}" if cell_no else ""
-            outcome.message = (
-                f"the kernel stopped talking to the grader properly{where} "
-                f"({type(exc).__name__}); did the notebook change json, zmq or the kernel's "
-                "internals?"
-            )
+            error_type = type(exc).__name__
+            if cell_no:
+                outcome.tell("crashed", "execution.run.kernel_protocol_in_cell", cell=cell_no, error_type=error_type)
+            else:
+                outcome.tell("crashed", "execution.run.kernel_protocol", error_type=error_type)
         finally:
             # BaseException: the cleanup below must run whatever happened
             with contextlib.suppress(BaseException):
@@ -262,7 +255,9 @@ async def _run(
         # From here on the kernel and every process it started are dead: what the probe left
         # in its folders can no longer change while the grader reads it.
         found = [
-            read_probe(d, rnd.kernel + (save_requests(models) if i == 0 else []), outcome) if d is not None else {}
+            read_probe(d, rnd.kernel + (save_requests(models) if i == 0 else []), outcome, lang)
+            if d is not None
+            else {}
             for i, (d, rnd) in enumerate(zip(probe_dirs, rounds, strict=False))
         ]
         saves = {k: found[0].pop(k) for k in list(found[0]) if k.startswith(SAVE_PREFIX)} if found else {}
@@ -271,12 +266,12 @@ async def _run(
             if probe_dirs and probe_dirs[0] is not None:
                 if progress:
                     progress("clean", len(cells), len(cells))
-                clean = await loader.answer(rounds, models, saves, probe_dirs[0] / "models", limits)
+                clean = await loader.answer(rounds, models, saves, probe_dirs[0] / "models", limits, lang)
                 outcome.protections.append(
                     "models measured in a second sandbox that runs no student code (Keras safe mode)"
                 )
             else:
-                why = outcome.probe_error or "the probe did not run"
+                why = outcome.probe_error or text("execution.probe.did_not_run", lang)
                 clean = [
                     {r["id"]: ProbeOutput(ok=False, error=why) for r in rnd.clean} if probe_dirs else {}
                     for rnd in rounds

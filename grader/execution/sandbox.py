@@ -1,8 +1,10 @@
-"""Isolation for the student's kernel: the command that wraps it, its run folder, and cleanup.
+"""Isolation for the student's kernel: which layers apply, its run folder, and cleanup.
 
-What the kernel may see and use is a `SandboxPolicy` (policy.py); this module applies
-it with the layers the platform offers, and every run reports the ones that were
-active (`Result.protections`, `grade doctor`):
+What the kernel may see and use is a `SandboxPolicy` (policy.py); this module decides
+which of its layers the platform offers, lays out the run folder, tracks the kernel's
+processes and kills them at the end. The command line made from that decision is
+command.py; the lines saying which layers were active (`Result.protections`,
+`grade doctor`) are protections.py. The layers:
 
 1. bubblewrap (`bwrap`): an empty read-only root holding only the policy's read-only
    binds (system, interpreter, venv) and the run folder; own mount, pid, network,
@@ -37,10 +39,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course.spec import Limits
+from grader.execution import command, kernel_cache
 from grader.execution.cgroups import CgroupLimits
 from grader.execution.host import (
     MOUNT_SOURCE,
-    bwrap_help,
     bwrap_status,
     grow_tmpfs,
     is_root,
@@ -51,7 +53,9 @@ from grader.execution.host import (
     sweep_stale_mounts_once,
     unmount,
 )
-from grader.execution.policy import KERNEL_SITE, SandboxPolicy, build_policy, disabled
+from grader.execution.kernel_cache import KernelCache
+from grader.execution.policy import SandboxPolicy, build_policy, disabled
+from grader.execution.protections import protections
 
 __all__ = ["MOUNT_SOURCE", "Sandbox", "bwrap_status", "cleanup_all", "disabled", "setpriv_path", "stale_run_mounts"]
 
@@ -76,6 +80,8 @@ class Sandbox:
     caps_only: bool = False  # root that cannot switch user: capabilities dropped only
     seccomp_file: Path | None = None
     quota: bool = False  # the run folder is a size- and inode-limited tmpfs
+    caches: list[KernelCache] = field(default_factory=list)  # the policy's caches ready for this kernel
+    cache_problems: list[str] = field(default_factory=list)  # why one is not (the kernel builds its own)
     _pgids: set[int] = field(default_factory=set)
     _prepared: bool = False
     _disposed: bool = False
@@ -139,6 +145,7 @@ class Sandbox:
                 "no file-count limit, and no size limit for the run folder's home (not root: only /tmp is size-limited)"
             )
         self._lay_out()
+        self._link_caches()
         if pol.wants("seccomp"):
             self._write_seccomp()
         else:
@@ -191,6 +198,39 @@ class Sandbox:
             self.drop_with = ""
             self._lay_out()
 
+    def shared_dir(self, cache: KernelCache) -> Path:
+        """Where a shared cache is bound read-only in the kernel's file system (bubblewrap)."""
+        return self.workdir / ".shared" / cache.name
+
+    def _link_caches(self) -> None:
+        """The shared caches' files in the kernel's HOME: links into their read-only bind under
+        bubblewrap (the mount points are the grader's, in the run folder); without it, copies
+        (the kernel could write through a link, or not reach it)."""
+        for cache in self.pol.caches:
+            problem = kernel_cache.ensure(cache)
+            if problem:
+                self.cache_problems.append(problem)
+                continue
+            try:
+                target = self.home
+                for part in Path(cache.home_dir).parts:
+                    target = target / part
+                    target.mkdir(exist_ok=True)
+                    self.give_to_kernel(target)
+                if self.bwrap:
+                    self.shared_dir(cache).mkdir(parents=True, exist_ok=True)
+                    os.chmod(self.shared_dir(cache).parent, 0o711)
+                for f in cache.files():
+                    if self.bwrap:
+                        os.symlink(self.shared_dir(cache) / f.name, target / f.name)
+                    else:
+                        shutil.copyfile(f, target / f.name)
+                        self.give_to_kernel(target / f.name)
+            except OSError as exc:
+                self.cache_problems.append(f"{cache.name}: cannot link its cache into the kernel's home ({exc})")
+                continue
+            self.caches.append(cache)
+
     def make_room_for_probe(self) -> None:
         """Grow the run folder's tmpfs by its quota again (and 1000 files), once the notebook's
         cells are done: the grader's probe files must fit even if the notebook filled it."""
@@ -231,41 +271,7 @@ class Sandbox:
         self.seccomp_file = path
 
     def _describe(self) -> None:
-        lim = self.lim
-        p: list[str] = []
-        if self.bwrap:
-            p += [
-                "bubblewrap: only the system, Python and the venv (read-only) and the run folder exist",
-                "course, gradebook, other submissions and home folders are not in the kernel's file system",
-                "no network",
-                "own pid namespace (everything it spawns dies with it)",
-            ]
-        else:
-            p += ["private working folder (not isolated: the kernel can read your files)"]
-        if self.uid is not None:
-            p.append(f"runs as uid {self.uid} with no capabilities and no_new_privs")
-        elif self.caps_only:
-            p.append("runs as root but with no capabilities and no_new_privs")
-        if self.seccomp_file:
-            p.append("seccomp: mount, namespaces, ptrace, bpf, keyrings refused")
-        if self.quota:
-            p.append(f"run folder ≤ {lim.disk_mb} MB and {lim.inodes} files (size-limited tmpfs)")
-        elif self.bwrap:
-            p.append(f"/tmp ≤ {lim.disk_mb} MB (size-limited tmpfs)")
-        cg = self.cgroups
-        if cg and cg.limits_processes:
-            p.append(f"processes ≤ {lim.max_processes} (pids cgroup)")
-        elif self._nproc_applies():
-            p.append(f"processes ≤ {lim.max_processes} more (RLIMIT_NPROC)")
-        if cg and cg.limits_memory:
-            p.append(f"memory ≤ {lim.memory_mb} MB for the kernel and its children (memory cgroup)")
-        p.append(f"memory ≤ {lim.memory_mb} MB per process (RLIMIT_DATA)")
-        p.append(f"files ≤ {lim.file_size_mb} MB (RLIMIT_FSIZE)")
-        p.append(f"time ≤ {lim.cell_timeout_s:g} s per cell, {lim.total_timeout_s:g} s in total")
-        p.append(f"output ≤ {lim.output_kb} KB")
-        p.append("own session and process group (killed as a whole)")
-        p.append("IPC transport (no TCP ports)")
-        self.protections = p
+        self.protections = protections(self)
 
     def warn_if_degraded(self) -> None:
         """One line on stderr, once per process, when a layer is missing."""
@@ -278,154 +284,22 @@ class Sandbox:
             file=sys.stderr,
         )
 
-    def _nproc_applies(self) -> bool:
+    def nproc_applies(self) -> bool:
+        """Whether RLIMIT_NPROC means anything for the kernel (not for root)."""
         return self.uid is not None or not is_root()
 
     def bwrap_args(self) -> list[str]:
         """The bubblewrap command line (without the kernel command)."""
-        assert self.bwrap
-        pol, w = self.pol, self.workdir
-        size = str(max(1, pol.disk_mb) * 2**20)
-        # Mounts by target; applied parents first, so that nothing hides an inner one.
-        mounts: list[tuple[str, list[str]]] = [(ro, ["--ro-bind", ro, ro]) for ro in pol.readonly]
-        mounts += [(link, ["--symlink", target, link]) for target, link in pol.symlinks]
-        mounts += [("/dev", ["--dev", "/dev"]), ("/proc", ["--proc", "/proc"])]
-        for name, where in pol.writable:
-            if not where:
-                continue
-            if self.quota:
-                mounts.append((where, ["--bind", str(w / name), where]))
-            else:
-                mounts.append((where, ["--perms", "1777", "--size", size, "--tmpfs", where]))
-        mounts.append((str(w), ["--bind", str(w), str(w)]))
-        if not self.quota:  # the kernel's TMPDIR: size-limited at least
-            mounts.append((str(w / "tmp"), ["--perms", "0700", "--size", size, "--tmpfs", str(w / "tmp")]))
-        mounts.sort(key=lambda m: len(Path(m[0]).parts))
-        ro_roots = [Path(r) for r in pol.readonly]
-        made: set[Path] = {Path("/")}
-        a = [self.bwrap, "--tmpfs", "/"]
-        for target, args in mounts:
-            # Folders on the way to a mount point that no read-only bind brings: crossable (755).
-            for anc in reversed(Path(target).parents):
-                if anc in made or any(anc == r or r in anc.parents for r in ro_roots):
-                    continue
-                a += ["--perms", "0755", "--dir", str(anc)]
-                made.add(anc)
-            a += args
-            made.add(Path(target))
-        a += [
-            "--remount-ro",
-            "/",
-            "--unshare-net",
-            "--unshare-pid",
-            "--unshare-ipc",
-            "--unshare-uts",
-            "--unshare-cgroup-try",
-            "--hostname",
-            "grade-sandbox",
-            "--die-with-parent",
-            "--new-session",
-            # ipykernel exits when its parent pid is 1, which it is in the new namespace.
-            "--unsetenv",
-            "JPY_PARENT_PID",
-        ]
-        if not is_root():
-            # A user namespace is how bubblewrap works unprivileged; no nested one inside it.
-            a += ["--unshare-user"] + (["--disable-userns"] if "--disable-userns" in bwrap_help() else [])
-        if self.seccomp_file:
-            from grader.execution.launch import SECCOMP_FD_WORD
-
-            a += ["--seccomp", SECCOMP_FD_WORD]
-        a += ["--chdir", str(self.home)]
-        return a
-
-    def _drop_inside(self) -> list[str]:
-        """What switches to the kernel's user inside bubblewrap, before the kernel command."""
-        if self.uid is None:
-            return []
-        gid = self.gid if self.gid is not None else self.uid
-        if self.drop_with == "setpriv":
-            return [
-                str(setpriv_path()),
-                f"--reuid={self.uid}",
-                f"--regid={gid}",
-                "--clear-groups",
-                "--bounding-set=-all",
-                "--inh-caps=-all",
-                "--no-new-privs",
-                "--",
-            ]
-        return [
-            sys.executable,
-            "-m",
-            "grader.execution.launch",
-            "--drop-uid",
-            str(self.uid),
-            "--drop-gid",
-            str(gid),
-            "--",
-        ]
+        return command.bwrap_args(self)
 
     def wrap(self, argv: list[str]) -> list[str]:
         """The kernel command, prefixed by the launcher (and bubblewrap)."""
         self.prepare()
-        lim = self.lim
-        launcher = [
-            sys.executable,
-            "-m",
-            "grader.execution.launch",
-            "--memory-mb",
-            str(lim.memory_mb),
-            "--file-size-mb",
-            str(lim.file_size_mb),
-        ]
-        if self.cgroups:
-            for f in self.cgroups.procs_files:
-                launcher += ["--cgroup-procs", f]
-        if not (self.cgroups and self.cgroups.limits_processes) and self._nproc_applies():
-            launcher += ["--more-processes", str(lim.max_processes)]
-            if self.uid is not None:
-                launcher += ["--nproc-uid", str(self.uid)]
-        if self.seccomp_file:
-            launcher += ["--seccomp", str(self.seccomp_file)]
-        if self.bwrap:
-            return launcher + ["--"] + self.bwrap_args() + ["--"] + self._drop_inside() + argv
-        if self.uid is not None:
-            launcher += ["--drop-uid", str(self.uid), "--drop-gid", str(self.gid if self.gid is not None else self.uid)]
-        elif self.caps_only:
-            launcher += ["--drop-caps"]
-        # No pid namespace: the launcher stays as the kernel's parent (a buffer
-        # between student code and the grader) and is killed with its group.
-        return launcher + ["--supervise", "--"] + argv
+        return command.wrap(self, argv)
 
     def env(self) -> dict[str, str]:
-        """A minimal environment: nothing of the grader's (no seeds, no paths to data)."""
-        keep = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
-        env = {k: os.environ[k] for k in keep if k in os.environ}
-        env.update(
-            {
-                "HOME": str(self.home),
-                "TMPDIR": str(self.workdir / "tmp"),
-                "MPLBACKEND": "Agg",
-                "MPLCONFIGDIR": str(self.home / ".config" / "matplotlib"),
-                "PYTHONUNBUFFERED": "1",
-                "PYTHONNOUSERSITE": "1",
-                "PYTHONPATH": str(KERNEL_SITE),  # google.colab for notebooks written in Colab
-                "TF_CPP_MIN_LOG_LEVEL": "2",
-                "JUPYTER_PLATFORM_DIRS": "1",
-                "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-            }
-        )
-        for var in (
-            "OMP_NUM_THREADS",
-            "TF_NUM_INTRAOP_THREADS",
-            "TF_NUM_INTEROP_THREADS",
-            "OPENBLAS_CORETYPE",
-            "OPENBLAS_L2_SIZE",
-        ):
-            if var in os.environ:
-                env[var] = os.environ[var]
-        return env
+        """The kernel's environment: nothing of the grader's (no seeds, no paths to data)."""
+        return command.kernel_env(self)
 
     # --- while it runs ----------------------------------------------------------
 

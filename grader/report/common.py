@@ -89,17 +89,27 @@ class Source:
             raise_problem(first_problem(exc, model), str(self.path), self.pos)
 
 
+# The errors of a file the recorder gives, by what it is (catalog entries, report.toml).
+_READ_ERRORS = {
+    "meeting": ("report.read.meeting.missing", "report.read.meeting.folder", "report.read.meeting.unreadable"),
+    "roster": ("report.read.roster.missing", "report.read.roster.folder", "report.read.roster.unreadable"),
+}
+
+
 def read_toml(path: Path, what: str) -> Source:
+    """The TOML file `path`, a "meeting" or "roster" file; SpecError (told in the reader's
+    language) when it is missing, a folder, unreadable or not TOML."""
+    missing, folder, unreadable = _READ_ERRORS[what]
     if not path.exists():
-        raise SpecError(f"no such {what} file", str(path))
+        raise SpecError.told(missing, str(path))
     if path.is_dir():
-        raise SpecError(f"is a folder, not a {what} file", str(path))
+        raise SpecError.told(folder, str(path))
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise SpecError(f"not UTF-8 text (byte {exc.start})", str(path)) from None
+        raise SpecError.told("report.read.not_utf8", str(path), byte=exc.start) from None
     except OSError as exc:
-        raise SpecError(f"cannot read {what} file: {exc.strerror}", str(path)) from None
+        raise SpecError.told(unreadable, str(path), reason=exc.strerror) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -107,5 +117,5 @@ def read_toml(path: Path, what: str) -> Source:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc)) or "invalid TOML"
         where = f"{path}:{m.group(1)}" if m else str(path)
-        raise SpecError(f"not valid TOML: {msg}", where) from None
+        raise SpecError.told("report.read.bad_toml", where, reason=msg) from None
     return Source(path, text, data)

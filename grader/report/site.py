@@ -48,7 +48,7 @@ def build_site(
     meetings = load_meetings(site_dir / "meetings", src.roster)
     out = Path(out).resolve()
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
-        raise GradeError("exists and is not a site this command built; choose an empty or new folder", str(out))
+        raise GradeError.told("report.site.not_ours", str(out))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".site-", dir=out.parent))
     try:

@@ -212,3 +212,23 @@ def test_without_array_outputs_the_npz_is_not_even_opened(tmp_path):
     outcome = RunOutcome()
     found = read_probe(d, [{"id": "v"}], outcome)
     assert outcome.probe_error == "" and found["v"].value == [1, 2]
+
+
+def test_refusals_are_told_in_the_readers_language(tmp_path):
+    big = tmp_path / "out.json"
+    big.write_text("[" + "1," * 3000 + "1]", encoding="utf-8")
+    with pytest.raises(bounded.TooLarge) as info:
+        bounded.read_json(big, limit=1024)
+    assert str(info.value) == "out.json is 6 KB; the grader reads at most 1 KB"
+    assert info.value.said("ko") == "out.json의 크기가 6 KB입니다. 채점기는 1 KB까지만 읽습니다"
+    npz = tmp_path / "out.npz"
+    np.savez(npz, **{"a::0": np.zeros(4096), "b::0": np.zeros(4)})
+    arrays, refused = bounded.load_arrays(npz, ["a::0", "b::0"], per_array=2048, lang="ko")
+    assert list(arrays) == ["b::0"]
+    assert refused == {"a::0": "이 출력은 풀면 32 KB가 됩니다. 채점기의 한도는 배열 하나에 2 KB입니다"}
+    _, refused = bounded.load_arrays(npz, ["a::0"], per_array=2048)
+    assert refused == {"a::0": "the output would unpack to 32 KB; the grader's limit is 2 KB per array"}
+    (tmp_path / "x.npz").write_bytes(b"not a zip at all")
+    with pytest.raises(bounded.Unreadable) as bad:
+        bounded.load_arrays(tmp_path / "x.npz", ["a::0"])
+    assert bad.value.said("ko") == "ZIP 파일이 아닙니다" and str(bad.value) == "not a zip file"

@@ -15,7 +15,7 @@ import pytest
 
 from grader.cli.app import cli
 from grader.course.spec import Limits
-from grader.execution import kernel, probe_io, sandbox
+from grader.execution import command, kernel, probe_io, sandbox
 from grader.execution.cgroups import CgroupLimits, stale_groups
 from grader.execution.policy import LAYERS, PolicyError, build_policy
 
@@ -147,8 +147,11 @@ def test_doctor_reports_protections(runner):
         assert doc["measured"].get("pid") in (1, 2)
         assert doc["measured"].get("network") != "connected"
         assert doc["measured"].get("system_writable") is False
+    assert any(c.startswith("matplotlib: ") for c in doc["caches"]), doc["caches"]
+    assert doc["policy"]["caches"][0]["name"] == "matplotlib"
     r = runner.invoke(cli, ["doctor"])
     assert "active protections" in r.stdout
+    assert "shared cache    matplotlib: " in r.stdout and "shared caches (built once" in r.stdout
 
 
 def test_fallback_reports_less_and_says_so(runner, monkeypatch):
@@ -177,7 +180,8 @@ def test_unprivileged_bwrap_uses_a_user_namespace_and_sized_tmpfs(tmp_path, monk
     """The laptop path (grader not root): no quota mount, so /tmp, /dev/shm and TMPDIR are
     size-limited tmpfs of bubblewrap's, and no nested user namespace is allowed."""
     monkeypatch.setattr(sandbox, "is_root", lambda: False)
-    monkeypatch.setattr(sandbox, "bwrap_help", lambda: "--disable-userns ...")
+    monkeypatch.setattr(command, "is_root", lambda: False)
+    monkeypatch.setattr(command, "bwrap_help", lambda: "--disable-userns ...")
     sb = sandbox.Sandbox(workdir=tmp_path / "run", policy=build_policy(Limits(disk_mb=32)))
     sb.workdir.mkdir()
     sb.bwrap = "/usr/bin/bwrap"

@@ -4,12 +4,13 @@ nearest valid key, guests from outside the roster, next_meeting, images beside t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
 from site_fixtures import MEETING_1, ROSTER
 
-from grader.errors import SpecError
+from grader.errors import GradeError, SpecError
 from grader.report.meeting import load_meeting
 from grader.report.roster import load_roster
 
@@ -167,8 +168,69 @@ def test_roster_rejects_unknown_keys_at_their_line(tmp_path):
 
 
 def test_every_page_string_exists_in_both_languages():
-    from grader.report.render import STRINGS
+    from grader.i18n import entries
+    from grader.report.render import PAGE, Strings, page_keys
 
-    assert set(STRINGS["ko"]) == set(STRINGS["en"])
-    for lang, table in STRINGS.items():
-        assert all(v.strip() for v in table.values()), lang
+    keys = page_keys()
+    assert len(keys) > 80 and set(Strings("ko").keys()) == set(Strings("en").keys()) == set(keys)
+    for key in keys:
+        entry = entries()[PAGE + key]
+        assert entry["ko"].strip() and entry["en"].strip(), key
+    assert Strings("ko").recorder == "서기" and Strings("en").recorder == "Recorder"
+    assert Strings("en").fmt("people_n", n=3) == "3 people" and Strings("ko").fmt("people_n", n=3) == "3명"
+    with pytest.raises(AttributeError):
+        Strings("ko").no_such_word  # noqa: B018 - a template's typo fails, as StrictUndefined makes it
+
+
+_USED = re.compile(r"""\bt\.(?:fmt\(\s*)?['"]?([a-z_]+)|\bt\[\s*f?['"]([a-z_]+)""")
+
+
+def test_every_page_string_is_used_and_every_used_one_exists():
+    """The templates and report modules ask for the pages' words by name (`t.recorder`,
+    `t.fmt('window', …)`, `t["state_" ~ status]`): each name a template asks for is in the
+    catalog, and each catalog word is asked for somewhere."""
+    from grader.report.render import page_keys
+
+    here = Path(__file__).resolve().parents[2] / "grader" / "report"
+    templates = "\n".join(p.read_text(encoding="utf-8") for p in here.glob("templates/*.j2"))
+    modules = "\n".join(p.read_text(encoding="utf-8") for p in here.glob("*.py"))
+    keys = set(page_keys())
+
+    def asked(source: str) -> set[str]:
+        return {a or b for a, b in _USED.findall(source)} - {"fmt", "keys", "lang"}
+
+    prefixes = {k for k in asked(templates) | asked(modules) if k.endswith("_")}  # t["state_" ~ …]
+    # In a template `t` is always the page's words (a module's `t` may be anything else).
+    unknown = sorted(k for k in asked(templates) - prefixes if k not in keys)
+    assert not unknown, unknown
+    used = asked(templates) | asked(modules)
+    unused = sorted(k for k in keys if k not in used and not any(k.startswith(p) for p in prefixes))
+    assert not unused, unused
+
+
+def test_file_errors_are_told_in_both_languages(tmp_path):
+    from grader.report.common import read_toml
+    from grader.report.site import build_site
+
+    def said(path, what="meeting"):
+        with pytest.raises(SpecError) as info:
+            read_toml(path, what)
+        return info.value, info.value.said("ko"), info.value.said("en")
+
+    err, ko, en = said(tmp_path / "none.toml")
+    assert str(err) == f"{tmp_path / 'none.toml'}: no such meeting file" and ko == "회의 파일이 없습니다"
+    assert said(tmp_path, "roster")[1:] == ("명단 파일이 아니라 폴더입니다", "is a folder, not a roster file")
+    (tmp_path / "bad.toml").write_bytes(b'topic = "\xff"\n')
+    assert said(tmp_path / "bad.toml")[1:] == ("UTF-8 텍스트가 아닙니다 (9번째 바이트)", "not UTF-8 text (byte 9)")
+    (tmp_path / "bad.toml").write_text('date = 2021-11-20\ntopic = "x\n', encoding="utf-8")
+    err, ko, en = said(tmp_path / "bad.toml")
+    assert err.path == f"{tmp_path / 'bad.toml'}:2" and ko.startswith("올바른 TOML 형식이 아닙니다: ")
+    assert en.startswith("not valid TOML: ")
+    (tmp_path / "roster.toml").write_text(ROSTER, encoding="utf-8")
+    (tmp_path / "meetings").mkdir()
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "mine.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(GradeError) as info:
+        build_site(tmp_path / "taken", site_dir=tmp_path, gradebook=None)
+    assert info.value.said("ko").startswith("이미 있는 폴더이고 이 명령이 만든 사이트가 아닙니다.")
+    assert (tmp_path / "taken" / "mine.txt").read_text(encoding="utf-8") == "x"  # nothing lost

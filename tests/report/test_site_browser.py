@@ -19,7 +19,7 @@ from grader.report.minutes import course_specs
 from grader.report.serve import make_server
 from grader.report.site import build_site
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
