@@ -32,11 +32,18 @@ def _grade(
     )
 
 
-def test_usage_errors_use_the_one_format_on_stderr(runner):
-    r = runner.invoke(cli, ["submit"], prog_name="grade")
+@pytest.mark.parametrize(
+    "lang, usage, hint",
+    [
+        ("en", "Usage: grade submit", "Try 'grade submit --help' for help."),
+        ("ko", "사용법: grade submit", "도움말은 'grade submit --help'로 봅니다."),
+    ],
+)
+def test_usage_errors_use_the_one_format_on_stderr(runner, lang, usage, hint):
+    r = runner.invoke(cli, ["submit", "--lang", lang], prog_name="grade")
     assert r.exit_code == 2 and r.stdout == ""
     assert r.stderr.splitlines()[-1] == "grade: error: Missing argument 'PATHS...'."
-    assert "Error:" not in r.stderr and r.stderr.startswith("Usage: grade submit")
+    assert "Error:" not in r.stderr and r.stderr.startswith(usage) and hint in r.stderr.splitlines()
 
 
 def test_errors_in_json_mode_are_json_on_stdout_too(runner, tiny_course):
@@ -123,7 +130,7 @@ def test_starters_json(runner, tiny_course):
 
 
 def test_python_dash_m_grader_is_the_grade_command():
-    r = _grade("--help")
+    r = _grade("--help", "--lang", "en")
     assert r.returncode == 0 and r.stdout.startswith("Usage: grade")
     assert "submit" in r.stdout and "status" in r.stdout
 

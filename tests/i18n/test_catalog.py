@@ -14,7 +14,9 @@ from grader.i18n.catalog import CatalogError, fields_of, load_dir, split_spec
 from grader.i18n.particles import PAIRS
 
 ROOT = Path(__file__).resolve().parents[2]
-KEY_LITERAL = re.compile(r"""["']((?:checks|grading|quiz|cli|status|selfcheck|common|errors)(?:\.[a-z0-9_]+)+)["']""")
+KEY_LITERAL = re.compile(
+    r"""["']((?:checks|grading|quiz|cli|status|selfcheck|common|errors|help)(?:\.[a-z0-9_]+)+)["']"""
+)
 
 
 def _used_keys() -> dict[str, str]:
