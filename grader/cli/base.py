@@ -2,7 +2,8 @@
 (grader/cli/conventions.py) and help in the reader's language (grader/cli/helptext.py).
 
 `command(...)` and `group(...)` are click's decorators with these classes; a group's
-subcommands (`@group.command()`) get them too.
+subcommands (`@group.command()`) get them too. A command without a `--lang` of its own
+gets one for its help and error lines, so that `grade X --help --lang en` works for every X.
 """
 
 from __future__ import annotations
@@ -12,12 +13,22 @@ from typing import Any
 
 import click
 
+from grader.cli.common import help_lang_option
 from grader.cli.conventions import Conventions
 from grader.cli.helptext import InTwoLanguages
 
 
+def _with_lang(params: list[click.Parameter]) -> None:
+    if not any("--lang" in getattr(p, "opts", ()) for p in params):
+        params.append(help_lang_option())
+
+
 class GradeCommand(Conventions, InTwoLanguages, click.Command):
     """A `grade` command."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401
+        super().__init__(*args, **kwargs)
+        _with_lang(self.params)
 
 
 class GradeGroup(Conventions, InTwoLanguages, click.Group):
@@ -25,6 +36,10 @@ class GradeGroup(Conventions, InTwoLanguages, click.Group):
 
     command_class = GradeCommand
     group_class = type  # a subgroup of the same class
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401
+        super().__init__(*args, **kwargs)
+        _with_lang(self.params)
 
 
 def command(name: str | None = None, **attrs: Any) -> Callable[[Callable[..., Any]], GradeCommand]:  # noqa: ANN401

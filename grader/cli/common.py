@@ -46,6 +46,20 @@ ROOT_LANG = click.option(
 )
 
 
+def help_lang_option() -> click.Option:
+    """--lang of a command that prints nothing in a language of its own: its help and error
+    lines (grader/cli/base.py adds it), and the commands below a group."""
+    return click.Option(
+        ["--lang"],
+        type=click.Choice(["ko", "en"], case_sensitive=False),
+        default=None,
+        expose_value=False,
+        is_eager=True,
+        callback=_keep_root_lang,
+        help="help.common.help_lang",
+    )
+
+
 def lang_option(help_key: str = "help.common.lang") -> Callable[[F], F]:
     """--lang: the language of the command's output (`help_key` says of what)."""
     return click.option(

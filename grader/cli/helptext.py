@@ -81,6 +81,12 @@ def wrap_paragraphs(body: str, width: int, indent: str = "") -> list[str]:
     return out
 
 
+# Below this many columns for the text, a definition list puts each text under its term,
+# indented by _STACKED_INDENT.
+_MIN_TEXT = 40
+_STACKED_INDENT = 4
+
+
 class HelpFormatter(click.HelpFormatter):
     """click's formatter, measuring display columns (see the module docstring)."""
 
@@ -106,8 +112,12 @@ class HelpFormatter(click.HelpFormatter):
         if not rows:
             return
         first_col = min(max(cell_width(first) for first, _ in rows), col_max) + col_spacing
+        text_width = self.width - first_col - self.current_indent
+        if text_width < _MIN_TEXT:
+            # A narrow terminal: each text under its option, rather than a column of a few words.
+            first_col = _STACKED_INDENT
+            text_width = self.width - first_col - self.current_indent
         pad = " " * (first_col + self.current_indent)
-        text_width = max(self.width - first_col - self.current_indent, 20)
         for first, second in rows:
             self.write(" " * self.current_indent + first)
             if not second:
