@@ -117,10 +117,33 @@ def test_status_json_lists_best_attempts(runner, tiny_course, tmp_path):
     assert "2.33/5" in text and "2.3333" not in text
 
 
-def test_commands_that_print_data_take_json():
-    for name in ("submit", "status", "starters", "check", "doctor", "export"):
-        command = cli.commands[name]
-        assert "--json" in {o for p in command.params for o in getattr(p, "opts", [])}, name
+@pytest.mark.parametrize(
+    "path",
+    [
+        "submit",
+        "status",
+        "starters",
+        "check",
+        "doctor",
+        "export",
+        "import",
+        "selfcheck-pack",
+        "review",
+        "review history",
+        "review set-band",
+        "quiz list",
+        "quiz score",
+        "quiz validate",
+        "minutes",
+        "site build",
+        "site serve",
+    ],
+)
+def test_commands_that_print_data_take_json(path):
+    command = cli
+    for name in path.split():
+        command = command.commands[name]
+    assert "--json" in {o for p in command.params for o in getattr(p, "opts", [])}, path
 
 
 def test_starters_json(runner, tiny_course):
@@ -179,25 +202,18 @@ def _descendants(pid: int) -> dict[int, str]:
     return found
 
 
+def _submit_line(nb: Path, course: Path) -> list[str]:
+    """`grade submit` of one notebook as a command of its own, nothing recorded, in English."""
+    args = ["submit", str(nb), "--no-record", "--member", "sora", "--course", str(course), "--lang", "en"]
+    return [PYTHON, "-m", "grader", *args]
+
+
 @pytest.mark.kernel
 def test_ctrl_c_on_one_file_prints_one_line_cleans_up_and_exits_130(tiny_course, tmp_path):
     nb = _slow_notebook(tmp_path)
     # Its own process group, as a terminal's foreground job: Ctrl-C is SIGINT to the group.
     proc = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "grader",
-            "submit",
-            str(nb),
-            "--no-record",
-            "--member",
-            "sora",
-            "--course",
-            str(tiny_course),
-            "--lang",
-            "en",
-        ],
+        _submit_line(nb, tiny_course),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -253,20 +269,7 @@ def test_in_a_jupyter_cell_there_are_no_spinner_frames(tiny_course, tmp_path):
     env = dict(os.environ, TERM="xterm-color", FORCE_COLOR="1", CLICOLOR_FORCE="1", JPY_PARENT_PID=str(os.getpid()))
     primary, secondary = pty.openpty()
     proc = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "grader",
-            "submit",
-            str(nb),
-            "--no-record",
-            "--member",
-            "sora",
-            "--course",
-            str(tiny_course),
-            "--lang",
-            "en",
-        ],
+        _submit_line(nb, tiny_course),
         stdin=subprocess.DEVNULL,
         stdout=secondary,
         stderr=secondary,

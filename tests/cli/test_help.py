@@ -124,7 +124,7 @@ def test_wrapping_counts_hangul_as_two_columns_and_keeps_words_whole():
     assert cell_width("채점") == 4 and cell_width("ab") == 2 and cell_width("e\u0301") == 1
     lines = wrap("노트북을 샌드박스에서 실행하고 검사해 점수를 보여 줍니다", 20)
     assert all(cell_width(line) <= 20 for line in lines)
-    assert " ".join(lines).split() == "노트북을 샌드박스에서 실행하고 검사해 점수를 보여 줍니다".split()
+    assert " ".join(lines).split() == ["노트북을", "샌드박스에서", "실행하고", "검사해", "점수를", "보여", "줍니다"]
     long = "submissions/<member>/04_forecast7.ipynb"
     assert wrap(f"see {long} here", 20) == ["see", long, "here"]  # too long: alone, never cut
     assert wrap("a b", 10, "  ", "    ") == ["  a b"]
