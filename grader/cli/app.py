@@ -11,12 +11,10 @@ import click
 
 from grader import __version__
 from grader.cli.base import group
-from grader.cli.common import ROOT_LANG
 
 
 @group(help="help.grade.about", context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="grade", help="help.grade.version")
-@ROOT_LANG
 def cli() -> None:
     """Grade chapter-15 notebooks safely, in Korean and English."""
 

@@ -35,20 +35,10 @@ def _lang_value(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return str(ctx.meta.get(ROOT_LANG_KEY) or value).lower()
 
 
-ROOT_LANG = click.option(
-    "--lang",
-    type=click.Choice(["ko", "en"], case_sensitive=False),
-    default=None,
-    expose_value=False,
-    is_eager=True,
-    callback=_keep_root_lang,
-    help="help.common.root_lang",
-)
-
-
 def help_lang_option() -> click.Option:
-    """--lang of a command that prints nothing in a language of its own: its help and error
-    lines (grader/cli/base.py adds it), and the commands below a group."""
+    """--lang of a command that prints nothing in a language of its own (grader/cli/base.py
+    adds it): its help and error lines; on a group (`grade --lang en status`, `grade quiz
+    --lang en score …`), also the default of the commands that follow."""
     return click.Option(
         ["--lang"],
         type=click.Choice(["ko", "en"], case_sensitive=False),
