@@ -61,9 +61,10 @@ def export_cmd(
             if on
         ]
         if given:
-            raise click.UsageError(
-                f"--gradebook-file writes the whole gradebook; it does not combine with {', '.join(given)}"
-            )
+            from grader.cli.conventions import mode_of
+            from grader.i18n import text
+
+            raise click.UsageError(text("cli.export.gradebook_file_alone", mode_of(ctx)[1], options=", ".join(given)))
 
     from grader.batch.members import load_roster
     from grader.errors import GradebookError

@@ -24,14 +24,14 @@ def _bank(course_dir: str | None) -> tuple[dict, Path]:
 
     course = find_course(Path(course_dir) if course_dir else None, near=Path.cwd())
     if not course.quizzes_dir.is_dir():
-        raise GradeError("this course has no quizzes/ folder", str(course.quizzes_dir))
+        raise GradeError.told("cli.quiz.no_bank", str(course.quizzes_dir))
     return load_bank(course.quizzes_dir), course.quizzes_dir
 
 
 def _question(bank: dict, qid: str):  # noqa: ANN202
     if qid not in bank:
         near = [q for q in sorted(bank) if q.startswith(qid.split(".")[0])][:8]
-        raise GradeError(f"no question {qid!r} in the bank (some ids: {', '.join(near or sorted(bank)[:8])})")
+        raise GradeError.told("cli.quiz.no_question", qid=qid, ids=", ".join(near or sorted(bank)[:8]))
     return bank[qid]
 
 

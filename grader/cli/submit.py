@@ -15,6 +15,7 @@ import click
 from grader.cli.base import command
 from grader.cli.common import COURSE, GRADEBOOK, LANG, QUIZ_LANG, find_course, json_flag
 from grader.errors import GradeError
+from grader.i18n import text
 
 if TYPE_CHECKING:
     from grader.checks.hints import HintsOption
@@ -146,10 +147,7 @@ def submit(
     from grader.results.location import resolve_location
 
     if scheduler and workers > 1:
-        raise click.UsageError(
-            "--workers is for local processes; with --scheduler the cluster's "
-            "workers grade (start them with the thread count you want)"
-        )
+        raise click.UsageError(text("cli.submit.workers_and_scheduler", lang))
     course = find_course(course_dir, near=paths[0])
     when = parse_time(submitted_at, course.tz) if submitted_at else None
     rules = MemberRules.for_course(course, member=member, pattern=member_from, roster=load_roster(course))
@@ -161,9 +159,7 @@ def submit(
     one = single_file and workers == 1 and not scheduler and member_from is None
     if exercise_name is not None:
         if not one:
-            raise click.UsageError(
-                "--exercise names the exercise of one notebook (without --workers, --scheduler or --member-from)"
-            )
+            raise click.UsageError(text("cli.submit.exercise_of_one", lang))
         from grader.grading import exercise_named
 
         exercise_named(course, exercise_name)  # an unknown name fails here, before anything runs

@@ -138,3 +138,14 @@ def test_site_serve_json_error_without_a_built_site(runner, demo, tmp_path):
     doc = json.loads(r.stdout)
     assert doc["file"] == str(tmp_path / "none") and "grade site build" in doc["error"]
     assert "grade site build" in r.stderr and "만들어 둔 사이트가 없습니다" in r.stderr
+
+
+def test_an_unknown_question_is_one_error_line_in_the_reader_language(runner, tmp_path):
+    course = _quiz_course(tmp_path)
+    args = ["quiz", "score", "x.q9", "--answer", "x", "--course", str(course)]
+    en = runner.invoke(cli, [*args, "--lang", "en"])
+    assert en.exit_code == 1 and en.stderr.strip() == "grade: error: no question 'x.q9' in the bank (some ids: x.q1)"
+    ko = runner.invoke(cli, args)
+    assert ko.stderr.strip() == "grade: error: 문항 은행에 'x.q9'라는 문항이 없습니다 (있는 ID 몇 가지: x.q1)"
+    js = runner.invoke(cli, [*args, "--json"])
+    assert json.loads(js.stdout)["error"] == "no question 'x.q9' in the bank (some ids: x.q1)"
