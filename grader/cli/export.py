@@ -62,9 +62,9 @@ def export_cmd(
         ]
         if given:
             from grader.cli.conventions import mode_of
-            from grader.i18n import text
+            from grader.i18n import text as said
 
-            raise click.UsageError(text("cli.export.gradebook_file_alone", mode_of(ctx)[1], options=", ".join(given)))
+            raise click.UsageError(said("cli.export.gradebook_file_alone", mode_of(ctx)[1], options=", ".join(given)))
 
     from grader.batch.members import load_roster
     from grader.errors import GradebookError
