@@ -100,7 +100,7 @@ def test_click_words_defaults_and_environment_in_the_reader_language(runner):
     assert "[환경 변수: GRADE_LANG; 기본값: ko]" in ko and "[기본값: 1; 1<=x<=256]" in ko
     assert "이 도움말을 보여 주고 끝냅니다." in ko and "Show this" not in ko
     en = _flat(runner.invoke(cli, ["review", "set-points", "--help", "--lang", "en"]).output)
-    assert "Why (required; kept with the change). [required]" in en
+    assert "Why (kept with the change). [required]" in en
 
 
 @pytest.mark.parametrize("width", [80, 60])
