@@ -116,24 +116,54 @@ def _isatty(stream: Any) -> bool:  # noqa: ANN401
         return False
 
 
-class ConventionGroup(click.Group):
-    """A click group that reports errors and interruptions the one way described above."""
+# Where a command line's mode is kept for every context of one run (click shares `meta`
+# between a context and the ones nested in it).
+JSON_KEY = "grade.json"
+LANG_KEY = "grade.lang"
 
-    json_mode: bool = False
-    lang: str = "ko"
+
+def note_mode(ctx: click.Context, args: Sequence[str]) -> None:
+    """Keep what the whole command line asks for (JSON, language) in `ctx.meta`, before
+    click parses it: an eager `--help` renders, and an error is told, while parsing."""
+    ctx.meta.setdefault(JSON_KEY, wants_json(args))
+    ctx.meta.setdefault(LANG_KEY, lang_of(args))
+
+
+def mode_of(ctx: click.Context | None) -> tuple[bool, str]:
+    """(JSON mode, language) of the running command line; outside one, no JSON and the
+    user's default language."""
+    if ctx is None or LANG_KEY not in ctx.meta:
+        from grader.i18n import default_lang
+
+        return False, default_lang()
+    return bool(ctx.meta.get(JSON_KEY)), str(ctx.meta[LANG_KEY])
+
+
+def report_grade_error(exc: GradeError, *, as_json: bool, lang: str) -> None:
+    """The one way a GradeError ends a command: its line in the reader's language on stderr,
+    and in JSON mode its document (with the English message) on stdout."""
+    message, path = _parts(exc)
+    report_error(exc.said(lang), path=path, as_json=as_json, exit_code=exc.exit_code, json_message=message)
+
+
+class Conventions:
+    """Mixed into every `grade` command and group (grader/cli/base.py): errors and
+    interruptions reported the one way described above, whether the command runs under
+    `grade` or on its own (as tests invoke `minutes`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        note_mode(ctx, args)
+        return super().parse_args(ctx, args)  # type: ignore[misc]
 
     def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401
         try:
-            return super().invoke(ctx)
+            return super().invoke(ctx)  # type: ignore[misc]
         except GradeError as exc:
-            message, path = _parts(exc)
-            # the terminal line in the reader's language; JSON keeps the English message
-            report_error(
-                exc.said(self.lang), path=path, as_json=self.json_mode, exit_code=exc.exit_code, json_message=message
-            )
+            as_json, lang = mode_of(ctx)
+            report_grade_error(exc, as_json=as_json, lang=lang)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            report_interrupt(self.lang)
+            report_interrupt(mode_of(ctx)[1])
             ctx.exit(INTERRUPTED)
 
     def main(
@@ -145,30 +175,35 @@ class ConventionGroup(click.Group):
         **extra: Any,
     ) -> Any:  # noqa: ANN401
         argv = list(sys.argv[1:] if args is None else args)
-        self.json_mode = wants_json(argv)
-        self.lang = lang_of(argv)
+        run = super().main  # type: ignore[misc]
         if not standalone_mode:
-            return super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            return run(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        as_json, lang = wants_json(argv), lang_of(argv)
         try:
-            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            code = run(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
             if exc.ctx is not None:  # click's usage and hint lines, then the one error line
                 hint = ""
                 if exc.ctx.command.get_help_option(exc.ctx) is not None:
+                    from grader.i18n import text
+
                     option = max(exc.ctx.command.get_help_option_names(exc.ctx), key=len)
-                    hint = f"Try '{exc.ctx.command_path} {option}' for help.\n"
+                    hint = text("help.click.try", lang, line=f"{exc.ctx.command_path} {option}") + "\n"
                 click.echo(f"{exc.ctx.get_usage()}\n{hint}", err=True)
-            report_error(exc.format_message(), as_json=self.json_mode, exit_code=exc.exit_code)
+            report_error(exc.format_message(), as_json=as_json, exit_code=exc.exit_code)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            report_error(exc.format_message(), as_json=self.json_mode, exit_code=exc.exit_code)
+            report_error(exc.format_message(), as_json=as_json, exit_code=exc.exit_code)
+            sys.exit(exc.exit_code)
+        except GradeError as exc:  # raised while parsing (an option's callback)
+            report_grade_error(exc, as_json=as_json, lang=lang)
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
             # click's prompts (grade quiz ask) turn Ctrl-C and end of input into Abort.
-            report_interrupt(self.lang)
+            report_interrupt(lang)
             sys.exit(INTERRUPTED)
         except KeyboardInterrupt:  # outside any command (while parsing)
-            report_interrupt(self.lang)
+            report_interrupt(lang)
             sys.exit(INTERRUPTED)
         except OSError as exc:
             if exc.errno != errno.EPIPE:

@@ -7,13 +7,13 @@ analyser loads only when an answer is scored).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
-from grader.cli.common import LANG, QUIZ_LANG
+from grader.cli.base import group
+from grader.cli.common import LANG, QUIZ_LANG, json_doc, json_flag
 from grader.errors import GradeError
 from grader.i18n import text
 
@@ -24,41 +24,36 @@ def _bank(course_dir: str | None) -> tuple[dict, Path]:
 
     course = find_course(Path(course_dir) if course_dir else None, near=Path.cwd())
     if not course.quizzes_dir.is_dir():
-        raise GradeError("this course has no quizzes/ folder", str(course.quizzes_dir))
+        raise GradeError.told("cli.quiz.no_bank", str(course.quizzes_dir))
     return load_bank(course.quizzes_dir), course.quizzes_dir
 
 
 def _question(bank: dict, qid: str):  # noqa: ANN202
     if qid not in bank:
         near = [q for q in sorted(bank) if q.startswith(qid.split(".")[0])][:8]
-        raise GradeError(f"no question {qid!r} in the bank (some ids: {', '.join(near or sorted(bank)[:8])})")
+        raise GradeError.told("cli.quiz.no_question", qid=qid, ids=", ".join(near or sorted(bank)[:8]))
     return bank[qid]
 
 
-COURSE = click.option(
-    "--course",
-    "course_dir",
-    default=None,
-    type=click.Path(file_okay=False),
-    help="Course folder (default: found from the current directory).",
-)
+COURSE = click.option("--course", "course_dir", default=None, type=click.Path(file_okay=False), help="help.quiz.course")
 
 
-@click.group()
+@group(help="help.quiz.about")
 def quiz() -> None:
     """Free-text quiz questions scored in Korean or English."""
 
 
-@quiz.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print the bank as JSON.")
+@quiz.command("list", help="help.quiz.list.about")
+@json_flag("help.quiz.list.json")
 @LANG
 @COURSE
 def list_(as_json: bool, lang: str, course_dir: str | None) -> None:
     """Show every question with its points and concepts."""
     bank, folder = _bank(course_dir)
     if as_json:
+        # json_doc: prompts come from bank files; a control or bidi character in one is escaped.
         click.echo(
-            json.dumps(
+            json_doc(
                 [
                     {
                         "id": q.id,
@@ -70,9 +65,7 @@ def list_(as_json: bool, lang: str, course_dir: str | None) -> None:
                         "misconceptions": [m.id for m in q.misconceptions],
                     }
                     for q in bank.values()
-                ],
-                ensure_ascii=False,
-                indent=2,
+                ]
             )
         )
         return
@@ -107,7 +100,7 @@ HINTS = click.option(
     type=click.Choice(["brief", "full"]),
     default="brief",
     show_default=True,
-    help="'full' adds the model answer to the feedback.",
+    help="help.quiz.hints",
 )
 
 
@@ -119,12 +112,12 @@ def _score(question, answer: str, hints: str, lang: str, quiz_lang: str):  # noq
     return score_answer(question, answer, reveal=hints == "full", lang=None if quiz_lang == "answer" else lang)
 
 
-@quiz.command()
+@quiz.command(help="help.quiz.score.about")
 @click.argument("question_id")
-@click.option("--answer", required=True, help="The answer text, or '-' to read it from stdin.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (fields: docs/contracts.md).")
+@click.option("--answer", required=True, help="help.quiz.score.answer")
+@json_flag("help.quiz.score.json")
 @HINTS
-@click.option("--explain", is_flag=True, help="Also show which rubric patterns hold in which sentence.")
+@click.option("--explain", is_flag=True, help="help.quiz.score.explain")
 @LANG
 @QUIZ_LANG
 @COURSE
@@ -151,14 +144,12 @@ def score(
         for line in why(question, answer):
             click.echo(inert(line), err=True)
     if as_json:
-        from grader.textsafe import json_inert
-
-        click.echo(json_inert(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)))
+        click.echo(json_doc(result.to_dict()))
     else:
         _show(result, lang if quiz_lang == "lang" else result.lang)
 
 
-@quiz.command()
+@quiz.command(help="help.quiz.ask.about")
 @click.argument("question_id")
 @LANG
 @QUIZ_LANG
@@ -180,26 +171,41 @@ def ask(question_id: str, lang: str, quiz_lang: str, hints: str, course_dir: str
     _show(result, lang if quiz_lang == "lang" else result.lang)
 
 
-@quiz.command()
-@click.option("--question", "only", default=None, help="Check only this question id.")
+@quiz.command(help="help.quiz.validate.about")
+@click.option("--question", "only", default=None, help="help.quiz.validate.question")
+@json_flag("help.quiz.validate.json")
+@LANG
 @COURSE
-def validate(only: str | None, course_dir: str | None) -> None:
+def validate(only: str | None, as_json: bool, lang: str, course_dir: str | None) -> None:
     """Check every bank file, pattern, example answer and model answer; exit 1 on any problem."""
+    from grader.cli.conventions import report_error
+
     bank, folder = _bank(course_dir)
     from grader.quiz.validate import check_question
 
     questions = [_question(bank, only)] if only else list(bank.values())
     problems = [p for q in questions for p in check_question(q)]
-    for p in problems:
-        click.echo(str(p), err=True)
-    examples = sum(len(i.examples) for q in questions for i in [*q.concepts, *q.misconceptions])
+    counts = {
+        "questions": len(questions),
+        "concepts": sum(len(q.concepts) for q in questions),
+        "misconceptions": sum(len(q.misconceptions) for q in questions),
+        "examples": sum(len(i.examples) for q in questions for i in [*q.concepts, *q.misconceptions]),
+    }
+    if as_json:
+        # One document with the problems in it; the error line goes to stderr alone.
+        doc = {"folder": str(folder), **counts, "ok": not problems}
+        doc["problems"] = [{"where": p.where, "message": p.message} for p in problems]
+        click.echo(json_doc(doc))
+    else:
+        from grader.textsafe import inert
+
+        for p in problems:
+            click.echo(inert(str(p)), err=True)
     if problems:
-        raise GradeError(f"{len(problems)} problem(s) in {folder}")
-    click.echo(
-        f"{folder}: {len(questions)} questions, "
-        f"{sum(len(q.concepts) for q in questions)} concepts, "
-        f"{sum(len(q.misconceptions) for q in questions)} misconceptions, {examples} examples: ok"
-    )
+        report_error(text("cli.quiz.validate_problems", lang, n=len(problems), folder=folder))
+        sys.exit(1)
+    if not as_json:
+        click.echo(text("cli.quiz.validate_ok", lang, folder=folder, **counts))
 
 
 def _show(result, lang: str) -> None:  # noqa: ANN001

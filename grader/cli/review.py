@@ -5,27 +5,46 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from grader.cli.common import COURSE, GRADEBOOK, LANG, json_doc
+from grader.cli.base import command, group
+from grader.cli.common import COURSE, GRADEBOOK, LANG, json_doc, json_flag
+from grader.i18n import text
 from grader.textsafe import inert
 
 if TYPE_CHECKING:
     from grader.results.gradebook import Gradebook
     from grader.results.reviews import Review
 
-REASON = click.option("--reason", required=True, help="Why (required; kept with the change).")
-BY = click.option("--by", default=None, help="Who makes the change (default: the OS user).")
-JSON = click.option("--json", "as_json", is_flag=True, help="Print the change as JSON.")
-_KIND = {
-    "quiz": {"ko": "퀴즈 검토", "en": "quiz review"},
-    "error": {"ko": "실행 오류", "en": "error"},
-    "member": {"ko": "멤버 확인", "en": "member"},
+REASON = click.option("--reason", required=True, help="help.review.reason")
+BY = click.option("--by", default=None, help="help.review.by")
+_KIND = {"quiz": "cli.review.kind.quiz", "error": "cli.review.kind.error", "member": "cli.review.kind.member"}
+_BAND = {"full": "cli.review.band.full", "partial": "cli.review.band.partial", "none": "cli.review.band.none"}
+_COUNTING = {"counted": "cli.review.counted", "excluded": "cli.review.excluded"}
+# What a change is of, and the change itself, as the terminal says them.
+_WHAT = {
+    "band": "cli.review.what.band",
+    "points": "cli.review.what.points",
+    "member": "cli.review.what.member",
+    "exclude": "cli.review.what.counting",
+    "restore": "cli.review.what.counting",
 }
-_BAND_KO = {"full": "전체 인정", "partial": "부분 인정", "none": "불인정"}
+_ACTION = {
+    "band": "cli.review.action.band",
+    "points": "cli.review.action.points",
+    "member": "cli.review.action.member",
+    "exclude": "cli.review.action.exclude",
+    "restore": "cli.review.action.restore",
+}
+
+
+def _said(keys: dict[str, str], value: str, lang: str) -> str:
+    key = keys.get(value)
+    return text(key, lang) if key else value
 
 
 def open_book(gradebook: str | None, course_dir: str | None, *, create: bool) -> Gradebook:
@@ -83,13 +102,14 @@ def _attempt_line(book: Gradebook, attempt_id: int) -> dict[str, Any]:
     }
 
 
-def _value(review: Review, text: str, lang: str) -> str:
-    if lang == "ko" and review.action == "band":
-        band, _, rest = text.partition(" ")
-        return f"{_BAND_KO.get(band, band)} {rest}".strip()
-    if lang == "ko" and review.action in ("exclude", "restore"):
-        return {"counted": "반영", "excluded": "제외"}.get(text, text)
-    return text
+def _value(review: Review, value: str, lang: str) -> str:
+    """An old or new value of a change as the reader reads it ("full 2" -> "전체 인정 2")."""
+    if review.action == "band":
+        band, _, rest = value.partition(" ")
+        return f"{_said(_BAND, band, lang)} {rest}".strip()
+    if review.action in ("exclude", "restore"):
+        return _said(_COUNTING, value, lang)
+    return value
 
 
 def _done(book: Gradebook, review: Review, as_json: bool, lang: str) -> None:
@@ -97,32 +117,26 @@ def _done(book: Gradebook, review: Review, as_json: bool, lang: str) -> None:
     if as_json or _parent_json():
         click.echo(json_doc({"review": review.to_dict(), "attempt": after}))
         return
-    what = {
-        "band": {"ko": "등급", "en": "band"},
-        "points": {"ko": "점수", "en": "points"},
-        "member": {"ko": "멤버", "en": "member"},
-        "exclude": {"ko": "집계", "en": "counting"},
-        "restore": {"ko": "집계", "en": "counting"},
-    }[review.action][lang]
     target = f"{review.target} " if review.target else ""
+    what = _said(_WHAT, review.action, lang)
     change = f"{target}{what} {_value(review, review.old_value, lang)} → {_value(review, review.new_value, lang)}"
-    score = f"{after['score']:g}/{after['max_score']:g}"
-    if lang == "en":
-        line = (
-            f"attempt {review.attempt_id} ({after['member']}, {after['exercise']}): {change}; score {score}. "
-            f"Recorded as review #{review.id} by {review.reviewer}."
-        )
-    else:
-        line = (
-            f"시도 {review.attempt_id} ({after['member']}, {after['exercise']}): {change}, 점수 {score}. "
-            f"검토 기록 #{review.id}, 검토자: {review.reviewer}"
-        )
+    line = text(
+        "cli.review.done",
+        lang,
+        attempt=review.attempt_id,
+        member=after["member"],
+        exercise=after["exercise"],
+        change=change,
+        score=f"{after['score']:g}/{after['max_score']:g}",
+        id=review.id,
+        reviewer=review.reviewer,
+    )
     click.echo(inert(line))
 
 
-@click.group(invoke_without_command=True)
-@click.option("--all", "show_all", is_flag=True, help="Also list what a review has settled (and excluded attempts).")
-@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@group(help="help.review.about", invoke_without_command=True)
+@click.option("--all", "show_all", is_flag=True, help="help.review.all")
+@json_flag("help.review.json")
 @GRADEBOOK
 @COURSE
 @LANG
@@ -142,26 +156,25 @@ def review(
         click.echo(json_doc([i.to_dict() for i in items]))
         return
     if not items:
-        click.echo("nothing needs review" if lang == "en" else "검토할 것이 없습니다")
+        click.echo(text("cli.review.nothing", lang))
         return
     from rich.console import Console
     from rich.table import Table
 
     from grader.cli.views import name_text, safe_text
 
-    ko = lang == "ko"
-    table = Table(title="검토할 것" if ko else "needs review")
-    for col in (
-        ("시도", "attempt"),
-        ("멤버", "member"),
-        ("연습 문제", "exercise"),
-        ("종류", "kind"),
-        ("검사", "check"),
-        ("내용", "detail"),
+    table = Table(title=text("cli.review.title", lang))
+    for key in (
+        "cli.review.column.attempt",
+        "cli.review.column.member",
+        "cli.review.column.exercise",
+        "cli.review.column.kind",
+        "cli.review.column.check",
+        "cli.review.column.detail",
     ):
-        table.add_column(col[0] if ko else col[1], overflow="fold")
+        table.add_column(text(key, lang), overflow="fold")
     for i in items:
-        kind = _KIND[i.kind][lang] + ((" (해결됨)" if ko else " (settled)") if i.resolved else "")
+        kind = _said(_KIND, i.kind, lang) + (text("cli.review.settled", lang) if i.resolved else "")
         table.add_row(
             str(i.attempt_id),
             name_text(i.member),
@@ -173,20 +186,31 @@ def review(
     Console().print(table)
 
 
-@review.command("set-band")
-@click.argument("attempt_id", type=int)
-@click.argument("question")
-@click.argument("band", type=click.Choice(["full", "partial", "none"]))
-@REASON
-@BY
-@JSON
-@GRADEBOOK
-@COURSE
-@LANG
-def set_band_cmd(
-    attempt_id: int,
-    question: str,
-    band: str,
+def change_command(name: str, help_key: str, *arguments: Callable[..., Any]) -> Callable[..., Any]:
+    """A `grade review` subcommand that records one change: its `arguments`, then the options
+    every change takes (--reason, --by, --json, --gradebook, --course, --lang)."""
+
+    def make(f: Callable[..., Any]) -> Any:  # noqa: ANN401
+        stack = [
+            review.command(name, help=help_key),
+            *arguments,
+            REASON,
+            BY,
+            click.option("--json", "as_json", is_flag=True, help="help.review.change_json"),
+            GRADEBOOK,
+            COURSE,
+            LANG,
+        ]
+        for decorate in reversed(stack):
+            f = decorate(f)
+        return f
+
+    return make
+
+
+def _apply(
+    change: Callable[..., Review],
+    *args: Any,  # noqa: ANN401
     reason: str,
     by: str | None,
     as_json: bool,
@@ -194,119 +218,66 @@ def set_band_cmd(
     course_dir: str | None,
     lang: str,
 ) -> None:
+    """The body of every change: the gradebook the command line names, the change recorded
+    with its reason, and the attempt after it (or its JSON)."""
+    gradebook, course_dir, lang = _inherited(gradebook, course_dir, lang)
+    with open_book(gradebook, course_dir, create=False) as book:
+        _done(book, change(book, *args, reason=reason, by=by), as_json, lang)
+
+
+@change_command(
+    "set-band",
+    "help.review.set_band.about",
+    click.argument("attempt_id", type=int),
+    click.argument("question"),
+    click.argument("band", type=click.Choice(["full", "partial", "none"])),
+)
+def set_band_cmd(attempt_id: int, question: str, band: str, **common: Any) -> None:  # noqa: ANN401
     """Put a quiz answer (QUESTION: ch15.q03 or quiz:ch15.q03) in a band: points already in it stay,
     otherwise full gives the maximum, partial half, none 0."""
-    gradebook, course_dir, lang = _inherited(gradebook, course_dir, lang)
     from grader.results.review import set_band
 
-    with open_book(gradebook, course_dir, create=False) as book:
-        _done(book, set_band(book, attempt_id, question, band, reason=reason, by=by), as_json, lang)
+    _apply(set_band, attempt_id, question, band, **common)
 
 
-@review.command("set-points")
-@click.argument("attempt_id", type=int)
-@click.argument("check_id")
-@click.argument("points", type=float)
-@REASON
-@BY
-@JSON
-@GRADEBOOK
-@COURSE
-@LANG
-def set_points_cmd(
-    attempt_id: int,
-    check_id: str,
-    points: float,
-    reason: str,
-    by: str | None,
-    as_json: bool,
-    gradebook: str | None,
-    course_dir: str | None,
-    lang: str,
-) -> None:
+@change_command(
+    "set-points",
+    "help.review.set_points.about",
+    click.argument("attempt_id", type=int),
+    click.argument("check_id"),
+    click.argument("points", type=float),
+)
+def set_points_cmd(attempt_id: int, check_id: str, points: float, **common: Any) -> None:  # noqa: ANN401
     """Give one check of an attempt these points (0 to the check's maximum)."""
-    gradebook, course_dir, lang = _inherited(gradebook, course_dir, lang)
     from grader.results.review import set_points
 
-    with open_book(gradebook, course_dir, create=False) as book:
-        _done(book, set_points(book, attempt_id, check_id, points, reason=reason, by=by), as_json, lang)
+    _apply(set_points, attempt_id, check_id, points, **common)
 
 
-@review.command("reassign")
-@click.argument("attempt_id", type=int)
-@click.argument("member")
-@REASON
-@BY
-@JSON
-@GRADEBOOK
-@COURSE
-@LANG
-def reassign_cmd(
-    attempt_id: int,
-    member: str,
-    reason: str,
-    by: str | None,
-    as_json: bool,
-    gradebook: str | None,
-    course_dir: str | None,
-    lang: str,
-) -> None:
+@change_command(
+    "reassign", "help.review.reassign.about", click.argument("attempt_id", type=int), click.argument("member")
+)
+def reassign_cmd(attempt_id: int, member: str, **common: Any) -> None:  # noqa: ANN401
     """Count an attempt for another member (its own member confirms it)."""
-    gradebook, course_dir, lang = _inherited(gradebook, course_dir, lang)
     from grader.results.review import reassign
 
-    with open_book(gradebook, course_dir, create=False) as book:
-        _done(book, reassign(book, attempt_id, member, reason=reason, by=by), as_json, lang)
+    _apply(reassign, attempt_id, member, **common)
 
 
-@review.command("exclude")
-@click.argument("attempt_id", type=int)
-@REASON
-@BY
-@JSON
-@GRADEBOOK
-@COURSE
-@LANG
-def exclude_cmd(
-    attempt_id: int,
-    reason: str,
-    by: str | None,
-    as_json: bool,
-    gradebook: str | None,
-    course_dir: str | None,
-    lang: str,
-) -> None:
+@change_command("exclude", "help.review.exclude.about", click.argument("attempt_id", type=int))
+def exclude_cmd(attempt_id: int, **common: Any) -> None:  # noqa: ANN401
     """Make an attempt count nowhere (status, export, minutes, best attempt)."""
-    gradebook, course_dir, lang = _inherited(gradebook, course_dir, lang)
     from grader.results.review import exclude
 
-    with open_book(gradebook, course_dir, create=False) as book:
-        _done(book, exclude(book, attempt_id, reason=reason, by=by), as_json, lang)
+    _apply(exclude, attempt_id, **common)
 
 
-@review.command("restore")
-@click.argument("attempt_id", type=int)
-@REASON
-@BY
-@JSON
-@GRADEBOOK
-@COURSE
-@LANG
-def restore_cmd(
-    attempt_id: int,
-    reason: str,
-    by: str | None,
-    as_json: bool,
-    gradebook: str | None,
-    course_dir: str | None,
-    lang: str,
-) -> None:
+@change_command("restore", "help.review.restore.about", click.argument("attempt_id", type=int))
+def restore_cmd(attempt_id: int, **common: Any) -> None:  # noqa: ANN401
     """Count an excluded attempt again."""
-    gradebook, course_dir, lang = _inherited(gradebook, course_dir, lang)
     from grader.results.review import restore
 
-    with open_book(gradebook, course_dir, create=False) as book:
-        _done(book, restore(book, attempt_id, reason=reason, by=by), as_json, lang)
+    _apply(restore, attempt_id, **common)
 
 
 def _group_tz(course_dir: str | None) -> dt.tzinfo:
@@ -320,9 +291,9 @@ def _group_tz(course_dir: str | None) -> dt.tzinfo:
         return dt.UTC
 
 
-@review.command("history")
+@review.command("history", help="help.review.history.about")
 @click.argument("attempt_id", type=int, required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print the reviews as JSON.")
+@json_flag("help.review.history.json")
 @GRADEBOOK
 @COURSE
 @LANG
@@ -341,23 +312,29 @@ def history_cmd(
         click.echo(json_doc([r.to_dict() for r in rows]))
         return
     if not rows:
-        click.echo("no reviews yet" if lang == "en" else "아직 검토 기록이 없습니다")
+        click.echo(text("cli.review.no_history", lang))
         return
     tz = _group_tz(course_dir)
     for r in rows:
-        target = f" {r.target}" if r.target else ""
-        click.echo(
-            inert(
-                f"#{r.id} {iso_local(r.created_at, tz)} {r.reviewer}: "
-                f"{'attempt' if lang == 'en' else '시도'} {r.attempt_id}{target} {r.action} "
-                f"{_value(r, r.old_value, lang)} → {_value(r, r.new_value, lang)} — {r.reason}"
-            )
+        line = text(
+            "cli.review.history_line",
+            lang,
+            id=r.id,
+            when=iso_local(r.created_at, tz),
+            reviewer=r.reviewer,
+            attempt=r.attempt_id,
+            target=f" {r.target}" if r.target else "",
+            action=_said(_ACTION, r.action, lang),
+            old=_value(r, r.old_value, lang),
+            new=_value(r, r.new_value, lang),
+            reason=r.reason,
         )
+        click.echo(inert(line))
 
 
-@click.command("import")
+@command("import", help="help.import.about")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print what each file added, skipped and conflicted as JSON.")
+@json_flag("help.import.json")
 @GRADEBOOK
 @COURSE
 def import_cmd(files: tuple[Path, ...], as_json: bool, gradebook: str | None, course_dir: str | None) -> None:

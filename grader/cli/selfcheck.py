@@ -11,26 +11,18 @@ from pathlib import Path
 
 import click
 
-from grader.cli.common import COURSE, find_course, json_doc
+from grader.cli.base import command
+from grader.cli.common import COURSE, find_course, json_doc, json_flag
 from grader.textsafe import inert
 
 
-@click.command("selfcheck-pack")
+@command("selfcheck-pack", help="help.selfcheck_pack.about")
 @click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where to write the pack (default: inside the installed grader package, "
-    "grader/selfcheck/packs/<course id>/, so that pip installs carry it).",
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="help.selfcheck_pack.out"
 )
-@click.option(
-    "--with-quiz",
-    is_flag=True,
-    help="Also copy the quiz bank, so that self-checks score the quiz (it holds the rubric).",
-)
-@click.option("--check", is_flag=True, help="Write nothing; fail when the pack is missing or out of date.")
-@click.option("--json", "as_json", is_flag=True, help="Print what was written (or found) as JSON.")
+@click.option("--with-quiz", is_flag=True, help="help.selfcheck_pack.with_quiz")
+@click.option("--check", is_flag=True, help="help.selfcheck_pack.check")
+@json_flag("help.selfcheck_pack.json")
 @COURSE
 def selfcheck_pack(out_dir: Path | None, with_quiz: bool, check: bool, as_json: bool, course_dir: str | None) -> None:
     """Record the course's references for the practice seed, for self-checks without references.

@@ -227,45 +227,49 @@ def render_status(
     console.print(table)
 
 
-def render_instructor(console: Console, verdicts: list, starters: list) -> None:
-    table = Table(title="instructor check")
-    for col, kw in (
-        ("exercise", {}),
-        ("notebook", {}),
-        ("status", {}),
-        ("score", {"justify": "right"}),
-        ("code points", {"justify": "right"}),
-        ("time", {"justify": "right"}),
+def render_instructor(console: Console, verdicts: list, starters: list, lang: str = "ko") -> None:
+    """`grade check`'s table: one row per solution and starter, then the starters' drift."""
+    from grader.cli.instructor import state_word
+
+    table = Table(title=text("cli.check.title", lang))
+    for key, kw in (
+        ("cli.check.exercise", {}),
+        ("cli.check.notebook", {}),
+        ("cli.batch.status", {}),
+        ("cli.result.score", {"justify": "right"}),
+        ("cli.check.code_points", {"justify": "right"}),
+        ("cli.batch.time", {"justify": "right"}),
         ("", {}),
-        ("problem", {"overflow": "fold", "ratio": 1}),
+        ("cli.check.problem", {"overflow": "fold", "ratio": 1}),
     ):
-        table.add_column(col, **kw)
+        table.add_column(text(key, lang) if key else "", **kw)
     for v in sorted(verdicts, key=lambda v: (v.exercise, v.role)):
         mark = Text("✓", style="green") if v.ok else Text("✗", style="red")
         table.add_row(
             safe_text(v.exercise),
-            safe_text(v.role),
-            safe_text(v.status),
+            text("cli.check.solution" if v.role == "solution" else "cli.check.starter", lang),
+            safe_text(status_word(v.status, lang)),
             fmt_score(v.score, v.max_score),
             fmt_score(v.code_score, v.code_max),
-            f"{v.duration_s:.0f} s",
+            text("cli.check.seconds", lang, seconds=f"{v.duration_s:.0f}"),
             mark,
             safe_text(v.problem, newlines=True),
         )
     console.print(table)
     bad = [s for s in starters if s.problem]
-    if bad:
-        for s in bad:
-            console.print(
-                Text.assemble(
-                    "✗ starter ", name_text(s.name), f": {inert(s.state)} (run 'grade starters')", style="red"
-                )
+    for s in bad:
+        console.print(
+            Text.assemble(
+                "✗ ",
+                Text(inert(text("cli.check.starter_drift", lang, name=s.name, state=state_word(s.state, lang)))),
+                style="red",
             )
-    else:
-        console.print(Text(f"✓ {len(starters)} starters match their solutions", style="green"))
+        )
+    if not bad:
+        console.print(Text(text("cli.check.starters_match", lang, n=len(starters)), style="green"))
     ok = sum(v.ok for v in verdicts)
     style = "green" if ok == len(verdicts) and not bad else "red"
-    console.print(Text(f"{ok}/{len(verdicts)} notebooks as expected", style=f"bold {style}"))
+    console.print(Text(text("cli.check.as_expected", lang, ok=ok, n=len(verdicts)), style=f"bold {style}"))
 
 
 # --- batches -------------------------------------------------------------------------

@@ -32,26 +32,33 @@ class NotebookVerdict:
         return asdict(self)
 
 
-def judge(role: str, path: Path, reply: dict[str, Any]) -> NotebookVerdict:
-    """A worker's `Attempt.to_dict()` judged as a solution or a starter."""
+def judge(role: str, path: Path, reply: dict[str, Any], lang: str = "en") -> NotebookVerdict:
+    """A worker's `Attempt.to_dict()` judged as a solution or a starter; the problem said in `lang`."""
+    from grader.i18n import status_word, text
+
     r = Attempt.from_dict(reply)
     # Grading goes on past a failing cell; a solution or a starter must not have one.
-    raised = "; ".join(f"code cell {e.code_cell}: {e.summary}" for e in r.cell_errors)
+    raised = "; ".join(
+        text("cli.instructor.cell_raised", lang, n=e.code_cell, summary=e.summary) for e in r.cell_errors
+    )
+    status = status_word(r.status, lang)
     if role == "solution":
         if r.status != "graded":
-            problem = f"status {r.status}: {r.message}"
+            problem = text("cli.instructor.solution_status", lang, status=status, message=r.message)
         elif raised:
-            problem = f"a cell raised (a solution must run cleanly): {raised}"
+            problem = text("cli.instructor.solution_raised", lang, raised=raised)
         elif r.score < r.max_score:
             problem = "; ".join(f"{c.id}: {c.message}" for c in r.failed)
         else:
             problem = ""
     else:
         if r.status != "graded" or raised:
-            problem = f"status {r.status} (a starter must run cleanly): {raised or r.message}"
+            problem = text("cli.instructor.starter_status", lang, status=status, message=raised or r.message)
         elif r.code_score > 0:
             earned = [c for c in r.checks if not c.is_quiz and c.points > 0]
-            problem = "starter earns code points: " + ", ".join(f"{c.id} {c.points:g}" for c in earned)
+            problem = text(
+                "cli.instructor.starter_earns", lang, checks=", ".join(f"{c.id} {c.points:g}" for c in earned)
+            )
         else:
             problem = ""
     return NotebookVerdict(
@@ -76,8 +83,10 @@ def run_checks(
     workers: int = 1,
     seed: int | None = None,
     on_done: Callable[[NotebookVerdict], None] | None = None,
+    lang: str = "en",
 ) -> tuple[list[NotebookVerdict], list[StarterState]]:
-    """Grade every selected solution and starter; returns verdicts and starter drift states."""
+    """Grade every selected solution and starter; returns verdicts and starter drift states.
+    Check messages and problems are in `lang`."""
     specs = list(course.specs.values())
     if exercises:
 
@@ -108,7 +117,7 @@ def run_checks(
         try:
             if kind != "ok":
                 raise RuntimeError(value)
-            verdict = judge(role, path, value)
+            verdict = judge(role, path, value, lang)
         except Exception as exc:  # noqa: BLE001 - a grader bug shows up as a failed row
             verdict = NotebookVerdict(
                 path.stem, role, str(path), "grader-error", 0, 0, 0, 0, 0, False, f"{type(exc).__name__}: {exc}"
@@ -117,7 +126,7 @@ def run_checks(
         if on_done:
             on_done(verdict)
 
-    _run_jobs(course, todo, workers=workers, seed=seed, done=done)
+    _run_jobs(course, todo, workers=workers, seed=seed, done=done, lang=lang)
     order = {(role, str(path)): i for i, (role, path) in enumerate(todo)}
     verdicts.sort(key=lambda v: order.get((v.role, v.path), len(order)))  # as listed, whoever finished first
     return verdicts, starters
@@ -130,6 +139,7 @@ def _run_jobs(
     workers: int,
     seed: int | None,
     done: Callable[[Any, str, Any], None],
+    lang: str = "en",
 ) -> None:
     """Grade the notebooks on the batch's executors: the local pool for `workers` > 1, this
     process otherwise; each next kernel started ahead, as in a batch."""
@@ -147,7 +157,7 @@ def _run_jobs(
         spec = course.spec_by_notebook_name(path.name)
         plans.append(work.plan_for(course, spec.id, peek_notebook(data)) if spec else None)
         jobs.append(
-            Job(work.grade_one, (course_arg, str(path), data, f"instructor-{role}", seed, "en"), tag=(role, path))
+            Job(work.grade_one, (course_arg, str(path), data, f"instructor-{role}", seed, lang), tag=(role, path))
         )
     slots = min(workers, len(jobs)) if pooled else 1
     for i, (job, upcoming) in enumerate(zip(jobs, plans[1:], strict=False)):

@@ -79,13 +79,19 @@ def test_starters_check_passes_on_repository(runner, repo_root, monkeypatch):
 
 
 def test_starters_check_detects_drift(runner, tiny_course):
-    r = runner.invoke(cli, ["starters", "--course", str(tiny_course)])
+    r = runner.invoke(cli, ["starters", "--course", str(tiny_course), "--lang", "en"])
     assert r.exit_code == 0 and "written" in r.output
-    assert runner.invoke(cli, ["starters", "--check", "--course", str(tiny_course)]).exit_code == 0
+    r = runner.invoke(cli, ["starters", "--check", "--course", str(tiny_course)])
+    assert r.exit_code == 0 and r.output.split() == ["일치", "01_tiny.ipynb"]
     starter = tiny_course / "exercises" / "01_tiny.ipynb"
     starter.write_text(starter.read_text(encoding="utf-8").replace("return None", "return 42"), encoding="utf-8")
+    r = runner.invoke(cli, ["starters", "--check", "--course", str(tiny_course), "--lang", "en"])
+    assert r.exit_code == 1 and "drifted" in r.stdout
+    assert r.stderr.strip() == "grade: error: starters are out of date; run 'grade starters' and commit"
     r = runner.invoke(cli, ["starters", "--check", "--course", str(tiny_course)])
-    assert r.exit_code == 1 and "drifted" in r.output
+    assert r.exit_code == 1 and "어긋남" in r.stdout and "grade: error: 시작 노트북이 풀이와 어긋났습니다" in r.stderr
+    r = runner.invoke(cli, ["starters", "--check", "--json", "--course", str(tiny_course)])
+    assert r.exit_code == 1 and json.loads(r.stdout) == [{"name": "01_tiny.ipynb", "state": "drifted"}]
 
 
 def test_version(runner):

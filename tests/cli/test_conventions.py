@@ -32,11 +32,18 @@ def _grade(
     )
 
 
-def test_usage_errors_use_the_one_format_on_stderr(runner):
-    r = runner.invoke(cli, ["submit"], prog_name="grade")
+@pytest.mark.parametrize(
+    "lang, usage, hint",
+    [
+        ("en", "Usage: grade submit", "Try 'grade submit --help' for help."),
+        ("ko", "사용법: grade submit", "도움말은 'grade submit --help'로 봅니다."),
+    ],
+)
+def test_usage_errors_use_the_one_format_on_stderr(runner, lang, usage, hint):
+    r = runner.invoke(cli, ["submit", "--lang", lang], prog_name="grade")
     assert r.exit_code == 2 and r.stdout == ""
     assert r.stderr.splitlines()[-1] == "grade: error: Missing argument 'PATHS...'."
-    assert "Error:" not in r.stderr and r.stderr.startswith("Usage: grade submit")
+    assert "Error:" not in r.stderr and r.stderr.startswith(usage) and hint in r.stderr.splitlines()
 
 
 def test_errors_in_json_mode_are_json_on_stdout_too(runner, tiny_course):
@@ -110,10 +117,33 @@ def test_status_json_lists_best_attempts(runner, tiny_course, tmp_path):
     assert "2.33/5" in text and "2.3333" not in text
 
 
-def test_commands_that_print_data_take_json():
-    for name in ("submit", "status", "starters", "check", "doctor", "export"):
-        command = cli.commands[name]
-        assert "--json" in {o for p in command.params for o in getattr(p, "opts", [])}, name
+@pytest.mark.parametrize(
+    "path",
+    [
+        "submit",
+        "status",
+        "starters",
+        "check",
+        "doctor",
+        "export",
+        "import",
+        "selfcheck-pack",
+        "review",
+        "review history",
+        "review set-band",
+        "quiz list",
+        "quiz score",
+        "quiz validate",
+        "minutes",
+        "site build",
+        "site serve",
+    ],
+)
+def test_commands_that_print_data_take_json(path):
+    command = cli
+    for name in path.split():
+        command = command.commands[name]
+    assert "--json" in {o for p in command.params for o in getattr(p, "opts", [])}, path
 
 
 def test_starters_json(runner, tiny_course):
@@ -123,7 +153,7 @@ def test_starters_json(runner, tiny_course):
 
 
 def test_python_dash_m_grader_is_the_grade_command():
-    r = _grade("--help")
+    r = _grade("--help", "--lang", "en")
     assert r.returncode == 0 and r.stdout.startswith("Usage: grade")
     assert "submit" in r.stdout and "status" in r.stdout
 
@@ -172,25 +202,18 @@ def _descendants(pid: int) -> dict[int, str]:
     return found
 
 
+def _submit_line(nb: Path, course: Path) -> list[str]:
+    """`grade submit` of one notebook as a command of its own, nothing recorded, in English."""
+    args = ["submit", str(nb), "--no-record", "--member", "sora", "--course", str(course), "--lang", "en"]
+    return [PYTHON, "-m", "grader", *args]
+
+
 @pytest.mark.kernel
 def test_ctrl_c_on_one_file_prints_one_line_cleans_up_and_exits_130(tiny_course, tmp_path):
     nb = _slow_notebook(tmp_path)
     # Its own process group, as a terminal's foreground job: Ctrl-C is SIGINT to the group.
     proc = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "grader",
-            "submit",
-            str(nb),
-            "--no-record",
-            "--member",
-            "sora",
-            "--course",
-            str(tiny_course),
-            "--lang",
-            "en",
-        ],
+        _submit_line(nb, tiny_course),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -246,20 +269,7 @@ def test_in_a_jupyter_cell_there_are_no_spinner_frames(tiny_course, tmp_path):
     env = dict(os.environ, TERM="xterm-color", FORCE_COLOR="1", CLICOLOR_FORCE="1", JPY_PARENT_PID=str(os.getpid()))
     primary, secondary = pty.openpty()
     proc = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "grader",
-            "submit",
-            str(nb),
-            "--no-record",
-            "--member",
-            "sora",
-            "--course",
-            str(tiny_course),
-            "--lang",
-            "en",
-        ],
+        _submit_line(nb, tiny_course),
         stdin=subprocess.DEVNULL,
         stdout=secondary,
         stderr=secondary,

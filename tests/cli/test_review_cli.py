@@ -149,8 +149,10 @@ def test_export_then_import_on_the_command_line(runner, book, tmp_path):
     assert r.exit_code == 0 and r.stdout == "" and out.is_file()
     r = _run(runner, "export", "--gradebook-file", "-", "--gradebook", str(book))
     assert r.exit_code == 0 and json.loads(r.stdout.splitlines()[0])["format"] == "grade-gradebook"
-    r = _run(runner, "export", "--gradebook-file", str(out), "--excel", "--gradebook", str(book))
+    r = _run(runner, "export", "--gradebook-file", str(out), "--excel", "--gradebook", str(book), "--lang", "en")
     assert r.exit_code == 2 and "does not combine with --excel" in r.output
+    r = _run(runner, "export", "--gradebook-file", str(out), "--excel", "--json", "--gradebook", str(book))
+    assert r.exit_code == 2 and "함께 쓸 수 없습니다: --excel, --json" in r.stderr
 
     recorder = tmp_path / "recorder.db"
     r = _run(runner, "import", str(out), "--gradebook", str(recorder))

@@ -169,7 +169,7 @@ def test_check_validates_every_spec_before_running_a_notebook(broken_course, run
         raise AssertionError("a notebook ran although a spec is broken")
 
     monkeypatch.setattr(instructor, "run_checks", no_runs)
-    res = runner.invoke(cli, ["check", "--course", str(broken_course)])
+    res = runner.invoke(cli, ["check", "--course", str(broken_course), "--lang", "en"])
     assert res.exit_code == 1
     assert "grade: error: " in res.stderr and "02_other.toml:8: unknown key 'atoll'" in res.stderr
     assert "specs: 1 of 2 valid" in res.stderr and "no notebook was run" in res.stderr
@@ -179,7 +179,7 @@ def test_check_validates_every_spec_before_running_a_notebook(broken_course, run
 
 
 def test_check_specs_only(tiny_course, runner):
-    res = runner.invoke(cli, ["check", "--specs-only", "--course", str(tiny_course)])
+    res = runner.invoke(cli, ["check", "--specs-only", "--course", str(tiny_course), "--lang", "en"])
     assert res.exit_code == 0 and res.stdout.startswith("specs: 1 of 1 valid (")
     js = runner.invoke(cli, ["check", "--specs-only", "--json", "--course", str(tiny_course)])
     doc = json.loads(js.stdout)["specs"]

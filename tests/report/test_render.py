@@ -287,6 +287,8 @@ def test_serve_command_without_a_built_site(runner, demo, tmp_path):
             str(demo.root),
             "--gradebook",
             str(demo.gradebook),
+            "--lang",
+            "en",
         ],
     )
     assert r.exit_code == 1 and "run 'grade site build' first" in r.output
