@@ -1,7 +1,8 @@
 """`grade selfcheck-pack`: write (or check) the practice pack a self-check needs without references.
 
-Registered by grader/cli/app.py. The pack is described in grader/selfcheck/pack.py
-and docs/selfcheck.md; this module parses, calls and prints.
+Registered by grader/cli/app.py. The pack is described in grader/selfcheck/pack.py and
+docs/selfcheck.md, written and checked by grader/selfcheck/packwrite.py; this module
+parses, calls and prints.
 """
 
 from __future__ import annotations

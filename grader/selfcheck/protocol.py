@@ -25,20 +25,21 @@ class Refused(Exception):
         grader error among the fields is told in each language too."""
 
         def said(lang: str) -> dict[str, Any]:
-            return {k: _said(v, lang) if isinstance(v, GradeError) else v for k, v in fields.items()}
+            return {k: said_in(v, lang) if isinstance(v, GradeError) else v for k, v in fields.items()}
 
         return cls(text(key, "en", **said("en")), text(key, "ko", **said("ko")))
 
     @classmethod
     def of(cls, exc: GradeError) -> Refused:
         """A grader error (a broken spec, a course.toml it cannot read), in both languages."""
-        return cls(_said(exc, "en"), _said(exc, "ko"))
+        return cls(said_in(exc, "en"), said_in(exc, "ko"))
 
     def reply(self) -> dict[str, Any]:
         return {"ok": False, "error": {"en": self.en, "ko": self.ko}}
 
 
-def _said(exc: GradeError, lang: str) -> str:
+def said_in(exc: GradeError, lang: str) -> str:
+    """A grader error's message in `lang`, after its file as `str(exc)` has it."""
     return f"{exc.path}: {exc.said(lang)}" if exc.path else exc.said(lang)
 
 

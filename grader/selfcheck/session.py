@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.selfcheck.protocol import Refused
+from grader.errors import GradeError
+from grader.selfcheck.protocol import Refused, said_in
 from grader.selfcheck.selection import about, apply_after, prerequisites, self_evidence, unavailable, wanted
 from grader.selfcheck.source import choose_lang, read_notebook, resolve_source
 
@@ -89,6 +90,8 @@ def plan(req: dict[str, Any], quiz_job: Callable[[Any, Any], Any]) -> tuple[Sess
     nb, answers, problem = read_notebook(path)
     src, spec = resolve_source(path if nb is not None else None, Path(req.get("cwd") or "."), req.get("exercise"), nb)
     lang = choose_lang(req.get("lang"), nb)
+    if isinstance(problem, GradeError):
+        problem = said_in(problem, lang)
     seed = practice_seed(src.course)
     base = GradeContext(seed=seed, lang=lang, course=src.course, spec=spec, answers=answers)
     practice = src.pack.practice(spec.id) if src.pack is not None else None

@@ -31,8 +31,9 @@ _COURSES: dict[str, tuple[tuple[Any, ...], Any]] = {}
 _NOTEBOOKS: dict[str, tuple[tuple[int, int], Any, dict[str, str]]] = {}
 
 
-def read_notebook(path: Path | None) -> tuple[Any, dict[str, str], str]:
-    """(notebook or None, its answers, a problem with the file or "")."""
+def read_notebook(path: Path | None) -> tuple[Any, dict[str, str], Any]:
+    """(notebook or None, its answers, a problem with the file: "", "missing", or the GradeError
+    that says what is wrong with it, to be told in the self-check's language)."""
     if path is None:
         return None, {}, "missing"
     from grader import notebook as nbio
@@ -51,7 +52,7 @@ def read_notebook(path: Path | None) -> tuple[Any, dict[str, str], str]:
     except OSError:
         return None, {}, "missing"
     except GradeError as exc:
-        return None, {}, str(exc)
+        return None, {}, exc
 
 
 def choose_lang(asked: str | None, nb: Any) -> str:  # noqa: ANN401

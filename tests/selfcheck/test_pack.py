@@ -15,6 +15,8 @@ from grader.grading import all_checks, evaluate_checks, plan_checks
 from grader.selfcheck import pack as packs
 from grader.selfcheck.packwrite import pack_problems, summary_lines, write_pack
 
+from .courses import add_quiz
+
 
 def test_the_practice_seed_is_never_a_graded_seed(course):
     assert packs.practice_seed(course) >= 2**31
@@ -150,15 +152,7 @@ def test_left_out_checks_keep_only_what_the_specs_do_not_hold(tiny_course, tmp_p
     is recorded. The quiz without its bank cannot be built, so its title and points are kept."""
     from grader.course.loader import load_course
 
-    (tiny_course / "quizzes").mkdir()
-    bank = Path(__file__).resolve().parents[2] / "quizzes"
-    for f in bank.glob("*.toml"):
-        (tiny_course / "quizzes" / f.name).write_bytes(f.read_bytes())
-    spec = tiny_course / "exercises" / "specs" / "01_tiny.toml"
-    text = spec.read_text(encoding="utf-8")
-    spec.write_text(
-        text.replace('title = "Tiny"\n', 'title = "Tiny"\n[quiz]\nquestion = "ch15.ex4"\n', 1), encoding="utf-8"
-    )
+    add_quiz(tiny_course)
     out = tmp_path / "pack"
     write_pack(load_course(tiny_course), out, with_quiz=False)
     left = packs.open_pack(out).practice("t.ex1")[0]["left_out"]

@@ -4,14 +4,29 @@ graded path's reader, what it refuses, what it keeps, and a slow quiz."""
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
+
+import pytest
 
 from grader.execution.outcome import RunOutcome
 from grader.execution.probe_io import read_probe
 from grader.execution.probe_kernel import __grade_probe_run__
 from grader.selfcheck import session, source
 from grader.selfcheck import worker as w
+
+from .courses import add_quiz
+
+
+@pytest.fixture
+def fresh(tmp_path, monkeypatch) -> tuple[w.Worker, Path]:
+    """A worker in this process, no course named by the environment, and a folder for the probe."""
+    monkeypatch.delenv("GRADE_COURSE", raising=False)
+    monkeypatch.delenv("GRADE_SELFCHECK_PACK", raising=False)
+    folder = tmp_path / "x"
+    folder.mkdir()
+    return w.Worker(), folder
 
 
 def _plan(worker: w.Worker, folder: Path, **req) -> dict:
@@ -31,13 +46,9 @@ def _plan(worker: w.Worker, folder: Path, **req) -> dict:
     )
 
 
-def test_outputs_are_read_by_the_graded_path_reader(tiny_course, tmp_path, monkeypatch):
+def test_outputs_are_read_by_the_graded_path_reader(tiny_course, fresh):
     """The worker judges what probe_io.read_probe reads: hostile files fail as in a graded attempt."""
-    monkeypatch.delenv("GRADE_COURSE", raising=False)
-    monkeypatch.delenv("GRADE_SELFCHECK_PACK", raising=False)
-    worker = w.Worker()
-    folder = tmp_path / "x"
-    folder.mkdir()
+    worker, folder = fresh
     nb = str(tiny_course / "solutions" / "01_tiny.ipynb")
     ns = {"double": lambda x: 2 * x, "summer": lambda x: x.sum(axis=1)}
     assert _plan(worker, folder, notebook=nb)["ok"]
@@ -80,12 +91,8 @@ def test_the_worker_reader_does_not_load_the_kernel_runner():
     assert out.strip() == "[]", out
 
 
-def test_plan_then_evaluate_in_process(tiny_course, tmp_path, monkeypatch):
-    monkeypatch.delenv("GRADE_COURSE", raising=False)
-    monkeypatch.delenv("GRADE_SELFCHECK_PACK", raising=False)
-    worker = w.Worker()
-    folder = tmp_path / "x"
-    folder.mkdir()
+def test_plan_then_evaluate_in_process(tiny_course, fresh):
+    worker, folder = fresh
     nb = tiny_course / "solutions" / "01_tiny.ipynb"
     plan = _plan(worker, folder, notebook=str(nb))
     assert plan["ok"] and plan["mode"] == "course" and plan["checks"] == ["double", "summer"]
@@ -142,15 +149,7 @@ def test_a_slow_quiz_does_not_hold_up_the_table(tiny_course, tmp_path, monkeypat
 
     from grader.checks import KINDS
 
-    (tiny_course / "quizzes").mkdir()
-    bank = Path(__file__).resolve().parents[2] / "quizzes"
-    for f in bank.glob("*.toml"):
-        (tiny_course / "quizzes" / f.name).write_bytes(f.read_bytes())
-    spec = tiny_course / "exercises" / "specs" / "01_tiny.toml"
-    text = spec.read_text(encoding="utf-8")
-    spec.write_text(
-        text.replace('title = "Tiny"\n', 'title = "Tiny"\n[quiz]\nquestion = "ch15.ex4"\n', 1), encoding="utf-8"
-    )
+    add_quiz(tiny_course)
     nb = tiny_course / "solutions" / "01_tiny.ipynb"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("GRADE_COURSE", raising=False)
@@ -179,10 +178,8 @@ def test_a_slow_quiz_does_not_hold_up_the_table(tiny_course, tmp_path, monkeypat
     assert [(r["id"], r["message"]) for r in done["results"]] == [("quiz:ch15.ex4", "fine")]
 
 
-def test_the_selfcheck_shows_the_brief_hint_only(tiny_course, tmp_path, monkeypatch):
+def test_the_selfcheck_shows_the_brief_hint_only(tiny_course, fresh):
     """However often the member has failed, the self-check gives the hint, never the recipe."""
-    monkeypatch.delenv("GRADE_COURSE", raising=False)
-    monkeypatch.delenv("GRADE_SELFCHECK_PACK", raising=False)
     spec = tiny_course / "exercises" / "specs" / "01_tiny.toml"
     spec.write_text(
         spec.read_text(encoding="utf-8").replace(
@@ -190,9 +187,7 @@ def test_the_selfcheck_shows_the_brief_hint_only(tiny_course, tmp_path, monkeypa
         ),
         encoding="utf-8",
     )
-    worker = w.Worker()
-    folder = tmp_path / "x"
-    folder.mkdir()
+    worker, folder = fresh
     plan = _plan(worker, folder, notebook=str(tiny_course / "solutions" / "01_tiny.ipynb"), lang="en")
     assert plan["ok"]
     __grade_probe_run__(str(folder), {"double": lambda x: x + 1, "summer": lambda x: x.sum(axis=1)})
@@ -200,3 +195,17 @@ def test_the_selfcheck_shows_the_brief_hint_only(tiny_course, tmp_path, monkeypa
     double = next(r for r in done["results"] if r["id"] == "double")
     assert not double["passed"] and "Is every value scaled?" in double["message"]
     assert "return 2 * x" not in double["message"] and "In full" not in double["message"]
+
+
+def test_a_broken_notebook_file_is_told_in_the_self_checks_language(tiny_course, tmp_path, fresh):
+    bad = tmp_path / "01_tiny.ipynb"
+    bad.write_text("{ not a notebook", encoding="utf-8")
+    worker, folder = fresh
+    said = {}
+    for lang in ("en", "ko"):
+        plan = _plan(worker, folder, notebook=str(bad), exercise="01_tiny", cwd=str(tiny_course), lang=lang)
+        assert plan["ok"], plan
+        said[lang] = plan["notebook_problem"]
+        worker.handle({"op": "evaluate", "dir": str(folder)})
+    assert said["en"].startswith(f"{bad}: ") and said["ko"].startswith(f"{bad}: ")
+    assert re.search("[가-힣]", said["ko"]) and not re.search("[가-힣]", said["en"])
