@@ -4,10 +4,13 @@ A kernel is started by nbclient the way Jupyter Server starts one (in the notebo
 JPY_SESSION_NAME set to its path); the notebook's cells run up to its self-check cell; then,
 timed inside the kernel:
 
-  cold      the first selfcheck() of the kernel: the worker process starts, and the quiz answer
-            is scored from scratch (an empty score cache), so the Korean analyser loads;
-  cached    selfcheck() after stopping the worker: a new worker, the quiz from the score cache
-            (what a student's next session sees when the answer has not changed);
+  cold      the first selfcheck() of the kernel, the score cache empty: the worker was started
+            by the notebook's first cell (`import grader.selfcheck`) and has prepared the
+            exercise while the cells ran (course, practice data, the Korean analyser, the
+            quiz answer scored), as in a student's session;
+  cached    selfcheck() after stopping the worker: a worker started by this call, which loads
+            the course and the checks and plans with nothing prepared; the quiz from the
+            score cache (a kernel whose worker ended, e.g. after 20 idle minutes);
   warm      selfcheck() again, the worker up;
   one       selfcheck(CHECK) for each CHECK of --one, the worker up.
 
@@ -138,8 +141,8 @@ def main() -> int:
         f"{os.cpu_count()} CPUs, load average {load_before[0]:.1f} before, {load_after[0]:.1f} after"
     )
     rows = [
-        ("selfcheck() cold (new worker, quiz scored)", cold),
-        ("selfcheck() new worker, quiz from cache", cached),
+        ("selfcheck() first (worker prepared ahead)", cold),
+        ("selfcheck() new worker started by the call", cached),
         (f"selfcheck() warm (median of {args.repeat})", fig["selfcheck_warm_s"]),
     ]
     rows += [(f"selfcheck({name!r}) warm", t) for name, t in fig["one_check_s"].items()]

@@ -5,13 +5,15 @@ and the grader limit it hit, if any."""
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from nbclient.exceptions import CellExecutionError
+from typing import TYPE_CHECKING, Any
 
 from grader import errortext
-from grader.execution.sandbox import Sandbox
 from grader.results.attempt import CellError
+
+if TYPE_CHECKING:  # annotations only: probe_io's reader imports this module in the self-check's worker
+    from nbclient.exceptions import CellExecutionError
+
+    from grader.execution.sandbox import Sandbox
 
 # Keras 3 colours its messages; a terminal escape in a gradebook row or an HTML
 # report is noise.

@@ -9,20 +9,22 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
 import numpy as np
-from nbclient.exceptions import CellExecutionError
 
 from grader.checks.base import ProbeOutput
-from grader.course.spec import Limits
 from grader.execution import bounded
-from grader.execution.cells import ANSI, error_line
-from grader.execution.kernel import CappedClient
+from grader.execution.cells import ANSI
 from grader.execution.outcome import RunOutcome
-from grader.execution.sandbox import Sandbox
 from grader.i18n import text
+
+if TYPE_CHECKING:
+    # Only run_probe needs the kernel's side: read_probe also serves the self-check's worker,
+    # whose start-up should not pay for nbclient, jupyter_client and zmq (tests/execution).
+    from grader.course.spec import Limits
+    from grader.execution.kernel import CappedClient
+    from grader.execution.sandbox import Sandbox
 
 PROBE_SOURCE = (Path(__file__).with_name("probe_kernel.py")).read_text(encoding="utf-8")
 MAX_PROBE_JSON = bounded.MAX_JSON_BYTES
@@ -97,6 +99,11 @@ async def run_probe(
 ) -> Path | None:
     """Run one probe round in the kernel. Returns its folder, to be read once the kernel
     is dead; None when there was nothing to ask or the probe cell failed."""
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+
+    from grader.execution.cells import error_line
+
     if not requests:
         return None
     # A fresh, unguessable folder created only now: student code that ran

@@ -17,6 +17,19 @@ which checks a self-check can make and how its evidence differs from a graded at
 This package is importable as `grader.selfcheck` and the module itself is callable;
 importing it loads only the standard library and this package's kernel side, and (in a
 notebook kernel) starts the worker process the checks are judged in.
+
+The modules, by where they run:
+
+- kernel side (standard library only): `kernel` (one self-check: `run`, `selfcheck`,
+  `Report`), `locate` (graded run, Colab, which notebook), `freshness` (the saved file
+  against the kernel's history), `client` (the worker process and its pipe), `render`
+  (the table and the text), `protocol` (what both sides name);
+- worker process: `worker` (the process and its requests), `session` (one plan and its
+  evaluate), `source` (the notebook, exercise, course or pack), `selection` (which checks,
+  what cannot run), `quizcache` (quiz scores kept on disk);
+- the practice pack: `pack` (its format, reading one), `packwrite` (`grade selfcheck-pack`),
+  `replay` (reference calls recorded, replayed, memoised), `codec` (values as JSON and
+  arrays, argument fingerprints); `colab` installs what the worker needs in Colab.
 """
 
 from __future__ import annotations
@@ -25,7 +38,8 @@ import sys
 import types
 from typing import Any
 
-from grader.selfcheck.kernel import Report, prestart, run, selfcheck, stop_worker, worker_status
+from grader.selfcheck.client import prestart, stop_worker, worker_status
+from grader.selfcheck.kernel import Report, run, selfcheck
 
 __all__ = ["Report", "run", "selfcheck", "stop_worker", "worker_status"]
 

@@ -60,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     todo = missing()
     if not todo:
-        print("grade: the self-check has everything it needs")
+        from grader.i18n import default_lang, text
+
+        print(f"grade: {text('selfcheck.colab.has_everything', default_lang())}")
         return 0
     cmd = [sys.executable, "-m", "pip", "install", "-q", *todo]
     if "--dry-run" in args:

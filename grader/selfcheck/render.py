@@ -84,7 +84,12 @@ def notes(report: Report) -> list[str]:
         elif fresh.unsaved:
             cells = ", ".join(f"In [{n}]" for n in fresh.unsaved[:6]) + (" …" if len(fresh.unsaved) > 6 else "")
             n = len(fresh.unsaved)
-            out.append(tr("selfcheck.notes.saved_notebook_older_than", report.lang, n=n, cells=cells, save=save))
+            key = (
+                "selfcheck.notes.saved_notebook_older_than_one"
+                if n == 1
+                else "selfcheck.notes.saved_notebook_older_than"
+            )
+            out.append(tr(key, report.lang, n=n, cells=cells, save=save))
         if fresh.edited and not fresh.other_session:
             cells = ", ".join(f"In [{n}]" for n in fresh.edited[:6])
             out.append(tr("selfcheck.notes.edited_after_ran_kernel", report.lang, cells=cells))

@@ -15,6 +15,7 @@ from conftest import write_notebook
 from grader.course.loader import load_course
 from grader.grading import grade_file
 from grader.selfcheck import pack as packs
+from grader.selfcheck.packwrite import write_pack
 
 from .kernels import LiveKernel
 
@@ -104,12 +105,12 @@ def test_importing_prepares_the_exercise_ahead(tiny):
     k = LiveKernel(tiny["solution"])
     try:
         k.execute("import grader.selfcheck")
-        status = k.value("_k.worker_status()", setup="from grader.selfcheck import kernel as _k")
+        status = k.value("_k.worker_status()", setup="from grader.selfcheck import client as _k")
         assert status["prepared"] == ["t.ex1"]
         k.run_cells(-1)
         r = k.report()
         assert all(x["passed"] for x in r["results"]) and len(r["results"]) == 2
-        assert k.value("_k.worker_status()['pid']", setup="from grader.selfcheck import kernel as _k") == status["pid"]
+        assert k.value("_k.worker_status()['pid']", setup="from grader.selfcheck import client as _k") == status["pid"]
     finally:
         k.close()
 
@@ -195,10 +196,10 @@ def test_a_pack_named_by_the_environment(tiny, tmp_path, monkeypatch):
     (this test process plays the kernel)."""
     import numpy as np
 
-    from grader.selfcheck import kernel, render
+    from grader.selfcheck import client, kernel, render
 
     out = tmp_path / "pack"
-    packs.write_pack(load_course(tiny["root"]), out, with_quiz=False)
+    write_pack(load_course(tiny["root"]), out, with_quiz=False)
     path = tmp_path / "elsewhere" / "01_tiny.ipynb"
     path.parent.mkdir()
     shutil.copyfile(tiny["solution"], path)
@@ -206,11 +207,11 @@ def test_a_pack_named_by_the_environment(tiny, tmp_path, monkeypatch):
     monkeypatch.setenv("GRADE_SELFCHECK_PACK", str(out))
     monkeypatch.delenv("GRADE_COURSE", raising=False)
     ns = {"double": lambda x: 2 * x, "summer": lambda x: np.asarray(x).sum(axis=1)}
-    kernel.stop_worker()
+    client.stop_worker()
     try:
         r = kernel.run(namespace=ns, lang="en")
     finally:
-        kernel.stop_worker()
+        client.stop_worker()
     assert r.error is None and r.mode == "pack" and r.located.how == "folder"
     assert [x["passed"] for x in r.results] == [True, True]
     text = render.text(r)
@@ -226,7 +227,7 @@ def test_colab_live_notebook_named_by_its_metadata(tiny, monkeypatch):
 
     import numpy as np
 
-    from grader.selfcheck import kernel
+    from grader.selfcheck import client, kernel
 
     live = nbformat.read(tiny["solution"], as_version=4)
     live.metadata.pop("grade", None)
@@ -240,17 +241,17 @@ def test_colab_live_notebook_named_by_its_metadata(tiny, monkeypatch):
     monkeypatch.chdir(tiny["root"])
     monkeypatch.delenv("GRADE_COURSE", raising=False)
     ns = {"double": lambda x: 2 * x, "summer": lambda x: np.asarray(x).sum(axis=1)}
-    kernel.stop_worker()
+    client.stop_worker()
     try:
         r = kernel.run(namespace=ns)
     finally:
-        kernel.stop_worker()
+        client.stop_worker()
     assert r.error is None and r.located.how == "colab" and r.exercise == "t.ex1"
     assert [x["passed"] for x in r.results] == [True, True]
 
 
 def test_worker_env_keeps_blas_to_one_thread(monkeypatch):
-    from grader.selfcheck import kernel
+    from grader.selfcheck import client
 
     captured: dict[str, str] = {}
 
@@ -259,9 +260,9 @@ def test_worker_env_keeps_blas_to_one_thread(monkeypatch):
             captured.update(kw["env"])
             self.stdin = self.stdout = None
 
-    monkeypatch.setattr(kernel.subprocess, "Popen", Fake)
+    monkeypatch.setattr(client.subprocess, "Popen", Fake)
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
-    w = kernel._Worker()
+    w = client.WorkerProcess()
     w.log.close()
     shutil.rmtree(w.log_dir)
     assert captured["OPENBLAS_NUM_THREADS"] == "1"

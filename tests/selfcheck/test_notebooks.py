@@ -3,6 +3,7 @@ cell installs from the repository course.toml names and does nothing outside Col
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -63,7 +64,12 @@ def test_colab_helper_knows_what_is_missing():
     from grader.selfcheck import colab
 
     assert colab.requirement("kiwipiepy").startswith("kiwipiepy")
-    out = subprocess.run(
-        [sys.executable, "-m", "grader.selfcheck.colab", "--dry-run"], capture_output=True, text=True, check=True
-    ).stdout
-    assert "everything it needs" in out  # this environment has them all
+    for lang, said in (("en", "everything it needs"), ("ko", "모두 설치되어 있습니다")):
+        out = subprocess.run(
+            [sys.executable, "-m", "grader.selfcheck.colab", "--dry-run"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=dict(os.environ, GRADE_LANG=lang),
+        ).stdout
+        assert said in out  # this environment has them all

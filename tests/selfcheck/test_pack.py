@@ -13,54 +13,9 @@ from grader.checks import GradeContext, ProbeOutput
 from grader.errors import SpecError
 from grader.grading import all_checks, evaluate_checks, plan_checks
 from grader.selfcheck import pack as packs
+from grader.selfcheck.packwrite import pack_problems, summary_lines, write_pack
 
-
-def test_values_survive_the_round_trip():
-    value = {
-        "a": (np.arange(6, dtype=np.float32).reshape(2, 3), [1, 2.5, None, True, "x"]),
-        "b": {"c": np.array([1, 2], dtype=np.int64)},
-        "nan": float("nan"),
-        "n": np.int32(7),
-    }
-    arrays: dict[str, np.ndarray] = {}
-    doc = packs.encode(value, arrays, "k/")
-    back = packs.decode(doc, arrays)
-    assert isinstance(back["a"], tuple) and back["a"][0].dtype == np.float32
-    assert np.array_equal(back["a"][0], value["a"][0]) and back["a"][1] == [1, 2.5, None, True, "x"]
-    assert back["b"]["c"].dtype == np.int64 and np.isnan(back["nan"]) and back["n"] == 7
-    back["b"]["c"][0] = 99  # a kind changing what it got does not change the record
-    assert packs.decode(doc, arrays)["b"]["c"][0] == 1
-    with pytest.raises(packs.Unstorable):
-        packs.encode({"f": lambda: 0}, {}, "k/")
-    with pytest.raises(packs.Unstorable):
-        packs.encode({"__nd__": 1}, {}, "k/")
-
-
-def test_fingerprints_follow_the_data():
-    a = np.zeros(3)
-    assert packs.fingerprint((a,), {}) == packs.fingerprint((np.zeros(3),), {})
-    assert packs.fingerprint((a,), {}) != packs.fingerprint((np.ones(3),), {})
-    g1, g2 = np.random.default_rng(1), np.random.default_rng(1)
-    assert packs.fingerprint((g1,), {"n": 3}) == packs.fingerprint((g2,), {"n": 3})
-    g2.random()
-    assert packs.fingerprint((g1,), {"n": 3}) != packs.fingerprint((g2,), {"n": 3})
-
-
-def test_replay_refuses_other_data(course):
-    spec = course.specs["ch15.ex4"]
-    ctx = packs.ReplayContext(
-        seed=1,
-        lang="en",
-        course=course,
-        spec=spec,
-        calls=[packs.Call("m:f", packs.fingerprint((1,), {}), 5)],
-        arrays={},
-    )
-    with pytest.raises(packs.PackMismatch):
-        ctx.ref("m:f")(2)
-    assert ctx.ref("m:f")(1) == 5
-    with pytest.raises(packs.PackMismatch):
-        ctx.ref("m:f")(1)  # recorded once, asked twice
+from .courses import add_quiz
 
 
 def test_the_practice_seed_is_never_a_graded_seed(course):
@@ -73,7 +28,7 @@ def test_the_practice_seed_is_never_a_graded_seed(course):
 @pytest.fixture(scope="module")
 def written(course, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("pack") / "ch15"
-    packs.write_pack(course, out, with_quiz=True)
+    write_pack(course, out, with_quiz=True)
     return out
 
 
@@ -89,7 +44,7 @@ def test_checks_whose_answer_is_fixed_are_left_out(written):
     pack = packs.open_pack(written)
     left = {ex: pack.practice(ex)[0]["left_out"] for ex in pack.manifest["exercises"]}
     assert left["ch15.ex2"]["predictions"]["reason"] == packs.FIXED_ANSWER  # the table of answers
-    assert left["ch15.ex2"]["stack"]["reason"] == packs.FIXED_ANSWER
+    assert left["ch15.ex2"]["stack"] == {"reason": packs.FIXED_ANSWER}  # its title is in the pack's spec
     assert "windows" in pack.practice("ch15.ex4")[0]["checks"]  # seed-dependent: kept
     assert "quality" in pack.practice("ch15.ex4")[0]["checks"]
 
@@ -150,9 +105,9 @@ def test_a_pack_without_the_quiz_says_so(tiny_course, tmp_path):
 
     course = load_course(tiny_course)
     out = tmp_path / "pack"
-    manifest = packs.write_pack(course, out, with_quiz=False)
+    manifest = write_pack(course, out, with_quiz=False)
     assert manifest["seed"] == packs.DEFAULT_PRACTICE_SEED and not manifest["quiz"]
-    assert packs.pack_problems(course, out) == []
+    assert pack_problems(course, out) == []
     doc = packs.open_pack(out).practice("t.ex1")[0]
     assert set(doc["checks"]) == {"double", "summer"}
 
@@ -163,12 +118,12 @@ def test_a_changed_spec_makes_the_pack_stale(tiny_course, tmp_path):
     root = tmp_path / "c"
     shutil.copytree(tiny_course, root)
     out = tmp_path / "pack"
-    packs.write_pack(load_course(root), out, with_quiz=False)
+    write_pack(load_course(root), out, with_quiz=False)
     spec = root / "exercises" / "specs" / "01_tiny.toml"
     spec.write_text(spec.read_text(encoding="utf-8").replace("threshold = 0.01", "threshold = 0.02"), encoding="utf-8")
-    problems = packs.pack_problems(load_course(root), out)
+    problems = pack_problems(load_course(root), out)
     assert problems and "out of date" in problems[0]
-    assert "no practice pack" in packs.pack_problems(load_course(root), tmp_path / "none")[0]
+    assert "no practice pack" in pack_problems(load_course(root), tmp_path / "none")[0]
 
 
 def test_writing_over_a_folder_that_is_not_a_pack_is_refused(tiny_course, tmp_path):
@@ -177,5 +132,30 @@ def test_writing_over_a_folder_that_is_not_a_pack_is_refused(tiny_course, tmp_pa
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me", encoding="utf-8")
     with pytest.raises(SpecError, match="not empty"):
-        packs.write_pack(load_course(tiny_course), tmp_path / "mine", with_quiz=False)
+        write_pack(load_course(tiny_course), tmp_path / "mine", with_quiz=False)
     assert (tmp_path / "mine" / "notes.txt").is_file()
+
+
+def test_the_summary_says_why_a_check_was_left_out_in_both_languages():
+    rows = [{"exercise": "e", "kept": ["a"], "left_out": {"b": packs.FIXED_ANSWER, "q": packs.NO_QUIZ_BANK}}]
+    en = summary_lines("c", {"seed": 7}, rows, Path("out"), "en")
+    assert en == [
+        "practice pack for c (seed 7) written to out",
+        "  e: 1 check; left out: b (the same answer for every seed), q (written without --with-quiz)",
+    ]
+    ko = summary_lines("c", {"seed": 7}, rows, Path("out"), "ko")
+    assert ko[1] == "  e: 검사 1개; 넣지 않은 검사: b (시드와 상관없이 정답이 같음), q (--with-quiz 없이 만듦)"
+
+
+def test_left_out_checks_keep_only_what_the_specs_do_not_hold(tiny_course, tmp_path):
+    """A kernel check left out is still built from the pack's copy of its spec: only its reason
+    is recorded. The quiz without its bank cannot be built, so its title and points are kept."""
+    from grader.course.loader import load_course
+
+    add_quiz(tiny_course)
+    out = tmp_path / "pack"
+    write_pack(load_course(tiny_course), out, with_quiz=False)
+    left = packs.open_pack(out).practice("t.ex1")[0]["left_out"]
+    assert list(left) == ["quiz:ch15.ex4"]
+    quiz = left["quiz:ch15.ex4"]
+    assert quiz["reason"] == packs.NO_QUIZ_BANK and quiz["kind"] == "quiz" and quiz["points"] > 0 and quiz["title"]

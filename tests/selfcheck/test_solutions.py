@@ -35,9 +35,7 @@ def test_solution_passes_every_check(name):
     k = LiveKernel(ROOT / "solutions" / name)
     try:
         k.run_cells(1)  # the setup cell starts the worker ahead, while the notebook runs
-        assert k.value(
-            "_k._WORKER is not None and _k._WORKER.alive()", setup="from grader.selfcheck import kernel as _k"
-        )
+        assert k.value("_c.worker_alive()", setup="from grader.selfcheck import client as _c")
         k.run_cells(-1, start=1)
         r = k.report_settled()
         assert r["error"] is None, r["error"]

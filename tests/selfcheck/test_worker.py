@@ -1,70 +1,32 @@
-"""The worker in this process (no kernel): the probe's files read as the graded path reads them,
-what it refuses, what it caches, and the quiz score cache."""
+"""The worker in this process (no kernel): plan and evaluate, the probe's files read by the
+graded path's reader, what it refuses, what it keeps, and a slow quiz."""
 
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
-import numpy as np
+import pytest
 
 from grader.execution.outcome import RunOutcome
 from grader.execution.probe_io import read_probe
 from grader.execution.probe_kernel import __grade_probe_run__
+from grader.selfcheck import session, source
 from grader.selfcheck import worker as w
 
-REQUESTS = [
-    {"id": "a/call", "op": "call", "target": "f", "args": ["a__x"]},
-    {"id": "b/value", "op": "value", "target": "v"},
-]
+from .courses import add_quiz
 
 
-def _probe_folder(tmp_path: Path, ns: dict) -> Path:
-    d = tmp_path / "probe"
-    d.mkdir()
-    (d / "requests.json").write_text(json.dumps(REQUESTS), encoding="utf-8")
-    np.savez(d / "inputs.npz", a__x=np.arange(6.0).reshape(2, 3))
-    __grade_probe_run__(str(d), ns)
-    return d
-
-
-def _same(folder: Path) -> None:
-    outcome = RunOutcome()
-    graded = read_probe(folder, REQUESTS, outcome)
-    mine, problem = w.read_outputs(folder, REQUESTS)
-    assert problem == outcome.probe_error
-    assert graded.keys() == mine.keys()
-    for rid in graded:
-        g, m = graded[rid], mine[rid]
-        assert (g.ok, g.value, g.error, len(g.arrays)) == (m.ok, m.value, m.error, len(m.arrays))
-        assert all(np.array_equal(x, y) for x, y in zip(g.arrays, m.arrays, strict=True))
-
-
-def test_outputs_are_read_as_the_graded_path_reads_them(tmp_path):
-    folder = _probe_folder(tmp_path, {"f": lambda x: (x * 2, x.sum()), "v": {"k": [1, 2]}})
-    _same(folder)
-    found, _ = w.read_outputs(folder, REQUESTS)
-    assert found["a/call"].ok and len(found["a/call"].arrays) == 2 and found["b/value"].value == {"k": [1, 2]}
-
-
-def test_hostile_outputs_are_refused_alike(tmp_path):
-    folder = _probe_folder(tmp_path, {"f": lambda x: x, "v": 1})
-    # A member that claims to inflate past the limit, and an error text with terminal codes.
-    doc = json.loads((folder / "out.json").read_text(encoding="utf-8"))
-    doc["a/call"]["n_arrays"] = 1
-    doc["b/value"] = {"ok": False, "error": "\x1b[2Kboom\x1b[31m"}
-    (folder / "out.json").write_text(json.dumps(doc), encoding="utf-8")
-    with zipfile.ZipFile(folder / "out.npz", "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("a/call::0.npy", b"\0" * (80 * 2**20))
-    _same(folder)
-    found, _ = w.read_outputs(folder, REQUESTS)
-    assert not found["a/call"].ok and "limit" in found["a/call"].error
-    assert found["b/value"].error == "boom"
-    (folder / "out.json").write_text("[1, 2]", encoding="utf-8")
-    _same(folder)
-    (folder / "out.json").unlink()
-    _same(folder)
+@pytest.fixture
+def fresh(tmp_path, monkeypatch) -> tuple[w.Worker, Path]:
+    """A worker in this process, no course named by the environment, and a folder for the probe."""
+    monkeypatch.delenv("GRADE_COURSE", raising=False)
+    monkeypatch.delenv("GRADE_SELFCHECK_PACK", raising=False)
+    folder = tmp_path / "x"
+    folder.mkdir()
+    return w.Worker(), folder
 
 
 def _plan(worker: w.Worker, folder: Path, **req) -> dict:
@@ -84,12 +46,53 @@ def _plan(worker: w.Worker, folder: Path, **req) -> dict:
     )
 
 
-def test_plan_then_evaluate_in_process(tiny_course, tmp_path, monkeypatch):
-    monkeypatch.delenv("GRADE_COURSE", raising=False)
-    monkeypatch.delenv("GRADE_SELFCHECK_PACK", raising=False)
-    worker = w.Worker()
-    folder = tmp_path / "x"
-    folder.mkdir()
+def test_outputs_are_read_by_the_graded_path_reader(tiny_course, fresh):
+    """The worker judges what probe_io.read_probe reads: hostile files fail as in a graded attempt."""
+    worker, folder = fresh
+    nb = str(tiny_course / "solutions" / "01_tiny.ipynb")
+    ns = {"double": lambda x: 2 * x, "summer": lambda x: x.sum(axis=1)}
+    assert _plan(worker, folder, notebook=nb)["ok"]
+    __grade_probe_run__(str(folder), ns)
+    requests = json.loads((folder / "requests.json").read_text(encoding="utf-8"))
+    # A member that claims to inflate past the limit: that request alone fails, saying so.
+    doc = json.loads((folder / "out.json").read_text(encoding="utf-8"))
+    doc["double/call"]["n_arrays"] = 1
+    (folder / "out.json").write_text(json.dumps(doc), encoding="utf-8")
+    with zipfile.ZipFile(folder / "out.npz", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("double/call::0.npy", b"\0" * (80 * 2**20))
+    graded = read_probe(folder, requests, RunOutcome())
+    assert not graded["double/call"].ok and "limit" in graded["double/call"].error
+    done = worker.handle({"op": "evaluate", "dir": str(folder)})
+    assert done["ok"] and done["probe_error"] == ""
+    double = next(r for r in done["results"] if r["id"] == "double")
+    assert not double["passed"] and double["points"] == 0
+    # Not a JSON object: the graded path's words for it, and nothing is judged as passed.
+    assert _plan(worker, folder, notebook=nb)["ok"]
+    __grade_probe_run__(str(folder), ns)
+    (folder / "out.json").write_text("[1, 2]", encoding="utf-8")
+    outcome = RunOutcome()
+    read_probe(folder, requests, outcome)
+    done = worker.handle({"op": "evaluate", "dir": str(folder)})
+    assert done["probe_error"] == outcome.probe_error != ""
+    assert not any(r["passed"] for r in done["results"])
+
+
+def test_the_worker_reader_does_not_load_the_kernel_runner():
+    """probe_io.read_probe serves the worker, whose start-up should not pay for nbclient,
+    jupyter_client and zmq (a quarter of a second on a busy machine)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import grader.selfcheck.worker, grader.selfcheck.session, grader.execution.probe_io;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'nbclient', 'jupyter_client', 'zmq', 'tornado'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out
+
+
+def test_plan_then_evaluate_in_process(tiny_course, fresh):
+    worker, folder = fresh
     nb = tiny_course / "solutions" / "01_tiny.ipynb"
     plan = _plan(worker, folder, notebook=str(nb))
     assert plan["ok"] and plan["mode"] == "course" and plan["checks"] == ["double", "summer"]
@@ -102,10 +105,10 @@ def test_plan_then_evaluate_in_process(tiny_course, tmp_path, monkeypatch):
     assert [(r["id"], r["passed"]) for r in done["results"]] == [("double", True), ("summer", False)]
     assert "기준 모델: zeros" in done["results"][1]["message"]
     # Again: the references are not called a second time (the practice seed is fixed).
-    course = w.load_course_cached(tiny_course)
-    calls = len(w._memo(course))
+    course = source.load_course_cached(tiny_course)
+    calls = len(session.memo(course))
     assert _plan(worker, folder, notebook=str(nb), only=["summer"], lang="en")["checks"] == ["summer"]
-    assert len(w._memo(course)) == calls
+    assert len(session.memo(course)) == calls
 
 
 def test_refusals_name_the_way_out(tiny_course, tmp_path, monkeypatch):
@@ -118,7 +121,7 @@ def test_refusals_name_the_way_out(tiny_course, tmp_path, monkeypatch):
     worker = w.Worker()
     folder = tmp_path / "x"
     folder.mkdir()
-    monkeypatch.setattr(w, "_find_upwards", lambda start: None)
+    monkeypatch.setattr(source, "find_upwards", lambda start: None)
     from grader.selfcheck import pack as packs
 
     monkeypatch.setattr(packs, "installed_packs", lambda: [])
@@ -139,32 +142,6 @@ def test_refusals_name_the_way_out(tiny_course, tmp_path, monkeypatch):
     assert status["ok"] and ("tensorflow" in status["modules"]) == tf_before
 
 
-def test_quiz_scores_are_cached_by_answer(course, tmp_path, monkeypatch):
-    from grader.checks import KINDS, GradeContext
-    from grader.grading import all_checks
-
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    spec = course.specs["ch15.ex4"]
-    quiz = next(c for c in all_checks(spec, course) if c.kind == "quiz")
-    qid = quiz.params["question"]
-    kind = KINDS["quiz"]
-    scored: list[str] = []
-
-    def fake(check, ctx, plan, outputs):  # noqa: ANN001, ANN202 - the scorer's part is not under test
-        scored.append(ctx.answers[qid])
-        return kind.result(check, ctx, 0.5, f"scored {ctx.answers[qid]!r} in {ctx.lang}")
-
-    monkeypatch.setattr(kind, "evaluate", fake)
-    ctx = GradeContext(seed=1, lang="en", course=course, spec=spec, answers={qid: "seq2vec"})
-    first = w.scored_quiz([quiz], ctx)[quiz.id]
-    again = w.scored_quiz([quiz], ctx)[quiz.id]
-    assert again.to_dict() == first.to_dict() and scored == ["seq2vec"]
-    assert len(list((tmp_path / "cache").rglob("*.json"))) == 1
-    w.scored_quiz([quiz], GradeContext(seed=1, lang="ko", course=course, spec=spec, answers={qid: "seq2vec"}))
-    w.scored_quiz([quiz], GradeContext(seed=1, lang="en", course=course, spec=spec, answers={qid: "seq2seq"}))
-    assert scored == ["seq2vec", "seq2vec", "seq2seq"]  # another language, another answer: scored again
-
-
 def test_a_slow_quiz_does_not_hold_up_the_table(tiny_course, tmp_path, monkeypatch):
     """The code checks come back after QUIZ_WAIT_S at most; the score goes on and the next
     self-check finds it."""
@@ -172,19 +149,11 @@ def test_a_slow_quiz_does_not_hold_up_the_table(tiny_course, tmp_path, monkeypat
 
     from grader.checks import KINDS
 
-    (tiny_course / "quizzes").mkdir()
-    bank = Path(__file__).resolve().parents[2] / "quizzes"
-    for f in bank.glob("*.toml"):
-        (tiny_course / "quizzes" / f.name).write_bytes(f.read_bytes())
-    spec = tiny_course / "exercises" / "specs" / "01_tiny.toml"
-    text = spec.read_text(encoding="utf-8")
-    spec.write_text(
-        text.replace('title = "Tiny"\n', 'title = "Tiny"\n[quiz]\nquestion = "ch15.ex4"\n', 1), encoding="utf-8"
-    )
+    add_quiz(tiny_course)
     nb = tiny_course / "solutions" / "01_tiny.ipynb"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("GRADE_COURSE", raising=False)
-    monkeypatch.setattr(w, "QUIZ_WAIT_S", 0.5)
+    monkeypatch.setattr(session, "QUIZ_WAIT_S", 0.5)
     gate = threading.Event()
     kind = KINDS["quiz"]
 
@@ -209,10 +178,8 @@ def test_a_slow_quiz_does_not_hold_up_the_table(tiny_course, tmp_path, monkeypat
     assert [(r["id"], r["message"]) for r in done["results"]] == [("quiz:ch15.ex4", "fine")]
 
 
-def test_the_selfcheck_shows_the_brief_hint_only(tiny_course, tmp_path, monkeypatch):
+def test_the_selfcheck_shows_the_brief_hint_only(tiny_course, fresh):
     """However often the member has failed, the self-check gives the hint, never the recipe."""
-    monkeypatch.delenv("GRADE_COURSE", raising=False)
-    monkeypatch.delenv("GRADE_SELFCHECK_PACK", raising=False)
     spec = tiny_course / "exercises" / "specs" / "01_tiny.toml"
     spec.write_text(
         spec.read_text(encoding="utf-8").replace(
@@ -220,9 +187,7 @@ def test_the_selfcheck_shows_the_brief_hint_only(tiny_course, tmp_path, monkeypa
         ),
         encoding="utf-8",
     )
-    worker = w.Worker()
-    folder = tmp_path / "x"
-    folder.mkdir()
+    worker, folder = fresh
     plan = _plan(worker, folder, notebook=str(tiny_course / "solutions" / "01_tiny.ipynb"), lang="en")
     assert plan["ok"]
     __grade_probe_run__(str(folder), {"double": lambda x: x + 1, "summer": lambda x: x.sum(axis=1)})
@@ -230,3 +195,17 @@ def test_the_selfcheck_shows_the_brief_hint_only(tiny_course, tmp_path, monkeypa
     double = next(r for r in done["results"] if r["id"] == "double")
     assert not double["passed"] and "Is every value scaled?" in double["message"]
     assert "return 2 * x" not in double["message"] and "In full" not in double["message"]
+
+
+def test_a_broken_notebook_file_is_told_in_the_self_checks_language(tiny_course, tmp_path, fresh):
+    bad = tmp_path / "01_tiny.ipynb"
+    bad.write_text("{ not a notebook", encoding="utf-8")
+    worker, folder = fresh
+    said = {}
+    for lang in ("en", "ko"):
+        plan = _plan(worker, folder, notebook=str(bad), exercise="01_tiny", cwd=str(tiny_course), lang=lang)
+        assert plan["ok"], plan
+        said[lang] = plan["notebook_problem"]
+        worker.handle({"op": "evaluate", "dir": str(folder)})
+    assert said["en"].startswith(f"{bad}: ") and said["ko"].startswith(f"{bad}: ")
+    assert re.search("[가-힣]", said["ko"]) and not re.search("[가-힣]", said["en"])
