@@ -26,7 +26,7 @@ from grader.quiz.english import (
     possessive,
     split_latin,
 )
-from grader.quiz.korean import kiwi, mend_codas
+from grader.quiz.korean import mend_codas, tokenize
 from grader.quiz.lists import ARROW, LIST_PARTS, SEPARATOR, in_brackets, list_cuts, short_aside, tuple_at, unbracketed
 from grader.quiz.negation import KO_NEGATORS, KO_SOFT_NEGATORS, denied_clauses, flip, mark_negation
 from grader.quiz.units import Segment, Unit
@@ -114,7 +114,7 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
         clause += 1
         clause_starts.append(at)
 
-    tokens = mend_codas(text, kiwi().tokenize(text))
+    tokens = mend_codas(text, tokenize(text))
     for k, tok in enumerate(tokens):
         # kiwi marks irregular conjugation on the tag ("VA-I", "VV-R")
         form, tag = tok.form, tok.tag.split("-")[0]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from grader.quiz import textcache
+from grader.quiz.korean import warm
 from grader.quiz.normalize import Normalizer
 from grader.quiz.rubric import Pattern, Question, RubricItem
 
@@ -146,21 +148,27 @@ class Compiled:
 
 
 def compiled(q: Question) -> Compiled:
+    """The question's rubric analysed: every pattern, prompt and model answer, once per process
+    (their tokens from the disk cache of grader/quiz/textcache.py when they are there)."""
     if q._compiled is None:
-        q._compiled = Compiled(q)
+        with textcache.bank_text():
+            comp = Compiled(q)
+            for item in [*q.concepts, *q.misconceptions]:
+                for p in [*item.patterns, *item.unless]:
+                    comp.alts(p)
+                    comp.unless(p)
+            comp.vocabulary()
+        q._compiled = comp
     return q._compiled
 
 
 def prepare(questions: Iterable[Question]) -> None:
     """Analyse every pattern, prompt and model answer of these questions now.
 
-    Scoring does it lazily, question by question; a batch that will score many
-    answers calls this once after loading the bank, so the first answers are not
-    slower than the rest and the time of each answer is its own."""
-    for q in questions:
-        comp = compiled(q)
-        for item in [*q.concepts, *q.misconceptions]:
-            for p in [*item.patterns, *item.unless]:
-                comp.alts(p)
-                comp.unless(p)
-        comp.vocabulary()
+    Scoring does it question by question, on the first answer to each; a batch that
+    will score many answers calls this once after loading the bank, so the first
+    answers are not slower than the rest and the time of each answer is its own."""
+    with textcache.bank_text():  # one write of the cache for the whole bank
+        for q in questions:
+            compiled(q)
+    warm()  # the bank's text may all have come from the cache: the analyser has read nothing yet

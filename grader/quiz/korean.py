@@ -7,13 +7,23 @@ so that patterns and answers come apart alike.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from grader.quiz import textcache
+
 _KIWI: Any = None
 _KIWI_LOCK = threading.Lock()
+# Everything the analyser is made with: the tokens of a text depend on it (see signature)
+_OPTIONS = {"load_typo_dict": False, "load_multi_dict": False, "load_default_dict": False}
+# Keep identifiers and English contractions whole; kiwi would cut
+# `return_sequences` at the underscore and "don't" at the apostrophe.
+_RE_WORD = (r"[A-Za-z_][A-Za-z0-9_]*(?:'[a-z]+)?", "SL")
+_USER_WORD = ("NNG", 0.0)
 
 
 _NOUNISH = {"NNG", "NNP", "NNB", "NR", "XSN", "XPN", "SL", "SN"}
@@ -37,7 +47,7 @@ def register_terms(words: set[str] | frozenset[str]) -> None:
     with _KIWI_LOCK:
         if _KIWI is not None:
             for w in sorted(new):
-                _KIWI.add_user_word(w, "NNG", 0.0)
+                _KIWI.add_user_word(w, *_USER_WORD)
 
 
 def splits_into_nouns(word: str) -> bool:
@@ -67,14 +77,55 @@ def kiwi() -> Any:
         if _KIWI is None:
             from kiwipiepy import Kiwi
 
-            k = Kiwi(load_typo_dict=False, load_multi_dict=False, load_default_dict=False)
-            # Keep identifiers and English contractions whole; kiwi would cut
-            # `return_sequences` at the underscore and "don't" at the apostrophe.
-            k.add_re_word(r"[A-Za-z_][A-Za-z0-9_]*(?:'[a-z]+)?", "SL")
+            k = Kiwi(**_OPTIONS)
+            k.add_re_word(*_RE_WORD)
             for w in sorted(_TERMS):
-                k.add_user_word(w, "NNG", 0.0)
+                k.add_user_word(w, *_USER_WORD)
             _KIWI = k
         return _KIWI
+
+
+def warm() -> None:
+    """Have the analyser ready for the next text: it builds its dictionary on the first text
+    it reads after being made or given new words (about half a second), not before."""
+    kiwi().tokenize("준비")
+
+
+_SIGNATURE: tuple[int, str] | None = None
+
+
+def signature() -> str:
+    """A hash of everything the analyser's tokens depend on: kiwipiepy and its model's
+    versions, the options above and the registered nouns (the key of textcache's files)."""
+    global _SIGNATURE
+    if _SIGNATURE is None or _SIGNATURE[0] != len(_TERMS):
+        from importlib import metadata
+
+        versions = []
+        for dist in ("kiwipiepy", "kiwipiepy_model"):
+            try:
+                versions.append(metadata.version(dist))
+            except metadata.PackageNotFoundError:
+                versions.append("")
+        blob = json.dumps(
+            [versions, sorted(_OPTIONS.items()), _RE_WORD, _USER_WORD, sorted(_TERMS)], ensure_ascii=False
+        )
+        _SIGNATURE = (len(_TERMS), hashlib.sha256(blob.encode()).hexdigest())
+    return _SIGNATURE[1]
+
+
+def tokenize(text: str) -> list[Any]:
+    """The analyser's tokens of `text` (each with form, tag, start, len); the bank's own
+    text comes from the disk cache when it is there (grader/quiz/textcache.py)."""
+    store = textcache.store(signature()) if textcache.active() else None
+    if store is None:
+        return kiwi().tokenize(text)
+    kept = store.get(text)
+    if kept is not None:
+        return [_Tok(*t) for t in kept]
+    tokens = kiwi().tokenize(text)
+    store.put(text, [(t.form, t.tag, t.start, t.len) for t in tokens])
+    return tokens
 
 
 @dataclass

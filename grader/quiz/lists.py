@@ -65,11 +65,14 @@ def in_brackets(text: str, at: int) -> bool:
     return depth > 0
 
 
+_CUT_OR_BRACKET = re.compile(r"[\(\[\{]|[\)\]\}]|" + SEPARATOR.pattern + "|" + ARROW.pattern)
+
+
 def list_cuts(text: str) -> list[int]:
     """Offsets of list separators outside brackets: "[batch, steps, features]" is one shape, not a list."""
     cuts = []
     depth = 0
-    for m in re.finditer(r"[\(\[\{]|[\)\]\}]|" + SEPARATOR.pattern + "|" + ARROW.pattern, text):
+    for m in _CUT_OR_BRACKET.finditer(text):
         tok = m.group()
         if tok in "([{":
             depth += 1

@@ -54,6 +54,11 @@ def pattern_hit(
     (in one clause for `clause:` patterns; said of the right holder for role patterns)."""
     # role words inside a holder's name ("forget" in "forget gate", 순환 in 순환 층) say nothing
     # about a role; a group may name another holder whole ("… + 선형 모델")
+    # most patterns do not occur in most sentences: give up at the first group with no word
+    # found, before sorting out whose words they are
+    for group in groups:
+        if not any(find(seg, alt) for alt in group):
+            return None
     own = [(h[2], h[3]) for h in holders if h[0] in pattern.holder] if pattern.holder else []
     named = [(h[2], h[3]) for h in holders if h[1] >= 0] if pattern.holder else []
     per_group: list[list[Occurrence]] = []
@@ -170,11 +175,11 @@ def scan(
         if any(pattern_hit(full, u, comp.alts(u), hs) for u in unless):
             continue
         for p in patterns:
-            cancel = [o for a in comp.unless(p) for o in find(full, a)]
-            if cancel and not p.clause:
-                continue
             r = pattern_hit(full, p, comp.alts(p), hs, claims_only, comp.roles)
             if r is None:
+                continue
+            cancel = [o for a in comp.unless(p) for o in find(full, a)]
+            if cancel and not p.clause:
                 continue
             if cancel and (r.clauses & {o[0] for o in cancel} or any(o[0] < 0 for o in cancel)):
                 continue  # in a clause pattern, "! …" cancels within the clause it matched

@@ -60,6 +60,7 @@ class _AltInfo(NamedTuple):
     latin: bool  # no unit Hangul: typo match on stems
     first_initial: str  # the first letter of the first syllable (Hangul)
     short_words: tuple[str, ...]  # the short words of a Hangul phrase, which must be there as written
+    exact_only: bool  # no prefix or typo match can find it: absent when not found as written
 
 
 # keyed by the forms and the words as written: two alternatives that analyse alike
@@ -89,15 +90,22 @@ def alt_info(alt: tuple[str, ...]) -> _AltInfo:
             if ws and len(ws) == len(alt) and len(ws[-1]) >= 4:
                 raw = tuple(ws)
         hangul = all(is_hangul(a) for a in alt)
+        latin = not any(is_hangul(a) for a in alt)
         info = _AltInfo(
             target,
             strict_start,
             strict_end,
             raw,
             hangul,
-            not any(is_hangul(a) for a in alt),
+            latin,
             jamo(target[0])[0] if hangul and target else "",
             tuple(w for w in words if len(w) < KO_FUZZ_MIN_SYLLABLES) if len(words) > 1 else (),
+            not raw
+            and (
+                (not hangul and not latin)
+                or (hangul and len(target) < KO_FUZZ_MIN_SYLLABLES)
+                or (latin and not hangul and len(alt) == 1 and len(target) < EN_FUZZ_MIN_LETTERS)
+            ),
         )
         _ALT_INFO[key] = info
     if hasattr(alt, "words"):
@@ -142,8 +150,8 @@ def search(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
     found: list[Occurrence] = []
     # exact, on the spacing-free concatenation (see _AltInfo for the boundary rules)
     start = seg.concat.find(target)
-    if start < 0 and not info.raw_words and not info.hangul and not info.latin:
-        return found  # a mixed Hangul-Latin term has no typo match
+    if start < 0 and info.exact_only:
+        return found  # e.g. a mixed Hangul-Latin term, or one too short for a typo match
     while start >= 0:
         end = start + len(target)
         # a stem may end inside a word, not inside an identifier ("encoder" in "encoder_decoder")
@@ -259,6 +267,17 @@ def _one_slip(term: str, window: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+def _as_word(word: str, text: str) -> bool:
+    """Whether `word` occurs in `text` where no Hangul syllable comes right before it
+    (a regular expression per word cost more to compile than every search it served)."""
+    at = text.find(word)
+    while at >= 0:
+        if at == 0 or not "\uac00" <= text[at - 1] <= "\ud7a3":
+            return True
+        at = text.find(word, at + 1)
+    return False
+
+
 def fuzzy(seg: Segment, alt: tuple[str, ...], info: _AltInfo) -> list[Occurrence]:
     target = info.target
     if info.hangul:
@@ -273,7 +292,7 @@ def fuzzy(seg: Segment, alt: tuple[str, ...], info: _AltInfo) -> list[Occurrence
         # in a phrase of several words, the short ones must be there as
         # written, as words: "마지막 스텝" is not a typo of "마지막 층에만", nor
         # "활성화 함수 … 직후" of "활성화 후"
-        if any(not re.search(r"(?<![\uac00-\ud7a3])" + re.escape(w), seg.text) for w in info.short_words):
+        if any(not _as_word(w, seg.text) for w in info.short_words):
             return []
         out: list[Occurrence] = []
         # Compare with the written words (a typo may hide a morpheme from the
