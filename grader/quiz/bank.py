@@ -40,12 +40,12 @@ def load_variants(path: Path) -> dict[str, list[str]]:
             alts = [alts]
         where = f"{path}:{lines.key(canon, 1)}" if canon.isidentifier() else f"{path}:{lines.text(canon, 1)}"
         if not isinstance(alts, list) or not all(isinstance(a, str) for a in alts):
-            raise SpecError(f"variants.{canon} must be a list of regular expressions", where)
+            raise SpecError.told("quiz.bank.variants.not_a_list", where, canon=canon)
         for a in alts:
             try:
                 re.compile(a)
             except re.error as exc:
-                raise SpecError(f"variants.{canon}: bad regular expression {a!r}: {exc}", where) from None
+                raise SpecError.told("quiz.bank.variants.bad_regex", where, canon=canon, regex=a, why=exc) from None
         out[canon] = alts
     return out
 
@@ -55,32 +55,28 @@ def load_lexicon(path: Path) -> Lexicon:
     data, lines = read_toml(path)
     for key in data:
         if key not in ("family", "notes"):
-            raise SpecError(
-                f"unknown top-level key {key!r} (expected [family] and [notes] tables)", f"{path}:{lines.key(key, 1)}"
-            )
+            raise SpecError.told("quiz.bank.lexicon.unknown_table", f"{path}:{lines.key(key, 1)}", key=key)
     notes = data.get("notes", {})
     for key in notes:
         if key not in ("predicate_nouns", "nouns"):
-            raise SpecError(
-                f"notes: unknown key {key!r} (expected predicate_nouns, nouns)", f"{path}:{lines.key(key, 1)}"
-            )
+            raise SpecError.told("quiz.bank.lexicon.unknown_note", f"{path}:{lines.key(key, 1)}", key=key)
     lists = {}
     for key in ("predicate_nouns", "nouns"):
         items = notes.get(key, [])
         if not isinstance(items, list) or not all(isinstance(p, str) and p.strip() for p in items):
-            raise SpecError(f"notes.{key} must be a list of Korean nouns", f"{path}:{lines.key(key, 1)}")
+            raise SpecError.told("quiz.bank.lexicon.not_nouns", f"{path}:{lines.key(key, 1)}", key=key)
         lists[key] = frozenset(p.strip() for p in items)
     out: dict[str, tuple[str, ...]] = {}
     for name, members in data.get("family", {}).items():
         where = f"{path}:{lines.key(name, 1)}"
         if not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
-            raise SpecError(f"family name {name!r} must be letters, digits, '_' or '-'", where)
+            raise SpecError.told("quiz.bank.lexicon.family_name", where, name=name)
         if (
             not isinstance(members, list)
             or not members
             or not all(isinstance(m, str) and m.strip() and not set(m) & set("|+!@") for m in members)
         ):
-            raise SpecError(f"family {name!r} must be a non-empty list of words (no '|', '+', '!' or '@')", where)
+            raise SpecError.told("quiz.bank.lexicon.family_words", where, name=name)
         out[name] = tuple(m.strip() for m in members)
     return Lexicon(families=out, note_predicates=lists["predicate_nouns"], nouns=lists["nouns"])
 
@@ -93,7 +89,7 @@ def load_bank(folder: Path) -> dict[str, Question]:
     """Every question in `folder/*.toml`, by id. Raises SpecError naming file and line."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise SpecError("no such quiz folder", str(folder))
+        raise SpecError.told("quiz.bank.no_folder", str(folder))
     files = sorted(folder.glob("*.toml"))
     key = (str(folder.resolve()), tuple((str(p), p.stat().st_mtime_ns) for p in files))
     if key in _CACHE:
@@ -112,17 +108,12 @@ def load_bank(folder: Path) -> dict[str, Question]:
         data, lines = read_toml(path)
         for key_name in data:
             if key_name != "question":
-                raise SpecError(
-                    f"unknown top-level key {key_name!r} (expected [[question]] tables)",
-                    f"{path}:{lines.key(key_name, 1)}",
-                )
+                raise SpecError.told("quiz.bank.unknown_table", f"{path}:{lines.key(key_name, 1)}", key=key_name)
         for i, raw in enumerate(data.get("question", [])):
             q = question_from(raw, lines, i, path, families)
             if q.id in bank:
-                raise SpecError(
-                    f"question id {q.id} is already defined at {bank[q.id].source}",
-                    f"{path}:{lines.header('question', i)}",
-                )
+                where = f"{path}:{lines.header('question', i)}"
+                raise SpecError.told("quiz.bank.duplicate_question", where, qid=q.id, first=bank[q.id].source)
             bank[q.id] = q
     for q in bank.values():
         q.variants = variants

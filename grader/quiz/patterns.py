@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from grader.quiz.rubric import Pattern
+from grader.quiz.rubric import Malformed, Pattern
 
 _FAMILY = re.compile(r"^@([A-Za-z0-9_\-]+)$")
 
@@ -18,7 +18,7 @@ def _expand(alts: list[str], families: dict[str, tuple[str, ...]], text: str) ->
         elif m.group(1) in families:
             out.extend(families[m.group(1)])
         else:
-            raise ValueError(f"unknown word family {a!r} in pattern {text!r} (families live in lexicon.toml)")
+            raise Malformed("quiz.bank.pattern.unknown_family", family=a, pattern=text)
     return tuple(dict.fromkeys(out))
 
 
@@ -38,15 +38,15 @@ def parse_pattern(text: str, families: dict[str, tuple[str, ...]] | None = None)
         left, _, body = body.partition("=>")
         holder = _expand([a.strip() for a in left.split("|") if a.strip()], families, text)
         if not holder or "+" in left:
-            raise ValueError(f"a role pattern needs one group of holders before '=>' in {text!r}")
+            raise Malformed("quiz.bank.pattern.holders", pattern=text)
         clause = True
     unless = _expand([a.strip() for a in unless_part.split("|") if a.strip()], families, text)
     if "!" in text and not unless:
-        raise ValueError(f"nothing after '!' in pattern {text!r}")
+        raise Malformed("quiz.bank.pattern.empty_unless", pattern=text)
     groups = []
     for part in body.split("+"):
         alts = _expand([a.strip() for a in part.split("|") if a.strip()], families, text)
         if not alts:
-            raise ValueError(f"empty group in pattern {text!r}")
+            raise Malformed("quiz.bank.pattern.empty_group", pattern=text)
         groups.append(alts)
     return Pattern(text=text, groups=tuple(groups), polarity=polarity, unless=unless, clause=clause, holder=holder)

@@ -9,9 +9,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from grader.errors import SpecError
+from grader.errors import GradeError, SpecError
 from grader.quiz.patterns import parse_pattern
-from grader.quiz.rubric import Concept, Example, Misconception, Pattern, Question
+from grader.quiz.rubric import Concept, Example, Malformed, Misconception, Pattern, Question
 from grader.quiz.tomlfile import Lines
 
 POLARITIES = ("affirm", "negate", "any")
@@ -39,7 +39,7 @@ def _bilingual(value: Any, what: str) -> dict[str, str]:
         or not {"ko", "en"} <= set(value)
         or not all(isinstance(value[k], str) and value[k].strip() for k in ("ko", "en"))
     ):
-        raise ValueError(f"{what} needs both 'ko' and 'en' texts")
+        raise Malformed("quiz.bank.item.bilingual", what=what)
     return {"ko": value["ko"], "en": value["en"]}
 
 
@@ -48,7 +48,7 @@ def _strings(raw: dict[str, Any], key: str, what: str) -> list[str]:
     if isinstance(items, str):
         items = [items]
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-        raise ValueError(f"{what}: '{key}' must be a list of strings")
+        raise Malformed("quiz.bank.item.strings", what=what, key=key)
     return items
 
 
@@ -63,21 +63,21 @@ def _patterns(
     for key in keys:
         out.extend(parse_pattern(i, families) for i in _strings(raw, key, what))
     if not out and required:
-        raise ValueError(f"{what} has no phrasings: give 'ko' and 'en' pattern lists")
+        raise Malformed("quiz.bank.item.no_patterns", what=what)
     return out
 
 
 def _polarity(raw: dict[str, Any], what: str) -> str:
     pol = raw.get("polarity", "affirm")
     if pol not in POLARITIES:
-        raise ValueError(f"{what}: polarity must be one of {', '.join(POLARITIES)}, not {pol!r}")
+        raise Malformed("quiz.bank.item.polarity", what=what, choices=", ".join(POLARITIES), value=pol)
     return pol
 
 
 def _number(raw: dict[str, Any], key: str, default: float, what: str, lo: float, hi: float) -> float:
     value = raw.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo < value <= hi:
-        raise ValueError(f"{what}: '{key}' must be a number in ({lo}, {hi}], not {value!r}")
+        raise Malformed("quiz.bank.item.number", what=what, key=key, lo=lo, hi=hi, value=value)
     return float(value)
 
 
@@ -86,7 +86,7 @@ def _examples(raw: dict[str, Any], what: str, lines: Lines, line: int) -> list[E
     for key, expect in (("must_match", True), ("must_not_match", False)):
         for text in _strings(raw, key, what):
             if not text.strip():
-                raise ValueError(f"{what}: an empty string in '{key}'")
+                raise Malformed("quiz.bank.item.empty_example", what=what, key=key)
             out.append(Example(text=text, expect=expect, line=lines.text(text, line)))
     return out
 
@@ -97,7 +97,7 @@ def _items(
     """The question's [[question.concept]] or [[question.misconception]] tables."""
     cls, extra, default, hi = (Concept, "weight", 1.0, 100) if kind == "concept" else (Misconception, "penalty", 0.5, 1)
     if not isinstance(raws, list):
-        raise SpecError(f"{qid}: '{kind}' must be [[question.{kind}]] tables", f"{path}:{qline}")
+        raise SpecError.told("quiz.bank.item.not_tables", f"{path}:{qline}", qid=qid, kind=kind)
     items: list[Any] = []
     line = qline
     for j, raw in enumerate(raws):
@@ -106,18 +106,18 @@ def _items(
         what = f"{qid} {kind} {iid or j + 1}"
         try:
             if not isinstance(iid, str) or not _ID.match(iid):
-                raise ValueError(f"{what}: 'id' must be a lower-case id")
+                raise Malformed("quiz.bank.item.bad_id", what=what)
             if iid in {x.id for x in items}:
-                raise ValueError(f"{what}: duplicate {kind} id")
+                raise Malformed("quiz.bank.item.duplicate", what=what, kind=kind)
             allowed = ITEM_KEYS | {extra} | ({"swap"} if kind == "misconception" else set())
             unknown = sorted(set(raw) - allowed)
             if unknown:
-                raise ValueError(f"{what}: unknown key {unknown[0]!r}")
+                raise Malformed("quiz.bank.unknown_key", what=what, key=unknown[0])
             kw: dict[str, Any] = {extra: _number(raw, extra, default, what, 0, hi)}
             swap = raw.get("swap")
             if swap is not None:
                 if not (isinstance(swap, list) and len(swap) == 2 and all(isinstance(s, str) for s in swap)):
-                    raise ValueError(f'{what}: \'swap\' must name two concepts, e.g. swap = ["a", "b"]')
+                    raise Malformed("quiz.bank.item.swap_pair", what=what)
                 kw["swap"] = tuple(swap)
             items.append(
                 cls(
@@ -132,8 +132,8 @@ def _items(
                     **kw,
                 )
             )
-        except ValueError as exc:
-            raise SpecError(str(exc), f"{path}:{line}") from None
+        except Malformed as exc:
+            raise exc.at(f"{path}:{line}") from None
     return items
 
 
@@ -147,17 +147,14 @@ def _swaps(q: Question, path: Path) -> None:
         found = [by_id.get(s) for s in m.swap]
         if None in found:
             missing = m.swap[found.index(None)]
-            raise SpecError(f"{q.id} misconception {m.id}: 'swap' names {missing!r}, not a concept of {q.id}", where)
+            raise SpecError.told("quiz.bank.swap.not_a_concept", where, qid=q.id, item=m.id, missing=missing)
         a, b = found
         assert a is not None and b is not None  # a missing one was reported above
         roles_a = [p for p in a.patterns if p.holder]
         roles_b = [p for p in b.patterns if p.holder]
         if not roles_a or not roles_b:
             lacking = a.id if not roles_a else b.id
-            raise SpecError(
-                f"{q.id} misconception {m.id}: concept {lacking!r} has no role pattern ('holder => role') to swap",
-                where,
-            )
+            raise SpecError.told("quiz.bank.swap.no_roles", where, qid=q.id, item=m.id, lacking=lacking)
         for pa in roles_a:
             for pb in roles_b:
                 for holder, role in ((pa, pb), (pb, pa)):
@@ -178,37 +175,37 @@ def question_from(
 ) -> Question:
     qline = lines.header("question", index)
 
-    def fail(msg: str, line: int = qline) -> SpecError:
-        return SpecError(msg, f"{path}:{line}")
+    def fail(entry: str, line: int = qline, /, **fields: Any) -> GradeError:  # noqa: ANN401
+        return SpecError.told(entry, f"{path}:{line}", **fields)
 
     qid = raw.get("id")
     if not isinstance(qid, str) or not _ID.match(qid):
-        raise fail(f"question {index + 1}: 'id' must be a lower-case id such as 'ch15.q01', not {qid!r}")
+        raise fail("quiz.bank.question.bad_id", n=index + 1, value=qid)
     for key in raw:
         if key not in QUESTION_KEYS:
-            raise fail(f"{qid}: unknown key {key!r}", lines.key(key, qline))
+            raise fail("quiz.bank.unknown_key", lines.key(key, qline), what=qid, key=key)
     try:
         points = _number(raw, "points", 0, qid, 0, 100)
         prompt = _bilingual(raw.get("prompt"), f"{qid}: prompt")
         full_at = _number(raw, "full_at", 1.0, qid, 0, 1)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    except Malformed as exc:
+        raise exc.at(f"{path}:{qline}") from None
     edition = raw.get("edition", "")
     if not isinstance(edition, (str, int)) or isinstance(edition, bool):
-        raise fail(f"{qid}: 'edition' must be a string such as \"2\"", lines.key("edition", qline))
+        raise fail("quiz.bank.question.edition", lines.key("edition", qline), qid=qid)
     answer: dict[str, str] = {}
     if "answer" in raw:
         try:
             answer = _bilingual(raw["answer"], f"{qid}: answer")
-        except ValueError as exc:
-            raise fail(str(exc), lines.key("answer", qline)) from None
+        except Malformed as exc:
+            raise exc.at(f"{path}:{lines.key('answer', qline)}") from None
     concepts = _items(raw.get("concept", []), "concept", qid, lines, qline, path, families)
     if not concepts:
-        raise fail(f"{qid}: a question needs at least one [[question.concept]]")
+        raise fail("quiz.bank.question.no_concept", qid=qid)
     misconceptions = _items(raw.get("misconception", []), "misconception", qid, lines, qline, path, families)
     lists_ok = raw.get("lists_ok", False)
     if not isinstance(lists_ok, bool):
-        raise fail(f"{qid}: 'lists_ok' must be true or false", lines.key("lists_ok", qline))
+        raise fail("quiz.bank.question.lists_ok", lines.key("lists_ok", qline), qid=qid)
     q = Question(
         id=qid,
         points=points,

@@ -5,6 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.errors import GradeError, SpecError
+
+
+class Malformed(ValueError):
+    """What is wrong with a piece of the bank, as a catalog entry (grader/i18n/catalog/quiz.toml),
+    found before anyone knows its file and line: `at(where)` is the error a user sees."""
+
+    def __init__(self, key: str, /, **fields: Any) -> None:  # noqa: ANN401
+        from grader.i18n import text
+
+        super().__init__(text(key, "en", **fields))
+        self.key, self.fields = key, fields
+
+    def at(self, where: str) -> GradeError:  # a SpecError (told() is typed for the whole family)
+        return SpecError.told(self.key, where, **self.fields)
+
 
 @dataclass(frozen=True)
 class Pattern:

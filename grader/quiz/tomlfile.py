@@ -46,11 +46,11 @@ def read_toml(path: Path) -> tuple[dict[str, Any], Lines]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise SpecError("not UTF-8 text", str(path)) from None
+        raise SpecError.told("quiz.bank.file.not_utf8", str(path)) from None
     except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", str(path)) from None
+        raise SpecError.told("quiz.bank.file.cannot_read", str(path), why=exc.strerror) from None
     try:
         return tomllib.loads(text), Lines(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
-        raise SpecError(f"not valid TOML: {exc}", f"{path}:{m.group(1)}" if m else str(path)) from None
+        raise SpecError.told("quiz.bank.file.not_toml", f"{path}:{m.group(1)}" if m else str(path), why=exc) from None
