@@ -296,7 +296,7 @@ POSTGRES_FIXTURES = {"pg_url", "pg_db"}
 BROWSER_FIXTURES = {"browser"}
 # Kernel tests in files that other branches are editing; each gets its own marker there later.
 KERNEL_TESTS = {
-    "tests/test_quiz.py::test_submit_scores_the_answer_cell_as_a_quiz_check",
+    "tests/quiz/test_quiz_cli.py::test_submit_scores_the_answer_cell_as_a_quiz_check",
     "tests/quiz/test_limits_and_confidence.py::test_submit_json_carries_the_review_flag",
 }
 

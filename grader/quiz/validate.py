@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from grader.quiz.bank import Misconception, Question, RubricItem
 from grader.quiz.normalize import answer_language
+from grader.quiz.rubric import Misconception, Question, RubricItem
 
 
 @dataclass(frozen=True)
@@ -151,22 +151,25 @@ def _short(text: str, n: int = 70) -> str:
 
 def explain(q: Question, text: str) -> list[str]:
     """Which pattern of which rubric item holds in which sentence of `text`: for rubric authors."""
-    from grader.quiz.scorer import Deadline, _holders_by_segment, _pattern_hit, _with_context, compiled
+    from grader.quiz.compiled import compiled
+    from grader.quiz.holders import holders_by_segment, with_context
+    from grader.quiz.matching import pattern_hit
+    from grader.quiz.scorer import Deadline
 
     comp = compiled(q)
     doc = comp.norm.analyse(text)
     live = list(enumerate(doc.segments))
-    holders = _holders_by_segment(live, comp)
+    holders = holders_by_segment(live, comp)
     lines = []
     for i, seg in live:
-        full = _with_context(seg)
+        full = with_context(seg)
         kind = "statement" if seg.statement else "list"
         lines.append(f"[{i}] ({kind}) {seg.text}" + (f"   <- under {seg.context.text!r}" if seg.context else ""))
         if holders[i]:
             lines.append("     holders: " + ", ".join(f"{h[0]}@{h[1]}" for h in holders[i]))
         for item in [*q.concepts, *q.misconceptions]:
             for p in item.patterns:
-                r = _pattern_hit(full, p, comp.alts(p), holders[i])
+                r = pattern_hit(full, p, comp.alts(p), holders[i])
                 if r is not None:
                     lines.append(f"     {item.id}: {p.text!r} affirmed={r.affirmed} negated={r.negated}")
     Deadline(None)()

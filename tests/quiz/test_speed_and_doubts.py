@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.quiz import load_bank, prepare, score_answer, scorer
+from grader.quiz import load_bank, prepare, score_answer, terms
+from grader.quiz.confidence import combine
 from grader.quiz.normalize import Normalizer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,15 +18,15 @@ BANK = load_bank(ROOT / "quizzes")
 
 def _slow_search(seg, alt):  # type: ignore[no-untyped-def]
     """The search without the per-segment filters: every alternative tried every way."""
-    info = scorer._alt_info(alt)
-    exact = [o for o in scorer._search(seg, alt) if not o[3]]
+    info = terms.alt_info(alt)
+    exact = [o for o in terms.search(seg, alt) if not o[3]]
     if exact:
         return exact
     if info.raw_words:
-        found = scorer._raw_prefix(seg, info.raw_words)
+        found = terms.raw_prefix(seg, info.raw_words)
         if found:
             return found
-    return scorer._fuzzy(seg, alt, info)
+    return terms.fuzzy(seg, alt, info)
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,7 @@ def test_filtered_search_finds_what_the_full_search_finds(text: str, term: str, 
     norm = Normalizer()
     seg = norm.analyse(text).segments[0]
     alt = norm.phrase(term)
-    fast = scorer._search(seg, alt)
+    fast = terms.search(seg, alt)
     seg.__dict__.pop("_index", None)
     assert fast == _slow_search(seg, alt)
     assert bool(fast) is found
@@ -94,12 +95,12 @@ def test_a_long_answer_with_sentences_that_earn_nothing_is_doubted() -> None:
 
 
 def test_confidence_falls_with_each_costly_doubt() -> None:
-    base = scorer.combine(0.55, [], [])
-    one = scorer.combine(0.55, ["contrast"], [])
-    two = scorer.combine(0.55, ["contrast", "uncredited_sentences"], [])
+    base = combine(0.55, [], [])
+    one = combine(0.55, ["contrast"], [])
+    two = combine(0.55, ["contrast", "uncredited_sentences"], [])
     assert base > one > two
-    assert scorer.combine(0.55, ["rival_holders"], [], {"rival_holders": 1.0}) == base
-    assert scorer.combine(0.34, [], []) < base  # nearer a band boundary
+    assert combine(0.55, ["rival_holders"], [], {"rival_holders": 1.0}) == base
+    assert combine(0.34, [], []) < base  # nearer a band boundary
 
 
 def test_the_calibration_tool_refuses_the_heldout_split() -> None:

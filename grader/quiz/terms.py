@@ -1,0 +1,327 @@
+"""Finding a pattern alternative's words in one segment of an answer.
+
+Exact on the spacing-free concatenation of units, then (only where the segment has
+what they need) English words as written with the last one as a prefix, then a
+typo match: Korean on jamo, English on Snowball stems. What a search found is
+remembered on the segment, since many patterns of a question share their words.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from rapidfuzz import fuzz
+
+from grader.quiz.korean import jamo
+from grader.quiz.units import Segment
+
+# Chosen by tools/measure_fuzzy.py on tests/data/fuzzy_pairs.toml (see docs/quiz.md):
+# the best recall on real typos with no look-alike word accepted, in the middle
+# of the range of thresholds that achieve it. Korean 76-83
+# all reach 89% recall with no false match (74 lets 순환/순한-style pairs in);
+# English needs > 83.3, the ratio of a 6-letter word with one letter changed
+# (causal/casual, stride/strive).
+KO_FUZZ = 80.0  # rapidfuzz ratio on jamo, Hangul terms of 3+ syllables
+EN_FUZZ = 85.0  # rapidfuzz ratio on stems, Latin words of 6+ letters
+KO_FUZZ_MIN_SYLLABLES = 3
+EN_FUZZ_MIN_LETTERS = 6
+
+
+_STEM_PREFIX = re.compile(r"[a-z]{5,}")
+_HANGUL_CHAR = re.compile(r"[\uac00-\ud7a3]")
+
+
+def is_hangul(s: str) -> bool:
+    return _HANGUL_CHAR.search(s) is not None
+
+
+# (clause, first unit, last unit, found by a typo match)
+Occurrence = tuple[int, int, int, bool]
+
+
+def find(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
+    """Each occurrence of `alt` in the segment (empty: absent); remembered per segment,
+    since many patterns of a question share their words."""
+    found = seg.found.get(alt)
+    if found is None:
+        found = seg.found[alt] = search(seg, alt) if alt else []
+    return found
+
+
+class _AltInfo(NamedTuple):
+    """What the search needs to know of a pattern alternative, worked out once per alternative."""
+
+    target: str
+    strict_start: bool
+    strict_end: bool
+    raw_words: tuple[str, ...]  # English words as written, for the prefix match ("" : none)
+    hangul: bool  # every unit Hangul: typo match on jamo
+    latin: bool  # no unit Hangul: typo match on stems
+    first_initial: str  # the first letter of the first syllable (Hangul)
+    short_words: tuple[str, ...]  # the short words of a Hangul phrase, which must be there as written
+    exact_only: bool  # no prefix or typo match can find it: absent when not found as written
+
+
+# keyed by the forms and the words as written: two alternatives that analyse alike
+# ("saturat", "saturation") still differ in their prefix match
+_ALT_INFO: dict[tuple[tuple[str, ...], tuple[str, ...]], _AltInfo] = {}
+
+
+def alt_info(alt: tuple[str, ...]) -> _AltInfo:
+    info = getattr(alt, "info", None)  # a Phrase keeps its own
+    if info is not None:
+        return info
+    key = (tuple(alt), getattr(alt, "words", ()))
+    info = _ALT_INFO.get(key)
+    if info is None:
+        target = "".join(alt)
+        # Latin units and one-syllable Korean units must line up with unit
+        # boundaries ("rnn" is not inside "birnn", "층" not inside "계층");
+        # longer Korean terms may sit inside a compound ("정규화" in "층정규화")
+        strict_start = not is_hangul(alt[0]) or len(alt[0]) == 1
+        # an English word of five letters or more may be written as a stem ("dimens",
+        # "classif") that the stemmer cuts once more: let it end inside a word
+        strict_end = (not is_hangul(alt[-1]) and not _STEM_PREFIX.fullmatch(alt[-1])) or len(alt[-1]) == 1
+        words = getattr(alt, "words", ())
+        raw: tuple[str, ...] = ()
+        if all(u.isascii() for u in alt):
+            ws = [w.lower() for w in words if re.fullmatch(r"[A-Za-z]+", w)]
+            if ws and len(ws) == len(alt) and len(ws[-1]) >= 4:
+                raw = tuple(ws)
+        hangul = all(is_hangul(a) for a in alt)
+        latin = not any(is_hangul(a) for a in alt)
+        info = _AltInfo(
+            target,
+            strict_start,
+            strict_end,
+            raw,
+            hangul,
+            latin,
+            jamo(target[0])[0] if hangul and target else "",
+            tuple(w for w in words if len(w) < KO_FUZZ_MIN_SYLLABLES) if len(words) > 1 else (),
+            not raw
+            and (
+                (not hangul and not latin)
+                or (hangul and len(target) < KO_FUZZ_MIN_SYLLABLES)
+                or (latin and not hangul and len(alt) == 1 and len(target) < EN_FUZZ_MIN_LETTERS)
+            ),
+        )
+        _ALT_INFO[key] = info
+    if hasattr(alt, "words"):
+        alt.info = info  # type: ignore[attr-defined]
+    return info
+
+
+class _SegIndex(NamedTuple):
+    """A segment's words arranged for the typo and prefix searches, built once per segment."""
+
+    latin_by_initial: dict[str, list[int]]  # first letter -> indices of Latin units
+    raws: list[tuple[int, str]]  # (index, word as written) of Latin units
+    raw_heads: frozenset[str]  # those words, and their first four letters
+    initials: str  # first letters of every Hangul syllable
+    syllables: frozenset[str]  # every Hangul syllable written
+
+
+def _seg_index(seg: Segment) -> _SegIndex:
+    cached = seg.__dict__.get("_index")
+    if cached is None:
+        by_initial: dict[str, list[int]] = {}
+        raws = []
+        for i, u in enumerate(seg.units):
+            if u.latin:
+                by_initial.setdefault(u.form[:1], []).append(i)
+                if u.raw:
+                    raws.append((i, u.raw))
+        cached = _SegIndex(
+            by_initial,
+            raws,
+            frozenset(r for _, w in raws for r in (w, w[:4])),
+            "".join(x[2] for x in _initials(seg)),
+            frozenset(ch for x in _initials(seg) for ch in x[1]),
+        )
+        seg.__dict__["_index"] = cached
+    return cached
+
+
+def search(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
+    info = getattr(alt, "info", None) or alt_info(alt)
+    target = info.target
+    found: list[Occurrence] = []
+    # exact, on the spacing-free concatenation (see _AltInfo for the boundary rules)
+    start = seg.concat.find(target)
+    if start < 0 and info.exact_only:
+        return found  # e.g. a mixed Hangul-Latin term, or one too short for a typo match
+    while start >= 0:
+        end = start + len(target)
+        # a stem may end inside a word, not inside an identifier ("encoder" in "encoder_decoder")
+        inside_code = not info.strict_end and end not in seg.ends and not seg.units[seg.unit_at[end - 1]].form.isalpha()
+        if (
+            (not info.strict_start or start in seg.starts)
+            and (not info.strict_end or end in seg.ends)
+            and not inside_code
+        ):
+            a, b = seg.unit_at[start], seg.unit_at[end - 1]
+            found.append((seg.units[b].clause, a, b, False))
+        start = seg.concat.find(target, start + 1)
+    if found:
+        return found
+    # the slower searches only where the segment has what they need (see raw_prefix, fuzzy)
+    index = _seg_index(seg)
+    if info.raw_words and (info.raw_words[0] if len(info.raw_words) > 1 else info.raw_words[0][:4]) in index.raw_heads:
+        found = raw_prefix(seg, info.raw_words)
+        if found:
+            return found
+    if info.hangul and (len(target) < KO_FUZZ_MIN_SYLLABLES or info.first_initial not in index.initials):
+        return found
+    if info.latin and (
+        (len(alt) == 1 and len(target) < EN_FUZZ_MIN_LETTERS) or target[:1] not in index.latin_by_initial
+    ):
+        return found
+    return fuzzy(seg, alt, info)
+
+
+def raw_prefix(seg: Segment, words: tuple[str, ...]) -> list[Occurrence]:
+    """English words as written, the last one as a prefix: a rubric's "saturat" or "dimens"
+    meets "saturating" and "dimension" whatever the stemmer makes of either. Not across
+    -ful/-less: "state" is not "stateless"."""
+    k = len(words)
+    out: list[Occurrence] = []
+    first, last_word = words[0], words[-1]
+    for i, raw in _seg_index(seg).raws:
+        if (raw != first if k > 1 else not raw.startswith(first)) or i + k > len(seg.units):
+            continue
+        window = seg.units[i : i + k]
+        if not all(u.latin and u.raw for u in window):
+            continue
+        if all(u.raw == w for u, w in zip(window[:-1], words[:-1])):
+            last = window[-1].raw
+            if last.isalpha() and last.startswith(last_word) and not last[len(last_word) :].startswith(("ful", "less")):
+                out.append((window[-1].clause, i, i + k - 1, False))
+    return out
+
+
+def _unit_near(seg: Segment, offset: int) -> int:
+    best = 0
+    for i, u in enumerate(seg.units):
+        if u.start <= offset and u.clause >= 0:
+            best = i
+    return best
+
+
+_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
+
+
+def ko_similar(term: str, written: str, threshold: float = KO_FUZZ) -> bool:
+    """A Korean term and a written form read as the same word (spacing ignored).
+
+    Compared on jamo, so one wrong vowel costs one letter; the first consonant
+    must agree and short terms must match exactly (소실/손실 are 91% alike).
+    """
+    a, b = term.replace(" ", ""), written.replace(" ", "")
+    if a == b:
+        return True
+    if len(a) < KO_FUZZ_MIN_SYLLABLES:
+        return False
+    ja, jb = jamo(a), jamo(b)
+    return ja[:1] == jb[:1] and fuzz.ratio(ja, jb) >= threshold
+
+
+def en_similar(term: str, written: str, threshold: float = EN_FUZZ) -> bool:
+    """Two stemmed English forms read as the same word; short ones must be equal."""
+    if term == written:
+        return True
+    words, seen = term.split(), written.split()
+    if len(words) > 1:
+        # word by word: "forget gate" is not "forget state"
+        return len(words) == len(seen) and all(en_similar(a, b, threshold) for a, b in zip(words, seen))
+    if len(term) < EN_FUZZ_MIN_LETTERS:
+        return False
+    return term[:1] == written[:1] and fuzz.ratio(term, written) >= threshold
+
+
+def _initials(seg: Segment) -> list[tuple[int, str, str]]:
+    """(offset, word, first letter of each syllable) for every Hangul run: a cheap filter
+    before the jamo comparison, whose first letters must agree."""
+    cached = seg.found.get(("\0initials",))
+    if cached is None:
+        cached = [
+            (m.start(), m.group(), "".join(jamo(ch)[0] for ch in m.group())) for m in _HANGUL_RUN.finditer(seg.text)
+        ]
+        seg.found[("\0initials",)] = cached
+    return cached
+
+
+def _one_slip(term: str, window: str) -> bool:
+    """A typo is one slip: one syllable with a letter off (프래임/프레임), or one syllable
+    dropped or doubled in a long word; not another word sharing a prefix (출력값/출력시퀀스)."""
+    if len(term) == len(window):
+        diff = [(a, b) for a, b in zip(term, window) if a != b]
+        if len(diff) != 1:
+            return len(diff) == 0
+        ja, jb = jamo(diff[0][0]), jamo(diff[0][1])
+        return sum(x == y for x, y in zip(ja, jb)) >= min(len(ja), len(jb)) - 1
+    short, long_ = sorted((term, window), key=len)
+    if len(long_) - len(short) != 1 or len(short) < 3:
+        return False
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def _as_word(word: str, text: str) -> bool:
+    """Whether `word` occurs in `text` where no Hangul syllable comes right before it
+    (a regular expression per word cost more to compile than every search it served)."""
+    at = text.find(word)
+    while at >= 0:
+        if at == 0 or not "\uac00" <= text[at - 1] <= "\ud7a3":
+            return True
+        at = text.find(word, at + 1)
+    return False
+
+
+def fuzzy(seg: Segment, alt: tuple[str, ...], info: _AltInfo) -> list[Occurrence]:
+    target = info.target
+    if info.hangul:
+        if len(target) < KO_FUZZ_MIN_SYLLABLES or not seg.units:
+            return []
+        first = info.first_initial
+        index = _seg_index(seg)
+        if first not in index.initials:
+            return []  # no syllable starts with the term's first letter: no typo of it either
+        if sum(ch in index.syllables for ch in target) < len(target) - 1:
+            return []  # one slip leaves all syllables but one as written (see _one_slip)
+        # in a phrase of several words, the short ones must be there as
+        # written, as words: "마지막 스텝" is not a typo of "마지막 층에만", nor
+        # "활성화 함수 … 직후" of "활성화 후"
+        if any(not _as_word(w, seg.text) for w in info.short_words):
+            return []
+        out: list[Occurrence] = []
+        # Compare with the written words (a typo may hide a morpheme from the
+        # analyser: "프래임을" loses its noun), from any syllable of a word, so
+        # compounds are searched too.
+        for offset, word, initials in _initials(seg):
+            for s in range(len(word)):
+                if initials[s] != first:
+                    continue
+                for width in (len(target) - 1, len(target), len(target) + 1):
+                    window = word[s : s + width]
+                    if len(window) == width and _one_slip(target, window) and ko_similar(target, window):
+                        i = _unit_near(seg, offset + s)
+                        out.append((seg.units[i].clause, i, i, True))
+        return out
+    if info.latin:
+        k = len(alt)
+        if k == 1 and len(target) < EN_FUZZ_MIN_LETTERS:
+            return []
+        joined = " ".join(alt)
+        out = []
+        for i in _seg_index(seg).latin_by_initial.get(joined[:1], ()):
+            if i + k > len(seg.units):
+                break
+            head = seg.units[i]
+            span = seg.units[i : i + k]
+            if k == 1 and abs(len(head.form) - len(joined)) > 3:
+                continue
+            if all(u.latin for u in span) and en_similar(joined, " ".join(u.form for u in span)):
+                out.append((span[-1].clause, i, i + k - 1, True))
+        return out
+    return []
