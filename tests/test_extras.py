@@ -35,7 +35,7 @@ def test_the_core_install_has_neither_dask_nor_psycopg_and_dev_has_both() -> Non
 
 def test_known_breaking_majors_are_excluded() -> None:
     pins = {r.split(";")[0].replace(" ", "") for r in _project()["dependencies"]}
-    for bound in ("click>=8.1,<9", "numpy>=1.26,<3", "keras>=3.0,<4", "SQLAlchemy>=2.0,<3", "pydantic>=2.6,<3"):
+    for bound in ("click>=8.2,<9", "numpy>=1.26,<3", "keras>=3.0,<4", "SQLAlchemy>=2.0,<3", "pydantic>=2.6,<3"):
         assert bound in pins
     assert {p for p in pins if p.startswith("tensorflow")} == {"tensorflow-cpu>=2.16,<3", "tensorflow>=2.16,<3"}
 
