@@ -222,7 +222,9 @@ def test_minutes_command_bad_input_is_one_line(runner, demo, tmp_path, content, 
         bad.write_text(content, encoding="utf-8")
     # a roster next to the meeting file is found first
     (tmp_path / "roster.toml").write_text((demo.site / "roster.toml").read_text(encoding="utf-8"), encoding="utf-8")
-    r = runner.invoke(minutes_cmd, [str(bad), "--course", str(demo.root), "--gradebook", str(demo.gradebook), "--lang", "en"])
+    r = runner.invoke(
+        minutes_cmd, [str(bad), "--course", str(demo.root), "--gradebook", str(demo.gradebook), "--lang", "en"]
+    )
     assert r.exit_code == 1
     assert expect in r.output and str(bad) in r.output
     assert "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
