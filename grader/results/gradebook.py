@@ -30,6 +30,12 @@ from grader.results.writing import AlreadyGraded, insert_attempt, keep_notebook,
 __all__ = ["SCHEMA_VERSION", "AlreadyGraded", "ExerciseSummary", "Gradebook", "display_location", "resolve_location"]
 
 
+def _key_lock(sha256: str, exercise: str, member: str) -> int:
+    """A PostgreSQL advisory-lock number for one grade-once key (a signed 64-bit int)."""
+    digest = hashlib.sha256(f"{sha256}\0{exercise}\0{member}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 class _KeyTaken(Exception):
     """Raised inside `Gradebook.record`: another writer took the grade-once key first."""
 
@@ -95,6 +101,14 @@ class Gradebook:
         number = 0
         try:
             with self.engine.begin() as conn:
+                if self.is_postgres and sha is not None:
+                    # Writers of one grade-once key queue here (released at commit), so a
+                    # regrade's number is read after the previous writer committed: eight
+                    # graders regrading one notebook at once would otherwise keep taking each
+                    # other's number and exhaust the retries.
+                    conn.execute(
+                        sa.select(sa.func.pg_advisory_xact_lock(_key_lock(sha, stored.exercise, stored.member)))
+                    )
                 number = regrade_number(
                     conn, stored, sha, regrade=regrade, as_regrade=as_regrade, path=result.path or None
                 )
