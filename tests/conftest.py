@@ -294,6 +294,46 @@ def pg_db(pg_url: str) -> Iterator[str]:
 
 POSTGRES_FIXTURES = {"pg_url", "pg_db"}
 BROWSER_FIXTURES = {"browser"}
+
+
+# Debian's Chromium through Playwright, never `playwright install` (tools/install-browser-deps.sh).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """A headless Chromium for one test module; under CI=true a missing browser fails the run
+    instead of skipping (tests that use it are marked `browser`)."""
+    reason = None
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing (run tools/install-browser-deps.sh as root)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            reason = "Playwright for Python is missing (run tools/install-browser-deps.sh)"
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"browser tests cannot run on CI: {reason}", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
 # Kernel tests in files that other branches are editing; each gets its own marker there later.
 KERNEL_TESTS = {
     "tests/quiz/test_quiz_cli.py::test_submit_scores_the_answer_cell_as_a_quiz_check",

@@ -3,12 +3,11 @@
 The HTML is what a kernel started by nbclient displayed for the self-check cell of the tiny
 course's starter (a check that failed, with a message the notebook's own error shaped),
 placed in a page the way Jupyter places an output. Chromium and Playwright as in
-tests/test_site_browser.py (Debian's /usr/bin/chromium, never `playwright install`).
+tests/report/test_site_browser.py (Debian's /usr/bin/chromium, never `playwright install`).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
@@ -21,39 +20,6 @@ pytestmark = pytest.mark.kernel  # every test here starts a Jupyter kernel
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    reason = None
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (run tools/install-browser-deps.sh as root)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            reason = "Playwright for Python is missing (run tools/install-browser-deps.sh)"
-    if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser tests cannot run on CI: {reason}", pytrace=False)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
