@@ -146,6 +146,13 @@ def report_grade_error(exc: GradeError, *, as_json: bool, lang: str) -> None:
     report_error(exc.said(lang), path=path, as_json=as_json, exit_code=exc.exit_code, json_message=message)
 
 
+def _report_click_error(exc: click.ClickException, *, as_json: bool, lang: str) -> None:
+    """click's error in the reader's language; the JSON document keeps its English."""
+    from grader.cli.usage import said
+
+    report_error(said(exc, lang), as_json=as_json, exit_code=exc.exit_code, json_message=said(exc, "en"))
+
+
 class Conventions:
     """Mixed into every `grade` command and group (grader/cli/base.py): errors and
     interruptions reported the one way described above, whether the command runs under
@@ -190,10 +197,10 @@ class Conventions:
                     option = max(exc.ctx.command.get_help_option_names(exc.ctx), key=len)
                     hint = text("help.click.try", lang, line=f"{exc.ctx.command_path} {option}") + "\n"
                 click.echo(f"{exc.ctx.get_usage()}\n{hint}", err=True)
-            report_error(exc.format_message(), as_json=as_json, exit_code=exc.exit_code)
+            _report_click_error(exc, as_json=as_json, lang=lang)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            report_error(exc.format_message(), as_json=as_json, exit_code=exc.exit_code)
+            _report_click_error(exc, as_json=as_json, lang=lang)
             sys.exit(exc.exit_code)
         except GradeError as exc:  # raised while parsing (an option's callback)
             report_grade_error(exc, as_json=as_json, lang=lang)

@@ -33,16 +33,16 @@ def _grade(
 
 
 @pytest.mark.parametrize(
-    "lang, usage, hint",
+    "lang, usage, hint, line",
     [
-        ("en", "Usage: grade submit", "Try 'grade submit --help' for help."),
-        ("ko", "사용법: grade submit", "도움말은 'grade submit --help'로 봅니다."),
+        ("en", "Usage: grade submit", "Try 'grade submit --help' for help.", "Missing argument 'PATHS...'."),
+        ("ko", "사용법: grade submit", "도움말은 'grade submit --help'로 봅니다.", "인자 'PATHS...'가 빠졌습니다."),
     ],
 )
-def test_usage_errors_use_the_one_format_on_stderr(runner, lang, usage, hint):
+def test_usage_errors_use_the_one_format_on_stderr(runner, lang, usage, hint, line):
     r = runner.invoke(cli, ["submit", "--lang", lang], prog_name="grade")
     assert r.exit_code == 2 and r.stdout == ""
-    assert r.stderr.splitlines()[-1] == "grade: error: Missing argument 'PATHS...'."
+    assert r.stderr.splitlines()[-1] == f"grade: error: {line}"
     assert "Error:" not in r.stderr and r.stderr.startswith(usage) and hint in r.stderr.splitlines()
 
 
@@ -51,7 +51,7 @@ def test_errors_in_json_mode_are_json_on_stdout_too(runner, tiny_course):
     assert r.exit_code == 2
     doc = json.loads(r.stdout)
     assert doc["error"].startswith("No such option") and doc["exit_code"] == 2
-    assert r.stderr.splitlines()[-1].startswith("grade: error: No such option")
+    assert r.stderr.splitlines()[-1].startswith("grade: error: '--no-such-flag'라는 옵션은 없습니다")
     empty = tiny_course.parent / "empty"
     empty.mkdir()
     r = runner.invoke(cli, ["submit", str(empty), "--json", "--no-record", "--course", str(tiny_course)])

@@ -214,7 +214,9 @@ def test_command_prints_the_summary_or_writes_it(demo, tmp_path, fmt):
 
 
 def test_command_refuses_an_unknown_format(demo):
-    r = CliRunner().invoke(minutes_cmd, [str(demo.meeting1), "--format", "pdf", "--course", str(demo.root)])
+    r = CliRunner().invoke(
+        minutes_cmd, [str(demo.meeting1), "--format", "pdf", "--course", str(demo.root), "--lang", "en"]
+    )
     assert r.exit_code == 2 and "'pdf' is not one of 'html', 'md', 'txt'" in r.output
 
 
