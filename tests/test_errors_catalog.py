@@ -20,8 +20,13 @@ ROOT = Path(__file__).resolve().parents[1]
 # Packages (folders) and modules of grader/ whose GradeErrors must all be catalog entries.
 CATALOGUED = (
     "grader/batch",
+    "grader/cli",
     "grader/course",
+    "grader/execution",
+    "grader/quiz",
+    "grader/report",
     "grader/results",
+    "grader/selfcheck",
     "grader/errors.py",
     "grader/grading.py",
     "grader/ids.py",

@@ -85,7 +85,7 @@ def export_cmd(
         course = None
     loc = resolve_location(explicit, None if explicit else course.default_gradebook if course else None)
     if "://" not in loc and not Path(loc).expanduser().is_file():
-        raise GradebookError("no gradebook here (nothing graded yet?)", loc)
+        raise GradebookError.told("cli.gradebook.none_here", loc)
     roster = load_roster(course) if course is not None else None
     tz = course.tz if course is not None else dt.UTC
     book = Gradebook(loc, create=False)

@@ -108,7 +108,7 @@ def _score(question, answer: str, hints: str, lang: str, quiz_lang: str):  # noq
     from grader.quiz.scorer import MAX_CHARS, score_answer
 
     if len(answer) > MAX_CHARS:
-        raise GradeError(text("quiz.cli.too_long", lang, length=len(answer), limit=MAX_CHARS))
+        raise GradeError.told("quiz.cli.too_long", length=len(answer), limit=MAX_CHARS)
     return score_answer(question, answer, reveal=hints == "full", lang=None if quiz_lang == "answer" else lang)
 
 

@@ -66,7 +66,7 @@ def open_book(gradebook: str | None, course_dir: str | None, *, create: bool) ->
                 raise
     loc = resolve_location(explicit, course.default_gradebook if course is not None else None)
     if not create and "://" not in loc and not Path(loc).expanduser().is_file():
-        raise GradebookError("no gradebook here (nothing graded yet?)", loc)
+        raise GradebookError.told("cli.gradebook.none_here", loc)
     return Gradebook(loc, create=create)
 
 

@@ -14,6 +14,7 @@ import click
 
 from grader.cli.base import command
 from grader.cli.common import COURSE, GRADEBOOK, LANG, QUIZ_LANG, find_course, json_flag
+from grader.cli.usage import BadValue
 from grader.errors import GradeError
 from grader.i18n import text
 
@@ -29,7 +30,7 @@ def _member(ctx: click.Context, param: click.Parameter, value: str | None) -> st
     try:
         return ids.member_id(value, "--member")
     except GradeError as exc:
-        raise click.BadParameter(str(exc).removeprefix("--member ")) from None
+        raise BadValue(exc, "--member") from None
 
 
 def _member_from(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:  # noqa: ANN401
@@ -40,7 +41,7 @@ def _member_from(ctx: click.Context, param: click.Parameter, value: str | None) 
     try:
         return compile_member_pattern(value)
     except GradeError as exc:
-        raise click.BadParameter(str(exc).removeprefix("--member-from").lstrip(": ")) from None
+        raise BadValue(exc, "--member-from") from None
 
 
 @command(help="help.submit.about")

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from grader.errors import GradeError
 from grader.i18n import text
 
 _QUOTED = r"(?:'[^']*'|\"[^\"]*\")"
@@ -88,6 +89,23 @@ _TEMPLATES: list[tuple[re.Pattern[str], Callable[[dict[str, str], str], str]]] =
 ]
 
 
+class BadValue(click.BadParameter):
+    """An option value the grader itself refuses (a member id, a pattern): a usage error whose
+    words are the GradeError's, said in the reader's language. `where` is the option's name at
+    the head of the error's message, which click's "Invalid value for '--member':" already says."""
+
+    def __init__(self, error: GradeError, where: str = "") -> None:
+        self.error, self.where = error, where
+        super().__init__(self.words("en"))
+
+    def words(self, lang: str) -> str:
+        line = self.error.line(lang)
+        for head in (f"{self.where}: ", f"{self.where} "):  # not "--member-from에는"
+            if self.where and line.startswith(head):
+                return line[len(head) :]
+        return line
+
+
 def words_said(message: str, lang: str) -> str:
     """One of click's English messages in `lang`; a message it does not know, as it is."""
     for pattern, say in _TEMPLATES:
@@ -156,7 +174,7 @@ def said(exc: click.ClickException, lang: str) -> str:
         return _missing(exc, lang)
     if isinstance(exc, click.BadParameter):
         hint = _hint(exc, lang)
-        inner = words_said(exc.message, lang)
+        inner = exc.words(lang) if isinstance(exc, BadValue) else words_said(exc.message, lang)
         if hint is None:
             return text("cli.usage.invalid_value", lang, message=inner)
         return text("cli.usage.invalid_value_for", lang, hint=hint, message=inner)

@@ -199,14 +199,10 @@ def _checked(policy: SandboxPolicy) -> SandboxPolicy:
         pp = Path(priv)
         for ro in policy.readonly:
             if _within(pp, Path(ro)):
-                raise PolicyError(
-                    f"the kernel needs {ro} (the interpreter or the system), which contains "
-                    "this folder; install the grader's virtual environment outside it",
-                    priv,
-                )
+                raise PolicyError.told("execution.policy.inside_readonly", priv, folder=ro)
         for c in policy.caches:
             if _within(pp, Path(c.folder)):
-                raise PolicyError(f"the grader's cache folder {c.folder} contains this folder; move it", priv)
+                raise PolicyError.told("execution.policy.inside_cache", priv, folder=c.folder)
     return policy
 
 

@@ -77,10 +77,11 @@ class Source:
         self.data = data
         self.pos: Positions = positions(text)
 
-    def error(self, message: str, *where: str | int) -> SpecError:
-        """An error at the line of the key path `where` (or its nearest enclosing table)."""
+    def error(self, key: str, /, *where: str | int, **fields: Any) -> SpecError:  # noqa: ANN401
+        """The catalog's error `key` at the line of the key path `where` (or its nearest
+        enclosing table)."""
         line = self.pos.line(tuple(where)) if where else None
-        return SpecError(message, f"{self.path}:{line}" if line else str(self.path))
+        return SpecError.told(key, f"{self.path}:{line}" if line else str(self.path), **fields)
 
     def validate(self, model: type[M]) -> M:
         try:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
+from grader.errors import Phrase
 from grader.report import notes as md
 from grader.report.common import Source, Strict, Text, TextValue, as_text, as_texts, read_toml
 from grader.report.roster import Roster
@@ -165,7 +166,7 @@ def _time(value: str | dt.time | None, src: Source, *where: str | int) -> dt.tim
     if TIME_RE.match(value.strip()):
         h, m = value.strip().split(":")
         return dt.time(int(h), int(m))
-    raise src.error(f"'{where[-1]}' must be a time like \"20:30\" (got {value!r})", *where)
+    raise src.error("report.meeting.bad_time", *where, key=str(where[-1]), value=value)
 
 
 def _date(value: dt.date | str, src: Source, *where: str | int) -> dt.date:
@@ -181,32 +182,43 @@ def _date(value: dt.date | str, src: Source, *where: str | int) -> dt.date:
             else dt.date.fromisoformat(value.strip())
         )
     except ValueError:
-        raise src.error(
-            f"'{where[-1]}' must be a date like 2021-11-20 (or \"21.11.20\"), got {value!r}", *where
-        ) from None
+        raise src.error("report.meeting.bad_date", *where, key=str(where[-1]), value=value) from None
 
 
-def _members(values: list[str], label: str, roster: Roster, src: Source, *where: str | int) -> list[str]:
+def _key(key: str) -> Phrase:
+    """A key of the meeting file, named in an error."""
+    return Phrase("report.meeting.label.key", {"key": key})
+
+
+def _members(values: list[str], label: Phrase, roster: Roster, src: Source, *where: str | int) -> list[str]:
     out: list[str] = []
     for i, v in enumerate(values):
         m = roster.match(v)
         if m is None:
             raise src.error(
-                f"{label}: unknown member {v!r} (not in {roster.path.name}: {', '.join(roster.members)}; "
-                "people from outside the group go in attendance.guests)",
+                "report.meeting.unknown_attendee",
                 *where,
                 i,
+                label=label,
+                member=v,
+                roster=roster.path.name,
+                members=", ".join(roster.members),
             )
         if m.id not in out:
             out.append(m.id)
     return out
 
 
-def _member(value: str, label: str, roster: Roster, src: Source, *where: str | int) -> str:
+def _member(value: str, label: Phrase, roster: Roster, src: Source, *where: str | int) -> str:
     m = roster.match(value)
     if m is None:
         raise src.error(
-            f"{label}: unknown member {value!r} (not in {roster.path.name}: {', '.join(roster.members)})", *where
+            "report.meeting.unknown_member",
+            *where,
+            label=label,
+            member=value,
+            roster=roster.path.name,
+            members=", ".join(roster.members),
         )
     return m.id
 
@@ -219,7 +231,8 @@ def _notes(value: Notes, src: Source, meeting_dir: Path, *where: str | int) -> l
             problem = md.image_problem(body, meeting_dir)
             if problem:
                 path = (*where, i) if isinstance(value, list) else where
-                raise src.error(f"{'.'.join(str(w) for w in where if isinstance(w, str))}: {problem}", *path)
+                key = ".".join(str(w) for w in where if isinstance(w, str))
+                raise src.error("report.meeting.in_notes", *path, key=key, problem=problem)
     return out
 
 
@@ -230,10 +243,10 @@ def load_meeting(path: Path, roster: Roster) -> Meeting:
     start = _time(top.start, src, "start")
     end = _time(top.end, src, "end")
     assert start is not None and end is not None  # required by the model
-    at_start = _members(top.attendance.start, "attendance.start", roster, src, "attendance", "start")
+    at_start = _members(top.attendance.start, _key("attendance.start"), roster, src, "attendance", "start")
     at_end = _members(
         top.attendance.end if top.attendance.end is not None else top.attendance.start,
-        "attendance.end",
+        _key("attendance.end"),
         roster,
         src,
         "attendance",
@@ -245,11 +258,19 @@ def load_meeting(path: Path, roster: Roster) -> Meeting:
     ]
     for i, g in enumerate(guests):
         if not g.name:
-            raise src.error("attendance.guests: a guest needs a name", "attendance", "guests", i)
+            raise src.error("report.meeting.guest_without_name", "attendance", "guests", i)
     sections = []
     for i, s in enumerate(top.sections):
         presenter = (
-            _member(s.presenter, f"sections #{i + 1} presenter", roster, src, "sections", i, "presenter")
+            _member(
+                s.presenter,
+                Phrase("report.meeting.label.section_presenter", {"n": i + 1}),
+                roster,
+                src,
+                "sections",
+                i,
+                "presenter",
+            )
             if s.presenter is not None
             else None
         )
@@ -266,7 +287,15 @@ def load_meeting(path: Path, roster: Roster) -> Meeting:
         Assignment(
             section=a.section,
             title=as_text(a.title),
-            member=_member(a.member, f"assignments #{i + 1} member", roster, src, "assignments", i, "member"),
+            member=_member(
+                a.member,
+                Phrase("report.meeting.label.assignment_member", {"n": i + 1}),
+                roster,
+                src,
+                "assignments",
+                i,
+                "member",
+            ),
         )
         for i, a in enumerate(top.assignments)
     ]
@@ -285,7 +314,7 @@ def load_meeting(path: Path, roster: Roster) -> Meeting:
         path=path,
         slug=path.stem,
         date=_date(top.date, src, "date"),
-        recorder=_member(top.recorder, "recorder", roster, src, "recorder"),
+        recorder=_member(top.recorder, _key("recorder"), roster, src, "recorder"),
         topic=as_text(top.topic),
         chapter=as_text(top.chapter),
         start=start,
@@ -303,13 +332,9 @@ def load_meeting(path: Path, roster: Roster) -> Meeting:
     )
     for key in ("topic", "place"):
         if not getattr(meeting, key):
-            raise src.error(f'\'{key}\' is required (text or {{ ko = "…", en = "…" }})', key)
+            raise src.error("report.meeting.required", key, key=key)
     if nxt is not None and nxt.starts_at.date() <= meeting.date:
-        raise src.error(
-            f"next_meeting.date must come after this meeting's date ({meeting.date.isoformat()})",
-            "next_meeting",
-            "date",
-        )
+        raise src.error("report.meeting.next_before_this", "next_meeting", "date", date=meeting.date.isoformat())
     return meeting
 
 

@@ -26,6 +26,8 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markupsafe import Markup
 
+from grader.errors import Phrase
+
 IMAGE_TYPES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
@@ -219,38 +221,35 @@ def image_sources(text: str) -> list[str]:
     return found
 
 
-def image_file(src: str, folder: Path) -> Path | str:
+def image_file(src: str, folder: Path) -> Path | Phrase:
     """The file an image `src` names inside `folder`, or why it cannot be used."""
     parts = urlsplit(src)
     if parts.scheme or parts.netloc or src.startswith("/"):
-        return (
-            f"image {src!r}: only files next to the meeting file can be shown (the pages load nothing "
-            "from the network); save it beside the meeting file and write its relative path"
-        )
+        return Phrase("report.meeting.image.not_local", {"src": src})
     rel = PurePosixPath(unquote(parts.path))
     if not rel.parts or ".." in rel.parts:
-        return f"image {src!r}: the path must stay inside the meeting's folder"
+        return Phrase("report.meeting.image.outside", {"src": src})
     if rel.suffix.lower() not in IMAGE_TYPES:
-        return f"image {src!r}: not a picture format a page shows ({', '.join(sorted(IMAGE_TYPES))})"
+        return Phrase("report.meeting.image.not_a_picture", {"src": src, "formats": ", ".join(sorted(IMAGE_TYPES))})
     path = folder.joinpath(*rel.parts)
     try:
         inside = path.resolve().is_relative_to(folder.resolve())
     except OSError:
         inside = False
     if not inside:
-        return f"image {src!r}: the path must stay inside the meeting's folder"
+        return Phrase("report.meeting.image.outside", {"src": src})
     if not path.is_file():
-        return f"image {src!r}: no such file {path}"
+        return Phrase("report.meeting.image.missing", {"src": src, "path": str(path)})
     if path.stat().st_size > MAX_IMAGE_BYTES:
-        return f"image {src!r}: larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB"
+        return Phrase("report.meeting.image.too_large", {"src": src, "mb": MAX_IMAGE_BYTES // (1024 * 1024)})
     return path
 
 
-def image_problem(text: str, folder: Path) -> str | None:
+def image_problem(text: str, folder: Path) -> Phrase | None:
     """Why one of a note's images cannot be shown (None: all can)."""
     for src in image_sources(text):
         found = image_file(src, folder)
-        if isinstance(found, str):
+        if isinstance(found, Phrase):
             return found
     return None
 
@@ -265,7 +264,7 @@ def embed_images(folder: Path) -> ImageSink:
 
     def sink(src: str) -> str | None:
         found = image_file(src, folder)
-        if isinstance(found, str):
+        if isinstance(found, Phrase):
             return None
         mime = IMAGE_TYPES.get(found.suffix.lower()) or mimetypes.guess_type(found.name)[0] or "image/png"
         return f"data:{mime};base64,{base64.b64encode(found.read_bytes()).decode('ascii')}"
@@ -279,7 +278,7 @@ def copy_images(folder: Path, dest: Path, prefix: str = "") -> ImageSink:
 
     def sink(src: str) -> str | None:
         found = image_file(src, folder)
-        if isinstance(found, str):
+        if isinstance(found, Phrase):
             return None
         rel = relative(src)
         target = dest.joinpath(*PurePosixPath(rel).parts)

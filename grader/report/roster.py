@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field
 
 from grader import ids
-from grader.errors import SpecError
+from grader.errors import Phrase, SpecError
 from grader.report.common import DEFAULT_TZ, Strict, Text, TextValue, as_text, pick, read_toml
 
 
@@ -67,43 +67,46 @@ class Roster:
 def load_roster(path: Path) -> Roster:
     src = read_toml(path, "roster")
     if not src.data.get("members"):
-        raise src.error("needs at least one [[members]] entry with an 'id' and a 'name'")
+        raise src.error("report.roster.no_members")
     top = src.validate(RosterFile)
     try:
         ZoneInfo(top.group.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise src.error(
-            f"unknown timezone {top.group.timezone!r} (use a name like 'Asia/Seoul')", "group", "timezone"
-        ) from None
+        raise src.error("report.roster.bad_timezone", "group", "timezone", tz=top.group.timezone) from None
     members: dict[str, Member] = {}
     seen: dict[str, str] = {}
     for i, m in enumerate(top.members):
         # Any script (지민, sora), checked like every member id: no control, bidi or markup characters.
-        why = ids.problem(ids.normalize(m.id))
+        why = ids.reason(ids.normalize(m.id))
         if why or m.id != ids.normalize(m.id):
             raise src.error(
-                f"members #{i + 1}: 'id' {m.id!r} cannot be a member id: "
-                f"{why or 'write it without surrounding spaces, composed (NFC)'}",
+                "report.roster.bad_id",
                 "members",
                 i,
                 "id",
+                n=i + 1,
+                id=m.id,
+                why=why or Phrase("report.roster.not_normalized"),
             )
         if m.id in members:
-            raise src.error(f"member id {m.id!r} appears twice", "members", i, "id")
+            raise src.error("report.roster.id_twice", "members", i, "id", id=m.id)
         aliases = [m.aliases] if isinstance(m.aliases, str) else list(m.aliases)
         for a in [m.id, *aliases]:
             k = a.casefold()
             if k in seen and seen[k] != m.id:
                 raise src.error(
-                    f"name {a!r} is used by both {seen[k]!r} and {m.id!r}",
+                    "report.roster.name_shared",
                     "members",
                     i,
                     "aliases" if a != m.id else "id",
+                    name=a,
+                    first=seen[k],
+                    second=m.id,
                 )
             seen[k] = m.id
         name = as_text(m.name)
         if not name:
-            raise src.error(f"members #{i + 1}: 'name' is empty", "members", i, "name")
+            raise src.error("report.roster.empty_name", "members", i, "name", n=i + 1)
         members[m.id] = Member(m.id, name, aliases)
     return Roster(
         path=path,
@@ -124,7 +127,4 @@ def find_roster(meeting_path: Path | None, site_dir: Path) -> Path:
     for c in candidates:
         if c.is_file():
             return c
-    raise SpecError(
-        "no roster.toml found (looked beside the meeting file, one folder up, and in the site folder)",
-        str(site_dir / "roster.toml"),
-    )
+    raise SpecError.told("report.roster.not_found", str(site_dir / "roster.toml"))

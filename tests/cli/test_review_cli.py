@@ -137,9 +137,12 @@ def test_bad_review_commands_are_one_line(runner, book, args, code, message):
     assert json.loads(r.stdout) == []  # nothing was written
 
 
-def test_review_of_a_missing_gradebook_creates_nothing(runner, tmp_path):
-    r = _run(runner, "review", "--gradebook", str(tmp_path / "none.db"))
-    assert r.exit_code == 1 and "no gradebook here" in r.output and not (tmp_path / "none.db").exists()
+@pytest.mark.parametrize(
+    "lang, said", [("en", "no gradebook here (nothing graded yet?)"), ("ko", "여기에는 성적부가 없습니다")]
+)
+def test_review_of_a_missing_gradebook_creates_nothing(runner, tmp_path, lang, said):
+    r = _run(runner, "review", "--gradebook", str(tmp_path / "none.db"), "--lang", lang)
+    assert r.exit_code == 1 and said in r.output and not (tmp_path / "none.db").exists()
 
 
 def test_export_then_import_on_the_command_line(runner, book, tmp_path):

@@ -81,8 +81,9 @@ def test_policy_is_one_frozen_value_built_from_limits_and_course(tmp_path):
 
 def test_policy_refuses_a_venv_that_contains_the_course():
     venv = str(Path(sys.prefix).resolve())
-    with pytest.raises(PolicyError, match="contains this folder"):
+    with pytest.raises(PolicyError, match="contains this folder") as info:
         build_policy(Limits(), course_root=Path(venv) / "inside")
+    assert info.value.said("ko").startswith(f"커널이 읽어야 하는 {venv}")
 
 
 def test_no_module_state_hides_folders():

@@ -115,7 +115,7 @@ def test_export_json(runner, filled_book):
 
 
 def test_export_without_a_gradebook_is_one_line(runner, tmp_path):
-    r = runner.invoke(cli, ["export", "--gradebook", str(tmp_path / "nope.db")])
+    r = runner.invoke(cli, ["export", "--gradebook", str(tmp_path / "nope.db"), "--lang", "en"])
     assert r.exit_code == 1 and "no gradebook here" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "nope.db").exists()
 
