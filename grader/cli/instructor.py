@@ -135,7 +135,7 @@ def _check_specs(course: Any, *, as_json: bool, specs_only: bool, lang: str) -> 
     found = course.spec_set
     elapsed = time.perf_counter() - t0
     for p in found.problems:
-        click.echo(f"grade: error: {inert(p.message)}", err=True)
+        click.echo(f"grade: error: {inert(p.said(lang))}", err=True)
     n, bad = len(found.specs) + len(found.problems), len(found.problems)
     summary = text("cli.check.specs_summary", lang, valid=n - bad, n=n, seconds=f"{elapsed:.2f}")
     if as_json and (specs_only or bad):

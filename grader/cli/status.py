@@ -60,11 +60,11 @@ def _report_broken_specs(broken: list[Any], console: Any, lang: str) -> None:  #
     for p in broken:
         name = p.exercise or p.path.name
         if console is None:
-            said = text("cli.status.broken_spec_warning", lang, name=inert(name), message=inert(p.message))
+            said = text("cli.status.broken_spec_warning", lang, name=inert(name), message=inert(p.said(lang)))
             click.echo(f"grade: warning: {said}", err=True)
         else:
             console.print(
-                text("cli.status.broken_spec", lang, name=inert(name), message=inert(p.message)),
+                text("cli.status.broken_spec", lang, name=inert(name), message=inert(p.said(lang))),
                 markup=False,
                 highlight=False,
             )
