@@ -141,7 +141,7 @@ def score(
         from grader.quiz.validate import explain as why
         from grader.textsafe import inert
 
-        for line in why(question, answer):
+        for line in why(question, answer, lang):
             click.echo(inert(line), err=True)
     if as_json:
         click.echo(json_doc(result.to_dict()))
@@ -194,13 +194,13 @@ def validate(only: str | None, as_json: bool, lang: str, course_dir: str | None)
     if as_json:
         # One document with the problems in it; the error line goes to stderr alone.
         doc = {"folder": str(folder), **counts, "ok": not problems}
-        doc["problems"] = [{"where": p.where, "message": p.message} for p in problems]
+        doc["problems"] = [{"where": p.where, "message": p.message} for p in problems]  # English
         click.echo(json_doc(doc))
     else:
         from grader.textsafe import inert
 
         for p in problems:
-            click.echo(inert(str(p)), err=True)
+            click.echo(inert(p.line(lang)), err=True)
     if problems:
         report_error(text("cli.quiz.validate_problems", lang, n=len(problems), folder=folder))
         sys.exit(1)

@@ -11,18 +11,42 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from grader.errors import Phrase
+from grader.i18n import text as say
 from grader.quiz.normalize import answer_language
 from grader.quiz.rubric import Misconception, Question, RubricItem
 
 
 @dataclass(frozen=True)
 class Problem:
+    """One way a question disagrees with itself: where (file:line) and what, a catalog entry."""
+
     where: str  # file:line
-    message: str
+    phrase: Phrase
+
+    @property
+    def message(self) -> str:
+        """What is wrong, in English (the JSON document's words)."""
+        return self.said("en")
+
+    def said(self, lang: str) -> str:
+        return self.phrase.said(lang)
+
+    def line(self, lang: str) -> str:
+        return f"{self.where}: {self.said(lang)}"
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+        return self.line("en")
+
+
+def _problem(where: str, key: str, **fields: Any) -> Problem:  # noqa: ANN401
+    return Problem(where, Phrase(key, fields))
+
+
+_KIND = {"concept": Phrase("quiz.validate.kind.concept"), "misconception": Phrase("quiz.validate.kind.misconception")}
+_LANGUAGE = {"ko": Phrase("quiz.validate.language.korean"), "en": Phrase("quiz.validate.language.english")}
 
 
 def _found(question: Question, item: RubricItem, text: str) -> bool:
@@ -43,7 +67,7 @@ def check_question(q: Question, require_examples: bool = True) -> list[Problem]:
     comp = compiled(q)
     items: list[RubricItem] = [*q.concepts, *q.misconceptions]
     for item in items:
-        kind = "misconception" if isinstance(item, Misconception) else "concept"
+        kind = _KIND["misconception" if isinstance(item, Misconception) else "concept"]
         for p in [*item.patterns, *item.unless]:
             groups: list[Sequence[tuple[str, ...]]] = [
                 *comp.alts(p),
@@ -52,10 +76,12 @@ def check_question(q: Question, require_examples: bool = True) -> list[Problem]:
             for group in groups:
                 if any(not alt for alt in group):
                     problems.append(
-                        Problem(
+                        _problem(
                             f"{path}:{item.line}",
-                            f"{q.id} {item.id}: pattern {p.text!r} has an "
-                            f"alternative with no words left after analysis",
+                            "quiz.validate.empty_alternative",
+                            qid=q.id,
+                            item=item.id,
+                            pattern=p.text,
                         )
                     )
                 for alt in group:
@@ -64,11 +90,13 @@ def check_question(q: Question, require_examples: bool = True) -> list[Problem]:
                     if lost:
                         # "relu 보다": 보다 is a particle, so the alternative is just "relu"
                         problems.append(
-                            Problem(
+                            _problem(
                                 f"{path}:{item.line}",
-                                f"{q.id} {item.id}: in pattern {p.text!r}, "
-                                f"{lost[0]!r} disappears in analysis "
-                                f"(a particle or an ending)",
+                                "quiz.validate.lost_word",
+                                qid=q.id,
+                                item=item.id,
+                                pattern=p.text,
+                                word=lost[0],
                             )
                         )
         if require_examples:
@@ -76,33 +104,42 @@ def check_question(q: Question, require_examples: bool = True) -> list[Problem]:
             for lang in ("ko", "en"):
                 if lang not in langs:
                     problems.append(
-                        Problem(
+                        _problem(
                             f"{path}:{item.line}",
-                            f"{q.id} {kind} {item.id}: no must_match example "
-                            f"in {'Korean' if lang == 'ko' else 'English'}",
+                            "quiz.validate.no_example_in",
+                            qid=q.id,
+                            kind=kind,
+                            item=item.id,
+                            language=_LANGUAGE[lang],
                         )
                     )
             if not any(not e.expect for e in item.examples):
-                problems.append(Problem(f"{path}:{item.line}", f"{q.id} {kind} {item.id}: no must_not_match example"))
+                problems.append(
+                    _problem(
+                        f"{path}:{item.line}", "quiz.validate.no_counter_example", qid=q.id, kind=kind, item=item.id
+                    )
+                )
         if not isinstance(item, Misconception):
             # the hint asks for the idea: pasted back as an answer it must not earn it
             for lang in ("ko", "en"):
                 for what, text in (("feedback", item.feedback[lang]), ("label", item.label[lang])):
                     if item.id in score_answer(q, text, budget_s=None).matched:
                         problems.append(
-                            Problem(
+                            _problem(
                                 f"{path}:{item.line}",
-                                f"{q.id} concept {item.id}: its {what} "
-                                f"({lang}) earns the concept when pasted back "
-                                f"as an answer; ask without stating it",
+                                "quiz.validate.hint_gives_away",
+                                qid=q.id,
+                                item=item.id,
+                                what=what,
+                                lang=lang,
                             )
                         )
         for ex in item.examples:
             got = _found(q, item, ex.text)
             if got != ex.expect:
-                said = "does not find" if ex.expect else "finds"
+                key = "quiz.validate.example_not_found" if ex.expect else "quiz.validate.example_found"
                 problems.append(
-                    Problem(f"{path}:{ex.line}", f"{q.id} {kind} {item.id} {said} its example {_short(ex.text)}")
+                    _problem(f"{path}:{ex.line}", key, qid=q.id, kind=kind, item=item.id, example=_short(ex.text))
                 )
     from grader.quiz.normalize import splits_into_nouns
 
@@ -119,24 +156,24 @@ def check_question(q: Question, require_examples: bool = True) -> list[Problem]:
     )
     for w in words:
         if splits_into_nouns(w):
-            problems.append(
-                Problem(
-                    q.source,
-                    f"{q.id}: {w!r} comes apart in analysis: add it to "
-                    f"lexicon.toml notes.nouns so answers and patterns keep it whole",
-                )
-            )
+            problems.append(_problem(q.source, "quiz.validate.comes_apart", qid=q.id, word=w))
     for lang, text in q.answer.items():
         res = score_answer(q, text, budget_s=None)
         if res.fraction < 0.999:
             lacking = ", ".join(res.missing + res.misconceptions + res.flags) or "?"
             problems.append(
-                Problem(
-                    q.source, f"{q.id}: the model answer ({lang}) scores {res.score:g}/{res.max_score:g} ({lacking})"
+                _problem(
+                    q.source,
+                    "quiz.validate.model_answer_short",
+                    qid=q.id,
+                    lang=lang,
+                    score=f"{res.score:g}",
+                    max_score=f"{res.max_score:g}",
+                    lacking=lacking,
                 )
             )
     if require_examples and set(q.answer) != {"ko", "en"}:
-        problems.append(Problem(q.source, f"{q.id}: no model answer (answer.ko, answer.en)"))
+        problems.append(_problem(q.source, "quiz.validate.no_model_answer", qid=q.id))
     return problems
 
 
@@ -149,8 +186,9 @@ def _short(text: str, n: int = 70) -> str:
     return repr(one if len(one) <= n else one[: n - 1] + "…")
 
 
-def explain(q: Question, text: str) -> list[str]:
-    """Which pattern of which rubric item holds in which sentence of `text`: for rubric authors."""
+def explain(q: Question, text: str, lang: str = "en") -> list[str]:
+    """Which pattern of which rubric item holds in which sentence of `text`: for rubric authors,
+    in `lang`."""
     from grader.quiz.compiled import compiled
     from grader.quiz.holders import holders_by_segment, with_context
     from grader.quiz.matching import pattern_hit
@@ -163,14 +201,27 @@ def explain(q: Question, text: str) -> list[str]:
     lines = []
     for i, seg in live:
         full = with_context(seg)
-        kind = "statement" if seg.statement else "list"
-        lines.append(f"[{i}] ({kind}) {seg.text}" + (f"   <- under {seg.context.text!r}" if seg.context else ""))
+        kind = say("quiz.validate.explain.statement" if seg.statement else "quiz.validate.explain.list", lang)
+        line = say("quiz.validate.explain.segment", lang, n=i, kind=kind, segment=seg.text)
+        if seg.context:
+            line += say("quiz.validate.explain.under", lang, context=seg.context.text)
+        lines.append(line)
         if holders[i]:
-            lines.append("     holders: " + ", ".join(f"{h[0]}@{h[1]}" for h in holders[i]))
+            found = ", ".join(f"{h[0]}@{h[1]}" for h in holders[i])
+            lines.append(say("quiz.validate.explain.holders", lang, holders=found))
         for item in [*q.concepts, *q.misconceptions]:
             for p in item.patterns:
                 r = pattern_hit(full, p, comp.alts(p), holders[i])
                 if r is not None:
-                    lines.append(f"     {item.id}: {p.text!r} affirmed={r.affirmed} negated={r.negated}")
+                    lines.append(
+                        say(
+                            "quiz.validate.explain.hit",
+                            lang,
+                            item=item.id,
+                            pattern=p.text,
+                            affirmed=r.affirmed,
+                            negated=r.negated,
+                        )
+                    )
     Deadline(None)()
     return lines

@@ -103,9 +103,15 @@ def test_cli_validate_lists_each_problem_and_fails(tmp_path: Path) -> None:
         'match = ["입력 게이트|input gate => 더하|add"]', 'match = ["입력 게이트|input gate => 쓰|write"]'
     )
     (course / "quizzes" / "q.toml").write_text(broken, encoding="utf-8")
-    r = CliRunner().invoke(cli, ["quiz", "validate", "--course", str(course)])
+    r = CliRunner().invoke(cli, ["quiz", "validate", "--course", str(course), "--lang", "en"])
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert "q.toml:" in r.output and "input-role does not find its example" in r.output
+    # in Korean, each problem too (not only the summary line)
+    r = CliRunner().invoke(cli, ["quiz", "validate", "--course", str(course), "--lang", "ko"])
+    assert r.exit_code == 1
+    assert "x.q1 개념 input-role이 자기 예시 '입력 게이트는" in r.stderr and "does not find" not in r.stderr
+    r = CliRunner().invoke(cli, ["quiz", "validate", "--course", str(course), "--lang", "ko", "--json"])
+    assert any("input-role does not find its example" in p["message"] for p in json.loads(r.stdout)["problems"])
 
 
 @pytest.mark.parametrize(

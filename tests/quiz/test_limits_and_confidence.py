@@ -141,7 +141,11 @@ def test_hints_full_reveals_the_model_answer() -> None:
     assert "모범 답안" not in json.loads(plain.output)["feedback"]
 
 
-def test_cli_explain_shows_which_pattern_holds_where() -> None:
+@pytest.mark.parametrize(
+    "lang, said",
+    [("en", ["(statement)", "holders: 삭제 게이트", "affirmed="]), ("ko", ["(문장)", "주체: 삭제 게이트", "긍정="])],
+)
+def test_cli_explain_shows_which_pattern_holds_where(lang: str, said: list[str]) -> None:
     r = CliRunner().invoke(
         cli,
         [
@@ -153,10 +157,12 @@ def test_cli_explain_shows_which_pattern_holds_where() -> None:
             "삭제 게이트는 오래된 정보를 지운다.",
             "--course",
             str(ROOT),
+            "--lang",
+            lang,
         ],
     )
     assert r.exit_code == 0
-    assert "forget-gate-role" in r.stderr and "holders: 삭제 게이트" in r.stderr
+    assert "forget-gate-role" in r.stderr and all(s in r.stderr for s in said)
 
 
 def test_submit_json_carries_the_review_flag(tiny_course: Path, tmp_path: Path) -> None:
