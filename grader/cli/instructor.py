@@ -94,7 +94,8 @@ def check(
 
             def tick(v: object) -> None:
                 done.append(v)
-                st.update(text("cli.check.graded_so_far", lang, n=len(done)))
+                key = "cli.check.graded_so_far_one" if len(done) == 1 else "cli.check.graded_so_far"
+                st.update(text(key, lang, n=len(done)))
 
             verdicts, starters_ = run_checks(
                 course, list(exercises) or None, workers=workers, seed=seed, on_done=tick, lang=lang

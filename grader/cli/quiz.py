@@ -202,10 +202,21 @@ def validate(only: str | None, as_json: bool, lang: str, course_dir: str | None)
         for p in problems:
             click.echo(inert(p.line(lang)), err=True)
     if problems:
-        report_error(text("cli.quiz.validate_problems", lang, n=len(problems), folder=folder))
+        key = "cli.quiz.validate_problem" if len(problems) == 1 else "cli.quiz.validate_problems"
+        report_error(text(key, lang, n=len(problems), folder=folder))
         sys.exit(1)
     if not as_json:
-        click.echo(text("cli.quiz.validate_ok", lang, folder=folder, **counts))
+        said = ", ".join(text(_COUNTS[what][n == 1], lang, n=n) for what, n in counts.items())
+        click.echo(text("cli.quiz.validate_ok", lang, folder=folder, counts=said))
+
+
+# What `grade quiz validate` counted: (many, one) entries of each.
+_COUNTS = {
+    "questions": ("cli.quiz.count.questions", "cli.quiz.count.question"),
+    "concepts": ("cli.quiz.count.concepts", "cli.quiz.count.concept"),
+    "misconceptions": ("cli.quiz.count.misconceptions", "cli.quiz.count.misconception"),
+    "examples": ("cli.quiz.count.examples", "cli.quiz.count.example"),
+}
 
 
 def _show(result, lang: str) -> None:  # noqa: ANN001

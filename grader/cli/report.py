@@ -109,7 +109,8 @@ def build(out: Path | None, as_json: bool, lang: str, gradebook: str | None, cou
     if as_json:
         click.echo(json_doc({**_pages(built), "lang": lang}))
     else:
-        click.echo(text("cli.site.built", lang, n=len(built.pages), index=built.index))
+        key = "cli.site.built_one" if len(built.pages) == 1 else "cli.site.built"
+        click.echo(text(key, lang, n=len(built.pages), index=built.index))
 
 
 @site.command(help="help.site.serve.about")

@@ -53,7 +53,7 @@ def test_quiz_validate_json_counts_what_it_checked(runner, tmp_path):
         "problems": [],
     }
     text = runner.invoke(cli, ["quiz", "validate", "--course", str(course), "--lang", "en"])
-    assert text.stdout.strip().endswith("1 questions, 1 concepts, 0 misconceptions, 4 examples: ok")
+    assert text.stdout.strip().endswith("1 question, 1 concept, 0 misconceptions, 4 examples: ok")
     ko = runner.invoke(cli, ["quiz", "validate", "--course", str(course), "--lang", "ko"])
     assert "문항 1개, 개념 1개, 오개념 0개, 예시 4개 모두 이상 없음" in ko.stdout
 
@@ -66,9 +66,7 @@ def test_quiz_validate_json_with_a_problem_is_one_document_and_exit_1(runner, tm
     assert doc["ok"] is False and doc["problems"]
     assert all(p["where"].startswith(str(course / "quizzes" / "q.toml") + ":") for p in doc["problems"])
     assert any("does not find its example" in p["message"] for p in doc["problems"])
-    assert (
-        r.stderr.strip().splitlines()[-1] == f"grade: error: {len(doc['problems'])} problem(s) in {course / 'quizzes'}"
-    )
+    assert r.stderr.strip().splitlines()[-1] == f"grade: error: {len(doc['problems'])} problems in {course / 'quizzes'}"
 
 
 def test_quiz_validate_json_error_when_the_course_has_no_bank(runner, tmp_path):
