@@ -128,11 +128,11 @@ def _hint(exc: click.BadParameter, lang: str) -> str | None:
     an option may come from said in `lang`."""
     hint: Any = exc.param_hint
     param = exc.param
-    if hint is None and param is not None:
-        hint = click.Parameter.get_error_hint(param, exc.ctx)  # without click's "(env var: …)"
-        if isinstance(param, click.Argument):
-            hint = param.get_error_hint(exc.ctx)
-        elif isinstance(param, click.Option) and param.show_envvar and param.envvar:
+    if hint is None and isinstance(param, click.Argument):
+        hint = param.get_error_hint(exc.ctx)
+    elif hint is None and param is not None:
+        hint = click.Parameter.get_error_hint(param, exc.ctx)  # without click's English "(env var: …)"
+        if isinstance(param, click.Option) and param.show_envvar and param.envvar:
             names = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar)
             hint += " " + text("cli.usage.env_var", lang, names=", ".join(repr(n) for n in names))
     if hint is not None and not isinstance(hint, str):

@@ -211,11 +211,17 @@ def test_usage_errors(runner, tiny_course):
         ],
     )
     assert r.exit_code == 2
-    r = runner.invoke(cli, ["submit", str(tiny_course), "--member-from", "*/*.ipynb", "--course", str(tiny_course)])
+    r = runner.invoke(
+        cli, ["submit", str(tiny_course), "--member-from", "*/*.ipynb", "--course", str(tiny_course), "--lang", "en"]
+    )
     assert r.exit_code == 2 and "exactly one {member}" in r.output and "Traceback" not in r.output
-    r = runner.invoke(cli, ["submit", str(tiny_course), "--member-from", "{member}/{x}", "--course", str(tiny_course)])
+    r = runner.invoke(
+        cli, ["submit", str(tiny_course), "--member-from", "{member}/{x}", "--course", str(tiny_course), "--lang", "en"]
+    )
     assert r.exit_code == 2 and "only placeholder" in r.output
-    r = runner.invoke(cli, ["submit", str(tiny_course), "--member", "[/]", "--course", str(tiny_course)])
+    r = runner.invoke(
+        cli, ["submit", str(tiny_course), "--member", "[/]", "--course", str(tiny_course), "--lang", "en"]
+    )
     assert r.exit_code == 2 and "cannot be a member id" in r.output and "Traceback" not in r.output
     args = ["submit", str(tiny_course), "--submitted-at", "last sunday", "--course", str(tiny_course)]
     r = runner.invoke(cli, [*args, "--lang", "en"])

@@ -126,3 +126,12 @@ def test_a_message_click_does_not_know_is_kept():
     from grader.cli.usage import words_said
 
     assert words_said("something new from click", "ko") == "something new from click"
+
+
+def test_an_option_value_the_grader_refuses_is_said_in_the_readers_language(tiny_course):
+    args = ["submit", str(tiny_course), "--course", str(tiny_course), "--member", "a|b"]
+    r = CliRunner().invoke(cli, [*args, "--lang", "ko"], prog_name="grade")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1].startswith("grade: error: '--member'의 값이 잘못되었습니다: 'a|b'는 멤버 ID로")
+    r = CliRunner().invoke(cli, [*args, "--lang", "en", "--json"], prog_name="grade")
+    assert r.exit_code == 2 and "'a|b' cannot be a member id" in json.loads(r.stdout)["error"]
