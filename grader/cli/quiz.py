@@ -221,13 +221,14 @@ _COUNTS = {
 
 def _show(result, lang: str) -> None:  # noqa: ANN001
     # click's styling, not rich: importing rich alone costs a tenth of the one-answer budget
+    from grader.cli.term import fmt_score
     from grader.textsafe import inert
 
     colour = "green" if result.fraction >= 0.8 else "yellow" if result.fraction >= 1 / 3 else "red"
     head = (
         click.style(inert(result.question), bold=True)
         + "  "
-        + click.style(f"{result.score:g}/{result.max_score:g}", fg=colour)
+        + click.style(fmt_score(result.score, result.max_score), fg=colour)
         + f"  ({text('quiz.cli.confidence', lang, confidence=result.confidence)})"
     )
     if result.needs_review:

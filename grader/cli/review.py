@@ -13,6 +13,7 @@ import click
 
 from grader.cli.base import command, group
 from grader.cli.common import COURSE, GRADEBOOK, LANG, json_doc, json_flag
+from grader.cli.term import fmt_score
 from grader.i18n import text
 from grader.textsafe import inert
 
@@ -127,7 +128,7 @@ def _done(book: Gradebook, review: Review, as_json: bool, lang: str) -> None:
         member=after["member"],
         exercise=after["exercise"],
         change=change,
-        score=f"{after['score']:g}/{after['max_score']:g}",
+        score=fmt_score(after["score"], after["max_score"]),
         id=review.id,
         reviewer=review.reviewer,
     )
