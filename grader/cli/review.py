@@ -338,7 +338,10 @@ def history_cmd(
 @json_flag("help.import.json")
 @GRADEBOOK
 @COURSE
-def import_cmd(files: tuple[Path, ...], as_json: bool, gradebook: str | None, course_dir: str | None) -> None:
+@LANG
+def import_cmd(
+    files: tuple[Path, ...], as_json: bool, gradebook: str | None, course_dir: str | None, lang: str
+) -> None:
     """Combine gradebooks exported with `grade export --gradebook-file` into this one. Importing
     the same file again adds nothing; an attempt that is here with other figures is reported as
     a conflict and left as it is (exit 1)."""
@@ -352,7 +355,23 @@ def import_cmd(files: tuple[Path, ...], as_json: bool, gradebook: str | None, co
     else:
         for d in done:
             for c in d.conflicts:
-                click.echo(inert(f"grade: warning: {d.file}:{c.line}: conflict: {c.detail}"), err=True)
-            click.echo(inert(d.summary()))
+                said = text("cli.import.conflict", lang, where=f"{d.file}:{c.line}", detail=c.detail)
+                click.echo(inert(f"grade: warning: {said}"), err=True)
+            click.echo(inert(_import_summary(d, lang)))
     if any(d.conflicting or d.reviews_conflicting for d in done):
         sys.exit(1)
+
+
+def _import_summary(d: Any, lang: str) -> str:  # noqa: ANN401 - a results.transfer.Imported
+    """What importing one file did, in `lang`."""
+    return text(
+        "cli.import.summary",
+        lang,
+        file=str(d.file),
+        added=d.added,
+        skipped=d.skipped,
+        conflicting=d.conflicting,
+        reviews_added=d.reviews_added,
+        reviews_skipped=d.reviews_skipped,
+        reviews_conflicting=d.reviews_conflicting,
+    )

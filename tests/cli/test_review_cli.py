@@ -158,12 +158,14 @@ def test_export_then_import_on_the_command_line(runner, book, tmp_path):
     assert r.exit_code == 2 and "함께 쓸 수 없습니다: --excel, --json" in r.stderr
 
     recorder = tmp_path / "recorder.db"
-    r = _run(runner, "import", str(out), "--gradebook", str(recorder))
+    r = _run(runner, "import", str(out), "--gradebook", str(recorder), "--lang", "en")
     assert r.exit_code == 0, r.output
     assert r.stdout == (
         f"{out}: attempts 2 added, 0 skipped (already there), 0 conflicting; "
         "reviews 1 added, 0 skipped, 0 conflicting\n"
     )
+    r = _run(runner, "import", str(out), "--gradebook", str(recorder), "--lang", "ko")
+    assert r.stdout == f"{out}: 시도 0개 추가, 2개 건너뜀(이미 있음), 0개 충돌. 검토 0개 추가, 1개 건너뜀, 0개 충돌\n"
     r = _run(runner, "import", str(out), "--json", "--gradebook", str(recorder))
     assert r.exit_code == 0 and json.loads(r.stdout) == [
         {
@@ -181,7 +183,7 @@ def test_export_then_import_on_the_command_line(runner, book, tmp_path):
     with Gradebook(str(other)) as gb:
         gb.record(_attempt("sora", 2.0, 1), b"b")
     r = _run(runner, "export", "--gradebook-file", str(tmp_path / "other.jsonl"), "--gradebook", str(other))
-    r = _run(runner, "import", str(tmp_path / "other.jsonl"), "--gradebook", str(recorder))
+    r = _run(runner, "import", str(tmp_path / "other.jsonl"), "--gradebook", str(recorder), "--lang", "en")
     assert r.exit_code == 1
     assert f"grade: warning: {tmp_path / 'other.jsonl'}:3: conflict: sora ch15.ex4" in r.stderr
     assert "0 added, 0 skipped (already there), 1 conflicting" in r.stdout
