@@ -192,7 +192,7 @@ class ValueMatches(CheckKind):
         p = check.params
         expected = ctx.ref(p["reference"])(**p.get("ref_args", {}))
         if not isinstance(expected, (dict, list)) or not expected:
-            raise SpecError(f"reference {p['reference']!r} must return a non-empty dict or list")
+            raise SpecError.told("errors.spec.reference_returns_nothing", reference=p["reference"])
         return Plan(requests=[{"id": "value", "op": "value", "target": p["target"]}], private={"expected": expected})
 
     def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan, outputs: dict[str, ProbeOutput]) -> CheckResult:
