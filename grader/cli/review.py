@@ -337,7 +337,10 @@ def history_cmd(
 @json_flag("help.import.json")
 @GRADEBOOK
 @COURSE
-def import_cmd(files: tuple[Path, ...], as_json: bool, gradebook: str | None, course_dir: str | None) -> None:
+@LANG
+def import_cmd(
+    files: tuple[Path, ...], as_json: bool, gradebook: str | None, course_dir: str | None, lang: str
+) -> None:
     """Combine gradebooks exported with `grade export --gradebook-file` into this one. Importing
     the same file again adds nothing; an attempt that is here with other figures is reported as
     a conflict and left as it is (exit 1)."""
@@ -347,11 +350,12 @@ def import_cmd(files: tuple[Path, ...], as_json: bool, gradebook: str | None, co
     with open_book(gradebook, course_dir, create=True) as book:
         done = import_parsed(book, parsed)
     if as_json:
-        click.echo(json_doc([d.to_dict() for d in done]))
+        click.echo(json_doc([d.to_dict(lang) for d in done]))
     else:
         for d in done:
             for c in d.conflicts:
-                click.echo(inert(f"grade: warning: {d.file}:{c.line}: conflict: {c.detail}"), err=True)
-            click.echo(inert(d.summary()))
+                said = text("results.transfer.conflict.line", lang, detail=c.detail(lang))
+                click.echo(inert(f"grade: warning: {d.file}:{c.line}: {said}"), err=True)
+            click.echo(inert(d.summary(lang)))
     if any(d.conflicting or d.reviews_conflicting for d in done):
         sys.exit(1)
