@@ -30,14 +30,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from grader.errors import Phrase
 from grader.results.attempt import Evidence
 
-# What a string pattern asks for, in words (for error messages); modules that declare
-# patterns add theirs.
-PATTERN_WORDS: dict[str, str] = {}
+# What a string pattern asks for, in words (for error messages: a catalog entry whose English
+# follows "must"); modules that declare patterns add theirs.
+PATTERN_WORDS: dict[str, Phrase] = {}
 
 REF_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*:[A-Za-z_][A-Za-z0-9_]*$"
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
-PATTERN_WORDS[REF_PATTERN] = "look like 'module:function' (a function of the course's reference folder)"
-PATTERN_WORDS[IDENTIFIER] = "be a Python name"
+PATTERN_WORDS[REF_PATTERN] = Phrase("errors.spec.form.reference")
+PATTERN_WORDS[IDENTIFIER] = Phrase("errors.spec.form.identifier")
 
 
 class SpecModel(BaseModel):
