@@ -85,3 +85,22 @@ def test_a_rule_a_reference_returned_is_refused_in_both_languages(rule: dict, en
     with pytest.raises(SpecError) as info:
         LayerConfig._validate_rule(rule)  # noqa: SLF001
     assert en in str(info.value) and ko in info.value.said("ko")
+
+
+def test_a_rule_of_a_nested_table_reads_as_text_with_its_place(tmp_path: Path) -> None:
+    # validation.py puts the table's place (rules[0]) before a keyless rule's message by
+    # formatting it: the phrase then reads as its English, never as the tuple it is.
+    spec = SPEC.split("[[checks]]")[0] + textwrap.dedent("""\
+        [[checks]]
+        id = "cfg"
+        kind = "layer_config"
+        points = 1
+        target = "model"
+        rules = [{ which = "all" }]
+        """)
+    path = tmp_path / "09_x.toml"
+    path.write_text(spec, encoding="utf-8")
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    assert "check 'cfg': rules[0]: a rule needs at least one of 'class'" in str(info.value)
+    assert "Phrase(" not in info.value.said("ko")
