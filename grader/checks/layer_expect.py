@@ -267,7 +267,12 @@ class LayerExpect(CheckKind):
         if "at" in e:
             at = int(e["at"])
             if not -len(top) <= at < len(top):
-                return ctx.text("checks.layer_expect.check_one.model_has_only_layers", what=what, len_top=len(top))
+                entry = (
+                    "checks.layer_expect.check_one.model_has_only_layers.one"
+                    if len(top) == 1
+                    else "checks.layer_expect.check_one.model_has_only_layers.many"
+                )
+                return ctx.text(entry, what=what, len_top=len(top))
             layer = top[at]
             probs = self._problems(layer, e, ctx)
             if probs:
@@ -288,7 +293,9 @@ class LayerExpect(CheckKind):
                 cond = ", ".join(f"{k}={_fmt(v)}" for k, v in (e.get("config") or {}).items())
                 if of_class and cond:
                     return ctx.text(
-                        "checks.layer_expect.check_one.none_layers_has_so",
+                        "checks.layer_expect.check_one.none_layers_has_so.one"
+                        if len(of_class) == 1
+                        else "checks.layer_expect.check_one.none_layers_has_so.many",
                         key=key,
                         len_of_class=len(of_class),
                         sel=sel,

@@ -194,7 +194,9 @@ class LayerConfig(CheckKind):
             elif "output_rank" in rule and len(shape) != int(rule["output_rank"]):
                 probs.append(
                     ctx.text(
-                        "checks.layers.layer_problems.output_has_axes_expected",
+                        "checks.layers.layer_problems.output_has_axes_expected.one"
+                        if len(shape) == 1
+                        else "checks.layers.layer_problems.output_has_axes_expected.many",
                         shown_shape=fmt_shape(shape),
                         len_shape=len(shape),
                         want_rank=int(rule["output_rank"]),

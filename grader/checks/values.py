@@ -222,7 +222,9 @@ class ValueMatches(CheckKind):
                 ctx,
                 0,
                 ctx.text(
-                    "checks.values.evaluate.should_be_list_entries",
+                    "checks.values.evaluate.should_be_list_entries.one"
+                    if len(expected) == 1
+                    else "checks.values.evaluate.should_be_list_entries.many",
                     target=target,
                     len_expected=len(expected),
                     show_found=_show(found),
