@@ -22,6 +22,11 @@ class Phrase(NamedTuple):
 
         return text(self.key, lang, **_spoken(self.fields, lang))
 
+    def __str__(self) -> str:
+        # Where a phrase ends up in plain text (a log line, an f-string), it reads as English
+        # rather than as the tuple it is.
+        return self.said("en")
+
 
 def _spoken(fields: dict[str, Any], lang: str) -> dict[str, Any]:
     """The fields with each Phrase said, and each GradeError told whole, in `lang`."""

@@ -64,7 +64,7 @@ def parse(data: bytes, path: str = "<notebook>") -> nbformat.NotebookNode:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidNotebook.told(
-            "errors.notebook.not_json", path, line=exc.lineno, column=exc.colno, why=exc.msg
+            "errors.notebook.not_json", path, line=exc.lineno, column=exc.colno, why=_json_why(exc.msg)
         ) from None
     if not isinstance(raw, dict) or "nbformat" not in raw:
         raise InvalidNotebook.told("errors.notebook.no_nbformat", path)
@@ -89,6 +89,26 @@ def parse(data: bytes, path: str = "<notebook>") -> nbformat.NotebookNode:
     if str(lang).lower() != "python":
         raise InvalidNotebook.told("errors.notebook.not_python", path, language=lang)
     return nb
+
+
+# What the json module says is wrong, as catalog entries (its messages are English and few).
+_JSON_WHY = {
+    "Expecting value": "errors.notebook.json_why.value",
+    "Expecting property name enclosed in double quotes": "errors.notebook.json_why.property_name",
+    "Expecting ':' delimiter": "errors.notebook.json_why.colon",
+    "Expecting ',' delimiter": "errors.notebook.json_why.comma",
+    "Unterminated string starting at": "errors.notebook.json_why.unterminated",
+    "Extra data": "errors.notebook.json_why.extra_data",
+    "Invalid control character at": "errors.notebook.json_why.control_character",
+    "Invalid \\escape": "errors.notebook.json_why.escape",
+    "Invalid \\uXXXX escape": "errors.notebook.json_why.unicode_escape",
+}
+
+
+def _json_why(msg: str) -> Phrase | str:
+    """The json module's reason said in the reader's language; one it may add later, as is."""
+    key = _JSON_WHY.get(msg)
+    return Phrase(key) if key else msg
 
 
 def _check_json_shape(text: str, path: str) -> None:

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Packages (folders) and modules of grader/ whose GradeErrors must all be catalog entries.
 CATALOGUED = (
     "grader/batch",
+    "grader/checks",
     "grader/cli",
     "grader/course",
     "grader/execution",

@@ -145,3 +145,18 @@ def test_make_starter_clears_outputs_and_blanks_answers():
     assert "real answer" not in starter.cells[1].source
     assert starter.metadata["grade"]["exercise"] == "ch15.ex4"
     assert nbio.answers(starter) == {"ch15.ex4": ""}
+
+
+@pytest.mark.parametrize(
+    "data, en, ko",
+    [
+        (b"garbage", "column 1: Expecting value", "1번째 열: 값이 있어야 할 자리입니다"),
+        (b'{"cells": [] x', "Expecting ',' delimiter", "',' 구분자가 있어야 합니다"),
+        (b'{"a": 1} x', "Extra data", "JSON 값 뒤에 데이터가 더 있습니다"),
+    ],
+)
+def test_why_a_file_is_not_json_is_said_in_the_readers_language(data: bytes, en: str, ko: str) -> None:
+    with pytest.raises(InvalidNotebook) as info:
+        nbio.parse(data, "x.ipynb")
+    assert en in str(info.value) and ko in info.value.said("ko")
+    assert "Expecting" not in info.value.said("ko") and "Extra" not in info.value.said("ko")

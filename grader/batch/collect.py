@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.errors import GradeError
+from grader.errors import GradeError, Phrase
 
 
 @dataclass
@@ -35,8 +35,9 @@ def hidden(name: str) -> bool:
     return name.startswith(".")
 
 
-def collect(paths: Sequence[Path]) -> tuple[list[Found], list[str]]:
-    """Files to grade from file and directory arguments, and warnings.
+def collect(paths: Sequence[Path]) -> tuple[list[Found], list[Phrase]]:
+    """Files to grade from file and directory arguments, and warnings (said by the caller
+    in the reader's language).
 
     A directory is searched recursively for *.ipynb (hidden folders and files,
     such as .ipynb_checkpoints, skipped; symlinked folders not followed), sorted
@@ -45,7 +46,8 @@ def collect(paths: Sequence[Path]) -> tuple[list[Found], list[str]]:
     graded once.
     """
     found: list[Found] = []
-    warnings: list[str] = []
+    warnings: list[Phrase] = []
+    empty: list[str] = []
     seen: set[Path] = set()
 
     def add(f: Found) -> None:
@@ -63,9 +65,10 @@ def collect(paths: Sequence[Path]) -> tuple[list[Found], list[str]]:
             dirs[:] = [d for d in dirs if not hidden(d)]
             inside += [Path(folder) / f for f in files if f.endswith(".ipynb") and not hidden(f)]
         if not inside:
-            warnings.append(f"{arg}: no notebooks (*.ipynb) in this folder")
+            empty.append(str(arg))
+            warnings.append(Phrase("batch.collect.no_notebooks", {"folder": str(arg)}))
         for p in sorted(inside, key=lambda p: p.relative_to(arg).as_posix()):
             add(Found(p, root=arg))
     if not found:
-        raise GradeError.told("errors.batch.nothing_to_grade", warnings="; ".join(warnings))
+        raise GradeError.told("errors.batch.nothing_to_grade", folders=", ".join(empty))
     return found, warnings

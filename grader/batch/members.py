@@ -1,4 +1,5 @@
-"""Who submitted a notebook, and a one-line note of how that was decided.
+"""Who submitted a notebook, and a one-line note of how that was decided (a catalog entry,
+said in the run's language: it is the attempt's `member_note`).
 
 In order: `--member` (everyone), `--member-from TEMPLATE` (the path), the notebook
 metadata `grade.member`, a member folder, the OS user. The folder rule reads the path:
@@ -96,11 +97,15 @@ _CONTAINERS = frozenset(
 
 @dataclass(frozen=True)
 class MemberDecision:
-    """A member id, where it came from (`SOURCES`), and a line saying how."""
+    """A member id, where it came from (`SOURCES`, the stable form), and why, said by `note`."""
 
     member: str
     source: Source
-    note: str
+    why: Phrase
+
+    def note(self, lang: str = "en") -> str:
+        """One line saying how the member was decided, in `lang`."""
+        return self.why.said(lang)
 
     @property
     def fallback(self) -> bool:
@@ -197,7 +202,7 @@ class MemberRules:
 
     def _decide(self, found: Found, doc: dict[str, Any] | None) -> MemberDecision:
         if self._flag:
-            return MemberDecision(self._flag, "flag", "--member")
+            return MemberDecision(self._flag, "flag", Phrase("batch.member.flag"))
         if self.pattern is not None:
             # Below the directory argument first (so '{member}/**' means the first folder there),
             # then the path as given (so 'submissions/{member}/*.ipynb' works too).
@@ -208,17 +213,19 @@ class MemberRules:
             if not who:
                 raise GradeError.told("errors.batch.member_from_no_match", str(found.path))
             who = ids.member_id(who, Phrase("errors.ids.where.member_from"))
-            return MemberDecision(who, "template", f"--member-from matched {who!r} in {found.shown}")
+            return MemberDecision(
+                who, "template", Phrase("batch.member.template", {"member": who, "path": found.shown})
+            )
         meta = metadata_member(doc)
         if meta:
             who = ids.member_id(meta, Phrase("errors.ids.where.metadata"), str(found.path))
-            return MemberDecision(who, "metadata", "notebook metadata grade.member")
+            return MemberDecision(who, "metadata", Phrase("batch.member.metadata"))
         folder = self._folder(found)
         if folder is not None:
             who = ids.member_id(folder, Phrase("errors.ids.where.folder"), str(found.path))
-            return MemberDecision(who, "folder", f"folder {folder!r} of {found.shown}")
+            return MemberDecision(who, "folder", Phrase("batch.member.folder", {"folder": folder, "path": found.shown}))
         user = ids.normalize(os_user())
-        return MemberDecision(user, "os-user", "no --member, notebook metadata or member folder: the OS user")
+        return MemberDecision(user, "os-user", Phrase("batch.member.os_user", {"member": user}))
 
     def _folder(self, found: Found) -> str | None:
         if found.root is not None:
@@ -256,9 +263,8 @@ class MemberRules:
         entry = self.roster.match(decision.member)
         if entry is None or entry.id == decision.member:
             return decision
-        return replace(
-            decision, member=entry.id, note=f"{decision.note}; {decision.member!r} is {entry.id!r} in the roster"
-        )
+        why = Phrase("batch.member.on_roster", {"how": decision.why, "name": decision.member, "id": entry.id})
+        return replace(decision, member=entry.id, why=why)
 
 
 def _is_period(name: str) -> bool:

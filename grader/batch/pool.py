@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.batch.threads import cap_threads
+from grader.errors import Phrase
 
 
 @dataclass
@@ -46,7 +47,8 @@ class Job:
 # The caller's side: the next job for a free worker whose spare was prepared for `key`
 # (None: nothing prepared), or None when there is no more work.
 NextJob = Callable[[Any], "Job | None"]
-# An outcome: ("ok", the function's value) or ("error", a one-line reason).
+# An outcome: ("ok", the function's value) or ("error", a one-line reason: the exception's
+# type and first line, or a Phrase when the pool itself failed).
 Done = Callable[[Job, str, Any], None]
 
 
@@ -183,7 +185,7 @@ class LocalPool:
                     self.replace(slot)
                     failures[id(job)] = failures.get(id(job), 0) + 1
                     if failures[id(job)] >= 3:
-                        done(job, "error", "no grading process could be started")
+                        done(job, "error", Phrase("batch.failed.no_process"))
                     else:
                         retry.append(job)
 
@@ -208,7 +210,7 @@ class LocalPool:
                 pass
             slot.proc.join(5)
             code = slot.proc.exitcode
-            out.append((slot, ("error", f"its grading process died (exit code {code})")))
+            out.append((slot, ("error", Phrase("batch.failed.process_died", {"code": code}))))
             self.replace(slot)  # the caller takes the dead one's job from the returned slot
         return out
 

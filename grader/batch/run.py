@@ -23,7 +23,7 @@ from grader.batch.collect import Found
 from grader.batch.members import MemberDecision, MemberRules, peek_notebook
 from grader.batch.pool import Job, LocalPool, run_in_process
 from grader.batch.submitted import SubmittedAt
-from grader.errors import GradeError
+from grader.errors import GradeError, Phrase
 
 if TYPE_CHECKING:
     from grader.checks.hints import HintsOption
@@ -143,13 +143,13 @@ class Batch:
                 data = read_bytes(item.path)
             except GradeError as exc:
                 self._decide(item, None)
-                self._finish(item, _shell(item, "invalid", str(exc)))
+                self._finish(item, _shell(item, "invalid", exc.line(self.lang)))
                 continue
             doc = peek_notebook(data)
             try:
                 self._decide(item, data, doc=doc, strict=True)
             except GradeError as exc:
-                self._finish(item, _shell(item, "invalid", str(exc)))
+                self._finish(item, _shell(item, "invalid", exc.line(self.lang)))
                 continue
             item.exercise = exercise_of(self.course, doc, item.path)
             item.submitted_at, item.submitted_from = self.submitted.of(item.path, data)
@@ -173,7 +173,7 @@ class Batch:
         try:
             item.data = read_bytes(item.path)
         except GradeError as exc:
-            self._finish(item, _shell(item, "invalid", str(exc)))
+            self._finish(item, _shell(item, "invalid", exc.line(self.lang)))
             return False
         return True
 
@@ -233,17 +233,10 @@ class Batch:
         else:
             self._failed(item, value)
 
-    def _failed(self, item: BatchItem, why: str) -> None:
+    def _failed(self, item: BatchItem, why: str | Phrase) -> None:
         item.grader_failure = True
-        self._finish(
-            item,
-            _shell(
-                item,
-                "error",
-                f"the grader failed on this submission ({why}); it was not recorded: submit it again",
-                name_exercise=True,
-            ),
-        )
+        said = Phrase("batch.failed.not_recorded", {"why": why}).said(self.lang)
+        self._finish(item, _shell(item, "error", said, name_exercise=True))
 
     def _received(self, item: BatchItem, reply: dict[str, Any]) -> None:
         """A worker's `Attempt.to_dict()`; a reply that does not parse is a grader failure."""
@@ -252,7 +245,7 @@ class Batch:
         try:
             attempt = Attempt.from_dict(reply)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            self._failed(item, f"its reply was not an attempt ({type(exc).__name__}: {exc})")
+            self._failed(item, Phrase("batch.failed.not_an_attempt", {"error": f"{type(exc).__name__}: {exc}"}))
             return
         self._finish(item, attempt)
 
@@ -261,7 +254,7 @@ class Batch:
         from grader.results.record import record_attempt
 
         if item.decision is not None:
-            result.member_source, result.member_note = item.decision.source, item.decision.note
+            result.member_source, result.member_note = item.decision.source, item.decision.note(self.lang)
         result.submitted_at = result.submitted_at or item.submitted_at
         result.submitted_from = result.submitted_from or item.submitted_from
         if not item.grader_failure:
@@ -277,7 +270,8 @@ class Batch:
                 result = exc.attempt
             except GradeError as exc:  # disk full, locked: this attempt is lost, the batch goes on
                 item.record_error = str(exc)
-                result.message = "; ".join(m for m in (result.message, f"not recorded: {exc}") if m)
+                lost = Phrase("batch.not_recorded", {"error": exc}).said(self.lang)
+                result.message = "; ".join(m for m in (result.message, lost) if m)
         self._done(item, result)
 
     def _done(self, item: BatchItem, result: Attempt) -> None:

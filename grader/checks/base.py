@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from grader.checks.params import CheckParams, ParamError
-from grader.errors import SpecError
+from grader.errors import Phrase, SpecError
 from grader.i18n import text
 from grader.results.attempt import CheckResult, Evidence
 
@@ -128,7 +128,8 @@ class CheckKind:
         allowed = (self.evidence, *self.other_evidence)
         declared = options.evidence or self.evidence
         if declared not in allowed:
-            raise ParamError(f"'evidence' of a {self.name} check must be {' or '.join(map(repr, allowed))}", "evidence")
+            entry = "errors.param.evidence.one" if len(allowed) == 1 else "errors.param.evidence.many"
+            raise ParamError.told(entry, "evidence", kind=self.name, allowed=", ".join(map(repr, allowed)))
 
     def validate(self, check: CheckSpec) -> None:
         """Validate a check's parameters alone (no file, no line): SpecError on the first problem.
@@ -138,15 +139,15 @@ class CheckKind:
         from grader.course.validation import first_problem
 
         if self.Params is None:
-            raise SpecError(f"check kind {self.name!r} declares no parameter model")
+            raise SpecError.told("errors.spec.kind.no_params_model", kind=self.name)
         try:
             self.check_options(self.Params.model_validate(check.params))
         except ValidationError as exc:
-            raise SpecError(
-                first_problem(exc, self.Params, missing_owner=f"check kind {self.name!r}").message
-            ) from None
+            owner = Phrase("errors.spec.owner.kind", {"kind": self.name})
+            problem = first_problem(exc, self.Params, missing_owner=owner)
+            raise SpecError.told("errors.spec.value.plain", text=problem.phrase) from None
         except ParamError as exc:
-            raise SpecError(exc.message) from None
+            raise SpecError.told("errors.spec.value.plain", text=exc.message) from None
 
     def evidence_of(self, check: CheckSpec) -> Evidence:
         """Where this check's evidence comes from: the spec's choice, else the kind's."""

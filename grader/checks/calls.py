@@ -95,7 +95,9 @@ class FunctionMatches(CheckKind):
                 ctx,
                 0,
                 ctx.text(
-                    "checks.calls.evaluate.returned_value_expected",
+                    "checks.calls.evaluate.returned_value_expected.one"
+                    if len(got) == 1
+                    else "checks.calls.evaluate.returned_value_expected.many",
                     target=target,
                     len_got=len(got),
                     len_expected=len(expected),

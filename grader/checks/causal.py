@@ -50,16 +50,12 @@ class CausalParams(TargetParams):
     @model_validator(mode="after")
     def _input(self) -> CausalParams:
         if self.input is None and self.generator is None:
-            raise ParamError("a causal check needs 'input' (a shape [batch, steps, features]) or 'generator'")
+            raise ParamError.told("errors.param.causal_needs_input")
         if self.input is not None:
             steps = self.input[1]
             t0 = steps // 2 if self.t0 is None else self.t0
             if not 0 < (t0 + steps if t0 < 0 else t0) < steps:
-                raise ParamError(
-                    f"'t0' must fall strictly inside the time axis (1 … {steps - 1}, or "
-                    f"-{steps - 1} … -1 from the end)",
-                    "t0",
-                )
+                raise ParamError.told("errors.param.t0_outside", "t0", last=steps - 1)
         return self
 
 

@@ -84,7 +84,7 @@ class FunctionGridParams(TargetParams):
     @model_validator(mode="after")
     def _some_cases(self) -> FunctionGridParams:
         if not self.cases and self.generator is None:
-            raise ParamError("a function_grid check needs 'cases', 'generator' or both")
+            raise ParamError.told("errors.param.grid_needs_cases")
         return self
 
 

@@ -184,9 +184,9 @@ class Expectation(SpecModel):
     @model_validator(mode="after")
     def _combinations(self) -> Expectation:
         if (self.collect is None) != (self.values is None):
-            raise ParamError("'collect' and 'values' go together", "collect" if self.collect is None else "values")
+            raise ParamError.told("errors.param.collect_with_values", "collect" if self.collect is None else "values")
         if self.at is not None and (self.collect is not None or self.min_count != 1):
-            raise ParamError("'at' names one layer; it cannot go with 'collect' or 'min_count'", "at")
+            raise ParamError.told("errors.param.at_alone", "at")
         return self
 
 
@@ -215,8 +215,8 @@ class LayerExpect(CheckKind):
             return e["what"].get(ctx.lang) or e["what"].get("en", "")
         if isinstance(e.get("what"), str):
             return e["what"]
-        classes = " or ".join(_as_list(e.get("class"))) or ctx.text("checks.layer_expect.what.layer_2")
-        wraps = " or ".join(_as_list(e.get("wraps")))
+        classes = join_or(_as_list(e.get("class")), ctx.lang) or ctx.text("checks.layer_expect.what.layer_2")
+        wraps = join_or(_as_list(e.get("wraps")), ctx.lang)
         if "at" in e:
             at = int(e["at"])
             pos = {
@@ -267,7 +267,12 @@ class LayerExpect(CheckKind):
         if "at" in e:
             at = int(e["at"])
             if not -len(top) <= at < len(top):
-                return ctx.text("checks.layer_expect.check_one.model_has_only_layers", what=what, len_top=len(top))
+                entry = (
+                    "checks.layer_expect.check_one.model_has_only_layers.one"
+                    if len(top) == 1
+                    else "checks.layer_expect.check_one.model_has_only_layers.many"
+                )
+                return ctx.text(entry, what=what, len_top=len(top))
             layer = top[at]
             probs = self._problems(layer, e, ctx)
             if probs:
@@ -281,14 +286,16 @@ class LayerExpect(CheckKind):
             if _is_subsequence(want, found):
                 return None
             classes = _as_list(e.get("class"))
-            sel = " or ".join(classes) or ctx.text("checks.layer_expect.check_one.layer")
+            sel = join_or(classes, ctx.lang) or ctx.text("checks.layer_expect.check_one.layer")
             if not matching:
                 # Nothing to read the values from: say which layers are missing, not "[none]".
                 of_class = [lay for lay in layers if not classes or lay.get("class") in classes]
                 cond = ", ".join(f"{k}={_fmt(v)}" for k, v in (e.get("config") or {}).items())
                 if of_class and cond:
                     return ctx.text(
-                        "checks.layer_expect.check_one.none_layers_has_so",
+                        "checks.layer_expect.check_one.none_layers_has_so.one"
+                        if len(of_class) == 1
+                        else "checks.layer_expect.check_one.none_layers_has_so.many",
                         key=key,
                         len_of_class=len(of_class),
                         sel=sel,

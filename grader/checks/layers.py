@@ -82,7 +82,7 @@ class Rule(SpecModel):
     @model_validator(mode="after")
     def _says_something(self) -> Rule:
         if all(getattr(self, k) is None for k in ("class_", "config", "output_rank", "output_shape", "params")):
-            raise ParamError("a rule needs at least one of class, config, output_rank, output_shape, params")
+            raise ParamError.told("errors.spec.rule.needs_one")
         return self
 
 
@@ -108,9 +108,11 @@ class LayerConfigParams(TargetParams):
     @model_validator(mode="after")
     def _has_rules(self) -> LayerConfigParams:
         if not self.rules and self.reference is None:
-            raise ParamError("layer_config needs 'rules', a 'reference', or both")
+            raise ParamError.told("errors.param.layer_config_needs_rules")
         if self.max_count is not None and self.max_count < self.min_count:
-            raise ParamError(f"'max_count' ({self.max_count}) is below 'min_count' ({self.min_count})", "max_count")
+            raise ParamError.told(
+                "errors.param.max_below_min", "max_count", max_count=self.max_count, min_count=self.min_count
+            )
         return self
 
 
@@ -124,17 +126,17 @@ class LayerConfig(CheckKind):
     @staticmethod
     def _validate_rule(r: Any) -> None:
         if not isinstance(r, dict):
-            raise SpecError("each rule must be a table")
+            raise SpecError.told("errors.spec.rule.not_table")
         unknown = set(r) - RULE_KEYS
         if unknown:
-            raise SpecError(f"unknown keys in a rule: {', '.join(sorted(unknown))}")
+            raise SpecError.told("errors.spec.rule.unknown_keys", keys=", ".join(map(repr, sorted(unknown))))
         which = r.get("which", "all")
         if not (isinstance(which, int) and not isinstance(which, bool)) and which not in WHICH:
-            raise SpecError(f"'which' must be an index or one of {', '.join(WHICH)}")
+            raise SpecError.told("errors.spec.rule.which", choices=", ".join(map(repr, WHICH)))
         if "config" in r and not isinstance(r["config"], dict):
-            raise SpecError("'config' must be a table")
+            raise SpecError.told("errors.spec.rule.config_not_table")
         if not (RULE_KEYS - {"which", "what"}) & set(r):
-            raise SpecError("a rule needs at least one of class, config, output_rank, output_shape, params")
+            raise SpecError.told("errors.spec.rule.needs_one")
 
     def plan(self, check: CheckSpec, ctx: GradeContext) -> Plan:
         p = check.params
@@ -192,7 +194,9 @@ class LayerConfig(CheckKind):
             elif "output_rank" in rule and len(shape) != int(rule["output_rank"]):
                 probs.append(
                     ctx.text(
-                        "checks.layers.layer_problems.output_has_axes_expected",
+                        "checks.layers.layer_problems.output_has_axes_expected.one"
+                        if len(shape) == 1
+                        else "checks.layers.layer_problems.output_has_axes_expected.many",
                         shown_shape=fmt_shape(shape),
                         len_shape=len(shape),
                         want_rank=int(rule["output_rank"]),
@@ -267,7 +271,9 @@ class LayerConfig(CheckKind):
             layers_all = ", ".join(str(lay.get("class")) for lay in top)
             problems.append(
                 ctx.text(
-                    "checks.layers.evaluate.has_expected_model_layers",
+                    "checks.layers.evaluate.has_expected_model_layers.one"
+                    if n == 1
+                    else "checks.layers.evaluate.has_expected_model_layers.many",
                     n=n,
                     gname=gname,
                     present=present,

@@ -63,6 +63,13 @@ BaselineRef: TypeAlias = Annotated[
 ]
 
 
+def _unknown_baseline(declared: list[str]) -> tuple[str, dict[str, Any]]:
+    """The catalog entry and fields for a 'compare' that names none of the declared baselines."""
+    if declared:
+        return "errors.param.compare_unknown", {"known": ", ".join(map(repr, declared))}
+    return "errors.param.compare_no_baselines", {}
+
+
 class ModelMetricParams(TargetParams):
     generator: GeneratorRef = Field(
         description="Makes fresh data: called as generator(rng, **gen_args), returns (inputs, targets) with "
@@ -102,8 +109,8 @@ class ModelMetricParams(TargetParams):
     @model_validator(mode="after")
     def _known_baseline(self) -> ModelMetricParams:
         if self.compare is not None and self.compare not in self.baselines:
-            known = ", ".join(map(repr, self.baselines)) or "none are declared"
-            raise ParamError(f"'compare' must name one of the baselines ({known})", "compare")
+            entry, fields = _unknown_baseline(list(self.baselines))
+            raise ParamError.told(entry, "compare", **fields)
         return self
 
 
@@ -120,11 +127,12 @@ class ModelMetric(CheckKind):
         super().validate(check)
         p = check.params
         if p["metric"] not in METRICS:
-            raise SpecError(f"metric must be one of {', '.join(METRICS)}")
+            raise SpecError.told("errors.spec.metric.unknown", value=p["metric"], choices=", ".join(map(repr, METRICS)))
         if not isinstance(p["threshold"], (int, float)) or isinstance(p["threshold"], bool):
-            raise SpecError(f"'threshold' must be a number, not {p['threshold']!r}")
+            raise SpecError.told("errors.spec.metric.threshold", value=p["threshold"])
         if "compare" in p and p["compare"] not in (p.get("baselines") or {}):
-            raise SpecError(f"'compare' names a baseline: one of {', '.join(p.get('baselines') or {}) or '(none)'}")
+            entry, fields = _unknown_baseline(list(p.get("baselines") or {}))
+            raise SpecError.told(entry, **fields)
 
     def _comparison(self, ctx: GradeContext, label: str, value: float, bval: float, bname: str, direction: str) -> str:
         """One sentence: how far the model is from one baseline, in percent of the baseline."""

@@ -98,19 +98,21 @@ def lookup(node: Any, key: str) -> Any:
     return _MISSING
 
 
-def _show(v: Any) -> str:
+def _show(v: Any, ctx: GradeContext) -> str:  # noqa: ANN401
     if v is _MISSING:
-        return "not set"
+        return ctx.text("checks.model_config.show.not_set")
     if isinstance(v, list) and len(v) == 1:
         v = v[0]
     return repr(v) if isinstance(v, str) else str(v)
 
 
-def _cond_text(c: dict[str, Any]) -> str:
+def _cond_text(c: dict[str, Any], ctx: GradeContext) -> str:
     op = c.get("op", "==")
-    if op in ("present", "absent"):
-        return f"{c['key']} {'set' if op == 'present' else 'not set'}"
-    return f"{c['key']} {op} {_show(c.get('value'))}"
+    if op == "present":
+        return ctx.text("checks.model_config.show.key_set", key=c["key"])
+    if op == "absent":
+        return ctx.text("checks.model_config.show.key_not_set", key=c["key"])
+    return f"{c['key']} {op} {_show(c.get('value'), ctx)}"
 
 
 def _label(layer: dict[str, Any]) -> str:
@@ -137,7 +139,7 @@ class Condition(SpecModel):
     @model_validator(mode="after")
     def _value_given(self) -> Condition:
         if self.op not in ("present", "absent") and "value" not in self.model_fields_set:
-            raise ParamError(f"op {self.op!r} needs a 'value'", "op")
+            raise ParamError.told("errors.param.op_needs_value", "op", op=self.op)
         return self
 
 
@@ -174,9 +176,11 @@ class ConfigExpectation(SpecModel):
     def _one_form(self) -> ConfigExpectation:
         forms = [k for k, v in (("key", self.key), ("any", self.any), ("all", self.all_)) if v is not None]
         if len(forms) > 1:
-            raise ParamError("an expectation has either key/op/value, 'any' or 'all'", forms[1])
+            raise ParamError.told("errors.param.one_form", forms[1])
         if self.key is not None and self.op not in ("present", "absent") and "value" not in self.model_fields_set:
-            raise ParamError(f"op {self.op!r} needs a 'value'", "op" if "op" in self.model_fields_set else "key")
+            raise ParamError.told(
+                "errors.param.op_needs_value", "op" if "op" in self.model_fields_set else "key", op=self.op
+            )
         return self
 
 
@@ -217,12 +221,12 @@ class ModelConfig(CheckKind):
         ok = [holds(f, c.get("op", "=="), c.get("value")) for c, f in results]
         if not conds or (any(ok) if mode == "any" else all(ok)):
             return None
-        found = ", ".join(dict.fromkeys(f"{c['key']}: {_show(f)}" for c, f in results))
+        found = ", ".join(dict.fromkeys(f"{c['key']}: {_show(f, ctx)}" for c, f in results))
         if mode == "any":
-            wanted = join_or([_cond_text(c) for c in conds], ctx.lang)
+            wanted = join_or([_cond_text(c, ctx) for c in conds], ctx.lang)
             return ctx.text("checks.model_config.node_problem.needs_found_2", wanted=wanted, found=found)
         failed = [c for c, good in zip(conds, ok) if not good]
-        wanted = ", ".join(_cond_text(c) for c in failed)
+        wanted = ", ".join(_cond_text(c, ctx) for c in failed)
         return ctx.text("checks.model_config.node_problem.needs_found", wanted=wanted, found=found)
 
     def _what(self, e: dict[str, Any], ctx: GradeContext) -> str | None:
@@ -268,7 +272,9 @@ class ModelConfig(CheckKind):
                 "checks.model_config.check_one.none"
             )
             return prefix + ctx.text(
-                "checks.model_config.check_one.expected_at_least_layer",
+                "checks.model_config.check_one.expected_at_least_layer.one"
+                if need == 1
+                else "checks.model_config.check_one.expected_at_least_layer.many",
                 need=need,
                 sel=sel,
                 len_selected=len(selected),

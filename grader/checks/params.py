@@ -14,7 +14,8 @@ Conventions for a kind's `Params`:
 - functions of the course's reference folder are typed `Ref` (or `ref(...)` to also
   check the keywords they are called with), so they are resolved when the spec loads;
 - checks that involve several keys go in a `model_validator(mode="after")` that
-  raises `ParamError(message, key)`: the key's line is the one reported;
+  raises `ParamError.told(catalog_key, key, **fields)`: the key's line is the one
+  reported, the message a catalog entry (errors.toml, `param.*`) said in the reader's language;
 - the kind reads the validated values from `check.params` (a dict: defaults filled,
   optional keys the spec left out absent) or typed, from `check.options`.
 """
@@ -26,16 +27,17 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from grader.errors import Phrase
 from grader.results.attempt import Evidence
 
-# What a string pattern asks for, in words (for error messages); modules that declare
-# patterns add theirs.
-PATTERN_WORDS: dict[str, str] = {}
+# What a string pattern asks for, in words (for error messages: a catalog entry whose English
+# follows "must"); modules that declare patterns add theirs.
+PATTERN_WORDS: dict[str, Phrase] = {}
 
 REF_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*:[A-Za-z_][A-Za-z0-9_]*$"
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
-PATTERN_WORDS[REF_PATTERN] = "look like 'module:function' (a function of the course's reference folder)"
-PATTERN_WORDS[IDENTIFIER] = "be a Python name"
+PATTERN_WORDS[REF_PATTERN] = Phrase("errors.spec.form.reference")
+PATTERN_WORDS[IDENTIFIER] = Phrase("errors.spec.form.identifier")
 
 
 class SpecModel(BaseModel):
@@ -50,12 +52,20 @@ class SpecModel(BaseModel):
 
 
 class ParamError(ValueError):
-    """A rule across keys was broken; `key` says which key's line to point at."""
+    """A rule across keys was broken; `key` says which key's line to point at.
 
-    def __init__(self, message: str, key: str | tuple[str | int, ...] | None = None) -> None:
-        super().__init__(message)
+    `message` is a `Phrase` (a catalog entry), so the spec error it becomes is said in the
+    reader's language; `str()` is its English."""
+
+    def __init__(self, message: Phrase, key: str | tuple[str | int, ...] | None = None) -> None:
+        super().__init__(message.said("en"))
         self.message = message
         self.key: tuple[str | int, ...] = (key,) if isinstance(key, str) else tuple(key or ())
+
+    @classmethod
+    def told(cls, entry: str, key: str | tuple[str | int, ...] | None = None, /, **fields: Any) -> ParamError:  # noqa: ANN401
+        """The error whose message is the catalog entry `entry` with `fields`, pointing at `key`."""
+        return cls(Phrase(entry, fields), key)
 
 
 @dataclass(frozen=True)
@@ -100,7 +110,7 @@ class Text(SpecModel):
     @model_validator(mode="after")
     def _one_language(self) -> Text:
         if self.ko is None and self.en is None:
-            raise ParamError("a text table needs 'ko', 'en' or both")
+            raise ParamError.told("errors.param.text_needs_language")
         return self
 
 

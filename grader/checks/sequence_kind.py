@@ -76,9 +76,9 @@ class SequenceKindParams(TargetParams):
     @model_validator(mode="after")
     def _sane(self) -> SequenceKindParams:
         if isinstance(self.expect, list) and not self.expect:
-            raise ParamError("'expect' must name at least one kind", "expect")
+            raise ParamError.told("errors.param.expect_empty", "expect")
         if self.lengths[0] == self.lengths[1]:
-            raise ParamError("'lengths' must be two different lengths", "lengths")
+            raise ParamError.told("errors.param.lengths_equal", "lengths")
         return self
 
 

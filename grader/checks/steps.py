@@ -63,10 +63,10 @@ class UnrolledStepParams(TargetParams):
     @model_validator(mode="after")
     def _args_complete(self) -> UnrolledStepParams:
         if self.args is not None and (self.step_arg not in self.args or any(s not in self.args for s in self.states)):
-            raise ParamError("'args' must name the step argument and every state", "args")
+            raise ParamError.told("errors.param.args_incomplete", "args")
         for state, source in self.follows.items():
             if state not in self.states or source not in self.states or state == source:
-                raise ParamError("'follows' must map a state to another state of 'states'", "follows")
+                raise ParamError.told("errors.param.follows", "follows")
         return self
 
 
@@ -82,7 +82,9 @@ class UnrolledStep(CheckKind):
         states = list(p.get("states", ["h"]))
         missing = [k for k in [seq, *states] if k not in gen]
         if missing:
-            raise SpecError(f"generator {p['generator']} returned no {', '.join(missing)}")
+            raise SpecError.told(
+                "errors.spec.generator_returned_no", generator=p["generator"], missing=", ".join(map(repr, missing))
+            )
         consts = [k for k in gen if k != seq and k not in states]
         args = list(p.get("args") or [step_arg, *states, *consts])
         return seq, step_arg, states, args
@@ -174,7 +176,9 @@ class UnrolledStep(CheckKind):
         got = out.arrays
         if len(got) != len(want):
             return ctx.text(
-                "checks.steps.step_problem.returned_value_expected",
+                "checks.steps.step_problem.returned_value_expected.one"
+                if len(got) == 1
+                else "checks.steps.step_problem.returned_value_expected.many",
                 where=where,
                 len_got=len(got),
                 len_want=len(want),

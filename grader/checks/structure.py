@@ -44,6 +44,7 @@ from pydantic import Field, PositiveInt, model_validator
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
 from grader.checks.layer_expect import _as_list, _cfg, top_layers, value_matches, wrapped_classes
 from grader.checks.params import METHOD_DOC, Method, Name, ParamError, Ref, SpecModel, TargetParams, Text
+from grader.i18n import join_or
 from grader.results.attempt import CheckResult
 
 TimeTest = Literal["later_steps", "order"]
@@ -70,7 +71,7 @@ class Stage(SpecModel):
     @model_validator(mode="after")
     def _something(self) -> Stage:
         if not self.class_ and not self.wraps:
-            raise ParamError("a stage needs 'class' or 'wraps'", "class")
+            raise ParamError.told("errors.param.stage_needs_class", "class")
         return self
 
 
@@ -95,9 +96,9 @@ class TimeProbe(SpecModel):
     @model_validator(mode="after")
     def _one_source(self) -> TimeProbe:
         if (self.input is None) == (self.generator is None):
-            raise ParamError("'time_probe' needs either 'input' (a shape) or 'generator'", "input")
+            raise ParamError.told("errors.param.time_probe_source", "input")
         if self.input is not None and (self.input[0] < 2 or self.input[1] < 2):
-            raise ParamError("'time_probe.input' needs a batch and a time axis of 2 or more", "input")
+            raise ParamError.told("errors.param.time_probe_small", "input")
         return self
 
 
@@ -285,14 +286,16 @@ class ModelPath(CheckKind):
         p = check.params
         stages = p["stages"]
         target = p["target"]
-        what = _text(stages[reached].get("what"), ctx, " or ".join(_as_list(stages[reached].get("class"))))
+        what = _text(stages[reached].get("what"), ctx, join_or(_as_list(stages[reached].get("class")), ctx.lang))
         shown = _show_path(path)
         every = p.get("paths", "every") == "every"
         if reached == 0:
             if every:
                 return ctx.text("checks.structure.stage_problem.has_no_on_way", target=target, what=what, shown=shown)
             return ctx.text("checks.structure.stage_problem.no_path_from_input", target=target, what=what)
-        prev = _text(stages[reached - 1].get("what"), ctx, " or ".join(_as_list(stages[reached - 1].get("class"))))
+        prev = _text(
+            stages[reached - 1].get("what"), ctx, join_or(_as_list(stages[reached - 1].get("class")), ctx.lang)
+        )
         return ctx.text(
             "checks.structure.stage_problem.has_no_after_on", target=target, what=what, prev=prev, shown=shown
         )
@@ -374,7 +377,7 @@ class ModelPath(CheckKind):
             problems += time_problems
         details.update(conditions=conditions, met=met)
         if not problems:
-            names = [_text(s.get("what"), ctx, " or ".join(_as_list(s.get("class")))) for s in stages]
+            names = [_text(s.get("what"), ctx, join_or(_as_list(s.get("class")), ctx.lang)) for s in stages]
             if ctx.lang == "en":
                 names = [_article(n) for n in names]
             seen = ctx.text("checks.structure.evaluate.every_path" if every else "checks.structure.evaluate.a_path")

@@ -192,7 +192,7 @@ class ValueMatches(CheckKind):
         p = check.params
         expected = ctx.ref(p["reference"])(**p.get("ref_args", {}))
         if not isinstance(expected, (dict, list)) or not expected:
-            raise SpecError(f"reference {p['reference']!r} must return a non-empty dict or list")
+            raise SpecError.told("errors.spec.reference_returns_nothing", reference=p["reference"])
         return Plan(requests=[{"id": "value", "op": "value", "target": p["target"]}], private={"expected": expected})
 
     def evaluate(self, check: CheckSpec, ctx: GradeContext, plan: Plan, outputs: dict[str, ProbeOutput]) -> CheckResult:
@@ -222,7 +222,9 @@ class ValueMatches(CheckKind):
                 ctx,
                 0,
                 ctx.text(
-                    "checks.values.evaluate.should_be_list_entries",
+                    "checks.values.evaluate.should_be_list_entries.one"
+                    if len(expected) == 1
+                    else "checks.values.evaluate.should_be_list_entries.many",
                     target=target,
                     len_expected=len(expected),
                     show_found=_show(found),

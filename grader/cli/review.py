@@ -351,27 +351,13 @@ def import_cmd(
     with open_book(gradebook, course_dir, create=True) as book:
         done = import_parsed(book, parsed)
     if as_json:
-        click.echo(json_doc([d.to_dict() for d in done]))
+        click.echo(json_doc([d.to_dict(lang) for d in done]))
     else:
         for d in done:
             for c in d.conflicts:
-                said = text("cli.import.conflict", lang, where=f"{d.file}:{c.line}", detail=c.detail)
-                click.echo(inert(f"grade: warning: {said}"), err=True)
-            click.echo(inert(_import_summary(d, lang)))
+                said = text("results.transfer.conflict.line", lang, detail=c.detail(lang))
+                click.echo(inert(f"grade: warning: {d.file}:{c.line}: {said}"), err=True)
+            click.echo(inert(d.summary(lang)))
     if any(d.conflicting or d.reviews_conflicting for d in done):
         sys.exit(1)
 
-
-def _import_summary(d: Any, lang: str) -> str:  # noqa: ANN401 - a results.transfer.Imported
-    """What importing one file did, in `lang`."""
-    return text(
-        "cli.import.summary",
-        lang,
-        file=str(d.file),
-        added=d.added,
-        skipped=d.skipped,
-        conflicting=d.conflicting,
-        reviews_added=d.reviews_added,
-        reviews_skipped=d.reviews_skipped,
-        reviews_conflicting=d.reviews_conflicting,
-    )

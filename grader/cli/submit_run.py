@@ -133,7 +133,7 @@ def submit_one(
             quiz_lang=quiz_lang,
         )
     if decision is not None:
-        result.member_source, result.member_note = decision.source, decision.note
+        result.member_source, result.member_note = decision.source, decision.note(lang)
     result.submitted_at, result.submitted_from = submitted.of(path, data)
     reveal(result, course, lang, hints, book)
     if book is not None and sub is not None:
@@ -181,7 +181,7 @@ def submit_batch(
     found, warnings = collect(paths)
     err = Console(stderr=True)
     for w in warnings:
-        _warn(w)
+        _warn(w.said(lang))
     t0 = time.monotonic()
     done: list[Any] = []
     try:

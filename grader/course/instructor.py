@@ -10,7 +10,7 @@ from typing import Any
 
 from grader.course.loader import Course
 from grader.course.starters import StarterState, sync_starters
-from grader.errors import SpecError
+from grader.errors import Phrase, SpecError
 from grader.results.attempt import Attempt
 
 
@@ -104,7 +104,8 @@ def run_checks(
         specs = [s for s in specs if names(s) & wanted]
         unknown = wanted - set().union(*(names(s) for s in specs)) if specs else wanted
         if unknown:
-            raise SpecError.told("errors.course.unknown_exercises", names=", ".join(sorted(unknown)))
+            entry = "errors.course.unknown_exercise" if len(unknown) == 1 else "errors.course.unknown_exercises"
+            raise SpecError.told(entry, names=", ".join(sorted(unknown)))
     todo: list[tuple[str, Path]] = []
     for spec in specs:
         todo.append(("solution", course.solutions_dir / spec.notebook))
@@ -114,14 +115,16 @@ def run_checks(
 
     def done(job: Any, kind: str, value: Any) -> None:  # noqa: ANN401
         role, path = job.tag
-        try:
-            if kind != "ok":
-                raise RuntimeError(value)
-            verdict = judge(role, path, value, lang)
-        except Exception as exc:  # noqa: BLE001 - a grader bug shows up as a failed row
-            verdict = NotebookVerdict(
-                path.stem, role, str(path), "grader-error", 0, 0, 0, 0, 0, False, f"{type(exc).__name__}: {exc}"
-            )
+        why = ""
+        if kind != "ok":  # the job's exception ("Type: line") or the pool's own failure
+            why = value.said(lang) if isinstance(value, Phrase) else str(value)
+        else:
+            try:
+                verdict = judge(role, path, value, lang)
+            except Exception as exc:  # noqa: BLE001 - a grader bug shows up as a failed row
+                why = f"{type(exc).__name__}: {exc}"
+        if why:
+            verdict = NotebookVerdict(path.stem, role, str(path), "grader-error", 0, 0, 0, 0, 0, False, why)
         verdicts.append(verdict)
         if on_done:
             on_done(verdict)

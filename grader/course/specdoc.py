@@ -79,7 +79,7 @@ class MyKindParams(TargetParams):            # TargetParams adds `target` (and `
     @model_validator(mode="after")
     def _consistent(self) -> "MyKindParams":
         if …:
-            raise ParamError("'tolerance' must …", "tolerance")   # the key whose line is reported
+            raise ParamError.told("errors.param.…", "tolerance")   # a catalog entry; the key whose line is reported
         return self
 
 
@@ -96,8 +96,9 @@ class MyKind(CheckKind):
   calls it with the spec's keywords, so a misspelt keyword fails at load; `Text` /
   `Bilingual` for texts in both languages; `Method` for how the probe calls the target.
 - Rules across keys go in a `model_validator(mode="after")` raising
-  `ParamError(message, key)`; rules that need the kind (its evidence) go in
-  `CheckKind.check_options`.
+  `ParamError.told(entry, key, **fields)`, the message an entry of
+  `grader/i18n/catalog/errors.toml` (`[param.…]`, Korean and English); rules that need the
+  kind (its evidence) go in `CheckKind.check_options`.
 - The kind reads `check.params`: the validated keys as a dict, defaults filled in and
   optional keys the spec left out absent; or `check.options`, the model instance.
 - Describe what the kind does in its module docstring, not its keys (the keys are

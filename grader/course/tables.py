@@ -105,5 +105,5 @@ class ExerciseTable(SpecModel):
     @classmethod
     def _id_form(cls, value: str) -> str:
         if not ID_RE.match(value):
-            raise ParamError(f"exercise id {value!r} should look like 'ch15.ex4'")
+            raise ParamError.told("errors.param.exercise_id", value=value)
         return value

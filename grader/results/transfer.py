@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from grader.errors import GradebookError
+from grader.errors import GradebookError, Phrase
+from grader.i18n import text
 from grader.results import queries, reviews
 from grader.results.attempt import Attempt
 from grader.results.gbfile import FORMAT, Key, Parsed, attempt_key, dump, read_file, write_dump
@@ -47,12 +48,19 @@ __all__ = [
 
 @dataclass
 class Conflict:
+    """One record of the file left out: its line, what it is, and why (`code`, the stable form,
+    and `why`, said in the reader's language)."""
+
     line: int
     what: str  # attempt | review
-    detail: str
+    code: str  # other_figures | review_of_conflict | review_differs
+    why: Phrase
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "what": self.what, "detail": self.detail}
+    def detail(self, lang: str = "en") -> str:
+        return self.why.said(lang)
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {"line": self.line, "what": self.what, "code": self.code, "detail": self.detail(lang)}
 
 
 @dataclass
@@ -68,7 +76,7 @@ class Imported:
     reviews_conflicting: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
         return {
             "file": self.file,
             "attempts": {"added": self.added, "skipped": self.skipped, "conflicting": self.conflicting},
@@ -77,14 +85,21 @@ class Imported:
                 "skipped": self.reviews_skipped,
                 "conflicting": self.reviews_conflicting,
             },
-            "conflicts": [c.to_dict() for c in self.conflicts],
+            "conflicts": [c.to_dict(lang) for c in self.conflicts],
         }
 
-    def summary(self) -> str:
-        return (
-            f"{self.file}: attempts {self.added} added, {self.skipped} skipped (already there), "
-            f"{self.conflicting} conflicting; reviews {self.reviews_added} added, {self.reviews_skipped} "
-            f"skipped, {self.reviews_conflicting} conflicting"
+    def summary(self, lang: str = "en") -> str:
+        """One line: what importing the file added, skipped and left out."""
+        return text(
+            "results.transfer.summary",
+            lang,
+            file=self.file,
+            added=self.added,
+            skipped=self.skipped,
+            conflicting=self.conflicting,
+            reviews_added=self.reviews_added,
+            reviews_skipped=self.reviews_skipped,
+            reviews_conflicting=self.reviews_conflicting,
         )
 
 
@@ -92,12 +107,18 @@ def _figures(a: Attempt) -> tuple[Any, ...]:
     return (a.status.value, a.score, a.max_score, tuple(sorted((c.id, c.points, c.max_points) for c in a.checks)))
 
 
-def _differs(ours: Attempt, theirs: Attempt) -> str:
+def _differs(ours: Attempt, theirs: Attempt) -> Phrase:
     if ours.status != theirs.status:
-        return f"status {ours.status.value} here, {theirs.status.value} in the file"
+        return Phrase(
+            "results.transfer.differs.status",
+            {"ours": Phrase(f"status.{ours.status.value}"), "theirs": Phrase(f"status.{theirs.status.value}")},
+        )
     if (ours.score, ours.max_score) != (theirs.score, theirs.max_score):
-        return f"score {ours.score:g}/{ours.max_score:g} here, {theirs.score:g}/{theirs.max_score:g} in the file"
-    return "the checks' points differ"
+        return Phrase(
+            "results.transfer.differs.score",
+            {"ours": f"{ours.score:g}/{ours.max_score:g}", "theirs": f"{theirs.score:g}/{theirs.max_score:g}"},
+        )
+    return Phrase("results.transfer.differs.checks")
 
 
 def _local(conn: sa.Connection, a: Attempt) -> int | None:
@@ -153,9 +174,16 @@ def _one(book: Gradebook, parsed: Parsed) -> Imported:
                 Conflict(
                     line,
                     "attempt",
-                    f"{theirs.member} {theirs.exercise}: same notebook as "
-                    f"attempt {aid} here, other figures ({_differs(ours, theirs)}); "
-                    "kept this gradebook's",
+                    "other_figures",
+                    Phrase(
+                        "results.transfer.conflict.other_figures",
+                        {
+                            "member": theirs.member,
+                            "exercise": theirs.exercise,
+                            "attempt": aid,
+                            "how": _differs(ours, theirs),
+                        },
+                    ),
                 )
             )
     touched: set[int] = set()
@@ -165,9 +193,8 @@ def _one(book: Gradebook, parsed: Parsed) -> Imported:
             for line, key, r in parsed.reviews:
                 if key in refused or key not in local:
                     done.reviews_conflicting += 1
-                    done.conflicts.append(
-                        Conflict(line, "review", f"review {r.uid} of an attempt that conflicts; not applied")
-                    )
+                    why = Phrase("results.transfer.conflict.review_of_conflict", {"uid": r.uid})
+                    done.conflicts.append(Conflict(line, "review", "review_of_conflict", why))
                     continue
                 mine = have.get(r.uid)
                 if mine is not None:
@@ -184,11 +211,8 @@ def _one(book: Gradebook, parsed: Parsed) -> Imported:
                         done.reviews_skipped += 1
                     else:
                         done.reviews_conflicting += 1
-                        done.conflicts.append(
-                            Conflict(
-                                line, "review", f"review {r.uid} is here with other content; kept this gradebook's"
-                            )
-                        )
+                        why = Phrase("results.transfer.conflict.review_differs", {"uid": r.uid})
+                        done.conflicts.append(Conflict(line, "review", "review_differs", why))
                     continue
                 row = {**r.row(), "attempt_id": local[key]}
                 conn.execute(reviews_table.insert().values(**row))
@@ -197,9 +221,9 @@ def _one(book: Gradebook, parsed: Parsed) -> Imported:
                 done.reviews_added += 1
             reviews.refresh(conn, touched)
     except DBAPIError as exc:
-        why = str(getattr(exc, "orig", exc)).splitlines()[0]
+        first = str(getattr(exc, "orig", exc)).splitlines()[0]
         raise GradebookError.told(
-            "errors.transfer.reviews_not_recorded", book.location, file=parsed.path, why=why
+            "errors.transfer.reviews_not_recorded", book.location, file=parsed.path, why=first
         ) from None
     return done
 

@@ -28,9 +28,11 @@ def test_collect_recurses_sorts_skips_hidden_and_dedupes(tmp_path):
     assert found[0].root is None and found[1].root == subs
     assert [f.below_root for f in found] == [(), ("alice",), ("alice", "w2"), ()]
     assert [f.shown for f in found][1:3] == ["alice/01_tiny.ipynb", "alice/w2/02_x.ipynb"]
-    assert len(warnings) == 1 and "empty" in warnings[0]
-    with pytest.raises(GradeError, match="nothing to grade"):
+    assert len(warnings) == 1 and "empty" in str(warnings[0])
+    assert warnings[0].said("ko") == f"{tmp_path / 'empty'}: 이 폴더에는 노트북(`*.ipynb`)이 없습니다"
+    with pytest.raises(GradeError, match="nothing to grade") as info:
         collect([tmp_path / "empty"])
+    assert info.value.said("ko") == f"채점할 노트북이 없습니다: {tmp_path / 'empty'}에 노트북(`*.ipynb`)이 없습니다"
 
 
 def test_a_symlinked_folder_is_not_followed(tmp_path):

@@ -48,8 +48,11 @@ def test_member_precedence_and_sources(tmp_path):
         ("os-user", "os-user"),
     ]
     assert [d.fallback for d in picks] == [False] * 5 + [True]
-    assert all(d.note and "\n" not in d.note for d in picks)
-    assert "alice" in picks[3].note and "--member-from" in picks[1].note
+    assert all(d.note() and "\n" not in d.note() for d in picks)
+    assert "alice" in picks[3].note() and "--member-from" in picks[1].note()
+    # the note is said in the run's language, the source stays the stable form
+    assert picks[3].note("ko") == "alice/01.ipynb의 폴더 이름 'alice'"
+    assert picks[5].note("ko").startswith("--member, 노트북 메타데이터, 멤버 폴더가 모두 없어")
     with pytest.raises(GradeError, match="does not match the --member-from pattern"):
         decide_member(under, _meta("지민"), pattern=pattern)
 
@@ -200,7 +203,8 @@ def test_the_roster_turns_aliases_into_its_ids(tmp_path):
     roster = load_roster(roster_file)
     rules = MemberRules(roster=roster)
     by_folder = rules.decide(Found(tmp_path / "subs" / "Sora.Han" / "x.ipynb", root=tmp_path / "subs"), PLAIN)
-    assert (by_folder.member, by_folder.source) == ("sora", "folder") and "roster" in by_folder.note
+    assert (by_folder.member, by_folder.source) == ("sora", "folder") and "roster" in by_folder.note()
+    assert by_folder.note("ko").endswith("명단에서 'Sora.Han'은 'sora'입니다")
     assert MemberRules(member="jimin", roster=roster).decide(Found(tmp_path / "x.ipynb"), PLAIN).member == "지민"
     assert rules.decide(Found(tmp_path / "x.ipynb"), _meta("stranger")).member == "stranger"  # kept as given
 

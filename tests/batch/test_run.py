@@ -274,9 +274,10 @@ def test_a_refused_record_costs_only_its_attempt(tiny_course, tmp_path, fake_gra
         (tmp_path / name).mkdir()
         files.append(write_notebook(tmp_path / name / "01_tiny.ipynb", solution(tiny_course)))
     book = FullBook()
-    items = run_batch(load_course(tiny_course), [Found(f, root=tmp_path) for f in files], book=book)
+    items = run_batch(load_course(tiny_course), [Found(f, root=tmp_path) for f in files], book=book, lang="en")
     assert book.rows == ["a", "c"] and [i.problem for i in items] == [False, True, False]
     assert "not recorded: could not record" in items[1].result.message
+    assert items[1].result.member_note == "folder 'b' of b/01_tiny.ipynb"  # the note in the run's language
 
 
 def test_a_rerun_of_an_unchanged_folder_starts_no_worker(tiny_course, tmp_path, fake_grading, monkeypatch):

@@ -67,7 +67,7 @@ class TestLayerConfig:
             in r.message
         )
         _c, r = self.evaluate(course, "ch15.ex3", "fixed_layers", _desc(_rnn("SimpleRNN", rs=True), _rnn("SimpleRNN")))
-        assert "it has 2 recurrent layer(s) (SimpleRNN → SimpleRNN), expected exactly 3" in r.message
+        assert "it has 2 recurrent layers (SimpleRNN → SimpleRNN), expected exactly 3" in r.message
 
     def test_bidirectional_settings_are_read_from_the_wrapped_layer(self, course):
         bi = {

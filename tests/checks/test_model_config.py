@@ -90,7 +90,7 @@ def test_model_config_uncompiled_and_missing(course):
     )
     assert not r.passed and "Could not use `stable_model`" in r.message
     r = _mc(course, "stabilised", _describe({"clipnorm": 1.0}, dropouts=(), cls="LSTM"))
-    assert not r.passed and "expected at least 1 SimpleRNN / LSTM / GRU / RNN layer(s), found 0" in r.message
+    assert not r.passed and "expected at least 1 SimpleRNN / LSTM / GRU / RNN layer, found 0" in r.message
 
 
 def test_model_config_experiment_models(course):
@@ -128,7 +128,7 @@ def test_model_config_reads_nested_cells(course):
     good = _describe(cls="RNN", cell="LNSimpleRNNCell")
     assert _mc(course, "ln_model_cells", good).passed
     r = _mc(course, "ln_model_cells", _describe(cls="SimpleRNN"))
-    assert not r.passed and "expected at least 1 RNN layer(s), found 0 (the model has: SimpleRNN, Dense)" in r.message
+    assert not r.passed and "expected at least 1 RNN layer, found 0 (the model has: SimpleRNN, Dense)" in r.message
     r = _mc(course, "ln_model_cells", _describe(cls="RNN", cell="SimpleRNNCell"))
     assert not r.passed and "cell.class == 'LNSimpleRNNCell'; found cell.class: 'SimpleRNNCell'" in r.message
 
@@ -156,3 +156,9 @@ def test_model_config_ops_and_validation():
     ]:
         with pytest.raises(SpecError, match=msg):
             kind.validate(CheckSpec("m", "model_config", 1, {}, {}, {"target": "m", **params}))
+
+
+def test_a_condition_on_a_missing_key_is_said_in_the_readers_language(course):
+    r = _mc(course, "relu_setup", _describe({"clipnorm": 1.0}, activation="relu"), lang="ko")
+    assert not r.passed and "clipnorm 미설정이어야 합니다" in r.message
+    assert "not set" not in r.message

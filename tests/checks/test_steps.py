@@ -107,7 +107,7 @@ def test_unrolled_step_wrong_arity_and_errors(course):
     check, ctx = _check(course, "ch15.ex6", "lstm_step"), _ctx(course, "ch15.ex6")
     ref = course.reference("ch15_cells:lstm_step")
     _, r = _run_steps(check, ctx, lambda *a: ref(*a)[0])
-    assert not r.passed and "returned 1 value(s); expected 2 (h, c)" in r.message
+    assert not r.passed and "returned 1 value; expected 2 (h, c)" in r.message
 
     def boom(*a):
         raise ValueError("shapes (4,3) and (5,20) not aligned")

@@ -175,6 +175,8 @@ def test_export_then_import_on_the_command_line(runner, book, tmp_path):
             "conflicts": [],
         }
     ]
+    r = _run(runner, "import", str(out), "--gradebook", str(recorder), "--lang", "ko")
+    assert r.stdout == (f"{out}: 시도 0개 추가, 2개 건너뜀(이미 있음), 0개 충돌. 검토 0개 추가, 1개 건너뜀, 0개 충돌\n")
     with Gradebook(str(recorder)) as gb:
         assert {a.attempt_id: a.score for a in gb.attempts()} == {1: 4.0, 2: 1.5}
 
@@ -187,6 +189,13 @@ def test_export_then_import_on_the_command_line(runner, book, tmp_path):
     assert r.exit_code == 1
     assert f"grade: warning: {tmp_path / 'other.jsonl'}:3: conflict: sora ch15.ex4" in r.stderr
     assert "0 added, 0 skipped (already there), 1 conflicting" in r.stdout
+    r = _run(runner, "import", str(tmp_path / "other.jsonl"), "--gradebook", str(recorder), "--json", "--lang", "ko")
+    [conflict] = json.loads(r.stdout)[0]["conflicts"]
+    assert (conflict["what"], conflict["code"]) == ("attempt", "other_figures")
+    assert conflict["detail"].startswith("sora ch15.ex4: 이 성적부의 시도 2번과 같은 노트북인데 결과가 다릅니다 (점수:")
+    r = _run(runner, "import", str(tmp_path / "other.jsonl"), "--gradebook", str(recorder), "--lang", "ko")
+    assert f"grade: warning: {tmp_path / 'other.jsonl'}:3: 충돌: sora ch15.ex4: " in r.stderr
+    assert "시도 0개 추가, 0개 건너뜀(이미 있음), 1개 충돌" in r.stdout
 
 
 def test_import_of_a_bad_file_names_the_line_and_creates_no_gradebook(runner, tmp_path, monkeypatch):

@@ -15,7 +15,7 @@ from grader.i18n.particles import PAIRS
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_LITERAL = re.compile(
-    r"""["']((?:checks|grading|quiz|cli|status|selfcheck|common|errors|execution|report|help)(?:\.[a-z0-9_]+)+)["']"""
+    r"""["']((?:checks|grading|quiz|cli|status|selfcheck|common|errors|execution|report|help|batch|results)(?:\.[a-z0-9_]+)+)["']"""
 )
 
 

@@ -140,15 +140,18 @@ def test_the_same_notebook_with_other_figures_is_a_conflict_and_ours_stays(locat
         assert (done.added, done.skipped, done.conflicting) == (2, 0, 1)
         assert done.reviews_conflicting == 2 and done.reviews_added == 0  # reviews of the other figures
         [attempt_conflict] = [c for c in done.conflicts if c.what == "attempt"]
+        assert attempt_conflict.code == "other_figures"
         assert (
-            f"attempt {ours} here" in attempt_conflict.detail
-            and "score 3/5 here, 4/5 in the file" in attempt_conflict.detail
+            f"attempt {ours} here" in attempt_conflict.detail()
+            and "score 3/5 here, 4/5 in the file" in attempt_conflict.detail()
         )
+        assert "점수: 여기서는 3/5, 파일에서는 4/5" in attempt_conflict.detail("ko")
         assert attempt_conflict.line == 3  # header, notebook, then the attempt
         kept = {a.attempt_id: a for a in book.attempts()}[ours]
         assert kept.score == 3.0 and not kept.reviewed
         summary = done.summary()
         assert "1 conflicting" in summary and "\n" not in summary
+        assert "시도 2개 추가, 0개 건너뜀(이미 있음), 1개 충돌" in done.summary("ko")
 
 
 def test_the_same_figures_graded_on_two_laptops_are_one_attempt(location, tmp_path):
