@@ -50,8 +50,22 @@ def _quiet() -> None:
         pass
 
 
+# Libraries `import keras` loads only for features a loader never uses (the scikit-learn
+# wrappers, pandas inputs, plotting, notebook display), each inside `try: import ...
+# except ImportError`. Marked absent here, they cost nothing: about 2 of the ~8 CPU seconds
+# the loader spends importing Keras per notebook (benchmarks/notebook_cpu.py). No saved
+# model can need them: safe mode loads Keras' own classes only.
+NOT_NEEDED = ("sklearn", "pandas", "matplotlib", "IPython")
+
+
+def _skip_unneeded_imports() -> None:
+    for name in NOT_NEEDED:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None: `import name` raises ImportError
+
+
 def _warm_up() -> Any:
     """Import Keras and run one tiny prediction, so the runtime is ready before the work comes."""
+    _skip_unneeded_imports()
     import keras
     import numpy as np
 
