@@ -109,12 +109,14 @@ class Meter:
         for group in (self.loader, self.root):
             if group is None:
                 continue
-            for _ in range(50):  # processes of the last run may still be exiting
+            for _ in range(200):  # processes of the last run may still be exiting
                 try:
                     group.rmdir()
                     break
                 except OSError:
                     time.sleep(0.1)
+            else:
+                print(f"(the cgroup {group} is still in use: rmdir it once its processes are gone)")
 
 
 class Phases:
