@@ -14,8 +14,9 @@ Modes (`--modes`, in this order):
 Every grading mode grades the same files with the same seed through the function the CLI
 calls (`grader.batch.run_batch`), records into its own gradebook, and must give the same
 results. Prints submissions per minute, the speed-ups over `plain` and over `serial`, where
-the time of one submission goes, and the load average (other work on the machine skews
-every figure: run it when the machine is quiet).
+the time of one submission goes, the CPU seconds each mode spent per notebook (every process
+it started, counted in a cgroup as benchmarks/notebook_cpu.py does), and the load average
+(other work on the machine skews every wall-clock figure: run it when the machine is quiet).
 
 Usage: .venv/bin/python benchmarks/throughput.py [--copies 8] [--workers 2]
            [--notebook solutions/04_forecast7.ipynb] [--modes plain,serial,workers,workers-cold]
@@ -36,6 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from notebook_cpu import Meter, metered  # the benchmarks folder is not a package
+
 from grader.batch import available_cores, collect, run_batch
 from grader.course.loader import load_course
 from grader.results.gradebook import Gradebook
@@ -55,9 +60,10 @@ def load() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def plain(files: list[Path]) -> dict:
+def plain(files: list[Path], meter: Meter) -> dict:
     jupyter = Path(sys.executable).parent / "jupyter"
     with tempfile.TemporaryDirectory(prefix="grade-bench-plain-") as out:
+        c0 = meter.sample()["total"]
         t0 = time.perf_counter()
         for f in files:
             subprocess.run(
@@ -67,19 +73,22 @@ def plain(files: list[Path]) -> dict:
                 stderr=subprocess.DEVNULL,
             )
         wall = time.perf_counter() - t0
+        cpu = meter.sample()["total"] - c0
     print(
         f"  {'plain':<14} {wall:7.1f} s  {60 * len(files) / wall:5.1f}/min  (jupyter execute, one after "
         f"another; load {load()})",
         flush=True,
     )
-    return {"mode": "plain", "wall_s": wall, "items": None}
+    return {"mode": "plain", "wall_s": wall, "items": None, "cpu_s": cpu / len(files)}
 
 
-def graded(label: str, course, found, tmp: Path, **kw) -> dict:
+def graded(label: str, course, found, tmp: Path, meter: Meter, **kw) -> dict:
     book = Gradebook(str(tmp / f"gb-{label}" / "gradebook.db"))  # opened first, as `grade submit` does
+    c0 = meter.sample()["total"]
     t0 = time.perf_counter()
     items = run_batch(course, found, seed=SEED, lang="en", book=book, **kw)
     wall = time.perf_counter() - t0
+    cpu = meter.sample()["total"] - c0
     recorded = book.count()
     book.close()
     timings = [i.result.timings for i in items]
@@ -99,6 +108,7 @@ def graded(label: str, course, found, tmp: Path, **kw) -> dict:
         "mode": label,
         "wall_s": wall,
         "items": items,
+        "cpu_s": cpu / len(items),
         "kernel_start_s": mean("kernel_start_s"),
         "cells_s": mean("cells_s"),
         "probe_s": mean("probe_s"),
@@ -130,7 +140,7 @@ def main() -> int:
         f"load average at the start {load()}"
     )
     rows: list[dict] = []
-    with tempfile.TemporaryDirectory(prefix="grade-bench-") as tmp_name:
+    with metered() as meter, tempfile.TemporaryDirectory(prefix="grade-bench-") as tmp_name:
         tmp = Path(tmp_name)
         subs = tmp / "submissions"
         for n in range(1, args.copies + 1):
@@ -141,15 +151,15 @@ def main() -> int:
         run_batch(course, found[:1], seed=SEED, lang="en", warm=False)
         for mode in modes:
             if mode == "plain":
-                rows.append(plain([f.path for f in found]))
+                rows.append(plain([f.path for f in found], meter))
             elif mode == "serial":
-                rows.append(graded(mode, course, found, tmp, warm=False))
+                rows.append(graded(mode, course, found, tmp, meter, warm=False))
             elif mode == "serial-warm":
-                rows.append(graded(mode, course, found, tmp))
+                rows.append(graded(mode, course, found, tmp, meter))
             elif mode == "workers":
-                rows.append(graded(mode, course, found, tmp, workers=args.workers))
+                rows.append(graded(mode, course, found, tmp, meter, workers=args.workers))
             elif mode == "workers-cold":
-                rows.append(graded(mode, course, found, tmp, workers=args.workers, warm=False))
+                rows.append(graded(mode, course, found, tmp, meter, workers=args.workers, warm=False))
             elif mode == "dask":
                 from distributed import LocalCluster
 
@@ -160,19 +170,22 @@ def main() -> int:
                     threads_per_worker=1,
                     dashboard_address=None,
                 ) as cluster:
-                    rows.append(graded(mode, course, found, tmp, scheduler=cluster.scheduler_address))
+                    rows.append(graded(mode, course, found, tmp, meter, scheduler=cluster.scheduler_address))
     by = {r["mode"]: r for r in rows}
     gradings = [r for r in rows if r["items"] is not None]
     same = all(outcome(r["items"]) == outcome(gradings[0]["items"]) for r in gradings)
     print()
     print(
         f"{'mode':<14} {'wall s':>7} {'subm/min':>9} {'vs plain':>9} {'vs serial':>10}   "
-        f"{'per submission':>14} {'kernel':>7} {'cells':>6} {'probe':>6}"
+        f"{'CPU s/nb':>8}   {'per submission':>14} {'kernel':>7} {'cells':>6} {'probe':>6}"
     )
     for r in rows:
         vs_plain = f"{by['plain']['wall_s'] / r['wall_s']:8.2f}×" if "plain" in by else "        -"
         vs_serial = f"{by['serial']['wall_s'] / r['wall_s']:9.2f}×" if "serial" in by else "         -"
-        line = f"{r['mode']:<14} {r['wall_s']:7.1f} {60 * args.copies / r['wall_s']:9.1f} {vs_plain} {vs_serial}"
+        line = (
+            f"{r['mode']:<14} {r['wall_s']:7.1f} {60 * args.copies / r['wall_s']:9.1f} {vs_plain} {vs_serial} "
+            f"{r['cpu_s']:8.1f}"
+        )
         if r["items"] is not None:
             line += (
                 f"   {r['duration_s']:12.2f} s {r['kernel_start_s']:6.2f}s {r['cells_s']:5.2f}s {r['probe_s']:5.2f}s"
@@ -180,6 +193,12 @@ def main() -> int:
         print(line)
     print(f"\nsame scores and check outcomes in every grading mode: {'yes' if same else 'NO'}")
     if "workers" in by and "plain" in by:
+        # CPU-bound, N workers on N cores: the rate over serial plain is about N x plain wall / graded CPU.
+        print(
+            f"CPU per notebook: plain {by['plain']['cpu_s']:.1f} s, workers {by['workers']['cpu_s']:.1f} s; "
+            f"{available_cores()} × plain wall / workers CPU = "
+            f"{available_cores() * by['plain']['wall_s'] / args.copies / by['workers']['cpu_s']:.2f}×"
+        )
         print(
             f"--workers {args.workers}: {by['plain']['wall_s'] / by['workers']['wall_s']:.2f}× the serial "
             f"plain-execution rate (target ≥ 1.85× on 2 cores); load average now {load()}"

@@ -50,14 +50,31 @@ def _quiet() -> None:
         pass
 
 
+# Libraries `import keras` loads only for features a loader never uses (the scikit-learn
+# wrappers, pandas inputs, plotting, notebook display), each inside `try: import ...
+# except ImportError`. Marked absent here, they cost nothing: about 2 of the ~8 CPU seconds
+# the loader spends importing Keras per notebook (benchmarks/notebook_cpu.py). No saved
+# model can need them: safe mode loads Keras' own classes only.
+NOT_NEEDED = ("sklearn", "pandas", "matplotlib", "IPython")
+
+
+def _skip_unneeded_imports() -> None:
+    for name in NOT_NEEDED:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None: `import name` raises ImportError
+
+
 def _warm_up() -> Any:
-    """Import Keras and run one tiny prediction, so the runtime is ready before the work comes."""
+    """Import Keras and call one tiny model, so the runtime is ready before the work comes.
+
+    An eager call, as most checks make (`method = "call"`): `predict` here would trace a
+    function for a model that is thrown away, ~0.5 CPU s per notebook for nothing."""
+    _skip_unneeded_imports()
     import keras
     import numpy as np
 
     try:
         tiny = keras.Sequential([keras.Input(shape=(None, 1)), keras.layers.SimpleRNN(2), keras.layers.Dense(1)])
-        tiny.predict(np.zeros((1, 3, 1), dtype="float32"), verbose=0)
+        tiny(np.zeros((1, 3, 1), dtype="float32"))
     except Exception:  # noqa: BLE001 - only a warm-up; the real loads report their own errors
         pass
     return keras

@@ -380,7 +380,56 @@ def test_hooks_and_children_only_reach_the_save_requests(forged):
         ]
 
 
+def test_loader_marks_the_libraries_it_never_uses_absent():
+    """Keras imports scikit-learn, pandas, matplotlib and IPython inside try/except ImportError;
+    the loader makes each of those imports fail at once instead of paying for it."""
+    import subprocess
+    import sys
+
+    script = textwrap.dedent("""
+        from grader.execution.clean_loader import NOT_NEEDED, _skip_unneeded_imports
+        _skip_unneeded_imports()
+        import numpy, json
+        for name in NOT_NEEDED:
+            try:
+                __import__(name)
+            except ImportError:
+                continue
+            raise SystemExit(f"{name} was imported")
+        print(len(NOT_NEEDED))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "4"
+
+
 # --- the loader on real models, outside any kernel --------------------------------------
+
+
+@pytest.mark.slow
+def test_loader_after_its_warm_up_loads_models_without_the_skipped_libraries(tmp_path):
+    import subprocess
+    import sys
+
+    script = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        import numpy as np
+        from grader.execution.clean_loader import NOT_NEEDED, _warm_up, load_models
+        keras = _warm_up()
+        loaded = [n for n in NOT_NEEDED if sys.modules.get(n) is not None]
+        assert not loaded, loaded
+        folder = Path({str(tmp_path)!r})
+        model = keras.Sequential([keras.Input(shape=(None, 1)), keras.layers.LSTM(3), keras.layers.Dense(2)])
+        model.compile(optimizer="adam", loss="mse")
+        model.save(folder / "m.keras")
+        ns, report = load_models(keras, folder, {{"m": "m.keras"}})
+        assert report["m"]["ok"], report
+        x = np.ones((2, 5, 1), "float32")
+        assert np.allclose(ns["m"](x), model(x))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 @pytest.mark.slow
