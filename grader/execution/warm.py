@@ -16,7 +16,10 @@ What keeps this equal to a cold start:
   (`preload_for`): `import numpy as np / import tensorflow as tf / import keras` at the top
   of the first cell. Those imports would have been the kernel's first actions anyway, so
   nothing the notebook does can be affected: a notebook that sets an environment variable
-  or changes `sys.path` before importing gets nothing preloaded. Only libraries on
+  or changes `sys.path` before importing gets nothing preloaded. The self-check's set-up
+  cell that opens every course notebook is passed over when it is the course's text to the
+  character (`grader.selfcheck.setupcell`): outside Colab it imports only the standard
+  library and a self-check that does nothing in a graded run. Only libraries on
   `PRELOADABLE` are imported, and the import binds no names (the notebook's own `import`
   statement then finds the module loaded). The kernel's history and execution count are
   untouched (`silent`, `store_history=False`).
@@ -65,9 +68,14 @@ def preload_for(code_cells: Iterable[str]) -> tuple[str, ...]:
     """The allow-listed modules a notebook imports before it runs anything else, in order.
 
     Reads the code cells from the top and stops at the first line that is not blank, a
-    comment, or a plain import; `from x import y` counts as importing x."""
+    comment, or a plain import; `from x import y` counts as importing x. The course's own
+    set-up cell (`selfcheck.setupcell`), exactly as the course wrote it, is passed over."""
+    from grader.selfcheck.setupcell import is_setup_cell
+
     wanted: list[str] = []
     for source in code_cells:
+        if is_setup_cell(source):
+            continue
         for raw in source.splitlines():
             line = raw.strip()
             if not line or line.startswith("#"):

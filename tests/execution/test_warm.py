@@ -11,14 +11,18 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from grader.course.spec import Limits
 from grader.execution.policy import build_policy
 from grader.execution.warm import SPARE_NICE, SpareKernel, preload_for, sandbox_key
+from grader.selfcheck.setupcell import is_setup_cell, setup_cell
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "data" / "hostile"))
 import cases as H
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -46,6 +50,33 @@ import cases as H
 )
 def test_preload_is_what_the_notebook_imports_before_anything_else(cells, wanted):
     assert preload_for(cells) == wanted
+
+
+def _code_cells(path: Path) -> list[str]:
+    return [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+
+
+def test_the_course_setup_cell_is_passed_over_and_nothing_else_is():
+    cells = _code_cells(ROOT / "solutions" / "04_forecast7.ipynb")
+    assert preload_for(cells) == ("numpy", "tensorflow", "keras")
+    # another group's repository: still the course's cell
+    other = setup_cell("git+https://github.com/another-group/grade.git@v2")
+    assert is_setup_cell(other) and preload_for([other, *cells[1:]]) == ("numpy", "tensorflow", "keras")
+    # one more line, an address that closes its string, or a cell cut short: the student's code
+    for changed in (
+        cells[0] + "\nos.environ['KERAS_BACKEND'] = 'jax'",
+        cells[0].replace("YOUR-GROUP/grade.git", 'x", "--index-url", "http://evil/'),
+        cells[0].rsplit("try:", 1)[0],
+    ):
+        assert not is_setup_cell(changed) and preload_for([changed, *cells[1:]]) == ()
+    with pytest.raises(ValueError):
+        setup_cell('x"; import os')
+
+
+@pytest.mark.parametrize("folder", ["solutions", "exercises"])
+def test_every_course_notebook_opens_with_the_setup_cell(folder):
+    for path in sorted((ROOT / folder).glob("*.ipynb")):
+        assert is_setup_cell(_code_cells(path)[0]), path
 
 
 def test_a_spare_fits_the_same_sandbox_whatever_the_time_limits(tiny_course):
