@@ -27,6 +27,17 @@ def course():
     return load_course(ROOT)
 
 
+@pytest.fixture(scope="session")
+def course_grades():
+    """The course's solutions and starters, each graded once per process (tests/course_grades.py)."""
+    from course_grades import CourseGrades
+
+    from grader.course.loader import load_course
+
+    # Its own course, not the `course` fixture: a test module may define a narrower one.
+    return CourseGrades(load_course(ROOT))
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -323,3 +323,20 @@ def test_commands_leave_tensorflow_unloaded(args: list[str], tmp_path: Path) -> 
         assert json.loads(proc.stdout)["question"] == "ch15.ex3"
     else:
         assert "quiz" in proc.stdout and "submit" in proc.stdout
+
+
+# --- size ----------------------------------------------------------------------------------
+
+MAX_LINES = 400  # CONTRIBUTING.md: small modules of one job
+
+
+def test_no_module_is_over_the_size_limit() -> None:
+    """A module past the limit holds more than one job: split it along a seam, do not squeeze it."""
+    sizes = {
+        path.relative_to(ROOT).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
+        for path in PACKAGE.rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    assert len(sizes) > 60  # the walk found the package
+    over = sorted(f"{name} ({n} lines)" for name, n in sizes.items() if n > MAX_LINES)
+    assert not over, f"over {MAX_LINES} lines: " + ", ".join(over)

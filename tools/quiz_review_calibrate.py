@@ -1,7 +1,7 @@
 """Choose the quiz scorer's doubt costs and review threshold on the tuning splits.
 
 The scorer multiplies a base confidence (its distance from the nearest band
-boundary) by one cost per doubt it has about an answer (grader/quiz/scorer.py
+boundary) by one cost per doubt it has about an answer (grader/quiz/confidence.py
 DOUBT_COST), and marks an answer for review below REVIEW_THRESHOLD. This tool
 scores the answers of the tuning splits once, then tries every combination of
 costs for the doubts in TUNED and every threshold, and keeps the one with the
@@ -15,7 +15,7 @@ left out: a choice that only holds on the authors it was chosen on shows there.
 
     .venv/bin/python tools/quiz_review_calibrate.py [--splits dev,dev2] [--max-review 0.15]
 
-It prints the constants to copy into scorer.py; it changes nothing itself.
+It prints the constants to copy into grader/quiz/confidence.py; it changes nothing itself.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The grader's own side of exercise 7 (1D convolutions over time series).
 
 `conv1d_output_length` is the grader's formula for the number of time steps a
-Conv1D layer returns; tests/test_ex07_08.py checks it against
+Conv1D layer returns; tests/exercises/test_ex07_08.py checks it against
 keras.layers.Conv1D. The forecasting checks reuse ch15_series (the series
 generator, the evaluation data and the naive/linear baselines).
 """

@@ -1,7 +1,7 @@
 """The grader's own side of exercises 1-3: shapes and parameter counts of RNN layers.
 
 Analytic formulas only (NumPy-free even): the grader never imports Keras. A slow
-test compares every formula here with Keras itself (tests/test_ex01_03.py).
+test compares every formula here with Keras itself (tests/exercises/test_ex01_03.py).
 
 Keras 3 conventions:
 - SimpleRNN: units * (units + features) + units  (one kernel, one recurrent kernel, one bias)

@@ -176,7 +176,8 @@ def submit_batch(
 
     from grader.batch import collect, run_batch
     from grader.batch.submitted import SubmittedAt
-    from grader.cli.views import batch_progress, render_batch_summary, render_result
+    from grader.cli.views import render_result
+    from grader.cli.views_batch import batch_progress, render_batch_summary
 
     found, warnings = collect(paths)
     err = Console(stderr=True)

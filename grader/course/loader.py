@@ -124,7 +124,7 @@ class Course:
         module = self._ref_module(module_name)
         found: Callable[..., Any] | None = getattr(module, attr, None)
         if not callable(found):
-            from grader.course.validation import suggest
+            from grader.course.wording import suggest
 
             functions = [
                 n

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from grader.checks.base import CheckSpec
 from grader.checks.params import QuizRef, RefTo
-from grader.course.validation import suggest
+from grader.course.wording import suggest
 from grader.errors import SpecError
 
 if TYPE_CHECKING:

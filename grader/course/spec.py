@@ -34,7 +34,8 @@ from grader.course.tables import (
     QuizTable,
 )
 from grader.course.tomlpos import Positions, positions
-from grader.course.validation import first_problem, raise_problem, suggest
+from grader.course.validation import first_problem, raise_problem
+from grader.course.wording import suggest
 from grader.errors import Phrase, SpecError
 from grader.results.attempt import CheckGroup
 

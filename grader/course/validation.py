@@ -2,13 +2,13 @@
 
 `first_problem` turns the first error of a `ValidationError` into the path of the
 offending key in the TOML document (for its line) and a sentence: the key and the
-type it needs, or for an unknown key the nearest key the table takes.
+type it needs, or for an unknown key the nearest key the table takes. The pieces it uses:
+`typewalk` follows the location through the model's types, `typewords` says what a key takes,
+`wording` quotes values and finds the nearest key.
 """
 
 from __future__ import annotations
 
-import difflib
-import types
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -18,86 +18,10 @@ from pydantic import BaseModel, ValidationError
 from grader.checks.params import IDENTIFIER, PATTERN_WORDS, REF_PATTERN, ParamError
 from grader.course.tables import CHECK_ID, NOTEBOOK
 from grader.course.tomlpos import Path, Positions
+from grader.course.typewalk import dotted, keys_of, members, walk
+from grader.course.typewords import TYPE_KEYS, expected_type
+from grader.course.wording import nearest, shown_phrase, suggest
 from grader.errors import Phrase
-
-# Type words in three forms, "a number" / "number" / "numbers" (Korean has one), by key.
-_BASE = {
-    "number": {
-        "a": "errors.spec.type.number.a",
-        "bare": "errors.spec.type.number.bare",
-        "plural": "errors.spec.type.number.plural",
-    },
-    "integer": {
-        "a": "errors.spec.type.integer.a",
-        "bare": "errors.spec.type.integer.bare",
-        "plural": "errors.spec.type.integer.plural",
-    },
-    "string": {
-        "a": "errors.spec.type.string.a",
-        "bare": "errors.spec.type.string.bare",
-        "plural": "errors.spec.type.string.plural",
-    },
-    "boolean": {
-        "a": "errors.spec.type.boolean.a",
-        "bare": "errors.spec.type.boolean.bare",
-        "plural": "errors.spec.type.boolean.plural",
-    },
-    "table": {
-        "a": "errors.spec.type.table.a",
-        "bare": "errors.spec.type.table.bare",
-        "plural": "errors.spec.type.table.plural",
-    },
-    "any": {
-        "a": "errors.spec.type.any.a",
-        "bare": "errors.spec.type.any.bare",
-        "plural": "errors.spec.type.any.plural",
-    },
-    "list": {
-        "a": "errors.spec.type.list.a",
-        "bare": "errors.spec.type.list.bare",
-        "plural": "errors.spec.type.list.plural",
-    },
-    "finite": {
-        "a": "errors.spec.type.finite.a",
-        "bare": "errors.spec.type.finite.bare",
-        "plural": "errors.spec.type.finite.plural",
-    },
-}
-_FORMS = {
-    "list_of": {
-        "a": "errors.spec.type.list_of.a",
-        "bare": "errors.spec.type.list_of.bare",
-        "plural": "errors.spec.type.list_of.plural",
-    },
-    "table_of": {
-        "a": "errors.spec.type.table_of.a",
-        "bare": "errors.spec.type.table_of.bare",
-        "plural": "errors.spec.type.table_of.plural",
-    },
-    "one_of": {
-        "a": "errors.spec.type.one_of.a",
-        "bare": "errors.spec.type.one_of.bare",
-        "plural": "errors.spec.type.one_of.plural",
-    },
-}
-
-# What a pydantic type error says the key needs, when its declared type says nothing.
-_TYPE_KEYS = {
-    "float_type": _BASE["number"],
-    "float_parsing": _BASE["number"],
-    "int_type": _BASE["integer"],
-    "int_from_float": _BASE["integer"],
-    "int_parsing": _BASE["integer"],
-    "string_type": _BASE["string"],
-    "bool_type": _BASE["boolean"],
-    "list_type": _BASE["list"],
-    "dict_type": _BASE["table"],
-    "model_type": _BASE["table"],
-    "model_attributes_type": _BASE["table"],
-    "tuple_type": _BASE["list"],
-    "dataclass_type": _BASE["table"],
-    "finite_number": _BASE["finite"],
-}
 
 # The forms the spec's patterns ask for (grader/course/tables.py, grader/checks/params.py);
 # any other pattern is said by its PATTERN_WORDS entry.
@@ -119,153 +43,6 @@ class Problem:
     def message(self) -> str:
         """What is wrong, in English."""
         return self.phrase.said("en")
-
-
-def nearest(word: str, choices: list[str]) -> str | None:
-    """The closest of `choices` to a misspelt `word`, if any is close enough to suggest."""
-    found = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    if not found:
-        lowered = {c.lower(): c for c in choices}
-        found = [lowered[m] for m in difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)]
-    return found[0] if found else None
-
-
-def suggestion(word: str, choices: list[str], what: str = "keys") -> str:
-    """ "(did you mean 'atol'?)" or, with nothing close, the valid choices."""
-    near = nearest(word, choices)
-    if near:
-        return f"(did you mean {near!r}?)"
-    return f"(valid {what}: {', '.join(map(repr, sorted(choices)))})" if choices else ""
-
-
-_VALID = {
-    "keys": "errors.spec.valid.keys",
-    "functions": "errors.spec.valid.functions",
-    "kinds": "errors.spec.valid.kinds",
-    "check ids": "errors.spec.valid.check_ids",
-    "question ids": "errors.spec.valid.question_ids",
-}
-
-
-def suggest(word: str, choices: list[str], what: str = "keys") -> Phrase:
-    """`suggestion` as a catalog phrase, said in the reader's language; `what` is one of
-    `_VALID`'s names. With no choices at all it says there are none."""
-    near = nearest(word, choices)
-    if near:
-        return Phrase("errors.spec.did_you_mean", {"near": near})
-    if not choices:
-        return Phrase("errors.spec.no_choices")
-    return Phrase(_VALID[what], {"choices": ", ".join(map(repr, sorted(choices)))})
-
-
-def shown(value: Any, limit: int = 40) -> str:  # noqa: ANN401
-    """A value of the file as an English phrase ("the string 'x'"); `shown_phrase` in either language."""
-    return shown_phrase(value, limit).said("en")
-
-
-def shown_phrase(value: Any, limit: int = 40) -> Phrase:  # noqa: ANN401
-    """A value of the file as messages quote it: "the string 'x'", "true", "a table"."""
-    if isinstance(value, dict):
-        return Phrase("errors.spec.shown.table")
-    if isinstance(value, bool):
-        return Phrase("errors.spec.shown.value", {"text": str(value).lower()})
-    text = repr(value)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    if isinstance(value, str):
-        return Phrase("errors.spec.shown.string", {"text": text})
-    if isinstance(value, list):
-        return Phrase("errors.spec.shown.list", {"text": text})
-    return Phrase("errors.spec.shown.value", {"text": text})
-
-
-def dotted(loc: tuple[str | int, ...]) -> str:
-    """('expect', 1, 'class') as "expect[1].class"."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-# --- following a location through the model's types ------------------------------------
-
-
-def _members(tp: Any) -> list[Any]:  # noqa: ANN401
-    """A type with Annotated and Optional peeled off, as the list of its union members."""
-    origin = typing.get_origin(tp)
-    if origin is typing.Annotated:
-        return _members(typing.get_args(tp)[0])
-    if origin in (typing.Union, types.UnionType):
-        return [m for a in typing.get_args(tp) for m in _members(a) if m is not type(None)]
-    return [tp]
-
-
-def _field(model: type[BaseModel], key: str) -> Any:  # noqa: ANN401
-    for name, f in model.model_fields.items():
-        if (f.alias or name) == key:
-            return f.annotation
-    return None
-
-
-def _step(tp: Any, part: str | int) -> tuple[list[Any], bool]:  # noqa: ANN401
-    """The types `part` leads to from `tp`, and whether `part` was a real key or index
-    (False: a union member's tag that pydantic puts in the location)."""
-    out: list[Any] = []
-    for m in _members(tp):
-        origin = typing.get_origin(m)
-        if isinstance(part, int) and origin in (list, tuple):
-            out.append(typing.get_args(m)[0] if typing.get_args(m) else Any)
-        elif isinstance(part, str) and isinstance(m, type) and issubclass(m, BaseModel):
-            inner = _field(m, part)
-            if inner is not None:
-                out.append(inner)
-        elif isinstance(part, str) and origin is dict:
-            out.append(typing.get_args(m)[1] if typing.get_args(m) else Any)
-    if out:
-        return out, True
-    # A tag such as 'list[Cond]' or 'Cond': stay on the member it names.
-    tagged = [m for m in _members(tp) if getattr(m, "__name__", None) == part or _tag(m) == part]
-    return (tagged or [tp]), False
-
-
-def _tag(tp: Any) -> str:  # noqa: ANN401
-    origin = typing.get_origin(tp)
-    if origin is list:
-        (arg,) = typing.get_args(tp) or (Any,)
-        return f"list[{_tag(arg)}]"
-    return getattr(tp, "__name__", str(tp))
-
-
-def walk(model: type[BaseModel], loc: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], list[Any]]:
-    """The location without union tags, and the types at its end."""
-    current: list[Any] = [model]
-    real: list[str | int] = []
-    for part in loc:
-        nxt: list[Any] = []
-        was_real = False
-        for tp in current:
-            found, ok = _step(tp, part)
-            if ok:
-                nxt.extend(found)
-                was_real = True
-        if was_real:
-            real.append(part)
-            current = nxt
-        else:
-            current = [t for tp in current for t in _step(tp, part)[0]]
-    return tuple(real), current
-
-
-def keys_of(types_: list[Any]) -> list[str]:  # noqa: ANN401
-    keys: list[str] = []
-    for tp in types_:
-        for m in _members(tp):
-            if isinstance(m, type) and issubclass(m, BaseModel):
-                keys += [f.alias or n for n, f in m.model_fields.items() if (f.alias or n) not in keys]
-    return keys
-
-
-# --- one error as one sentence -----------------------------------------------------------
 
 
 def first_problem(
@@ -307,12 +84,14 @@ def first_problem(
     elif kind == "missing":
         owner = missing_owner or where
         if owner and where and where != owner:
-            word = _expected(at, "string_type", "a")
+            word = expected_type(at, "string_type", "a")
             message = _p("errors.spec.missing.in_owner", where=where, owner=owner, key=label, word=word)
         elif owner:
-            message = _p("errors.spec.missing.owner", owner=owner, key=label, word=_expected(at, "string_type", "a"))
+            message = _p(
+                "errors.spec.missing.owner", owner=owner, key=label, word=expected_type(at, "string_type", "a")
+            )
         else:
-            message = _p("errors.spec.missing.key", key=label, word=_expected(at, "string_type", "bare"))
+            message = _p("errors.spec.missing.key", key=label, word=expected_type(at, "string_type", "bare"))
     elif kind == "value_error":
         cause = (err.get("ctx") or {}).get("error")
         text = cause.message if isinstance(cause, ParamError) else str(cause or err["msg"])
@@ -329,7 +108,7 @@ def first_problem(
         choices = [
             repr(a)
             for tp in at
-            for m in _members(tp)
+            for m in members(tp)
             if typing.get_origin(m) is typing.Literal
             for a in typing.get_args(m)
         ]
@@ -369,8 +148,8 @@ def first_problem(
         else:
             form = PATTERN_WORDS.get(pattern, "have the right form")
             message = _p("errors.spec.pattern.other", subject=subject, form=form, got=got)
-    elif kind in _TYPE_KEYS:
-        word = _expected(at, kind, "a")
+    elif kind in TYPE_KEYS:
+        word = expected_type(at, kind, "a")
         message = _p(
             "errors.spec.wrong_type", subject=_subject(loc, where), word=word, got=shown_phrase(err.get("input"))
         )
@@ -427,101 +206,6 @@ def _p(entry: str, /, **fields: Any) -> Phrase:  # noqa: ANN401
     return Phrase(entry, fields)
 
 
-def _expected(at: list[Any], kind: str, form: str) -> Phrase:  # noqa: ANN401
-    """What the key takes, from its declared type (unions too), else from the error type;
-    `form` "a" ("a number"), "bare" ("number") or "plural" ("numbers")."""
-    words: list[Phrase] = []
-    for tp in at:
-        for m in _members(tp):
-            word = type_phrase(m, form)
-            if word is not None and word not in words:
-                words.append(word)
-    if not words:
-        return Phrase(_TYPE_KEYS[kind][form])
-    return _either(words)
-
-
-def _either(words: list[Phrase]) -> Phrase:
-    out = words[0]
-    for word in words[1:]:
-        out = _p("errors.spec.type.either", a=out, b=word)
-    return out
-
-
-def type_phrase(tp: Any, form: str = "a") -> Phrase | None:  # noqa: ANN401
-    """`type_word` as a catalog phrase in `form` ("a", "bare", "plural"), said in either language."""
-    origin = typing.get_origin(tp)
-    if origin is typing.Annotated:
-        return type_phrase(typing.get_args(tp)[0], form)
-    if origin is typing.Literal:
-        choices = ", ".join(repr(a) for a in typing.get_args(tp))
-        return _p(_FORMS["one_of"][form], choices=choices)
-    if origin in (typing.Union, types.UnionType):
-        words = [w for w in (type_phrase(a, form) for a in typing.get_args(tp) if a is not type(None)) if w]
-        return _either(words) if words else None
-    if origin in (list, tuple, dict):
-        args = typing.get_args(tp)
-        inner_tp = (args[0] if args else None) if origin is not dict else (args[1] if len(args) == 2 else None)
-        inner = type_phrase(inner_tp, "plural") if inner_tp is not None else None
-        return _p(
-            _FORMS["list_of" if origin is not dict else "table_of"][form], inner=inner or Phrase(_BASE["any"]["plural"])
-        )
-    for base, name in ((bool, "boolean"), (float, "number"), (int, "integer"), (str, "string")):
-        if tp is base:
-            return Phrase(_BASE[name][form])
-    if tp is Any:
-        return Phrase(_BASE["any"][form])
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return Phrase(_BASE["table"][form])
-    return None
-
-
-def type_word(tp: Any) -> str:  # noqa: ANN401
-    """A type in the words of the spec reference ("a number", "a list of strings")."""
-    origin = typing.get_origin(tp)
-    if origin is typing.Annotated:
-        return type_word(typing.get_args(tp)[0])
-    if origin is typing.Literal:
-        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(w for w in (type_word(a) for a in typing.get_args(tp) if a is not type(None)) if w)
-    if origin in (list, tuple):
-        args = typing.get_args(tp)
-        inner = type_word(args[0]) if args else "values"
-        return f"a list of {_plural(inner)}"
-    if origin is dict:
-        args = typing.get_args(tp)
-        inner = type_word(args[1]) if len(args) == 2 else "values"
-        return f"a table of {_plural(inner)}"
-    if tp is float:
-        return "a number"
-    if tp is int:
-        return "an integer"
-    if tp is bool:
-        return "true or false"
-    if tp is str:
-        return "a string"
-    if tp is Any:
-        return "any value"
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return "a table"
-    return ""
-
-
-def _plural(word: str) -> str:
-    for article in ("an ", "a "):
-        if word.startswith(article):
-            noun = word[len(article) :]
-            if noun == "true or false":
-                return "booleans"
-            if noun.startswith(("list", "table")):
-                return noun.replace("list", "lists", 1).replace("table", "tables", 1)
-            return noun + "s" if " " not in noun else noun
-    if word.startswith("one of"):
-        return f"values ({word})"
-    return word
-
-
 def raise_problem(problem: Problem, file: str, positions: Positions, base: Path = ()) -> typing.NoReturn:
     from grader.errors import SpecError
 
@@ -534,17 +218,4 @@ def raise_problem(problem: Problem, file: str, positions: Positions, base: Path 
     raise SpecError.told(problem.phrase.key, where, **problem.phrase.fields)
 
 
-__all__ = [
-    "Problem",
-    "ValidationError",
-    "dotted",
-    "first_problem",
-    "nearest",
-    "raise_problem",
-    "shown_phrase",
-    "suggest",
-    "suggestion",
-    "type_phrase",
-    "type_word",
-    "walk",
-]
+__all__ = ["Problem", "ValidationError", "first_problem", "raise_problem"]

@@ -1,4 +1,5 @@
-"""The pattern syntax of a rubric item (see grader/quiz/bank.py for the grammar)."""
+"""The pattern syntax of a rubric item (written out in docs/quiz.md and at the top of
+quizzes/ch15_exercises.toml)."""
 
 from __future__ import annotations
 

@@ -143,53 +143,16 @@ def score_answer(
     """
     text = text or ""
     if len(text) > MAX_CHARS:
-        return _result(
-            question,
-            0.0,
-            [],
-            list(question.concepts),
-            [],
-            [],
-            _lang_of(text),
-            ["too_long"],
-            reveal=False,
-            confidence=1.0,
-            doubts=[],
-            feedback_lang=lang,
-        )
+        return _unread(question, _lang_of(text), "too_long", feedback_lang=lang)
     comp = compiled(question)
     if not text.strip():
-        return _result(
-            question,
-            0.0,
-            [],
-            list(question.concepts),
-            [],
-            [],
-            lang or "ko",
-            ["empty"],
-            reveal=reveal,
-            confidence=1.0,
-            doubts=[],
-            feedback_lang=lang,
-        )
+        return _unread(question, lang or "ko", "empty", reveal=reveal, feedback_lang=lang)
     deadline = Deadline(budget_s)
     try:
         return _score(question, comp, text, reveal, deadline, lang)
     except OutOfTime:
-        return _result(
-            question,
-            0.0,
-            [],
-            list(question.concepts),
-            [],
-            [],
-            _lang_of(text),
-            ["time_budget"],
-            reveal=False,
-            confidence=0.0,
-            doubts=["time_budget"],
-            feedback_lang=lang,
+        return _unread(
+            question, _lang_of(text), "time_budget", confidence=0.0, doubts=("time_budget",), feedback_lang=lang
         )
 
 
@@ -295,6 +258,34 @@ def _score(
         reveal=reveal,
         confidence=confidence,
         doubts=doubts,
+        feedback_lang=feedback_lang,
+    )
+
+
+def _unread(
+    q: Question,
+    lang: str,
+    flag: str,
+    *,
+    feedback_lang: str | None,
+    reveal: bool = False,
+    confidence: float = 1.0,
+    doubts: tuple[str, ...] = (),
+) -> QuizResult:
+    """No points and every concept missing, for an answer not read through (`flag` says why:
+    too long, empty, out of time)."""
+    return _result(
+        q,
+        0.0,
+        [],
+        list(q.concepts),
+        [],
+        [],
+        lang,
+        [flag],
+        reveal=reveal,
+        confidence=confidence,
+        doubts=list(doubts),
         feedback_lang=feedback_lang,
     )
 

@@ -8,7 +8,8 @@ Reading the files:
 
 Aggregating the gradebook:
 - `records`  attempts as the report reads them (inert text; never writes the gradebook)
-- `progress` best scores, who handed in what, where people are stuck
+- `progress` best scores, who handed in what, where people are stuck (`Context`)
+- `figures`  that as plain data: people, exercises, cells, missed checks and concepts
 
 Writing:
 - `render`   the Jinja2 environment (autoescape) and the page strings in Korean and English

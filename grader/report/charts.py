@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from grader.report.common import yymmdd
-from grader.report.progress import Exercise
+from grader.report.figures import Exercise
 from grader.results.attempt import Attempt
 
 # Okabe-Ito based: distinguishable for the common colour-vision deficiencies, dark enough on white.

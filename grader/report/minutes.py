@@ -10,9 +10,10 @@ from typing import Any
 from grader import __version__
 from grader.errors import GradeError
 from grader.report.common import pick
+from grader.report.figures import Progress
 from grader.report.meeting import Meeting, load_meeting
 from grader.report.notes import ImageSink, embed_images
-from grader.report.progress import Context, Progress
+from grader.report.progress import Context
 from grader.report.records import Records, load_records
 from grader.report.render import Strings, render
 from grader.report.roster import Roster, find_roster, load_roster

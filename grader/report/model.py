@@ -1,6 +1,6 @@
 """The report's names that other packages import (the batch and results layers read the
 roster; tests read attempts as the report does). The code lives in `roster`, `meeting`,
-`records` and `progress`; this module only gathers the names so those imports keep one home.
+`records`, `progress` and `figures`; this module only gathers the names so those imports keep one home.
 
 The roster is imported at once (cheap, and what `grade submit` needs); the rest on first
 use, so reading a roster does not load the Markdown and gradebook machinery."""
@@ -22,7 +22,7 @@ _LATER = {
     "load_meeting": "meeting",
     "load_meetings": "meeting",
     "Context": "progress",
-    "Progress": "progress",
+    "Progress": "figures",
     "Records": "records",
     "load_attempts": "records",
     "load_records": "records",

@@ -20,7 +20,7 @@ from grader.i18n import entries, text
 from grader.i18n.catalog import has, template
 from grader.report import notes
 from grader.report.common import pick, yymmdd
-from grader.report.progress import reviewed
+from grader.report.figures import reviewed
 
 HERE = Path(__file__).resolve().parent
 

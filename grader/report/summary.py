@@ -15,8 +15,9 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from grader.report.common import pick, yymmdd
+from grader.report.figures import Missed, Progress, Who, reviewed
 from grader.report.meeting import Meeting
-from grader.report.progress import Context, Missed, Progress, Who, reviewed
+from grader.report.progress import Context
 from grader.report.render import Strings, fmt_score, weekday
 from grader.results.attempt import Attempt
 from grader.textsafe import inert

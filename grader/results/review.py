@@ -85,7 +85,7 @@ def _first_line(text: str) -> str:
     return " ".join(text.split())[:200]
 
 
-# The quiz scorer's reasons for doubt (grader/quiz/scorer.py) and the statuses, for Korean lines.
+# The quiz scorer's reasons for doubt (grader/quiz/confidence.py) and the statuses, for Korean lines.
 _DOUBTS_KO = {
     "near_boundary": "등급 경계 근처",
     "conflict": "서로 어긋나는 진술",

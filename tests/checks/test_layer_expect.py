@@ -5,21 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.checks import KINDS, GradeContext, ProbeOutput
-from grader.checks.base import CheckSpec
+from grader.checks import KINDS, ProbeOutput
 from grader.errors import SpecError
 
-
-def ctx_for(course, exercise: str, lang: str = "en", seed: int = 3) -> GradeContext:
-    return GradeContext(seed=seed, lang=lang, course=course, spec=course.specs[exercise])
-
-
-def spec_check(course, exercise: str, cid: str) -> CheckSpec:
-    return next(c for c in course.specs[exercise].checks if c.id == cid)
-
-
-def make_check(kind: str, **params) -> CheckSpec:
-    return CheckSpec(id="t", kind=kind, points=2.0, title={"en": "t"}, hint={"en": "Try harder."}, params=params)
+from .course_ctx import ctx_for, make_check, spec_check
 
 
 def _layer(cls, name="", **config):

@@ -84,7 +84,7 @@ def test_the_batch_summary_reads_at_narrow_widths(width):
 
     from grader.batch.collect import Found
     from grader.batch.run import BatchItem
-    from grader.cli.views import render_batch_summary
+    from grader.cli.views_batch import render_batch_summary
 
     items = []
     for i, path in enumerate(RESULTS):

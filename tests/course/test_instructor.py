@@ -7,6 +7,7 @@ import json
 import pytest
 
 from grader.cli.app import cli
+from grader.course import instructor
 
 pytestmark = pytest.mark.slow
 
@@ -20,9 +21,13 @@ def test_every_exercise_has_solution_starter_spec(course):
         assert spec.quiz == spec.id, "each exercise carries its quiz question"
 
 
-def test_grade_check_all_eight(runner, repo_root, monkeypatch):
+def test_grade_check_all_eight(runner, repo_root, monkeypatch, course_grades):
+    """The notebooks are graded by `grade check`'s runner once per process (tests/course_grades.py),
+    at the practice seed, and the self-check's tests read the same attempts."""
     monkeypatch.chdir(repo_root)
-    r = runner.invoke(cli, ["check", "--workers", "2", "--json"])
+    monkeypatch.setattr(instructor, "_run_jobs", course_grades.run_jobs)
+    args = ["check", "--workers", "2", "--seed", str(course_grades.seed), "--lang", course_grades.lang, "--json"]
+    r = runner.invoke(cli, args)
     doc = json.loads(r.stdout)
     problems = [f"{v['exercise']} {v['role']}: {v['status']} {v['problem']}" for v in doc["notebooks"] if not v["ok"]]
     assert not problems, "\n".join(problems)

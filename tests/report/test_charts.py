@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from grader.report import charts
-from grader.report.progress import Exercise
+from grader.report.figures import Exercise
 from grader.report.render import Strings, environment
 from grader.results.attempt import Attempt
 

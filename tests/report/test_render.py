@@ -301,7 +301,7 @@ def test_commands_plug_into_the_grade_cli(runner, demo, tmp_path):
 
     from grader.cli.app import cli
 
-    group = click.Group(commands={**cli.commands})  # a copy: the real registration is grader/cli.py's
+    group = click.Group(commands={**cli.commands})  # a copy: the real registration is grader/cli/app.py's
     group.add_command(minutes_cmd)
     group.add_command(site_cmd)
     r = runner.invoke(group, ["site", "--help"])

@@ -13,8 +13,6 @@ import nbformat
 import pytest
 from conftest import write_notebook
 
-from grader.course.loader import load_course
-from grader.grading import grade_file
 from grader.selfcheck import pack as packs
 
 from .kernels import LiveKernel
@@ -23,11 +21,6 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = sorted(p.name for p in (ROOT / "solutions").glob("*.ipynb"))
-
-
-@pytest.fixture(scope="module")
-def course():
-    return load_course(ROOT)
 
 
 @pytest.mark.parametrize("name", NAMES, ids=lambda n: n[:2])
@@ -65,7 +58,7 @@ def test_solution_passes_every_check(name):
 
 
 @pytest.mark.parametrize("name", NAMES, ids=lambda n: n[:2])
-def test_starter_fails_with_the_graded_messages(name, course):
+def test_starter_fails_with_the_graded_messages(name, course, course_grades):
     path = ROOT / "exercises" / name
     k = LiveKernel(path)
     try:
@@ -74,7 +67,9 @@ def test_starter_fails_with_the_graded_messages(name, course):
     finally:
         k.close()
     assert r["error"] is None, r["error"]
-    graded, _ = grade_file(course, path, seed=packs.practice_seed(course), lang="ko")
+    # Graded at the practice seed in Korean, once per process (grade check's test reads it too).
+    graded = course_grades.attempt("starter", name)
+    assert (course_grades.seed, course_grades.lang) == (packs.practice_seed(course), "ko")
     assert graded.status == "graded", graded.message
     mine = {x["id"]: (x["points"], x["message"]) for x in r["results"]}
     theirs = {c.id: (c.points, c.message) for c in graded.checks}
