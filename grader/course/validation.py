@@ -97,8 +97,8 @@ def first_problem(
         text = cause.message if isinstance(cause, ParamError) else str(cause or err["msg"])
         if isinstance(cause, ParamError) and cause.key:
             loc = (*loc, *cause.key)
-        elif label and label not in text:
-            text = f"{label}: {text}"
+        elif label and label not in str(text):
+            text = _p("errors.spec.value.in_check", where=label, text=text)
         message = (
             _p("errors.spec.value.in_check", where=where, text=text)
             if where
@@ -136,9 +136,13 @@ def first_problem(
         if kind == "too_short" and ctx.get("min_length") == 1:
             message = _p("errors.spec.non_empty", subject=_subject(loc, where))
         elif kind == "too_short":
-            message = _p("errors.spec.at_least", subject=_subject(loc, where), n=ctx.get("min_length"))
+            n = ctx.get("min_length")
+            entry = "errors.spec.at_least.one" if n == 1 else "errors.spec.at_least.many"
+            message = _p(entry, subject=_subject(loc, where), n=n)
         else:
-            message = _p("errors.spec.at_most", subject=_subject(loc, where), n=ctx.get("max_length"))
+            n = ctx.get("max_length")
+            entry = "errors.spec.at_most.one" if n == 1 else "errors.spec.at_most.many"
+            message = _p(entry, subject=_subject(loc, where), n=n)
     elif kind == "string_pattern_mismatch":
         pattern = (err.get("ctx") or {}).get("pattern", "")
         got = shown_phrase(err.get("input"))
@@ -146,7 +150,7 @@ def first_problem(
         if pattern in _PATTERN_KEYS:
             message = _p(_PATTERN_KEYS[pattern], subject=subject, got=got)
         else:
-            form = PATTERN_WORDS.get(pattern, "have the right form")
+            form = PATTERN_WORDS.get(pattern, Phrase("errors.spec.form.other"))
             message = _p("errors.spec.pattern.other", subject=subject, form=form, got=got)
     elif kind in TYPE_KEYS:
         word = expected_type(at, kind, "a")

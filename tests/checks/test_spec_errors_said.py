@@ -88,8 +88,8 @@ def test_a_rule_a_reference_returned_is_refused_in_both_languages(rule: dict, en
 
 
 def test_a_rule_of_a_nested_table_reads_as_text_with_its_place(tmp_path: Path) -> None:
-    # validation.py puts the table's place (rules[0]) before a keyless rule's message by
-    # formatting it: the phrase then reads as its English, never as the tuple it is.
+    # validation.py puts the table's place (rules[0]) before a keyless rule's message, in
+    # the reader's language: no English rule inside the Korean line.
     spec = SPEC.split("[[checks]]")[0] + textwrap.dedent("""\
         [[checks]]
         id = "cfg"
@@ -103,4 +103,5 @@ def test_a_rule_of_a_nested_table_reads_as_text_with_its_place(tmp_path: Path) -
     with pytest.raises(SpecError) as info:
         load_spec(path)
     assert "check 'cfg': rules[0]: a rule needs at least one of 'class'" in str(info.value)
-    assert "Phrase(" not in info.value.said("ko")
+    said = info.value.said("ko")
+    assert "rules[0]: 규칙에는 'class'" in said and "a rule needs" not in said and "Phrase(" not in said
