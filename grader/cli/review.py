@@ -360,4 +360,3 @@ def import_cmd(
             click.echo(inert(d.summary(lang)))
     if any(d.conflicting or d.reviews_conflicting for d in done):
         sys.exit(1)
-
