@@ -266,7 +266,16 @@ def render_instructor(console: Console, verdicts: list, starters: list, lang: st
             )
         )
     if not bad:
-        console.print(Text(text("cli.check.starters_match", lang, n=len(starters)), style="green"))
+        console.print(
+            Text(
+                text(
+                    "cli.check.starters_match.one" if len(starters) == 1 else "cli.check.starters_match.many",
+                    lang,
+                    n=len(starters),
+                ),
+                style="green",
+            )
+        )
     ok = sum(v.ok for v in verdicts)
     style = "green" if ok == len(verdicts) and not bad else "red"
     console.print(Text(text("cli.check.as_expected", lang, ok=ok, n=len(verdicts)), style=f"bold {style}"))

@@ -141,7 +141,9 @@ def render_batch_summary(
     if skipped:
         parts.append(text("cli.batch.skipped_before", lang, n=skipped))
     graded = [it.result for it in items if it.result and it.result.status != "invalid" and not it.skipped]
-    line = text("cli.batch.total", lang, n=len(items), parts=", ".join(parts))
+    line = text(
+        "cli.batch.total.one" if len(items) == 1 else "cli.batch.total.many", lang, n=len(items), parts=", ".join(parts)
+    )
     if graded:
         mean = sum(r.score / r.max_score for r in graded if r.max_score) / max(1, len(graded))
         line += text("cli.batch.mean", lang, percent=f"{100 * mean:.0f}%")
