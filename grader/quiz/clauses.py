@@ -27,7 +27,17 @@ from grader.quiz.english import (
     split_latin,
 )
 from grader.quiz.korean import mend_codas, tokenize
-from grader.quiz.lists import ARROW, LIST_PARTS, SEPARATOR, in_brackets, list_cuts, short_aside, tuple_at, unbracketed
+from grader.quiz.lists import (
+    ARROW,
+    LIST_PARTS,
+    SEPARATOR,
+    in_brackets,
+    lead_in,
+    list_cuts,
+    short_aside,
+    tuple_at,
+    unbracketed,
+)
 from grader.quiz.negation import KO_NEGATORS, KO_SOFT_NEGATORS, denied_clauses, flip, mark_negation
 from grader.quiz.units import Segment, Unit
 
@@ -131,9 +141,11 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
             units[-1].coord = True
         if units and tag == "ETM" and units[-1].negator:
             units[-1].adnominal = True
+        term_ending = tag == "ETM" or (form, tag) == ("기", "ETN")
         if pending_pred and tag.startswith("E"):
-            # an adjective before a noun ("같은 가중치") is still a list item
-            predicates += tag != "ETM"
+            # an adjective before a noun ("같은 가중치") is still a list item, and so is a
+            # verb made a noun by -기 ("시간 펼치기"); -ㅁ ends a note ("줄임") like a verb
+            predicates += not term_ending
             pending_pred = False
         if tag in KO_PREDICATE_TAGS:
             pending_pred = True
@@ -141,7 +153,11 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
             # 불가능 / 불필요: "병렬화는 불가능하다" denies what precedes
             units.append(Unit(form, False, "post", clause, start=tok.start))
             continue
-        if (tag.startswith("J") and tag not in ("JC", "JKG")) or tag in ("EF", "EC", "ETN"):
+        if (
+            (tag.startswith("J") and tag not in ("JC", "JKG"))
+            or tag in ("EF", "EC")
+            or (tag == "ETN" and not term_ending)
+        ):
             relating.append(tok.start)  # 와/과 and 의 join the items of a list, they state nothing
         if tag in ("JKS", "JKO", "JKB", "JKC", "JX"):
             case_particle = True
@@ -315,11 +331,16 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
     )
     # three or more English words with nothing between them read as prose, not a list
     prose = latin_words >= 3 and separators == 0
+    # "seq2seq - 번역, 시계열 / seq2vec - 감성 분석": groups each led by its label relate
+    # their items to the label, however many items there are
+    groups = [g for g in re.split(r"\s[/|]\s|\s{2,}[/|]\s*", unbracketed(text)) if g.strip()]
+    labelled_groups = len(groups) >= 2 and all(lead_in(g) for g in groups)
     statement = (
         predicates > 0
         or prose
         or (symbol and len(parts) <= LIST_PARTS)
         or short_links
+        or labelled_groups
         or (related_parts > 0 and related_parts * 2 >= len(parts))
     )
     return Segment(text=text, units=units, statement=statement, predicates=predicates, separators=separators, cuts=cuts)

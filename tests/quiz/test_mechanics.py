@@ -1,0 +1,88 @@
+"""Scorer mechanics that should hold for answers nobody tuned on (issue 18).
+
+Each test states a general rule (how a list, a clause or a heading is read) with
+examples written for it, in Korean and English, none taken from the evaluation set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.quiz import band, load_bank, score_answer
+from grader.quiz.lists import lead_in
+
+ROOT = Path(__file__).resolve().parents[2]
+BANK = load_bank(ROOT / "quizzes")
+
+
+def res(qid: str, text: str):  # noqa: ANN201
+    return score_answer(BANK[qid], text)
+
+
+# --- 1. a run of bare terms earns less than a third, whatever separates them -----------
+
+
+@pytest.mark.parametrize(
+    "salad",
+    [
+        "unrolling, forward pass, loss, backpropagation, gradients, shared weights, truncated BPTT",
+        "시간 펼치기, 정방향 계산, 비용 함수, 역전파, 그레이디언트, 가중치 공유, 경사 하강법",
+        "시간 펼치기 / 정방향 계산 / 비용 함수 / 역전파 / 그레이디언트 / 가중치 공유",
+        "unrolling\nforward pass\ncost function\nbackprop\nshared weights\ngradient descent",
+        "시간 펼치기 및 정방향 계산 및 비용 함수 및 역전파 및 가중치 공유",
+    ],
+)
+def test_a_bare_run_of_terms_scores_none(salad: str) -> None:
+    r = res("ch15.q03", salad)
+    assert band(r.fraction) == "none", (salad, r.to_dict())
+
+
+@pytest.mark.parametrize(
+    "salad",
+    [
+        "translation, forecasting, sentiment, captioning, encoder-decoder, speech, recommendation",
+        "번역, 시계열, 감성 분석, 이미지 캡션, 인코더-디코더, 음성 인식, 추천",
+    ],
+)
+def test_a_long_unlabelled_line_is_a_salad_even_where_lists_are_fair(salad: str) -> None:
+    assert BANK["ch15.ex1"].lists_ok
+    assert band(res("ch15.ex1", salad).fraction) == "none", salad
+
+
+def test_a_labelled_list_is_a_note_not_a_salad() -> None:
+    # the label says what the items are: the fixes of the problem named before
+    note = (
+        "Unstable gradients and a short memory.\n"
+        "Fixes: a smaller learning rate, tanh, gradient clipping, layer norm, dropout, LSTM or GRU cells"
+    )
+    bare = "unstable gradients, short memory, smaller learning rate, tanh, clipping, layer norm, dropout, LSTM, GRU"
+    assert res("ch15.ex5", note).fraction > res("ch15.ex5", bare).fraction
+    assert band(res("ch15.ex5", bare).fraction) == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("대책: 작은 학습률, 클리핑, 층 정규화", True),
+        ("Fixes: lower lr, tanh, clipping", True),
+        ("seq2vec RNN: 감성 분석, 스팸 분류", True),
+        ("번역, 시계열, 감성 분석", False),
+        ("s=12, 차분, 계절성", False),
+        ("입력은 3차원이고 출력도 시퀀스라서 생기는 문제: 길이", False),
+    ],
+)
+def test_what_counts_as_a_label_before_a_list(text: str, label: bool) -> None:
+    assert lead_in(text) is label
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "seq2seq - 날씨 예측, 번역 / seq2vec - 리뷰 감성 분류 / vec2seq - 이미지 캡션 생성, 음악 추천",
+        "seq2seq: forecasting, translation | seq2vec: sentiment of a review | vec2seq: image captioning, playlists",
+    ],
+)
+def test_groups_each_led_by_a_label_relate_their_items(text: str) -> None:
+    assert band(res("ch15.ex1", text).fraction) == "full", res("ch15.ex1", text).to_dict()
