@@ -101,6 +101,24 @@ KO_EXCEPT_VERBS = {"빼", "제외하", "말", "포함하", "빼놓", "비롯하"
 KO_INSTEAD = {("대신", "NNG"), ("대신", "MAG"), ("대신에", "MAG")}
 
 
+KO_AFTER = {"다음", "후", "뒤"}  # "-ㄴ 다음(에)", "-ㄴ 후", "-ㄴ 뒤": a step, then the next
+
+
+def _group_break(text: str, at: int) -> bool:
+    """A slash or bar with a space beside it, outside brackets: a break between groups.
+
+    Not an arrow: "shared weights -> same parameter count" relates its two sides."""
+    if in_brackets(text, at):
+        return False
+    if text[at] in "/|":
+        return text[at - 1 : at] == " " or text[at + 1 : at + 2] == " "
+    return False
+
+
+def _next_is(tokens: list, k: int, pairs: set[tuple[str, str]]) -> bool:
+    return k + 1 < len(tokens) and (tokens[k + 1].form, tokens[k + 1].tag.split("-")[0]) in pairs
+
+
 def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment:
     """`text` (one sentence) as units; `note_predicates` are nouns that end a study note like a verb."""
     units: list[Unit] = []
@@ -212,6 +230,22 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
             quoted = True
         if tag == "ETM" and form in KO_QUOTATIVE_ETM and k + 1 < len(tokens) and tokens[k + 1].form in KO_SAYING:
             quoted = True  # "누적된다는 말도 있긴 한데 …": what is said, then the writer's own view
+        if tag in ("SP", "SW", "SO") and _group_break(text, tok.start):
+            # "seq2seq: 전부 True / seq2vec: …": each side is a clause of its own,
+            # with its own holder and its own negation
+            close_clause(tok.start + tok.len)
+            quoted = False
+            continue
+        if (
+            tag in ("NNG", "NNB")
+            and form in KO_AFTER
+            and here[1] == "ETM"
+            and (form != "다음" or _next_is(tokens, k, {("에", "JKB"), (",", "SP")}))
+        ):
+            # "계산한 다음에 …", "구한 후 …": the first step is a clause of its own
+            close_clause(tok.start + tok.len)
+            quoted = False
+            continue
         if (tag == "EC" and form in KO_CLAUSE_EC) or tag in ("SSO", "SSC") or (form, tag) in KO_CLAUSE_WORDS:
             close_clause(tok.start + tok.len)
             quoted = False

@@ -86,3 +86,40 @@ def test_what_counts_as_a_label_before_a_list(text: str, label: bool) -> None:
 )
 def test_groups_each_led_by_a_label_relate_their_items(text: str) -> None:
     assert band(res("ch15.ex1", text).fraction) == "full", res("ch15.ex1", text).to_dict()
+
+
+# --- 2. clauses: groups split by " / ", a step "-ㄴ 다음에" ---------------------------
+
+
+def _clauses(text: str) -> list[str]:
+    from grader.quiz.clauses import segment
+
+    seg = segment(text)
+    out: dict[int, list[str]] = {}
+    for u in seg.units:
+        out.setdefault(u.clause, []).append(u.form)
+    return [" ".join(v) for _, v in sorted(out.items())]
+
+
+def test_a_spaced_slash_separates_clauses_but_a_term_slash_does_not() -> None:
+    assert len(_clauses("stateless: 매 배치 리셋 / stateful: 상태 유지")) == 2
+    assert len(_clauses("vanishing/exploding gradients를 클리핑으로 막는다")) == 1
+
+
+def test_a_step_then_the_next_are_two_clauses() -> None:
+    assert len(_clauses("정방향 계산을 한 다음에 비용을 구한다")) == 2
+    assert len(_clauses("구한 후 역전파한다")) == 2
+    # "예측한 다음 값": the next value, not "after predicting"
+    assert len(_clauses("예측한 다음 값을 입력에 붙인다")) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "seq2seq: 모든 층 True / seq2vec: 마지막 순환 층만 빼고 True",
+        "seq2seq: True on every layer / seq2vec: True on all but the top recurrent layer",
+    ],
+)
+def test_each_group_binds_its_setting_to_its_own_label(text: str) -> None:
+    r = res("ch15.ex3", text)
+    assert band(r.fraction) == "full", r.to_dict()
