@@ -123,3 +123,20 @@ def test_a_step_then_the_next_are_two_clauses() -> None:
 def test_each_group_binds_its_setting_to_its_own_label(text: str) -> None:
     r = res("ch15.ex3", text)
     assert band(r.fraction) == "full", r.to_dict()
+
+
+# --- 4. stems: an adjective and its -ize word are two words -------------------------
+
+
+def test_normalization_is_not_normal_nor_regularization_regular() -> None:
+    from grader.quiz.english import latin_form
+
+    assert latin_form("normalization") == latin_form("normalize") != latin_form("normal")
+    assert latin_form("regularization") == latin_form("regularizes") != latin_form("regular")
+    assert latin_form("parallelize") == latin_form("parallel")  # one idea: stays one stem
+    # "a regular LSTM" says nothing about regularization, "layer normalization" nothing
+    # about what a regular (normal) LSTM's gates see
+    assert "regularize" not in res("ch15.q14", "It works like in a regular LSTM layer.").matched
+    r = res("ch15.q16", "Layer normalization of the gate inputs, as in a normalized LSTM.")
+    assert "regular-gates-see-x-h" not in r.matched
+    assert "regularize" in res("ch15.q14", "Both are regularization against overfitting.").matched
