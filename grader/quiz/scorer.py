@@ -229,6 +229,38 @@ def _score(
             missing.append(c)
             if hit.contradicted:
                 contradicted.append(c)
+    found_mis: list[Misconception] = []
+    mis_hits: list[Hit] = []
+    by_id = {c.id: c for c in question.concepts}
+    for m in question.misconceptions:
+        h = scan(live, comp, m.patterns, m.unless, m.polarity, deadline, holders, claims_only=True)
+        if not h.holds:
+            continue
+        if m.swap:
+            # Where two roles are bound to each other's holders, a concept found there only
+            # through words with no holder ("마지막 상태를 다음 배치로") is not stated: the
+            # words are right, the relation is wrong. Bound to its own holder as well, or
+            # stated elsewhere, it stands; when both stand, there is no swap.
+            kept = {}
+            for cid in m.swap:
+                c = by_id[cid]
+                bound = scan(live, comp, [p for p in c.patterns if p.holder], c.unless, c.polarity, deadline, holders)
+                kept[cid] = hits[cid].segments - (h.segments - bound.segments)
+            if all(kept.values()):
+                continue
+            for cid, segs in kept.items():
+                hit = hits[cid]
+                if hit.holds and not segs:
+                    hit.holds = False
+                    hit.segments = set()
+            matched = [c for c in matched if hits[c.id].holds]
+            missing = [c for c in question.concepts if not hits[c.id].holds]
+            seg_concepts = {}
+            for c in matched:
+                for i in hits[c.id].segments:
+                    seg_concepts.setdefault(i, set()).add(c.id)
+        found_mis.append(m)
+        mis_hits.append(h)
     statement_idx = set()
     for i, s in live:
         n = len(seg_concepts.get(i, ()))
@@ -256,16 +288,6 @@ def _score(
     if frac_all > fraction + 1e-9:
         flags.append("keyword_list")
 
-    found_mis: list[Misconception] = []
-    mis_hits: list[Hit] = []
-    matched_ids = {c.id for c in matched}
-    for m in question.misconceptions:
-        if m.swap and set(m.swap) <= matched_ids:
-            continue  # both roles are stated the right way somewhere: not a swap
-        h = scan(live, comp, m.patterns, m.unless, m.polarity, deadline, holders, claims_only=True)
-        if h.holds:
-            found_mis.append(m)
-            mis_hits.append(h)
     # a wrong claim and a concept stated the wrong way round are often the same mistake
     # said twice: the larger of the two costs count, not their sum
     fraction -= max(sum(m.penalty for m in found_mis), sum(c.weight / total * scale for c in contradicted))

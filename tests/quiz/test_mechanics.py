@@ -140,3 +140,57 @@ def test_normalization_is_not_normal_nor_regularization_regular() -> None:
     r = res("ch15.q16", "Layer normalization of the gate inputs, as in a normalized LSTM.")
     assert "regular-gates-see-x-h" not in r.matched
     assert "regularize" in res("ch15.q14", "Both are regularization against overfitting.").matched
+
+
+# --- 5. a swap is a misconception, even when the words alone would earn both concepts -----
+
+SWAP_BANK = """
+[[question]]
+id = "t.q1"
+points = 2
+prompt = { ko = "두 게이트는 각각 무엇을 하나요?", en = "What does each of the two gates do?" }
+answer = { ko = "삭제 게이트는 장기 상태에서 지울 것을, 입력 게이트는 더할 새 정보를 정한다.", en = "The forget gate erases, the input gate adds." }
+
+[[question.concept]]
+id = "forget"
+label = { ko = "삭제 게이트", en = "forget gate" }
+feedback = { ko = "삭제 게이트가 빠졌습니다.", en = "The forget gate is missing." }
+match = ["삭제 게이트|forget gate => 지우|erase", "지우|erase + 장기 상태|long-term state"]
+
+[[question.concept]]
+id = "input"
+label = { ko = "입력 게이트", en = "input gate" }
+feedback = { ko = "입력 게이트가 빠졌습니다.", en = "The input gate is missing." }
+match = ["입력 게이트|input gate => 더하|add", "더하|add + 새 정보|new information"]
+
+[[question.misconception]]
+id = "swapped"
+penalty = 0.5
+swap = ["forget", "input"]
+label = { ko = "뒤바꿈", en = "swapped" }
+feedback = { ko = "두 게이트가 바뀌었습니다.", en = "The two gates are swapped." }
+"""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The input gate erases parts of the long-term state, and the forget gate adds new information.",
+        "입력 게이트는 장기 상태에서 정보를 지우고, 삭제 게이트는 새 정보를 더한다.",
+    ],
+)
+def test_words_with_no_holder_do_not_outweigh_a_swapped_relation(tmp_path: Path, text: str) -> None:
+    (tmp_path / "t.toml").write_text(SWAP_BANK, encoding="utf-8")
+    q = load_bank(tmp_path)["t.q1"]
+    r = score_answer(q, text)
+    assert "swapped" in r.misconceptions and band(r.fraction) == "none", r.to_dict()
+    right = score_answer(
+        q,
+        text.replace("input", "X")
+        .replace("forget", "input")
+        .replace("X", "forget")
+        .replace("입력", "Y")
+        .replace("삭제", "입력")
+        .replace("Y", "삭제"),
+    )
+    assert "swapped" not in right.misconceptions and band(right.fraction) == "full", right.to_dict()
