@@ -194,3 +194,23 @@ def test_words_with_no_holder_do_not_outweigh_a_swapped_relation(tmp_path: Path,
         .replace("Y", "삭제"),
     )
     assert "swapped" not in right.misconceptions and band(right.fraction) == "full", right.to_dict()
+
+
+# --- 3. structure: a holder in brackets closing a sentence tags what it is about -----------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "LSTM과 달리 두 상태 벡터를 하나로 합친다 (GRU)",
+        "Unlike the LSTM, it merges the two state vectors into one (GRU).",
+    ],
+)
+def test_a_bracketed_holder_at_the_end_owns_the_sentence(text: str) -> None:
+    assert "single-state" in res("ch15.q15", text).matched
+
+
+def test_a_label_line_under_a_heading_holds_its_bullets() -> None:
+    note = "GRU:\n- 상태 벡터 하나로 합침\n- 출력 게이트 없음\n- z 하나가 삭제·입력 게이트를 함께 제어"
+    r = res("ch15.q15", note)
+    assert {"single-state", "no-output-gate"} <= set(r.matched), r.to_dict()
