@@ -284,7 +284,11 @@ def _score(
         return min(1.0, w / total * scale)
 
     frac_all = credit(None)
-    fraction = max(credit(statement_idx), min(credit(labelled_idx), KEYWORD_LIST_CAP), min(frac_all, SALAD_CAP))
+    # a labelled list inside an answer that states things ("1) 기울기 불안정 … - 대책: A / B / C")
+    # is the note form of those statements: the label relates its items to what is stated
+    stated_any = any(statement_idx & hits[c.id].segments for c in matched)
+    labelled_cap = 1.0 if stated_any and len(statement_idx) >= 2 else KEYWORD_LIST_CAP
+    fraction = max(credit(statement_idx), min(credit(labelled_idx), labelled_cap), min(frac_all, SALAD_CAP))
     if frac_all > fraction + 1e-9:
         flags.append("keyword_list")
 

@@ -214,3 +214,19 @@ def test_a_label_line_under_a_heading_holds_its_bullets() -> None:
     note = "GRU:\n- 상태 벡터 하나로 합침\n- 출력 게이트 없음\n- z 하나가 삭제·입력 게이트를 함께 제어"
     r = res("ch15.q15", note)
     assert {"single-state", "no-output-gate"} <= set(r.matched), r.to_dict()
+
+
+def test_a_labelled_list_under_stated_problems_is_their_note_form() -> None:
+    note = (
+        "1) 기울기가 불안정하다\n"
+        "- 긴 시퀀스를 펼치면 아주 깊은 망이 되어 그래디언트가 소실되거나 폭주한다\n"
+        "- 대책: 작은 학습률 / tanh / 그래디언트 클리핑 / 층 정규화 / 드롭아웃\n"
+        "2) 단기 기억이 짧다\n"
+        "- 앞쪽 입력을 점점 잊어버린다\n"
+        "- 대책: LSTM, GRU 셀"
+    )
+    assert band(res("ch15.ex5", note).fraction) == "full", res("ch15.ex5", note).to_dict()
+    # statements that earn nothing lend the list nothing: it stays a capped note
+    dump = "이 문제는 중요합니다. 열심히 공부했습니다.\n답: 작은 학습률, tanh, 클리핑, 층 정규화, 드롭아웃, LSTM, GRU, 단기 기억"
+    r = res("ch15.ex5", dump)
+    assert band(r.fraction) != "full" and "keyword_list" in r.flags, r.to_dict()
