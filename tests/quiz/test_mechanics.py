@@ -230,3 +230,24 @@ def test_a_labelled_list_under_stated_problems_is_their_note_form() -> None:
     dump = "이 문제는 중요합니다. 열심히 공부했습니다.\n답: 작은 학습률, tanh, 클리핑, 층 정규화, 드롭아웃, LSTM, GRU, 단기 기억"
     r = res("ch15.ex5", dump)
     assert band(r.fraction) != "full" and "keyword_list" in r.flags, r.to_dict()
+
+
+# --- 2. polarity: denying what one part does alone does not deny the idea ------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1D 합성곱 층은 그 자체로는 긴 패턴을 잡기 어렵지만, 스트라이드로 시퀀스를 줄여 주면 뒤의 RNN이 더 긴 패턴을 잡는다.",
+        "A Conv1D layer by itself cannot catch long patterns, but with strides it shortens the sequence "
+        "so the RNN after it can detect longer patterns.",
+    ],
+)
+def test_a_by_itself_denial_does_not_contradict(text: str) -> None:
+    r = res("ch15.ex7", text)
+    assert "contradicts:longer-patterns" not in r.misconceptions, r.to_dict()
+
+
+def test_a_plain_denial_still_contradicts() -> None:
+    r = res("ch15.ex7", "스트라이드로 시퀀스를 줄여도 RNN이 더 긴 패턴을 잡을 수는 없다.")
+    assert "longer-patterns" not in r.matched, r.to_dict()
