@@ -108,11 +108,9 @@ def _group_break(text: str, at: int) -> bool:
     """A slash or bar with a space beside it, outside brackets: a break between groups.
 
     Not an arrow: "shared weights -> same parameter count" relates its two sides."""
-    if in_brackets(text, at):
+    if text[at] not in "/|" or not (text[at - 1 : at] == " " or text[at + 1 : at + 2] == " "):
         return False
-    if text[at] in "/|":
-        return text[at - 1 : at] == " " or text[at + 1 : at + 2] == " "
-    return False
+    return not in_brackets(text, at)
 
 
 def _next_is(tokens: list, k: int, pairs: set[tuple[str, str]]) -> bool:
