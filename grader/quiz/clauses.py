@@ -27,7 +27,17 @@ from grader.quiz.english import (
     split_latin,
 )
 from grader.quiz.korean import mend_codas, tokenize
-from grader.quiz.lists import ARROW, LIST_PARTS, SEPARATOR, in_brackets, list_cuts, short_aside, tuple_at, unbracketed
+from grader.quiz.lists import (
+    ARROW,
+    LIST_PARTS,
+    SEPARATOR,
+    in_brackets,
+    lead_in,
+    list_cuts,
+    short_aside,
+    tuple_at,
+    unbracketed,
+)
 from grader.quiz.negation import KO_NEGATORS, KO_SOFT_NEGATORS, denied_clauses, flip, mark_negation
 from grader.quiz.units import Segment, Unit
 
@@ -91,6 +101,22 @@ KO_EXCEPT_VERBS = {"빼", "제외하", "말", "포함하", "빼놓", "비롯하"
 KO_INSTEAD = {("대신", "NNG"), ("대신", "MAG"), ("대신에", "MAG")}
 
 
+KO_AFTER = {"다음", "후", "뒤"}  # "-ㄴ 다음(에)", "-ㄴ 후", "-ㄴ 뒤": a step, then the next
+
+
+def _group_break(text: str, at: int) -> bool:
+    """A slash or bar with a space beside it, outside brackets: a break between groups.
+
+    Not an arrow: "shared weights -> same parameter count" relates its two sides."""
+    if text[at] not in "/|" or not (text[at - 1 : at] == " " or text[at + 1 : at + 2] == " "):
+        return False
+    return not in_brackets(text, at)
+
+
+def _next_is(tokens: list, k: int, pairs: set[tuple[str, str]]) -> bool:
+    return k + 1 < len(tokens) and (tokens[k + 1].form, tokens[k + 1].tag.split("-")[0]) in pairs
+
+
 def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment:
     """`text` (one sentence) as units; `note_predicates` are nouns that end a study note like a verb."""
     units: list[Unit] = []
@@ -131,9 +157,11 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
             units[-1].coord = True
         if units and tag == "ETM" and units[-1].negator:
             units[-1].adnominal = True
+        term_ending = tag == "ETM" or (form, tag) == ("기", "ETN")
         if pending_pred and tag.startswith("E"):
-            # an adjective before a noun ("같은 가중치") is still a list item
-            predicates += tag != "ETM"
+            # an adjective before a noun ("같은 가중치") is still a list item, and so is a
+            # verb made a noun by -기 ("시간 펼치기"); -ㅁ ends a note ("줄임") like a verb
+            predicates += not term_ending
             pending_pred = False
         if tag in KO_PREDICATE_TAGS:
             pending_pred = True
@@ -141,7 +169,11 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
             # 불가능 / 불필요: "병렬화는 불가능하다" denies what precedes
             units.append(Unit(form, False, "post", clause, start=tok.start))
             continue
-        if (tag.startswith("J") and tag not in ("JC", "JKG")) or tag in ("EF", "EC", "ETN"):
+        if (
+            (tag.startswith("J") and tag not in ("JC", "JKG"))
+            or tag in ("EF", "EC")
+            or (tag == "ETN" and not term_ending)
+        ):
             relating.append(tok.start)  # 와/과 and 의 join the items of a list, they state nothing
         if tag in ("JKS", "JKO", "JKB", "JKC", "JX"):
             case_particle = True
@@ -196,6 +228,22 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
             quoted = True
         if tag == "ETM" and form in KO_QUOTATIVE_ETM and k + 1 < len(tokens) and tokens[k + 1].form in KO_SAYING:
             quoted = True  # "누적된다는 말도 있긴 한데 …": what is said, then the writer's own view
+        if tag in ("SP", "SW", "SO") and _group_break(text, tok.start):
+            # "seq2seq: 전부 True / seq2vec: …": each side is a clause of its own,
+            # with its own holder and its own negation
+            close_clause(tok.start + tok.len)
+            quoted = False
+            continue
+        if (
+            tag in ("NNG", "NNB")
+            and form in KO_AFTER
+            and here[1] == "ETM"
+            and (form != "다음" or _next_is(tokens, k, {("에", "JKB"), (",", "SP")}))
+        ):
+            # "계산한 다음에 …", "구한 후 …": the first step is a clause of its own
+            close_clause(tok.start + tok.len)
+            quoted = False
+            continue
         if (tag == "EC" and form in KO_CLAUSE_EC) or tag in ("SSO", "SSC") or (form, tag) in KO_CLAUSE_WORDS:
             close_clause(tok.start + tok.len)
             quoted = False
@@ -315,11 +363,16 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
     )
     # three or more English words with nothing between them read as prose, not a list
     prose = latin_words >= 3 and separators == 0
+    # "seq2seq - 번역, 시계열 / seq2vec - 감성 분석": groups each led by its label relate
+    # their items to the label, however many items there are
+    groups = [g for g in re.split(r"\s[/|]\s|\s{2,}[/|]\s*", unbracketed(text)) if g.strip()]
+    labelled_groups = len(groups) >= 2 and all(lead_in(g) for g in groups)
     statement = (
         predicates > 0
         or prose
         or (symbol and len(parts) <= LIST_PARTS)
         or short_links
+        or labelled_groups
         or (related_parts > 0 and related_parts * 2 >= len(parts))
     )
     return Segment(text=text, units=units, statement=statement, predicates=predicates, separators=separators, cuts=cuts)

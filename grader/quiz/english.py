@@ -202,6 +202,12 @@ def possessive(form: str) -> bool:
     )
 
 
+# adjectives whose -ize words mean something else: "layer normalization" is no "normal
+# backprop", "regularization" no "regular LSTM" (parallel/parallelize mean one thing)
+IZE_APART = ("normal", "regular", "general")
+_IZE = re.compile("((?:" + "|".join(IZE_APART) + ")iz)(?:e|es|ed|ing|ation|ations|er|ers)")
+
+
 @lru_cache(maxsize=8192)
 def latin_form(word: str) -> str:
     low = word.lower()
@@ -211,6 +217,9 @@ def latin_form(word: str) -> str:
         return low  # identifiers and acronyms match as written
     if low.endswith(("ful", "less")):
         return low  # Snowball makes "stateful" "state"
+    ize = _IZE.fullmatch(low)
+    if ize:
+        return ize.group(1)  # Snowball makes "normalization" "normal" and "regularize" "regular"
     # CamelCase class names stem like their lower-case spelling, so a rubric's
     # "timedistributed" meets an answer's "TimeDistributed"
     return _stemmer().stemWord(low)

@@ -48,6 +48,19 @@ def bracketed(seg: Segment, h: Holder) -> bool:
     return seg.text[:at].count("(") > seg.text[:at].count(")")
 
 
+def _end_tag(seg: Segment, h: Holder) -> bool:
+    """Whether the holder is all a bracket holds, and only punctuation follows the bracket."""
+    if h.clause < 0 or not bracketed(seg, h):
+        return False
+    text = seg.text
+    at = seg.units[h.first].start
+    opened, closed = text.rfind("(", 0, at), text.find(")", at)
+    if closed < 0:
+        return False
+    inside = text[opened + 1 : closed]
+    return len(inside.split()) <= 2 and not re.search(r"[^\s.!?。]", text[closed + 1 :])
+
+
 def _cut_between(seg: Segment, a: int, b: int) -> bool:
     if not seg.cuts or seg.units[a].clause < 0 or seg.units[b].clause < 0:
         return False
@@ -107,6 +120,10 @@ def bound_holder(seg: Segment, holders: list[Holder], clause: int, first: int, l
     ]
     if adjacent:
         return adjacent[0], False
+    # a holder in brackets closing the sentence tags what it is about: "… 하나로 합친다 (GRU)"
+    tagged = [h for h in same if h.first > last and _end_tag(seg, h)]
+    if tagged:
+        return tagged[0], False
     spread = _respectively(seg, clause, before, first)
     if spread is not None:
         return spread, False

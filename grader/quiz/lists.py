@@ -16,6 +16,19 @@ ARROW = re.compile(r"->|→|=>|⇒|⟶")
 LIST_PARTS = 4  # a lead-in ("문제: A, B, C") may introduce this many items and still state something
 
 
+# A short label, then a colon, a dash or an arrow before the items: "대책: A, B, C",
+# "Fixes: lower lr, tanh, …", "seq2seq - 번역, 시계열", "stride -> downsampling, …"
+_LEAD_IN = re.compile(r"^\s*[^\s:：,/·|&+→>-]+(?:\s+[^\s:：,/·|&+→>-]+){0,2}\s*(?:[:：]|\s[-–—]|->|→|=>)\s*\S")
+
+
+def lead_in(text: str) -> bool:
+    """Whether a list opens with a label that says what its items are ("Fixes: a, b, c").
+
+    The label relates the items to something (a problem's fixes, a model's parts), so the
+    list is an answer in note form; a run of terms with no label relates nothing."""
+    return bool(_LEAD_IN.match(text))
+
+
 def tuple_at(text: str, at: int) -> bool:
     """Whether the bracket at `at` opens or closes a tuple such as a shape: "(batch, steps, units)"."""
     pairs = {"(": ")", "[": "]", "{": "}"}

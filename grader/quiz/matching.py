@@ -155,6 +155,15 @@ def pattern_hit(
     return _Match(affirmed, negated, fuzzy, borrowed, {o[0] for occ in per_group for o in occ})
 
 
+# "그 자체로는", "단독으로는", "by itself", "alone": a denial of what one part does alone,
+# said on the way to what it does with the others, does not deny the whole idea
+_BY_ITSELF = {"자체", "단독", "혼자", "혼자서", "itself", "alon"}
+
+
+def _by_itself(seg: Segment, clauses: set[int]) -> bool:
+    return any(u.form in _BY_ITSELF and u.clause in clauses for u in seg.units)
+
+
 def scan(
     doc_segments: list[tuple[int, Segment]],
     comp: Compiled,
@@ -189,7 +198,7 @@ def scan(
                 hit.segments.add(idx)
                 exact = exact or not r.fuzzy
                 hit.borrowed = hit.borrowed or r.borrowed
-            elif pol == "affirm":
+            elif pol == "affirm" and not _by_itself(full, r.clauses):
                 # only an explicit negator contradicts; a plain mention of a
                 # term a `not:` pattern wants denied is just not the point
                 hit.contradicted = True

@@ -28,15 +28,18 @@ from rapidfuzz import fuzz
 from grader.quiz.compiled import Compiled, compiled, prepare
 from grader.quiz.confidence import DOUBT_COST, REVIEW_THRESHOLD, assess, combine
 from grader.quiz.holders import holders_by_segment
+from grader.quiz.lists import lead_in
 from grader.quiz.matching import Hit, scan
 from grader.quiz.rubric import Concept, Misconception, Question
 from grader.quiz.terms import EN_FUZZ, KO_FUZZ, en_similar, ko_similar
 from grader.quiz.units import Doc, Segment
 
-KEYWORD_LIST_CAP = 0.6  # concepts named only in bare lists earn at most this share
+KEYWORD_LIST_CAP = 0.6  # concepts named only in labelled lists ("Fixes: a, b, c") earn at most this share
+SALAD_CAP = 0.3  # concepts named only in bare runs of terms earn less than a third: band none
 INJECTION_CAP = 0.5
 MISCONCEPTION_CAP = 0.75  # an answer with a misconception or a contradiction is at best partial
 REPEAT_RATIO = 88.0
+SALAD_ITEMS = 6  # an unlabelled line of this many terms is a salad, even where lists are fair answers
 CRAMMED_CONCEPTS = 3  # a verb-less line naming this many concepts is a keyword list, even with lists_ok
 MAX_CHARS = 4000  # longer answers are refused, not scored
 TIME_BUDGET_S = 2.0  # CPU seconds per answer; a typical one takes a few milliseconds
@@ -189,35 +192,69 @@ def _score(
             missing.append(c)
             if hit.contradicted:
                 contradicted.append(c)
+    found_mis: list[Misconception] = []
+    mis_hits: list[Hit] = []
+    by_id = {c.id: c for c in question.concepts}
+    for m in question.misconceptions:
+        h = scan(live, comp, m.patterns, m.unless, m.polarity, deadline, holders, claims_only=True)
+        if not h.holds:
+            continue
+        if m.swap:
+            # Where two roles are bound to each other's holders, a concept found there only
+            # through words with no holder ("마지막 상태를 다음 배치로") is not stated: the
+            # words are right, the relation is wrong. Bound to its own holder as well, or
+            # stated elsewhere, it stands; when both stand, there is no swap.
+            kept = {}
+            for cid in m.swap:
+                c = by_id[cid]
+                bound = scan(live, comp, [p for p in c.patterns if p.holder], c.unless, c.polarity, deadline, holders)
+                kept[cid] = hits[cid].segments - (h.segments - bound.segments)
+            if all(kept.values()):
+                continue
+            for cid, segs in kept.items():
+                hit = hits[cid]
+                if hit.holds and not segs:
+                    hit.holds = False
+                    hit.segments = set()
+            matched = [c for c in matched if hits[c.id].holds]
+            missing = [c for c in question.concepts if not hits[c.id].holds]
+            seg_concepts = {}
+            for c in matched:
+                for i in hits[c.id].segments:
+                    seg_concepts.setdefault(i, set()).add(c.id)
+        found_mis.append(m)
+        mis_hits.append(h)
     statement_idx = set()
     for i, s in live:
         n = len(seg_concepts.get(i, ()))
         if s.statement:
             statement_idx.add(i)
-        elif question.lists_ok and n < CRAMMED_CONCEPTS:
-            # a verb-less line is fine ("seq2seq: translation"), unless it crams
-            # several concepts together the way a keyword list does
+        elif (
+            question.lists_ok
+            and n < CRAMMED_CONCEPTS
+            and (s.separators < SALAD_ITEMS - 1 or s.context is not None or lead_in(s.text))
+        ):
+            # a verb-less line is fine ("seq2seq: translation"), unless it crams several
+            # concepts together or runs on unlabelled the way a keyword list does
             statement_idx.add(i)
-    stated_weight = sum(c.weight for c in matched if hits[c.id].segments & statement_idx)
-    raw = sum(c.weight for c in matched) / total
-    stated = stated_weight / total
+    # a list under a label or a heading says what its items are ("대책: A, B, C"): a note,
+    # capped; a run of terms with nothing to say what they are is a salad, worth less
+    labelled_idx = statement_idx | {i for i, s in live if s.context is not None or lead_in(s.text)}
     scale = 1.0 / question.full_at
-    frac_all = min(1.0, raw * scale)
-    frac_stated = min(1.0, stated * scale)
-    fraction = max(frac_stated, min(frac_all, KEYWORD_LIST_CAP))
+
+    def credit(idx: set[int] | None) -> float:
+        w = sum(c.weight for c in matched if idx is None or hits[c.id].segments & idx)
+        return min(1.0, w / total * scale)
+
+    frac_all = credit(None)
+    # a labelled list inside an answer that states things ("1) 기울기 불안정 … - 대책: A / B / C")
+    # is the note form of those statements: the label relates its items to what is stated
+    stated_any = any(statement_idx & hits[c.id].segments for c in matched)
+    labelled_cap = 1.0 if stated_any and len(statement_idx) >= 2 else KEYWORD_LIST_CAP
+    fraction = max(credit(statement_idx), min(credit(labelled_idx), labelled_cap), min(frac_all, SALAD_CAP))
     if frac_all > fraction + 1e-9:
         flags.append("keyword_list")
 
-    found_mis: list[Misconception] = []
-    mis_hits: list[Hit] = []
-    matched_ids = {c.id for c in matched}
-    for m in question.misconceptions:
-        if m.swap and set(m.swap) <= matched_ids:
-            continue  # both roles are stated the right way somewhere: not a swap
-        h = scan(live, comp, m.patterns, m.unless, m.polarity, deadline, holders, claims_only=True)
-        if h.holds:
-            found_mis.append(m)
-            mis_hits.append(h)
     # a wrong claim and a concept stated the wrong way round are often the same mistake
     # said twice: the larger of the two costs count, not their sum
     fraction -= max(sum(m.penalty for m in found_mis), sum(c.weight / total * scale for c in contradicted))

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
+from grader.quiz.english import IZE_APART
 from grader.quiz.korean import jamo
 from grader.quiz.units import Segment
 
@@ -156,6 +157,8 @@ def search(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
         end = start + len(target)
         # a stem may end inside a word, not inside an identifier ("encoder" in "encoder_decoder")
         inside_code = not info.strict_end and end not in seg.ends and not seg.units[seg.unit_at[end - 1]].form.isalpha()
+        if not info.strict_end and end not in seg.ends and _ize_apart(target, seg.concat[end : end + 2]):
+            inside_code = True  # "normal" is not inside "normaliz(ation)"
         if (
             (not info.strict_start or start in seg.starts)
             and (not info.strict_end or end in seg.ends)
@@ -181,6 +184,11 @@ def search(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
     return fuzzy(seg, alt, info)
 
 
+def _ize_apart(stem: str, rest: str) -> bool:
+    """Whether `stem` + `rest` is the -ize word of an adjective that means something else."""
+    return rest.startswith("iz") and stem.endswith(IZE_APART)
+
+
 def raw_prefix(seg: Segment, words: tuple[str, ...]) -> list[Occurrence]:
     """English words as written, the last one as a prefix: a rubric's "saturat" or "dimens"
     meets "saturating" and "dimension" whatever the stemmer makes of either. Not across
@@ -196,7 +204,8 @@ def raw_prefix(seg: Segment, words: tuple[str, ...]) -> list[Occurrence]:
             continue
         if all(u.raw == w for u, w in zip(window[:-1], words[:-1])):
             last = window[-1].raw
-            if last.isalpha() and last.startswith(last_word) and not last[len(last_word) :].startswith(("ful", "less")):
+            rest = last[len(last_word) :]
+            if last.isalpha() and last.startswith(last_word) and not rest.startswith(("ful", "less")) and not _ize_apart(last_word, rest):
                 out.append((window[-1].clause, i, i + k - 1, False))
     return out
 
@@ -237,6 +246,9 @@ def en_similar(term: str, written: str, threshold: float = EN_FUZZ) -> bool:
         return len(words) == len(seen) and all(en_similar(a, b, threshold) for a, b in zip(words, seen))
     if len(term) < EN_FUZZ_MIN_LETTERS:
         return False
+    short, long_ = sorted((term, written), key=len)
+    if long_.startswith(short) and _ize_apart(short, long_[len(short) :]):
+        return False  # "regular" is no typo of "regulariz(ation)"
     return term[:1] == written[:1] and fuzz.ratio(term, written) >= threshold
 
 

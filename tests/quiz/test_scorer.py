@@ -102,14 +102,20 @@ def test_labeled_set_is_large_and_varied():
 
 def test_scorer_agrees_with_the_labeled_bands(bank):
     items = tomllib.loads((DATA / "quiz_labeled.toml").read_text(encoding="utf-8"))["answer"]
-    agree = 0
+    agree = judged = 0
     gamed = []
     for a in items:
         got = band(score_answer(bank[a["question"]], a["text"]).fraction)
-        agree += got == a["band"]
         if got == "full" and a["band"] != "full":
             gamed.append(a["text"][:60])
-    assert agree / len(items) >= 0.9
+        if "salad" in a["kind"]:
+            # this early set marked bare keyword lists partial; the independent teachers of
+            # tests/data/quiz_eval mark them none, and issue 18 caps them below a third.
+            # The two policies agree only that a salad is never full (checked above).
+            continue
+        judged += 1
+        agree += got == a["band"]
+    assert agree / judged >= 0.9
     assert gamed == []
 
 
