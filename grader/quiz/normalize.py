@@ -33,8 +33,10 @@ from grader.quiz.units import Doc, Phrase, Segment, Unit
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.?!。])\s+|[;；]\s*|(?<=[다요죠음함임])\.(?=\S)")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣○●►]|\d{1,2}[.)]|[①-⑳]|\(?[a-zA-Z가-하][.)])\s*")
-# a short label before a colon ("LSTM: …", "seq2vec: …"), not a sentence ("입력은 3차원이에요: …")
-_LABEL = re.compile(r"^\s*((?:[^\s:：.?!]+\s*){1,3}?)\s*[:：]\s*\S")
+# a short label before a colon ("LSTM: …", "seq2vec: …"), not a sentence ("입력은 3차원이에요: …");
+# one to three words, each run of letters read one way only: "(?:[^\s]+\s*){1,3}" could cut a
+# long unspaced run in n² ways and took minutes on one line of 3,000 Hangul syllables
+_LABEL = re.compile(r"^\s*([^\s:：.?!]+(?:\s+[^\s:：.?!]+){0,2}\s*)[:：]\s*\S")
 
 
 def _is_heading_text(line: str) -> bool:
