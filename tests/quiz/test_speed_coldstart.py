@@ -102,3 +102,23 @@ def test_the_cache_checks_each_entry_when_it_is_used(tmp_path: Path, monkeypatch
     store.save()
     kept = json.loads(store_path.read_text(encoding="utf-8"))["entries"]
     assert set(kept) == {"셀 상태", "게이트"}  # what was malformed is not written back
+
+
+def test_a_text_with_no_variant_is_left_as_the_variants_would_leave_it() -> None:
+    import tomllib
+
+    from grader.quiz.compiled import compiled
+    from grader.quiz.normalize import Normalizer
+
+    norm = compiled(BANK["ch15.ex6"]).norm
+    assert norm._any_variant is not None
+    slow = Normalizer(BANK["ch15.ex6"].variants)
+    slow._any_variant = None  # every substitution, one by one
+    dev = tomllib.loads((ROOT / "tests" / "data" / "quiz_eval" / "dev.toml").read_text(encoding="utf-8"))
+    texts = [a["text"] for a in dev["answer"]]
+    assert any(norm._any_variant.search(t) is None for t in texts)
+    assert any(norm._any_variant.search(t) is not None for t in texts)
+    assert all(norm.canonical(t) == slow.canonical(t) for t in texts)
+    # a back-reference counts groups: joined with other spellings it would mean something else
+    assert Normalizer({"aa": [r"(a)\1"], "b": ["(b)"]})._any_variant is None
+    assert Normalizer({"x": ["(?i)x", "y"]}).canonical("Y") == " x "  # cannot be joined: each applied
