@@ -18,14 +18,24 @@ from grader.errors import GradeError
 from grader.i18n import text
 
 
-def _bank(course_dir: str | None) -> tuple[dict, Path]:
+def _bank(course_dir: str | None, analyser: bool = False) -> tuple[dict, Path]:
+    """The course's bank; `analyser`: the command will score text, so the Korean analyser
+    starts now, in the background, while the bank loads (see grader.quiz.korean.start)."""
     from grader.course.loader import find_course
     from grader.quiz.bank import load_bank
 
     course = find_course(Path(course_dir) if course_dir else None, near=Path.cwd())
-    if not course.quizzes_dir.is_dir():
-        raise GradeError.told("cli.quiz.no_bank", str(course.quizzes_dir))
-    return load_bank(course.quizzes_dir), course.quizzes_dir
+    folder = course.quizzes_dir
+    if not folder.is_dir():
+        raise GradeError.told("cli.quiz.no_bank", str(folder))
+    if analyser:
+        from grader.quiz.bank import load_lexicon
+        from grader.quiz.korean import start
+
+        # the lexicon's nouns first: the analyser is made with them (load_bank reports a bad file)
+        lexicon = folder / "lexicon.toml"
+        start(load_lexicon(lexicon).nouns if lexicon.is_file() else frozenset())
+    return load_bank(folder), folder
 
 
 def _question(bank: dict, qid: str):  # noqa: ANN202
@@ -132,7 +142,7 @@ def score(
     course_dir: str | None,
 ) -> None:
     """Score one answer to QUESTION_ID."""
-    bank, _ = _bank(course_dir)
+    bank, _ = _bank(course_dir, analyser=True)
     question = _question(bank, question_id)
     if answer == "-":
         answer = sys.stdin.read()
@@ -157,7 +167,7 @@ def score(
 @COURSE
 def ask(question_id: str, lang: str, quiz_lang: str, hints: str, course_dir: str | None) -> None:
     """Ask QUESTION_ID in the terminal and score the reply (end it with an empty line)."""
-    bank, _ = _bank(course_dir)
+    bank, _ = _bank(course_dir, analyser=True)
     question = _question(bank, question_id)
     click.secho(f"{question.id} ({text('quiz.cli.points', lang, points=question.points)})", bold=True, err=True)
     click.echo(question.prompt[lang], err=True)

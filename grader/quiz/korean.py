@@ -40,11 +40,11 @@ def register_terms(words: set[str] | frozenset[str]) -> None:
     be added before the analyser's first use: adding one later rebuilds it
     (about 1.5 s).
     """
-    new = set(words) - _TERMS
-    if not new:
-        return
-    _TERMS.update(new)
+    if not set(words) - _TERMS:
+        return  # without the lock: the analyser may be starting in the background (see start)
     with _KIWI_LOCK:
+        new = set(words) - _TERMS
+        _TERMS.update(new)
         if _KIWI is not None:
             for w in sorted(new):
                 _KIWI.add_user_word(w, *_USER_WORD)
@@ -75,20 +75,54 @@ def kiwi() -> Any:
     global _KIWI
     with _KIWI_LOCK:
         if _KIWI is None:
-            from kiwipiepy import Kiwi
-
-            k = Kiwi(**_OPTIONS)
-            k.add_re_word(*_RE_WORD)
-            for w in sorted(_TERMS):
-                k.add_user_word(w, *_USER_WORD)
-            _KIWI = k
+            _KIWI = _make()
         return _KIWI
+
+
+def _make() -> Any:  # noqa: ANN401
+    from kiwipiepy import Kiwi
+
+    k = Kiwi(**_OPTIONS)
+    k.add_re_word(*_RE_WORD)
+    for w in sorted(_TERMS):
+        k.add_user_word(w, *_USER_WORD)
+    return k
 
 
 def warm() -> None:
     """Have the analyser ready for the next text: it builds its dictionary on the first text
     it reads after being made or given new words (about half a second), not before."""
     kiwi().tokenize("준비")
+
+
+_STARTER: threading.Thread | None = None
+
+
+def start(terms: set[str] | frozenset[str] = frozenset()) -> None:
+    """Make the analyser and have it read its first text in a background thread, now.
+
+    For a command that scores one answer: the first text costs about half a second in
+    which kiwipiepy lets Python run, so the bank loads and the question's rubric is
+    read meanwhile. (Making the analyser, about as long, holds the interpreter: nothing
+    runs beside it.) `terms` are the bank's nouns, registered first (see register_terms).
+    Whoever needs the analyser before it is ready waits for it (kiwi() takes the lock).
+    """
+    global _STARTER
+    register_terms(terms)
+    if _KIWI is not None or _STARTER is not None:
+        return
+
+    def run() -> None:
+        global _KIWI
+        with _KIWI_LOCK:
+            if _KIWI is None:
+                k = _make()
+                k.tokenize("준비")
+                _KIWI = k
+
+    # not a daemon: the interpreter waits for it rather than stop it inside kiwipiepy
+    _STARTER = threading.Thread(target=run, name="kiwi-start")
+    _STARTER.start()
 
 
 _SIGNATURE: tuple[int, str] | None = None
@@ -99,19 +133,30 @@ def signature() -> str:
     versions, the options above and the registered nouns (the key of textcache's files)."""
     global _SIGNATURE
     if _SIGNATURE is None or _SIGNATURE[0] != len(_TERMS):
-        from importlib import metadata
-
-        versions = []
-        for dist in ("kiwipiepy", "kiwipiepy_model"):
-            try:
-                versions.append(metadata.version(dist))
-            except metadata.PackageNotFoundError:
-                versions.append("")
+        versions = [_version(dist) for dist in ("kiwipiepy", "kiwipiepy_model")]
         blob = json.dumps(
             [versions, sorted(_OPTIONS.items()), _RE_WORD, _USER_WORD, sorted(_TERMS)], ensure_ascii=False
         )
         _SIGNATURE = (len(_TERMS), hashlib.sha256(blob.encode()).hexdigest())
     return _SIGNATURE[1]
+
+
+def _version(dist: str) -> str:
+    # the module's own attribute: importlib.metadata costs a tenth of a second to import and search
+    import importlib
+
+    try:
+        found = getattr(importlib.import_module(dist), "__version__", None)
+    except ImportError:
+        return ""
+    if isinstance(found, str):
+        return found
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return ""
 
 
 def tokenize(text: str) -> list[Any]:

@@ -33,8 +33,10 @@ from grader.quiz.units import Doc, Phrase, Segment, Unit
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.?!。])\s+|[;；]\s*|(?<=[다요죠음함임])\.(?=\S)")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣○●►]|\d{1,2}[.)]|[①-⑳]|\(?[a-zA-Z가-하][.)])\s*")
-# a short label before a colon ("LSTM: …", "seq2vec: …"), not a sentence ("입력은 3차원이에요: …")
-_LABEL = re.compile(r"^\s*((?:[^\s:：.?!]+\s*){1,3}?)\s*[:：]\s*\S")
+# a short label before a colon ("LSTM: …", "seq2vec: …"), not a sentence ("입력은 3차원이에요: …");
+# one to three words, each run of letters read one way only: "(?:[^\s]+\s*){1,3}" could cut a
+# long unspaced run in n² ways and took minutes on one line of 3,000 Hangul syllables
+_LABEL = re.compile(r"^\s*([^\s:：.?!]+(?:\s+[^\s:：.?!]+){0,2}\s*)[:：]\s*\S")
 
 
 def _is_heading_text(line: str) -> bool:
@@ -42,6 +44,18 @@ def _is_heading_text(line: str) -> bool:
     return bool(s) and (
         s.endswith((":", "：")) or s.startswith("#") or bool(re.fullmatch(r"\*\*[^*]+\*\*\s*[:：]?", s))
     )
+
+
+def _any_of(alts: list[str]) -> re.Pattern[str] | None:
+    """One pattern that finds any of the variants' spellings, to skip a text that holds none
+    (most answers hold none, and a pass per variant cost as much as reading the sentences).
+    None where joining could change what one of them means (a back-reference counts groups)."""
+    if not alts or any(re.search(r"\\[1-9]|\(\?P=|\(\?\(", a) for a in alts):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{a})" for a in alts), re.IGNORECASE)
+    except re.error:
+        return None
 
 
 class Normalizer:
@@ -53,12 +67,15 @@ class Normalizer:
         self._variants = [
             (re.compile(alt, re.IGNORECASE), canon) for canon, alts in (variants or {}).items() for alt in alts
         ]
+        self._any_variant = _any_of([alt for alts in (variants or {}).values() for alt in alts])
         self._phrases: dict[str, Phrase] = {}
         # study-note endings: "특성 추출 → …", "LSTM으로 해결" end on a noun that acts as the verb
         self._note_predicates = note_predicates
 
     def canonical(self, text: str) -> str:
         text = unicodedata.normalize("NFC", text).replace("\u00a0", " ")
+        if self._any_variant is not None and self._any_variant.search(text) is None:
+            return text  # no spelling to unify: every substitution below would leave it as it is
         for rx, canon in self._variants:
             text = rx.sub(f" {canon} ", text)
         return text

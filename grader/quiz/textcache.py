@@ -42,14 +42,23 @@ class _Store:
     def __init__(self, signature: str) -> None:
         self.signature = signature
         self.path = cache_dir() / f"{signature[:40]}.json"
-        self.entries: dict[str, Tokens] = _read(self.path, signature)
+        # entries as the file holds them; each is checked on first use (a command that scores
+        # one answer uses a few hundred of them, and checking all cost more than reading)
+        self.entries: dict[str, Any] = _read_unchecked(self.path, signature)
+        self.checked: dict[str, Tokens] = {}
         self.added: dict[str, Tokens] = {}
 
     def get(self, text: str) -> Tokens | None:
-        return self.entries.get(text)
+        tokens = self.checked.get(text)
+        if tokens is None:
+            raw = self.entries.get(text)
+            if raw is None or not _well_formed(raw):
+                return None
+            tokens = self.checked[text] = [tuple(t) for t in raw]
+        return tokens
 
     def put(self, text: str, tokens: Tokens) -> None:
-        self.entries[text] = self.added[text] = tokens
+        self.entries[text] = self.checked[text] = self.added[text] = tokens
 
     def save(self) -> None:
         if not self.added:
@@ -71,13 +80,18 @@ class _Store:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 raise
-            self.entries, self.added = merged, {}
+            self.entries, self.added = dict(merged), {}
             _prune(folder, keep=self.path)
         except OSError:
             self.added = {}  # a read-only or full disk: go on without the cache
 
 
 def _read(path: Path, signature: str) -> dict[str, Tokens]:
+    """The well-formed entries of the file (for a store, `_read_unchecked` and `_Store.get`)."""
+    return {t: [tuple(x) for x in v] for t, v in _read_unchecked(path, signature).items() if _well_formed(v)}
+
+
+def _read_unchecked(path: Path, signature: str) -> dict[str, Any]:
     try:
         st = path.stat()
         if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
@@ -87,11 +101,8 @@ def _read(path: Path, signature: str) -> dict[str, Tokens]:
         return {}
     if not isinstance(data, dict) or data.get("signature") != signature or not isinstance(data.get("entries"), dict):
         return {}
-    out: dict[str, Tokens] = {}
-    for text, tokens in data["entries"].items():
-        if isinstance(text, str) and _well_formed(tokens):
-            out[text] = [tuple(t) for t in tokens]
-    return out
+    entries: dict[str, Any] = data["entries"]  # JSON keys are always strings
+    return entries
 
 
 def _well_formed(tokens: Any) -> bool:  # noqa: ANN401
