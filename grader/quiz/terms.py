@@ -205,7 +205,12 @@ def raw_prefix(seg: Segment, words: tuple[str, ...]) -> list[Occurrence]:
         if all(u.raw == w for u, w in zip(window[:-1], words[:-1])):
             last = window[-1].raw
             rest = last[len(last_word) :]
-            if last.isalpha() and last.startswith(last_word) and not rest.startswith(("ful", "less")) and not _ize_apart(last_word, rest):
+            if (
+                last.isalpha()
+                and last.startswith(last_word)
+                and not rest.startswith(("ful", "less"))
+                and not _ize_apart(last_word, rest)
+            ):
                 out.append((window[-1].clause, i, i + k - 1, False))
     return out
 
