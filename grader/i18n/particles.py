@@ -86,9 +86,14 @@ _UNITS = {
 }
 # Words whose loanword spelling no rule gives, and words read as words though capitalised.
 _WORDS = {
-    "input": VOWEL,
-    "output": VOWEL,
-    "put": VOWEL,
+    "input": CONSONANT,  # 인풋, 아웃풋: ㅅ
+    "output": CONSONANT,
+    "put": CONSONANT,
+    "out": CONSONANT,  # 아웃
+    "keep": CONSONANT,  # 킵, 딥, 슬립: a long vowel before p, read short
+    "deep": CONSONANT,
+    "sleep": CONSONANT,
+    "quiet": CONSONANT,  # 콰이엇
     "check": VOWEL,
     "none": CONSONANT,
     "nan": CONSONANT,
@@ -125,6 +130,9 @@ _WORDS = {
     "yaml": RIEUL,
     "csv": VOWEL,
 }
+# Word ends that keep their reading inside a compound written as one word: timeout, dropout
+# 드롭아웃, stdout; gradebook 그레이드북; selfcheck 셀프체크; throughput 스루풋; callback 콜백.
+_ENDS = ("out", "book", "check", "put", "back", "stack", "block")
 _VOWEL_LETTERS = set("aeiou")
 _TOKEN = re.compile(r"[A-Za-z]+|[0-9][0-9,]*(?:\.[0-9]+)?|%|[\uac00-\ud7a3]|[\u3131-\u318e]")
 
@@ -217,6 +225,9 @@ def _latin(token: str) -> str:
     whole = token.lower()
     if whole in _WORDS:
         return _WORDS[whole]
+    for end in _ENDS:
+        if low.endswith(end) and len(low) > len(end):
+            return _WORDS[end]
     if len(word) == 1 or (word.isupper() and len(word) > 1) or not (set(low) & (_VOWEL_LETTERS | {"y"})):
         # a letter (x, h, c), an acronym (GRU, LSTM) or a word without vowels (rnn): spelled out
         return _LETTER.get(low[-1], VOWEL)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from grader import ids
 from grader.errors import GradebookError, GradeError, Phrase
+from grader.i18n import both, text
 from grader.results import queries, reviews
 from grader.results.attempt import Attempt, CheckResult, Status, points
 from grader.results.reviews import BANDS, Review
@@ -112,16 +113,16 @@ def _error_detail(a: Attempt) -> dict[str, str]:
     if a.status is not Status.GRADED:
         en, ko = f"status {a.status.value}", _STATUS_KO.get(a.status.value, a.status.value)
     else:
-        en, ko = f"{len(a.cell_errors)} code cell(s) raised", f"코드 셀 {len(a.cell_errors)}개에서 오류"
+        key = "results.review.cells_raised_one" if len(a.cell_errors) == 1 else "results.review.cells_raised"
+        en, ko = (text(key, lang, n=len(a.cell_errors)) for lang in ("en", "ko"))
     first = _first_line(a.message or (a.cell_errors[0].summary if a.cell_errors else ""))
     return {"ko": ko + (f": {first}" if first else ""), "en": en + (f": {first}" if first else "")}
 
 
 def _member_detail(a: Attempt) -> dict[str, str]:
-    return {
-        "ko": f"멤버를 OS 사용자 이름에서 정했습니다: {a.member}",
-        "en": _first_line(a.member_note) or f"member taken from the OS user: {a.member}",
-    }
+    # A fixed text, not the attempt's member_note: that note is in the language of the run
+    # that recorded it, which need not be the reviewer's.
+    return both("results.review.member_from_os_user", member=a.member)
 
 
 def pending(book: Gradebook, *, include_resolved: bool = False) -> list[Item]:

@@ -197,14 +197,30 @@ def test_what_needs_a_human_until_a_review_settles_it(location):
             "ko": "시간 초과: 셀 3이 120초를 넘었습니다",
             "en": "status timeout: 셀 3이 120초를 넘었습니다",
         }
-        assert by_kind[(raised, "error")].detail["en"] == "1 code cell(s) raised: ValueError: shapes"
-        assert by_kind[(fallback, "member")].detail["en"] == "member from the OS user (root)"
+        assert by_kind[(raised, "error")].detail == {
+            "en": "1 code cell raised: ValueError: shapes",
+            "ko": "코드 셀 1개에서 오류가 났습니다: ValueError: shapes",
+        }
+        # the recorded note was in the run's language; the review says it in each language itself
+        assert by_kind[(fallback, "member")].detail == {
+            "en": "member taken from the OS user: root",
+            "ko": "멤버 이름을 OS 사용자 이름으로 정했습니다: root",
+        }
         review.set_band(book, quiz, "ch15.ex4", "partial", reason="확인", by="t")
         review.reassign(book, fallback, "root", reason="root가 맞음", by="t")  # confirming is a review too
         review.exclude(book, broken, reason="다시 제출함", by="t")
         assert [(i.attempt_id, i.kind) for i in review.pending(book)] == [(raised, "error")]
         settled = review.pending(book, include_resolved=True)
         assert len(settled) == 4 and [i.resolved for i in settled] == [True, True, True, False]
+
+
+def test_the_error_detail_counts_raised_cells_in_either_language():
+    two = [CellError(2, 3, 4, "ValueError", "ValueError: shapes"), CellError(3, 5, 6, "NameError", "NameError: x")]
+    detail = review._error_detail(_attempt(cell_errors=two))
+    assert detail == {
+        "en": "2 code cells raised: ValueError: shapes",
+        "ko": "코드 셀 2개에서 오류가 났습니다: ValueError: shapes",
+    }
 
 
 def test_a_reviewer_defaults_to_the_os_user(location, monkeypatch):
