@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader import __version__, ids
-from grader.errors import GradeError
+from grader.errors import GradeError, os_reason
 from grader.results import queries, reviews
 from grader.results.attempt import Attempt, Status, utc
 from grader.results.reviews import ACTIONS, Review
@@ -135,7 +135,7 @@ def read_file(path: Path) -> Parsed:
     except IsADirectoryError:
         raise GradeError.told("errors.gbfile.is_folder", str(path)) from None
     except OSError as exc:
-        raise GradeError.told("errors.gbfile.cannot_read", str(path), why=exc.strerror) from None
+        raise GradeError.told("errors.gbfile.cannot_read", str(path), why=os_reason(exc)) from None
     out = Parsed(path)
     seen: set[Key] = set()
     lines = raw.split(b"\n")

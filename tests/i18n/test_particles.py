@@ -77,6 +77,10 @@ from grader.i18n.particles import PAIRS, attach, final_sound, number_sound, part
         ("LSTMCell", "이", "을", "로"),
         ("Conv1D", "가", "를", "로"),
         ("MSE", "가", "를", "로"),
+        # capitals that are words: click's metavariables
+        ("'MEETING_FILE'", "이", "을", "로"),  # 미팅 파일
+        ("'PATHS'", "가", "를", "로"),  # 패스
+        ("'EXERCISE_ID'", "가", "를", "로"),  # 아이디
         ("h", "가", "를", "로"),
         ("c", "가", "를", "로"),
         ("n", "이", "을", "으로"),

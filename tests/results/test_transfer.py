@@ -256,3 +256,11 @@ def test_a_bad_file_names_its_line_and_writes_nothing(tmp_path):
             assert str(info.value).startswith(f"{bad}: {message}"), str(info.value)
             assert "\n" not in str(info.value)
             assert book.count() == 0 and review.history(book) == []
+
+
+def test_a_missing_file_is_said_in_korean_without_the_systems_english(tmp_path):
+    missing = tmp_path / "nope.jsonl"
+    with pytest.raises(GradeError) as info:
+        gbfile.read_file(missing)
+    assert info.value.said("ko") == "읽을 수 없습니다 (그런 파일이나 폴더가 없습니다)"
+    assert str(info.value) == f"{missing}: cannot read it (No such file or directory)"
