@@ -94,6 +94,7 @@ _WORDS = {
     "deep": CONSONANT,
     "sleep": CONSONANT,
     "quiet": CONSONANT,  # 콰이엇
+    "metric": CONSONANT,  # 메트릭 (but logic 로직, basic 베이직: -ic has no rule)
     "check": VOWEL,
     "none": CONSONANT,
     "nan": CONSONANT,

@@ -115,7 +115,10 @@ def _error_detail(a: Attempt) -> dict[str, str]:
     else:
         key = "results.review.cells_raised_one" if len(a.cell_errors) == 1 else "results.review.cells_raised"
         en, ko = (text(key, lang, n=len(a.cell_errors)) for lang in ("en", "ko"))
-    first = _first_line(a.message or (a.cell_errors[0].summary if a.cell_errors else ""))
+    # Where cells raised, the first error as Python said it: the attempt's message repeats
+    # the count, in the language of the run that recorded it.
+    first_error = a.cell_errors[0].summary if a.cell_errors else ""
+    first = _first_line(first_error if a.status is Status.GRADED else a.message or first_error)
     return {"ko": ko + (f": {first}" if first else ""), "en": en + (f": {first}" if first else "")}
 
 

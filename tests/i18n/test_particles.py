@@ -66,6 +66,7 @@ from grader.i18n.particles import PAIRS, attach, final_sound, number_sound, part
         ("keras.Input", "이", "을", "으로"),
         ("dropout", "이", "을", "으로"),  # 드롭아웃
         ("selfcheck", "가", "를", "로"),  # 셀프체크
+        ("'metric'", "이", "을", "으로"),  # 메트릭
         ("output_shape", "가", "를", "로"),
         ("Bidirectional", "이", "을", "로"),
         ("TimeDistributed", "가", "를", "로"),

@@ -178,6 +178,7 @@ def test_what_needs_a_human_until_a_review_settles_it(location):
                 "hana",
                 needs_review=False,
                 member_source="flag",
+                message="코드 셀 5개 중 1개에서 오류가 났습니다.",  # the run's summary, in its language
                 cell_errors=[CellError(2, 3, 4, "ValueError", "ValueError: shapes")],
             ),
             b"r",
