@@ -86,32 +86,48 @@ def _first_line(text: str) -> str:
     return " ".join(text.split())[:200]
 
 
-# The quiz scorer's reasons for doubt (grader/quiz/scorer.py) and the statuses, for Korean lines.
-_DOUBTS_KO = {
-    "near_boundary": "등급 경계 근처",
-    "conflict": "서로 어긋나는 진술",
-    "typo_match": "오타로 일치",
-    "borrowed_holder": "앞 문장에서 주어를 추정",
-    "unknown_words": "모르는 낱말",
-    "short": "짧은 답",
-    "long": "긴 답",
-    "capped_list": "키워드 나열",
+# The quiz scorer's reasons for doubt (grader/quiz/scorer.py), said by the catalog; a reason
+# the catalog does not know is shown as the scorer wrote it.
+_DOUBTS = {
+    "near_boundary": "results.review.doubt.near_boundary",
+    "conflict": "results.review.doubt.conflict",
+    "typo_match": "results.review.doubt.typo_match",
+    "borrowed_holder": "results.review.doubt.borrowed_holder",
+    "unknown_words": "results.review.doubt.unknown_words",
+    "short": "results.review.doubt.short",
+    "long": "results.review.doubt.long",
+    "capped_list": "results.review.doubt.capped_list",
 }
-_STATUS_KO = {"timeout": "시간 초과", "crashed": "커널 중단", "error": "모든 코드 셀 오류", "invalid": "채점 불가"}
+# The review's own words for a status: "error" here means every code cell failed.
+_STATUSES = {
+    "timeout": "results.review.status.timeout",
+    "crashed": "results.review.status.crashed",
+    "error": "results.review.status.error",
+    "invalid": "results.review.status.invalid",
+}
+
+
+def _doubt(d: str, lang: str) -> str:
+    return text(_DOUBTS[d], lang) if d in _DOUBTS else d
 
 
 def _quiz_detail(c: CheckResult) -> dict[str, str]:
     doubts = [str(d) for d in c.details.get("doubts") or []]
-    en = f"provisional quiz score {c.points:g}/{c.max_points:g}" + (f" ({', '.join(doubts)})" if doubts else "")
-    ko = f"임시 퀴즈 점수 {c.points:g}/{c.max_points:g}" + (
-        f" (이유: {', '.join(_DOUBTS_KO.get(d, d) for d in doubts)})" if doubts else ""
-    )
-    return {"ko": ko, "en": en}
+    out = {}
+    for lang in ("ko", "en"):
+        why = ", ".join(_doubt(d, lang) for d in doubts)
+        key = "results.review.provisional_why" if doubts else "results.review.provisional"
+        out[lang] = text(key, lang, points=f"{c.points:g}", top=f"{c.max_points:g}", why=why)
+    return out
 
 
 def _error_detail(a: Attempt) -> dict[str, str]:
     if a.status is not Status.GRADED:
-        en, ko = f"status {a.status.value}", _STATUS_KO.get(a.status.value, a.status.value)
+        value = a.status.value
+        key = _STATUSES.get(value)
+        en, ko = (
+            text(key, lang) if key else text("results.review.status.other", lang, status=value) for lang in ("en", "ko")
+        )
     else:
         key = "results.review.cells_raised_one" if len(a.cell_errors) == 1 else "results.review.cells_raised"
         en, ko = (text(key, lang, n=len(a.cell_errors)) for lang in ("en", "ko"))
