@@ -95,3 +95,26 @@ class SpecError(GradeError):
 
 class GradebookError(GradeError):
     """The gradebook cannot be opened or written safely."""
+
+
+# The OS errors a user meets with the files they name, said by the catalog (common.toml);
+# any other keeps the system's own words.
+_OS_REASONS = {
+    "ENOENT": "common.os.no_such_file",
+    "EACCES": "common.os.permission_denied",
+    "EPERM": "common.os.permission_denied",
+    "EISDIR": "common.os.is_a_folder",
+    "ENOTDIR": "common.os.not_a_folder",
+    "ENOSPC": "common.os.disk_full",
+    "EROFS": "common.os.read_only",
+    "EEXIST": "common.os.exists",
+}
+
+
+def os_reason(exc: OSError) -> Phrase | str:
+    """Why an OS call failed, as a field of `GradeError.told`: a Phrase in the reader's
+    language for the common causes, else the system's message."""
+    import errno
+
+    key = _OS_REASONS.get(errno.errorcode.get(exc.errno or 0, ""))
+    return Phrase(key) if key else (exc.strerror or str(exc))

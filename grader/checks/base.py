@@ -270,7 +270,12 @@ def _clean_failure_text(code: str, detail: str, ctx: GradeContext) -> str:
 # The probe's common errors, told in the run's language; anything else stays as Python said it.
 _PROBE_ERRORS = [
     (re.compile(r"ValueError: it is None \(the notebook has not built it yet\)"), "checks.base.probe.still_none", ()),
-    (re.compile(r"TypeError: returned None(.*), not an array"), "checks.base.probe.returned_none", ("how",)),
+    (re.compile(r"TypeError: returned None, not an array"), "checks.base.probe.returned_none", ()),
+    (
+        re.compile(r"TypeError: returned None \(output (\d+)\), not an array"),
+        "checks.base.probe.returned_none_nth",
+        ("n",),
+    ),
     (
         re.compile(r"NameError: name '([^']+)' is not defined in the notebook"),
         "checks.base.probe.not_defined",

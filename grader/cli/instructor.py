@@ -84,7 +84,7 @@ def check(
 
     console = Console(stderr=as_json)
     course = find_course(course_dir)
-    if not _check_specs(course, as_json=as_json, specs_only=specs_only, lang=lang):
+    if not _check_specs(course, list(exercises), as_json=as_json, specs_only=specs_only, lang=lang):
         sys.exit(1)
     if specs_only:
         return
@@ -126,15 +126,20 @@ def check(
         sys.exit(1)
 
 
-def _check_specs(course: Any, *, as_json: bool, specs_only: bool, lang: str) -> bool:  # noqa: ANN401
+def _check_specs(course: Any, exercises: list[str], *, as_json: bool, specs_only: bool, lang: str) -> bool:  # noqa: ANN401
     """Validate every spec (the first use of `course.specs` does it) and say how it went:
     each broken spec as an error line, then a summary with the time it took. True if all
-    are valid."""
+    are valid. A name in `exercises` that is no exercise is refused (SpecError) before
+    anything is printed, with `--specs-only` too."""
     import time
+
+    from grader.course.instructor import select
 
     t0 = time.perf_counter()
     found = course.spec_set
     elapsed = time.perf_counter() - t0
+    if not found.problems:  # with a broken spec, its name would wrongly read as unknown
+        select(course, exercises)
     for p in found.problems:
         click.echo(f"grade: error: {inert(p.said(lang))}", err=True)
     n, bad = len(found.specs) + len(found.problems), len(found.problems)

@@ -76,6 +76,26 @@ def judge(role: str, path: Path, reply: dict[str, Any], lang: str = "en") -> Not
     )
 
 
+def select(course: Course, exercises: list[str] | None) -> list[Any]:
+    """The specs `exercises` name (every spec when none is given); SpecError naming each
+    name that is no exercise of the course."""
+    specs = list(course.specs.values())
+    if not exercises:
+        return specs
+
+    def names(spec: Any) -> set[str]:  # noqa: ANN401
+        # ch15.ex4, ex4, 04, 04_forecast7, 04_forecast7.ipynb all name exercise 4
+        return {spec.id, spec.id.split(".")[-1], spec.notebook, Path(spec.notebook).stem, spec.notebook.split("_")[0]}
+
+    wanted = set(exercises)
+    specs = [s for s in specs if names(s) & wanted]
+    unknown = wanted - set().union(*(names(s) for s in specs)) if specs else wanted
+    if unknown:
+        entry = "errors.course.unknown_exercise" if len(unknown) == 1 else "errors.course.unknown_exercises"
+        raise SpecError.told(entry, names=", ".join(sorted(unknown)))
+    return specs
+
+
 def run_checks(
     course: Course,
     exercises: list[str] | None = None,
@@ -87,25 +107,7 @@ def run_checks(
 ) -> tuple[list[NotebookVerdict], list[StarterState]]:
     """Grade every selected solution and starter; returns verdicts and starter drift states.
     Check messages and problems are in `lang`."""
-    specs = list(course.specs.values())
-    if exercises:
-
-        def names(spec: Any) -> set[str]:
-            # ch15.ex4, ex4, 04, 04_forecast7, 04_forecast7.ipynb all name exercise 4
-            return {
-                spec.id,
-                spec.id.split(".")[-1],
-                spec.notebook,
-                Path(spec.notebook).stem,
-                spec.notebook.split("_")[0],
-            }
-
-        wanted = set(exercises)
-        specs = [s for s in specs if names(s) & wanted]
-        unknown = wanted - set().union(*(names(s) for s in specs)) if specs else wanted
-        if unknown:
-            entry = "errors.course.unknown_exercise" if len(unknown) == 1 else "errors.course.unknown_exercises"
-            raise SpecError.told(entry, names=", ".join(sorted(unknown)))
+    specs = select(course, exercises)
     todo: list[tuple[str, Path]] = []
     for spec in specs:
         todo.append(("solution", course.solutions_dir / spec.notebook))

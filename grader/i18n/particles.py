@@ -86,9 +86,15 @@ _UNITS = {
 }
 # Words whose loanword spelling no rule gives, and words read as words though capitalised.
 _WORDS = {
-    "input": VOWEL,
-    "output": VOWEL,
-    "put": VOWEL,
+    "input": CONSONANT,  # 인풋, 아웃풋: ㅅ
+    "output": CONSONANT,
+    "put": CONSONANT,
+    "out": CONSONANT,  # 아웃
+    "keep": CONSONANT,  # 킵, 딥, 슬립: a long vowel before p, read short
+    "deep": CONSONANT,
+    "sleep": CONSONANT,
+    "quiet": CONSONANT,  # 콰이엇
+    "metric": CONSONANT,  # 메트릭 (but logic 로직, basic 베이직: -ic has no rule)
     "check": VOWEL,
     "none": CONSONANT,
     "nan": CONSONANT,
@@ -125,6 +131,9 @@ _WORDS = {
     "yaml": RIEUL,
     "csv": VOWEL,
 }
+# Word ends that keep their reading inside a compound written as one word: timeout, dropout
+# 드롭아웃, stdout; gradebook 그레이드북; selfcheck 셀프체크; throughput 스루풋; callback 콜백.
+_ENDS = ("out", "book", "check", "put", "back", "stack", "block")
 _VOWEL_LETTERS = set("aeiou")
 _TOKEN = re.compile(r"[A-Za-z]+|[0-9][0-9,]*(?:\.[0-9]+)?|%|[\uac00-\ud7a3]|[\u3131-\u318e]")
 
@@ -150,7 +159,8 @@ def final_sound(text: str) -> str | None:
     # a unit right after a number ("10 s", "5MB")
     if len(tokens) >= 2 and tokens[-2][0].isdigit() and last.lower() in _UNITS and _unit_follows(text, last):
         return _UNITS[last.lower()]
-    return _latin(last)
+    name = re.search(r"[A-Za-z0-9_]+(?=[^A-Za-z0-9_]*$)", text)
+    return _latin(last, caps_name=bool(name and "_" in name.group() and name.group().isupper()))
 
 
 def _without_remark(text: str) -> str:
@@ -209,7 +219,7 @@ def _words_of(token: str) -> list[str]:
     return re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", token) or [token]
 
 
-def _latin(token: str) -> str:
+def _latin(token: str, *, caps_name: bool = False) -> str:
     word = _words_of(token)[-1]
     low = word.lower()
     if low in _WORDS:
@@ -217,10 +227,24 @@ def _latin(token: str) -> str:
     whole = token.lower()
     if whole in _WORDS:
         return _WORDS[whole]
-    if len(word) == 1 or (word.isupper() and len(word) > 1) or not (set(low) & (_VOWEL_LETTERS | {"y"})):
+    for end in _ENDS:
+        if low.endswith(end) and len(low) > len(end):
+            return _WORDS[end]
+    if _spelled(word, caps_name) or not (set(low) & (_VOWEL_LETTERS | {"y"})):
         # a letter (x, h, c), an acronym (GRU, LSTM) or a word without vowels (rnn): spelled out
         return _LETTER.get(low[-1], VOWEL)
     return _english_word(low)
+
+
+def _spelled(word: str, caps_name: bool) -> bool:
+    """Whether `word` is read letter by letter: one letter, or an acronym (GRU, LSTM, MSE).
+    Capitals that are a word are read as one: a word of five letters or more (PATHS), or
+    a part of a capitals name with underscores (`caps_name`: MEETING_FILE 미팅 파일)."""
+    if len(word) == 1:
+        return True
+    if not word.isupper():
+        return False
+    return not (len(word) >= 5 or caps_name)
 
 
 def _english_word(w: str) -> str:

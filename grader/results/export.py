@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.course.loader import natural_key
-from grader.errors import GradeError
+from grader.errors import GradeError, os_reason
 from grader.results.people import merge_summaries
 
 if TYPE_CHECKING:
@@ -105,14 +105,14 @@ def write_text(text: str, output: Path) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent.resolve())
     except OSError as exc:
-        raise GradeError.told("errors.export.cannot_write_here", str(output), why=exc.strerror) from None
+        raise GradeError.told("errors.export.cannot_write_here", str(output), why=os_reason(exc)) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
         os.replace(tmp, output)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise GradeError.told("errors.export.cannot_write", str(output), why=exc.strerror) from None
+        raise GradeError.told("errors.export.cannot_write", str(output), why=os_reason(exc)) from None
 
 
 def export(

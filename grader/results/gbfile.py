@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader import __version__, ids
-from grader.errors import GradeError
+from grader.errors import GradeError, os_reason
 from grader.results import queries, reviews
 from grader.results.attempt import Attempt, Status, utc
 from grader.results.reviews import ACTIONS, Review
@@ -135,7 +135,7 @@ def read_file(path: Path) -> Parsed:
     except IsADirectoryError:
         raise GradeError.told("errors.gbfile.is_folder", str(path)) from None
     except OSError as exc:
-        raise GradeError.told("errors.gbfile.cannot_read", str(path), why=exc.strerror) from None
+        raise GradeError.told("errors.gbfile.cannot_read", str(path), why=os_reason(exc)) from None
     out = Parsed(path)
     seen: set[Key] = set()
     lines = raw.split(b"\n")
@@ -164,7 +164,10 @@ def read_file(path: Path) -> Parsed:
         try:
             if kind == "notebook":
                 sha = str(doc["sha256"])
-                content = base64.b64decode(str(doc["content"]), validate=True)
+                try:
+                    content = base64.b64decode(str(doc["content"]), validate=True)
+                except binascii.Error:
+                    raise _bad(path, n, "errors.gbfile.bad_content") from None
                 if hashlib.sha256(content).hexdigest() != sha:
                     raise _bad(path, n, "errors.gbfile.sha_mismatch")
                 out.notebooks[sha] = content
@@ -191,12 +194,44 @@ def read_file(path: Path) -> Parsed:
     return out
 
 
+def _check_values(path: Path, n: int, kind: str, d: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Each of `fields` (name -> how to read it) that `d` has must read without error: a bad
+    one is named by the catalog, not by Python's English message."""
+    for name, read in fields.items():
+        value = d.get(name)
+        if value is None or value == "":
+            continue
+        try:
+            read(value)
+        except (TypeError, ValueError, OverflowError, AttributeError):
+            raise _bad(path, n, "errors.gbfile.bad_value", kind=kind, field=name, value=_short(value)) from None
+
+
+def _short(value: Any) -> str:  # noqa: ANN401
+    shown = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return shown if len(shown) <= 40 else shown[:39] + "…"
+
+
+_ATTEMPT_VALUES: dict[str, Any] = {
+    "status": Status,
+    "graded_at": utc,
+    "submitted_at": utc,
+    "duration_s": float,
+    "score": float,
+    "max_score": float,
+    "seed": int,
+    "attempt_id": int,
+    "regrade": int,
+}
+
+
 def _attempt(path: Path, n: int, d: Any, notebooks: dict[str, bytes]) -> Attempt:  # noqa: ANN401
     if not isinstance(d, dict):
-        raise TypeError("attempt is not an object")
+        raise _bad(path, n, "errors.gbfile.attempt_not_object")
     for name in ("exercise", "member", "status", "graded_at"):
         if not d.get(name):
             raise KeyError(name)
+    _check_values(path, n, "attempt", d, _ATTEMPT_VALUES)
     a = Attempt.from_dict(d)
     why = ids.reason(ids.normalize(a.member))
     if why:
@@ -216,11 +251,13 @@ def _review(path: Path, n: int, d: dict[str, Any]) -> Review:
         why = ids.reason(ids.normalize(str(d["new_value"])))
         if why:
             raise _bad(path, n, "errors.gbfile.bad_member", member=d["new_value"], why=why)
+    _check_values(path, n, "review", d, {"created_at": utc, "points": float})
     created = utc(d["created_at"])
-    assert created is not None
+    if created is None:
+        raise KeyError("created_at")
     uid = str(d["uid"])
     if not uid or len(uid) > 32:
-        raise ValueError("uid must be 1 to 32 characters")
+        raise _bad(path, n, "errors.gbfile.bad_uid")
     return Review(
         uid=uid,
         attempt_id=0,

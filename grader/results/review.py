@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from grader import ids
 from grader.errors import GradebookError, GradeError, Phrase
+from grader.i18n import both, text
 from grader.results import queries, reviews
 from grader.results.attempt import Attempt, CheckResult, Status, points
 from grader.results.reviews import BANDS, Review
@@ -85,43 +86,66 @@ def _first_line(text: str) -> str:
     return " ".join(text.split())[:200]
 
 
-# The quiz scorer's reasons for doubt (grader/quiz/confidence.py) and the statuses, for Korean lines.
-_DOUBTS_KO = {
-    "near_boundary": "등급 경계 근처",
-    "conflict": "서로 어긋나는 진술",
-    "typo_match": "오타로 일치",
-    "borrowed_holder": "앞 문장에서 주어를 추정",
-    "unknown_words": "모르는 낱말",
-    "short": "짧은 답",
-    "long": "긴 답",
-    "capped_list": "키워드 나열",
+# The quiz scorer's reasons for doubt (grader/quiz/confidence.py), said by the catalog; a reason
+# the catalog does not know is shown as the scorer wrote it.
+_DOUBTS = {
+    "near_boundary": "results.review.doubt.near_boundary",
+    "conflict": "results.review.doubt.conflict",
+    "typo_match": "results.review.doubt.typo_match",
+    "borrowed_holder": "results.review.doubt.borrowed_holder",
+    "unknown_words": "results.review.doubt.unknown_words",
+    "short": "results.review.doubt.short",
+    "long": "results.review.doubt.long",
+    "capped_list": "results.review.doubt.capped_list",
+    "contrast": "results.review.doubt.contrast",
+    "rival_holders": "results.review.doubt.rival_holders",
+    "uncredited_sentences": "results.review.doubt.uncredited_sentences",
+    "list_only": "results.review.doubt.list_only",
 }
-_STATUS_KO = {"timeout": "시간 초과", "crashed": "커널 중단", "error": "모든 코드 셀 오류", "invalid": "채점 불가"}
+# The review's own words for a status: "error" here means every code cell failed.
+_STATUSES = {
+    "timeout": "results.review.status.timeout",
+    "crashed": "results.review.status.crashed",
+    "error": "results.review.status.error",
+    "invalid": "results.review.status.invalid",
+}
+
+
+def _doubt(d: str, lang: str) -> str:
+    return text(_DOUBTS[d], lang) if d in _DOUBTS else d
 
 
 def _quiz_detail(c: CheckResult) -> dict[str, str]:
     doubts = [str(d) for d in c.details.get("doubts") or []]
-    en = f"provisional quiz score {c.points:g}/{c.max_points:g}" + (f" ({', '.join(doubts)})" if doubts else "")
-    ko = f"임시 퀴즈 점수 {c.points:g}/{c.max_points:g}" + (
-        f" (이유: {', '.join(_DOUBTS_KO.get(d, d) for d in doubts)})" if doubts else ""
-    )
-    return {"ko": ko, "en": en}
+    out = {}
+    for lang in ("ko", "en"):
+        why = ", ".join(_doubt(d, lang) for d in doubts)
+        key = "results.review.provisional_why" if doubts else "results.review.provisional"
+        out[lang] = text(key, lang, points=f"{c.points:g}", top=f"{c.max_points:g}", why=why)
+    return out
 
 
 def _error_detail(a: Attempt) -> dict[str, str]:
     if a.status is not Status.GRADED:
-        en, ko = f"status {a.status.value}", _STATUS_KO.get(a.status.value, a.status.value)
+        value = a.status.value
+        key = _STATUSES.get(value)
+        en, ko = (
+            text(key, lang) if key else text("results.review.status.other", lang, status=value) for lang in ("en", "ko")
+        )
     else:
-        en, ko = f"{len(a.cell_errors)} code cell(s) raised", f"코드 셀 {len(a.cell_errors)}개에서 오류"
-    first = _first_line(a.message or (a.cell_errors[0].summary if a.cell_errors else ""))
+        key = "results.review.cells_raised_one" if len(a.cell_errors) == 1 else "results.review.cells_raised"
+        en, ko = (text(key, lang, n=len(a.cell_errors)) for lang in ("en", "ko"))
+    # Where cells raised, the first error as Python said it: the attempt's message repeats
+    # the count, in the language of the run that recorded it.
+    first_error = a.cell_errors[0].summary if a.cell_errors else ""
+    first = _first_line(first_error if a.status is Status.GRADED else a.message or first_error)
     return {"ko": ko + (f": {first}" if first else ""), "en": en + (f": {first}" if first else "")}
 
 
 def _member_detail(a: Attempt) -> dict[str, str]:
-    return {
-        "ko": f"멤버를 OS 사용자 이름에서 정했습니다: {a.member}",
-        "en": _first_line(a.member_note) or f"member taken from the OS user: {a.member}",
-    }
+    # A fixed text, not the attempt's member_note: that note is in the language of the run
+    # that recorded it, which need not be the reviewer's.
+    return both("results.review.member_from_os_user", member=a.member)
 
 
 def pending(book: Gradebook, *, include_resolved: bool = False) -> list[Item]:

@@ -43,7 +43,7 @@ def test_full_option_adds_the_recipe_on_its_own_line(course, lang: str, label: s
     assert recipe.startswith(label) and "series[:, 50:, 0]" in recipe and "series[" not in brief
     assert windows.hint_level == "full"
     assert passed.hint_level is None and passed.message == "ok"  # nothing to fix there
-    assert "earlier attempts" not in recipe and "앞선 시도" not in recipe  # asked for: no reason given
+    assert "earlier attempts" not in recipe and "이전 시도" not in recipe  # asked for: no reason given
 
 
 def test_two_earlier_failures_open_the_recipe_and_one_does_not(course) -> None:  # noqa: ANN001
@@ -56,7 +56,7 @@ def test_two_earlier_failures_open_the_recipe_and_one_does_not(course) -> None: 
     assert twice.checks[0].hint_level == "full"
     assert "(Shown because this check failed in 2 earlier attempts.)" in twice.checks[0].message
     ko = apply_hint_policy(_failed(course, lang="ko"), spec, "ko", HintPolicy("brief", {"windows": 2}))
-    assert "앞선 시도 2번에서 이 항목을 통과하지 못해서" in ko.checks[0].message
+    assert "이전 시도에서 이 항목을 2번 통과하지 못해" in ko.checks[0].message
 
 
 def test_not_checked_checks_get_no_recipe(course) -> None:  # noqa: ANN001

@@ -52,7 +52,9 @@ def test_review_lists_and_fixes_and_status_and_export_show_it(runner, book, repo
     items = json.loads(r.stdout)
     assert [(i["attempt_id"], i["kind"]) for i in items] == [(1, "quiz"), (1, "member"), (2, "quiz")]
     r = runner.invoke(cli, ["review", "--gradebook", str(book), "--lang", "ko"], env={"COLUMNS": "200"})
-    assert r.exit_code == 0 and "멤버를 OS 사용자 이름에서 정했습니다: root" in r.output and "퀴즈 검토" in r.output
+    assert (
+        r.exit_code == 0 and "멤버 이름을 OS 사용자 이름으로 정했습니다: root" in r.output and "퀴즈 검토" in r.output
+    )
 
     r = _run(
         runner,
@@ -107,6 +109,9 @@ def test_review_lists_and_fixes_and_status_and_export_show_it(runner, book, repo
     first = r.output.splitlines()[0]
     assert first.startswith("#1 ") and "+09:00 지민: attempt 1 quiz:ch15.ex4 band" in first  # the group's time
     assert first.endswith("partial (1/2) → full (2/2) — 설명이 맞습니다")
+    r = _run(runner, "review", "history", "--gradebook", str(book), "--course", str(repo_root), "--lang", "ko")
+    last = r.output.splitlines()[-1]
+    assert "시도 2 제외: 포함 → 제외 — 두 번 냄" in last, last  # the action, then what it changed
     r = _run(runner, "review", "--json", "--gradebook", str(book))
     assert json.loads(r.stdout) == []
 
@@ -205,11 +210,15 @@ def test_import_of_a_bad_file_names_the_line_and_creates_no_gradebook(runner, tm
     r = _run(runner, "import", str(bad), "--gradebook", str(tmp_path / "gb.db"))
     assert (
         r.exit_code == 1
-        and r.stderr == f"grade: error: {bad}: line 2: not a valid attempt record (attempt is not an object)\n"
+        and r.stderr
+        == f'grade: error: {bad}: line 2: not a valid attempt record (its "attempt" is not a JSON object)\n'
     )
     monkeypatch.setenv("GRADE_LANG", "ko")
     r = _run(runner, "import", str(bad), "--gradebook", str(tmp_path / "gb.db"))
-    assert r.stderr == f"grade: error: {bad}: 2번째 줄: 올바른 attempt 레코드가 아닙니다 (attempt is not an object)\n"
+    assert (
+        r.stderr
+        == f'grade: error: {bad}: 2번째 줄: 올바른 `attempt` 레코드가 아닙니다 ("attempt" 값이 JSON 객체가 아닙니다)\n'
+    )
     assert not (tmp_path / "gb.db").exists()
     monkeypatch.setenv("GRADE_LANG", "en")
     r = _run(runner, "import", str(tmp_path / "missing.jsonl"), "--gradebook", str(tmp_path / "gb.db"))

@@ -20,3 +20,17 @@ def test_unknown_exercises_are_refused_in_either_language(course, names: list[st
     with pytest.raises(SpecError) as info:
         run_checks(course, names)
     assert str(info.value) == en and info.value.said("ko") == ko
+
+
+def test_a_grader_error_row_of_the_check_table_is_in_korean() -> None:
+    from rich.console import Console
+
+    from grader.cli.views import render_instructor
+    from grader.course.instructor import NotebookVerdict
+
+    row = NotebookVerdict("ch15.ex1", "solution", "s.ipynb", "grader-error", 0, 0, 0, 0, 0, False, "x")
+    for lang, word, other in (("ko", "채점기 오류", "grader-error"), ("en", "grader-error", "채점기 오류")):
+        console = Console(record=True, width=160)
+        render_instructor(console, [row], [], lang)
+        shown = console.export_text()
+        assert word in shown and other not in shown

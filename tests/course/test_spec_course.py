@@ -186,6 +186,19 @@ def test_check_specs_only(tiny_course, runner):
     assert doc["valid"] == ["t.ex1"] and doc["broken"] == [] and doc["seconds"] >= 0
 
 
+def test_check_specs_only_refuses_an_unknown_exercise_as_a_full_check_does(tiny_course, runner):
+    for extra in (["--specs-only"], []):
+        res = runner.invoke(cli, ["check", "nosuch", *extra, "--course", str(tiny_course), "--lang", "en"])
+        assert res.exit_code == 1, extra
+        assert res.stderr.strip() == "grade: error: unknown exercise: nosuch" and res.stdout == ""
+    ko = runner.invoke(cli, ["check", "nosuch", "--specs-only", "--course", str(tiny_course), "--lang", "ko"])
+    assert ko.exit_code == 1 and "알 수 없는 문제입니다: nosuch" in ko.stderr
+    js = runner.invoke(cli, ["check", "nosuch", "--specs-only", "--json", "--course", str(tiny_course)])
+    assert js.exit_code == 1 and json.loads(js.stdout)["exit_code"] == 1
+    fine = runner.invoke(cli, ["check", "01_tiny", "--specs-only", "--course", str(tiny_course), "--lang", "en"])
+    assert fine.exit_code == 0 and fine.stdout.startswith("specs: 1 of 1 valid (")
+
+
 def test_exercise_option_naming_a_broken_exercise_says_so(broken_course):
     from grader.grading import exercise_named
 

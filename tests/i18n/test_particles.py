@@ -62,7 +62,11 @@ from grader.i18n.particles import PAIRS, attach, final_sound, number_sound, part
         ("list", "가", "를", "로"),
         ("mask", "가", "를", "로"),
         ("layer", "가", "를", "로"),
-        ("input", "가", "를", "로"),
+        ("input", "이", "을", "으로"),  # 인풋
+        ("keras.Input", "이", "을", "으로"),
+        ("dropout", "이", "을", "으로"),  # 드롭아웃
+        ("selfcheck", "가", "를", "로"),  # 셀프체크
+        ("'metric'", "이", "을", "으로"),  # 메트릭
         ("output_shape", "가", "를", "로"),
         ("Bidirectional", "이", "을", "로"),
         ("TimeDistributed", "가", "를", "로"),
@@ -74,6 +78,10 @@ from grader.i18n.particles import PAIRS, attach, final_sound, number_sound, part
         ("LSTMCell", "이", "을", "로"),
         ("Conv1D", "가", "를", "로"),
         ("MSE", "가", "를", "로"),
+        # capitals that are words: click's metavariables
+        ("'MEETING_FILE'", "이", "을", "로"),  # 미팅 파일
+        ("'PATHS'", "가", "를", "로"),  # 패스
+        ("'EXERCISE_ID'", "가", "를", "로"),  # 아이디
         ("h", "가", "를", "로"),
         ("c", "가", "를", "로"),
         ("n", "이", "을", "으로"),
@@ -98,6 +106,45 @@ def test_particles_follow_the_spoken_word(word: str, subject: str, obj: str, dir
     assert attach(word, "은/는") == word + topic
     assert particle(word, "과/와") == ("과" if subject == "이" else "와")
     assert particle(word, "이어야/여야") == ("이어야" if subject == "이" else "여야")
+
+
+@pytest.mark.parametrize(
+    "option, obj",
+    [
+        # the options of grade's commands, as a Korean speaker reads them
+        ("--out", "--out을"),  # 아웃
+        ("--output", "--output을"),  # 아웃풋
+        ("--json", "--json을"),  # 제이슨
+        ("--lang", "--lang을"),  # 랭
+        ("--member", "--member를"),  # 멤버
+        ("--member-from", "--member-from을"),  # 프롬
+        ("--workers", "--workers를"),  # 워커스
+        ("--hints", "--hints를"),  # 힌츠
+        ("--gradebook", "--gradebook을"),  # 그레이드북
+        ("--gradebook-file", "--gradebook-file을"),  # 파일
+        ("--course", "--course를"),  # 코스
+        ("--format", "--format을"),  # 포맷
+        ("--regrade", "--regrade를"),  # 리그레이드
+        ("--exercise", "--exercise를"),  # 엑서사이즈
+        ("--question", "--question을"),  # 퀘스천
+        ("--submitted-at", "--submitted-at을"),  # 앳
+        ("--until", "--until을"),  # 언틸
+        ("--specs-only", "--specs-only를"),  # 온리
+        ("--quiz-lang", "--quiz-lang을"),
+        ("--no-record", "--no-record를"),
+        ("--explain", "--explain을"),  # 익스플레인
+        ("--excel", "--excel을"),  # 엑셀
+        ("--dry-run", "--dry-run을"),  # 런
+        ("--timeout", "--timeout을"),  # 타임아웃
+        ("--seed", "--seed를"),  # 시드
+        ("--port", "--port를"),  # 포트
+        ("--all", "--all을"),  # 올
+        ("grade selfcheck", "grade selfcheck를"),  # 셀프체크
+        ("grade submit", "grade submit을"),  # 서브밋
+    ],
+)
+def test_command_line_words_take_the_particle_of_their_reading(option: str, obj: str) -> None:
+    assert attach(option, "을/를") == obj
 
 
 def test_number_reading_units() -> None:

@@ -99,7 +99,7 @@ def test_minutes_in_english(demo):
 def test_minutes_progress(demo):
     html = build_minutes(demo.meeting2, site_dir=demo.site, gradebook=str(demo.gradebook))
     text = _text(html)
-    assert "지난 회의 이후 제출" in text
+    assert "지난 모임 이후 제출" in text
     assert "21.11.20 22:30 이후 ~ 21.11.27 22:00" in text
     cell = re.search(r'data-member="jiho" data-exercise="ch15.ex4">(.*?)</td>', html, re.S).group(1)
     assert "시간 초과" in cell

@@ -151,7 +151,7 @@ def test_markdown_summary_shape(demo):
     headings = [ln for ln in lines if ln.startswith("#")]
     assert headings[1:] == [
         "### 배운 내용",
-        "### 이번 회의까지의 제출",
+        "### 이번 모임까지의 제출",
         "### 최고 점수",
         "### 막힌 곳",
         "#### 끝내지 못한 검사",

@@ -178,6 +178,7 @@ def test_what_needs_a_human_until_a_review_settles_it(location):
                 "hana",
                 needs_review=False,
                 member_source="flag",
+                message="코드 셀 5개 중 1개에서 오류가 났습니다.",  # the run's summary, in its language
                 cell_errors=[CellError(2, 3, 4, "ValueError", "ValueError: shapes")],
             ),
             b"r",
@@ -197,14 +198,30 @@ def test_what_needs_a_human_until_a_review_settles_it(location):
             "ko": "시간 초과: 셀 3이 120초를 넘었습니다",
             "en": "status timeout: 셀 3이 120초를 넘었습니다",
         }
-        assert by_kind[(raised, "error")].detail["en"] == "1 code cell(s) raised: ValueError: shapes"
-        assert by_kind[(fallback, "member")].detail["en"] == "member from the OS user (root)"
+        assert by_kind[(raised, "error")].detail == {
+            "en": "1 code cell raised: ValueError: shapes",
+            "ko": "코드 셀 1개에서 오류가 났습니다: ValueError: shapes",
+        }
+        # the recorded note was in the run's language; the review says it in each language itself
+        assert by_kind[(fallback, "member")].detail == {
+            "en": "member taken from the OS user: root",
+            "ko": "멤버 이름을 OS 사용자 이름으로 정했습니다: root",
+        }
         review.set_band(book, quiz, "ch15.ex4", "partial", reason="확인", by="t")
         review.reassign(book, fallback, "root", reason="root가 맞음", by="t")  # confirming is a review too
         review.exclude(book, broken, reason="다시 제출함", by="t")
         assert [(i.attempt_id, i.kind) for i in review.pending(book)] == [(raised, "error")]
         settled = review.pending(book, include_resolved=True)
         assert len(settled) == 4 and [i.resolved for i in settled] == [True, True, True, False]
+
+
+def test_the_error_detail_counts_raised_cells_in_either_language():
+    two = [CellError(2, 3, 4, "ValueError", "ValueError: shapes"), CellError(3, 5, 6, "NameError", "NameError: x")]
+    detail = review._error_detail(_attempt(cell_errors=two))
+    assert detail == {
+        "en": "2 code cells raised: ValueError: shapes",
+        "ko": "코드 셀 2개에서 오류가 났습니다: ValueError: shapes",
+    }
 
 
 def test_a_reviewer_defaults_to_the_os_user(location, monkeypatch):
@@ -267,3 +284,11 @@ def test_reviewed_figures_match_brute_force_over_the_reviewed_attempts(location)
             by_id = {a.attempt_id: a for a in rows}
             for s in book.summaries(until=until):
                 assert s.best_score == by_id[s.best_id].score and s.reviewed == by_id[s.best_id].reviewed
+
+
+def test_every_doubt_the_scorer_can_give_is_said_in_korean():
+    from grader.quiz.confidence import DOUBT_COST
+
+    for d in DOUBT_COST:
+        said = review._doubt(d, "ko")  # noqa: SLF001
+        assert said != d and not any("a" <= ch <= "z" for ch in said), d

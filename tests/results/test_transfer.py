@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import GradeError
-from grader.results import review, transfer
+from grader.results import gbfile, review, transfer
 from grader.results.attempt import Attempt, CheckResult
 from grader.results.gradebook import Gradebook
 
@@ -171,6 +171,56 @@ def _write(path: Path, docs: list[dict]) -> Path:
     return path
 
 
+def test_a_bad_value_is_named_in_korean_without_python_words(tmp_path):
+    good = _laptop(tmp_path / "a.db", ["sora"], review_first=True)
+    docs = _lines(good)
+    attempt = docs[2]["attempt"]
+    review_at = next(i for i, d in enumerate(docs) if d.get("type") == "review")
+    cases = [
+        (
+            2,
+            {"type": "attempt", "attempt": [1, 2]},
+            '올바른 `attempt` 레코드가 아닙니다 ("attempt" 값이 JSON 객체가 아닙니다)',
+        ),
+        (
+            2,
+            {"type": "attempt", "attempt": {**attempt, "status": "done"}},
+            "올바른 `attempt` 레코드가 아닙니다 (`status` 항목의 값 'done'은 쓸 수 없습니다)",
+        ),
+        (
+            2,
+            {"type": "attempt", "attempt": {**attempt, "score": "lots"}},
+            "올바른 `attempt` 레코드가 아닙니다 (`score` 항목의 값 'lots'는 쓸 수 없습니다)",
+        ),
+        (
+            2,
+            {"type": "attempt", "attempt": {**attempt, "graded_at": 5}},
+            "올바른 `attempt` 레코드가 아닙니다 (`graded_at` 항목의 값 '5'는 쓸 수 없습니다)",
+        ),
+        (
+            1,
+            {**docs[1], "content": "not base64!"},
+            "올바른 `notebook` 레코드가 아닙니다 (`content`가 `base64`로 인코딩되어 있지 않습니다)",
+        ),
+        (
+            review_at,
+            {**docs[review_at], "uid": "x" * 40},
+            "올바른 `review` 레코드가 아닙니다 (`uid`는 1자에서 32자 사이여야 합니다)",
+        ),
+        (
+            review_at,
+            {**docs[review_at], "created_at": "yesterday"},
+            "올바른 `review` 레코드가 아닙니다 (`created_at` 항목의 값 'yesterday'는 쓸 수 없습니다)",
+        ),
+    ]
+    for n, (at, doc, ko) in enumerate(cases):
+        bad = _write(tmp_path / f"bad{n}.jsonl", [*docs[:at], doc, *docs[at + 1 :]])
+        with pytest.raises(GradeError) as info:
+            gbfile.read_file(bad)
+        assert info.value.said("ko") == f"{at + 1}번째 줄: {ko}"
+        assert str(info.value).startswith(f"{bad}: line {at + 1}: not a valid "), str(info.value)
+
+
 def test_a_bad_file_names_its_line_and_writes_nothing(tmp_path):
     good = _laptop(tmp_path / "a.db", ["sora"], review_first=True)
     docs = _lines(good)
@@ -206,3 +256,11 @@ def test_a_bad_file_names_its_line_and_writes_nothing(tmp_path):
             assert str(info.value).startswith(f"{bad}: {message}"), str(info.value)
             assert "\n" not in str(info.value)
             assert book.count() == 0 and review.history(book) == []
+
+
+def test_a_missing_file_is_said_in_korean_without_the_systems_english(tmp_path):
+    missing = tmp_path / "nope.jsonl"
+    with pytest.raises(GradeError) as info:
+        gbfile.read_file(missing)
+    assert info.value.said("ko") == "읽을 수 없습니다 (그런 파일이나 폴더가 없습니다)"
+    assert str(info.value) == f"{missing}: cannot read it (No such file or directory)"
