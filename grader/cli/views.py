@@ -86,7 +86,8 @@ def render_result(console: Console, result: Attempt, lang: str = "ko", *, verbos
         (fmt_score(result.score, result.max_score), "bold"),
         "  ·  ",
         status,
-        f"  ·  {result.duration_s:.1f} s",
+        "  ·  ",
+        text("cli.check.seconds", lang, seconds=f"{result.duration_s:.1f}"),
     )
     console.print(header)
     for line in result.message.splitlines():

@@ -35,6 +35,7 @@ def test_korean_output_translates_the_status_and_headings() -> None:
     assert "채점 완료" in ko and "graded" not in ko
     assert "검사" in ko and "점수" in ko and "check" not in ko and "points" not in ko
     assert "시간 초과" in _render("ko", Status.TIMEOUT)
+    assert "1.2초" in ko and "1.2 s" not in ko and "1.2 s" in _render("en")
 
 
 def test_english_output_keeps_english_words() -> None:
