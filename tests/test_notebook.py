@@ -160,3 +160,15 @@ def test_why_a_file_is_not_json_is_said_in_the_readers_language(data: bytes, en:
         nbio.parse(data, "x.ipynb")
     assert en in str(info.value) and ko in info.value.said("ko")
     assert "Expecting" not in info.value.said("ko") and "Extra" not in info.value.said("ko")
+
+
+def test_cells_without_ids_are_read_without_a_library_warning(recwarn):
+    doc = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [{"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": [], "execution_count": None}],
+    }
+    nb = nbio.parse(json.dumps(doc).encode())
+    assert nb.cells[0].get("id")  # nbformat gave it one
+    assert not [w for w in recwarn if "id field" in str(w.message)]
