@@ -116,6 +116,11 @@ def _essential(text: str) -> tuple[dict[str, str], str, str]:
     return context, chosen, node
 
 
+# A syntax error in a cell names IPython's temporary file for it ("invalid syntax
+# (331109559.py, line 1)"): a name the student never sees; the line within the cell is what helps.
+_CELL_FILE = re.compile(r"\(\s*(?:[^()\s]*/)?\d+\.py, line (\d+)\)")
+
+
 def summary(ename: str, evalue: str, limit: int = SUMMARY_LIMIT, *, cut: bool = False, lang: str = "en") -> str:
     """One line: "Type in layer 'lstm' (LSTM): what went wrong (at node …)"; the grader's own
     words around the exception's (English) message in `lang`.
@@ -127,6 +132,9 @@ def summary(ename: str, evalue: str, limit: int = SUMMARY_LIMIT, *, cut: bool = 
     if cut:
         text = re.sub(r"\S*$", "", text.rstrip()) + " …" if " " in text.strip() else text
     context, essential, node = _essential(text)
+    essential = _CELL_FILE.sub(
+        lambda m: catalog_text("execution.errortext.cell_line", lang, line=m.group(1)), essential
+    )
     essential = clean_paths(essential)
     if node and node not in essential:
         essential = (

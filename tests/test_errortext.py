@@ -145,3 +145,11 @@ def test_grading_says_an_error_repeated_per_input_shape_once():
     assert short["case0"].error.startswith("ValueError in layer 'lstm' (LSTM): Input 0")
     assert "\n" not in short["case0"].error and set(full) == {"case0", "case1", "case2"}
     assert full["case1"] == outs["case1"].error  # the whole text stays in the check's details
+
+
+def test_a_syntax_error_names_the_line_of_the_cell_not_ipythons_file():
+    ko = summary("SyntaxError", "invalid syntax (331109559.py, line 1)", lang="ko")
+    assert ko == "SyntaxError: invalid syntax (셀의 1번째 줄)"
+    en = summary("IndentationError", "unexpected indent (/tmp/ipykernel_7/2231.py, line 3)", lang="en")
+    assert en == "IndentationError: unexpected indent (line 3 of the cell)"
+    assert "x.py, line 3" in summary("ValueError", "bad (x.py, line 3)")  # a student's own module stays
