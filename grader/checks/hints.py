@@ -23,7 +23,7 @@ from grader.i18n import text
 if TYPE_CHECKING:
     from grader.course.loader import Course
     from grader.course.spec import ExerciseSpec
-    from grader.results.attempt import Attempt
+    from grader.results.attempt import Attempt, CheckResult
     from grader.results.gradebook import Gradebook
 
 HintsOption = Literal["brief", "full"]
@@ -70,6 +70,17 @@ def apply_hint_policy(attempt: Attempt, spec: ExerciseSpec | None, lang: str, po
         result.message = f"{result.message.rstrip()}\n{label} {recipe}{_why(policy, result.id, lang)}"
         result.hint_level = "full"
     return attempt
+
+
+def without_recipe(result: CheckResult) -> str:
+    """The check's message as its brief hint said it: what a page or a chat summary for the
+    whole group may quote, since the recipe was opened for one member only."""
+    message = result.message or ""
+    if result.hint_level != "full":
+        return message
+    labels = tuple(f"\n{text('checks.hints.label', lang)} " for lang in ("ko", "en"))
+    cut = min((i for i in (message.find(label) for label in labels) if i >= 0), default=-1)
+    return message[:cut] if cut >= 0 else message
 
 
 def reveal(

@@ -59,6 +59,12 @@ def compose(
     return "\n".join(lines)
 
 
+def without_model_answer(feedback: str) -> str:
+    """The feedback without its model-answer line: what a page for the whole group may quote."""
+    heads = tuple(f"{text(_MODEL, lang)} " for lang in ("ko", "en"))
+    return "\n".join(line for line in feedback.splitlines() if not line.startswith(heads))
+
+
 def all_texts(lang: str, concepts: list[Concept], misconceptions: list[Misconception]) -> list[str]:
     """Every text the feedback can show without revealing the answer: what a member could paste back."""
     texts = [text(key, lang) for key in (*_NOTES.values(), _FULL, _ADD, _FIX, _CONTRADICTS)]

@@ -16,7 +16,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from grader.checks.hints import without_recipe
 from grader.course.loader import natural_key
+from grader.quiz.feedback import without_model_answer
 from grader.report.common import pick
 from grader.report.figures import (
     UNFINISHED,
@@ -162,7 +164,7 @@ class Context:
             w = self.who(a.member).key
             tried[a.exercise].add(w)
             failed: list[tuple[str, str, CheckResult | None, str]] = [
-                (c.id, failure_kind(a, c), c, c.message)
+                (c.id, failure_kind(a, c), c, without_recipe(c))
                 for c in a.failed
                 # a check that says only "the notebook did not finish" is the run's row below
                 if not c.is_quiz and c.details.get("not_run") != "run"
@@ -222,7 +224,7 @@ class Context:
                         if label:
                             found[q][(kind, label)].add(w)
                             hit = True
-                feedback = str(c.details.get("feedback") or c.message or "")
+                feedback = without_model_answer(str(c.details.get("feedback") or c.message or ""))
                 if hit and feedback and (q not in last or _order(a) >= last[q][0]):
                     last[q] = (_order(a), feedback)
         out = []

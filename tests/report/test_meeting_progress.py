@@ -196,3 +196,36 @@ def test_attempt_times_are_shown_in_the_group_timezone(ctx):
     a = next(a for a in ctx.attempts if a.exercise == "ch15.ex3")
     assert a.graded_at == at(29)
     assert a.graded_at.astimezone(ctx.roster.tz).hour == 12
+
+
+def test_the_group_pages_quote_the_brief_hint_never_the_recipe_or_model_answer(ctx):
+    from grader.results.attempt import Attempt, CheckResult
+
+    brief = "`windows`의 마지막 축 크기가 틀렸습니다."
+    code = CheckResult(
+        id="windows",
+        kind="output_shape",
+        passed=False,
+        points=0.0,
+        max_points=2.0,
+        message=f"{brief}\n자세한 풀이: Y[:, t, k] = series[:, t + k + 1] (이전 시도에서 2번 통과하지 못해 보여 줍니다)",
+        hint_level="full",
+    )
+    quiz = CheckResult(
+        id="quiz:ch15.ex1",
+        kind="quiz",
+        passed=False,
+        points=0.5,
+        max_points=2.0,
+        message="",
+        details={
+            "question": "ch15.ex1",
+            "missing": [{"id": "bptt", "label": {"ko": "역전파", "en": "backpropagation"}}],
+            "feedback": "더할 것:\n- 시간에 따라 펼친다는 점\n모범 답안: 시간 축으로 펼친 뒤 역전파합니다.",
+        },
+    )
+    a = Attempt(exercise="ch15.ex1", member="sora", status="graded", checks=[code, quiz], duration_s=1.0)
+    (missed,) = [m for m in ctx.missed([a]) if m.check_id == "windows"]
+    assert missed.message == brief
+    (concept,) = ctx.concepts([a])
+    assert "모범 답안" not in concept.feedback and "시간에 따라 펼친다는 점" in concept.feedback
