@@ -13,7 +13,7 @@ see over-fitting, it also chooses leaving each author out in turn (answer ids
 start with the author: k1-, e1-, x1-, ...) and reports the figures on the author
 left out: a choice that only holds on the authors it was chosen on shows there.
 
-    .venv/bin/python tools/quiz_review_calibrate.py [--splits dev,dev2] [--max-review 0.15]
+    .venv/bin/python tools/quiz_review_calibrate.py [--splits dev,dev2] [--max-review 0.11]
         [--max-projected 1.0] [--unseen-agreement 0.72]
 
 The share a split marks flatters: the rubrics were fitted to its answers, so fewer of them
@@ -129,7 +129,7 @@ def choose(
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--splits", default="dev,dev2", help="tuning splits, comma-separated (never heldout)")
-    ap.add_argument("--max-review", type=float, default=0.15, help="largest share of answers marked for review")
+    ap.add_argument("--max-review", type=float, default=0.11, help="largest share of answers marked for review")
     ap.add_argument(
         "--max-projected", type=float, default=1.0, help="largest share marked on unseen answers (projected)"
     )
