@@ -14,7 +14,7 @@ from typing import Any
 from grader.quiz.compiled import Compiled
 from grader.quiz.holders import INHERITED, bound_holder, bracketed, with_context
 from grader.quiz.rubric import Pattern
-from grader.quiz.terms import Occurrence, find
+from grader.quiz.terms import Occurrence, any_found, find
 from grader.quiz.units import Segment, Unit
 
 
@@ -57,7 +57,7 @@ def pattern_hit(
     # most patterns do not occur in most sentences: give up at the first group with no word
     # found, before sorting out whose words they are
     for group in groups:
-        if not any(find(seg, alt) for alt in group):
+        if not any_found(seg, group):
             return None
     own = [(h[2], h[3]) for h in holders if h[0] in pattern.holder] if pattern.holder else []
     named = [(h[2], h[3]) for h in holders if h[1] >= 0] if pattern.holder else []

@@ -44,10 +44,32 @@ Occurrence = tuple[int, int, int, bool]
 def find(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
     """Each occurrence of `alt` in the segment (empty: absent); remembered per segment,
     since many patterns of a question share their words."""
-    found = seg.found.get(alt)
+    if not alt:
+        return []
+    # keyed by the alternative's search facts, which are one object per forms and words:
+    # "state" and "states" analyse alike but differ in their prefix match, so the forms
+    # alone would hand one the other's result
+    info = getattr(alt, "info", None) or alt_info(alt)
+    found = seg.found.get(id(info))
     if found is None:
-        found = seg.found[alt] = search(seg, alt) if alt else []
+        found = seg.found[id(info)] = search(seg, alt, info)
     return found
+
+
+def any_found(seg: Segment, group: list[tuple[str, ...]]) -> bool:
+    """Whether some alternative of the group occurs in the segment: `find` unrolled, since
+    most groups of most patterns are absent from most sentences and this runs for each."""
+    memo = seg.found
+    for alt in group:
+        if not alt:
+            continue
+        info = getattr(alt, "info", None) or alt_info(alt)
+        found = memo.get(id(info))
+        if found is None:
+            found = memo[id(info)] = search(seg, alt, info)
+        if found:
+            return True
+    return False
 
 
 class _AltInfo(NamedTuple):
@@ -145,8 +167,8 @@ def _seg_index(seg: Segment) -> _SegIndex:
     return cached
 
 
-def search(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
-    info = getattr(alt, "info", None) or alt_info(alt)
+def search(seg: Segment, alt: tuple[str, ...], info: _AltInfo | None = None) -> list[Occurrence]:
+    info = info or getattr(alt, "info", None) or alt_info(alt)
     target = info.target
     found: list[Occurrence] = []
     # exact, on the spacing-free concatenation (see _AltInfo for the boundary rules)
@@ -205,7 +227,12 @@ def raw_prefix(seg: Segment, words: tuple[str, ...]) -> list[Occurrence]:
         if all(u.raw == w for u, w in zip(window[:-1], words[:-1])):
             last = window[-1].raw
             rest = last[len(last_word) :]
-            if last.isalpha() and last.startswith(last_word) and not rest.startswith(("ful", "less")) and not _ize_apart(last_word, rest):
+            if (
+                last.isalpha()
+                and last.startswith(last_word)
+                and not rest.startswith(("ful", "less"))
+                and not _ize_apart(last_word, rest)
+            ):
                 out.append((window[-1].clause, i, i + k - 1, False))
     return out
 

@@ -42,7 +42,7 @@ class Segment:
     separators: int = 0  # list separators: commas, slashes, 및, 와/과, arrow chains
     context: Segment | None = None  # the heading or lead-in this line sits under
     heading: bool = False
-    found: dict[tuple[str, ...], list[Any]] = field(default_factory=dict, repr=False)  # the scorer's memo
+    found: dict[Any, list[Any]] = field(default_factory=dict, repr=False)  # the scorer's memo
     cuts: list[int] = field(default_factory=list)  # offsets of list separators in `text`
 
     def __post_init__(self) -> None:

@@ -55,6 +55,17 @@ def test_filtered_search_finds_what_the_full_search_finds(text: str, term: str, 
     assert bool(fast) is found
 
 
+def test_the_memo_tells_apart_alternatives_that_analyse_alike() -> None:
+    # "시간 순서" and "시간 순서대로" are both 시간 + 순서, but a typo match of the second
+    # needs only "시간" as written, the first both words: one must not get the other's result
+    norm = Normalizer()
+    seg = norm.analyse("입력을 시간순사대로 처리한다").segments[0]
+    strict, loose = norm.phrase("시간 순서"), norm.phrase("시간 순서대로")
+    assert tuple(strict) == tuple(loose)
+    assert terms.find(seg, strict) == []
+    assert terms.find(seg, loose) == terms.search(norm.analyse(seg.text).segments[0], loose) != []
+
+
 def test_prepare_analyses_every_pattern_before_the_first_answer() -> None:
     bank = load_bank(ROOT / "quizzes")
     q = bank["ch15.ex6"]
