@@ -356,7 +356,8 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
     # a study note chains steps with arrows or colons ("각 프레임 → CNN → 특성 벡터");
     # it relates things as long as no link of the chain is itself a long run of terms
     chain = bool(arrows) or symbol
-    links = [c for c in re.split(r"->|→|=>|⇒|⟶|[:：=]", unbracketed(text)) if c.strip()]
+    plain = unbracketed(text)
+    links = [c for c in re.split(r"->|→|=>|⇒|⟶|[:：=]", plain) if c.strip()]
     # (a chain of many bare links, "A → B → C → D → E", is a list again)
     short_links = (
         chain and 2 <= len(links) <= LIST_PARTS and max(len(SEPARATOR.findall(c)) for c in links) < LIST_PARTS - 1
@@ -365,7 +366,7 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
     prose = latin_words >= 3 and separators == 0
     # "seq2seq - 번역, 시계열 / seq2vec - 감성 분석": groups each led by its label relate
     # their items to the label, however many items there are
-    groups = [g for g in re.split(r"\s[/|]\s|\s{2,}[/|]\s*", unbracketed(text)) if g.strip()]
+    groups = [g for g in re.split(r"\s[/|]\s|\s{2,}[/|]\s*", plain) if g.strip()]
     labelled_groups = len(groups) >= 2 and all(lead_in(g) for g in groups)
     statement = (
         predicates > 0

@@ -177,17 +177,19 @@ def scan(
     """Where the patterns hold, and whether they were read in the wanted polarity."""
     hit = Hit()
     exact = False
+    unless_alts = [(u, comp.alts(u)) for u in unless]
+    pattern_alts = [(p, comp.alts(p), comp.unless(p)) for p in patterns]
     for idx, seg in doc_segments:
         deadline()
         full = with_context(seg)
         hs = holders[idx]
-        if any(pattern_hit(full, u, comp.alts(u), hs) for u in unless):
+        if any(pattern_hit(full, u, alts, hs) for u, alts in unless_alts):
             continue
-        for p in patterns:
-            r = pattern_hit(full, p, comp.alts(p), hs, claims_only, comp.roles)
+        for p, alts, p_unless in pattern_alts:
+            r = pattern_hit(full, p, alts, hs, claims_only, comp.roles)
             if r is None:
                 continue
-            cancel = [o for a in comp.unless(p) for o in find(full, a)]
+            cancel = [o for a in p_unless for o in find(full, a)]
             if cancel and not p.clause:
                 continue
             if cancel and (r.clauses & {o[0] for o in cancel} or any(o[0] < 0 for o in cancel)):

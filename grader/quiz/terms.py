@@ -8,6 +8,7 @@ remembered on the segment, since many patterns of a question share their words.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -52,24 +53,72 @@ def find(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
     info = getattr(alt, "info", None) or alt_info(alt)
     found = seg.found.get(id(info))
     if found is None:
-        found = seg.found[id(info)] = search(seg, alt, info)
+        absent = info.keys.isdisjoint(seg.__dict__.get("_keys") or _seg_keys(seg))
+        found = seg.found[id(info)] = [] if absent else search(seg, alt, info)
     return found
 
 
 def any_found(seg: Segment, group: list[tuple[str, ...]]) -> bool:
     """Whether some alternative of the group occurs in the segment: `find` unrolled, since
     most groups of most patterns are absent from most sentences and this runs for each."""
+    keys = _GROUP_KEYS.get(id(group))
+    if keys is None or keys[0] is not group:
+        keys = _GROUP_KEYS[id(group)] = (group, frozenset(k for alt in group if alt for k in alt_info(alt).keys))
+    seg_keys = seg.__dict__.get("_keys") or _seg_keys(seg)
+    if keys[1].isdisjoint(seg_keys):
+        return False  # no alternative has even what every way of finding it needs
     memo = seg.found
     for alt in group:
         if not alt:
             continue
         info = getattr(alt, "info", None) or alt_info(alt)
+        if info.keys.isdisjoint(seg_keys):
+            continue
         found = memo.get(id(info))
         if found is None:
             found = memo[id(info)] = search(seg, alt, info)
         if found:
             return True
     return False
+
+
+# A sieve before the searches: each way `search` can find an alternative needs something
+# cheap to see in the segment (exact: the target's first two characters side by side in
+# `concat`; prefix: a word as written with the same first four letters; typo: a Latin
+# unit with the same first letter and, for one word, a length within 3; a Hangul syllable
+# with the same first letter). An alternative none of whose keys the segment has is absent.
+# id(group) -> (the group, kept so that its id is not reused; the keys of its alternatives)
+_GROUP_KEYS: dict[int, tuple[list[tuple[str, ...]], frozenset[str]]] = {}
+
+
+def _alt_keys(alt: tuple[str, ...], info: _AltInfo) -> frozenset[str]:
+    target = info.target
+    keys = ["E" + target[:2]]
+    if info.raw_words:
+        keys.append("R" + info.raw_words[0][:4])
+    if info.hangul and len(target) >= KO_FUZZ_MIN_SYLLABLES:
+        keys += ["S" + target[0], "S" + target[1]]  # a typo leaves all syllables but one
+    if info.latin:
+        if len(alt) > 1:
+            keys.append("L" + target[0])
+        elif len(target) >= EN_FUZZ_MIN_LETTERS:
+            keys += [f"M{target[0]}{n}" for n in range(len(target) - 3, len(target) + 4)]
+    return frozenset(keys)
+
+
+def _seg_keys(seg: Segment) -> frozenset[str]:
+    index = seg.__dict__.get("_index") or _seg_index(seg)
+    c = seg.concat
+    keys = {"E" + c[i : i + 2] for i in range(len(c))}
+    keys.update("E" + ch for ch in c)  # one-character targets ("만", "7")
+    keys.update("R" + raw[:4] for _, raw in index.raws)
+    keys.update("S" + ch for ch in index.syllables)
+    for u in seg.units:
+        if u.latin and u.form:
+            keys.add("L" + u.form[0])
+            keys.add(f"M{u.form[0]}{len(u.form)}")
+    seg.__dict__["_keys"] = frozen = frozenset(keys)
+    return frozen
 
 
 class _AltInfo(NamedTuple):
@@ -84,6 +133,7 @@ class _AltInfo(NamedTuple):
     first_initial: str  # the first letter of the first syllable (Hangul)
     short_words: tuple[str, ...]  # the short words of a Hangul phrase, which must be there as written
     exact_only: bool  # no prefix or typo match can find it: absent when not found as written
+    keys: frozenset[str] = frozenset()  # what the segment must have for any search to find it (see _alt_keys)
 
 
 # keyed by the forms and the words as written: two alternatives that analyse alike
@@ -130,6 +180,7 @@ def alt_info(alt: tuple[str, ...]) -> _AltInfo:
                 or (latin and not hangul and len(alt) == 1 and len(target) < EN_FUZZ_MIN_LETTERS)
             ),
         )
+        info = info._replace(keys=_alt_keys(alt, info))
         _ALT_INFO[key] = info
     if hasattr(alt, "words"):
         alt.info = info  # type: ignore[attr-defined]
@@ -192,7 +243,7 @@ def search(seg: Segment, alt: tuple[str, ...], info: _AltInfo | None = None) -> 
     if found:
         return found
     # the slower searches only where the segment has what they need (see raw_prefix, fuzzy)
-    index = _seg_index(seg)
+    index = seg.__dict__.get("_index") or _seg_index(seg)
     if info.raw_words and (info.raw_words[0] if len(info.raw_words) > 1 else info.raw_words[0][:4]) in index.raw_heads:
         found = raw_prefix(seg, info.raw_words)
         if found:
@@ -267,6 +318,18 @@ def en_similar(term: str, written: str, threshold: float = EN_FUZZ) -> bool:
     """Two stemmed English forms read as the same word; short ones must be equal."""
     if term == written:
         return True
+    if threshold == EN_FUZZ:
+        return _en_similar(term, written)
+    return _en_compare(term, written, threshold)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _en_similar(term: str, written: str) -> bool:
+    # the bank's terms meet the same few hundred words in answer after answer
+    return _en_compare(term, written, EN_FUZZ)
+
+
+def _en_compare(term: str, written: str, threshold: float) -> bool:
     words, seen = term.split(), written.split()
     if len(words) > 1:
         # word by word: "forget gate" is not "forget state"
@@ -306,6 +369,12 @@ def _one_slip(term: str, window: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _ko_typo(term: str, window: str) -> bool:
+    # a pure function of two short strings, met again in answer after answer
+    return _one_slip(term, window) and ko_similar(term, window)
+
+
 def _as_word(word: str, text: str) -> bool:
     """Whether `word` occurs in `text` where no Hangul syllable comes right before it
     (a regular expression per word cost more to compile than every search it served)."""
@@ -343,7 +412,7 @@ def fuzzy(seg: Segment, alt: tuple[str, ...], info: _AltInfo) -> list[Occurrence
                     continue
                 for width in (len(target) - 1, len(target), len(target) + 1):
                     window = word[s : s + width]
-                    if len(window) == width and _one_slip(target, window) and ko_similar(target, window):
+                    if len(window) == width and _ko_typo(target, window):
                         i = _unit_near(seg, offset + s)
                         out.append((seg.units[i].clause, i, i, True))
         return out
