@@ -14,7 +14,7 @@ from typing import Any
 from grader.quiz.compiled import Compiled
 from grader.quiz.holders import INHERITED, bound_holder, bracketed, with_context
 from grader.quiz.rubric import Pattern
-from grader.quiz.terms import Occurrence, any_found, find
+from grader.quiz.terms import Occurrence, any_found, find, group_keys, seg_keys
 from grader.quiz.units import Segment, Unit
 
 
@@ -177,15 +177,20 @@ def scan(
     """Where the patterns hold, and whether they were read in the wanted polarity."""
     hit = Hit()
     exact = False
-    unless_alts = [(u, comp.alts(u)) for u in unless]
-    pattern_alts = [(p, comp.alts(p), comp.unless(p)) for p in patterns]
+    unless_alts = [(u, comp.alts(u), [group_keys(g) for g in comp.alts(u)]) for u in unless]
+    pattern_alts = [(p, comp.alts(p), comp.unless(p), [group_keys(g) for g in comp.alts(p)]) for p in patterns]
     for idx, seg in doc_segments:
         deadline()
         full = with_context(seg)
         hs = holders[idx]
-        if any(pattern_hit(full, u, alts, hs) for u, alts in unless_alts):
+        have = seg_keys(full)
+        # a pattern some group of which has none of its keys in the sentence cannot hold
+        # there (the first thing pattern_hit finds out, at the cost of a call per pattern)
+        if any(pattern_hit(full, u, alts, hs) for u, alts, need in unless_alts if not any(map(have.isdisjoint, need))):
             continue
-        for p, alts, p_unless in pattern_alts:
+        for p, alts, p_unless, need in pattern_alts:
+            if any(map(have.isdisjoint, need)):
+                continue
             r = pattern_hit(full, p, alts, hs, claims_only, comp.roles)
             if r is None:
                 continue

@@ -61,11 +61,8 @@ def find(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
 def any_found(seg: Segment, group: list[tuple[str, ...]]) -> bool:
     """Whether some alternative of the group occurs in the segment: `find` unrolled, since
     most groups of most patterns are absent from most sentences and this runs for each."""
-    keys = _GROUP_KEYS.get(id(group))
-    if keys is None or keys[0] is not group:
-        keys = _GROUP_KEYS[id(group)] = (group, frozenset(k for alt in group if alt for k in alt_info(alt).keys))
     seg_keys = seg.__dict__.get("_keys") or _seg_keys(seg)
-    if keys[1].isdisjoint(seg_keys):
+    if group_keys(group).isdisjoint(seg_keys):
         return False  # no alternative has even what every way of finding it needs
     memo = seg.found
     for alt in group:
@@ -89,6 +86,19 @@ def any_found(seg: Segment, group: list[tuple[str, ...]]) -> bool:
 # with the same first letter). An alternative none of whose keys the segment has is absent.
 # id(group) -> (the group, kept so that its id is not reused; the keys of its alternatives)
 _GROUP_KEYS: dict[int, tuple[list[tuple[str, ...]], frozenset[str]]] = {}
+
+
+def group_keys(group: list[tuple[str, ...]]) -> frozenset[str]:
+    """The keys of every alternative of the group: a segment with none of them has none of it."""
+    keys = _GROUP_KEYS.get(id(group))
+    if keys is None or keys[0] is not group:
+        keys = _GROUP_KEYS[id(group)] = (group, frozenset(k for alt in group if alt for k in alt_info(alt).keys))
+    return keys[1]
+
+
+def seg_keys(seg: Segment) -> frozenset[str]:
+    """What the segment has of the keys (see _alt_keys), worked out once per segment."""
+    return seg.__dict__.get("_keys") or _seg_keys(seg)
 
 
 def _alt_keys(alt: tuple[str, ...], info: _AltInfo) -> frozenset[str]:
