@@ -141,9 +141,10 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
         clause_starts.append(at)
 
     tokens = mend_codas(text, tokenize(text))
+    # kiwi marks irregular conjugation on the tag ("VA-I", "VV-R"); "" after the last token
+    tags = [t.tag.split("-")[0] for t in tokens] + [""]
     for k, tok in enumerate(tokens):
-        # kiwi marks irregular conjugation on the tag ("VA-I", "VV-R")
-        form, tag = tok.form, tok.tag.split("-")[0]
+        form, tag = tok.form, tags[k]
         prev, here = (form, tag), prev
         if tag == "NNG" and form in note_predicates:
             nxt = tokens[k + 1].tag if k + 1 < len(tokens) else "END"
@@ -207,7 +208,7 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
             continue  # "[배치, 타임 스텝, 특성]" is one shape and "(마지막)" a gloss, not an aside
         if tag == "EC" and form == "고" and here[0] in KO_EXCEPT_VERBS:
             continue  # "마지막 층만 빼고 나머지 층에": "빼고" works like "except", within the clause
-        nxt_tag = tokens[k + 1].tag.split("-")[0] if k + 1 < len(tokens) else ""
+        nxt_tag = tags[k + 1]
         if tag == "EC" and form in ("어", "아", "여") and nxt_tag not in ("VX", "VV"):
             # "정방향으로 계산해 비용을 구하고": a clause; "지워 버리다", "-어 있다" stay one
             close_clause(tok.start + tok.len)
