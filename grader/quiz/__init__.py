@@ -23,6 +23,7 @@ Scoring
     `scorer`     score_answer: caps (keyword lists, misconceptions, gaming), the result
     `compiled`   a question's rubric analysed once per process
     `terms`      finding a pattern's words in a sentence: exact, prefix, typo
+    `similar`    whether a written word is a typo of a term (jamo, stems)
     `holders`    who a role is said of
     `matching`   whether a pattern holds in a sentence, and with which polarity
     `confidence` the doubts about a score and the review threshold

@@ -141,9 +141,10 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
         clause_starts.append(at)
 
     tokens = mend_codas(text, tokenize(text))
+    # kiwi marks irregular conjugation on the tag ("VA-I", "VV-R"); "" after the last token
+    tags = [t.tag.split("-")[0] for t in tokens] + [""]
     for k, tok in enumerate(tokens):
-        # kiwi marks irregular conjugation on the tag ("VA-I", "VV-R")
-        form, tag = tok.form, tok.tag.split("-")[0]
+        form, tag = tok.form, tags[k]
         prev, here = (form, tag), prev
         if tag == "NNG" and form in note_predicates:
             nxt = tokens[k + 1].tag if k + 1 < len(tokens) else "END"
@@ -207,7 +208,7 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
             continue  # "[배치, 타임 스텝, 특성]" is one shape and "(마지막)" a gloss, not an aside
         if tag == "EC" and form == "고" and here[0] in KO_EXCEPT_VERBS:
             continue  # "마지막 층만 빼고 나머지 층에": "빼고" works like "except", within the clause
-        nxt_tag = tokens[k + 1].tag.split("-")[0] if k + 1 < len(tokens) else ""
+        nxt_tag = tags[k + 1]
         if tag == "EC" and form in ("어", "아", "여") and nxt_tag not in ("VX", "VV"):
             # "정방향으로 계산해 비용을 구하고": a clause; "지워 버리다", "-어 있다" stay one
             close_clause(tok.start + tok.len)
@@ -356,7 +357,8 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
     # a study note chains steps with arrows or colons ("각 프레임 → CNN → 특성 벡터");
     # it relates things as long as no link of the chain is itself a long run of terms
     chain = bool(arrows) or symbol
-    links = [c for c in re.split(r"->|→|=>|⇒|⟶|[:：=]", unbracketed(text)) if c.strip()]
+    plain = unbracketed(text)
+    links = [c for c in re.split(r"->|→|=>|⇒|⟶|[:：=]", plain) if c.strip()]
     # (a chain of many bare links, "A → B → C → D → E", is a list again)
     short_links = (
         chain and 2 <= len(links) <= LIST_PARTS and max(len(SEPARATOR.findall(c)) for c in links) < LIST_PARTS - 1
@@ -365,7 +367,7 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
     prose = latin_words >= 3 and separators == 0
     # "seq2seq - 번역, 시계열 / seq2vec - 감성 분석": groups each led by its label relate
     # their items to the label, however many items there are
-    groups = [g for g in re.split(r"\s[/|]\s|\s{2,}[/|]\s*", unbracketed(text)) if g.strip()]
+    groups = [g for g in re.split(r"\s[/|]\s|\s{2,}[/|]\s*", plain) if g.strip()]
     labelled_groups = len(groups) >= 2 and all(lead_in(g) for g in groups)
     statement = (
         predicates > 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from grader.quiz import textcache
+from grader.quiz import terms, textcache
 from grader.quiz.korean import warm
 from grader.quiz.normalize import Normalizer
 from grader.quiz.rubric import Pattern, Question, RubricItem
@@ -155,8 +155,13 @@ def compiled(q: Question) -> Compiled:
             comp = Compiled(q)
             for item in [*q.concepts, *q.misconceptions]:
                 for p in [*item.patterns, *item.unless]:
-                    comp.alts(p)
-                    comp.unless(p)
+                    # the search facts and sieve keys too (grader/quiz/terms.py), so that the
+                    # first answer to the question does not pay for them
+                    for group in comp.alts(p):
+                        terms.group_keys(group)
+                    for alt in comp.unless(p):
+                        if alt:
+                            terms.alt_info(alt)
             comp.vocabulary()
         q._compiled = comp
     return q._compiled

@@ -8,11 +8,10 @@ heading above it is about (see `bound_holder`).
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from grader.quiz.terms import find
-from grader.quiz.units import Segment, Unit
+from grader.quiz.units import Segment, Unit, moved
 
 if TYPE_CHECKING:
     from grader.quiz.compiled import Compiled
@@ -254,9 +253,9 @@ def with_context(seg: Segment) -> Segment:
     if cached is not None:
         return cached
     n = len(ctx.units) + 1
-    units = [replace(u, clause=-1) for u in ctx.units]
+    units = [moved(u, clause=-1) for u in ctx.units]
     units.append(Unit("\u241f", False, "", -1))  # no term matches across the join
-    units += [replace(u, governors=tuple(g + n if g >= 0 else g for g in u.governors)) for u in seg.units]
+    units += [moved(u, governors=tuple(g + n if g >= 0 else g for g in u.governors)) for u in seg.units]
     combined = Segment(
         text=seg.text,
         units=units,

@@ -55,8 +55,13 @@ def short_aside(text: str, at: int) -> bool:
     return len(inside.split()) <= 2 and len(inside) <= 24
 
 
+_OPENER = re.compile(r"[(\[{]")
+
+
 def unbracketed(text: str) -> str:
     """The text with bracketed asides blanked out: their commas list nothing."""
+    if not _OPENER.search(text):
+        return text  # most sentences have no bracket: nothing to blank
     out, depth = [], 0
     for ch in text:
         if ch in "([{":
@@ -69,6 +74,8 @@ def unbracketed(text: str) -> str:
 
 
 def in_brackets(text: str, at: int) -> bool:
+    if not _OPENER.search(text, 0, at):
+        return False
     depth = 0
     for ch in text[:at]:
         if ch in "([{":

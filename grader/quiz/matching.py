@@ -14,7 +14,7 @@ from typing import Any
 from grader.quiz.compiled import Compiled
 from grader.quiz.holders import INHERITED, bound_holder, bracketed, with_context
 from grader.quiz.rubric import Pattern
-from grader.quiz.terms import Occurrence, find
+from grader.quiz.terms import Occurrence, any_found, find, group_keys, seg_keys
 from grader.quiz.units import Segment, Unit
 
 
@@ -57,7 +57,7 @@ def pattern_hit(
     # most patterns do not occur in most sentences: give up at the first group with no word
     # found, before sorting out whose words they are
     for group in groups:
-        if not any(find(seg, alt) for alt in group):
+        if not any_found(seg, group):
             return None
     own = [(h[2], h[3]) for h in holders if h[0] in pattern.holder] if pattern.holder else []
     named = [(h[2], h[3]) for h in holders if h[1] >= 0] if pattern.holder else []
@@ -177,17 +177,24 @@ def scan(
     """Where the patterns hold, and whether they were read in the wanted polarity."""
     hit = Hit()
     exact = False
+    unless_alts = [(u, comp.alts(u), [group_keys(g) for g in comp.alts(u)]) for u in unless]
+    pattern_alts = [(p, comp.alts(p), comp.unless(p), [group_keys(g) for g in comp.alts(p)]) for p in patterns]
     for idx, seg in doc_segments:
         deadline()
         full = with_context(seg)
         hs = holders[idx]
-        if any(pattern_hit(full, u, comp.alts(u), hs) for u in unless):
+        have = seg_keys(full)
+        # a pattern some group of which has none of its keys in the sentence cannot hold
+        # there (the first thing pattern_hit finds out, at the cost of a call per pattern)
+        if any(pattern_hit(full, u, alts, hs) for u, alts, need in unless_alts if not any(map(have.isdisjoint, need))):
             continue
-        for p in patterns:
-            r = pattern_hit(full, p, comp.alts(p), hs, claims_only, comp.roles)
+        for p, alts, p_unless, need in pattern_alts:
+            if any(map(have.isdisjoint, need)):
+                continue
+            r = pattern_hit(full, p, alts, hs, claims_only, comp.roles)
             if r is None:
                 continue
-            cancel = [o for a in comp.unless(p) for o in find(full, a)]
+            cancel = [o for a in p_unless for o in find(full, a)]
             if cancel and not p.clause:
                 continue
             if cancel and (r.clauses & {o[0] for o in cancel} or any(o[0] < 0 for o in cancel)):

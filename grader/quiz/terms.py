@@ -11,23 +11,18 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from rapidfuzz import fuzz
-
-from grader.quiz.english import IZE_APART
 from grader.quiz.korean import jamo
+from grader.quiz.similar import (
+    EN_FUZZ,
+    EN_FUZZ_MIN_LETTERS,
+    KO_FUZZ,
+    KO_FUZZ_MIN_SYLLABLES,
+    _ize_apart,
+    _ko_typo,
+    en_similar,
+    ko_similar,
+)
 from grader.quiz.units import Segment
-
-# Chosen by tools/measure_fuzzy.py on tests/data/fuzzy_pairs.toml (see docs/quiz.md):
-# the best recall on real typos with no look-alike word accepted, in the middle
-# of the range of thresholds that achieve it. Korean 76-83
-# all reach 89% recall with no false match (74 lets 순환/순한-style pairs in);
-# English needs > 83.3, the ratio of a 6-letter word with one letter changed
-# (causal/casual, stride/strive).
-KO_FUZZ = 80.0  # rapidfuzz ratio on jamo, Hangul terms of 3+ syllables
-EN_FUZZ = 85.0  # rapidfuzz ratio on stems, Latin words of 6+ letters
-KO_FUZZ_MIN_SYLLABLES = 3
-EN_FUZZ_MIN_LETTERS = 6
-
 
 _STEM_PREFIX = re.compile(r"[a-z]{5,}")
 _HANGUL_CHAR = re.compile(r"[\uac00-\ud7a3]")
@@ -44,10 +39,90 @@ Occurrence = tuple[int, int, int, bool]
 def find(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
     """Each occurrence of `alt` in the segment (empty: absent); remembered per segment,
     since many patterns of a question share their words."""
-    found = seg.found.get(alt)
+    if not alt:
+        return []
+    # keyed by the alternative's search facts, which are one object per forms and words:
+    # "state" and "states" analyse alike but differ in their prefix match, so the forms
+    # alone would hand one the other's result
+    info = getattr(alt, "info", None) or alt_info(alt)
+    found = seg.found.get(id(info))
     if found is None:
-        found = seg.found[alt] = search(seg, alt) if alt else []
+        absent = info.keys.isdisjoint(seg.__dict__.get("_keys") or _seg_keys(seg))
+        found = seg.found[id(info)] = [] if absent else search(seg, alt, info)
     return found
+
+
+def any_found(seg: Segment, group: list[tuple[str, ...]]) -> bool:
+    """Whether some alternative of the group occurs in the segment: `find` unrolled, since
+    most groups of most patterns are absent from most sentences and this runs for each."""
+    seg_keys = seg.__dict__.get("_keys") or _seg_keys(seg)
+    if group_keys(group).isdisjoint(seg_keys):
+        return False  # no alternative has even what every way of finding it needs
+    memo = seg.found
+    for alt in group:
+        if not alt:
+            continue
+        info = getattr(alt, "info", None) or alt_info(alt)
+        if info.keys.isdisjoint(seg_keys):
+            continue
+        found = memo.get(id(info))
+        if found is None:
+            found = memo[id(info)] = search(seg, alt, info)
+        if found:
+            return True
+    return False
+
+
+# A sieve before the searches: each way `search` can find an alternative needs something
+# cheap to see in the segment (exact: the target's first two characters side by side in
+# `concat`; prefix: a word as written with the same first four letters; typo: a Latin
+# unit with the same first letter and, for one word, a length within 3; a Hangul syllable
+# with the same first letter). An alternative none of whose keys the segment has is absent.
+# id(group) -> (the group, kept so that its id is not reused; the keys of its alternatives)
+_GROUP_KEYS: dict[int, tuple[list[tuple[str, ...]], frozenset[str]]] = {}
+
+
+def group_keys(group: list[tuple[str, ...]]) -> frozenset[str]:
+    """The keys of every alternative of the group: a segment with none of them has none of it."""
+    keys = _GROUP_KEYS.get(id(group))
+    if keys is None or keys[0] is not group:
+        keys = _GROUP_KEYS[id(group)] = (group, frozenset(k for alt in group if alt for k in alt_info(alt).keys))
+    return keys[1]
+
+
+def seg_keys(seg: Segment) -> frozenset[str]:
+    """What the segment has of the keys (see _alt_keys), worked out once per segment."""
+    return seg.__dict__.get("_keys") or _seg_keys(seg)
+
+
+def _alt_keys(alt: tuple[str, ...], info: _AltInfo) -> frozenset[str]:
+    target = info.target
+    keys = ["E" + target[:2]]
+    if info.raw_words:
+        keys.append("R" + info.raw_words[0][:4])
+    if info.hangul and len(target) >= KO_FUZZ_MIN_SYLLABLES:
+        keys += ["S" + target[0], "S" + target[1]]  # a typo leaves all syllables but one
+    if info.latin:
+        if len(alt) > 1:
+            keys.append("L" + target[0])
+        elif len(target) >= EN_FUZZ_MIN_LETTERS:
+            keys += [f"M{target[0]}{n}" for n in range(len(target) - 3, len(target) + 4)]
+    return frozenset(keys)
+
+
+def _seg_keys(seg: Segment) -> frozenset[str]:
+    index = seg.__dict__.get("_index") or _seg_index(seg)
+    c = seg.concat
+    keys = {"E" + c[i : i + 2] for i in range(len(c))}
+    keys.update("E" + ch for ch in c)  # one-character targets ("만", "7")
+    keys.update("R" + raw[:4] for _, raw in index.raws)
+    keys.update("S" + ch for ch in index.syllables)
+    for u in seg.units:
+        if u.latin and u.form:
+            keys.add("L" + u.form[0])
+            keys.add(f"M{u.form[0]}{len(u.form)}")
+    seg.__dict__["_keys"] = frozen = frozenset(keys)
+    return frozen
 
 
 class _AltInfo(NamedTuple):
@@ -62,6 +137,7 @@ class _AltInfo(NamedTuple):
     first_initial: str  # the first letter of the first syllable (Hangul)
     short_words: tuple[str, ...]  # the short words of a Hangul phrase, which must be there as written
     exact_only: bool  # no prefix or typo match can find it: absent when not found as written
+    keys: frozenset[str] = frozenset()  # what the segment must have for any search to find it (see _alt_keys)
 
 
 # keyed by the forms and the words as written: two alternatives that analyse alike
@@ -108,6 +184,7 @@ def alt_info(alt: tuple[str, ...]) -> _AltInfo:
                 or (latin and not hangul and len(alt) == 1 and len(target) < EN_FUZZ_MIN_LETTERS)
             ),
         )
+        info = info._replace(keys=_alt_keys(alt, info))
         _ALT_INFO[key] = info
     if hasattr(alt, "words"):
         alt.info = info  # type: ignore[attr-defined]
@@ -145,8 +222,8 @@ def _seg_index(seg: Segment) -> _SegIndex:
     return cached
 
 
-def search(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
-    info = getattr(alt, "info", None) or alt_info(alt)
+def search(seg: Segment, alt: tuple[str, ...], info: _AltInfo | None = None) -> list[Occurrence]:
+    info = info or getattr(alt, "info", None) or alt_info(alt)
     target = info.target
     found: list[Occurrence] = []
     # exact, on the spacing-free concatenation (see _AltInfo for the boundary rules)
@@ -170,7 +247,7 @@ def search(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
     if found:
         return found
     # the slower searches only where the segment has what they need (see raw_prefix, fuzzy)
-    index = _seg_index(seg)
+    index = seg.__dict__.get("_index") or _seg_index(seg)
     if info.raw_words and (info.raw_words[0] if len(info.raw_words) > 1 else info.raw_words[0][:4]) in index.raw_heads:
         found = raw_prefix(seg, info.raw_words)
         if found:
@@ -182,11 +259,6 @@ def search(seg: Segment, alt: tuple[str, ...]) -> list[Occurrence]:
     ):
         return found
     return fuzzy(seg, alt, info)
-
-
-def _ize_apart(stem: str, rest: str) -> bool:
-    """Whether `stem` + `rest` is the -ize word of an adjective that means something else."""
-    return rest.startswith("iz") and stem.endswith(IZE_APART)
 
 
 def raw_prefix(seg: Segment, words: tuple[str, ...]) -> list[Occurrence]:
@@ -226,37 +298,6 @@ def _unit_near(seg: Segment, offset: int) -> int:
 _HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
 
 
-def ko_similar(term: str, written: str, threshold: float = KO_FUZZ) -> bool:
-    """A Korean term and a written form read as the same word (spacing ignored).
-
-    Compared on jamo, so one wrong vowel costs one letter; the first consonant
-    must agree and short terms must match exactly (소실/손실 are 91% alike).
-    """
-    a, b = term.replace(" ", ""), written.replace(" ", "")
-    if a == b:
-        return True
-    if len(a) < KO_FUZZ_MIN_SYLLABLES:
-        return False
-    ja, jb = jamo(a), jamo(b)
-    return ja[:1] == jb[:1] and fuzz.ratio(ja, jb) >= threshold
-
-
-def en_similar(term: str, written: str, threshold: float = EN_FUZZ) -> bool:
-    """Two stemmed English forms read as the same word; short ones must be equal."""
-    if term == written:
-        return True
-    words, seen = term.split(), written.split()
-    if len(words) > 1:
-        # word by word: "forget gate" is not "forget state"
-        return len(words) == len(seen) and all(en_similar(a, b, threshold) for a, b in zip(words, seen))
-    if len(term) < EN_FUZZ_MIN_LETTERS:
-        return False
-    short, long_ = sorted((term, written), key=len)
-    if long_.startswith(short) and _ize_apart(short, long_[len(short) :]):
-        return False  # "regular" is no typo of "regulariz(ation)"
-    return term[:1] == written[:1] and fuzz.ratio(term, written) >= threshold
-
-
 def _initials(seg: Segment) -> list[tuple[int, str, str]]:
     """(offset, word, first letter of each syllable) for every Hangul run: a cheap filter
     before the jamo comparison, whose first letters must agree."""
@@ -267,21 +308,6 @@ def _initials(seg: Segment) -> list[tuple[int, str, str]]:
         ]
         seg.found[("\0initials",)] = cached
     return cached
-
-
-def _one_slip(term: str, window: str) -> bool:
-    """A typo is one slip: one syllable with a letter off (프래임/프레임), or one syllable
-    dropped or doubled in a long word; not another word sharing a prefix (출력값/출력시퀀스)."""
-    if len(term) == len(window):
-        diff = [(a, b) for a, b in zip(term, window) if a != b]
-        if len(diff) != 1:
-            return len(diff) == 0
-        ja, jb = jamo(diff[0][0]), jamo(diff[0][1])
-        return sum(x == y for x, y in zip(ja, jb)) >= min(len(ja), len(jb)) - 1
-    short, long_ = sorted((term, window), key=len)
-    if len(long_) - len(short) != 1 or len(short) < 3:
-        return False
-    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 def _as_word(word: str, text: str) -> bool:
@@ -321,7 +347,7 @@ def fuzzy(seg: Segment, alt: tuple[str, ...], info: _AltInfo) -> list[Occurrence
                     continue
                 for width in (len(target) - 1, len(target), len(target) + 1):
                     window = word[s : s + width]
-                    if len(window) == width and _one_slip(target, window) and ko_similar(target, window):
+                    if len(window) == width and _ko_typo(target, window):
                         i = _unit_near(seg, offset + s)
                         out.append((seg.units[i].clause, i, i, True))
         return out
@@ -342,3 +368,17 @@ def fuzzy(seg: Segment, alt: tuple[str, ...], info: _AltInfo) -> list[Occurrence
                 out.append((span[-1].clause, i, i + k - 1, True))
         return out
     return []
+
+
+__all__ = [
+    "EN_FUZZ",
+    "KO_FUZZ",
+    "Occurrence",
+    "any_found",
+    "en_similar",
+    "find",
+    "group_keys",
+    "ko_similar",
+    "search",
+    "seg_keys",
+]

@@ -29,6 +29,14 @@ class Unit:
     compared: bool = False  # what a comparison is made against ("단어마다 번역하는 seq2seq보다 낫다")
 
 
+def moved(unit: Unit, **changes: Any) -> Unit:
+    """A copy of the unit with some fields changed (dataclasses.replace, without its
+    per-call look at every field: a heading's units are copied under each line)."""
+    new = object.__new__(Unit)
+    new.__dict__.update(unit.__dict__, **changes)
+    return new
+
+
 @dataclass
 class Segment:
     text: str
@@ -42,7 +50,7 @@ class Segment:
     separators: int = 0  # list separators: commas, slashes, 및, 와/과, arrow chains
     context: Segment | None = None  # the heading or lead-in this line sits under
     heading: bool = False
-    found: dict[tuple[str, ...], list[Any]] = field(default_factory=dict, repr=False)  # the scorer's memo
+    found: dict[Any, list[Any]] = field(default_factory=dict, repr=False)  # the scorer's memo
     cuts: list[int] = field(default_factory=list)  # offsets of list separators in `text`
 
     def __post_init__(self) -> None:

@@ -4,12 +4,15 @@ doubts added for unseen answers (contrast, uncredited sentences) are raised wher
 from __future__ import annotations
 
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from grader.quiz import load_bank, prepare, score_answer, terms
+from grader.quiz.compiled import compiled
 from grader.quiz.confidence import DOUBT_COST, combine
+from grader.quiz.holders import with_context
 from grader.quiz.normalize import Normalizer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +56,35 @@ def test_filtered_search_finds_what_the_full_search_finds(text: str, term: str, 
     seg.__dict__.pop("_index", None)
     assert fast == _slow_search(seg, alt)
     assert bool(fast) is found
+
+
+def test_the_memo_tells_apart_alternatives_that_analyse_alike() -> None:
+    # "시간 순서" and "시간 순서대로" are both 시간 + 순서, but a typo match of the second
+    # needs only "시간" as written, the first both words: one must not get the other's result
+    norm = Normalizer()
+    seg = norm.analyse("입력을 시간순사대로 처리한다").segments[0]
+    strict, loose = norm.phrase("시간 순서"), norm.phrase("시간 순서대로")
+    assert tuple(strict) == tuple(loose)
+    assert terms.find(seg, strict) == []
+    assert terms.find(seg, loose) == terms.search(norm.analyse(seg.text).segments[0], loose) != []
+
+
+def test_the_sieve_never_drops_an_alternative_the_search_finds() -> None:
+    # every way of finding a term needs a key the segment has (terms._alt_keys): checked
+    # on every alternative of the question against every sentence of the tuning answers
+    answers = tomllib.loads((ROOT / "tests" / "data" / "quiz_eval" / "dev.toml").read_text(encoding="utf-8"))
+    checked = 0
+    for item in answers["answer"][::3]:
+        comp = compiled(BANK[item["question"]])
+        alts = {a for groups in comp._alts.values() for g in groups for a in g if a}
+        for seg in comp.norm.analyse(item["text"]).segments:
+            full = with_context(seg)
+            keys = terms._seg_keys(full)
+            for alt in alts:
+                if terms.search(full, alt):
+                    checked += 1
+                    assert not terms.alt_info(alt).keys.isdisjoint(keys), (full.text, alt)
+    assert checked > 100
 
 
 def test_prepare_analyses_every_pattern_before_the_first_answer() -> None:
