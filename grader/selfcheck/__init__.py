@@ -29,7 +29,9 @@ The modules, by where they run:
   what cannot run), `quizcache` (quiz scores kept on disk);
 - the practice pack: `pack` (its format, reading one), `packwrite` (`grade selfcheck-pack`),
   `replay` (reference calls recorded, replayed, memoised), `codec` (values as JSON and
-  arrays, argument fingerprints); `colab` installs what the worker needs in Colab.
+  arrays, argument fingerprints); `colab` installs what the worker needs in Colab;
+  `setupcell` is the set-up cell that opens every course notebook (the grader knows it
+  to import a notebook's libraries ahead).
 """
 
 from __future__ import annotations
