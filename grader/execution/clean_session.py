@@ -20,9 +20,10 @@ import numpy as np
 from grader.checks.base import ProbeOutput
 from grader.course.spec import Limits
 from grader.execution.cells import ANSI
-from grader.execution.kernel import descendants, run_parent
+from grader.execution.kernel import run_parent
 from grader.execution.outcome import RunOutcome
 from grader.execution.policy import SandboxPolicy
+from grader.execution.priority import own_priority, set_priority
 from grader.execution.probe_io import SAVE_PREFIX, ProbeRound, read_json, read_probe, regular_file
 from grader.execution.sandbox import Sandbox
 from grader.i18n import text
@@ -211,26 +212,7 @@ class CleanLoader:
         (lowering a nice value needs that privilege)."""
         if self.proc is None or os.geteuid() != 0:
             return
-        cg = self.sandbox.cgroups
-        pids = (
-            set().union(*(cg.pids(d) for d in set(cg.dirs.values())))
-            if cg is not None and cg.dirs
-            else descendants(self.proc.pid)
-        )
-        mine = os.getpriority(os.PRIO_PROCESS, 0)
-        for pid in pids:
-            # A nice value belongs to each thread: TensorFlow's pool threads too.
-            try:
-                tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
-            except (OSError, ValueError):
-                tids = [pid]
-            for tid in tids:
-                try:
-                    os.setpriority(os.PRIO_PROCESS, tid, mine)
-                except PermissionError:
-                    return  # not privileged: it stays niced
-                except OSError:
-                    continue  # the thread just ended
+        set_priority(self.sandbox, self.proc.pid, own_priority())  # not privileged: it stays niced
 
     async def _finish(self, job: Path, wait: float) -> Why | None:
         """Send the job, wait for the loader to exit. Returns None, or why it stopped short."""

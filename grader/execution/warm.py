@@ -45,6 +45,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from grader.execution.priority import own_priority, set_priority
+
 if TYPE_CHECKING:
     from grader.execution.kernel import SandboxedKernelManager
     from grader.execution.policy import SandboxPolicy
@@ -111,35 +113,6 @@ def kernel_pid(km: Any) -> int | None:  # noqa: ANN401
     from grader.execution.kernel import kernel_pid as pid_of
 
     return pid_of(km)
-
-
-def _own_priority() -> int:
-    return os.getpriority(os.PRIO_PROCESS, 0)
-
-
-def _set_priority(sandbox: Sandbox, pid: int | None, value: int) -> bool:
-    """Give every thread of the kernel's processes the nice `value`; False if any refused.
-    Threads started later inherit it from the thread that starts them."""
-    from grader.execution.kernel import descendants
-
-    if pid is None:
-        return False
-    cg = sandbox.cgroups
-    pids = set().union(*(cg.pids(d) for d in set(cg.dirs.values()))) if cg is not None and cg.dirs else set()
-    pids |= descendants(pid)
-    for p in pids:
-        try:
-            tids = [int(t) for t in os.listdir(f"/proc/{p}/task")]
-        except (OSError, ValueError):
-            continue
-        for tid in tids:
-            try:
-                os.setpriority(os.PRIO_PROCESS, tid, value)
-            except PermissionError:
-                return False
-            except OSError:
-                continue  # the thread just ended
-    return True
 
 
 def sandbox_key(policy: SandboxPolicy) -> SandboxPolicy:
@@ -224,9 +197,7 @@ class SpareKernel:
             stderr=subprocess.DEVNULL,
         )
         sandbox.track(kernel_pid(km))
-        self._niced = os.geteuid() == 0 and _set_priority(
-            sandbox, kernel_pid(km), min(19, _own_priority() + SPARE_NICE)
-        )
+        self._niced = os.geteuid() == 0 and set_priority(sandbox, kernel_pid(km), min(19, own_priority() + SPARE_NICE))
         kc = km.client()
         # Shell and IOPub are all it needs (the manager says whether the kernel lives); no
         # heartbeat thread that a discard could catch half-started.
@@ -295,7 +266,7 @@ class SpareKernel:
             self.problem = self.problem or "its kernel died"
             self.discard()
             return None
-        if self._niced and not _set_priority(self.sandbox, kernel_pid(km), _own_priority()):
+        if self._niced and not set_priority(self.sandbox, kernel_pid(km), own_priority()):
             self.problem = "its priority could not be given back"
             self.discard()
             return None

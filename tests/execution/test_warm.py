@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -156,3 +157,50 @@ def test_a_ready_spare_is_handed_over_once(tiny_course, run_folder):
     assert km.provisioner.process.poll() is None
     sandbox.dispose()
     assert H.leftovers(run_folder, wait=5) == []
+
+
+_THREAD_CHAIN = """
+import sys, threading, time
+def spawn(n):
+    # each thread starts the next one a moment later: the newest is started by a thread just made
+    time.sleep(0.002)
+    if n:
+        threading.Thread(target=spawn, args=(n - 1,)).start()
+    time.sleep(30)
+print("ready", flush=True)
+sys.stdin.readline()
+for _ in range(3):
+    threading.Thread(target=spawn, args=(60,)).start()
+"""
+
+
+def test_priority_reaches_threads_started_while_it_is_being_set(monkeypatch):
+    """A kernel that has just started is still starting threads; none of them keeps its old
+    value (CI once saw one of a spare's threads at nice 0)."""
+    from types import SimpleNamespace
+
+    from grader.execution.priority import set_priority
+
+    real = os.setpriority
+
+    def slow(which: int, who: int, value: int) -> None:  # a busy machine: threads start meanwhile
+        time.sleep(0.001)
+        real(which, who, value)
+
+    monkeypatch.setattr(os, "setpriority", slow)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _THREAD_CHAIN], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        target = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 3)
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        assert set_priority(SimpleNamespace(cgroups=None), proc.pid, target)
+        deadline = time.monotonic() + 20
+        while len(os.listdir(f"/proc/{proc.pid}/task")) < 1 + 3 * 61 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _nice_values([proc.pid]) == {target}
+    finally:
+        proc.kill()
+        proc.wait()
