@@ -4,9 +4,9 @@ The split is fixed by the answer ids alone, before any tuning: within each quest
 are ordered by the SHA-256 of their id and the first 40 % (rounded) go to `dev`, the rest to
 `heldout`. Re-running it on the same files gives the same split; the labels never influence it.
 
-A second round of authors (DEV_ONLY: written after the first round's held-out figure showed
-the rubrics over-fitted `dev`) goes whole into `dev2`, a second tuning set: the first round's
-split is computed from the first round's ids only, so it never moves.
+Later rounds of authors (LATER_ROUNDS: written after a held-out figure showed the rubrics
+over-fitted the tuning answers) go whole into `dev2`, `dev3`, …, further tuning sets: the first
+round's split is computed from the first round's ids only, so it never moves.
 
 Usage: python tools/split_quiz_eval.py [FOLDER]   (default tests/data/quiz_eval)
 """
@@ -20,7 +20,9 @@ from collections import defaultdict
 from pathlib import Path
 
 DEV_SHARE = 0.4
-DEV_ONLY = {"k2", "x2"}  # authors of the second round: tuning only
+# Authors of later rounds, written after a held-out figure showed over-fitting: tuning only,
+# each round a split of its own.
+LATER_ROUNDS = {"k2": "dev2", "x2": "dev2", "k3": "dev3", "x3": "dev3"}
 
 
 def _toml_str(text: str) -> str:
@@ -49,10 +51,10 @@ def main(folder: Path) -> int:
     if unlabeled:
         raise SystemExit(f"{len(unlabeled)} answers have no label, e.g. {unlabeled[:5]}")
     by_q: dict[str, list[str]] = defaultdict(list)
-    split: dict[str, list[str]] = {"dev": [], "heldout": [], "dev2": []}
+    split: dict[str, list[str]] = {"dev": [], "heldout": [], **{r: [] for r in LATER_ROUNDS.values()}}
     for aid, a in answers.items():
-        if a["author"] in DEV_ONLY:
-            split["dev2"].append(aid)
+        if a["author"] in LATER_ROUNDS:
+            split[LATER_ROUNDS[a["author"]]].append(aid)
         else:
             by_q[a["question"]].append(aid)
     for _q, ids in sorted(by_q.items()):
