@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from grader.batch.threads import cap_threads, pin
+from grader.batch.threads import cap_threads
 from grader.errors import Phrase
 
 
@@ -91,13 +91,12 @@ def run_in_process(next_job: NextJob, done: Done) -> None:
             spare.discard()
 
 
-def _worker_main(conn: Any, slots: int, index: int, parent: int) -> None:  # noqa: ANN401
+def _worker_main(conn: Any, slots: int, parent: int) -> None:  # noqa: ANN401
     """A worker process: receive (fn, args, ahead), send back ("ok", value) or ("error", why)."""
     from grader.signals import become_worker
 
     become_worker(parent)
     cap_threads(slots)
-    pin(index, slots)
     spare: Any = None
     try:
         while True:
@@ -125,10 +124,9 @@ def _worker_main(conn: Any, slots: int, index: int, parent: int) -> None:  # noq
 class _Slot:
     """One worker process, its pipe, the job it is running and the plan of its spare."""
 
-    def __init__(self, ctx: Any, slots: int, index: int) -> None:  # noqa: ANN401
+    def __init__(self, ctx: Any, slots: int) -> None:  # noqa: ANN401
         self.conn, child = ctx.Pipe()
-        self.index = index  # which share of the cores it keeps to (a replacement takes the same)
-        self.proc = ctx.Process(target=_worker_main, args=(child, slots, index, os.getpid()), name="grade-worker")
+        self.proc = ctx.Process(target=_worker_main, args=(child, slots, os.getpid()), name="grade-worker")
         self.proc.start()
         child.close()
         self.job: Job | None = None
@@ -154,7 +152,7 @@ class LocalPool:
 
         self.ctx = mp.get_context("spawn")
         self.cap = slots or workers
-        self.slots = [_Slot(self.ctx, self.cap, i) for i in range(workers)]
+        self.slots = [_Slot(self.ctx, self.cap) for _ in range(workers)]
 
     def run(self, next_job: NextJob, done: Done) -> None:
         """Hand out jobs until `next_job` has none and every worker has answered; `done`
@@ -218,7 +216,7 @@ class LocalPool:
 
     def replace(self, dead: _Slot) -> _Slot:
         """A fresh worker in the dead one's place (the caller deals with the dead one's job)."""
-        fresh = _Slot(self.ctx, self.cap, dead.index)
+        fresh = _Slot(self.ctx, self.cap)
         with contextlib.suppress(Exception):
             dead.conn.close()
         self.slots[self.slots.index(dead)] = fresh

@@ -34,32 +34,3 @@ def cap_threads(slots: int) -> None:
     for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
         os.environ[var] = share
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-
-
-def cores_for(index: int, slots: int) -> set[int] | None:
-    """The cores grading slot `index` of `slots` keeps to, or None to leave it unpinned.
-
-    With as many slots as cores or fewer, each slot gets a disjoint share of the cores, and
-    its kernels, spare and clean loader inherit it. The course's notebooks set their own
-    intra-op thread count, which overrides the share `cap_threads` offers: two kernels that
-    each split every tiny op of the chapter's models in two would otherwise keep waking each
-    other's threads across both cores and leave them idle between the wake-ups. Pinned, a
-    kernel's threads take turns on its own core(s)."""
-    try:
-        cores = sorted(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return None
-    if slots < 2 or slots > len(cores):
-        return None
-    share = len(cores) // slots
-    return set(cores[index * share : (index + 1) * share])
-
-
-def pin(index: int, slots: int) -> None:
-    """Keep this process (and what it starts from now on) to slot `index`'s cores."""
-    cores = cores_for(index, slots)
-    if cores:
-        try:
-            os.sched_setaffinity(0, cores)
-        except OSError:
-            pass  # a container that forbids it: unpinned, as with more slots than cores
