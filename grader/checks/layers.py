@@ -21,7 +21,7 @@ from grader.checks.calls import shape_matches
 from grader.checks.layer_expect import _as_list, _fmt, _label, all_layers, model_layers, value_matches
 from grader.checks.params import Bilingual, KeywordRef, ParamError, SpecModel, TargetParams
 from grader.errors import SpecError
-from grader.i18n import join_or
+from grader.i18n import counted, join_or
 from grader.results.attempt import CheckResult
 
 RECURRENT = ("SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
@@ -194,9 +194,7 @@ class LayerConfig(CheckKind):
             elif "output_rank" in rule and len(shape) != int(rule["output_rank"]):
                 probs.append(
                     ctx.text(
-                        "checks.layers.layer_problems.output_has_axes_expected.one"
-                        if len(shape) == 1
-                        else "checks.layers.layer_problems.output_has_axes_expected.many",
+                        counted("checks.layers.layer_problems.output_has_axes_expected", len(shape)),
                         shown_shape=fmt_shape(shape),
                         len_shape=len(shape),
                         want_rank=int(rule["output_rank"]),
@@ -271,9 +269,7 @@ class LayerConfig(CheckKind):
             layers_all = ", ".join(str(lay.get("class")) for lay in top)
             problems.append(
                 ctx.text(
-                    "checks.layers.evaluate.has_expected_model_layers.one"
-                    if n == 1
-                    else "checks.layers.evaluate.has_expected_model_layers.many",
+                    counted("checks.layers.evaluate.has_expected_model_layers", n),
                     n=n,
                     gname=gname,
                     present=present,
