@@ -148,8 +148,9 @@ def run_progress(
                 return
             said.add(key)
             if key == "cell":
-                said_text = text(
-                    "cli.progress.running_cell" if total == 1 else "cli.progress.running_cells",
+                said_text = text_n(
+                    "cli.progress.running_cells",
+                    total,
                     lang,
                     label=label,
                     n=total,
