@@ -39,6 +39,15 @@ def expectations_result(
     return kind.result(check, ctx, frac, f"`{target}`: " + "; ".join(problems) + ".", details)
 
 
+def wrong_class(layer: dict[str, Any], classes: list[Any], ctx: GradeContext) -> str | None:
+    """The problem of a layer of none of `classes` (None when it is one, or any class will do)."""
+    if classes and layer.get("class") not in classes:
+        return ctx.text(
+            "checks.layer_expect.problems.expected", found=layer.get("class"), classes=join_or(classes, ctx.lang)
+        )
+    return None
+
+
 def _unwrap(value: Any) -> Any:
     if isinstance(value, list) and len(value) == 1:
         return value[0]
@@ -245,17 +254,10 @@ class LayerExpect(CheckKind):
 
     def _problems(self, layer: dict[str, Any], e: dict[str, Any], ctx: GradeContext) -> list[str]:
         """What is wrong with this layer for this expectation (empty = it matches)."""
+        wrong = wrong_class(layer, _as_list(e.get("class")), ctx)
+        if wrong:
+            return [wrong]  # the rest would only repeat that it is the wrong layer
         probs: list[str] = []
-        classes = _as_list(e.get("class"))
-        if classes and layer.get("class") not in classes:
-            probs.append(
-                ctx.text(
-                    "checks.layer_expect.problems.expected",
-                    found=layer.get("class"),
-                    classes=join_or(classes, ctx.lang),
-                )
-            )
-            return probs
         wraps = _as_list(e.get("wraps"))
         if wraps and not (wrapped_classes(layer) & set(wraps)):
             inner = ", ".join(sorted(wrapped_classes(layer))) or ctx.text("checks.layer_expect.problems.nothing")
