@@ -9,6 +9,7 @@ from typing import Any
 
 from grader import errortext
 from grader.checks import GradeContext
+from grader.i18n import counted
 from grader.results.attempt import CellError
 
 _LIMIT_TEXT = {
@@ -61,7 +62,7 @@ def run_notes(outcome: Any, ctx: GradeContext, limits: Any = None) -> list[str]:
         shown = errortext.shorten(first_line, 60)
         notes.append(
             ctx.text(
-                "grading.run_notes.not_run_package_line" if n == 1 else "grading.run_notes.not_run_packages_code",
+                counted("grading.run_notes.not_run_packages", n),
                 n=n,
                 first_cell=first_cell,
                 shown=shown,

@@ -1,7 +1,8 @@
 """Test data for the report tests: a small course with a roster, two meetings and a gradebook.
 
 `make_course(tmp_path)` writes everything and returns a `DemoCourse`; `record(...)`
-writes one attempt the way `grade submit` would (`Gradebook.record`).
+writes one attempt the way `grade submit` would (`Gradebook.record`); `check(...)` is one
+check of it as the gradebook stores it, `check_result(...)` one as a check kind returns it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.results.attempt import Attempt
+from grader.results.attempt import Attempt, CheckResult
 from grader.results.gradebook import Gradebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,6 +137,22 @@ def check(
         "title": title or cid,
         "details": details or {},
     }
+
+
+def check_result(
+    cid: str, kind: str, points: float, max_points: float, message: str = "", **fields: Any
+) -> CheckResult:
+    """A graded check, passed when it earned every point; `fields` the optional ones (title,
+    details, hint_level, ...)."""
+    return CheckResult(
+        id=cid,
+        kind=kind,
+        passed=points >= max_points,
+        points=points,
+        max_points=max_points,
+        message=message,
+        **fields,
+    )
 
 
 def quiz(

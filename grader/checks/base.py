@@ -26,7 +26,7 @@ import numpy as np
 
 from grader.checks.params import CheckParams, ParamError
 from grader.errors import Phrase, SpecError
-from grader.i18n import text
+from grader.i18n import counted, text
 from grader.results.attempt import CheckResult, Evidence
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ class CheckKind:
         allowed = (self.evidence, *self.other_evidence)
         declared = options.evidence or self.evidence
         if declared not in allowed:
-            entry = "errors.param.evidence.one" if len(allowed) == 1 else "errors.param.evidence.many"
+            entry = counted("errors.param.evidence", len(allowed))
             raise ParamError.told(entry, "evidence", kind=self.name, allowed=", ".join(map(repr, allowed)))
 
     def validate(self, check: CheckSpec) -> None:

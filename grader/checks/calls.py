@@ -17,6 +17,7 @@ from pydantic import Field, PositiveInt
 
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, fmt_shape, register
 from grader.checks.params import METHOD_DOC, Bilingual, GeneratorRef, Method, Name, Ref, SpecModel, TargetParams, texts
+from grader.i18n import counted
 from grader.results.attempt import CheckResult
 
 
@@ -95,9 +96,7 @@ class FunctionMatches(CheckKind):
                 ctx,
                 0,
                 ctx.text(
-                    "checks.calls.evaluate.returned_value_expected.one"
-                    if len(got) == 1
-                    else "checks.calls.evaluate.returned_value_expected.many",
+                    counted("checks.calls.evaluate.returned_value_expected", len(got)),
                     target=target,
                     len_got=len(got),
                     len_expected=len(expected),

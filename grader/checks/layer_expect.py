@@ -14,7 +14,7 @@ from pydantic import Field, PositiveInt, model_validator
 
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
 from grader.checks.params import Bilingual, ParamError, SpecModel, TargetParams
-from grader.i18n import join_or
+from grader.i18n import counted, join_or
 from grader.results.attempt import CheckResult
 
 
@@ -22,6 +22,30 @@ def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def expectations_result(
+    kind: CheckKind, check: CheckSpec, ctx: GradeContext, problems: list[str], all_met: str
+) -> CheckResult:
+    """A check of the spec's `expect` list, `problems` the messages of the expectations not met:
+    full marks and the entry `all_met` when there are none, else a share for each one met (none
+    with `partial = false`) and the problems after the target's name."""
+    p = check.params
+    target, n = p["target"], len(p["expect"])
+    details = {"expectations": n, "met": n - len(problems)}
+    if not problems:
+        return kind.result(check, ctx, 1, ctx.text(all_met, target=target, n=n), details)
+    frac = (n - len(problems)) / n if p.get("partial", True) else 0.0
+    return kind.result(check, ctx, frac, f"`{target}`: " + "; ".join(problems) + ".", details)
+
+
+def wrong_class(layer: dict[str, Any], classes: list[Any], ctx: GradeContext) -> str | None:
+    """The problem of a layer of none of `classes` (None when it is one, or any class will do)."""
+    if classes and layer.get("class") not in classes:
+        return ctx.text(
+            "checks.layer_expect.problems.expected", found=layer.get("class"), classes=join_or(classes, ctx.lang)
+        )
+    return None
 
 
 def _unwrap(value: Any) -> Any:
@@ -230,17 +254,10 @@ class LayerExpect(CheckKind):
 
     def _problems(self, layer: dict[str, Any], e: dict[str, Any], ctx: GradeContext) -> list[str]:
         """What is wrong with this layer for this expectation (empty = it matches)."""
+        wrong = wrong_class(layer, _as_list(e.get("class")), ctx)
+        if wrong:
+            return [wrong]  # the rest would only repeat that it is the wrong layer
         probs: list[str] = []
-        classes = _as_list(e.get("class"))
-        if classes and layer.get("class") not in classes:
-            probs.append(
-                ctx.text(
-                    "checks.layer_expect.problems.expected",
-                    found=layer.get("class"),
-                    classes=join_or(classes, ctx.lang),
-                )
-            )
-            return probs
         wraps = _as_list(e.get("wraps"))
         if wraps and not (wrapped_classes(layer) & set(wraps)):
             inner = ", ".join(sorted(wrapped_classes(layer))) or ctx.text("checks.layer_expect.problems.nothing")
@@ -267,11 +284,7 @@ class LayerExpect(CheckKind):
         if "at" in e:
             at = int(e["at"])
             if not -len(top) <= at < len(top):
-                entry = (
-                    "checks.layer_expect.check_one.model_has_only_layers.one"
-                    if len(top) == 1
-                    else "checks.layer_expect.check_one.model_has_only_layers.many"
-                )
+                entry = counted("checks.layer_expect.check_one.model_has_only_layers", len(top))
                 return ctx.text(entry, what=what, len_top=len(top))
             layer = top[at]
             probs = self._problems(layer, e, ctx)
@@ -293,9 +306,7 @@ class LayerExpect(CheckKind):
                 cond = ", ".join(f"{k}={_fmt(v)}" for k, v in (e.get("config") or {}).items())
                 if of_class and cond:
                     return ctx.text(
-                        "checks.layer_expect.check_one.none_layers_has_so.one"
-                        if len(of_class) == 1
-                        else "checks.layer_expect.check_one.none_layers_has_so.many",
+                        counted("checks.layer_expect.check_one.none_layers_has_so", len(of_class)),
                         key=key,
                         len_of_class=len(of_class),
                         sel=sel,
@@ -346,17 +357,7 @@ class LayerExpect(CheckKind):
         if isinstance(found, CheckResult):
             return found
         _desc, top = found
-        target = p["target"]
         problems = [m for m in (self._check_one(e, top, ctx) for e in p["expect"]) if m]
-        n = len(p["expect"])
-        details = {"expectations": n, "met": n - len(problems)}
-        if not problems:
-            return self.result(
-                check,
-                ctx,
-                1,
-                ctx.text("checks.layer_expect.evaluate.has_expected_layers_expectations", target=target, n=n),
-                details,
-            )
-        frac = (n - len(problems)) / n if p.get("partial", True) else 0.0
-        return self.result(check, ctx, frac, f"`{target}`: " + "; ".join(problems) + ".", details)
+        return expectations_result(
+            self, check, ctx, problems, "checks.layer_expect.evaluate.has_expected_layers_expectations"
+        )

@@ -18,10 +18,10 @@ from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, fmt_shape, register
 from grader.checks.calls import shape_matches
-from grader.checks.layer_expect import _as_list, _fmt, _label, all_layers, model_layers, value_matches
+from grader.checks.layer_expect import _as_list, _fmt, _label, all_layers, model_layers, value_matches, wrong_class
 from grader.checks.params import Bilingual, KeywordRef, ParamError, SpecModel, TargetParams
 from grader.errors import SpecError
-from grader.i18n import join_or
+from grader.i18n import counted
 from grader.results.attempt import CheckResult
 
 RECURRENT = ("SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
@@ -166,17 +166,10 @@ class LayerConfig(CheckKind):
         return ctx.text("checks.layers.group_name.recurrent_layer")
 
     def _layer_problems(self, layer: dict[str, Any], rule: dict[str, Any], ctx: GradeContext) -> list[str]:
+        wrong = wrong_class(layer, _as_list(rule.get("class")), ctx)
+        if wrong:
+            return [wrong]  # the rest would only repeat that it is the wrong layer
         probs: list[str] = []
-        classes = _as_list(rule.get("class"))
-        if classes and layer.get("class") not in classes:
-            probs.append(
-                ctx.text(
-                    "checks.layers.layer_problems.expected",
-                    found=layer.get("class"),
-                    classes=join_or(classes, ctx.lang),
-                )
-            )
-            return probs  # the rest would only repeat that it is the wrong layer
         for key, want in (rule.get("config") or {}).items():
             has, got = config_value(layer, key)
             if not has:
@@ -194,9 +187,7 @@ class LayerConfig(CheckKind):
             elif "output_rank" in rule and len(shape) != int(rule["output_rank"]):
                 probs.append(
                     ctx.text(
-                        "checks.layers.layer_problems.output_has_axes_expected.one"
-                        if len(shape) == 1
-                        else "checks.layers.layer_problems.output_has_axes_expected.many",
+                        counted("checks.layers.layer_problems.output_has_axes_expected", len(shape)),
                         shown_shape=fmt_shape(shape),
                         len_shape=len(shape),
                         want_rank=int(rule["output_rank"]),
@@ -271,9 +262,7 @@ class LayerConfig(CheckKind):
             layers_all = ", ".join(str(lay.get("class")) for lay in top)
             problems.append(
                 ctx.text(
-                    "checks.layers.evaluate.has_expected_model_layers.one"
-                    if n == 1
-                    else "checks.layers.evaluate.has_expected_model_layers.many",
+                    counted("checks.layers.evaluate.has_expected_model_layers", n),
                     n=n,
                     gname=gname,
                     present=present,

@@ -16,20 +16,21 @@ from typing import Any, Literal, get_args
 from pydantic import Field, NonNegativeInt, model_validator
 
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
-from grader.checks.layer_expect import all_layers, describe_plan, top_layers, value_matches
+from grader.checks.layer_expect import (
+    _as_list,
+    all_layers,
+    describe_plan,
+    expectations_result,
+    top_layers,
+    value_matches,
+)
 from grader.checks.params import Bilingual, Name, ParamError, SpecModel, TargetParams
-from grader.i18n import join_or
+from grader.i18n import counted, join_or
 from grader.results.attempt import CheckResult
 
 Op = Literal["==", "!=", ">", ">=", "<", "<=", "in", "not_in", "present", "absent"]
 OPS: tuple[str, ...] = get_args(Op)
 _MISSING = object()
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _number(v: Any) -> float | None:
@@ -272,9 +273,7 @@ class ModelConfig(CheckKind):
                 "checks.model_config.check_one.none"
             )
             return prefix + ctx.text(
-                "checks.model_config.check_one.expected_at_least_layer.one"
-                if need == 1
-                else "checks.model_config.check_one.expected_at_least_layer.many",
+                counted("checks.model_config.check_one.expected_at_least_layer", need),
                 need=need,
                 sel=sel,
                 len_selected=len(selected),
@@ -298,15 +297,6 @@ class ModelConfig(CheckKind):
             return self.missing(check, ctx, out, f"`{target}`")
         desc = out.value if isinstance(out.value, dict) else {}
         problems = [m for m in (self._check_one(e, desc, ctx, target) for e in p["expect"]) if m]
-        n = len(p["expect"])
-        details = {"expectations": n, "met": n - len(problems)}
-        if not problems:
-            return self.result(
-                check,
-                ctx,
-                1,
-                ctx.text("checks.model_config.evaluate.configured_as_asked_expectations", target=target, n=n),
-                details,
-            )
-        frac = (n - len(problems)) / n if p.get("partial", True) else 0.0
-        return self.result(check, ctx, frac, f"`{target}`: " + "; ".join(problems) + ".", details)
+        return expectations_result(
+            self, check, ctx, problems, "checks.model_config.evaluate.configured_as_asked_expectations"
+        )

@@ -20,7 +20,7 @@ from pydantic import Field, model_validator
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, fmt_shape, register
 from grader.checks.params import METHOD_DOC, GeneratorRef, Method, Name, ParamError, Ref, TargetParams
 from grader.errors import SpecError
-from grader.i18n import join_and
+from grader.i18n import counted, join_and
 from grader.results.attempt import CheckResult
 
 
@@ -176,9 +176,7 @@ class UnrolledStep(CheckKind):
         got = out.arrays
         if len(got) != len(want):
             return ctx.text(
-                "checks.steps.step_problem.returned_value_expected.one"
-                if len(got) == 1
-                else "checks.steps.step_problem.returned_value_expected.many",
+                counted("checks.steps.step_problem.returned_value_expected", len(got)),
                 where=where,
                 len_got=len(got),
                 len_want=len(want),

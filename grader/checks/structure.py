@@ -44,7 +44,7 @@ from pydantic import Field, PositiveInt, model_validator
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
 from grader.checks.layer_expect import _as_list, _cfg, top_layers, value_matches, wrapped_classes
 from grader.checks.params import METHOD_DOC, Method, Name, ParamError, Ref, SpecModel, TargetParams, Text
-from grader.i18n import join_or
+from grader.i18n import counted, join_or
 from grader.results.attempt import CheckResult
 
 TimeTest = Literal["later_steps", "order"]
@@ -382,7 +382,7 @@ class ModelPath(CheckKind):
                 names = [_article(n) for n in names]
             seen = ctx.text("checks.structure.evaluate.every_path" if every else "checks.structure.evaluate.a_path")
             text = ctx.text(
-                "checks.structure.evaluate.passes_many" if len(stages) > 1 else "checks.structure.evaluate.passes_one",
+                counted("checks.structure.evaluate.passes", len(stages)),
                 seen=seen,
                 target=target,
                 names=ctx.text("checks.structure.evaluate.then").join(names),

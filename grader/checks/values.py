@@ -24,6 +24,7 @@ from pydantic import Field
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
 from grader.checks.params import KeywordRef, Name, TargetParams
 from grader.errors import SpecError
+from grader.i18n import counted
 from grader.results.attempt import CheckResult
 
 # A value such as "(5, 32)" or "[None, 10, 64]" is a few characters long.
@@ -222,9 +223,7 @@ class ValueMatches(CheckKind):
                 ctx,
                 0,
                 ctx.text(
-                    "checks.values.evaluate.should_be_list_entries.one"
-                    if len(expected) == 1
-                    else "checks.values.evaluate.should_be_list_entries.many",
+                    counted("checks.values.evaluate.should_be_list_entries", len(expected)),
                     target=target,
                     len_expected=len(expected),
                     show_found=_show(found),

@@ -11,7 +11,7 @@ import click
 from grader.cli.base import command
 from grader.cli.common import COURSE, LANG, find_course, json_doc, json_flag
 from grader.errors import GradeError
-from grader.i18n import text
+from grader.i18n import text, text_n
 from grader.textsafe import inert
 
 # A starter's state as the terminal says it (JSON keeps the contract's English word).
@@ -94,8 +94,7 @@ def check(
 
             def tick(v: object) -> None:
                 done.append(v)
-                key = "cli.check.graded_so_far_one" if len(done) == 1 else "cli.check.graded_so_far"
-                st.update(text(key, lang, n=len(done)))
+                st.update(text_n("cli.check.graded_so_far", len(done), lang, n=len(done)))
 
             verdicts, starters_ = run_checks(
                 course, list(exercises) or None, workers=workers, seed=seed, on_done=tick, lang=lang

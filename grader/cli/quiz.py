@@ -15,7 +15,7 @@ import click
 from grader.cli.base import group
 from grader.cli.common import LANG, QUIZ_LANG, json_doc, json_flag
 from grader.errors import GradeError
-from grader.i18n import text
+from grader.i18n import text, text_n
 
 
 def _bank(course_dir: str | None, analyser: bool = False) -> tuple[dict, Path]:
@@ -212,8 +212,7 @@ def validate(only: str | None, as_json: bool, lang: str, course_dir: str | None)
         for p in problems:
             click.echo(inert(p.line(lang)), err=True)
     if problems:
-        key = "cli.quiz.validate_problem" if len(problems) == 1 else "cli.quiz.validate_problems"
-        report_error(text(key, lang, n=len(problems), folder=folder))
+        report_error(text_n("cli.quiz.validate_problems", len(problems), lang, n=len(problems), folder=folder))
         sys.exit(1)
     if not as_json:
         said = ", ".join(text(_COUNTS[what][n == 1], lang, n=n) for what, n in counts.items())

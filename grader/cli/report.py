@@ -16,7 +16,7 @@ import click
 from grader.cli.base import command, group
 from grader.cli.common import COURSE, GRADEBOOK, json_doc, json_flag, lang_option
 from grader.errors import GradeError
-from grader.i18n import text
+from grader.i18n import text, text_n
 from grader.textsafe import json_inert
 
 LANG = lang_option("help.report.lang")
@@ -109,8 +109,7 @@ def build(out: Path | None, as_json: bool, lang: str, gradebook: str | None, cou
     if as_json:
         click.echo(json_doc({**_pages(built), "lang": lang}))
     else:
-        key = "cli.site.built_one" if len(built.pages) == 1 else "cli.site.built"
-        click.echo(text(key, lang, n=len(built.pages), index=built.index))
+        click.echo(text_n("cli.site.built", len(built.pages), lang, n=len(built.pages), index=built.index))
 
 
 @site.command(help="help.site.serve.about")

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from grader.errors import GradeError
-from grader.i18n import text
+from grader.i18n import text, text_n
 
 _QUOTED = r"(?:'[^']*'|\"[^\"]*\")"
 
@@ -119,8 +119,7 @@ def _suggestions(possibilities: list[str] | None, lang: str) -> str:
     if not possibilities:
         return ""
     shown = ", ".join(repr(p) for p in sorted(possibilities))
-    key = "cli.usage.did_you_mean" if len(possibilities) == 1 else "cli.usage.did_you_mean_one_of"
-    return " " + text(key, lang, options=shown)
+    return " " + text_n("cli.usage.did_you_mean", len(possibilities), lang, options=shown)
 
 
 def _hint(exc: click.BadParameter, lang: str) -> str | None:

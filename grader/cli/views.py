@@ -29,7 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.cli.term import fmt_score, live_ok
-from grader.i18n import status_word, text
+from grader.i18n import status_word, text, text_n
 from grader.results.attempt import Attempt
 from grader.textsafe import inert, visible
 
@@ -148,8 +148,9 @@ def run_progress(
                 return
             said.add(key)
             if key == "cell":
-                said_text = text(
-                    "cli.progress.running_cell" if total == 1 else "cli.progress.running_cells",
+                said_text = text_n(
+                    "cli.progress.running_cells",
+                    total,
                     lang,
                     label=label,
                     n=total,
@@ -269,8 +270,9 @@ def render_instructor(console: Console, verdicts: list, starters: list, lang: st
     if not bad:
         console.print(
             Text(
-                text(
-                    "cli.check.starters_match.one" if len(starters) == 1 else "cli.check.starters_match.many",
+                text_n(
+                    "cli.check.starters_match",
+                    len(starters),
                     lang,
                     n=len(starters),
                 ),

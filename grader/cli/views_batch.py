@@ -22,7 +22,7 @@ from rich.text import Text
 
 from grader.cli.term import fmt_score, live_ok
 from grader.cli.views import STATUS_STYLE, local_time, name_text, safe_text
-from grader.i18n import status_word, text
+from grader.i18n import status_word, text, text_n
 from grader.textsafe import inert
 
 
@@ -141,9 +141,7 @@ def render_batch_summary(
     if skipped:
         parts.append(text("cli.batch.skipped_before", lang, n=skipped))
     graded = [it.result for it in items if it.result and it.result.status != "invalid" and not it.skipped]
-    line = text(
-        "cli.batch.total.one" if len(items) == 1 else "cli.batch.total.many", lang, n=len(items), parts=", ".join(parts)
-    )
+    line = text_n("cli.batch.total", len(items), lang, n=len(items), parts=", ".join(parts))
     if graded:
         mean = sum(r.score / r.max_score for r in graded if r.max_score) / max(1, len(graded))
         line += text("cli.batch.mean", lang, percent=f"{100 * mean:.0f}%")

@@ -11,6 +11,7 @@ from typing import Any
 from grader.course.loader import Course
 from grader.course.starters import StarterState, sync_starters
 from grader.errors import Phrase, SpecError
+from grader.i18n import counted
 from grader.results.attempt import Attempt
 
 
@@ -91,8 +92,7 @@ def select(course: Course, exercises: list[str] | None) -> list[Any]:
     specs = [s for s in specs if names(s) & wanted]
     unknown = wanted - set().union(*(names(s) for s in specs)) if specs else wanted
     if unknown:
-        entry = "errors.course.unknown_exercise" if len(unknown) == 1 else "errors.course.unknown_exercises"
-        raise SpecError.told(entry, names=", ".join(sorted(unknown)))
+        raise SpecError.told(counted("errors.course.unknown_exercises", len(unknown)), names=", ".join(sorted(unknown)))
     return specs
 
 

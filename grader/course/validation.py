@@ -22,6 +22,7 @@ from grader.course.typewalk import dotted, keys_of, members, walk
 from grader.course.typewords import TYPE_KEYS, expected_type
 from grader.course.wording import nearest, shown_phrase, suggest
 from grader.errors import Phrase
+from grader.i18n import counted
 
 # The forms the spec's patterns ask for (grader/course/tables.py, grader/checks/params.py);
 # any other pattern is said by its PATTERN_WORDS entry.
@@ -137,11 +138,11 @@ def first_problem(
             message = _p("errors.spec.non_empty", subject=_subject(loc, where))
         elif kind == "too_short":
             n = ctx.get("min_length")
-            entry = "errors.spec.at_least.one" if n == 1 else "errors.spec.at_least.many"
+            entry = counted("errors.spec.at_least", n)
             message = _p(entry, subject=_subject(loc, where), n=n)
         else:
             n = ctx.get("max_length")
-            entry = "errors.spec.at_most.one" if n == 1 else "errors.spec.at_most.many"
+            entry = counted("errors.spec.at_most", n)
             message = _p(entry, subject=_subject(loc, where), n=n)
     elif kind == "string_pattern_mismatch":
         pattern = (err.get("ctx") or {}).get("pattern", "")

@@ -1,6 +1,8 @@
 """All user-visible text: one catalog in Korean and English, Korean particles by the word.
 
-`text(key, lang, **fields)` renders an entry of grader/i18n/catalog/*.toml;
+`text(key, lang, **fields)` renders an entry of grader/i18n/catalog/*.toml, `text_n(key, n,
+lang, **fields)` the one of `key.one` and `key.many` that fits the count `n` (`counted(key,
+n)` names it, for callers that take a key);
 `default_lang()` is the user's choice from `GRADE_LANG` (Korean otherwise);
 `status_word` shows an attempt status in the reader's language (JSON keeps the
 English values of the contract).
@@ -10,13 +12,14 @@ from __future__ import annotations
 
 import os
 
-from grader.i18n.catalog import LANGS, both, entries, has, text
+from grader.i18n.catalog import LANGS, both, counted, entries, has, text, text_n
 from grader.i18n.particles import attach, particle
 
 __all__ = [
     "LANGS",
     "attach",
     "both",
+    "counted",
     "default_lang",
     "entries",
     "join_and",
@@ -24,6 +27,7 @@ __all__ = [
     "particle",
     "status_word",
     "text",
+    "text_n",
 ]
 
 LANG_ENV = "GRADE_LANG"

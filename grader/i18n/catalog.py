@@ -138,6 +138,18 @@ def text(key: str, lang: str, /, **fields: Any) -> str:  # noqa: ANN401
     return _FORMATTER.vformat(template(key, lang), (), fields)
 
 
+def counted(key: str, n: object) -> str:
+    """The entry of `key` that fits a count: `key.one` for exactly one thing, `key.many` for
+    any other number (English says "1 layer" but "0 layers"; Korean needs no second form, so
+    its two texts may be the same)."""
+    return f"{key}.one" if n == 1 else f"{key}.many"
+
+
+def text_n(key: str, n: int, lang: str, /, **fields: Any) -> str:  # noqa: ANN401
+    """`text` of the entry of `key` that fits the count `n` (`counted`)."""
+    return text(counted(key, n), lang, **fields)
+
+
 def both(key: str, /, **fields: Any) -> dict[str, str]:  # noqa: ANN401
     """The entry in both languages, e.g. for a title stored as {"ko": ..., "en": ...}."""
     return {lang: text(key, lang, **fields) for lang in LANGS}

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from grader import ids
 from grader.errors import GradebookError, GradeError, Phrase
-from grader.i18n import both, text
+from grader.i18n import both, text, text_n
 from grader.results import queries, reviews
 from grader.results.attempt import Attempt, CheckResult, Status, points
 from grader.results.reviews import BANDS, Review
@@ -133,8 +133,8 @@ def _error_detail(a: Attempt) -> dict[str, str]:
             text(key, lang) if key else text("results.review.status.other", lang, status=value) for lang in ("en", "ko")
         )
     else:
-        key = "results.review.cells_raised_one" if len(a.cell_errors) == 1 else "results.review.cells_raised"
-        en, ko = (text(key, lang, n=len(a.cell_errors)) for lang in ("en", "ko"))
+        n = len(a.cell_errors)
+        en, ko = (text_n("results.review.cells_raised", n, lang, n=n) for lang in ("en", "ko"))
     # Where cells raised, the first error as Python said it: the attempt's message repeats
     # the count, in the language of the run that recorded it.
     first_error = a.cell_errors[0].summary if a.cell_errors else ""

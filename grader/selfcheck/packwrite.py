@@ -20,7 +20,7 @@ import numpy as np
 
 from grader.checks import KINDS
 from grader.errors import SpecError
-from grader.i18n import text
+from grader.i18n import text, text_n
 from grader.selfcheck.codec import Unstorable, encode
 from grader.selfcheck.pack import (
     FIXED_ANSWER,
@@ -281,7 +281,7 @@ def summary_lines(
     lines = [text("selfcheck.pack.written", lang, course=course_id, seed=manifest["seed"], out=str(out))]
     for row in rows:
         n = len(row["kept"])
-        line = text("selfcheck.pack.kept_one" if n == 1 else "selfcheck.pack.kept_many", lang, n=n)
+        line = text_n("selfcheck.pack.kept", n, lang, n=n)
         if row["left_out"]:
             left = ", ".join(
                 f"{cid} ({text(_LEFT_OUT[why], lang) if why in _LEFT_OUT else why})"

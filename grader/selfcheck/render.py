@@ -15,6 +15,7 @@ import sys
 import textwrap
 from typing import TYPE_CHECKING, Any
 
+from grader.i18n import counted, text_n
 from grader.i18n import text as tr
 from grader.textsafe import inert
 
@@ -84,12 +85,7 @@ def notes(report: Report) -> list[str]:
         elif fresh.unsaved:
             cells = ", ".join(f"In [{n}]" for n in fresh.unsaved[:6]) + (" …" if len(fresh.unsaved) > 6 else "")
             n = len(fresh.unsaved)
-            key = (
-                "selfcheck.notes.saved_notebook_older_than_one"
-                if n == 1
-                else "selfcheck.notes.saved_notebook_older_than"
-            )
-            out.append(tr(key, report.lang, n=n, cells=cells, save=save))
+            out.append(text_n("selfcheck.notes.saved_notebook_older_than", n, report.lang, n=n, cells=cells, save=save))
         if fresh.edited and not fresh.other_session:
             cells = ", ".join(f"In [{n}]" for n in fresh.edited[:6])
             out.append(tr("selfcheck.notes.edited_after_ran_kernel", report.lang, cells=cells))
@@ -120,7 +116,7 @@ def unavailable_lines(report: Report) -> list[str]:
         why = _t(report, REASONS[reason]) if reason in REASONS else str(reason)
         if u.get("detail") and u.get("reason") in ("plan_failed", "no_notebook"):  # the cause, in its words
             why += f" ({u['detail']})"
-        unit = _t(report, "selfcheck.unit.point" if u.get("points") == 1 else "selfcheck.unit.points")
+        unit = _t(report, counted("selfcheck.unit.points", u.get("points")))
         lines.append(f"{u.get('title') or u.get('id')} ({_points(u.get('points', 0))}{unit}): {why}")
     return lines
 

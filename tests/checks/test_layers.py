@@ -64,6 +64,14 @@ class TestLayerConfig:
         _c, r = self.evaluate(course, "ch15.ex3", "fixed_layers", _desc(_rnn("SimpleRNN", rs=True), _rnn("SimpleRNN")))
         assert "it has 2 recurrent layers (SimpleRNN → SimpleRNN), expected exactly 3" in r.message
 
+    def test_a_layer_of_another_class_is_told_the_classes_expected(self, course):
+        c = make_check("layer_config", target="model", rules=[{"which": "all", "class": ["LSTM", "GRU"]}])
+        ctx = ctx_for(course, "ch15.ex3")
+        kind = KINDS[c.kind]
+        out = {"describe": ProbeOutput(ok=True, value=_desc(_rnn("SimpleRNN", name="s")))}
+        r = kind.evaluate(c, ctx, kind.plan(c, ctx), out)
+        assert not r.passed and "(SimpleRNN 's'): it is a SimpleRNN, expected LSTM or GRU" in r.message, r.message
+
     def test_bidirectional_settings_are_read_from_the_wrapped_layer(self, course):
         bi = {
             "class": "Bidirectional",

@@ -8,17 +8,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from spec_files import header, refused
 
 from grader.checks import KINDS
 from grader.checks.base import CheckSpec
 from grader.checks.layers import LayerConfig
-from grader.course.spec import load_spec
 from grader.errors import SpecError
 
-SPEC = textwrap.dedent("""\
-    id = "ch15.ex9"
-    notebook = "09_x.ipynb"
-
+SPEC = header() + textwrap.dedent("""
     [[checks]]
     id = "quality"
     kind = "model_metric"
@@ -32,11 +29,7 @@ SPEC = textwrap.dedent("""\
 
 
 def _refused(tmp_path: Path, extra: str) -> SpecError:
-    path = tmp_path / "09_x.toml"
-    path.write_text(SPEC + extra + "\n", encoding="utf-8")
-    with pytest.raises(SpecError) as info:
-        load_spec(path)
-    return info.value
+    return refused(tmp_path, SPEC + extra + "\n")[1]
 
 
 def test_a_rule_across_keys_is_said_in_korean_at_its_line(tmp_path: Path) -> None:
@@ -90,7 +83,7 @@ def test_a_rule_a_reference_returned_is_refused_in_both_languages(rule: dict, en
 def test_a_rule_of_a_nested_table_reads_as_text_with_its_place(tmp_path: Path) -> None:
     # validation.py puts the table's place (rules[0]) before a keyless rule's message, in
     # the reader's language: no English rule inside the Korean line.
-    spec = SPEC.split("[[checks]]")[0] + textwrap.dedent("""\
+    spec = header() + textwrap.dedent("""
         [[checks]]
         id = "cfg"
         kind = "layer_config"
@@ -98,10 +91,7 @@ def test_a_rule_of_a_nested_table_reads_as_text_with_its_place(tmp_path: Path) -
         target = "model"
         rules = [{ which = "all" }]
         """)
-    path = tmp_path / "09_x.toml"
-    path.write_text(spec, encoding="utf-8")
-    with pytest.raises(SpecError) as info:
-        load_spec(path)
-    assert "check 'cfg': rules[0]: a rule needs at least one of 'class'" in str(info.value)
-    said = info.value.said("ko")
+    _, err = refused(tmp_path, spec)
+    assert "check 'cfg': rules[0]: a rule needs at least one of 'class'" in str(err)
+    said = err.said("ko")
     assert "rules[0]: 규칙에는 'class'" in said and "a rule needs" not in said and "Phrase(" not in said

@@ -6,21 +6,14 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+from site_fixtures import check_result
 
 from grader.cli.views import render_result, run_progress
-from grader.results.attempt import Attempt, CheckResult, Status
+from grader.results.attempt import Attempt, Status
 
 
 def _attempt(status: Status = Status.GRADED) -> Attempt:
-    check = CheckResult(
-        id="shape",
-        kind="output_shape",
-        passed=False,
-        points=1.0,
-        max_points=2.0,
-        message="`model`이 아직 None입니다.",
-        title="출력 크기",
-    )
+    check = check_result("shape", "output_shape", 1.0, 2.0, "`model`이 아직 None입니다.", title="출력 크기")
     return Attempt(exercise="ch15.ex2", member="sora", status=status, checks=[check], duration_s=1.25)
 
 

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 from conftest import make_notebook, write_notebook
+from spec_files import header, line_with, write_spec
 
 from grader.cli.app import cli
 from grader.course.loader import load_course
 from grader.errors import SpecError
 
-SECOND = textwrap.dedent("""\
-    id = "t.ex2"
-    notebook = "02_other.ipynb"
+SECOND = header("t.ex2", "02_other.ipynb") + textwrap.dedent("""\
     [[checks]]
     id = "double"
     kind = "function_matches"
@@ -30,13 +29,7 @@ SECOND = textwrap.dedent("""\
 
 
 def add_spec(course: Path, text: str, name: str = "02_other.toml") -> Path:
-    path = course / "exercises" / "specs" / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def line_with(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
+    return write_spec(course / "exercises" / "specs", text, name)
 
 
 def test_the_repository_specs_load_cleanly(course):
@@ -87,12 +80,13 @@ def test_a_sound_second_spec_loads_and_resolves(tiny_course):
     ],
 )
 def test_a_missing_reference_names_spec_file_and_line(tiny_course, old, new, needle, fragments):
-    path = add_spec(tiny_course, SECOND.replace(old, new))
+    text = SECOND.replace(old, new)
+    path = add_spec(tiny_course, text)
     course = load_course(tiny_course)
     assert sorted(course.specs) == ["t.ex1"]  # the other exercise is unaffected
     (problem,) = course.spec_problems
     assert problem.exercise == "t.ex2" and problem.notebook == "02_other.ipynb"
-    assert problem.message.startswith(f"{path}:{line_with(path, needle)}: "), problem.message
+    assert problem.message.startswith(f"{path}:{line_with(text, needle)}: "), problem.message
     for fragment in fragments:
         assert fragment in problem.message, problem.message
 
@@ -218,18 +212,17 @@ def test_a_quiz_check_names_a_question_of_the_bank(tiny_course):
     quizzes.mkdir()
     (quizzes / "bank.toml").write_text('[[question]]\nid = "t.q1"\n', encoding="utf-8")
     check = '\n[[checks]]\nid = "quiz"\nkind = "quiz"\npoints = 1\nquestion = "t.q9"\n'
-    path = add_spec(tiny_course, SECOND + check)
+    text = SECOND + check
+    path = add_spec(tiny_course, text)
     (problem,) = load_course(tiny_course).spec_problems
     assert problem.message.startswith(
-        f"{path}:{line_with(path, 't.q9')}: check 'quiz': question 't.q9' is not in "
+        f"{path}:{line_with(text, 't.q9')}: check 'quiz': question 't.q9' is not in "
         "the quiz bank (did you mean 't.q1'?)"
     )
 
 
 def test_a_reference_called_with_the_wrong_arguments(tiny_course):
-    metric = textwrap.dedent("""\
-        id = "t.ex2"
-        notebook = "02_other.ipynb"
+    metric = header("t.ex2", "02_other.ipynb") + textwrap.dedent("""\
         [[checks]]
         id = "summer"
         kind = "model_metric"
@@ -244,6 +237,6 @@ def test_a_reference_called_with_the_wrong_arguments(tiny_course):
     path = add_spec(tiny_course, metric)
     (problem,) = load_course(tiny_course).spec_problems
     assert problem.message.startswith(
-        f"{path}:{line_with(path, 'twice')}: check 'summer': baselines.twice = "
+        f"{path}:{line_with(metric, 'twice')}: check 'summer': baselines.twice = "
         "'tiny:double' cannot be called as double(inputs, targets, rng)"
     )

@@ -7,16 +7,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from spec_files import header, line_with, load_written, refused
 
 from grader.checks import KINDS
 from grader.checks.params import CheckParams
-from grader.course.spec import Limits, LimitsTable, load_spec
+from grader.course.spec import Limits, LimitsTable
 from grader.errors import SpecError
 
-BASE = textwrap.dedent("""\
-    # a spec that loads; each case below breaks one thing
-    id = "ch15.ex9"
-    notebook = "09_x.ipynb"
+# a spec that loads; each case below breaks one thing
+BASE = header() + textwrap.dedent("""\
     title = { ko = "연습", en = "Exercise" }
 
     [limits]
@@ -80,22 +79,9 @@ BASE = textwrap.dedent("""\
 """)
 
 
-def load_text(tmp_path: Path, text: str):
-    path = tmp_path / "09_x.toml"
-    path.write_text(text, encoding="utf-8")
-    return path, load_spec(path)
-
-
 def error_of(tmp_path: Path, text: str) -> tuple[Path, str]:
-    path = tmp_path / "09_x.toml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(SpecError) as err:
-        load_spec(path)
-    return path, str(err.value)
-
-
-def line_with(text: str, needle: str) -> int:
-    return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)
+    path, err = refused(tmp_path, text)
+    return path, str(err)
 
 
 def once(old: str, new: str) -> str:
@@ -104,7 +90,7 @@ def once(old: str, new: str) -> str:
 
 
 def test_the_base_spec_loads_with_defaults_filled_in(tmp_path):
-    _, spec = load_text(tmp_path, BASE)
+    _, spec = load_written(tmp_path, BASE)
     ids = [c.id for c in spec.checks]
     assert ids == ["windows", "any_length", "quality", "stabilised"]
     windows, shape, quality, config = spec.checks

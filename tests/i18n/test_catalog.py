@@ -14,19 +14,46 @@ from grader.i18n.catalog import CatalogError, fields_of, load_dir, split_spec
 from grader.i18n.particles import PAIRS
 
 ROOT = Path(__file__).resolve().parents[2]
-KEY_LITERAL = re.compile(
-    r"""["']((?:checks|grading|quiz|cli|status|selfcheck|common|errors|execution|report|help|batch|results)(?:\.[a-z0-9_]+)+)["']"""
-)
+KEY_AREAS = r"(?:checks|grading|quiz|cli|status|selfcheck|common|errors|execution|report|help|batch|results)"
+KEY_LITERAL = re.compile(rf"""["']({KEY_AREAS}(?:\.[a-z0-9_]+)+)["']""")
+# A key given to `counted` or `text_n` names two entries, `key.one` and `key.many`: the one that
+# fits the count is chosen when the text is made.
+COUNTED_KEY = re.compile(rf"""\b(?:counted|text_n)\(\s*["']({KEY_AREAS}(?:\.[a-z0-9_]+)+)["']""")
+
+
+def keys_in(source: str) -> list[tuple[str, int]]:
+    """The catalog keys a module's source uses, each with the line it is on."""
+    counted = {m.start(1) - 1: m.group(1) for m in COUNTED_KEY.finditer(source)}
+    found = []
+    for m in KEY_LITERAL.finditer(source):
+        line = source.count("\n", 0, m.start()) + 1
+        key = counted.get(m.start())
+        found += [(key + ".one", line), (key + ".many", line)] if key else [(m.group(1), line)]
+    return found
 
 
 def _used_keys() -> dict[str, str]:
     """Every catalog key written as a string literal in grader/, with where it is."""
     used: dict[str, str] = {}
     for path in sorted((ROOT / "grader").rglob("*.py")):
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            for key in KEY_LITERAL.findall(line):
-                used.setdefault(key, f"{path.relative_to(ROOT)}:{n}")
+        for key, n in keys_in(path.read_text(encoding="utf-8")):
+            used.setdefault(key, f"{path.relative_to(ROOT)}:{n}")
     return used
+
+
+def test_a_key_given_to_counted_or_text_n_uses_its_two_forms_not_itself() -> None:
+    source = (
+        'entry = counted("errors.spec.at_least", n)\n'
+        'line = text_n(\n    "cli.batch.total", len(items), lang, n=len(items)\n)\n'
+        'plain = text("cli.batch.total.one", lang)\n'
+    )
+    assert keys_in(source) == [
+        ("errors.spec.at_least.one", 1),
+        ("errors.spec.at_least.many", 1),
+        ("cli.batch.total.one", 3),
+        ("cli.batch.total.many", 3),
+        ("cli.batch.total.one", 5),
+    ]
 
 
 def test_every_key_the_code_asks_for_exists() -> None:

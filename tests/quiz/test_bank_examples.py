@@ -15,7 +15,7 @@ from grader.quiz import load_bank
 from grader.quiz.normalize import answer_language
 from grader.quiz.validate import check_question
 
-ROOT = Path(__file__).resolve().parents[2]
+from .bank_ctx import BANK, ROOT, bank_dir
 
 QUESTION = textwrap.dedent("""
     [[question]]
@@ -52,13 +52,8 @@ QUESTION = textwrap.dedent("""
 """)
 
 
-def _bank(tmp_path: Path, text: str = QUESTION) -> Path:
-    (tmp_path / "q.toml").write_text(text, encoding="utf-8")
-    return tmp_path
-
-
 def test_a_bank_with_examples_edition_and_model_answer_validates(tmp_path: Path) -> None:
-    q = load_bank(_bank(tmp_path))["x.q1"]
+    q = load_bank(bank_dir(tmp_path, QUESTION))["x.q1"]
     assert q.edition == "2" and q.answer["en"].startswith("The forget gate")
     assert check_question(q) == []
 
@@ -67,7 +62,7 @@ def test_a_rubric_that_no_longer_matches_its_example_fails_with_file_and_line(tm
     broken = QUESTION.replace(
         'match = ["삭제 게이트|forget gate => 지우|erase"]', 'match = ["삭제 게이트|forget gate => 버리|discard"]'
     )
-    q = load_bank(_bank(tmp_path, broken))["x.q1"]
+    q = load_bank(bank_dir(tmp_path, broken))["x.q1"]
     problems = check_question(q)
     lines = broken.splitlines()
     example_line = next(i for i, line in enumerate(lines, 1) if "삭제 게이트는 오래된 정보를 지운다" in line)
@@ -82,7 +77,7 @@ def test_a_hint_that_gives_the_answer_away_fails(tmp_path: Path) -> None:
         "삭제 게이트가 하는 일이 빠졌습니다. 그 게이트는 무엇을 다루나요?",
         "삭제 게이트는 장기 상태에서 지울 정보를 정합니다.",
     )
-    problems = check_question(load_bank(_bank(tmp_path, leaky))["x.q1"])
+    problems = check_question(load_bank(bank_dir(tmp_path, leaky))["x.q1"])
     assert any("feedback (ko) earns the concept" in p.message for p in problems), problems
 
 
@@ -90,7 +85,7 @@ def test_every_item_needs_examples_in_both_languages_and_a_counter_example(tmp_p
     bare = QUESTION.replace('must_not_match = ["삭제 게이트는 새 정보를 더한다."]\n', "").replace(
         '"입력 게이트는 새 정보를 더한다.", "The input gate adds new information."', '"입력 게이트는 새 정보를 더한다."'
     )
-    problems = [p.message for p in check_question(load_bank(_bank(tmp_path, bare))["x.q1"])]
+    problems = [p.message for p in check_question(load_bank(bank_dir(tmp_path, bare))["x.q1"])]
     assert any("input-role: no must_match example in English" in m for m in problems), problems
     assert any("input-role: no must_not_match example" in m for m in problems), problems
 
@@ -124,19 +119,18 @@ def test_cli_validate_lists_each_problem_and_fails(tmp_path: Path) -> None:
 def test_a_bad_swap_is_rejected_with_file_and_line(tmp_path: Path, bad: str, message: str) -> None:
     text = QUESTION.replace('swap = ["forget-role", "input-role"]', bad)
     with pytest.raises(SpecError, match=message) as err:
-        load_bank(_bank(tmp_path, text))
+        load_bank(bank_dir(tmp_path, text))
     assert "q.toml:" in str(err.value)
 
 
 def test_an_unknown_word_family_is_rejected(tmp_path: Path) -> None:
     text = QUESTION.replace("=> 지우|erase", "=> @nosuchfamily")
     with pytest.raises(SpecError, match="unknown word family '@nosuchfamily'"):
-        load_bank(_bank(tmp_path, text))
+        load_bank(bank_dir(tmp_path, text))
 
 
 def test_the_course_bank_carries_examples_for_every_item() -> None:
-    bank = load_bank(ROOT / "quizzes")
-    for q in bank.values():
+    for q in BANK.values():
         assert q.edition == "2" and set(q.answer) == {"ko", "en"}, q.id
         for item in [*q.concepts, *q.misconceptions]:
             langs = {answer_language(e.text) for e in item.examples if e.expect}

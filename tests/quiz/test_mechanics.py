@@ -13,13 +13,7 @@ import pytest
 from grader.quiz import band, load_bank, score_answer
 from grader.quiz.lists import lead_in
 
-ROOT = Path(__file__).resolve().parents[2]
-BANK = load_bank(ROOT / "quizzes")
-
-
-def res(qid: str, text: str):  # noqa: ANN201
-    return score_answer(BANK[qid], text)
-
+from .bank_ctx import BANK, bank_dir, res
 
 # --- 1. a run of bare terms earns less than a third, whatever separates them -----------
 
@@ -180,8 +174,7 @@ feedback = { ko = "두 게이트가 바뀌었습니다.", en = "The two gates ar
     ],
 )
 def test_words_with_no_holder_do_not_outweigh_a_swapped_relation(tmp_path: Path, text: str) -> None:
-    (tmp_path / "t.toml").write_text(SWAP_BANK, encoding="utf-8")
-    q = load_bank(tmp_path)["t.q1"]
+    q = load_bank(bank_dir(tmp_path, SWAP_BANK))["t.q1"]
     r = score_answer(q, text)
     assert "swapped" in r.misconceptions and band(r.fraction) == "none", r.to_dict()
     right = score_answer(

@@ -9,19 +9,11 @@ tests, not taken from the evaluation set.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from grader.quiz import band, load_bank, score_answer
+from grader.quiz import band
 
-ROOT = Path(__file__).resolve().parents[2]
-BANK = load_bank(ROOT / "quizzes")
-
-
-def res(qid: str, text: str):  # noqa: ANN201
-    return score_answer(BANK[qid], text)
-
+from .bank_ctx import ROOT, res
 
 # --- roles within a clause -----------------------------------------------------
 

@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from site_fixtures import EVIL_NAME, MEETING_1, ROSTER, at, make_course
+from site_fixtures import EVIL_NAME, MEETING_1, ROSTER, at, check_result, make_course
 
 from grader.errors import GradeError, SpecError
 from grader.report import charts
@@ -199,25 +199,22 @@ def test_attempt_times_are_shown_in_the_group_timezone(ctx):
 
 
 def test_the_group_pages_quote_the_brief_hint_never_the_recipe_or_model_answer(ctx):
-    from grader.results.attempt import Attempt, CheckResult
+    from grader.results.attempt import Attempt
 
     brief = "`windows`의 마지막 축 크기가 틀렸습니다."
-    code = CheckResult(
-        id="windows",
-        kind="output_shape",
-        passed=False,
-        points=0.0,
-        max_points=2.0,
-        message=f"{brief}\n자세한 풀이: Y[:, t, k] = series[:, t + k + 1] (이전 시도에서 2번 통과하지 못해 보여 줍니다)",
+    code = check_result(
+        "windows",
+        "output_shape",
+        0.0,
+        2.0,
+        f"{brief}\n자세한 풀이: Y[:, t, k] = series[:, t + k + 1] (이전 시도에서 2번 통과하지 못해 보여 줍니다)",
         hint_level="full",
     )
-    quiz = CheckResult(
-        id="quiz:ch15.ex1",
-        kind="quiz",
-        passed=False,
-        points=0.5,
-        max_points=2.0,
-        message="",
+    quiz = check_result(
+        "quiz:ch15.ex1",
+        "quiz",
+        0.5,
+        2.0,
         details={
             "question": "ch15.ex1",
             "missing": [{"id": "bptt", "label": {"ko": "역전파", "en": "backpropagation"}}],
