@@ -113,6 +113,17 @@ def _group_break(text: str, at: int) -> bool:
     return not in_brackets(text, at)
 
 
+def _topic_next(tokens: list, k: int) -> bool:
+    """Whether the words after token k are a noun with the topic particle 은/는."""
+    for t in tokens[k + 1 : k + 5]:
+        tag = t.tag.split("-")[0]
+        if tag == "JX" and t.form in ("은", "는", "ᆫ"):
+            return True
+        if not tag.startswith(("NN", "SL", "SN", "XSN")):
+            return False
+    return False
+
+
 def _next_is(tokens: list, k: int, pairs: set[tuple[str, str]]) -> bool:
     return k + 1 < len(tokens) and (tokens[k + 1].form, tokens[k + 1].tag.split("-")[0]) in pairs
 
@@ -229,6 +240,12 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
             quoted = True
         if tag == "ETM" and form in KO_QUOTATIVE_ETM and k + 1 < len(tokens) and tokens[k + 1].form in KO_SAYING:
             quoted = True  # "누적된다는 말도 있긴 한데 …": what is said, then the writer's own view
+        if (form, tag) == (",", "SP") and any(u.topic and u.clause == clause for u in units) and _topic_next(tokens, k):
+            # "seq2seq는 전부 True, seq2vec는 맨 위 층만 빼고": a new topic after a comma
+            # opens a clause of its own, with its own holder, even with no verb before it
+            close_clause(tok.start + tok.len)
+            quoted = False
+            continue
         if tag in ("SP", "SW", "SO") and _group_break(text, tok.start):
             # "seq2seq: 전부 True / seq2vec: …": each side is a clause of its own,
             # with its own holder and its own negation
