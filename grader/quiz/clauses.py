@@ -305,8 +305,8 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
                 if low in EN_NEG_POSTFIX:
                     units.append(Unit(low, True, "flag", clause, start=tok.start))
                     continue
-                if low in EN_STOP:
-                    continue
+                if low in EN_STOP and not (len(form) == 1 and text[tok.start + 1 : tok.start + 2] in ("(", "_")):
+                    continue  # but "i(t)", "i_t" name the input gate, not the writer
                 # "In a seq2vec RNN, …" opens the sentence with its topic, not an oblique
                 units.append(
                     Unit(

@@ -55,3 +55,20 @@ def test_not_x_but_y_denies_x_even_with_a_second_negator_after() -> None:
 def test_a_double_negation_still_cancels() -> None:
     us = units("ch15.q24", "recurrent_dropout을 쓰지 않으면 안 된다.")
     assert not next(u for u in us if u.form == "쓰").negated
+
+
+def test_a_one_letter_identifier_is_not_dropped_as_a_pronoun() -> None:
+    # "i(t)" (the input gate) lost its "i" like the pronoun "I" and then named every "x(t)"
+    forms = [u.form for u in units("ch15.ex6", "i(t)는 입력 게이트의 출력이다. I think so.")]
+    assert forms[:2] == ["i", "t"]
+    assert "i" not in forms[2:]
+
+
+def test_c_t_under_a_gate_label_is_no_rival_holder() -> None:
+    r = res("ch15.ex6", "forget gate: c(t-1)에서 뭘 버릴지 정함")
+    assert "forget-gate-role" in r.matched, r.matched
+
+
+def test_explanation_by_example_of_two_lengths_reads_as_any_length() -> None:
+    r = res("ch15.q04", "같은 가중치라서 시퀀스가 5스텝이든 500스텝이든 같은 RNN에 넣을 수 있다.")
+    assert "any-length" in r.matched
