@@ -91,6 +91,8 @@ KO_CLAUSE_EC = {
     "니",
 }
 KO_CLAUSE_WORDS = {("반면", "NNG"), ("반면에", "MAG")}
+# verbs that with -어 make a postposition ("에 대해", "을 통해", "에 걸쳐", "에 비해", "에 따라")
+KO_POSTPOSITION_VERBS = {("대하", "VV"), ("통하", "VV"), ("걸치", "VV"), ("비하", "VV"), ("따르", "VV"), ("관하", "VV")}
 KO_ADVICE = {("되", "VV"), ("좋", "VA"), ("돼", "VV")}  # "-면 된다", "-면 좋다": advice, not a condition
 KO_CONDITIONAL = {"면", "으면", "다면", "라면", "ᆫ다면", "는다면", "으면은"}
 KO_QUOTATIVE = {"다고", "라고", "ᆫ다고", "는다고", "냐고", "다는", "라는"}
@@ -220,6 +222,8 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
         if tag == "EC" and form == "고" and here[0] in KO_EXCEPT_VERBS:
             continue  # "마지막 층만 빼고 나머지 층에": "빼고" works like "except", within the clause
         nxt_tag = tags[k + 1]
+        if tag == "EC" and form in ("어", "아", "여") and here in KO_POSTPOSITION_VERBS:
+            continue  # "시퀀스 전체에 대해 반복", "층을 통해 전달": a postposition, not a clause
         if tag == "EC" and form in ("어", "아", "여") and nxt_tag not in ("VX", "VV"):
             # "정방향으로 계산해 비용을 구하고": a clause; "지워 버리다", "-어 있다" stay one
             close_clause(tok.start + tok.len)

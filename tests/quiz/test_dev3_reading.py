@@ -72,3 +72,11 @@ def test_c_t_under_a_gate_label_is_no_rival_holder() -> None:
 def test_explanation_by_example_of_two_lengths_reads_as_any_length() -> None:
     r = res("ch15.q04", "같은 가중치라서 시퀀스가 5스텝이든 500스텝이든 같은 RNN에 넣을 수 있다.")
     assert "any-length" in r.matched
+
+
+def test_a_postposition_made_of_a_verb_does_not_close_a_clause() -> None:
+    # "시퀀스 전체에 대해 반복": 대해 is "about", not a clause ending; the role stays with the layer
+    us = units("ch15.q21", "층은 시퀀스 전체에 대해 셀을 반복해 호출한다.")
+    assert len({u.clause for u in us if u.form in ("층", "시퀀스", "반복")}) == 1
+    r = res("ch15.q21", "layer는 그걸 sequence 전체에 대해 반복해 준다.")
+    assert "layer-loops" in r.matched, r.matched
