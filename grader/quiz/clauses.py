@@ -31,6 +31,7 @@ from grader.quiz.lists import (
     ARROW,
     LIST_PARTS,
     SEPARATOR,
+    group_break,
     in_brackets,
     lead_in,
     list_cuts,
@@ -104,15 +105,6 @@ KO_INSTEAD = {("대신", "NNG"), ("대신", "MAG"), ("대신에", "MAG")}
 
 
 KO_AFTER = {"다음", "후", "뒤"}  # "-ㄴ 다음(에)", "-ㄴ 후", "-ㄴ 뒤": a step, then the next
-
-
-def _group_break(text: str, at: int) -> bool:
-    """A slash or bar with a space beside it, outside brackets: a break between groups.
-
-    Not an arrow: "shared weights -> same parameter count" relates its two sides."""
-    if text[at] not in "/|" or not (text[at - 1 : at] == " " or text[at + 1 : at + 2] == " "):
-        return False
-    return not in_brackets(text, at)
 
 
 def _topic_next(tokens: list, k: int) -> bool:
@@ -250,7 +242,7 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
             close_clause(tok.start + tok.len)
             quoted = False
             continue
-        if tag in ("SP", "SW", "SO") and _group_break(text, tok.start):
+        if tag in ("SP", "SW", "SO") and group_break(text, tok.start):
             # "seq2seq: 전부 True / seq2vec: …": each side is a clause of its own,
             # with its own holder and its own negation
             close_clause(tok.start + tok.len)
