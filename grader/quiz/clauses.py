@@ -31,6 +31,7 @@ from grader.quiz.lists import (
     ARROW,
     LIST_PARTS,
     SEPARATOR,
+    group_break,
     in_brackets,
     lead_in,
     list_cuts,
@@ -91,6 +92,8 @@ KO_CLAUSE_EC = {
     "니",
 }
 KO_CLAUSE_WORDS = {("반면", "NNG"), ("반면에", "MAG")}
+# verbs that with -어 make a postposition ("에 대해", "을 통해", "에 걸쳐", "에 비해", "에 따라")
+KO_POSTPOSITION_VERBS = {("대하", "VV"), ("통하", "VV"), ("걸치", "VV"), ("비하", "VV"), ("따르", "VV"), ("관하", "VV")}
 KO_ADVICE = {("되", "VV"), ("좋", "VA"), ("돼", "VV")}  # "-면 된다", "-면 좋다": advice, not a condition
 KO_CONDITIONAL = {"면", "으면", "다면", "라면", "ᆫ다면", "는다면", "으면은"}
 KO_QUOTATIVE = {"다고", "라고", "ᆫ다고", "는다고", "냐고", "다는", "라는"}
@@ -104,13 +107,15 @@ KO_INSTEAD = {("대신", "NNG"), ("대신", "MAG"), ("대신에", "MAG")}
 KO_AFTER = {"다음", "후", "뒤"}  # "-ㄴ 다음(에)", "-ㄴ 후", "-ㄴ 뒤": a step, then the next
 
 
-def _group_break(text: str, at: int) -> bool:
-    """A slash or bar with a space beside it, outside brackets: a break between groups.
-
-    Not an arrow: "shared weights -> same parameter count" relates its two sides."""
-    if text[at] not in "/|" or not (text[at - 1 : at] == " " or text[at + 1 : at + 2] == " "):
-        return False
-    return not in_brackets(text, at)
+def _topic_next(tokens: list, k: int) -> bool:
+    """Whether the words after token k are a noun with the topic particle 은/는."""
+    for t in tokens[k + 1 : k + 5]:
+        tag = t.tag.split("-")[0]
+        if tag == "JX" and t.form in ("은", "는", "ᆫ"):
+            return True
+        if not tag.startswith(("NN", "SL", "SN", "XSN")):
+            return False
+    return False
 
 
 def _next_is(tokens: list, k: int, pairs: set[tuple[str, str]]) -> bool:
@@ -209,6 +214,8 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
         if tag == "EC" and form == "고" and here[0] in KO_EXCEPT_VERBS:
             continue  # "마지막 층만 빼고 나머지 층에": "빼고" works like "except", within the clause
         nxt_tag = tags[k + 1]
+        if tag == "EC" and form in ("어", "아", "여") and here in KO_POSTPOSITION_VERBS:
+            continue  # "시퀀스 전체에 대해 반복", "층을 통해 전달": a postposition, not a clause
         if tag == "EC" and form in ("어", "아", "여") and nxt_tag not in ("VX", "VV"):
             # "정방향으로 계산해 비용을 구하고": a clause; "지워 버리다", "-어 있다" stay one
             close_clause(tok.start + tok.len)
@@ -229,7 +236,13 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
             quoted = True
         if tag == "ETM" and form in KO_QUOTATIVE_ETM and k + 1 < len(tokens) and tokens[k + 1].form in KO_SAYING:
             quoted = True  # "누적된다는 말도 있긴 한데 …": what is said, then the writer's own view
-        if tag in ("SP", "SW", "SO") and _group_break(text, tok.start):
+        if (form, tag) == (",", "SP") and any(u.topic and u.clause == clause for u in units) and _topic_next(tokens, k):
+            # "seq2seq는 전부 True, seq2vec는 맨 위 층만 빼고": a new topic after a comma
+            # opens a clause of its own, with its own holder, even with no verb before it
+            close_clause(tok.start + tok.len)
+            quoted = False
+            continue
+        if tag in ("SP", "SW", "SO") and group_break(text, tok.start):
             # "seq2seq: 전부 True / seq2vec: …": each side is a clause of its own,
             # with its own holder and its own negation
             close_clause(tok.start + tok.len)
@@ -288,8 +301,8 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
                 if low in EN_NEG_POSTFIX:
                     units.append(Unit(low, True, "flag", clause, start=tok.start))
                     continue
-                if low in EN_STOP:
-                    continue
+                if low in EN_STOP and not (len(form) == 1 and text[tok.start + 1 : tok.start + 2] in ("(", "_")):
+                    continue  # but "i(t)", "i_t" name the input gate, not the writer
                 # "In a seq2vec RNN, …" opens the sentence with its topic, not an oblique
                 units.append(
                     Unit(

@@ -88,6 +88,15 @@ def in_brackets(text: str, at: int) -> bool:
 _CUT_OR_BRACKET = re.compile(r"[\(\[\{]|[\)\]\}]|" + SEPARATOR.pattern + "|" + ARROW.pattern)
 
 
+def group_break(text: str, at: int) -> bool:
+    """A slash or bar with a space beside it, outside brackets: a break between groups.
+
+    Not an arrow: "shared weights -> same parameter count" relates its two sides."""
+    if text[at] not in "/|" or not (text[at - 1 : at] == " " or text[at + 1 : at + 2] == " "):
+        return False
+    return not in_brackets(text, at)
+
+
 def list_cuts(text: str) -> list[int]:
     """Offsets of list separators outside brackets: "[batch, steps, features]" is one shape, not a list."""
     cuts = []

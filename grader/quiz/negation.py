@@ -79,7 +79,13 @@ def mark_negation(units: list[Unit]) -> None:
                     continue  # "삭제 게이트: 필요 없는 정보" denies 필요, not the gate; a later negator may
                 if v.negator == "pre-ko" and any(units[k].argument for k in range(i + 1, j)):
                     break  # 안/못 deny their verb and its object: "A랑 B를 잘 못 배운다" denies B only
-                double = any(w.negator in ("post", "pre-ko") and w.clause == v.clause for w in units[j + 1 : j + 3])
+                double = False
+                for w in units[j + 1 : j + 3]:
+                    if w.argument:
+                        break  # "A가 아니라 B가 아닌 C": a new argument starts a claim of its own, no cancelling
+                    if w.negator in ("post", "pre-ko") and w.clause == v.clause:
+                        double = True
+                        break
                 if not double:
                     governors.append(j)
                 break

@@ -21,6 +21,7 @@ This module splits lines and reads headings; one sentence is analysed by
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -58,6 +59,13 @@ def _any_of(alts: list[str]) -> re.Pattern[str] | None:
         return None
 
 
+def _spaced(m: re.Match[str], canon: str) -> str:
+    """The canonical spelling set apart from its neighbours, except from a Korean particle
+    or ending right after it: "seq2seq는" spaced as "seq2seq 는" is read as the verb 늘다."""
+    after = m.string[m.end() : m.end() + 1]
+    return f" {canon}" if after and "\uac00" <= after <= "\ud7a3" else f" {canon} "
+
+
 class Normalizer:
     """Applies the bank's spelling variants, then analyses text into segments."""
 
@@ -77,7 +85,7 @@ class Normalizer:
         if self._any_variant is not None and self._any_variant.search(text) is None:
             return text  # no spelling to unify: every substitution below would leave it as it is
         for rx, canon in self._variants:
-            text = rx.sub(f" {canon} ", text)
+            text = rx.sub(functools.partial(_spaced, canon=canon), text)
         return text
 
     def analyse(self, text: str, deadline: Any = None) -> Doc:
