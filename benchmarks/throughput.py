@@ -4,6 +4,9 @@ Modes (`--modes`, in this order):
 
 - `plain`       `jupyter execute` of each copy, one after another: the notebooks' own cost,
                 no sandbox, no grading (the serial plain-execution rate);
+- `plain-parallel` the same, `--workers` copies at a time: what running notebooks side by side
+                gains with no grader at all, the ceiling of `workers` (a notebook that already
+                uses more than one core leaves less for a second one to take);
 - `serial`      `grade submit` of the folder in one process, every kernel started when its
                 notebook's turn comes (`--cold`);
 - `serial-warm` the same with the next kernel started ahead (the default of `grade submit`);
@@ -19,7 +22,7 @@ it started, counted in a cgroup as benchmarks/notebook_cpu.py does), and the loa
 (other work on the machine skews every wall-clock figure: run it when the machine is quiet).
 
 Usage: .venv/bin/python benchmarks/throughput.py [--copies 8] [--workers 2]
-           [--notebook solutions/04_forecast7.ipynb] [--modes plain,serial,workers,workers-cold]
+           [--notebook solutions/04_forecast7.ipynb] [--modes plain,plain-parallel,serial,workers,workers-cold]
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from grader.course.loader import load_course
 from grader.results.gradebook import Gradebook
 
 SEED = 2021
-MODES = ("plain", "serial", "serial-warm", "workers", "workers-cold", "dask")
+MODES = ("plain", "plain-parallel", "serial", "serial-warm", "workers", "workers-cold", "dask")
 
 
 def outcome(items: list) -> list[tuple]:
@@ -60,26 +63,34 @@ def load() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def plain(files: list[Path], meter: Meter) -> dict:
+def plain(files: list[Path], meter: Meter, at_once: int = 1) -> dict:
+    """`jupyter execute` of every file, `at_once` of them running at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
     jupyter = Path(sys.executable).parent / "jupyter"
+    mode = "plain" if at_once == 1 else "plain-parallel"
     with tempfile.TemporaryDirectory(prefix="grade-bench-plain-") as out:
-        c0 = meter.sample()["total"]
-        t0 = time.perf_counter()
-        for f in files:
+
+        def execute(f: Path) -> None:
             subprocess.run(
                 [str(jupyter), "execute", "--timeout=600", f"--output={Path(out) / f.parent.name}.ipynb", str(f)],
                 check=True,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
+
+        c0 = meter.sample()["total"]
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(at_once) as pool:
+            list(pool.map(execute, files))
         wall = time.perf_counter() - t0
         cpu = meter.sample()["total"] - c0
+    how = "one after another" if at_once == 1 else f"{at_once} at a time, no grader"
     print(
-        f"  {'plain':<14} {wall:7.1f} s  {60 * len(files) / wall:5.1f}/min  (jupyter execute, one after "
-        f"another; load {load()})",
+        f"  {mode:<14} {wall:7.1f} s  {60 * len(files) / wall:5.1f}/min  (jupyter execute, {how}; load {load()})",
         flush=True,
     )
-    return {"mode": "plain", "wall_s": wall, "items": None, "cpu_s": cpu / len(files)}
+    return {"mode": mode, "wall_s": wall, "items": None, "cpu_s": cpu / len(files)}
 
 
 def graded(label: str, course, found, tmp: Path, meter: Meter, **kw) -> dict:
@@ -152,6 +163,8 @@ def main() -> int:
         for mode in modes:
             if mode == "plain":
                 rows.append(plain([f.path for f in found], meter))
+            elif mode == "plain-parallel":
+                rows.append(plain([f.path for f in found], meter, at_once=args.workers))
             elif mode == "serial":
                 rows.append(graded(mode, course, found, tmp, meter, warm=False))
             elif mode == "serial-warm":
@@ -203,6 +216,12 @@ def main() -> int:
             f"--workers {args.workers}: {by['plain']['wall_s'] / by['workers']['wall_s']:.2f}× the serial "
             f"plain-execution rate (target ≥ 1.85× on 2 cores); load average now {load()}"
         )
+    if "plain-parallel" in by and "plain" in by:
+        ceiling = by["plain"]["wall_s"] / by["plain-parallel"]["wall_s"]
+        line = f"{args.workers} notebooks at a time with no grader: {ceiling:.2f}× the serial plain rate"
+        if "workers" in by:
+            line += f"; the workers reach {by['plain-parallel']['wall_s'] / by['workers']['wall_s']:.0%} of that"
+        print(line)
     return 0 if same else 1
 
 
