@@ -13,7 +13,7 @@ import nbformat
 
 from grader import notebook as nbio
 from grader.course.loader import Course
-from grader.course.names import notebook_for_name
+from grader.course.names import exercise_names, notebook_for_name
 from grader.course.spec import ExerciseSpec
 from grader.errors import UnknownExercise
 
@@ -35,8 +35,7 @@ def exercise_named(course: Course, name: str) -> ExerciseSpec:
     notebook (04_forecast7.ipynb), the notebook's slug (04_forecast7) or its number (04)."""
     wanted = name.strip()
     for spec in course.specs.values():
-        stem = Path(spec.notebook).stem
-        if wanted in (spec.id, spec.id.split(".")[-1], spec.notebook, stem, stem.split("_")[0]):
+        if wanted in exercise_names(spec.id, spec.notebook):
             return spec
     course.refuse_broken_exercise(wanted)
     known = ", ".join(f"{s.id} ({Path(s.notebook).stem})" for s in sorted(course.specs.values(), key=lambda s: s.id))

@@ -18,7 +18,8 @@ from grader.i18n import counted, join_or
 from grader.results.attempt import CheckResult
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:  # noqa: ANN401
+    """A spec value that may be one item or several, as a list (None: no items)."""
     if value is None:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]
@@ -126,17 +127,20 @@ def _is_subsequence(needle: list[Any], hay: list[Any]) -> bool:
     return all(any(value_matches(h, n) for h in it) for n in needle)
 
 
-def _cfg(layer: dict[str, Any]) -> dict[str, Any]:
+def config_of(layer: dict[str, Any]) -> dict[str, Any]:
+    """A described layer's config table (empty when the description has none)."""
     cfg = layer.get("config")
     return cfg if isinstance(cfg, dict) else {}
 
 
-def _label(layer: dict[str, Any]) -> str:
+def layer_label(layer: dict[str, Any]) -> str:
+    """How messages name a layer: its class and, when it has one, its name ("LSTM 'enc'")."""
     name = layer.get("name")
     return f"{layer.get('class', '?')} '{name}'" if name else str(layer.get("class", "?"))
 
 
-def _fmt(value: Any) -> str:
+def shown_value(value: Any) -> str:  # noqa: ANN401
+    """A config value as messages quote it: a one-item list as its item, a string in quotes."""
     value = _unwrap(value)
     return repr(value) if isinstance(value, str) else str(value)
 
@@ -239,8 +243,8 @@ class LayerExpect(CheckKind):
             return e["what"].get(ctx.lang) or e["what"].get("en", "")
         if isinstance(e.get("what"), str):
             return e["what"]
-        classes = join_or(_as_list(e.get("class")), ctx.lang) or ctx.text("checks.layer_expect.what.layer_2")
-        wraps = join_or(_as_list(e.get("wraps")), ctx.lang)
+        classes = join_or(as_list(e.get("class")), ctx.lang) or ctx.text("checks.layer_expect.what.layer_2")
+        wraps = join_or(as_list(e.get("wraps")), ctx.lang)
         if "at" in e:
             at = int(e["at"])
             pos = {
@@ -254,17 +258,17 @@ class LayerExpect(CheckKind):
 
     def _problems(self, layer: dict[str, Any], e: dict[str, Any], ctx: GradeContext) -> list[str]:
         """What is wrong with this layer for this expectation (empty = it matches)."""
-        wrong = wrong_class(layer, _as_list(e.get("class")), ctx)
+        wrong = wrong_class(layer, as_list(e.get("class")), ctx)
         if wrong:
             return [wrong]  # the rest would only repeat that it is the wrong layer
         probs: list[str] = []
-        wraps = _as_list(e.get("wraps"))
+        wraps = as_list(e.get("wraps"))
         if wraps and not (wrapped_classes(layer) & set(wraps)):
             inner = ", ".join(sorted(wrapped_classes(layer))) or ctx.text("checks.layer_expect.problems.nothing")
             probs.append(
                 ctx.text("checks.layer_expect.problems.wraps_expected", inner=inner, wraps=join_or(wraps, ctx.lang))
             )
-        cfg = _cfg(layer)
+        cfg = config_of(layer)
         for key, want in (e.get("config") or {}).items():
             if key not in cfg:
                 probs.append(ctx.text("checks.layer_expect.problems.has_no_setting", key=key))
@@ -273,8 +277,8 @@ class LayerExpect(CheckKind):
                     ctx.text(
                         "checks.layer_expect.problems.expected_2",
                         key=key,
-                        got_value=_fmt(cfg[key]),
-                        want_value=_fmt(want),
+                        got_value=shown_value(cfg[key]),
+                        want_value=shown_value(want),
                     )
                 )
         return probs
@@ -289,21 +293,21 @@ class LayerExpect(CheckKind):
             layer = top[at]
             probs = self._problems(layer, e, ctx)
             if probs:
-                return f"{what} ({_label(layer)}): {'; '.join(probs)}"
+                return f"{what} ({layer_label(layer)}): {'; '.join(probs)}"
             return None
         layers = all_layers(top)
         matching = [lay for lay in layers if not self._problems(lay, e, ctx)]
         if "collect" in e:
             key, want = e["collect"], list(e["values"])
-            found = [_unwrap(_cfg(lay).get(key)) for lay in matching]
+            found = [_unwrap(config_of(lay).get(key)) for lay in matching]
             if _is_subsequence(want, found):
                 return None
-            classes = _as_list(e.get("class"))
+            classes = as_list(e.get("class"))
             sel = join_or(classes, ctx.lang) or ctx.text("checks.layer_expect.check_one.layer")
             if not matching:
                 # Nothing to read the values from: say which layers are missing, not "[none]".
                 of_class = [lay for lay in layers if not classes or lay.get("class") in classes]
-                cond = ", ".join(f"{k}={_fmt(v)}" for k, v in (e.get("config") or {}).items())
+                cond = ", ".join(f"{k}={shown_value(v)}" for k, v in (e.get("config") or {}).items())
                 if of_class and cond:
                     return ctx.text(
                         counted("checks.layer_expect.check_one.none_layers_has_so", len(of_class)),
@@ -313,9 +317,9 @@ class LayerExpect(CheckKind):
                         cond=cond,
                     )
                 return ctx.text("checks.layer_expect.check_one.model_has_no_layer", key=key, sel=sel)
-            shown = ", ".join(_fmt(v) for v in found)
+            shown = ", ".join(shown_value(v) for v in found)
             if "what" not in e:
-                cond = ", ".join(f"{k}={_fmt(v)}" for k, v in (e.get("config") or {}).items())
+                cond = ", ".join(f"{k}={shown_value(v)}" for k, v in (e.get("config") or {}).items())
                 what = ctx.text(
                     "checks.layer_expect.check_one.the_layers_with"
                     if cond
@@ -328,15 +332,15 @@ class LayerExpect(CheckKind):
                 key=key,
                 what=what,
                 shown=shown,
-                wanted_order=", ".join(_fmt(v) for v in want),
+                wanted_order=", ".join(shown_value(v) for v in want),
             )
         need = int(e.get("min_count", 1))
         if len(matching) >= need:
             return None
-        classes = _as_list(e.get("class"))
+        classes = as_list(e.get("class"))
         near = [lay for lay in layers if not classes or lay.get("class") in classes]
         if near:
-            detail = "; ".join(f"{_label(lay)}: {', '.join(self._problems(lay, e, ctx))}" for lay in near[:3])
+            detail = "; ".join(f"{layer_label(lay)}: {', '.join(self._problems(lay, e, ctx))}" for lay in near[:3])
             if need == 1:
                 return ctx.text("checks.layer_expect.check_one.missing", what=what, detail=detail)
             return ctx.text(

@@ -18,7 +18,15 @@ from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, fmt_shape, register
 from grader.checks.calls import shape_matches
-from grader.checks.layer_expect import _as_list, _fmt, _label, all_layers, model_layers, value_matches, wrong_class
+from grader.checks.layer_expect import (
+    all_layers,
+    as_list,
+    layer_label,
+    model_layers,
+    shown_value,
+    value_matches,
+    wrong_class,
+)
 from grader.checks.params import Bilingual, KeywordRef, ParamError, SpecModel, TargetParams
 from grader.errors import SpecError
 from grader.i18n import counted
@@ -166,7 +174,7 @@ class LayerConfig(CheckKind):
         return ctx.text("checks.layers.group_name.recurrent_layer")
 
     def _layer_problems(self, layer: dict[str, Any], rule: dict[str, Any], ctx: GradeContext) -> list[str]:
-        wrong = wrong_class(layer, _as_list(rule.get("class")), ctx)
+        wrong = wrong_class(layer, as_list(rule.get("class")), ctx)
         if wrong:
             return [wrong]  # the rest would only repeat that it is the wrong layer
         probs: list[str] = []
@@ -177,7 +185,10 @@ class LayerConfig(CheckKind):
             elif not value_matches(got, want):
                 probs.append(
                     ctx.text(
-                        "checks.layers.layer_problems.expected_2", key=key, got_value=_fmt(got), want_value=_fmt(want)
+                        "checks.layers.layer_problems.expected_2",
+                        key=key,
+                        got_value=shown_value(got),
+                        want_value=shown_value(want),
                     )
                 )
         shape = layer.get("output_shape")
@@ -287,7 +298,7 @@ class LayerConfig(CheckKind):
                 probs = self._layer_problems(group[i], rule, ctx)
                 if probs:
                     where = self._which_text(i, n, gname, ctx)
-                    bad.append(f"{where} ({_label(group[i])}): {', '.join(probs)}")
+                    bad.append(f"{where} ({layer_label(group[i])}): {', '.join(probs)}")
             if bad:
                 why = rule.get("what")
                 why = (why.get(ctx.lang) or why.get("en", "")) if isinstance(why, dict) else (why or "")

@@ -22,7 +22,6 @@ from grader.checks.params import (
     RefTo,
     TargetParams,
 )
-from grader.errors import SpecError
 from grader.results.attempt import CheckResult
 
 METRICS = {
@@ -61,13 +60,6 @@ def metric_value(name: str, targets: np.ndarray, preds: np.ndarray) -> float:
 BaselineRef: TypeAlias = Annotated[
     str, StringConstraints(pattern=REF_PATTERN), RefTo(3, None, "(inputs, targets, rng)")
 ]
-
-
-def _unknown_baseline(declared: list[str]) -> tuple[str, dict[str, Any]]:
-    """The catalog entry and fields for a 'compare' that names none of the declared baselines."""
-    if declared:
-        return "errors.param.compare_unknown", {"known": ", ".join(map(repr, declared))}
-    return "errors.param.compare_no_baselines", {}
 
 
 class ModelMetricParams(TargetParams):
@@ -109,8 +101,9 @@ class ModelMetricParams(TargetParams):
     @model_validator(mode="after")
     def _known_baseline(self) -> ModelMetricParams:
         if self.compare is not None and self.compare not in self.baselines:
-            entry, fields = _unknown_baseline(list(self.baselines))
-            raise ParamError.told(entry, "compare", **fields)
+            if not self.baselines:
+                raise ParamError.told("errors.param.compare_no_baselines", "compare")
+            raise ParamError.told("errors.param.compare_unknown", "compare", known=", ".join(map(repr, self.baselines)))
         return self
 
 
@@ -122,17 +115,6 @@ class ModelMetric(CheckKind):
     # function (not a model) declares "hidden-target": the kernel predicts, the targets stay here.
     evidence = "clean"
     other_evidence = ("hidden-target",)
-
-    def validate(self, check: CheckSpec) -> None:
-        super().validate(check)
-        p = check.params
-        if p["metric"] not in METRICS:
-            raise SpecError.told("errors.spec.metric.unknown", value=p["metric"], choices=", ".join(map(repr, METRICS)))
-        if not isinstance(p["threshold"], (int, float)) or isinstance(p["threshold"], bool):
-            raise SpecError.told("errors.spec.metric.threshold", value=p["threshold"])
-        if "compare" in p and p["compare"] not in (p.get("baselines") or {}):
-            entry, fields = _unknown_baseline(list(p.get("baselines") or {}))
-            raise SpecError.told(entry, **fields)
 
     def _comparison(self, ctx: GradeContext, label: str, value: float, bval: float, bname: str, direction: str) -> str:
         """One sentence: how far the model is from one baseline, in percent of the baseline."""

@@ -17,10 +17,11 @@ from pydantic import Field, NonNegativeInt, model_validator
 
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
 from grader.checks.layer_expect import (
-    _as_list,
     all_layers,
+    as_list,
     describe_plan,
     expectations_result,
+    layer_label,
     top_layers,
     value_matches,
 )
@@ -54,7 +55,7 @@ def holds(found: Any, op: str, want: Any) -> bool:
     if op == "!=":
         return not value_matches(found, want)
     if op in ("in", "not_in"):
-        inside = any(value_matches(found, w) for w in _as_list(want))
+        inside = any(value_matches(found, w) for w in as_list(want))
         return inside if op == "in" else not inside
     f, w = _number(found), _number(want)
     if f is None or w is None:
@@ -114,11 +115,6 @@ def _cond_text(c: dict[str, Any], ctx: GradeContext) -> str:
     if op == "absent":
         return ctx.text("checks.model_config.show.key_not_set", key=c["key"])
     return f"{c['key']} {op} {_show(c.get('value'), ctx)}"
-
-
-def _label(layer: dict[str, Any]) -> str:
-    name = layer.get("name")
-    return f"{layer.get('class', '?')} '{name}'" if name else str(layer.get("class", "?"))
 
 
 class Condition(SpecModel):
@@ -249,7 +245,7 @@ class ModelConfig(CheckKind):
             opt = desc.get("optimizer")
             if not isinstance(opt, dict):
                 return prefix + ctx.text("checks.model_config.check_one.has_no_optimizer_compile", target=target)
-            classes = _as_list(e.get("class"))
+            classes = as_list(e.get("class"))
             if classes and opt.get("class") not in classes:
                 return prefix + ctx.text(
                     "checks.model_config.check_one.optimizer_expected",
@@ -264,7 +260,7 @@ class ModelConfig(CheckKind):
                 else None
             )
         layers = all_layers(top_layers(desc))
-        classes = _as_list(e.get("class"))
+        classes = as_list(e.get("class"))
         selected = [lay for lay in layers if not classes or lay.get("class") in classes]
         need = int(e.get("min_count", 1))
         if len(selected) < need:
@@ -284,7 +280,7 @@ class ModelConfig(CheckKind):
         if not bad or (e.get("match", "all") == "any" and len(bad) < len(selected)):
             return None
         sep = ctx.text("checks.model_config.check_one.text")
-        shown = "; ".join(f"{_label(lay)}{sep}{pr}" for lay, pr in bad[:3])
+        shown = "; ".join(f"{layer_label(lay)}{sep}{pr}" for lay, pr in bad[:3])
         if e.get("match", "all") == "any":
             return prefix + ctx.text("checks.model_config.check_one.no_layer_satisfies", shown=shown)
         return prefix + shown

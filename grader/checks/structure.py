@@ -42,7 +42,7 @@ import numpy as np
 from pydantic import Field, PositiveInt, model_validator
 
 from grader.checks.base import CheckKind, CheckSpec, GradeContext, Plan, ProbeOutput, register
-from grader.checks.layer_expect import _as_list, _cfg, top_layers, value_matches, wrapped_classes
+from grader.checks.layer_expect import as_list, config_of, top_layers, value_matches, wrapped_classes
 from grader.checks.params import METHOD_DOC, Method, Name, ParamError, Ref, SpecModel, TargetParams, Text
 from grader.i18n import counted, join_or
 from grader.results.attempt import CheckResult
@@ -129,13 +129,13 @@ def _text(value: Any, ctx: GradeContext, default: str = "") -> str:
 
 def stage_matches(layer: dict[str, Any], stage: dict[str, Any]) -> bool:
     """Whether one described layer is what the stage asks for."""
-    classes = _as_list(stage.get("class"))
+    classes = as_list(stage.get("class"))
     if classes and layer.get("class") not in classes:
         return False
-    wraps = _as_list(stage.get("wraps"))
+    wraps = as_list(stage.get("wraps"))
     if wraps and not (wrapped_classes(layer) & set(wraps)):
         return False
-    cfg = _cfg(layer)
+    cfg = config_of(layer)
     return all(key in cfg and value_matches(cfg[key], want) for key, want in (stage.get("config") or {}).items())
 
 
@@ -286,16 +286,14 @@ class ModelPath(CheckKind):
         p = check.params
         stages = p["stages"]
         target = p["target"]
-        what = _text(stages[reached].get("what"), ctx, join_or(_as_list(stages[reached].get("class")), ctx.lang))
+        what = _text(stages[reached].get("what"), ctx, join_or(as_list(stages[reached].get("class")), ctx.lang))
         shown = _show_path(path)
         every = p.get("paths", "every") == "every"
         if reached == 0:
             if every:
                 return ctx.text("checks.structure.stage_problem.has_no_on_way", target=target, what=what, shown=shown)
             return ctx.text("checks.structure.stage_problem.no_path_from_input", target=target, what=what)
-        prev = _text(
-            stages[reached - 1].get("what"), ctx, join_or(_as_list(stages[reached - 1].get("class")), ctx.lang)
-        )
+        prev = _text(stages[reached - 1].get("what"), ctx, join_or(as_list(stages[reached - 1].get("class")), ctx.lang))
         return ctx.text(
             "checks.structure.stage_problem.has_no_after_on", target=target, what=what, prev=prev, shown=shown
         )
@@ -377,7 +375,7 @@ class ModelPath(CheckKind):
             problems += time_problems
         details.update(conditions=conditions, met=met)
         if not problems:
-            names = [_text(s.get("what"), ctx, join_or(_as_list(s.get("class")), ctx.lang)) for s in stages]
+            names = [_text(s.get("what"), ctx, join_or(as_list(s.get("class")), ctx.lang)) for s in stages]
             if ctx.lang == "en":
                 names = [_article(n) for n in names]
             seen = ctx.text("checks.structure.evaluate.every_path" if every else "checks.structure.evaluate.a_path")

@@ -215,17 +215,20 @@ def validate(only: str | None, as_json: bool, lang: str, course_dir: str | None)
         report_error(text_n("cli.quiz.validate_problems", len(problems), lang, n=len(problems), folder=folder))
         sys.exit(1)
     if not as_json:
-        said = ", ".join(text(_COUNTS[what][n == 1], lang, n=n) for what, n in counts.items())
-        click.echo(text("cli.quiz.validate_ok", lang, folder=folder, counts=said))
+        click.echo(text("cli.quiz.validate_ok", lang, folder=folder, counts=_counts_said(counts, lang)))
 
 
-# What `grade quiz validate` counted: (many, one) entries of each.
-_COUNTS = {
-    "questions": ("cli.quiz.count.questions", "cli.quiz.count.question"),
-    "concepts": ("cli.quiz.count.concepts", "cli.quiz.count.concept"),
-    "misconceptions": ("cli.quiz.count.misconceptions", "cli.quiz.count.misconception"),
-    "examples": ("cli.quiz.count.examples", "cli.quiz.count.example"),
-}
+def _counts_said(counts: dict[str, int], lang: str) -> str:
+    """What `grade quiz validate` counted: "12 questions, 1 concept, …"."""
+    q, c, m, e = (counts[k] for k in ("questions", "concepts", "misconceptions", "examples"))
+    return ", ".join(
+        (
+            text_n("cli.quiz.count.questions", q, lang, n=q),
+            text_n("cli.quiz.count.concepts", c, lang, n=c),
+            text_n("cli.quiz.count.misconceptions", m, lang, n=m),
+            text_n("cli.quiz.count.examples", e, lang, n=e),
+        )
+    )
 
 
 def _show(result, lang: str) -> None:  # noqa: ANN001

@@ -131,7 +131,7 @@ def render_batch_summary(
             str(item.index + 1),
             who,
             Text.assemble((status_word(status, lang), style), "\n", score),
-            f"{r.duration_s:.1f} s",
+            text("cli.check.seconds", lang, seconds=f"{r.duration_s:.1f}"),
         )
     if table.row_count:  # notebooks graded before are counted below, not listed (`grade status` has them)
         console.print(table)

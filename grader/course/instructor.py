@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.course.loader import Course
+from grader.course.names import exercise_names
 from grader.course.starters import StarterState, sync_starters
 from grader.errors import Phrase, SpecError
 from grader.i18n import counted
@@ -84,13 +85,9 @@ def select(course: Course, exercises: list[str] | None) -> list[Any]:
     if not exercises:
         return specs
 
-    def names(spec: Any) -> set[str]:  # noqa: ANN401
-        # ch15.ex4, ex4, 04, 04_forecast7, 04_forecast7.ipynb all name exercise 4
-        return {spec.id, spec.id.split(".")[-1], spec.notebook, Path(spec.notebook).stem, spec.notebook.split("_")[0]}
-
     wanted = set(exercises)
-    specs = [s for s in specs if names(s) & wanted]
-    unknown = wanted - set().union(*(names(s) for s in specs)) if specs else wanted
+    specs = [s for s in specs if exercise_names(s.id, s.notebook) & wanted]
+    unknown = wanted - set().union(*(exercise_names(s.id, s.notebook) for s in specs)) if specs else wanted
     if unknown:
         raise SpecError.told(counted("errors.course.unknown_exercises", len(unknown)), names=", ".join(sorted(unknown)))
     return specs

@@ -92,16 +92,10 @@ class Course:
     def refuse_broken_exercise(self, name: str) -> None:
         """Raise SpecError if `--exercise NAME` means an exercise whose spec is broken (NAME in
         any of the forms grading.exercise_named takes: ch15.ex4, ex4, 04_forecast7[.ipynb], 04)."""
+        from grader.course.names import exercise_names
+
         for problem in self.spec_problems:
-            stem = Path(problem.notebook).stem if problem.notebook else None
-            forms = {
-                problem.exercise,
-                problem.exercise.split(".")[-1] if problem.exercise else None,
-                problem.notebook,
-                stem,
-                stem.split("_")[0] if stem else None,
-            } - {None}
-            if name in forms:
+            if name in exercise_names(problem.exercise, problem.notebook):
                 raise SpecError.told("errors.course.exercise_spec_broken", name=name, problem=problem.error)
 
     def refuse_broken_spec(self, exercise: str | None, path: Path) -> None:

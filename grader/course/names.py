@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import PurePath
 
 SUFFIX = ".ipynb"
 
@@ -104,3 +105,16 @@ def notebook_for_name(name: str, notebooks: Iterable[str]) -> str | None:
         return cleaned
     found = notebook_in_name(cleaned, names)
     return found[0] if found else None
+
+
+def exercise_names(exercise_id: str | None, notebook: str | None) -> set[str]:
+    """Every name an exercise goes by where one is asked for (`--exercise`, `grade check
+    EXERCISES`, `selfcheck(exercise=...)`): its id (ch15.ex4) and the id's last part (ex4), its
+    notebook (04_forecast7.ipynb), the notebook's slug (04_forecast7) and its number (04)."""
+    names: set[str] = set()
+    if exercise_id:
+        names |= {exercise_id, exercise_id.split(".")[-1]}
+    if notebook:
+        stem = PurePath(notebook).stem
+        names |= {notebook, stem, stem.split("_")[0]}
+    return names

@@ -28,8 +28,9 @@ _VALID = {
 
 
 def suggest(word: str, choices: list[str], what: str = "keys") -> Phrase:
-    """`suggestion` as a catalog phrase, said in the reader's language; `what` is one of
-    `_VALID`'s names. With no choices at all it says there are none."""
+    """ "(did you mean 'atol'?)" or, with nothing close, the valid choices, as a catalog phrase
+    said in the reader's language; `what` is one of `_VALID`'s names. With no choices at all it
+    says there are none."""
     near = nearest(word, choices)
     if near:
         return Phrase("errors.spec.did_you_mean", {"near": near})

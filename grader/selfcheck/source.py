@@ -66,17 +66,13 @@ def choose_lang(asked: str | None, nb: Any) -> str:  # noqa: ANN401
     return env if env in ("ko", "en") else "ko"
 
 
-def _names(spec: Any) -> set[str]:  # noqa: ANN401
-    stem = Path(spec.notebook).stem
-    return {spec.id, spec.id.split(".")[-1], spec.notebook, stem, stem.split("_")[0]}
-
-
 def _pick(course: Any, exercise: str | None, nb: Any, path: Path | None) -> Any:  # noqa: ANN401
+    from grader.course.names import exercise_names
     from grader.errors import GradeError
     from grader.grading import identify
 
     if exercise:
-        found = [s for s in course.specs.values() if exercise in _names(s)]
+        found = [s for s in course.specs.values() if exercise in exercise_names(s.id, s.notebook)]
         if len(found) == 1:
             return found[0]
         known = ", ".join(sorted(Path(s.notebook).stem for s in course.specs.values()))

@@ -160,5 +160,5 @@ def test_model_config_ops_and_validation():
 
 def test_a_condition_on_a_missing_key_is_said_in_the_readers_language(course):
     r = _mc(course, "relu_setup", _describe({"clipnorm": 1.0}, activation="relu"), lang="ko")
-    assert not r.passed and "clipnorm 미설정이어야 합니다" in r.message
+    assert not r.passed and "clipnorm이 설정되지 않은 상태여야 합니다" in r.message, r.message
     assert "not set" not in r.message

@@ -40,6 +40,28 @@ def test_a_rule_across_keys_is_said_in_korean_at_its_line(tmp_path: Path) -> Non
     )
 
 
+def test_compare_without_baselines_says_none_are_declared(tmp_path: Path) -> None:
+    spec = SPEC.replace('baselines = { naive = "refs:naive" }\n', "")
+    err = refused(tmp_path, spec + 'compare = "naive"\n')[1]
+    assert str(err).endswith("check 'quality': 'compare' must name one of the baselines (none are declared)")
+    assert "'baselines'에 선언된 것이 없습니다" in err.said("ko")
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "words"),
+    [
+        ('metric = "mse"', 'metric = "rmse"', "'metric' must be 'mse', 'mae' or 'accuracy'"),
+        ("threshold = 0.015", "threshold = true", "'threshold' must be a number"),
+    ],
+)
+def test_a_metrics_own_keys_are_refused_at_their_line(tmp_path: Path, before: str, after: str, words: str) -> None:
+    # The kind checks nothing of its own after its model: the model's types say it, at the key.
+    spec = SPEC.replace(before, after)
+    err = refused(tmp_path, spec)[1]
+    lineno = spec.splitlines().index(after) + 1
+    assert f":{lineno}: check 'quality': {words}" in str(err)
+
+
 def test_a_kinds_evidence_rule_is_said_in_korean(tmp_path: Path) -> None:
     err = _refused(tmp_path, 'evidence = "self-reported"')
     assert "'evidence' of a model_metric check must be one of 'clean', 'hidden-target'" in str(err)

@@ -61,3 +61,21 @@ def test_lines_said_outside_a_command_follow_its_lang(monkeypatch) -> None:  # n
     monkeypatch.setenv("GRADE_LANG", "en")
     assert lang_of(["status"]) == "en"
     assert lang_of(["status", "--lang", "ko"]) == "ko"
+
+
+def test_the_batch_summary_gives_each_run_time_in_the_readers_language() -> None:
+    from pathlib import Path
+
+    from grader.batch.collect import Found
+    from grader.batch.run import BatchItem
+    from grader.cli.views_batch import render_batch_summary
+
+    item = BatchItem(index=0, found=Found(Path("02_rnn_shapes.ipynb"), root=None), member="sora", result=_attempt())
+
+    def shown(lang: str) -> str:
+        out = io.StringIO()
+        render_batch_summary(Console(file=out, width=80, color_system=None), [item], lang)
+        return out.getvalue()
+
+    assert "1.2초" in shown("ko") and "1.2 s" not in shown("ko")
+    assert "1.2 s" in shown("en")
