@@ -286,9 +286,12 @@ def test_reviewed_figures_match_brute_force_over_the_reviewed_attempts(location)
                 assert s.best_score == by_id[s.best_id].score and s.reviewed == by_id[s.best_id].reviewed
 
 
-def test_every_doubt_the_scorer_can_give_is_said_in_korean():
+def test_every_doubt_the_scorer_can_give_is_said_in_either_language():
     from grader.quiz.confidence import DOUBT_COST
 
     for d in DOUBT_COST:
         said = review._doubt(d, "ko")  # noqa: SLF001
         assert said != d and not any("a" <= ch <= "z" for ch in said), d
+        # in English too: words a reviewer reads, never the scorer's id
+        english = review._doubt(d, "en")  # noqa: SLF001
+        assert english != d and "_" not in english and " " in english, d
