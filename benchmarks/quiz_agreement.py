@@ -1,7 +1,7 @@
 """How often the quiz scorer lands in the band a teacher chose.
 
 Reads the evaluation splits of tests/data/quiz_eval/ (answers written and labeled
-by people who never saw the rubrics; see its README): `dev`, `dev2` and `dev3`, the only
+by people who never saw the rubrics; see its README): `dev`, `dev2`, `dev3` and `dev4`, the only
 parts anything is tuned on, and `heldout`, read here only to report figures. For
 each it prints band agreement overall, per teacher band, per question and per
 answer style, the confusion matrix, how many wrong answers (teacher: none) the
@@ -146,7 +146,7 @@ def show(rep: Report, per_answer: bool) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=["dev", "dev2", "dev3", "heldout", "tuning", "all"], default="all")
+    ap.add_argument("--split", choices=["dev", "dev2", "dev3", "dev4", "heldout", "tuning", "all"], default="all")
     ap.add_argument("--show", action="store_true", help="print every disagreement (dev and tuning set only)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
@@ -158,7 +158,7 @@ def main() -> int:
     prepare(bank.values())
     prepared = time.process_time() - t0
     reports = []
-    for name in ("dev", "dev2", "dev3", "heldout", "tuning"):
+    for name in ("dev", "dev2", "dev3", "dev4", "heldout", "tuning"):
         if args.split not in (name, "all"):
             continue
         path = TUNING if name == "tuning" else EVAL / f"{name}.toml"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 EVAL = ROOT / "tests" / "data" / "quiz_eval"
-SPLITS = ("dev", "heldout", "dev2", "dev3")
+SPLITS = ("dev", "heldout", "dev2", "dev3", "dev4")
 
 
 def _ids(path: Path) -> set[str]:
@@ -34,4 +34,5 @@ def test_later_rounds_are_tuning_only_and_apart():
     assert all(i.split("-")[0] in {"k1", "e1", "x1"} for i in ids["dev"] | ids["heldout"])
     assert all(i.startswith(("k2-", "x2-")) for i in ids["dev2"])
     assert all(i.startswith(("k3-", "x3-")) for i in ids["dev3"])
+    assert all(i.startswith(("k4-", "x4-")) for i in ids["dev4"])
     assert sum(len(v) for v in ids.values()) == len(set().union(*ids.values()))  # no answer twice
