@@ -6,6 +6,7 @@ is a bug in the grader and keeps its traceback.
 
 from __future__ import annotations
 
+import errno
 from typing import Any, NamedTuple, Self
 
 
@@ -16,6 +17,11 @@ class Phrase(NamedTuple):
 
     key: str
     fields: dict[str, Any] = {}  # noqa: RUF012 - a NamedTuple default, never changed
+
+    @classmethod
+    def of(cls, key: str, /, **fields: Any) -> Phrase:  # noqa: ANN401
+        """A phrase with its fields as keywords: Phrase.of("errors.x", key=k)."""
+        return cls(key, fields)
 
     def said(self, lang: str) -> str:
         from grader.i18n import text
@@ -114,7 +120,5 @@ _OS_REASONS = {
 def os_reason(exc: OSError) -> Phrase | str:
     """Why an OS call failed, as a field of `GradeError.told`: a Phrase in the reader's
     language for the common causes, else the system's message."""
-    import errno
-
     key = _OS_REASONS.get(errno.errorcode.get(exc.errno or 0, ""))
     return Phrase(key) if key else (exc.strerror or str(exc))

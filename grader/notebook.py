@@ -73,22 +73,20 @@ def parse(data: bytes, path: str = "<notebook>") -> nbformat.NotebookNode:
     major = raw.get("nbformat")
     if major not in (3, 4):
         raise InvalidNotebook.told("errors.notebook.format", path, version=major)
-    try:
-        with warnings.catch_warnings():
-            # A cell without an id (older Jupyter, hand-edited files) gets one from nbformat;
-            # its warning would print a library path to the student for nothing they must fix.
-            warnings.simplefilter("ignore", MissingIDFieldWarning)
+    with warnings.catch_warnings():
+        # A cell without an id (older Jupyter, hand-edited files) gets one from nbformat;
+        # its warning would print a library path to the student for nothing they must fix.
+        warnings.simplefilter("ignore", MissingIDFieldWarning)
+        try:
             nb = nbformat.reads(text, as_version=4)
-    except Exception as exc:  # nbformat raises several unrelated types on bad structure
-        raise InvalidNotebook.told("errors.notebook.malformed", path, why=str(exc).splitlines()[0]) from None
-    if len(nb.cells) > MAX_CELLS:
-        raise InvalidNotebook.told("errors.notebook.too_many_cells", path, cells=len(nb.cells), limit=MAX_CELLS)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", MissingIDFieldWarning)
+        except Exception as exc:  # nbformat raises several unrelated types on bad structure
+            raise InvalidNotebook.told("errors.notebook.malformed", path, why=str(exc).splitlines()[0]) from None
+        if len(nb.cells) > MAX_CELLS:
+            raise InvalidNotebook.told("errors.notebook.too_many_cells", path, cells=len(nb.cells), limit=MAX_CELLS)
+        try:
             nbformat.validate(nb)
-    except nbformat.ValidationError as exc:
-        raise InvalidNotebook.told("errors.notebook.invalid", path, why=exc.message.splitlines()[0]) from None
+        except nbformat.ValidationError as exc:
+            raise InvalidNotebook.told("errors.notebook.invalid", path, why=exc.message.splitlines()[0]) from None
     lang = (
         (nb.metadata.get("kernelspec") or {}).get("language")
         or (nb.metadata.get("language_info") or {}).get("name")

@@ -92,10 +92,6 @@ TYPE_KEYS = {
 }
 
 
-def _p(entry: str, /, **fields: Any) -> Phrase:  # noqa: ANN401
-    return Phrase(entry, fields)
-
-
 def expected_type(at: list[Any], kind: str, form: str) -> Phrase:  # noqa: ANN401
     """What the key takes, from its declared type (unions too), else from the error type;
     `form` "a" ("a number"), "bare" ("number") or "plural" ("numbers")."""
@@ -114,7 +110,7 @@ def either(words: list[Phrase]) -> Phrase:
     """The words as one phrase: "a or b or c"."""
     out = words[0]
     for word in words[1:]:
-        out = _p("errors.spec.type.either", a=out, b=word)
+        out = Phrase.of("errors.spec.type.either", a=out, b=word)
     return out
 
 
@@ -126,7 +122,7 @@ def type_phrase(tp: Any, form: str = "a") -> Phrase | None:  # noqa: ANN401
         return type_phrase(typing.get_args(tp)[0], form)
     if origin is typing.Literal:
         choices = ", ".join(repr(a) for a in typing.get_args(tp))
-        return _p(_FORMS["one_of"][form], choices=choices)
+        return Phrase.of(_FORMS["one_of"][form], choices=choices)
     if origin in (typing.Union, types.UnionType):
         words = [w for w in (type_phrase(a, form) for a in typing.get_args(tp) if a is not type(None)) if w]
         return either(words) if words else None
@@ -134,7 +130,7 @@ def type_phrase(tp: Any, form: str = "a") -> Phrase | None:  # noqa: ANN401
         args = typing.get_args(tp)
         inner_tp = (args[0] if args else None) if origin is not dict else (args[1] if len(args) == 2 else None)
         inner = type_phrase(inner_tp, "plural") if inner_tp is not None else None
-        return _p(
+        return Phrase.of(
             _FORMS["list_of" if origin is not dict else "table_of"][form], inner=inner or Phrase(_BASE["any"]["plural"])
         )
     for base, name in ((bool, "boolean"), (float, "number"), (int, "integer"), (str, "string")):

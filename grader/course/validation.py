@@ -75,35 +75,37 @@ def first_problem(
         choices = keys_of(parent) + (list(extra_keys or []) if not parent_loc else [])
         near = suggest(str(key), choices)
         if where and parent_loc:
-            message = _p("errors.spec.unknown_key.in_check_at", key=key, where=where, at=dotted(parent_loc), near=near)
+            message = Phrase.of(
+                "errors.spec.unknown_key.in_check_at", key=key, where=where, at=dotted(parent_loc), near=near
+            )
         elif where:
-            message = _p("errors.spec.unknown_key.in_check", key=key, where=where, near=near)
+            message = Phrase.of("errors.spec.unknown_key.in_check", key=key, where=where, near=near)
         elif parent_loc:
-            message = _p("errors.spec.unknown_key.in_table", key=key, table=dotted(parent_loc), near=near)
+            message = Phrase.of("errors.spec.unknown_key.in_table", key=key, table=dotted(parent_loc), near=near)
         else:
-            message = _p("errors.spec.unknown_key.top", key=key, near=near)
+            message = Phrase.of("errors.spec.unknown_key.top", key=key, near=near)
     elif kind == "missing":
         owner = missing_owner or where
         if owner and where and where != owner:
             word = expected_type(at, "string_type", "a")
-            message = _p("errors.spec.missing.in_owner", where=where, owner=owner, key=label, word=word)
+            message = Phrase.of("errors.spec.missing.in_owner", where=where, owner=owner, key=label, word=word)
         elif owner:
-            message = _p(
+            message = Phrase.of(
                 "errors.spec.missing.owner", owner=owner, key=label, word=expected_type(at, "string_type", "a")
             )
         else:
-            message = _p("errors.spec.missing.key", key=label, word=expected_type(at, "string_type", "bare"))
+            message = Phrase.of("errors.spec.missing.key", key=label, word=expected_type(at, "string_type", "bare"))
     elif kind == "value_error":
         cause = (err.get("ctx") or {}).get("error")
         text = cause.message if isinstance(cause, ParamError) else str(cause or err["msg"])
         if isinstance(cause, ParamError) and cause.key:
             loc = (*loc, *cause.key)
         elif label and label not in str(text):
-            text = _p("errors.spec.value.in_check", where=label, text=text)
+            text = Phrase.of("errors.spec.value.in_check", where=label, text=text)
         message = (
-            _p("errors.spec.value.in_check", where=where, text=text)
+            Phrase.of("errors.spec.value.in_check", where=where, text=text)
             if where
-            else _p("errors.spec.value.plain", text=text)
+            else Phrase.of("errors.spec.value.plain", text=text)
         )
     elif kind == "literal_error":
         choices = [
@@ -115,51 +117,51 @@ def first_problem(
         ]
         expected: str | Phrase = (err.get("ctx") or {}).get("expected", "")
         if len(choices) > 1:
-            expected = _p("errors.spec.choices", head=", ".join(choices[:-1]), last=choices[-1])
+            expected = Phrase.of("errors.spec.choices", head=", ".join(choices[:-1]), last=choices[-1])
         value = err.get("input")
         close = nearest(str(value), [c.strip("'") for c in choices]) if choices else None
         what = key if isinstance(key, str) else Phrase("errors.spec.value_word")
         subject = _subject(loc, where)
         if close:
-            message = _p(
+            message = Phrase.of(
                 "errors.spec.literal_near", subject=subject, expected=expected, what=what, value=value, near=close
             )
         else:
-            message = _p("errors.spec.literal", subject=subject, expected=expected, what=what, value=value)
+            message = Phrase.of("errors.spec.literal", subject=subject, expected=expected, what=what, value=value)
     elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
         bound = next(iter((err.get("ctx") or {}).values()), "?")
-        message = _p(
+        message = Phrase.of(
             "errors.spec.bound", subject=_subject(loc, where), op=op, bound=bound, got=shown_phrase(err.get("input"))
         )
     elif kind in ("too_short", "too_long"):
         ctx = err.get("ctx") or {}
         if kind == "too_short" and ctx.get("min_length") == 1:
-            message = _p("errors.spec.non_empty", subject=_subject(loc, where))
+            message = Phrase.of("errors.spec.non_empty", subject=_subject(loc, where))
         elif kind == "too_short":
             n = ctx.get("min_length")
             entry = counted("errors.spec.at_least", n)
-            message = _p(entry, subject=_subject(loc, where), n=n)
+            message = Phrase.of(entry, subject=_subject(loc, where), n=n)
         else:
             n = ctx.get("max_length")
             entry = counted("errors.spec.at_most", n)
-            message = _p(entry, subject=_subject(loc, where), n=n)
+            message = Phrase.of(entry, subject=_subject(loc, where), n=n)
     elif kind == "string_pattern_mismatch":
         pattern = (err.get("ctx") or {}).get("pattern", "")
         got = shown_phrase(err.get("input"))
         subject = _subject(loc, where)
         if pattern in _PATTERN_KEYS:
-            message = _p(_PATTERN_KEYS[pattern], subject=subject, got=got)
+            message = Phrase.of(_PATTERN_KEYS[pattern], subject=subject, got=got)
         else:
             form = PATTERN_WORDS.get(pattern, Phrase("errors.spec.form.other"))
-            message = _p("errors.spec.pattern.other", subject=subject, form=form, got=got)
+            message = Phrase.of("errors.spec.pattern.other", subject=subject, form=form, got=got)
     elif kind in TYPE_KEYS:
         word = expected_type(at, kind, "a")
-        message = _p(
+        message = Phrase.of(
             "errors.spec.wrong_type", subject=_subject(loc, where), word=word, got=shown_phrase(err.get("input"))
         )
     else:
-        message = _p("errors.spec.other", subject=_subject(loc, where), msg=err["msg"])
+        message = Phrase.of("errors.spec.other", subject=_subject(loc, where), msg=err["msg"])
     extra = kind in ("extra_forbidden", "unexpected_keyword_argument")
     first = loc if extra else walk(model, tuple(err["loc"]))[0]
     others = {walk(model, tuple(e["loc"]))[0] for e in errors[1:]} - {first, first[:-1] if extra else first}
@@ -201,14 +203,10 @@ def _subject(loc: tuple[str | int, ...], where: str | Phrase) -> str | Phrase:
     else:
         key_txt = repr(key)
     if where and parent:
-        return _p("errors.spec.subject.in_check_at", where=where, at=dotted(parent), key=key_txt)
+        return Phrase.of("errors.spec.subject.in_check_at", where=where, at=dotted(parent), key=key_txt)
     if where:
-        return _p("errors.spec.subject.in_check", where=where, key=key_txt)
+        return Phrase.of("errors.spec.subject.in_check", where=where, key=key_txt)
     return f"[{dotted(parent)}] {key_txt}" if parent else key_txt
-
-
-def _p(entry: str, /, **fields: Any) -> Phrase:  # noqa: ANN401
-    return Phrase(entry, fields)
 
 
 def raise_problem(problem: Problem, file: str, positions: Positions, base: Path = ()) -> typing.NoReturn:

@@ -11,9 +11,13 @@ English values of the contract).
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from grader.i18n.catalog import LANGS, both, counted, entries, has, text, text_n
 from grader.i18n.particles import attach, particle
+
+if TYPE_CHECKING:
+    from grader.errors import Phrase
 
 __all__ = [
     "LANGS",
@@ -25,6 +29,7 @@ __all__ = [
     "join_and",
     "join_or",
     "particle",
+    "status_phrase",
     "status_word",
     "text",
     "text_n",
@@ -44,6 +49,13 @@ def status_word(status: object, lang: str) -> str:
     value = str(getattr(status, "value", status))
     key = f"status.{value}"
     return text(key, lang) if has(key) else value
+
+
+def status_phrase(status: object) -> Phrase:
+    """An attempt status as a message field, said in the reader's language when told."""
+    from grader.errors import Phrase
+
+    return Phrase(f"status.{getattr(status, 'value', status)}")
 
 
 def join_or(items: list[str], lang: str) -> str:

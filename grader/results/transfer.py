@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from grader.errors import GradebookError, Phrase
-from grader.i18n import text
+from grader.i18n import status_phrase, text
 from grader.results import queries, reviews
 from grader.results.attempt import Attempt
 from grader.results.gbfile import FORMAT, Key, Parsed, attempt_key, dump, read_file, write_dump
@@ -111,7 +111,7 @@ def _differs(ours: Attempt, theirs: Attempt) -> Phrase:
     if ours.status != theirs.status:
         return Phrase(
             "results.transfer.differs.status",
-            {"ours": Phrase(f"status.{ours.status.value}"), "theirs": Phrase(f"status.{theirs.status.value}")},
+            {"ours": status_phrase(ours.status), "theirs": status_phrase(theirs.status)},
         )
     if (ours.score, ours.max_score) != (theirs.score, theirs.max_score):
         return Phrase(
