@@ -31,6 +31,7 @@ from grader.quiz.lists import (
     ARROW,
     LIST_PARTS,
     SEPARATOR,
+    arrow_at,
     group_break,
     in_brackets,
     lead_in,
@@ -209,6 +210,17 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
             units[-1].genitive = True  # "LSTM의 두 상태": a possessor, an agent only if nothing else is
         if tag == "VCP" and units:
             units[-1].predicative = True
+        if (
+            ((form, tag) == (",", "SP") or (form in ("→", "⇒", "⟶", ">") and arrow_at(text, tok.start)))
+            and any(u.topic and u.clause == clause for u in units)
+            and _topic_next(tokens, k)
+        ):
+            # "seq2seq는 전부 True, seq2vec는 맨 위 층만 빼고": a new topic after a comma
+            # opens a clause of its own, with its own holder, even with no verb before it;
+            # so does one after an arrow ("LSTM은 상태 두 개 → GRU는 하나로 합침")
+            close_clause(tok.start + tok.len)
+            quoted = False
+            continue
         if tag in ("SSO", "SSC") and (tuple_at(text, tok.start) or short_aside(text, tok.start)):
             continue  # "[배치, 타임 스텝, 특성]" is one shape and "(마지막)" a gloss, not an aside
         if tag == "EC" and form == "고" and here[0] in KO_EXCEPT_VERBS:
@@ -236,12 +248,6 @@ def segment(text: str, note_predicates: frozenset[str] = frozenset()) -> Segment
             quoted = True
         if tag == "ETM" and form in KO_QUOTATIVE_ETM and k + 1 < len(tokens) and tokens[k + 1].form in KO_SAYING:
             quoted = True  # "누적된다는 말도 있긴 한데 …": what is said, then the writer's own view
-        if (form, tag) == (",", "SP") and any(u.topic and u.clause == clause for u in units) and _topic_next(tokens, k):
-            # "seq2seq는 전부 True, seq2vec는 맨 위 층만 빼고": a new topic after a comma
-            # opens a clause of its own, with its own holder, even with no verb before it
-            close_clause(tok.start + tok.len)
-            quoted = False
-            continue
         if tag in ("SP", "SW", "SO") and group_break(text, tok.start):
             # "seq2seq: 전부 True / seq2vec: …": each side is a clause of its own,
             # with its own holder and its own negation

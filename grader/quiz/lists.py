@@ -21,6 +21,11 @@ LIST_PARTS = 4  # a lead-in ("문제: A, B, C") may introduce this many items an
 _LEAD_IN = re.compile(r"^\s*[^\s:：,/·|&+→>-]+(?:\s+[^\s:：,/·|&+→>-]+){0,2}\s*(?:[:：]|\s[-–—]|->|→|=>)\s*\S")
 
 
+def arrow_at(text: str, at: int) -> bool:
+    """Whether an arrow is at `at` ("→") or ends there (the ">" of "->" and "=>")."""
+    return bool(ARROW.match(text, at) or (at > 0 and ARROW.match(text, at - 1)))
+
+
 def lead_in(text: str) -> bool:
     """Whether a list opens with a label that says what its items are ("Fixes: a, b, c").
 

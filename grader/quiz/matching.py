@@ -103,7 +103,16 @@ def pattern_hit(
         if not shared:
             return None
         if pattern.holder:
-            # the role is bound where its first word is said
+            # the role is bound where its first word is said; where that word is only in the
+            # heading or the line's label ("state: LSTM은 두 개 → GRU는 하나로 합침"), where the
+            # first of the others is said in the body
+            if not any(o[0] in shared for o in per_group[0]):
+                g = next((g for g in range(1, len(per_group)) if any(o[0] in shared for o in per_group[g])), 0)
+                if g:
+                    order = [g] + [k for k in range(len(per_group)) if k != g]
+                    per_group = [per_group[k] for k in order]
+                    group_alts = [group_alts[k] for k in order]
+                    groups = [groups[k] for k in order]
             anchors = []
             # a claim names whom it is about in its own sentence (not in code between brackets),
             # or in the heading above it

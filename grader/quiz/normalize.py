@@ -130,6 +130,11 @@ class Normalizer:
                 if label and len(segments) > first and seg.context is None:
                     # "LSTM: 게이트가 세 개다. 상태는 두 개다.": the label speaks for the whole line
                     seg.context = self._segment(label.group(1))
+                elif label and len(segments) == first:
+                    # and for every clause of its own sentence ("state: LSTM은 두 개 → GRU는 하나로
+                    # 합침" says the GRU's state is one), under the heading when there is one
+                    lead = label.group(1) if seg.context is None else f"{seg.context.text} {label.group(1)}"
+                    seg.context = self._segment(lead)
                 deny_previous(segments, seg)
                 segments.append(seg)
             if len(segments) > first:

@@ -244,3 +244,25 @@ def test_a_by_itself_denial_does_not_contradict(text: str) -> None:
 def test_a_plain_denial_still_contradicts() -> None:
     r = res("ch15.ex7", "스트라이드로 시퀀스를 줄여도 RNN이 더 긴 패턴을 잡을 수는 없다.")
     assert "longer-patterns" not in r.matched, r.to_dict()
+
+
+# --- 3. structure: a note line "label: A는 … → B는 …" ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- 상태 개수: LSTM은 c, h 두 개 → GRU는 하나로 합쳤다",
+        "상태 개수: LSTM은 c, h 두 개 -> GRU는 하나로 합침",
+        "LSTM과 비교\n- 상태: LSTM은 c와 h → GRU는 하나로 합침",
+    ],
+)
+def test_an_arrow_before_a_new_topic_opens_its_clause_and_the_label_goes_with_it(text: str) -> None:
+    # the line's label ("상태") speaks for the clause after the arrow, whose topic is the GRU
+    assert "single-state" in res("ch15.q15", text).matched
+
+
+def test_the_clause_after_the_arrow_keeps_its_own_holder() -> None:
+    # the other way round it is the LSTM that has one state: not the GRU's single state
+    r = res("ch15.q15", "- 상태 개수: GRU는 c, h 두 개 → LSTM은 하나로 합쳤다")
+    assert "single-state" not in r.matched
