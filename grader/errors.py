@@ -20,7 +20,7 @@ class Phrase(NamedTuple):
 
     @classmethod
     def of(cls, key: str, /, **fields: Any) -> Phrase:  # noqa: ANN401
-        """A phrase with its fields as keywords: Phrase.of("errors.x", key=k)."""
+        """A phrase with its fields given as keywords, the way `GradeError.told` takes them."""
         return cls(key, fields)
 
     def said(self, lang: str) -> str:
