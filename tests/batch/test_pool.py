@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,28 @@ def test_thread_share():
     assert thread_share(2, cores=2) == 1
     assert thread_share(3, cores=8) == 2
     assert thread_share(16, cores=4) == 1
+
+
+# A thread count set in a notebook wins over the cap the workers give its kernel: the course's
+# notebooks once set two intra-op threads each, and two workers then ran four compute threads
+# on two cores (docs/scaling.md, "Workers, thread caps and spare kernels").
+_SETS_THREADS = re.compile(r"set_(intra|inter)_op_parallelism_threads|(OMP_NUM|TF_NUM_INTRAOP|TF_NUM_INTEROP)_THREADS")
+COURSE_NOTEBOOKS = ("exercises", "solutions", "samples", "calibration/variants")
+
+
+def test_course_notebooks_leave_thread_counts_to_the_grader():
+    root = Path(__file__).resolve().parents[2]
+    notebooks = [nb for folder in COURSE_NOTEBOOKS for nb in sorted((root / folder).rglob("*.ipynb"))]
+    assert len(notebooks) > 60
+    setting = [
+        f"{nb.relative_to(root)}: {line.strip()}"
+        for nb in notebooks
+        for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        if cell["cell_type"] == "code"
+        for line in "".join(cell["source"]).splitlines()
+        if _SETS_THREADS.search(line)
+    ]
+    assert setting == []
 
 
 def test_the_grading_function_is_not_a_parameter_of_the_batch():
