@@ -44,10 +44,14 @@ def default_lang() -> str:
     return value if value in LANGS else "ko"
 
 
+def _status_key(status: object) -> tuple[str, str]:
+    value = str(getattr(status, "value", status))
+    return f"status.{value}", value
+
+
 def status_word(status: object, lang: str) -> str:
     """An attempt status ("graded", "error", ...) as the reader's language says it."""
-    value = str(getattr(status, "value", status))
-    key = f"status.{value}"
+    key, value = _status_key(status)
     return text(key, lang) if has(key) else value
 
 
@@ -55,7 +59,7 @@ def status_phrase(status: object) -> Phrase:
     """An attempt status as a message field, said in the reader's language when told."""
     from grader.errors import Phrase
 
-    return Phrase(f"status.{getattr(status, 'value', status)}")
+    return Phrase(_status_key(status)[0])
 
 
 def join_or(items: list[str], lang: str) -> str:
