@@ -40,6 +40,7 @@ from grader.quiz.normalize import kiwi
 BANDS = ("none", "partial", "full")
 EVAL = ROOT / "tests" / "data" / "quiz_eval"
 TUNING = ROOT / "tests" / "data" / "quiz_labeled.toml"
+SPLITS = ("dev", "dev2", "dev3", "dev4", "heldout", "tuning")  # the order they are reported in
 
 
 @dataclass
@@ -146,7 +147,7 @@ def show(rep: Report, per_answer: bool) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=["dev", "dev2", "dev3", "dev4", "heldout", "tuning", "all"], default="all")
+    ap.add_argument("--split", choices=[*SPLITS, "all"], default="all")
     ap.add_argument("--show", action="store_true", help="print every disagreement (dev and tuning set only)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
@@ -158,7 +159,7 @@ def main() -> int:
     prepare(bank.values())
     prepared = time.process_time() - t0
     reports = []
-    for name in ("dev", "dev2", "dev3", "dev4", "heldout", "tuning"):
+    for name in SPLITS:
         if args.split not in (name, "all"):
             continue
         path = TUNING if name == "tuning" else EVAL / f"{name}.toml"
